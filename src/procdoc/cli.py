@@ -1,0 +1,553 @@
+"""The `procdoc` command: parse options, call the core, print, pick the exit code.
+
+Heavy libraries (pandas, calamine, docxtpl, xlsxwriter, lxml) are imported inside the
+commands that need them, so ``procdoc --help`` starts instantly.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+
+from procdoc import __version__
+from procdoc.errors import ExitCode, ProcdocError
+
+if TYPE_CHECKING:
+    from procdoc.cases import Case
+    from procdoc.workspace import Workspace
+
+app = typer.Typer(
+    name="procdoc",
+    help="Office processes (流程) as YAML, an Excel ledger (台账), deadlines on the Chinese working-day calendar, and the documents they need.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+report_app = typer.Typer(help="Reports written from the ledger.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class GraphFormat(StrEnum):
+    mermaid = "mermaid"
+    dot = "dot"
+    svg = "svg"
+    png = "png"
+
+
+WorkspaceOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "-w",
+        "--workspace",
+        help="The workspace folder (default: found by walking up; or $PROCDOC_WORKSPACE).",
+        show_default=False,
+    ),
+]
+FormatOpt = Annotated[Format, typer.Option("--format", help="table, json or csv.")]
+
+
+def handle_errors(func: F) -> F:
+    """Turn ProcdocErrors into one `Error: ...` line and the error's exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from procdoc import console
+
+        console.install_warning_printer()
+        try:
+            return func(*args, **kwargs)
+        except ProcdocError as err:
+            if os.environ.get("PROCDOC_DEBUG"):
+                raise
+            console.error(str(err))
+            raise typer.Exit(int(err.exit_code)) from None
+        except KeyboardInterrupt:
+            console.error("interrupted; nothing was written that was not complete")
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _ws(workspace: Path | None) -> Workspace:
+    from procdoc.workspace import Workspace
+
+    return Workspace.find(explicit=workspace)
+
+
+def _moment(text: str | None, option: str) -> datetime | None:
+    if text is None:
+        return None
+    from procdoc.calendar import parse_moment
+    from procdoc.errors import CalendarError, UsageError
+
+    try:
+        return parse_moment(text)
+    except CalendarError as err:
+        raise UsageError(f"{option}: {err.message}") from err
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"procdoc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """procdoc: processes, ledger, deadlines, documents."""
+
+
+# -- workspace and processes ------------------------------------------------------------------
+
+
+@app.command()
+@handle_errors
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder for the new workspace.")] = Path("."),
+    name: Annotated[
+        str | None, typer.Option("--name", help="The office's name (procdoc.yaml `name`).")
+    ] = None,
+) -> None:
+    """Create a workspace: the process and template library and a procdoc.yaml."""
+    from procdoc import console
+    from procdoc.workspace import init_workspace
+
+    root = init_workspace(directory, name=name)
+    console.info(
+        f"Created workspace {root}: procdoc.yaml, processes/, templates/. Next: cd there and run `procdoc validate`."
+    )
+
+
+@app.command()
+@handle_errors
+def validate(
+    workspace: WorkspaceOpt = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings count as errors.")] = False,
+    format: FormatOpt = Format.table,
+) -> None:
+    """Check procdoc.yaml, the processes, calendar and templates (exit 3 on errors)."""
+    from procdoc import console
+
+    ws = _ws(workspace)
+    report = ws.validate()
+    failed = bool(report.errors) or (strict and bool(report.warnings))
+    if format is Format.json:
+        console.print_json(report.as_dict())
+    elif format is Format.csv:
+        console.print_csv(
+            ["severity", "file", "line", "column", "message"],
+            [
+                [
+                    p.severity,
+                    p.pos.file if p.pos else "",
+                    p.pos.line if p.pos else "",
+                    p.pos.col if p.pos else "",
+                    p.message,
+                ]
+                for p in report.problems
+            ],
+        )
+    else:
+        for problem in report.problems:
+            colour = "red" if problem.severity == "error" else "yellow"
+            where = f"{problem.pos}: " if problem.pos else ""
+            console.out.print(
+                f"{console.escape(where)}[{colour}]{problem.severity}[/]: {console.escape(problem.message)}"
+            )
+        summary = f"{len(report.files)} files, {len(report.processes)} processes: {len(report.errors)} errors, {len(report.warnings)} warnings"
+        console.err.print(("[red]" if failed else "[green]") + console.escape(summary) + "[/]")
+    if failed:
+        raise typer.Exit(int(ExitCode.INVALID))
+
+
+@app.command()
+@handle_errors
+def schema(
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write to this file instead of stdout.")
+    ] = None,
+) -> None:
+    """Print the JSON Schema of process files (for the YAML language server)."""
+    import json
+
+    from procdoc.process.schema import process_schema
+
+    text = json.dumps(process_schema(), ensure_ascii=False, indent=2) + "\n"
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+@app.command()
+@handle_errors
+def graph(
+    process: Annotated[str, typer.Argument(help="Process id or name.")],
+    workspace: WorkspaceOpt = None,
+    format: Annotated[
+        GraphFormat,
+        typer.Option("--format", help="mermaid, dot, svg or png (svg/png need Graphviz)."),
+    ] = GraphFormat.mermaid,
+    case: Annotated[
+        str | None, typer.Option("--case", help="Highlight this case's current step.")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write to this file (required for png).")
+    ] = None,
+) -> None:
+    """Draw a process as a flowchart."""
+    from procdoc.process import graph as g
+
+    ws = _ws(workspace)
+    proc = ws.process(process)
+    current = None
+    if case:
+        found = ws.ledger().case(case)
+        if found.process.id != proc.id:
+            raise ProcdocError(f"case {case} belongs to {found.process.id}, not {proc.id}")
+        current = found.step.id if found.step else None
+    dot = g.to_dot(proc, current=current)
+    if format is GraphFormat.mermaid:
+        data: bytes = g.to_mermaid(proc, current=current).encode("utf-8")
+    elif format is GraphFormat.dot:
+        data = dot.encode("utf-8")
+    else:
+        if format is GraphFormat.png and output is None:
+            raise ProcdocError("--format png writes binary data: give -o FILE.png")
+        data = g.render_graphviz(dot, format.value)
+    if output:
+        output.write_bytes(data)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+
+
+# -- cases ----------------------------------------------------------------------------------------
+
+
+@app.command()
+@handle_errors
+def new(
+    process: Annotated[str, typer.Argument(help="Process id or name.")],
+    title: Annotated[str, typer.Option("--title", help="The case's title.")],
+    sets: Annotated[
+        list[str] | None, typer.Option("--set", help="FIELD=VALUE (repeatable).")
+    ] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who opens it.")] = None,
+    at: Annotated[
+        str | None, typer.Option("--at", help="When: YYYY-MM-DD [HH:MM] (default now).")
+    ] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Open a case at the process's first step; prints its id."""
+    from procdoc import console
+
+    ws = _ws(workspace)
+    case = ws.new_case(process, title=title, sets=sets or [], by=by, at=_moment(at, "--at"))
+    console.out.print(console.escape(case.id))
+    due = f", due {console.text(case.due)}" if case.due else ""
+    console.info(f"{case.process.name}: {case.step_name}{due}")
+
+
+@app.command()
+@handle_errors
+def advance(
+    case: Annotated[str, typer.Argument(help="Case id.")],
+    step: Annotated[str, typer.Option("--step", help="Target step id or name.")],
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="Who moves it (a countersign signer: ROLE or ROLE:NAME)."),
+    ] = None,
+    note: Annotated[
+        str | None, typer.Option("--note", help="Opinion / note for the record.")
+    ] = None,
+    at: Annotated[
+        str | None, typer.Option("--at", help="When: YYYY-MM-DD [HH:MM] (default now).")
+    ] = None,
+    sets: Annotated[
+        list[str] | None, typer.Option("--set", help="FIELD=VALUE (repeatable).")
+    ] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Move a case to its next step, or return it (退回)."""
+    from procdoc import console
+
+    ws = _ws(workspace)
+    result = ws.advance(case, step=step, by=by, note=note, at=_moment(at, "--at"), sets=sets or [])
+    c = result.case
+    if result.action == "sign":
+        console.out.print(
+            console.escape(
+                f"{c.id}: signed by {', '.join(result.signed)} at {c.step_name}; awaiting {', '.join(result.awaiting)}"
+            )
+        )
+        return
+    verb = {"advance": "moved", "return": "returned", "close": "closed at"}[result.action]
+    from_name = result.from_step.name if result.from_step else "?"
+    to_name = result.to_step.name if result.to_step else "?"
+    line = (
+        f"{c.id}: {verb} {to_name} (from {from_name})"
+        if result.action != "close"
+        else f"{c.id}: {verb} {to_name}"
+    )
+    if c.due:
+        line += f", due {console.text(c.due)}"
+    if result.number:
+        line += f", number {result.number}"
+    console.out.print(console.escape(line))
+
+
+@app.command()
+@handle_errors
+def extend(
+    case: Annotated[str, typer.Argument(help="Case id.")],
+    by: Annotated[str, typer.Option("--by", help="How much longer: 30d, 5wd, 24h.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (recorded).")],
+    who: Annotated[str | None, typer.Option("--who", help="Who approved the extension.")] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Extend the current step's deadline, at most by the step's `extend`."""
+    from procdoc import console
+
+    ws = _ws(workspace)
+    c, old, new_due = ws.extend(case, by=by, reason=reason, who=who)
+    console.out.print(
+        console.escape(f"{c.id}: {c.step_name} due {console.text(old)} → {console.text(new_due)}")
+    )
+
+
+def _case_rows(cases: list[Case]) -> list[list[Any]]:
+    return [
+        [
+            c.id,
+            c.process.name,
+            c.title,
+            c.step_name,
+            "已办结" if c.status == "closed" else "办理中",
+            c.assignee,
+            c.due,
+            c.case_due,
+        ]
+        for c in cases
+    ]
+
+
+CASE_HEADER = ["编号", "流程", "标题", "当前环节", "状态", "承办人", "环节期限", "办结期限"]
+
+
+@app.command()
+@handle_errors
+def show(
+    case: Annotated[str, typer.Argument(help="Case id.")],
+    workspace: WorkspaceOpt = None,
+    format: FormatOpt = Format.table,
+) -> None:
+    """A case: its fields, deadline and history."""
+    from procdoc import console
+    from procdoc.report import time_left
+
+    ws = _ws(workspace)
+    c = ws.show(case)
+    if format is Format.json:
+        console.print_json(c.as_dict())
+        return
+    if format is Format.csv:
+        console.print_csv(
+            ["key", "value"],
+            [[k, v] for k, v in c.as_dict().items() if k not in ("fields", "history")]
+            + [[k, v] for k, v in c.fields.items()],
+        )
+        return
+    rows: list[list[Any]] = [
+        ["编号", c.id], ["流程", c.process.name], ["标题", c.title], ["当前环节", c.step_name],
+        ["状态", "已办结" if c.status == "closed" else "办理中"], ["承办人", c.assignee], ["登记时间", c.opened],
+        ["环节开始", c.entered], ["环节期限", c.due], ["办结期限", c.case_due], ["来源编号", c.ref],
+    ]  # fmt: skip
+    if c.status == "open" and c.due:
+        rows.append(["剩余", time_left(c.due, ws.calendar)])
+    rows += [[fdef.label, c.fields.get(fid)] for fid, fdef in c.process.fields.items()]
+    console.out.print(console.table(None, ["", ""], rows))
+    hist = [[h.at, h.action, h.from_step, h.to_step, h.by, h.note] for h in c.history or []]
+    console.out.print(
+        console.table("流转记录", ["时间", "动作", "从环节", "到环节", "办理人", "意见"], hist)
+    )
+
+
+@app.command("list")
+@handle_errors
+def list_(
+    process: Annotated[str | None, typer.Option("--process", help="Only this process.")] = None,
+    step: Annotated[str | None, typer.Option("--step", help="Only cases at this step.")] = None,
+    status: Annotated[str | None, typer.Option("--status", help="open or closed.")] = None,
+    workspace: WorkspaceOpt = None,
+    format: FormatOpt = Format.table,
+) -> None:
+    """List cases."""
+    from procdoc import console
+
+    ws = _ws(workspace)
+    cases = ws.list_cases(process=process, step=step, status=status)
+    if format is Format.json:
+        console.print_json([c.as_dict() for c in cases])
+    elif format is Format.csv:
+        console.print_csv(
+            ["id", "process", "title", "step", "status", "assignee", "due", "case_due"],
+            [
+                [
+                    c.id,
+                    c.process.id,
+                    c.title,
+                    c.step.id if c.step else "",
+                    c.status,
+                    c.assignee,
+                    c.due,
+                    c.case_due,
+                ]
+                for c in cases
+            ],
+        )
+    else:
+        console.out.print(console.table(None, CASE_HEADER, _case_rows(cases)))
+        console.info(f"{len(cases)} cases")
+
+
+# -- overdue and reports -----------------------------------------------------------------------
+
+LEVEL_STYLE = {"overdue": "red", "due_today": "yellow", "due_soon": "blue"}
+
+
+@app.command()
+@handle_errors
+def overdue(
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="YYYY-MM-DD [HH:MM] (default now).")
+    ] = None,
+    process: Annotated[str | None, typer.Option("--process", help="Only this process.")] = None,
+    within: Annotated[
+        str | None,
+        typer.Option("--within", help="Warning window, e.g. 3wd (default reminders.due_soon)."),
+    ] = None,
+    workspace: WorkspaceOpt = None,
+    format: FormatOpt = Format.table,
+) -> None:
+    """Overdue, due-today and due-soon cases (exit 0 whatever it finds)."""
+    from procdoc import console
+    from procdoc.report import FLAG_HEADER, LEVEL_CN, _flag_row
+
+    ws = _ws(workspace)
+    flags = ws.overdue(as_of=_moment(as_of, "--as-of"), process=process, within=within)
+    if format is Format.json:
+        console.print_json([f.as_dict() for f in flags])
+        return
+    if format is Format.csv:
+        console.print_csv(
+            [
+                "id",
+                "process",
+                "title",
+                "step",
+                "assignee",
+                "level",
+                "deadline",
+                "due",
+                "late_days",
+                "late_workdays",
+                "urge",
+                "escalate",
+            ],
+            [
+                [
+                    f.case.id,
+                    f.case.process.id,
+                    f.case.title,
+                    f.case.step.id if f.case.step else "",
+                    f.case.assignee,
+                    f.level,
+                    f.deadline,
+                    f.due,
+                    f.late_days,
+                    f.late_workdays,
+                    f.urge,
+                    f.escalate,
+                ]
+                for f in flags
+            ],
+        )
+        return
+    if not flags:
+        console.info("nothing overdue or due soon")
+        return
+    groups: dict[str, list[Any]] = {}
+    for f in flags:
+        groups.setdefault(f.case.process.name, []).append(f)
+    for name, items in groups.items():
+        console.out.print(
+            console.table(
+                name,
+                FLAG_HEADER,
+                [_flag_row(f) for f in items],
+                styles=[LEVEL_STYLE[f.level] for f in items],
+            )
+        )
+    counts = {lvl: sum(1 for f in flags if f.level == lvl) for lvl in LEVEL_CN}
+    console.info("，".join(f"{LEVEL_CN[k]} {v} 件" for k, v in counts.items()))
+
+
+@report_app.command("daily")
+@handle_errors
+def report_daily(
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="YYYY-MM-DD [HH:MM] (default now).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder (default out/reports/).")
+    ] = None,
+    workdays_only: Annotated[
+        bool, typer.Option("--workdays-only", help="Do nothing on a non-working day (for cron).")
+    ] = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Write daily-YYYY-MM-DD.xlsx and .md and print a short summary."""
+    from procdoc import console
+
+    ws = _ws(workspace)
+    moment = _moment(as_of, "--as-of")
+    rep = ws.report_daily(as_of=moment, out=out, workdays_only=workdays_only)
+    if rep is None:
+        console.info(
+            f"{(moment or datetime.now()):%Y-%m-%d} is not a working day: no report (--workdays-only)"
+        )
+        return
+    for line in rep.summary_lines():
+        console.out.print(console.escape(line))
+    console.info(f"wrote {rep.xlsx} and {rep.markdown}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

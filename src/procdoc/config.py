@@ -1,0 +1,325 @@
+"""`procdoc.yaml`: the workspace settings, checked key by key with positions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from procdoc.calendar import Duration
+from procdoc.errors import CalendarError
+from procdoc.process.loader import Problems, _closest, _type_name
+from procdoc.yamlpos import Document, PathKey
+
+CONFIG_NAME = "procdoc.yaml"
+
+#: The ledger columns procdoc owns, by id, with their default header labels (SPEC §3).
+CORE_LABELS: dict[str, str] = {
+    "id": "编号",
+    "process": "流程",
+    "title": "标题",
+    "step": "当前环节",
+    "status": "状态",
+    "assignee": "承办人",
+    "entered": "环节开始",
+    "due": "环节期限",
+    "case_due": "办结期限",
+    "opened": "登记时间",
+    "closed": "办结时间",
+    "source": "来源",
+    "ref": "来源编号",
+    "updated": "更新时间",
+}
+HISTORY_COLUMNS: dict[str, str] = {
+    "case": "编号",
+    "at": "时间",
+    "action": "动作",
+    "from": "从环节",
+    "to": "到环节",
+    "by": "办理人",
+    "note": "意见",
+}
+LEDGER_SHEET = "台账"
+HISTORY_SHEET = "流转记录"
+STATUS_OPEN = "办理中"
+STATUS_CLOSED = "已办结"
+
+CONFIG_KEYS = {
+    "name", "ledger", "processes", "templates", "output", "calendar", "reminders", "sources",
+    "numbering", "render_name", "labels", "backups",
+}  # fmt: skip
+REMINDER_KEYS = {"due_soon", "urge_after", "escalate_after"}
+SOURCE_KEYS = {"process", "key", "columns", "sheet", "status_column", "status_steps", "title"}
+NUMBERING_KEYS = {"format", "field", "start"}
+
+
+@dataclass(frozen=True)
+class Reminders:
+    """DOMAIN.md's colour ladder as settings: 蓝 within ``due_soon`` of the deadline, 黄 on
+    the day, 红 when late; a 催办 ``urge_after`` the deadline; escalate to the 分管领导 when
+    still late ``escalate_after`` it."""
+
+    due_soon: Duration = Duration(3, "wd")
+    urge_after: Duration = Duration(1, "wd")
+    escalate_after: Duration = Duration(5, "wd")
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    process: str
+    key: str
+    columns: dict[str, str]  # export header -> case field id or core column id
+    sheet: str | None = None
+    status_column: str | None = None  # export header whose value picks the step
+    status_steps: dict[str, str] = field(default_factory=dict)  # export value -> step id
+
+
+@dataclass(frozen=True)
+class Numbering:
+    name: str
+    format: str
+    field: str
+    start: int = 1
+
+
+@dataclass
+class Config:
+    root: Path
+    name: str
+    ledger: Path
+    processes: Path
+    templates: Path
+    output: Path
+    calendar: dict[str, Any] | None = None
+    reminders: Reminders = Reminders()
+    sources: dict[str, Source] = field(default_factory=dict)
+    numbering: dict[str, Numbering] = field(default_factory=dict)
+    render_name: str = "{id}-{template}.docx"
+    labels: dict[str, str] = field(default_factory=lambda: dict(CORE_LABELS))
+    backups: int = 10
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / ".procdoc"
+
+
+def parse_config(doc: Document, root: Path) -> tuple[Config, Problems]:
+    """Build the settings from ``doc``; every problem is collected with its position."""
+    p = Problems(doc)
+    for dup_path, pos in doc.duplicates:
+        p.error(
+            dup_path, f"duplicate key '{dup_path[-1]}' (the later one would silently win)", key=True
+        )
+        del pos
+    data = doc.data
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        p.error((), f"{CONFIG_NAME} must be a mapping of settings, not {_type_name(data)}")
+        data = {}
+    _unknown(p, data, CONFIG_KEYS, (), CONFIG_NAME)
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        p.error(
+            ("name",) if "name" in data else (),
+            "missing required key 'name' (the office's name, e.g. name: XX市XX局办公室)",
+        )
+        name = root.name
+    cfg = Config(
+        root=root,
+        name=name.strip(),
+        ledger=_path(p, data, "ledger", root, "ledger.xlsx"),
+        processes=_path(p, data, "processes", root, "processes"),
+        templates=_path(p, data, "templates", root, "templates"),
+        output=_path(p, data, "output", root, "out"),
+    )
+    if "calendar" in data:
+        if isinstance(data["calendar"], dict):
+            cfg.calendar = data["calendar"]
+        elif data["calendar"] is not None:
+            p.error(
+                ("calendar",),
+                "calendar: must be a mapping (holidays, workdays, files, roll_calendar_deadlines)",
+            )
+    cfg.reminders = _reminders(p, data.get("reminders"))
+    cfg.labels = _labels(p, data.get("labels"))
+    cfg.sources = _sources(p, data.get("sources"))
+    cfg.numbering = _numbering(p, data.get("numbering"))
+    render_name = data.get("render_name", cfg.render_name)
+    if not isinstance(render_name, str) or not render_name.strip():
+        p.error(("render_name",), "render_name must be text like '{id}-{template}.docx'")
+    else:
+        cfg.render_name = render_name
+    backups = data.get("backups", 10)
+    if isinstance(backups, bool) or not isinstance(backups, int) or backups < 1:
+        p.error(("backups",), "backups must be a whole number of 1 or more")
+    else:
+        cfg.backups = backups
+    return cfg, p
+
+
+def _unknown(
+    p: Problems, data: dict[str, Any], allowed: set[str], path: PathKey, what: str
+) -> None:
+    for key in data:
+        if key not in allowed:
+            hint = _closest(str(key), allowed)
+            extra = (
+                f" (did you mean '{hint}'?)" if hint else f"; allowed: {', '.join(sorted(allowed))}"
+            )
+            p.error((*path, key), f"unknown key '{key}' in {what}{extra}", key=True)
+
+
+def _path(p: Problems, data: dict[str, Any], key: str, root: Path, default: str) -> Path:
+    value = data.get(key, default)
+    if not isinstance(value, str) or not value.strip():
+        p.error((key,), f"'{key}' must be a path (text)")
+        value = default
+    path = Path(value)
+    return path if path.is_absolute() else root / path
+
+
+def _duration(p: Problems, value: Any, path: PathKey, default: Duration) -> Duration:
+    if value is None:
+        return default
+    try:
+        return Duration.parse(value)
+    except CalendarError as err:
+        p.error(path, err.message)
+        return default
+
+
+def _reminders(p: Problems, value: Any) -> Reminders:
+    if value is None:
+        return Reminders()
+    if not isinstance(value, dict):
+        p.error(
+            ("reminders",), "reminders: must be a mapping (due_soon, urge_after, escalate_after)"
+        )
+        return Reminders()
+    _unknown(p, value, REMINDER_KEYS, ("reminders",), "reminders")
+    d = Reminders()
+    return Reminders(
+        due_soon=_duration(p, value.get("due_soon"), ("reminders", "due_soon"), d.due_soon),
+        urge_after=_duration(p, value.get("urge_after"), ("reminders", "urge_after"), d.urge_after),
+        escalate_after=_duration(
+            p, value.get("escalate_after"), ("reminders", "escalate_after"), d.escalate_after
+        ),
+    )
+
+
+def _labels(p: Problems, value: Any) -> dict[str, str]:
+    labels = dict(CORE_LABELS)
+    if value is None:
+        return labels
+    if not isinstance(value, dict):
+        p.error(("labels",), "labels: must map column ids (id, title, step, ...) to header text")
+        return labels
+    _unknown(p, value, set(CORE_LABELS), ("labels",), "labels")
+    for key, label in value.items():
+        if key in CORE_LABELS:
+            if not isinstance(label, str) or not label.strip():
+                p.error(("labels", key), f"label for '{key}' must be header text")
+            else:
+                labels[key] = label.strip()
+    seen: dict[str, str] = {}
+    for key, label in labels.items():
+        if label in seen:
+            p.error(
+                ("labels", key), f"label '{label}' is used for both '{seen[label]}' and '{key}'"
+            )
+        seen[label] = key
+    return labels
+
+
+def _sources(p: Problems, value: Any) -> dict[str, Source]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        p.error(("sources",), "sources: must map a source name to {process, key, columns}")
+        return {}
+    out: dict[str, Source] = {}
+    for name, spec in value.items():
+        path: PathKey = ("sources", name)
+        if not isinstance(spec, dict):
+            p.error(path, f"source '{name}' must be a mapping (process, key, columns)")
+            continue
+        _unknown(p, spec, SOURCE_KEYS, path, f"source '{name}'")
+        missing = [k for k in ("process", "key", "columns") if k not in spec]
+        for key in missing:
+            p.error(path, f"source '{name}' is missing required key '{key}'")
+        columns = spec.get("columns")
+        if not isinstance(columns, dict) or not columns:
+            if "columns" in spec:
+                p.error((*path, "columns"), "columns: must map export headers to field ids")
+            continue
+        if missing:
+            continue
+        status_steps = spec.get("status_steps") or {}
+        if not isinstance(status_steps, dict):
+            p.error((*path, "status_steps"), "status_steps: must map export values to step ids")
+            status_steps = {}
+        out[str(name)] = Source(
+            name=str(name),
+            process=str(spec["process"]),
+            key=str(spec["key"]),
+            columns={str(k): str(v) for k, v in columns.items()},
+            sheet=str(spec["sheet"]) if spec.get("sheet") is not None else None,
+            status_column=str(spec["status_column"]) if spec.get("status_column") else None,
+            status_steps={str(k): str(v) for k, v in status_steps.items()},
+        )
+        if out[str(name)].key not in columns:
+            p.error(
+                (*path, "key"),
+                f"key '{spec['key']}' must also be listed under columns (mapped to ref)",
+            )
+    return out
+
+
+def _numbering(p: Problems, value: Any) -> dict[str, Numbering]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        p.error(("numbering",), "numbering: must map a sequence name to {format, field}")
+        return {}
+    out: dict[str, Numbering] = {}
+    for name, spec in value.items():
+        path: PathKey = ("numbering", name)
+        if not isinstance(spec, dict):
+            p.error(path, f"numbering '{name}' must be a mapping (format, field)")
+            continue
+        _unknown(p, spec, NUMBERING_KEYS, path, f"numbering '{name}'")
+        fmt, fld = spec.get("format"), spec.get("field")
+        if not isinstance(fmt, str) or "{seq" not in fmt:
+            p.error(
+                (*path, "format"),
+                "format must be text holding {seq} (and usually {year}), e.g. 某办发〔{year}〕{seq}号",
+            )
+            continue
+        try:
+            fmt.format(year=2026, seq=1)
+        except (KeyError, ValueError, IndexError) as err:
+            p.error(
+                (*path, "format"),
+                f"format '{fmt}' is not valid: {err}; only {{year}} and {{seq}} exist",
+            )
+            continue
+        if any(bad in fmt for bad in ("[{year}]", "({year})", "【{year}】", "（{year}）")):
+            p.warning(
+                (*path, "format"),
+                "GB/T 9704 writes the year in 六角括号 〔〕 (U+3014/U+3015), not [] () 【】",
+            )
+        if "{seq:0" in fmt:
+            p.warning((*path, "format"), "GB/T 9704 numbers have no leading zeros: use {seq}")
+        if not isinstance(fld, str) or not fld:
+            p.error(
+                path, f"numbering '{name}' needs field: the case field that receives the number"
+            )
+            continue
+        start = spec.get("start", 1)
+        if isinstance(start, bool) or not isinstance(start, int) or start < 1:
+            p.error((*path, "start"), "start must be a whole number of 1 or more")
+            start = 1
+        out[str(name)] = Numbering(str(name), fmt, fld, start)
+    return out

@@ -1,0 +1,635 @@
+"""Loading one process file into the model, collecting every problem with its position.
+
+The loader never stops at the first problem: `procdoc validate` shows them all. A file
+with errors still yields as much of a :class:`Process` as could be built, or ``None``
+when its shape is too broken to use.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, cast
+
+from procdoc.calendar import Duration
+from procdoc.errors import CalendarError, ProcdocError
+from procdoc.process import expr
+from procdoc.process.model import (
+    FIELD_TYPES,
+    STEP_KINDS,
+    Branch,
+    DeadlineRule,
+    FieldDef,
+    FieldType,
+    Process,
+    Step,
+    StepKind,
+)
+from procdoc.yamlpos import Document, PathKey, Pos, YamlSyntaxError, display_path, load_file
+
+Severity = Literal["error", "warning"]
+
+PROCESS_KEYS = {"name", "id", "description", "case_id", "roles", "fields", "steps", "deadline"}
+FIELD_KEYS = {"label", "type", "required", "choices", "description"}
+STEP_KEYS = {
+    "id", "name", "role", "deadline", "next", "back", "kind", "signers", "mode", "documents",
+    "number", "extend", "final", "description", "inputs", "outputs", "risks",
+}  # fmt: skip
+BRANCH_KEYS = {"to", "when"}
+DEADLINE_KEYS = {"duration", "from"}
+ID_RE = re.compile(r"^[a-z0-9_-]+$")
+FIELD_ID_RE = re.compile(r"^[^\W\d]\w*$")
+MAX_APPROVALS = 5
+
+
+@dataclass(frozen=True)
+class Problem:
+    severity: Severity
+    pos: Pos | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.pos}: " if self.pos else ""
+        return f"{where}{self.severity}: {self.message}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "severity": self.severity,
+            "file": self.pos.file if self.pos else None,
+            "line": self.pos.line if self.pos else None,
+            "column": self.pos.col if self.pos else None,
+            "message": self.message,
+        }
+
+
+class Problems(list[Problem]):
+    """The problems found so far, with helpers that attach positions."""
+
+    def __init__(self, doc: Document | None = None) -> None:
+        super().__init__()
+        self.doc = doc
+
+    def error(self, path: PathKey, message: str, *, key: bool = False) -> None:
+        self.append(Problem("error", self._pos(path, key), message))
+
+    def warning(self, path: PathKey, message: str, *, key: bool = False) -> None:
+        self.append(Problem("warning", self._pos(path, key), message))
+
+    def _pos(self, path: PathKey, key: bool) -> Pos | None:
+        return self.doc.where(path, key=key) if self.doc else None
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self if p.severity == "error"]
+
+
+def _type_name(value: Any) -> str:
+    return {
+        str: "text", int: "a number", float: "a number", bool: "true/false", list: "a list",
+        dict: "a mapping", type(None): "empty",
+    }.get(type(value), type(value).__name__)  # fmt: skip
+
+
+def load_process(
+    path: Path,
+    *,
+    base: Path | None = None,
+    templates: Collection[str] | None = None,
+    numbering: Collection[str] | None = None,
+) -> tuple[Process | None, Problems]:
+    """Load and check one process file. ``templates`` and ``numbering`` are the names a
+    step may refer to (``None``: do not check)."""
+    try:
+        doc = load_file(path, base=base)
+    except YamlSyntaxError as err:
+        problems = Problems()
+        problems.append(Problem("error", err.pos, err.message.split(": ", 1)[-1]))
+        return None, problems
+    except ProcdocError as err:
+        problems = Problems()
+        problems.append(Problem("error", Pos(display_path(path, base), 1, 1), err.message))
+        return None, problems
+    return _Builder(doc, path, templates, numbering).build()
+
+
+class _Builder:
+    def __init__(
+        self,
+        doc: Document,
+        path: Path,
+        templates: Collection[str] | None,
+        numbering: Collection[str] | None,
+    ) -> None:
+        self.doc = doc
+        self.path = path
+        self.templates = templates
+        self.numbering = numbering
+        self.p = Problems(doc)
+
+    # -- small typed getters -------------------------------------------------------
+    def _text(
+        self, data: dict[str, Any], key: str, path: PathKey, *, required: bool = False
+    ) -> str:
+        value = data.get(key)
+        if value is None:
+            if required:
+                self.p.error(path, f"missing required key '{key}'")
+            return ""
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            self.p.error((*path, key), f"'{key}' must be text, not {_type_name(value)}")
+            return ""
+        return str(value).strip()
+
+    def _texts(self, data: dict[str, Any], key: str, path: PathKey) -> tuple[str, ...]:
+        value = data.get(key)
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            self.p.error((*path, key), f"'{key}' must be a list, not {_type_name(value)}")
+            return ()
+        out = []
+        for i, item in enumerate(value):
+            if isinstance(item, bool) or not isinstance(item, str | int | float):
+                self.p.error((*path, key, i), f"'{key}' items must be text, not {_type_name(item)}")
+            else:
+                out.append(str(item).strip())
+        return tuple(out)
+
+    def _bool(self, data: dict[str, Any], key: str, path: PathKey) -> bool:
+        value = data.get(key, False)
+        if not isinstance(value, bool):
+            self.p.error((*path, key), f"'{key}' must be true or false, not {value!r}")
+            return False
+        return value
+
+    def _unknown_keys(
+        self, data: dict[str, Any], allowed: set[str], path: PathKey, what: str
+    ) -> None:
+        for key in data:
+            if key not in allowed:
+                hint = _closest(str(key), allowed)
+                extra = (
+                    f" (did you mean '{hint}'?)"
+                    if hint
+                    else f"; allowed: {', '.join(sorted(allowed))}"
+                )
+                self.p.error((*path, key), f"unknown key '{key}' in {what}{extra}", key=True)
+
+    def _duration(self, value: Any, path: PathKey) -> Duration | None:
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            self.p.error(
+                path, f"a duration must be text like 15d, 5wd, 24h, not {_type_name(value)}"
+            )
+            return None
+        try:
+            return Duration.parse(value)
+        except CalendarError as err:
+            self.p.error(path, err.message)
+            return None
+
+    def _deadline(self, value: Any, path: PathKey) -> tuple[DeadlineRule | None, PathKey | None]:
+        if value is None:
+            return None, None
+        if isinstance(value, dict):
+            self._unknown_keys(value, DEADLINE_KEYS, path, "a deadline")
+            if "duration" not in value:
+                self.p.error(path, "missing required key 'duration' in the deadline")
+                return None, None
+            duration = self._duration(value["duration"], (*path, "duration"))
+            start = value.get("from")
+            if start is not None and not isinstance(start, str):
+                self.p.error((*path, "from"), "'from' must be a step id or a date field id")
+                start = None
+            if duration is None:
+                return None, None
+            return DeadlineRule(duration, start), ((*path, "from") if start else None)
+        duration = self._duration(value, path)
+        return (DeadlineRule(duration), None) if duration else (None, None)
+
+    # -- the process -------------------------------------------------------------------
+    def build(self) -> tuple[Process | None, Problems]:
+        doc, p = self.doc, self.p
+        for dup_path, pos in doc.duplicates:
+            p.append(
+                Problem(
+                    "error",
+                    pos,
+                    f"duplicate key '{dup_path[-1]}' (the later one would silently win)",
+                )
+            )
+        data = doc.data
+        if not isinstance(data, dict):
+            p.error(
+                (),
+                f"a process file must be a mapping with name, steps, ...; this file holds {_type_name(data)}",
+            )
+            return None, p
+        self._unknown_keys(data, PROCESS_KEYS, (), "the process")
+        name = self._text(data, "name", (), required=True)
+        pid = self._text(data, "id", ()) or self.path.stem
+        if not ID_RE.match(pid):
+            where: PathKey = ("id",) if "id" in data else ()
+            p.error(
+                where, f"process id '{pid}' must match [a-z0-9_-]+ (set `id:` or rename the file)"
+            )
+        case_id = self._text(data, "case_id", ()) or "CASE-{seq}"
+        self._check_case_id(case_id)
+        roles = self._texts(data, "roles", ())
+        for i, role in enumerate(roles):
+            if role in roles[:i]:
+                p.error(("roles", i), f"role '{role}' is listed twice")
+        fields = self._fields(data.get("fields"))
+        steps = self._steps(data.get("steps"))
+        deadline, from_path = self._deadline(data.get("deadline"), ("deadline",))
+        process = Process(
+            id=pid,
+            name=name,
+            path=self.path,
+            file=doc.file,
+            steps=steps,
+            roles=roles,
+            fields=fields,
+            case_id=case_id,
+            description=self._text(data, "description", ()),
+            deadline=deadline,
+            pos=doc.where(()),
+        )
+        if deadline and from_path:
+            self._check_from(process, deadline, from_path)
+        if steps:
+            self._check_steps(process, data)
+        if not name or not steps:
+            return None, p
+        return process, p
+
+    def _check_case_id(self, pattern: str) -> None:
+        path: PathKey = ("case_id",)
+        try:
+            names = {
+                fname for _, fname, _, _ in string.Formatter().parse(pattern) if fname is not None
+            }
+            pattern.format(year=2026, seq=1)
+        except (ValueError, KeyError, IndexError) as err:
+            self.p.error(
+                path,
+                f"case_id pattern '{pattern}' is not valid: {err}; use {{year}} and {{seq}} (e.g. \"XF{{year}}-{{seq:04d}}\")",
+            )
+            return
+        unknown = names - {"year", "seq"}
+        if unknown:
+            self.p.error(
+                path,
+                f"case_id pattern uses unknown placeholder(s) {', '.join(sorted(unknown))}; only {{year}} and {{seq}} exist",
+            )
+        if "seq" not in names:
+            self.p.error(path, "case_id pattern must contain {seq} so that ids are unique")
+
+    def _fields(self, value: Any) -> dict[str, FieldDef]:
+        p = self.p
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            p.error(
+                ("fields",),
+                f"'fields' must be a mapping of field id to definition, not {_type_name(value)}",
+            )
+            return {}
+        out: dict[str, FieldDef] = {}
+        labels: dict[str, str] = {}
+        for fid, spec in value.items():
+            path: PathKey = ("fields", fid)
+            fid = str(fid)
+            if not FIELD_ID_RE.match(fid):
+                p.error(
+                    path,
+                    f"field id '{fid}' must be a name (letters, digits, _; not starting with a digit)",
+                    key=True,
+                )
+                continue
+            if fid in _RESERVED:
+                p.error(
+                    path,
+                    f"field id '{fid}' is reserved for a ledger column; choose another id",
+                    key=True,
+                )
+            if isinstance(spec, str):  # shorthand: `petitioner: 信访人`
+                spec = {"label": spec}
+            if not isinstance(spec, dict):
+                p.error(
+                    path,
+                    f"field '{fid}' must be a mapping (label, type, ...), not {_type_name(spec)}",
+                )
+                continue
+            self._unknown_keys(spec, FIELD_KEYS, path, f"field '{fid}'")
+            label = self._text(spec, "label", path) or fid
+            ftype = spec.get("type", "text")
+            if ftype not in FIELD_TYPES:
+                p.error(
+                    (*path, "type"),
+                    f"unknown field type '{ftype}'; use one of {', '.join(FIELD_TYPES)}",
+                )
+                ftype = "text"
+            choices = self._texts(spec, "choices", path)
+            if ftype == "choice" and not choices:
+                p.error(path, f"field '{fid}' is a choice but has no 'choices'")
+            if choices and ftype != "choice":
+                p.error(
+                    (*path, "choices"),
+                    f"'choices' given but field '{fid}' has type {ftype}; set `type: choice`",
+                )
+            if label in labels:
+                p.error(
+                    (*path, "label"),
+                    f"label '{label}' is used by field '{labels[label]}' too; each field needs its own column",
+                )
+            labels[label] = fid
+            out[fid] = FieldDef(
+                id=fid,
+                label=label,
+                type=cast(FieldType, ftype),
+                required=self._bool(spec, "required", path),
+                choices=choices,
+                description=self._text(spec, "description", path),
+            )
+        return out
+
+    def _steps(self, value: Any) -> list[Step]:
+        p = self.p
+        if value is None:
+            p.error((), "missing required key 'steps'")
+            return []
+        if not isinstance(value, list) or not value:
+            p.error(
+                ("steps",), f"'steps' must be a non-empty list of steps, not {_type_name(value)}"
+            )
+            return []
+        steps: list[Step] = []
+        for i, spec in enumerate(value):
+            path: PathKey = ("steps", i)
+            if not isinstance(spec, dict):
+                p.error(path, f"a step must be a mapping (id, name, ...), not {_type_name(spec)}")
+                continue
+            self._unknown_keys(spec, STEP_KEYS, path, "a step")
+            sid = self._text(spec, "id", path, required=True)
+            name = self._text(spec, "name", path) or sid
+            if sid and not ID_RE.match(sid):
+                p.error((*path, "id"), f"step id '{sid}' must match [a-z0-9_-]+")
+            kind = spec.get("kind", "task")
+            if kind not in STEP_KINDS:
+                p.error(
+                    (*path, "kind"),
+                    f"unknown step kind '{kind}'; use one of {', '.join(STEP_KINDS)}",
+                )
+                kind = "task"
+            mode = spec.get("mode", "all")
+            if mode not in ("all", "any"):
+                p.error((*path, "mode"), f"mode must be all or any, not '{mode}'")
+                mode = "all"
+            deadline, _ = self._deadline(spec.get("deadline"), (*path, "deadline"))
+            extend = (
+                self._duration(spec["extend"], (*path, "extend"))
+                if spec.get("extend") is not None
+                else None
+            )
+            number = self._text(spec, "number", path) or None
+            steps.append(
+                Step(
+                    id=sid,
+                    name=name,
+                    role=self._text(spec, "role", path) or None,
+                    deadline=deadline,
+                    next=self._branches(spec.get("next"), (*path, "next")),
+                    back=self._texts(spec, "back", path),
+                    kind=cast(StepKind, kind),
+                    signers=self._texts(spec, "signers", path),
+                    mode=cast(Literal["all", "any"], mode),
+                    documents=self._texts(spec, "documents", path),
+                    number=number,
+                    extend=extend,
+                    final=self._bool(spec, "final", path),
+                    description=self._text(spec, "description", path),
+                    inputs=self._texts(spec, "inputs", path),
+                    outputs=self._texts(spec, "outputs", path),
+                    risks=self._texts(spec, "risks", path),
+                    pos=self.doc.where(path),
+                )
+            )
+        return steps
+
+    def _branches(self, value: Any, path: PathKey) -> tuple[Branch, ...]:
+        if value is None:
+            return ()
+        if isinstance(value, str | dict):
+            value = [value]
+        if not isinstance(value, list):
+            self.p.error(
+                path,
+                f"'next' must be a list of step ids or {{to, when}} branches, not {_type_name(value)}",
+            )
+            return ()
+        out: list[Branch] = []
+        for i, item in enumerate(value):
+            ipath = (*path, i)
+            if isinstance(item, str):
+                out.append(Branch(item))
+                continue
+            if not isinstance(item, dict):
+                self.p.error(
+                    ipath,
+                    f"a branch must be a step id or {{to: STEP, when: ...}}, not {_type_name(item)}",
+                )
+                continue
+            self._unknown_keys(item, BRANCH_KEYS, ipath, "a branch")
+            to = self._text(item, "to", ipath, required=True)
+            when = None
+            if item.get("when") is not None:
+                text = item["when"]
+                if not isinstance(text, str):
+                    text = str(text)
+                try:
+                    when = expr.parse(text)
+                except expr.ExpressionError as err:
+                    self.p.error(
+                        (*ipath, "when"), f"condition '{text}' {err} (at character {err.col})"
+                    )
+            if to:
+                out.append(Branch(to, when))
+        return tuple(out)
+
+    # -- references and the graph -----------------------------------------------------
+    def _check_from(self, process: Process, rule: DeadlineRule, path: PathKey) -> None:
+        start = rule.start
+        assert start is not None
+        if start in {s.id for s in process.steps}:
+            return
+        if process.find_step(start) is not None:
+            self.p.error(
+                path, f"'from: {start}' must name the step by its id ('{process.step(start).id}')"
+            )
+            return
+        fdef = process.fields.get(start)
+        if fdef is None:
+            self.p.error(path, f"'from: {start}' is neither a step id nor a field of this process")
+        elif fdef.type not in ("date", "datetime"):
+            self.p.error(
+                path,
+                f"'from: {start}' names field '{start}' of type {fdef.type}; it must be a date or datetime field",
+            )
+
+    def _check_steps(self, process: Process, data: dict[str, Any]) -> None:
+        p = self.p
+        ids: dict[str, int] = {}
+        names: dict[str, int] = {}
+        for i, step in enumerate(process.steps):
+            path: PathKey = ("steps", i)
+            if step.id in ids:
+                p.error(
+                    (*path, "id"),
+                    f"step id '{step.id}' is used twice (also step {ids[step.id] + 1})",
+                )
+            ids.setdefault(step.id, i)
+            if step.name in names:
+                p.error(
+                    (*path, "name"),
+                    f"step name '{step.name}' is used twice (also step {names[step.name] + 1})",
+                )
+            names.setdefault(step.name, i)
+        roles_declared = "roles" in data
+        for i, step in enumerate(process.steps):
+            path = ("steps", i)
+            if step.role and step.role not in process.roles:
+                p.error(
+                    (*path, "role"),
+                    f"role '{step.role}' is not declared in roles{_known(process.roles) if roles_declared else ' (add a roles: list)'}",
+                )
+            if step.kind == "countersign" and not step.signers:
+                p.error(path, f"countersign step '{step.id}' needs 'signers' (a list of roles)")
+            if step.signers and step.kind != "countersign":
+                p.error(
+                    (*path, "signers"),
+                    f"'signers' given but step '{step.id}' is not `kind: countersign`",
+                )
+            for j, signer in enumerate(step.signers):
+                if signer not in process.roles:
+                    p.error(
+                        (*path, "signers", j),
+                        f"signer '{signer}' is not a declared role{_known(process.roles)}",
+                    )
+            for j, branch in enumerate(step.next):
+                bpath: PathKey = (*path, "next", j)
+                if branch.to not in ids:
+                    p.error(bpath, f"next step '{branch.to}' does not exist{_known(ids)}")
+                if branch.when:
+                    for name in sorted(branch.when.names - set(process.fields)):
+                        p.error(
+                            (*bpath, "when"),
+                            f"condition '{branch.when.text}' names unknown field '{name}'{_known(process.fields)}",
+                        )
+            fallback_at = next((j for j, b in enumerate(step.next) if b.when is None), None)
+            if fallback_at is not None and fallback_at < len(step.next) - 1:
+                p.warning(
+                    (*path, "next", fallback_at + 1),
+                    "this branch is never taken: the branch before it has no `when` (the fallback must come last)",
+                )
+            for j, target in enumerate(step.back):
+                if target not in ids:
+                    p.error(
+                        (*path, "back", j), f"return target '{target}' does not exist{_known(ids)}"
+                    )
+            if step.deadline and step.deadline.start:
+                self._check_from(process, step.deadline, (*path, "deadline", "from"))
+            if step.extend and not step.deadline:
+                p.warning(
+                    (*path, "extend"), f"step '{step.id}' may be extended but has no deadline"
+                )
+            if self.templates is not None:
+                for j, doc in enumerate(step.documents):
+                    if doc not in self.templates:
+                        p.error(
+                            (*path, "documents", j),
+                            f"template '{doc}' does not exist in templates/{_known(self.templates)}",
+                        )
+            if step.number and self.numbering is not None and step.number not in self.numbering:
+                p.error(
+                    (*path, "number"),
+                    f"numbering sequence '{step.number}' is not defined under numbering: in procdoc.yaml{_known(self.numbering)}",
+                )
+            if step.final and step.next:
+                p.error((*path, "next"), f"final step '{step.id}' must not have 'next'")
+            if not step.final and not step.next:
+                p.error(
+                    path,
+                    f"step '{step.id}' is not final and has no 'next': a case would be stuck there (add next: or final: true)",
+                )
+        approvals = [s for s in process.steps if s.kind == "approval"]
+        if len(approvals) > MAX_APPROVALS:
+            p.warning(
+                ("steps",),
+                f"{len(approvals)} approval steps in one process (more than {MAX_APPROVALS}): consider merging some",
+            )
+        self._check_graph(process, ids)
+
+    def _check_graph(self, process: Process, ids: dict[str, int]) -> None:
+        edges = {s.id: [b.to for b in s.next if b.to in ids] for s in process.steps}
+        backs = {s.id: [t for t in s.back if t in ids] for s in process.steps}
+        seen: set[str] = set()
+        todo = [process.first_step.id]
+        while todo:
+            sid = todo.pop()
+            if sid in seen:
+                continue
+            seen.add(sid)
+            todo.extend(edges.get(sid, []) + backs.get(sid, []))
+        for sid, i in ids.items():
+            if sid not in seen:
+                self.p.error(
+                    ("steps", i),
+                    f"step '{sid}' cannot be reached from the first step '{process.first_step.id}'",
+                )
+        # a cycle through `next` alone is a return that was not declared with `back`
+        state: dict[str, int] = {}
+        for root in edges:
+            if state.get(root):
+                continue
+            stack: list[tuple[str, Iterable[str]]] = [(root, iter(edges[root]))]
+            state[root] = 1
+            while stack:
+                sid, children = stack[-1]
+                for child in children:
+                    if state.get(child) == 1:
+                        j = next(k for k, b in enumerate(process.step(sid).next) if b.to == child)
+                        self.p.error(
+                            ("steps", ids[sid], "next", j),
+                            f"'{sid}' -> '{child}' closes a cycle through next: a way back must be declared with back: [{child}]",
+                        )
+                    elif not state.get(child):
+                        state[child] = 1
+                        stack.append((child, iter(edges[child])))
+                        break
+                else:
+                    state[sid] = 2
+                    stack.pop()
+
+
+_RESERVED = {"id", "process", "title", "step", "status", "assignee", "entered", "due", "case_due",
+             "opened", "closed", "source", "ref", "updated", "today", "year", "office", "step_name"}  # fmt: skip
+
+
+def _known(names: Iterable[str]) -> str:
+    listed = sorted(names)
+    if not listed:
+        return ""
+    shown = ", ".join(listed[:12]) + (" ..." if len(listed) > 12 else "")
+    return f" (known: {shown})"
+
+
+def _closest(word: str, candidates: Iterable[str]) -> str | None:
+    import difflib
+
+    found = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.7)
+    return found[0] if found else None

@@ -1,0 +1,107 @@
+"""The process model: what a process file means once it has been checked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from procdoc.calendar import Duration
+from procdoc.process.expr import Expression
+from procdoc.yamlpos import Pos
+
+FieldType = Literal["text", "number", "date", "datetime", "choice", "bool"]
+FIELD_TYPES: tuple[FieldType, ...] = ("text", "number", "date", "datetime", "choice", "bool")
+StepKind = Literal["task", "approval", "countersign"]
+STEP_KINDS: tuple[StepKind, ...] = ("task", "approval", "countersign")
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    id: str
+    label: str
+    type: FieldType = "text"
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Branch:
+    to: str
+    when: Expression | None = None
+
+
+@dataclass(frozen=True)
+class DeadlineRule:
+    """``duration`` counted from entering the step, or from ``start``: a step id (the
+    moment the case entered it) or a date field of the case."""
+
+    duration: Duration
+    start: str | None = None
+
+    def __str__(self) -> str:
+        return str(self.duration) if self.start is None else f"{self.duration} from {self.start}"
+
+    def label_cn(self) -> str:
+        return self.duration.label_cn()
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    name: str
+    role: str | None = None
+    deadline: DeadlineRule | None = None
+    next: tuple[Branch, ...] = ()
+    back: tuple[str, ...] = ()
+    kind: StepKind = "task"
+    signers: tuple[str, ...] = ()
+    mode: Literal["all", "any"] = "all"
+    documents: tuple[str, ...] = ()
+    number: str | None = None
+    extend: Duration | None = None
+    final: bool = False
+    description: str = ""
+    inputs: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = ()
+    risks: tuple[str, ...] = ()
+    pos: Pos | None = None
+
+
+@dataclass
+class Process:
+    id: str
+    name: str
+    path: Path
+    file: str  # the path as shown in messages
+    steps: list[Step]
+    roles: tuple[str, ...] = ()
+    fields: dict[str, FieldDef] = field(default_factory=dict)
+    case_id: str = "CASE-{seq}"
+    description: str = ""
+    deadline: DeadlineRule | None = None
+    pos: Pos | None = None
+
+    @property
+    def first_step(self) -> Step:
+        return self.steps[0]
+
+    def find_step(self, key: str) -> Step | None:
+        """The step whose id or name is ``key``."""
+        for step in self.steps:
+            if key in (step.id, step.name):
+                return step
+        return None
+
+    def step(self, step_id: str) -> Step:
+        found = self.find_step(step_id)
+        if found is None:
+            raise KeyError(step_id)
+        return found
+
+    def field_by_label(self, label: str) -> FieldDef | None:
+        for fdef in self.fields.values():
+            if fdef.label == label:
+                return fdef
+        return None

@@ -1,0 +1,123 @@
+"""A JSON Schema of the process file format, for editors (the YAML language server).
+
+Add to the top of a process file::
+
+    # yaml-language-server: $schema=../.procdoc/process.schema.json
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from procdoc.process.model import FIELD_TYPES, STEP_KINDS
+
+DURATION_PATTERN = r"^\s*[0-9０-９]+\s*(d|wd|h|日|天|个?工作日|小时)\s*$"
+
+
+def _duration() -> dict[str, Any]:
+    return {
+        "type": "string",
+        "pattern": DURATION_PATTERN,
+        "description": "Nd calendar days, Nwd working days, Nh hours; or N日/N天, N个工作日, N小时",
+        "examples": ["15d", "5wd", "24h", "15日", "5个工作日"],
+    }
+
+
+def _deadline() -> dict[str, Any]:
+    return {
+        "description": "A duration counted from entering the step, or {duration, from: STEP_ID|DATE_FIELD}",
+        "oneOf": [
+            _duration(),
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["duration"],
+                "properties": {"duration": _duration(), "from": {"type": "string"}},
+            },
+        ],
+    }
+
+
+def _texts() -> dict[str, Any]:
+    return {"type": "array", "items": {"type": "string"}}
+
+
+def process_schema() -> dict[str, Any]:
+    ident = {"type": "string", "pattern": r"^[a-z0-9_-]+$"}
+    field = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "label": {"type": "string", "description": "the ledger column header"},
+            "type": {"enum": list(FIELD_TYPES), "default": "text"},
+            "required": {"type": "boolean"},
+            "choices": _texts(),
+            "description": {"type": "string"},
+        },
+    }
+    branch = {
+        "oneOf": [
+            {"type": "string", "description": "a step id"},
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["to"],
+                "properties": {
+                    "to": {"type": "string"},
+                    "when": {
+                        "type": "string",
+                        "description": "e.g. amount > 5000 and category == '差旅费'",
+                    },
+                },
+            },
+        ]
+    }
+    step = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["id"],
+        "properties": {
+            "id": ident,
+            "name": {"type": "string"},
+            "role": {"type": "string"},
+            "deadline": _deadline(),
+            "next": {"type": "array", "items": branch},
+            "back": _texts(),
+            "kind": {"enum": list(STEP_KINDS), "default": "task"},
+            "signers": _texts(),
+            "mode": {"enum": ["all", "any"], "default": "all"},
+            "documents": _texts(),
+            "number": {
+                "type": "string",
+                "description": "a sequence under numbering: in procdoc.yaml",
+            },
+            "extend": _duration(),
+            "final": {"type": "boolean"},
+            "description": {"type": "string"},
+            "inputs": _texts(),
+            "outputs": _texts(),
+            "risks": _texts(),
+        },
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://procdoc.invalid/schema/process.json",
+        "title": "procdoc process definition",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["name", "steps"],
+        "properties": {
+            "name": {"type": "string"},
+            "id": ident,
+            "description": {"type": "string"},
+            "case_id": {
+                "type": "string",
+                "description": "e.g. XF{year}-{seq:04d}",
+                "default": "CASE-{seq}",
+            },
+            "roles": _texts(),
+            "fields": {"type": "object", "additionalProperties": field},
+            "deadline": _deadline(),
+            "steps": {"type": "array", "minItems": 1, "items": step},
+        },
+    }
