@@ -1,0 +1,121 @@
+"""Shared fixtures: workspaces built in temp folders; tests never write into the repo."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+MINI_CONFIG = """\
+name: 测试办公室
+calendar:
+  holidays: []
+numbering:
+  fawen:
+    format: "测办发〔{year}〕{seq}号"
+    field: doc_no
+"""
+
+#: A small process that exercises every engine rule.
+MINI_PROCESS = """\
+name: 测试流程
+id: mini
+case_id: "MN{year}-{seq:03d}"
+roles: [登记员, 承办人, 财务, 部门负责人, 领导]
+deadline: {duration: 30d, from: review}
+fields:
+  applicant: {label: 申请人, type: text, required: true}
+  amount: {label: 金额, type: number}
+  received: {label: 收到日期, type: date}
+  ok: {label: 是否同意, type: choice, choices: [是, 否]}
+  doc_no: {label: 文号, type: text}
+steps:
+  - id: register
+    name: 登记
+    role: 登记员
+    deadline: 1wd
+    next: [review]
+  - id: review
+    name: 审查
+    role: 承办人
+    deadline: 15d
+    next:
+      - to: sign
+        when: "ok == '是'"
+      - to: archive
+  - id: sign
+    name: 会签
+    kind: countersign
+    signers: [财务, 部门负责人]
+    mode: all
+    deadline: 3wd
+    back: [review]
+    next:
+      - to: boss
+        when: "amount > 5000"
+      - to: issue
+  - id: boss
+    name: 领导审批
+    kind: approval
+    role: 领导
+    deadline: 24h
+    back: [review]
+    next: [issue]
+  - id: issue
+    name: 发文
+    number: fawen
+    deadline: {duration: 60d, from: received}
+    extend: 30d
+    back: [review]
+    next: [archive]
+  - id: archive
+    name: 归档
+    final: true
+"""
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def mini(tmp_path: Path) -> Path:
+    """A workspace with one small process and no ledger yet."""
+    root = tmp_path / "办公室"
+    write(root / "procdoc.yaml", MINI_CONFIG)
+    write(root / "processes" / "mini.yaml", MINI_PROCESS)
+    (root / "templates").mkdir()
+    return root
+
+
+@pytest.fixture
+def library(tmp_path: Path) -> Path:
+    """A workspace made by `procdoc init` from the repository's library."""
+    from procdoc.workspace import init_workspace
+
+    return init_workspace(tmp_path / "office", name="某市某局办公室")
+
+
+@pytest.fixture
+def make_process(mini: Path) -> Callable[[str, str], Path]:
+    """Write an extra process file into the mini workspace."""
+
+    def make(name: str, text: str) -> Path:
+        return write(mini / "processes" / name, text)
+
+    return make
+
+
+@pytest.fixture
+def samples(tmp_path: Path) -> Path:
+    """A copy of samples/ in a temp folder."""
+    target = tmp_path / "samples"
+    shutil.copytree(REPO / "samples", target)
+    return target
