@@ -251,6 +251,7 @@ class Ledger:
             self._by_key[process.name] = process
         self.sheet: Sheet | None = snapshot.sheets.get(LEDGER_SHEET)
         self.rows: dict[str, Row] = {}
+        self.sequences: dict[tuple[str, int], int] = {}  # next_id's cache
         self.duplicates: dict[str, list[int]] = {}
         if self.sheet is not None:
             id_col = self.sheet.column(self.labels["id"])
@@ -601,17 +602,23 @@ class Engine:
 
     # -- ids ---------------------------------------------------------------------------------
     def next_id(self, process: Process, ledger: Ledger, at: datetime) -> str:
+        """The next id from the process's ``case_id`` pattern; the sequence counts per
+        process (per year when the pattern holds {year})."""
         pattern = process.case_id
-        regex = _pattern_regex(pattern, at.year)
-        seq = 0
-        for cid in ledger.ids():
-            m = regex.match(cid)
-            if m:
-                seq = max(seq, int(m.group("seq")))
+        key = (process.id, at.year if "{year" in pattern else 0)
+        seq = ledger.sequences.get(key)
+        if seq is None:
+            regex = _pattern_regex(pattern, at.year)
+            seq = 0
+            for cid in ledger.ids():
+                m = regex.match(cid)
+                if m:
+                    seq = max(seq, int(m.group("seq")))
         while True:
             seq += 1
             cid = pattern.format(year=at.year, seq=seq)
             if cid not in ledger.rows:
+                ledger.sequences[key] = seq
                 return cid
 
     # -- commands --------------------------------------------------------------------------

@@ -235,7 +235,7 @@ def graph(
     else:
         if format is GraphFormat.png and output is None:
             raise ProcdocError("--format png writes binary data: give -o FILE.png")
-        data = g.render_graphviz(dot, format.value)
+        data = g.render_graphviz(dot, "png" if format is GraphFormat.png else "svg")
     if output:
         output.write_bytes(data)
     else:
@@ -430,6 +430,126 @@ def list_(
     else:
         console.out.print(console.table(None, CASE_HEADER, _case_rows(cases)))
         console.info(f"{len(cases)} cases")
+
+
+# -- documents ------------------------------------------------------------------------------------
+
+
+@app.command()
+@handle_errors
+def render(
+    template: Annotated[str, typer.Option("--template", help="Template name (file stem in templates/).")],
+    case: Annotated[list[str] | None, typer.Option("--case", help="Render for this case (repeatable).")] = None,
+    process: Annotated[str | None, typer.Option("--process", help="Every case of this process.")] = None,
+    step: Annotated[str | None, typer.Option("--step", help="Every case at this step.")] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Every overdue case.")] = False,
+    all_: Annotated[bool, typer.Option("--all", help="Render again where already rendered.")] = False,
+    out: Annotated[Path | None, typer.Option("--out", help="Output folder (default out/NAME/).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
+    workspace: WorkspaceOpt = None,
+    format: FormatOpt = Format.table,
+) -> None:
+    """Render a Word template once per selected case."""
+    from rich.progress import Progress
+
+    from procdoc import console
+    from procdoc.documents import render as render_docs
+
+    ws = _ws(workspace)
+    with Progress(console=console.err, transient=True) as bar:
+        task = bar.add_task(f"rendering {template}", total=None)
+        result = render_docs(ws, template, cases=case or [], process=process, step=step, overdue=overdue,
+                             all_=all_, out=out, force=force, on_done=lambda _p: bar.advance(task))
+    if format is Format.json:
+        console.print_json(result.as_dict())
+        return
+    for cid, path in result.written:
+        console.out.print(console.escape(f"{cid}\t{ws.rel(path)}"))
+    for _cid, path in result.kept:
+        console.info(f"kept {ws.rel(path)} (exists; --force to overwrite)")
+    console.info(f"{template}: {len(result.written)} written, {len(result.kept)} kept")
+
+
+@app.command()
+@handle_errors
+def templates(workspace: WorkspaceOpt = None, format: FormatOpt = Format.table) -> None:
+    """The templates and the variables each needs."""
+    from procdoc import console
+    from procdoc.documents import templates_info
+
+    infos = templates_info(_ws(workspace))
+    if format is Format.json:
+        console.print_json([{"name": t.name, "title": t.title, "variables": t.variables, "processes": t.processes} for t in infos])
+    elif format is Format.csv:
+        console.print_csv(["name", "title", "processes", "variables"], [[t.name, t.title, " ".join(t.processes), " ".join(t.variables)] for t in infos])
+    else:
+        console.out.print(console.table(None, ["名称", "标题", "流程", "变量"], [[t.name, t.title, ", ".join(t.processes), ", ".join(t.variables)] for t in infos]))
+
+
+class ManualFormat(StrEnum):
+    docx = "docx"
+    md = "md"
+
+
+@app.command()
+@handle_errors
+def manual(
+    process: Annotated[str, typer.Argument(help="Process id or name.")],
+    format: Annotated[ManualFormat, typer.Option("--format", help="docx or md.")] = ManualFormat.docx,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="File (default out/manual/ID-流程手册.docx).")] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Write the process manual (流程手册) as Word or Markdown."""
+    from procdoc import console
+    from procdoc.documents import write_manual
+
+    ws = _ws(workspace)
+    proc = ws.process(process)
+    target = output or ws.config.output / "manual" / f"{proc.id}-流程手册.{format.value}"
+    write_manual(proc, target, office=ws.config.name, fmt=format.value)
+    console.out.print(console.escape(str(target)))
+
+
+# -- import ---------------------------------------------------------------------------------------
+
+
+@app.command("import")
+@handle_errors
+def import_(
+    files: Annotated[list[Path], typer.Argument(help="OA exports: .xlsx, .xls, .csv (UTF-8/GBK) or HTML saved as .xls.")],
+    source: Annotated[str | None, typer.Option("--source", help="The source under sources: (default: the best match).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Refuse a file with any bad row.")] = False,
+    workspace: WorkspaceOpt = None,
+    format: FormatOpt = Format.table,
+) -> None:
+    """Merge OA exports into the ledger by their key."""
+    from procdoc import console
+    from procdoc.importer.merge import import_files
+
+    ws = _ws(workspace)
+    with console.err.status("importing ...") as status:
+        results = import_files(ws, files, source=source, dry_run=dry_run, strict=strict,
+                               progress=lambda msg: status.update(console.escape(msg)))
+    for r in results:
+        for problem in r.problems:
+            console.err.print(f"[yellow]Warning:[/] {console.escape(str(problem))}")
+    if format is Format.json:
+        console.print_json({"dry_run": dry_run, "files": [r.as_dict() for r in results]})
+        return
+    if format is Format.csv:
+        console.print_csv(["file", "source", "new", "changed", "unchanged", "rejected"],
+                          [[r.file, r.source, len(r.new), len(r.changed), r.unchanged, len(r.problems)] for r in results])
+        return
+    if dry_run:
+        for r in results:
+            rows = [[cid, "新建", ""] for cid in r.new] + [[cid, "更新", "；".join(ch)] for cid, ch in r.changed]
+            if rows:
+                console.out.print(console.table(f"{r.file} (dry run: nothing written)", ["编号", "变化", "内容"], rows))
+    console.out.print(console.table(None, ["文件", "来源", "新建", "更新", "未变", "拒绝"],
+                                    [[r.file, r.source, len(r.new), len(r.changed), r.unchanged, len(r.problems)] for r in results]))
+    if dry_run:
+        console.info("dry run: the ledger was not changed")
 
 
 # -- overdue and reports -----------------------------------------------------------------------

@@ -73,6 +73,7 @@ class Source:
     sheet: str | None = None
     status_column: str | None = None  # export header whose value picks the step
     status_steps: dict[str, str] = field(default_factory=dict)  # export value -> step id
+    title: str | None = None  # a title made from export columns: "{报销人}：{事由}"
 
 
 @dataclass(frozen=True)
@@ -268,6 +269,7 @@ def _sources(p: Problems, value: Any) -> dict[str, Source]:
             sheet=str(spec["sheet"]) if spec.get("sheet") is not None else None,
             status_column=str(spec["status_column"]) if spec.get("status_column") else None,
             status_steps={str(k): str(v) for k, v in status_steps.items()},
+            title=str(spec["title"]) if spec.get("title") else None,
         )
         if out[str(name)].key not in columns:
             p.error(

@@ -1,0 +1,3 @@
+from procdoc.cli import main
+
+main()

@@ -1,0 +1,342 @@
+"""Merging OA exports into the ledger by key (SPEC §6).
+
+A known key updates the mapped fields only; an unknown key opens a case; a row missing
+from the export changes nothing; columns the export does not map and the office's own
+columns are never touched. Every changed value is recorded in 流转记录 with its old and
+new value, so importing the same file twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from procdoc.cases import Case, Change, Engine, Ledger, _plain, _same, changed_cells
+from procdoc.config import Config, Source
+from procdoc.errors import ImportFileError
+from procdoc.importer.convert import ConversionError, to_datetime, to_text
+from procdoc.importer.reader import Grid, read_grid
+from procdoc.importer.table import Table, header_key, locate_table, match_score
+from procdoc.process.model import Process
+
+if TYPE_CHECKING:
+    from procdoc.workspace import Workspace
+
+#: Core ledger columns an export may fill.
+CORE_TARGETS = {"title", "opened", "assignee", "ref", "source"}
+
+
+@dataclass
+class RowProblem:
+    file: str
+    row: int  # the spreadsheet's own row number, header included
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: row {self.row}: {self.message}"
+
+
+@dataclass
+class Record:
+    row: int
+    key: str
+    fields: dict[str, Any]
+    core: dict[str, Any]
+    step: str | None = None
+
+
+@dataclass
+class FileResult:
+    file: str
+    source: str
+    kind: str
+    records: list[Record] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
+    skipped: list[tuple[int, str]] = field(default_factory=list)
+    new: list[str] = field(default_factory=list)  # case ids
+    changed: list[tuple[str, list[str]]] = field(
+        default_factory=list
+    )  # case id, "label: old → new"
+    unchanged: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "source": self.source,
+            "format": self.kind,
+            "new": self.new,
+            "changed": [{"id": cid, "changes": ch} for cid, ch in self.changed],
+            "unchanged": self.unchanged,
+            "rejected": [{"row": p.row, "message": p.message} for p in self.problems],
+        }
+
+
+def choose_source(grid: Grid, sources: dict[str, Source], name: str | None, file: str) -> Source:
+    if name is not None:
+        if name not in sources:
+            known = ", ".join(sources) or "none (add sources: to procdoc.yaml)"
+            raise ImportFileError(f"unknown source '{name}'", hint=f"known: {known}")
+        return sources[name]
+    if not sources:
+        raise ImportFileError(
+            "procdoc.yaml has no sources: to map an export's columns",
+            hint="see README, 'Importing OA exports'",
+        )
+    scores = sorted(
+        ((match_score(grid, list(s.columns)), s.name) for s in sources.values()), reverse=True
+    )
+    best, best_name = scores[0]
+    listed = ", ".join(f"{n} ({s} columns match)" for s, n in scores)
+    if best < min(3, min(len(s.columns) for s in sources.values())):
+        raise ImportFileError(
+            f"{file}: no source matches its header",
+            hint=f"candidates: {listed}; pass --source NAME",
+        )
+    if len(scores) > 1 and scores[1][0] == best:
+        raise ImportFileError(
+            f"{file}: sources {best_name} and {scores[1][1]} match its header equally well",
+            hint=f"candidates: {listed}; pass --source NAME",
+        )
+    return sources[best_name]
+
+
+def read_records(
+    grid: Grid, source: Source, process: Process, *, shown: str
+) -> tuple[FileResult, Table]:
+    wanted = list(source.columns)
+    if source.status_column and source.status_column not in wanted:
+        wanted.append(source.status_column)
+    title_columns = _title_columns(source)
+    wanted += [c for c in title_columns if c not in wanted]
+    table = locate_table(grid, wanted, key=source.key)
+    result = FileResult(file=shown, source=source.name, kind=grid.kind, skipped=table.skipped)
+    cols = {name: table.columns.get(header_key(name)) for name in wanted}
+    key_col = cols.get(source.key)
+    if key_col is None:
+        raise ImportFileError(
+            f"{shown}: the key column '{source.key}' of source {source.name} is not in the header (row {table.header_row})"
+        )
+    seen: dict[str, int] = {}
+    for number, values in table.rows:
+        cell = _cells(values)
+
+        try:
+            key = to_text(cell(key_col))
+        except ConversionError as err:
+            result.problems.append(RowProblem(shown, number, f"{source.key}: {err}"))
+            continue
+        if not key:
+            result.problems.append(
+                RowProblem(shown, number, f"no {source.key} (the key): row left out")
+            )
+            continue
+        if key in seen:
+            result.problems.append(
+                RowProblem(
+                    shown,
+                    number,
+                    f"duplicate {source.key} {key} (also row {seen[key]}): row left out",
+                )
+            )
+            continue
+        seen[key] = number
+        record = Record(row=number, key=key, fields={}, core={"ref": key})
+        errors = []
+        for header, target in source.columns.items():
+            col = cols.get(header)
+            if col is None or (header == source.key and target == "ref"):
+                continue
+            raw = cell(col)
+            letter = _column_letter(col)
+            try:
+                if target in process.fields:
+                    from procdoc.cases import convert_field
+
+                    record.fields[target] = convert_field(process.fields[target], raw)
+                elif target == "opened":
+                    moment = to_datetime(raw)
+                    record.core["opened"] = (
+                        datetime(moment.year, moment.month, moment.day)
+                        if isinstance(moment, date) and not isinstance(moment, datetime)
+                        else moment
+                    )
+                elif target in CORE_TARGETS:
+                    record.core[target] = to_text(raw)
+            except (ValueError, ConversionError) as err:
+                errors.append(f"{header} ({letter}{number}): {err}")
+        missing = [
+            f"{f.label}"
+            for f in process.fields.values()
+            if f.required and record.fields.get(f.id) is None and f.id in source.columns.values()
+        ]
+        errors += [f"{label} is required but empty" for label in missing]
+        if errors:
+            result.problems.append(RowProblem(shown, number, "; ".join(errors) + ": row left out"))
+            continue
+        if source.title:
+            parts = {name: to_text(cell(cols.get(name))) or "" for name in title_columns}
+            record.core["title"] = source.title.format_map(parts).strip() or None
+        if source.status_column:
+            status = to_text(cell(cols.get(source.status_column)))
+            record.step = source.status_steps.get(status or "")
+        result.records.append(record)
+    return result, table
+
+
+def _cells(values: list[Any]) -> Callable[[int | None], Any]:
+    def cell(col: int | None) -> Any:
+        return values[col] if col is not None and col < len(values) else None
+
+    return cell
+
+
+def _title_columns(source: Source) -> list[str]:
+    """The export headers a source's ``title`` pattern uses."""
+    import string
+
+    if not source.title:
+        return []
+    try:
+        return [name for _, name, _, _ in string.Formatter().parse(source.title) if name]
+    except ValueError as err:
+        raise ImportFileError(f"source {source.name}: title pattern '{source.title}' is not valid: {err}") from err
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def merge(
+    engine: Engine,
+    ledger: Ledger,
+    change: Change,
+    process: Process,
+    source: Source,
+    result: FileResult,
+    *,
+    at: datetime,
+    by: str,
+) -> None:
+    """Apply ``result.records`` to ``ledger`` through ``change``."""
+    by_ref: dict[str, Case] = {}
+    for case in ledger.cases():
+        if case.process.id == process.id and case.ref:
+            by_ref.setdefault(case.ref, case)
+    mapped_fields = {t for t in source.columns.values() if t in process.fields}
+    mapped_core = {t for t in source.columns.values() if t in CORE_TARGETS - {"ref", "opened"}}
+    for record in result.records:
+        found = by_ref.get(record.key)
+        if found is None:
+            opened = record.core.get("opened") or at
+            step = process.find_step(record.step) if record.step else None
+            new = engine.new(
+                ledger,
+                process,
+                title=record.core.get("title") or record.key,
+                sets=(),
+                by=by,
+                at=opened,
+                change=change,
+                source=source.name,
+                ref=record.key,
+                values=record.fields,
+                step=step,
+                note=f"{result.file} 第{record.row}行",
+            )
+            if record.core.get("assignee"):
+                change.new_rows[-1][engine.config.labels["assignee"]] = record.core["assignee"]
+            by_ref[record.key] = new
+            result.new.append(new.id)
+            continue
+        case = found
+        before = Case(**{**case.__dict__, "fields": dict(case.fields)})
+        notes = []
+        for fid in mapped_fields:
+            if fid in record.fields and not _same(case.fields.get(fid), record.fields[fid]):
+                notes.append(
+                    f"{process.fields[fid].label}: {_plain(case.fields.get(fid))} → {_plain(record.fields[fid])}"
+                )
+                case.fields[fid] = record.fields[fid]
+        for key in mapped_core:
+            value = record.core.get(key)
+            if value is not None and not _same(getattr(case, key), value):
+                notes.append(
+                    f"{engine.config.labels[key]}: {_plain(getattr(case, key))} → {_plain(value)}"
+                )
+                setattr(case, key, value)
+        if not notes:
+            result.unchanged += 1
+            continue
+        case.updated = at
+        cells = changed_cells(before, case, engine.config.labels)
+        assert case.row is not None
+        change.updates.setdefault(case.row, {}).update(cells)
+        change.record(
+            case.id,
+            at,
+            "update",
+            from_step=case.step,
+            to_step=case.step,
+            by=by,
+            note="；".join(notes),
+        )
+        result.changed.append((case.id, notes))
+
+
+def import_files(
+    ws: Workspace,
+    files: Sequence[Path],
+    *,
+    source: str | None = None,
+    dry_run: bool = False,
+    strict: bool = False,
+    at: datetime | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> list[FileResult]:
+    """Import each file (SPEC §6). With ``dry_run`` nothing is written; with ``strict`` a
+    file with any bad row is refused whole."""
+    from procdoc.workspace import now
+
+    config: Config = ws.config
+    moment = at or now()
+    prepared: list[tuple[Path, Source, Process, FileResult]] = []
+    for path in files:
+        shown = str(path)
+        if not path.is_file():
+            raise ImportFileError(f"{shown}: no such file")
+        grid = read_grid(path)
+        src = choose_source(grid, config.sources, source, shown)
+        if src.sheet is not None and src.sheet != grid.sheet:
+            grid = read_grid(path, sheet=src.sheet)
+        process = ws.process(src.process)
+        if progress:
+            progress(f"{shown}: reading as {src.name} ({grid.kind})")
+        result, _ = read_records(grid, src, process, shown=shown)
+        if strict and result.problems:
+            first = result.problems[0]
+            raise ImportFileError(
+                f"{first} (--strict: {len(result.problems)} bad rows, nothing imported)"
+            )
+        prepared.append((path, src, process, result))
+    engine = ws.engine()
+
+    def plan(ledger: Ledger, change: Change) -> None:
+        for path, src, process, result in prepared:
+            result.new.clear()
+            result.changed.clear()
+            result.unchanged = 0
+            merge(engine, ledger, change, process, src, result, at=moment, by=f"导入:{path.name}")
+
+    if dry_run:
+        plan(ws.ledger(), Change(config, ws.processes))
+    else:
+        ws.change(plan)
+    return [r for _, _, _, r in prepared]
