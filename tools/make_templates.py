@@ -1,0 +1,762 @@
+#!/usr/bin/env python3
+"""Build the library's Word templates: templates/*.docx.
+
+    .venv/bin/python tools/make_templates.py [OUT_DIR]
+
+The templates are docxtpl (Jinja) documents laid out after GB/T 9704-2012 where it
+makes sense: A4, margins 37/35/28/26 mm (top/bottom/left/right), titles in
+方正小标宋简体 22 pt, body in 仿宋_GB2312 16 pt, level-1 headings in 黑体, the
+发文机关标志 in red with a red rule under it, the page number "— 1 —" in the footer,
+the case id in the header. Every run carries its East Asian font (w:eastAsia), so
+Chinese text keeps the font whatever Word's theme says.
+
+The output is deterministic: fixed document properties and fixed zip timestamps,
+so running the script twice gives byte-identical files and git only sees real
+changes. Edit the layouts here, not in Word, and run the script again.
+
+Variables: a template may use only the case fields of the process(es) that list it
+in `documents` (by field id) and the core values the renderer always provides:
+id, title, process, step, status, assignee, ref, source, opened, entered, due,
+case_due, closed, today, year, office, and NAME_cn for each date (e.g. due_cn).
+`urge_notice` serves every process and so uses core values only. See
+templates/README.md for the list per template.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import zipfile
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_LINE_SPACING, WD_PARAGRAPH_ALIGNMENT, WD_TAB_ALIGNMENT
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.oxml.parser import parse_xml
+from docx.shared import Mm, Pt, RGBColor
+from lxml import etree
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "templates"
+
+FIXED_TIME = datetime(2026, 1, 1, tzinfo=UTC)
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+# Fonts named as Chinese offices install them.
+FANGSONG = "仿宋_GB2312"
+XIAOBIAOSONG = "方正小标宋简体"
+HEITI = "黑体"
+SONGTI = "宋体"
+
+RED = RGBColor(0xFF, 0x00, 0x00)
+
+#: fontTable entries: GB2312 charset and the name to fall back on where the
+#: office font is not installed (many machines have 仿宋 but not 仿宋_GB2312).
+FONT_TABLE = {
+    FANGSONG: ("仿宋", "modern", "fixed"),
+    XIAOBIAOSONG: ("宋体", "auto", "variable"),
+    HEITI: ("SimHei", "modern", "fixed"),
+    SONGTI: ("SimSun", "auto", "variable"),
+}
+
+BODY_PT = 16  # 三号
+TITLE_PT = 22  # 二号
+TABLE_PT = 14  # 四号
+LINE_PT = 28  # fixed line spacing: 22 lines on the 225 mm type area
+
+TEXT_WIDTH_MM = 156  # 版心宽 = 210 - 28 - 26
+
+LEFT = WD_PARAGRAPH_ALIGNMENT.LEFT
+CENTER = WD_PARAGRAPH_ALIGNMENT.CENTER
+RIGHT = WD_PARAGRAPH_ALIGNMENT.RIGHT
+JUSTIFY = WD_PARAGRAPH_ALIGNMENT.JUSTIFY
+
+
+# --------------------------------------------------------------------------- low level
+
+
+def set_fonts(rpr_parent, font: str) -> None:
+    """Give an element's rPr explicit ascii/hAnsi/eastAsia/cs fonts (no theme fonts)."""
+    rpr = rpr_parent.get_or_add_rPr()
+    rfonts = rpr.find(qn("w:rFonts"))
+    if rfonts is None:
+        rfonts = OxmlElement("w:rFonts")
+        rpr.insert(0, rfonts)
+    for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+        rfonts.attrib.pop(qn(attr), None)
+    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+        rfonts.set(qn(attr), font)
+
+
+def style_run(run, font: str, size: float, *, bold: bool = False, color: RGBColor | None = None):
+    run.font.name = font
+    set_fonts(run._r, font)
+    run.font.size = Pt(size)
+    if bold:
+        run.font.bold = True
+    if color is not None:
+        run.font.color.rgb = color
+    return run
+
+
+def fixed_spacing(paragraph, line_pt: float | None, *, before: float = 0, after: float = 0) -> None:
+    pf = paragraph.paragraph_format
+    pf.space_before = Pt(before)
+    pf.space_after = Pt(after)
+    if line_pt is None:
+        pf.line_spacing_rule = WD_LINE_SPACING.SINGLE
+    else:
+        pf.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+        pf.line_spacing = Pt(line_pt)
+
+
+def add_field(paragraph, instr: str, placeholder: str, font: str, size: float) -> None:
+    """A complex field (e.g. PAGE) with its cached result."""
+
+    def fld_char(kind: str):
+        r = paragraph.add_run()
+        style_run(r, font, size)
+        el = OxmlElement("w:fldChar")
+        el.set(qn("w:fldCharType"), kind)
+        r._r.append(el)
+
+    fld_char("begin")
+    r = paragraph.add_run()
+    style_run(r, font, size)
+    instr_el = OxmlElement("w:instrText")
+    instr_el.set(qn("xml:space"), "preserve")
+    instr_el.text = f" {instr} "
+    r._r.append(instr_el)
+    fld_char("separate")
+    style_run(paragraph.add_run(placeholder), font, size)
+    fld_char("end")
+
+
+def bottom_border(paragraph, *, color: str = "FF0000", size_eighths: int = 12) -> None:
+    """A rule under the paragraph as wide as the type area (the red 分隔线)."""
+    ppr = paragraph._p.get_or_add_pPr()
+    pbdr = OxmlElement("w:pBdr")
+    bottom = OxmlElement("w:bottom")
+    bottom.set(qn("w:val"), "single")
+    bottom.set(qn("w:sz"), str(size_eighths))
+    bottom.set(qn("w:space"), "1")
+    bottom.set(qn("w:color"), color)
+    pbdr.append(bottom)
+    # pBdr must come before spacing/ind/jc in CT_PPr order
+    anchor = None
+    for tag in ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:spacing", "w:ind", "w:jc"):
+        anchor = ppr.find(qn(tag))
+        if anchor is not None:
+            break
+    if anchor is not None:
+        anchor.addprevious(pbdr)
+    else:
+        ppr.append(pbdr)
+
+
+def table_properties(table, *, width_mm: float, cell_margin_mm: float = 1.5) -> None:
+    """Total width and left/right cell margins, in the order CT_TblPr requires.
+
+    python-docx already writes tblLayout=fixed (autofit = False) and tblLook; the
+    width replaces its tblW "auto" and tblCellMar goes right before tblLook.
+    """
+    tblpr = table._tbl.tblPr
+    tblw = tblpr.find(qn("w:tblW"))
+    tblw.set(qn("w:type"), "dxa")
+    tblw.set(qn("w:w"), str(int(Mm(width_mm).twips)))
+    mar = OxmlElement("w:tblCellMar")
+    for side in ("left", "right"):
+        el = OxmlElement(f"w:{side}")
+        el.set(qn("w:w"), str(int(Mm(cell_margin_mm).twips)))
+        el.set(qn("w:type"), "dxa")
+        mar.append(el)
+    look = tblpr.find(qn("w:tblLook"))
+    if look is not None:
+        look.addprevious(mar)
+    else:
+        tblpr.append(mar)
+
+
+# --------------------------------------------------------------------------- the builder
+
+
+class Template:
+    """One template document, built paragraph by paragraph."""
+
+    def __init__(self, title: str, *, header_text: str = "编号：{{ id }}") -> None:
+        self.title_text = title
+        self.doc = Document()
+        self._setup_styles()
+        self._setup_page()
+        self._setup_header_footer(header_text)
+        self._setup_font_table()
+        self._drop_thumbnail()
+        # Document() starts with one empty paragraph; reuse it as the first one.
+        self._first = self.doc.paragraphs[0] if self.doc.paragraphs else None
+
+    # ----- setup
+
+    def _setup_styles(self) -> None:
+        styles = self.doc.styles
+        # docDefaults: explicit Chinese fonts, zh-CN, no spacing after
+        rpr_default = styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault"))
+        rpr = rpr_default.find(qn("w:rPr"))
+        rfonts = rpr.find(qn("w:rFonts"))
+        for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+            rfonts.attrib.pop(qn(attr), None)
+        for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+            rfonts.set(qn(attr), FANGSONG)
+        lang = rpr.find(qn("w:lang"))
+        lang.set(qn("w:eastAsia"), "zh-CN")
+        ppr_default = styles.element.find(qn("w:docDefaults")).find(qn("w:pPrDefault"))
+        spacing = ppr_default.find(qn("w:pPr")).find(qn("w:spacing"))
+        spacing.set(qn("w:after"), "0")
+        spacing.set(qn("w:line"), "240")
+        spacing.set(qn("w:lineRule"), "auto")
+
+        normal = styles["Normal"]
+        normal.font.name = FANGSONG
+        set_fonts(normal.element, FANGSONG)
+        normal.font.size = Pt(BODY_PT)
+        pf = normal.paragraph_format
+        pf.space_before = Pt(0)
+        pf.space_after = Pt(0)
+        pf.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+        pf.line_spacing = Pt(LINE_PT)
+        pf.widow_control = False
+
+        for name in ("Header", "Footer"):
+            st = styles[name]
+            st.font.name = SONGTI
+            set_fonts(st.element, SONGTI)
+            st.font.size = Pt(14)
+            st.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
+
+        table_style = styles["Table Grid"]
+        table_style.font.name = FANGSONG
+        set_fonts(table_style.element, FANGSONG)
+        table_style.font.size = Pt(TABLE_PT)
+
+    def _setup_font_table(self) -> None:
+        font_table = None
+        for rel in self.doc.part.rels.values():
+            if rel.reltype == RT.FONT_TABLE:
+                font_table = rel.target_part
+        if font_table is None:  # pragma: no cover - python-docx's template has one
+            return
+        root = parse_xml(font_table.blob)
+        known = {f.get(qn("w:name")) for f in root.findall(qn("w:font"))}
+        for name, (alt, family, pitch) in FONT_TABLE.items():
+            if name in known:
+                continue
+            font = OxmlElement("w:font")
+            font.set(qn("w:name"), name)
+            for tag, val in (
+                ("w:altName", alt),
+                ("w:charset", "86"),
+                ("w:family", family),
+                ("w:pitch", pitch),
+            ):
+                el = OxmlElement(tag)
+                el.set(qn("w:val"), val)
+                font.append(el)
+            root.append(font)
+        font_table._blob = etree.tostring(
+            root, xml_declaration=True, encoding="UTF-8", standalone=True
+        )
+
+    def _drop_thumbnail(self) -> None:
+        """python-docx's default package carries a JPEG thumbnail: no images in templates."""
+        rels = self.doc.part.package.rels
+        for rid, rel in list(rels.items()):
+            if rel.reltype == RT.THUMBNAIL:
+                rels.pop(rid)
+
+    def _setup_page(self) -> None:
+        section = self.doc.sections[0]
+        section.orientation = WD_ORIENT.PORTRAIT
+        section.page_width = Mm(210)
+        section.page_height = Mm(297)
+        section.top_margin = Mm(37)
+        section.bottom_margin = Mm(35)
+        section.left_margin = Mm(28)
+        section.right_margin = Mm(26)
+        section.header_distance = Mm(20)
+        # 页码一字线上距版心下边缘 7 mm: 35 - 7 - about 5 mm of 四号 text
+        section.footer_distance = Mm(23)
+
+    def _setup_header_footer(self, header_text: str) -> None:
+        section = self.doc.sections[0]
+        hp = section.header.paragraphs[0]
+        hp.alignment = RIGHT
+        fixed_spacing(hp, None)
+        style_run(hp.add_run(header_text), FANGSONG, 12)
+
+        fp = section.footer.paragraphs[0]
+        fp.alignment = CENTER
+        fixed_spacing(fp, None)
+        # GB/T 9704 7.5: 4号半角宋体阿拉伯数字，左右各一条一字线
+        style_run(fp.add_run("— "), SONGTI, 14)
+        add_field(fp, "PAGE", "1", SONGTI, 14)
+        style_run(fp.add_run(" —"), SONGTI, 14)
+
+    # ----- paragraphs
+
+    def _new_paragraph(self):
+        if self._first is not None:
+            p, self._first = self._first, None
+            return p
+        return self.doc.add_paragraph()
+
+    def para(
+        self,
+        text: str = "",
+        *,
+        font: str = FANGSONG,
+        size: float = BODY_PT,
+        align=JUSTIFY,
+        indent: bool = True,
+        bold: bool = False,
+        color: RGBColor | None = None,
+        line: float | None = LINE_PT,
+        before: float = 0,
+        after: float = 0,
+        right_indent_chars: float = 0,
+    ):
+        p = self._new_paragraph()
+        p.alignment = align
+        fixed_spacing(p, line, before=before, after=after)
+        if indent:
+            p.paragraph_format.first_line_indent = Pt(size * 2)
+        if right_indent_chars:
+            p.paragraph_format.right_indent = Pt(BODY_PT * right_indent_chars)
+        if text:
+            style_run(p.add_run(text), font, size, bold=bold, color=color)
+        return p
+
+    def blank(self, line: float | None = LINE_PT):
+        return self.para("", indent=False, line=line)
+
+    def banner(self, text: str = "{{ office }}") -> None:
+        """发文机关标志 in red 小标宋, with the red rule under it."""
+        self.para(
+            text, font=XIAOBIAOSONG, size=28, align=CENTER, indent=False, color=RED, line=None
+        )
+        rule = self.para("", indent=False, line=None, after=0)
+        bottom_border(rule)
+        self.blank()
+
+    def title(self, text: str) -> None:
+        """公文标题: 2号小标宋, centered; a blank line after it."""
+        self.para(text, font=XIAOBIAOSONG, size=TITLE_PT, align=CENTER, indent=False, line=36)
+        self.blank()
+
+    def addressee(self, text: str) -> None:
+        """主送机关: flush left, full-width colon."""
+        self.para(text, indent=False, align=LEFT)
+
+    def heading1(self, text: str) -> None:
+        """第一层结构层次 “一、” in 黑体."""
+        self.para(text, font=HEITI)
+
+    def signature(self, office: str = "{{ office }}", date: str = "{{ today_cn }}") -> None:
+        """发文机关署名 and 成文日期 (右空四字)."""
+        self.blank()
+        self.para(office, align=RIGHT, indent=False, right_indent_chars=4)
+        self.para(date, align=RIGHT, indent=False, right_indent_chars=4)
+
+    def line_with_right(self, left: str, right: str, *, size: float = TABLE_PT) -> None:
+        """One line with text flush left and text flush right (a right tab stop)."""
+        p = self.para(indent=False, align=LEFT, line=None, after=3)
+        p.paragraph_format.tab_stops.add_tab_stop(Mm(TEXT_WIDTH_MM), WD_TAB_ALIGNMENT.RIGHT)
+        style_run(p.add_run(f"{left}\t{right}"), FANGSONG, size)
+
+    # ----- tables
+
+    def table(
+        self,
+        widths_mm: Sequence[float],
+        rows: Sequence[Sequence[str | tuple[str, int]]],
+        *,
+        heights_mm: dict[int, float] | None = None,
+        label_cols: Sequence[int] = (0, 2),
+        header_rows: Sequence[int] = (),
+        size: float = TABLE_PT,
+    ):
+        """A form table. Each row is a list of cells; a cell is text or (text, span).
+
+        Cells in `label_cols` (grid positions) are labels, centered in 仿宋.
+        Rows in `header_rows` are shaded headings in 黑体.
+        """
+        # a table needs a paragraph-level anchor: consume the pending first paragraph
+        if self._first is not None:
+            self._first._p.getparent().remove(self._first._p)
+            self._first = None
+        ncols = len(widths_mm)
+        table = self.doc.add_table(rows=len(rows), cols=ncols)
+        table.style = self.doc.styles["Table Grid"]
+        table.alignment = WD_TABLE_ALIGNMENT.CENTER
+        table.autofit = False  # tblLayout fixed
+        table_properties(table, width_mm=sum(widths_mm))
+        grid = table._tbl.tblGrid
+        for gc, w in zip(grid.findall(qn("w:gridCol")), widths_mm, strict=True):
+            gc.set(qn("w:w"), str(int(Mm(w).twips)))
+        heights_mm = heights_mm or {}
+        for r, spec in enumerate(rows):
+            row = table.rows[r]
+            row.height = Mm(heights_mm.get(r, 11))
+            row.height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
+            cells = [c if isinstance(c, tuple) else (c, 1) for c in spec]
+            if sum(span for _, span in cells) != ncols:
+                raise ValueError(f"row {r} of {self.title_text!r} spans {cells} != {ncols}")
+            col = 0
+            for text, span in cells:
+                cell = row.cells[col]
+                if span > 1:
+                    cell = cell.merge(row.cells[col + span - 1])
+                cell.width = Mm(sum(widths_mm[col : col + span]))
+                is_label = col in label_cols and span == 1
+                is_head = r in header_rows
+                self._fill_cell(
+                    cell,
+                    text,
+                    size=size,
+                    font=HEITI if is_head else FANGSONG,
+                    align=CENTER if (is_label or is_head) else LEFT,
+                    tall=heights_mm.get(r, 11) > 15,
+                )
+                col += span
+        # the tcW of every grid cell, so Word and LibreOffice agree on widths
+        for row in table.rows:
+            for idx, cell in enumerate(row.cells):
+                if cell._tc.grid_span == 1:
+                    cell.width = Mm(widths_mm[idx])
+        return table
+
+    def _fill_cell(self, cell, text: str, *, size: float, font: str, align, tall: bool) -> None:
+        for extra in cell.paragraphs[1:]:
+            extra._p.getparent().remove(extra._p)
+        cell.vertical_alignment = (
+            WD_CELL_VERTICAL_ALIGNMENT.TOP if tall else WD_CELL_VERTICAL_ALIGNMENT.CENTER
+        )
+        lines = text.split("\n")
+        for i, line_text in enumerate(lines):
+            p = cell.paragraphs[0] if i == 0 else cell.add_paragraph()
+            p.alignment = align
+            fixed_spacing(p, None, before=2 if i == 0 else 0, after=2)
+            if line_text:
+                style_run(p.add_run(line_text), font, size)
+
+    def note(self, text: str, *, size: float = 12, before: float = 4) -> None:
+        self.para(text, size=size, indent=False, align=LEFT, line=None, before=before)
+
+    # ----- output
+
+    def save(self, path: Path) -> None:
+        cp = self.doc.core_properties
+        cp.title = self.title_text
+        cp.subject = "procdoc template"
+        cp.author = "procdoc"
+        cp.last_modified_by = "procdoc"
+        cp.comments = "Generated by tools/make_templates.py; edit the script, not this file."
+        cp.keywords = ""
+        cp.category = ""
+        cp.revision = 1
+        cp.created = FIXED_TIME
+        cp.modified = FIXED_TIME
+        cp.last_printed = FIXED_TIME
+        buf = io.BytesIO()
+        self.doc.save(buf)
+        path.write_bytes(normalize_zip(buf.getvalue()))
+
+
+def normalize_zip(data: bytes) -> bytes:
+    """Rewrite a .docx with fixed timestamps and attributes so builds are reproducible."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            info = zipfile.ZipInfo(item.filename, date_time=ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            info.create_system = 3
+            dst.writestr(info, src.read(item.filename))
+    return out.getvalue()
+
+
+# --------------------------------------------------------------------------- the templates
+#
+# Jinja notes: every tag sits inside one run (the builder writes each text as one run),
+# so docxtpl sees it whole. Empty fields are "" (defined), hence `or` defaults and
+# `{% if x %}` guards. Numbers are formatted only when they are numbers (`is number`).
+# No curly quotes inside {{ }} / {% %}: docxtpl turns them into straight quotes.
+
+#: the amount with two decimals when it is a number, as given otherwise ("" when empty)
+NUMBER_OR_BLANK = "{{ '%.2f'|format(amount) if amount is number else amount }}"
+
+
+def build_urge_notice() -> Template:
+    """催办通知书 — any process; core variables only."""
+    t = Template("催办通知书")
+    t.banner()
+    t.title("催办通知书")
+    t.addressee("{% if assignee %}{{ assignee }}{% else %}有关承办单位（人员）{% endif %}：")
+    t.para(
+        "由你承办的“{{ title }}”（{{ process }}，编号{{ id }}）目前处于“{{ step }}”环节"
+        "{% if due_cn %}，本环节办理期限为{{ due_cn }}{% endif %}"
+        "{% if case_due_cn %}，全案办结期限为{{ case_due_cn }}{% endif %}。"
+        "截至{{ today_cn }}，该事项尚未办结。"
+    )
+    t.para(
+        "请按照规定时限抓紧办理，并于收到本通知后一个工作日内反馈办理进展；"
+        "确有困难不能按期办结的，请书面说明原因和预计办结时间，经批准后办理延期。"
+    )
+    t.para("特此催办。")
+    t.signature()
+    t.blank()
+    t.note("附：催办事项及反馈（请承办人填写办理进展后交回）", size=TABLE_PT, before=0)
+    t.table(
+        [26, 52, 26, 52],
+        [
+            ["编号", "{{ id }}", "流程", "{{ process }}"],
+            ["事项", ("{{ title }}", 3)],
+            ["当前环节", "{{ step }}", "承办人", "{{ assignee }}"],
+            ["环节开始", "{{ entered_cn }}", "环节期限", "{{ due_cn }}"],
+            ["登记时间", "{{ opened_cn }}", "办结期限", "{{ case_due_cn }}"],
+            ["来源", ("{{ source }}{% if ref %}（{{ ref }}）{% endif %}", 3)],
+            ["办理进展\n（反馈）", ("", 3)],
+        ],
+        heights_mm={6: 40},
+    )
+    t.line_with_right("反馈人：", "反馈日期：　　　　年　　月　　日", size=12)
+    return t
+
+
+def build_accept_notice() -> Template:
+    """信访事项受理告知书 — xinfang, step 受理交办."""
+    t = Template("信访事项受理告知书")
+    t.banner()
+    t.title("信访事项受理告知书")
+    t.addressee("{{ petitioner }}：")
+    t.para(
+        "你于{{ received_cn or opened_cn }}{% if channel %}以{{ channel }}形式{% endif %}"
+        "提出的信访事项收悉。"
+    )
+    t.para("信访事项：{{ content or title }}")
+    t.para(
+        "根据《信访工作条例》有关规定，经审查，该事项属于本机关职权范围，决定予以受理"
+        "{% if handler_org %}，并已交由{{ handler_org }}办理{% endif %}。"
+    )
+    t.para(
+        "本机关将自受理之日起60日内办结"
+        "{% if case_due_cn %}（{{ case_due_cn }}前）{% endif %}；"
+        "情况复杂的，经本机关负责人批准可以适当延长办理期限，但延长期限不超过30日，"
+        "届时将告知你延期理由。办结后将向你出具书面信访处理意见。"
+    )
+    t.para(
+        "请保持联系方式畅通{% if phone %}（登记的联系电话：{{ phone }}）{% endif %}，"
+        "联系方式变更的请及时告知。"
+    )
+    t.para("特此告知。")
+    t.signature()
+    return t
+
+
+def build_reject_notice() -> Template:
+    """信访事项不予受理告知书 — xinfang, step 不予受理告知."""
+    t = Template("信访事项不予受理告知书")
+    t.banner()
+    t.title("信访事项不予受理告知书")
+    t.addressee("{{ petitioner }}：")
+    t.para(
+        "你于{{ received_cn or opened_cn }}{% if channel %}以{{ channel }}形式{% endif %}"
+        "提出的信访事项收悉。"
+    )
+    t.para("信访事项：{{ content or title }}")
+    t.para("经审查，根据《信访工作条例》有关规定，本机关决定不予受理。")
+    t.heading1("不予受理理由")
+    t.para("{{ reject_reason }}")
+    t.para(
+        "对依法应当通过诉讼、仲裁、行政复议等法定途径解决的事项，"
+        "请依照有关法律、行政法规规定的程序向有关机关提出。"
+    )
+    t.para("特此告知。")
+    t.signature()
+    return t
+
+
+def build_notice() -> Template:
+    """会议通知 — huiyi, step 发会议通知."""
+    t = Template("会议通知")
+    t.banner()
+    t.title("关于召开{{ meeting_name or title }}的通知")
+    t.addressee("各有关单位：")
+    t.para("经研究，决定召开{{ meeting_name or title }}。现将有关事项通知如下：")
+    t.heading1("一、会议时间")
+    t.para(
+        "{{ meeting_time_cn }}"
+        "{% if meeting_time is string and meeting_time|length > 10 %}"
+        "{{ meeting_time[11:13]|int }}:{{ meeting_time[14:16] }}{% endif %}"
+        "{% if meeting_time_cn %}。{% endif %}"
+        "{% if host %}会议由{{ host }}主持。{% endif %}"
+    )
+    t.heading1("二、会议地点")
+    t.para("{{ place }}")
+    t.heading1("三、会议议题")
+    t.para("{{ agenda }}")
+    t.heading1("四、参会人员")
+    t.para("{{ attendees }}")
+    t.heading1("五、有关要求")
+    t.para(
+        "{{ requirements or '请参会人员提前10分钟到达会场签到，会议期间将手机调至静音；"
+        "因故不能参会的，请提前向会议联系人请假。' }}"
+    )
+    t.para(
+        "{% if contact or phone %}联系人：{{ contact }}{% if phone %}，"
+        "联系电话：{{ phone }}{% endif %}{% endif %}"
+    )
+    t.signature()
+    return t
+
+
+def build_duban() -> Template:
+    """督办单 — duban, step 督办交办."""
+    t = Template("督办单")
+    t.title("{{ office }}督办单")
+    t.line_with_right("督办编号：{{ id }}", "交办日期：{{ today_cn }}")
+    t.table(
+        [26, 52, 26, 52],
+        [
+            ["督办事项", ("{{ title }}", 3)],
+            ["来源", "{{ source_type }}", "批示领导", "{{ leader }}"],
+            ["事项内容", ("{{ matter }}", 3)],
+            ["任务要求", ("{{ requirement }}", 3)],
+            ["主办单位", "{{ lead_org }}", "协办单位", "{{ co_org }}"],
+            ["主办人", "{{ owner }}", "分管领导", "{{ supervisor }}"],
+            ["完成时限", "{{ due_date_cn }}", "反馈频次", "{{ feedback_freq }}"],
+            ["最近反馈", "{{ last_feedback_cn }}", "状态", "{{ status }}"],
+            ["进展情况", ("{{ progress }}", 3)],
+            ["督办意见", ("", 3)],
+            ["办结情况", ("", 3)],
+        ],
+        heights_mm={2: 22, 3: 22, 8: 35, 9: 22, 10: 22},
+    )
+    t.note(
+        "说明：请主办单位按反馈频次报送进展情况，于完成时限前办结并书面报告办理结果；"
+        "不能按期办结的，应提前说明原因，经分管领导同意后延期。"
+    )
+    t.line_with_right("督办部门：{{ office }}", "当前环节：{{ step }}", size=12)
+    return t
+
+
+def build_shouwen() -> Template:
+    """收文处理笺 — shouwen, steps 收文登记 / 收文初审 / 领导批办."""
+    t = Template("收文处理笺")
+    t.title("{{ office }}收文处理笺")
+    t.line_with_right("收文编号：{{ recv_no }}", "登记日期：{{ opened_cn }}")
+    t.table(
+        [26, 52, 26, 52],
+        [
+            ["来文单位", "{{ from_org }}", "来文字号", "{{ doc_no }}"],
+            [
+                "来文日期",
+                "{{ received_cn }}",
+                "份数",
+                "{{ copies|int if copies is number else copies }}",
+            ],
+            ["紧急程度", "{{ urgency }}", "密级", "{{ secrecy }}"],
+            ["文件标题", ("{{ title }}", 3)],
+            [
+                "办理时限",
+                "{% if urgency == '特急' %}1个工作日{% elif urgency == '加急' %}3个工作日"
+                "{% else %}5个工作日{% endif %}",
+                "承办部门",
+                "{{ undertaker }}",
+            ],
+            ["拟办意见", ("{{ opinion }}", 3)],
+            ["领导批示", ("{{ instruction }}\n\n批示领导：{{ leader }}", 3)],
+            ["办理结果", ("{{ result }}", 3)],
+            ["登记人", "{{ registrar }}", "当前环节", "{{ step }}"],
+            ["备注", ("", 3)],
+        ],
+        heights_mm={3: 16, 5: 32, 6: 45, 7: 32, 9: 16},
+    )
+    t.note("注：紧急公文须在处理笺上注明办理时限，并由专人负责催办。")
+    return t
+
+
+def build_baoxiao() -> Template:
+    """报销审批单 — baoxiao, steps 报销提交 / 出纳付款."""
+    t = Template("报销审批单")
+    t.title("{{ office }}报销审批单")
+    t.line_with_right("单据编号：{{ id }}", "填报日期：{{ opened_cn }}")
+    t.table(
+        [26, 52, 26, 52],
+        [
+            ["申请人", "{{ applicant }}", "部门", "{{ department }}"],
+            [
+                "费用类别",
+                "{{ category }}",
+                "票据张数",
+                "{% if invoice_count is number %}{{ invoice_count|int }} 张"
+                "{% else %}{{ invoice_count }}{% endif %}",
+            ],
+            ["报销事由", ("{{ reason }}", 3)],
+            ["报销金额", ("人民币（小写）：¥" + NUMBER_OR_BLANK + " 元", 3)],
+            ["金额大写", ("人民币（大写）：", 3)],
+        ],
+        heights_mm={2: 22},
+    )
+    t.note("审批记录", size=TABLE_PT, before=8)
+    t.table(
+        [34, 66, 28, 28],
+        [
+            ["审批环节", "审批意见", "签字", "日期"],
+            ["部门审核", "", "", ""],
+            ["财务会签", "", "", ""],
+            ["部门负责人会签", "", "", ""],
+            [
+                "总经理审批",
+                "{% if amount is number and amount <= 5000 %}金额未超过5000元，无需审批{% endif %}",
+                "",
+                "",
+            ],
+            ["出纳付款", "", "", "{{ paid_date_cn }}"],
+        ],
+        heights_mm={1: 16, 2: 16, 3: 16, 4: 16, 5: 16},
+        label_cols=(0,),
+        header_rows=(0,),
+    )
+    t.note("当前环节：{{ step }}　　状态：{{ status }}")
+    return t
+
+
+TEMPLATES = {
+    "accept_notice": build_accept_notice,
+    "reject_notice": build_reject_notice,
+    "urge_notice": build_urge_notice,
+    "duban": build_duban,
+    "notice": build_notice,
+    "shouwen": build_shouwen,
+    "baoxiao": build_baoxiao,
+}
+
+
+def main(argv: Sequence[str] = ()) -> int:
+    out = Path(argv[0]) if argv else OUT
+    out.mkdir(parents=True, exist_ok=True)
+    for name, build in TEMPLATES.items():
+        path = out / f"{name}.docx"
+        build().save(path)
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
