@@ -1,0 +1,179 @@
+"""Turn raw cell values into text, numbers and dates, column by column.
+
+Nothing here guesses a type from the value: the caller knows the column is an id, an
+amount or a date and asks for that. A value that does not fit raises
+:class:`ConversionError`, whose message says what was wrong with it, for the row report.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from procdoc.importer.reader import CellValue
+
+__all__ = ["ConversionError", "to_date", "to_datetime", "to_number", "to_text"]
+
+_EPOCH_1900 = datetime(1899, 12, 30)  # Excel's day 0, absorbing its 1900-02-29 bug
+_EPOCH_1904 = datetime(1904, 1, 1)
+_SERIAL_RANGE = (20000, 80000)  # 1954-10-03 .. 2119-01-10 as 1900-based serials
+
+_DATE_TEXT = re.compile(
+    r"^(\d{4})[年/.-](\d{1,2})[月/.-](\d{1,2})日?"
+    r"(?:[ T]*(\d{1,2})[:时](\d{1,2})?分?(?::(\d{1,2}))?)?$"
+)
+_YEAR_LAST = re.compile(r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{1,4}(?:[ T].*)?$")
+_NUMBER_TEXT = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
+_GROUPED_NUMBER = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?$")
+_ISO_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]")
+_CURRENCY = re.compile(r"[¥￥元\s]")
+
+
+class ConversionError(ValueError):
+    """A cell value that does not fit its column; the message says what was wrong."""
+
+
+def _normalized(text: str) -> str:
+    """Stripped, with full-width digits, letters and punctuation made half-width."""
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def to_text(value: CellValue) -> str | None:
+    """An id, phone number or any text as the export shows it.
+
+    Text is returned as is (stripped), so ``"000123"`` keeps its zeros. A whole number in
+    a numeric cell loses its ``.0`` (``13800002222.0`` → ``"13800002222"``), and no number
+    is ever written in scientific notation. A number longer than 15 digits that Excel has
+    already rounded (a 21-digit 审批编号 typed into a numeric cell) comes back as Excel
+    shows it, its first 15 significant digits followed by zeros
+    (``2.0261015103e20`` → ``"202610151030000000000"``): the lost digits cannot be
+    recovered, so such an id will not match the one the OA system holds. Dates become ISO
+    text.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ConversionError(f"{value!r} is not a value")
+        if value == 0:
+            return "0"
+        return format(Decimal(repr(value)), "f").removesuffix(".0")
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="minutes" if value.second == 0 else "seconds")
+    return value.isoformat()
+
+
+def to_number(value: CellValue) -> int | float | None:
+    """An amount or count: an ``int`` when whole, else a ``float``.
+
+    Text may carry thousands separators (``1,234,567.00``), ``¥``/``￥``, ``元`` and
+    spaces. Anything else (``12.5%``, ``约500``, a bool) is a :class:`ConversionError`.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool | date):
+        raise ConversionError(f"{to_text(value)!r} is not a number")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ConversionError(f"{value!r} is not a number")
+        return int(value) if value.is_integer() else value
+    if not value.strip():
+        return None
+    text = _CURRENCY.sub("", _normalized(value))
+    if _GROUPED_NUMBER.match(text):
+        text = text.replace(",", "")
+    if not _NUMBER_TEXT.match(text):
+        raise ConversionError(f"{value!r} is not a number")
+    number = Decimal(text)
+    return int(number) if number == number.to_integral_value() else float(number)
+
+
+def to_date(value: CellValue, *, epoch1904: bool = False) -> date | None:
+    """A date from any of the forms OA exports use.
+
+    Real date cells; ``yyyymmdd`` as a number or text; an Excel serial (a number from
+    20000 to 80000, 1900-based unless ``epoch1904``); text such as ``2024年7月1日``,
+    ``2024/7/1 9:00``, ``2024.7.1``, ``2024-07-04T09:00:00``. A time part is dropped.
+    Month-first or day-first text (``7/1/2024``) is refused as ambiguous.
+    """
+    moment = to_datetime(value, epoch1904=epoch1904)
+    return moment.date() if isinstance(moment, datetime) else moment
+
+
+def to_datetime(value: CellValue, *, epoch1904: bool = False) -> datetime | date | None:
+    """Like :func:`to_date`, but keeps the time: a ``datetime`` when the value has a time
+    part (a fractional serial, ``2024/7/1 9:00``, a date-time cell), a ``date`` when not."""
+    if value is None:
+        return None
+    if isinstance(value, date):  # datetime included
+        return value
+    if isinstance(value, bool):
+        raise ConversionError(f"{to_text(value)!r} is not a date")
+    if isinstance(value, int | float):
+        if isinstance(value, int) and not -(10**9) < value < 10**9:
+            raise ConversionError(f"{value!r} is not a date")
+        return _date_from_number(float(value), repr(value), epoch1904)
+    text = _normalized(value)
+    if not text:
+        return None
+    if _NUMBER_TEXT.match(text):
+        return _date_from_number(float(text), repr(value), epoch1904)
+    match = _DATE_TEXT.match(text)
+    if match:
+        return _date_from_parts(repr(value), *match.groups())
+    if _YEAR_LAST.match(text):
+        raise ConversionError(
+            f"{value!r} is ambiguous (month or day first?): write the year first, "
+            "e.g. 2024-07-01 or 2024年7月1日"
+        )
+    if _ISO_PREFIX.match(text):
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError as err:
+            raise ConversionError(f"{value!r} is not a date ({err})") from err
+        return moment.replace(tzinfo=None)
+    raise ConversionError(f"{value!r} is not a date")
+
+
+def _date_from_number(number: float, shown: str, epoch1904: bool) -> datetime | date:
+    if not math.isfinite(number):
+        raise ConversionError(f"{shown} is not a date")
+    if number.is_integer() and 10_000_000 <= number <= 99_999_999:
+        digits = str(int(number))
+        return _date_from_parts(shown, digits[:4], digits[4:6], digits[6:])
+    low, high = _SERIAL_RANGE
+    if low <= number <= high:
+        epoch = _EPOCH_1904 if epoch1904 else _EPOCH_1900
+        moment = epoch + timedelta(seconds=round(number * 86400))
+        return moment if not number.is_integer() else moment.date()
+    raise ConversionError(f"{shown} is not a date (neither yyyymmdd nor an Excel date serial)")
+
+
+def _date_from_parts(
+    shown: str,
+    year: str,
+    month: str,
+    day: str,
+    hour: str | None = None,
+    minute: str | None = None,
+    second: str | None = None,
+) -> datetime | date:
+    try:
+        if hour is None:
+            return date(int(year), int(month), int(day))
+        return datetime(
+            int(year), int(month), int(day), int(hour), int(minute or 0), int(second or 0)
+        )
+    except ValueError as err:
+        raise ConversionError(f"{shown} is not a date ({err})") from err
