@@ -69,7 +69,7 @@ def main() -> None:
                  "--at", "2026-11-16 09:00").stdout.strip()
     procdoc("advance", sw, "--step", "收文登记", "--at", "2026-11-16 10:00")
     procdoc("advance", sw, "--step", "收文初审", "--at", "2026-11-16 11:00")
-    procdoc("advance", sw, "--step", "领导批办", "--set", "review_result=办理", "--at", "2026-11-16 15:00")
+    procdoc("advance", sw, "--step", "领导批办", "--set", "review_result=符合要求", "--at", "2026-11-16 15:00")
     procdoc("advance", sw, "--step", "特急承办", "--set", "handling=办件", "--by", "局领导", "--at", "2026-11-17 09:00")
 
     procdoc("list", "--process", "xinfang")

@@ -44,7 +44,7 @@ def test_new_case_gets_id_step_deadline_and_history(mini: Path) -> None:
     case = ws_of(mini).new_case("mini", title="测试", sets=["applicant=张三", "amount=1,200"], by="王敏", at=AT)
     assert case.id == "MN2026-001"
     assert case.step is not None and case.step.id == "register"
-    assert case.due == date(2026, 10, 9)  # 1wd after 9-30 skips the National Day holiday
+    assert case.due == date(2026, 10, 8)  # 1wd after 9-30 skips the National Day holiday (10-1..10-7)
     shown = ws_of(mini).show(case.id)
     assert shown.fields["amount"] == 1200
     assert shown.fields["applicant"] == "张三"
@@ -227,7 +227,7 @@ def test_cli_show_list_json_shapes(mini: Path) -> None:
     for key in ("id", "process", "title", "step", "step_name", "status", "assignee", "opened", "entered", "due", "case_due", "closed", "ref", "fields", "history"):
         assert key in data
     assert data["process"] == "mini" and data["step"] == "register" and data["step_name"] == "登记"
-    assert data["status"] == "open" and data["due"] == "2026-10-09" and data["entered"] == "2026-09-30T09:00"
+    assert data["status"] == "open" and data["due"] == "2026-10-08" and data["entered"] == "2026-09-30T09:00"
     assert data["history"][0] == {"at": "2026-09-30T09:00", "action": "new", "from": None, "to": "register", "by": "王敏", "note": None}
     code, out, _ = cli(mini, "list", "--format", "json", "--status", "open")
     assert code == 0 and [c["id"] for c in json.loads(out)] == [cid]
@@ -241,8 +241,8 @@ def test_cli_show_list_json_shapes(mini: Path) -> None:
     ("args", "message"),
     [
         (["advance", "NOPE-1", "--step", "review"], "unknown case 'NOPE-1'"),
-        (["advance", "MN2026-001", "--step", "sign"], "does not hold"),
-        (["advance", "MN2026-001", "--step", "review", "--set", "amount=abc"], "expects a number"),
+        (["advance", "MN2026-001", "--step", "sign"], "has no such move (allowed now: 审查 (review))"),
+        (["advance", "MN2026-001", "--step", "review", "--set", "amount=abc"], "'abc' is not a number"),
         (["advance", "MN2026-001", "--step", "review", "--at", "2026-13-01"], "bad time"),
         (["new", "nosuch", "--title", "x"], "unknown process 'nosuch'"),
         (["extend", "MN2026-001", "--by", "3x", "--reason", "r"], "bad duration"),

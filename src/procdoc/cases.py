@@ -252,6 +252,7 @@ class Ledger:
         self.sheet: Sheet | None = snapshot.sheets.get(LEDGER_SHEET)
         self.rows: dict[str, Row] = {}
         self.sequences: dict[tuple[str, int], int] = {}  # next_id's cache
+        self.pending: dict[str, Case] = {}  # cases opened by the change being planned
         self.duplicates: dict[str, list[int]] = {}
         if self.sheet is not None:
             id_col = self.sheet.column(self.labels["id"])
@@ -276,7 +277,7 @@ class Ledger:
                 self.rows[cid] = row
 
     def ids(self) -> list[str]:
-        return list(self.rows)
+        return [*self.rows, *self.pending]
 
     def process_of(self, row: Row) -> Process | None:
         assert self.sheet is not None
@@ -284,6 +285,8 @@ class Ledger:
         return self._by_key.get(key) if key else None
 
     def case(self, case_id: str) -> Case:
+        if case_id in self.pending:
+            return self.pending[case_id]
         row = self.rows.get(case_id)
         if row is None:
             near = difflib.get_close_matches(case_id, self.ids(), n=3, cutoff=0.6)
@@ -406,8 +409,25 @@ class Change:
         self.processes = processes
         self.updates: dict[int, dict[str, Any]] = {}
         self.new_rows: list[dict[str, Any]] = []
+        self._new_index: dict[str, int] = {}  # case id -> its entry in new_rows
         self.history: list[dict[str, Any]] = []
         self.fields_needed: list[FieldDef] = []
+
+    def add_case(self, case: Case) -> None:
+        """A new row for ``case``; calling it again for the same case rewrites that row."""
+        cells = case_cells(case, self.config.labels)
+        if case.id in self._new_index:
+            self.new_rows[self._new_index[case.id]] = cells
+        else:
+            self._new_index[case.id] = len(self.new_rows)
+            self.new_rows.append(cells)
+
+    def update_case(self, before: Case, after: Case) -> None:
+        """Record the cells of ``after`` that differ from ``before``."""
+        if after.row is None:
+            self.add_case(after)
+            return
+        self.updates.setdefault(after.row, {}).update(changed_cells(before, after, self.config.labels))
 
     def header(self) -> list[str]:
         """The ledger header procdoc wants: its own columns, then every process field."""
@@ -617,7 +637,7 @@ class Engine:
         while True:
             seq += 1
             cid = pattern.format(year=at.year, seq=seq)
-            if cid not in ledger.rows:
+            if cid not in ledger.rows and cid not in ledger.pending:
                 ledger.sequences[key] = seq
                 return cid
 
@@ -679,14 +699,14 @@ class Engine:
             case.case_due = self._due(
                 case, process.deadline, at, entries=entries, what="the process"
             )
-        ledger.rows[case.id] = _placeholder_row()
+        ledger.pending[case.id] = case
         change.record(
             case.id, at, "new" if source is None else "import", to_step=first, by=by, note=note
         )
         self._number(case, first, ledger, change, at, by)
         if first.final:
             case.status, case.closed = "closed", at
-        change.new_rows.append(case_cells(case, self.config.labels))
+        change.add_case(case)
         return case
 
     def allowed_moves(self, case: Case) -> list[tuple[Step, str]]:
@@ -787,9 +807,7 @@ class Engine:
                         by=by,
                         note=_describe_sets(before, case),
                     )
-                cells = changed_cells(before, case, self.config.labels)
-                if cells and case.row:
-                    change.updates[case.row] = cells
+                change.update_case(before, case)
                 return result
         entries = _entries(history, process)
         entries[current.id] = case.entered or at
@@ -816,9 +834,7 @@ class Engine:
             case.due = None
             change.record(case.id, at, "close", from_step=target, by=by)
             result.action = "close"
-        cells = changed_cells(before, case, self.config.labels)
-        assert case.row is not None
-        change.updates[case.row] = cells
+        change.update_case(before, case)
         return result
 
     def extend(
@@ -880,8 +896,7 @@ class Engine:
             by=who,
             note=f"{amount}：{reason.strip()}",
         )
-        assert case.row is not None
-        change.updates[case.row] = changed_cells(before, case, self.config.labels)
+        change.update_case(before, case)
         return case, old, new_due
 
     # -- helpers -----------------------------------------------------------------------------
@@ -1073,12 +1088,6 @@ def _pattern_regex(pattern: str, year: int) -> re.Pattern[str]:
         elif name == "seq":
             out.append(r"(?P<seq>\d+)")
     return re.compile("^" + "".join(out) + "$")
-
-
-def _placeholder_row() -> Row:
-    from procdoc.ledger import Row
-
-    return Row(number=-1, values=[])
 
 
 PlanFn = Callable[["Snapshot"], "Batch"]

@@ -388,7 +388,13 @@ def show(
         rows.append(["剩余", time_left(c.due, ws.calendar)])
     rows += [[fdef.label, c.fields.get(fid)] for fid, fdef in c.process.fields.items()]
     console.out.print(console.table(None, ["", ""], rows))
-    hist = [[h.at, h.action, h.from_step, h.to_step, h.by, h.note] for h in c.history or []]
+    from procdoc.cases import ACTIONS
+
+    def step_name(step_id: str | None) -> str | None:
+        found = c.process.find_step(step_id) if step_id else None
+        return found.name if found else step_id
+
+    hist = [[h.at, ACTIONS.get(h.action, h.action), step_name(h.from_step), step_name(h.to_step), h.by, h.note] for h in c.history or []]
     console.out.print(
         console.table("流转记录", ["时间", "动作", "从环节", "到环节", "办理人", "意见"], hist)
     )

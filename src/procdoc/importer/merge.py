@@ -14,7 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from procdoc.cases import Case, Change, Engine, Ledger, _plain, _same, changed_cells
+from procdoc.cases import Case, Change, Engine, Ledger, _plain, _same
 from procdoc.config import Config, Source
 from procdoc.errors import ImportFileError
 from procdoc.importer.convert import ConversionError, to_datetime, to_text
@@ -227,7 +227,7 @@ def merge(
 ) -> None:
     """Apply ``result.records`` to ``ledger`` through ``change``."""
     by_ref: dict[str, Case] = {}
-    for case in ledger.cases():
+    for case in [*ledger.cases(), *ledger.pending.values()]:
         if case.process.id == process.id and case.ref:
             by_ref.setdefault(case.ref, case)
     mapped_fields = {t for t in source.columns.values() if t in process.fields}
@@ -252,7 +252,8 @@ def merge(
                 note=f"{result.file} 第{record.row}行",
             )
             if record.core.get("assignee"):
-                change.new_rows[-1][engine.config.labels["assignee"]] = record.core["assignee"]
+                new.assignee = record.core["assignee"]
+                change.add_case(new)
             by_ref[record.key] = new
             result.new.append(new.id)
             continue
@@ -276,9 +277,7 @@ def merge(
             result.unchanged += 1
             continue
         case.updated = at
-        cells = changed_cells(before, case, engine.config.labels)
-        assert case.row is not None
-        change.updates.setdefault(case.row, {}).update(cells)
+        change.update_case(before, case)
         change.record(
             case.id,
             at,

@@ -1,0 +1,775 @@
+"""Render .docx templates fast: docxtpl's preparation done once per template.
+
+docxtpl re-reads the package, re-runs ``patch_xml`` and recompiles every part with Jinja
+on every ``render()``; that is about 95 % of its cost per document (notes/docx-render.md).
+:class:`CompiledTemplate` runs docxtpl's own preparation once (pinned to docxtpl 0.20.x),
+compiles each templated part with one shared Jinja environment and keeps a zip of the
+untouched package members. A document is then: render the parts, the post-processing
+docxtpl would do (only the steps the output needs), a strict XML check, and appending
+the parts to the pre-built zip.
+
+Templated parts: the main document, the headers and footers it references, the footnotes
+(as docxtpl), and the endnotes and ``docProps/core.xml`` when they contain tags (docxtpl
+leaves endnotes alone and renders six core properties as plain strings).
+
+Documents whose context holds docxtpl objects bound to a ``DocxTemplate`` (``InlineImage``,
+``Subdoc``, ``RichText`` with hyperlinks) are rendered by docxtpl itself, one fresh
+``DocxTemplate`` per document, with the same environment.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import copy
+import glob
+import html
+import io
+import math
+import multiprocessing
+import os
+import re
+import secrets
+import struct
+import threading
+import zipfile
+import zlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import docxtpl
+from docx import Document
+from docx.opc.constants import CONTENT_TYPE as CT
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docxtpl import DocxTemplate, InlineImage, RichText, RichTextParagraph
+from jinja2 import Environment, StrictUndefined, Template, TemplateSyntaxError, UndefinedError, meta
+from lxml import etree
+
+from procdoc.errors import RenderError
+
+__all__ = [
+    "CompiledTemplate",
+    "PartKind",
+    "TemplatePart",
+    "describe_syntax_error",
+    "jinja_environment",
+    "read_template_parts",
+    "render_batch",
+]
+
+PartKind = Literal["document", "header", "footer", "footnotes", "endnotes", "core"]
+
+W_NS: Final = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+_DECLARATION: Final = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n'
+
+# Characters XML 1.0 does not allow. \a and \f are among them, but docxtpl's listing
+# handling turns those into a new paragraph and a page break first.
+_ILLEGAL_XML: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_UNDEFINED_NAME: Final = re.compile(r"^'([^']+)' is undefined$")
+_PARAGRAPH_START: Final = re.compile(r"<w:p([ >])")
+_TAGS: Final = re.compile(r"<[^>]*>")
+_DOCXTPL_ESCAPES: Final = ("{_{", "}_}", "{_%", "%_}")
+
+# Zip compression level of the rendered parts (the untouched members are compressed once).
+_COMPRESSLEVEL: Final = 6
+
+# Batches below this size render in-process: starting workers costs more than it saves.
+_PARALLEL_MIN_FAST: Final = 200
+_PARALLEL_MIN_DOCXTPL: Final = 24
+# Start method for render_batch's pool; None is the platform default (tests set "spawn").
+_MP_START_METHOD: str | None = None
+
+_Subdoc: type[Any] | None = getattr(docxtpl, "Subdoc", None)  # needs docxcompose
+
+_ENVIRONMENT: Environment | None = None
+
+
+def jinja_environment() -> Environment:
+    """The one Jinja environment of procdoc's documents: autoescape, StrictUndefined."""
+    global _ENVIRONMENT
+    if _ENVIRONMENT is None:
+        _ENVIRONMENT = Environment(autoescape=True, undefined=StrictUndefined)
+    return _ENVIRONMENT
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True, slots=True)
+class TemplatePart:
+    """One XML part of a template that Jinja tags may appear in."""
+
+    name: str  # zip member name, e.g. "word/header1.xml"
+    kind: PartKind
+    xml: str  # normalised with an lxml round-trip, no XML declaration
+    templated: bool  # whether rendering can change it
+
+
+def _display(path: Path) -> str:
+    return path.as_posix()
+
+
+def _not_docx(path: Path, why: str) -> RenderError:
+    return RenderError(
+        f"{_display(path)}: not a Word .docx file ({why})",
+        hint="save the template from Word or WPS as .docx (not .doc, .wps or .docm)",
+    )
+
+
+def _normalise(raw: bytes) -> str:
+    """The part as docxtpl sees it: parsed like python-docx does, serialised again."""
+    parser = etree.XMLParser(remove_blank_text=True, resolve_entities=False)
+    root = etree.fromstring(raw, parser)
+    return str(etree.tostring(root, encoding="unicode"))
+
+
+def read_template_parts(path: Path) -> tuple[bytes, list[TemplatePart]]:
+    """The template's bytes and its XML parts that tags may appear in, main document first.
+
+    Raises :class:`RenderError` when the file is missing or is not a .docx.
+    """
+    try:
+        source = path.read_bytes()
+    except FileNotFoundError:
+        raise RenderError(f"template not found: {_display(path)}") from None
+    except OSError as exc:
+        raise RenderError(f"cannot read template {_display(path)}: {exc.strerror}") from exc
+    if not zipfile.is_zipfile(io.BytesIO(source)):
+        raise _not_docx(path, "it is not a zip package")
+    try:
+        document = Document(io.BytesIO(source))
+    except Exception as exc:  # PackageNotFoundError, KeyError, ValueError, XMLSyntaxError...
+        raise _not_docx(path, str(exc) or type(exc).__name__) from exc
+
+    found: list[tuple[str, PartKind]] = [(str(document.part.partname).lstrip("/"), "document")]
+    for rel in document.part.rels.values():
+        if rel.is_external or rel.reltype not in (RT.HEADER, RT.FOOTER):
+            continue
+        kind: PartKind = "header" if rel.reltype == RT.HEADER else "footer"
+        found.append((str(rel.target_part.partname).lstrip("/"), kind))
+    package = document.part.package
+    for part in package.iter_parts():
+        if part.content_type == CT.WML_FOOTNOTES:
+            found.append((str(part.partname).lstrip("/"), "footnotes"))
+        elif part.content_type == CT.WML_ENDNOTES:
+            found.append((str(part.partname).lstrip("/"), "endnotes"))
+    for rel in package.rels.values():
+        if not rel.is_external and rel.reltype == RT.CORE_PROPERTIES:
+            found.append((str(rel.target_part.partname).lstrip("/"), "core"))
+
+    parts: list[TemplatePart] = []
+    seen: set[str] = set()
+    with zipfile.ZipFile(io.BytesIO(source)) as archive:
+        members = set(archive.namelist())
+        for name, kind in found:
+            if name in seen or name not in members:
+                continue
+            seen.add(name)
+            try:
+                xml = _normalise(archive.read(name))
+            except etree.XMLSyntaxError as exc:
+                raise _not_docx(path, f"{name} is not well-formed XML: {exc}") from exc
+            parts.append(TemplatePart(name, kind, xml, _is_templated(kind, xml)))
+    return source, parts
+
+
+def _is_templated(kind: PartKind, xml: str) -> bool:
+    if kind == "document":
+        return True
+    if kind == "core":
+        return "{{" in xml or "{%" in xml or "{#" in xml
+    if kind == "endnotes":
+        return "{" in xml
+    # docxtpl renders headers, footers and footnotes always; without a "{" only its
+    # listing handling of literal tabs and newlines can change them.
+    return "{" in xml or "\t" in xml or "\n" in xml
+
+
+# ------------------------------------------------------------------------- compiling
+
+
+def _near(source: str, lineno: int | None) -> str:
+    """The document text around a line of a prepared part (one paragraph a line)."""
+    lines = source.split("\n")
+    if not lines:
+        return ""
+    index = min(max((lineno or 1) - 1, 0), len(lines) - 1)
+    text = ""
+    for i in range(index, max(index - 4, -1), -1):
+        text = " ".join(html.unescape(_TAGS.sub("", lines[i])).split())
+        if text:
+            break
+    if len(text) > 60:
+        at = max(text.find("{%"), text.find("{{"), 0)
+        start = max(0, min(at - 10, len(text) - 60))
+        text = ("…" if start else "") + text[start : start + 60] + "…"
+    return text
+
+
+def describe_syntax_error(source: str, exc: TemplateSyntaxError) -> str:
+    """``near '<document text>': <jinja message>`` for a syntax error in a prepared part."""
+    return f"near '{_near(source, exc.lineno)}': {exc.message}"
+
+
+def _syntax_error(path: Path, part: str, source: str, exc: TemplateSyntaxError) -> RenderError:
+    return RenderError(
+        f"{_display(path)}: template syntax error in {part} {describe_syntax_error(source, exc)}",
+        hint="fix the tag in Word; `{{ name }}` for values, `{% if %}…{% endif %}` for logic",
+    )
+
+
+def prepare_part(helper: Any, part: TemplatePart) -> str:
+    """docxtpl's preparation of one part: ``patch_xml``, then a line per paragraph."""
+    patched = str(helper.patch_xml(part.xml))
+    return _PARAGRAPH_START.sub(r"\n<w:p\1", patched)
+
+
+def compile_part(path: Path, part: TemplatePart, source: str) -> tuple[Template, frozenset[str]]:
+    """The compiled part and its undeclared variables; RenderError on a syntax error."""
+    env = jinja_environment()
+    try:
+        names = meta.find_undeclared_variables(env.parse(source))
+        template = env.from_string(source)
+    except TemplateSyntaxError as exc:
+        raise _syntax_error(path, part.name, source, exc) from exc
+    return template, frozenset(names) - frozenset(env.globals)
+
+
+@dataclass(frozen=True, slots=True)
+class _CompiledPart:
+    name: str
+    kind: PartKind
+    template: Template
+    date_time: tuple[int, int, int, int, int, int]
+    encoded_name: bytes
+    unescape: bool  # the template uses docxtpl's {_{ }_} {_% %_} escapes
+    main: bool
+
+
+class CompiledTemplate:
+    """A .docx template prepared once, rendered many times."""
+
+    name: str
+    path: Path
+    variables: frozenset[str]
+    fast: bool
+
+    def __init__(
+        self,
+        *,
+        path: Path,
+        source: bytes,
+        variables: frozenset[str],
+        fast: bool,
+        parts: tuple[_CompiledPart, ...],
+        prebuilt: bytes,
+        drawings: bool,
+        tables: bool,
+    ) -> None:
+        self.name = path.stem
+        self.path = path
+        self.variables = variables
+        self.fast = fast
+        self._source = source
+        self._parts = parts
+        self._package = _Package(prebuilt)
+        self._drawings = drawings
+        self._tables = tables
+        self._helper = DocxTemplate(io.BytesIO(source))  # stateless helpers only
+
+    def __repr__(self) -> str:
+        return f"CompiledTemplate({_display(self.path)!r}, fast={self.fast})"
+
+    @property
+    def templated_parts(self) -> tuple[str, ...]:
+        """The zip members that rendering writes anew."""
+        return tuple(part.name for part in self._parts)
+
+    @classmethod
+    def compile(cls, path: Path, *, force_docxtpl: bool = False) -> CompiledTemplate:
+        """Prepare ``path`` once. ``force_docxtpl`` renders every document with docxtpl."""
+        source, parts = read_template_parts(path)
+        helper = DocxTemplate(io.BytesIO(source))
+        compiled: list[_CompiledPart] = []
+        variables: set[str] = set()
+        drawings = tables = False
+        with zipfile.ZipFile(io.BytesIO(source)) as archive:
+            infos = {info.filename: info for info in archive.infolist()}
+            for part in parts:
+                if not part.templated:
+                    continue
+                prepared = prepare_part(helper, part)
+                template, names = compile_part(path, part, prepared)
+                variables |= names
+                if part.kind == "document":
+                    drawings = "docPr" in prepared
+                    tables = "tbl" in prepared
+                compiled.append(
+                    _CompiledPart(
+                        name=part.name,
+                        kind=part.kind,
+                        template=template,
+                        date_time=infos[part.name].date_time,
+                        encoded_name=part.name.encode("utf-8"),
+                        unescape=any(e in prepared for e in _DOCXTPL_ESCAPES),
+                        main=part.kind == "document",
+                    )
+                )
+            templated = {part.name for part in compiled}
+            prebuilt = io.BytesIO()
+            with zipfile.ZipFile(prebuilt, "w", zipfile.ZIP_DEFLATED) as out:
+                for info in archive.infolist():
+                    if info.filename in templated:
+                        continue
+                    member = zipfile.ZipInfo(info.filename, info.date_time)
+                    member.compress_type = zipfile.ZIP_DEFLATED
+                    member.external_attr = info.external_attr
+                    out.writestr(member, archive.read(info))
+        return cls(
+            path=path,
+            source=source,
+            variables=frozenset(variables),
+            # The fast path needs the main document part under its own name in the zip.
+            fast=not force_docxtpl and bool(compiled) and compiled[0].main,
+            parts=tuple(compiled),
+            prebuilt=prebuilt.getvalue(),
+            drawings=drawings,
+            tables=tables,
+        )
+
+    # ----------------------------------------------------------------- rendering
+
+    def render(self, context: Mapping[str, Any]) -> bytes:
+        """The .docx bytes for ``context``. RenderError on an undefined variable."""
+        if not self.fast or _needs_docxtpl(context):
+            return self._render_docxtpl(context)
+        ctx = context if type(context) is dict else dict(context)
+        rendered = [(part, self._render_part(part, ctx)) for part in self._parts]
+        return self._package.assemble(rendered)
+
+    def _render_part(self, part: _CompiledPart, context: dict[str, Any]) -> bytes:
+        try:
+            xml = part.template.render(context)
+        except Exception as exc:  # the template's own expressions can raise anything
+            raise self._render_error(exc, part.name) from exc
+        # What docxtpl's render_xml_part does after rendering, each step only if needed.
+        xml = xml.replace("\n<w:p ", "<w:p ").replace("\n<w:p>", "<w:p>")
+        if part.unescape:
+            xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%")
+            xml = xml.replace("%_}", "%}")
+        if "\r" in xml:  # only values can bring a raw CR: treat CRLF and CR as newlines
+            xml = xml.replace("\r\n", "\n").replace("\r", "\n")
+        if "\n" in xml or "\t" in xml or "\a" in xml or "\f" in xml:
+            xml = str(self._helper.resolve_listing(xml))
+        xml, data, tree = self._well_formed(part, xml)
+        if part.main and (self._drawings or self._tables):
+            fix_tables = self._tables and _tables_need_fix(tree)
+            if fix_tables or self._drawings:
+                data = self._fix_main(xml, tree, fix_tables=fix_tables)
+        return data
+
+    def _well_formed(self, part: _CompiledPart, xml: str) -> tuple[str, bytes, Any]:
+        """Encode and parse strictly; XML-illegal characters (from values) are removed."""
+        try:
+            data = _DECLARATION + xml.encode("utf-8")
+            return xml, data, etree.fromstring(data, _strict_parser())
+        except (UnicodeEncodeError, etree.XMLSyntaxError) as exc:
+            cleaned = _ILLEGAL_XML.sub("", xml)
+            if cleaned == xml:
+                raise self._malformed(part.name, exc) from exc
+        try:
+            data = _DECLARATION + cleaned.encode("utf-8")
+            return cleaned, data, etree.fromstring(data, _strict_parser())
+        except (UnicodeEncodeError, etree.XMLSyntaxError) as exc:
+            raise self._malformed(part.name, exc) from exc
+
+    def _fix_main(self, xml: str, tree: Any, *, fix_tables: bool) -> bytes:
+        """docxtpl's fix_tables (when a table's grid no longer fits) and docPr renumbering."""
+        helper = DocxTemplate(io.BytesIO(self._source))  # fix_docpr_ids keeps a counter
+        if fix_tables:
+            try:
+                tree = helper.fix_tables(xml)
+            except (ValueError, TypeError, AttributeError) as exc:
+                raise RenderError(
+                    f"template {self.name}: cannot fix the table grid after rendering: {exc}",
+                    hint="check the {%tc %}, colspan and hm tags in its tables",
+                ) from exc
+        if self._drawings:
+            helper.docx_ids_index = 1000
+            helper.fix_docpr_ids(tree)
+        return bytes(etree.tostring(tree, encoding="UTF-8", standalone=True))
+
+    def _render_error(self, exc: Exception, part: str) -> RenderError:
+        if isinstance(exc, UndefinedError):
+            match = _UNDEFINED_NAME.match(exc.message or "")
+            if match:
+                return RenderError(
+                    f"template {self.name} uses undefined variable '{match.group(1)}'",
+                    hint="add the field to the case or fix the name in the template",
+                )
+            return RenderError(f"template {self.name}: {exc.message} (in {part})")
+        detail = str(exc) or type(exc).__name__
+        return RenderError(f"template {self.name}: error in {part}: {detail}")
+
+    def _malformed(self, part: str, exc: Exception) -> RenderError:
+        return RenderError(
+            f"template {self.name}: rendering {part} did not give well-formed XML ({exc})",
+            hint="check that each {%p %}, {%tr %} and {%tc %} tag has a paragraph, row or "
+            "cell of its own",
+        )
+
+    def _render_docxtpl(self, context: Mapping[str, Any]) -> bytes:
+        """docxtpl itself: one fresh DocxTemplate for this document."""
+        template = _DocxTemplate(io.BytesIO(self._source))
+        ctx = _for_docxtpl(context, template)
+        try:
+            template.render(ctx, jinja_env=jinja_environment(), autoescape=True)
+            out = io.BytesIO()
+            template.save(out)
+        except etree.XMLSyntaxError as exc:
+            raise self._malformed("a header or footer", exc) from exc
+        except TemplateSyntaxError as exc:
+            raise RenderError(
+                f"{_display(self.path)}: template syntax error: {exc.message}"
+            ) from exc
+        except Exception as exc:
+            raise self._render_error(exc, "the document") from exc
+        data = out.getvalue()
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for part in self._parts:
+                try:
+                    etree.fromstring(archive.read(part.name), _strict_parser())
+                except (KeyError, etree.XMLSyntaxError) as exc:
+                    raise self._malformed(part.name, exc) from exc
+        return data
+
+
+class _DocxTemplate(DocxTemplate):  # type: ignore[misc]  # docxtpl is untyped
+    """docxtpl, but the core properties are rendered without HTML escaping.
+
+    docxtpl renders them with the document's environment, so with autoescape a title
+    ``{{ name }}`` with ``A&B`` became ``A&amp;B``; python-docx escapes them itself.
+    """
+
+    def render_properties(
+        self, context: dict[str, Any], jinja_env: Environment | None = None
+    ) -> None:
+        super().render_properties(context, _plain_environment())
+
+
+_PLAIN_ENVIRONMENT: Environment | None = None
+
+
+def _plain_environment() -> Environment:
+    global _PLAIN_ENVIRONMENT
+    if _PLAIN_ENVIRONMENT is None:
+        _PLAIN_ENVIRONMENT = jinja_environment().overlay(autoescape=False)
+    return _PLAIN_ENVIRONMENT
+
+
+_LOCAL_HEADER: Final = struct.Struct("<IHHHHHIIIHH")
+_CENTRAL_HEADER: Final = struct.Struct("<IHHHHHHIIIHHHHHII")
+_END_RECORD: Final = struct.Struct("<IHHHHIIH")
+_UTF8_NAME: Final = 0x800
+
+
+def _dos_time(date_time: tuple[int, int, int, int, int, int]) -> tuple[int, int]:
+    year, month, day, hour, minute, second = date_time
+    return hour << 11 | minute << 5 | second // 2, (year - 1980) << 9 | month << 5 | day
+
+
+class _Package:
+    """A zip of the untouched members, to which each document's parts are appended.
+
+    The untouched members are compressed once, when the template is compiled (by
+    :mod:`zipfile`); each document then costs only the deflate of its own parts and a
+    new central directory. Plain zip (no zip64): templates are far below 4 GiB.
+    """
+
+    def __init__(self, prebuilt: bytes) -> None:
+        end = _END_RECORD.unpack(prebuilt[-_END_RECORD.size :])
+        if end[0] != 0x06054B50 or end[7] != 0:
+            raise AssertionError("the pre-built zip has no plain end record")
+        self._count, directory_size, directory_at = end[4], end[5], end[6]
+        self._members = prebuilt[:directory_at]
+        self._directory = prebuilt[directory_at : directory_at + directory_size]
+
+    def assemble(self, parts: Sequence[tuple[_CompiledPart, bytes]]) -> bytes:
+        chunks = [self._members]
+        directory = [self._directory]
+        offset = len(self._members)
+        for part, data in parts:
+            packed = _deflate(data)
+            name = part.encoded_name
+            flags = 0 if name.isascii() else _UTF8_NAME
+            dos_time, dos_date = _dos_time(part.date_time)
+            # flags, method (8: deflate), time, date, CRC-32, compressed size, size
+            fields = (flags, 8, dos_time, dos_date, zlib.crc32(data), len(packed), len(data))
+            # local header: signature, version needed, fields, name and extra lengths
+            chunks += (_LOCAL_HEADER.pack(0x04034B50, 20, *fields, len(name), 0), name, packed)
+            # central header: signature, versions made by and needed, fields, extra and
+            # comment lengths, disk, internal and external attributes, local header offset
+            header = _CENTRAL_HEADER.pack(
+                0x02014B50, 20, 20, *fields, len(name), 0, 0, 0, 0, 0, offset
+            )
+            directory += (header, name)
+            offset += _LOCAL_HEADER.size + len(name) + len(packed)
+        central = b"".join(directory)
+        count = self._count + len(parts)
+        chunks.append(central)
+        chunks.append(_END_RECORD.pack(0x06054B50, 0, 0, count, count, len(central), offset, 0))
+        return b"".join(chunks)
+
+
+_PER_THREAD = threading.local()
+
+# An empty final block (BFINAL=1, fixed Huffman codes, end-of-block): closes a deflate
+# stream that ends byte-aligned, as it does after a full flush.
+_FINAL_EMPTY_BLOCK: Final = b"\x03\x00"
+
+
+def _deflate(data: bytes) -> bytes:
+    """``data`` as a complete raw deflate stream, for a zip member.
+
+    Setting up a zlib compressor costs more than compressing a few KiB of XML, so each
+    thread keeps one. ``Z_FULL_FLUSH`` ends the data byte-aligned and resets the
+    compressor's history, so the output stands alone; an empty final block completes it.
+    """
+    compressor = getattr(_PER_THREAD, "compressor", None)
+    if compressor is None:
+        compressor = zlib.compressobj(_COMPRESSLEVEL, zlib.DEFLATED, -15)
+    _PER_THREAD.compressor = None  # not reused if compressing fails half-way
+    packed = compressor.compress(data) + compressor.flush(zlib.Z_FULL_FLUSH)
+    _PER_THREAD.compressor = compressor
+    return packed + _FINAL_EMPTY_BLOCK
+
+
+def _strict_parser() -> Any:
+    """A strict parser per thread (lxml parsers must not be shared between threads)."""
+    parser = getattr(_PER_THREAD, "parser", None)
+    if parser is None:
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+        _PER_THREAD.parser = parser
+    return parser
+
+
+_W: Final = {"w": W_NS}
+_TABLES_WITH_GRID: Final = etree.XPath("//w:tbl[w:tblGrid]", namespaces=_W)
+_GRID_COLUMNS: Final = etree.XPath("count(w:tblGrid/w:gridCol)", namespaces=_W)
+_ROW_WITH_MORE_CELLS: Final = etree.XPath("boolean(.//w:tr[count(w:tc) > $n])", namespaces=_W)
+_ROW_AS_WIDE: Final = etree.XPath(
+    "boolean(.//w:tr[count(w:tc[not(w:tcPr/w:gridSpan)])"
+    " + sum(w:tc/w:tcPr/w:gridSpan/@w:val) >= $n])",
+    namespaces=_W,
+)
+
+
+def _tables_need_fix(tree: Any) -> bool:
+    """Whether docxtpl's fix_tables would change a table of the rendered document.
+
+    fix_tables adds grid columns when a row has more cells than the grid has columns,
+    and removes columns when no row spans the whole grid; otherwise it changes nothing.
+    Rows are counted as it counts them: every row inside the table, nested ones too.
+    """
+    for table in _TABLES_WITH_GRID(tree):
+        columns = _GRID_COLUMNS(table)
+        if _ROW_WITH_MORE_CELLS(table, n=columns) or not _ROW_AS_WIDE(table, n=columns):
+            return True
+    return False
+
+
+_PLAIN_TYPES: Final = frozenset(
+    {str, int, float, bool, type(None), date, datetime, time, timedelta, Decimal}
+)
+
+
+def _needs_docxtpl(context: Mapping[str, Any]) -> bool:
+    """Whether a value needs a DocxTemplate to render (images, subdocs, hyperlinks)."""
+    stack: list[Any] = list(context.values())
+    seen: set[int] = set()
+    while stack:
+        value = stack.pop()
+        kind = type(value)
+        if kind in _PLAIN_TYPES:
+            continue
+        if isinstance(value, Mapping | list | tuple | set | frozenset):
+            if id(value) in seen:
+                continue
+            seen.add(id(value))
+            stack.extend(value.values() if isinstance(value, Mapping) else value)
+        elif (
+            isinstance(value, InlineImage)
+            or (_Subdoc is not None and isinstance(value, _Subdoc))
+            or (isinstance(value, RichText | RichTextParagraph) and "<w:hyperlink" in value.xml)
+        ):
+            return True
+    return False
+
+
+def _for_docxtpl(value: Any, template: Any) -> Any:
+    """The context for docxtpl: strings cleaned as the fast path does, images rebound."""
+    if isinstance(value, str):
+        return _clean_string(value)
+    if isinstance(value, Mapping):
+        return {key: _for_docxtpl(item, template) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_for_docxtpl(item, template) for item in value]
+    if isinstance(value, tuple):
+        return tuple(_for_docxtpl(item, template) for item in value)
+    if isinstance(value, InlineImage):
+        rebound = copy.copy(value)
+        rebound.tpl = template
+        return rebound
+    return value
+
+
+def _clean_string(text: str) -> str:
+    """CR and CRLF as newlines, XML-illegal characters removed (\\a and \\f are kept)."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if _ILLEGAL_XML.search(text) is None:
+        return text
+    return "".join(ch for ch in text if ch in "\a\f" or _ILLEGAL_XML.match(ch) is None)
+
+
+# --------------------------------------------------------------------------- batches
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(temporary, "xb") as handle:
+            handle.write(data)
+        os.replace(temporary, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise RenderError(
+            f"cannot write {_display(path)}: {exc.strerror or exc}",
+            hint="close it if it is open in Word or WPS, and check the folder is writable",
+        ) from exc
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def _render_one(template: CompiledTemplate, out: Path, context: Mapping[str, Any]) -> None:
+    try:
+        data = template.render(context)
+    except RenderError as exc:
+        raise RenderError(f"{out.name}: {exc.message}", hint=exc.hint) from exc
+    write_atomic(out, data)
+
+
+_WORKER_TEMPLATE: CompiledTemplate | None = None
+_WORKER_STOP: Any = None  # a multiprocessing Event: another job failed, skip the rest
+
+# What a worker sends back: the paths it wrote, and the first error (message, hint).
+_Outcome = tuple[list[str], tuple[str, str | None] | None]
+
+
+def _worker_init(template: str, stop: Any) -> None:
+    global _WORKER_TEMPLATE, _WORKER_STOP
+    _WORKER_TEMPLATE = CompiledTemplate.compile(Path(template))
+    _WORKER_STOP = stop
+
+
+def _worker_run(chunk: list[tuple[str, dict[str, Any]]]) -> _Outcome:
+    template = _WORKER_TEMPLATE
+    assert template is not None, "worker not initialised"
+    done: list[str] = []
+    for out, context in chunk:
+        if _WORKER_STOP is not None and _WORKER_STOP.is_set():
+            break
+        try:
+            _render_one(template, Path(out), context)
+        except RenderError as exc:
+            return done, (exc.message, exc.hint)
+        done.append(out)
+    return done, None
+
+
+def _workers_for(count: int, template: CompiledTemplate) -> int:
+    threshold = _PARALLEL_MIN_FAST if template.fast else _PARALLEL_MIN_DOCXTPL
+    if count < threshold:
+        return 1
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def _chunks(
+    jobs: Sequence[tuple[Path, Mapping[str, Any]]], size: int
+) -> Iterable[list[tuple[str, dict[str, Any]]]]:
+    for start in range(0, len(jobs), size):
+        yield [(str(out), dict(context)) for out, context in jobs[start : start + size]]
+
+
+def _remove_temporary_files(outputs: Iterable[Path]) -> None:
+    """Temporary files of workers killed half-way through a write (after an interrupt)."""
+    for out in outputs:
+        for leftover in out.parent.glob(f".{glob.escape(out.name)}.*.tmp"):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+
+
+def render_batch(
+    template: Path,
+    jobs: Sequence[tuple[Path, Mapping[str, Any]]],
+    *,
+    workers: int = 0,
+    on_done: Callable[[Path], None] | None = None,
+) -> list[Path]:
+    """Render each ``(output path, context)`` job and write it atomically.
+
+    ``workers=0`` chooses: in-process for small batches, else up to two processes (a
+    multiprocessing pool, 'spawn' works too), each compiling the template once; contexts
+    must then be picklable. ``on_done`` is called in this process for each file written.
+    The first RenderError stops the batch and is raised here: the files written until
+    then are whole documents (each reported to ``on_done``), and no partial or temporary
+    file is left. Returns the output paths in job order.
+    """
+    compiled = CompiledTemplate.compile(template)
+    outputs = [Path(out) for out, _ in jobs]
+    twice = [str(out) for out, n in collections.Counter(outputs).items() if n > 1]
+    if twice:
+        raise RenderError(f"two documents would be written to {twice[0]}")
+    for folder in {out.parent for out in outputs}:
+        folder.mkdir(parents=True, exist_ok=True)
+    count = workers if workers > 0 else _workers_for(len(jobs), compiled)
+    count = min(count, max(1, len(jobs)))
+    if count <= 1:
+        for out, context in jobs:
+            _render_one(compiled, Path(out), context)
+            if on_done is not None:
+                on_done(Path(out))
+        return outputs
+
+    size = min(64, max(32, math.ceil(len(jobs) / (count * 4))))
+    mp = multiprocessing.get_context(_MP_START_METHOD)
+    stop = mp.Event()
+    failure: tuple[str, str | None] | None = None
+    pool = mp.Pool(count, initializer=_worker_init, initargs=(str(template), stop))
+    try:
+        for done, error in pool.imap_unordered(_worker_run, _chunks(jobs, size)):
+            if on_done is not None:
+                for out_name in done:
+                    on_done(Path(out_name))
+            if error is not None and failure is None:
+                failure = error
+                stop.set()  # the workers finish the file they are writing, then skip the rest
+        pool.close()
+        pool.join()
+    except BaseException:
+        pool.terminate()
+        pool.join()
+        _remove_temporary_files(outputs)
+        raise
+    if failure is not None:
+        raise RenderError(failure[0], hint=failure[1])
+    return outputs

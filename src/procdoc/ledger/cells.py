@@ -1,0 +1,228 @@
+"""Cell references, values as SpreadsheetML, Excel serial dates and number formats."""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date, datetime, time, timedelta
+
+from procdoc.errors import LedgerError
+from procdoc.ledger.model import CellValue
+
+MAX_ROWS = 1_048_576
+MAX_COLS = 16_384
+MAX_TEXT = 32_767  # Excel's limit on the characters in one cell
+MAX_EXACT_INT = 2**53  # beyond this an Excel number (a double) loses digits
+
+_EPOCH_1900 = datetime(1899, 12, 30)
+_EPOCH_1904 = datetime(1904, 1, 1)
+_FIRST_DATE = date(1900, 3, 1)  # Excel's serials are off by one before this (the 1900 leap bug)
+
+
+# -- references -------------------------------------------------------------------------
+
+
+def col_letters(col: int) -> str:
+    """``0 -> "A"``, ``27 -> "AB"``."""
+    letters = ""
+    n = col + 1
+    while n:
+        n, rem = divmod(n - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def col_index(letters: str) -> int:
+    """``"A" -> 0``, ``"AB" -> 27``."""
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+_REF = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d+)")
+
+
+def parse_ref(ref: str) -> tuple[int, int]:
+    """``"B7" -> (7, 1)``: the 1-based row and the 0-based column."""
+    m = _REF.fullmatch(ref)
+    if m is None:
+        raise ValueError(f"not a cell reference: {ref!r}")
+    return int(m.group(2)), col_index(m.group(1))
+
+
+def cell_ref(row: int, col: int) -> str:
+    """``(7, 1) -> "B7"``."""
+    return f"{col_letters(col)}{row}"
+
+
+def parse_range(ref: str) -> tuple[int, int, int, int]:
+    """``"A1:F10" -> (1, 0, 10, 5)`` as (first row, first col, last row, last col)."""
+    first, _, last = ref.partition(":")
+    r1, c1 = parse_ref(first)
+    r2, c2 = parse_ref(last) if last else (r1, c1)
+    return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
+
+
+def format_range(r1: int, c1: int, r2: int, c2: int, *, absolute: bool = False) -> str:
+    """The inverse of :func:`parse_range`; ``absolute`` gives ``$A$1:$F$10``."""
+    d = "$" if absolute else ""
+    first = f"{d}{col_letters(c1)}{d}{r1}"
+    if (r1, c1) == (r2, c2) and not absolute:
+        return first
+    return f"{first}:{d}{col_letters(c2)}{d}{r2}"
+
+
+# -- values -----------------------------------------------------------------------------
+
+
+def check_value(value: CellValue, where: str) -> CellValue:
+    """Refuse a value Excel cannot hold exactly; return it normalised for writing.
+
+    ``""`` becomes ``None`` (an empty cell); datetimes are rounded to the millisecond,
+    which is all an Excel serial keeps.
+    """
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        if value == "":
+            return None
+        if len(value) > MAX_TEXT:
+            raise LedgerError(
+                f"{where}: the text is {len(value)} characters long; an Excel cell holds "
+                f"at most {MAX_TEXT}"
+            )
+        for ch in value:
+            if 0xD800 <= ord(ch) <= 0xDFFF:
+                raise LedgerError(f"{where}: the text holds an unpaired surrogate {ch!r}")
+        return value
+    if isinstance(value, int):
+        if abs(value) > MAX_EXACT_INT:
+            raise LedgerError(
+                f"{where}: the number {value} has more digits than an Excel number keeps; "
+                "store it as text"
+            )
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise LedgerError(f"{where}: {value} cannot be stored in an Excel cell")
+        return value
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            raise LedgerError(f"{where}: {value} has a time zone; the ledger keeps local times")
+        if value.date() < _FIRST_DATE:
+            raise LedgerError(f"{where}: Excel cannot store the date {value:%Y-%m-%d}")
+        return _round_ms(value)
+    if isinstance(value, date):
+        if value < _FIRST_DATE:
+            raise LedgerError(f"{where}: Excel cannot store the date {value:%Y-%m-%d}")
+        return value
+    raise TypeError(f"{where}: a ledger cell cannot hold {type(value).__name__} {value!r}")
+
+
+def _round_ms(value: datetime) -> datetime:
+    ms = round(value.microsecond / 1000)
+    return value.replace(microsecond=0) + timedelta(milliseconds=ms)
+
+
+def serial(value: date, *, date1904: bool = False) -> float:
+    """The Excel serial number of a date or datetime (1900 or 1904 date system)."""
+    epoch = _EPOCH_1904 if date1904 else _EPOCH_1900
+    if isinstance(value, datetime):
+        delta = value - epoch
+        return delta.days + (delta.seconds * 1000 + delta.microseconds // 1000) / 86_400_000
+    return float((value - epoch.date()).days)
+
+
+def number_text(value: float) -> str:
+    """A number as written in ``<v>``: ints without a decimal point, floats by ``repr``."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < MAX_EXACT_INT:
+        return str(int(value))
+    return repr(value)
+
+
+# Characters XML 1.0 cannot carry (and \r, which XML parsers turn into \n): Excel's own
+# escape for them is _xHHHH_, which readers (Excel, calamine, openpyxl) decode.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0d\x0e-\x1f\ufffe\uffff]")
+_LITERAL_ESCAPE = re.compile("_(x[0-9A-Fa-f]{4}_)")
+
+
+def escape_text(text: str) -> str:
+    """Cell text as the content of a ``<t>`` element."""
+    text = _LITERAL_ESCAPE.sub(r"_x005F_\1", text)
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _XML_ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+
+
+def escape_attr(text: str) -> str:
+    """Text as an XML attribute value in double quotes."""
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("\n", "&#10;")
+        .replace("\r", "&#13;")
+        .replace("\t", "&#9;")
+    )
+
+
+def inline_string(text: str) -> str:
+    """The ``<is>`` element of an inline-string cell."""
+    space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
+    return f"<is><t{space}>{escape_text(text)}</t></is>"
+
+
+# -- number formats ---------------------------------------------------------------------
+
+_BUILTIN_DATE = frozenset({14, 15, 16, 17, 22, 27, 28, 29, 30, 31, 36, 50, 51, 52, 53, 54, 57, 58})
+_BUILTIN_TIME = frozenset({18, 19, 20, 21, 32, 33, 34, 35, 45, 46, 47, 55, 56})
+_FORMAT_NOISE = re.compile(r'"[^"]*"|\\.|_.|\*.|\[(?![hms]+\])[^\]]*\]', re.IGNORECASE)
+
+
+def format_kind(num_fmt_id: int, code: str | None) -> str:
+    """``"date"`` (shows a date), ``"time"`` (a time or duration only) or ``"other"``."""
+    if code is None:
+        if num_fmt_id in _BUILTIN_DATE:
+            return "date"
+        if num_fmt_id in _BUILTIN_TIME:
+            return "time"
+        return "other"
+    if code.strip().lower() == "general":
+        return "other"
+    stripped = _FORMAT_NOISE.sub("", code).lower()
+    if "y" in stripped or "d" in stripped or "e" in stripped.replace("e+", "").replace("e-", ""):
+        return "date"
+    if "h" in stripped or "s" in stripped or "m" in stripped:
+        return "time"
+    return "other"
+
+
+def normalise_read(value: object) -> CellValue:
+    """A value from calamine as procdoc reads it (the per-cell fallback of the reader)."""
+    if value == "" or value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() and abs(value) < MAX_EXACT_INT else value
+    if isinstance(value, str | int | date):
+        return value
+    if isinstance(value, time):
+        return value.strftime("%H:%M" if not value.second else "%H:%M:%S")
+    if isinstance(value, timedelta):
+        seconds = int(value.total_seconds())
+        hours, rem = divmod(seconds, 3600)
+        minutes, secs = divmod(rem, 60)
+        return f"{hours}:{minutes:02d}" + (f":{secs:02d}" if secs else "")
+    return str(value)
+
+
+def label_of(value: object) -> str:
+    """A header cell's value as a label: ``str()``-ed and stripped, ``""`` when empty."""
+    v = normalise_read(value)
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    return str(v).strip()

@@ -1,0 +1,119 @@
+"""The ledger's data model: what a read returns and what a plan asks to write."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+CellValue = str | int | float | bool | date | datetime | None
+"""A cell as procdoc sees it.
+
+Reading gives ``None`` for an empty cell (and for an error cell such as ``#N/A``), ``int``
+for a whole number, ``date`` for a date-formatted cell at midnight and ``datetime``
+otherwise. Writing ``None`` (or ``""``) clears the value and keeps the cell's style.
+"""
+
+
+@dataclass(slots=True)
+class Row:
+    """One data row of a sheet."""
+
+    number: int
+    """The 1-based Excel row number (rows are found by number, never by position)."""
+    values: list[CellValue]
+    """Aligned to the sheet's header; trailing empty cells may be missing."""
+
+
+@dataclass
+class Sheet:
+    """A sheet read from the ledger: its row-1 header and its data rows."""
+
+    name: str
+    header: list[str]
+    """Row-1 labels, ``str()``-ed and stripped; ``""`` for an empty header cell."""
+    rows: list[Row]
+    """Data rows (row 2 on) in sheet order; fully empty rows are skipped."""
+    _index: dict[str, int] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def column(self, label: str) -> int | None:
+        """The 0-based index of the first header cell labelled ``label``, or ``None``."""
+        if self._index is None:
+            index: dict[str, int] = {}
+            for i, name in enumerate(self.header):
+                if name and name not in index:
+                    index[name] = i
+            self._index = index
+        return self._index.get(label.strip())
+
+    def value(self, row: Row, label: str) -> CellValue:
+        """The value of ``row`` under ``label``; ``None`` when the column is missing."""
+        i = self.column(label)
+        if i is None or i >= len(row.values):
+            return None
+        return row.values[i]
+
+
+@dataclass
+class Snapshot:
+    """What one read of the ledger saw."""
+
+    path: Path
+    exists: bool
+    """``False`` when there is no ledger file yet."""
+    sheets: dict[str, Sheet]
+    """The requested sheets that are present in the workbook, in the order asked for."""
+    fingerprint: tuple[int, int, str] | None
+    """``(size, mtime_ns, sha256)`` of the file read; ``None`` when it does not exist."""
+
+
+@dataclass
+class SheetChanges:
+    """The changes a plan asks for in one sheet.
+
+    Labels used in ``set`` or ``append`` that the header lacks are added to it too (after
+    the ones listed in ``header``), so a plan never writes into an unlabelled column.
+    """
+
+    header: list[str] = field(default_factory=list)
+    """Labels that must exist in row 1; missing ones are appended, in this order, after the
+    last used header column."""
+    set: dict[int, dict[str, CellValue]] = field(default_factory=dict)
+    """Excel row number -> {label: value}; ``None`` clears the value (keeps the style)."""
+    append: list[dict[str, CellValue]] = field(default_factory=list)
+    """New rows after the last row that holds data, by label."""
+
+    def is_empty(self) -> bool:
+        """True when applying these changes would not touch the sheet."""
+        return not self.header and not any(self.set.values()) and not self.append
+
+    def labels(self) -> list[str]:
+        """Every label these changes need in row 1, in the order they are added."""
+        seen: dict[str, None] = {}
+        for label in self.header:
+            seen.setdefault(label.strip(), None)
+        for values in self.set.values():
+            for label in values:
+                seen.setdefault(label.strip(), None)
+        for values in self.append:
+            for label in values:
+                seen.setdefault(label.strip(), None)
+        return list(seen)
+
+
+@dataclass
+class Batch:
+    """Everything one update writes, sheet by sheet."""
+
+    sheets: dict[str, SheetChanges] = field(default_factory=dict)
+
+    def sheet(self, name: str) -> SheetChanges:
+        """The changes for sheet ``name``, created empty on first use."""
+        changes = self.sheets.get(name)
+        if changes is None:
+            changes = self.sheets[name] = SheetChanges()
+        return changes
+
+    def is_empty(self) -> bool:
+        """True when no sheet has anything to write."""
+        return all(changes.is_empty() for changes in self.sheets.values())

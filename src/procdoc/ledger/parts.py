@@ -1,0 +1,570 @@
+"""The small XML parts of a workbook: workbook.xml, relationships, content types, styles,
+shared strings and tables. They are parsed with lxml and only re-serialised when changed."""
+
+from __future__ import annotations
+
+import copy
+import html
+import posixpath
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, BinaryIO
+
+from lxml import etree
+
+from procdoc.errors import LedgerError
+from procdoc.ledger import zipraw
+from procdoc.ledger.cells import format_kind
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+STRICT_MAIN = "http://purl.oclc.org/ooxml/spreadsheetml/main"
+DOC_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+CT = "http://schemas.openxmlformats.org/package/2006/content-types"
+REL_TYPE = DOC_REL  # relationship types share this prefix
+RT_OFFICE_DOCUMENT = f"{REL_TYPE}/officeDocument"
+RT_WORKSHEET = f"{REL_TYPE}/worksheet"
+RT_CALC_CHAIN = f"{REL_TYPE}/calcChain"
+RT_SHARED_STRINGS = f"{REL_TYPE}/sharedStrings"
+RT_STYLES = f"{REL_TYPE}/styles"
+RT_TABLE = f"{REL_TYPE}/table"
+CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+CT_CALC_CHAIN = "application/vnd.openxmlformats-officedocument.spreadsheetml.calcChain+xml"
+
+Element = Any  # lxml elements are untyped here
+
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+
+
+def q(tag: str, ns: str = MAIN) -> str:
+    return f"{{{ns}}}{tag}"
+
+
+def parse_xml(data: bytes, where: str) -> Element:
+    try:
+        return etree.fromstring(data, _PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise LedgerError(f"{where} is not well-formed XML ({exc})") from exc
+
+
+def serialise(root: Element) -> bytes:
+    data: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    return data
+
+
+_X_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def unescape_x(text: str) -> str:
+    """Decode Excel's ``_xHHHH_`` escapes (``_x005F_`` protects a literal one)."""
+    if "_x" not in text:
+        return text
+    return _X_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+
+
+def xml_text(raw: bytes) -> str:
+    """Element content bytes (no markup) as text: entities and ``_xHHHH_`` decoded."""
+    return unescape_x(html.unescape(raw.decode("utf-8")))
+
+
+@dataclass
+class SheetRef:
+    name: str
+    index: int  # position in <sheets>, which is what localSheetId counts
+    rid: str
+    path: str | None  # zip member name
+    kind: str  # "worksheet", "chartsheet", ...
+
+
+class Package:
+    """A workbook's parts index: sheets, relationships and the members that may change."""
+
+    def __init__(self, f: BinaryIO, members: list[zipraw.Member], display: str) -> None:
+        self.f = f
+        self.members = members
+        self.display = display
+        self._by_lower = {m.name.lower(): m for m in members}
+        self.changed: dict[str, bytes] = {}  # member name -> new content
+        self.dropped: set[str] = set()
+        self.added_paths: list[str] = []
+        root_rels = self.rels_of("")
+        targets = [t for t, typ in root_rels.values() if typ == RT_OFFICE_DOCUMENT]
+        if not targets:
+            raise LedgerError(f"{display} has no workbook part (_rels/.rels names none)")
+        self.workbook_path = targets[0]
+        self.workbook = parse_xml(self.read(self.workbook_path), self.workbook_path)
+        if self.workbook.tag == q("workbook", STRICT_MAIN):
+            raise LedgerError(
+                f"{display} is saved as 'Strict Open XML'; save it in Excel as an ordinary "
+                "Excel Workbook (.xlsx) and run again"
+            )
+        if self.workbook.tag != q("workbook"):
+            raise LedgerError(f"{display}: {self.workbook_path} is not a SpreadsheetML workbook")
+        self.workbook_rels_path = rels_path(self.workbook_path)
+        self.workbook_rels = parse_xml(self.read(self.workbook_rels_path), self.workbook_rels_path)
+        self.content_types = parse_xml(self.read("[Content_Types].xml"), "[Content_Types].xml")
+        pr = self.workbook.find(q("workbookPr"))
+        self.date1904 = pr is not None and pr.get("date1904", "0").lower() in ("1", "true")
+        rels = self._rels_map(self.workbook_rels, self.workbook_path)
+        self.sheets: list[SheetRef] = []
+        sheets_el = self.workbook.find(q("sheets"))
+        for i, el in enumerate(sheets_el if sheets_el is not None else []):
+            if el.tag != q("sheet"):
+                continue
+            rid = el.get(q("id", DOC_REL), "")
+            target, typ = rels.get(rid, (None, ""))
+            self.sheets.append(SheetRef(el.get("name", ""), i, rid, target, typ.rsplit("/", 1)[-1]))
+        self.calc_chain = next((t for t, typ in rels.values() if typ == RT_CALC_CHAIN), None)
+        self.shared_strings = next(
+            (t for t, typ in rels.values() if typ == RT_SHARED_STRINGS), None
+        )
+        self.styles_path = next((t for t, typ in rels.values() if typ == RT_STYLES), None)
+        self.workbook_changed = False
+        self.rels_changed = False
+        self.types_changed = False
+
+    # -- members -----------------------------------------------------------------------
+
+    def member(self, name: str) -> zipraw.Member | None:
+        return self._by_lower.get(name.lower())
+
+    def read(self, name: str) -> bytes:
+        member = self.member(name)
+        if member is None:
+            raise LedgerError(f"{self.display} lacks the part {name}")
+        return zipraw.read_member(self.f, member)
+
+    def rels_of(self, part: str) -> dict[str, tuple[str, str]]:
+        """rId -> (target member, type) for a part ("" for the package itself)."""
+        path = rels_path(part)
+        if self.member(path) is None:
+            return {}
+        return self._rels_map(parse_xml(self.read(path), path), part)
+
+    def _rels_map(self, root: Element, part: str) -> dict[str, tuple[str, str]]:
+        base = posixpath.dirname(part)
+        out: dict[str, tuple[str, str]] = {}
+        for rel in root.iter(q("Relationship", PKG_REL)):
+            if rel.get("TargetMode") == "External":
+                continue
+            target = rel.get("Target", "")
+            path = target[1:] if target.startswith("/") else posixpath.join(base, target)
+            path = posixpath.normpath(path)
+            found = self.member(path)
+            out[rel.get("Id", "")] = (found.name if found else path, rel.get("Type", ""))
+        return out
+
+    def sheet(self, name: str) -> SheetRef | None:
+        for ref in self.sheets:
+            if ref.name == name:
+                return ref
+        return None
+
+    # -- workbook-level edits ----------------------------------------------------------
+
+    def ensure_full_calc(self) -> None:
+        """Make Excel recalculate every formula when it opens the file."""
+        calc = self.workbook.find(q("calcPr"))
+        if calc is not None and calc.get("fullCalcOnLoad") in ("1", "true"):
+            return
+        if calc is None:
+            calc = etree.Element(q("calcPr"))
+            after = (
+                "oleSize",
+                "customWorkbookViews",
+                "pivotCaches",
+                "smartTagPr",
+                "smartTagTypes",
+                "webPublishing",
+                "fileRecoveryPr",
+                "webPublishObjects",
+                "extLst",
+            )
+            insert_before(self.workbook, calc, after)
+        calc.set("fullCalcOnLoad", "1")
+        self.workbook_changed = True
+
+    def full_calc_set(self) -> bool:
+        calc = self.workbook.find(q("calcPr"))
+        return calc is not None and calc.get("fullCalcOnLoad") in ("1", "true")
+
+    def drop_calc_chain(self) -> None:
+        """Remove calcChain.xml with its relationship and content type."""
+        if self.calc_chain is None:
+            return
+        self.dropped.add(self.calc_chain)
+        for rel in list(self.workbook_rels.iter(q("Relationship", PKG_REL))):
+            if rel.get("Type") == RT_CALC_CHAIN:
+                rel.getparent().remove(rel)
+                self.rels_changed = True
+        part = "/" + self.calc_chain
+        for el in list(self.content_types.iter(q("Override", CT))):
+            if el.get("PartName", "").lower() == part.lower():
+                el.getparent().remove(el)
+                self.types_changed = True
+        self.calc_chain = None
+
+    def filter_database(self, ref: SheetRef, old: str, new: str) -> None:
+        """Point the sheet's ``_xlnm._FilterDatabase`` name at ``new`` if it showed ``old``."""
+        names = self.workbook.find(q("definedNames"))
+        if names is None:
+            return
+        for el in names.iter(q("definedName")):
+            if el.get("name") != "_xlnm._FilterDatabase" or el.get("localSheetId") != str(
+                ref.index
+            ):
+                continue
+            text = el.text or ""
+            sheet_part, bang, rng = text.rpartition("!")
+            if not bang or _strip_dollars(rng) != _strip_dollars(old):
+                continue
+            el.text = f"{sheet_part}!{_absolute(new)}"
+            self.workbook_changed = True
+
+    def add_sheet(self, name: str) -> SheetRef:
+        """Add a worksheet part and register it in workbook.xml, its rels and content types."""
+        existing = {m.name.lower() for m in self.members} | {n.lower() for n in self.added_paths}
+        base = posixpath.dirname(self.workbook_path)
+        n = 1
+        while posixpath.join(base, f"worksheets/sheet{n}.xml").lower() in existing:
+            n += 1
+        path = posixpath.join(base, f"worksheets/sheet{n}.xml")
+        ids = {rel.get("Id") for rel in self.workbook_rels.iter(q("Relationship", PKG_REL))}
+        k = len(ids) + 1
+        while f"rId{k}" in ids:
+            k += 1
+        rid = f"rId{k}"
+        rel = etree.SubElement(self.workbook_rels, q("Relationship", PKG_REL))
+        rel.set("Id", rid)
+        rel.set("Type", RT_WORKSHEET)
+        rel.set("Target", f"worksheets/sheet{n}.xml")
+        self.rels_changed = True
+        override = etree.SubElement(self.content_types, q("Override", CT))
+        override.set("PartName", "/" + path)
+        override.set("ContentType", CT_WORKSHEET)
+        self.types_changed = True
+        sheets_el = self.workbook.find(q("sheets"))
+        if sheets_el is None:
+            raise LedgerError(f"{self.display}: workbook.xml has no <sheets>")
+        ids_used = [int(el.get("sheetId", "0")) for el in sheets_el if el.tag == q("sheet")]
+        sheet_el = etree.SubElement(sheets_el, q("sheet"))
+        sheet_el.set("name", name)
+        sheet_el.set("sheetId", str(max(ids_used, default=0) + 1))
+        sheet_el.set(q("id", DOC_REL), rid)
+        self.workbook_changed = True
+        ref = SheetRef(name, len(self.sheets), rid, path, "worksheet")
+        self.sheets.append(ref)
+        self.added_paths.append(path)
+        return ref
+
+    def add_filter_database(self, ref: SheetRef, rng: str) -> None:
+        names = self.workbook.find(q("definedNames"))
+        if names is None:
+            names = etree.Element(q("definedNames"))
+            insert_before(
+                self.workbook,
+                names,
+                (
+                    "calcPr",
+                    "oleSize",
+                    "customWorkbookViews",
+                    "pivotCaches",
+                    "smartTagPr",
+                    "smartTagTypes",
+                    "webPublishing",
+                    "fileRecoveryPr",
+                    "webPublishObjects",
+                    "extLst",
+                ),
+            )
+        el = etree.SubElement(names, q("definedName"))
+        el.set("name", "_xlnm._FilterDatabase")
+        el.set("localSheetId", str(ref.index))
+        el.set("hidden", "1")
+        el.text = f"{quote_sheet(ref.name)}!{_absolute(rng)}"
+        self.workbook_changed = True
+
+    def finish(self) -> None:
+        """Serialise the small parts that changed into ``self.changed``."""
+        if self.workbook_changed:
+            self.changed[self._name(self.workbook_path)] = serialise(self.workbook)
+        if self.rels_changed:
+            self.changed[self._name(self.workbook_rels_path)] = serialise(self.workbook_rels)
+        if self.types_changed:
+            self.changed[self._name("[Content_Types].xml")] = serialise(self.content_types)
+
+    def _name(self, path: str) -> str:
+        member = self.member(path)
+        return member.name if member else path
+
+
+def rels_path(part: str) -> str:
+    if not part:
+        return "_rels/.rels"
+    return posixpath.join(posixpath.dirname(part), "_rels", posixpath.basename(part) + ".rels")
+
+
+def insert_before(parent: Element, child: Element, followers: tuple[str, ...]) -> None:
+    """Insert ``child`` before the first existing element named in ``followers``."""
+    tags = {q(name) for name in followers}
+    for i, el in enumerate(parent):
+        if el.tag in tags:
+            parent.insert(i, child)
+            return
+    parent.append(child)
+
+
+def quote_sheet(name: str) -> str:
+    if re.fullmatch(r"[^\W\d]\w*", name) and not re.fullmatch(r"[A-Za-z]{1,3}\d+", name):
+        return name
+    return "'" + name.replace("'", "''") + "'"
+
+
+def _strip_dollars(rng: str) -> str:
+    return rng.replace("$", "")
+
+
+def _absolute(rng: str) -> str:
+    parts = []
+    for ref in rng.split(":"):
+        m = re.fullmatch(r"\$?([A-Za-z]+)\$?(\d+)", ref)
+        parts.append(f"${m.group(1)}${m.group(2)}" if m else ref)
+    return ":".join(parts)
+
+
+# -- styles ----------------------------------------------------------------------------
+
+
+class Styles:
+    """cellXfs of styles.xml, loaded on first use, with date / plain variants added."""
+
+    DATE = "yyyy-mm-dd"
+    DATETIME = "yyyy-mm-dd hh:mm"
+
+    def __init__(self, load: Callable[[], bytes | None], where: str) -> None:
+        self._load = load
+        self.where = where
+        self._root: Element | None = None
+        self._kinds: dict[int, str] = {}
+        self._variants: dict[tuple[int | None, str], int] = {}
+        self.changed = False
+
+    @property
+    def root(self) -> Element:
+        if self._root is None:
+            data = self._load()
+            if data is None:
+                raise LedgerError(f"{self.where} has no styles part; open and save it in Excel")
+            self._root = parse_xml(data, self.where)
+        return self._root
+
+    def _cell_xfs(self) -> Element:
+        xfs = self.root.find(q("cellXfs"))
+        if xfs is None:
+            raise LedgerError(f"{self.where}: styles.xml has no cellXfs")
+        return xfs
+
+    def _num_fmts(self) -> dict[int, str]:
+        fmts: dict[int, str] = {}
+        el = self.root.find(q("numFmts"))
+        if el is not None:
+            for fmt in el.iter(q("numFmt")):
+                fmts[int(fmt.get("numFmtId", "0"))] = fmt.get("formatCode", "")
+        return fmts
+
+    def kind(self, s: int | None) -> str:
+        """The kind of number format of cell style ``s``: "date", "time" or "other"."""
+        s = s or 0
+        if s not in self._kinds:
+            xfs = self._cell_xfs()
+            if s >= len(xfs):
+                self._kinds[s] = "other"
+            else:
+                fmt_id = int(xfs[s].get("numFmtId", "0"))
+                self._kinds[s] = format_kind(fmt_id, self._num_fmts().get(fmt_id))
+        return self._kinds[s]
+
+    def style_for(self, s: int | None, value: object) -> int | None:
+        """The style to give a cell of style ``s`` that receives ``value``.
+
+        A date or datetime in a cell that does not show dates gets a copy of its style with
+        ``yyyy-mm-dd`` (or ``yyyy-mm-dd hh:mm``); a number in a date/time-formatted cell
+        gets a copy with the General format, so it does not read back as a date.
+        """
+        if isinstance(value, bool | str) or value is None:
+            return s
+        if isinstance(value, date):
+            if self.kind(s) == "date":
+                return s
+            return self.variant(s, self.DATETIME if isinstance(value, datetime) else self.DATE)
+        if self.kind(s) == "other":
+            return s
+        return self.variant(s, "General")
+
+    def variant(self, s: int | None, code: str) -> int:
+        key = (s, code)
+        if key in self._variants:
+            return self._variants[key]
+        fmt_id = 0 if code == "General" else self._fmt_id(code)
+        xfs = self._cell_xfs()
+        base = xfs[s] if s is not None and s < len(xfs) else xfs[0] if len(xfs) else None
+        xf = copy.deepcopy(base) if base is not None else etree.Element(q("xf"))
+        if base is None:
+            for attr in ("fontId", "fillId", "borderId", "xfId"):
+                xf.set(attr, "0")
+        xf.set("numFmtId", str(fmt_id))
+        xf.set("applyNumberFormat", "1")
+        index = self._find_or_add(xfs, xf)
+        self._variants[key] = index
+        return index
+
+    def _find_or_add(self, xfs: Element, xf: Element) -> int:
+        wanted = etree.tostring(xf)
+        for i, el in enumerate(xfs):
+            if etree.tostring(el) == wanted:
+                return i
+        xfs.append(xf)
+        xfs.set("count", str(len(xfs)))
+        self._kinds.pop(len(xfs) - 1, None)
+        self.changed = True
+        return len(xfs) - 1
+
+    def _fmt_id(self, code: str) -> int:
+        for fmt_id, existing in self._num_fmts().items():
+            if existing == code:
+                return fmt_id
+        el = self.root.find(q("numFmts"))
+        if el is None:
+            el = etree.Element(q("numFmts"))
+            self.root.insert(0, el)
+        fmt_id = max([163, *self._num_fmts()]) + 1
+        fmt = etree.SubElement(el, q("numFmt"))
+        fmt.set("numFmtId", str(fmt_id))
+        fmt.set("formatCode", code)
+        el.set("count", str(len(el)))
+        self.changed = True
+        return fmt_id
+
+    def header_style(self) -> int:
+        """A bold cell style on a light fill (for the header of a sheet procdoc adds)."""
+        key = (None, "<header>")
+        if key in self._variants:
+            return self._variants[key]
+        root = self.root
+        fonts = root.find(q("fonts"))
+        fills = root.find(q("fills"))
+        if fonts is None or fills is None or not len(fonts):
+            return 0
+        font = copy.deepcopy(fonts[0])
+        for b in font.findall(q("b")):
+            font.remove(b)
+        font.insert(0, etree.Element(q("b")))
+        fonts.append(font)
+        fonts.set("count", str(len(fonts)))
+        fill = etree.SubElement(fills, q("fill"))
+        pattern = etree.SubElement(fill, q("patternFill"), patternType="solid")
+        etree.SubElement(pattern, q("fgColor"), rgb="FFDDEBF7")
+        etree.SubElement(pattern, q("bgColor"), indexed="64")
+        fills.set("count", str(len(fills)))
+        xf = etree.Element(q("xf"))
+        for attr, value in (
+            ("numFmtId", "0"),
+            ("fontId", str(len(fonts) - 1)),
+            ("fillId", str(len(fills) - 1)),
+            ("borderId", "0"),
+            ("xfId", "0"),
+            ("applyFont", "1"),
+            ("applyFill", "1"),
+        ):
+            xf.set(attr, value)
+        self.changed = True
+        index = self._find_or_add(self._cell_xfs(), xf)
+        self._variants[key] = index
+        return index
+
+    def to_bytes(self) -> bytes:
+        return serialise(self.root)
+
+
+# -- shared strings ---------------------------------------------------------------------
+
+
+class SharedStrings:
+    """Look up entries of the shared-string table without parsing all of it.
+
+    Only header cells are ever looked up, but the strings of a second sheet's header sit
+    after every string of the first sheet, so the table is scanned as bytes (counting
+    ``<si>`` starts in C) and only the wanted entries are parsed.
+    """
+
+    _SI = re.compile(rb"<si\b[^>]*?(/?)>")
+
+    def __init__(self, pkg: Package) -> None:
+        self.pkg = pkg
+        self.found: dict[int, str] = {}
+
+    def get(self, index: int) -> str:
+        if index not in self.found:
+            self.load({index})
+        return self.found[index]
+
+    def load(self, wanted: set[int]) -> None:
+        """Find the entries ``wanted`` (one pass over the table)."""
+        todo = {i for i in wanted if i not in self.found}
+        if not todo:
+            return
+        member = self.pkg.member(self.pkg.shared_strings) if self.pkg.shared_strings else None
+        if member is None:
+            raise LedgerError(f"{self.pkg.display}: a cell refers to a missing shared string")
+        last = max(todo)
+        seen = 0  # <si> elements before the start of ``buf``
+        buf = b""
+        for chunk in zipraw.iter_inflated(self.pkg.f, member):
+            buf += chunk
+            cut = buf.rfind(b"<")
+            region = buf[:cut]
+            n = region.count(b"<si>") + region.count(b"<si/>") + region.count(b"<si ")
+            if seen + n <= min(todo):
+                seen += n
+                buf = buf[cut:]
+                continue
+            # an entry we want starts in this region: walk its <si> tags one by one
+            pos = 0
+            while True:
+                m = self._SI.search(buf, pos)
+                if m is None or m.start() >= cut:
+                    break
+                if m.group(1):  # <si/>
+                    end = m.end()
+                    text = ""
+                else:
+                    end = buf.find(b"</si>", m.end())
+                    if end < 0:
+                        break  # the entry continues in the next chunk
+                    text = _si_text(buf[m.end() : end])
+                    end += len(b"</si>")
+                if seen in todo:
+                    self.found[seen] = text
+                    todo.discard(seen)
+                    if not todo:
+                        return
+                seen += 1
+                pos = end
+            buf = buf[pos:]
+            if seen > last:
+                break
+        raise LedgerError(
+            f"{self.pkg.display}: a cell refers to shared string {min(todo)}, which does not exist"
+        )
+
+
+_T = re.compile(rb"<t(?:\s[^>]*)?>(.*?)</t>", re.S)
+_RPH = re.compile(rb"<rPh\b.*?</rPh>", re.S)
+
+
+def _si_text(body: bytes) -> str:
+    """The text of a shared-string entry (its runs joined, phonetic hints left out)."""
+    body = _RPH.sub(b"", body)
+    return "".join(xml_text(m.group(1)) for m in _T.finditer(body))

@@ -1,0 +1,487 @@
+"""Patch an existing workbook: rewrite the changed sheets, copy every other part raw.
+
+The output keeps the members in their original order. Besides the sheets the batch names,
+only these members may change, and only when needed:
+
+* ``xl/workbook.xml`` - ``fullCalcOnLoad`` when the workbook has formulas, the
+  ``_xlnm._FilterDatabase`` name when an autofilter grows, new sheets;
+* ``xl/_rels/workbook.xml.rels`` and ``[Content_Types].xml`` - new sheets, calcChain removal;
+* ``xl/styles.xml`` - a date (or General) variant of a cell style, a header style for a new
+  sheet;
+* ``xl/tables/*.xml`` - a table's ``ref`` when rows are appended at its end;
+* ``xl/calcChain.xml`` is dropped when a formula cell was overwritten.
+
+A rewritten sheet is compressed in two deflate segments: the rows (streamed as they are
+spliced) and, once they are through, the part before ``<sheetData>`` whose ``<dimension>``
+depends on them. The segments are concatenated (the first ends with a sync flush) and
+their CRCs combined, so the sheet is read and written in a single pass.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import tempfile
+import unicodedata
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import BinaryIO
+
+from lxml import etree
+from python_calamine import CalamineError, CalamineWorkbook
+
+from procdoc.errors import LedgerError
+from procdoc.ledger import zipraw
+from procdoc.ledger.cells import cell_ref, format_range, normalise_read, parse_range
+from procdoc.ledger.model import Batch, CellValue, SheetChanges
+from procdoc.ledger.parts import (
+    MAIN,
+    Package,
+    SharedStrings,
+    SheetRef,
+    Styles,
+    parse_xml,
+    q,
+    serialise,
+)
+from procdoc.ledger.reader import iter_grid, unreadable
+from procdoc.ledger.sheetxml import SheetPatcher, SheetResult, new_sheet_xml
+
+FAST_DEFLATE_ABOVE = 4 << 20
+"""Sheets bigger than this (uncompressed) are deflated at level 1, smaller ones at 6."""
+FULL_VERIFY_LIMIT = 2 << 20
+"""Changed sheets up to this size are read back whole by calamine; bigger ones through a
+probe workbook holding just the rewritten rows (see :func:`_verify_cells`)."""
+
+
+@dataclass
+class PatchReport:
+    """What a patch changed, for tests and messages."""
+
+    rewritten: list[str] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+    sheets: dict[str, SheetResult] = field(default_factory=dict)
+
+
+class _Body:
+    """A rewritten sheet: the rows deflated into a spool file as they stream, then the
+    head (everything before ``<sheetData>``) deflated once known."""
+
+    def __init__(self, level: int) -> None:
+        self.level = level
+        self.spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+        self.deflater = zlib.compressobj(level, zlib.DEFLATED, -15)
+        self.crc = 0
+        self.size = 0
+        self.head = b""
+        self.total_crc = 0
+        self.total_size = 0
+
+    def write(self, data: bytes) -> None:
+        self.crc = zlib.crc32(data, self.crc)
+        self.size += len(data)
+        out = self.deflater.compress(data)
+        if out:
+            self.spool.write(out)
+
+    def finish(self, preamble: bytes) -> None:
+        self.spool.write(self.deflater.flush())
+        head = zlib.compressobj(self.level, zlib.DEFLATED, -15)
+        self.head = head.compress(preamble) + head.flush(zlib.Z_SYNC_FLUSH)
+        self.total_crc = zipraw.crc32_combine(zlib.crc32(preamble), self.crc, self.size)
+        self.total_size = len(preamble) + self.size
+
+    def chunks(self) -> Iterator[bytes]:
+        yield self.head
+        self.spool.seek(0)
+        while chunk := self.spool.read(1 << 20):
+            yield chunk
+
+    def close(self) -> None:
+        self.spool.close()
+
+
+def patch_file(src: Path, dst: Path, batch: Batch, *, display: str) -> PatchReport:
+    """Write ``src`` with ``batch`` applied to ``dst`` (fsynced), then verify ``dst``."""
+    report = PatchReport()
+    bodies: dict[str, _Body] = {}
+    try:
+        with open(src, "rb") as f:
+            try:
+                members, comment = zipraw.read_directory(f)
+            except zipraw.ZipFormatError as exc:
+                raise unreadable(display, str(exc)) from None
+            pkg = Package(f, members, display)
+            styles = Styles(
+                lambda: pkg.read(pkg.styles_path) if pkg.styles_path else None,
+                f"{display} styles",
+            )
+            strings = SharedStrings(pkg)
+            refs: dict[str, SheetRef] = {}
+            member_names: dict[str, str] = {}
+            new_sheets: list[tuple[SheetRef, SheetResult]] = []
+            for name, changes in batch.sheets.items():
+                if changes.is_empty():
+                    continue
+                ref = pkg.sheet(name)
+                if ref is None:
+                    xml, header_style = _new_sheet(changes, styles)
+                    chunks: Iterator[bytes] = iter([xml])
+                    level = 6
+                else:
+                    if ref.kind != "worksheet":
+                        raise LedgerError(f"{display} {name} is a {ref.kind}, not a worksheet")
+                    member = pkg.member(ref.path) if ref.path else None
+                    if member is None:
+                        raise LedgerError(f"{display} {name}: its sheet part is missing")
+                    header_style = None
+                    chunks = zipraw.iter_inflated(f, member)
+                    level = 1 if member.size > FAST_DEFLATE_ABOVE else 6
+                body = _Body(level)
+                patcher = SheetPatcher(
+                    sheet=name,
+                    display=display,
+                    changes=changes,
+                    styles=styles,
+                    strings=strings,
+                    date1904=pkg.date1904,
+                    header_style=header_style,
+                )
+                result = patcher.run(chunks, body.write)
+                body.finish(result.preamble)
+                report.sheets[name] = result
+                if ref is None:
+                    ref = pkg.add_sheet(name)
+                    new_sheets.append((ref, result))
+                    report.added.append(ref.path or "")
+                assert ref.path is not None
+                refs[name] = ref
+                member_names[name] = _member_name(pkg, ref.path)
+                bodies[member_names[name]] = body
+
+            results = report.sheets
+            had_calc_chain = pkg.calc_chain is not None
+            if any(r.formulas_removed for r in results.values()):
+                if pkg.calc_chain:
+                    report.dropped.append(pkg.calc_chain)
+                pkg.drop_calc_chain()
+            if not pkg.full_calc_set() and (
+                had_calc_chain
+                or any(r.has_formulas for r in results.values())
+                or _other_sheets_have_formulas(pkg, set(refs))
+            ):
+                pkg.ensure_full_calc()
+            for name, result in results.items():
+                ref = refs[name]
+                if any(ref is new for new, _ in new_sheets):
+                    rng = result.filter_new or f"A1:{cell_ref(1, max(result.header_after, 0))}"
+                    pkg.add_filter_database(ref, rng)
+                    continue
+                if result.filter_old and result.filter_new:
+                    pkg.filter_database(ref, result.filter_old, result.filter_new)
+                _update_tables(pkg, ref, result, display)
+            if styles.changed and pkg.styles_path:
+                pkg.changed[_member_name(pkg, pkg.styles_path)] = styles.to_bytes()
+            pkg.finish()
+
+            with open(dst, "wb") as out:
+                writer = zipraw.ZipWriter(out)
+                for m in members:
+                    if m.name in pkg.dropped:
+                        continue
+                    if m.name in bodies:
+                        body = bodies[m.name]
+                        writer.write(
+                            m.name, body.chunks(), crc=body.total_crc, size=body.total_size, like=m
+                        )
+                        report.rewritten.append(m.name)
+                    elif m.name in pkg.changed:
+                        writer.write_bytes(m.name, pkg.changed[m.name], like=m)
+                        report.rewritten.append(m.name)
+                    else:
+                        writer.copy(f, m)
+                for ref, _ in new_sheets:
+                    assert ref.path is not None
+                    body = bodies[ref.path]
+                    writer.write(ref.path, body.chunks(), crc=body.total_crc, size=body.total_size)
+                writer.close(comment)
+                out.flush()
+                os.fsync(out.fileno())
+            report.rewritten = [n for n in report.rewritten if n not in bodies] + list(bodies)
+            _verify_zip(dst, members, pkg, set(bodies) | set(pkg.changed), display)
+            _verify_cells(dst, report, member_names, bodies, display)
+    finally:
+        for body in bodies.values():
+            body.close()
+    return report
+
+
+def _member_name(pkg: Package, path: str) -> str:
+    member = pkg.member(path)
+    return member.name if member is not None else path
+
+
+def _other_sheets_have_formulas(pkg: Package, skip: set[str]) -> bool:
+    for ref in pkg.sheets:
+        if ref.name in skip or ref.path is None or ref.kind != "worksheet":
+            continue
+        member = pkg.member(ref.path)
+        if member is None:
+            continue
+        tail = b""
+        for chunk in zipraw.iter_inflated(pkg.f, member):
+            data = tail + chunk
+            if b"<f>" in data or b"<f " in data:
+                return True
+            tail = data[-3:]
+    return False
+
+
+def _text_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def column_widths(
+    labels: list[str], rows: list[dict[str, CellValue]]
+) -> tuple[list[float], dict[int, str]]:
+    """Widths for new columns and, for date columns, the format they hold."""
+    widths: list[float] = []
+    formats: dict[int, str] = {}
+    for i, label in enumerate(labels):
+        values = [row.get(label) for row in rows[:200]]
+        if any(isinstance(v, datetime) for v in values):
+            formats[i] = Styles.DATETIME
+            widths.append(max(17.0, _text_width(label) + 2.0))
+        elif any(isinstance(v, date) for v in values):
+            formats[i] = Styles.DATE
+            widths.append(max(12.0, _text_width(label) + 2.0))
+        else:
+            lengths = sorted(_text_width(str(v)) for v in values if v is not None)
+            typical = lengths[int(len(lengths) * 0.9)] if lengths else 0
+            widths.append(float(min(30, max(14, _text_width(label) + 2, typical + 2))))
+    return widths, formats
+
+
+def _new_sheet(changes: SheetChanges, styles: Styles) -> tuple[bytes, int]:
+    labels = changes.labels()
+    rows = [*changes.set.values(), *changes.append]
+    widths, formats = column_widths(labels, rows)
+    date_styles = {i: styles.variant(None, code) for i, code in formats.items()}
+    return new_sheet_xml(labels, widths, date_styles), styles.header_style()
+
+
+def _update_tables(pkg: Package, ref: SheetRef, result: SheetResult, display: str) -> None:
+    grew_rows = result.appended and result.last_row > result.last_row_before
+    grew_cols = result.header_after > result.header_before >= 0
+    if not (grew_rows or grew_cols) or ref.path is None:
+        return
+    for target, typ in pkg.rels_of(ref.path).values():
+        if not typ.endswith("/table"):
+            continue
+        member = pkg.member(target)
+        if member is None:
+            continue
+        root = parse_xml(pkg.read(member.name), member.name)
+        old = root.get("ref", "")
+        try:
+            r1, c1, r2, c2 = parse_range(old)
+        except ValueError:
+            continue
+        name = root.get("displayName") or root.get("name") or member.name
+        totals = int(root.get("totalsRowCount", "0") or 0)
+        header_rows = int(root.get("headerRowCount", "1") or 0)
+        changed = False
+        if grew_rows and r1 <= result.last_row_before == r2:
+            if totals:
+                raise LedgerError(
+                    f"{display} {ref.name}: the table {name} ({old}) ends with a totals row, "
+                    "so rows appended below it would fall outside the table; turn off its "
+                    "Total Row in Excel and run again"
+                )
+            r2 = result.last_row
+            changed = True
+        if grew_cols and header_rows and r1 == 1 and c2 == result.header_before:
+            cols_el = root.find(q("tableColumns"))
+            if cols_el is not None:
+                names = {(el.get("name") or "").lower() for el in cols_el}
+                ids = [int(el.get("id", "0")) for el in cols_el]
+                by_col = {col: label for label, col in result.columns.items()}
+                for col in range(result.header_before + 1, result.header_after + 1):
+                    label = by_col.get(col, "")
+                    if label.lower() in names:
+                        raise LedgerError(
+                            f"{display} {ref.name}: the table {name} already has a column "
+                            f"named {label!r}"
+                        )
+                    el = etree.SubElement(cols_el, q("tableColumn"))
+                    ids.append(max(ids, default=0) + 1)
+                    el.set("id", str(ids[-1]))
+                    el.set("name", label)
+                    names.add(label.lower())
+                cols_el.set("count", str(len(cols_el)))
+                c2 = result.header_after
+                changed = True
+        if not changed:
+            continue
+        root.set("ref", format_range(r1, c1, r2, c2))
+        af = root.find(q("autoFilter"))
+        if af is not None:
+            af.set("ref", format_range(r1, c1, r2 - totals, c2))
+        pkg.changed[member.name] = serialise(root)
+
+
+# -- verification -----------------------------------------------------------------------
+
+
+def _verify_zip(
+    dst: Path,
+    members: list[zipraw.Member],
+    pkg: Package,
+    written: set[str],
+    display: str,
+) -> None:
+    """Untouched members are the same bytes; written ones inflate to their CRC."""
+    with open(dst, "rb") as g:
+        new_members, _ = zipraw.read_directory(g)
+        expected = [m.name for m in members if m.name not in pkg.dropped]
+        expected += pkg.added_paths
+        if [m.name for m in new_members][: len(expected)] != expected or len(new_members) != len(
+            expected
+        ):
+            raise LedgerError(f"{display}: the patched workbook lost or reordered parts")
+        old_by_name = {m.name: m for m in members}
+        for new in new_members:
+            old = old_by_name.get(new.name)
+            if new.name not in written and old is not None:
+                same = (old.crc, old.compressed_size, old.size, old.method) == (
+                    new.crc,
+                    new.compressed_size,
+                    new.size,
+                    new.method,
+                )
+                if not same:
+                    raise LedgerError(f"{display}: {new.name} changed while being copied")
+            else:
+                for _ in zipraw.iter_inflated(g, new):
+                    pass
+
+
+def expected_read(value: CellValue) -> CellValue:
+    """What procdoc's reader returns for a value it wrote."""
+    if isinstance(value, datetime):
+        if value.time() == datetime.min.time():
+            return value.date()
+        return value
+    return normalise_read(value)
+
+
+def _same(expected: CellValue, got: CellValue) -> bool:
+    if isinstance(expected, datetime) and isinstance(got, datetime):
+        return abs(expected - got) <= timedelta(milliseconds=1)
+    return type(expected) is type(got) and expected == got
+
+
+def _verify_cells(
+    dst: Path,
+    report: PatchReport,
+    member_names: dict[str, str],
+    bodies: dict[str, _Body],
+    display: str,
+) -> None:
+    """calamine reads back every cell procdoc wrote."""
+    if not report.sheets:
+        return
+    big = {
+        name
+        for name, member in member_names.items()
+        if bodies[member].total_size > FULL_VERIFY_LIMIT
+    }
+    renumbered: dict[str, dict[int, int]] = {}
+    try:
+        if big:
+            probe, renumbered = _probe(dst, report, member_names, big)
+            wb = CalamineWorkbook.from_filelike(probe)
+        else:
+            wb = CalamineWorkbook.from_path(str(dst))
+        with wb:
+            for name, result in report.sheets.items():
+                want: dict[int, dict[int, CellValue]] = {}
+                for w in result.written:
+                    want.setdefault(w.row, {})[w.col] = expected_read(w.value)
+                last = max(want)
+                real = renumbered.get(name, {})
+                for probe_number, row in iter_grid(wb.get_sheet_by_name(name)):
+                    number = real.get(probe_number, probe_number)
+                    if number > last:
+                        break
+                    cells = want.pop(number, None)
+                    if cells is None:
+                        continue
+                    for col, expected in cells.items():
+                        got = normalise_read(row[col]) if col < len(row) else None
+                        if not _same(expected, got):
+                            raise LedgerError(
+                                f"{display} {name}!{cell_ref(number, col)}: procdoc wrote "
+                                f"{expected!r} but it reads back as {got!r}; the ledger was "
+                                "not changed"
+                            )
+                for number, cells in want.items():
+                    for col, expected in cells.items():
+                        if expected is not None:
+                            raise LedgerError(
+                                f"{display} {name}!{cell_ref(number, col)}: procdoc wrote "
+                                f"{expected!r} but it does not read back; the ledger was not "
+                                "changed"
+                            )
+    except CalamineError as exc:
+        raise LedgerError(
+            f"{display}: the patched workbook does not read back ({exc}); the ledger was not "
+            "changed"
+        ) from exc
+
+
+_ROW_R = re.compile(rb"""(<row\b[^>]*?\sr\s*=\s*["'])(\d+)""")
+_CELL_R = re.compile(rb"""(<c\b[^>]*?\sr\s*=\s*["'][A-Za-z]+)(\d+)""")
+
+
+def _probe(
+    dst: Path, report: PatchReport, member_names: dict[str, str], big: set[str]
+) -> tuple[BinaryIO, dict[str, dict[int, int]]]:
+    """A copy of ``dst`` in memory whose big rewritten sheets hold only the rows procdoc
+    rebuilt (their bytes as written, renumbered 1, 2, ... so calamine need not walk the
+    rows in between), read with the real styles and shared strings. Returns the probe and,
+    per sheet, probe row -> real row."""
+    paths = {member_names[name]: name for name in big}
+    renumbered: dict[str, dict[int, int]] = {}
+    buf = io.BytesIO()
+    with open(dst, "rb") as g:
+        members, comment = zipraw.read_directory(g)
+        writer = zipraw.ZipWriter(buf)
+        for m in members:
+            name = paths.get(m.name)
+            if name is None:
+                writer.copy(g, m)
+                continue
+            result = report.sheets[name]
+            rows: list[bytes] = []
+            numbers: dict[int, int] = {}
+            for k, raw in enumerate(result.changed_rows, start=1):
+                row_match = _ROW_R.match(raw)
+                assert row_match is not None
+                numbers[k] = int(row_match.group(2))
+                repl = b"\\g<1>%d" % k
+                rows.append(_CELL_R.sub(repl, _ROW_R.sub(repl, raw, count=1)))
+            renumbered[name] = numbers
+            xml = b"".join([result.root_tag, b"<sheetData>", *rows, b"</sheetData></worksheet>"])
+            writer.write_bytes(m.name, xml)
+        writer.close(comment)
+    buf.seek(0)
+    return buf, renumbered
+
+
+__all__ = ["MAIN", "PatchReport", "column_widths", "patch_file"]

@@ -1,0 +1,152 @@
+"""Reading the ledger with python-calamine into compact rows."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook, SheetTypeEnum
+
+from procdoc.errors import LedgerError
+from procdoc.ledger.cells import label_of, normalise_read
+from procdoc.ledger.model import CellValue, Row, Sheet, Snapshot
+
+_READ_ATTEMPTS = 3
+
+
+class _Memo(dict[object, CellValue]):
+    """Normalises calamine values and shares one object per distinct value.
+
+    calamine hands out a new ``str`` for every cell, so a 100k-row ledger whose status,
+    step and assignee columns repeat a handful of words would otherwise hold millions of
+    copies. Lookups that hit run in C (``map(memo.__getitem__, row)``); only a value seen
+    for the first time reaches Python. Values equal to 0 or 1 are not stored: ``True``,
+    ``1`` and ``1.0`` are equal dict keys but must keep their types.
+    """
+
+    def __missing__(self, key: object) -> CellValue:
+        if type(key) is str:
+            self[key] = key
+            return key
+        value = normalise_read(key)
+        if not (key == 0 or key == 1):
+            self[key] = value
+        return value
+
+
+def fingerprint(path: Path) -> tuple[int, int, str]:
+    """``(size, mtime_ns, sha256)`` of a file."""
+    with open(path, "rb") as f:
+        st = os.fstat(f.fileno())
+        digest = hashlib.sha256()
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return st.st_size, st.st_mtime_ns, digest.hexdigest()
+
+
+def unreadable(display: str, detail: str) -> LedgerError:
+    return LedgerError(
+        f"{display} is not a readable .xlsx workbook ({detail}): restore it from "
+        ".procdoc/backups/ or fix it in Excel"
+    )
+
+
+def _check_magic(path: Path, display: str) -> None:
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if head.startswith(b"PK\x03\x04"):
+        return
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise unreadable(display, "it is password-protected or an old .xls file")
+    if not head:
+        raise unreadable(display, "the file is empty")
+    raise unreadable(display, "it is not a zip archive")
+
+
+def read_snapshot(path: Path, names: Sequence[str], *, display: str) -> Snapshot:
+    """Read the sheets ``names`` (those present) of the workbook at ``path``."""
+    for _ in range(_READ_ATTEMPTS):
+        try:
+            before = fingerprint(path)
+        except FileNotFoundError:
+            return Snapshot(path=path, exists=False, sheets={}, fingerprint=None)
+        except OSError as exc:
+            raise LedgerError(f"{display} cannot be read ({exc.strerror})") from exc
+        _check_magic(path, display)
+        sheets = _read_sheets(path, names, display)
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            continue
+        if (st.st_size, st.st_mtime_ns) == before[:2]:
+            return Snapshot(path=path, exists=True, sheets=sheets, fingerprint=before)
+    raise LedgerError(f"{display} kept changing while procdoc read it; try again")
+
+
+def _read_sheets(path: Path, names: Sequence[str], display: str) -> dict[str, Sheet]:
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+    except CalamineError as exc:
+        raise unreadable(display, f"{type(exc).__name__}: {exc}") from None
+    except OSError as exc:
+        raise LedgerError(f"{display} cannot be read ({exc.strerror})") from exc
+    with wb:
+        kinds = {m.name: m.typ for m in wb.sheets_metadata}
+        out: dict[str, Sheet] = {}
+        for name in names:
+            if kinds.get(name) != SheetTypeEnum.WorkSheet:
+                continue
+            try:
+                out[name] = _read_sheet(wb, name)
+            except CalamineError as exc:
+                raise unreadable(display, f"sheet {name}: {exc}") from None
+    return out
+
+
+def iter_grid(sheet: CalamineSheet) -> Iterator[tuple[int, list[Any]]]:
+    """``(excel_row_number, raw values from column A)`` for each row calamine yields.
+
+    python-calamine's ``iter_rows()`` starts at row 1 even when ``sheet.start`` is lower
+    down, but at ``sheet.start``'s column; both are detected here rather than assumed: a
+    leading all-empty row means rows are counted from row 1 (the first row at ``start``
+    always holds a value), and a row as wide as ``end`` means columns start at A.
+    """
+    start, end = sheet.start, sheet.end
+    if start is None or end is None:
+        return
+    rows = sheet.iter_rows()
+    first = next(rows, None)
+    if first is None:
+        return
+    row0 = 0 if start[0] == 0 or not any(v != "" for v in first) else start[0]
+    col0 = 0 if len(first) == end[1] + 1 else start[1]
+    pad = [""] * col0
+    number = row0 + 1
+    yield number, (pad + first if pad else first)
+    for raw in rows:
+        number += 1
+        yield number, (pad + raw if pad else raw)
+
+
+def _read_sheet(wb: CalamineWorkbook, name: str) -> Sheet:
+    sheet = wb.get_sheet_by_name(name)
+    memo = _Memo()
+    memo[""] = None
+    get = memo.__getitem__
+    header: list[str] = []
+    rows: list[Row] = []
+    for number, raw in iter_grid(sheet):
+        values: list[CellValue] = list(map(get, raw))
+        if number == 1:
+            header = [label_of(v) for v in values]
+            while header and not header[-1]:
+                header.pop()
+            continue
+        while values and values[-1] is None:
+            values.pop()
+        if values:
+            rows.append(Row(number, values))
+    return Sheet(name=name, header=header, rows=rows)

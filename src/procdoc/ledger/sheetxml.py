@@ -1,0 +1,721 @@
+"""Streaming splice of one worksheet's XML.
+
+The sheet is read in pieces of about a megabyte and passed through as bytes; only the rows
+procdoc writes are parsed and rebuilt (by regular expressions over that row's bytes, so
+every other cell keeps its exact bytes). What the splice needs to know as it goes:
+
+* row 1 (the header) maps labels to columns; it is always the first row processed;
+* the last row that holds a value (``<v>``, ``<f>`` or ``<is>``) is where appends go. Rows
+  after it that hold no value (pre-formatted empty rows) are held back until the end, so an
+  appended row can be merged into an existing empty ``<row>`` element of the same number;
+* the ``<dimension>`` before ``<sheetData>`` can only be fixed once the rows are through,
+  so the part before ``<sheetData>`` is returned separately and compressed last (see
+  :mod:`procdoc.ledger.patch`).
+
+Anything the splice cannot handle safely raises :class:`LedgerError` naming the place.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from procdoc.errors import LedgerError
+from procdoc.ledger.cells import (
+    MAX_COLS,
+    MAX_ROWS,
+    cell_ref,
+    check_value,
+    col_letters,
+    format_range,
+    inline_string,
+    label_of,
+    number_text,
+    parse_range,
+    parse_ref,
+    serial,
+)
+from procdoc.ledger.model import CellValue, SheetChanges
+from procdoc.ledger.parts import MAIN, STRICT_MAIN, SharedStrings, Styles, xml_text
+
+_SHEET_DATA = re.compile(rb"<sheetData\b[^>]*?(/?)>")
+_ROOT = re.compile(rb"<([^\s>/?!]+)([^>]*)>")
+_XMLNS = re.compile(rb"""\sxmlns\s*=\s*["']([^"']*)["']""")
+_DIMENSION = re.compile(rb"""(<dimension\b[^>]*?\bref\s*=\s*["'])([^"']*)(["'])""")
+_COL = re.compile(rb"<col\b[^>]*>")
+_ROW = re.compile(rb"""<row\b(?:[^>]*?\sr\s*=\s*["'](\d+)["'])?[^>]*>""")
+_CELL = re.compile(rb"<c\b[^>]*?(?:/>|>.*?</c>)", re.S)
+_ATTR = re.compile(rb"""([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_FORMULA = re.compile(rb"<f\b([^>]*)")
+_VALUE = re.compile(rb"<v(?:\s[^>]*)?>(.*?)</v>", re.S)
+_TEXT = re.compile(rb"<t(?:\s[^>]*)?>(.*?)</t>", re.S)
+_PHONETIC = re.compile(rb"<rPh\b.*?</rPh>", re.S)
+_PREFIXED = re.compile(rb"<[A-Za-z_][\w.-]*:(?:row|c)[\s>/]")
+_MERGE = re.compile(rb"""<mergeCell\b[^>]*?\bref\s*=\s*["']([^"']+)["']""")
+_AUTOFILTER = re.compile(rb"""(<autoFilter\b[^>]*?\bref\s*=\s*["'])([^"']*)(["'])""")
+_VALUE_MARKS = (b"<v>", b"<f>", b"<f ", b"<is>")
+_ROW_COPY_ATTRS = (b"s", b"customFormat", b"ht", b"customHeight")
+
+
+@dataclass
+class Written:
+    """One cell procdoc wrote, with the value it should read back as."""
+
+    row: int
+    col: int
+    value: CellValue
+
+
+@dataclass
+class SheetResult:
+    preamble: bytes  # everything before <sheetData>, with <dimension> updated
+    root_tag: bytes  # the <worksheet ...> start tag (its namespace declarations)
+    last_row_before: int  # last row holding a value before the change (0: none)
+    last_row: int  # the same after it
+    header_before: int  # last used header column before (-1: none)
+    header_after: int
+    columns: dict[str, int]
+    written: list[Written] = field(default_factory=list)
+    changed_rows: list[bytes] = field(default_factory=list)  # the rows procdoc rebuilt
+    has_formulas: bool = False
+    formulas_removed: bool = False
+    filter_old: str | None = None
+    filter_new: str | None = None
+    appended: bool = False
+
+
+class _Cell:
+    __slots__ = ("attrs", "col", "raw")
+
+    def __init__(self, raw: bytes, attrs: dict[bytes, bytes], col: int) -> None:
+        self.raw = raw
+        self.attrs = attrs
+        self.col = col
+
+
+def _attrs(tag: bytes) -> dict[bytes, bytes]:
+    out: dict[bytes, bytes] = {}
+    for m in _ATTR.finditer(tag):
+        out[m.group(1)] = m.group(2) if m.group(2) is not None else m.group(3)
+    return out
+
+
+class SheetPatcher:
+    """Applies one sheet's :class:`SheetChanges` to its XML in a single streaming pass."""
+
+    def __init__(
+        self,
+        *,
+        sheet: str,
+        display: str,
+        changes: SheetChanges,
+        styles: Styles,
+        strings: SharedStrings,
+        date1904: bool,
+        header_style: int | None = None,
+    ) -> None:
+        self.sheet = sheet
+        self.where = f"{display} {sheet}"
+        self.styles = styles
+        self.strings = strings
+        self.date1904 = date1904
+        self.header_style = header_style
+        self.labels = changes.labels()
+        for label in self.labels:
+            if not label:
+                raise LedgerError(f"{self.where}: an empty column label cannot be written")
+        self.set_rows: dict[int, dict[str, CellValue]] = {}
+        for number, values in sorted(changes.set.items()):
+            if not values:
+                continue
+            if number < 2 or number > MAX_ROWS:
+                what = "row 1 is the header" if number == 1 else f"row {number} is out of range"
+                raise LedgerError(f"{self.where}: cannot set cells of row {number} ({what})")
+            self.set_rows[number] = {
+                label.strip(): check_value(value, f"{self.where} row {number} {label}")
+                for label, value in values.items()
+            }
+        self.appends = [
+            {
+                label.strip(): check_value(value, f"{self.where} new row {label}")
+                for label, value in values.items()
+            }
+            for values in changes.append
+        ]
+        # targets: row number -> ("header" | "set" | "append", values by label)
+        self.targets: dict[int, tuple[str, dict[str, CellValue]]] = {1: ("header", {})}
+        for number, values in self.set_rows.items():
+            self.targets[number] = ("set", values)
+        self.order = sorted(self.targets)
+        self.ti = 0
+        self.last_num = 0
+        self.held: list[bytes] = []
+        self.last_data = 0
+        self.anchor: bytes | None = None
+        self.anchor_styles: dict[int, int | None] | None = None
+        self.anchor_row_attrs = b""
+        self.col_styles: list[tuple[int, int, int]] = []
+        self.columns: dict[str, int] = {}
+        self.header_before = -1
+        self.header_after = -1
+        self.header_cell_style: int | None = None
+        self.written: list[Written] = []
+        self.changed_rows: list[bytes] = []
+        self.has_formulas = False
+        self.formulas_removed = False
+        self.checked = False
+        self.append_start = 0
+        self.filter_old: str | None = None
+        self.filter_new: str | None = None
+        self._sink: Callable[[bytes], None] = lambda data: None
+
+    # -- driver ---------------------------------------------------------------------------
+
+    def run(self, chunks: Iterable[bytes], sink: Callable[[bytes], None]) -> SheetResult:
+        """Stream the sheet XML from ``chunks``; write the part from ``<sheetData>`` on to
+        ``sink``; return the (updated) part before it and what was done."""
+        self._sink = sink
+        it = iter(chunks)
+        buf = b""
+        while True:
+            m = _SHEET_DATA.search(buf)
+            if m is not None:
+                break
+            chunk = next(it, None)
+            if chunk is None:
+                raise LedgerError(f"{self.where}: the sheet has no <sheetData> element")
+            buf += chunk
+        pre = buf[: m.start()]
+        root_tag = self._check_root(pre)
+        self._parse_cols(pre)
+        buf = buf[m.end() :]
+        sink(b"<sheetData>")
+        if not m.group(1):
+            while True:
+                end = buf.find(b"</sheetData>")
+                if end >= 0:
+                    self._region(buf[:end])
+                    buf = buf[end + len(b"</sheetData>") :]
+                    break
+                cut = buf.rfind(b"<row")
+                if cut > 0:
+                    self._region(buf[:cut])
+                    buf = buf[cut:]
+                chunk = next(it, None)
+                if chunk is None:
+                    raise LedgerError(f"{self.where}: the sheet XML ends inside <sheetData>")
+                buf += chunk
+        self._finish()
+        sink(b"</sheetData>")
+        post = b"".join([buf, *it])
+        post = self._fix_postamble(post)
+        sink(post)
+        return SheetResult(
+            preamble=self._fix_dimension(pre),
+            root_tag=root_tag,
+            last_row_before=self.last_data,
+            last_row=max([self.last_data, *(w.row for w in self.written if w.value is not None)]),
+            header_before=self.header_before,
+            header_after=self.header_after,
+            columns=self.columns,
+            written=self.written,
+            changed_rows=self.changed_rows,
+            has_formulas=self.has_formulas,
+            formulas_removed=self.formulas_removed,
+            filter_old=self.filter_old,
+            filter_new=self.filter_new,
+            appended=bool(self.appends),
+        )
+
+    def _check_root(self, pre: bytes) -> bytes:
+        m = _ROOT.search(pre)
+        if m is None:
+            raise LedgerError(f"{self.where}: the sheet XML has no root element")
+        name = m.group(1)
+        if b":" in name:
+            raise LedgerError(
+                f"{self.where}: the sheet XML uses a namespace prefix "
+                f"(<{name.decode('utf-8', 'replace')}>), which procdoc cannot patch safely; "
+                "open the ledger in Excel and save it once"
+            )
+        if name != b"worksheet":
+            raise LedgerError(
+                f"{self.where} is a {name.decode('utf-8', 'replace')}, not a worksheet"
+            )
+        ns = _XMLNS.search(m.group(2))
+        if ns is None or ns.group(1) != MAIN.encode():
+            if ns is not None and ns.group(1) == STRICT_MAIN.encode():
+                raise LedgerError(
+                    f"{self.where}: the workbook is saved as 'Strict Open XML'; save it in "
+                    "Excel as an ordinary Excel Workbook (.xlsx) and run again"
+                )
+            raise LedgerError(f"{self.where}: the sheet XML is not in the SpreadsheetML namespace")
+        return m.group(0)
+
+    def _parse_cols(self, pre: bytes) -> None:
+        for m in _COL.finditer(pre):
+            a = _attrs(m.group(0))
+            if b"style" in a and b"min" in a and b"max" in a:
+                self.col_styles.append((int(a[b"min"]) - 1, int(a[b"max"]) - 1, int(a[b"style"])))
+
+    def _col_style(self, col: int) -> int | None:
+        for lo, hi, style in self.col_styles:
+            if lo <= col <= hi:
+                return style
+        return None
+
+    # -- rows -----------------------------------------------------------------------------
+
+    def _region(self, region: bytes) -> None:
+        """Take a run of whole ``<row>`` elements from the input."""
+        if not region:
+            return
+        if not self.checked:
+            # A writer that uses prefixes or comments does so from the first rows on; rows
+            # procdoc rebuilds are checked again one by one (see _split_row).
+            self._check_plain(region, "the sheet data")
+            self.checked = True
+        if not self.has_formulas and b"<f" in region:
+            self.has_formulas = True
+        p = -1
+        for mark in _VALUE_MARKS:  # each search only covers what follows the best hit yet
+            p = max(p, region.rfind(mark, p + 1))
+        if p < 0:
+            self.held.append(region)
+            return
+        start = region.rfind(b"<row", 0, p)
+        m = _ROW.match(region, start) if start >= 0 else None
+        if m is None:
+            raise LedgerError(f"{self.where}: a cell value lies outside any <row>")
+        number = self._row_number(m)
+        end = self._row_end(region, m, number)
+        self.last_data = number
+        self.anchor = region[start:end]
+        self.anchor_styles = None
+        data = region[:end]
+        if self.held:
+            data = b"".join([*self.held, data])
+        self.held = [region[end:]] if end < len(region) else []
+        self._emit(data)
+
+    def _check_plain(self, data: bytes, what: str) -> None:
+        if b"<!" in data:
+            raise LedgerError(
+                f"{self.where}: {what} holds an XML comment or CDATA section, which procdoc "
+                "cannot patch safely; open the ledger in Excel and save it once"
+            )
+        if (b":row" in data or b":c" in data) and _PREFIXED.search(data):
+            raise LedgerError(
+                f"{self.where}: {what} uses namespace-prefixed elements (like <x:row>), which "
+                "procdoc cannot patch safely; open the ledger in Excel and save it once"
+            )
+
+    def _row_number(self, m: re.Match[bytes]) -> int:
+        if m.group(1) is None:
+            raise LedgerError(
+                f"{self.where}: a <row> after row {self.last_num} has no r= attribute; procdoc "
+                "cannot place cells safely (open the ledger in Excel and save it once)"
+            )
+        return int(m.group(1))
+
+    def _row_end(self, data: bytes, m: re.Match[bytes], number: int) -> int:
+        if m.group(0).endswith(b"/>"):
+            return m.end()
+        end = data.find(b"</row>", m.end())
+        if end < 0:
+            raise LedgerError(f"{self.where}: row {number} is not closed")
+        return end + len(b"</row>")
+
+    def _emit(self, data: bytes) -> None:
+        """Pass whole rows through, rebuilding the target rows among them."""
+        if not data:
+            return
+        start = data.rfind(b"<row")
+        m = _ROW.match(data, start) if start >= 0 else None
+        last = self._row_number(m) if m is not None else 0
+        if last and self.ti < len(self.order) and self.order[self.ti] <= last:
+            self._emit_targets(data)
+            return
+        if last:
+            if last <= self.last_num:
+                raise LedgerError(
+                    f"{self.where}: row {last} comes after row {self.last_num} in the sheet "
+                    "XML; open the ledger in Excel and save it once"
+                )
+            self.last_num = last
+        self._sink(data)
+
+    def _emit_targets(self, data: bytes) -> None:
+        order = self.order
+        out: list[bytes] = []
+        pos = 0
+        for m in _ROW.finditer(data):
+            number = self._row_number(m)
+            if number <= self.last_num:
+                raise LedgerError(
+                    f"{self.where}: row {number} comes after row {self.last_num} in the sheet "
+                    "XML; open the ledger in Excel and save it once"
+                )
+            self.last_num = number
+            while self.ti < len(order) and order[self.ti] < number:
+                out.append(data[pos : m.start()])
+                pos = m.start()
+                out.append(self._build_row(order[self.ti], None))
+                self.ti += 1
+            if self.ti < len(order) and order[self.ti] == number:
+                end = self._row_end(data, m, number)
+                out.append(data[pos : m.start()])
+                out.append(self._build_row(number, data[m.start() : end]))
+                pos = end
+                self.ti += 1
+        out.append(data[pos:])
+        self._sink(b"".join(out))
+
+    def _finish(self) -> None:
+        tail = b"".join(self.held)
+        self.held = []
+        if self.appends:
+            with_values = [
+                n
+                for n, values in self.set_rows.items()
+                if any(v is not None for v in values.values())
+            ]
+            start = max([self.last_data, 1, *with_values]) + 1
+            if start + len(self.appends) - 1 > MAX_ROWS:
+                raise LedgerError(f"{self.where}: the sheet is full (row {MAX_ROWS} reached)")
+            self.append_start = start
+            for i, values in enumerate(self.appends):
+                self.targets[start + i] = ("append", values)
+            self.order = self.order[: self.ti] + sorted(
+                [*self.order[self.ti :], *range(start, start + len(self.appends))]
+            )
+        self._emit(tail)
+        out = []
+        while self.ti < len(self.order):
+            out.append(self._build_row(self.order[self.ti], None))
+            self.ti += 1
+        if out:
+            self._sink(b"".join(out))
+
+    # -- rebuilding a row -------------------------------------------------------------------
+
+    def _split_row(self, raw: bytes, number: int) -> tuple[bytes, list[_Cell], bytes]:
+        self._check_plain(raw, f"row {number}")
+        m = _ROW.match(raw)
+        assert m is not None
+        open_tag = m.group(0)
+        if open_tag.endswith(b"/>"):
+            return open_tag[:-2].rstrip() + b">", [], b""
+        body = raw[m.end() : -len(b"</row>")]
+        cells: list[_Cell] = []
+        pos = 0
+        while True:
+            while pos < len(body) and body[pos : pos + 1].isspace():
+                pos += 1
+            cm = _CELL.match(body, pos)
+            if cm is None:
+                break
+            cell = cm.group(0)
+            end_tag = cell.find(b">")
+            attrs = _attrs(cell[: end_tag + 1])
+            ref = attrs.get(b"r")
+            if ref is None:
+                raise LedgerError(
+                    f"{self.where}: a cell in row {number} has no r= attribute; procdoc cannot "
+                    "place cells safely (open the ledger in Excel and save it once)"
+                )
+            try:
+                row, col = parse_ref(ref.decode("ascii"))
+            except (ValueError, UnicodeDecodeError):
+                raise LedgerError(
+                    f"{self.where}: row {number} has a cell with a bad reference {ref!r}"
+                ) from None
+            if row != number:
+                raise LedgerError(
+                    f"{self.where}: cell {ref.decode()} sits in row {number} of the sheet XML"
+                )
+            cells.append(_Cell(cell, attrs, col))
+            pos = cm.end()
+        tail = body[pos:]
+        if b"<c" in tail.replace(b"<cm", b""):
+            raise LedgerError(f"{self.where}: row {number} holds a cell procdoc cannot parse")
+        return open_tag, cells, tail
+
+    def _decode(self, cell: _Cell) -> object:
+        t = cell.attrs.get(b"t", b"n")
+        raw = cell.raw
+        if t == b"inlineStr":
+            body = _PHONETIC.sub(b"", raw)
+            return "".join(xml_text(m.group(1)) for m in _TEXT.finditer(body))
+        vm = _VALUE.search(raw)
+        if vm is None:
+            return None
+        v = vm.group(1)
+        if t == b"s":
+            return self.strings.get(int(v))
+        if t in (b"str", b"d"):
+            return xml_text(v)
+        if t == b"b":
+            return v.strip() == b"1"
+        if t == b"e":
+            return None
+        try:
+            return float(v)
+        except ValueError:
+            return xml_text(v)
+
+    def _header(self, cells: list[_Cell]) -> dict[int, CellValue]:
+        shared = set()
+        for cell in cells:
+            if cell.attrs.get(b"t") == b"s":
+                vm = _VALUE.search(cell.raw)
+                if vm is not None and vm.group(1).strip().isdigit():
+                    shared.add(int(vm.group(1)))
+        if shared:
+            self.strings.load(shared)
+        last_used = -1
+        style: int | None = None
+        for cell in cells:
+            label = label_of(self._decode(cell))
+            if label:
+                self.columns.setdefault(label, cell.col)
+                if cell.col > last_used:
+                    last_used = cell.col
+                    s = cell.attrs.get(b"s")
+                    style = int(s) if s is not None else None
+        self.header_before = last_used
+        self.header_cell_style = style if last_used >= 0 else self.header_style
+        writes: dict[int, CellValue] = {}
+        col = last_used + 1
+        for label in self.labels:
+            if label not in self.columns:
+                if col >= MAX_COLS:
+                    raise LedgerError(f"{self.where}: no room for column {label!r}")
+                self.columns[label] = col
+                writes[col] = label
+                col += 1
+        self.header_after = col - 1
+        return writes
+
+    def _resolve(self, values: dict[str, CellValue]) -> dict[int, CellValue]:
+        return {self.columns[label]: value for label, value in values.items()}
+
+    def _anchor(self) -> dict[int, int | None]:
+        if self.anchor_styles is None:
+            styles: dict[int, int | None] = {}
+            self.anchor_row_attrs = b""
+            if self.anchor is not None and self.last_data > 1:
+                open_tag, cells, _ = self._split_row(self.anchor, self.last_data)
+                row_attrs = _attrs(open_tag)
+                self.anchor_row_attrs = b"".join(
+                    b' %s="%s"' % (name, row_attrs[name])
+                    for name in _ROW_COPY_ATTRS
+                    if name in row_attrs
+                )
+                for cell in cells:
+                    s = cell.attrs.get(b"s")
+                    styles[cell.col] = int(s) if s is not None else None
+            self.anchor_styles = styles
+        return self.anchor_styles
+
+    def _build_row(self, number: int, existing: bytes | None) -> bytes:
+        kind, values = self.targets[number]
+        if existing is not None:
+            open_tag, cells, tail = self._split_row(existing, number)
+        else:
+            open_tag, cells, tail = b"", [], b""
+        writes = self._header(cells) if kind == "header" else self._resolve(values)
+        if not writes and existing is not None:
+            return existing
+        row_style: int | None = None
+        if kind == "append":
+            anchor = self._anchor()
+        if existing is not None:
+            row_attrs = _attrs(open_tag)
+            if row_attrs.get(b"customFormat") in (b"1", b"true") and b"s" in row_attrs:
+                row_style = int(row_attrs[b"s"])
+        by_col = {cell.col: cell for cell in cells}
+        out: list[bytes] = []
+        for col in sorted(by_col.keys() | writes.keys()):
+            if col not in writes:
+                out.append(by_col[col].raw)
+                continue
+            cell = by_col.get(col)
+            if cell is not None:
+                s_raw = cell.attrs.get(b"s")
+                style = int(s_raw) if s_raw is not None else None
+            elif kind == "header":
+                style = self.header_cell_style
+                if style is None:
+                    style = self._col_style(col)
+            elif kind == "append":
+                style = anchor[col] if col in anchor else self._col_style(col)
+            else:
+                style = row_style if row_style is not None else self._col_style(col)
+            value = writes[col]
+            xml = self._cell_xml(number, col, value, cell, style)
+            if xml:
+                out.append(xml)
+            self.written.append(Written(number, col, value))
+        if not out and existing is None:
+            return b""
+        if existing is None:
+            extra = self._anchor_attrs() if kind == "append" else b""
+            open_tag = b'<row r="%d"%s>' % (number, extra)
+        else:
+            open_tag = self._fix_spans(open_tag, out, by_col, writes)
+        row = b"".join([open_tag, *out, tail, b"</row>"])
+        self.changed_rows.append(row)
+        return row
+
+    def _anchor_attrs(self) -> bytes:
+        self._anchor()
+        return self.anchor_row_attrs
+
+    def _fix_spans(
+        self,
+        open_tag: bytes,
+        out: list[bytes],
+        by_col: dict[int, _Cell],
+        writes: dict[int, CellValue],
+    ) -> bytes:
+        m = re.search(rb"""\sspans\s*=\s*["'](\d+):(\d+)["']""", open_tag)
+        if m is None or not writes:
+            return open_tag
+        cols = [c + 1 for c in by_col.keys() | writes.keys()]
+        lo = min(int(m.group(1)), *cols)
+        hi = max(int(m.group(2)), *cols)
+        return open_tag[: m.start()] + b' spans="%d:%d"' % (lo, hi) + open_tag[m.end() :]
+
+    def _cell_xml(
+        self, row: int, col: int, value: CellValue, cell: _Cell | None, style: int | None
+    ) -> bytes:
+        ref = cell_ref(row, col)
+        if cell is not None:
+            self._check_overwrite(cell, ref)
+        style = self.styles.style_for(style, value)
+        attrs = [b'r="%s"' % ref.encode()]
+        if style:
+            attrs.append(b's="%d"' % style)
+        extra = []
+        if cell is not None:
+            for name, val in cell.attrs.items():
+                if name not in (b"r", b"s", b"t", b"cm", b"vm"):
+                    extra.append(b'%s="%s"' % (name, val))
+        if value is None:
+            if len(attrs) == 1 and not extra:
+                return b""
+            return b"<c " + b" ".join(attrs + extra) + b"/>"
+        if isinstance(value, str):
+            attrs.append(b't="inlineStr"')
+            inner = inline_string(value).encode("utf-8")
+        elif isinstance(value, bool):
+            attrs.append(b't="b"')
+            inner = b"<v>1</v>" if value else b"<v>0</v>"
+        elif isinstance(value, int | float):
+            inner = b"<v>%s</v>" % number_text(value).encode()
+        else:
+            inner = b"<v>%s</v>" % number_text(serial(value, date1904=self.date1904)).encode()
+        return b"<c " + b" ".join(attrs + extra) + b">" + inner + b"</c>"
+
+    def _check_overwrite(self, cell: _Cell, ref: str) -> None:
+        m = _FORMULA.search(cell.raw)
+        if m is None:
+            return
+        a = _attrs(m.group(1))
+        kind = a.get(b"t", b"normal")
+        span = a.get(b"ref")
+        where = f"{self.where}!{ref}"
+        if kind == b"shared" and span is not None:
+            raise LedgerError(
+                f"{where} holds a shared formula that other cells copy ({span.decode()}); "
+                "procdoc will not overwrite it. Move the formula out of this column"
+            )
+        if kind == b"array" and span is not None and b":" in span:
+            r1, c1, r2, c2 = parse_range(span.decode())
+            if (r1, c1) != (r2, c2):
+                raise LedgerError(
+                    f"{where} is part of an array formula ({span.decode()}); procdoc will not "
+                    "overwrite it"
+                )
+        if kind == b"dataTable":
+            raise LedgerError(f"{where} is part of a data table; procdoc will not overwrite it")
+        self.formulas_removed = True
+
+    # -- before and after <sheetData> ---------------------------------------------------------
+
+    def _fix_dimension(self, pre: bytes) -> bytes:
+        m = _DIMENSION.search(pre)
+        cells = self.written
+        if m is None or not cells:
+            return pre
+        try:
+            r1, c1, r2, c2 = parse_range(m.group(2).decode("ascii"))
+        except (ValueError, UnicodeDecodeError):
+            r1, c1, r2, c2 = cells[0].row, cells[0].col, cells[0].row, cells[0].col
+        for w in cells:
+            if w.value is None:
+                continue
+            r1, c1 = min(r1, w.row), min(c1, w.col)
+            r2, c2 = max(r2, w.row), max(c2, w.col)
+        ref = format_range(r1, c1, r2, c2)
+        return pre[: m.start(2)] + ref.encode() + pre[m.end(2) :]
+
+    def _fix_postamble(self, post: bytes) -> bytes:
+        merges = [parse_range(m.group(1).decode("ascii")) for m in _MERGE.finditer(post)]
+        for w in self.written:
+            if w.value is None:
+                continue
+            for r1, c1, r2, c2 in merges:
+                if r1 <= w.row <= r2 and c1 <= w.col <= c2 and (w.row, w.col) != (r1, c1):
+                    raise LedgerError(
+                        f"{self.where}!{cell_ref(w.row, w.col)} lies inside the merged cells "
+                        f"{format_range(r1, c1, r2, c2)}; unmerge them in Excel first"
+                    )
+        m = _AUTOFILTER.search(post)
+        if m is None:
+            return post
+        old = m.group(2).decode("ascii")
+        try:
+            r1, c1, r2, c2 = parse_range(old)
+        except ValueError:
+            return post
+        new_last = max(
+            [self.last_data, *(w.row for w in self.written if w.value is not None)], default=0
+        )
+        if self.appends and self.last_data <= r2 < new_last:
+            r2 = new_last
+        if self.header_after > self.header_before >= 0 and c2 == self.header_before:
+            c2 = self.header_after
+        new = format_range(r1, c1, r2, c2)
+        if ":" not in new:
+            new = f"{new}:{new}"
+        if (r1, c1, r2, c2) == parse_range(old):
+            return post
+        self.filter_old, self.filter_new = old, new
+        return post[: m.start(2)] + new.encode() + post[m.end(2) :]
+
+
+def new_sheet_xml(labels: list[str], widths: list[float], date_styles: dict[int, int]) -> bytes:
+    """A fresh worksheet with a frozen header row and an autofilter over the header; the
+    header and rows themselves are then written by :class:`SheetPatcher`."""
+    cols = "".join(
+        f'<col min="{i + 1}" max="{i + 1}" width="{w:.2f}" customWidth="1"'
+        + (f' style="{date_styles[i]}"' if i in date_styles else "")
+        + "/>"
+        for i, w in enumerate(widths)
+    )
+    last = col_letters(max(len(labels) - 1, 0))
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<worksheet xmlns="{MAIN}" '
+        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+        f'<dimension ref="A1"/><sheetViews><sheetView workbookViewId="0">'
+        '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+        '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
+        f'<sheetFormatPr defaultRowHeight="15"/>{"<cols>" + cols + "</cols>" if cols else ""}'
+        f'<sheetData/><autoFilter ref="A1:{last}1"/>'
+        '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
+        "</worksheet>"
+    ).encode()
