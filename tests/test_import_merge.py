@@ -1,0 +1,161 @@
+"""Importing OA exports into the ledger: the merge rules of SPEC §6."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pytest
+from conftest import REPO
+from python_calamine import CalamineWorkbook
+from typer.testing import CliRunner
+
+from procdoc.cli import app
+from procdoc.errors import ImportFileError
+from procdoc.importer.merge import import_files
+from procdoc.workspace import Workspace, init_workspace
+
+OA = REPO / "samples" / "oa"
+runner = CliRunner()
+
+
+@pytest.fixture
+def office(tmp_path: Path) -> Path:
+    root = init_workspace(tmp_path / "office", name="某市某局办公室")
+    shutil.copy(REPO / "samples" / "demo" / "procdoc.yaml", root / "procdoc.yaml")
+    shutil.copytree(REPO / "samples" / "demo" / "calendar", root / "calendar")
+    return root
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def ledger_rows(root: Path, sheet: str = "台账") -> list[dict[str, object]]:
+    wb = CalamineWorkbook.from_path(str(root / "台账.xlsx"))
+    rows = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    header = [str(h) for h in rows[0]]
+    return [dict(zip(header, r, strict=False)) for r in rows[1:]]
+
+
+def cli(root: Path, *args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, [*args, "-w", str(root)])
+    assert "Traceback" not in result.stdout + result.stderr
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_dingtalk_export_opens_cases_keeps_ids_and_reports_bad_rows(office: Path) -> None:
+    (result,) = import_files(Workspace(office), [OA / "钉钉-报销审批.xlsx"])
+    assert result.source == "dingtalk-baoxiao"
+    assert len(result.new) == 28
+    assert sorted(p.row for p in result.problems) == [20, 25]
+    assert "duplicate 审批编号" in result.problems[0].message
+    assert "'2026-09-31 09:15' is not a date" in result.problems[1].message
+    rows = ledger_rows(office)
+    refs = {r["来源编号"] for r in rows}
+    assert "202609011600000860029" in refs  # 21 digits, text, exactly as exported
+    first = next(r for r in rows if r["来源编号"] == "202609011600000860029")
+    assert first["流程"] == "报销" and first["当前环节"] == "部门审核"  # 审批中 -> dept_review
+    assert first["金额"] == pytest.approx(2130.4) and first["申请人"] == "赵磊"
+    done = next(r for r in rows if r["来源编号"] == "202609020911000830133")
+    assert done["状态"] == "已办结"  # 已完成 -> archive, a final step
+
+
+def test_same_file_twice_changes_nothing(office: Path) -> None:
+    import_files(Workspace(office), [OA / "致远-收文登记簿.xlsx"])
+    before = digest(office / "台账.xlsx")
+    (again,) = import_files(Workspace(office), [OA / "致远-收文登记簿.xlsx"])
+    assert again.new == [] and again.changed == [] and again.unchanged == 25
+    assert digest(office / "台账.xlsx") == before
+    # the GBK CSV twin of the same register is the same data
+    (csv,) = import_files(Workspace(office), [OA / "致远-收文登记簿-GBK.csv"])
+    assert csv.source == "zhiyuan-shouwen" and csv.new == [] and csv.changed == []
+
+
+def test_messy_register_values(office: Path) -> None:
+    import_files(Workspace(office), [OA / "致远-收文登记簿.xlsx"])
+    rows = {r["收文编号"]: r for r in ledger_rows(office)}
+    assert "7-100" in rows and "SW-2026-0123" in rows and len(rows) == 25
+    assert rows["SW-2026-0101"]["来文字号"] == "某市政办发〔2026〕88号"
+    received = [r["来文日期"] for r in rows.values()]
+    assert all(hasattr(v, "year") for v in received), received  # every date form became a date
+
+
+def _changed_export(tmp_path: Path) -> Path:
+    """The 钉钉 export with one amount changed, as a new export would bring it."""
+    target = tmp_path / "钉钉-报销审批-第二次.xlsx"
+    shutil.copy(OA / "钉钉-报销审批.xlsx", target)
+    wb = openpyxl.load_workbook(target)  # the test plays the OA system writing a new export
+    ws = wb.active
+    assert ws is not None
+    ws["K2"] = 2230.4
+    wb.save(target)
+    return target
+
+
+def test_changed_value_is_updated_and_recorded_user_columns_untouched(office: Path, tmp_path: Path) -> None:
+    import_files(Workspace(office), [OA / "钉钉-报销审批.xlsx"])
+    # the office adds its own column and writes in it (as in Excel)
+    wb = openpyxl.load_workbook(office / "台账.xlsx")
+    ws = wb["台账"]
+    col = ws.max_column + 1
+    ws.cell(row=1, column=col, value="科室备注")
+    for r in range(2, ws.max_row + 1):
+        ws.cell(row=r, column=col, value=f"手写{r}")
+    wb.save(office / "台账.xlsx")
+    (result,) = import_files(Workspace(office), [_changed_export(tmp_path)])
+    assert len(result.changed) == 1 and result.new == []
+    cid, notes = result.changed[0]
+    assert notes == ["金额: 2130.4 → 2230.4"]
+    rows = ledger_rows(office)
+    assert [r["科室备注"] for r in rows] == [f"手写{r}" for r in range(2, len(rows) + 2)]
+    changed = next(r for r in rows if r["编号"] == cid)
+    assert changed["金额"] == pytest.approx(2230.4)
+    history = [h for h in ledger_rows(office, "流转记录") if h["编号"] == cid]
+    assert history[-1]["动作"] == "导入更新" and history[-1]["意见"] == "金额: 2130.4 → 2230.4"
+
+
+def test_dry_run_writes_nothing(office: Path) -> None:
+    import_files(Workspace(office), [OA / "钉钉-报销审批.xlsx"])
+    before = digest(office / "台账.xlsx")
+    code, out, _ = cli(office, "import", str(OA / "报销-旧版.xls"), "--dry-run")
+    assert code == 0 and "dry run" in out + _ and "BX2026-0029" in out
+    assert digest(office / "台账.xlsx") == before
+
+
+def test_strict_refuses_the_file(office: Path) -> None:
+    code, _, err = cli(office, "import", str(OA / "钉钉-报销审批.xlsx"), "--strict")
+    assert code == 1 and "row 20" in err and "--strict" in err
+    assert not (office / "台账.xlsx").exists()
+
+
+def test_source_detection_and_errors(office: Path, tmp_path: Path) -> None:
+    (html,) = import_files(Workspace(office), [OA / "泛微-收文.xls"], dry_run=True)
+    assert html.source == "fanwei-shouwen" and html.kind == "html" and len(html.new) == 20
+    with pytest.raises(ImportFileError, match="unknown source 'nope'"):
+        import_files(Workspace(office), [OA / "泛微-收文.xls"], source="nope")
+    junk = tmp_path / "名单.csv"
+    junk.write_text("姓名,年龄\n张三,30\n", encoding="gbk")
+    with pytest.raises(ImportFileError, match="no source matches"):
+        import_files(Workspace(office), [junk])
+    code, _, err = cli(office, "import", str(tmp_path / "nosuch.xlsx"))
+    assert code == 1 and "no such file" in err
+
+
+def test_legacy_xls_title_pattern_and_leading_zeros(office: Path) -> None:
+    (result,) = import_files(Workspace(office), [OA / "报销-旧版.xls"])
+    assert not result.problems and len(result.new) == 20
+    rows = {r["来源编号"]: r for r in ledger_rows(office)}
+    assert "000123" in rows and rows["000123"]["标题"] == "张伟：赴北京调研数字政务建设"
+    assert rows["000129"]["金额"] == pytest.approx(1280.0)  # the text "1,280.00" of row 9 became a number
+    assert all(isinstance(r["金额"], float | int) for r in rows.values())
+
+
+def test_import_json_summary(office: Path) -> None:
+    code, out, _ = cli(office, "import", str(OA / "致远-收文登记簿-GBK.csv"), "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["files"][0]["source"] == "zhiyuan-shouwen" and len(data["files"][0]["new"]) == 25

@@ -1,0 +1,178 @@
+"""`overdue` and `report daily` (SPEC §5, §8)."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from conftest import write
+from python_calamine import CalamineWorkbook
+from typer.testing import CliRunner
+
+from procdoc.cli import app
+from procdoc.workspace import Workspace
+
+runner = CliRunner()
+
+PROCESS = """\
+name: 例行事项
+id: task
+case_id: "T{seq:03d}"
+deadline: 10d
+steps:
+  - id: work
+    name: 办理
+    deadline: 5wd
+    next: [slow]
+  - id: slow
+    name: 慢办
+    deadline: 60d
+    next: [done]
+  - id: done
+    name: 办结
+    final: true
+"""
+
+
+PLAIN = """\
+name: 单步事项
+id: plain
+case_id: "P{seq:03d}"
+steps:
+  - id: work
+    name: 承办
+    deadline: 5wd
+    next: [done]
+  - id: done
+    name: 完结
+    final: true
+"""
+
+
+@pytest.fixture
+def office(mini: Path) -> Path:
+    write(mini / "processes" / "task.yaml", PROCESS)
+    write(mini / "processes" / "plain.yaml", PLAIN)
+    return mini
+
+
+def cli(root: Path, *args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, [*args, "-w", str(root)])
+    assert "Traceback" not in result.stdout + result.stderr
+    return result.exit_code, result.stdout, result.stderr
+
+
+def overdue_json(root: Path, as_of: str, *extra: str) -> list[dict[str, object]]:
+    code, out, err = cli(root, "overdue", "--as-of", as_of, "--format", "json", *extra)
+    assert code == 0, err
+    data = json.loads(out)
+    assert isinstance(data, list)
+    return data
+
+
+def test_both_sides_of_a_worked_deadline(office: Path) -> None:
+    Workspace(office).new_case("plain", title="五个工作日", at=datetime(2026, 9, 30, 9, 0))  # due 2026-10-13
+    assert overdue_json(office, "2026-10-07") == []  # a holiday, well before the window
+    soon = overdue_json(office, "2026-10-09")
+    assert [(f["level"], f["late_days"], f["late_workdays"]) for f in soon] == [("due_soon", 0, 0)]
+    today = overdue_json(office, "2026-10-13 16:00")
+    assert today[0]["level"] == "due_today" and today[0]["due"] == "2026-10-13"
+    late = overdue_json(office, "2026-10-14")
+    assert (late[0]["level"], late[0]["late_days"], late[0]["late_workdays"]) == ("overdue", 1, 1)
+    assert late[0]["urge"] is True and late[0]["escalate"] is False
+    later = overdue_json(office, "2026-10-20")
+    assert (later[0]["late_days"], later[0]["late_workdays"], later[0]["escalate"]) == (7, 5, True)
+
+
+def test_make_up_saturday_counts_as_a_working_day(office: Path) -> None:
+    Workspace(office).new_case("plain", title="例", at=datetime(2026, 9, 25, 9, 0))  # 5wd: 9-28..9-30, 10-8, 10-9
+    sat = overdue_json(office, "2026-10-10")  # 调休 Saturday: a working day
+    assert (sat[0]["level"], sat[0]["late_days"], sat[0]["late_workdays"]) == ("overdue", 1, 1)
+    sun = overdue_json(office, "2026-10-11")  # an ordinary Sunday
+    assert (sun[0]["late_days"], sun[0]["late_workdays"]) == (2, 1)
+
+
+def test_past_the_overall_deadline_but_not_the_step_deadline(office: Path) -> None:
+    ws = Workspace(office)
+    case = ws.new_case("task", title="总期限", at=datetime(2026, 11, 2, 9, 0))
+    Workspace(office).advance(case.id, step="slow", at=datetime(2026, 11, 3, 9, 0))  # step due in 60d
+    flags = overdue_json(office, "2026-11-16")  # 10d from 11-02 = 11-12
+    assert len(flags) == 1
+    assert flags[0]["deadline"] == "case" and flags[0]["level"] == "overdue" and flags[0]["case_due"] == "2026-11-12"
+    assert flags[0]["due"] == "2027-01-04"  # the step: 60d -> Saturday 2027-01-02 -> Monday
+
+
+def test_closed_cases_and_empty_ledger(office: Path) -> None:
+    assert overdue_json(office, "2026-11-20") == []  # no ledger yet
+    code, out, err = cli(office, "overdue", "--as-of", "2026-11-20")
+    assert code == 0 and "nothing overdue" in err
+    case = Workspace(office).new_case("task", title="办完", at=datetime(2026, 9, 1, 9, 0))
+    Workspace(office).advance(case.id, step="slow", at=datetime(2026, 9, 2, 9, 0))
+    Workspace(office).advance(case.id, step="done", at=datetime(2026, 9, 3, 9, 0))
+    assert overdue_json(office, "2026-11-20") == []
+
+
+def test_process_filter_and_window(office: Path) -> None:
+    Workspace(office).new_case("task", title="一", at=datetime(2026, 11, 2, 9, 0))  # due 11-09
+    Workspace(office).new_case("mini", title="二", sets=["applicant=甲"], at=datetime(2026, 11, 2, 9, 0))  # due 11-03
+    assert {f["process"] for f in overdue_json(office, "2026-11-03")} == {"mini"}  # task: 11-09 is 4wd away
+    assert {f["process"] for f in overdue_json(office, "2026-11-03", "--within", "5wd")} == {"mini", "task"}
+    assert {f["process"] for f in overdue_json(office, "2026-11-03", "--within", "5wd", "--process", "task")} == {"task"}
+
+
+def _report(office: Path, as_of: str, *extra: str) -> tuple[int, str, str]:
+    return cli(office, "report", "daily", "--as-of", as_of, "--out", str(office / "rep"), *extra)
+
+
+def test_daily_report_workbook_holds_the_figures(office: Path) -> None:
+    ws = Workspace(office)
+    ws.new_case("task", title="逾期的", at=datetime(2026, 11, 2, 9, 0))  # due 11-09: overdue on 11-20
+    ws.new_case("task", title="今天到期", at=datetime(2026, 11, 13, 9, 0))  # due 11-20
+    Workspace(office).new_case("mini", title="今日新增", sets=["applicant=甲"], at=datetime(2026, 11, 20, 8, 30))
+    code, out, err = _report(office, "2026-11-20 18:00")
+    assert code == 0, err
+    assert "今日新增 1 件，今日办结 0 件，在办 3 件" in out and "逾期 1 件" in out
+    xlsx = office / "rep" / "daily-2026-11-20.xlsx"
+    md = office / "rep" / "daily-2026-11-20.md"
+    assert xlsx.exists() and md.exists()
+    wb = CalamineWorkbook.from_path(str(xlsx))
+    assert wb.sheet_names == ["汇总", "逾期", "临期", "在办分布", "滞留环节", "今日新增", "今日办结"]
+    summary = {r[0]: r[1] for r in wb.get_sheet_by_name("汇总").to_python() if r and r[0] in ("今日新增", "今日办结", "在办", "逾期", "今日到期/临期")}
+    assert summary == {"今日新增": 1, "今日办结": 0, "在办": 3, "逾期": 1, "今日到期/临期": 2}
+    late = wb.get_sheet_by_name("逾期").to_python()
+    assert late[1][0] == "T001" and late[1][5] == "逾期" and late[1][8] == 11
+    spread = wb.get_sheet_by_name("在办分布").to_python()
+    assert sorted((r[0], r[1], r[2]) for r in spread[1:]) == [("例行事项", "办理", 2), ("测试流程", "登记", 1)]
+    with zipfile.ZipFile(xlsx) as z:
+        assert any(n.startswith("xl/charts/chart") for n in z.namelist())  # a native Excel chart
+    text = md.read_text(encoding="utf-8")
+    assert "## 逾期" in text and "T001" in text
+
+
+def test_report_never_writes_the_ledger(office: Path) -> None:
+    Workspace(office).new_case("task", title="例", at=datetime(2026, 11, 2, 9, 0))
+    before = (office / "ledger.xlsx").read_bytes()
+    assert _report(office, "2026-11-20")[0] == 0
+    assert (office / "ledger.xlsx").read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("day", "runs"),
+    [("2026-10-10", True), ("2026-10-11", False), ("2026-10-01", False), ("2026-11-20", True)],
+    ids=["make-up Saturday", "Sunday", "National Day", "Friday"],
+)
+def test_workdays_only(office: Path, day: str, runs: bool) -> None:
+    code, _, err = _report(office, day, "--workdays-only")
+    assert code == 0
+    written = (office / "rep" / f"daily-{day}.xlsx").exists()
+    assert written is runs
+    if not runs:
+        assert "not a working day" in err
+
+
+def test_report_on_an_empty_ledger(office: Path) -> None:
+    code, out, _ = _report(office, "2026-11-20")
+    assert code == 0 and "在办 0 件" in out
