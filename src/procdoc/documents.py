@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from procdoc.calendar import date_cn
 from procdoc.config import STATUS_CLOSED, STATUS_OPEN
 from procdoc.errors import RenderError, UsageError
+from procdoc.process.graph import readable, start_name
 from procdoc.process.loader import Problem
 from procdoc.process.model import Process
 from procdoc.yamlpos import Pos
@@ -350,8 +351,7 @@ def manual_markdown(process: Process, *, office: str) -> str:
 
 
 def _step_name(process: Process, key: str | None) -> str:
-    step = process.find_step(key) if key else None
-    return step.name if step else (process.fields[key].label if key and key in process.fields else str(key))
+    return start_name(process, key) if key else ""
 
 
 def _role_text(step: Any) -> str:
@@ -375,7 +375,7 @@ def _next_text(process: Process, step: Any) -> str:
     parts = []
     for branch in step.next:
         name = _step_name(process, branch.to)
-        parts.append(f"{name}（当 {branch.when.text}）" if branch.when else name)
+        parts.append(f"{name}（当 {readable(process, branch.when.text)}）" if branch.when else name)
     return "；".join(parts)
 
 
@@ -451,6 +451,8 @@ def _markdown_to_docx(process: Process, text: str, target: Path) -> None:
             if not in_code and graphviz_available():
                 png = render_graphviz(to_dot(process), "png")
                 doc.add_picture(io.BytesIO(png), width=Mm(150))
+            elif not in_code:
+                para("（安装 Graphviz 后重新生成本手册即可插入流程图；Markdown 版含 Mermaid 流程图。）", size=12)
             in_code = not in_code
             continue
         if in_code:
@@ -472,8 +474,6 @@ def _markdown_to_docx(process: Process, text: str, target: Path) -> None:
         elif line.strip():
             para(line)
     flush_table()
-    if not graphviz_available():
-        para("（流程图：安装 Graphviz 后重新生成本手册即可插入；Markdown 版含 Mermaid 流程图。）", size=12)
     fd, name = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=".docx", dir=target.parent)
     os.close(fd)
     try:

@@ -675,9 +675,9 @@ _WORKER_STOP: Any = None  # a multiprocessing Event: another job failed, skip th
 _Outcome = tuple[list[str], tuple[str, str | None] | None]
 
 
-def _worker_init(template: str, stop: Any) -> None:
+def _worker_init(template: str, force_docxtpl: bool, stop: Any) -> None:
     global _WORKER_TEMPLATE, _WORKER_STOP
-    _WORKER_TEMPLATE = CompiledTemplate.compile(Path(template))
+    _WORKER_TEMPLATE = CompiledTemplate.compile(Path(template), force_docxtpl=force_docxtpl)
     _WORKER_STOP = stop
 
 
@@ -719,7 +719,7 @@ def _remove_temporary_files(outputs: Iterable[Path]) -> None:
 
 
 def render_batch(
-    template: Path,
+    template: Path | CompiledTemplate,
     jobs: Sequence[tuple[Path, Mapping[str, Any]]],
     *,
     workers: int = 0,
@@ -727,6 +727,7 @@ def render_batch(
 ) -> list[Path]:
     """Render each ``(output path, context)`` job and write it atomically.
 
+    ``template`` is the .docx, or the CompiledTemplate of it the caller already has.
     ``workers=0`` chooses: in-process for small batches, else up to two processes (a
     multiprocessing pool, 'spawn' works too), each compiling the template once; contexts
     must then be picklable. ``on_done`` is called in this process for each file written.
@@ -734,7 +735,10 @@ def render_batch(
     then are whole documents (each reported to ``on_done``), and no partial or temporary
     file is left. Returns the output paths in job order.
     """
-    compiled = CompiledTemplate.compile(template)
+    if isinstance(template, CompiledTemplate):
+        compiled = template
+    else:
+        compiled = CompiledTemplate.compile(template)
     outputs = [Path(out) for out, _ in jobs]
     twice = [str(out) for out, n in collections.Counter(outputs).items() if n > 1]
     if twice:
@@ -754,7 +758,9 @@ def render_batch(
     mp = multiprocessing.get_context(_MP_START_METHOD)
     stop = mp.Event()
     failure: tuple[str, str | None] | None = None
-    pool = mp.Pool(count, initializer=_worker_init, initargs=(str(template), stop))
+    pool = mp.Pool(
+        count, initializer=_worker_init, initargs=(str(compiled.path), not compiled.fast, stop)
+    )
     try:
         for done, error in pool.imap_unordered(_worker_run, _chunks(jobs, size)):
             if on_done is not None:

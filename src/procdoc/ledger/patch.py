@@ -404,7 +404,7 @@ def _verify_cells(
     renumbered: dict[str, dict[int, int]] = {}
     try:
         if big:
-            probe, renumbered = _probe(dst, report, member_names, big)
+            probe, renumbered = _probe(dst, report, member_names)
             wb = CalamineWorkbook.from_filelike(probe)
         else:
             wb = CalamineWorkbook.from_path(str(dst))
@@ -450,27 +450,35 @@ _CELL_R = re.compile(rb"""(<c\b[^>]*?\sr\s*=\s*["'][A-Za-z]+)(\d+)""")
 
 
 def _probe(
-    dst: Path, report: PatchReport, member_names: dict[str, str], big: set[str]
+    dst: Path, report: PatchReport, member_names: dict[str, str]
 ) -> tuple[BinaryIO, dict[str, dict[int, int]]]:
-    """A copy of ``dst`` in memory whose big rewritten sheets hold only the rows procdoc
-    rebuilt (their bytes as written, renumbered 1, 2, ... so calamine need not walk the
-    rows in between), read with the real styles and shared strings. Returns the probe and,
-    per sheet, probe row -> real row."""
-    paths = {member_names[name]: name for name in big}
+    """A copy of ``dst`` in memory in which each rewritten sheet holds just the cells
+    procdoc wrote (their bytes as written; rows renumbered 1, 2, ... so calamine need not
+    walk the rows in between) and the shared-string table is empty (the written cells do
+    not use it). calamine reads it with the workbook's real styles and date system.
+    Returns the probe and, per sheet, probe row -> real row."""
+    paths = {member_names[name]: name for name in report.sheets}
     renumbered: dict[str, dict[int, int]] = {}
     buf = io.BytesIO()
     with open(dst, "rb") as g:
         members, comment = zipraw.read_directory(g)
+        pkg = Package(g, members, dst.name)
+        sst = pkg.shared_strings
         writer = zipraw.ZipWriter(buf)
         for m in members:
             name = paths.get(m.name)
+            if sst is not None and m.name == sst:
+                writer.write_bytes(
+                    m.name, b'<sst xmlns="%s" count="0" uniqueCount="0"/>' % MAIN.encode()
+                )
+                continue
             if name is None:
                 writer.copy(g, m)
                 continue
             result = report.sheets[name]
             rows: list[bytes] = []
             numbers: dict[int, int] = {}
-            for k, raw in enumerate(result.changed_rows, start=1):
+            for k, raw in enumerate(result.probe_rows, start=1):
                 row_match = _ROW_R.match(raw)
                 assert row_match is not None
                 numbers[k] = int(row_match.group(2))

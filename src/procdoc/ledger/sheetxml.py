@@ -77,7 +77,7 @@ class SheetResult:
     header_after: int
     columns: dict[str, int]
     written: list[Written] = field(default_factory=list)
-    changed_rows: list[bytes] = field(default_factory=list)  # the rows procdoc rebuilt
+    probe_rows: list[bytes] = field(default_factory=list)  # each rebuilt row, written cells only
     has_formulas: bool = False
     formulas_removed: bool = False
     filter_old: str | None = None
@@ -161,7 +161,7 @@ class SheetPatcher:
         self.header_after = -1
         self.header_cell_style: int | None = None
         self.written: list[Written] = []
-        self.changed_rows: list[bytes] = []
+        self.probe_rows: list[bytes] = []
         self.has_formulas = False
         self.formulas_removed = False
         self.checked = False
@@ -220,7 +220,7 @@ class SheetPatcher:
             header_after=self.header_after,
             columns=self.columns,
             written=self.written,
-            changed_rows=self.changed_rows,
+            probe_rows=self.probe_rows,
             has_formulas=self.has_formulas,
             formulas_removed=self.formulas_removed,
             filter_old=self.filter_old,
@@ -537,6 +537,7 @@ class SheetPatcher:
                 row_style = int(row_attrs[b"s"])
         by_col = {cell.col: cell for cell in cells}
         out: list[bytes] = []
+        mine: list[bytes] = []
         for col in sorted(by_col.keys() | writes.keys()):
             if col not in writes:
                 out.append(by_col[col].raw)
@@ -557,6 +558,7 @@ class SheetPatcher:
             xml = self._cell_xml(number, col, value, cell, style)
             if xml:
                 out.append(xml)
+                mine.append(xml)
             self.written.append(Written(number, col, value))
         if not out and existing is None:
             return b""
@@ -565,9 +567,8 @@ class SheetPatcher:
             open_tag = b'<row r="%d"%s>' % (number, extra)
         else:
             open_tag = self._fix_spans(open_tag, out, by_col, writes)
-        row = b"".join([open_tag, *out, tail, b"</row>"])
-        self.changed_rows.append(row)
-        return row
+        self.probe_rows.append(b"".join([b'<row r="%d">' % number, *mine, b"</row>"]))
+        return b"".join([open_tag, *out, tail, b"</row>"])
 
     def _anchor_attrs(self) -> bytes:
         self._anchor()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from typing import Literal
@@ -13,11 +14,29 @@ GraphFormat = Literal["mermaid", "dot", "svg", "png"]
 KIND_CN = {"task": "", "approval": "审批", "countersign": "会签"}
 
 
-def _node_lines(step: Step) -> list[str]:
+def readable(process: Process, text: str) -> str:
+    """A condition with field ids replaced by their labels: 是否受理 == '是'."""
+
+    def label(m: re.Match[str]) -> str:
+        name = m.group(0)
+        return process.fields[name].label if name in process.fields else name
+
+    return re.sub(r"[^\W\d]\w*", label, text)
+
+
+def start_name(process: Process, key: str) -> str:
+    """What a deadline's ``from`` names, in words: a step's name or a field's label."""
+    step = process.find_step(key)
+    if step is not None:
+        return step.name
+    return process.fields[key].label if key in process.fields else key
+
+
+def _node_lines(process: Process, step: Step) -> list[str]:
     lines = [step.name]
     meta = [m for m in (step.role, step.deadline.label_cn() if step.deadline else None) if m]
     if step.deadline and step.deadline.start:
-        meta[-1] = f"{meta[-1]}（自{step.deadline.start}起）"
+        meta[-1] = f"{meta[-1]}（自{start_name(process, step.deadline.start)}起）"
     if meta:
         lines.append(" · ".join(meta))
     if step.kind == "countersign":
@@ -34,7 +53,7 @@ def _edges(process: Process) -> list[tuple[str, str, str, bool]]:
     out = []
     for step in process.steps:
         for branch in step.next:
-            label = branch.when.text if branch.when else ("其他" if len(step.next) > 1 else "")
+            label = readable(process, branch.when.text) if branch.when else ("其他" if len(step.next) > 1 else "")
             out.append((step.id, branch.to, label, False))
         for target in step.back:
             out.append((step.id, target, "退回", True))
@@ -47,7 +66,7 @@ def to_mermaid(process: Process, *, current: str | None = None) -> str:
 
     lines = ["flowchart TD", f"  %% {process.name} ({process.id})"]
     for step in process.steps:
-        label = "<br/>".join(q(line) for line in _node_lines(step))
+        label = "<br/>".join(q(line) for line in _node_lines(process, step))
         shape = ('(["', '"])') if step.final or step is process.first_step else ('["', '"]')
         if step.kind == "approval":
             shape = ('{{"', '"}}')
@@ -73,7 +92,7 @@ def to_dot(process: Process, *, current: str | None = None) -> str:
         '  edge [fontname="Noto Sans CJK SC,WenQuanYi Zen Hei,SimHei,sans-serif", fontsize=10];',
     ]
     for step in process.steps:
-        attrs = [f'label="{q(chr(10).join(_node_lines(step)))}"']
+        attrs = [f'label="{q(chr(10).join(_node_lines(process, step)))}"']
         if step.final:
             attrs.append("peripheries=2")
         if step.kind == "approval":
