@@ -252,7 +252,15 @@ class _CompiledPart:
 
 
 class CompiledTemplate:
-    """A .docx template prepared once, rendered many times."""
+    """A .docx template prepared once, rendered many times (thread-safe rendering).
+
+    ``variables`` are the top-level names the template uses and does not define itself
+    (docxtpl's ``get_undeclared_template_variables``, over every part rendered here, less
+    Jinja's globals such as ``range``). ``fast`` is False when every document goes through
+    docxtpl: when asked for, or when the package has no main document part of its own
+    name. A fast template still hands a document to docxtpl when its context holds an
+    ``InlineImage``, a ``Subdoc`` or a ``RichText`` with hyperlinks.
+    """
 
     name: str
     path: Path
