@@ -48,7 +48,9 @@ def rss_of(cmd: list[str], cwd: Path | None = None) -> float:
     """Peak RSS (MB) of a child measured with /usr/bin/time when present."""
     if not Path("/usr/bin/time").exists():
         return float("nan")
-    done = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], cwd=cwd, capture_output=True, check=False)
+    done = subprocess.run(
+        ["/usr/bin/time", "-f", "%M", *cmd], cwd=cwd, capture_output=True, check=False
+    )
     try:
         return int(done.stderr.decode().strip().splitlines()[-1]) / 1024
     except (ValueError, IndexError):
@@ -84,7 +86,14 @@ def make_workspace(n: int) -> Path:
         opened = base + timedelta(minutes=37 * i % (60 * 24 * 70))
         entered = opened + timedelta(days=rnd.randint(0, 5))
         due = (entered + timedelta(days=rnd.randint(1, 20))).date()
-        row = [f"BX2026-{i + 1:06d}", "报销", f"{NAMES[i % 10]}提交的费用报销", STEPS[i % 5], "办理中", NAMES[(i + 3) % 10]]
+        row = [
+            f"BX2026-{i + 1:06d}",
+            "报销",
+            f"{NAMES[i % 10]}提交的费用报销",
+            STEPS[i % 5],
+            "办理中",
+            NAMES[(i + 3) % 10],
+        ]
         ws.write_row(i + 1, 0, row)
         ws.write_datetime(i + 1, 6, entered, dtf)
         ws.write_datetime(i + 1, 7, datetime(due.year, due.month, due.day), datef)
@@ -92,8 +101,33 @@ def make_workspace(n: int) -> Path:
         ws.write(i + 1, 11, "dingtalk")
         ws.write_string(i + 1, 12, f"2026{i:017d}")
         ws.write_datetime(i + 1, 13, entered, dtf)
-        ws.write_row(i + 1, 14, [NAMES[i % 10], DEPTS[i % 4], CATS[i % 5], round(rnd.uniform(50, 9000), 2), "赴外地参加项目评审会", rnd.randint(1, 9)])
-        ws.write_row(i + 1, 21, [f"备注{i}", NAMES[(i + 1) % 10], NAMES[(i + 2) % 10], f"GD-{i:06d}", i % 7, "一科", "甲", "乙", "无"])
+        ws.write_row(
+            i + 1,
+            14,
+            [
+                NAMES[i % 10],
+                DEPTS[i % 4],
+                CATS[i % 5],
+                round(rnd.uniform(50, 9000), 2),
+                "赴外地参加项目评审会",
+                rnd.randint(1, 9),
+            ],
+        )
+        ws.write_row(
+            i + 1,
+            21,
+            [
+                f"备注{i}",
+                NAMES[(i + 1) % 10],
+                NAMES[(i + 2) % 10],
+                f"GD-{i:06d}",
+                i % 7,
+                "一科",
+                "甲",
+                "乙",
+                "无",
+            ],
+        )
     hist = wb.add_worksheet("流转记录")
     hist.write_row(0, 0, ["编号", "时间", "动作", "从环节", "到环节", "办理人", "意见"], head)
     for i in range(n):
@@ -101,7 +135,17 @@ def make_workspace(n: int) -> Path:
             r = 1 + 2 * i + j
             hist.write(r, 0, f"BX2026-{i + 1:06d}")
             hist.write_datetime(r, 1, base + timedelta(minutes=i), dtf)
-            hist.write_row(r, 2, ["导入" if j == 0 else "流转", None if j == 0 else "报销提交", STEPS[0] if j == 0 else STEPS[1], "导入:dingtalk.xlsx", None])
+            hist.write_row(
+                r,
+                2,
+                [
+                    "导入" if j == 0 else "流转",
+                    None if j == 0 else "报销提交",
+                    STEPS[0] if j == 0 else STEPS[1],
+                    "导入:dingtalk.xlsx",
+                    None,
+                ],
+            )
     wb.close()
     return root
 
@@ -116,7 +160,21 @@ def make_export(n: int, *, known: int) -> Path:
     DATA.mkdir(exist_ok=True)
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
     ws = wb.add_worksheet("审批列表")
-    ws.write_row(0, 0, ["审批编号", "标题", "审批状态", "发起时间", "发起人姓名", "发起人部门", "费用类别", "总金额（元）", "事由"])
+    ws.write_row(
+        0,
+        0,
+        [
+            "审批编号",
+            "标题",
+            "审批状态",
+            "发起时间",
+            "发起人姓名",
+            "发起人部门",
+            "费用类别",
+            "总金额（元）",
+            "事由",
+        ],
+    )
     dtf = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
     for i in range(n):
         key = f"2026{i:017d}" if i < known // 2 else f"2027{i:017d}"
@@ -124,7 +182,11 @@ def make_export(n: int, *, known: int) -> Path:
         ws.write(i + 1, 1, f"{NAMES[i % 10]}提交的费用报销")
         ws.write(i + 1, 2, "审批中")
         ws.write_datetime(i + 1, 3, datetime(2026, 11, 2, 9, 0) + timedelta(minutes=i), dtf)
-        ws.write_row(i + 1, 4, [NAMES[i % 10], DEPTS[i % 4], CATS[i % 5], 100.0 + i % 500, "赴外地参加项目评审会"])
+        ws.write_row(
+            i + 1,
+            4,
+            [NAMES[i % 10], DEPTS[i % 4], CATS[i % 5], 100.0 + i % 500, "赴外地参加项目评审会"],
+        )
     wb.close()
     return path
 
@@ -163,21 +225,49 @@ def median(xs: list[float]) -> float:
 
 def bench_advance(sizes: list[int], repeat: int, skip_openpyxl_above: int) -> None:
     print("\n## procdoc advance (one case, whole process) vs openpyxl load + edit + save")
-    print(f"{'cases':>8} | {'procdoc s':>9} | {'MB':>6} | {'openpyxl s':>10} | {'MB':>6} | {'speed-up':>8}")
+    print(
+        f"{'cases':>8} | {'procdoc s':>9} | {'MB':>6} | {'openpyxl s':>10} | {'MB':>6} | {'speed-up':>8}"
+    )
     for n in sizes:
         root = make_workspace(n)
         times, peak = [], 0.0
         for _ in range(repeat):
             ws = fresh_copy(root)
             case = middle_case(n)
-            cmd = [PY, "-m", "procdoc", "advance", case, "--step", "部门审核", "--at", "2026-11-20 09:00", "-w", str(ws)]
+            cmd = [
+                PY,
+                "-m",
+                "procdoc",
+                "advance",
+                case,
+                "--step",
+                "部门审核",
+                "--at",
+                "2026-11-20 09:00",
+                "-w",
+                str(ws),
+            ]
             t, code = run(cmd)
             if code != 0:
                 raise SystemExit("procdoc advance failed")
             times.append(t)
         case = middle_case(n)
         ws = fresh_copy(root)
-        peak = rss_of([PY, "-m", "procdoc", "advance", case, "--step", "部门审核", "--at", "2026-11-20 09:00", "-w", str(ws)])
+        peak = rss_of(
+            [
+                PY,
+                "-m",
+                "procdoc",
+                "advance",
+                case,
+                "--step",
+                "部门审核",
+                "--at",
+                "2026-11-20 09:00",
+                "-w",
+                str(ws),
+            ]
+        )
         ours = median(times)
         if n <= skip_openpyxl_above:
             ws = fresh_copy(root)
@@ -186,14 +276,20 @@ def bench_advance(sizes: list[int], repeat: int, skip_openpyxl_above: int) -> No
             t, _ = run([PY, str(script), str(ws / "台账.xlsx"), case])
             ws = fresh_copy(root)
             peak_o = rss_of([PY, str(script), str(ws / "台账.xlsx"), case])
-            print(f"{n:>8} | {ours:>9.2f} | {peak:>6.0f} | {t:>10.2f} | {peak_o:>6.0f} | {t / ours:>7.1f}x")
+            print(
+                f"{n:>8} | {ours:>9.2f} | {peak:>6.0f} | {t:>10.2f} | {peak_o:>6.0f} | {t / ours:>7.1f}x"
+            )
         else:
             print(f"{n:>8} | {ours:>9.2f} | {peak:>6.0f} | {'skipped':>10} | {'':>6} | {'':>8}")
-    print("targets: 10k <= 0.6 s, 100k <= 4 s (issue 4); 10k <= 0.5 s and >= 10x openpyxl, 100k peak <= 300 MB (issue 3)")
+    print(
+        "targets: 10k <= 0.6 s, 100k <= 4 s (issue 4); 10k <= 0.5 s and >= 10x openpyxl, 100k peak <= 300 MB (issue 3)"
+    )
 
 
 def bench_import(sizes: list[int], repeat: int) -> None:
-    print("\n## procdoc import (N-row export into an N-case ledger) vs pandas.read_excel of the export")
+    print(
+        "\n## procdoc import (N-row export into an N-case ledger) vs pandas.read_excel of the export"
+    )
     print(f"{'rows':>8} | {'import s':>9} | {'MB':>6} | {'read_excel s':>12} | {'ratio':>6}")
     for n in sizes:
         root = make_workspace(n)
@@ -218,10 +314,27 @@ def bench_overdue(sizes: list[int], repeat: int) -> None:
     print(f"{'cases':>8} | {'overdue s':>9} | {'MB':>6} | {'read_excel s':>12} | {'ratio':>6}")
     for n in sizes:
         root = make_workspace(n)
-        cmd = [PY, "-m", "procdoc", "overdue", "--format", "json", "--as-of", "2026-11-20", "-w", str(root)]
+        cmd = [
+            PY,
+            "-m",
+            "procdoc",
+            "overdue",
+            "--format",
+            "json",
+            "--as-of",
+            "2026-11-20",
+            "-w",
+            str(root),
+        ]
         times = [run(cmd)[0] for _ in range(repeat)]
         peak = rss_of(cmd)
-        t_pd, _ = run([PY, "-c", f"import pandas; pandas.read_excel({str(root / '台账.xlsx')!r}, sheet_name='台账')"])
+        t_pd, _ = run(
+            [
+                PY,
+                "-c",
+                f"import pandas; pandas.read_excel({str(root / '台账.xlsx')!r}, sheet_name='台账')",
+            ]
+        )
         ours = median(times)
         print(f"{n:>8} | {ours:>9.2f} | {peak:>6.0f} | {t_pd:>12.2f} | {ours / t_pd:>5.2f}x")
     print("target: 100k <= 3 s (issue 6)")
@@ -231,7 +344,9 @@ def bench_startup(repeat: int) -> None:
     print("\n## start-up: procdoc --help vs python -c pass")
     help_t = median([run([PY, "-m", "procdoc", "--help"])[0] for _ in range(repeat)])
     bare = median([run([PY, "-c", "pass"])[0] for _ in range(repeat)])
-    print(f"procdoc --help {help_t:.3f} s; python -c pass {bare:.3f} s; difference {help_t - bare:.3f} s")
+    print(
+        f"procdoc --help {help_t:.3f} s; python -c pass {bare:.3f} s; difference {help_t - bare:.3f} s"
+    )
 
 
 def main() -> None:

@@ -17,7 +17,14 @@ HERE = Path(__file__).resolve().parent
 def main() -> int:
     quick = "--quick" in sys.argv
     runs = [
-        ["bench_cli.py", *(["--sizes", "1000,10000", "--import-sizes", "1000", "--repeat", "1"] if quick else [])],
+        [
+            "bench_cli.py",
+            *(
+                ["--sizes", "1000,10000", "--import-sizes", "1000", "--repeat", "1"]
+                if quick
+                else []
+            ),
+        ],
         ["bench_ledger.py", *(["--sizes", "1000,10000"] if quick else [])],
         ["bench_render.py", *(["--n", "200"] if quick else [])],
     ]

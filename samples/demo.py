@@ -9,6 +9,7 @@ process manual. Every step is printed as the command a user would type.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -16,16 +17,33 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-DEMO = REPO / "demo"
-OA = REPO / "samples" / "oa"
+DEMO = Path("demo")  # the demo runs in the repository's root, with paths as a user types them
+OA = Path("samples") / "oa"
+
+
+def quoted(arg: str) -> str:
+    """An argument as a person types it: quoted only where the shell needs it."""
+    return shlex.quote(arg) if re.search(r"[\s'\"&|;<>()$`\\*?!]", arg) else arg
 
 
 def procdoc(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    shown = " ".join(shlex.quote(a) for a in args)
+    shown = " ".join(quoted(a) for a in args)
     print(f"\n$ procdoc {shown}", flush=True)
-    env = {**os.environ, "PROCDOC_WORKSPACE": str(DEMO), "COLUMNS": "160", "PYTHONIOENCODING": "utf-8"}
-    done = subprocess.run([sys.executable, "-m", "procdoc", *args], env=env, text=True, encoding="utf-8",
-                          capture_output=True, check=False)
+    env = {
+        **os.environ,
+        "PROCDOC_WORKSPACE": str(DEMO),
+        "COLUMNS": "160",
+        "PYTHONIOENCODING": "utf-8",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "procdoc", *args],
+        env=env,
+        text=True,
+        encoding="utf-8",
+        capture_output=True,
+        check=False,
+        cwd=REPO,
+    )
     sys.stdout.write(done.stdout)
     sys.stdout.write(done.stderr)
     if check and done.returncode != 0:
@@ -34,6 +52,7 @@ def procdoc(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
 
 
 def main() -> None:
+    os.chdir(REPO)
     if DEMO.exists():
         shutil.rmtree(DEMO)
     procdoc("init", str(DEMO), "--name", "某市某局办公室")
@@ -45,32 +64,127 @@ def main() -> None:
     procdoc("import", str(OA / "钉钉-报销审批.xlsx"), "--dry-run")
     procdoc("import", str(OA / "钉钉-报销审批.xlsx"), str(OA / "报销-旧版.xls"))
     procdoc("import", str(OA / "致远-收文登记簿.xlsx"), str(OA / "泛微-收文.xls"))
-    procdoc("import", str(OA / "致远-收文登记簿-GBK.csv"))  # the same register again: nothing changes
+    procdoc(
+        "import", str(OA / "致远-收文登记簿-GBK.csv")
+    )  # the same register again: nothing changes
 
     # a 信访 case, by the 2022 条例's deadlines
-    xf = procdoc("new", "xinfang", "--title", "反映小区噪音扰民问题", "--set", "petitioner=张三&李四",
-                 "--set", "phone=02087654321", "--set", "channel=来信", "--set", "received=2026-10-09",
-                 "--set", "content=夜间施工噪音扰民", "--by", "王敏", "--at", "2026-10-09 09:30").stdout.strip()
+    xf = procdoc(
+        "new",
+        "xinfang",
+        "--title",
+        "反映小区噪音扰民问题",
+        "--set",
+        "petitioner=张三&李四",
+        "--set",
+        "phone=02087654321",
+        "--set",
+        "channel=来信",
+        "--set",
+        "received=2026-10-09",
+        "--set",
+        "content=夜间施工噪音扰民",
+        "--by",
+        "王敏",
+        "--at",
+        "2026-10-09 09:30",
+    ).stdout.strip()
     procdoc("advance", xf, "--step", "受理审查", "--by", "王敏", "--at", "2026-10-10 10:00")
-    procdoc("advance", xf, "--step", "受理交办", "--set", "accepted=否", "--at", "2026-10-12", check=False)
-    procdoc("advance", xf, "--step", "受理交办", "--set", "accepted=是", "--set", "handler_org=某区城管局",
-            "--by", "李强", "--note", "属本机关职责，予以受理", "--at", "2026-10-12 15:00")
+    procdoc(
+        "advance",
+        xf,
+        "--step",
+        "受理交办",
+        "--set",
+        "accepted=否",
+        "--at",
+        "2026-10-12",
+        check=False,
+    )
+    procdoc(
+        "advance",
+        xf,
+        "--step",
+        "受理交办",
+        "--set",
+        "accepted=是",
+        "--set",
+        "handler_org=某区城管局",
+        "--by",
+        "李强",
+        "--note",
+        "属本机关职责，予以受理",
+        "--at",
+        "2026-10-12 15:00",
+    )
     procdoc("advance", xf, "--step", "handle", "--by", "某区城管局", "--at", "2026-10-13 09:00")
-    procdoc("extend", xf, "--by", "30d", "--reason", "需现场夜间监测，经分管领导批准延期", "--who", "韩志强")
+    procdoc(
+        "extend",
+        xf,
+        "--by",
+        "30d",
+        "--reason",
+        "需现场夜间监测，经分管领导批准延期",
+        "--who",
+        "韩志强",
+    )
     procdoc("extend", xf, "--by", "5d", "--reason", "再延", check=False)
 
-    xf2 = procdoc("new", "xinfang", "--title", "咨询低保申请条件", "--set", "petitioner=赵敏",
-                  "--set", "channel=电话", "--at", "2026-11-02 14:00").stdout.strip()
+    xf2 = procdoc(
+        "new",
+        "xinfang",
+        "--title",
+        "咨询低保申请条件",
+        "--set",
+        "petitioner=赵敏",
+        "--set",
+        "channel=电话",
+        "--at",
+        "2026-11-02 14:00",
+    ).stdout.strip()
     procdoc("advance", xf2, "--step", "accept", "--at", "2026-11-03")
 
     # a 收文 case through 初审, 批办 and 特急承办
-    sw = procdoc("new", "shouwen", "--title", "关于做好冬季防火工作的紧急通知", "--set", "from_org=某市应急管理局",
-                 "--set", "doc_no=某应急发〔2026〕21号", "--set", "urgency=特急", "--set", "received=2026-11-16",
-                 "--at", "2026-11-16 09:00").stdout.strip()
+    sw = procdoc(
+        "new",
+        "shouwen",
+        "--title",
+        "关于做好冬季防火工作的紧急通知",
+        "--set",
+        "from_org=某市应急管理局",
+        "--set",
+        "doc_no=某应急发〔2026〕21号",
+        "--set",
+        "urgency=特急",
+        "--set",
+        "received=2026-11-16",
+        "--at",
+        "2026-11-16 09:00",
+    ).stdout.strip()
     procdoc("advance", sw, "--step", "收文登记", "--at", "2026-11-16 10:00")
     procdoc("advance", sw, "--step", "收文初审", "--at", "2026-11-16 11:00")
-    procdoc("advance", sw, "--step", "领导批办", "--set", "review_result=符合要求", "--at", "2026-11-16 15:00")
-    procdoc("advance", sw, "--step", "特急承办", "--set", "handling=办件", "--by", "局领导", "--at", "2026-11-17 09:00")
+    procdoc(
+        "advance",
+        sw,
+        "--step",
+        "领导批办",
+        "--set",
+        "review_result=符合要求",
+        "--at",
+        "2026-11-16 15:00",
+    )
+    procdoc(
+        "advance",
+        sw,
+        "--step",
+        "特急承办",
+        "--set",
+        "handling=办件",
+        "--by",
+        "局领导",
+        "--at",
+        "2026-11-17 09:00",
+    )
 
     procdoc("list", "--process", "xinfang")
     procdoc("show", xf)
@@ -79,9 +193,14 @@ def main() -> None:
     procdoc("render", "--template", "urge_notice", "--overdue")
     procdoc("report", "daily", "--as-of", "2026-11-20 08:00")
     procdoc("graph", "xinfang", "--case", xf, "-o", str(DEMO / "out" / "xinfang.mmd"))
+    procdoc(
+        "graph", "xinfang", "--format", "svg", "-o", str(DEMO / "out" / "xinfang.svg"), check=False
+    )
     procdoc("manual", "xinfang", "--format", "md")
     procdoc("manual", "xinfang")
-    print(f"\nThe workspace is in {DEMO}: open 台账.xlsx, out/ holds the documents and the report.")
+    print(
+        f"\nThe workspace is in {DEMO.resolve()}: open 台账.xlsx; out/ holds the documents and the report."
+    )
 
 
 if __name__ == "__main__":

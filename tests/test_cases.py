@@ -9,9 +9,9 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from conftest import write
 from typer.testing import CliRunner
 
+from conftest import write
 from procdoc.cli import app
 from procdoc.errors import CaseError, ProcdocWarning
 from procdoc.workspace import Workspace
@@ -31,7 +31,9 @@ def digest(path: Path) -> str:
 def cli(root: Path, *args: str) -> tuple[int, str, str]:
     result = runner.invoke(app, [*args, "-w", str(root)])
     assert "Traceback" not in result.stdout + result.stderr, result.stdout + result.stderr
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -41,15 +43,21 @@ def opened(root: Path, **sets: str) -> str:
 
 
 def test_new_case_gets_id_step_deadline_and_history(mini: Path) -> None:
-    case = ws_of(mini).new_case("mini", title="测试", sets=["applicant=张三", "amount=1,200"], by="王敏", at=AT)
+    case = ws_of(mini).new_case(
+        "mini", title="测试", sets=["applicant=张三", "amount=1,200"], by="王敏", at=AT
+    )
     assert case.id == "MN2026-001"
     assert case.step is not None and case.step.id == "register"
-    assert case.due == date(2026, 10, 8)  # 1wd after 9-30 skips the National Day holiday (10-1..10-7)
+    assert case.due == date(
+        2026, 10, 8
+    )  # 1wd after 9-30 skips the National Day holiday (10-1..10-7)
     shown = ws_of(mini).show(case.id)
     assert shown.fields["amount"] == 1200
     assert shown.fields["applicant"] == "张三"
     assert [h.action for h in shown.history or []] == ["new"]
-    assert shown.history and shown.history[0].by == "王敏" and shown.history[0].to_step == "register"
+    assert (
+        shown.history and shown.history[0].by == "王敏" and shown.history[0].to_step == "register"
+    )
     second = ws_of(mini).new_case("mini", title="第二件", sets=["applicant=李四"], at=AT)
     assert second.id == "MN2026-002"
 
@@ -58,7 +66,9 @@ def test_sequence_restarts_each_year(mini: Path) -> None:
     ws_of(mini).new_case("mini", title="一", sets=["applicant=甲"], at=AT)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ProcdocWarning)
-        case = ws_of(mini).new_case("mini", title="二", sets=["applicant=乙"], at=datetime(2027, 1, 4, 9, 0))
+        case = ws_of(mini).new_case(
+            "mini", title="二", sets=["applicant=乙"], at=datetime(2027, 1, 4, 9, 0)
+        )
     assert case.id == "MN2027-001"
 
 
@@ -73,7 +83,9 @@ def test_sequence_restarts_each_year(mini: Path) -> None:
         (["applicant"], "must be FIELD=VALUE"),
     ],
 )
-def test_new_refuses_bad_values_and_writes_nothing(mini: Path, sets: list[str], message: str) -> None:
+def test_new_refuses_bad_values_and_writes_nothing(
+    mini: Path, sets: list[str], message: str
+) -> None:
     with pytest.raises(CaseError, match=message.replace("(", r"\(").replace(")", r"\)")):
         ws_of(mini).new_case("mini", title="x", sets=sets, at=AT)
     assert not (mini / "ledger.xlsx").exists()
@@ -85,9 +97,13 @@ def test_advance_by_id_and_by_name_and_branch_conditions(mini: Path) -> None:
     moved = ws.advance(cid, step="审查", at=datetime(2026, 10, 9, 10, 0))
     assert moved.to_step is not None and moved.to_step.id == "review"
     assert moved.case.due == date(2026, 10, 26)  # 15d from 10-09 is Saturday 10-24 -> Monday
-    assert moved.case.case_due == date(2026, 11, 9)  # the process: 30d from entering review (Sunday -> Monday)
+    assert moved.case.case_due == date(
+        2026, 11, 9
+    )  # the process: 30d from entering review (Sunday -> Monday)
     before = digest(mini / "ledger.xlsx")
-    with pytest.raises(CaseError, match=r"condition ok == '是' does not hold \(ok is empty\)") as err:
+    with pytest.raises(
+        CaseError, match=r"condition ok == '是' does not hold \(ok is empty\)"
+    ) as err:
         ws_of(mini).advance(cid, step="sign")
     assert err.value.hint and "归档 (archive)" in err.value.hint
     assert digest(mini / "ledger.xlsx") == before  # refused: nothing written
@@ -138,14 +154,20 @@ def test_countersign_all_waits_for_every_signer(mini: Path) -> None:
 
 def test_countersign_any_and_return(mini: Path) -> None:
     proc = mini / "processes" / "mini.yaml"
-    proc.write_text(proc.read_text(encoding="utf-8").replace("mode: all", "mode: any"), encoding="utf-8")
+    proc.write_text(
+        proc.read_text(encoding="utf-8").replace("mode: all", "mode: any"), encoding="utf-8"
+    )
     cid = _to_sign(mini, amount="100")
     moved = ws_of(mini).advance(cid, step="issue", by="部门负责人", at=datetime(2026, 10, 9, 10, 0))
     assert moved.case.step is not None and moved.case.step.id == "issue"
     back = ws_of(mini).advance(cid, step="review", note="材料不全", at=datetime(2026, 10, 10, 9, 0))
     assert back.action == "return"
     hist = ws_of(mini).show(cid).history or []
-    assert hist[-1].action == "return" and hist[-1].note == "材料不全" and hist[-1].from_step == "issue"
+    assert (
+        hist[-1].action == "return"
+        and hist[-1].note == "材料不全"
+        and hist[-1].from_step == "issue"
+    )
 
 
 def test_deadline_from_field_numbering_and_final(mini: Path) -> None:
@@ -153,7 +175,9 @@ def test_deadline_from_field_numbering_and_final(mini: Path) -> None:
     moved = ws_of(mini).advance(cid, step="issue", by="财务", at=datetime(2026, 10, 9, 10, 0))
     assert moved.action == "sign"
     moved = ws_of(mini).advance(cid, step="issue", by="部门负责人", at=datetime(2026, 10, 9, 11, 0))
-    assert moved.case.due == date(2026, 11, 30)  # 60d from received 09-30 = 11-29 (Sunday) -> Monday
+    assert moved.case.due == date(
+        2026, 11, 30
+    )  # 60d from received 09-30 = 11-29 (Sunday) -> Monday
     assert moved.number == "测办发〔2026〕1号"
     assert moved.case.fields["doc_no"] == "测办发〔2026〕1号"
     other = _to_sign(mini, amount="100")
@@ -176,8 +200,10 @@ def test_extend_within_and_past_the_limit(mini: Path) -> None:
     cid = _to_sign(mini, amount="100")
     ws_of(mini).advance(cid, step="issue", by="财务", at=AT)
     ws_of(mini).advance(cid, step="issue", by="部门负责人", at=AT)
-    case, old, new = ws_of(mini).extend(cid, by="20d", reason="需补充调查", who="领导")
-    assert old == date(2026, 11, 30) and new == date(2026, 12, 21)  # 11-30 + 20d = 12-20 (Sunday) -> Monday
+    _case, old, new = ws_of(mini).extend(cid, by="20d", reason="需补充调查", who="领导")
+    assert old == date(2026, 11, 30) and new == date(
+        2026, 12, 21
+    )  # 11-30 + 20d = 12-20 (Sunday) -> Monday
     before = digest(mini / "ledger.xlsx")
     with pytest.raises(CaseError, match="at most 30d in all, and 20d was already granted"):
         ws_of(mini).extend(cid, by="15d", reason="再延")
@@ -192,14 +218,23 @@ def test_extend_within_and_past_the_limit(mini: Path) -> None:
 
 def test_2027_deadline_warns_and_calendar_file_counts(mini: Path) -> None:
     with pytest.warns(ProcdocWarning, match="2027"):
-        case = ws_of(mini).new_case("mini", title="跨年", sets=["applicant=甲"], at=datetime(2026, 12, 31, 9, 0))
+        case = ws_of(mini).new_case(
+            "mini", title="跨年", sets=["applicant=甲"], at=datetime(2026, 12, 31, 9, 0)
+        )
     assert case.due == date(2027, 1, 1)  # Monday-Friday counting: 2027-01-01 is a Friday
     write(mini / "calendar" / "2027.yaml", "holidays: [2027-01-01]\n")
     cfg = mini / "procdoc.yaml"
-    cfg.write_text(cfg.read_text(encoding="utf-8").replace("calendar:\n  holidays: []", "calendar:\n  files: [calendar/2027.yaml]"), encoding="utf-8")
+    cfg.write_text(
+        cfg.read_text(encoding="utf-8").replace(
+            "calendar:\n  holidays: []", "calendar:\n  files: [calendar/2027.yaml]"
+        ),
+        encoding="utf-8",
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error", ProcdocWarning)
-        case = ws_of(mini).new_case("mini", title="跨年二", sets=["applicant=乙"], at=datetime(2026, 12, 31, 9, 0))
+        case = ws_of(mini).new_case(
+            "mini", title="跨年二", sets=["applicant=乙"], at=datetime(2026, 12, 31, 9, 0)
+        )
     assert case.due == date(2027, 1, 4)
 
 
@@ -213,8 +248,13 @@ def test_2027_deadline_warns_and_calendar_file_counts(mini: Path) -> None:
         ("2026-09-20", "15d", date(2026, 10, 8)),
     ],
 )
-def test_domain_worked_examples_through_a_case(mini: Path, start: str, rule: str, due: date) -> None:
-    write(mini / "processes" / "one.yaml", f"name: 一步\nsteps:\n  - id: a\n    deadline: {rule}\n    next: [b]\n  - id: b\n    final: true\n")
+def test_domain_worked_examples_through_a_case(
+    mini: Path, start: str, rule: str, due: date
+) -> None:
+    write(
+        mini / "processes" / "one.yaml",
+        f"name: 一步\nsteps:\n  - id: a\n    deadline: {rule}\n    next: [b]\n  - id: b\n    final: true\n",
+    )
     case = ws_of(mini).new_case("one", title="例", at=datetime.fromisoformat(start))
     assert case.due == due
 
@@ -224,11 +264,38 @@ def test_cli_show_list_json_shapes(mini: Path) -> None:
     code, out, _ = cli(mini, "show", cid, "--format", "json")
     assert code == 0
     data = json.loads(out)
-    for key in ("id", "process", "title", "step", "step_name", "status", "assignee", "opened", "entered", "due", "case_due", "closed", "ref", "fields", "history"):
+    for key in (
+        "id",
+        "process",
+        "title",
+        "step",
+        "step_name",
+        "status",
+        "assignee",
+        "opened",
+        "entered",
+        "due",
+        "case_due",
+        "closed",
+        "ref",
+        "fields",
+        "history",
+    ):
         assert key in data
     assert data["process"] == "mini" and data["step"] == "register" and data["step_name"] == "登记"
-    assert data["status"] == "open" and data["due"] == "2026-10-08" and data["entered"] == "2026-09-30T09:00"
-    assert data["history"][0] == {"at": "2026-09-30T09:00", "action": "new", "from": None, "to": "register", "by": "王敏", "note": None}
+    assert (
+        data["status"] == "open"
+        and data["due"] == "2026-10-08"
+        and data["entered"] == "2026-09-30T09:00"
+    )
+    assert data["history"][0] == {
+        "at": "2026-09-30T09:00",
+        "action": "new",
+        "from": None,
+        "to": "register",
+        "by": "王敏",
+        "note": None,
+    }
     code, out, _ = cli(mini, "list", "--format", "json", "--status", "open")
     assert code == 0 and [c["id"] for c in json.loads(out)] == [cid]
     code, out, _ = cli(mini, "list", "--format", "json", "--status", "closed")
@@ -241,14 +308,22 @@ def test_cli_show_list_json_shapes(mini: Path) -> None:
     ("args", "message"),
     [
         (["advance", "NOPE-1", "--step", "review"], "unknown case 'NOPE-1'"),
-        (["advance", "MN2026-001", "--step", "sign"], "has no such move (allowed now: 审查 (review))"),
-        (["advance", "MN2026-001", "--step", "review", "--set", "amount=abc"], "'abc' is not a number"),
+        (
+            ["advance", "MN2026-001", "--step", "sign"],
+            "has no such move (allowed now: 审查 (review))",
+        ),
+        (
+            ["advance", "MN2026-001", "--step", "review", "--set", "amount=abc"],
+            "'abc' is not a number",
+        ),
         (["advance", "MN2026-001", "--step", "review", "--at", "2026-13-01"], "bad time"),
         (["new", "nosuch", "--title", "x"], "unknown process 'nosuch'"),
         (["extend", "MN2026-001", "--by", "3x", "--reason", "r"], "bad duration"),
     ],
 )
-def test_cli_user_errors_exit_1_or_2_without_traceback(mini: Path, args: list[str], message: str) -> None:
+def test_cli_user_errors_exit_1_or_2_without_traceback(
+    mini: Path, args: list[str], message: str
+) -> None:
     opened(mini)
     before = digest(mini / "ledger.xlsx")
     code, out, err = cli(mini, *args)
@@ -259,7 +334,17 @@ def test_cli_user_errors_exit_1_or_2_without_traceback(mini: Path, args: list[st
 
 
 def test_cli_new_prints_the_id_on_stdout(mini: Path) -> None:
-    code, out, err = cli(mini, "new", "mini", "--title", "标题", "--set", "applicant=[red]张三[/red]", "--at", "2026-09-30 09:00")
+    code, out, _err = cli(
+        mini,
+        "new",
+        "mini",
+        "--title",
+        "标题",
+        "--set",
+        "applicant=[red]张三[/red]",
+        "--at",
+        "2026-09-30 09:00",
+    )
     assert code == 0 and out.strip() == "MN2026-001"
     code, out, _ = cli(mini, "show", "MN2026-001")
     assert "[red]张三[/red]" in out  # user text is data, not Rich markup

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import REPO
 from python_calamine import CalamineWorkbook
 from typer.testing import CliRunner
 
+from conftest import REPO
 from procdoc.cli import app
 from procdoc.errors import ImportFileError
 from procdoc.importer.merge import import_files
@@ -96,7 +96,9 @@ def _changed_export(tmp_path: Path) -> Path:
     return target
 
 
-def test_changed_value_is_updated_and_recorded_user_columns_untouched(office: Path, tmp_path: Path) -> None:
+def test_changed_value_is_updated_and_recorded_user_columns_untouched(
+    office: Path, tmp_path: Path
+) -> None:
     import_files(Workspace(office), [OA / "钉钉-报销审批.xlsx"])
     # the office adds its own column and writes in it (as in Excel)
     wb = openpyxl.load_workbook(office / "台账.xlsx")
@@ -150,7 +152,9 @@ def test_legacy_xls_title_pattern_and_leading_zeros(office: Path) -> None:
     assert not result.problems and len(result.new) == 20
     rows = {r["来源编号"]: r for r in ledger_rows(office)}
     assert "000123" in rows and rows["000123"]["标题"] == "张伟：赴北京调研数字政务建设"
-    assert rows["000129"]["金额"] == pytest.approx(1280.0)  # the text "1,280.00" of row 9 became a number
+    assert rows["000129"]["金额"] == pytest.approx(
+        1280.0
+    )  # the text "1,280.00" of row 9 became a number
     assert all(isinstance(r["金额"], float | int) for r in rows.values())
 
 

@@ -8,10 +8,10 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from conftest import write
 from python_calamine import CalamineWorkbook
 from typer.testing import CliRunner
 
+from conftest import write
 from procdoc.cli import app
 from procdoc.workspace import Workspace
 
@@ -74,7 +74,9 @@ def overdue_json(root: Path, as_of: str, *extra: str) -> list[dict[str, object]]
 
 
 def test_both_sides_of_a_worked_deadline(office: Path) -> None:
-    Workspace(office).new_case("plain", title="五个工作日", at=datetime(2026, 9, 30, 9, 0))  # due 2026-10-13
+    Workspace(office).new_case(
+        "plain", title="五个工作日", at=datetime(2026, 9, 30, 9, 0)
+    )  # due 2026-10-13
     assert overdue_json(office, "2026-10-07") == []  # a holiday, well before the window
     soon = overdue_json(office, "2026-10-09")
     assert [(f["level"], f["late_days"], f["late_workdays"]) for f in soon] == [("due_soon", 0, 0)]
@@ -88,7 +90,9 @@ def test_both_sides_of_a_worked_deadline(office: Path) -> None:
 
 
 def test_make_up_saturday_counts_as_a_working_day(office: Path) -> None:
-    Workspace(office).new_case("plain", title="例", at=datetime(2026, 9, 25, 9, 0))  # 5wd: 9-28..9-30, 10-8, 10-9
+    Workspace(office).new_case(
+        "plain", title="例", at=datetime(2026, 9, 25, 9, 0)
+    )  # 5wd: 9-28..9-30, 10-8, 10-9
     sat = overdue_json(office, "2026-10-10")  # 调休 Saturday: a working day
     assert (sat[0]["level"], sat[0]["late_days"], sat[0]["late_workdays"]) == ("overdue", 1, 1)
     sun = overdue_json(office, "2026-10-11")  # an ordinary Sunday
@@ -98,16 +102,22 @@ def test_make_up_saturday_counts_as_a_working_day(office: Path) -> None:
 def test_past_the_overall_deadline_but_not_the_step_deadline(office: Path) -> None:
     ws = Workspace(office)
     case = ws.new_case("task", title="总期限", at=datetime(2026, 11, 2, 9, 0))
-    Workspace(office).advance(case.id, step="slow", at=datetime(2026, 11, 3, 9, 0))  # step due in 60d
+    Workspace(office).advance(
+        case.id, step="slow", at=datetime(2026, 11, 3, 9, 0)
+    )  # step due in 60d
     flags = overdue_json(office, "2026-11-16")  # 10d from 11-02 = 11-12
     assert len(flags) == 1
-    assert flags[0]["deadline"] == "case" and flags[0]["level"] == "overdue" and flags[0]["case_due"] == "2026-11-12"
+    assert (
+        flags[0]["deadline"] == "case"
+        and flags[0]["level"] == "overdue"
+        and flags[0]["case_due"] == "2026-11-12"
+    )
     assert flags[0]["due"] == "2027-01-04"  # the step: 60d -> Saturday 2027-01-02 -> Monday
 
 
 def test_closed_cases_and_empty_ledger(office: Path) -> None:
     assert overdue_json(office, "2026-11-20") == []  # no ledger yet
-    code, out, err = cli(office, "overdue", "--as-of", "2026-11-20")
+    code, _out, err = cli(office, "overdue", "--as-of", "2026-11-20")
     assert code == 0 and "nothing overdue" in err
     case = Workspace(office).new_case("task", title="办完", at=datetime(2026, 9, 1, 9, 0))
     Workspace(office).advance(case.id, step="slow", at=datetime(2026, 9, 2, 9, 0))
@@ -117,10 +127,20 @@ def test_closed_cases_and_empty_ledger(office: Path) -> None:
 
 def test_process_filter_and_window(office: Path) -> None:
     Workspace(office).new_case("task", title="一", at=datetime(2026, 11, 2, 9, 0))  # due 11-09
-    Workspace(office).new_case("mini", title="二", sets=["applicant=甲"], at=datetime(2026, 11, 2, 9, 0))  # due 11-03
-    assert {f["process"] for f in overdue_json(office, "2026-11-03")} == {"mini"}  # task: 11-09 is 4wd away
-    assert {f["process"] for f in overdue_json(office, "2026-11-03", "--within", "5wd")} == {"mini", "task"}
-    assert {f["process"] for f in overdue_json(office, "2026-11-03", "--within", "5wd", "--process", "task")} == {"task"}
+    Workspace(office).new_case(
+        "mini", title="二", sets=["applicant=甲"], at=datetime(2026, 11, 2, 9, 0)
+    )  # due 11-03
+    assert {f["process"] for f in overdue_json(office, "2026-11-03")} == {
+        "mini"
+    }  # task: 11-09 is 4wd away
+    assert {f["process"] for f in overdue_json(office, "2026-11-03", "--within", "5wd")} == {
+        "mini",
+        "task",
+    }
+    assert {
+        f["process"]
+        for f in overdue_json(office, "2026-11-03", "--within", "5wd", "--process", "task")
+    } == {"task"}
 
 
 def _report(office: Path, as_of: str, *extra: str) -> tuple[int, str, str]:
@@ -129,9 +149,13 @@ def _report(office: Path, as_of: str, *extra: str) -> tuple[int, str, str]:
 
 def test_daily_report_workbook_holds_the_figures(office: Path) -> None:
     ws = Workspace(office)
-    ws.new_case("task", title="逾期的", at=datetime(2026, 11, 2, 9, 0))  # due 11-09: overdue on 11-20
+    ws.new_case(
+        "task", title="逾期的", at=datetime(2026, 11, 2, 9, 0)
+    )  # due 11-09: overdue on 11-20
     ws.new_case("task", title="今天到期", at=datetime(2026, 11, 13, 9, 0))  # due 11-20
-    Workspace(office).new_case("mini", title="今日新增", sets=["applicant=甲"], at=datetime(2026, 11, 20, 8, 30))
+    Workspace(office).new_case(
+        "mini", title="今日新增", sets=["applicant=甲"], at=datetime(2026, 11, 20, 8, 30)
+    )
     code, out, err = _report(office, "2026-11-20 18:00")
     assert code == 0, err
     assert "今日新增 1 件，今日办结 0 件，在办 3 件" in out and "逾期 1 件" in out
@@ -139,13 +163,28 @@ def test_daily_report_workbook_holds_the_figures(office: Path) -> None:
     md = office / "rep" / "daily-2026-11-20.md"
     assert xlsx.exists() and md.exists()
     wb = CalamineWorkbook.from_path(str(xlsx))
-    assert wb.sheet_names == ["汇总", "逾期", "临期", "在办分布", "滞留环节", "今日新增", "今日办结"]
-    summary = {r[0]: r[1] for r in wb.get_sheet_by_name("汇总").to_python() if r and r[0] in ("今日新增", "今日办结", "在办", "逾期", "今日到期/临期")}
+    assert wb.sheet_names == [
+        "汇总",
+        "逾期",
+        "临期",
+        "在办分布",
+        "滞留环节",
+        "今日新增",
+        "今日办结",
+    ]
+    summary = {
+        r[0]: r[1]
+        for r in wb.get_sheet_by_name("汇总").to_python()
+        if r and r[0] in ("今日新增", "今日办结", "在办", "逾期", "今日到期/临期")
+    }
     assert summary == {"今日新增": 1, "今日办结": 0, "在办": 3, "逾期": 1, "今日到期/临期": 2}
     late = wb.get_sheet_by_name("逾期").to_python()
     assert late[1][0] == "T001" and late[1][5] == "逾期" and late[1][8] == 11
     spread = wb.get_sheet_by_name("在办分布").to_python()
-    assert sorted((r[0], r[1], r[2]) for r in spread[1:]) == [("例行事项", "办理", 2), ("测试流程", "登记", 1)]
+    assert sorted((r[0], r[1], r[2]) for r in spread[1:]) == [
+        ("例行事项", "办理", 2),
+        ("测试流程", "登记", 1),
+    ]
     with zipfile.ZipFile(xlsx) as z:
         assert any(n.startswith("xl/charts/chart") for n in z.namelist())  # a native Excel chart
     text = md.read_text(encoding="utf-8")

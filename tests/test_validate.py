@@ -10,10 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from conftest import MINI_PROCESS, write
 from procdoc.cli import app
 from procdoc.workspace import Workspace
-
-from conftest import MINI_PROCESS, write
 
 runner = CliRunner()
 
@@ -38,7 +37,9 @@ def test_library_validates_cleanly(library: Path) -> None:
         "baoxiao", "duban", "fawen", "huiyi", "huiyishi", "shouwen", "tousu", "xinfang", "xinpin", "yongyin",
     ]  # fmt: skip
     # the only warnings allowed are about the calendar of a year chinese-calendar lacks
-    assert all("holiday calendar" in p.message for p in report.warnings), [str(p) for p in report.warnings]
+    assert all("holiday calendar" in p.message for p in report.warnings), [
+        str(p) for p in report.warnings
+    ]
 
 
 BASE = """\
@@ -60,38 +61,142 @@ CASES = [
     # (description, file text, expected message part, expected line:column)
     ("yaml syntax", "name: x\nsteps: [a,\n", "did not find expected", None),
     ("tab indent", "name: x\nsteps:\n\t- id: a\n", "tab", "3:1"),
-    ("duplicate key", BASE.replace("name: 坏流程\n", "name: 坏流程\nname: 又一个\n"), "duplicate key 'name'", "2:1"),
+    (
+        "duplicate key",
+        BASE.replace("name: 坏流程\n", "name: 坏流程\nname: 又一个\n"),
+        "duplicate key 'name'",
+        "2:1",
+    ),
     ("a yaml list", "- a\n- b\n", "must be a mapping", "1:1"),
-    ("unknown key", BASE.replace("    role: 甲\n    next: [b]", "    role: 甲\n    dedline: 3d\n    next: [b]"), "unknown key 'dedline' in a step (did you mean 'deadline'?)", "9:5"),
+    (
+        "unknown key",
+        BASE.replace("    role: 甲\n    next: [b]", "    role: 甲\n    dedline: 3d\n    next: [b]"),
+        "unknown key 'dedline' in a step (did you mean 'deadline'?)",
+        "9:5",
+    ),
     ("missing name", BASE.replace("name: 坏流程\n", ""), "missing required key 'name'", "1:1"),
-    ("missing step id", BASE.replace("  - id: b\n    name: 第二步", "  - name: 第二步"), "missing required key 'id'", "10:5"),
+    (
+        "missing step id",
+        BASE.replace("  - id: b\n    name: 第二步", "  - name: 第二步"),
+        "missing required key 'id'",
+        "10:5",
+    ),
     ("wrong type", BASE.replace("roles: [甲]", "roles: 5"), "'roles' must be a list", "2:8"),
     ("bad field type", BASE.replace("type: text", "type: txt"), "unknown field type 'txt'", "4:24"),
-    ("bad duration", BASE.replace("    role: 甲\n", "    role: 甲\n    deadline: 3x\n"), "bad duration '3x'", "9:15"),
+    (
+        "bad duration",
+        BASE.replace("    role: 甲\n", "    role: 甲\n    deadline: 3x\n"),
+        "bad duration '3x'",
+        "9:15",
+    ),
     ("duplicate step id", BASE.replace("id: b", "id: a"), "step id 'a' is used twice", "10:9"),
-    ("duplicate step name", BASE.replace("name: 第二步", "name: 第一步"), "step name '第一步' is used twice", "11:11"),
-    ("unknown next", BASE.replace("next: [b]", "next: [b, c]"), "next step 'c' does not exist", "9:15"),
-    ("unknown back", BASE.replace("    final: true", "    final: true\n    back: [z]"), "return target 'z' does not exist", "13:12"),
-    ("unknown role", BASE.replace("    role: 甲\n", "    role: 乙\n"), "role '乙' is not declared", "8:11"),
-    ("unknown signer", BASE.replace("    role: 甲\n", "    kind: countersign\n    signers: [甲, 丙]\n"), "signer '丙' is not a declared role", "9:18"),
-    ("unknown template", BASE.replace("    role: 甲\n", "    role: 甲\n    documents: [nosuch]\n"), "template 'nosuch' does not exist", "9:17"),
-    ("when does not parse", BASE.replace("next: [b]", "next: [{to: b, when: \"f ==\"}]"), "does not parse", "9:26"),
-    ("when names unknown field", BASE.replace("next: [b]", "next: [{to: b, when: \"g == 1\"}]"), "names unknown field 'g'", "9:26"),
-    ("when calls a function", BASE.replace("next: [b]", "next: [{to: b, when: \"__import__('os')\"}]"), "function calls are not allowed", "9:26"),
-    ("when reaches internals", BASE.replace("next: [b]", "next: [{to: b, when: \"f.__class__ == 1\"}]"), "attribute access", "9:26"),
-    ("unreachable", BASE + "  - id: c\n    name: 孤岛\n    final: true\n", "step 'c' cannot be reached", "13:5"),
-    ("no way out", BASE.replace("    final: true", "    role: 甲"), "step 'b' is not final and has no 'next'", "10:5"),
-    ("undeclared cycle", BASE.replace("    final: true", "    next: [a]"), "closes a cycle through next", "12:12"),
-    ("from unknown", BASE.replace("    role: 甲\n", "    role: 甲\n    deadline: {duration: 5d, from: nowhere}\n"), "'from: nowhere' is neither a step id nor a field", "9:36"),
-    ("from a text field", BASE.replace("    role: 甲\n", "    role: 甲\n    deadline: {duration: 5d, from: f}\n"), "it must be a date or datetime field", "9:36"),
-    ("bad case_id", BASE + "case_id: \"X{year}\"\n", "must contain {seq}", "13:10"),
-    ("choice without choices", BASE.replace("type: text", "type: choice"), "is a choice but has no 'choices'", "4:6"),
+    (
+        "duplicate step name",
+        BASE.replace("name: 第二步", "name: 第一步"),
+        "step name '第一步' is used twice",
+        "11:11",
+    ),
+    (
+        "unknown next",
+        BASE.replace("next: [b]", "next: [b, c]"),
+        "next step 'c' does not exist",
+        "9:15",
+    ),
+    (
+        "unknown back",
+        BASE.replace("    final: true", "    final: true\n    back: [z]"),
+        "return target 'z' does not exist",
+        "13:12",
+    ),
+    (
+        "unknown role",
+        BASE.replace("    role: 甲\n", "    role: 乙\n"),
+        "role '乙' is not declared",
+        "8:11",
+    ),
+    (
+        "unknown signer",
+        BASE.replace("    role: 甲\n", "    kind: countersign\n    signers: [甲, 丙]\n"),
+        "signer '丙' is not a declared role",
+        "9:18",
+    ),
+    (
+        "unknown template",
+        BASE.replace("    role: 甲\n", "    role: 甲\n    documents: [nosuch]\n"),
+        "template 'nosuch' does not exist",
+        "9:17",
+    ),
+    (
+        "when does not parse",
+        BASE.replace("next: [b]", 'next: [{to: b, when: "f =="}]'),
+        "does not parse",
+        "9:26",
+    ),
+    (
+        "when names unknown field",
+        BASE.replace("next: [b]", 'next: [{to: b, when: "g == 1"}]'),
+        "names unknown field 'g'",
+        "9:26",
+    ),
+    (
+        "when calls a function",
+        BASE.replace("next: [b]", "next: [{to: b, when: \"__import__('os')\"}]"),
+        "function calls are not allowed",
+        "9:26",
+    ),
+    (
+        "when reaches internals",
+        BASE.replace("next: [b]", 'next: [{to: b, when: "f.__class__ == 1"}]'),
+        "attribute access",
+        "9:26",
+    ),
+    (
+        "unreachable",
+        BASE + "  - id: c\n    name: 孤岛\n    final: true\n",
+        "step 'c' cannot be reached",
+        "13:5",
+    ),
+    (
+        "no way out",
+        BASE.replace("    final: true", "    role: 甲"),
+        "step 'b' is not final and has no 'next'",
+        "10:5",
+    ),
+    (
+        "undeclared cycle",
+        BASE.replace("    final: true", "    next: [a]"),
+        "closes a cycle through next",
+        "12:12",
+    ),
+    (
+        "from unknown",
+        BASE.replace(
+            "    role: 甲\n", "    role: 甲\n    deadline: {duration: 5d, from: nowhere}\n"
+        ),
+        "'from: nowhere' is neither a step id nor a field",
+        "9:36",
+    ),
+    (
+        "from a text field",
+        BASE.replace("    role: 甲\n", "    role: 甲\n    deadline: {duration: 5d, from: f}\n"),
+        "it must be a date or datetime field",
+        "9:36",
+    ),
+    ("bad case_id", BASE + 'case_id: "X{year}"\n', "must contain {seq}", "13:10"),
+    (
+        "choice without choices",
+        BASE.replace("type: text", "type: choice"),
+        "is a choice but has no 'choices'",
+        "4:6",
+    ),
     ("random bytes", None, "not UTF-8", "2:118"),
 ]
 
 
 @pytest.mark.parametrize(("what", "text", "message", "where"), CASES, ids=[c[0] for c in CASES])
-def test_broken_file(mini: Path, what: str, text: str | None, message: str, where: str | None) -> None:
+def test_broken_file(
+    mini: Path, what: str, text: str | None, message: str, where: str | None
+) -> None:
     path = mini / "processes" / "bad.yaml"
     if text is None:
         path.write_bytes(bytes(range(256)) * 3)
@@ -102,7 +207,9 @@ def test_broken_file(mini: Path, what: str, text: str | None, message: str, wher
     lines = [line for line in out.splitlines() if "processes/bad.yaml" in line and "error" in line]
     assert any(message in line for line in lines), out
     if where:
-        assert any(f"processes/bad.yaml:{where}: error:" in line for line in lines if message in line), out
+        assert any(
+            f"processes/bad.yaml:{where}: error:" in line for line in lines if message in line
+        ), out
 
 
 def test_duplicate_process_id_and_name(mini: Path) -> None:
@@ -121,9 +228,13 @@ def test_same_name_other_id(mini: Path) -> None:
 
 def test_many_approvals_warn_and_strict_fails(mini: Path) -> None:
     steps = "".join(
-        f"  - id: s{i}\n    name: 审批{i}\n    kind: approval\n    next: [s{i + 1}]\n" for i in range(6)
+        f"  - id: s{i}\n    name: 审批{i}\n    kind: approval\n    next: [s{i + 1}]\n"
+        for i in range(6)
     )
-    write(mini / "processes" / "big.yaml", f"name: 六级审批\nsteps:\n{steps}  - id: s6\n    name: 结束\n    final: true\n")
+    write(
+        mini / "processes" / "big.yaml",
+        f"name: 六级审批\nsteps:\n{steps}  - id: s6\n    name: 结束\n    final: true\n",
+    )
     code, out, _ = run("validate", "-w", str(mini))
     assert code == 0
     assert "6 approval steps in one process" in out
@@ -136,7 +247,9 @@ def test_config_unknown_key_is_error(mini: Path) -> None:
     cfg.write_text(cfg.read_text(encoding="utf-8") + "ledgr: x.xlsx\n", encoding="utf-8")
     code, _, err = run("validate", "-w", str(mini))
     assert code == 1
-    assert "procdoc.yaml:" in err and "unknown key 'ledgr'" in err and "did you mean 'ledger'" in err
+    assert (
+        "procdoc.yaml:" in err and "unknown key 'ledgr'" in err and "did you mean 'ledger'" in err
+    )
 
 
 def test_json_output(mini: Path) -> None:
@@ -146,7 +259,9 @@ def test_json_output(mini: Path) -> None:
     data = json.loads(out)
     assert data["ok"] is False
     problem = next(p for p in data["problems"] if p["file"] == "processes/bad.yaml")
-    assert problem["line"] == 2 and problem["column"] == 8 and "non-empty list" in problem["message"]
+    assert (
+        problem["line"] == 2 and problem["column"] == 8 and "non-empty list" in problem["message"]
+    )
 
 
 def test_no_workspace_is_exit_1(tmp_path: Path) -> None:
@@ -155,7 +270,9 @@ def test_no_workspace_is_exit_1(tmp_path: Path) -> None:
     assert "no procdoc.yaml" in err
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.text(max_size=300))
 def test_random_text_never_crashes(mini: Path, text: str) -> None:
     path = mini / "processes" / "fuzz.yaml"

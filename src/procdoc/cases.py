@@ -427,7 +427,9 @@ class Change:
         if after.row is None:
             self.add_case(after)
             return
-        self.updates.setdefault(after.row, {}).update(changed_cells(before, after, self.config.labels))
+        self.updates.setdefault(after.row, {}).update(
+            changed_cells(before, after, self.config.labels)
+        )
 
     def header(self) -> list[str]:
         """The ledger header procdoc wants: its own columns, then every process field."""

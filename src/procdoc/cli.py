@@ -394,7 +394,17 @@ def show(
         found = c.process.find_step(step_id) if step_id else None
         return found.name if found else step_id
 
-    hist = [[h.at, ACTIONS.get(h.action, h.action), step_name(h.from_step), step_name(h.to_step), h.by, h.note] for h in c.history or []]
+    hist = [
+        [
+            h.at,
+            ACTIONS.get(h.action, h.action),
+            step_name(h.from_step),
+            step_name(h.to_step),
+            h.by,
+            h.note,
+        ]
+        for h in c.history or []
+    ]
     console.out.print(
         console.table("流转记录", ["时间", "动作", "从环节", "到环节", "办理人", "意见"], hist)
     )
@@ -444,13 +454,23 @@ def list_(
 @app.command()
 @handle_errors
 def render(
-    template: Annotated[str, typer.Option("--template", help="Template name (file stem in templates/).")],
-    case: Annotated[list[str] | None, typer.Option("--case", help="Render for this case (repeatable).")] = None,
-    process: Annotated[str | None, typer.Option("--process", help="Every case of this process.")] = None,
+    template: Annotated[
+        str, typer.Option("--template", help="Template name (file stem in templates/).")
+    ],
+    case: Annotated[
+        list[str] | None, typer.Option("--case", help="Render for this case (repeatable).")
+    ] = None,
+    process: Annotated[
+        str | None, typer.Option("--process", help="Every case of this process.")
+    ] = None,
     step: Annotated[str | None, typer.Option("--step", help="Every case at this step.")] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="Every overdue case.")] = False,
-    all_: Annotated[bool, typer.Option("--all", help="Render again where already rendered.")] = False,
-    out: Annotated[Path | None, typer.Option("--out", help="Output folder (default out/NAME/).")] = None,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Render again where already rendered.")
+    ] = False,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Output folder (default out/NAME/).")
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
     workspace: WorkspaceOpt = None,
     format: FormatOpt = Format.table,
@@ -464,8 +484,18 @@ def render(
     ws = _ws(workspace)
     with Progress(console=console.err, transient=True) as bar:
         task = bar.add_task(f"rendering {template}", total=None)
-        result = render_docs(ws, template, cases=case or [], process=process, step=step, overdue=overdue,
-                             all_=all_, out=out, force=force, on_done=lambda _p: bar.advance(task))
+        result = render_docs(
+            ws,
+            template,
+            cases=case or [],
+            process=process,
+            step=step,
+            overdue=overdue,
+            all_=all_,
+            out=out,
+            force=force,
+            on_done=lambda _p: bar.advance(task),
+        )
     if format is Format.json:
         console.print_json(result.as_dict())
         return
@@ -485,11 +515,30 @@ def templates(workspace: WorkspaceOpt = None, format: FormatOpt = Format.table) 
 
     infos = templates_info(_ws(workspace))
     if format is Format.json:
-        console.print_json([{"name": t.name, "title": t.title, "variables": t.variables, "processes": t.processes} for t in infos])
+        console.print_json(
+            [
+                {
+                    "name": t.name,
+                    "title": t.title,
+                    "variables": t.variables,
+                    "processes": t.processes,
+                }
+                for t in infos
+            ]
+        )
     elif format is Format.csv:
-        console.print_csv(["name", "title", "processes", "variables"], [[t.name, t.title, " ".join(t.processes), " ".join(t.variables)] for t in infos])
+        console.print_csv(
+            ["name", "title", "processes", "variables"],
+            [[t.name, t.title, " ".join(t.processes), " ".join(t.variables)] for t in infos],
+        )
     else:
-        console.out.print(console.table(None, ["名称", "标题", "流程", "变量"], [[t.name, t.title, ", ".join(t.processes), ", ".join(t.variables)] for t in infos]))
+        console.out.print(
+            console.table(
+                None,
+                ["名称", "标题", "流程", "变量"],
+                [[t.name, t.title, ", ".join(t.processes), ", ".join(t.variables)] for t in infos],
+            )
+        )
 
 
 class ManualFormat(StrEnum):
@@ -501,8 +550,13 @@ class ManualFormat(StrEnum):
 @handle_errors
 def manual(
     process: Annotated[str, typer.Argument(help="Process id or name.")],
-    format: Annotated[ManualFormat, typer.Option("--format", help="docx or md.")] = ManualFormat.docx,
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="File (default out/manual/ID-流程手册.docx).")] = None,
+    format: Annotated[
+        ManualFormat, typer.Option("--format", help="docx or md.")
+    ] = ManualFormat.docx,
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="File (default out/manual/ID-流程手册.docx)."),
+    ] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Write the process manual (流程手册) as Word or Markdown."""
@@ -522,10 +576,20 @@ def manual(
 @app.command("import")
 @handle_errors
 def import_(
-    files: Annotated[list[Path], typer.Argument(help="OA exports: .xlsx, .xls, .csv (UTF-8/GBK) or HTML saved as .xls.")],
-    source: Annotated[str | None, typer.Option("--source", help="The source under sources: (default: the best match).")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.")] = False,
-    strict: Annotated[bool, typer.Option("--strict", help="Refuse a file with any bad row.")] = False,
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="OA exports: .xlsx, .xls, .csv (UTF-8/GBK) or HTML saved as .xls."),
+    ],
+    source: Annotated[
+        str | None,
+        typer.Option("--source", help="The source under sources: (default: the best match)."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
+    ] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Refuse a file with any bad row.")
+    ] = False,
     workspace: WorkspaceOpt = None,
     format: FormatOpt = Format.table,
 ) -> None:
@@ -535,8 +599,14 @@ def import_(
 
     ws = _ws(workspace)
     with console.err.status("importing ...") as status:
-        results = import_files(ws, files, source=source, dry_run=dry_run, strict=strict,
-                               progress=lambda msg: status.update(console.escape(msg)))
+        results = import_files(
+            ws,
+            files,
+            source=source,
+            dry_run=dry_run,
+            strict=strict,
+            progress=lambda msg: status.update(console.escape(msg)),
+        )
     for r in results:
         for problem in r.problems:
             console.err.print(f"[yellow]Warning:[/] {console.escape(str(problem))}")
@@ -544,16 +614,35 @@ def import_(
         console.print_json({"dry_run": dry_run, "files": [r.as_dict() for r in results]})
         return
     if format is Format.csv:
-        console.print_csv(["file", "source", "new", "changed", "unchanged", "rejected"],
-                          [[r.file, r.source, len(r.new), len(r.changed), r.unchanged, len(r.problems)] for r in results])
+        console.print_csv(
+            ["file", "source", "new", "changed", "unchanged", "rejected"],
+            [
+                [r.file, r.source, len(r.new), len(r.changed), r.unchanged, len(r.problems)]
+                for r in results
+            ],
+        )
         return
     if dry_run:
         for r in results:
-            rows = [[cid, "新建", ""] for cid in r.new] + [[cid, "更新", "；".join(ch)] for cid, ch in r.changed]
+            rows = [[cid, "新建", ""] for cid in r.new] + [
+                [cid, "更新", "；".join(ch)] for cid, ch in r.changed
+            ]
             if rows:
-                console.out.print(console.table(f"{r.file} (dry run: nothing written)", ["编号", "变化", "内容"], rows))
-    console.out.print(console.table(None, ["文件", "来源", "新建", "更新", "未变", "拒绝"],
-                                    [[r.file, r.source, len(r.new), len(r.changed), r.unchanged, len(r.problems)] for r in results]))
+                console.out.print(
+                    console.table(
+                        f"{r.file} (dry run: nothing written)", ["编号", "变化", "内容"], rows
+                    )
+                )
+    console.out.print(
+        console.table(
+            None,
+            ["文件", "来源", "新建", "更新", "未变", "拒绝"],
+            [
+                [r.file, r.source, len(r.new), len(r.changed), r.unchanged, len(r.problems)]
+                for r in results
+            ],
+        )
+    )
     if dry_run:
         console.info("dry run: the ledger was not changed")
 

@@ -14,7 +14,18 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-__all__ = ["err", "error", "escape", "info", "out", "plain", "print_csv", "print_json", "table", "text"]
+__all__ = [
+    "err",
+    "error",
+    "escape",
+    "info",
+    "out",
+    "plain",
+    "print_csv",
+    "print_json",
+    "table",
+    "text",
+]
 from rich.table import Table
 
 out = Console(highlight=False, soft_wrap=True)

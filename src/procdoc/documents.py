@@ -27,13 +27,28 @@ if TYPE_CHECKING:
     from procdoc.workspace import Workspace
 
 CORE_DATES = ("opened", "entered", "due", "case_due", "closed", "updated")
-CORE_TEXT = ("id", "title", "process", "process_id", "step", "step_id", "status", "assignee", "source", "ref", "office", "year")
+CORE_TEXT = (
+    "id",
+    "title",
+    "process",
+    "process_id",
+    "step",
+    "step_id",
+    "status",
+    "assignee",
+    "source",
+    "ref",
+    "office",
+    "year",
+)
 _BAD_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
 
 def core_names() -> set[str]:
     """Every variable the context holds whatever the process."""
-    names = set(CORE_TEXT) | set(CORE_DATES) | {f"{d}_cn" for d in CORE_DATES} | {"today", "today_cn"}
+    names = (
+        set(CORE_TEXT) | set(CORE_DATES) | {f"{d}_cn" for d in CORE_DATES} | {"today", "today_cn"}
+    )
     return names
 
 
@@ -50,7 +65,11 @@ def _show(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M") if (value.hour, value.minute) != (0, 0) else value.date().isoformat()
+        return (
+            value.strftime("%Y-%m-%d %H:%M")
+            if (value.hour, value.minute) != (0, 0)
+            else value.date().isoformat()
+        )
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
@@ -111,7 +130,9 @@ def output_path(out_dir: Path, pattern: str, case: Case, template: str) -> Path:
 
     class Missing(dict[str, str]):
         def __missing__(self, key: str) -> str:
-            raise RenderError(f"render_name '{pattern}' uses '{{{key}}}', which is not a field or id/template/title/process/step/ref")
+            raise RenderError(
+                f"render_name '{pattern}' uses '{{{key}}}', which is not a field or id/template/title/process/step/ref"
+            )
 
     name = pattern.format_map(Missing(values))
     parts = [safe_name(p) for p in re.split(r"[\\/]+", name) if p not in ("", ".", "..")]
@@ -129,7 +150,9 @@ class RenderResult:
     template: str
     out_dir: Path
     written: list[tuple[str, Path]] = field(default_factory=list)
-    kept: list[tuple[str, Path]] = field(default_factory=list)  # existing files left alone (no --force)
+    kept: list[tuple[str, Path]] = field(
+        default_factory=list
+    )  # existing files left alone (no --force)
     fast: bool = True
 
     def as_dict(self) -> dict[str, Any]:
@@ -143,15 +166,29 @@ class RenderResult:
 def _rendered_since_entry(ledger: Ledger, case: Case, template: str) -> bool:
     done = False
     for entry in ledger.history(case):
-        if entry.to_step == (case.step.id if case.step else None) and entry.action in ("advance", "return", "new", "import"):
+        if entry.to_step == (case.step.id if case.step else None) and entry.action in (
+            "advance",
+            "return",
+            "new",
+            "import",
+        ):
             done = False
         elif entry.action == "render" and (entry.note or "").split(" ", 1)[0] == template:
             done = True
     return done
 
 
-def select_cases(ws: Workspace, ledger: Ledger, template: str, *, cases: Sequence[str], process: str | None,
-                 step: str | None, overdue: bool, all_: bool) -> list[Case]:
+def select_cases(
+    ws: Workspace,
+    ledger: Ledger,
+    template: str,
+    *,
+    cases: Sequence[str],
+    process: str | None,
+    step: str | None,
+    overdue: bool,
+    all_: bool,
+) -> list[Case]:
     if cases:
         return [ledger.case(cid) for cid in cases]
     proc = ws.process(process) if process else None
@@ -176,21 +213,36 @@ def select_cases(ws: Workspace, ledger: Ledger, template: str, *, cases: Sequenc
     return chosen
 
 
-def render(ws: Workspace, template: str, *, cases: Sequence[str] = (), process: str | None = None,
-           step: str | None = None, overdue: bool = False, all_: bool = False, out: Path | None = None,
-           force: bool = False, today: date | None = None, workers: int = 0,
-           on_done: Callable[[Path], None] | None = None) -> RenderResult:
+def render(
+    ws: Workspace,
+    template: str,
+    *,
+    cases: Sequence[str] = (),
+    process: str | None = None,
+    step: str | None = None,
+    overdue: bool = False,
+    all_: bool = False,
+    out: Path | None = None,
+    force: bool = False,
+    today: date | None = None,
+    workers: int = 0,
+    on_done: Callable[[Path], None] | None = None,
+) -> RenderResult:
     """Render ``templates/NAME.docx`` once per selected case and record each document."""
     from procdoc.docx import CompiledTemplate, render_batch
 
     path = ws.config.templates / f"{template}.docx"
     if not path.is_file():
         known = ", ".join(ws.template_names()) or "none"
-        raise UsageError(f"no template '{template}' in {ws.rel(ws.config.templates)}/", hint=f"known: {known}")
+        raise UsageError(
+            f"no template '{template}' in {ws.rel(ws.config.templates)}/", hint=f"known: {known}"
+        )
     compiled = CompiledTemplate.compile(path)
     ledger = ws.ledger()
-    chosen = select_cases(ws, ledger, template, cases=cases, process=process, step=step, overdue=overdue, all_=all_)
-    out_dir = (out or ws.config.output / template)
+    chosen = select_cases(
+        ws, ledger, template, cases=cases, process=process, step=step, overdue=overdue, all_=all_
+    )
+    out_dir = out or ws.config.output / template
     day = today or date.today()
     result = RenderResult(template=template, out_dir=out_dir, fast=compiled.fast)
     jobs: list[tuple[Path, dict[str, Any]]] = []
@@ -205,7 +257,10 @@ def render(ws: Workspace, template: str, *, cases: Sequence[str] = (), process: 
             )
         target = output_path(out_dir, ws.config.render_name, case, template)
         if target in targets:
-            raise RenderError(f"render_name '{ws.config.render_name}' gives two cases the same file {target.name}", hint="put {id} in render_name")
+            raise RenderError(
+                f"render_name '{ws.config.render_name}' gives two cases the same file {target.name}",
+                hint="put {id} in render_name",
+            )
         targets.add(target)
         if target.exists() and not force:
             result.kept.append((case.id, target))
@@ -219,10 +274,12 @@ def render(ws: Workspace, template: str, *, cases: Sequence[str] = (), process: 
 
     holder = owner_of(ws.config.ledger)
     if holder:  # refuse before writing documents that could then not be recorded
-        raise LedgerLockedError(f"{ws.config.ledger.name} is open in {holder}: close it there and run again")
+        raise LedgerLockedError(
+            f"{ws.config.ledger.name} is open in {holder}: close it there and run again"
+        )
     for target, _ in jobs:
         target.parent.mkdir(parents=True, exist_ok=True)
-    render_batch(path, jobs, workers=workers, on_done=on_done)
+    render_batch(compiled, jobs, workers=workers, on_done=on_done)
     written = {cid: p for cid, p in result.written}
 
     def record(ledger: Ledger, change: Change) -> None:
@@ -231,7 +288,14 @@ def render(ws: Workspace, template: str, *, cases: Sequence[str] = (), process: 
         moment = now()
         for cid, target in written.items():
             case = ledger.case(cid)
-            change.record(cid, moment, "render", from_step=case.step, to_step=case.step, note=f"{template} {ws.rel(target)}")
+            change.record(
+                cid,
+                moment,
+                "render",
+                from_step=case.step,
+                to_step=case.step,
+                note=f"{template} {ws.rel(target)}",
+            )
 
     ws.change(record)
     return result
@@ -257,7 +321,9 @@ def check_templates(ws: Workspace, processes: Mapping[str, Process]) -> list[Pro
         shown = ws.rel(path)
         problems = lint_template(path)
         for problem in problems:
-            out.append(Problem(problem.severity, Pos(shown, 1, 1), f"{problem.part}: {problem.message}"))
+            out.append(
+                Problem(problem.severity, Pos(shown, 1, 1), f"{problem.part}: {problem.message}")
+            )
         if any(p.severity == "error" for p in problems):
             continue
         try:
@@ -269,11 +335,23 @@ def check_templates(ws: Workspace, processes: Mapping[str, Process]) -> list[Pro
             for process in users[name]:
                 missing = sorted(used - names_for(process))
                 if missing:
-                    out.append(Problem("error", Pos(shown, 1, 1), f"uses {', '.join(missing)}, which process {process.id} (it lists this template) does not provide"))
+                    out.append(
+                        Problem(
+                            "error",
+                            Pos(shown, 1, 1),
+                            f"uses {', '.join(missing)}, which process {process.id} (it lists this template) does not provide",
+                        )
+                    )
         else:
             missing = sorted(used - union)
             if missing:
-                out.append(Problem("warning", Pos(shown, 1, 1), f"uses {', '.join(missing)}, which no process provides"))
+                out.append(
+                    Problem(
+                        "warning",
+                        Pos(shown, 1, 1),
+                        f"uses {', '.join(missing)}, which no process provides",
+                    )
+                )
     return out
 
 
@@ -291,7 +369,9 @@ def templates_info(ws: Workspace) -> list[TemplateInfo]:
     out = []
     for name in ws.template_names():
         path = ws.config.templates / f"{name}.docx"
-        users = sorted({p.id for p in ws.processes.values() for s in p.steps if name in s.documents})
+        users = sorted(
+            {p.id for p in ws.processes.values() for s in p.steps if name in s.documents}
+        )
         try:
             variables = sorted(template_variables(path))
         except RenderError:
@@ -319,17 +399,41 @@ def _title(path: Path) -> str:
 
 def manual_markdown(process: Process, *, office: str) -> str:
     lines = [f"# {process.name} 流程手册", "", f"{office}　　流程编号：{process.id}", ""]
-    lines += ["## 一、目的", "", process.description or f"规范{process.name}的办理，明确各环节的责任人和时限。", ""]
-    lines += ["## 二、角色", ""] + [f"- {role}：{_role_steps(process, role)}" for role in process.roles] + [""]
+    lines += [
+        "## 一、目的",
+        "",
+        process.description or f"规范{process.name}的办理，明确各环节的责任人和时限。",
+        "",
+    ]
+    lines += (
+        ["## 二、角色", ""]
+        + [f"- {role}：{_role_steps(process, role)}" for role in process.roles]
+        + [""]
+    )
     if process.deadline:
-        lines += [f"全流程办结时限：{process.deadline.label_cn()}" + (f"（自{_step_name(process, process.deadline.start)}起）" if process.deadline.start else ""), ""]
+        lines += [
+            f"全流程办结时限：{process.deadline.label_cn()}"
+            + (
+                f"（自{_step_name(process, process.deadline.start)}起）"
+                if process.deadline.start
+                else ""
+            ),
+            "",
+        ]
     lines += ["## 三、流程图", "", "```mermaid"]
     from procdoc.process.graph import to_mermaid
 
     lines += [to_mermaid(process).rstrip(), "```", ""]
-    lines += ["## 四、环节说明", "", "| 序号 | 环节 | 责任角色 | 时限 | 下一环节 | 可退回至 |", "|---|---|---|---|---|---|"]
+    lines += [
+        "## 四、环节说明",
+        "",
+        "| 序号 | 环节 | 责任角色 | 时限 | 下一环节 | 可退回至 |",
+        "|---|---|---|---|---|---|",
+    ]
     for i, step in enumerate(process.steps, start=1):
-        lines.append(f"| {i} | {step.name} | {_role_text(step)} | {_deadline_text(process, step)} | {_next_text(process, step)} | {'、'.join(_step_name(process, b) for b in step.back) or '—'} |")
+        lines.append(
+            f"| {i} | {step.name} | {_role_text(step)} | {_deadline_text(process, step)} | {_next_text(process, step)} | {'、'.join(_step_name(process, b) for b in step.back) or '—'} |"
+        )
     lines.append("")
     for i, step in enumerate(process.steps, start=1):
         lines += [f"### {i}. {step.name}", ""]
@@ -338,14 +442,26 @@ def manual_markdown(process: Process, *, office: str) -> str:
         lines += [f"- 责任角色：{_role_text(step)}", f"- 时限：{_deadline_text(process, step)}"]
         if step.extend:
             lines.append(f"- 可延期：至多{step.extend.label_cn()}")
-        for label, items in (("输入", step.inputs), ("输出", step.outputs), ("风险点", step.risks), ("生成文书", step.documents)):
+        for label, items in (
+            ("输入", step.inputs),
+            ("输出", step.outputs),
+            ("风险点", step.risks),
+            ("生成文书", step.documents),
+        ):
             if items:
                 lines.append(f"- {label}：" + "；".join(items))
         lines.append("")
     if process.fields:
-        lines += ["## 五、登记事项", "", "| 字段 | 名称 | 类型 | 必填 | 可选值 |", "|---|---|---|---|---|"]
+        lines += [
+            "## 五、登记事项",
+            "",
+            "| 字段 | 名称 | 类型 | 必填 | 可选值 |",
+            "|---|---|---|---|---|",
+        ]
         for fdef in process.fields.values():
-            lines.append(f"| {fdef.id} | {fdef.label} | {fdef.type} | {'是' if fdef.required else ''} | {'、'.join(fdef.choices)} |")
+            lines.append(
+                f"| {fdef.id} | {fdef.label} | {fdef.type} | {'是' if fdef.required else ''} | {'、'.join(fdef.choices)} |"
+            )
         lines.append("")
     return "\n".join(lines)
 
@@ -424,7 +540,14 @@ def _markdown_to_docx(process: Process, text: str, target: Path) -> None:
             rpr.append(rfonts)
         rfonts.set(qn("w:eastAsia"), name)
 
-    def para(content: str, *, name: str = "仿宋_GB2312", size: float = 16, bold: bool = False, center: bool = False) -> None:
+    def para(
+        content: str,
+        *,
+        name: str = "仿宋_GB2312",
+        size: float = 16,
+        bold: bool = False,
+        center: bool = False,
+    ) -> None:
         p = doc.add_paragraph()
         if center:
             p.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -452,7 +575,10 @@ def _markdown_to_docx(process: Process, text: str, target: Path) -> None:
                 png = render_graphviz(to_dot(process), "png")
                 doc.add_picture(io.BytesIO(png), width=Mm(150))
             elif not in_code:
-                para("（安装 Graphviz 后重新生成本手册即可插入流程图；Markdown 版含 Mermaid 流程图。）", size=12)
+                para(
+                    "（安装 Graphviz 后重新生成本手册即可插入流程图；Markdown 版含 Mermaid 流程图。）",
+                    size=12,
+                )
             in_code = not in_code
             continue
         if in_code:
@@ -482,4 +608,3 @@ def _markdown_to_docx(process: Process, text: str, target: Path) -> None:
     finally:
         if os.path.exists(name):
             os.unlink(name)
-

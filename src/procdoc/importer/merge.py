@@ -202,7 +202,9 @@ def _title_columns(source: Source) -> list[str]:
     try:
         return [name for _, name, _, _ in string.Formatter().parse(source.title) if name]
     except ValueError as err:
-        raise ImportFileError(f"source {source.name}: title pattern '{source.title}' is not valid: {err}") from err
+        raise ImportFileError(
+            f"source {source.name}: title pattern '{source.title}' is not valid: {err}"
+        ) from err
 
 
 def _column_letter(index: int) -> str:

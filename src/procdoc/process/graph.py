@@ -53,7 +53,11 @@ def _edges(process: Process) -> list[tuple[str, str, str, bool]]:
     out = []
     for step in process.steps:
         for branch in step.next:
-            label = readable(process, branch.when.text) if branch.when else ("其他" if len(step.next) > 1 else "")
+            label = (
+                readable(process, branch.when.text)
+                if branch.when
+                else ("其他" if len(step.next) > 1 else "")
+            )
             out.append((step.id, branch.to, label, False))
         for target in step.back:
             out.append((step.id, target, "退回", True))

@@ -455,7 +455,9 @@ class _Builder:
                     when = expr.parse(text)
                 except expr.ExpressionError as err:
                     self.p.error(
-                        (*ipath, "when"), f"condition '{text}' {err}" + (f" (at character {err.col})" if err.col > 1 else "")
+                        (*ipath, "when"),
+                        f"condition '{text}' {err}"
+                        + (f" (at character {err.col})" if err.col > 1 else ""),
                     )
             if to:
                 out.append(Branch(to, when))

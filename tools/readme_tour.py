@@ -1,0 +1,70 @@
+"""Regenerate the README's tour from a real run of the demo (`python tools/readme_tour.py`).
+
+It runs samples/demo.py, keeps the commands listed in TOUR with their real output (long
+outputs cut), and writes them between the `<!-- tour -->` and `<!-- /tour -->` markers.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+README = REPO / "README.md"
+
+#: (command prefix, most lines of output to show)
+TOUR = [
+    ("procdoc validate", 5),
+    ("procdoc import samples/oa/钉钉-报销审批.xlsx samples/oa/报销-旧版.xls", 12),
+    ("procdoc import samples/oa/致远-收文登记簿-GBK.csv", 8),
+    ("procdoc new xinfang", 4),
+    ("procdoc advance XF2026-0001 --step 受理审查", 3),
+    ("procdoc advance XF2026-0001 --step 受理交办 --set accepted=否", 3),
+    ("procdoc advance XF2026-0001 --step 受理交办 --set accepted=是", 3),
+    ("procdoc advance XF2026-0001 --step handle", 3),
+    ("procdoc extend XF2026-0001 --by 30d", 3),
+    ("procdoc extend XF2026-0001 --by 5d", 3),
+    ("procdoc overdue --as-of 2026-11-20", 14),
+    ("procdoc render --template accept_notice", 4),
+    ("procdoc report daily", 8),
+    ("procdoc graph xinfang --case", 2),
+    ("procdoc manual xinfang", 2),
+]
+
+
+def main() -> None:
+    done = subprocess.run(
+        [sys.executable, str(REPO / "samples" / "demo.py")],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=True,
+    )
+    text = done.stdout
+    blocks = ["$ procdoc" + b for b in text.split("\n$ procdoc")[1:]]
+    parts = []
+    for prefix, limit in TOUR:
+        block = next((b for b in blocks if b[2:].startswith(prefix)), None)
+        if block is None:
+            raise SystemExit(f"the demo has no command starting with {prefix!r}")
+        lines = block.rstrip().splitlines()
+        shown = lines[: limit + 1]
+        if len(lines) > limit + 1:
+            shown.append(f"… ({len(lines) - limit - 1} more lines)")
+        parts.append("\n".join(shown))
+    tour = "```\n" + "\n\n".join(parts) + "\n```"
+    readme = README.read_text(encoding="utf-8")
+    new = re.sub(
+        r"<!-- tour -->.*?<!-- /tour -->",
+        lambda _m: f"<!-- tour -->\n{tour}\n<!-- /tour -->",
+        readme,
+        flags=re.S,
+    )
+    README.write_text(new, encoding="utf-8")
+    print(f"README tour: {len(parts)} commands")
+
+
+if __name__ == "__main__":
+    main()
