@@ -48,6 +48,8 @@ ACTIONS: dict[str, str] = {
     "number": "编号",
 }
 ACTION_IDS = {cn: key for key, cn in ACTIONS.items()}
+#: The history actions by which a case enters a step.
+ENTRY_ACTIONS = ("advance", "return", "new", "import")
 
 Status = Literal["open", "closed"]
 
@@ -904,32 +906,14 @@ class Engine:
     # -- helpers -----------------------------------------------------------------------------
     def _extensions(self, case: Case, history: list[HistoryEntry]) -> list[HistoryEntry]:
         """Extensions granted since the case last entered its current step."""
-        assert case.step is not None
-        out: list[HistoryEntry] = []
-        for entry in history:
-            if entry.to_step == case.step.id and entry.action in (
-                "advance",
-                "return",
-                "new",
-                "import",
-            ):
-                out = []
-            elif entry.action == "extend" and entry.note:
-                out.append(entry)
-        return out
+        return [e for e in since_entry(case, history) if e.action == "extend" and e.note]
 
     def _signed(self, case: Case, history: list[HistoryEntry]) -> list[str]:
+        """The signer roles that have signed since the case entered its countersign step."""
         assert case.step is not None
         signed: list[str] = []
-        for entry in history:
-            if entry.to_step == case.step.id and entry.action in (
-                "advance",
-                "return",
-                "new",
-                "import",
-            ):
-                signed = []
-            elif entry.action == "sign" and entry.from_step == case.step.id:
+        for entry in since_entry(case, history):
+            if entry.action == "sign" and entry.from_step == case.step.id:
                 who = _signer(case.step, entry.by)
                 if who and who not in signed:
                     signed.append(who)
@@ -1009,6 +993,18 @@ class Engine:
         return f"cannot move {case.id} from {case.step.name} to {target.name}: {case.process.id} has no such move"
 
 
+def since_entry(case: Case, history: list[HistoryEntry]) -> list[HistoryEntry]:
+    """The history recorded since the case last entered its current step."""
+    step_id = case.step.id if case.step else None
+    out: list[HistoryEntry] = []
+    for entry in history:
+        if entry.to_step == step_id and entry.action in ENTRY_ACTIONS:
+            out = []
+        else:
+            out.append(entry)
+    return out
+
+
 def _show(value: Any) -> str:
     return "empty" if value is None else repr(value)
 
@@ -1041,7 +1037,7 @@ def _entries(history: list[HistoryEntry], process: Process) -> dict[str, datetim
             entry.to_step
             and entry.at
             and process.find_step(entry.to_step)
-            and entry.action in ("advance", "return", "new", "import")
+            and entry.action in ENTRY_ACTIONS
         ):
             out[entry.to_step] = entry.at
     return out
@@ -1064,9 +1060,10 @@ def _describe_sets(before: Case, after: Case) -> str:
     return "；".join(parts)
 
 
-def _plain(value: Any) -> str:
+def display(value: Any, empty: str = "") -> str:
+    """A value as people read it: dates ISO, times to the minute, 5.0 as 5."""
     if value is None or value == "":
-        return "（空）"
+        return empty
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, date):
@@ -1074,6 +1071,10 @@ def _plain(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+def _plain(value: Any) -> str:
+    return display(value, "（空）")
 
 
 def _field_list(process: Process) -> str:

@@ -164,18 +164,12 @@ class RenderResult:
 
 
 def _rendered_since_entry(ledger: Ledger, case: Case, template: str) -> bool:
-    done = False
-    for entry in ledger.history(case):
-        if entry.to_step == (case.step.id if case.step else None) and entry.action in (
-            "advance",
-            "return",
-            "new",
-            "import",
-        ):
-            done = False
-        elif entry.action == "render" and (entry.note or "").split(" ", 1)[0] == template:
-            done = True
-    return done
+    from procdoc.cases import since_entry
+
+    return any(
+        e.action == "render" and (e.note or "").split(" ", 1)[0] == template
+        for e in since_entry(case, ledger.history(case))
+    )
 
 
 def select_cases(
