@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from procdoc.calendar import date_cn
 from procdoc.config import STATUS_CLOSED, STATUS_OPEN
-from procdoc.errors import RenderError, UsageError
+from procdoc.errors import RenderError
 from procdoc.process.graph import readable, start_name
 from procdoc.process.loader import Problem
 from procdoc.process.model import Process
@@ -228,7 +228,7 @@ def render(
     path = ws.config.templates / f"{template}.docx"
     if not path.is_file():
         known = ", ".join(ws.template_names()) or "none"
-        raise UsageError(
+        raise RenderError(
             f"no template '{template}' in {ws.rel(ws.config.templates)}/", hint=f"known: {known}"
         )
     compiled = CompiledTemplate.compile(path)
