@@ -92,9 +92,12 @@ def check_value(value: CellValue, where: str) -> CellValue:
                 f"{where}: the text is {len(value)} characters long; an Excel cell holds "
                 f"at most {MAX_TEXT}"
             )
-        for ch in value:
-            if 0xD800 <= ord(ch) <= 0xDFFF:
-                raise LedgerError(f"{where}: the text holds an unpaired surrogate {ch!r}")
+        bad = _UNWRITABLE.search(value)
+        if bad is not None:
+            raise LedgerError(
+                f"{where}: the text holds the character U+{ord(bad.group()):04X}, which an "
+                "Excel cell cannot hold"
+            )
         return value
     if isinstance(value, int):
         if abs(value) > MAX_EXACT_INT:
@@ -122,7 +125,10 @@ def check_value(value: CellValue, where: str) -> CellValue:
 
 def _round_ms(value: datetime) -> datetime:
     ms = round(value.microsecond / 1000)
-    return value.replace(microsecond=0) + timedelta(milliseconds=ms)
+    try:
+        return value.replace(microsecond=0) + timedelta(milliseconds=ms)
+    except OverflowError:  # the last millisecond of 9999
+        return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
 def serial(value: date, *, date1904: bool = False) -> float:
@@ -136,14 +142,17 @@ def serial(value: date, *, date1904: bool = False) -> float:
 
 def number_text(value: float) -> str:
     """A number as written in ``<v>``: ints without a decimal point, floats by ``repr``."""
-    if isinstance(value, float) and value.is_integer() and abs(value) < MAX_EXACT_INT:
+    if isinstance(value, float) and value.is_integer() and abs(value) <= MAX_EXACT_INT:
         return str(int(value))
     return repr(value)
 
 
-# Characters XML 1.0 cannot carry (and \r, which XML parsers turn into \n): Excel's own
-# escape for them is _xHHHH_, which readers (Excel, calamine, openpyxl) decode.
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0d\x0e-\x1f\ufffe\uffff]")
+# Control characters XML 1.0 cannot carry (and \r, which XML parsers turn into \n) are
+# written with Excel's own escape _xHHHH_, which Excel, calamine and openpyxl decode.
+# Unpaired surrogates and the non-characters U+FFFE/U+FFFF have no such escape that readers
+# decode, so check_value refuses them.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0d\x0e-\x1f]")
+_UNWRITABLE = re.compile("[\ud800-\udfff\ufffe\uffff]")
 _LITERAL_ESCAPE = re.compile("_(x[0-9A-Fa-f]{4}_)")
 
 
@@ -205,7 +214,7 @@ def normalise_read(value: object) -> CellValue:
     if isinstance(value, bool):
         return value
     if isinstance(value, float):
-        return int(value) if value.is_integer() and abs(value) < MAX_EXACT_INT else value
+        return int(value) if value.is_integer() and abs(value) <= MAX_EXACT_INT else value
     if isinstance(value, str | int | date):
         return value
     if isinstance(value, time):

@@ -3,21 +3,32 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping
-from datetime import date, datetime
 from pathlib import Path
 
-import xlsxwriter
-from xlsxwriter.exceptions import XlsxWriterException
-
 from procdoc.errors import LedgerError
-from procdoc.ledger.cells import check_value
-from procdoc.ledger.model import CellValue
+from procdoc.ledger.model import Batch, CellValue, SheetChanges
 from procdoc.ledger.parts import Styles
-from procdoc.ledger.patch import column_widths
+from procdoc.ledger.patch import column_widths, patch_file
 
 SheetData = tuple[list[str], list[dict[str, CellValue]]]
+
+
+def temp_beside(path: Path) -> Path:
+    """A new empty temp file next to ``path``, named ``.<name>.<random>.tmp`` (so nothing
+    takes it for the workbook), created with the default permissions (umask applied), not
+    mkstemp's 0600: it may become the ledger on a shared folder."""
+    for _ in range(100):
+        tmp = path.with_name(f".{path.name}.{os.urandom(6).hex()}.tmp")
+        try:
+            fd = os.open(
+                tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666
+            )
+        except FileExistsError:
+            continue
+        os.close(fd)
+        return tmp
+    raise LedgerError(f"cannot create a temp file next to {path.name}")  # pragma: no cover
 
 
 def labels_of(header: list[str], rows: list[dict[str, CellValue]]) -> list[str]:
@@ -34,32 +45,36 @@ def labels_of(header: list[str], rows: list[dict[str, CellValue]]) -> list[str]:
 def write_workbook(path: Path, sheets: Mapping[str, SheetData], *, display: str) -> None:
     """Write a new workbook at ``path`` (not atomically: see :func:`create_workbook`).
 
-    Each sheet gets its header in row 1 (bold, on a light fill), the first row frozen, an
-    autofilter over header and data, column widths from the labels and values, and dates
-    as real dates (``yyyy-mm-dd``; ``yyyy-mm-dd hh:mm`` for datetimes). A column holding
-    dates also gets that format as its default, so rows added later stay dates.
+    xlsxwriter lays out each sheet: the header in row 1 (bold, on a light fill), the first
+    row frozen, an autofilter, column widths from the labels and values, and for a column
+    holding dates the date format (``yyyy-mm-dd``, or ``yyyy-mm-dd hh:mm`` when it holds
+    datetimes) as the column's default, so rows added later stay dates. The rows are then
+    appended by the same patcher that updates existing ledgers, so values are written (and
+    verified) exactly as in every later update; xlsxwriter would round numbers to 16 digits.
     """
-    options = {
-        "constant_memory": True,
-        "strings_to_numbers": False,
-        "strings_to_formulas": False,
-        "strings_to_urls": False,
-    }
-    wb = xlsxwriter.Workbook(str(path), options)
+    import xlsxwriter  # only a new ledger needs it: keep every other update's start-up short
+    from xlsxwriter.exceptions import XlsxWriterException
+
+    skeleton = temp_beside(path)
+    batch = Batch()
     try:
+        wb = xlsxwriter.Workbook(str(skeleton))
         header_fmt = wb.add_format({"bold": True, "bg_color": "#DDEBF7"})
         formats = {
-            Styles.DATE: wb.add_format({"num_format": Styles.DATE}),
-            Styles.DATETIME: wb.add_format({"num_format": Styles.DATETIME}),
+            code: wb.add_format({"num_format": code}) for code in (Styles.DATE, Styles.DATETIME)
         }
-        for name, (header, rows) in sheets.items():
+        for sheet_name, (header, rows) in sheets.items():
             labels = labels_of(header, rows)
             if any(not label for label in labels):
-                raise LedgerError(f"{display} {name}: an empty column label cannot be written")
+                raise LedgerError(
+                    f"{display} {sheet_name}: an empty column label cannot be written"
+                )
             try:
-                ws = wb.add_worksheet(name)
+                ws = wb.add_worksheet(sheet_name)
             except XlsxWriterException as exc:
-                raise LedgerError(f"{display}: {name!r} cannot be a sheet name ({exc})") from None
+                raise LedgerError(
+                    f"{display}: {sheet_name!r} cannot be a sheet name ({exc})"
+                ) from None
             widths, col_formats = column_widths(labels, rows)
             for i, width in enumerate(widths):
                 fmt = formats[col_formats[i]] if i in col_formats else None
@@ -67,40 +82,23 @@ def write_workbook(path: Path, sheets: Mapping[str, SheetData], *, display: str)
             ws.freeze_panes(1, 0)
             for c, label in enumerate(labels):
                 ws.write_string(0, c, label, header_fmt)
-            for r, row in enumerate(rows, start=1):
-                for c, label in enumerate(labels):
-                    if label not in row:
-                        continue
-                    where = f"{display} {name} row {r + 1} {label}"
-                    value = check_value(row[label], where)
-                    if value is None:
-                        continue
-                    if isinstance(value, str):
-                        ws.write_string(r, c, value)
-                    elif isinstance(value, bool):
-                        ws.write_boolean(r, c, value)
-                    elif isinstance(value, int | float):
-                        ws.write_number(r, c, value)
-                    elif isinstance(value, datetime):
-                        ws.write_datetime(r, c, value, formats[Styles.DATETIME])
-                    elif isinstance(value, date):
-                        ws.write_datetime(r, c, value, formats[Styles.DATE])
-            ws.autofilter(0, 0, len(rows), max(len(labels) - 1, 0))
-    finally:
+            ws.autofilter(0, 0, 0, max(len(labels) - 1, 0))
+            batch.sheets[sheet_name] = SheetChanges(header=labels, append=list(rows))
         try:
             wb.close()
         except XlsxWriterException as exc:  # pragma: no cover - disk errors and the like
             raise LedgerError(f"{display} could not be written ({exc})") from None
+        patch_file(skeleton, path, batch, display=display)
+    finally:
+        skeleton.unlink(missing_ok=True)
 
 
 def create_workbook(path: Path, sheets: Mapping[str, SheetData]) -> None:
     """Create a workbook at ``path`` atomically (temp file in the same folder, then
     ``os.replace``). ``sheets`` maps each sheet name to ``(header, rows)``; a row is a dict
-    by label."""
+    by label. Rows are placed from row 2 in order (an empty dict leaves its row empty)."""
     path = Path(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    tmp = temp_beside(path)
     try:
         write_workbook(tmp, sheets, display=path.name)
         with open(tmp, "rb+") as f:

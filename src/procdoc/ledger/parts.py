@@ -378,6 +378,11 @@ class Styles:
         """The kind of number format of cell style ``s``: "date", "time" or "other"."""
         s = s or 0
         if s not in self._kinds:
+            if self._root is None:
+                data = self._load()
+                if data is None:
+                    return "other"  # no styles part: every cell is General
+                self._root = parse_xml(data, self.where)
             xfs = self._cell_xfs()
             if s >= len(xfs):
                 self._kinds[s] = "other"
@@ -499,8 +504,6 @@ class SharedStrings:
     ``<si>`` starts in C) and only the wanted entries are parsed.
     """
 
-    _SI = re.compile(rb"<si\b[^>]*?(/?)>")
-
     def __init__(self, pkg: Package) -> None:
         self.pkg = pkg
         self.found: dict[int, str] = {}
@@ -530,21 +533,25 @@ class SharedStrings:
                 seen += n
                 buf = buf[cut:]
                 continue
-            # an entry we want starts in this region: walk its <si> tags one by one
+            # an entry we want starts in this region: step from <si> to <si> (C-level finds),
+            # parsing only the wanted entries
             pos = 0
             while True:
-                m = self._SI.search(buf, pos)
-                if m is None or m.start() >= cut:
+                start = buf.find(b"<si", pos)
+                if start < 0 or start >= cut:
                     break
-                if m.group(1):  # <si/>
-                    end = m.end()
-                    text = ""
-                else:
-                    end = buf.find(b"</si>", m.end())
-                    if end < 0:
+                after = buf[start + 3 : start + 4]
+                if after == b"/":  # <si/>
+                    end, text = buf.find(b">", start) + 1, ""
+                elif after in (b">", b" ", b"\t", b"\n", b"\r"):
+                    close = buf.find(b"</si>", start)
+                    if close < 0:
                         break  # the entry continues in the next chunk
-                    text = _si_text(buf[m.end() : end])
-                    end += len(b"</si>")
+                    end = close + len(b"</si>")
+                    text = _si_text(buf[buf.find(b">", start) + 1 : close]) if seen in todo else ""
+                else:  # another element whose name starts with "si"
+                    pos = start + 3
+                    continue
                 if seen in todo:
                     self.found[seen] = text
                     todo.discard(seen)

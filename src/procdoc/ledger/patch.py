@@ -8,8 +8,15 @@ only these members may change, and only when needed:
 * ``xl/_rels/workbook.xml.rels`` and ``[Content_Types].xml`` - new sheets, calcChain removal;
 * ``xl/styles.xml`` - a date (or General) variant of a cell style, a header style for a new
   sheet;
-* ``xl/tables/*.xml`` - a table's ``ref`` when rows are appended at its end;
+* ``xl/tables/*.xml`` - a table's ``ref`` (and its columns) when rows are appended at its
+  end (or header labels right of it);
 * ``xl/calcChain.xml`` is dropped when a formula cell was overwritten.
+
+After writing, the result is verified before it may replace the ledger: the member list
+and order, every copied member's CRC and sizes against the original, every rewritten
+member inflated against its CRC, and python-calamine reading back each cell procdoc wrote
+(the whole sheet when small, else a probe workbook holding just those cells with the
+workbook's real styles - see :func:`_probe`).
 
 A rewritten sheet is compressed in two deflate segments: the rows (streamed as they are
 spliced) and, once they are through, the part before ``<sheetData>`` whose ``<dimension>``
@@ -110,6 +117,7 @@ def patch_file(src: Path, dst: Path, batch: Batch, *, display: str) -> PatchRepo
     """Write ``src`` with ``batch`` applied to ``dst`` (fsynced), then verify ``dst``."""
     report = PatchReport()
     bodies: dict[str, _Body] = {}
+    spools: list[_Body] = []
     try:
         with open(src, "rb") as f:
             try:
@@ -143,6 +151,7 @@ def patch_file(src: Path, dst: Path, batch: Batch, *, display: str) -> PatchRepo
                     chunks = zipraw.iter_inflated(f, member)
                     level = 1 if member.size > FAST_DEFLATE_ABOVE else 6
                 body = _Body(level)
+                spools.append(body)
                 patcher = SheetPatcher(
                     sheet=name,
                     display=display,
@@ -212,11 +221,10 @@ def patch_file(src: Path, dst: Path, batch: Batch, *, display: str) -> PatchRepo
                 writer.close(comment)
                 out.flush()
                 os.fsync(out.fileno())
-            report.rewritten = [n for n in report.rewritten if n not in bodies] + list(bodies)
             _verify_zip(dst, members, pkg, set(bodies) | set(pkg.changed), display)
             _verify_cells(dst, report, member_names, bodies, display)
     finally:
-        for body in bodies.values():
+        for body in spools:
             body.close()
     return report
 
@@ -452,11 +460,12 @@ _CELL_R = re.compile(rb"""(<c\b[^>]*?\sr\s*=\s*["'][A-Za-z]+)(\d+)""")
 def _probe(
     dst: Path, report: PatchReport, member_names: dict[str, str]
 ) -> tuple[BinaryIO, dict[str, dict[int, int]]]:
-    """A copy of ``dst`` in memory in which each rewritten sheet holds just the cells
-    procdoc wrote (their bytes as written; rows renumbered 1, 2, ... so calamine need not
-    walk the rows in between) and the shared-string table is empty (the written cells do
-    not use it). calamine reads it with the workbook's real styles and date system.
-    Returns the probe and, per sheet, probe row -> real row."""
+    """A small workbook in memory made from ``dst``: its package parts, workbook part and
+    styles as written, each rewritten sheet holding just the cells procdoc wrote (their
+    bytes as written; rows renumbered 1, 2, ... so calamine need not walk the rows in
+    between), an empty shared-string table (the written cells do not use it) and none of
+    the other sheets, drawings or media. calamine reads it with the workbook's real
+    styles and date system. Returns the probe and, per sheet, probe row -> real row."""
     paths = {member_names[name]: name for name in report.sheets}
     renumbered: dict[str, dict[int, int]] = {}
     buf = io.BytesIO()
@@ -464,6 +473,14 @@ def _probe(
         members, comment = zipraw.read_directory(g)
         pkg = Package(g, members, dst.name)
         sst = pkg.shared_strings
+        keep = {
+            "[Content_Types].xml",
+            "_rels/.rels",
+            pkg.workbook_path,
+            pkg.workbook_rels_path,
+            *([pkg.styles_path] if pkg.styles_path else []),
+        }
+        keep = {_member_name(pkg, path) for path in keep}
         writer = zipraw.ZipWriter(buf)
         for m in members:
             name = paths.get(m.name)
@@ -473,7 +490,8 @@ def _probe(
                 )
                 continue
             if name is None:
-                writer.copy(g, m)
+                if m.name in keep:
+                    writer.copy(g, m)
                 continue
             result = report.sheets[name]
             rows: list[bytes] = []

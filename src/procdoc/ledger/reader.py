@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterator, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -17,22 +18,32 @@ from procdoc.ledger.model import CellValue, Row, Sheet, Snapshot
 _READ_ATTEMPTS = 3
 
 
+MEMO_LIMIT = 1 << 16
+"""The most distinct values the reader's memo keeps (see :class:`_Memo`)."""
+
+
 class _Memo(dict[object, CellValue]):
     """Normalises calamine values and shares one object per distinct value.
 
     calamine hands out a new ``str`` for every cell, so a 100k-row ledger whose status,
     step and assignee columns repeat a handful of words would otherwise hold millions of
     copies. Lookups that hit run in C (``map(memo.__getitem__, row)``); only a value seen
-    for the first time reaches Python. Values equal to 0 or 1 are not stored: ``True``,
-    ``1`` and ``1.0`` are equal dict keys but must keep their types.
+    for the first time reaches Python. The memo stops growing at :data:`MEMO_LIMIT`
+    entries (dates excepted: there is one per day): the repeating values are met in the
+    first rows, and remembering every unique title and id as well would cost more memory
+    than it saves. Values equal to 0 or 1 are
+    not stored: ``True``, ``1`` and ``1.0`` are equal dict keys but must keep their types.
     """
 
     def __missing__(self, key: object) -> CellValue:
+        # plain dates are few (one per day) and often repeated: always shared
+        full = len(self) >= MEMO_LIMIT and type(key) is not date
         if type(key) is str:
-            self[key] = key
+            if not full:
+                self[key] = key
             return key
         value = normalise_read(key)
-        if not (key == 0 or key == 1):
+        if not (full or key == 0 or key == 1):
             self[key] = value
         return value
 

@@ -178,8 +178,11 @@ class SheetPatcher:
         self._sink = sink
         it = iter(chunks)
         buf = b""
+        root_tag = b""
         while True:
-            m = _SHEET_DATA.search(buf)
+            if not root_tag and _ROOT.search(buf):
+                root_tag = self._check_root(buf)
+            m = _SHEET_DATA.search(buf) if root_tag else None
             if m is not None:
                 break
             chunk = next(it, None)
@@ -187,7 +190,6 @@ class SheetPatcher:
                 raise LedgerError(f"{self.where}: the sheet has no <sheetData> element")
             buf += chunk
         pre = buf[: m.start()]
-        root_tag = self._check_root(pre)
         self._parse_cols(pre)
         buf = buf[m.end() :]
         sink(b"<sheetData>")

@@ -1,0 +1,837 @@
+"""The ledger store: reading, patching, fidelity of everything procdoc does not own."""
+
+from __future__ import annotations
+
+import re
+import struct
+import tempfile
+import zipfile
+import zlib
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import openpyxl
+import pytest
+import xlsxwriter
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from python_calamine import CalamineWorkbook
+
+from procdoc.errors import LedgerError
+from procdoc.ledger import Batch, LedgerStore, SheetChanges, Snapshot, create_workbook, zipraw
+from procdoc.ledger import patch as patch_mod
+from procdoc.ledger.cells import check_value
+from procdoc.ledger.patch import expected_read
+
+LEDGER = "台账"
+HISTORY = "流转记录"
+HEADER = ["编号", "流程", "标题", "当前环节", "状态", "环节期限"]
+HISTORY_HEADER = ["编号", "时间", "动作", "从环节", "到环节", "办理人", "意见"]
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def store_for(folder: Path, **kwargs: object) -> LedgerStore:
+    return LedgerStore(folder / "ledger.xlsx", state_dir=folder / ".procdoc", **kwargs)  # type: ignore[arg-type]
+
+
+def raw_members(path: Path) -> dict[str, tuple[int, bytes]]:
+    """Each member's CRC and raw (still compressed) bytes, read with zipfile's offsets."""
+    out: dict[str, tuple[int, bytes]] = {}
+    with zipfile.ZipFile(path) as z, open(path, "rb") as f:
+        for info in z.infolist():
+            f.seek(info.header_offset)
+            header = f.read(30)
+            n, m = struct.unpack("<HH", header[26:30])
+            f.seek(info.header_offset + 30 + n + m)
+            out[info.filename] = (info.CRC, f.read(info.compress_size))
+    return out
+
+
+def member_names(path: Path) -> list[str]:
+    with zipfile.ZipFile(path) as z:
+        return z.namelist()
+
+
+def read_xml(path: Path, member: str) -> str:
+    with zipfile.ZipFile(path) as z:
+        return z.read(member).decode("utf-8")
+
+
+def tiny_png() -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    ihdr = struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00\xff\x00\x00\x00\xff\x00\x00\x00\x00\xff\x00\xff\xff\xff")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+def simple_ledger(path: Path, rows: int = 5, *, history: bool = True) -> None:
+    """A plain ledger built like a hand-made one: shared strings, a date column style."""
+    wb = xlsxwriter.Workbook(str(path))
+    bold = wb.add_format({"bold": True})
+    day = wb.add_format({"num_format": "yyyy-mm-dd"})
+    ws = wb.add_worksheet(LEDGER)
+    ws.write_row(0, 0, HEADER, bold)
+    for r in range(1, rows + 1):
+        ws.write_string(r, 0, f"XF2026-{r:04d}")
+        ws.write_string(r, 1, "信访事项办理")
+        ws.write_string(r, 2, f"来信{r}")
+        ws.write_string(r, 3, "登记")
+        ws.write_string(r, 4, "办理中")
+        ws.write_datetime(r, 5, datetime(2026, 1, r), day)
+    ws.autofilter(0, 0, rows, len(HEADER) - 1)
+    ws.freeze_panes(1, 0)
+    if history:
+        hs = wb.add_worksheet(HISTORY)
+        hs.write_row(0, 0, HISTORY_HEADER, bold)
+        hs.write_row(1, 0, ["XF2026-0001", "2026-01-01 09:00", "新建"])
+    wb.close()
+
+
+def find_row(snapshot: Snapshot, case_id: str) -> int:
+    sheet = snapshot.sheets[LEDGER]
+    for row in sheet.rows:
+        if sheet.value(row, "编号") == case_id:
+            return row.number
+    raise AssertionError(case_id)
+
+
+def fidelity_ledger(path: Path) -> None:
+    """A ledger with what offices add by hand: a chart sheet, an image, drop-downs (one
+    taking its list from another sheet), conditional formatting, a note, formulas with
+    cached values, an autofilter, frozen panes, defined names, a user column and sheet."""
+    wb = xlsxwriter.Workbook(str(path))
+    bold = wb.add_format({"bold": True, "bg_color": "#FFF2CC"})
+    day = wb.add_format({"num_format": 'yyyy"年"m"月"d"日"'})
+    red = wb.add_format({"font_color": "#9C0006", "bg_color": "#FFC7CE"})
+    ws = wb.add_worksheet(LEDGER)
+    header = [*HEADER, "备注（用户列）"]
+    ws.write_row(0, 0, header, bold)
+    for r in range(1, 9):
+        ws.write_string(r, 0, f"XF2026-{r:04d}")
+        ws.write_string(r, 1, "信访事项办理")
+        ws.write_string(r, 2, f"关于{r}号楼的来信")
+        ws.write_string(r, 3, "登记" if r % 2 else "办理")
+        ws.write_string(r, 4, "办理中")
+        ws.write_datetime(r, 5, datetime(2026, 3, r), day)
+        ws.write_string(r, 6, f"用户备注{r}")
+    ws.data_validation("E2:E200", {"validate": "list", "source": ["办理中", "已办结"]})
+    ws.data_validation("D2:D200", {"validate": "list", "source": "=选项!$A$1:$A$3"})
+    ws.conditional_format(
+        "F2:F200", {"type": "cell", "criteria": "<", "value": 46000, "format": red}
+    )
+    ws.write_comment("C2", "来信人要求书面答复")
+    png = path.with_suffix(".png")
+    png.write_bytes(tiny_png())
+    ws.insert_image("I2", str(png))
+    ws.autofilter(0, 0, 8, len(header) - 1)
+    ws.freeze_panes(1, 1)
+    options = wb.add_worksheet("选项")
+    options.write_column(0, 0, ["登记", "办理", "归档"])
+    stats = wb.add_worksheet("统计")
+    stats.write_row(0, 0, ["办理中", "登记"])
+    stats.write_formula(1, 0, '=COUNTIF(台账!E:E,"办理中")', None, 8)
+    stats.write_formula(1, 1, '=COUNTIF(台账!D:D,"登记")', None, 4)
+    stats.write_formula(2, 0, '=IF(A2>5,"多","少")', None, "多")
+    chart = wb.add_chart({"type": "column"})
+    chart.add_series({"categories": "=统计!$A$1:$B$1", "values": "=统计!$A$2:$B$2"})
+    chartsheet = wb.add_chartsheet("图表")
+    chartsheet.set_chart(chart)
+    hs = wb.add_worksheet(HISTORY)
+    hs.write_row(0, 0, HISTORY_HEADER, bold)
+    hs.write_row(1, 0, ["XF2026-0001", None, "新建"])
+    hs.write_datetime(
+        1, 1, datetime(2026, 3, 1, 9), wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    )
+    wb.define_name("案件编号", "=台账!$A$2:$A$200")
+    wb.define_name("统计!本地名", "=统计!$A$2")
+    wb.close()
+
+
+# -- reading ------------------------------------------------------------------------------
+
+
+def test_read_missing_file(tmp_path: Path) -> None:
+    snapshot = store_for(tmp_path).read()
+    assert snapshot.exists is False
+    assert snapshot.sheets == {}
+    assert snapshot.fingerprint is None
+
+
+def test_read_values_and_types(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet(LEDGER)
+    day = wb.add_format({"num_format": "yyyy-mm-dd"})
+    moment = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    ws.write_row(0, 0, [" 编号 ", "数", "小数", "真", "日期", "时刻", "午夜", "", "错误", 2026])
+    ws.write_string(1, 0, "000123")
+    ws.write_number(1, 1, 5.0)
+    ws.write_number(1, 2, 2.5)
+    ws.write_boolean(1, 3, True)
+    ws.write_datetime(1, 4, datetime(2026, 5, 6), day)
+    ws.write_datetime(1, 5, datetime(2026, 5, 6, 9, 30), moment)
+    ws.write_datetime(1, 6, datetime(2026, 5, 6), moment)
+    ws.write_formula(1, 8, "=1/0", None, "#DIV/0!")
+    ws.write_string(3, 0, "123456789012345678901")  # row 3 left empty
+    ws.write_string(3, 9, "  空格  ")
+    wb.close()
+    snapshot = store_for(tmp_path).read([LEDGER, "没有这个表"])
+    assert list(snapshot.sheets) == [LEDGER]
+    sheet = snapshot.sheets[LEDGER]
+    assert sheet.header == ["编号", "数", "小数", "真", "日期", "时刻", "午夜", "", "错误", "2026"]
+    assert [r.number for r in sheet.rows] == [2, 4]
+    first, second = sheet.rows
+    assert first.values[:7] == [
+        "000123",
+        5,
+        2.5,
+        True,
+        date(2026, 5, 6),
+        datetime(2026, 5, 6, 9, 30),
+        date(2026, 5, 6),  # midnight reads as a date (calamine's choice, documented)
+    ]
+    assert type(first.values[1]) is int
+    assert sheet.value(first, "错误") is None
+    assert sheet.value(second, "编号") == "123456789012345678901"
+    assert sheet.value(second, "2026") == "  空格  "
+    assert sheet.value(second, "没有") is None
+    assert sheet.column("编号") == 0 and sheet.column(" 编号") == 0
+    assert snapshot.fingerprint is not None and snapshot.fingerprint[0] == path.stat().st_size
+
+
+def test_read_sheet_not_starting_at_a1(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet(LEDGER)
+    ws.write_string(2, 2, "x")
+    ws.write_string(3, 4, "y")
+    wb.close()
+    sheet = store_for(tmp_path).read([LEDGER]).sheets[LEDGER]
+    assert sheet.header == []
+    assert [(r.number, r.values) for r in sheet.rows] == [
+        (3, [None, None, "x"]),
+        (4, [None, None, None, None, "y"]),
+    ]
+
+
+# -- creating -----------------------------------------------------------------------------
+
+
+def test_new_ledger_is_created(tmp_path: Path) -> None:
+    store = store_for(tmp_path)
+
+    def plan(snapshot: Snapshot) -> Batch:
+        assert not snapshot.exists
+        batch = Batch()
+        history = batch.sheet(HISTORY)
+        history.header = HISTORY_HEADER
+        history.append.append({"编号": "000123", "时间": datetime(2026, 5, 6, 9, 30)})
+        cases = batch.sheet(LEDGER)
+        cases.header = HEADER
+        cases.append.append(
+            {"编号": "000123", "标题": "关于〔2026〕1号的来信", "环节期限": date(2026, 5, 20)}
+        )
+        cases.append.append({"编号": "000124", "标题": "第二件", "环节期限": date(2026, 6, 1)})
+        return batch
+
+    store.update(plan)
+    path = tmp_path / "ledger.xlsx"
+    assert CalamineWorkbook.from_path(str(path)).sheet_names == [LEDGER, HISTORY]
+    snapshot = store.read()
+    cases = snapshot.sheets[LEDGER]
+    assert cases.header == HEADER
+    assert [cases.value(r, "编号") for r in cases.rows] == ["000123", "000124"]
+    assert cases.value(cases.rows[0], "环节期限") == date(2026, 5, 20)
+    history = snapshot.sheets[HISTORY]
+    assert history.value(history.rows[0], "时间") == datetime(2026, 5, 6, 9, 30)
+
+    wb = openpyxl.load_workbook(path)
+    ws = wb[LEDGER]
+    assert ws.freeze_panes == "A2"
+    assert ws.auto_filter.ref == "A1:F3"
+    assert ws["A1"].font.b and ws["A1"].fill.fgColor.rgb.endswith("DDEBF7")
+    assert ws["F2"].number_format == "yyyy-mm-dd"
+    assert ws.column_dimensions["F"].width == pytest.approx(12, abs=1)
+    assert 14 <= ws.column_dimensions["C"].width <= 30
+    assert wb[HISTORY]["B2"].number_format == "yyyy-mm-dd hh:mm"
+    # the date column's default format keeps later rows dates
+    cols = read_xml(path, "xl/worksheets/sheet1.xml")
+    assert re.search(r'<col min="6" max="6"[^>]*style="\d+"', cols)
+    assert list((tmp_path / ".procdoc" / "backups").glob("*")) == []
+
+
+def test_create_workbook_is_atomic_and_readable(tmp_path: Path) -> None:
+    path = tmp_path / "out.xlsx"
+    create_workbook(path, {"表": (["a", "b"], [{"a": "x", "b": 1}, {"c": date(2026, 1, 2)}])})
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("表").to_python()
+    assert rows == [["a", "b", "c"], ["x", 1.0, ""], ["", "", date(2026, 1, 2)]]
+    assert [p.name for p in tmp_path.iterdir()] == ["out.xlsx"]
+
+
+# -- patching -----------------------------------------------------------------------------
+
+
+def test_fidelity_of_everything_else(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.xlsx"
+    fidelity_ledger(path)
+    before = raw_members(path)
+    names_before = member_names(path)
+    store = store_for(tmp_path)
+
+    def plan(snapshot: Snapshot) -> Batch:
+        number = find_row(snapshot, "XF2026-0004")
+        batch = Batch()
+        batch.sheet(LEDGER).set[number] = {"当前环节": "归档", "环节期限": date(2026, 4, 30)}
+        batch.sheet(LEDGER).append.append(
+            {
+                "编号": "XF2026-0009",
+                "标题": "新来信",
+                "状态": "办理中",
+                "环节期限": date(2026, 5, 1),
+            }
+        )
+        batch.sheet(HISTORY).append.append(
+            {"编号": "XF2026-0004", "时间": datetime(2026, 4, 1, 10, 0), "动作": "归档"}
+        )
+        return batch
+
+    store.update(plan)
+    after = raw_members(path)
+    assert member_names(path) == names_before  # same parts, same order
+    changed = {name for name in before if before[name] != after[name]}
+    assert changed == {
+        "xl/worksheets/sheet1.xml",  # 台账
+        "xl/worksheets/sheet4.xml",  # 流转记录
+        "xl/workbook.xml",  # _xlnm._FilterDatabase follows the autofilter
+    }
+    for name in set(before) - changed:
+        assert before[name][0] == after[name][0]
+
+    wb = CalamineWorkbook.from_path(str(path))
+    stats = wb.get_sheet_by_name("统计").to_python()
+    assert stats[1] == [8.0, 4.0] and stats[2][0] == "多"  # cached formula values survive
+    snapshot = store.read([LEDGER, HISTORY])
+    cases = snapshot.sheets[LEDGER]
+    row4 = next(r for r in cases.rows if r.number == 5)
+    assert cases.value(row4, "当前环节") == "归档"
+    assert cases.value(row4, "环节期限") == date(2026, 4, 30)
+    assert [cases.value(r, "备注（用户列）") for r in cases.rows] == [
+        *(f"用户备注{r}" for r in range(1, 9)),
+        None,
+    ]
+    assert cases.rows[-1].number == 10 and cases.value(cases.rows[-1], "编号") == "XF2026-0009"
+    history = snapshot.sheets[HISTORY]
+    assert [history.value(r, "动作") for r in history.rows] == ["新建", "归档"]
+
+    sheet_xml = read_xml(path, "xl/worksheets/sheet1.xml")
+    assert '<dimension ref="A1:G10"/>' in sheet_xml
+    assert '<autoFilter ref="A1:G10"/>' in sheet_xml
+    assert "台账!$A$1:$G$10" in read_xml(path, "xl/workbook.xml")
+    # the appended date kept the column's own 年月日 style, taken from the row above
+    styles = re.findall(r'<c r="F(\d+)" s="(\d+)"', sheet_xml)
+    assert len({s for row, s in styles if row != "1"}) == 1
+
+    ro = openpyxl.load_workbook(path, read_only=True)
+    assert ro.sheetnames == [LEDGER, "选项", "统计", "图表", HISTORY]
+    full = openpyxl.load_workbook(path)
+    ws = full[LEDGER]
+    assert ws.freeze_panes == "B2"
+    assert ws["F10"].number_format == 'yyyy"年"m"月"d"日"'
+    assert len(ws.data_validations.dataValidation) == 2
+    assert ws["C2"].comment is not None
+
+
+def test_header_labels_are_added_after_the_last_used_column(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    bold = wb.add_format({"bold": True})
+    ws = wb.add_worksheet(LEDGER)
+    ws.write_row(0, 0, ["编号", "", "标题"], bold)
+    ws.write_row(1, 0, ["A-1", "x", "t"])
+    wb.close()
+    store = store_for(tmp_path)
+
+    def plan(snapshot: Snapshot) -> Batch:
+        batch = Batch()
+        changes = batch.sheet(LEDGER)
+        changes.header = ["标题", "状态", "承办人"]
+        changes.set[2] = {"承办人": "张三", "来源": "OA"}
+        return batch
+
+    store.update(plan)
+    sheet = store.read([LEDGER]).sheets[LEDGER]
+    assert sheet.header == ["编号", "", "标题", "状态", "承办人", "来源"]
+    assert sheet.rows[0].values == ["A-1", "x", "t", None, "张三", "OA"]
+    xml = read_xml(path, "xl/worksheets/sheet1.xml")
+    header_styles = re.findall(r'<c r="[A-F]1" s="(\d+)"', xml)
+    assert len(header_styles) == 6 and len(set(header_styles)) == 1  # new labels look bold too
+
+
+def test_append_copies_styles_and_fixes_dates(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet(LEDGER)
+    money = wb.add_format({"num_format": '"¥"#,##0.00', "border": 1})
+    day = wb.add_format({"num_format": "yyyy-mm-dd"})
+    ws.write_row(0, 0, ["编号", "金额", "日期", "收到"])
+    ws.write_string(1, 0, "A-1")
+    ws.write_number(1, 1, 12.5, money)
+    ws.write_datetime(1, 2, datetime(2026, 1, 2), day)
+    ws.write_number(1, 3, 7, money)
+    wb.close()
+    store = store_for(tmp_path)
+
+    def plan(snapshot: Snapshot) -> Batch:
+        batch = Batch()
+        batch.sheet(LEDGER).append.append(
+            {"编号": "A-2", "金额": 99, "日期": 3, "收到": datetime(2026, 2, 3, 8, 15)}
+        )
+        batch.sheet(LEDGER).append.append({"编号": "A-3", "收到": date(2026, 2, 4)})
+        return batch
+
+    store.update(plan)
+    sheet = store.read([LEDGER]).sheets[LEDGER]
+    assert [r.values for r in sheet.rows[1:]] == [
+        ["A-2", 99, 3, datetime(2026, 2, 3, 8, 15)],
+        ["A-3", None, None, date(2026, 2, 4)],
+    ]
+    ws2 = openpyxl.load_workbook(path)[LEDGER]
+    assert ws2["B3"].number_format == '"¥"#,##0.00' and ws2["B3"].border.left.style == "thin"
+    assert ws2["C3"].number_format == "General"  # a number in a date column stays a number
+    assert ws2["D3"].number_format == "yyyy-mm-dd hh:mm"  # a datetime in a money cell
+    assert ws2["D3"].border.left.style == "thin"  # ... keeps the rest of its style
+    assert ws2["D4"].number_format == "yyyy-mm-dd"
+
+
+def test_set_none_clears_value_and_keeps_style(tmp_path: Path) -> None:
+    simple_ledger(tmp_path / "ledger.xlsx")
+    store = store_for(tmp_path)
+    store.update(lambda s: Batch({LEDGER: SheetChanges(set={3: {"环节期限": None, "状态": ""}})}))
+    sheet = store.read([LEDGER]).sheets[LEDGER]
+    row = next(r for r in sheet.rows if r.number == 3)
+    assert sheet.value(row, "环节期限") is None and sheet.value(row, "状态") is None
+    xml = read_xml(tmp_path / "ledger.xlsx", "xl/worksheets/sheet1.xml")
+    assert re.search(r'<c r="F3" s="\d+"/>', xml)
+    assert '<c r="E3"' not in xml  # no style to keep: the cell is gone
+
+
+def test_rows_are_found_by_number_after_sorting(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet(LEDGER)
+    ws.write_row(0, 0, ["编号", "状态"])
+    for r, case in enumerate(["C-3", "C-1", "C-2"], start=1):  # sorted by hand, descending
+        ws.write_row(r, 0, [case, "办理中"])
+    wb.close()
+    store = store_for(tmp_path)
+    store.update(
+        lambda snapshot: Batch(
+            {LEDGER: SheetChanges(set={find_row_id(snapshot, "C-1"): {"状态": "已办结"}})}
+        )
+    )
+    sheet = store.read([LEDGER]).sheets[LEDGER]
+    assert [(sheet.value(r, "编号"), sheet.value(r, "状态")) for r in sheet.rows] == [
+        ("C-3", "办理中"),
+        ("C-1", "已办结"),
+        ("C-2", "办理中"),
+    ]
+
+
+def find_row_id(snapshot: Snapshot, case_id: str) -> int:
+    sheet = snapshot.sheets[LEDGER]
+    return next(r.number for r in sheet.rows if sheet.value(r, "编号") == case_id)
+
+
+def test_missing_history_sheet_is_added(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.xlsx"
+    simple_ledger(path, history=False)
+    before = raw_members(path)
+    store = store_for(tmp_path)
+
+    def plan(snapshot: Snapshot) -> Batch:
+        batch = Batch()
+        batch.sheet(HISTORY).header = HISTORY_HEADER
+        batch.sheet(HISTORY).append.append(
+            {"编号": "XF2026-0001", "时间": datetime(2026, 1, 5, 9, 0), "动作": "新建"}
+        )
+        return batch
+
+    store.update(plan)
+    after = raw_members(path)
+    assert set(after) - set(before) == {"xl/worksheets/sheet2.xml"}
+    changed = {n for n in before if before[n] != after[n]}
+    assert changed == {
+        "[Content_Types].xml",
+        "xl/_rels/workbook.xml.rels",
+        "xl/workbook.xml",
+        "xl/styles.xml",  # the header style and the datetime format of the new sheet
+    }
+    history = store.read([HISTORY]).sheets[HISTORY]
+    assert history.header == HISTORY_HEADER
+    assert history.rows[0].values[:3] == ["XF2026-0001", datetime(2026, 1, 5, 9, 0), "新建"]
+    ws = openpyxl.load_workbook(path)[HISTORY]
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:G2"
+    assert ws["A1"].font.b and ws["B2"].number_format == "yyyy-mm-dd hh:mm"
+
+
+def test_tables_and_defined_names_follow_appends(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet(LEDGER)
+    ws.add_table("A1:C3", {"columns": [{"header": h} for h in ["编号", "状态", "标题"]]})
+    ws.write_row(1, 0, ["T-1", "办理中", "一"])
+    ws.write_row(2, 0, ["T-2", "办理中", "二"])
+    wb.close()
+    store = store_for(tmp_path)
+
+    def plan(snapshot: Snapshot) -> Batch:
+        batch = Batch()
+        batch.sheet(LEDGER).header = ["承办人"]
+        batch.sheet(LEDGER).append.append({"编号": "T-3", "承办人": "李四"})
+        return batch
+
+    store.update(plan)
+    table = read_xml(path, "xl/tables/table1.xml")
+    assert 'ref="A1:D4"' in table and '<autoFilter ref="A1:D4"/>' in table
+    assert 'name="承办人"' in table and 'count="4"' in table
+    ws2 = openpyxl.load_workbook(path)[LEDGER]
+    assert ws2.tables["Table1"].ref == "A1:D4"
+    assert ws2["D4"].value == "李四"
+
+
+def test_table_with_totals_row_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet(LEDGER)
+    ws.add_table(
+        "A1:B4",
+        {
+            "total_row": True,
+            "columns": [
+                {"header": "编号", "total_string": "合计"},
+                {"header": "金额", "total_function": "sum"},
+            ],
+        },
+    )
+    ws.write_row(1, 0, ["T-1", 1])
+    ws.write_row(2, 0, ["T-2", 2])
+    wb.close()
+    before = path.read_bytes()
+    with pytest.raises(LedgerError, match="totals row"):
+        store_for(tmp_path).update(
+            lambda s: Batch({LEDGER: SheetChanges(append=[{"编号": "T-3"}])})
+        )
+    assert path.read_bytes() == before
+
+
+def test_overwriting_a_formula_drops_calc_chain_and_recalculates(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.xlsx"
+    simple_ledger(path)
+    _add_formula_and_calc_chain(path)
+    store = store_for(tmp_path)
+    store.update(lambda s: Batch({LEDGER: SheetChanges(set={2: {"状态": "已办结"}})}))
+    names = member_names(path)
+    assert "xl/calcChain.xml" not in names
+    assert "calcChain" not in read_xml(path, "[Content_Types].xml")
+    assert "calcChain" not in read_xml(path, "xl/_rels/workbook.xml.rels")
+    assert 'fullCalcOnLoad="1"' in read_xml(path, "xl/workbook.xml")
+    assert store.read([LEDGER]).sheets[LEDGER].rows[0].values[4] == "已办结"
+    openpyxl.load_workbook(path)
+
+
+def _rewrite(
+    path: Path, edits: dict[str, bytes | None], extra: dict[str, bytes] | None = None
+) -> None:
+    """Replace (or with None drop) zip members, as another tool saving the file would."""
+    with zipfile.ZipFile(path) as z:
+        items = [(i.filename, z.read(i.filename)) for i in z.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in items:
+            if name in edits:
+                new = edits[name]
+                if new is None:
+                    continue
+                data = new
+            z.writestr(name, data)
+        for name, data in (extra or {}).items():
+            z.writestr(name, data)
+
+
+def _add_formula_and_calc_chain(path: Path) -> None:
+    with zipfile.ZipFile(path) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml")
+        workbook = z.read("xl/workbook.xml")
+        rels = z.read("xl/_rels/workbook.xml.rels")
+        types = z.read("[Content_Types].xml")
+    sheet = re.sub(
+        rb'<c r="E2"[^>]*>.*?</c>', b'<c r="E2" t="str"><f>D2&amp;"!"</f><v>x</v></c>', sheet
+    )
+    workbook = workbook.replace(b' fullCalcOnLoad="1"', b"")
+    rels = rels.replace(
+        b"</Relationships>",
+        b'<Relationship Id="rId99" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        b'relationships/calcChain" Target="calcChain.xml"/></Relationships>',
+    )
+    types = types.replace(
+        b"</Types>",
+        b'<Override PartName="/xl/calcChain.xml" ContentType="application/vnd.openxmlformats-'
+        b'officedocument.spreadsheetml.calcChain+xml"/></Types>',
+    )
+    chain = (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<calcChain xmlns='
+        b'"http://schemas.openxmlformats.org/spreadsheetml/2006/main"><c r="E2" i="1"/></calcChain>'
+    )
+    _rewrite(
+        path,
+        {
+            "xl/worksheets/sheet1.xml": sheet,
+            "xl/workbook.xml": workbook,
+            "xl/_rels/workbook.xml.rels": rels,
+            "[Content_Types].xml": types,
+        },
+        {"xl/calcChain.xml": chain},
+    )
+
+
+def test_formulas_elsewhere_make_excel_recalculate(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.xlsx"
+    fidelity_ledger(path)
+    with zipfile.ZipFile(path) as z:
+        workbook = z.read("xl/workbook.xml").replace(b' fullCalcOnLoad="1"', b"")
+    _rewrite(path, {"xl/workbook.xml": workbook})
+    store_for(tmp_path).update(lambda s: Batch({HISTORY: SheetChanges(append=[{"编号": "x"}])}))
+    assert 'fullCalcOnLoad="1"' in read_xml(path, "xl/workbook.xml")
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda x: (
+                x.replace(b"<worksheet xmlns=", b"<x:worksheet xmlns:x=")
+                .replace(b"</worksheet>", b"</x:worksheet>")
+                .replace(b"<sheetData", b"<x:sheetData")
+                .replace(b"</sheetData>", b"</x:sheetData>")
+            ),
+            "namespace prefix",
+        ),
+        (lambda x: x.replace(b'<c r="E3"', b"<c"), "no r= attribute"),
+        (lambda x: x.replace(b'<row r="3"', b"<row"), "no r= attribute"),
+        (
+            lambda x: re.sub(
+                rb'<c r="E3"[^>]*>.*?</c>',
+                b'<c r="E3"><f t="shared" ref="E3:E5" si="0">D3</f><v>1</v></c>',
+                x,
+            ),
+            "shared formula",
+        ),
+        (
+            lambda x: x.replace(
+                b"</sheetData>",
+                b'</sheetData><mergeCells count="1"><mergeCell ref="D3:E3"/></mergeCells>',
+            ),
+            "merged cells",
+        ),
+        (lambda x: x.replace(b'<row r="3"', b'<!-- note --><row r="3"'), "comment or CDATA"),
+    ],
+)
+def test_unsafe_workbooks_are_refused(tmp_path: Path, edit, message: str) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "ledger.xlsx"
+    simple_ledger(path)
+    with zipfile.ZipFile(path) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml")
+    new = edit(sheet)
+    assert new != sheet
+    _rewrite(path, {"xl/worksheets/sheet1.xml": new})
+    before = path.read_bytes()
+    with pytest.raises(LedgerError, match=message) as info:
+        store_for(tmp_path).update(
+            lambda s: Batch({LEDGER: SheetChanges(set={3: {"状态": "已办结"}})})
+        )
+    assert "台账" in str(info.value)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".procdoc", "ledger.xlsx"]
+
+
+def test_values_excel_cannot_hold_are_refused(tmp_path: Path) -> None:
+    simple_ledger(tmp_path / "ledger.xlsx")
+    store = store_for(tmp_path)
+    for value, message in [
+        ("x" * 32768, "at most 32767"),
+        (2**60, "store it as text"),
+        (float("nan"), "cannot be stored"),
+        (date(1899, 12, 31), "cannot store the date"),
+        ("a\ud800b", "U\\+D800"),
+        ("a\ufffeb", "U\\+FFFE"),
+    ]:
+        with pytest.raises(LedgerError, match=message):
+            store.update(lambda s, v=value: Batch({LEDGER: SheetChanges(set={2: {"标题": v}})}))
+    with pytest.raises(LedgerError, match="row 1 is the header"):
+        store.update(lambda s: Batch({LEDGER: SheetChanges(set={1: {"标题": "x"}})}))
+
+
+def test_date1904_workbooks(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.xlsx"
+    wb = xlsxwriter.Workbook(str(path), {"date_1904": True})
+    ws = wb.add_worksheet(LEDGER)
+    ws.write_row(0, 0, ["编号", "日期"])
+    ws.write_row(1, 0, ["A-1"])
+    ws.write_datetime(1, 1, datetime(2026, 1, 2), wb.add_format({"num_format": "yyyy-mm-dd"}))
+    wb.close()
+    store = store_for(tmp_path)
+    store.update(
+        lambda s: Batch({LEDGER: SheetChanges(append=[{"编号": "A-2", "日期": date(2026, 3, 4)}])})
+    )
+    assert store.read([LEDGER]).sheets[LEDGER].rows[1].values == ["A-2", date(2026, 3, 4)]
+    assert openpyxl.load_workbook(path)[LEDGER]["B3"].value == datetime(2026, 3, 4)
+
+
+def test_small_chunks_splice_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The streaming splice must not depend on where the inflated pieces end."""
+    outputs = []
+    for piece in (None, 7, 64, 1000):
+        folder = tmp_path / f"run{piece}"
+        folder.mkdir()
+        fidelity_ledger(folder / "ledger.xlsx")
+        if piece is not None:
+            real = zipraw.iter_inflated
+
+            def small(f, member, real=real, piece=piece):  # type: ignore[no-untyped-def]
+                for chunk in real(f, member):
+                    for i in range(0, len(chunk), piece):
+                        yield chunk[i : i + piece]
+
+            monkeypatch.setattr(zipraw, "iter_inflated", small)
+        store_for(folder).update(
+            lambda s: Batch(
+                {
+                    LEDGER: SheetChanges(
+                        header=["新列"],
+                        set={4: {"状态": "x"}, 12: {"编号": "gap"}},
+                        append=[{"编号": "n1"}, {"编号": "n2", "新列": 1.5}],
+                    ),
+                    HISTORY: SheetChanges(append=[{"编号": "h"}]),
+                }
+            )
+        )
+        monkeypatch.undo()
+        outputs.append(
+            (
+                read_xml(folder / "ledger.xlsx", "xl/worksheets/sheet1.xml"),
+                read_xml(folder / "ledger.xlsx", "xl/worksheets/sheet4.xml"),
+            )
+        )
+    assert all(o == outputs[0] for o in outputs)
+    sheet = outputs[0][0]
+    assert '<row r="12"><c r="A12" t="inlineStr"><is><t>gap</t></is></c></row>' in sheet
+    # appends go after the last row holding a value, here the one set at row 12
+    assert 'r="10"' not in sheet and 'r="11"' not in sheet
+    assert sheet.index('<row r="9"') < sheet.index('<row r="12"') < sheet.index('<row r="14"')
+
+
+def test_probe_verification_catches_a_bad_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Big sheets are checked through a probe workbook; a wrong cell is caught and the
+    ledger left alone."""
+    path = tmp_path / "ledger.xlsx"
+    simple_ledger(path)
+    store = store_for(tmp_path)
+    monkeypatch.setattr(patch_mod, "FULL_VERIFY_LIMIT", 0)
+    store.update(lambda s: Batch({LEDGER: SheetChanges(set={3: {"环节期限": date(2026, 7, 1)}})}))
+    assert store.read([LEDGER]).sheets[LEDGER].rows[1].values[5] == date(2026, 7, 1)
+    before = path.read_bytes()
+    import procdoc.ledger.sheetxml as sheetxml
+
+    monkeypatch.setattr(sheetxml, "serial", lambda value, date1904=False: 1.5)
+    with pytest.raises(LedgerError, match="reads back"):
+        store.update(
+            lambda s: Batch({LEDGER: SheetChanges(set={4: {"环节期限": date(2026, 7, 2)}})})
+        )
+    assert path.read_bytes() == before
+
+
+def test_crc32_combine_matches_zlib() -> None:
+    @given(st.binary(max_size=300), st.binary(max_size=3000))
+    def check(a: bytes, b: bytes) -> None:
+        assert zipraw.crc32_combine(zlib.crc32(a), zlib.crc32(b), len(b)) == zlib.crc32(a + b)
+
+    check()
+
+
+# -- round trip ---------------------------------------------------------------------------
+
+_chars = st.characters(blacklist_categories=("Cs",), blacklist_characters="\ufffe\uffff")
+_text = st.text(_chars, max_size=40) | st.sampled_from(
+    [
+        "& < > \" '",
+        "某办发〔2026〕12号",
+        "emoji 😀👍🏽",
+        "line1\nline2\r\nline3\r",
+        "  leading and trailing  ",
+        "\t",
+        "ctrl\x00\x01\x08\x0b\x0c\x1f\x7f\x85",
+        "_x0041_ literal escape",
+        "000123",
+        "123456789012345678901",
+        "=SUM(A1:A2)",
+    ]
+)
+_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    _text,
+    st.integers(min_value=-(2**53), max_value=2**53),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.dates(min_value=date(1900, 3, 1)),
+    st.datetimes(min_value=datetime(1900, 3, 1), max_value=datetime(9999, 12, 31, 23, 59, 58)),
+)
+
+
+def _expected(value: object) -> object:
+    return expected_read(check_value(value, "test"))  # type: ignore[arg-type]
+
+
+def _matches(want: object, got: object) -> bool:
+    if isinstance(want, datetime) and isinstance(got, datetime):
+        return abs(want - got) <= timedelta(milliseconds=1)
+    return type(want) is type(got) and want == got
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_values, min_size=1, max_size=6))
+def test_values_round_trip_through_a_patch(values: list[object]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        create_workbook(folder / "ledger.xlsx", {LEDGER: (["编号"], [{"编号": "A-1"}])})
+        store = store_for(folder)
+        labels = [f"c{i}" for i in range(len(values))]
+        cells = dict(zip(labels, values, strict=True))
+        store.update(lambda s: Batch({LEDGER: SheetChanges(set={2: cells}, append=[dict(cells)])}))
+        sheet = store.read([LEDGER]).sheets[LEDGER]
+        for row in sheet.rows:
+            for label, value in cells.items():
+                assert _matches(_expected(value), sheet.value(row, label)), (label, value)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_values, min_size=1, max_size=6))
+def test_values_round_trip_through_a_new_workbook(values: list[object]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        store = store_for(folder)
+        cells = {f"c{i}": v for i, v in enumerate(values)}
+        store.update(lambda s: Batch({LEDGER: SheetChanges(append=[cells])}))
+        sheet = store.read([LEDGER]).sheets[LEDGER]
+        for label, value in cells.items():
+            got = sheet.value(sheet.rows[0], label) if sheet.rows else None
+            assert _matches(_expected(value), got), (label, value)
