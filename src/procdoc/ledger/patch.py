@@ -60,7 +60,7 @@ from procdoc.ledger.sheetxml import SheetPatcher, SheetResult, new_sheet_xml
 
 FAST_DEFLATE_ABOVE = 4 << 20
 """Sheets bigger than this (uncompressed) are deflated at level 1, smaller ones at 6."""
-FULL_VERIFY_LIMIT = 2 << 20
+FULL_VERIFY_LIMIT = 256 << 10
 """Changed sheets up to this size are read back whole by calamine; bigger ones through a
 probe workbook holding just the rewritten rows (see :func:`_verify_cells`)."""
 
