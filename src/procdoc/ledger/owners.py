@@ -27,7 +27,8 @@ def parse_excel_owner(data: bytes) -> str | None:
     Layout (LibreOffice's MSODocumentLockFile documents it): byte 0 is the length of the
     name in the ANSI code page, which follows; the block is padded with spaces, and from
     offset 55 a 16-bit length and the name in UTF-16LE. The UTF-16 name is exact, so it is
-    preferred; the ANSI one is tried as GBK (Chinese Windows), then UTF-8.
+    preferred; the ANSI one is tried as UTF-8 first (strict UTF-8 rarely accepts GBK
+    bytes, while GBK accepts UTF-8 bytes as mojibake), then as GBK (Chinese Windows).
     """
     for offset in (55, 54, 53, 56):
         if len(data) < offset + 2:
@@ -43,7 +44,7 @@ def parse_excel_owner(data: bytes) -> str | None:
                 return name
     if data:
         raw = data[1 : 1 + data[0]].rstrip(b" \x00")
-        for encoding in ("gbk", "utf-8"):
+        for encoding in ("utf-8", "gbk"):
             try:
                 name = raw.decode(encoding).strip()
             except UnicodeDecodeError:
