@@ -79,7 +79,7 @@ def excel_owner_file(name: str, *, ansi: bytes | None = None) -> bytes:
         (excel_owner_file("张三"), "张三"),
         (excel_owner_file("李 四"), "李 四"),
         (bytes([4]) + "王五".encode("gbk") + b" " * 50, "王五"),  # ANSI (GBK) name only
-        (bytes([6]) + "赵六".encode("utf-8") + b" " * 50, "赵六"),  # a UTF-8 name (Samba, WPS on Linux)
+        (bytes([6]) + "赵六".encode() + b" " * 50, "赵六"),  # a UTF-8 name (Samba, WPS on Linux)
     ],
 )
 def test_excel_owner_file_refuses_with_the_name(
