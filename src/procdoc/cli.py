@@ -594,18 +594,28 @@ def import_(
     format: FormatOpt = Format.table,
 ) -> None:
     """Merge OA exports into the ledger by their key."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
     from procdoc import console
     from procdoc.importer.merge import import_files
 
     ws = _ws(workspace)
-    with console.err.status("importing ...") as status:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console.err,
+        transient=True,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(file: str, done: int, total: int) -> None:
+            if file not in tasks:
+                tasks[file] = bar.add_task(console.escape(Path(file).name), total=total or None)
+            bar.update(tasks[file], completed=done, total=total or None)
+
         results = import_files(
-            ws,
-            files,
-            source=source,
-            dry_run=dry_run,
-            strict=strict,
-            progress=lambda msg: status.update(console.escape(msg)),
+            ws, files, source=source, dry_run=dry_run, strict=strict, progress=progress
         )
     for r in results:
         for problem in r.problems:

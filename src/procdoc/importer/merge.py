@@ -25,6 +25,9 @@ from procdoc.process.model import Process
 if TYPE_CHECKING:
     from procdoc.workspace import Workspace
 
+#: ``progress(file, done, total)``: called after reading a file (0, 0) and while merging.
+Progress = Callable[[str, int, int], None]
+
 #: Core ledger columns an export may fill.
 CORE_TARGETS = {"title", "opened", "assignee", "ref", "source"}
 
@@ -226,6 +229,7 @@ def merge(
     *,
     at: datetime,
     by: str,
+    progress: Progress | None = None,
 ) -> None:
     """Apply ``result.records`` to ``ledger`` through ``change``."""
     by_ref: dict[str, Case] = {}
@@ -234,7 +238,10 @@ def merge(
             by_ref.setdefault(case.ref, case)
     mapped_fields = {t for t in source.columns.values() if t in process.fields}
     mapped_core = {t for t in source.columns.values() if t in CORE_TARGETS - {"ref", "opened"}}
-    for record in result.records:
+    total = len(result.records)
+    for done, record in enumerate(result.records, start=1):
+        if progress and (done % 500 == 0 or done == total):
+            progress(result.file, done, total)
         found = by_ref.get(record.key)
         if found is None:
             opened = record.core.get("opened") or at
@@ -300,7 +307,7 @@ def import_files(
     dry_run: bool = False,
     strict: bool = False,
     at: datetime | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> list[FileResult]:
     """Import each file (SPEC §6). With ``dry_run`` nothing is written; with ``strict`` a
     file with any bad row is refused whole."""
@@ -319,7 +326,7 @@ def import_files(
             grid = read_grid(path, sheet=src.sheet)
         process = ws.process(src.process)
         if progress:
-            progress(f"{shown}: reading as {src.name} ({grid.kind})")
+            progress(shown, 0, 0)  # read; merging comes next
         result, _ = read_records(grid, src, process, shown=shown)
         if strict and result.problems:
             first = result.problems[0]
@@ -334,7 +341,17 @@ def import_files(
             result.new.clear()
             result.changed.clear()
             result.unchanged = 0
-            merge(engine, ledger, change, process, src, result, at=moment, by=f"导入:{path.name}")
+            merge(
+                engine,
+                ledger,
+                change,
+                process,
+                src,
+                result,
+                at=moment,
+                by=f"导入:{path.name}",
+                progress=progress,
+            )
 
     if dry_run:
         plan(ws.ledger(), Change(config, ws.processes))
