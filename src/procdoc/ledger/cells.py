@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from datetime import date, datetime, time, timedelta
@@ -22,6 +23,7 @@ _FIRST_DATE = date(1900, 3, 1)  # Excel's serials are off by one before this (th
 # -- references -------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1024)
 def col_letters(col: int) -> str:
     """``0 -> "A"``, ``27 -> "AB"``."""
     letters = ""
@@ -156,11 +158,24 @@ _UNWRITABLE = re.compile("[\ud800-\udfff\ufffe\uffff]")
 _LITERAL_ESCAPE = re.compile("_(x[0-9A-Fa-f]{4}_)")
 
 
+def _escape_literal(m: re.Match[str]) -> str:
+    return "_x005F_" + m.group(1)
+
+
+def _escape_illegal(m: re.Match[str]) -> str:
+    return f"_x{ord(m.group()):04X}_"
+
+
 def escape_text(text: str) -> str:
-    """Cell text as the content of a ``<t>`` element."""
-    text = _LITERAL_ESCAPE.sub(r"_x005F_\1", text)
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _XML_ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+    """Cell text as the content of a ``<t>`` element. (Each step is skipped when it
+    cannot apply: this runs for every text cell procdoc writes.)"""
+    if "_x" in text:
+        text = _LITERAL_ESCAPE.sub(_escape_literal, text)
+    if "&" in text or "<" in text or ">" in text:
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if not text.isprintable():
+        text = _XML_ILLEGAL.sub(_escape_illegal, text)
+    return text
 
 
 def escape_attr(text: str) -> str:

@@ -47,6 +47,8 @@ _COL = re.compile(rb"<col\b[^>]*>")
 _ROW = re.compile(rb"""<row\b(?:[^>]*?\sr\s*=\s*["'](\d+)["'])?[^>]*>""")
 _CELL = re.compile(rb"<c\b[^>]*?(?:/>|>.*?</c>)", re.S)
 _ATTR = re.compile(rb"""([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+#: The r= attribute of a cell's start tag (the common case, without parsing the others).
+_R_ATTR = re.compile(rb"""\sr\s*=\s*["']([^"']*)["']""")
 _FORMULA = re.compile(rb"<f\b([^>]*)")
 _VALUE = re.compile(rb"<v(?:\s[^>]*)?>(.*?)</v>", re.S)
 _TEXT = re.compile(rb"<t(?:\s[^>]*)?>(.*?)</t>", re.S)
@@ -86,12 +88,22 @@ class SheetResult:
 
 
 class _Cell:
-    __slots__ = ("attrs", "col", "raw")
+    """A cell of a row being rebuilt. Its attributes are parsed on first use: most cells
+    of a row are copied as they are and never need them."""
 
-    def __init__(self, raw: bytes, attrs: dict[bytes, bytes], col: int) -> None:
+    __slots__ = ("_attrs", "_tag", "col", "raw")
+
+    def __init__(self, raw: bytes, tag: bytes, col: int) -> None:
         self.raw = raw
-        self.attrs = attrs
+        self._tag = tag
+        self._attrs: dict[bytes, bytes] | None = None
         self.col = col
+
+    @property
+    def attrs(self) -> dict[bytes, bytes]:
+        if self._attrs is None:
+            self._attrs = _attrs(self._tag)
+        return self._attrs
 
 
 def _attrs(tag: bytes) -> dict[bytes, bytes]:
@@ -419,9 +431,9 @@ class SheetPatcher:
             if cm is None:
                 break
             cell = cm.group(0)
-            end_tag = cell.find(b">")
-            attrs = _attrs(cell[: end_tag + 1])
-            ref = attrs.get(b"r")
+            tag = cell[: cell.find(b">") + 1]
+            rm = _R_ATTR.search(tag)
+            ref = rm.group(1) if rm is not None else _attrs(tag).get(b"r")
             if ref is None:
                 raise LedgerError(
                     f"{self.where}: a cell in row {number} has no r= attribute; procdoc cannot "
@@ -437,7 +449,7 @@ class SheetPatcher:
                 raise LedgerError(
                     f"{self.where}: cell {ref.decode()} sits in row {number} of the sheet XML"
                 )
-            cells.append(_Cell(cell, attrs, col))
+            cells.append(_Cell(cell, tag, col))
             pos = cm.end()
         tail = body[pos:]
         if b"<c" in tail.replace(b"<cm", b""):
