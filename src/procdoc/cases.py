@@ -186,7 +186,17 @@ def cell_for(value: Any) -> Any:
 
 def _loose(fdef: FieldDef, raw: Any) -> Any:
     """A cell value read back: converted when possible, kept as it is otherwise (the
-    office may type anything into its own ledger)."""
+    office may type anything into its own ledger). Values already of the field's type
+    (the usual case) take the fast path."""
+    if raw is None:
+        return None
+    kind, cls = fdef.type, type(raw)
+    if cls is str and kind in ("text", "choice"):
+        return raw.strip() or None
+    if (kind == "number" and cls in (int, float)) or (kind == "date" and cls is date):
+        return raw
+    if kind == "datetime" and cls in (datetime, date):
+        return raw
     try:
         return convert_field(fdef, raw)
     except ValueError:
@@ -252,6 +262,10 @@ class Ledger:
             self._by_key[process.id] = process
             self._by_key[process.name] = process
         self.sheet: Sheet | None = snapshot.sheets.get(LEDGER_SHEET)
+        self._field_columns: dict[str, list[tuple[str, FieldDef, int | None]]] = {}
+        self._core: dict[str, int | None] = {}
+        if self.sheet is not None:
+            self._core = {label: self.sheet.column(label) for label in self.labels.values()}
         self.rows: dict[str, Row] = {}
         self.sequences: dict[tuple[str, int], int] = {}  # next_id's cache
         self.pending: dict[str, Case] = {}  # cases opened by the change being planned
@@ -316,13 +330,28 @@ class Ledger:
             if case is not None:
                 yield case
 
+    def _columns(self, process: Process) -> list[tuple[str, FieldDef, int | None]]:
+        """(field id, definition, column index) of a process's fields, found once."""
+        cols = self._field_columns.get(process.id)
+        if cols is None:
+            assert self.sheet is not None
+            cols = [(fid, f, self.sheet.column(f.label)) for fid, f in process.fields.items()]
+            self._field_columns[process.id] = cols
+        return cols
+
     def _case(self, case_id: str, row: Row) -> Case | None:
         sheet = self.sheet
         assert sheet is not None
         process = self.process_of(row)
         if process is None:
             return None
-        get = sheet.value
+        values, core = row.values, self._core
+        width = len(values)
+
+        def get(_row: Row, label: str) -> Any:
+            i = core[label]
+            return values[i] if i is not None and i < width else None
+
         labels = self.labels
         step_key = _text(get(row, labels["step"]))
         step = process.find_step(step_key) if step_key else None
@@ -335,7 +364,10 @@ class Ledger:
             or (status_text is None and step is not None and step.final)
             else "open"
         )
-        fields = {fid: _loose(fdef, get(row, fdef.label)) for fid, fdef in process.fields.items()}
+        fields = {
+            fid: _loose(fdef, values[i]) if i is not None and i < width else None
+            for fid, fdef, i in self._columns(process)
+        }
         return Case(
             id=case_id,
             process=process,

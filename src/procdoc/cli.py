@@ -4,8 +4,6 @@ Heavy libraries (pandas, calamine, docxtpl, xlsxwriter, lxml) are imported insid
 commands that need them, so ``procdoc --help`` starts instantly.
 """
 
-from __future__ import annotations
-
 import functools
 import os
 import sys
@@ -85,7 +83,7 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _ws(workspace: Path | None) -> Workspace:
+def _ws(workspace: Path | None) -> "Workspace":
     from procdoc.workspace import Workspace
 
     return Workspace.find(explicit=workspace)
@@ -337,7 +335,7 @@ def extend(
     )
 
 
-def _case_rows(cases: list[Case]) -> list[list[Any]]:
+def _case_rows(cases: "list[Case]") -> list[list[Any]]:
     return [
         [
             c.id,
@@ -425,7 +423,7 @@ def list_(
     ws = _ws(workspace)
     cases = ws.list_cases(process=process, step=step, status=status)
     if format is Format.json:
-        console.print_json([c.as_dict() for c in cases])
+        console.print_json(c.as_dict() for c in cases)
     elif format is Format.csv:
         console.print_csv(
             ["id", "process", "title", "step", "status", "assignee", "due", "case_due"],
@@ -683,7 +681,7 @@ def overdue(
     ws = _ws(workspace)
     flags = ws.overdue(as_of=_moment(as_of, "--as-of"), process=process, within=within)
     if format is Format.json:
-        console.print_json([f.as_dict() for f in flags])
+        console.print_json(f.as_dict() for f in flags)
         return
     if format is Format.csv:
         console.print_csv(

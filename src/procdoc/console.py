@@ -69,8 +69,25 @@ def plain(value: Any) -> Any:
     return value
 
 
+def _json_default(value: Any) -> Any:
+    if isinstance(value, date | datetime):
+        return plain(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(plain(data), ensure_ascii=False, indent=2) + "\n")
+    """One JSON document on stdout. Indented for a person at a terminal; compact for
+    scripts, and a list is written item by item (fast C encoder, little memory)."""
+    if sys.stdout.isatty():
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default) + "\n")
+    elif isinstance(data, Iterable) and not isinstance(data, dict | str):
+        write = sys.stdout.write
+        write("[")
+        for i, item in enumerate(data):
+            write(("," if i else "") + json.dumps(item, ensure_ascii=False, default=_json_default))
+        write("]\n")
+    else:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, default=_json_default) + "\n")
     sys.stdout.flush()
 
 
