@@ -79,7 +79,9 @@ def print_json(data: Any) -> None:
     """One JSON document on stdout. Indented for a person at a terminal; compact for
     scripts, and a list is written item by item (fast C encoder, little memory)."""
     if sys.stdout.isatty():
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default) + "\n")
+        sys.stdout.write(
+            json.dumps(data, ensure_ascii=False, indent=2, default=_json_default) + "\n"
+        )
     elif isinstance(data, Iterable) and not isinstance(data, dict | str):
         write = sys.stdout.write
         write("[")
