@@ -202,6 +202,23 @@ def middle_case(n: int) -> str:
     return f"BX2026-{idx + 1:06d}"
 
 
+def advance_cmd(ws: Path, case: str) -> list[str]:
+    """The move every advance benchmark makes: one case from 报销提交 to 部门审核."""
+    return [
+        PY,
+        "-m",
+        "procdoc",
+        "advance",
+        case,
+        "--step",
+        "部门审核",
+        "--at",
+        "2026-11-20 09:00",
+        "-w",
+        str(ws),
+    ]
+
+
 def fresh_copy(root: Path) -> Path:
     target = DATA / f"{root.name}-run"
     shutil.rmtree(target, ignore_errors=True)
@@ -239,40 +256,13 @@ def bench_advance(sizes: list[int], repeat: int, skip_openpyxl_above: int) -> No
         for _ in range(repeat):
             ws = fresh_copy(root)
             case = middle_case(n)
-            cmd = [
-                PY,
-                "-m",
-                "procdoc",
-                "advance",
-                case,
-                "--step",
-                "部门审核",
-                "--at",
-                "2026-11-20 09:00",
-                "-w",
-                str(ws),
-            ]
-            t, code = run(cmd)
+            t, code = run(advance_cmd(ws, case))
             if code != 0:
                 raise SystemExit("procdoc advance failed")
             times.append(t)
         case = middle_case(n)
         ws = fresh_copy(root)
-        peak = rss_of(
-            [
-                PY,
-                "-m",
-                "procdoc",
-                "advance",
-                case,
-                "--step",
-                "部门审核",
-                "--at",
-                "2026-11-20 09:00",
-                "-w",
-                str(ws),
-            ]
-        )
+        peak = rss_of(advance_cmd(ws, case))
         ours = median(times)
         if n <= skip_openpyxl_above:
             ws = fresh_copy(root)

@@ -132,25 +132,19 @@ class Workspace:
             problems.extend(probs)
             if process is None:
                 continue
-            if process.id in found:
-                other = found[process.id]
-                problems.append(
-                    Problem(
-                        "error",
-                        process.pos,
-                        f"process id '{process.id}' is also used by {other.file}",
+            clash = next(
+                (
+                    f"process {what} '{key}' is also used by {table[key].file}"
+                    for what, key, table in (
+                        ("id", process.id, found),
+                        ("name", process.name, names),
                     )
-                )
-                continue
-            if process.name in names:
-                other = names[process.name]
-                problems.append(
-                    Problem(
-                        "error",
-                        process.pos,
-                        f"process name '{process.name}' is also used by {other.file}",
-                    )
-                )
+                    if key in table
+                ),
+                None,
+            )
+            if clash:
+                problems.append(Problem("error", process.pos, clash))
                 continue
             if any(p.severity == "error" for p in probs):
                 continue
