@@ -156,3 +156,34 @@ def test_every_library_template_renders_for_its_process(library: Path, name: str
         body = "\n".join(paragraphs)
         assert "{{" not in body and "{%" not in body
         assert case.id in header
+
+
+@pytest.mark.parametrize("fmt", ["md", "docx"])
+def test_process_manual(library: Path, fmt: str) -> None:
+    target = library / "out" / f"信访手册.{fmt}"
+    result = runner.invoke(
+        app, ["manual", "xinfang", "--format", fmt, "-o", str(target), "-w", str(library)]
+    )
+    assert result.exit_code == 0, result.stderr
+    if fmt == "md":
+        text = target.read_text(encoding="utf-8")
+    else:
+        d = docx.Document(str(target))
+        text = "\n".join(p.text for p in d.paragraphs)
+        text += "\n".join(c.text for t in d.tables for row in t.rows for c in row.cells)
+    for expected in (
+        "信访事项办理 流程手册",
+        "一、目的",
+        "二、角色",
+        "四、环节说明",
+        "信访登记",
+        "受理审查",
+        "60日（自受理审查起）",
+        "是否受理 == '是'",
+    ):
+        assert expected in text, expected
+    process = Workspace(library).process("xinfang")
+    for step in process.steps:
+        assert step.name in text
+        for risk in step.risks:
+            assert risk in text
