@@ -774,7 +774,7 @@ class Engine:
         change: Change,
     ) -> MoveResult:
         case = ledger.case(case_id)
-        before = _copy(case)
+        before = copy_case(case)
         process = case.process
         if case.status == "closed":
             when = f" on {case.closed:%Y-%m-%d}" if case.closed else ""
@@ -885,7 +885,7 @@ class Engine:
         change: Change,
     ) -> tuple[Case, Due, Due]:
         case = ledger.case(case_id)
-        before = _copy(case)
+        before = copy_case(case)
         if case.status == "closed":
             raise CaseError(
                 f"case {case.id} is closed; only an open case's deadline can be extended"
@@ -1075,7 +1075,7 @@ def _entries(history: list[HistoryEntry], process: Process) -> dict[str, datetim
     return out
 
 
-def _copy(case: Case) -> Case:
+def copy_case(case: Case) -> Case:
     return dataclasses.replace(case, fields=dict(case.fields))
 
 
@@ -1123,6 +1123,3 @@ def _pattern_regex(pattern: str, year: int) -> re.Pattern[str]:
         elif name == "seq":
             out.append(r"(?P<seq>\d+)")
     return re.compile("^" + "".join(out) + "$")
-
-
-PlanFn = Callable[["Snapshot"], "Batch"]

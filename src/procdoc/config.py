@@ -108,11 +108,10 @@ class Config:
 def parse_config(doc: Document, root: Path) -> tuple[Config, Problems]:
     """Build the settings from ``doc``; every problem is collected with its position."""
     p = Problems(doc)
-    for dup_path, pos in doc.duplicates:
+    for dup_path, _pos in doc.duplicates:
         p.error(
             dup_path, f"duplicate key '{dup_path[-1]}' (the later one would silently win)", key=True
         )
-        del pos
     data = doc.data
     if data is None:
         data = {}

@@ -90,7 +90,9 @@ class Workspace:
             doc = load_file(self.root / CONFIG_NAME, base=self.root)
         except YamlSyntaxError as err:
             raise WorkspaceError(err.message) from err
+        self.config_doc = doc  # kept: validate reports source problems at their positions
         self.config, self.config_problems = parse_config(doc, self.root)
+        self._warned_broken = False
         if self.config_problems.errors:
             first = self.config_problems.errors[0]
             more = len(self.config_problems.errors) - 1
@@ -199,7 +201,7 @@ class Workspace:
         """The usable processes by id. A file with errors is left out with a warning."""
         found, problems = self._processes
         broken = sorted({p.pos.file for p in problems if p.severity == "error" and p.pos})
-        if broken and not getattr(self, "_warned_broken", False):
+        if broken and not self._warned_broken:
             self._warned_broken = True
             warnings.warn(
                 f"{', '.join(broken)}: has errors and is left out; run `procdoc validate` to see them",
@@ -444,7 +446,7 @@ class Workspace:
         return report
 
     def _check_sources(self, processes: dict[str, Process]) -> list[Problem]:
-        p = Problems(load_file(self.root / CONFIG_NAME, base=self.root))
+        p = Problems(self.config_doc)
         by_name = {proc.name: proc for proc in processes.values()}
         for name, source in self.config.sources.items():
             process = processes.get(source.process) or by_name.get(source.process)

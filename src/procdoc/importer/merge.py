@@ -14,7 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from procdoc.cases import Case, Change, Engine, Ledger, _plain, _same
+from procdoc.cases import Case, Change, Engine, Ledger, _plain, _same, copy_case
 from procdoc.config import Config, Source
 from procdoc.errors import ImportFileError
 from procdoc.importer.convert import ConversionError, to_datetime, to_text
@@ -267,7 +267,7 @@ def merge(
             result.new.append(new.id)
             continue
         case = found
-        before = Case(**{**case.__dict__, "fields": dict(case.fields)})
+        before = copy_case(case)
         notes = []
         for fid in mapped_fields:
             if fid in record.fields and not _same(case.fields.get(fid), record.fields[fid]):

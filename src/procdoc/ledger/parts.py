@@ -38,6 +38,21 @@ Element = Any  # lxml elements are untyped here
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
 
 
+#: The <workbook> children that come after <calcPr>, in the order the schema fixes (a new
+#: <calcPr> goes before the first of them; <definedNames> before <calcPr> itself).
+AFTER_CALC_PR = (
+    "oleSize",
+    "customWorkbookViews",
+    "pivotCaches",
+    "smartTagPr",
+    "smartTagTypes",
+    "webPublishing",
+    "fileRecoveryPr",
+    "webPublishObjects",
+    "extLst",
+)
+
+
 def q(tag: str, ns: str = MAIN) -> str:
     return f"{{{ns}}}{tag}"
 
@@ -171,18 +186,7 @@ class Package:
             return
         if calc is None:
             calc = etree.Element(q("calcPr"))
-            after = (
-                "oleSize",
-                "customWorkbookViews",
-                "pivotCaches",
-                "smartTagPr",
-                "smartTagTypes",
-                "webPublishing",
-                "fileRecoveryPr",
-                "webPublishObjects",
-                "extLst",
-            )
-            insert_before(self.workbook, calc, after)
+            insert_before(self.workbook, calc, AFTER_CALC_PR)
         calc.set("fullCalcOnLoad", "1")
         self.workbook_changed = True
 
@@ -263,22 +267,7 @@ class Package:
         names = self.workbook.find(q("definedNames"))
         if names is None:
             names = etree.Element(q("definedNames"))
-            insert_before(
-                self.workbook,
-                names,
-                (
-                    "calcPr",
-                    "oleSize",
-                    "customWorkbookViews",
-                    "pivotCaches",
-                    "smartTagPr",
-                    "smartTagTypes",
-                    "webPublishing",
-                    "fileRecoveryPr",
-                    "webPublishObjects",
-                    "extLst",
-                ),
-            )
+            insert_before(self.workbook, names, ("calcPr", *AFTER_CALC_PR))
         el = etree.SubElement(names, q("definedName"))
         el.set("name", "_xlnm._FilterDatabase")
         el.set("localSheetId", str(ref.index))

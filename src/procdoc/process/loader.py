@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -166,6 +166,17 @@ class _Builder:
             self.p.error((*path, key), f"'{key}' must be true or false, not {value!r}")
             return False
         return value
+
+    def _one_of(
+        self, data: dict[str, Any], key: str, allowed: Sequence[str], path: PathKey, what: str
+    ) -> str:
+        """``data[key]`` when it is one of ``allowed`` (the first is the default); else an
+        error, and the default."""
+        value = data.get(key, allowed[0])
+        if value not in allowed:
+            self.p.error((*path, key), f"unknown {what} '{value}'; use one of {', '.join(allowed)}")
+            return allowed[0]
+        return str(value)
 
     def _unknown_keys(
         self, data: dict[str, Any], allowed: set[str], path: PathKey, what: str
@@ -327,13 +338,7 @@ class _Builder:
                 continue
             self._unknown_keys(spec, FIELD_KEYS, path, f"field '{fid}'")
             label = self._text(spec, "label", path) or fid
-            ftype = spec.get("type", "text")
-            if ftype not in FIELD_TYPES:
-                p.error(
-                    (*path, "type"),
-                    f"unknown field type '{ftype}'; use one of {', '.join(FIELD_TYPES)}",
-                )
-                ftype = "text"
+            ftype = self._one_of(spec, "type", FIELD_TYPES, path, "field type")
             choices = self._texts(spec, "choices", path)
             if ftype == "choice" and not choices:
                 p.error(path, f"field '{fid}' is a choice but has no 'choices'")
@@ -379,17 +384,8 @@ class _Builder:
             name = self._text(spec, "name", path) or sid
             if sid and not ID_RE.match(sid):
                 p.error((*path, "id"), f"step id '{sid}' must match [a-z0-9_-]+")
-            kind = spec.get("kind", "task")
-            if kind not in STEP_KINDS:
-                p.error(
-                    (*path, "kind"),
-                    f"unknown step kind '{kind}'; use one of {', '.join(STEP_KINDS)}",
-                )
-                kind = "task"
-            mode = spec.get("mode", "all")
-            if mode not in ("all", "any"):
-                p.error((*path, "mode"), f"mode must be all or any, not '{mode}'")
-                mode = "all"
+            kind = self._one_of(spec, "kind", STEP_KINDS, path, "step kind")
+            mode = self._one_of(spec, "mode", ("all", "any"), path, "mode")
             deadline, _ = self._deadline(spec.get("deadline"), (*path, "deadline"))
             extend = (
                 self._duration(spec["extend"], (*path, "extend"))
