@@ -348,3 +348,18 @@ def test_cli_new_prints_the_id_on_stdout(mini: Path) -> None:
     assert code == 0 and out.strip() == "MN2026-001"
     code, out, _ = cli(mini, "show", "MN2026-001")
     assert "[red]张三[/red]" in out  # user text is data, not Rich markup
+
+
+def test_case_of_a_broken_process_names_the_file_error(mini: Path) -> None:
+    cid = opened(mini)
+    proc = mini / "processes" / "mini.yaml"
+    proc.write_text(
+        proc.read_text(encoding="utf-8").replace("    deadline: 1wd\n", "    dedline: 1wd\n"),
+        encoding="utf-8",
+    )
+    before = digest(mini / "ledger.xlsx")
+    code, _, err = cli(mini, "advance", cid, "--step", "review")
+    assert code == 1
+    assert "belongs to process '测试流程', whose file has errors: processes/mini.yaml:" in err
+    assert "unknown key 'dedline'" in err
+    assert digest(mini / "ledger.xlsx") == before

@@ -28,6 +28,7 @@ from procdoc.config import (
     Config,
 )
 from procdoc.errors import CalendarError, CaseError, ProcdocWarning
+from procdoc.process.loader import Problem
 from procdoc.process.model import DeadlineRule, FieldDef, Process, Step
 
 if TYPE_CHECKING:
@@ -250,8 +251,10 @@ class Ledger:
         processes: Mapping[str, Process],
         *,
         load_history: Callable[[], Sheet | None] | None = None,
+        broken: Mapping[str, Problem] | None = None,
     ) -> None:
         self.snapshot = snapshot
+        self.broken = broken or {}  # processes left out for errors: first error by id/name
         self._load_history = load_history
         self._history_sheet: Sheet | None = snapshot.sheets.get(HISTORY_SHEET)
         self.config = config
@@ -318,6 +321,12 @@ class Ledger:
         if case is None:
             assert self.sheet is not None
             value = self.sheet.value(row, self.labels["process"])
+            problem = self.broken.get(str(value).strip())
+            if problem is not None:
+                raise CaseError(
+                    f"case '{case_id}' belongs to process '{value}', whose file has errors: {problem.pos}: {problem.message}",
+                    hint="fix the file (procdoc validate lists every problem); the ledger is unchanged",
+                )
             raise CaseError(
                 f"{self.config.ledger.name} {LEDGER_SHEET}!row {row.number}: case '{case_id}' names unknown process '{value}'",
                 hint=f"known: {', '.join(p.name for p in self.processes.values())}",

@@ -121,9 +121,12 @@ class Workspace:
             return []
         return sorted(p.stem for p in folder.glob("*.docx") if not p.name.startswith("~$"))
 
-    def _load_processes(self) -> tuple[dict[str, Process], list[Problem]]:
+    def _load_processes(self) -> tuple[dict[str, Process], list[Problem], dict[str, Problem]]:
+        """(usable processes by id, every problem, the first error of each process left
+        out, by its id and by its name)."""
         found: dict[str, Process] = {}
         problems: list[Problem] = []
+        broken: dict[str, Problem] = {}
         names: dict[str, Process] = {}
         templates = self.template_names()
         numbering = list(self.config.numbering)
@@ -148,12 +151,14 @@ class Workspace:
             if clash:
                 problems.append(Problem("error", process.pos, clash))
                 continue
-            if any(p.severity == "error" for p in probs):
+            first_error = next((p for p in probs if p.severity == "error"), None)
+            if first_error is not None:
+                broken[process.id] = broken[process.name] = first_error
                 continue
             found[process.id] = process
             names[process.name] = process
         problems.extend(self._cross_checks(found))
-        return found, problems
+        return found, problems, broken
 
     def _cross_checks(self, processes: dict[str, Process]) -> list[Problem]:
         out: list[Problem] = []
@@ -193,13 +198,13 @@ class Workspace:
         return out
 
     @cached_property
-    def _processes(self) -> tuple[dict[str, Process], list[Problem]]:
+    def _processes(self) -> tuple[dict[str, Process], list[Problem], dict[str, Problem]]:
         return self._load_processes()
 
     @property
     def processes(self) -> dict[str, Process]:
         """The usable processes by id. A file with errors is left out with a warning."""
-        found, problems = self._processes
+        found, problems, _ = self._processes
         broken = sorted({p.pos.file for p in problems if p.severity == "error" and p.pos})
         if broken and not self._warned_broken:
             self._warned_broken = True
@@ -251,6 +256,7 @@ class Workspace:
             self.config,
             self.processes,
             load_history=self._history_loader(),
+            broken=self._processes[2],
         )
 
     def _history_loader(self) -> Callable[[], Any]:
@@ -272,7 +278,11 @@ class Workspace:
         def batch_for(snapshot: Any) -> Any:
             box.clear()
             ledger = Ledger(
-                snapshot, self.config, self.processes, load_history=self._history_loader()
+                snapshot,
+                self.config,
+                self.processes,
+                load_history=self._history_loader(),
+                broken=self._processes[2],
             )
             change = Change(self.config, self.processes)
             box.append(plan(ledger, change))
@@ -428,7 +438,7 @@ class Workspace:
         report = ValidationReport()
         report.files.append(CONFIG_NAME)
         report.problems.extend(self.config_problems)
-        processes, problems = self._load_processes()
+        processes, problems, _ = self._load_processes()
         report.problems.extend(problems)
         report.files.extend(self.rel(p) for p in self.process_files())
         report.processes = sorted(processes)
