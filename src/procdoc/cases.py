@@ -552,12 +552,14 @@ def changed_cells(before: Case | None, after: Case, labels: Mapping[str, str]) -
     if before is None:
         return new
     old = case_cells(before, labels)
-    return {k: v for k, v in new.items() if not _same(old.get(k), v)}
+    return {k: v for k, v in new.items() if old.get(k) is not v and not _same(old.get(k), v)}
 
 
 def _same(a: Any, b: Any) -> bool:
     """Whether a cell would not change: empty equals empty, 5 equals 5.0, and a date
     differs from a datetime at midnight (the cell's format would change)."""
+    if type(a) is str and type(b) is str:  # the common case, first
+        return a == b
     if a is None or a == "" or b is None or b == "":
         return (a is None or a == "") and (b is None or b == "")
     if isinstance(a, bool) or isinstance(b, bool):

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from procdoc.cases import Case, Change, Engine, Ledger, _plain, _same, copy_case
+from procdoc.cases import Case, Change, Engine, Ledger, _plain, _same, convert_field, copy_case
 from procdoc.config import Config, Source
 from procdoc.errors import ImportFileError
 from procdoc.importer.convert import ConversionError, to_datetime, to_text
@@ -153,11 +153,8 @@ def read_records(
             if col is None or (header == source.key and target == "ref"):
                 continue
             raw = cell(col)
-            letter = _column_letter(col)
             try:
                 if target in process.fields:
-                    from procdoc.cases import convert_field
-
                     record.fields[target] = convert_field(process.fields[target], raw)
                 elif target == "opened":
                     moment = to_datetime(raw)
@@ -169,7 +166,7 @@ def read_records(
                 elif target in CORE_TARGETS:
                     record.core[target] = to_text(raw)
             except (ValueError, ConversionError) as err:
-                errors.append(f"{header} ({letter}{number}): {err}")
+                errors.append(f"{header} ({_column_letter(col)}{number}): {err}")
         missing = [
             f"{f.label}"
             for f in process.fields.values()

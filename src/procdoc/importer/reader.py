@@ -25,7 +25,6 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import BinaryIO, Literal, TypeAlias
 
-import lxml.html
 import python_calamine as calamine
 from lxml import etree
 
@@ -337,10 +336,18 @@ def _read_named_sheet(
         listed = ", ".join(workbook.sheet_names)
         raise ImportFileError(f"{path} has no sheet named {sheet!r}; its sheets: {listed}")
     data = workbook.get_sheet_by_name(sheet)
-    rows = [[_cell(value) for value in row] for row in data.to_python(skip_empty_area=False)]
+    plain = _PLAIN_TYPES
+    rows: list[list[CellValue]] = [
+        [value if type(value) in plain and value != "" else _cell(value) for value in row]  # type: ignore[misc]
+        for row in data.to_python(skip_empty_area=False)
+    ]
     for (top, left), (bottom, right) in data.merged_cell_ranges or []:
         _fill_merge(rows, top, left, bottom, right)
     return sheet, rows
+
+
+_PLAIN_TYPES = frozenset({str, int, float, bool, date, datetime})
+"""Value types calamine hands over that are kept as they are (but for ``''``)."""
 
 
 def _cell(value: object) -> CellValue:
@@ -440,6 +447,8 @@ def _read_html(path: Path, data: bytes) -> tuple[list[list[CellValue]], str]:
     text, encoding = _decode_html(path, data)
     text = _XML_DECLARATION.sub("", text, count=1)
     try:
+        import lxml.html  # only HTML exports need it
+
         document = lxml.html.document_fromstring(text)
     except (etree.ParserError, ValueError) as err:
         raise ImportFileError(f"{path} is not a readable HTML table ({err})") from err

@@ -19,9 +19,12 @@ from procdoc.importer.reader import CellValue, Grid
 __all__ = ["Table", "header_key", "locate_table", "match_score", "normalize_header"]
 
 _INVISIBLE = re.compile(r"[\s\u200b-\u200d\u2060\ufeff]+")
+_LEADING = re.compile(r"[\s\u200b-\u200d\u2060\ufeff]*")
 _FOOTER = re.compile(
     r"^(合计|总计|小计|制表|审核人|审核:|备注:|说明:|导出时间|打印时间|共\d+(条|项|件|笔))"
 )
+_FOOTER_FIRST = frozenset("合总小制审备说导打共")
+"""The first characters of the footer words: a cell starting otherwise is no footer."""
 
 
 def normalize_header(value: CellValue) -> str:
@@ -197,6 +200,9 @@ def _footer_text(row: Sequence[CellValue], key_column: int | None) -> str | None
         cells.append(row[key_column])
     for value in cells:
         if isinstance(value, str):
+            start = _LEADING.match(value).end()  # type: ignore[union-attr]
+            if unicodedata.normalize("NFKC", value[start : start + 1]) not in _FOOTER_FIRST:
+                continue
             text = header_key(value)
             if _FOOTER.match(text):
                 return normalize_header(value)

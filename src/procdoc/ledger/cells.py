@@ -18,6 +18,7 @@ MAX_EXACT_INT = 2**53  # beyond this an Excel number (a double) loses digits
 _EPOCH_1900 = datetime(1899, 12, 30)
 _EPOCH_1904 = datetime(1904, 1, 1)
 _FIRST_DATE = date(1900, 3, 1)  # Excel's serials are off by one before this (the 1900 leap bug)
+_FIRST_DATETIME = datetime(1900, 3, 1)
 
 
 # -- references -------------------------------------------------------------------------
@@ -123,6 +124,28 @@ def check_value(value: CellValue, where: str) -> CellValue:
             raise LedgerError(f"{where}: Excel cannot store the date {value:%Y-%m-%d}")
         return value
     raise TypeError(f"{where}: a ledger cell cannot hold {type(value).__name__} {value!r}")
+
+
+def check_values(values: dict[str, CellValue], where: str) -> dict[str, CellValue]:
+    """:func:`check_value` over a row's values, keyed by stripped label. Text that is
+    plainly fine (printable, not too long) and dates skip the full check: a large import
+    passes hundreds of thousands of values through here."""
+    out: dict[str, CellValue] = {}
+    for label, value in values.items():
+        plain = (
+            value is None
+            or (type(value) is str and value and len(value) <= MAX_TEXT and value.isprintable())
+            or (type(value) is int and -MAX_EXACT_INT <= value <= MAX_EXACT_INT)
+            or (type(value) is date and value >= _FIRST_DATE)
+            or (
+                type(value) is datetime
+                and value.tzinfo is None
+                and not value.microsecond
+                and value >= _FIRST_DATETIME
+            )
+        )
+        out[label.strip()] = value if plain else check_value(value, f"{where} {label}")
+    return out
 
 
 def _round_ms(value: datetime) -> datetime:

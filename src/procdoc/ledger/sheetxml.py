@@ -26,7 +26,8 @@ from procdoc.ledger.cells import (
     MAX_COLS,
     MAX_ROWS,
     cell_ref,
-    check_value,
+    check_values,
+    col_index,
     col_letters,
     format_range,
     inline_string,
@@ -46,6 +47,7 @@ _DIMENSION = re.compile(rb"""(<dimension\b[^>]*?\bref\s*=\s*["'])([^"']*)(["'])"
 _COL = re.compile(rb"<col\b[^>]*>")
 _ROW = re.compile(rb"""<row\b(?:[^>]*?\sr\s*=\s*["'](\d+)["'])?[^>]*>""")
 _CELL = re.compile(rb"<c\b[^>]*?(?:/>|>.*?</c>)", re.S)
+_SPANS = re.compile(rb"""\sspans\s*=\s*["'](\d+):(\d+)["']""")
 _ATTR = re.compile(rb"""([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 #: The r= attribute of a cell's start tag (the common case, without parsing the others).
 _R_ATTR = re.compile(rb"""\sr\s*=\s*["']([^"']*)["']""")
@@ -57,16 +59,12 @@ _PREFIXED = re.compile(rb"<[A-Za-z_][\w.-]*:(?:row|c)[\s>/]")
 _MERGE = re.compile(rb"""<mergeCell\b[^>]*?\bref\s*=\s*["']([^"']+)["']""")
 _AUTOFILTER = re.compile(rb"""(<autoFilter\b[^>]*?\bref\s*=\s*["'])([^"']*)(["'])""")
 _VALUE_MARKS = (b"<v>", b"<f>", b"<f ", b"<is>")
+REST_MEMORY = 1 << 16
+"""How many distinct new cells (style, type, value) the patcher keeps the XML of, and the
+probe columns it went to: the same bytes in the same column read back the same, so the
+probe checks one of them. Text over 64 characters (titles, notes: seldom repeated) is not
+kept, nor anything past this many; such cells are always probed."""
 _ROW_COPY_ATTRS = (b"s", b"customFormat", b"ht", b"customHeight")
-
-
-@dataclass
-class Written:
-    """One cell procdoc wrote, with the value it should read back as."""
-
-    row: int
-    col: int
-    value: CellValue
 
 
 @dataclass
@@ -78,8 +76,14 @@ class SheetResult:
     header_before: int  # last used header column before (-1: none)
     header_after: int
     columns: dict[str, int]
-    written: list[Written] = field(default_factory=list)
-    probe_rows: list[bytes] = field(default_factory=list)  # each rebuilt row, written cells only
+    #: every cell procdoc wrote: row -> column -> value (None: emptied)
+    written: dict[int, dict[int, CellValue]] = field(default_factory=dict)
+    #: the probe (see :func:`procdoc.ledger.patch._probe`): rows numbered 1, 2, ... each
+    #: holding cells procdoc wrote to one real row, exactly as written; for each, the real
+    #: row number and the value each of its cells must read back as
+    probe_rows: list[bytes] = field(default_factory=list)
+    probe_numbers: list[int] = field(default_factory=list)
+    probe_values: list[dict[int, CellValue]] = field(default_factory=list)
     has_formulas: bool = False
     formulas_removed: bool = False
     filter_old: str | None = None
@@ -91,19 +95,50 @@ class _Cell:
     """A cell of a row being rebuilt. Its attributes are parsed on first use: most cells
     of a row are copied as they are and never need them."""
 
-    __slots__ = ("_attrs", "_tag", "col", "raw")
+    __slots__ = ("_attrs", "col", "raw")
 
-    def __init__(self, raw: bytes, tag: bytes, col: int) -> None:
+    def __init__(self, raw: bytes, col: int) -> None:
         self.raw = raw
-        self._tag = tag
         self._attrs: dict[bytes, bytes] | None = None
         self.col = col
 
     @property
     def attrs(self) -> dict[bytes, bytes]:
         if self._attrs is None:
-            self._attrs = _attrs(self._tag)
+            self._attrs = _attrs(self.raw[: self.raw.find(b">") + 1])
         return self._attrs
+
+
+class _StyleMap(dict[int, "int | None"]):
+    """Styles by column, each worked out by ``find(kind, key, col)`` when first asked."""
+
+    def __init__(self, find: Callable[[str, object, int], int | None], kind: str, key: object):
+        super().__init__()
+        self.find, self.kind, self.key = find, kind, key
+
+    def __missing__(self, col: int) -> int | None:
+        style = self[col] = self.find(self.kind, self.key, col)
+        return style
+
+
+#: column letters as written in cell references, both ways (A to ZZ up front, the rest
+#: filled as they are met)
+_LETTERS: dict[int, bytes] = {col: col_letters(col).encode("ascii") for col in range(702)}
+_COLUMN_OF: dict[bytes, int] = {letters: col for col, letters in _LETTERS.items()}
+
+
+def _letters(col: int) -> bytes:
+    letters = _LETTERS.get(col)
+    if letters is None:
+        letters = _LETTERS[col] = col_letters(col).encode("ascii")
+    return letters
+
+
+def _column_of(letters: bytes) -> int:
+    col = _COLUMN_OF.get(letters)
+    if col is None:
+        col = _COLUMN_OF[letters] = col_index(letters.decode("ascii"))
+    return col
 
 
 def _attrs(tag: bytes) -> dict[bytes, bytes]:
@@ -144,17 +179,8 @@ class SheetPatcher:
             if number < 2 or number > MAX_ROWS:
                 what = "row 1 is the header" if number == 1 else f"row {number} is out of range"
                 raise LedgerError(f"{self.where}: cannot set cells of row {number} ({what})")
-            self.set_rows[number] = {
-                label.strip(): check_value(value, f"{self.where} row {number} {label}")
-                for label, value in values.items()
-            }
-        self.appends = [
-            {
-                label.strip(): check_value(value, f"{self.where} new row {label}")
-                for label, value in values.items()
-            }
-            for values in changes.append
-        ]
+            self.set_rows[number] = check_values(values, f"{self.where} row {number}")
+        self.appends = [check_values(values, f"{self.where} new row") for values in changes.append]
         # targets: row number -> ("header" | "set" | "append", values by label)
         self.targets: dict[int, tuple[str, dict[str, CellValue]]] = {1: ("header", {})}
         for number, values in self.set_rows.items():
@@ -172,8 +198,17 @@ class SheetPatcher:
         self.header_before = -1
         self.header_after = -1
         self.header_cell_style: int | None = None
-        self.written: list[Written] = []
+        self.written: dict[int, dict[int, CellValue]] = {}
+        self.box: list[int] | None = None  # first row, col, last row, col with a value
         self.probe_rows: list[bytes] = []
+        self.probe_numbers: list[int] = []
+        self.probe_values: list[dict[int, CellValue]] = []
+        #: the probe columns of rewritten cells by (bytes, type, value); new cells keep
+        #: theirs in ``rests``
+        self.probed: dict[tuple[bytes, type, CellValue], set[int]] = {}
+        self.heads: dict[tuple[int | None, type], bytes] = {}
+        self.new_styles: dict[object, _StyleMap] = {}
+        self.rests: dict[tuple[int | None, type, CellValue], tuple[bytes, set[int]]] = {}
         self.has_formulas = False
         self.formulas_removed = False
         self.checked = False
@@ -229,12 +264,14 @@ class SheetPatcher:
             preamble=self._fix_dimension(pre),
             root_tag=root_tag,
             last_row_before=self.last_data,
-            last_row=max([self.last_data, *(w.row for w in self.written if w.value is not None)]),
+            last_row=max(self.last_data, self.box[2] if self.box else 0),
             header_before=self.header_before,
             header_after=self.header_after,
             columns=self.columns,
             written=self.written,
             probe_rows=self.probe_rows,
+            probe_numbers=self.probe_numbers,
+            probe_values=self.probe_values,
             has_formulas=self.has_formulas,
             formulas_removed=self.formulas_removed,
             filter_old=self.filter_old,
@@ -313,7 +350,12 @@ class SheetPatcher:
         self.held = [region[end:]] if end < len(region) else []
         self._emit(data)
 
-    def _check_plain(self, data: bytes, what: str) -> None:
+    def _check_plain(self, data: bytes, where: str | int) -> None:
+        """Refuse XML the splice cannot handle; ``where`` is what ``data`` is, or its row
+        number (the message is only put together when it is needed)."""
+        if b"<!" not in data and not (b":row" in data or b":c" in data):
+            return
+        what = f"row {where}" if isinstance(where, int) else where
         if b"<!" in data:
             raise LedgerError(
                 f"{self.where}: {what} holds an XML comment or CDATA section, which procdoc "
@@ -414,15 +456,45 @@ class SheetPatcher:
 
     # -- rebuilding a row -------------------------------------------------------------------
 
-    def _split_row(self, raw: bytes, number: int) -> tuple[bytes, list[_Cell], bytes]:
-        self._check_plain(raw, f"row {number}")
+    def _split_row(self, raw: bytes, number: int) -> tuple[bytes, dict[int, bytes], bytes]:
+        """A row's start tag, its cells' bytes by column, and what follows the cells."""
         m = _ROW.match(raw)
         assert m is not None
         open_tag = m.group(0)
         if open_tag.endswith(b"/>"):
-            return open_tag[:-2].rstrip() + b">", [], b""
+            self._check_plain(raw, number)
+            return open_tag[:-2].rstrip() + b">", {}, b""
         body = raw[m.end() : -len(b"</row>")]
-        cells: list[_Cell] = []
+        # Fast path: the row is <c r="B7"...> cells of this row one after the other, as
+        # Excel, WPS, openpyxl, xlsxwriter and procdoc write them. Text and attribute
+        # values cannot hold a raw "<", so outside comments each "<c" starts a cell; a
+        # piece that does not begin with letters in _COLUMN_OF (A to ZZ) and this row's
+        # number, or a last piece that is not the end of a cell, takes the general path.
+        first, *pieces = body.split(b'<c r="')
+        if (
+            pieces
+            and not first
+            and b"<!" not in body
+            and body.count(b"<c") == len(pieces)
+            and pieces[-1].endswith((b"</c>", b"/>"))
+        ):
+            ref_end = b'%d"' % number
+            try:
+                cells = {_COLUMN_OF[p.partition(ref_end)[0]]: b'<c r="' + p for p in pieces}
+            except KeyError:
+                return self._split_cells(raw, open_tag, body, number)
+            if len(cells) < len(pieces):
+                raise LedgerError(f"{self.where}: row {number} has two cells in one column")
+            return open_tag, cells, b""
+        return self._split_cells(raw, open_tag, body, number)
+
+    def _split_cells(
+        self, raw: bytes, open_tag: bytes, body: bytes, number: int
+    ) -> tuple[bytes, dict[int, bytes], bytes]:
+        """:meth:`_split_row` for any other row: whitespace between cells, other quoting,
+        lower-case references, columns past ZZ, something after the cells."""
+        self._check_plain(raw, number)
+        cells: dict[int, bytes] = {}
         pos = 0
         while True:
             while pos < len(body) and body[pos : pos + 1].isspace():
@@ -449,7 +521,9 @@ class SheetPatcher:
                 raise LedgerError(
                     f"{self.where}: cell {ref.decode()} sits in row {number} of the sheet XML"
                 )
-            cells.append(_Cell(cell, tag, col))
+            if col in cells:
+                raise LedgerError(f"{self.where}: row {number} has two cells in one column")
+            cells[col] = cell
             pos = cm.end()
         tail = body[pos:]
         if b"<c" in tail.replace(b"<cm", b""):
@@ -479,7 +553,8 @@ class SheetPatcher:
         except ValueError:
             return xml_text(v)
 
-    def _header(self, cells: list[_Cell]) -> dict[int, CellValue]:
+    def _header(self, by_col: dict[int, bytes]) -> dict[int, CellValue]:
+        cells = [_Cell(raw, col) for col, raw in by_col.items()]
         shared = set()
         for cell in cells:
             if cell.attrs.get(b"t") == b"s":
@@ -527,9 +602,9 @@ class SheetPatcher:
                     for name in _ROW_COPY_ATTRS
                     if name in row_attrs
                 )
-                for cell in cells:
-                    s = cell.attrs.get(b"s")
-                    styles[cell.col] = int(s) if s is not None else None
+                for col, raw in cells.items():
+                    s = _Cell(raw, col).attrs.get(b"s")
+                    styles[col] = int(s) if s is not None else None
             self.anchor_styles = styles
         return self.anchor_styles
 
@@ -538,64 +613,119 @@ class SheetPatcher:
         if existing is not None:
             open_tag, cells, tail = self._split_row(existing, number)
         else:
-            open_tag, cells, tail = b"", [], b""
+            open_tag, cells, tail = b"", {}, b""
         writes = self._header(cells) if kind == "header" else self._resolve(values)
         if not writes and existing is not None:
             return existing
-        row_style: int | None = None
-        if kind == "append":
-            anchor = self._anchor()
-        if existing is not None:
-            row_attrs = _attrs(open_tag)
-            if row_attrs.get(b"customFormat") in (b"1", b"true") and b"s" in row_attrs:
-                row_style = int(row_attrs[b"s"])
-        by_col = {cell.col: cell for cell in cells}
+        style_of = self._new_cell_styles(kind, open_tag)
+        # each cell procdoc writes goes to the sheet as <c r="B7"...> and, unless the same
+        # bytes in the same column were probed for the same value already, to the probe as
+        # <c r="B{k}"...>, k being the probe row (see procdoc.ledger.patch._probe)
+        here = b"%d" % number
+        probe = b"%d" % (len(self.probe_rows) + 1)
         out: list[bytes] = []
         mine: list[bytes] = []
-        for col in sorted(by_col.keys() | writes.keys()):
+        expect: dict[int, CellValue] = {}
+        letters_of = _LETTERS
+        if not cells:
+            for col, value in sorted(writes.items()):
+                rest, probed = self._new_cell(value, style_of[col])
+                if not rest:
+                    continue  # empty, without a style: no cell
+                letters = letters_of.get(col) or _letters(col)
+                out.append(b'<c r="' + letters + here + rest)
+                if col not in probed:
+                    probed.add(col)
+                    mine.append(b'<c r="' + letters + probe + rest)
+                    expect[col] = value
+        for col in sorted(cells.keys() | writes.keys()) if cells else ():
+            raw = cells.get(col)
             if col not in writes:
-                out.append(by_col[col].raw)
+                assert raw is not None
+                out.append(raw)
                 continue
-            cell = by_col.get(col)
-            if cell is not None:
+            value = writes[col]
+            if raw is None:
+                rest, probed = self._new_cell(value, style_of[col])
+                if not rest:
+                    continue
+            else:
+                cell = _Cell(raw, col)
                 s_raw = cell.attrs.get(b"s")
                 style = int(s_raw) if s_raw is not None else None
-            elif kind == "header":
-                style = self.header_cell_style
-                if style is None:
-                    style = self._col_style(col)
-            elif kind == "append":
-                style = anchor[col] if col in anchor else self._col_style(col)
+                rest = self._cell_rest(number, col, value, cell, style) or b""
+                probed = self.probed.get((rest, type(value), value)) or set()
+                if len(self.probed) < REST_MEMORY:
+                    self.probed[(rest, type(value), value)] = probed
+            letters = letters_of.get(col) or _letters(col)
+            if rest:
+                out.append(b'<c r="' + letters + here + rest)
+            if rest and col not in probed:
+                probed.add(col)
+                mine.append(b'<c r="' + letters + probe + rest)
+                expect[col] = value
+        self.written[number] = writes
+        filled = [col for col, value in writes.items() if value is not None]
+        if filled:
+            lo, hi = min(filled), max(filled)
+            box = self.box
+            if box is None:
+                self.box = [number, lo, number, hi]
             else:
-                style = row_style if row_style is not None else self._col_style(col)
-            value = writes[col]
-            xml = self._cell_xml(number, col, value, cell, style)
-            if xml:
-                out.append(xml)
-                mine.append(xml)
-            self.written.append(Written(number, col, value))
+                box[0] = min(box[0], number)
+                box[1] = min(box[1], lo)
+                box[2] = max(box[2], number)
+                box[3] = max(box[3], hi)
         if not out and existing is None:
             return b""
         if existing is None:
             extra = self._anchor_attrs() if kind == "append" else b""
             open_tag = b'<row r="%d"%s>' % (number, extra)
         else:
-            open_tag = self._fix_spans(open_tag, out, by_col, writes)
-        self.probe_rows.append(b"".join([b'<row r="%d">' % number, *mine, b"</row>"]))
+            open_tag = self._fix_spans(open_tag, cells, writes)
+        if mine:
+            self.probe_rows.append(b"".join([b'<row r="', probe, b'">', *mine, b"</row>"]))
+            self.probe_numbers.append(number)
+            self.probe_values.append(expect)
         return b"".join([open_tag, *out, tail, b"</row>"])
+
+    def _new_cell_styles(self, kind: str, open_tag: bytes) -> dict[int, int | None]:
+        """The style of a cell procdoc adds to a row of ``kind`` by column: an appended row
+        takes the styles of the last row with values, the header row its last label's
+        style, a row the office formatted (``customFormat``) its row style; otherwise the
+        column's style (``<col style=>``)."""
+        if kind == "append":
+            key: object = "append"
+        elif kind == "header":
+            key = ("header", self.header_cell_style)
+        else:
+            row_style = None
+            if b"customFormat" in open_tag:
+                row_attrs = _attrs(open_tag)
+                if row_attrs.get(b"customFormat") in (b"1", b"true") and b"s" in row_attrs:
+                    row_style = int(row_attrs[b"s"])
+            key = ("set", row_style)
+        styles = self.new_styles.get(key)
+        if styles is None:
+            styles = self.new_styles[key] = _StyleMap(self._new_cell_style, kind, key)
+        return styles
+
+    def _new_cell_style(self, kind: str, key: object, col: int) -> int | None:
+        if kind == "append":
+            anchor = self._anchor()
+            return anchor[col] if col in anchor else self._col_style(col)
+        assert isinstance(key, tuple)
+        given: int | None = key[1]
+        return given if given is not None else self._col_style(col)
 
     def _anchor_attrs(self) -> bytes:
         self._anchor()
         return self.anchor_row_attrs
 
     def _fix_spans(
-        self,
-        open_tag: bytes,
-        out: list[bytes],
-        by_col: dict[int, _Cell],
-        writes: dict[int, CellValue],
+        self, open_tag: bytes, by_col: dict[int, bytes], writes: dict[int, CellValue]
     ) -> bytes:
-        m = re.search(rb"""\sspans\s*=\s*["'](\d+):(\d+)["']""", open_tag)
+        m = _SPANS.search(open_tag)
         if m is None or not writes:
             return open_tag
         cols = [c + 1 for c in by_col.keys() | writes.keys()]
@@ -603,45 +733,74 @@ class SheetPatcher:
         hi = max(int(m.group(2)), *cols)
         return open_tag[: m.start()] + b' spans="%d:%d"' % (lo, hi) + open_tag[m.end() :]
 
-    def _cell_xml(
+    def _new_cell(self, value: CellValue, style: int | None) -> tuple[bytes, set[int]]:
+        """The XML of a new cell after the row number of its reference (empty: no cell)
+        and the columns where these bytes were put in the probe for this value. Rows repeat
+        the same few values, so both are kept per (style, type, value), up to
+        :data:`REST_MEMORY` of them and for text up to 64 characters."""
+        known = (style, type(value), value)
+        entry = self.rests.get(known)
+        if entry is None:
+            entry = (self._cell_rest(0, 0, value, None, style) or b"", set())
+            if len(self.rests) < REST_MEMORY and not (type(value) is str and len(value) > 64):
+                self.rests[known] = entry
+        return entry
+
+    def _cell_rest(
         self, row: int, col: int, value: CellValue, cell: _Cell | None, style: int | None
-    ) -> bytes:
-        ref = cell_ref(row, col)
+    ) -> bytes | None:
+        """A written cell's XML after the row number of its reference (``"`` and the
+        rest), or None when the cell is to be left out (empty, without a style)."""
+        extra = b""
         if cell is not None:
-            self._check_overwrite(cell, ref)
-        style = self.styles.style_for(style, value)
-        attrs = [b'r="%s"' % ref.encode()]
-        if style:
-            attrs.append(b's="%d"' % style)
-        extra = []
-        if cell is not None:
-            for name, val in cell.attrs.items():
-                if name not in (b"r", b"s", b"t", b"cm", b"vm"):
-                    extra.append(b'%s="%s"' % (name, val))
+            if b"<f" in cell.raw:
+                self._check_overwrite(cell, row, col)
+            extra = b"".join(
+                b' %s="%s"' % (name, val)
+                for name, val in cell.attrs.items()
+                if name not in (b"r", b"s", b"t", b"cm", b"vm")
+            )
+        kind = type(value)
+        head = self.heads.get((style, kind))
+        if head is None:
+            head = self.heads[(style, kind)] = self._head(style, value)
         if value is None:
-            if len(attrs) == 1 and not extra:
-                return b""
-            return b"<c " + b" ".join(attrs + extra) + b"/>"
-        if isinstance(value, str):
-            attrs.append(b't="inlineStr"')
+            if head == b'"' and not extra:
+                return None
+            return head + extra + b"/>"
+        if type(value) is str:
             inner = inline_string(value).encode("utf-8")
+        elif type(value) is int:
+            inner = b"<v>%d</v>" % value
         elif isinstance(value, bool):
-            attrs.append(b't="b"')
             inner = b"<v>1</v>" if value else b"<v>0</v>"
+        elif isinstance(value, str):
+            inner = inline_string(value).encode("utf-8")
         elif isinstance(value, int | float):
             inner = b"<v>%s</v>" % number_text(value).encode()
         else:
             inner = b"<v>%s</v>" % number_text(serial(value, date1904=self.date1904)).encode()
-        return b"<c " + b" ".join(attrs + extra) + b">" + inner + b"</c>"
+        return head + extra + b">" + inner + b"</c>"
 
-    def _check_overwrite(self, cell: _Cell, ref: str) -> None:
+    def _head(self, style: int | None, value: CellValue) -> bytes:
+        """The end of the r= attribute, the style and the type of a written cell (the
+        same for every value of one type written over one style)."""
+        s = self.styles.style_for(style, value)
+        head = b'" s="%d"' % s if s else b'"'
+        if isinstance(value, str):
+            return head + b' t="inlineStr"'
+        if isinstance(value, bool):
+            return head + b' t="b"'
+        return head
+
+    def _check_overwrite(self, cell: _Cell, row: int, col: int) -> None:
         m = _FORMULA.search(cell.raw)
         if m is None:
             return
         a = _attrs(m.group(1))
         kind = a.get(b"t", b"normal")
         span = a.get(b"ref")
-        where = f"{self.where}!{ref}"
+        where = f"{self.where}!{cell_ref(row, col)}"
         if kind == b"shared" and span is not None:
             raise LedgerError(
                 f"{where} holds a shared formula that other cells copy ({span.decode()}); "
@@ -662,32 +821,33 @@ class SheetPatcher:
 
     def _fix_dimension(self, pre: bytes) -> bytes:
         m = _DIMENSION.search(pre)
-        cells = self.written
-        if m is None or not cells:
+        box = self.box
+        if m is None or box is None:
             return pre
         try:
             r1, c1, r2, c2 = parse_range(m.group(2).decode("ascii"))
         except (ValueError, UnicodeDecodeError):
-            r1, c1, r2, c2 = cells[0].row, cells[0].col, cells[0].row, cells[0].col
-        for w in cells:
-            if w.value is None:
-                continue
-            r1, c1 = min(r1, w.row), min(c1, w.col)
-            r2, c2 = max(r2, w.row), max(c2, w.col)
+            r1, c1, r2, c2 = box
+        r1, c1 = min(r1, box[0]), min(c1, box[1])
+        r2, c2 = max(r2, box[2]), max(c2, box[3])
         ref = format_range(r1, c1, r2, c2)
         return pre[: m.start(2)] + ref.encode() + pre[m.end(2) :]
 
     def _fix_postamble(self, post: bytes) -> bytes:
         merges = [parse_range(m.group(1).decode("ascii")) for m in _MERGE.finditer(post)]
-        for w in self.written:
-            if w.value is None:
-                continue
-            for r1, c1, r2, c2 in merges:
-                if r1 <= w.row <= r2 and c1 <= w.col <= c2 and (w.row, w.col) != (r1, c1):
-                    raise LedgerError(
-                        f"{self.where}!{cell_ref(w.row, w.col)} lies inside the merged cells "
-                        f"{format_range(r1, c1, r2, c2)}; unmerge them in Excel first"
-                    )
+        written = self.written
+        for r1, c1, r2, c2 in merges:
+            # walk whichever is shorter: the merged rows or the rows written
+            rows = range(r1, r2 + 1) if r2 - r1 < len(written) else sorted(written)
+            for row in rows:
+                if not r1 <= row <= r2 or row not in written:
+                    continue
+                for col, value in written[row].items():
+                    if value is not None and c1 <= col <= c2 and (row, col) != (r1, c1):
+                        raise LedgerError(
+                            f"{self.where}!{cell_ref(row, col)} lies inside the merged cells "
+                            f"{format_range(r1, c1, r2, c2)}; unmerge them in Excel first"
+                        )
         m = _AUTOFILTER.search(post)
         if m is None:
             return post
@@ -696,9 +856,7 @@ class SheetPatcher:
             r1, c1, r2, c2 = parse_range(old)
         except ValueError:
             return post
-        new_last = max(
-            [self.last_data, *(w.row for w in self.written if w.value is not None)], default=0
-        )
+        new_last = max(self.last_data, self.box[2] if self.box else 0)
         if self.appends and self.last_data <= r2 < new_last:
             r2 = new_last
         if self.header_after > self.header_before >= 0 and c2 == self.header_before:
