@@ -677,9 +677,8 @@ def test_rows_written_unusually_are_patched_the_same(tmp_path: Path) -> None:
         with zipfile.ZipFile(path) as z:
             sheet = z.read("xl/worksheets/sheet1.xml")
         if unusual:
-            sheet = (
-                sheet.replace(b'<c r="A3"', b"\n  <c r='A3'")
-                .replace(b'<c r="C3"', b'\n  <c r="c3"')
+            sheet = sheet.replace(b'<c r="A3"', b"\n  <c r='A3'").replace(
+                b'<c r="C3"', b'\n  <c r="c3"'
             )
             _rewrite(path, {"xl/worksheets/sheet1.xml": sheet})
         store_for(folder).update(
@@ -794,6 +793,39 @@ def test_probe_verification_catches_a_bad_write(
         store.update(
             lambda s: Batch({LEDGER: SheetChanges(set={4: {"环节期限": date(2026, 7, 2)}})})
         )
+    assert path.read_bytes() == before
+
+
+def test_probe_checks_each_distinct_cell_once_and_every_distinct_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cells whose bytes and value repeat are probed once; a value that comes out as the
+    bytes of another value is still probed, and caught."""
+    path = tmp_path / "ledger.xlsx"
+    simple_ledger(path, rows=2)
+    rows = [{"编号": f"N-{i}", "状态": "办理中", "环节期限": date(2026, 7, 1)} for i in range(50)]
+    report = patch_mod.patch_file(
+        path, tmp_path / "out.xlsx", Batch({LEDGER: SheetChanges(append=rows)}), display="x"
+    )
+    result = report.sheets[LEDGER]
+    probed = sum(len(cells) for cells in result.probe_values)
+    assert sum(len(cells) for cells in result.written.values()) == 150
+    assert probed == 50 + 1 + 1  # each id; 办理中 and the date once
+    import procdoc.ledger.sheetxml as sheetxml
+
+    real = sheetxml.serial
+    wrong = real(date(2026, 7, 1))  # 7-2 written as 7-1's serial: a bug the probe must see
+    monkeypatch.setattr(
+        sheetxml, "serial", lambda v, date1904=False: wrong if v == date(2026, 7, 2) else real(v)
+    )
+    monkeypatch.setattr(patch_mod, "FULL_VERIFY_LIMIT", 0)
+    before = path.read_bytes()
+    rows = [
+        {"编号": "N-1", "环节期限": date(2026, 7, 1)},
+        {"编号": "N-2", "环节期限": date(2026, 7, 2)},
+    ]
+    with pytest.raises(LedgerError, match="reads back"):
+        store_for(tmp_path).update(lambda s: Batch({LEDGER: SheetChanges(append=rows)}))
     assert path.read_bytes() == before
 
 
