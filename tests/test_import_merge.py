@@ -163,3 +163,23 @@ def test_import_json_summary(office: Path) -> None:
     assert code == 0
     data = json.loads(out)
     assert data["files"][0]["source"] == "zhiyuan-shouwen" and len(data["files"][0]["new"]) == 25
+
+
+def test_a_case_twice_in_the_ledger_stops_the_import_with_its_rows(
+    office: Path, tmp_path: Path
+) -> None:
+    """An export row matching a case the ledger holds twice is not merged into either: the
+    import stops, names both rows and changes nothing (as every other command does)."""
+    import_files(Workspace(office), [OA / "钉钉-报销审批.xlsx"])
+    wb = openpyxl.load_workbook(office / "台账.xlsx")  # the office copies a row by hand
+    ws = wb["台账"]
+    row = next(
+        r for r in range(2, ws.max_row + 1) if ws.cell(r, 13).value == "202609011600000860029"
+    )
+    ws.append([c.value for c in ws[row]])
+    wb.save(office / "台账.xlsx")
+    before = digest(office / "台账.xlsx")
+    code, _, err = cli(office, "import", str(_changed_export(tmp_path)))
+    assert code == 1
+    assert f"rows {row}, {ws.max_row}" in err and "duplicate rows" in err
+    assert digest(office / "台账.xlsx") == before

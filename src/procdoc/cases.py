@@ -333,6 +333,27 @@ class Ledger:
             )
         return case
 
+    def refs(self, process: Process) -> dict[str, str]:
+        """The id of each case of ``process`` by its OA reference (the first case holding
+        a reference, pending cases included), read from the row without building cases."""
+        out: dict[str, str] = {}
+        proc_col, ref_col = (
+            self._core.get(self.labels["process"]),
+            self._core.get(self.labels["ref"]),
+        )
+        if proc_col is not None and ref_col is not None:
+            names = {process.id, process.name}
+            for cid, row in self.rows.items():
+                values = row.values
+                if ref_col < len(values) and proc_col < len(values):
+                    ref = _text(values[ref_col])
+                    if ref and _text(values[proc_col]) in names:
+                        out.setdefault(ref, cid)
+        for cid, case in self.pending.items():
+            if case.process.id == process.id and case.ref:
+                out.setdefault(case.ref, cid)
+        return out
+
     def cases(self) -> Iterable[Case]:
         for cid, row in self.rows.items():
             case = self._case(cid, row)

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from procdoc.cases import Case, Change, Engine, Ledger, _plain, _same, convert_field, copy_case
+from procdoc.cases import Change, Engine, Ledger, _plain, _same, convert_field, copy_case
 from procdoc.config import Config, Source
 from procdoc.errors import ImportFileError
 from procdoc.importer.convert import ConversionError, to_datetime, to_text
@@ -229,18 +229,15 @@ def merge(
     progress: Progress | None = None,
 ) -> None:
     """Apply ``result.records`` to ``ledger`` through ``change``."""
-    by_ref: dict[str, Case] = {}
-    for case in [*ledger.cases(), *ledger.pending.values()]:
-        if case.process.id == process.id and case.ref:
-            by_ref.setdefault(case.ref, case)
+    by_ref = ledger.refs(process)
     mapped_fields = {t for t in source.columns.values() if t in process.fields}
     mapped_core = {t for t in source.columns.values() if t in CORE_TARGETS - {"ref", "opened"}}
     total = len(result.records)
     for done, record in enumerate(result.records, start=1):
         if progress and (done % 500 == 0 or done == total):
             progress(result.file, done, total)
-        found = by_ref.get(record.key)
-        if found is None:
+        found_id = by_ref.get(record.key)
+        if found_id is None:
             opened = record.core.get("opened") or at
             step = process.find_step(record.step) if record.step else None
             new = engine.new(
@@ -260,10 +257,10 @@ def merge(
             if record.core.get("assignee"):
                 new.assignee = record.core["assignee"]
                 change.add_case(new)
-            by_ref[record.key] = new
+            by_ref[record.key] = new.id
             result.new.append(new.id)
             continue
-        case = found
+        case = ledger.case(found_id)
         before = copy_case(case)
         notes = []
         for fid in mapped_fields:
