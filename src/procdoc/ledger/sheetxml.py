@@ -209,6 +209,8 @@ class SheetPatcher:
         self.heads: dict[tuple[int | None, type], bytes] = {}
         self.new_styles: dict[object, _StyleMap] = {}
         self.rests: dict[tuple[int | None, type, CellValue], tuple[bytes, set[int]]] = {}
+        #: appended rows' cells (column, label, letters, style) by the row's labels
+        self.layouts: dict[tuple[str, ...], list[tuple[int, str, bytes, int | None]]] = {}
         self.has_formulas = False
         self.formulas_removed = False
         self.checked = False
@@ -610,6 +612,8 @@ class SheetPatcher:
 
     def _build_row(self, number: int, existing: bytes | None) -> bytes:
         kind, values = self.targets[number]
+        if existing is None and kind == "append":
+            return self._build_new_row(number, values)
         if existing is not None:
             open_tag, cells, tail = self._split_row(existing, number)
         else:
@@ -664,18 +668,7 @@ class SheetPatcher:
                 probed.add(col)
                 mine.append(b'<c r="' + letters + probe + rest)
                 expect[col] = value
-        self.written[number] = writes
-        filled = [col for col, value in writes.items() if value is not None]
-        if filled:
-            lo, hi = min(filled), max(filled)
-            box = self.box
-            if box is None:
-                self.box = [number, lo, number, hi]
-            else:
-                box[0] = min(box[0], number)
-                box[1] = min(box[1], lo)
-                box[2] = max(box[2], number)
-                box[3] = max(box[3], hi)
+        self._wrote(number, writes)
         if not out and existing is None:
             return b""
         if existing is None:
@@ -717,6 +710,58 @@ class SheetPatcher:
         assert isinstance(key, tuple)
         given: int | None = key[1]
         return given if given is not None else self._col_style(col)
+
+    def _build_new_row(self, number: int, values: dict[str, CellValue]) -> bytes:
+        """:meth:`_build_row` for a row appended where there was none: the common case
+        of a large import, so its cells are laid out once per set of labels."""
+        layout = self.layouts.get(tuple(values))
+        if layout is None:
+            style_of = self._new_cell_styles("append", b"")
+            layout = self.layouts[tuple(values)] = [
+                (col, label, _letters(col), style_of[col])
+                for col, label in sorted((self.columns[label], label) for label in values)
+            ]
+        here = b"%d" % number
+        probe = b"%d" % (len(self.probe_rows) + 1)
+        out: list[bytes] = []
+        mine: list[bytes] = []
+        expect: dict[int, CellValue] = {}
+        writes: dict[int, CellValue] = {}
+        rests = self.rests
+        for col, label, letters, style in layout:
+            value = writes[col] = values[label]
+            entry = rests.get((style, type(value), value))
+            rest, probed = entry if entry is not None else self._new_cell(value, style)
+            if not rest:
+                continue  # empty, without a style: no cell
+            out.append(b'<c r="' + letters + here + rest)
+            if col not in probed:
+                probed.add(col)
+                mine.append(b'<c r="' + letters + probe + rest)
+                expect[col] = value
+        self._wrote(number, writes)
+        if mine:
+            self.probe_rows.append(b"".join([b'<row r="', probe, b'">', *mine, b"</row>"]))
+            self.probe_numbers.append(number)
+            self.probe_values.append(expect)
+        if not out:
+            return b""
+        return b"".join([b'<row r="%d"%s>' % (number, self._anchor_attrs()), *out, b"</row>"])
+
+    def _wrote(self, number: int, writes: dict[int, CellValue]) -> None:
+        """Record the cells written to row ``number``; widen the box that holds values."""
+        self.written[number] = writes
+        filled = [col for col, value in writes.items() if value is not None]
+        if filled:
+            lo, hi = min(filled), max(filled)
+            box = self.box
+            if box is None:
+                self.box = [number, lo, number, hi]
+            else:
+                box[0] = min(box[0], number)
+                box[1] = min(box[1], lo)
+                box[2] = max(box[2], number)
+                box[3] = max(box[3], hi)
 
     def _anchor_attrs(self) -> bytes:
         self._anchor()
