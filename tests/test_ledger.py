@@ -640,7 +640,9 @@ def test_formulas_elsewhere_make_excel_recalculate(tmp_path: Path) -> None:
             "merged cells",
         ),
         (lambda x: x.replace(b'<row r="3"', b'<!-- note --><row r="3"'), "comment or CDATA"),
-        (lambda x: x.replace(b'<c r="B3"', b'<c r="A3"'), "two cells in one column"),
+        # the cell to write is there twice (an untouched column there twice is passed on
+        # as it is, like every row procdoc does not change)
+        (lambda x: x.replace(b'<c r="D3"', b'<c r="E3"'), "two cells in one column"),
         (
             lambda x: x.replace(b'<c r="B3"', b'<c r="A3"').replace(b'<c r="C3"', b"<c r='C3'"),
             "two cells in one column",
@@ -663,6 +665,25 @@ def test_unsafe_workbooks_are_refused(tmp_path: Path, edit, message: str) -> Non
     assert "台账" in str(info.value)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == [".procdoc", "ledger.xlsx"]
+
+
+def test_overwriting_cells_keeps_the_rest_of_the_row_byte_for_byte(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.xlsx"
+    simple_ledger(path)
+    with zipfile.ZipFile(path) as z:
+        before = z.read("xl/worksheets/sheet1.xml").decode()
+    store_for(tmp_path).update(
+        lambda s: Batch({LEDGER: SheetChanges(set={3: {"状态": "已办结", "标题": None}})})
+    )
+    after = read_xml(path, "xl/worksheets/sheet1.xml")
+    row = re.compile(r'<row r="3".*?</row>', re.S)
+    old, new = row.search(before), row.search(after)
+    assert old is not None and new is not None
+    cell = re.compile(r'<c r="([CE])3".*?(?:/>|</c>)')
+    assert cell.sub("", old.group(0)) == cell.sub("", new.group(0))  # the rest: same bytes
+    assert '<c r="C3"' not in new.group(0)  # emptied, unstyled: gone
+    assert '<c r="E3" t="inlineStr"><is><t>已办结</t></is></c>' in new.group(0)
+    assert row.sub("", before) == row.sub("", after)  # and the rest of the sheet
 
 
 def test_rows_written_unusually_are_patched_the_same(tmp_path: Path) -> None:

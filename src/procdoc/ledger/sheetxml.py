@@ -109,6 +109,33 @@ class _Cell:
         return self._attrs
 
 
+class _RowOut:
+    """The cells procdoc writes to one row, as they go to the sheet and to the probe: each
+    goes to the sheet as ``<c r="B7"...>`` and, unless the same bytes in the same column
+    were probed for the same value already, to the probe as ``<c r="B{k}"...>``, k being
+    the probe row (see :func:`procdoc.ledger.patch._probe`)."""
+
+    __slots__ = ("expect", "here", "mine", "number", "probe")
+
+    def __init__(self, number: int, probe_row: int) -> None:
+        self.number = number
+        self.here = b"%d" % number
+        self.probe = b"%d" % probe_row
+        self.mine: list[bytes] = []
+        self.expect: dict[int, CellValue] = {}
+
+    def cell(self, col: int, rest: bytes, probed: set[int], value: CellValue) -> bytes:
+        """The cell's XML for the sheet (``b""`` when ``rest`` is: no cell)."""
+        if not rest:
+            return b""
+        letters = _LETTERS.get(col) or _letters(col)
+        if col not in probed:
+            probed.add(col)
+            self.mine.append(b'<c r="' + letters + self.probe + rest)
+            self.expect[col] = value
+        return b'<c r="' + letters + self.here + rest
+
+
 class _StyleMap(dict[int, "int | None"]):
     """Styles by column, each worked out by ``find(kind, key, col)`` when first asked."""
 
@@ -614,6 +641,10 @@ class SheetPatcher:
         kind, values = self.targets[number]
         if existing is None and kind == "append":
             return self._build_new_row(number, values)
+        if existing is not None and kind == "set":
+            done = self._overwrite_in_place(existing, number, self._resolve(values))
+            if done is not None:
+                return done
         if existing is not None:
             open_tag, cells, tail = self._split_row(existing, number)
         else:
@@ -622,27 +653,9 @@ class SheetPatcher:
         if not writes and existing is not None:
             return existing
         style_of = self._new_cell_styles(kind, open_tag)
-        # each cell procdoc writes goes to the sheet as <c r="B7"...> and, unless the same
-        # bytes in the same column were probed for the same value already, to the probe as
-        # <c r="B{k}"...>, k being the probe row (see procdoc.ledger.patch._probe)
-        here = b"%d" % number
-        probe = b"%d" % (len(self.probe_rows) + 1)
+        row = _RowOut(number, len(self.probe_rows) + 1)
         out: list[bytes] = []
-        mine: list[bytes] = []
-        expect: dict[int, CellValue] = {}
-        letters_of = _LETTERS
-        if not cells:
-            for col, value in sorted(writes.items()):
-                rest, probed = self._new_cell(value, style_of[col])
-                if not rest:
-                    continue  # empty, without a style: no cell
-                letters = letters_of.get(col) or _letters(col)
-                out.append(b'<c r="' + letters + here + rest)
-                if col not in probed:
-                    probed.add(col)
-                    mine.append(b'<c r="' + letters + probe + rest)
-                    expect[col] = value
-        for col in sorted(cells.keys() | writes.keys()) if cells else ():
+        for col in sorted(cells.keys() | writes.keys()):
             raw = cells.get(col)
             if col not in writes:
                 assert raw is not None
@@ -651,24 +664,13 @@ class SheetPatcher:
             value = writes[col]
             if raw is None:
                 rest, probed = self._new_cell(value, style_of[col])
-                if not rest:
-                    continue
             else:
-                cell = _Cell(raw, col)
-                s_raw = cell.attrs.get(b"s")
-                style = int(s_raw) if s_raw is not None else None
-                rest = self._cell_rest(number, col, value, cell, style) or b""
-                probed = self.probed.get((rest, type(value), value)) or set()
-                if len(self.probed) < REST_MEMORY:
-                    self.probed[(rest, type(value), value)] = probed
-            letters = letters_of.get(col) or _letters(col)
-            if rest:
-                out.append(b'<c r="' + letters + here + rest)
-            if rest and col not in probed:
-                probed.add(col)
-                mine.append(b'<c r="' + letters + probe + rest)
-                expect[col] = value
+                rest, probed = self._overwritten(number, col, raw, value)
+            xml = row.cell(col, rest, probed, value)
+            if xml:
+                out.append(xml)
         self._wrote(number, writes)
+        self._probe(row)
         if not out and existing is None:
             return b""
         if existing is None:
@@ -676,11 +678,75 @@ class SheetPatcher:
             open_tag = b'<row r="%d"%s>' % (number, extra)
         else:
             open_tag = self._fix_spans(open_tag, cells, writes)
-        if mine:
-            self.probe_rows.append(b"".join([b'<row r="', probe, b'">', *mine, b"</row>"]))
-            self.probe_numbers.append(number)
-            self.probe_values.append(expect)
         return b"".join([open_tag, *out, tail, b"</row>"])
+
+    def _overwrite_in_place(
+        self, raw: bytes, number: int, writes: dict[int, CellValue]
+    ) -> bytes | None:
+        """Row ``raw`` with the cells of ``writes`` replaced where they stand, found by
+        their references without taking the row apart: how a large import updates
+        cases. None when a cell is not there yet (or the row is not plain, see
+        :meth:`_split_row`): the row is then put together in column order."""
+        m = _ROW.match(raw)
+        assert m is not None
+        body_start = m.end()
+        body = raw[body_start : -len(b"</row>")]
+        if not (
+            writes
+            and body.startswith(b'<c r="')
+            and body.endswith((b"</c>", b"/>"))
+            and b"<!" not in body
+            and body.count(b"<c") == body.count(b'<c r="')
+        ):
+            return None
+        here = b'%d"' % number
+        spans: list[tuple[int, int, int]] = []
+        for col in writes:
+            needle = b'<c r="' + (_LETTERS.get(col) or _letters(col)) + here
+            at = body.find(needle)
+            if at < 0:
+                return None
+            end = body.find(b'<c r="', at + 1)
+            end = len(body) if end < 0 else end
+            if body.find(needle, end) >= 0:
+                raise LedgerError(f"{self.where}: row {number} has two cells in one column")
+            spans.append((at, end, col))
+        spans.sort()
+        row = _RowOut(number, len(self.probe_rows) + 1)
+        out = [raw[:body_start]]
+        pos = 0
+        for at, end, col in spans:
+            value = writes[col]
+            rest, probed = self._overwritten(number, col, body[at:end], value)
+            out += (body[pos:at], row.cell(col, rest, probed, value))
+            pos = end
+        out += (body[pos:], b"</row>")
+        self._wrote(number, writes)
+        self._probe(row)
+        return b"".join(out)
+
+    def _overwritten(
+        self, number: int, col: int, raw: bytes, value: CellValue
+    ) -> tuple[bytes, set[int]]:
+        """What :meth:`_new_cell` gives, for a cell that is there: its style and other
+        attributes kept, the probe columns remembered per (bytes, type, value)."""
+        cell = _Cell(raw, col)
+        s_raw = cell.attrs.get(b"s")
+        style = int(s_raw) if s_raw is not None else None
+        rest = self._cell_rest(number, col, value, cell, style) or b""
+        key = (rest, type(value), value)
+        probed = self.probed.get(key)
+        if probed is None:
+            probed = set()
+            if len(self.probed) < REST_MEMORY:
+                self.probed[key] = probed
+        return rest, probed
+
+    def _probe(self, row: _RowOut) -> None:
+        if row.mine:
+            self.probe_rows.append(b"".join([b'<row r="', row.probe, b'">', *row.mine, b"</row>"]))
+            self.probe_numbers.append(row.number)
+            self.probe_values.append(row.expect)
 
     def _new_cell_styles(self, kind: str, open_tag: bytes) -> dict[int, int | None]:
         """The style of a cell procdoc adds to a row of ``kind`` by column: an appended row
