@@ -717,6 +717,37 @@ def test_rows_written_unusually_are_patched_the_same(tmp_path: Path) -> None:
     assert results[0][2] is None and results[0][4] == "已办结"
 
 
+def test_a_prefixed_cell_deep_in_the_sheet_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first piece of the sheet is checked for prefixed elements as a whole; a row
+    procdoc rewrites further down is checked again, and a cell written as <x:c> next to
+    the one procdoc overwrites (D7, whose bytes it takes up to the next <c r=) is never
+    swallowed."""
+    path = tmp_path / "ledger.xlsx"
+    simple_ledger(path, rows=8)
+    with zipfile.ZipFile(path) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml")
+    start = sheet.index(b'<c r="E7"')
+    end = sheet.index(b"</c>", start) + len(b"</c>")
+    cell = sheet[start:end].replace(b"<c ", b'<x:c xmlns:x="urn:x" ').replace(b"</c>", b"</x:c>")
+    _rewrite(path, {"xl/worksheets/sheet1.xml": sheet[:start] + cell + sheet[end:]})
+    real = zipraw.iter_inflated
+
+    def small(f, member):  # type: ignore[no-untyped-def]
+        for chunk in real(f, member):
+            for i in range(0, len(chunk), 64):
+                yield chunk[i : i + 64]
+
+    monkeypatch.setattr(zipraw, "iter_inflated", small)
+    before = path.read_bytes()
+    with pytest.raises(LedgerError, match="namespace-prefixed"):
+        store_for(tmp_path).update(
+            lambda s: Batch({LEDGER: SheetChanges(set={7: {"当前环节": "办理"}})})
+        )
+    assert path.read_bytes() == before
+
+
 def test_values_excel_cannot_hold_are_refused(tmp_path: Path) -> None:
     simple_ledger(tmp_path / "ledger.xlsx")
     store = store_for(tmp_path)

@@ -504,6 +504,7 @@ class SheetPatcher:
             pieces
             and not first
             and b"<!" not in body
+            and b":c" not in body  # no prefixed <x:c> among the cells
             and body.count(b"<c") == len(pieces)
             and pieces[-1].endswith((b"</c>", b"/>"))
         ):
@@ -696,6 +697,7 @@ class SheetPatcher:
             and body.startswith(b'<c r="')
             and body.endswith((b"</c>", b"/>"))
             and b"<!" not in body
+            and b":c" not in body  # no prefixed <x:c> among the cells
             and body.count(b"<c") == body.count(b'<c r="')
         ):
             return None
