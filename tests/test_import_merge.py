@@ -183,3 +183,17 @@ def test_a_case_twice_in_the_ledger_stops_the_import_with_its_rows(
     assert code == 1
     assert f"rows {row}, {ws.max_row}" in err and "duplicate rows" in err
     assert digest(office / "台账.xlsx") == before
+
+
+def test_progress_is_reported_per_file_and_for_the_write(office: Path) -> None:
+    calls: list[tuple[str, int, int]] = []
+    files = [OA / "钉钉-报销审批.xlsx", OA / "报销-旧版.xls"]
+    import_files(Workspace(office), files, progress=lambda *call: calls.append(call))
+    for path in files:
+        mine = [(done, total) for what, done, total in calls if what == str(path)]
+        assert mine[0] == (0, 0)  # read
+        assert mine[-1][0] == mine[-1][1] > 0  # merged, every record
+    assert calls[-1] == ("写入 台账.xlsx", 0, 0)
+    calls.clear()
+    import_files(Workspace(office), files[:1], dry_run=True, progress=lambda *c: calls.append(c))
+    assert calls and all(not what.startswith("写入") for what, _, _ in calls)

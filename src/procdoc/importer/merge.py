@@ -25,7 +25,8 @@ from procdoc.process.model import Process
 if TYPE_CHECKING:
     from procdoc.workspace import Workspace
 
-#: ``progress(file, done, total)``: called after reading a file (0, 0) and while merging.
+#: ``progress(what, done, total)``: called with a file as it is read (0, 0) and while it
+#: is merged, then with "写入 <ledger>" (0, 0) while the merged changes are being written.
 Progress = Callable[[str, int, int], None]
 
 #: Core ledger columns an export may fill.
@@ -314,13 +315,13 @@ def import_files(
         shown = str(path)
         if not path.is_file():
             raise ImportFileError(f"{shown}: no such file")
+        if progress:
+            progress(shown, 0, 0)  # reading; merging comes next
         grid = read_grid(path)
         src = choose_source(grid, config.sources, source, shown)
         if src.sheet is not None and src.sheet != grid.sheet:
             grid = read_grid(path, sheet=src.sheet)
         process = ws.process(src.process)
-        if progress:
-            progress(shown, 0, 0)  # read; merging comes next
         result, _ = read_records(grid, src, process, shown=shown)
         if strict and result.problems:
             first = result.problems[0]
@@ -346,6 +347,8 @@ def import_files(
                 by=f"导入:{path.name}",
                 progress=progress,
             )
+        if progress and not dry_run:
+            progress(f"写入 {config.ledger.name}", 0, 0)  # merged; writing comes next
 
     if dry_run:
         plan(ws.ledger(), Change(config, ws.processes))
