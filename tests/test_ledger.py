@@ -7,6 +7,7 @@ import struct
 import tempfile
 import zipfile
 import zlib
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from python_calamine import CalamineWorkbook
 from procdoc.errors import LedgerError
 from procdoc.ledger import Batch, LedgerStore, SheetChanges, Snapshot, create_workbook, zipraw
 from procdoc.ledger import patch as patch_mod
-from procdoc.ledger.cells import check_value
+from procdoc.ledger.cells import MAX_NUMBER, MIN_NUMBER, check_value
 from procdoc.ledger.patch import expected_read
 
 LEDGER = "台账"
@@ -748,11 +749,94 @@ def test_a_prefixed_cell_deep_in_the_sheet_is_refused(
     assert path.read_bytes() == before
 
 
+def _row_xml(path: Path, number: int) -> str:
+    found = re.search(rf'<row r="{number}".*?</row>', read_xml(path, "xl/worksheets/sheet1.xml"))
+    assert found is not None
+    return found.group(0)
+
+
+def _edit_sheet(path: Path, edit: Callable[[bytes], bytes]) -> None:
+    with zipfile.ZipFile(path) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml")
+    new = edit(sheet)
+    assert new != sheet
+    _rewrite(path, {"xl/worksheets/sheet1.xml": new})
+
+
+@pytest.mark.parametrize("probe", [False, True])
+@pytest.mark.parametrize(
+    "edit",
+    [
+        # an end tag written "</row >" (legal XML): row 4 must not be taken into row 3
+        lambda x: x.replace(b"</row>", b"</row >", 3).replace(b"</row >", b"</row>", 2),
+        # a processing instruction holding a raw <c r=...> inside the row
+        lambda x: x.replace(b'<c r="E3"', b'<?n <c r="E3"/?><c r="E3"'),
+    ],
+    ids=["end-tag-with-space", "processing-instruction"],
+)
+def test_rows_the_fast_paths_must_not_take_are_refused(  # type: ignore[no-untyped-def]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edit, probe: bool
+) -> None:
+    path = tmp_path / "ledger.xlsx"
+    simple_ledger(path)
+    _edit_sheet(path, edit)
+    if probe:
+        monkeypatch.setattr(patch_mod, "FULL_VERIFY_LIMIT", 0)
+    before = path.read_bytes()
+    with pytest.raises(LedgerError, match="row 3 holds a cell procdoc cannot parse"):
+        store_for(tmp_path).update(
+            lambda s: Batch({LEDGER: SheetChanges(set={3: {"状态": "已办结"}})})
+        )
+    assert path.read_bytes() == before
+
+
+def test_what_follows_a_rows_cells_stays_after_them(tmp_path: Path) -> None:
+    """A row's own <extLst/> after its cells is neither swallowed with the last cell nor
+    moved between cells."""
+    path = tmp_path / "ledger.xlsx"
+    simple_ledger(path)
+    _edit_sheet(path, lambda x: x.replace(b"</c></row>", b"</c><extLst/></row>", 3))  # rows 1-3
+    store_for(tmp_path).update(
+        lambda s: Batch(
+            {LEDGER: SheetChanges(set={2: {"环节期限": date(2026, 7, 1)}, 3: {"新列": "x"}})}
+        )
+    )
+    assert _row_xml(path, 1).endswith("</c><extLst/></row>")  # 新列 added to the header
+    assert _row_xml(path, 2).endswith("</c><extLst/></row>")
+    assert _row_xml(path, 3).endswith("</c><extLst/></row>") and '<c r="G3"' in _row_xml(path, 3)
+    values = store_for(tmp_path).read([LEDGER]).sheets[LEDGER].rows
+    assert values[0].values[5] == date(2026, 7, 1) and values[1].values[6] == "x"
+
+
+def test_a_cell_end_tag_with_a_space_does_not_take_its_neighbour(tmp_path: Path) -> None:
+    """ "</c >" (legal XML) in a row the general path takes apart (a rich-text cell sends
+    it there): overwriting that cell keeps the next one."""
+    path = tmp_path / "ledger.xlsx"
+    simple_ledger(path)
+    rich = (
+        b'<c r="C3" t="inlineStr"><is><r><rPr><color rgb="FFFF0000"/></rPr><t>red</t></r></is></c>'
+    )
+    _edit_sheet(
+        path,
+        lambda x: re.sub(
+            rb'<c r="C3".*?</c>', rich, x.replace(b'</c><c r="B3"', b'</c ><c r="B3"')
+        ),
+    )
+    store_for(tmp_path).update(
+        lambda s: Batch({LEDGER: SheetChanges(set={3: {"编号": "XF2026-9999"}})})
+    )
+    row = store_for(tmp_path).read([LEDGER]).sheets[LEDGER].rows[1].values
+    assert row[:3] == ["XF2026-9999", "信访事项办理", "red"]
+
+
 def test_values_excel_cannot_hold_are_refused(tmp_path: Path) -> None:
     simple_ledger(tmp_path / "ledger.xlsx")
     store = store_for(tmp_path)
     for value, message in [
         ("x" * 32768, "at most 32767"),
+        ("😀" * 16384, "32768 characters long as Excel counts them"),  # 2 UTF-16 units each
+        (1e308, "cannot be stored"),
+        (1e-310, "cannot be stored"),
         (2**60, "store it as text"),
         (float("nan"), "cannot be stored"),
         (date(1899, 12, 31), "cannot store the date"),
@@ -779,6 +863,13 @@ def test_date1904_workbooks(tmp_path: Path) -> None:
     )
     assert store.read([LEDGER]).sheets[LEDGER].rows[1].values == ["A-2", date(2026, 3, 4)]
     assert openpyxl.load_workbook(path)[LEDGER]["B3"].value == datetime(2026, 3, 4)
+    before = path.read_bytes()
+    for early in (date(1903, 12, 31), datetime(1903, 12, 31, 9, 0)):
+        with pytest.raises(LedgerError, match="1904 date system, which cannot store 1903-12-31"):
+            store.update(
+                lambda s, v=early: Batch({LEDGER: SheetChanges(append=[{"日期": v}])})  # type: ignore[misc]
+            )
+    assert path.read_bytes() == before
 
 
 def test_small_chunks_splice_the_same_bytes(
@@ -912,7 +1003,11 @@ _values = st.one_of(
     st.booleans(),
     _text,
     st.integers(min_value=-(2**53), max_value=2**53),
-    st.floats(allow_nan=False, allow_infinity=False),
+    # the numbers an Excel cell holds (the others are refused: see
+    # test_values_excel_cannot_hold_are_refused)
+    st.floats(min_value=-MAX_NUMBER, max_value=MAX_NUMBER).filter(
+        lambda f: f == 0 or abs(f) >= MIN_NUMBER
+    ),
     st.dates(min_value=date(1900, 3, 1)),
     st.datetimes(min_value=datetime(1900, 3, 1), max_value=datetime(9999, 12, 31, 23, 59, 58)),
 )

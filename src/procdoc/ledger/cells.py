@@ -12,8 +12,10 @@ from procdoc.ledger.model import CellValue
 
 MAX_ROWS = 1_048_576
 MAX_COLS = 16_384
-MAX_TEXT = 32_767  # Excel's limit on the characters in one cell
+MAX_TEXT = 32_767  # Excel's limit on the characters (UTF-16 code units) in one cell
 MAX_EXACT_INT = 2**53  # beyond this an Excel number (a double) loses digits
+MAX_NUMBER = 9.99999999999999e307  # Excel's largest and smallest positive numbers
+MIN_NUMBER = 2.2251e-308
 
 _EPOCH_1900 = datetime(1899, 12, 30)
 _EPOCH_1904 = datetime(1904, 1, 1)
@@ -90,10 +92,11 @@ def check_value(value: CellValue, where: str) -> CellValue:
     if isinstance(value, str):
         if value == "":
             return None
-        if len(value) > MAX_TEXT:
+        units = len(value.encode("utf-16-le")) // 2 if len(value) > MAX_TEXT // 2 else 0
+        if units > MAX_TEXT:  # (Excel counts a character beyond U+FFFF as two)
             raise LedgerError(
-                f"{where}: the text is {len(value)} characters long; an Excel cell holds "
-                f"at most {MAX_TEXT}"
+                f"{where}: the text is {units} characters long as Excel counts them; an "
+                f"Excel cell holds at most {MAX_TEXT}"
             )
         bad = _UNWRITABLE.search(value)
         if bad is not None:
@@ -110,8 +113,11 @@ def check_value(value: CellValue, where: str) -> CellValue:
             )
         return value
     if isinstance(value, float):
-        if not math.isfinite(value):
-            raise LedgerError(f"{where}: {value} cannot be stored in an Excel cell")
+        if not math.isfinite(value) or abs(value) > MAX_NUMBER or 0 < abs(value) < MIN_NUMBER:
+            raise LedgerError(
+                f"{where}: {value} cannot be stored in an Excel cell (Excel numbers run from "
+                f"{MIN_NUMBER} to {MAX_NUMBER}); store it as text"
+            )
         return value
     if isinstance(value, datetime):
         if value.tzinfo is not None:
@@ -134,7 +140,9 @@ def check_values(values: dict[str, CellValue], where: str) -> dict[str, CellValu
     for label, value in values.items():
         plain = (
             value is None
-            or (type(value) is str and value and len(value) <= MAX_TEXT and value.isprintable())
+            or (
+                type(value) is str and value and len(value) <= MAX_TEXT // 2 and value.isprintable()
+            )
             or (type(value) is int and -MAX_EXACT_INT <= value <= MAX_EXACT_INT)
             or (type(value) is date and value >= _FIRST_DATE)
             or (

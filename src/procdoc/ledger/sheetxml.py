@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from procdoc.errors import LedgerError
 from procdoc.ledger.cells import (
@@ -46,7 +47,7 @@ _XMLNS = re.compile(rb"""\sxmlns\s*=\s*["']([^"']*)["']""")
 _DIMENSION = re.compile(rb"""(<dimension\b[^>]*?\bref\s*=\s*["'])([^"']*)(["'])""")
 _COL = re.compile(rb"<col\b[^>]*>")
 _ROW = re.compile(rb"""<row\b(?:[^>]*?\sr\s*=\s*["'](\d+)["'])?[^>]*>""")
-_CELL = re.compile(rb"<c\b[^>]*?(?:/>|>.*?</c>)", re.S)
+_CELL = re.compile(rb"<c\b[^>]*?(?:/>|>.*?</c\s*>)", re.S)
 _SPANS = re.compile(rb"""\sspans\s*=\s*["'](\d+):(\d+)["']""")
 _ATTR = re.compile(rb"""([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 #: The r= attribute of a cell's start tag (the common case, without parsing the others).
@@ -60,10 +61,11 @@ _MERGE = re.compile(rb"""<mergeCell\b[^>]*?\bref\s*=\s*["']([^"']+)["']""")
 _AUTOFILTER = re.compile(rb"""(<autoFilter\b[^>]*?\bref\s*=\s*["'])([^"']*)(["'])""")
 _VALUE_MARKS = (b"<v>", b"<f>", b"<f ", b"<is>")
 REST_MEMORY = 1 << 16
-"""How many distinct new cells (style, type, value) the patcher keeps the XML of, and the
-probe columns it went to: the same bytes in the same column read back the same, so the
-probe checks one of them. Text over 64 characters (titles, notes: seldom repeated) is not
-kept, nor anything past this many; such cells are always probed."""
+"""How many distinct written cells the patcher remembers (new cells by style, type and
+value, with their XML; overwritten cells by bytes and value), each with the probe columns
+it went to: the same bytes in the same column read back the same, so the probe checks one
+of them. Text over 64 characters (titles, notes: seldom repeated) is not remembered, nor
+anything past this many; such cells are always probed."""
 _ROW_COPY_ATTRS = (b"s", b"customFormat", b"ht", b"customHeight")
 
 
@@ -166,6 +168,32 @@ def _column_of(letters: bytes) -> int:
     if col is None:
         col = _COLUMN_OF[letters] = col_index(letters.decode("ascii"))
     return col
+
+
+def _plain_body(body: bytes) -> bool:
+    """Whether a row's content is ``<c r="...">`` cells and nothing the fast row paths
+    could mistake. Text and attribute values cannot hold a raw "<", so then each ``<c r="``
+    starts a cell. Not so in a comment, CDATA section or processing instruction; a prefixed
+    ``<x:c>`` would be taken for part of the cell before it; ``<row`` inside means the
+    row's end tag was written ``</row >`` and the next row was taken in with it."""
+    return (
+        body.startswith(b'<c r="')
+        and b"<!" not in body
+        and b"<?" not in body
+        and b":c" not in body
+        and b"<row" not in body
+        and b"</row" not in body
+        and body.count(b"<c") == body.count(b'<c r="')
+    )
+
+
+def _one_cell(piece: bytes) -> bool:
+    """Whether ``piece``, a cell's bytes after ``<c r="`` up to the next cell, is exactly
+    one cell: ended by its first ``</c>``, or self-closing with no other tag in it (not a
+    cell followed by an ``<extLst/>`` or anything else that must not go with it)."""
+    if piece.endswith(b"</c>"):
+        return piece.find(b"</c>") == len(piece) - len(b"</c>")
+    return piece.endswith(b"/>") and b"<" not in piece
 
 
 def _attrs(tag: bytes) -> dict[bytes, bytes]:
@@ -495,19 +523,11 @@ class SheetPatcher:
             return open_tag[:-2].rstrip() + b">", {}, b""
         body = raw[m.end() : -len(b"</row>")]
         # Fast path: the row is <c r="B7"...> cells of this row one after the other, as
-        # Excel, WPS, openpyxl, xlsxwriter and procdoc write them. Text and attribute
-        # values cannot hold a raw "<", so outside comments each "<c" starts a cell; a
-        # piece that does not begin with letters in _COLUMN_OF (A to ZZ) and this row's
-        # number, or a last piece that is not the end of a cell, takes the general path.
+        # Excel, WPS, openpyxl, xlsxwriter and procdoc write them (see _plain_body). A
+        # piece that is not exactly one cell, or does not begin with letters in
+        # _COLUMN_OF (A to ZZ) and this row's number, sends the row the general way.
         first, *pieces = body.split(b'<c r="')
-        if (
-            pieces
-            and not first
-            and b"<!" not in body
-            and b":c" not in body  # no prefixed <x:c> among the cells
-            and body.count(b"<c") == len(pieces)
-            and pieces[-1].endswith((b"</c>", b"/>"))
-        ):
+        if not first and _plain_body(body) and all(map(_one_cell, pieces)):
             ref_end = b'%d"' % number
             try:
                 cells = {_COLUMN_OF[p.partition(ref_end)[0]]: b'<c r="' + p for p in pieces}
@@ -692,14 +712,7 @@ class SheetPatcher:
         assert m is not None
         body_start = m.end()
         body = raw[body_start : -len(b"</row>")]
-        if not (
-            writes
-            and body.startswith(b'<c r="')
-            and body.endswith((b"</c>", b"/>"))
-            and b"<!" not in body
-            and b":c" not in body  # no prefixed <x:c> among the cells
-            and body.count(b"<c") == body.count(b'<c r="')
-        ):
+        if not (writes and _plain_body(body)):
             return None
         here = b'%d"' % number
         spans: list[tuple[int, int, int]] = []
@@ -712,6 +725,8 @@ class SheetPatcher:
             end = len(body) if end < 0 else end
             if body.find(needle, end) >= 0:
                 raise LedgerError(f"{self.where}: row {number} has two cells in one column")
+            if not _one_cell(body[at + len(b'<c r="') : end]):
+                return None  # something after the cell (an <extLst>): the general way
             spans.append((at, end, col))
         spans.sort()
         row = _RowOut(number, len(self.probe_rows) + 1)
@@ -740,7 +755,7 @@ class SheetPatcher:
         probed = self.probed.get(key)
         if probed is None:
             probed = set()
-            if len(self.probed) < REST_MEMORY:
+            if len(self.probed) < REST_MEMORY and not (type(value) is str and len(value) > 64):
                 self.probed[key] = probed
         return rest, probed
 
@@ -892,6 +907,12 @@ class SheetPatcher:
         elif isinstance(value, int | float):
             inner = b"<v>%s</v>" % number_text(value).encode()
         else:
+            day = value.date() if isinstance(value, datetime) else value
+            if self.date1904 and day < date(1904, 1, 1):
+                raise LedgerError(
+                    f"{self.where}!{cell_ref(row, col)}: the workbook uses the 1904 date "
+                    f"system, which cannot store {value:%Y-%m-%d}"
+                )
             inner = b"<v>%s</v>" % number_text(serial(value, date1904=self.date1904)).encode()
         return head + extra + b">" + inner + b"</c>"
 
