@@ -592,16 +592,24 @@ def import_(
     format: FormatOpt = Format.table,
 ) -> None:
     """Merge OA exports into the ledger by their key."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn
+    from rich.text import Text
 
     from procdoc import console
     from procdoc.importer.merge import import_files
+
+    class Count(ProgressColumn):
+        """``done/total``; nothing while the total is unknown (reading, writing)."""
+
+        def render(self, task: Task) -> Text:
+            shown = "" if task.total is None else f"{task.completed:.0f}/{task.total:.0f}"
+            return Text(shown, style="progress.download")
 
     ws = _ws(workspace)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
-        MofNCompleteColumn(),
+        Count(),
         console=console.err,
         transient=True,
     ) as bar:
