@@ -53,7 +53,7 @@ def test_dingtalk_export_opens_cases_keeps_ids_and_reports_bad_rows(office: Path
     assert len(result.new) == 28
     assert sorted(p.row for p in result.problems) == [20, 25]
     assert "duplicate 审批编号" in result.problems[0].message
-    assert "'2026-09-31 09:15' is not a date" in result.problems[1].message
+    assert "发起时间 (E25): '2026-09-31 09:15' is not a date" in result.problems[1].message
     rows = ledger_rows(office)
     refs = {r["来源编号"] for r in rows}
     assert "202609011600000860029" in refs  # 21 digits, text, exactly as exported
