@@ -197,3 +197,27 @@ def test_progress_is_reported_per_file_and_for_the_write(office: Path) -> None:
     calls.clear()
     import_files(Workspace(office), files[:1], dry_run=True, progress=lambda *c: calls.append(c))
     assert calls and all(not what.startswith("写入") for what, _, _ in calls)
+
+
+def test_a_value_the_ledger_cannot_hold_leaves_only_its_row_out(
+    office: Path, tmp_path: Path
+) -> None:
+    """Text longer than an Excel cell holds, or an amount beyond Excel's numbers, is that
+    row's problem (reported with its cell), not the whole import's."""
+    header = "审批编号,标题,发起时间,发起人姓名,发起人部门,费用类别,总金额（元）,事由,票据张数"
+    rows = [
+        "202611010001,报销1,2026-11-01 09:00,张伟,综合部,差旅费,100,出差,1",
+        "202611010002,报销2,2026-11-01 09:00,王芳,综合部,差旅费,100," + "长" * 33000 + ",1",
+        "202611010003,报销3,2026-11-01 09:00,李娜,综合部,差旅费,123456789012345678901234,出差,1",
+        "202611010004,报销4,2026-11-01 09:00,刘洋,综合部,差旅费,200,出差,2",
+    ]
+    export = tmp_path / "钉钉-导出.csv"
+    export.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8-sig")
+    (result,) = import_files(Workspace(office), [export], source="dingtalk-baoxiao")
+    assert len(result.new) == 2
+    assert [p.row for p in result.problems] == [3, 4]
+    assert "事由 (H3): the text is 33000 characters long" in result.problems[0].message
+    assert "总金额（元） (G4): the number 123456789012345678901234 has more digits" in (
+        result.problems[1].message
+    )
+    assert {r["来源编号"] for r in ledger_rows(office)} == {"202611010001", "202611010004"}

@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from procdoc.cases import Change, Engine, Ledger, _plain, _same, convert_field, copy_case
 from procdoc.config import Config, Source
-from procdoc.errors import ImportFileError
+from procdoc.errors import ImportFileError, LedgerError
 from procdoc.importer.convert import ConversionError, to_datetime, to_text
 from procdoc.importer.reader import Grid, read_grid
 from procdoc.importer.table import Table, header_key, locate_table, match_score
+from procdoc.ledger.cells import check_value
 from procdoc.process.model import Process
 
 if TYPE_CHECKING:
@@ -154,20 +155,25 @@ def read_records(
             if col is None or (header == source.key and target == "ref"):
                 continue
             raw = cell(col)
+            value: Any = None
             try:
                 if target in process.fields:
-                    record.fields[target] = convert_field(process.fields[target], raw)
+                    value = record.fields[target] = convert_field(process.fields[target], raw)
                 elif target == "opened":
                     moment = to_datetime(raw)
-                    record.core["opened"] = (
+                    value = record.core["opened"] = (
                         datetime(moment.year, moment.month, moment.day)
                         if isinstance(moment, date) and not isinstance(moment, datetime)
                         else moment
                     )
                 elif target in CORE_TARGETS:
-                    record.core[target] = to_text(raw)
+                    value = record.core[target] = to_text(raw)
+                check_value(value, "")  # one the ledger cannot hold is this row's problem
             except (ValueError, ConversionError) as err:
                 errors.append(f"{header} ({_column_letter(col)}{number}): {err}")
+            except LedgerError as err:
+                reason = str(err).removeprefix(": ")
+                errors.append(f"{header} ({_column_letter(col)}{number}): {reason}")
         missing = [
             f"{f.label}"
             for f in process.fields.values()
