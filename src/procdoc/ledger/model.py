@@ -95,7 +95,12 @@ class SheetChanges:
         for values in self.set.values():
             for label in values:
                 seen.setdefault(label.strip(), None)
+        last: object = None
         for values in self.append:
+            keys = values.keys()
+            if keys == last:  # appended rows mostly share their labels
+                continue
+            last = keys
             for label in values:
                 seen.setdefault(label.strip(), None)
         return list(seen)
