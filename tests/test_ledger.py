@@ -831,6 +831,7 @@ def test_a_cell_end_tag_with_a_space_does_not_take_its_neighbour(tmp_path: Path)
 
 def test_values_excel_cannot_hold_are_refused(tmp_path: Path) -> None:
     simple_ledger(tmp_path / "ledger.xlsx")
+    before = (tmp_path / "ledger.xlsx").read_bytes()
     store = store_for(tmp_path)
     for value, message in [
         ("x" * 32768, "at most 32767"),
@@ -843,10 +844,28 @@ def test_values_excel_cannot_hold_are_refused(tmp_path: Path) -> None:
         ("a\ud800b", "U\\+D800"),
         ("a\ufffeb", "U\\+FFFE"),
     ]:
-        with pytest.raises(LedgerError, match=message):
+        with pytest.raises(LedgerError, match=f"台账 row 2 标题: .*{message}"):
             store.update(lambda s, v=value: Batch({LEDGER: SheetChanges(set={2: {"标题": v}})}))
+        # appended rows: their values are checked as they are written (after rows that
+        # repeat a value already written)
+        rows = [{"编号": "N-1", "标题": "正常"}, {"编号": "N-2", "标题": value}]
+        with pytest.raises(LedgerError, match=f"台账 row 8 标题: .*{message}"):
+            store.update(lambda s, r=rows: Batch({LEDGER: SheetChanges(append=r)}))
+    assert (tmp_path / "ledger.xlsx").read_bytes() == before
     with pytest.raises(LedgerError, match="row 1 is the header"):
         store.update(lambda s: Batch({LEDGER: SheetChanges(set={1: {"标题": "x"}})}))
+
+
+def test_labels_that_differ_only_in_spaces_are_one_column(tmp_path: Path) -> None:
+    """ "标题" and "标题 " name the same column; the value given last is written, once."""
+    path = tmp_path / "ledger.xlsx"
+    simple_ledger(path)
+    store = store_for(tmp_path)
+    row = {"编号": "N-1", "标题": "先", " 标题 ": "后"}
+    store.update(lambda s: Batch({LEDGER: SheetChanges(append=[row], set={3: dict(row)})}))
+    assert _row_xml(path, 7).count('r="C7"') == 1 and _row_xml(path, 3).count('r="C3"') == 1
+    rows = store.read([LEDGER]).sheets[LEDGER].rows
+    assert rows[1].values[2] == "后" and rows[-1].values[:3] == ["N-1", None, "后"]
 
 
 def test_date1904_workbooks(tmp_path: Path) -> None:

@@ -132,28 +132,36 @@ def check_value(value: CellValue, where: str) -> CellValue:
     raise TypeError(f"{where}: a ledger cell cannot hold {type(value).__name__} {value!r}")
 
 
-def check_values(values: dict[str, CellValue], where: str) -> dict[str, CellValue]:
-    """:func:`check_value` over a row's values, keyed by stripped label. Text that is
-    plainly fine (printable, not too long) and dates skip the full check: a large import
-    passes hundreds of thousands of values through here."""
-    out: dict[str, CellValue] = {}
-    for label, value in values.items():
-        plain = (
-            value is None
-            or (
-                type(value) is str and value and len(value) <= MAX_TEXT // 2 and value.isprintable()
-            )
-            or (type(value) is int and -MAX_EXACT_INT <= value <= MAX_EXACT_INT)
-            or (type(value) is date and value >= _FIRST_DATE)
-            or (
-                type(value) is datetime
-                and value.tzinfo is None
-                and not value.microsecond
-                and value >= _FIRST_DATETIME
-            )
+def is_plain(value: CellValue) -> bool:
+    """Whether :func:`check_value` would return ``value`` as it is: plainly fine text
+    (printable, well under the length limit), in-range ints, dates, whole-second
+    datetimes and None. A large import passes hundreds of thousands of values through
+    here; the rest go through the full check."""
+    return (
+        value is None
+        or (
+            type(value) is str
+            and value != ""
+            and len(value) <= MAX_TEXT // 2
+            and value.isprintable()
         )
-        out[label.strip()] = value if plain else check_value(value, f"{where} {label}")
-    return out
+        or (type(value) is int and -MAX_EXACT_INT <= value <= MAX_EXACT_INT)
+        or (type(value) is date and value >= _FIRST_DATE)
+        or (
+            type(value) is datetime
+            and value.tzinfo is None
+            and not value.microsecond
+            and value >= _FIRST_DATETIME
+        )
+    )
+
+
+def check_values(values: dict[str, CellValue], where: str) -> dict[str, CellValue]:
+    """:func:`check_value` over a row's values, keyed by stripped label."""
+    return {
+        label.strip(): value if is_plain(value) else check_value(value, f"{where} {label}")
+        for label, value in values.items()
+    }
 
 
 def _round_ms(value: datetime) -> datetime:

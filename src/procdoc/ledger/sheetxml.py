@@ -27,11 +27,13 @@ from procdoc.ledger.cells import (
     MAX_COLS,
     MAX_ROWS,
     cell_ref,
+    check_value,
     check_values,
     col_index,
     col_letters,
     format_range,
     inline_string,
+    is_plain,
     label_of,
     number_text,
     parse_range,
@@ -235,7 +237,9 @@ class SheetPatcher:
                 what = "row 1 is the header" if number == 1 else f"row {number} is out of range"
                 raise LedgerError(f"{self.where}: cannot set cells of row {number} ({what})")
             self.set_rows[number] = check_values(values, f"{self.where} row {number}")
-        self.appends = [check_values(values, f"{self.where} new row") for values in changes.append]
+        # appended values are checked as they are written, each distinct one once (see
+        # _new_cell): a large import appends the same few values over and over
+        self.appends = changes.append
         # targets: row number -> ("header" | "set" | "append", values by label)
         self.targets: dict[int, tuple[str, dict[str, CellValue]]] = {1: ("header", {})}
         for number, values in self.set_rows.items():
@@ -263,7 +267,7 @@ class SheetPatcher:
         self.probed: dict[tuple[bytes, type, CellValue], set[int]] = {}
         self.heads: dict[tuple[int | None, type], bytes] = {}
         self.new_styles: dict[object, _StyleMap] = {}
-        self.rests: dict[tuple[int | None, type, CellValue], tuple[bytes, set[int]]] = {}
+        self.rests: dict[tuple[int | None, type, CellValue], tuple[bytes, set[int], CellValue]] = {}
         #: appended rows' cells (column, label, letters, style) by the row's labels
         self.layouts: dict[tuple[str, ...], list[tuple[int, str, bytes, int | None]]] = {}
         self.has_formulas = False
@@ -662,6 +666,8 @@ class SheetPatcher:
         kind, values = self.targets[number]
         if existing is None and kind == "append":
             return self._build_new_row(number, values)
+        if kind == "append":  # into an empty <row> the office formatted
+            values = check_values(values, f"{self.where} row {number}")
         if existing is not None and kind == "set":
             done = self._overwrite_in_place(existing, number, self._resolve(values))
             if done is not None:
@@ -684,7 +690,7 @@ class SheetPatcher:
                 continue
             value = writes[col]
             if raw is None:
-                rest, probed = self._new_cell(value, style_of[col])
+                rest, probed, _ = self._new_cell(value, style_of[col], number, col)
             else:
                 rest, probed = self._overwritten(number, col, raw, value)
             xml = row.cell(col, rest, probed, value)
@@ -800,9 +806,9 @@ class SheetPatcher:
         layout = self.layouts.get(tuple(values))
         if layout is None:
             style_of = self._new_cell_styles("append", b"")
+            by_col = {self.columns[label.strip()]: label for label in values}  # last one wins
             layout = self.layouts[tuple(values)] = [
-                (col, label, _letters(col), style_of[col])
-                for col, label in sorted((self.columns[label], label) for label in values)
+                (col, label, _letters(col), style_of[col]) for col, label in sorted(by_col.items())
             ]
         here = b"%d" % number
         probe = b"%d" % (len(self.probe_rows) + 1)
@@ -812,9 +818,12 @@ class SheetPatcher:
         writes: dict[int, CellValue] = {}
         rests = self.rests
         for col, label, letters, style in layout:
-            value = writes[col] = values[label]
+            value = values[label]
             entry = rests.get((style, type(value), value))
-            rest, probed = entry if entry is not None else self._new_cell(value, style)
+            if entry is None:
+                entry = self._new_cell(value, style, number, col)
+            rest, probed, value = entry
+            writes[col] = value
             if not rest:
                 continue  # empty, without a style: no cell
             out.append(b'<c r="' + letters + here + rest)
@@ -861,18 +870,31 @@ class SheetPatcher:
         hi = max(int(m.group(2)), *cols)
         return open_tag[: m.start()] + b' spans="%d:%d"' % (lo, hi) + open_tag[m.end() :]
 
-    def _new_cell(self, value: CellValue, style: int | None) -> tuple[bytes, set[int]]:
-        """The XML of a new cell after the row number of its reference (empty: no cell)
-        and the columns where these bytes were put in the probe for this value. Rows repeat
-        the same few values, so both are kept per (style, type, value), up to
-        :data:`REST_MEMORY` of them and for text up to 64 characters."""
+    def _new_cell(
+        self, value: CellValue, style: int | None, row: int, col: int
+    ) -> tuple[bytes, set[int], CellValue]:
+        """The XML of a new cell after the row number of its reference (empty: no cell),
+        the columns where these bytes were put in the probe for this value, and the value
+        as written (checked by :func:`check_value`: ``""`` is None, datetimes are rounded to
+        the millisecond). Rows repeat the same few values, so all three are kept per
+        (style, type, value), up to :data:`REST_MEMORY` of them and for text up to 64
+        characters; ``row`` and ``col`` are the cell's, for messages."""
         known = (style, type(value), value)
         entry = self.rests.get(known)
         if entry is None:
-            entry = (self._cell_rest(0, 0, value, None, style) or b"", set())
+            checked = (
+                value
+                if is_plain(value)
+                else check_value(value, f"{self.where} row {row} {self._label(col)}")
+            )
+            rest = self._cell_rest(row, col, checked, None, style) or b""
+            entry = (rest, set(), checked)
             if len(self.rests) < REST_MEMORY and not (type(value) is str and len(value) > 64):
                 self.rests[known] = entry
         return entry
+
+    def _label(self, col: int) -> str:
+        return next((label for label, c in self.columns.items() if c == col), cell_ref(1, col))
 
     def _cell_rest(
         self, row: int, col: int, value: CellValue, cell: _Cell | None, style: int | None
