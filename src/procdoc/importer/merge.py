@@ -20,7 +20,7 @@ from procdoc.errors import ImportFileError, LedgerError
 from procdoc.importer.convert import ConversionError, to_datetime, to_text
 from procdoc.importer.reader import Grid, read_grid
 from procdoc.importer.table import Table, header_key, locate_table, match_score
-from procdoc.ledger.cells import check_value
+from procdoc.ledger.cells import check_value, is_plain
 from procdoc.process.model import Process
 
 if TYPE_CHECKING:
@@ -168,7 +168,8 @@ def read_records(
                     )
                 elif target in CORE_TARGETS:
                     value = record.core[target] = to_text(raw)
-                check_value(value, "")  # one the ledger cannot hold is this row's problem
+                if not is_plain(value):  # one the ledger cannot hold is this row's problem
+                    check_value(value, "")
             except (ValueError, ConversionError) as err:
                 errors.append(f"{header} ({_column_letter(col)}{number}): {err}")
             except LedgerError as err:
