@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import re
 import struct
 import tempfile
@@ -21,7 +22,7 @@ from python_calamine import CalamineWorkbook
 from procdoc.errors import LedgerError
 from procdoc.ledger import Batch, LedgerStore, SheetChanges, Snapshot, create_workbook, zipraw
 from procdoc.ledger import patch as patch_mod
-from procdoc.ledger.cells import MAX_NUMBER, MIN_NUMBER, check_value
+from procdoc.ledger.cells import MAX_NUMBER, MIN_NUMBER, check_value, is_plain
 from procdoc.ledger.patch import expected_read
 
 LEDGER = "台账"
@@ -1030,6 +1031,26 @@ _values = st.one_of(
     st.dates(min_value=date(1900, 3, 1)),
     st.datetimes(min_value=datetime(1900, 3, 1), max_value=datetime(9999, 12, 31, 23, 59, 58)),
 )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.text(),
+        st.builds(operator.mul, st.sampled_from(["长", "a", "😀"]), st.integers(16000, 17000)),
+        st.integers(),
+        st.floats(),
+        st.dates(),
+        st.datetimes(timezones=st.one_of(st.none(), st.timezones())),
+    )
+)
+def test_the_fast_value_check_agrees_with_the_full_one(value: object) -> None:
+    """A value is_plain passes is one check_value accepts and returns unchanged."""
+    if is_plain(value):  # type: ignore[arg-type]
+        checked = check_value(value, "x")  # type: ignore[arg-type]
+        assert type(checked) is type(value) and checked == value
 
 
 def _expected(value: object) -> object:
