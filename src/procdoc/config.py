@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -233,19 +234,31 @@ def _labels(p: Problems, value: Any) -> dict[str, str]:
     return labels
 
 
-def _sources(p: Problems, value: Any) -> dict[str, Source]:
+def _entries(
+    p: Problems, value: Any, section: str, noun: str, named: str, shape: str, keys: set[str]
+) -> Iterator[tuple[Any, dict[str, Any], PathKey]]:
+    """``(name, spec, path)`` of each entry of a section that maps names to settings
+    (``sources:``, ``numbering:``). A section or an entry of the wrong shape is reported
+    and left out; unknown keys are reported. ``noun`` names one entry, ``named`` what its
+    name stands for, ``shape`` the keys it needs."""
     if value is None:
-        return {}
+        return
     if not isinstance(value, dict):
-        p.error(("sources",), "sources: must map a source name to {process, key, columns}")
-        return {}
-    out: dict[str, Source] = {}
+        p.error((section,), f"{section}: must map a {named} name to {{{shape}}}")
+        return
     for name, spec in value.items():
-        path: PathKey = ("sources", name)
+        path: PathKey = (section, name)
         if not isinstance(spec, dict):
-            p.error(path, f"source '{name}' must be a mapping (process, key, columns)")
+            p.error(path, f"{noun} '{name}' must be a mapping ({shape})")
             continue
-        _unknown(p, spec, SOURCE_KEYS, path, f"source '{name}'")
+        _unknown(p, spec, keys, path, f"{noun} '{name}'")
+        yield name, spec, path
+
+
+def _sources(p: Problems, value: Any) -> dict[str, Source]:
+    out: dict[str, Source] = {}
+    shape = "process, key, columns"
+    for name, spec, path in _entries(p, value, "sources", "source", "source", shape, SOURCE_KEYS):
         missing = [k for k in ("process", "key", "columns") if k not in spec]
         for key in missing:
             p.error(path, f"source '{name}' is missing required key '{key}'")
@@ -279,18 +292,11 @@ def _sources(p: Problems, value: Any) -> dict[str, Source]:
 
 
 def _numbering(p: Problems, value: Any) -> dict[str, Numbering]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        p.error(("numbering",), "numbering: must map a sequence name to {format, field}")
-        return {}
     out: dict[str, Numbering] = {}
-    for name, spec in value.items():
-        path: PathKey = ("numbering", name)
-        if not isinstance(spec, dict):
-            p.error(path, f"numbering '{name}' must be a mapping (format, field)")
-            continue
-        _unknown(p, spec, NUMBERING_KEYS, path, f"numbering '{name}'")
+    entries = _entries(
+        p, value, "numbering", "numbering", "sequence", "format, field", NUMBERING_KEYS
+    )
+    for name, spec, path in entries:
         fmt, fld = spec.get("format"), spec.get("field")
         if not isinstance(fmt, str) or "{seq" not in fmt:
             p.error(

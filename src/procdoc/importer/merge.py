@@ -20,7 +20,7 @@ from procdoc.errors import ImportFileError, LedgerError
 from procdoc.importer.convert import ConversionError, to_datetime, to_text
 from procdoc.importer.reader import Grid, read_grid
 from procdoc.importer.table import Table, header_key, locate_table, match_score
-from procdoc.ledger.cells import check_value, is_plain
+from procdoc.ledger.cells import check_value, col_letters, is_plain
 from procdoc.process.model import Process
 
 if TYPE_CHECKING:
@@ -169,12 +169,11 @@ def read_records(
                 elif target in CORE_TARGETS:
                     value = record.core[target] = to_text(raw)
                 if not is_plain(value):  # one the ledger cannot hold is this row's problem
-                    check_value(value, "")
+                    check_value(value, f"{header} ({col_letters(col)}{number})")
             except (ValueError, ConversionError) as err:
-                errors.append(f"{header} ({_column_letter(col)}{number}): {err}")
+                errors.append(f"{header} ({col_letters(col)}{number}): {err}")
             except LedgerError as err:
-                reason = str(err).removeprefix(": ")
-                errors.append(f"{header} ({_column_letter(col)}{number}): {reason}")
+                errors.append(str(err))
         missing = [
             f"{f.label}"
             for f in process.fields.values()
@@ -213,15 +212,6 @@ def _title_columns(source: Source) -> list[str]:
         raise ImportFileError(
             f"source {source.name}: title pattern '{source.title}' is not valid: {err}"
         ) from err
-
-
-def _column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 def merge(

@@ -21,6 +21,8 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
+from typing import Literal
 
 from procdoc.errors import LedgerError
 from procdoc.ledger.cells import (
@@ -141,14 +143,14 @@ class _RowOut:
 
 
 class _StyleMap(dict[int, "int | None"]):
-    """Styles by column, each worked out by ``find(kind, key, col)`` when first asked."""
+    """Styles by column, each worked out by ``find(col)`` when first asked."""
 
-    def __init__(self, find: Callable[[str, object, int], int | None], kind: str, key: object):
+    def __init__(self, find: Callable[[int], int | None]) -> None:
         super().__init__()
-        self.find, self.kind, self.key = find, kind, key
+        self.find = find
 
     def __missing__(self, col: int) -> int | None:
-        style = self[col] = self.find(self.kind, self.key, col)
+        style = self[col] = self.find(col)
         return style
 
 
@@ -266,10 +268,10 @@ class SheetPatcher:
         #: theirs in ``rests``
         self.probed: dict[tuple[bytes, type, CellValue], set[int]] = {}
         self.heads: dict[tuple[int | None, type], bytes] = {}
-        self.new_styles: dict[object, _StyleMap] = {}
+        self.new_styles: dict[int | Literal["anchor"] | None, _StyleMap] = {}
         self.rests: dict[tuple[int | None, type, CellValue], tuple[bytes, set[int], CellValue]] = {}
-        #: appended rows' cells (column, label, letters, style) by the row's labels
-        self.layouts: dict[tuple[str, ...], list[tuple[int, str, bytes, int | None]]] = {}
+        #: appended rows' cells (column, label, style) by the row's labels
+        self.layouts: dict[tuple[str, ...], list[tuple[int, str, int | None]]] = {}
         self.has_formulas = False
         self.formulas_removed = False
         self.checked = False
@@ -668,15 +670,17 @@ class SheetPatcher:
             return self._build_new_row(number, values)
         if kind == "append":  # into an empty <row> the office formatted
             values = check_values(values, f"{self.where} row {number}")
+        writes = self._resolve(values)
         if existing is not None and kind == "set":
-            done = self._overwrite_in_place(existing, number, self._resolve(values))
+            done = self._overwrite_in_place(existing, number, writes)
             if done is not None:
                 return done
         if existing is not None:
             open_tag, cells, tail = self._split_row(existing, number)
         else:
             open_tag, cells, tail = b"", {}, b""
-        writes = self._header(cells) if kind == "header" else self._resolve(values)
+        if kind == "header":
+            writes = self._header(cells)
         if not writes and existing is not None:
             return existing
         style_of = self._new_cell_styles(kind, open_tag)
@@ -712,8 +716,8 @@ class SheetPatcher:
     ) -> bytes | None:
         """Row ``raw`` with the cells of ``writes`` replaced where they stand, found by
         their references without taking the row apart: how a large import updates
-        cases. None when a cell is not there yet (or the row is not plain, see
-        :meth:`_split_row`): the row is then put together in column order."""
+        cases. None when a cell is not there yet, or the row is not plain cells (see
+        :func:`_plain_body`): the row is then put together in column order."""
         m = _ROW.match(raw)
         assert m is not None
         body_start = m.end()
@@ -776,28 +780,26 @@ class SheetPatcher:
         takes the styles of the last row with values, the header row its last label's
         style, a row the office formatted (``customFormat``) its row style; otherwise the
         column's style (``<col style=>``)."""
+        given: int | Literal["anchor"] | None
         if kind == "append":
-            key: object = "append"
+            given = "anchor"
         elif kind == "header":
-            key = ("header", self.header_cell_style)
+            given = self.header_cell_style
         else:
-            row_style = None
+            given = None
             if b"customFormat" in open_tag:
                 row_attrs = _attrs(open_tag)
                 if row_attrs.get(b"customFormat") in (b"1", b"true") and b"s" in row_attrs:
-                    row_style = int(row_attrs[b"s"])
-            key = ("set", row_style)
-        styles = self.new_styles.get(key)
+                    given = int(row_attrs[b"s"])
+        styles = self.new_styles.get(given)
         if styles is None:
-            styles = self.new_styles[key] = _StyleMap(self._new_cell_style, kind, key)
+            styles = self.new_styles[given] = _StyleMap(partial(self._new_cell_style, given))
         return styles
 
-    def _new_cell_style(self, kind: str, key: object, col: int) -> int | None:
-        if kind == "append":
+    def _new_cell_style(self, given: int | Literal["anchor"] | None, col: int) -> int | None:
+        if given == "anchor":
             anchor = self._anchor()
             return anchor[col] if col in anchor else self._col_style(col)
-        assert isinstance(key, tuple)
-        given: int | None = key[1]
         return given if given is not None else self._col_style(col)
 
     def _build_new_row(self, number: int, values: dict[str, CellValue]) -> bytes:
@@ -808,34 +810,23 @@ class SheetPatcher:
             style_of = self._new_cell_styles("append", b"")
             by_col = {self.columns[label.strip()]: label for label in values}  # last one wins
             layout = self.layouts[tuple(values)] = [
-                (col, label, _letters(col), style_of[col]) for col, label in sorted(by_col.items())
+                (col, label, style_of[col]) for col, label in sorted(by_col.items())
             ]
-        here = b"%d" % number
-        probe = b"%d" % (len(self.probe_rows) + 1)
+        row = _RowOut(number, len(self.probe_rows) + 1)
         out: list[bytes] = []
-        mine: list[bytes] = []
-        expect: dict[int, CellValue] = {}
         writes: dict[int, CellValue] = {}
         rests = self.rests
-        for col, label, letters, style in layout:
+        for col, label, style in layout:
             value = values[label]
             entry = rests.get((style, type(value), value))
             if entry is None:
                 entry = self._new_cell(value, style, number, col)
             rest, probed, value = entry
             writes[col] = value
-            if not rest:
-                continue  # empty, without a style: no cell
-            out.append(b'<c r="' + letters + here + rest)
-            if col not in probed:
-                probed.add(col)
-                mine.append(b'<c r="' + letters + probe + rest)
-                expect[col] = value
+            if rest:  # (empty, without a style: no cell)
+                out.append(row.cell(col, rest, probed, value))
         self._wrote(number, writes)
-        if mine:
-            self.probe_rows.append(b"".join([b'<row r="', probe, b'">', *mine, b"</row>"]))
-            self.probe_numbers.append(number)
-            self.probe_values.append(expect)
+        self._probe(row)
         if not out:
             return b""
         return b"".join([b'<row r="%d"%s>' % (number, self._anchor_attrs()), *out, b"</row>"])
