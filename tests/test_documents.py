@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from conftest import REPO
 from procdoc.cli import app
-from procdoc.documents import output_path, render
+from procdoc.documents.render import output_path, render
 from procdoc.errors import RenderError
 from procdoc.workspace import Workspace
 

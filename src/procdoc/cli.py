@@ -477,7 +477,7 @@ def render(
     from rich.progress import Progress
 
     from procdoc import console
-    from procdoc.documents import render as render_docs
+    from procdoc.documents.render import render as render_docs
 
     ws = _ws(workspace)
     with Progress(console=console.err, transient=True) as bar:
@@ -509,7 +509,7 @@ def render(
 def templates(workspace: WorkspaceOpt = None, format: FormatOpt = Format.table) -> None:
     """The templates and the variables each needs."""
     from procdoc import console
-    from procdoc.documents import templates_info
+    from procdoc.documents.templates import templates_info
 
     infos = templates_info(_ws(workspace))
     if format is Format.json:
@@ -559,7 +559,7 @@ def manual(
 ) -> None:
     """Write the process manual (流程手册) as Word or Markdown."""
     from procdoc import console
-    from procdoc.documents import write_manual
+    from procdoc.documents.manual import write_manual
 
     ws = _ws(workspace)
     proc = ws.process(process)

@@ -500,7 +500,7 @@ class Workspace:
         return out
 
     def _check_templates(self, processes: dict[str, Process]) -> list[Problem]:
-        from procdoc.documents import check_templates
+        from procdoc.documents.templates import check_templates
 
         return check_templates(self, processes)
 

@@ -1,0 +1,107 @@
+"""The workspace's templates: their checks for `validate` and `procdoc templates`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from procdoc.documents.context import core_names, names_for
+from procdoc.errors import RenderError
+from procdoc.process.loader import Problem
+from procdoc.process.model import Process
+from procdoc.yamlpos import Pos
+
+if TYPE_CHECKING:
+    from procdoc.workspace import Workspace
+
+
+def check_templates(ws: Workspace, processes: Mapping[str, Process]) -> list[Problem]:
+    """Lint every template; check its variables against the fields it can receive."""
+    from procdoc.docx.lint import lint_template, template_variables
+
+    out: list[Problem] = []
+    users: dict[str, list[Process]] = {}
+    for process in processes.values():
+        for step in process.steps:
+            for doc in step.documents:
+                if process not in users.setdefault(doc, []):
+                    users[doc].append(process)
+    union = set().union(*(names_for(p) for p in processes.values())) if processes else core_names()
+    for name in ws.template_names():
+        path = ws.config.templates / f"{name}.docx"
+        shown = ws.rel(path)
+        problems = lint_template(path)
+        for problem in problems:
+            out.append(
+                Problem(problem.severity, Pos(shown, 1, 1), f"{problem.part}: {problem.message}")
+            )
+        if any(p.severity == "error" for p in problems):
+            continue
+        try:
+            used = template_variables(path)
+        except RenderError as err:
+            out.append(Problem("error", Pos(shown, 1, 1), err.message))
+            continue
+        if name in users:
+            for process in users[name]:
+                missing = sorted(used - names_for(process))
+                if missing:
+                    out.append(
+                        Problem(
+                            "error",
+                            Pos(shown, 1, 1),
+                            f"uses {', '.join(missing)}, which process {process.id} (it lists this template) does not provide",
+                        )
+                    )
+        else:
+            missing = sorted(used - union)
+            if missing:
+                out.append(
+                    Problem(
+                        "warning",
+                        Pos(shown, 1, 1),
+                        f"uses {', '.join(missing)}, which no process provides",
+                    )
+                )
+    return out
+
+
+@dataclass
+class TemplateInfo:
+    name: str
+    title: str
+    variables: list[str]
+    processes: list[str]
+
+
+def templates_info(ws: Workspace) -> list[TemplateInfo]:
+    from procdoc.docx.lint import template_variables
+
+    out = []
+    for name in ws.template_names():
+        path = ws.config.templates / f"{name}.docx"
+        users = sorted(
+            {p.id for p in ws.processes.values() for s in p.steps if name in s.documents}
+        )
+        try:
+            variables = sorted(template_variables(path))
+        except RenderError:
+            variables = []
+        out.append(TemplateInfo(name, _title(path), variables, users))
+    return out
+
+
+def _title(path: Path) -> str:
+    """The document's title: its core property, else its first line without tags."""
+    import docx
+
+    doc = docx.Document(str(path))
+    if doc.core_properties.title:
+        return str(doc.core_properties.title)
+    for para in doc.paragraphs:
+        text = para.text.strip()
+        if text and "{" not in text and "｛" not in text:
+            return text
+    return ""
