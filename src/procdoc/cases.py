@@ -64,6 +64,9 @@ class HistoryEntry:
     to_step: str | None
     by: str | None
     note: str | None
+    subject: str | None = None  # what the event is about: a field, template, duration, role
+    old: Any = None  # the value before (a field's, a deadline's, an assignee's)
+    new: Any = None  # the value after (or what was produced: a number, a document's date)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -73,6 +76,9 @@ class HistoryEntry:
             "to": self.to_step,
             "by": self.by,
             "note": self.note,
+            "subject": self.subject,
+            "old": _json_value(self.old),
+            "new": _json_value(self.new),
         }
 
 
