@@ -69,17 +69,18 @@ class HistoryEntry:
     new: Any = None  # the value after (or what was produced: a number, a document's date)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "at": format_moment(self.at) if self.at else None,
             "action": self.action,
             "from": self.from_step,
             "to": self.to_step,
             "by": self.by,
             "note": self.note,
-            "subject": self.subject,
-            "old": _json_value(self.old),
-            "new": _json_value(self.new),
         }
+        for key in ("subject", "old", "new"):  # only on the events that have them
+            if getattr(self, key) is not None:
+                out[key] = _json_value(getattr(self, key))
+        return out
 
 
 @dataclass
