@@ -6,6 +6,7 @@ import shutil
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -98,7 +99,7 @@ def mini(tmp_path: Path) -> Path:
 @pytest.fixture
 def library(tmp_path: Path) -> Path:
     """A workspace made by `procdoc init` from the repository's library."""
-    from procdoc.workspace import init_workspace
+    from procdoc.commands.setup import init_workspace
 
     return init_workspace(tmp_path / "office", name="某市某局办公室")
 
@@ -119,3 +120,10 @@ def samples(tmp_path: Path) -> Path:
     target = tmp_path / "samples"
     shutil.copytree(REPO / "samples", target)
     return target
+
+
+def advance1(ws: Any, case_id: str, **options: Any) -> Any:
+    """Move one case (``commands.cases.advance`` moves several in one write)."""
+    from procdoc.commands import cases
+
+    return cases.advance(ws, case_id, **options)[0]

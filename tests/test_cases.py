@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from conftest import write
+from conftest import advance1, write
 from procdoc.cli import app
+from procdoc.commands import cases
 from procdoc.errors import CaseError, ProcdocWarning
 from procdoc.workspace import Workspace
 
@@ -39,35 +40,35 @@ def cli(root: Path, *args: str) -> tuple[int, str, str]:
 
 def opened(root: Path, **sets: str) -> str:
     pairs = [f"{k}={v}" for k, v in {"applicant": "张三", **sets}.items()]
-    return ws_of(root).new_case("mini", title="测试案件", sets=pairs, by="王敏", at=AT).id
+    return cases.new(ws_of(root), "mini", title="测试案件", sets=pairs, by="王敏", at=AT).id
 
 
 def test_new_case_gets_id_step_deadline_and_history(mini: Path) -> None:
-    case = ws_of(mini).new_case(
-        "mini", title="测试", sets=["applicant=张三", "amount=1,200"], by="王敏", at=AT
+    case = cases.new(
+        ws_of(mini), "mini", title="测试", sets=["applicant=张三", "amount=1,200"], by="王敏", at=AT
     )
     assert case.id == "MN2026-001"
     assert case.step is not None and case.step.id == "register"
     assert case.due == date(
         2026, 10, 8
     )  # 1wd after 9-30 skips the National Day holiday (10-1..10-7)
-    shown = ws_of(mini).show(case.id)
+    shown = cases.show(ws_of(mini), case.id)
     assert shown.fields["amount"] == 1200
     assert shown.fields["applicant"] == "张三"
     assert [h.action for h in shown.history or []] == ["new"]
     assert (
         shown.history and shown.history[0].by == "王敏" and shown.history[0].to_step == "register"
     )
-    second = ws_of(mini).new_case("mini", title="第二件", sets=["applicant=李四"], at=AT)
+    second = cases.new(ws_of(mini), "mini", title="第二件", sets=["applicant=李四"], at=AT)
     assert second.id == "MN2026-002"
 
 
 def test_sequence_restarts_each_year(mini: Path) -> None:
-    ws_of(mini).new_case("mini", title="一", sets=["applicant=甲"], at=AT)
+    cases.new(ws_of(mini), "mini", title="一", sets=["applicant=甲"], at=AT)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ProcdocWarning)
-        case = ws_of(mini).new_case(
-            "mini", title="二", sets=["applicant=乙"], at=datetime(2027, 1, 4, 9, 0)
+        case = cases.new(
+            ws_of(mini), "mini", title="二", sets=["applicant=乙"], at=datetime(2027, 1, 4, 9, 0)
         )
     assert case.id == "MN2027-001"
 
@@ -87,14 +88,14 @@ def test_new_refuses_bad_values_and_writes_nothing(
     mini: Path, sets: list[str], message: str
 ) -> None:
     with pytest.raises(CaseError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        ws_of(mini).new_case("mini", title="x", sets=sets, at=AT)
+        cases.new(ws_of(mini), "mini", title="x", sets=sets, at=AT)
     assert not (mini / "ledger.xlsx").exists()
 
 
 def test_advance_by_id_and_by_name_and_branch_conditions(mini: Path) -> None:
     cid = opened(mini)
     ws = ws_of(mini)
-    moved = ws.advance(cid, step="审查", at=datetime(2026, 10, 9, 10, 0))
+    moved = advance1(ws, cid, step="审查", at=datetime(2026, 10, 9, 10, 0))
     assert moved.to_step is not None and moved.to_step.id == "review"
     assert moved.case.due == date(2026, 10, 26)  # 15d from 10-09 is Saturday 10-24 -> Monday
     assert moved.case.case_due == date(
@@ -104,51 +105,53 @@ def test_advance_by_id_and_by_name_and_branch_conditions(mini: Path) -> None:
     with pytest.raises(
         CaseError, match=r"condition ok == '是' does not hold \(ok is empty\)"
     ) as err:
-        ws_of(mini).advance(cid, step="sign")
+        advance1(ws_of(mini), cid, step="sign")
     assert err.value.hint and "归档 (archive)" in err.value.hint
     assert digest(mini / "ledger.xlsx") == before  # refused: nothing written
-    moved = ws_of(mini).advance(cid, step="sign", sets=["ok=是"], at=datetime(2026, 10, 10, 9, 0))
+    moved = advance1(ws_of(mini), cid, step="sign", sets=["ok=是"], at=datetime(2026, 10, 10, 9, 0))
     assert moved.case.step is not None and moved.case.step.id == "sign"
     assert moved.case.fields["ok"] == "是"
 
 
 def test_fallback_closed_when_an_earlier_branch_holds(mini: Path) -> None:
     cid = opened(mini, ok="是")
-    ws_of(mini).advance(cid, step="review", at=AT)
+    advance1(ws_of(mini), cid, step="review", at=AT)
     with pytest.raises(CaseError, match="fallback is closed"):
-        ws_of(mini).advance(cid, step="archive", at=AT)
+        advance1(ws_of(mini), cid, step="archive", at=AT)
 
 
 def test_unknown_step_and_case(mini: Path) -> None:
     cid = opened(mini)
     with pytest.raises(CaseError, match="has no step 'nowhere'") as err:
-        ws_of(mini).advance(cid, step="nowhere")
+        advance1(ws_of(mini), cid, step="nowhere")
     assert err.value.hint and "审查" in err.value.hint
     with pytest.raises(CaseError, match="unknown case 'MN2026-01'") as err:
-        ws_of(mini).advance("MN2026-01", step="review")
+        advance1(ws_of(mini), "MN2026-01", step="review")
     assert err.value.hint and "MN2026-001" in err.value.hint
 
 
 def _to_sign(mini: Path, amount: str = "8000") -> str:
     cid = opened(mini, ok="是", amount=amount, received="2026-09-30")
-    ws_of(mini).advance(cid, step="review", at=AT)
-    ws_of(mini).advance(cid, step="sign", at=datetime(2026, 10, 9, 9, 0))
+    advance1(ws_of(mini), cid, step="review", at=AT)
+    advance1(ws_of(mini), cid, step="sign", at=datetime(2026, 10, 9, 9, 0))
     return cid
 
 
 def test_countersign_all_waits_for_every_signer(mini: Path) -> None:
     cid = _to_sign(mini)
-    first = ws_of(mini).advance(cid, step="boss", by="财务:李会计", at=datetime(2026, 10, 9, 10, 0))
+    first = advance1(
+        ws_of(mini), cid, step="boss", by="财务:李会计", at=datetime(2026, 10, 9, 10, 0)
+    )
     assert first.action == "sign" and first.awaiting == ["部门负责人"]
-    assert ws_of(mini).show(cid).step.id == "sign"  # type: ignore[union-attr]
+    assert cases.show(ws_of(mini), cid).step.id == "sign"  # type: ignore[union-attr]
     with pytest.raises(CaseError, match="awaiting 部门负责人"):
-        ws_of(mini).advance(cid, step="boss", by="路人甲")
-    again = ws_of(mini).advance(cid, step="boss", by="财务", at=datetime(2026, 10, 9, 10, 30))
+        advance1(ws_of(mini), cid, step="boss", by="路人甲")
+    again = advance1(ws_of(mini), cid, step="boss", by="财务", at=datetime(2026, 10, 9, 10, 30))
     assert again.action == "sign" and again.awaiting == ["部门负责人"]  # signing twice counts once
-    done = ws_of(mini).advance(cid, step="boss", by="部门负责人", at=datetime(2026, 10, 9, 11, 0))
+    done = advance1(ws_of(mini), cid, step="boss", by="部门负责人", at=datetime(2026, 10, 9, 11, 0))
     assert done.action == "advance" and done.case.step is not None and done.case.step.id == "boss"
     assert done.case.due == datetime(2026, 10, 10, 11, 0)  # 24h straight through
-    actions = [h.action for h in ws_of(mini).show(cid).history or []]
+    actions = [h.action for h in cases.show(ws_of(mini), cid).history or []]
     assert actions.count("sign") == 2
 
 
@@ -158,11 +161,15 @@ def test_countersign_any_and_return(mini: Path) -> None:
         proc.read_text(encoding="utf-8").replace("mode: all", "mode: any"), encoding="utf-8"
     )
     cid = _to_sign(mini, amount="100")
-    moved = ws_of(mini).advance(cid, step="issue", by="部门负责人", at=datetime(2026, 10, 9, 10, 0))
+    moved = advance1(
+        ws_of(mini), cid, step="issue", by="部门负责人", at=datetime(2026, 10, 9, 10, 0)
+    )
     assert moved.case.step is not None and moved.case.step.id == "issue"
-    back = ws_of(mini).advance(cid, step="review", note="材料不全", at=datetime(2026, 10, 10, 9, 0))
+    back = advance1(
+        ws_of(mini), cid, step="review", note="材料不全", at=datetime(2026, 10, 10, 9, 0)
+    )
     assert back.action == "return"
-    hist = ws_of(mini).show(cid).history or []
+    hist = cases.show(ws_of(mini), cid).history or []
     assert (
         hist[-1].action == "return"
         and hist[-1].note == "材料不全"
@@ -172,54 +179,69 @@ def test_countersign_any_and_return(mini: Path) -> None:
 
 def test_deadline_from_field_numbering_and_final(mini: Path) -> None:
     cid = _to_sign(mini, amount="100")
-    moved = ws_of(mini).advance(cid, step="issue", by="财务", at=datetime(2026, 10, 9, 10, 0))
+    moved = advance1(ws_of(mini), cid, step="issue", by="财务", at=datetime(2026, 10, 9, 10, 0))
     assert moved.action == "sign"
-    moved = ws_of(mini).advance(cid, step="issue", by="部门负责人", at=datetime(2026, 10, 9, 11, 0))
+    moved = advance1(
+        ws_of(mini), cid, step="issue", by="部门负责人", at=datetime(2026, 10, 9, 11, 0)
+    )
     assert moved.case.due == date(
         2026, 11, 30
     )  # 60d from received 09-30 = 11-29 (Sunday) -> Monday
     assert moved.number == "测办发〔2026〕1号"
     assert moved.case.fields["doc_no"] == "测办发〔2026〕1号"
     other = _to_sign(mini, amount="100")
-    ws_of(mini).advance(other, step="issue", by="财务", at=AT)
-    numbered = ws_of(mini).advance(other, step="issue", by="部门负责人", at=AT)
+    advance1(ws_of(mini), other, step="issue", by="财务", at=datetime(2026, 10, 9, 12, 0))
+    numbered = advance1(
+        ws_of(mini), other, step="issue", by="部门负责人", at=datetime(2026, 10, 9, 12, 5)
+    )
     assert numbered.number == "测办发〔2026〕2号"
     # a case that comes back keeps its own number
-    ws_of(mini).advance(cid, step="review", at=datetime(2026, 10, 12, 9, 0))
-    ws_of(mini).advance(cid, step="sign", at=datetime(2026, 10, 12, 9, 5))
-    ws_of(mini).advance(cid, step="issue", by="财务", at=datetime(2026, 10, 12, 9, 6))
-    again = ws_of(mini).advance(cid, step="issue", by="部门负责人", at=datetime(2026, 10, 12, 9, 7))
+    advance1(ws_of(mini), cid, step="review", at=datetime(2026, 10, 12, 9, 0))
+    advance1(ws_of(mini), cid, step="sign", at=datetime(2026, 10, 12, 9, 5))
+    advance1(ws_of(mini), cid, step="issue", by="财务", at=datetime(2026, 10, 12, 9, 6))
+    again = advance1(
+        ws_of(mini), cid, step="issue", by="部门负责人", at=datetime(2026, 10, 12, 9, 7)
+    )
     assert again.number is None and again.case.fields["doc_no"] == "测办发〔2026〕1号"
-    closed = ws_of(mini).advance(cid, step="归档", at=datetime(2026, 10, 13, 9, 0))
+    closed = advance1(ws_of(mini), cid, step="归档", at=datetime(2026, 10, 13, 9, 0))
     assert closed.action == "close" and closed.case.status == "closed"
     with pytest.raises(CaseError, match="is closed"):
-        ws_of(mini).advance(cid, step="review")
+        advance1(ws_of(mini), cid, step="review")
 
 
 def test_extend_within_and_past_the_limit(mini: Path) -> None:
     cid = _to_sign(mini, amount="100")
-    ws_of(mini).advance(cid, step="issue", by="财务", at=AT)
-    ws_of(mini).advance(cid, step="issue", by="部门负责人", at=AT)
-    _case, old, new = ws_of(mini).extend(cid, by="20d", reason="需补充调查", who="领导")
-    assert old == date(2026, 11, 30) and new == date(
-        2026, 12, 21
-    )  # 11-30 + 20d = 12-20 (Sunday) -> Monday
+    advance1(ws_of(mini), cid, step="issue", by="财务", at=datetime(2026, 10, 9, 10, 0))
+    advance1(ws_of(mini), cid, step="issue", by="部门负责人", at=datetime(2026, 10, 9, 11, 0))
+    later = datetime(2026, 10, 20, 9, 0)
+    r = cases.extend(ws_of(mini), cid, by="20d", reason="需补充调查", who="领导", at=later)
+    # 60d from received 09-30 is 11-29 (Sunday), rolled to 11-30; extensions add up on
+    # 11-29 as first counted: 11-29 + 20d = 12-19 (Saturday) -> Monday 12-21
+    assert r.old == date(2026, 11, 30) and r.new == date(2026, 12, 21)
     before = digest(mini / "ledger.xlsx")
     with pytest.raises(CaseError, match="at most 30d in all, and 20d was already granted"):
-        ws_of(mini).extend(cid, by="15d", reason="再延")
+        cases.extend(ws_of(mini), cid, by="15d", reason="再延", at=later)
     assert digest(mini / "ledger.xlsx") == before
-    ws_of(mini).extend(cid, by="10d", reason="最后一次")
-    hist = ws_of(mini).show(cid).history or []
-    assert [h.note for h in hist if h.action == "extend"] == ["20d：需补充调查", "10d：最后一次"]
-    ws_of(mini).advance(cid, step="review", at=AT)
+    r = cases.extend(ws_of(mini), cid, by="10d", reason="最后一次", at=later)
+    assert r.new == date(2026, 12, 29)  # where one 30d ends: 11-29 + 30d, a Tuesday
+    hist = cases.show(ws_of(mini), cid).history or []
+    assert [(h.subject, h.note) for h in hist if h.action == "extend"] == [
+        ("20日", "需补充调查"),
+        ("10日", "最后一次"),
+    ]
+    advance1(ws_of(mini), cid, step="review", at=datetime(2026, 10, 21, 9, 0))
     with pytest.raises(CaseError, match="may not be extended"):
-        ws_of(mini).extend(cid, by="1d", reason="x")
+        cases.extend(ws_of(mini), cid, by="1d", reason="x")
 
 
 def test_2027_deadline_warns_and_calendar_file_counts(mini: Path) -> None:
     with pytest.warns(ProcdocWarning, match="2027"):
-        case = ws_of(mini).new_case(
-            "mini", title="跨年", sets=["applicant=甲"], at=datetime(2026, 12, 31, 9, 0)
+        case = cases.new(
+            ws_of(mini),
+            "mini",
+            title="跨年",
+            sets=["applicant=甲"],
+            at=datetime(2026, 12, 31, 9, 0),
         )
     assert case.due == date(2027, 1, 1)  # Monday-Friday counting: 2027-01-01 is a Friday
     write(mini / "calendar" / "2027.yaml", "holidays: [2027-01-01]\n")
@@ -232,8 +254,12 @@ def test_2027_deadline_warns_and_calendar_file_counts(mini: Path) -> None:
     )
     with warnings.catch_warnings():
         warnings.simplefilter("error", ProcdocWarning)
-        case = ws_of(mini).new_case(
-            "mini", title="跨年二", sets=["applicant=乙"], at=datetime(2026, 12, 31, 9, 0)
+        case = cases.new(
+            ws_of(mini),
+            "mini",
+            title="跨年二",
+            sets=["applicant=乙"],
+            at=datetime(2026, 12, 31, 9, 0),
         )
     assert case.due == date(2027, 1, 4)
 
@@ -255,7 +281,7 @@ def test_domain_worked_examples_through_a_case(
         mini / "processes" / "one.yaml",
         f"name: 一步\nsteps:\n  - id: a\n    deadline: {rule}\n    next: [b]\n  - id: b\n    final: true\n",
     )
-    case = ws_of(mini).new_case("one", title="例", at=datetime.fromisoformat(start))
+    case = cases.new(ws_of(mini), "one", title="例", at=datetime.fromisoformat(start))
     assert case.due == due
 
 
@@ -301,7 +327,8 @@ def test_cli_show_list_json_shapes(mini: Path) -> None:
     code, out, _ = cli(mini, "list", "--format", "json", "--status", "closed")
     assert json.loads(out) == []
     code, out, _ = cli(mini, "list", "--format", "csv", "--step", "登记")
-    assert out.splitlines()[0].startswith("id,process,title,step") and cid in out
+    assert out.splitlines()[0] == "\ufeff编号,流程,标题,当前环节,状态,承办人,环节期限,办结期限"
+    assert cid in out
 
 
 @pytest.mark.parametrize(

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import docx
 import pytest
 from typer.testing import CliRunner
 
-from conftest import REPO
+from conftest import REPO, advance1
 from procdoc.cli import app
-from procdoc.documents.render import output_path, render
+from procdoc.commands import cases
+from procdoc.commands.documents import render
+from procdoc.documents.render import output_path
 from procdoc.errors import RenderError
 from procdoc.workspace import Workspace
 
@@ -52,22 +54,25 @@ def office(mini: Path) -> Path:
 
 def at_issue(root: Path, applicant: str = "张三&<李四>") -> str:
     ws = Workspace(root)
-    case = ws.new_case(
+    case = cases.new(
+        ws,
         "mini",
         title="测试/标题:*?",
         sets=[f"applicant={applicant}", "ok=是", "amount=100", "received=2026-09-30"],
         at=datetime(2026, 9, 30, 9, 0),
     )
-    Workspace(root).advance(case.id, step="review", at=datetime(2026, 10, 8, 9, 0))
-    Workspace(root).advance(case.id, step="sign", at=datetime(2026, 10, 8, 10, 0))
-    Workspace(root).advance(case.id, step="issue", by="财务", at=datetime(2026, 10, 8, 11, 0))
-    Workspace(root).advance(case.id, step="issue", by="部门负责人", at=datetime(2026, 10, 8, 12, 0))
+    advance1(Workspace(root), case.id, step="review", at=datetime(2026, 10, 8, 9, 0))
+    advance1(Workspace(root), case.id, step="sign", at=datetime(2026, 10, 8, 10, 0))
+    advance1(Workspace(root), case.id, step="issue", by="财务", at=datetime(2026, 10, 8, 11, 0))
+    advance1(
+        Workspace(root), case.id, step="issue", by="部门负责人", at=datetime(2026, 10, 8, 12, 0)
+    )
     return case.id
 
 
 def test_rendered_document_reads_back(office: Path) -> None:
     cid = at_issue(office)
-    result = render(Workspace(office), "letter", today=date(2026, 10, 9))
+    result = render(Workspace(office), "letter", at=datetime(2026, 10, 9, 9, 0))
     assert [c for c, _ in result.written] == [cid]
     path = result.written[0][1]
     assert path == office / "out" / "letter" / f"{cid}-letter.docx"
@@ -76,8 +81,9 @@ def test_rendered_document_reads_back(office: Path) -> None:
     assert paragraphs[1] == "金额 100 元，文号 测办发〔2026〕1号，收到 2026年9月30日。"
     assert paragraphs[2] == "办理期限 2026年11月30日；今天 2026年10月9日；测试办公室"
     assert header == f"编号：{cid}"
-    hist = Workspace(office).show(cid).history or []
-    assert hist[-1].action == "render" and (hist[-1].note or "").startswith("letter out/letter/")
+    hist = cases.show(Workspace(office), cid).history or []
+    assert hist[-1].action == "render" and hist[-1].subject == "letter"
+    assert (hist[-1].note or "").startswith("out/letter/")
 
 
 def test_default_selection_renders_once_then_all_again(office: Path) -> None:
@@ -93,11 +99,13 @@ def test_default_selection_renders_once_then_all_again(office: Path) -> None:
 
 def test_selectors(office: Path) -> None:
     cid = at_issue(office)
-    other = (
-        Workspace(office)
-        .new_case("mini", title="另一件", sets=["applicant=王五"], at=datetime(2026, 10, 8, 9, 0))
-        .id
-    )
+    other = cases.new(
+        Workspace(office),
+        "mini",
+        title="另一件",
+        sets=["applicant=王五"],
+        at=datetime(2026, 10, 8, 9, 0),
+    ).id
     by_case = render(Workspace(office), "letter", cases=[other], out=office / "o1")
     assert [c for c, _ in by_case.written] == [other]
     by_step = render(Workspace(office), "letter", step="发文", out=office / "o2")
@@ -127,7 +135,7 @@ def test_unknown_template_and_validate_checks_templates(office: Path) -> None:
 
 def test_output_names_are_safe_and_stay_inside(office: Path, tmp_path: Path) -> None:
     at_issue(office)
-    case = Workspace(office).show("MN2026-001")
+    case = cases.show(Workspace(office), "MN2026-001")
     out = tmp_path / "out"
     assert output_path(out, "{title}.docx", case, "letter") == out / "测试_标题___.docx"
     assert output_path(out, "../../{id}", case, "letter") == out / "MN2026-001.docx"
@@ -148,8 +156,12 @@ def test_every_library_template_renders_for_its_process(library: Path, name: str
     for process in users:
         sets = [f"{f.id}={'2026-10-09' if f.type in ('date', 'datetime') else (f.choices[0] if f.choices else '1' if f.type == 'number' else '测试&<值>')}"
                 for f in process.fields.values() if f.required or f.type in ("text",)]  # fmt: skip
-        case = Workspace(library).new_case(
-            process.id, title="模板测试", sets=sets, at=datetime(2026, 10, 9, 9, 0)
+        case = cases.new(
+            Workspace(library),
+            process.id,
+            title="模板测试",
+            sets=sets,
+            at=datetime(2026, 10, 9, 9, 0),
         )
         result = render(Workspace(library), name, cases=[case.id], out=library / "out" / process.id)
         paragraphs, header = texts(result.written[0][1])

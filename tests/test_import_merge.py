@@ -14,9 +14,10 @@ from typer.testing import CliRunner
 
 from conftest import REPO
 from procdoc.cli import app
+from procdoc.commands.imports import import_files
+from procdoc.commands.setup import init_workspace
 from procdoc.errors import ImportFileError
-from procdoc.importer.merge import import_files
-from procdoc.workspace import Workspace, init_workspace
+from procdoc.workspace import Workspace
 
 OA = REPO / "samples" / "oa"
 runner = CliRunner()
@@ -34,7 +35,7 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def ledger_rows(root: Path, sheet: str = "台账") -> list[dict[str, object]]:
+def ledger_rows(root: Path, sheet: str = "报销") -> list[dict[str, object]]:
     wb = CalamineWorkbook.from_path(str(root / "台账.xlsx"))
     rows = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
     header = [str(h) for h in rows[0]]
@@ -58,7 +59,8 @@ def test_dingtalk_export_opens_cases_keeps_ids_and_reports_bad_rows(office: Path
     refs = {r["来源编号"] for r in rows}
     assert "202609011600000860029" in refs  # 21 digits, text, exactly as exported
     first = next(r for r in rows if r["来源编号"] == "202609011600000860029")
-    assert first["流程"] == "报销" and first["当前环节"] == "部门审核"  # 审批中 -> dept_review
+    assert "流程" not in first  # a register of its own: no process column
+    assert first["当前环节"] == "部门审核"  # 审批中 -> dept_review
     assert first["金额"] == pytest.approx(2130.4) and first["申请人"] == "赵磊"
     done = next(r for r in rows if r["来源编号"] == "202609020911000830133")
     assert done["状态"] == "已办结"  # 已完成 -> archive, a final step
@@ -77,7 +79,7 @@ def test_same_file_twice_changes_nothing(office: Path) -> None:
 
 def test_messy_register_values(office: Path) -> None:
     import_files(Workspace(office), [OA / "致远-收文登记簿.xlsx"])
-    rows = {r["收文编号"]: r for r in ledger_rows(office)}
+    rows = {r["收文编号"]: r for r in ledger_rows(office, "收文办理")}
     assert "7-100" in rows and "SW-2026-0123" in rows and len(rows) == 25
     assert rows["SW-2026-0101"]["来文字号"] == "某市政办发〔2026〕88号"
     received = [r["来文日期"] for r in rows.values()]
@@ -102,7 +104,7 @@ def test_changed_value_is_updated_and_recorded_user_columns_untouched(
     import_files(Workspace(office), [OA / "钉钉-报销审批.xlsx"])
     # the office adds its own column and writes in it (as in Excel)
     wb = openpyxl.load_workbook(office / "台账.xlsx")
-    ws = wb["台账"]
+    ws = wb["报销"]
     col = ws.max_column + 1
     ws.cell(row=1, column=col, value="科室备注")
     for r in range(2, ws.max_row + 1):
@@ -110,14 +112,16 @@ def test_changed_value_is_updated_and_recorded_user_columns_untouched(
     wb.save(office / "台账.xlsx")
     (result,) = import_files(Workspace(office), [_changed_export(tmp_path)])
     assert len(result.changed) == 1 and result.new == []
-    cid, notes = result.changed[0]
-    assert notes == ["金额: 2130.4 → 2230.4"]
+    cid, changes = result.changed[0].id, result.changed[0].changes
+    assert changes == [("金额", 2130.4, 2230.4)]
     rows = ledger_rows(office)
     assert [r["科室备注"] for r in rows] == [f"手写{r}" for r in range(2, len(rows) + 2)]
     changed = next(r for r in rows if r["编号"] == cid)
     assert changed["金额"] == pytest.approx(2230.4)
     history = [h for h in ledger_rows(office, "流转记录") if h["编号"] == cid]
-    assert history[-1]["动作"] == "导入更新" and history[-1]["意见"] == "金额: 2130.4 → 2230.4"
+    last = history[-1]
+    assert last["动作"] == "导入更新" and last["项目"] == "金额"
+    assert (last["原值"], last["新值"]) == (2130.4, 2230.4)
 
 
 def test_dry_run_writes_nothing(office: Path) -> None:
@@ -172,16 +176,17 @@ def test_a_case_twice_in_the_ledger_stops_the_import_with_its_rows(
     import stops, names both rows and changes nothing (as every other command does)."""
     import_files(Workspace(office), [OA / "钉钉-报销审批.xlsx"])
     wb = openpyxl.load_workbook(office / "台账.xlsx")  # the office copies a row by hand
-    ws = wb["台账"]
+    ws = wb["报销"]
+    ref = next(c for c in range(1, ws.max_column + 1) if ws.cell(1, c).value == "来源编号")
     row = next(
-        r for r in range(2, ws.max_row + 1) if ws.cell(r, 13).value == "202609011600000860029"
+        r for r in range(2, ws.max_row + 1) if ws.cell(r, ref).value == "202609011600000860029"
     )
     ws.append([c.value for c in ws[row]])
     wb.save(office / "台账.xlsx")
     before = digest(office / "台账.xlsx")
     code, _, err = cli(office, "import", str(_changed_export(tmp_path)))
     assert code == 1
-    assert f"rows {row}, {ws.max_row}" in err and "duplicate rows" in err
+    assert f"报销!A{row}, 报销!A{ws.max_row}" in err and "duplicate rows" in err
     assert digest(office / "台账.xlsx") == before
 
 

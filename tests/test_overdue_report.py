@@ -11,8 +11,9 @@ import pytest
 from python_calamine import CalamineWorkbook
 from typer.testing import CliRunner
 
-from conftest import write
+from conftest import advance1, write
 from procdoc.cli import app
+from procdoc.commands import cases
 from procdoc.workspace import Workspace
 
 runner = CliRunner()
@@ -74,8 +75,8 @@ def overdue_json(root: Path, as_of: str, *extra: str) -> list[dict[str, object]]
 
 
 def test_both_sides_of_a_worked_deadline(office: Path) -> None:
-    Workspace(office).new_case(
-        "plain", title="五个工作日", at=datetime(2026, 9, 30, 9, 0)
+    cases.new(
+        Workspace(office), "plain", title="五个工作日", at=datetime(2026, 9, 30, 9, 0)
     )  # due 2026-10-13
     assert overdue_json(office, "2026-10-07") == []  # a holiday, well before the window
     soon = overdue_json(office, "2026-10-09")
@@ -90,8 +91,8 @@ def test_both_sides_of_a_worked_deadline(office: Path) -> None:
 
 
 def test_make_up_saturday_counts_as_a_working_day(office: Path) -> None:
-    Workspace(office).new_case(
-        "plain", title="例", at=datetime(2026, 9, 25, 9, 0)
+    cases.new(
+        Workspace(office), "plain", title="例", at=datetime(2026, 9, 25, 9, 0)
     )  # 5wd: 9-28..9-30, 10-8, 10-9
     sat = overdue_json(office, "2026-10-10")  # 调休 Saturday: a working day
     assert (sat[0]["level"], sat[0]["late_days"], sat[0]["late_workdays"]) == ("overdue", 1, 1)
@@ -101,9 +102,9 @@ def test_make_up_saturday_counts_as_a_working_day(office: Path) -> None:
 
 def test_past_the_overall_deadline_but_not_the_step_deadline(office: Path) -> None:
     ws = Workspace(office)
-    case = ws.new_case("task", title="总期限", at=datetime(2026, 11, 2, 9, 0))
-    Workspace(office).advance(
-        case.id, step="slow", at=datetime(2026, 11, 3, 9, 0)
+    case = cases.new(ws, "task", title="总期限", at=datetime(2026, 11, 2, 9, 0))
+    advance1(
+        Workspace(office), case.id, step="slow", at=datetime(2026, 11, 3, 9, 0)
     )  # step due in 60d
     flags = overdue_json(office, "2026-11-16")  # 10d from 11-02 = 11-12
     assert len(flags) == 1
@@ -119,16 +120,16 @@ def test_closed_cases_and_empty_ledger(office: Path) -> None:
     assert overdue_json(office, "2026-11-20") == []  # no ledger yet
     code, _out, err = cli(office, "overdue", "--as-of", "2026-11-20")
     assert code == 0 and "nothing overdue" in err
-    case = Workspace(office).new_case("task", title="办完", at=datetime(2026, 9, 1, 9, 0))
-    Workspace(office).advance(case.id, step="slow", at=datetime(2026, 9, 2, 9, 0))
-    Workspace(office).advance(case.id, step="done", at=datetime(2026, 9, 3, 9, 0))
+    case = cases.new(Workspace(office), "task", title="办完", at=datetime(2026, 9, 1, 9, 0))
+    advance1(Workspace(office), case.id, step="slow", at=datetime(2026, 9, 2, 9, 0))
+    advance1(Workspace(office), case.id, step="done", at=datetime(2026, 9, 3, 9, 0))
     assert overdue_json(office, "2026-11-20") == []
 
 
 def test_process_filter_and_window(office: Path) -> None:
-    Workspace(office).new_case("task", title="一", at=datetime(2026, 11, 2, 9, 0))  # due 11-09
-    Workspace(office).new_case(
-        "mini", title="二", sets=["applicant=甲"], at=datetime(2026, 11, 2, 9, 0)
+    cases.new(Workspace(office), "task", title="一", at=datetime(2026, 11, 2, 9, 0))  # due 11-09
+    cases.new(
+        Workspace(office), "mini", title="二", sets=["applicant=甲"], at=datetime(2026, 11, 2, 9, 0)
     )  # due 11-03
     assert {f["process"] for f in overdue_json(office, "2026-11-03")} == {
         "mini"
@@ -149,12 +150,16 @@ def _report(office: Path, as_of: str, *extra: str) -> tuple[int, str, str]:
 
 def test_daily_report_workbook_holds_the_figures(office: Path) -> None:
     ws = Workspace(office)
-    ws.new_case(
-        "task", title="逾期的", at=datetime(2026, 11, 2, 9, 0)
+    cases.new(
+        ws, "task", title="逾期的", at=datetime(2026, 11, 2, 9, 0)
     )  # due 11-09: overdue on 11-20
-    ws.new_case("task", title="今天到期", at=datetime(2026, 11, 13, 9, 0))  # due 11-20
-    Workspace(office).new_case(
-        "mini", title="今日新增", sets=["applicant=甲"], at=datetime(2026, 11, 20, 8, 30)
+    cases.new(ws, "task", title="今天到期", at=datetime(2026, 11, 13, 9, 0))  # due 11-20
+    cases.new(
+        Workspace(office),
+        "mini",
+        title="今日新增",
+        sets=["applicant=甲"],
+        at=datetime(2026, 11, 20, 8, 30),
     )
     code, out, err = _report(office, "2026-11-20 18:00")
     assert code == 0, err
@@ -192,7 +197,7 @@ def test_daily_report_workbook_holds_the_figures(office: Path) -> None:
 
 
 def test_report_never_writes_the_ledger(office: Path) -> None:
-    Workspace(office).new_case("task", title="例", at=datetime(2026, 11, 2, 9, 0))
+    cases.new(Workspace(office), "task", title="例", at=datetime(2026, 11, 2, 9, 0))
     before = (office / "ledger.xlsx").read_bytes()
     assert _report(office, "2026-11-20")[0] == 0
     assert (office / "ledger.xlsx").read_bytes() == before

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from conftest import MINI_PROCESS, write
 from procdoc.cli import app
+from procdoc.commands.setup import validate
 from procdoc.workspace import Workspace
 
 runner = CliRunner()
@@ -31,7 +32,7 @@ def test_mini_is_clean(mini: Path) -> None:
 
 
 def test_library_validates_cleanly(library: Path) -> None:
-    report = Workspace(library).validate()
+    report = validate(Workspace(library))
     assert report.errors == [], [str(p) for p in report.errors]
     assert sorted(report.processes) == [
         "baoxiao", "duban", "fawen", "huiyi", "huiyishi", "shouwen", "tousu", "xinfang", "xinpin", "yongyin",
@@ -245,11 +246,13 @@ def test_many_approvals_warn_and_strict_fails(mini: Path) -> None:
 def test_config_unknown_key_is_error(mini: Path) -> None:
     cfg = mini / "procdoc.yaml"
     cfg.write_text(cfg.read_text(encoding="utf-8") + "ledgr: x.xlsx\n", encoding="utf-8")
-    code, _, err = run("validate", "-w", str(mini))
-    assert code == 1
+    code, out, err = run("validate", "-w", str(mini))
+    assert code == 3  # validate lists procdoc.yaml's errors like any other (SPEC §5)
     assert (
-        "procdoc.yaml:" in err and "unknown key 'ledgr'" in err and "did you mean 'ledger'" in err
+        "procdoc.yaml:" in out and "unknown key 'ledgr'" in out and "did you mean 'ledger'" in out
     )
+    code, _, err = run("list", "-w", str(mini))  # any other command: exit 1, every error
+    assert code == 1 and "unknown key 'ledgr'" in err
 
 
 def test_json_output(mini: Path) -> None:
@@ -277,7 +280,7 @@ def test_no_workspace_is_exit_1(tmp_path: Path) -> None:
 def test_random_text_never_crashes(mini: Path, text: str) -> None:
     path = mini / "processes" / "fuzz.yaml"
     path.write_bytes(text.encode("utf-8", "replace"))
-    report = Workspace(mini).validate()
+    report = validate(Workspace(mini))
     for problem in report.problems:
         assert problem.pos is not None
         assert problem.message

@@ -10,9 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from procdoc.cli import app
+from procdoc.commands.setup import init_workspace, validate
 from procdoc.errors import WorkspaceError
 from procdoc.process import graph
-from procdoc.workspace import Workspace, find_root, init_workspace
+from procdoc.workspace import Workspace, find_root
 
 runner = CliRunner()
 
@@ -59,7 +60,7 @@ def test_init_makes_a_working_workspace_and_refuses_to_overwrite(tmp_path: Path)
         ws.config.name == "某县某局"
         and ws.config.numbering["fawen"].format == "某办发〔{year}〕{seq}号"
     )
-    assert ws.validate().errors == []
+    assert validate(ws).errors == []
     again = runner.invoke(app, ["init", str(root)])
     assert again.exit_code == 1 and "already exists" in again.stderr
 

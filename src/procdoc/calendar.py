@@ -338,23 +338,28 @@ class WorkCalendar:
 
     # --- deadlines ----------------------------------------------------------------
 
-    def due(self, start: date | datetime, duration: Duration) -> Due:
-        """The deadline ``duration`` after ``start``.
+    def due(self, start: date | datetime, duration: Duration, *more: Duration) -> Due:
+        """The deadline ``duration`` after ``start``, extended by ``more``.
 
         ``wd`` and ``d`` give a date (the end of that day); ``h`` gives a datetime
-        (a date ``start`` means 00:00 of that day).
+        (a date ``start`` means 00:00 of that day). Extensions add up on the deadline
+        as first counted, before any roll to a working day (SPEC §4): 20日 then 10日 ends
+        where one 30日 ends.
         """
+        end: date | datetime = start
+        roll = False
         try:
-            if duration.unit == "h":
-                moment = start if isinstance(start, datetime) else datetime.combine(start, time())
-                return moment + timedelta(hours=duration.amount)
-            day = _as_date(start)
-            if duration.unit == "wd":
-                return self.add_workdays(day, duration.amount)
-            last = day + timedelta(days=duration.amount)
-            if self.roll_calendar_deadlines:
-                return self.next_workday(last)
-            return last
+            for part in (duration, *more):
+                if part.unit == "h":
+                    moment = end if isinstance(end, datetime) else datetime.combine(end, time())
+                    end, roll = moment + timedelta(hours=part.amount), False
+                elif part.unit == "wd":
+                    end, roll = self.add_workdays(_as_date(end), part.amount), False
+                else:
+                    end, roll = _as_date(end) + timedelta(days=part.amount), True
+            if roll and self.roll_calendar_deadlines:
+                return self.next_workday(_as_date(end))
+            return end
         except OverflowError:
             raise CalendarError(
                 f"{duration} after {format_due(start)} falls after the year 9999"

@@ -8,7 +8,7 @@ import functools
 import os
 import sys
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -19,7 +19,8 @@ from procdoc import __version__
 from procdoc.errors import ExitCode, ProcdocError
 
 if TYPE_CHECKING:
-    from procdoc.cases import Case
+    from procdoc.commands.cases import Selection
+    from procdoc.model import Case
     from procdoc.workspace import Workspace
 
 app = typer.Typer(
@@ -34,6 +35,10 @@ report_app = typer.Typer(help="Reports written from the ledger.", no_args_is_hel
 app.add_typer(report_app, name="report")
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+#: The workspaces a command opened: after it ran, problems it met that must make it exit
+#: 1 (cases of a process file with errors) are reported (SPEC §5).
+_opened: list["Workspace"] = []
 
 
 class Format(StrEnum):
@@ -59,34 +64,63 @@ WorkspaceOpt = Annotated[
     ),
 ]
 FormatOpt = Annotated[Format, typer.Option("--format", help="table, json or csv.")]
+AtOpt = Annotated[str | None, typer.Option("--at", help="When: YYYY-MM-DD [HH:MM] (default now).")]
+ByOpt = Annotated[str | None, typer.Option("--by", help="Who does it.")]
+NoteOpt = Annotated[str | None, typer.Option("--note", help="Opinion / note for the record.")]
+SetOpt = Annotated[list[str] | None, typer.Option("--set", help="FIELD=VALUE (repeatable).")]
+AssigneeOpt = Annotated[str | None, typer.Option("--assignee", help="Only cases with this 承办人.")]
+DeptOpt = Annotated[str | None, typer.Option("--dept", help="Only cases of this department.")]
 
 
 def handle_errors(func: F) -> F:
-    """Turn ProcdocErrors into one `Error: ...` line and the error's exit code."""
+    """Turn ProcdocErrors (and OSErrors) into one `Error: ...` line and the error's exit
+    code; after a command that met cases of a process file with errors, say so and exit 1."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from procdoc import console
+        from procdoc.errors import ConfigError
 
         console.install_warning_printer()
+        _opened.clear()
         try:
-            return func(*args, **kwargs)
+            result = func(*args, **kwargs)
+        except ConfigError as err:
+            if os.environ.get("PROCDOC_DEBUG"):
+                raise
+            for line in err.lines():
+                console.error(line)
+            raise typer.Exit(int(err.exit_code)) from None
         except ProcdocError as err:
             if os.environ.get("PROCDOC_DEBUG"):
                 raise
             console.error(str(err))
             raise typer.Exit(int(err.exit_code)) from None
+        except OSError as err:
+            if os.environ.get("PROCDOC_DEBUG"):
+                raise
+            where = f"{err.filename}: " if err.filename else ""
+            console.error(f"{where}{err.strerror or err}")
+            raise typer.Exit(int(ExitCode.USER)) from None
         except KeyboardInterrupt:
             console.error("interrupted; nothing was written that was not complete")
-            raise typer.Exit(130) from None
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        blocking = [line for ws in _opened for line in ws.blocking]
+        if blocking:
+            for line in dict.fromkeys(blocking):
+                console.error(line)
+            raise typer.Exit(int(ExitCode.USER))
+        return result
 
     return wrapper  # type: ignore[return-value]
 
 
-def _ws(workspace: Path | None) -> "Workspace":
+def _ws(workspace: Path | None, *, lenient: bool = False) -> "Workspace":
     from procdoc.workspace import Workspace
 
-    return Workspace.find(explicit=workspace)
+    ws = Workspace.find(explicit=workspace, lenient=lenient)
+    _opened.append(ws)
+    return ws
 
 
 def _moment(text: str | None, option: str) -> datetime | None:
@@ -99,6 +133,11 @@ def _moment(text: str | None, option: str) -> datetime | None:
         return parse_moment(text)
     except CalendarError as err:
         raise UsageError(f"{option}: {err.message}") from err
+
+
+def _day(text: str | None, option: str) -> date | None:
+    moment = _moment(text, option)
+    return moment.date() if moment else None
 
 
 def _version(value: bool) -> None:
@@ -126,12 +165,20 @@ def init(
     name: Annotated[
         str | None, typer.Option("--name", help="The office's name (procdoc.yaml `name`).")
     ] = None,
+    processes: Annotated[
+        str | None,
+        typer.Option(
+            "--processes", help="Only these library processes, e.g. shouwen,fawen (default all)."
+        ),
+    ] = None,
 ) -> None:
     """Create a workspace: the process and template library and a procdoc.yaml."""
     from procdoc import console
-    from procdoc.workspace import init_workspace
+    from procdoc.commands.setup import init_workspace
 
-    root = init_workspace(directory, name=name)
+    root = init_workspace(
+        directory, name=name, processes=processes.split(",") if processes else None
+    )
     console.info(
         f"Created workspace {root}: procdoc.yaml, processes/, templates/. Next: cd there and run `procdoc validate`."
     )
@@ -144,17 +191,18 @@ def validate(
     strict: Annotated[bool, typer.Option("--strict", help="Warnings count as errors.")] = False,
     format: FormatOpt = Format.table,
 ) -> None:
-    """Check procdoc.yaml, the processes, calendar and templates (exit 3 on errors)."""
+    """Check procdoc.yaml, the processes, registers, sources, calendar and templates (exit 3 on errors)."""
     from procdoc import console
+    from procdoc.commands.setup import validate as run
 
-    ws = _ws(workspace)
-    report = ws.validate()
+    ws = _ws(workspace, lenient=True)
+    report = run(ws)
     failed = bool(report.errors) or (strict and bool(report.warnings))
     if format is Format.json:
         console.print_json(report.as_dict())
     elif format is Format.csv:
         console.print_csv(
-            ["severity", "file", "line", "column", "message"],
+            ["严重程度", "文件", "行", "列", "问题"],
             [
                 [
                     p.severity,
@@ -189,11 +237,12 @@ def schema(
     """Print the JSON Schema of process files (for the YAML language server)."""
     import json
 
+    from procdoc.fileio import atomic_write
     from procdoc.process.schema import process_schema
 
     text = json.dumps(process_schema(), ensure_ascii=False, indent=2) + "\n"
     if output:
-        output.write_text(text, encoding="utf-8")
+        atomic_write(output, text)
     else:
         sys.stdout.write(text)
 
@@ -215,27 +264,14 @@ def graph(
     ] = None,
 ) -> None:
     """Draw a process as a flowchart."""
-    from procdoc.process import graph as g
+    from procdoc.commands.setup import graph as draw
+    from procdoc.fileio import atomic_write
 
-    ws = _ws(workspace)
-    proc = ws.process(process)
-    current = None
-    if case:
-        found = ws.ledger().case(case)
-        if found.process.id != proc.id:
-            raise ProcdocError(f"case {case} belongs to {found.process.id}, not {proc.id}")
-        current = found.step.id if found.step else None
-    dot = g.to_dot(proc, current=current)
-    if format is GraphFormat.mermaid:
-        data: bytes = g.to_mermaid(proc, current=current).encode("utf-8")
-    elif format is GraphFormat.dot:
-        data = dot.encode("utf-8")
-    else:
-        if format is GraphFormat.png and output is None:
-            raise ProcdocError("--format png writes binary data: give -o FILE.png")
-        data = g.render_graphviz(dot, "png" if format is GraphFormat.png else "svg")
+    if format is GraphFormat.png and output is None:
+        raise ProcdocError("--format png writes binary data: give -o FILE.png")
+    data = draw(_ws(workspace), process, fmt=format.value, case=case)
     if output:
-        output.write_bytes(data)
+        atomic_write(output, data)
     else:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
@@ -249,71 +285,92 @@ def graph(
 def new(
     process: Annotated[str, typer.Argument(help="Process id or name.")],
     title: Annotated[str, typer.Option("--title", help="The case's title.")],
-    sets: Annotated[
-        list[str] | None, typer.Option("--set", help="FIELD=VALUE (repeatable).")
+    sets: SetOpt = None,
+    by: ByOpt = None,
+    assign: Annotated[
+        str | None, typer.Option("--assign", help="Who handles the first step.")
     ] = None,
-    by: Annotated[str | None, typer.Option("--by", help="Who opens it.")] = None,
-    at: Annotated[
-        str | None, typer.Option("--at", help="When: YYYY-MM-DD [HH:MM] (default now).")
-    ] = None,
+    at: AtOpt = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Open a case at the process's first step; prints its id."""
     from procdoc import console
+    from procdoc.commands import cases
 
-    ws = _ws(workspace)
-    case = ws.new_case(process, title=title, sets=sets or [], by=by, at=_moment(at, "--at"))
+    case = cases.new(
+        _ws(workspace),
+        process,
+        title=title,
+        sets=sets or [],
+        by=by,
+        assign=assign,
+        at=_moment(at, "--at"),
+    )
     console.out.print(console.escape(case.id))
     due = f", due {console.text(case.due)}" if case.due else ""
-    console.info(f"{case.process.name}: {case.step_name}{due}")
+    who = f", {case.assignee}" if case.assignee else ""
+    console.info(f"{case.process.name}: {case.step_name}{due}{who}")
 
 
 @app.command()
 @handle_errors
 def advance(
-    case: Annotated[str, typer.Argument(help="Case id.")],
+    case: Annotated[
+        list[str], typer.Argument(help="Case id(s): several move together, all or none.")
+    ],
     step: Annotated[str, typer.Option("--step", help="Target step id or name.")],
     by: Annotated[
         str | None,
-        typer.Option("--by", help="Who moves it (a countersign signer: ROLE or ROLE:NAME)."),
+        typer.Option(
+            "--by", help="Who moves it (a countersign signer: the person, or ROLE / ROLE:NAME)."
+        ),
     ] = None,
-    note: Annotated[
-        str | None, typer.Option("--note", help="Opinion / note for the record.")
-    ] = None,
-    at: Annotated[
-        str | None, typer.Option("--at", help="When: YYYY-MM-DD [HH:MM] (default now).")
-    ] = None,
-    sets: Annotated[
-        list[str] | None, typer.Option("--set", help="FIELD=VALUE (repeatable).")
+    note: NoteOpt = None,
+    at: AtOpt = None,
+    sets: SetOpt = None,
+    assign: Annotated[
+        str | None, typer.Option("--assign", help="Who handles the next step.")
     ] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Move a case to its next step, or return it (退回)."""
+    """Move cases to their next step, or return them (退回)."""
     from procdoc import console
+    from procdoc.commands import cases
 
-    ws = _ws(workspace)
-    result = ws.advance(case, step=step, by=by, note=note, at=_moment(at, "--at"), sets=sets or [])
-    c = result.case
-    if result.action == "sign":
-        console.out.print(
-            console.escape(
-                f"{c.id}: signed by {', '.join(result.signed)} at {c.step_name}; awaiting {', '.join(result.awaiting)}"
-            )
-        )
-        return
-    verb = {"advance": "moved", "return": "returned", "close": "closed at"}[result.action]
-    from_name = result.from_step.name if result.from_step else "?"
-    to_name = result.to_step.name if result.to_step else "?"
-    line = (
-        f"{c.id}: {verb} {to_name} (from {from_name})"
-        if result.action != "close"
-        else f"{c.id}: {verb} {to_name}"
+    results = cases.advance(
+        _ws(workspace),
+        case,
+        step=step,
+        by=by,
+        note=note,
+        at=_moment(at, "--at"),
+        sets=sets or [],
+        assign=assign,
     )
-    if c.due:
-        line += f", due {console.text(c.due)}"
-    if result.number:
-        line += f", number {result.number}"
-    console.out.print(console.escape(line))
+    for result in results:
+        c = result.case
+        if result.action == "sign":
+            console.out.print(
+                console.escape(
+                    f"{c.id}: signed by {', '.join(result.signed)} at {c.step_name}; awaiting {', '.join(result.awaiting)}"
+                )
+            )
+            continue
+        verb = {"advance": "moved", "return": "returned", "close": "closed at"}[result.action]
+        from_name = result.from_step.name if result.from_step else "?"
+        to_name = result.to_step.name if result.to_step else "?"
+        line = (
+            f"{c.id}: {verb} {to_name} (from {from_name})"
+            if result.action != "close"
+            else f"{c.id}: {verb} {to_name}"
+        )
+        if c.due:
+            line += f", due {console.text(c.due)}"
+        if c.assignee and result.action != "close":
+            line += f", {c.assignee}"
+        if result.number:
+            line += f", number {result.number}"
+        console.out.print(console.escape(line))
 
 
 @app.command()
@@ -323,35 +380,123 @@ def extend(
     by: Annotated[str, typer.Option("--by", help="How much longer: 30d, 5wd, 24h.")],
     reason: Annotated[str, typer.Option("--reason", help="Why (recorded).")],
     who: Annotated[str | None, typer.Option("--who", help="Who approved the extension.")] = None,
+    late: Annotated[
+        bool, typer.Option("--late", help="The deadline has passed: record a late approval.")
+    ] = False,
+    at: AtOpt = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Extend the current step's deadline, at most by the step's `extend`."""
     from procdoc import console
+    from procdoc.commands import cases
 
-    ws = _ws(workspace)
-    c, old, new_due = ws.extend(case, by=by, reason=reason, who=who)
+    r = cases.extend(
+        _ws(workspace), case, by=by, reason=reason, who=who, at=_moment(at, "--at"), late=late
+    )
     console.out.print(
-        console.escape(f"{c.id}: {c.step_name} due {console.text(old)} → {console.text(new_due)}")
+        console.escape(
+            f"{r.case.id}: {r.case.step_name} due {console.text(r.old)} → {console.text(r.new)}"
+        )
     )
 
 
+@app.command("set")
+@handle_errors
+def set_(
+    case: Annotated[str, typer.Argument(help="Case id.")],
+    sets: Annotated[list[str], typer.Option("--set", help="FIELD=VALUE (repeatable).")],
+    by: ByOpt = None,
+    note: NoteOpt = None,
+    at: AtOpt = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Correct a case's data without moving it (one history row per value)."""
+    from procdoc import console
+    from procdoc.commands import cases
+    from procdoc.engine import describe
+
+    done = cases.set_fields(
+        _ws(workspace), case, sets=sets, by=by, note=note, at=_moment(at, "--at")
+    )
+    if not done.changes:
+        console.info(f"{done.case.id}: nothing changed (the values are already so)")
+        return
+    console.out.print(console.escape(f"{done.case.id}: {describe(done.changes)}"))
+
+
+@app.command()
+@handle_errors
+def assign(
+    case: Annotated[str, typer.Argument(help="Case id.")],
+    name: Annotated[str, typer.Argument(help="The person to hand it to.")],
+    by: ByOpt = None,
+    note: NoteOpt = None,
+    at: AtOpt = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """转办: hand a case to another person."""
+    from procdoc import console
+    from procdoc.commands import cases
+    from procdoc.engine import describe
+
+    done = cases.assign(_ws(workspace), case, name, by=by, note=note, at=_moment(at, "--at"))
+    console.out.print(console.escape(f"{done.case.id}: {describe(done.changes)}"))
+
+
+@app.command()
+@handle_errors
+def cancel(
+    case: Annotated[str, typer.Argument(help="Case id.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (recorded).")],
+    by: ByOpt = None,
+    at: AtOpt = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """撤销: close a case as cancelled (its row, history and numbers stay)."""
+    from procdoc import console
+    from procdoc.commands import cases
+
+    done = cases.cancel(_ws(workspace), case, reason=reason, by=by, at=_moment(at, "--at"))
+    console.out.print(console.escape(f"{done.case.id}: 已撤销"))
+
+
+@app.command()
+@handle_errors
+def withdraw(
+    case: Annotated[str, typer.Argument(help="Case id.")],
+    by: ByOpt = None,
+    at: AtOpt = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """撤回: take back your own last move while nothing else has happened since."""
+    from procdoc import console
+    from procdoc.commands import cases
+
+    done = cases.withdraw(_ws(workspace), case, by=by, at=_moment(at, "--at"))
+    back = f" back at {done.case.step_name}" if done.case.step_name else ""
+    due = f", due {console.text(done.case.due)}" if done.case.due else ""
+    console.out.print(console.escape(f"{done.case.id}: withdrawn,{back}{due}"))
+
+
+CASE_HEADER = ["编号", "流程", "标题", "当前环节", "状态", "承办人", "环节期限", "办结期限"]
+
+
 def _case_rows(cases: "list[Case]") -> list[list[Any]]:
+    from procdoc.layout import STATUS_WORDS
+
     return [
         [
-            c.id,
+            c.id + (" ⚠" if c.problems else ""),
             c.process.name,
             c.title,
             c.step_name,
-            "已办结" if c.status == "closed" else "办理中",
+            STATUS_WORDS[c.status],
             c.assignee,
             c.due,
             c.case_due,
         ]
         for c in cases
     ]
-
-
-CASE_HEADER = ["编号", "流程", "标题", "当前环节", "状态", "承办人", "环节期限", "办结期限"]
 
 
 @app.command()
@@ -363,30 +508,27 @@ def show(
 ) -> None:
     """A case: its fields, deadline and history."""
     from procdoc import console
-    from procdoc.report import time_left
+    from procdoc.commands import cases
+    from procdoc.layout import ACTIONS, STATUS_WORDS
+    from procdoc.reports.overdue import time_left
 
     ws = _ws(workspace)
-    c = ws.show(case)
+    c = cases.show(ws, case)
     if format is Format.json:
         console.print_json(c.as_dict())
         return
-    if format is Format.csv:
-        console.print_csv(
-            ["key", "value"],
-            [[k, v] for k, v in c.as_dict().items() if k not in ("fields", "history")]
-            + [[k, v] for k, v in c.fields.items()],
-        )
-        return
     rows: list[list[Any]] = [
         ["编号", c.id], ["流程", c.process.name], ["标题", c.title], ["当前环节", c.step_name],
-        ["状态", "已办结" if c.status == "closed" else "办理中"], ["承办人", c.assignee], ["登记时间", c.opened],
+        ["状态", STATUS_WORDS[c.status]], ["承办人", c.assignee], ["登记时间", c.opened],
         ["环节开始", c.entered], ["环节期限", c.due], ["办结期限", c.case_due], ["来源编号", c.ref],
     ]  # fmt: skip
     if c.status == "open" and c.due:
-        rows.append(["剩余", time_left(c.due, ws.calendar)])
+        rows.append(["剩余", time_left(c.due, ws.calendar, now=ws.now())])
     rows += [[fdef.label, c.fields.get(fid)] for fid, fdef in c.process.fields.items()]
+    if format is Format.csv:
+        console.print_csv(["项目", "值"], rows)
+        return
     console.out.print(console.table(None, ["", ""], rows))
-    from procdoc.cases import ACTIONS
 
     def step_name(step_id: str | None) -> str | None:
         found = c.process.find_step(step_id) if step_id else None
@@ -400,12 +542,29 @@ def show(
             step_name(h.to_step),
             h.by,
             h.note,
+            " → ".join(console.text(v) for v in (h.old, h.new) if v is not None)
+            if h.subject
+            else "",
         ]
         for h in c.history or []
     ]
     console.out.print(
-        console.table("流转记录", ["时间", "动作", "从环节", "到环节", "办理人", "意见"], hist)
+        console.table(
+            "流转记录", ["时间", "动作", "从环节", "到环节", "办理人", "意见", "变化"], hist
+        )
     )
+
+
+def _selection(
+    process: str | None = None,
+    step: str | None = None,
+    status: str | None = None,
+    assignee: str | None = None,
+    dept: str | None = None,
+) -> "Selection":
+    from procdoc.commands.cases import Selection
+
+    return Selection(process=process, step=step, status=status, assignee=assignee, dept=dept)
 
 
 @app.command("list")
@@ -413,37 +572,28 @@ def show(
 def list_(
     process: Annotated[str | None, typer.Option("--process", help="Only this process.")] = None,
     step: Annotated[str | None, typer.Option("--step", help="Only cases at this step.")] = None,
-    status: Annotated[str | None, typer.Option("--status", help="open or closed.")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option("--status", help="open, closed or cancelled (办理中, 已办结, 已撤销)."),
+    ] = None,
+    assignee: AssigneeOpt = None,
+    dept: DeptOpt = None,
     workspace: WorkspaceOpt = None,
     format: FormatOpt = Format.table,
 ) -> None:
     """List cases."""
     from procdoc import console
+    from procdoc.commands import cases
 
     ws = _ws(workspace)
-    cases = ws.list_cases(process=process, step=step, status=status)
+    found = cases.list_cases(ws, _selection(process, step, status, assignee, dept))
     if format is Format.json:
-        console.print_json(c.as_dict() for c in cases)
+        console.print_json(c.as_dict() for c in found)
     elif format is Format.csv:
-        console.print_csv(
-            ["id", "process", "title", "step", "status", "assignee", "due", "case_due"],
-            [
-                [
-                    c.id,
-                    c.process.id,
-                    c.title,
-                    c.step.id if c.step else "",
-                    c.status,
-                    c.assignee,
-                    c.due,
-                    c.case_due,
-                ]
-                for c in cases
-            ],
-        )
+        console.print_csv(CASE_HEADER, _case_rows(found))
     else:
-        console.out.print(console.table(None, CASE_HEADER, _case_rows(cases)))
-        console.info(f"{len(cases)} cases")
+        console.out.print(console.table(None, CASE_HEADER, _case_rows(found)))
+        console.info(f"{len(found)} cases")
 
 
 # -- documents ------------------------------------------------------------------------------------
@@ -462,7 +612,9 @@ def render(
         str | None, typer.Option("--process", help="Every case of this process.")
     ] = None,
     step: Annotated[str | None, typer.Option("--step", help="Every case at this step.")] = None,
-    overdue: Annotated[bool, typer.Option("--overdue", help="Every overdue case.")] = False,
+    overdue: Annotated[
+        bool, typer.Option("--overdue", help="The late cases whose current step calls for it.")
+    ] = False,
     all_: Annotated[
         bool, typer.Option("--all", help="Render again where already rendered.")
     ] = False,
@@ -470,6 +622,11 @@ def render(
         Path | None, typer.Option("--out", help="Output folder (default out/NAME/).")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
+    doc_date: Annotated[
+        str | None,
+        typer.Option("--date", help="The document's date (成文日期), YYYY-MM-DD."),
+    ] = None,
+    at: AtOpt = None,
     workspace: WorkspaceOpt = None,
     format: FormatOpt = Format.table,
 ) -> None:
@@ -477,12 +634,12 @@ def render(
     from rich.progress import Progress
 
     from procdoc import console
-    from procdoc.documents.render import render as render_docs
+    from procdoc.commands.documents import render as run
 
     ws = _ws(workspace)
     with Progress(console=console.err, transient=True) as bar:
         task = bar.add_task(f"rendering {template}", total=None)
-        result = render_docs(
+        result = run(
             ws,
             template,
             cases=case or [],
@@ -492,6 +649,8 @@ def render(
             all_=all_,
             out=out,
             force=force,
+            doc_date=_day(doc_date, "--date"),
+            at=_moment(at, "--at"),
             on_done=lambda _p: bar.advance(task),
         )
     if format is Format.json:
@@ -501,7 +660,14 @@ def render(
         console.out.print(console.escape(f"{cid}\t{ws.rel(path)}"))
     for _cid, path in result.kept:
         console.info(f"kept {ws.rel(path)} (exists; --force to overwrite)")
-    console.info(f"{template}: {len(result.written)} written, {len(result.kept)} kept")
+    for cid, path in result.recorded:
+        console.info(
+            f"recorded {ws.rel(path)} for {cid} (it was there already; --force to render it again)"
+        )
+    console.info(
+        f"{template}: {len(result.written)} written, {len(result.kept)} kept"
+        + (f", {len(result.recorded)} recorded" if result.recorded else "")
+    )
 
 
 @app.command()
@@ -524,19 +690,13 @@ def templates(workspace: WorkspaceOpt = None, format: FormatOpt = Format.table) 
                 for t in infos
             ]
         )
-    elif format is Format.csv:
-        console.print_csv(
-            ["name", "title", "processes", "variables"],
-            [[t.name, t.title, " ".join(t.processes), " ".join(t.variables)] for t in infos],
-        )
+        return
+    header = ["名称", "标题", "流程", "变量"]
+    rows = [[t.name, t.title, ", ".join(t.processes), ", ".join(t.variables)] for t in infos]
+    if format is Format.csv:
+        console.print_csv(header, rows)
     else:
-        console.out.print(
-            console.table(
-                None,
-                ["名称", "标题", "流程", "变量"],
-                [[t.name, t.title, ", ".join(t.processes), ", ".join(t.variables)] for t in infos],
-            )
-        )
+        console.out.print(console.table(None, header, rows))
 
 
 class ManualFormat(StrEnum):
@@ -596,7 +756,7 @@ def import_(
     from rich.text import Text
 
     from procdoc import console
-    from procdoc.importer.merge import import_files
+    from procdoc.commands.imports import import_files
 
     class Count(ProgressColumn):
         """``done/total``; nothing while the total is unknown (reading, writing)."""
@@ -629,43 +789,38 @@ def import_(
     if format is Format.json:
         console.print_json({"dry_run": dry_run, "files": [r.as_dict() for r in results]})
         return
+    header = ["文件", "来源", "新建", "更新", "未变", "拒绝"]
+    rows = [
+        [r.file, r.source, len(r.new), len(r.changed), r.unchanged, len(r.problems)]
+        for r in results
+    ]
     if format is Format.csv:
-        console.print_csv(
-            ["file", "source", "new", "changed", "unchanged", "rejected"],
-            [
-                [r.file, r.source, len(r.new), len(r.changed), r.unchanged, len(r.problems)]
-                for r in results
-            ],
-        )
+        console.print_csv(header, rows)
         return
     if dry_run:
         for r in results:
-            rows = [[cid, "新建", ""] for cid in r.new] + [
-                [cid, "更新", "；".join(ch)] for cid, ch in r.changed
+            detail: list[list[Any]] = [[n.id, "新建", n.key, "标题", "", n.title] for n in r.new]
+            detail += [
+                [u.id, "更新", u.key, label, old, new]
+                for u in r.changed
+                for label, old, new in u.changes
             ]
-            if rows:
+            if detail:
                 console.out.print(
                     console.table(
-                        f"{r.file} (dry run: nothing written)", ["编号", "变化", "内容"], rows
+                        f"{r.file} (dry run: nothing written)",
+                        ["编号", "变化", "来源编号", "字段", "原值", "新值"],
+                        detail,
                     )
                 )
-    console.out.print(
-        console.table(
-            None,
-            ["文件", "来源", "新建", "更新", "未变", "拒绝"],
-            [
-                [r.file, r.source, len(r.new), len(r.changed), r.unchanged, len(r.problems)]
-                for r in results
-            ],
-        )
-    )
+    console.out.print(console.table(None, header, rows))
     if dry_run:
         console.info("dry run: the ledger was not changed")
 
 
 # -- overdue and reports -----------------------------------------------------------------------
 
-LEVEL_STYLE = {"overdue": "red", "due_today": "yellow", "due_soon": "blue"}
+LEVEL_STYLE = {"overdue": "red", "due_today": "yellow", "due_soon": "blue", "unknown": "magenta"}
 
 
 @app.command()
@@ -679,52 +834,28 @@ def overdue(
         str | None,
         typer.Option("--within", help="Warning window, e.g. 3wd (default reminders.due_soon)."),
     ] = None,
+    assignee: AssigneeOpt = None,
+    dept: DeptOpt = None,
     workspace: WorkspaceOpt = None,
     format: FormatOpt = Format.table,
 ) -> None:
     """Overdue, due-today and due-soon cases (exit 0 whatever it finds)."""
     from procdoc import console
-    from procdoc.report import FLAG_HEADER, LEVEL_CN, _flag_row
+    from procdoc.commands.reports import overdue as run
+    from procdoc.reports.overdue import FLAG_HEADER, LEVEL_CN, flag_row
 
     ws = _ws(workspace)
-    flags = ws.overdue(as_of=_moment(as_of, "--as-of"), process=process, within=within)
+    flags = run(
+        ws,
+        as_of=_moment(as_of, "--as-of"),
+        within=within,
+        sel=_selection(process, None, None, assignee, dept),
+    )
     if format is Format.json:
         console.print_json(f.as_dict() for f in flags)
         return
     if format is Format.csv:
-        console.print_csv(
-            [
-                "id",
-                "process",
-                "title",
-                "step",
-                "assignee",
-                "level",
-                "deadline",
-                "due",
-                "late_days",
-                "late_workdays",
-                "urge",
-                "escalate",
-            ],
-            [
-                [
-                    f.case.id,
-                    f.case.process.id,
-                    f.case.title,
-                    f.case.step.id if f.case.step else "",
-                    f.case.assignee,
-                    f.level,
-                    f.deadline,
-                    f.due,
-                    f.late_days,
-                    f.late_workdays,
-                    f.urge,
-                    f.escalate,
-                ]
-                for f in flags
-            ],
-        )
+        console.print_csv(FLAG_HEADER, (flag_row(f) for f in flags))
         return
     if not flags:
         console.info("nothing overdue or due soon")
@@ -737,12 +868,14 @@ def overdue(
             console.table(
                 name,
                 FLAG_HEADER,
-                [_flag_row(f) for f in items],
+                [flag_row(f) for f in items],
                 styles=[LEVEL_STYLE[f.level] for f in items],
             )
         )
     counts = {lvl: sum(1 for f in flags if f.level == lvl) for lvl in LEVEL_CN}
-    console.info("，".join(f"{LEVEL_CN[k]} {v} 件" for k, v in counts.items()))
+    console.info(
+        "，".join(f"{LEVEL_CN[k]} {v} 件" for k, v in counts.items() if v or k != "unknown")
+    )
 
 
 @report_app.command("daily")
@@ -761,13 +894,14 @@ def report_daily(
 ) -> None:
     """Write daily-YYYY-MM-DD.xlsx and .md and print a short summary."""
     from procdoc import console
+    from procdoc.commands.reports import report_daily as run
 
     ws = _ws(workspace)
     moment = _moment(as_of, "--as-of")
-    rep = ws.report_daily(as_of=moment, out=out, workdays_only=workdays_only)
+    rep = run(ws, as_of=moment, out=out, workdays_only=workdays_only)
     if rep is None:
         console.info(
-            f"{(moment or datetime.now()):%Y-%m-%d} is not a working day: no report (--workdays-only)"
+            f"{(moment or ws.now()):%Y-%m-%d} is not a working day: no report (--workdays-only)"
         )
         return
     for line in rep.summary_lines():

@@ -9,49 +9,27 @@ from typing import Any
 
 from procdoc.calendar import Duration
 from procdoc.errors import CalendarError
+from procdoc.layout import CORE_LABELS, sheet_name_problem
 from procdoc.process.loader import Problems, _closest, _type_name
 from procdoc.yamlpos import Document, PathKey
 
 CONFIG_NAME = "procdoc.yaml"
 
-#: The ledger columns procdoc owns, by id, with their default header labels (SPEC §3).
-CORE_LABELS: dict[str, str] = {
-    "id": "编号",
-    "process": "流程",
-    "title": "标题",
-    "step": "当前环节",
-    "status": "状态",
-    "assignee": "承办人",
-    "entered": "环节开始",
-    "due": "环节期限",
-    "case_due": "办结期限",
-    "opened": "登记时间",
-    "closed": "办结时间",
-    "source": "来源",
-    "ref": "来源编号",
-    "updated": "更新时间",
-}
-HISTORY_COLUMNS: dict[str, str] = {
-    "case": "编号",
-    "at": "时间",
-    "action": "动作",
-    "from": "从环节",
-    "to": "到环节",
-    "by": "办理人",
-    "note": "意见",
-}
-LEDGER_SHEET = "台账"
-HISTORY_SHEET = "流转记录"
-STATUS_OPEN = "办理中"
-STATUS_CLOSED = "已办结"
-
 CONFIG_KEYS = {
     "name", "ledger", "processes", "templates", "output", "calendar", "reminders", "sources",
-    "numbering", "render_name", "labels", "backups",
+    "numbering", "render_name", "labels", "registers", "people", "timezone", "language",
+    "backups",
 }  # fmt: skip
 REMINDER_KEYS = {"due_soon", "urge_after", "escalate_after"}
-SOURCE_KEYS = {"process", "key", "columns", "sheet", "status_column", "status_steps", "title"}
+SOURCE_KEYS = {
+    "process", "key", "columns", "sheet", "status_column", "status_steps", "title", "values",
+    "match",
+}  # fmt: skip
 NUMBERING_KEYS = {"format", "field", "start"}
+REGISTER_KEYS = {"sheet", "header_row", "title", "columns", "number_column"}
+PERSON_KEYS = {"dept", "roles"}
+LANGUAGES = ("zh", "en")
+DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
 @dataclass(frozen=True)
@@ -69,12 +47,39 @@ class Reminders:
 class Source:
     name: str
     process: str
-    key: str
-    columns: dict[str, str]  # export header -> case field id or core column id
+    key: str  # the export's unique id column; its value is the case's `ref`
+    columns: dict[str, tuple[str, ...]]  # export header -> case field ids or core column ids
     sheet: str | None = None
     status_column: str | None = None  # export header whose value picks the step
     status_steps: dict[str, str] = field(default_factory=dict)  # export value -> step id
     title: str | None = None  # a title made from export columns: "{报销人}：{事由}"
+    values: dict[str, dict[str, str]] = field(
+        default_factory=dict
+    )  # header -> export word -> office word
+    match: tuple[str, ...] = ()  # fields that identify one matter across sources
+
+    def targets(self) -> list[str]:
+        """Every field or core column the export fills, each once."""
+        return list(dict.fromkeys(t for ts in self.columns.values() for t in ts))
+
+
+@dataclass(frozen=True)
+class RegisterSpec:
+    """One entry of `registers:` (SPEC §3); ``key`` is a process id or ``"*"``."""
+
+    key: str
+    sheet: str | None = None
+    header_row: int | None = None
+    title: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)  # core or field id -> label
+    number_column: str | None = None
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    dept: str | None = None
+    roles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,10 @@ class Config:
     numbering: dict[str, Numbering] = field(default_factory=dict)
     render_name: str = "{id}-{template}.docx"
     labels: dict[str, str] = field(default_factory=lambda: dict(CORE_LABELS))
+    registers: dict[str, RegisterSpec] = field(default_factory=dict)
+    people: dict[str, Person] = field(default_factory=dict)
+    timezone: str = DEFAULT_TIMEZONE
+    language: str | None = None  # None: from the environment
     backups: int = 10
 
     @property
@@ -147,6 +156,15 @@ def parse_config(doc: Document, root: Path) -> tuple[Config, Problems]:
     cfg.labels = _labels(p, data.get("labels"))
     cfg.sources = _sources(p, data.get("sources"))
     cfg.numbering = _numbering(p, data.get("numbering"))
+    cfg.registers = _registers(p, data.get("registers"))
+    cfg.people = _people(p, data.get("people"))
+    cfg.timezone = _timezone(p, data.get("timezone"))
+    language = data.get("language")
+    if language is not None:
+        if language not in LANGUAGES:
+            p.error(("language",), f"language must be zh or en, not '{language}'")
+        else:
+            cfg.language = language
     render_name = data.get("render_name", cfg.render_name)
     if not isinstance(render_name, str) or not render_name.strip():
         p.error(("render_name",), "render_name must be text like '{id}-{template}.docx'")
@@ -262,33 +280,175 @@ def _sources(p: Problems, value: Any) -> dict[str, Source]:
         missing = [k for k in ("process", "key", "columns") if k not in spec]
         for key in missing:
             p.error(path, f"source '{name}' is missing required key '{key}'")
-        columns = spec.get("columns")
-        if not isinstance(columns, dict) or not columns:
-            if "columns" in spec:
-                p.error((*path, "columns"), "columns: must map export headers to field ids")
-            continue
-        if missing:
+        columns = _source_columns(p, spec.get("columns"), (*path, "columns"))
+        if missing or columns is None:
             continue
         status_steps = spec.get("status_steps") or {}
         if not isinstance(status_steps, dict):
             p.error((*path, "status_steps"), "status_steps: must map export values to step ids")
             status_steps = {}
+        key = str(spec["key"])
         out[str(name)] = Source(
             name=str(name),
             process=str(spec["process"]),
-            key=str(spec["key"]),
-            columns={str(k): str(v) for k, v in columns.items()},
+            key=key,
+            columns=columns,
             sheet=str(spec["sheet"]) if spec.get("sheet") is not None else None,
             status_column=str(spec["status_column"]) if spec.get("status_column") else None,
             status_steps={str(k): str(v) for k, v in status_steps.items()},
             title=str(spec["title"]) if spec.get("title") else None,
+            values=_source_values(p, spec.get("values"), (*path, "values"), columns),
+            match=_texts(p, spec.get("match"), (*path, "match"), "match: must list field ids"),
         )
-        if out[str(name)].key not in columns:
-            p.error(
-                (*path, "key"),
-                f"key '{spec['key']}' must also be listed under columns (mapped to ref)",
-            )
     return out
+
+
+def _source_columns(p: Problems, value: Any, path: PathKey) -> dict[str, tuple[str, ...]] | None:
+    """``columns:``: export header -> a field id or core column id, or a list of them."""
+    if not isinstance(value, dict) or not value:
+        if value is not None:
+            p.error(path, "columns: must map export headers to field ids")
+        return None
+    out: dict[str, tuple[str, ...]] = {}
+    for header, target in value.items():
+        targets = target if isinstance(target, list) else [target]
+        if not targets or not all(isinstance(t, str) and t.strip() for t in targets):
+            p.error(
+                (*path, header),
+                f"column '{header}' must map to a field id, or a list of field ids",
+            )
+            continue
+        out[str(header)] = tuple(t.strip() for t in targets)
+    return out
+
+
+def _source_values(
+    p: Problems, value: Any, path: PathKey, columns: dict[str, tuple[str, ...]]
+) -> dict[str, dict[str, str]]:
+    """``values:``: per export header, the export's words -> the office's words."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        p.error(path, "values: must map export headers to {export word: office word}")
+        return {}
+    out: dict[str, dict[str, str]] = {}
+    for header, words in value.items():
+        where = (*path, header)
+        if str(header) not in columns:
+            p.error(
+                where,
+                f"values: for column '{header}', which this source does not map under columns:",
+                key=True,
+            )
+            continue
+        if not isinstance(words, dict):
+            p.error(where, f"values: {header}: must map export words to office words")
+            continue
+        out[str(header)] = {
+            "" if k is None else str(k).strip(): "" if v is None else str(v)
+            for k, v in words.items()
+        }
+    return out
+
+
+def _texts(p: Problems, value: Any, path: PathKey, message: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    items = value if isinstance(value, list) else [value]
+    if not all(isinstance(v, str) and v.strip() for v in items):
+        p.error(path, message)
+        return ()
+    return tuple(v.strip() for v in items)
+
+
+def _registers(p: Problems, value: Any) -> dict[str, RegisterSpec]:
+    out: dict[str, RegisterSpec] = {}
+    shape = "sheet, header_row, title, columns, number_column"
+    entries = _entries(
+        p, value, "registers", "register", 'process id (or "*")', shape, REGISTER_KEYS
+    )
+    for key, spec, path in entries:
+        sheet = spec.get("sheet")
+        if sheet is not None:
+            problem = sheet_name_problem(str(sheet)) if isinstance(sheet, str) else "not text"
+            if problem:
+                p.error((*path, "sheet"), f"sheet '{sheet}': {problem}")
+                sheet = None
+        header_row = spec.get("header_row")
+        if header_row is not None and (
+            isinstance(header_row, bool) or not isinstance(header_row, int) or header_row < 1
+        ):
+            p.error((*path, "header_row"), "header_row must be a row number (1, 2, 3 ...)")
+            header_row = None
+        title = spec.get("title")
+        if title is not None and not isinstance(title, str):
+            p.error((*path, "title"), "title must be text such as '{year}年收文登记台账'")
+            title = None
+        if title and header_row not in (None, 2):
+            p.error(
+                (*path, "header_row"),
+                "with a title: the title is row 1 and the header row 2, so header_row may only be 2",
+            )
+        columns = spec.get("columns") or {}
+        if not isinstance(columns, dict) or not all(
+            isinstance(v, str) and v.strip() for v in columns.values()
+        ):
+            p.error((*path, "columns"), "columns: must map column or field ids to header labels")
+            columns = {}
+        number = spec.get("number_column")
+        if number is not None and (not isinstance(number, str) or not number.strip()):
+            p.error((*path, "number_column"), "number_column must be a header label such as 序号")
+            number = None
+        out[str(key)] = RegisterSpec(
+            key=str(key),
+            sheet=sheet,
+            header_row=header_row if not title else 2,
+            title=title,
+            columns={str(k): v.strip() for k, v in columns.items()},
+            number_column=number.strip() if number else None,
+        )
+    by_sheet: dict[str, tuple[str, dict[str, str]]] = {}
+    for key, reg in out.items():
+        if reg.sheet is None:
+            continue
+        other = by_sheet.get(reg.sheet)
+        if other is not None and other[1] != reg.columns:
+            p.error(
+                ("registers", key, "columns"),
+                f"registers {other[0]} and {key} share sheet '{reg.sheet}' with different columns: give them the same columns: or separate sheets",
+            )
+        by_sheet.setdefault(reg.sheet, (key, reg.columns))
+    return out
+
+
+def _people(p: Problems, value: Any) -> dict[str, Person]:
+    out: dict[str, Person] = {}
+    for name, spec, path in _entries(
+        p, value, "people", "person", "person", "dept, roles", PERSON_KEYS
+    ):
+        dept = spec.get("dept")
+        if dept is not None and not isinstance(dept, str):
+            p.error((*path, "dept"), "dept must be text (the person's department)")
+            dept = None
+        roles = _texts(p, spec.get("roles"), (*path, "roles"), "roles: must list role names")
+        out[str(name).strip()] = Person(str(name).strip(), dept.strip() if dept else None, roles)
+    return out
+
+
+def _timezone(p: Problems, value: Any) -> str:
+    if value is None:
+        return DEFAULT_TIMEZONE
+    if not isinstance(value, str) or not value.strip():
+        p.error(("timezone",), "timezone must be a zone name such as Asia/Shanghai")
+        return DEFAULT_TIMEZONE
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        p.error(("timezone",), f"unknown time zone '{value}' (e.g. Asia/Shanghai)")
+        return DEFAULT_TIMEZONE
+    return value.strip()
 
 
 def _numbering(p: Problems, value: Any) -> dict[str, Numbering]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 import json
 import sys
 import warnings
@@ -94,13 +93,15 @@ def print_json(data: Any) -> None:
 
 
 def print_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    """CSV on stdout as Excel on a Chinese Windows opens it: a UTF-8 byte-order mark, the
+    table's own headers, CRLF line ends; values as the table shows them."""
+    out = sys.stdout
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
     for row in rows:
-        writer.writerow(["" if v is None else plain(v) for v in row])
-    sys.stdout.write(buf.getvalue())
-    sys.stdout.flush()
+        writer.writerow([text(v) for v in row])
+    out.flush()
 
 
 def table(
@@ -120,6 +121,6 @@ def table(
 
 
 def text(value: Any) -> str:
-    from procdoc.cases import display
+    from procdoc.values import display
 
     return display(value)

@@ -7,7 +7,12 @@ on stderr and the error's exit code; anything else is a bug and keeps its traceb
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import IntEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from procdoc.process.loader import Problem
 
 
 class ExitCode(IntEnum):
@@ -16,7 +21,8 @@ class ExitCode(IntEnum):
     OK = 0
     USER = 1  # the user can fix it: bad input, unknown case, refused move, locked ledger
     USAGE = 2  # bad command-line usage
-    INVALID = 3  # `validate` found errors
+    INVALID = 3  # `validate` or `check` found errors
+    INTERRUPTED = 130  # Ctrl-C
 
 
 class ProcdocError(Exception):
@@ -32,6 +38,23 @@ class ProcdocError(Exception):
 
 class WorkspaceError(ProcdocError):
     """procdoc.yaml missing or invalid, or a path outside the workspace."""
+
+
+class ConfigError(WorkspaceError):
+    """procdoc.yaml has errors: every one of them, each with its line and column."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        first = self.problems[0]
+        more = len(self.problems) - 1
+        super().__init__(
+            f"{first.pos}: {first.message}" if first.pos else first.message,
+            hint=f"{more} more error(s) in procdoc.yaml, listed below" if more else None,
+        )
+
+    def lines(self) -> list[str]:
+        """One line per problem, with its position."""
+        return [f"{p.pos}: {p.message}" if p.pos else p.message for p in self.problems]
 
 
 class ProcessError(ProcdocError):

@@ -6,11 +6,11 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from procdoc.calendar import date_cn
-from procdoc.config import STATUS_CLOSED, STATUS_OPEN
+from procdoc.layout import STATUS_WORDS
 from procdoc.process.model import Process
 
 if TYPE_CHECKING:
-    from procdoc.cases import Case
+    from procdoc.model import Case
 
 CORE_DATES = ("opened", "entered", "due", "case_due", "closed", "updated")
 CORE_TEXT = (
@@ -78,7 +78,7 @@ def context(case: Case, *, office: str, today: date) -> dict[str, Any]:
         "process_id": case.process.id,
         "step": case.step_name or "",
         "step_id": case.step.id if case.step else "",
-        "status": STATUS_CLOSED if case.status == "closed" else STATUS_OPEN,
+        "status": STATUS_WORDS[case.status],
         "assignee": _show(case.assignee),
         "source": _show(case.source),
         "ref": _show(case.ref),

@@ -8,23 +8,24 @@ new value, so importing the same file twice changes nothing the second time.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from procdoc.cases import Change, Engine, Ledger, _plain, _same, convert_field, copy_case
-from procdoc.config import Config, Source
+from procdoc.config import Source
 from procdoc.errors import ImportFileError, LedgerError
 from procdoc.importer.convert import ConversionError, to_datetime, to_text
-from procdoc.importer.reader import Grid, read_grid
+from procdoc.importer.reader import Grid
 from procdoc.importer.table import Table, header_key, locate_table, match_score
 from procdoc.ledger.cells import check_value, col_letters, is_plain
+from procdoc.model import iso
 from procdoc.process.model import Process
+from procdoc.values import convert_field, same, shown
 
 if TYPE_CHECKING:
-    from procdoc.workspace import Workspace
+    from procdoc.casebook import Casebook, Change
+    from procdoc.engine import Engine
 
 #: ``progress(what, done, total)``: called with a file as it is read (0, 0) and while it
 #: is merged, then with "写入 <ledger>" (0, 0) while the merged changes are being written.
@@ -61,10 +62,8 @@ class FileResult:
     records: list[Record] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
     skipped: list[tuple[int, str]] = field(default_factory=list)
-    new: list[str] = field(default_factory=list)  # case ids
-    changed: list[tuple[str, list[str]]] = field(
-        default_factory=list
-    )  # case id, "label: old → new"
+    new: list[NewCase] = field(default_factory=list)
+    changed: list[Updated] = field(default_factory=list)
     unchanged: int = 0
 
     def as_dict(self) -> dict[str, Any]:
@@ -72,11 +71,42 @@ class FileResult:
             "file": self.file,
             "source": self.source,
             "format": self.kind,
-            "new": self.new,
-            "changed": [{"id": cid, "changes": ch} for cid, ch in self.changed],
+            "new": [n.id for n in self.new],
+            "new_cases": [{"id": n.id, "key": n.key, "title": n.title} for n in self.new],
+            "changed": [
+                {
+                    "id": u.id,
+                    "changes": [
+                        f"{label}: {shown(old)} → {shown(new)}" for label, old, new in u.changes
+                    ],
+                    "fields": [
+                        {"field": label, "old": iso(old), "new": iso(new)}
+                        for label, old, new in u.changes
+                    ],
+                }
+                for u in self.changed
+            ],
             "unchanged": self.unchanged,
             "rejected": [{"row": p.row, "message": p.message} for p in self.problems],
         }
+
+
+@dataclass
+class NewCase:
+    """A case an export row opens: its id, the export's key and the title."""
+
+    id: str
+    key: str
+    title: str
+
+
+@dataclass
+class Updated:
+    """A case an export row changes: (label, old, new) of each value."""
+
+    id: str
+    key: str
+    changes: list[tuple[str, Any, Any]]
 
 
 def choose_source(grid: Grid, sources: dict[str, Source], name: str | None, file: str) -> Source:
@@ -150,34 +180,35 @@ def read_records(
         seen[key] = number
         record = Record(row=number, key=key, fields={}, core={"ref": key})
         errors = []
-        for header, target in source.columns.items():
+        for header, targets in source.columns.items():
             col = cols.get(header)
-            if col is None or (header == source.key and target == "ref"):
+            if col is None:
                 continue
             raw = cell(col)
-            value: Any = None
-            try:
-                if target in process.fields:
-                    value = record.fields[target] = convert_field(process.fields[target], raw)
-                elif target == "opened":
-                    moment = to_datetime(raw)
-                    value = record.core["opened"] = (
-                        datetime(moment.year, moment.month, moment.day)
-                        if isinstance(moment, date) and not isinstance(moment, datetime)
-                        else moment
-                    )
-                elif target in CORE_TARGETS:
-                    value = record.core[target] = to_text(raw)
-                if not is_plain(value):  # one the ledger cannot hold is this row's problem
-                    check_value(value, f"{header} ({col_letters(col)}{number})")
-            except (ValueError, ConversionError) as err:
-                errors.append(f"{header} ({col_letters(col)}{number}): {err}")
-            except LedgerError as err:
-                errors.append(str(err))
+            for target in targets:
+                value: Any = None
+                try:
+                    if target in process.fields:
+                        value = record.fields[target] = convert_field(process.fields[target], raw)
+                    elif target == "opened":
+                        moment = to_datetime(raw)
+                        value = record.core["opened"] = (
+                            datetime(moment.year, moment.month, moment.day)
+                            if isinstance(moment, date) and not isinstance(moment, datetime)
+                            else moment
+                        )
+                    elif target in CORE_TARGETS and target != "ref":
+                        value = record.core[target] = to_text(raw)
+                    if not is_plain(value):  # one the ledger cannot hold is this row's problem
+                        check_value(value, f"{header} ({col_letters(col)}{number})")
+                except (ValueError, ConversionError) as err:
+                    errors.append(f"{header} ({col_letters(col)}{number}): {err}")
+                except LedgerError as err:
+                    errors.append(str(err))
         missing = [
             f"{f.label}"
             for f in process.fields.values()
-            if f.required and record.fields.get(f.id) is None and f.id in source.columns.values()
+            if f.required and record.fields.get(f.id) is None and f.id in source.targets()
         ]
         errors += [f"{label} is required but empty" for label in missing]
         if errors:
@@ -216,7 +247,7 @@ def _title_columns(source: Source) -> list[str]:
 
 def merge(
     engine: Engine,
-    ledger: Ledger,
+    book: Casebook,
     change: Change,
     process: Process,
     source: Source,
@@ -226,10 +257,12 @@ def merge(
     by: str,
     progress: Progress | None = None,
 ) -> None:
-    """Apply ``result.records`` to ``ledger`` through ``change``."""
-    by_ref = ledger.refs(process)
-    mapped_fields = {t for t in source.columns.values() if t in process.fields}
-    mapped_core = {t for t in source.columns.values() if t in CORE_TARGETS - {"ref", "opened"}}
+    """Apply ``result.records`` to the ledger through ``change``."""
+    by_ref = book.refs(process)
+    targets = source.targets()
+    mapped_fields = [t for t in targets if t in process.fields]
+    mapped_core = [t for t in targets if t in CORE_TARGETS - {"ref", "opened"}]
+    labels = engine.config.labels
     total = len(result.records)
     for done, record in enumerate(result.records, start=1):
         if progress and (done % 500 == 0 or done == total):
@@ -239,116 +272,55 @@ def merge(
             opened = record.core.get("opened") or at
             step = process.find_step(record.step) if record.step else None
             new = engine.new(
-                ledger,
+                book,
+                change,
                 process,
                 title=record.core.get("title") or record.key,
-                sets=(),
                 by=by,
                 at=opened,
-                change=change,
                 source=source.name,
                 ref=record.key,
                 values=record.fields,
                 step=step,
                 note=f"{result.file} 第{record.row}行",
+                action="import",
             )
             if record.core.get("assignee"):
                 new.assignee = record.core["assignee"]
                 change.add_case(new)
             by_ref[record.key] = new.id
-            result.new.append(new.id)
+            result.new.append(NewCase(new.id, record.key, new.title))
             continue
-        case = ledger.case(found_id)
-        before = copy_case(case)
-        notes = []
+        case = book.case(found_id)
+        before = case.copy()
+        changes: list[tuple[str, Any, Any]] = []
         for fid in mapped_fields:
-            if fid in record.fields and not _same(case.fields.get(fid), record.fields[fid]):
-                notes.append(
-                    f"{process.fields[fid].label}: {_plain(case.fields.get(fid))} → {_plain(record.fields[fid])}"
+            if fid in record.fields and not same(case.fields.get(fid), record.fields[fid]):
+                changes.append(
+                    (process.fields[fid].label, case.fields.get(fid), record.fields[fid])
                 )
                 case.fields[fid] = record.fields[fid]
         for key in mapped_core:
             value = record.core.get(key)
-            if value is not None and not _same(getattr(case, key), value):
-                notes.append(
-                    f"{engine.config.labels[key]}: {_plain(getattr(case, key))} → {_plain(value)}"
-                )
+            if value is not None and not same(getattr(case, key), value):
+                changes.append((labels[key], getattr(case, key), value))
                 setattr(case, key, value)
-        if not notes:
+        if not changes:
             result.unchanged += 1
             continue
         case.updated = at
         change.update_case(before, case)
-        change.record(
-            case.id,
-            at,
-            "update",
-            from_step=case.step,
-            to_step=case.step,
-            by=by,
-            note="；".join(notes),
-        )
-        result.changed.append((case.id, notes))
-
-
-def import_files(
-    ws: Workspace,
-    files: Sequence[Path],
-    *,
-    source: str | None = None,
-    dry_run: bool = False,
-    strict: bool = False,
-    at: datetime | None = None,
-    progress: Progress | None = None,
-) -> list[FileResult]:
-    """Import each file (SPEC §6). With ``dry_run`` nothing is written; with ``strict`` a
-    file with any bad row is refused whole."""
-    from procdoc.workspace import now
-
-    config: Config = ws.config
-    moment = at or now()
-    prepared: list[tuple[Path, Source, Process, FileResult]] = []
-    for path in files:
-        shown = str(path)
-        if not path.is_file():
-            raise ImportFileError(f"{shown}: no such file")
-        if progress:
-            progress(shown, 0, 0)  # reading; merging comes next
-        grid = read_grid(path)
-        src = choose_source(grid, config.sources, source, shown)
-        if src.sheet is not None and src.sheet != grid.sheet:
-            grid = read_grid(path, sheet=src.sheet)
-        process = ws.process(src.process)
-        result, _ = read_records(grid, src, process, shown=shown)
-        if strict and result.problems:
-            first = result.problems[0]
-            raise ImportFileError(
-                f"{first} (--strict: {len(result.problems)} bad rows, nothing imported)"
+        for label, old, new_value in changes:
+            change.record(
+                case.id,
+                at,
+                "update",
+                from_step=case.step,
+                to_step=case.step,
+                by=by,
+                note=f"{result.file} 第{record.row}行",
+                subject=label,
+                old=old,
+                new=new_value,
             )
-        prepared.append((path, src, process, result))
-    engine = ws.engine()
-
-    def plan(ledger: Ledger, change: Change) -> None:
-        for path, src, process, result in prepared:
-            result.new.clear()
-            result.changed.clear()
-            result.unchanged = 0
-            merge(
-                engine,
-                ledger,
-                change,
-                process,
-                src,
-                result,
-                at=moment,
-                by=f"导入:{path.name}",
-                progress=progress,
-            )
-        if progress and not dry_run:
-            progress(f"写入 {config.ledger.name}", 0, 0)  # merged; writing comes next
-
-    if dry_run:
-        plan(ws.ledger(), Change(config, ws.processes))
-    else:
-        ws.change(plan)
-    return [r for _, _, _, r in prepared]
+        result.changed.append(Updated(case.id, record.key, changes))

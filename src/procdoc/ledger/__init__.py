@@ -21,6 +21,7 @@ from __future__ import annotations
 from procdoc.ledger.create import create_workbook
 from procdoc.ledger.model import Batch, CellValue, Row, Sheet, SheetChanges, Snapshot
 from procdoc.ledger.owners import owner_of
+from procdoc.ledger.sheets import sheet_names
 from procdoc.ledger.store import LedgerStore
 
 __all__ = [
@@ -33,4 +34,5 @@ __all__ = [
     "Snapshot",
     "create_workbook",
     "owner_of",
+    "sheet_names",
 ]

@@ -8,7 +8,7 @@ import subprocess
 from typing import Literal
 
 from procdoc.errors import ProcdocError
-from procdoc.process.model import Process, Step
+from procdoc.process.model import DeadlineRule, Process, Step
 
 GraphFormat = Literal["mermaid", "dot", "svg", "png"]
 KIND_CN = {"task": "", "approval": "审批", "countersign": "会签"}
@@ -24,8 +24,14 @@ def readable(process: Process, text: str) -> str:
     return re.sub(r"[^\W\d]\w*", label, text)
 
 
-def start_name(process: Process, key: str) -> str:
-    """What a deadline's ``from`` names, in words: a step's name or a field's label."""
+def start_name(process: Process, key: str | DeadlineRule) -> str:
+    """What a deadline's ``from`` names, in words: a step's name or a field's label (for
+    a rule with fallbacks: ``收到日期（无则信访登记）``)."""
+    if isinstance(key, DeadlineRule):
+        first, *rest = key.starts
+        return start_name(process, first) + (
+            f"（无则{'、'.join(start_name(process, k) for k in rest)}）" if rest else ""
+        )
     step = process.find_step(key)
     if step is not None:
         return step.name
@@ -36,7 +42,7 @@ def _node_lines(process: Process, step: Step) -> list[str]:
     lines = [step.name]
     meta = [m for m in (step.role, step.deadline.label_cn() if step.deadline else None) if m]
     if step.deadline and step.deadline.start:
-        meta[-1] = f"{meta[-1]}（自{start_name(process, step.deadline.start)}起）"
+        meta[-1] = f"{meta[-1]}（自{start_name(process, step.deadline)}起）"
     if meta:
         lines.append(" · ".join(meta))
     if step.kind == "countersign":

@@ -213,12 +213,23 @@ class _Builder:
                 return None, None
             duration = self._duration(value["duration"], (*path, "duration"))
             start = value.get("from")
-            if start is not None and not isinstance(start, str):
-                self.p.error((*path, "from"), "'from' must be a step id or a date field id")
-                start = None
+            starts = start if isinstance(start, list) else [start] if start is not None else []
+            if not all(isinstance(s, str) and s for s in starts) or (
+                isinstance(start, list) and not start
+            ):
+                self.p.error(
+                    (*path, "from"),
+                    "'from' must be a step id or a date field id, or a list of them tried in turn",
+                )
+                starts = []
             if duration is None:
                 return None, None
-            return DeadlineRule(duration, start), ((*path, "from") if start else None)
+            rule = (
+                DeadlineRule(duration, starts[0], tuple(starts[1:]))
+                if starts
+                else DeadlineRule(duration)
+            )
+            return rule, ((*path, "from") if starts else None)
         duration = self._duration(value, path)
         return (DeadlineRule(duration), None) if duration else (None, None)
 
@@ -461,23 +472,32 @@ class _Builder:
 
     # -- references and the graph -----------------------------------------------------
     def _check_from(self, process: Process, rule: DeadlineRule, path: PathKey) -> None:
-        start = rule.start
-        assert start is not None
-        if start in {s.id for s in process.steps}:
-            return
-        if process.find_step(start) is not None:
-            self.p.error(
-                path, f"'from: {start}' must name the step by its id ('{process.step(start).id}')"
-            )
-            return
-        fdef = process.fields.get(start)
-        if fdef is None:
-            self.p.error(path, f"'from: {start}' is neither a step id nor a field of this process")
-        elif fdef.type not in ("date", "datetime"):
-            self.p.error(
-                path,
-                f"'from: {start}' names field '{start}' of type {fdef.type}; it must be a date or datetime field",
-            )
+        many = len(rule.starts) > 1
+        for i, start in enumerate(rule.starts):
+            where = (*path, i) if many else path
+            if start in {s.id for s in process.steps}:
+                if i < len(rule.starts) - 1:
+                    self.p.error(
+                        where,
+                        f"'from: {start}' is a step, which always has a moment: list it last",
+                    )
+                continue
+            if process.find_step(start) is not None:
+                self.p.error(
+                    where,
+                    f"'from: {start}' must name the step by its id ('{process.step(start).id}')",
+                )
+                continue
+            fdef = process.fields.get(start)
+            if fdef is None:
+                self.p.error(
+                    where, f"'from: {start}' is neither a step id nor a field of this process"
+                )
+            elif fdef.type not in ("date", "datetime"):
+                self.p.error(
+                    where,
+                    f"'from: {start}' names field '{start}' of type {fdef.type}; it must be a date or datetime field",
+                )
 
     def _check_steps(self, process: Process, data: dict[str, Any]) -> None:
         p = self.p

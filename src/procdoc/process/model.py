@@ -35,13 +35,24 @@ class Branch:
 @dataclass(frozen=True)
 class DeadlineRule:
     """``duration`` counted from entering the step, or from ``start``: a step id (the
-    moment the case entered it) or a date field of the case."""
+    moment the case entered it) or a date field of the case. ``fallbacks`` are tried in
+    turn when ``start`` names an empty field (``from: [received, register]``: from the
+    date the letter was received, else from its registration)."""
 
     duration: Duration
     start: str | None = None
+    fallbacks: tuple[str, ...] = ()
+
+    @property
+    def starts(self) -> tuple[str, ...]:
+        return (self.start, *self.fallbacks) if self.start else ()
 
     def __str__(self) -> str:
-        return str(self.duration) if self.start is None else f"{self.duration} from {self.start}"
+        return (
+            str(self.duration)
+            if self.start is None
+            else f"{self.duration} from {' or '.join(self.starts)}"
+        )
 
     def label_cn(self) -> str:
         return self.duration.label_cn()

@@ -32,7 +32,15 @@ def _deadline() -> dict[str, Any]:
                 "type": "object",
                 "additionalProperties": False,
                 "required": ["duration"],
-                "properties": {"duration": _duration(), "from": {"type": "string"}},
+                "properties": {
+                    "duration": _duration(),
+                    "from": {
+                        "oneOf": [
+                            {"type": "string"},
+                            {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                        ]
+                    },
+                },
             },
         ],
     }

@@ -1,181 +1,31 @@
-"""What is late and what is about to be: `overdue` and the daily report (SPEC §5, §8).
-
-Levels follow DOMAIN.md's colour ladder, with the numbers as settings (`reminders:`):
-``due_soon`` (蓝) when the deadline is within the warning window, ``due_today`` (黄) on the
-day it falls due, ``overdue`` (红) after it. A case is also flagged for a 催办 once it is
-``urge_after`` late and for escalation to the 分管领导 once ``escalate_after`` late.
-"""
+"""The daily report (SPEC §8): what was opened and closed that day, what is open where,
+what is late or due, and where cases wait longest; written as an .xlsx with a chart and a
+Markdown twin. With ``--as-of`` in the past it reports the ledger as it stood then."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from procdoc.calendar import Due, Duration, WorkCalendar, date_cn, format_due
+from procdoc.calendar import Duration, WorkCalendar, date_cn
+from procdoc.fileio import atomic_write
+from procdoc.reports.overdue import FLAG_HEADER, Flag, flag_row, overdue
 
 if TYPE_CHECKING:
-    from procdoc.cases import Case
     from procdoc.config import Reminders
-
-Level = Literal["overdue", "due_today", "due_soon"]
-LEVEL_ORDER: dict[str, int] = {"overdue": 0, "due_today": 1, "due_soon": 2}
-LEVEL_CN = {"overdue": "逾期", "due_today": "今日到期", "due_soon": "临期"}
-COLOUR_CN = {"overdue": "红", "due_today": "黄", "due_soon": "蓝"}
-
-
-@dataclass
-class Flag:
-    """One case on the overdue list."""
-
-    case: Case
-    level: Level
-    deadline: Literal["step", "case"]  # which deadline put it here
-    due: Due
-    late_days: int
-    late_workdays: int
-    urge: bool = False
-    escalate: bool = False
-
-    def as_dict(self) -> dict[str, Any]:
-        out = self.case.as_dict()
-        out.update(
-            level=self.level,
-            late_days=self.late_days,
-            late_workdays=self.late_workdays,
-            deadline=self.deadline,
-            deadline_due=format_due(self.due),
-            colour=COLOUR_CN[self.level],
-            urge=self.urge,
-            escalate=self.escalate,
-        )
-        return out
-
-
-def _due_date(due: Due) -> date:
-    return due.date() if isinstance(due, datetime) else due
-
-
-def _window_end(as_of: datetime, within: Duration, cal: WorkCalendar) -> datetime:
-    if within.unit == "h":
-        return as_of + timedelta(hours=within.amount)
-    day = as_of.date()
-    end = (
-        cal.add_workdays(day, within.amount)
-        if within.unit == "wd"
-        else day + timedelta(days=within.amount)
-    )
-    return datetime(end.year, end.month, end.day) + timedelta(days=1)
-
-
-def classify(due: Due, as_of: datetime, within: Duration, cal: WorkCalendar) -> Level | None:
-    """The level of one deadline at ``as_of``, or None when it is not close."""
-    today = as_of.date()
-    if isinstance(due, datetime):
-        if as_of > due:
-            return "overdue"
-        if due.date() == today:
-            return "due_today"
-        return "due_soon" if due <= _window_end(as_of, within, cal) else None
-    if today > due:
-        return "overdue"
-    if today == due:
-        return "due_today"
-    return (
-        "due_soon"
-        if datetime(due.year, due.month, due.day) < _window_end(as_of, within, cal)
-        else None
-    )
-
-
-def flag_case(
-    case: Case, as_of: datetime, within: Duration, cal: WorkCalendar, reminders: Reminders
-) -> Flag | None:
-    if case.status != "open":
-        return None
-    best: Flag | None = None
-    for which, due in (("step", case.due), ("case", case.case_due)):
-        if due is None:
-            continue
-        level = classify(due, as_of, within, cal)
-        if level is None:
-            continue
-        late = level == "overdue"
-        due_day = _due_date(due)
-        late_days = max(0, (as_of.date() - due_day).days) if late else 0
-        late_work = cal.workdays_after(due_day, as_of.date()) if late else 0
-        flag = Flag(case, level, which, due, late_days, late_work)  # type: ignore[arg-type]
-        if late:
-            flag.urge = late_work >= _workdays(reminders.urge_after)
-            flag.escalate = late_work >= _workdays(reminders.escalate_after)
-        if best is None or (LEVEL_ORDER[flag.level], -flag.late_days, _due_date(flag.due)) < (
-            LEVEL_ORDER[best.level],
-            -best.late_days,
-            _due_date(best.due),
-        ):
-            best = flag
-    return best
-
-
-def _workdays(d: Duration) -> int:
-    return (
-        d.amount
-        if d.unit == "wd"
-        else max(1, d.amount * 5 // 7)
-        if d.unit == "d"
-        else max(1, d.amount // 24)
-    )
-
-
-def overdue(
-    cases: Iterable[Case],
-    *,
-    as_of: datetime,
-    within: Duration,
-    cal: WorkCalendar,
-    reminders: Reminders,
-) -> list[Flag]:
-    """Every open case that is overdue, due today or due within ``within``, grouped by
-    process and sorted by lateness (most late first)."""
-    flags = [f for c in cases if (f := flag_case(c, as_of, within, cal, reminders)) is not None]
-    flags.sort(
-        key=lambda f: (
-            f.case.process.name,
-            LEVEL_ORDER[f.level],
-            -f.late_days,
-            _due_date(f.due),
-            f.case.id,
-        )
-    )
-    return flags
-
-
-def time_left(due: Due, cal: WorkCalendar, *, now: datetime | None = None) -> str:
-    """A person's reading of a deadline: 剩余 3 个工作日 / 今日到期 / 已逾期 2 天."""
-    moment = now or datetime.now()
-    if isinstance(due, datetime):
-        hours = (due - moment).total_seconds() / 3600
-        return f"剩余 {hours:.0f} 小时" if hours >= 0 else f"已逾期 {-hours:.0f} 小时"
-    today = moment.date()
-    if due == today:
-        return "今日到期"
-    if due < today:
-        return f"已逾期 {(today - due).days} 天（{cal.workdays_after(due, today)} 个工作日）"
-    return f"剩余 {(due - today).days} 天（{cal.workdays_after(today, due)} 个工作日）"
-
-
-# -- the daily report ------------------------------------------------------------------------------
+    from procdoc.model import Case
 
 
 @dataclass
 class DailyReport:
     day: date
     as_of: datetime
+    missing: list[str] = field(default_factory=list)  # process files with errors: not counted
+    unreadable: list[str] = field(default_factory=list)  # cells procdoc could not read
     opened: list[Case] = field(default_factory=list)
     closed: list[Case] = field(default_factory=list)
     open_by_step: list[tuple[str, str, int]] = field(default_factory=list)  # process, step, count
@@ -195,11 +45,16 @@ class DailyReport:
 
     @property
     def due_soon(self) -> list[Flag]:
-        return [f for f in self.flags if f.level != "overdue"]
+        return [f for f in self.flags if f.level in ("due_today", "due_soon")]
+
+    @property
+    def unknown(self) -> list[Flag]:
+        return [f for f in self.flags if f.level == "unknown"]
 
     def summary_lines(self) -> list[str]:
         total_open = sum(n for _, n, _ in self.open_by_process)
-        lines = [
+        lines = [f"未计入：{m}" for m in self.missing]
+        lines += [
             f"{date_cn(self.day)} 日报",
             f"今日新增 {len(self.opened)} 件，今日办结 {len(self.closed)} 件，在办 {total_open} 件",
             f"逾期 {len(self.overdue)} 件，今日到期/临期 {len(self.due_soon)} 件",
@@ -207,6 +62,8 @@ class DailyReport:
         if self.waits:
             p, s, _, _, longest, cid = self.waits[0]
             lines.append(f"滞留最久：{p} · {s}（{cid}，{longest} 天）")
+        if self.unknown:
+            lines.append(f"期限无法读取 {len(self.unknown)} 件（见警告中的单元格）")
         return lines
 
 
@@ -217,9 +74,12 @@ def build_daily(
     within: Duration,
     cal: WorkCalendar,
     reminders: Reminders,
+    missing: Sequence[str] = (),
 ) -> DailyReport:
+    """The report over ``cases`` as they stood at ``as_of`` (see Engine.as_of)."""
     day = as_of.date()
-    rep = DailyReport(day=day, as_of=as_of)
+    rep = DailyReport(day=day, as_of=as_of, missing=list(missing))
+    rep.unreadable = [p for c in cases for p in c.problems]
     rep.opened = [c for c in cases if c.opened and c.opened.date() == day]
     rep.closed = [c for c in cases if c.status == "closed" and c.closed and c.closed.date() == day]
     open_cases = [c for c in cases if c.status == "open"]
@@ -235,7 +95,7 @@ def build_daily(
     )
     waits: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
     for c in open_cases:
-        if c.entered:
+        if c.entered and c.entered <= as_of:
             waits[(c.process.name, c.step_name or "?")].append(((as_of - c.entered).days, c.id))
     rep.waits = sorted(
         (
@@ -247,51 +107,17 @@ def build_daily(
     return rep
 
 
-def _flag_row(f: Flag) -> list[Any]:
-    c = f.case
-    return [c.id, c.process.name, c.title, c.step_name, c.assignee, LEVEL_CN[f.level], "环节" if f.deadline == "step" else "办结",
-            _due_date(f.due) if not isinstance(f.due, datetime) else f.due, f.late_days, f.late_workdays,
-            "是" if f.urge else "", "是" if f.escalate else ""]  # fmt: skip
-
-
-FLAG_HEADER = [
-    "编号",
-    "流程",
-    "标题",
-    "当前环节",
-    "承办人",
-    "等级",
-    "期限类型",
-    "期限",
-    "逾期天数",
-    "逾期工作日",
-    "需催办",
-    "需上报",
-]
-
-
-def write_daily(rep: DailyReport, out_dir: Path, *, office: str) -> tuple[Path, Path]:
+def write_daily(
+    rep: DailyReport, out_dir: Path, *, office: str, like: Path | None = None
+) -> tuple[Path, Path]:
     """Write ``daily-YYYY-MM-DD.xlsx`` (xlsxwriter, with a native chart) and its Markdown
     twin into ``out_dir``, each atomically."""
-    out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"daily-{rep.day.isoformat()}"
     xlsx, md = out_dir / f"{stem}.xlsx", out_dir / f"{stem}.md"
-    _atomic(xlsx, lambda tmp: _write_xlsx(rep, tmp, office=office))
-    _atomic(md, lambda tmp: tmp.write_text(_markdown(rep, office=office), encoding="utf-8"))
+    atomic_write(xlsx, lambda tmp: _write_xlsx(rep, tmp, office=office), like=like)
+    atomic_write(md, _markdown(rep, office=office), like=like)
     rep.xlsx, rep.markdown = xlsx, md
     return xlsx, md
-
-
-def _atomic(target: Path, write: Any) -> None:
-    fd, name = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix, dir=target.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        write(tmp)
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def _write_xlsx(rep: DailyReport, path: Path, *, office: str) -> None:
@@ -321,6 +147,8 @@ def _write_xlsx(rep: DailyReport, path: Path, *, office: str) -> None:
         ws.set_column(1, 3, 12)
         ws.write(0, 0, f"{office} 流程日报 {date_cn(rep.day)}", title)
         ws.write(1, 0, f"统计时点：{rep.as_of:%Y-%m-%d %H:%M}")
+        for i, line in enumerate(rep.missing):
+            ws.write(2 + i, 4, f"未计入：{line}", bold)
         figures = [("今日新增", len(rep.opened)), ("今日办结", len(rep.closed)),
                    ("在办", sum(n for _, n, _ in rep.open_by_process)), ("逾期", len(rep.overdue)),
                    ("今日到期/临期", len(rep.due_soon))]  # fmt: skip
@@ -354,8 +182,8 @@ def _write_xlsx(rep: DailyReport, path: Path, *, office: str) -> None:
             sh.set_column(1, 3, 18)
             sh.set_column(4, 11, 11)
             for r, f in enumerate(flags, start=1):
-                row = _flag_row(f)
-                fmt = {"overdue": red, "due_today": yellow, "due_soon": blue}[f.level]
+                row = flag_row(f)
+                fmt = {"overdue": red, "due_today": yellow, "due_soon": blue}.get(f.level)
                 for c, value in enumerate(row):
                     if isinstance(value, datetime):
                         sh.write_datetime(r, c, value, dtf)
@@ -369,6 +197,8 @@ def _write_xlsx(rep: DailyReport, path: Path, *, office: str) -> None:
 
         flag_sheet("逾期", rep.overdue)
         flag_sheet("临期", rep.due_soon)
+        if rep.unknown:
+            flag_sheet("期限无法读取", rep.unknown)
 
         sh = wb.add_worksheet("在办分布")
         sh.write_row(0, 0, ["流程", "环节", "在办件数"], head)
@@ -420,6 +250,7 @@ def _markdown(rep: DailyReport, *, office: str) -> str:
     parts = [
         f"# {office} 流程日报 {date_cn(rep.day)}",
         "",
+        *(f"> **未计入：{line}**\n" for line in rep.missing),
         f"统计时点：{rep.as_of:%Y-%m-%d %H:%M}",
         "",
     ]
@@ -428,14 +259,22 @@ def _markdown(rep: DailyReport, *, office: str) -> str:
         "",
         "## 逾期",
         "",
-        _md_table(FLAG_HEADER, (_flag_row(f) for f in rep.overdue)) if rep.overdue else "无",
+        _md_table(FLAG_HEADER, (flag_row(f) for f in rep.overdue)) if rep.overdue else "无",
     ]
     parts += [
         "",
         "## 今日到期与临期",
         "",
-        _md_table(FLAG_HEADER, (_flag_row(f) for f in rep.due_soon)) if rep.due_soon else "无",
+        _md_table(FLAG_HEADER, (flag_row(f) for f in rep.due_soon)) if rep.due_soon else "无",
     ]
+    if rep.unknown:
+        parts += [
+            "",
+            "## 期限无法读取",
+            "",
+            _md_table(FLAG_HEADER, (flag_row(f) for f in rep.unknown)),
+        ]
+        parts += ["", *(f"- {p}" for p in rep.unreadable)]
     parts += [
         "",
         "## 在办分布",

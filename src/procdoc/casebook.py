@@ -1,0 +1,632 @@
+"""Cases read from and written to the registers, through the layout (SPEC §3).
+
+A :class:`Casebook` is one read of the ledger seen as cases: it finds every case by its id
+in whichever register holds it, builds a :class:`~procdoc.model.Case` only when asked, and
+never drops a row it cannot read silently: a cell that cannot be read as its column's type
+becomes a problem on the case (named ``sheet!cell``) and a warning. A :class:`Change`
+collects what one command does (new rows, changed cells, history rows) and turns it into
+the ledger batch, sheet by sheet.
+"""
+
+from __future__ import annotations
+
+import difflib
+import warnings
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from procdoc.errors import CaseError, LedgerError, ProcdocWarning
+from procdoc.layout import (
+    ACTION_IDS,
+    ACTIONS,
+    HISTORY_COLUMNS,
+    HISTORY_KINDS,
+    HISTORY_SHEET,
+    STATUS_IDS,
+    STATUS_WORDS,
+    Column,
+    Layout,
+    Register,
+)
+from procdoc.ledger.cells import col_letters
+from procdoc.model import Case, HistoryEntry, Status
+from procdoc.process.loader import Problem
+from procdoc.process.model import Process, Step
+from procdoc.values import Unreadable, as_due, as_moment, cell_for, read_field, same, text
+
+if TYPE_CHECKING:
+    from procdoc.ledger import Batch, Row, Sheet, Snapshot
+
+#: Core columns whose absence from a register in use means its header was renamed by hand.
+_REQUIRED = ("id", "step", "status")
+
+
+class _Columns:
+    """Where each of a register's columns is in its sheet (0-based), found by label."""
+
+    def __init__(self, reg: Register, sheet: Sheet, where: str) -> None:
+        self.core = {key: sheet.column(label) for key, label in reg.core.items()}
+        self.fields: dict[str, list[tuple[str, Any, int | None]]] = {
+            p.id: [(fdef.id, fdef, sheet.column(label)) for fdef, label in reg.field_columns(p)]
+            for p in reg.processes
+        }
+        self.number = sheet.column(reg.number_column) if reg.number_column else None
+        missing = [reg.core[k] for k in _REQUIRED if self.core[k] is None]
+        if missing and sheet.rows:
+            present = self.core["id"] is not None
+            hint = (
+                f"rename the header back, or set the label under labels: (or registers: {reg.sheet}: columns:) in procdoc.yaml"
+                if present
+                else f"is it a hand-kept register not taken over yet? run `procdoc adopt {reg.processes[0].id}`"
+            )
+            raise LedgerError(
+                f"{where} {reg.sheet}!{header_row(sheet)}: no {', '.join(repr(m) for m in missing)} column in the header row",
+                hint=hint,
+            )
+
+
+def header_row(sheet: Sheet) -> int:
+    return int(getattr(sheet, "header_row", 1))
+
+
+@dataclass
+class _Place:
+    register: Register
+    sheet: Sheet
+    columns: _Columns
+    row: Row
+
+
+class Casebook:
+    """The cases of one ledger snapshot, found by register and case id."""
+
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        layout: Layout,
+        processes: Mapping[str, Process],
+        *,
+        broken: Mapping[str, Problem] | None = None,
+        load_history: Callable[[], Sheet | None] | None = None,
+        ledger: str = "ledger.xlsx",
+    ) -> None:
+        self.snapshot = snapshot
+        self.layout = layout
+        self.processes = processes
+        self.name = ledger  # the ledger's file name, for messages
+        self.broken = dict(broken or {})  # first error of each process left out, by id and name
+        self._load_history = load_history
+        self._history_sheet: Sheet | None = snapshot.sheets.get(HISTORY_SHEET)
+        self._history_index: dict[str, list[Row]] | None = None
+        self._by_key = {key: p for p in processes.values() for key in (p.id, p.name)}
+        self.places: dict[str, _Place] = {}
+        self.duplicates: dict[str, list[str]] = {}  # id -> the cells holding it
+        self._twice: list[tuple[str, _Place]] = []  # the rows of ids held twice
+        self.pending: dict[str, Case] = {}  # cases opened by the change being planned
+        self.sequences: dict[tuple[str, int], int] = {}  # next id's cache
+        self.numbers: dict[str, int] = {}  # the last running number (序号) per sheet
+        self.unreadable: list[str] = []  # rows that are no case procdoc can read
+        self.broken_rows: Counter[str] = Counter()  # rows of processes with errors, by process
+        self._built: dict[str, Case] = {}
+        for reg in layout.registers.values():
+            sheet = snapshot.sheets.get(reg.sheet)
+            if sheet is not None:
+                self._index(reg, sheet)
+
+    # -- reading -------------------------------------------------------------------------
+    def _index(self, reg: Register, sheet: Sheet) -> None:
+        cols = _Columns(reg, sheet, self.name)
+        id_col = cols.core["id"]
+        if id_col is None:
+            return
+        for row in sheet.rows:
+            values = row.values
+            cid = text(values[id_col]) if id_col < len(values) else None
+            if not cid:
+                continue
+            cell = f"{reg.sheet}!{col_letters(id_col)}{row.number}"
+            place = _Place(reg, sheet, cols, row)
+            if cid in self.places or cid in self.duplicates:
+                first = self.places.pop(cid, None)
+                cells = self.duplicates.setdefault(cid, [])
+                if first is not None:
+                    cells.append(
+                        f"{first.register.sheet}!{col_letters(first.columns.core['id'] or 0)}{first.row.number}"
+                    )
+                    self._twice.append((cid, first))
+                cells.append(cell)
+                self._twice.append((cid, place))
+                continue
+            self.places[cid] = place
+        if cols.number is not None:
+            top = 0
+            for row in sheet.rows:
+                v = row.values[cols.number] if cols.number < len(row.values) else None
+                if isinstance(v, int | float) and not isinstance(v, bool):
+                    top = max(top, int(v))
+            self.numbers[reg.sheet] = top
+
+    def ids(self) -> list[str]:
+        return [*self.places, *self.duplicates, *self.pending]
+
+    def has(self, case_id: str) -> bool:
+        return case_id in self.places or case_id in self.pending or case_id in self.duplicates
+
+    def case(self, case_id: str) -> Case:
+        """The case ``case_id``; a CaseError when there is none, it is held twice, or its
+        process cannot be used."""
+        if case_id in self.pending:
+            return self.pending[case_id]
+        if case_id in self.duplicates:
+            raise CaseError(
+                f"case '{case_id}' is held twice in {self.name}: {', '.join(self.duplicates[case_id])}",
+                hint="remove or renumber the duplicate rows first",
+            )
+        place = self.places.get(case_id)
+        if place is None:
+            near = difflib.get_close_matches(case_id, self.ids(), n=3, cutoff=0.6)
+            hint = f"did you mean {', '.join(near)}?" if near else "see `procdoc list`"
+            raise CaseError(f"unknown case '{case_id}' in {self.name}", hint=hint)
+        found = self._case(case_id, place, strict=True)
+        assert found is not None
+        return found
+
+    def cases(self) -> Iterator[Case]:
+        """Every case procdoc can read, in register and row order (pending ones last)."""
+        for cid, place in self.places.items():
+            found = self._case(cid, place, strict=False)
+            if found is not None:
+                yield found
+        for cid in self.duplicates:
+            warnings.warn(
+                f"{self.name}: case {cid} is held twice ({', '.join(self.duplicates[cid])}): left out until one row is removed or renumbered",
+                ProcdocWarning,
+                stacklevel=2,
+            )
+        yield from self.pending.values()
+
+    def process_of(self, place: _Place) -> Process | None:
+        reg = place.register
+        if not reg.shared:
+            return reg.processes[0] if reg.processes[0].id in self.processes else None
+        col = place.columns.core["process"]
+        value = (
+            text(place.row.values[col]) if col is not None and col < len(place.row.values) else None
+        )
+        if value is None and len(reg.processes) == 1:
+            return reg.processes[0] if reg.processes[0].id in self.processes else None
+        return self._by_key.get(value) if value else None
+
+    def _case(self, case_id: str, place: _Place, *, strict: bool) -> Case | None:
+        built = self._built.get(case_id)
+        if built is not None:
+            return built
+        process = self.process_of(place)
+        if process is None:
+            self._unusable(case_id, place, strict=strict)
+            return None
+        case = _build(case_id, process, place, self.name)
+        for problem in case.problems:
+            warnings.warn(problem, ProcdocWarning, stacklevel=3)
+        self._built[case_id] = case
+        return case
+
+    def _unusable(self, case_id: str, place: _Place, *, strict: bool) -> None:
+        reg, cols, row = place.register, place.columns, place.row
+        col = cols.core["process"]
+        value = (text(row.values[col]) if col is not None and col < len(row.values) else None) or (
+            reg.processes[0].name if not reg.shared else None
+        )
+        cell = (
+            f"{reg.sheet}!{col_letters(col)}{row.number}"
+            if col is not None
+            else f"{reg.sheet}!row {row.number}"
+        )
+        problem = self.broken.get(value or "")
+        if problem is not None:
+            self.broken_rows[value or "?"] += 1
+            if strict:
+                raise CaseError(
+                    f"case '{case_id}' belongs to process '{value}', whose file has errors: {problem.pos}: {problem.message}",
+                    hint="fix the file (procdoc validate lists every problem); the ledger is unchanged",
+                )
+            return
+        message = f"{self.name} {cell}: case '{case_id}' names unknown process '{value}'"
+        known = ", ".join(p.name for p in self.processes.values())
+        if strict:
+            raise CaseError(message, hint=f"known: {known}")
+        self.unreadable.append(message)
+        warnings.warn(f"{message} (known: {known}): not shown", ProcdocWarning, stacklevel=3)
+
+    def refs(self, process: Process) -> dict[str, str]:
+        """The id of each case of ``process`` by its OA reference (the first case holding
+        a reference, pending cases included), read from the rows without building cases."""
+        out: dict[str, str] = {}
+        reg = self.layout.register_of(process)
+        for cid, place in [*self.places.items(), *self._twice]:
+            if place.register is not reg:
+                continue
+            col = place.columns.core["ref"]
+            values = place.row.values
+            if col is None or col >= len(values):
+                continue
+            ref = text(values[col])
+            if ref and (not reg.shared or self.process_of(place) is process):
+                out.setdefault(ref, cid)
+        for cid, case in self.pending.items():
+            if case.process.id == process.id and case.ref:
+                out.setdefault(case.ref, cid)
+        return out
+
+    def column_values(self, process: Process, fid: str) -> list[Any]:
+        """Every value of field ``fid`` in ``process``'s register (all processes sharing
+        the sheet included), read from the rows."""
+        reg = self.layout.register_of(process)
+        sheet = self.snapshot.sheets.get(reg.sheet)
+        if sheet is None:
+            return []
+        col = sheet.column(reg.field_label(process, fid))
+        if col is None:
+            return []
+        return [row.values[col] for row in sheet.rows if col < len(row.values)]
+
+    # -- history -------------------------------------------------------------------------
+    def given_numbers(self, sequence: str) -> list[Any]:
+        """Every number 流转记录 says the sequence gave (cancelled cases' included)."""
+        sheet = self.history_sheet()
+        if sheet is None:
+            return []
+        cols = {key: sheet.column(label) for key, label in HISTORY_COLUMNS.items()}
+        word = ACTIONS["number"]
+        out = []
+        for row in sheet.rows:
+            values = row.values
+            if _cell(values, cols["action"]) != word:
+                continue
+            subject = text(_cell(values, cols["subject"]))
+            if subject in (sequence, None):
+                out.append(_cell(values, cols["new"]) if subject else _cell(values, cols["note"]))
+        return out
+
+    def history_sheet(self) -> Sheet | None:
+        """The 流转记录 sheet, read on first use (most commands never need it)."""
+        if self._history_sheet is None and self._load_history is not None:
+            self._history_sheet = self._load_history()
+            self._load_history = None
+        return self._history_sheet
+
+    def history(self, case: Case) -> list[HistoryEntry]:
+        """The case's history, oldest first."""
+        sheet = self.history_sheet()
+        if sheet is None:
+            return []
+        if self._history_index is None:
+            self._history_index = {}
+            id_col = sheet.column(HISTORY_COLUMNS["case"])
+            if id_col is not None:
+                for row in sheet.rows:
+                    cid = text(row.values[id_col]) if id_col < len(row.values) else None
+                    if cid:
+                        self._history_index.setdefault(cid, []).append(row)
+        cols = {key: sheet.column(label) for key, label in HISTORY_COLUMNS.items()}
+        return [_entry(case, row, cols) for row in self._history_index.get(case.id, [])]
+
+
+def _cell(values: list[Any], col: int | None) -> Any:
+    return values[col] if col is not None and col < len(values) else None
+
+
+def _build(case_id: str, process: Process, place: _Place, ledger: str) -> Case:
+    """A case from its row; cells that cannot be read become problems on it."""
+    reg, cols, row = place.register, place.columns, place.row
+    values, core = row.values, cols.core
+    problems: list[str] = []
+    unread: set[str] = set()
+
+    def read(key: str, convert: Callable[[Any], Any]) -> Any:
+        col = core[key]
+        raw = _cell(values, col)
+        try:
+            return convert(raw)
+        except Unreadable as err:
+            unread.add(key)
+            problems.append(
+                f"{ledger} {reg.sheet}!{col_letters(col or 0)}{row.number}: {err} ({reg.core[key]}); fix the cell"
+            )
+            return None
+
+    step_text = text(_cell(values, core["step"]))
+    step = process.find_step(step_text) if step_text else None
+    if step_text and step is None:
+        unread.add("step")
+        problems.append(
+            f"{ledger} {reg.sheet}!{col_letters(core['step'] or 0)}{row.number}: '{step_text}' is not a step of {process.name} ({reg.core['step']}); steps: {'、'.join(s.name for s in process.steps)}"
+        )
+    closed_at = read("closed", as_moment)
+    status_text = text(_cell(values, core["status"]))
+    status: Status
+    if status_text in STATUS_IDS:
+        status = STATUS_IDS[status_text]  # type: ignore[assignment]
+    else:
+        if status_text is not None:
+            problems.append(
+                f"{ledger} {reg.sheet}!{col_letters(core['status'] or 0)}{row.number}: '{status_text}' is not a status ({'/'.join(STATUS_WORDS.values())}); fix the cell"
+            )
+        status = "closed" if closed_at is not None or (step is not None and step.final) else "open"
+    fields: dict[str, Any] = {}
+    for fid, fdef, col in cols.fields[process.id]:
+        raw = _cell(values, col)
+        try:
+            fields[fid] = read_field(fdef, raw)
+        except Unreadable as err:
+            fields[fid] = raw
+            unread.add(fid)
+            problems.append(
+                f"{ledger} {reg.sheet}!{col_letters(col or 0)}{row.number}: {err} ({reg.field_label(process, fid)}); fix the cell"
+            )
+    return Case(
+        id=case_id,
+        process=process,
+        step=step,
+        title=text(_cell(values, core["title"])) or "",
+        status=status,
+        assignee=text(_cell(values, core["assignee"])),
+        opened=read("opened", as_moment),
+        entered=read("entered", as_moment),
+        due=read("due", as_due),
+        case_due=read("case_due", as_due),
+        closed=closed_at,
+        source=text(_cell(values, core["source"])),
+        ref=text(_cell(values, core["ref"])),
+        updated=read("updated", as_moment),
+        fields=fields,
+        sheet=reg.sheet,
+        row=row.number,
+        step_text=step_text if step is None else None,
+        problems=problems,
+        unread=unread,
+    )
+
+
+def _entry(case: Case, row: Row, cols: Mapping[str, int | None]) -> HistoryEntry:
+    values = row.values
+
+    def step_id(value: Any) -> str | None:
+        name = text(value)
+        found = case.process.find_step(name) if name else None
+        return found.id if found else name
+
+    action_text = text(_cell(values, cols["action"])) or ""
+    try:
+        at = as_moment(_cell(values, cols["at"]))
+    except Unreadable:
+        at = None
+    entry = HistoryEntry(
+        case=case.id,
+        at=at,
+        action=ACTION_IDS.get(action_text, action_text),
+        from_step=step_id(_cell(values, cols["from"])),
+        to_step=step_id(_cell(values, cols["to"])),
+        by=text(_cell(values, cols["by"])),
+        note=text(_cell(values, cols["note"])),
+        subject=text(_cell(values, cols["subject"])),
+        old=_cell(values, cols["old"]),
+        new=_cell(values, cols["new"]),
+        row=row.number,
+    )
+    if entry.subject is None and entry.note:
+        _legacy(entry)
+    return entry
+
+
+def _legacy(entry: HistoryEntry) -> None:
+    """Rows written by procdoc 0.1 kept what an event was about in 意见 alone; their
+    subject is taken from there (rows written since have it in 项目/原值/新值)."""
+    note = entry.note or ""
+    if entry.action == "extend":
+        amount = note.split("：", 1)[0].strip()
+        if amount:
+            entry.subject = amount
+    elif entry.action == "render":
+        entry.subject = note.split(" ", 1)[0] or None
+    elif entry.action == "number":
+        entry.new = note
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+
+class Change:
+    """What one command does to the ledger: new rows, changed cells and history rows."""
+
+    def __init__(self, book: Casebook) -> None:
+        self.book = book
+        self.layout = book.layout
+        self.updates: dict[tuple[str, int], dict[str, Any]] = {}  # (sheet, row) -> label -> value
+        self.new_rows: dict[str, list[dict[str, Any]]] = {}  # sheet -> rows
+        self._new_index: dict[str, tuple[str, int]] = {}  # case id -> (sheet, index)
+        self.history: list[dict[str, Any]] = []
+
+    def add_case(self, case: Case) -> None:
+        """A new row for ``case``; calling it again for the same case rewrites that row."""
+        if not case.id:
+            raise CaseError("a case without an id cannot be written")  # pragma: no cover
+        reg = self.layout.register_of(case.process)
+        cells = case_cells(case, reg)
+        if case.id in self._new_index:
+            sheet, i = self._new_index[case.id]
+            number = self.new_rows[sheet][i].get(reg.number_column or "")
+            if reg.number_column:
+                cells[reg.number_column] = number
+            self.new_rows[sheet][i] = cells
+            return
+        rows = self.new_rows.setdefault(reg.sheet, [])
+        if reg.number_column:
+            self.book.numbers[reg.sheet] = self.book.numbers.get(reg.sheet, 0) + 1
+            cells[reg.number_column] = self.book.numbers[reg.sheet]
+        self._new_index[case.id] = (reg.sheet, len(rows))
+        rows.append(cells)
+
+    def update_case(self, before: Case, after: Case) -> None:
+        """Record the cells of ``after`` that differ from ``before``."""
+        if after.row is None or after.sheet is None:
+            self.add_case(after)
+            return
+        reg = self.layout.register_of(after.process)
+        old, new = case_cells(before, reg), case_cells(after, reg)
+        changed = {k: v for k, v in new.items() if old.get(k) is not v and not same(old.get(k), v)}
+        if changed:
+            self.updates.setdefault((after.sheet, after.row), {}).update(changed)
+
+    def record(
+        self,
+        case_id: str,
+        at: datetime,
+        action: str,
+        *,
+        from_step: Step | None = None,
+        to_step: Step | None = None,
+        by: str | None = None,
+        note: str | None = None,
+        subject: str | None = None,
+        old: Any = None,
+        new: Any = None,
+    ) -> None:
+        h = HISTORY_COLUMNS
+        self.history.append({
+            h["case"]: case_id,
+            h["at"]: at,
+            h["action"]: ACTIONS[action],
+            h["from"]: from_step.name if from_step else None,
+            h["to"]: to_step.name if to_step else None,
+            h["by"]: by,
+            h["note"]: note,
+            h["subject"]: subject,
+            h["old"]: cell_for(old),
+            h["new"]: cell_for(new),
+        })  # fmt: skip
+
+    def pending_history(self, case_id: str) -> list[HistoryEntry]:
+        """The history rows this change has recorded for ``case_id`` so far."""
+        h = HISTORY_COLUMNS
+        return [
+            HistoryEntry(
+                case=case_id,
+                at=r[h["at"]],
+                action=ACTION_IDS[r[h["action"]]],
+                from_step=r[h["from"]],
+                to_step=r[h["to"]],
+                by=r[h["by"]],
+                note=r[h["note"]],
+                subject=r[h["subject"]],
+                old=r[h["old"]],
+                new=r[h["new"]],
+            )
+            for r in self.history
+            if r[h["case"]] == case_id
+        ]
+
+    def pending_numbers(self, sequence: str) -> list[Any]:
+        """The numbers this change has given from ``sequence`` so far."""
+        h = HISTORY_COLUMNS
+        return [
+            r[h["new"]]
+            for r in self.history
+            if r[h["action"]] == ACTIONS["number"] and r[h["subject"]] == sequence
+        ]
+
+    def is_empty(self) -> bool:
+        return not (self.updates or self.new_rows or self.history)
+
+    def batch(self) -> Batch:
+        from procdoc.ledger import Batch
+
+        batch = Batch()
+        sheets = {s for s, _ in self.updates} | set(self.new_rows)
+        for name in self.layout.sheets():
+            if name not in sheets:
+                continue
+            reg = self.layout.registers[name]
+            changes = batch.sheet(name)
+            changes.header = [c.label for c in reg.columns()]
+            for (sheet, row), values in self.updates.items():
+                if sheet == name:
+                    changes.set[row] = {k: cell_for(v) for k, v in values.items()}
+            changes.append = [
+                {k: cell_for(v) for k, v in values.items()}
+                for values in self.new_rows.get(name, [])
+            ]
+            _describe_sheet(changes, reg, self.book.snapshot.sheets.get(name))
+        if self.history:
+            hist = batch.sheet(HISTORY_SHEET)
+            hist.header = list(HISTORY_COLUMNS.values())
+            hist.append = self.history
+            _describe_history(hist, self.book.history_sheet())
+        return batch
+
+
+def case_cells(case: Case, reg: Register) -> dict[str, Any]:
+    """Every procdoc-owned cell of ``case`` in its register, by header label."""
+    labels = reg.core
+    values: dict[str, Any] = {
+        labels["id"]: case.id,
+        labels["title"]: case.title,
+        labels["step"]: case.step.name if case.step else case.step_text,
+        labels["status"]: STATUS_WORDS[case.status],
+        labels["assignee"]: case.assignee,
+        labels["entered"]: case.entered,
+        labels["due"]: case.due,
+        labels["case_due"]: case.case_due,
+        labels["opened"]: case.opened,
+        labels["closed"]: case.closed,
+        labels["source"]: case.source,
+        labels["ref"]: case.ref,
+        labels["updated"]: case.updated,
+    }
+    if reg.shared:
+        values[labels["process"]] = case.process.name
+    for fdef, label in reg.field_columns(case.process):
+        values[label] = case.fields.get(fdef.id)
+    return values
+
+
+def _describe_sheet(changes: Any, reg: Register, sheet: Sheet | None) -> None:
+    """Where the register's header is, and how to lay the sheet out when it is new."""
+    if sheet is not None:
+        changes.header_row = header_row(sheet)
+        return
+    spec = new_sheet_spec(reg.columns(), title=reg.sheet_title(date.today()))
+    if spec is not None:
+        changes.create = spec
+        changes.header_row = 2 if reg.title else 1
+
+
+def _describe_history(changes: Any, sheet: Sheet | None) -> None:
+    if sheet is not None:
+        changes.header_row = header_row(sheet)
+        return
+    columns = [
+        Column(key, label, HISTORY_KINDS.get(key, "text")) for key, label in HISTORY_COLUMNS.items()
+    ]
+    spec = new_sheet_spec(columns, title=None)
+    if spec is not None:
+        changes.create = spec
+
+
+def new_sheet_spec(columns: list[Column], *, title: str | None) -> Any:
+    """How the ledger store should lay out a register it creates (print-ready), or None
+    while the store cannot (it then writes a plain header)."""
+    try:
+        from procdoc.ledger.model import ColumnSpec, NewSheet  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    kinds = {"bool": "text", "choice": "choice"}
+    return NewSheet(
+        columns=[
+            ColumnSpec(c.label, kinds.get(c.kind, c.kind), choices=c.choices) for c in columns
+        ],
+        title=title,
+    )

@@ -1,0 +1,253 @@
+"""Cases (SPEC §5, §9): open, move, extend, correct, hand over, cancel, withdraw, show,
+list. Each write is one call of the engine's rule inside one locked ledger write."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from procdoc.engine import Correction, ExtendResult, MoveResult
+from procdoc.errors import CaseError, ProcessError, UsageError
+from procdoc.layout import STATUS_IDS
+from procdoc.model import Case
+from procdoc.workspace import Workspace
+
+
+def new(
+    ws: Workspace,
+    process: str,
+    *,
+    title: str,
+    sets: Sequence[str] = (),
+    by: str | None = None,
+    assign: str | None = None,
+    at: datetime | None = None,
+) -> Case:
+    """Open a case at the process's first step."""
+    proc = ws.process(process)
+    engine = ws.engine()
+    moment = at or ws.now()
+    return ws.change(
+        lambda book, change: engine.new(
+            book, change, proc, title=title, sets=sets, by=by, assign=assign, at=moment
+        )
+    )
+
+
+def advance(
+    ws: Workspace,
+    case_ids: str | Sequence[str],
+    *,
+    step: str,
+    by: str | None = None,
+    note: str | None = None,
+    at: datetime | None = None,
+    sets: Sequence[str] = (),
+    assign: str | None = None,
+) -> list[MoveResult]:
+    """Move one or several cases in one write, all or none: the first refusal names its
+    case and nothing is written."""
+    ids = [case_ids] if isinstance(case_ids, str) else list(dict.fromkeys(case_ids))
+    if not ids:
+        raise UsageError("advance needs at least one case id")
+    engine = ws.engine()
+    moment = at or ws.now()
+
+    def plan(book, change):  # type: ignore[no-untyped-def]
+        out = []
+        for cid in ids:
+            try:
+                out.append(
+                    engine.advance(
+                        book, change, cid, to=step, by=by, note=note, at=moment, sets=sets,
+                        assign=assign,
+                    )
+                )  # fmt: skip
+            except CaseError as err:
+                if len(ids) > 1:
+                    raise CaseError(
+                        f"{err.message} (nothing was moved: {len(ids)} cases move together or not at all)",
+                        hint=err.hint,
+                    ) from err
+                raise
+        return out
+
+    return ws.change(plan)
+
+
+def extend(
+    ws: Workspace,
+    case_id: str,
+    *,
+    by: str,
+    reason: str,
+    who: str | None = None,
+    at: datetime | None = None,
+    late: bool = False,
+) -> ExtendResult:
+    """Extend the current step's deadline (SPEC §4)."""
+    engine = ws.engine()
+    moment = at or ws.now()
+    return ws.change(
+        lambda book, change: engine.extend(
+            book, change, case_id, amount=by, reason=reason, who=who, at=moment, late=late
+        )
+    )
+
+
+def set_fields(
+    ws: Workspace,
+    case_id: str,
+    *,
+    sets: Sequence[str],
+    by: str | None = None,
+    note: str | None = None,
+    at: datetime | None = None,
+) -> Correction:
+    """Correct a case's data without moving it (SPEC §9)."""
+    engine = ws.engine()
+    moment = at or ws.now()
+    return ws.change(
+        lambda book, change: engine.set_fields(
+            book, change, case_id, sets=sets, by=by, note=note, at=moment
+        )
+    )
+
+
+def assign(
+    ws: Workspace,
+    case_id: str,
+    person: str,
+    *,
+    by: str | None = None,
+    note: str | None = None,
+    at: datetime | None = None,
+) -> Correction:
+    """转办: hand a case to another person (SPEC §9)."""
+    engine = ws.engine()
+    moment = at or ws.now()
+    return ws.change(
+        lambda book, change: engine.assign(
+            book, change, case_id, person, by=by, note=note, at=moment
+        )
+    )
+
+
+def cancel(
+    ws: Workspace,
+    case_id: str,
+    *,
+    reason: str,
+    by: str | None = None,
+    at: datetime | None = None,
+) -> Correction:
+    """撤销: close a case as cancelled (SPEC §9)."""
+    engine = ws.engine()
+    moment = at or ws.now()
+    return ws.change(
+        lambda book, change: engine.cancel(book, change, case_id, reason=reason, by=by, at=moment)
+    )
+
+
+def withdraw(
+    ws: Workspace, case_id: str, *, by: str | None = None, at: datetime | None = None
+) -> Correction:
+    """撤回: take back one's own last move (SPEC §9)."""
+    engine = ws.engine()
+    moment = at or ws.now()
+    return ws.change(lambda book, change: engine.withdraw(book, change, case_id, by=by, at=moment))
+
+
+def show(ws: Workspace, case_id: str) -> Case:
+    """A case with its history."""
+    book = ws.casebook()
+    case = book.case(case_id)
+    case.history = book.history(case)
+    return case
+
+
+def status_id(status: str | None) -> str | None:
+    """``--status``: open, closed, cancelled, or their Chinese words."""
+    if status is None:
+        return None
+    found = STATUS_IDS.get(status.strip())
+    if found is None:
+        raise UsageError(
+            f"--status must be open, closed or cancelled (办理中, 已办结, 已撤销), not '{status}'"
+        )
+    return found
+
+
+@dataclass
+class Selection:
+    """Which cases a reading command shows."""
+
+    process: str | None = None
+    step: str | None = None
+    status: str | None = None
+    assignee: str | None = None
+    dept: str | None = None
+
+
+def select(
+    ws: Workspace, cases: Sequence[Case] | None = None, sel: Selection | None = None
+) -> list[Case]:
+    """The cases matching ``sel`` (every readable case when None), reading every register.
+    Cases of process files with errors are noted for the CLI to report (SPEC §5)."""
+    sel = sel or Selection()
+    proc = ws.process(sel.process) if sel.process else None
+    if sel.step and proc and proc.find_step(sel.step) is None:
+        raise ProcessError(
+            f"{proc.id} has no step '{sel.step}'", hint=", ".join(s.name for s in proc.steps)
+        )
+    status = status_id(sel.status)
+    if sel.assignee:
+        ws.engine().person(sel.assignee, "--assignee")
+    members = _dept_members(ws, sel.dept) if sel.dept else None
+    if cases is None:
+        cases = list(ws.casebook().cases())
+        ws.note_broken()
+    out = []
+    for case in cases:
+        if proc and case.process.id != proc.id:
+            continue
+        if sel.step and (case.step is None or sel.step not in (case.step.id, case.step.name)):
+            continue
+        if status and case.status != status:
+            continue
+        if sel.assignee and case.assignee != sel.assignee:
+            continue
+        if members is not None and not _in_dept(case, sel.dept or "", members):
+            continue
+        out.append(case)
+    return out
+
+
+def list_cases(ws: Workspace, sel: Selection | None = None) -> list[Case]:
+    """Cases, by process, step, status, assignee or department."""
+    return select(ws, None, sel)
+
+
+def _dept_members(ws: Workspace, dept: str) -> set[str]:
+    people = ws.config.people
+    members = {p.name for p in people.values() if p.dept == dept}
+    if people and not members:
+        depts = sorted({p.dept for p in people.values() if p.dept})
+        raise UsageError(
+            f"--dept {dept}: nobody under people: is in that department",
+            hint=f"departments: {', '.join(depts)}",
+        )
+    return members
+
+
+def _in_dept(case: Case, dept: str, members: set[str]) -> bool:
+    """A case is a department's when its assignee belongs to it, or (no people listed)
+    when its 承办单位/承办部门 field names it."""
+    if case.assignee in members:
+        return True
+    return any(
+        case.fields.get(f.id) == dept
+        for f in case.process.fields.values()
+        if f.label in ("承办部门", "承办单位", "承办科室", "主办单位")
+    )

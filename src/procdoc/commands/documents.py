@@ -1,0 +1,265 @@
+"""Documents (SPEC §7): rendering templates for cases, the template list, the manual."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from procdoc.casebook import Casebook, Change
+from procdoc.documents.render import output_path
+from procdoc.engine import since_entry
+from procdoc.errors import LedgerLockedError, ProcessError, RenderError
+from procdoc.model import Case, HistoryEntry
+from procdoc.reports.overdue import classify
+from procdoc.workspace import Workspace
+
+
+@dataclass
+class RenderResult:
+    template: str
+    out_dir: Path
+    written: list[tuple[str, Path]] = field(default_factory=list)
+    kept: list[tuple[str, Path]] = field(default_factory=list)  # there already, and known
+    recorded: list[tuple[str, Path]] = field(default_factory=list)  # there already, unknown
+    fast: bool = True
+
+    def as_dict(self) -> dict[str, Any]:
+        def items(pairs: list[tuple[str, Path]]) -> list[dict[str, str]]:
+            return [{"id": c, "path": str(p)} for c, p in pairs]
+
+        return {
+            "template": self.template,
+            "written": items(self.written),
+            "kept": items(self.kept),
+            "recorded": items(self.recorded),
+        }
+
+
+@dataclass
+class _Job:
+    case: Case
+    target: Path
+    doc_date: date
+    history: list[HistoryEntry]
+
+
+def render(
+    ws: Workspace,
+    template: str,
+    *,
+    cases: Sequence[str] = (),
+    process: str | None = None,
+    step: str | None = None,
+    overdue: bool = False,
+    all_: bool = False,
+    out: Path | None = None,
+    force: bool = False,
+    doc_date: date | None = None,
+    at: datetime | None = None,
+    workers: int = 0,
+    on_done: Callable[[Path], None] | None = None,
+) -> RenderResult:
+    """Render ``templates/NAME.docx`` once per selected case and record each document in
+    流转记录 (also the ones written before a failure part-way through the batch)."""
+    from procdoc.docx import CompiledTemplate, render_batch
+
+    path = ws.config.templates / f"{template}.docx"
+    if not path.is_file():
+        known = ", ".join(ws.template_names()) or "none"
+        raise RenderError(
+            f"no template '{template}' in {ws.rel(ws.config.templates)}/", hint=f"known: {known}"
+        )
+    compiled = CompiledTemplate.compile(path)
+    moment = at or ws.now()
+    book = ws.casebook(history=True)
+    chosen = _select(ws, book, template, cases, process, step, overdue, all_, moment)
+    out_dir = out or ws.config.output / template
+    result = RenderResult(template=template, out_dir=out_dir, fast=compiled.fast)
+    owners = _rendered_files(ws, book)
+    jobs: list[_Job] = []
+    targets: dict[Path, str] = {}
+    for case in chosen:
+        history = book.history(case)
+        target = output_path(out_dir, ws.config.render_name, case, template)
+        if target in targets:
+            raise RenderError(
+                f"render_name '{ws.config.render_name}' gives {targets[target]} and {case.id} the same file {ws.rel(target)}",
+                hint="put {id} in render_name; nothing was written",
+            )
+        targets[target] = case.id
+        owner = owners.get(ws.rel(target))
+        if owner is not None and owner != case.id:
+            raise RenderError(
+                f"{ws.rel(target)} is {owner}'s document, but render_name '{ws.config.render_name}' gives it to {case.id} too",
+                hint="put {id} in render_name; nothing was written",
+            )
+        day = doc_date or _document_date(case, history, template, moment)
+        job = _Job(case, target, day, history)
+        if target.exists() and not force:
+            (result.kept if owner == case.id else result.recorded).append((case.id, target))
+            if owner != case.id:
+                jobs.append(job)  # recorded below, not rendered
+            continue
+        jobs.append(job)
+    contexts: list[tuple[Path, dict[str, Any]]] = []
+    recorded = {t for _, t in result.recorded}
+    for job in jobs:
+        if job.target in recorded:
+            continue
+        ctx = _context(ws, job, moment)
+        missing = sorted(compiled.variables - ctx.keys())
+        if missing:
+            raise RenderError(
+                f"template {template} uses {', '.join(missing)}, which case {job.case.id} ({job.case.process.id}) does not have",
+                hint="nothing was written; fix the template or the process fields (procdoc validate checks this)",
+            )
+        contexts.append((job.target, ctx))
+    if not jobs:
+        return result
+    from procdoc.ledger import owner_of
+
+    holder = owner_of(ws.config.ledger)
+    if holder:  # refuse before writing documents that could then not be recorded
+        raise LedgerLockedError(
+            f"{ws.config.ledger.name} is open in {holder}: close it there and run again"
+        )
+    written: list[Path] = []
+
+    def done(target: Path) -> None:
+        written.append(target)
+        if on_done is not None:
+            on_done(target)
+
+    try:
+        if contexts:
+            render_batch(compiled, contexts, workers=workers, on_done=done)
+    finally:
+        done_set = set(written) | recorded
+        to_record = [j for j in jobs if j.target in done_set]
+        result.written = [(j.case.id, j.target) for j in to_record if j.target not in recorded]
+        if to_record:
+            ws.change(lambda b, change: _record(ws, b, change, template, to_record, moment))
+    return result
+
+
+def _record(
+    ws: Workspace, book: Casebook, change: Change, template: str, jobs: list[_Job], at: datetime
+) -> None:
+    for job in jobs:
+        case = book.case(job.case.id)
+        change.record(
+            case.id,
+            at,
+            "render",
+            from_step=case.step,
+            to_step=case.step,
+            note=ws.rel(job.target),
+            subject=template,
+            new=job.doc_date,
+        )
+
+
+def _select(
+    ws: Workspace,
+    book: Casebook,
+    template: str,
+    ids: Sequence[str],
+    process: str | None,
+    step: str | None,
+    overdue: bool,
+    all_: bool,
+    moment: datetime,
+) -> list[Case]:
+    """SPEC §7: the cases named; else every open case whose current step lists the
+    template and has not had it since entering (a `when: overdue` document only while the
+    case is late there); ``overdue``: the late cases whose current step lists it."""
+    if ids:
+        return [book.case(cid) for cid in ids]
+    proc = ws.process(process) if process else None
+    if step and proc and proc.find_step(step) is None:
+        raise ProcessError(f"{proc.id} has no step '{step}'")
+    chosen: list[Case] = []
+    default = not (process or step or overdue)
+    for case in book.cases():
+        if proc and case.process.id != proc.id:
+            continue
+        if step and (case.step is None or step not in (case.step.id, case.step.name)):
+            continue
+        if overdue or default:
+            lists = case.step is not None and template in case.step.documents
+            if case.status != "open" or not lists:
+                continue
+            late = _late(ws, case, moment)
+            if overdue and not late:
+                continue
+            if default:
+                assert case.step is not None
+                if template in _overdue_only(case) and not late:
+                    continue
+                if not all_ and _rendered_since_entry(book, case, template):
+                    continue
+        chosen.append(case)
+    ws.note_broken()
+    return chosen
+
+
+def _overdue_only(case: Case) -> frozenset[str]:
+    return getattr(case.step, "overdue_documents", frozenset())
+
+
+def _late(ws: Workspace, case: Case, moment: datetime) -> bool:
+    if case.due is None:
+        return False
+    return classify(case.due, moment, ws.config.reminders.due_soon, ws.calendar) == "overdue"
+
+
+def _rendered_since_entry(book: Casebook, case: Case, template: str) -> bool:
+    return any(
+        e.action == "render" and e.subject == template
+        for e in since_entry(case, book.history(case))
+    )
+
+
+def _rendered_files(ws: Workspace, book: Casebook) -> dict[str, str]:
+    """Which case each document file recorded in 流转记录 belongs to."""
+    out: dict[str, str] = {}
+    for case in book.cases():
+        for e in book.history(case):
+            if e.action == "render" and e.note:
+                out.setdefault(e.note, case.id)
+    return out
+
+
+def _document_date(
+    case: Case, history: Sequence[HistoryEntry], template: str, moment: datetime
+) -> date:
+    """The document's date (成文日期), SPEC §7: the date it was first given when rendered
+    before; else the day the case entered the step that lists it; the day of rendering for
+    a `when: overdue` document or one no step lists."""
+    for e in reversed(history):
+        if e.action == "render" and e.subject == template and isinstance(e.new, date):
+            return e.new.date() if isinstance(e.new, datetime) else e.new
+    if template in _overdue_only(case):
+        return moment.date()
+    steps = {s.id for s in case.process.steps if template in s.documents}
+    if case.step is not None and case.step.id in steps and case.entered is not None:
+        return case.entered.date()
+    for e in reversed(history):
+        if (
+            e.to_step in steps
+            and e.at is not None
+            and e.action in ("advance", "return", "new", "import")
+        ):
+            return e.at.date()
+    return moment.date()
+
+
+def _context(ws: Workspace, job: _Job, moment: datetime) -> dict[str, Any]:
+    from procdoc.documents.context import context
+
+    ctx = context(job.case, office=ws.config.name, today=moment.date())
+    ctx.setdefault("date", job.doc_date.isoformat())
+    return ctx

@@ -1,0 +1,1058 @@
+"""The rules (SPEC §4, §5, §9): opening, moving, returning, signing, extending, correcting,
+handing over, cancelling and withdrawing cases, their deadlines and document numbers.
+
+The engine works on :class:`~procdoc.model.Case` objects from a
+:class:`~procdoc.casebook.Casebook` and records what it does in a
+:class:`~procdoc.casebook.Change`; it never sees a sheet. Anything it refuses raises a
+:class:`~procdoc.errors.CaseError` before anything is written.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import string
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from procdoc.calendar import Due, Duration, WorkCalendar, format_due, format_moment
+from procdoc.errors import CalendarError, CaseError, ProcdocWarning
+from procdoc.layout import ACTIONS, ENTRY_ACTIONS, STATUS_WORDS
+from procdoc.model import Case, HistoryEntry
+from procdoc.process.model import DeadlineRule, Process, Step
+from procdoc.values import convert_field, same, shown
+
+if TYPE_CHECKING:
+    from procdoc.casebook import Casebook, Change
+    from procdoc.config import Config, Person
+
+#: Core columns that `--set` may correct (the others are procdoc's bookkeeping).
+SETTABLE_CORE = ("title", "assignee", "ref", "source")
+#: The actions that move a case, which `withdraw` can take back.
+MOVES = frozenset({"advance", "return", "close", "sign"})
+
+
+@dataclass
+class MoveResult:
+    case: Case
+    action: str  # advance, return, close, sign
+    from_step: Step | None
+    to_step: Step | None
+    awaiting: list[str] = field(default_factory=list)  # countersign: signers still awaited
+    signed: list[str] = field(default_factory=list)
+    number: str | None = None  # a document number given on entry
+
+
+@dataclass
+class ExtendResult:
+    case: Case
+    old: Due
+    new: Due
+    amount: Duration
+    late: bool
+
+
+@dataclass
+class Correction:
+    """What `set`, `assign`, `cancel` or `withdraw` did to one case."""
+
+    case: Case
+    action: str
+    changes: list[tuple[str, Any, Any]] = field(default_factory=list)  # label, old, new
+
+
+@dataclass
+class Visit:
+    """One stay of a case at a step: when it entered and left, its deadline then."""
+
+    step: Step
+    entered: datetime
+    left: datetime | None
+    due: Due | None
+    extended: list[Duration] = field(default_factory=list)
+    how: str = "advance"  # how it left: advance, return, close, cancel, withdraw
+
+    def on_time(self, cal: WorkCalendar) -> bool | None:
+        """Whether the case left before its deadline passed (None: still there, or no
+        deadline)."""
+        if self.due is None or self.left is None:
+            return None
+        return self.left <= cal.due_moment(self.due)
+
+
+class Engine:
+    """The rules of SPEC §4-§5 and §9 applied to cases; one instance per command."""
+
+    def __init__(
+        self,
+        config: Config,
+        processes: Mapping[str, Process],
+        calendar: WorkCalendar,
+    ) -> None:
+        self.config = config
+        self.processes = processes
+        self.calendar = calendar
+        self.people: Mapping[str, Person] = config.people
+
+    # -- people ---------------------------------------------------------------------------
+    def person(self, name: str | None, option: str = "--by") -> str | None:
+        """``name`` checked against `people:` (when set): a listed person, or a CaseError
+        naming the nearest. Without `people:` names are free text."""
+        if name is not None:
+            name = name.strip() or None
+        if not self.people:
+            return name
+        if name is None:
+            if option == "--by":
+                raise CaseError(
+                    "with people: in procdoc.yaml every write names who does it",
+                    hint="add --by NAME (one of the people listed there)",
+                )
+            return None
+        if name in self.people:
+            return name
+        near = difflib.get_close_matches(name, list(self.people), n=3, cutoff=0.3)
+        raise CaseError(
+            f"{option} {name}: no such person under people: in procdoc.yaml",
+            hint=f"did you mean {', '.join(near)}?" if near else f"known: {', '.join(self.people)}",
+        )
+
+    def holders(self, role: str | None) -> list[str]:
+        """The people holding ``role``."""
+        if not role:
+            return []
+        return [p.name for p in self.people.values() if role in p.roles]
+
+    def _may_act(self, case: Case, step: Step, by: str | None) -> None:
+        """A move is made by a holder of the role of the step the case is leaving."""
+        if not self.people or not step.role or step.kind == "countersign":
+            return
+        assert by is not None
+        if step.role in self.people[by].roles:
+            return
+        who = self.holders(step.role)
+        raise CaseError(
+            f"{by} does not hold the role {step.role} of step {step.name}, so cannot move {case.id}",
+            hint=f"who may: {', '.join(who)}"
+            if who
+            else f"nobody under people: holds {step.role}; add it to someone's roles",
+        )
+
+    def _signer(self, step: Step, by: str | None) -> str | None:
+        """The signer role that ``by`` signs for: with `people:`, the signer role the
+        person holds (the first not yet signed is chosen by the caller); without, ``by``
+        names the role itself, or ``ROLE:NAME``."""
+        if not by:
+            return None
+        who = by.strip()
+        if self.people and who in self.people:
+            held = [r for r in step.signers if r in self.people[who].roles]
+            return held[0] if held else None
+        for role in step.signers:
+            if who == role or re.match(rf"^{re.escape(role)}\s*[:：/（(]", who):
+                return role
+        return None
+
+    def _enter_assignee(self, case: Case, step: Step, assign: str | None) -> None:
+        """Entering a step sets the assignee: ``--assign``, else the one holder of the
+        step's role (with `people:`; else the case keeps its assignee)."""
+        if assign:
+            case.assignee = assign
+        elif self.people:
+            holders = self.holders(step.role)
+            case.assignee = holders[0] if len(holders) == 1 else None
+
+    # -- values -----------------------------------------------------------------------------
+    def parse_sets(
+        self, process: Process, pairs: Sequence[str]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """``FIELD=VALUE`` pairs -> (field values by id, core values by id). Fields by id or
+        label; the core columns title, assignee, ref and source may be set too."""
+        fields: dict[str, Any] = {}
+        core: dict[str, Any] = {}
+        for pair in pairs:
+            if "=" not in pair:
+                raise CaseError(
+                    f"--set '{pair}' must be FIELD=VALUE",
+                    hint=f"fields of {process.id}: {_field_list(process)}",
+                )
+            key, _, raw = pair.partition("=")
+            key = key.strip()
+            fdef = process.fields.get(key) or process.field_by_label(key)
+            if fdef is None:
+                core_key = next(
+                    (k for k, label in self.config.labels.items() if key in (k, label)), None
+                )
+                if core_key in SETTABLE_CORE:
+                    core[core_key] = raw.strip() or None
+                    continue
+                raise CaseError(
+                    f"--set {key}: {process.id} has no field '{key}'",
+                    hint=f"fields: {_field_list(process)}; also {', '.join(SETTABLE_CORE)}",
+                )
+            try:
+                fields[fdef.id] = convert_field(fdef, raw)
+            except ValueError as err:
+                raise CaseError(
+                    f"--set {key}: field {fdef.id} ({fdef.label}, {fdef.type}) {err}"
+                ) from err
+        if "assignee" in core:
+            core["assignee"] = self.person(core["assignee"], "--set assignee")
+        return fields, core
+
+    # -- deadlines --------------------------------------------------------------------------
+    def due(
+        self,
+        case: Case,
+        rule: DeadlineRule | None,
+        at: datetime,
+        *,
+        entries: Mapping[str, datetime],
+        extensions: Sequence[Duration] = (),
+        what: str,
+    ) -> Due | None:
+        """The deadline of ``rule`` for a case that entered the step at ``at``: counted
+        from ``at``, or from the first of the rule's starts that has a moment (a date
+        field holding a date, a step the case has entered), extended by ``extensions``."""
+        if rule is None:
+            return None
+        base: date | datetime | None = at if not rule.starts else None
+        for start in rule.starts:
+            if start in case.process.fields:
+                value = case.fields.get(start)
+                if isinstance(value, date):
+                    base = value
+                    break
+            elif case.process.find_step(start) is not None:
+                base = entries.get(start, at)
+                break
+        if base is None:
+            names = ", ".join(rule.starts)
+            warnings.warn(
+                f"{case.id}: {what} counts its deadline from {names}, which is empty: no deadline set",
+                ProcdocWarning,
+                stacklevel=3,
+            )
+            return None
+        return self.calendar.due(base, rule.duration, *extensions)
+
+    def step_due(
+        self,
+        case: Case,
+        step: Step,
+        at: datetime,
+        *,
+        entries: Mapping[str, datetime],
+        extensions: Sequence[Duration] = (),
+    ) -> Due | None:
+        return self.due(
+            case, step.deadline, at, entries=entries, extensions=extensions, what=f"step {step.id}"
+        )
+
+    def _case_due(
+        self, case: Case, at: datetime, entries: Mapping[str, datetime], entering: Step
+    ) -> None:
+        """The process deadline (`deadline:` at the top of a process file), set once: when
+        the case enters the step it counts from, or at once when it counts from a field
+        or from nothing."""
+        rule = case.process.deadline
+        if rule is None or case.case_due is not None:
+            return
+        steps = [s for s in rule.starts if case.process.find_step(s) is not None]
+        if steps and entering.id not in steps and not any(s in entries for s in steps):
+            fields_set = any(
+                isinstance(case.fields.get(s), date) for s in rule.starts if s not in steps
+            )
+            if not fields_set:
+                return
+        case.case_due = self.due(case, rule, at, entries=entries, what="the process")
+
+    # -- ids and numbers --------------------------------------------------------------------
+    def next_id(self, process: Process, book: Casebook, at: datetime) -> str:
+        """The next id from the process's ``case_id`` pattern; the sequence counts per
+        process (per year when the pattern holds {year}), and an id in use by any case of
+        any register is never given."""
+        pattern = process.case_id
+        key = (process.id, at.year if "{year" in pattern else 0)
+        seq = book.sequences.get(key)
+        if seq is None:
+            regex = pattern_regex(pattern, at.year)
+            seq = 0
+            for cid in book.ids():
+                m = regex.match(cid)
+                if m:
+                    seq = max(seq, int(m.group("seq")))
+        while True:
+            seq += 1
+            cid = pattern.format(year=at.year, seq=seq)
+            if not book.has(cid):
+                book.sequences[key] = seq
+                return cid
+
+    def _number(
+        self, case: Case, step: Step, book: Casebook, change: Change, at: datetime, by: str | None
+    ) -> str | None:
+        """The next number of the step's sequence for a case entering it with its field
+        still empty; numbers once given (also to cancelled cases) are never given again."""
+        if not step.number or step.number not in self.config.numbering:
+            return None
+        seq_def = self.config.numbering[step.number]
+        if case.fields.get(seq_def.field):
+            return None  # a case that comes back keeps its own number
+        if seq_def.field not in case.process.fields:
+            return None
+        regex = pattern_regex(seq_def.format, at.year)
+        used = seq_def.start - 1
+        values: list[Any] = []
+        for process in self.processes.values():
+            if seq_def.field in process.fields:
+                values += book.column_values(process, seq_def.field)
+        values += [n for n in book.given_numbers(step.number)]
+        values += change.pending_numbers(step.number)
+        for value in values:
+            m = regex.match(str(value or ""))
+            if m:
+                used = max(used, int(m.group("seq")))
+        number = seq_def.format.format(year=at.year, seq=used + 1)
+        case.fields[seq_def.field] = number
+        change.record(case.id, at, "number", from_step=step, by=by, subject=step.number, new=number)
+        return number
+
+    # -- history checks ----------------------------------------------------------------------
+    def _history(self, book: Casebook, change: Change, case: Case) -> list[HistoryEntry]:
+        return [*book.history(case), *change.pending_history(case.id)]
+
+    @staticmethod
+    def _not_before(case: Case, history: Sequence[HistoryEntry], at: datetime) -> None:
+        """History stays in time order: a moment earlier than the case's last event is
+        refused, naming that event (SPEC §4)."""
+        last = max((h for h in history if h.at is not None), key=lambda h: h.at or at, default=None)
+        if last is not None and last.at is not None and at < last.at:
+            raise CaseError(
+                f"{case.id}: --at {format_moment(at)} is earlier than its last recorded event ({ACTIONS.get(last.action, last.action)} at {format_moment(last.at)})",
+                hint="give a moment at or after it; history stays in time order",
+            )
+
+    # -- commands ------------------------------------------------------------------------------
+    def new(
+        self,
+        book: Casebook,
+        change: Change,
+        process: Process,
+        *,
+        title: str,
+        sets: Sequence[str] = (),
+        by: str | None,
+        at: datetime,
+        assign: str | None = None,
+        source: str | None = None,
+        ref: str | None = None,
+        values: Mapping[str, Any] | None = None,
+        step: Step | None = None,
+        note: str | None = None,
+        action: str = "new",
+    ) -> Case:
+        if action == "new":
+            by = self.person(by)
+        assign = self.person(assign, "--assign")
+        fields, core = self.parse_sets(process, sets)
+        if values:
+            fields = {**values, **fields}
+        missing = [
+            f"{f.id} ({f.label})"
+            for f in process.fields.values()
+            if f.required and fields.get(f.id) is None
+        ]
+        if missing:
+            raise CaseError(
+                f"{process.id}: required field(s) missing: {', '.join(missing)}",
+                hint="give them with --set FIELD=VALUE",
+            )
+        title = core.pop("title", None) or title
+        if not title or not title.strip():
+            raise CaseError("a case needs a title", hint="--title TEXT")
+        first = step or process.first_step
+        case = Case(
+            id=self.next_id(process, book, at),
+            process=process,
+            step=first,
+            title=title.strip(),
+            opened=at,
+            entered=at,
+            updated=at,
+            source=core.get("source", source),
+            ref=core.get("ref", ref),
+            assignee=core.get("assignee"),
+            fields={fid: fields.get(fid) for fid in process.fields},
+        )
+        self._enter_assignee(case, first, assign)
+        entries = {first.id: at}
+        case.due = self.step_due(case, first, at, entries=entries)
+        self._case_due(case, at, entries, first)
+        book.pending[case.id] = case
+        change.record(case.id, at, action, to_step=first, by=by, note=note)
+        self._number(case, first, book, change, at, by)
+        if first.final:
+            case.status, case.closed, case.due = "closed", at, None
+        change.add_case(case)
+        return case
+
+    def allowed_moves(self, case: Case) -> list[tuple[Step, str]]:
+        """(step, how) for every move open now: how is 'next' or 'back'."""
+        assert case.step is not None
+        out: list[tuple[Step, str]] = []
+        held_before = False
+        for branch in case.step.next:
+            if branch.when is not None:
+                ok = branch.when.evaluate(case.fields)
+                held_before = held_before or ok
+            else:
+                ok = not held_before
+            if ok:
+                out.append((case.process.step(branch.to), "next"))
+        out.extend((case.process.step(t), "back") for t in case.step.back)
+        return out
+
+    def _open_case(self, case: Case, doing: str) -> Step:
+        if case.status != "open":
+            when = f" on {case.closed:%Y-%m-%d}" if case.closed else ""
+            state = "closed" if case.status == "closed" else "cancelled"
+            raise CaseError(
+                f"case {case.id} is {state} ({STATUS_WORDS[case.status]}{when}); a {state} case cannot be {doing}"
+            )
+        if case.step is None:
+            raise CaseError(
+                f"case {case.id} is at an unknown step ('{case.step_text}'); fix its {self.config.labels['step']} cell ({case.sheet}!row {case.row})",
+                hint=f"steps of {case.process.id}: {', '.join(s.name for s in case.process.steps)}",
+            )
+        return case.step
+
+    def advance(
+        self,
+        book: Casebook,
+        change: Change,
+        case_id: str,
+        *,
+        to: str,
+        by: str | None,
+        note: str | None,
+        at: datetime,
+        sets: Sequence[str] = (),
+        assign: str | None = None,
+    ) -> MoveResult:
+        case = book.case(case_id)
+        before = case.copy()
+        process = case.process
+        by = self.person(by)
+        assign = self.person(assign, "--assign")
+        current = self._open_case(case, "moved")
+        history = self._history(book, change, case)
+        self._not_before(case, history, at)
+        target = process.find_step(to)
+        if target is None:
+            raise CaseError(
+                f"{case.id}: {process.id} has no step '{to}'",
+                hint=f"allowed from {current.name}: {self._allowed_text(case)}",
+            )
+        fields, core = self.parse_sets(process, sets)
+        case.fields.update(fields)
+        for key, value in core.items():
+            setattr(case, key, value)
+        moves = self.allowed_moves(case)
+        how = next((h for s, h in moves if s.id == target.id), None)
+        if how is None:
+            raise CaseError(
+                self._refusal(case, target), hint=f"allowed now: {self._allowed_text(case)}"
+            )
+        self._may_act(case, current, by)
+        result = MoveResult(
+            case=case,
+            action="return" if how == "back" else "advance",
+            from_step=current,
+            to_step=target,
+        )
+        self._record_sets(change, before, case, at, by, current)
+        if current.kind == "countersign" and how == "next":
+            signed = self._signed(case, history)
+            signer = self._signer(current, by)
+            if signer is None and by is not None and self.people:
+                raise CaseError(
+                    f"{by} holds none of the signer roles of {current.name} ({', '.join(current.signers)})",
+                    hint=f"who may sign: {', '.join(sorted({n for r in current.signers for n in self.holders(r)})) or 'nobody listed'}",
+                )
+            if signer is not None and signer not in signed:
+                signed.append(signer)
+                change.record(
+                    case.id, at, "sign", from_step=current, by=by, note=note, subject=signer
+                )
+                result.signed = list(signed)
+            done = (
+                bool(signed) if current.mode == "any" else all(s in signed for s in current.signers)
+            )
+            if not done:
+                awaited = [s for s in current.signers if s not in signed]
+                if signer is None:
+                    raise CaseError(
+                        f"{case.id} is at countersign step {current.name}: awaiting {', '.join(awaited)}",
+                        hint="each signer signs with --by ROLE (or --by ROLE:NAME)"
+                        if not self.people
+                        else "each signer signs with --by NAME",
+                    )
+                result.action = "sign"
+                result.awaiting = awaited
+                case.updated = at
+                change.update_case(before, case)
+                return result
+        entries = _entries(history, process)
+        entries[current.id] = case.entered or at
+        entries[target.id] = at
+        old_due = case.due
+        case.step = target
+        case.entered = at
+        case.updated = at
+        self._enter_assignee(case, target, assign)
+        case.due = self.step_due(case, target, at, entries=entries)
+        self._case_due(case, at, entries, target)
+        change.record(
+            case.id,
+            at,
+            result.action,
+            from_step=current,
+            to_step=target,
+            by=by,
+            note=note,
+            old=old_due,
+            new=case.due,
+        )
+        result.number = self._number(case, target, book, change, at, by)
+        if target.final:
+            case.status = "closed"
+            case.closed = at
+            case.due = None
+            change.record(case.id, at, "close", from_step=target, by=by)
+            result.action = "close"
+        change.update_case(before, case)
+        return result
+
+    def _record_sets(
+        self,
+        change: Change,
+        before: Case,
+        after: Case,
+        at: datetime,
+        by: str | None,
+        step: Step | None,
+    ) -> list[tuple[str, Any, Any]]:
+        """One `set` row per corrected value (its label, old and new value)."""
+        out = corrections(before, after, self.config.labels)
+        for label, old, new in out:
+            change.record(
+                after.id,
+                at,
+                "set",
+                from_step=step,
+                to_step=step,
+                by=by,
+                subject=label,
+                old=old,
+                new=new,
+            )
+        return out
+
+    def extend(
+        self,
+        book: Casebook,
+        change: Change,
+        case_id: str,
+        *,
+        amount: str,
+        reason: str,
+        who: str | None,
+        at: datetime,
+        late: bool = False,
+    ) -> ExtendResult:
+        case = book.case(case_id)
+        before = case.copy()
+        who = self.person(who, "--who")
+        step = self._open_case(case, "extended")
+        if case.due is None:
+            raise CaseError(f"case {case.id} has no deadline at its current step to extend")
+        if not reason or not reason.strip():
+            raise CaseError(
+                "an extension needs a reason",
+                hint="--reason TEXT (it is recorded and told to the petitioner)",
+            )
+        try:
+            duration = Duration.parse(amount)
+        except CalendarError as err:
+            raise CaseError(f"--by: {err.message}") from err
+        if step.extend is None:
+            raise CaseError(
+                f"step {step.name} of {case.process.id} may not be extended (no `extend:` in its definition)"
+            )
+        history = self._history(book, change, case)
+        self._not_before(case, history, at)
+        used = self.extensions(case, history)
+        total_hours = sum(_hours(d) for d in used) + _hours(duration)
+        if total_hours > _hours(step.extend):
+            already = " + ".join(str(d) for d in used)
+            raise CaseError(
+                f"cannot extend {case.id} by {duration}: step {step.name} may be extended by at most {step.extend}"
+                + (f" in all, and {already} was already granted" if used else ""),
+            )
+        old = case.due
+        passed = at >= self.calendar.due_moment(old)
+        if passed and not late:
+            raise CaseError(
+                f"{case.id}: the deadline {format_due(old)} of {step.name} has passed; an extension is granted before it passes",
+                hint="if it was approved late, say so with --late (it is recorded as such)",
+            )
+        entries = _entries(history, case.process)
+        entries.setdefault(step.id, case.entered or at)
+        first = self.step_due(
+            case, step, case.entered or at, entries=entries, extensions=[*used, duration]
+        )
+        new_due = first if first is not None else self.calendar.due(old, duration)
+        case.due = new_due
+        if case.case_due is not None and case.case_due == old:
+            case.case_due = new_due
+        case.updated = at
+        change.record(
+            case.id,
+            at,
+            "extend",
+            from_step=step,
+            to_step=step,
+            by=who,
+            note=reason.strip() + ("（逾期后批准）" if passed else ""),
+            subject=duration.label_cn(),
+            old=old,
+            new=new_due,
+        )
+        change.update_case(before, case)
+        return ExtendResult(case, old, new_due, duration, passed)
+
+    def set_fields(
+        self,
+        book: Casebook,
+        change: Change,
+        case_id: str,
+        *,
+        sets: Sequence[str],
+        by: str | None,
+        note: str | None,
+        at: datetime,
+    ) -> Correction:
+        """Correct a case's data without moving it: one history row per value."""
+        case = book.case(case_id)
+        before = case.copy()
+        by = self.person(by)
+        if not sets:
+            raise CaseError("nothing to set", hint="--set FIELD=VALUE (repeatable)")
+        history = self._history(book, change, case)
+        self._not_before(case, history, at)
+        fields, core = self.parse_sets(case.process, sets)
+        case.fields.update(fields)
+        for key, value in core.items():
+            setattr(case, key, value)
+        done = corrections(before, case, self.config.labels)
+        if not done:
+            return Correction(case, "set")
+        case.updated = at
+        for label, old, new in done:
+            change.record(
+                case.id,
+                at,
+                "set",
+                from_step=case.step,
+                to_step=case.step,
+                by=by,
+                note=note,
+                subject=label,
+                old=old,
+                new=new,
+            )
+        change.update_case(before, case)
+        return Correction(case, "set", done)
+
+    def assign(
+        self,
+        book: Casebook,
+        change: Change,
+        case_id: str,
+        person: str,
+        *,
+        by: str | None,
+        note: str | None,
+        at: datetime,
+    ) -> Correction:
+        """转办: hand the case to another person."""
+        case = book.case(case_id)
+        before = case.copy()
+        by = self.person(by)
+        if not person or not person.strip():
+            raise CaseError(
+                "assign needs the person to hand the case to", hint="procdoc assign CASE NAME"
+            )
+        target = self.person(person, "assign")
+        self._open_case(case, "handed over")
+        history = self._history(book, change, case)
+        self._not_before(case, history, at)
+        if target == case.assignee:
+            raise CaseError(f"{case.id} is already with {target}")
+        case.assignee = target
+        case.updated = at
+        label = self.config.labels["assignee"]
+        change.record(
+            case.id,
+            at,
+            "assign",
+            from_step=case.step,
+            to_step=case.step,
+            by=by,
+            note=note,
+            subject=label,
+            old=before.assignee,
+            new=target,
+        )
+        change.update_case(before, case)
+        return Correction(case, "assign", [(label, before.assignee, target)])
+
+    def cancel(
+        self,
+        book: Casebook,
+        change: Change,
+        case_id: str,
+        *,
+        reason: str,
+        by: str | None,
+        at: datetime,
+    ) -> Correction:
+        """撤销: close the case as cancelled; its row, history and numbers stay."""
+        case = book.case(case_id)
+        before = case.copy()
+        by = self.person(by)
+        step = self._open_case(case, "cancelled")
+        if not reason or not reason.strip():
+            raise CaseError("a cancellation needs a reason", hint="--reason TEXT")
+        history = self._history(book, change, case)
+        self._not_before(case, history, at)
+        case.status = "cancelled"
+        case.closed = at
+        case.due = None
+        case.updated = at
+        label = self.config.labels["status"]
+        change.record(
+            case.id,
+            at,
+            "cancel",
+            from_step=step,
+            by=by,
+            note=reason.strip(),
+            subject=label,
+            old=STATUS_WORDS["open"],
+            new=STATUS_WORDS["cancelled"],
+        )
+        change.update_case(before, case)
+        return Correction(
+            case, "cancel", [(label, STATUS_WORDS["open"], STATUS_WORDS["cancelled"])]
+        )
+
+    def withdraw(
+        self,
+        book: Casebook,
+        change: Change,
+        case_id: str,
+        *,
+        by: str | None,
+        at: datetime,
+    ) -> Correction:
+        """撤回: take back the last move the same person made, while nothing else has
+        happened to the case since."""
+        case = book.case(case_id)
+        before = case.copy()
+        by = self.person(by)
+        history = self._history(book, change, case)
+        self._not_before(case, history, at)
+        group = _last_command(history)
+        move = next((h for h in group if h.action in ("advance", "return", "sign")), None)
+        if move is None:
+            last = history[-1] if history else None
+            raise CaseError(
+                f"{case.id}: its last event is not a move"
+                + (
+                    f" ({ACTIONS.get(last.action, last.action)} at {format_moment(last.at)})"
+                    if last and last.at
+                    else ""
+                ),
+                hint="withdraw takes back only the last move, while nothing else has happened since",
+            )
+        if (move.by or None) != (by or None):
+            raise CaseError(
+                f"{case.id}: the last move was made by {move.by or 'nobody named'}, not {by or 'nobody named'}; only they can withdraw it",
+                hint="withdraw takes back your own last move while nothing else has happened since",
+            )
+        process = case.process
+        changes: list[tuple[str, Any, Any]] = []
+        if move.action == "sign":
+            step = case.step
+            change.record(
+                case.id, at, "withdraw", from_step=step, to_step=step, by=by, subject=move.subject,
+                note=f"撤回会签：{move.subject}",
+            )  # fmt: skip
+            case.updated = at
+            change.update_case(before, case)
+            return Correction(case, "withdraw", [("会签", move.subject, None)])
+        origin = process.find_step(move.from_step or "")
+        if origin is None:
+            raise CaseError(f"{case.id}: the step it came from ('{move.from_step}') is unknown")
+        earlier = history[: history.index(group[0])]
+        entries = _entries(earlier, process)
+        entered = entries.get(origin.id) or case.opened
+        for h in group:  # values corrected with the move are put back
+            if h.action == "set" and h.subject:
+                fdef = process.field_by_label(h.subject)
+                if fdef is not None:
+                    case.fields[fdef.id] = _typed(fdef.type, h.old)
+        case.step = origin
+        case.entered = entered
+        case.status = "open"
+        case.closed = None
+        case.due = (
+            _as_due_value(move.old)
+            if move.old is not None
+            else self.step_due(
+                case,
+                origin,
+                entered or at,
+                entries=entries,
+                extensions=self.extensions(case, earlier),
+            )
+        )
+        case.updated = at
+        change.record(
+            case.id,
+            at,
+            "withdraw",
+            from_step=process.find_step(move.to_step or ""),
+            to_step=origin,
+            by=by,
+            subject=ACTIONS[move.action],
+        )
+        changes.append((self.config.labels["step"], move.to_step, origin.name))
+        change.update_case(before, case)
+        return Correction(case, "withdraw", changes)
+
+    # -- history read back -------------------------------------------------------------------
+    def extensions(self, case: Case, history: Sequence[HistoryEntry]) -> list[Duration]:
+        """The extensions granted since the case last entered its current step."""
+        out = []
+        for entry in since_entry(case, history):
+            if entry.action == "extend" and entry.subject:
+                try:
+                    out.append(Duration.parse(entry.subject))
+                except CalendarError:
+                    warnings.warn(
+                        f"{case.id}: 流转记录 row {entry.row}: '{entry.subject}' is not a duration (项目 of an extension)",
+                        ProcdocWarning,
+                        stacklevel=2,
+                    )
+        return out
+
+    def _signed(self, case: Case, history: Sequence[HistoryEntry]) -> list[str]:
+        """The signer roles that have signed since the case entered its countersign step."""
+        assert case.step is not None
+        signed: list[str] = []
+        for entry in since_entry(case, history):
+            if entry.action == "sign" and entry.from_step == case.step.id:
+                role = entry.subject or self._signer(case.step, entry.by)
+                if role and role not in signed:
+                    signed.append(role)
+            elif entry.action == "withdraw" and entry.subject in signed:
+                signed.remove(entry.subject or "")
+        return signed
+
+    def visits(self, case: Case, history: Sequence[HistoryEntry]) -> list[Visit]:
+        """Every stay of the case at a step, oldest first, with the deadline it had."""
+        out: list[Visit] = []
+        process = case.process
+        entries: dict[str, datetime] = {}
+        for entry in history:
+            if entry.at is None:
+                continue
+            if out and out[-1].left is None:
+                current = out[-1]
+                if entry.action == "extend" and entry.subject:
+                    try:
+                        current.extended.append(Duration.parse(entry.subject))
+                        current.due = (
+                            _as_due_value(entry.new) if entry.new is not None else current.due
+                        )
+                    except CalendarError:
+                        pass
+                elif entry.action in ("cancel",) or (
+                    entry.action in ENTRY_ACTIONS and entry.to_step is not None
+                ):
+                    current.left = entry.at
+                    current.how = entry.action
+            if entry.action in ENTRY_ACTIONS and entry.to_step:
+                step = process.find_step(entry.to_step)
+                if step is None:
+                    continue
+                entries[step.id] = entry.at
+                due = (
+                    _as_due_value(entry.new)
+                    if entry.new is not None and entry.action in ("advance", "return")
+                    else self.step_due(case, step, entry.at, entries=entries)
+                )
+                out.append(Visit(step, entry.at, None, due, how="open"))
+                if step.final:
+                    out[-1].left = entry.at
+                    out[-1].how = "close"
+        return out
+
+    def as_of(self, case: Case, history: Sequence[HistoryEntry], moment: datetime) -> Case | None:
+        """The case as it stood at ``moment`` (None when it was opened later): its step,
+        status, entry and deadline then, from its history."""
+        if case.opened is not None and case.opened > moment:
+            return None
+        past = [h for h in history if h.at is not None and h.at <= moment]
+        if len(past) == len(history):
+            return case
+        then = case.copy()
+        visits = self.visits(case, past)
+        if not visits:
+            return None if history else then
+        last = visits[-1]
+        then.step = last.step
+        then.entered = last.entered
+        then.due = last.due if last.left is None else None
+        final = last.step.final or last.how == "close"
+        cancelled = any(h.action == "cancel" for h in past)
+        then.status = "cancelled" if cancelled else "closed" if final else "open"
+        then.closed = last.left if then.status != "open" else None
+        if then.status != "open":
+            then.due = None
+        return then
+
+    # -- messages ---------------------------------------------------------------------------
+    def _allowed_text(self, case: Case) -> str:
+        moves = self.allowed_moves(case)
+        if not moves:
+            return "none"
+        return ", ".join(
+            f"{s.name} ({s.id}{', 退回' if how == 'back' else ''})" for s, how in moves
+        )
+
+    def _refusal(self, case: Case, target: Step) -> str:
+        assert case.step is not None
+        for branch in case.step.next:
+            if branch.to == target.id and branch.when is not None:
+                values = ", ".join(
+                    f"{n} is {_repr(case.fields.get(n))}" for n in sorted(branch.when.names)
+                )
+                return f"cannot move {case.id} from {case.step.name} to {target.name}: condition {branch.when.text} does not hold ({values})"
+            if branch.to == target.id:
+                return f"cannot move {case.id} from {case.step.name} to {target.name}: an earlier branch's condition holds, so the fallback is closed"
+        return f"cannot move {case.id} from {case.step.name} to {target.name}: {case.process.id} has no such move"
+
+
+def since_entry(case: Case, history: Sequence[HistoryEntry]) -> list[HistoryEntry]:
+    """The history recorded since the case last entered its current step."""
+    step_id = case.step.id if case.step else None
+    out: list[HistoryEntry] = []
+    for entry in history:
+        if entry.to_step == step_id and entry.action in ENTRY_ACTIONS:
+            out = []
+        else:
+            out.append(entry)
+    return out
+
+
+def corrections(before: Case, after: Case, labels: Mapping[str, str]) -> list[tuple[str, Any, Any]]:
+    """(label, old, new) of each field or settable core value that differs."""
+    out = []
+    for fid, fdef in after.process.fields.items():
+        old, new = before.fields.get(fid), after.fields.get(fid)
+        if not same(old, new):
+            out.append((fdef.label, old, new))
+    for key in SETTABLE_CORE:
+        old, new = getattr(before, key), getattr(after, key)
+        if not same(old, new):
+            out.append((labels[key], old, new))
+    return out
+
+
+def describe(changes: Sequence[tuple[str, Any, Any]]) -> str:
+    """``金额: 100 → 200；标题: … → …`` for messages."""
+    return "；".join(f"{label}: {shown(old)} → {shown(new)}" for label, old, new in changes)
+
+
+def _last_command(history: Sequence[HistoryEntry]) -> list[HistoryEntry]:
+    """The rows the case's last command wrote: the trailing run with one moment and one
+    person (a move with its corrections, number and closing)."""
+    if not history:
+        return []
+    last = history[-1]
+    group = []
+    for entry in reversed(history):
+        if entry.at != last.at or entry.by != last.by or entry.action in ("withdraw", "render"):
+            break
+        group.append(entry)
+    return list(reversed(group))
+
+
+def _typed(kind: str, value: Any) -> Any:
+    if kind == "bool" and isinstance(value, str):
+        return value == "是"
+    return value
+
+
+def _as_due_value(value: Any) -> Due | None:
+    from procdoc.values import Unreadable, as_due
+
+    try:
+        return as_due(value)
+    except Unreadable:
+        return None
+
+
+def _repr(value: Any) -> str:
+    return "empty" if value is None else repr(value)
+
+
+def _hours(d: Duration) -> int:
+    return d.amount if d.unit == "h" else d.amount * 24
+
+
+def _entries(history: Sequence[HistoryEntry], process: Process) -> dict[str, datetime]:
+    """When the case last entered each step, from its history."""
+    out: dict[str, datetime] = {}
+    for entry in history:
+        if (
+            entry.to_step
+            and entry.at
+            and entry.action in ENTRY_ACTIONS
+            and process.find_step(entry.to_step)
+        ):
+            out[entry.to_step] = entry.at
+    return out
+
+
+def _field_list(process: Process) -> str:
+    return ", ".join(f"{f.id} ({f.label})" for f in process.fields.values()) or "none"
+
+
+def pattern_regex(pattern: str, year: int) -> re.Pattern[str]:
+    """A regex matching ids/numbers made from ``pattern`` in ``year``; group ``seq``."""
+    out = []
+    for literal, name, spec, _conv in string.Formatter().parse(pattern):
+        out.append(re.escape(literal))
+        if name == "year":
+            out.append(str(year) if not spec else re.escape(format(year, spec)))
+        elif name == "seq":
+            out.append(r"(?P<seq>\d+)")
+    return re.compile("^" + "".join(out) + "$")

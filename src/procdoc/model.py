@@ -1,0 +1,112 @@
+"""The case model: a case as procdoc reads it from its register, and its history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any, Literal
+
+from procdoc.calendar import Due, format_due, format_moment
+from procdoc.process.model import Process, Step
+
+Status = Literal["open", "closed", "cancelled"]
+
+
+def iso(value: Any) -> Any:
+    """A value as JSON shows it: moments ``YYYY-MM-DDTHH:MM``, dates ISO."""
+    if isinstance(value, datetime):
+        return format_moment(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+@dataclass
+class HistoryEntry:
+    """One row of 流转记录."""
+
+    case: str
+    at: datetime | None
+    action: str  # the id: new, advance, ...
+    from_step: str | None  # step id when known, else the text in the ledger
+    to_step: str | None
+    by: str | None
+    note: str | None
+    subject: str | None = None  # what the event is about: a field, template, duration, role
+    old: Any = None  # the value before (a field's, a deadline's, an assignee's)
+    new: Any = None  # the value after (or what was produced: a number, a document's date)
+    row: int | None = None  # its row in 流转记录
+
+    def as_dict(self) -> dict[str, Any]:
+        out = {
+            "at": iso(self.at),
+            "action": self.action,
+            "from": self.from_step,
+            "to": self.to_step,
+            "by": self.by,
+            "note": self.note,
+        }
+        for key in ("subject", "old", "new"):  # only on the events that have them
+            if getattr(self, key) is not None:
+                out[key] = iso(getattr(self, key))
+        return out
+
+
+@dataclass
+class Case:
+    id: str
+    process: Process
+    step: Step | None
+    title: str = ""
+    status: Status = "open"
+    assignee: str | None = None
+    opened: datetime | None = None
+    entered: datetime | None = None
+    due: Due | None = None
+    case_due: Due | None = None
+    closed: datetime | None = None
+    source: str | None = None
+    ref: str | None = None
+    updated: datetime | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+    sheet: str | None = None  # the register's sheet
+    row: int | None = None  # the register row
+    step_text: str | None = None  # what the 当前环节 cell says when no step has that name
+    problems: list[str] = field(default_factory=list)  # cells procdoc could not read
+    unread: set[str] = field(default_factory=set)  # which: core column ids and field ids
+    history: list[HistoryEntry] | None = None
+
+    @property
+    def step_name(self) -> str | None:
+        return self.step.name if self.step else self.step_text
+
+    def copy(self) -> Case:
+        return replace(
+            self, fields=dict(self.fields), problems=list(self.problems), unread=set(self.unread)
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "process": self.process.id,
+            "process_name": self.process.name,
+            "title": self.title,
+            "step": self.step.id if self.step else None,
+            "step_name": self.step_name,
+            "status": self.status,
+            "assignee": self.assignee,
+            "opened": iso(self.opened),
+            "entered": iso(self.entered),
+            "due": format_due(self.due) if self.due else None,
+            "case_due": format_due(self.case_due) if self.case_due else None,
+            "closed": iso(self.closed),
+            "source": self.source,
+            "ref": self.ref,
+            "updated": iso(self.updated),
+            "fields": {k: iso(v) for k, v in self.fields.items()},
+        }
+        if self.problems:
+            out["problems"] = list(self.problems)
+        if self.history is not None:
+            out["history"] = [h.as_dict() for h in self.history]
+        return out

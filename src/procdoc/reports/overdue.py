@@ -1,0 +1,189 @@
+"""What is late and what is about to be (SPEC §5 `overdue`).
+
+Levels follow DOMAIN.md's colour ladder, with the numbers as settings (`reminders:`):
+``due_soon`` (蓝) when the deadline is within the warning window, ``due_today`` (黄) on the
+day it falls due, ``overdue`` (红) after it. A case is also flagged for a 催办 once it is
+``urge_after`` late and for escalation to the 分管领导 once ``escalate_after`` late. A case
+whose deadline cell cannot be read is listed as ``unknown`` with the cell named, never
+dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+from procdoc.calendar import Due, Duration, WorkCalendar, format_due
+
+if TYPE_CHECKING:
+    from procdoc.config import Reminders
+    from procdoc.model import Case
+
+Level = Literal["overdue", "due_today", "due_soon", "unknown"]
+LEVEL_ORDER: dict[str, int] = {"overdue": 0, "due_today": 1, "due_soon": 2, "unknown": 3}
+LEVEL_CN = {"overdue": "逾期", "due_today": "今日到期", "due_soon": "临期", "unknown": "无法判断"}
+COLOUR_CN = {"overdue": "红", "due_today": "黄", "due_soon": "蓝", "unknown": ""}
+
+
+@dataclass
+class Flag:
+    """One case on the overdue list."""
+
+    case: Case
+    level: Level
+    deadline: Literal["step", "case"]  # which deadline put it here
+    due: Due | None  # None for ``unknown``: the deadline cell cannot be read
+    late_days: int
+    late_workdays: int
+    urge: bool = False
+    escalate: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        out = self.case.as_dict()
+        out.update(
+            level=self.level,
+            late_days=self.late_days,
+            late_workdays=self.late_workdays,
+            deadline=self.deadline,
+            deadline_due=format_due(self.due) if self.due is not None else None,
+            colour=COLOUR_CN[self.level],
+            urge=self.urge,
+            escalate=self.escalate,
+        )
+        return out
+
+
+def _due_date(due: Due) -> date:
+    return due.date() if isinstance(due, datetime) else due
+
+
+def _window_end(as_of: datetime, within: Duration, cal: WorkCalendar) -> datetime:
+    if within.unit == "h":
+        return as_of + timedelta(hours=within.amount)
+    day = as_of.date()
+    end = (
+        cal.add_workdays(day, within.amount)
+        if within.unit == "wd"
+        else day + timedelta(days=within.amount)
+    )
+    return datetime(end.year, end.month, end.day) + timedelta(days=1)
+
+
+def classify(due: Due, as_of: datetime, within: Duration, cal: WorkCalendar) -> Level | None:
+    """The level of one deadline at ``as_of``, or None when it is not close."""
+    today = as_of.date()
+    if isinstance(due, datetime):
+        if as_of > due:
+            return "overdue"
+        if due.date() == today:
+            return "due_today"
+        return "due_soon" if due <= _window_end(as_of, within, cal) else None
+    if today > due:
+        return "overdue"
+    if today == due:
+        return "due_today"
+    return (
+        "due_soon"
+        if datetime(due.year, due.month, due.day) < _window_end(as_of, within, cal)
+        else None
+    )
+
+
+def flag_case(
+    case: Case, as_of: datetime, within: Duration, cal: WorkCalendar, reminders: Reminders
+) -> Flag | None:
+    if case.status != "open":
+        return None
+    if "due" in case.unread and case.case_due is None:  # a deadline typed by hand, unreadable
+        return Flag(case, "unknown", "step", None, 0, 0)
+    best: Flag | None = None
+    for which, due in (("step", case.due), ("case", case.case_due)):
+        if due is None:
+            continue
+        level = classify(due, as_of, within, cal)
+        if level is None:
+            continue
+        late = level == "overdue"
+        due_day = _due_date(due)
+        late_days = max(0, (as_of.date() - due_day).days) if late else 0
+        late_work = cal.workdays_after(due_day, as_of.date()) if late else 0
+        flag = Flag(case, level, which, due, late_days, late_work)  # type: ignore[arg-type]
+        if late:
+            flag.urge = late_work >= _workdays(reminders.urge_after)
+            flag.escalate = late_work >= _workdays(reminders.escalate_after)
+        if best is None or urgency(flag) < urgency(best):
+            best = flag
+    return best
+
+
+def _workdays(d: Duration) -> int:
+    return (
+        d.amount
+        if d.unit == "wd"
+        else max(1, d.amount * 5 // 7)
+        if d.unit == "d"
+        else max(1, d.amount // 24)
+    )
+
+
+def overdue(
+    cases: Iterable[Case],
+    *,
+    as_of: datetime,
+    within: Duration,
+    cal: WorkCalendar,
+    reminders: Reminders,
+) -> list[Flag]:
+    """Every open case that is overdue, due today or due within ``within``, grouped by
+    process and sorted by lateness (most late first)."""
+    flags = [f for c in cases if (f := flag_case(c, as_of, within, cal, reminders)) is not None]
+    flags.sort(key=lambda f: (f.case.process.name, *urgency(f)))
+    return flags
+
+
+def urgency(f: Flag) -> tuple[int, int, date, str]:
+    """Most urgent first: level, then the most days late, then the earliest deadline."""
+    return (
+        LEVEL_ORDER[f.level],
+        -f.late_days,
+        _due_date(f.due) if f.due is not None else date.max,
+        f.case.id,
+    )
+
+
+def time_left(due: Due, cal: WorkCalendar, *, now: datetime | None = None) -> str:
+    """A person's reading of a deadline: 剩余 3 个工作日 / 今日到期 / 已逾期 2 天."""
+    moment = now or datetime.now()
+    if isinstance(due, datetime):
+        hours = (due - moment).total_seconds() / 3600
+        return f"剩余 {hours:.0f} 小时" if hours >= 0 else f"已逾期 {-hours:.0f} 小时"
+    today = moment.date()
+    if due == today:
+        return "今日到期"
+    if due < today:
+        return f"已逾期 {(today - due).days} 天（{cal.workdays_after(due, today)} 个工作日）"
+    return f"剩余 {(due - today).days} 天（{cal.workdays_after(today, due)} 个工作日）"
+
+
+def flag_row(f: Flag) -> list[Any]:
+    c = f.case
+    return [c.id, c.process.name, c.title, c.step_name, c.assignee, LEVEL_CN[f.level], "环节" if f.deadline == "step" else "办结",
+            f.due, f.late_days, f.late_workdays, "是" if f.urge else "", "是" if f.escalate else ""]  # fmt: skip
+
+
+FLAG_HEADER = [
+    "编号",
+    "流程",
+    "标题",
+    "当前环节",
+    "承办人",
+    "等级",
+    "期限类型",
+    "期限",
+    "逾期天数",
+    "逾期工作日",
+    "需催办",
+    "需上报",
+]
