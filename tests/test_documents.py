@@ -199,3 +199,61 @@ def test_process_manual(library: Path, fmt: str) -> None:
         assert step.name in text
         for risk in step.risks:
             assert risk in text
+
+
+def test_documents_written_before_a_failure_are_recorded(
+    office: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = at_issue(office), at_issue(office, applicant="王五")
+    import procdoc.docx.engine as engine
+
+    real = engine._render_one
+    calls: list[Path] = []
+
+    def fail_second(template: object, out: Path, context: object) -> None:
+        calls.append(out)
+        if len(calls) == 2:
+            raise RenderError("disk full (simulated)")
+        real(template, out, context)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "_render_one", fail_second)
+    with pytest.raises(RenderError, match="simulated"):
+        render(Workspace(office), "letter", at=datetime(2026, 10, 9, 9, 0))
+    written = {c: p for c, p in [(first, calls[0])]}
+    assert written[first].exists()
+    hist = cases.show(Workspace(office), first).history or []
+    assert [h.subject for h in hist if h.action == "render"] == ["letter"]
+    assert not [
+        h for h in cases.show(Workspace(office), second).history or [] if h.action == "render"
+    ]
+
+
+def test_a_file_history_does_not_know_is_recorded_not_kept(office: Path) -> None:
+    cid = at_issue(office)
+    target = office / "out" / "letter" / f"{cid}-letter.docx"
+    target.parent.mkdir(parents=True)
+    target.write_bytes(b"made by hand")
+    result = render(Workspace(office), "letter", at=datetime(2026, 10, 9, 9, 0))
+    assert result.recorded == [(cid, target)] and result.kept == [] and result.written == []
+    assert target.read_bytes() == b"made by hand"  # recorded, not overwritten
+    hist = cases.show(Workspace(office), cid).history or []
+    assert [h.note for h in hist if h.action == "render"] == [f"out/letter/{cid}-letter.docx"]
+    again = render(Workspace(office), "letter", all_=True, at=datetime(2026, 10, 9, 10, 0))
+    assert again.kept == [(cid, target)]  # known now: kept (--force to overwrite)
+
+
+def test_a_render_name_giving_another_cases_file_is_refused(office: Path) -> None:
+    cfg = office / "procdoc.yaml"
+    cfg.write_text(
+        cfg.read_text(encoding="utf-8") + 'render_name: "{title}.docx"\n', encoding="utf-8"
+    )
+    first = at_issue(office)
+    done = render(Workspace(office), "letter", cases=[first], at=datetime(2026, 10, 9, 9, 0))
+    ((_, path),) = done.written
+    before = path.read_bytes()
+    second = at_issue(office, applicant="王五")  # the same title, so the same file name
+    with pytest.raises(RenderError, match=f"is {first}'s document, but render_name"):
+        render(Workspace(office), "letter", cases=[second], at=datetime(2026, 10, 9, 10, 0))
+    assert path.read_bytes() == before
+    hist = cases.show(Workspace(office), second).history or []
+    assert not [h for h in hist if h.action == "render"]

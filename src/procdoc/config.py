@@ -297,7 +297,7 @@ def _sources(p: Problems, value: Any) -> dict[str, Source]:
             status_column=str(spec["status_column"]) if spec.get("status_column") else None,
             status_steps={str(k): str(v) for k, v in status_steps.items()},
             title=str(spec["title"]) if spec.get("title") else None,
-            values=_source_values(p, spec.get("values"), (*path, "values"), columns),
+            values=_source_values(p, spec.get("values"), (*path, "values")),
             match=_texts(p, spec.get("match"), (*path, "match"), "match: must list field ids"),
         )
     return out
@@ -322,10 +322,10 @@ def _source_columns(p: Problems, value: Any, path: PathKey) -> dict[str, tuple[s
     return out
 
 
-def _source_values(
-    p: Problems, value: Any, path: PathKey, columns: dict[str, tuple[str, ...]]
-) -> dict[str, dict[str, str]]:
-    """``values:``: per export header, the export's words -> the office's words."""
+def _source_values(p: Problems, value: Any, path: PathKey) -> dict[str, dict[str, str]]:
+    """``values:``: per export header (or per field it fills), the export's words -> the
+    office's words; ``""`` stands for an empty cell. Whether each key names a mapped
+    column is checked by `validate`, which knows the process's fields."""
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -333,16 +333,8 @@ def _source_values(
         return {}
     out: dict[str, dict[str, str]] = {}
     for header, words in value.items():
-        where = (*path, header)
-        if str(header) not in columns:
-            p.error(
-                where,
-                f"values: for column '{header}', which this source does not map under columns:",
-                key=True,
-            )
-            continue
         if not isinstance(words, dict):
-            p.error(where, f"values: {header}: must map export words to office words")
+            p.error((*path, header), f"values: {header}: must map export words to office words")
             continue
         out[str(header)] = {
             "" if k is None else str(k).strip(): "" if v is None else str(v)

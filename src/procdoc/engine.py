@@ -578,6 +578,8 @@ class Engine:
         before = case.copy()
         who = self.person(who, "--who")
         step = self._open_case(case, "extended")
+        history = self._history(book, change, case)
+        self._not_before(case, history, at)
         if case.due is None:
             raise CaseError(f"case {case.id} has no deadline at its current step to extend")
         if not reason or not reason.strip():
@@ -593,8 +595,6 @@ class Engine:
             raise CaseError(
                 f"step {step.name} of {case.process.id} may not be extended (no `extend:` in its definition)"
             )
-        history = self._history(book, change, case)
-        self._not_before(case, history, at)
         used = self.extensions(case, history)
         total_hours = sum(_hours(d) for d in used) + _hours(duration)
         if total_hours > _hours(step.extend):

@@ -217,13 +217,21 @@ class Workspace:
         from procdoc.layout import LEGACY_SHEET, Layout
 
         legacy = not self.config.registers and LEGACY_SHEET in self.ledger_sheets()
-        return Layout(
+        layout = Layout(
             self.processes,
             labels=self.config.labels,
             registers=self.config.registers,
             legacy=legacy,
             extra=self._processes[3],
         )
+        clashes = layout.clashes()
+        if clashes:  # a case written there would lose its id or a field (SPEC §3)
+            reg, label, core, owner = clashes[0]
+            raise WorkspaceError(
+                f"register {reg.sheet}: the column {core} and the field {owner} are both labelled '{label}'",
+                hint="give one of them another label (procdoc validate lists every clash); nothing was written",
+            )
+        return layout
 
     def ledger_sheets(self) -> list[str]:
         """The names of the ledger's sheets ([] when there is no ledger yet)."""

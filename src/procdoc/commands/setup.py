@@ -183,6 +183,18 @@ def _check_sources(ws: Workspace, processes: dict[str, Process], p: Problems) ->
                     ("sources", name, "status_steps", value),
                     f"'{value}' maps to unknown step '{step}' of {process.id}",
                 )
+        fills = {
+            name
+            for t in source.targets()
+            if t in process.fields
+            for name in (t, process.fields[t].label)
+        }
+        for header in source.values:
+            if header not in source.columns and header not in fills:
+                p.warning(
+                    ("sources", name, "values", header),
+                    f"values: '{header}' is neither a column this source maps nor a field it fills: it changes nothing",
+                )
         for i, fid in enumerate(source.match):
             if fid not in process.fields:
                 p.error(

@@ -142,6 +142,8 @@ def read_records(
     grid: Grid, source: Source, process: Process, *, shown: str
 ) -> tuple[FileResult, Table]:
     wanted = list(source.columns)
+    if source.key not in wanted:  # the key is the case's ref without being under columns
+        wanted.insert(0, source.key)
     if source.status_column and source.status_column not in wanted:
         wanted.append(source.status_column)
     title_columns = _title_columns(source)
