@@ -6,7 +6,7 @@ import json
 import os
 import re
 import stat
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import openpyxl
@@ -284,13 +284,13 @@ def test_moments_are_beijing_time_whatever_the_hosts_clock(
     class Frozen(datetime):
         @classmethod
         def now(cls, tz: object = None) -> datetime:  # type: ignore[override]
-            moment = datetime(2026, 11, 1, 23, 30, 15, tzinfo=timezone.utc)
+            moment = datetime(2026, 11, 1, 23, 30, 15, tzinfo=UTC)
             return moment.astimezone(tz) if tz is not None else moment.replace(tzinfo=None)
 
     monkeypatch.setattr(procdoc.clock, "datetime", Frozen)
     monkeypatch.setenv("TZ", "UTC")
     assert Workspace(mini).now() == datetime(2026, 11, 2, 7, 30)
-    code, out, _ = cli(mini, "new", "mini", "--title", "件", "--set", "applicant=张三")
+    assert cli(mini, "new", "mini", "--title", "件", "--set", "applicant=张三")[0] == 0
     (case,) = json.loads(cli(mini, "list", "--format", "json")[1])
     assert case["opened"] == "2026-11-02T07:30"
 
@@ -328,10 +328,10 @@ def test_an_extension_after_the_deadline_needs_late_and_is_recorded_so(mini: Pat
     ):
         advance1(ws, cid, step=step, by=by, at=datetime(2026, 10, day, 10, 0))
     late = datetime(2026, 12, 1, 9, 0)  # the deadline was 11-30
-    with pytest.raises(CaseError, match="has passed.*--late"):
+    with pytest.raises(CaseError, match=r"has passed.*--late"):
         cases.extend(ws, cid, by="10d", reason="补充材料", at=late)
     r = cases.extend(ws, cid, by="10d", reason="补充材料", at=late, late=True)
-    assert r.late and r.new == date(2026, 12, 9)  # 11-29 + 40? no: 11-29 + 10d = 12-09
+    assert r.late and r.new == date(2026, 12, 9)  # as first counted: 11-29 + 10d
     note = [h.note for h in cases.show(ws, cid).history or [] if h.action == "extend"]
     assert note == ["补充材料（逾期后批准）"]
 
@@ -378,7 +378,7 @@ def test_file_errors_are_one_line_and_ctrl_c_is_130(
 ) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
-    code, out, err = cli(mini, "graph", "mini", "-o", str(blocker / "sub" / "g.mmd"))
+    code, _, err = cli(mini, "graph", "mini", "-o", str(blocker / "sub" / "g.mmd"))
     assert code == 1 and err.startswith("Error:") and err.count("\n") == 1
     code, _, err = cli(mini, "report", "daily", "--out", str(blocker / "reports"))
     assert code == 1 and err.startswith("Error:")
