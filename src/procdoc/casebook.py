@@ -109,6 +109,7 @@ class Casebook:
         self.sequences: dict[tuple[str, int], int] = {}  # next id's cache
         self.numbers: dict[str, int] = {}  # the last running number (序号) per sheet
         self.unreadable: list[str] = []  # rows that are no case procdoc can read
+        self.stray: list[tuple[Register, int]] = []  # rows with data but no id (not cases)
         self.broken_rows: Counter[str] = Counter()  # rows of processes with errors, by process
         self._built: dict[str, Case] = {}
         for reg in layout.registers.values():
@@ -126,6 +127,8 @@ class Casebook:
             values = row.values
             cid = text(values[id_col]) if id_col < len(values) else None
             if not cid:
+                if any(v is not None for v in values):
+                    self.stray.append((reg, row.number))
                 continue
             cell = f"{reg.sheet}!{col_letters(id_col)}{row.number}"
             place = _Place(reg, sheet, cols, row)
@@ -240,6 +243,21 @@ class Casebook:
             raise CaseError(message, hint=f"known: {known}")
         self.unreadable.append(message)
         warnings.warn(f"{message} (known: {known}): not shown", ProcdocWarning, stacklevel=3)
+
+    def cell_of(self, case: Case, key: str) -> str:
+        """Where a case's core column (by id) or field (by id) is: ``sheet!F7``."""
+        place = self.places.get(case.id)
+        if place is None:
+            return f"{case.sheet}!row {case.row}"
+        cols = place.columns
+        col = cols.core.get(key)
+        if col is None:
+            col = next(
+                (c for fid, _, c in cols.fields.get(case.process.id, []) if fid == key), None
+            )
+        if col is None:
+            return f"{place.register.sheet}!row {place.row.number}"
+        return f"{place.register.sheet}!{col_letters(col)}{place.row.number}"
 
     def refs(self, process: Process) -> dict[str, str]:
         """The id of each case of ``process`` by its OA reference (the first case holding

@@ -818,6 +818,53 @@ def import_(
         console.info("dry run: the ledger was not changed")
 
 
+# -- the ledger -----------------------------------------------------------------------------------
+
+
+@app.command()
+@handle_errors
+def check(workspace: WorkspaceOpt = None, format: FormatOpt = Format.table) -> None:
+    """Check the ledger's data cell by cell (exit 3 when it finds problems)."""
+    from procdoc import console
+    from procdoc.commands.ledger import check as run
+
+    report = run(_ws(workspace))
+    if format is Format.json:
+        console.print_json(report.as_dict())
+    elif format is Format.csv:
+        console.print_csv(["位置", "问题"], [[f.where, f.message] for f in report.findings])
+    else:
+        for finding in report.findings:
+            console.out.print(console.escape(str(finding)))
+        summary = f"{report.cases} cases in {len(report.registers)} registers: {len(report.findings)} problems"
+        console.err.print(
+            ("[red]" if report.findings else "[green]") + console.escape(summary) + "[/]"
+        )
+    if report.findings:
+        raise typer.Exit(int(ExitCode.INVALID))
+
+
+registers_app = typer.Typer(help="The registers (登记簿) of the ledger.", no_args_is_help=True)
+app.add_typer(registers_app, name="registers")
+
+
+@registers_app.command("split")
+@handle_errors
+def registers_split(workspace: WorkspaceOpt = None) -> None:
+    """Move a shared 台账 to one register per process, in one write (the old sheet stays)."""
+    from procdoc import console
+    from procdoc.commands.ledger import split
+
+    result = split(_ws(workspace))
+    for sheet, count in result.rows.items():
+        own = result.own_columns.get(sheet)
+        extra = f" (with the office's own columns {', '.join(own)})" if own else ""
+        console.out.print(console.escape(f"{sheet}: {count} cases{extra}"))
+    console.info(
+        f"recorded the registers in {result.config}; the old 台账 sheet is kept as it was and no longer written"
+    )
+
+
 # -- overdue and reports -----------------------------------------------------------------------
 
 LEVEL_STYLE = {"overdue": "red", "due_today": "yellow", "due_soon": "blue", "unknown": "magenta"}

@@ -1,0 +1,139 @@
+"""Registers (SPEC §3): one per process, a ledger made before registers, `registers
+split`, `check`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+from python_calamine import CalamineWorkbook
+from typer.testing import CliRunner
+
+from conftest import REPO, advance1
+from procdoc.cli import app
+from procdoc.commands import cases
+from procdoc.commands.setup import init_workspace
+from procdoc.workspace import Workspace
+
+runner = CliRunner()
+LEGACY = REPO / "tests" / "data" / "legacy-0.1"
+
+
+def cli(root: Path, *args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, [*args, "-w", str(root)])
+    assert "Traceback" not in result.stdout + result.stderr, result.stdout + result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
+    return result.exit_code, result.stdout, result.stderr
+
+
+def sheets(path: Path) -> list[str]:
+    return list(CalamineWorkbook.from_path(str(path)).sheet_names)
+
+
+def rows(path: Path, sheet: str) -> list[dict[str, object]]:
+    grid = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(sheet).to_python()
+    header = [str(h) for h in grid[0]]
+    return [dict(zip(header, r, strict=False)) for r in grid[1:]]
+
+
+@pytest.fixture
+def legacy(tmp_path: Path) -> Path:
+    """A workspace whose ledger was made by procdoc 0.1 (one shared 台账 sheet)."""
+    root = init_workspace(tmp_path / "office")
+    for name in ("台账.xlsx", "procdoc.yaml"):
+        shutil.copy(LEGACY / name, root / name)
+    shutil.copytree(LEGACY / "calendar", root / "calendar")
+    return root
+
+
+def test_a_new_workspace_keeps_each_process_in_its_own_register(library: Path) -> None:
+    ws = Workspace(library)
+    at = datetime(2026, 11, 2, 9, 0)
+    sw = cases.new(ws, "shouwen", title="关于秋季防火的通知", sets=["from_org=市政府办公室"], at=at)
+    xf = cases.new(ws, "xinfang", title="噪音", sets=["petitioner=张三"], at=at)
+    ledger = library / "ledger.xlsx"
+    assert sheets(ledger) == ["收文办理", "流转记录", "信访事项办理"]
+    header = list(rows(ledger, "收文办理")[0])
+    assert "流程" not in header  # only a shared sheet has the process column
+    assert "信访人" not in header and "金额" not in header  # this process's fields only
+    fields = [f.label for f in ws.process("shouwen").fields.values()]
+    assert [h for h in header if h in fields] == fields  # in the order the process declares
+    assert [h["编号"] for h in rows(ledger, "流转记录")] == [sw.id, xf.id]  # one history
+    code, out, _ = cli(library, "list", "--format", "json")
+    assert [c["id"] for c in json.loads(out)] == [sw.id, xf.id]
+
+
+def test_a_ledger_made_before_registers_keeps_working(legacy: Path) -> None:
+    code, out, err = cli(legacy, "list", "--format", "json")
+    assert code == 0, err
+    listed = json.loads(out)
+    assert len(listed) == 96  # every case of the old 台账: none invisible after the upgrade
+    code, out, _ = cli(legacy, "show", "XF2026-0001", "--format", "json")
+    case = json.loads(out)
+    assert case["step"] == "handle" and case["due"] == "2027-01-08"  # extended in 0.1
+    assert any(h["action"] == "extend" for h in case["history"])
+    moved = advance1(Workspace(legacy), "XF2026-0001", step="reply", at=datetime(2027, 1, 4, 9))
+    assert moved.to_step is not None and moved.to_step.id == "reply"
+    assert sheets(legacy / "台账.xlsx") == ["台账", "流转记录"]  # written where it was
+
+
+def test_registers_split_copies_every_case_into_its_own_register(legacy: Path) -> None:
+    ledger = legacy / "台账.xlsx"
+    wb = openpyxl.load_workbook(ledger)  # the office's own column in the old sheet
+    ws = wb["台账"]
+    col = ws.max_column + 1
+    ws.cell(1, col, "科室备注")
+    ws.cell(2, col, "已电话联系")
+    first_id = ws.cell(2, 1).value
+    wb.save(ledger)
+    before = {c["id"]: c for c in json.loads(cli(legacy, "list", "--format", "json")[1])}
+    old_sheet = rows(ledger, "台账")
+    code, out, err = cli(legacy, "registers", "split")
+    assert code == 0, err
+    assert "报销: 48 cases" in out and "科室备注" in out
+    after = {c["id"]: c for c in json.loads(cli(legacy, "list", "--format", "json")[1])}
+    assert after == before  # the same cases, the same values
+    assert rows(ledger, "台账") == old_sheet  # the old sheet stays as it was
+    assert sheets(ledger)[:2] == ["台账", "流转记录"]
+    moved_row = next(r for r in rows(ledger, "报销") if r["编号"] == first_id)
+    assert moved_row["科室备注"] == "已电话联系"
+    config = (legacy / "procdoc.yaml").read_text(encoding="utf-8")
+    assert "# 钉钉 审批导出（费用报销）" in config  # the file's comments are kept
+    assert Workspace(legacy).config.registers["baoxiao"].sheet == "报销"
+    assert not Workspace(legacy).layout.legacy
+    code, _, err = cli(legacy, "registers", "split")
+    assert code == 1 and "already keeps a register per process" in err
+
+
+def test_check_reports_each_problem_with_its_cell(mini: Path) -> None:
+    ws = Workspace(mini)
+    at = datetime(2026, 10, 9, 9, 0)
+    ids = [
+        cases.new(ws, "mini", title=f"件{i}", sets=["applicant=张三"], at=at).id for i in range(4)
+    ]
+    assert cli(mini, "check")[0] == 0
+    ledger = mini / "ledger.xlsx"
+    wb = openpyxl.load_workbook(ledger)
+    sh = wb["测试流程"]
+    header = {c.value: c.column_letter for c in sh[1]}
+    sh[f"{header['当前环节']}3"] = "审核中"
+    sh[f"{header['登记时间']}4"] = "9月10日"
+    sh[f"{header['申请人']}5"] = None
+    sh[f"{header['编号']}6"] = ids[0]
+    sh["B8"] = "合计"
+    wb.save(ledger)
+    code, out, err = cli(mini, "check")
+    assert code == 3
+    assert f"测试流程!{header['当前环节']}3: '审核中' is not a step" in out
+    assert f"测试流程!{header['登记时间']}4:" in out and "9月10日" in out
+    assert f"测试流程!{header['申请人']}5: open case {ids[3]} has no 申请人" in out
+    assert f"case id {ids[0]} is held twice (测试流程!A2, 测试流程!A6)" in out
+    assert "测试流程!row 8: a row with data but no 编号" in out
+    code, out, _ = cli(mini, "check", "--format", "json")
+    assert code == 3 and json.loads(out)["ok"] is False
