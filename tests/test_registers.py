@@ -65,7 +65,7 @@ def test_a_new_workspace_keeps_each_process_in_its_own_register(library: Path) -
     fields = [f.label for f in ws.process("shouwen").fields.values()]
     assert [h for h in header if h in fields] == fields  # in the order the process declares
     assert [h["编号"] for h in rows(ledger, "流转记录")] == [sw.id, xf.id]  # one history
-    code, out, _ = cli(library, "list", "--format", "json")
+    out = cli(library, "list", "--format", "json")[1]
     assert [c["id"] for c in json.loads(out)] == [sw.id, xf.id]
 
 
@@ -128,7 +128,7 @@ def test_check_reports_each_problem_with_its_cell(mini: Path) -> None:
     sh[f"{header['编号']}6"] = ids[0]
     sh["B8"] = "合计"
     wb.save(ledger)
-    code, out, err = cli(mini, "check")
+    code, out, _ = cli(mini, "check")
     assert code == 3
     assert f"测试流程!{header['当前环节']}3: '审核中' is not a step" in out
     assert f"测试流程!{header['登记时间']}4:" in out and "9月10日" in out

@@ -151,14 +151,14 @@ def split(ws: Workspace) -> SplitResult:
         batch = Batch()
         result.rows.clear()
         result.own_columns.clear()
-        for cid, place in book.places.items():
-            process = book.process_of(place)
-            assert process is not None  # unreadable rows were refused above
-            reg = target.register_of(process)
+        for place in book.places.values():
+            owner = book.process_of(place)
+            assert owner is not None  # unreadable rows were refused above
+            reg = target.register_of(owner)
             mine = {label_key(legacy.core[k]): reg.core[k] for k in legacy.core}
             mine |= {
-                label_key(label): reg.field_label(process, fdef.id)
-                for fdef, label in legacy.field_columns(process)
+                label_key(label): reg.field_label(owner, fdef.id)
+                for fdef, label in legacy.field_columns(owner)
             }
             changes = batch.sheet(reg.sheet)
             if not changes.header:
