@@ -596,6 +596,53 @@ def list_(
         console.info(f"{len(found)} cases")
 
 
+@app.command()
+@handle_errors
+def todo(
+    who: Annotated[
+        str | None, typer.Option("--who", help="Whose desk (a person under people:).")
+    ] = None,
+    dept: Annotated[str | None, typer.Option("--dept", help="A department's desk.")] = None,
+    done: Annotated[
+        bool, typer.Option("--done", help="What they did in the last 30 days (已办).")
+    ] = False,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="YYYY-MM-DD [HH:MM] (default now).")
+    ] = None,
+    workspace: WorkspaceOpt = None,
+    format: FormatOpt = Format.table,
+) -> None:
+    """待办: the open cases waiting for a person, most urgent first (or 已办 with --done)."""
+    from procdoc import console
+    from procdoc.commands.desk import todo as run
+    from procdoc.reports.overdue import LEVEL_CN
+
+    items = run(_ws(workspace), who=who, dept=dept, done=done, as_of=_moment(as_of, "--as-of"))
+    if format is Format.json:
+        console.print_json(i.as_dict() for i in items)
+        return
+    rows: list[list[Any]]
+    if done:
+        header = ["编号", "流程", "标题", "当前环节", "所办", "时间"]
+        rows = [
+            [i.case.id, i.case.process.name, i.case.title, i.case.step_name, i.why, i.at]
+            for i in items
+        ]
+    else:
+        header = ["编号", "流程", "标题", "当前环节", "待办原因", "等级", "环节期限", "剩余"]
+        rows = [
+            [i.case.id, i.case.process.name, i.case.title, i.case.step_name, i.why,
+             LEVEL_CN.get(i.level or "", ""), i.case.due, i.left]
+            for i in items
+        ]  # fmt: skip
+    if format is Format.csv:
+        console.print_csv(header, rows)
+        return
+    styles = [LEVEL_STYLE.get(i.level or "") for i in items]
+    console.out.print(console.table(None, header, rows, styles=styles))
+    console.info(f"{len(items)} cases" + ("" if done else " waiting"))
+
+
 # -- documents ------------------------------------------------------------------------------------
 
 

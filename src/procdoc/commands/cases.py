@@ -204,7 +204,7 @@ def select(
     status = status_id(sel.status)
     if sel.assignee:
         ws.engine().person(sel.assignee, "--assignee")
-    members = _dept_members(ws, sel.dept) if sel.dept else None
+    members = dept_members(ws, sel.dept) if sel.dept else None
     if cases is None:
         cases = list(ws.casebook().cases())
         ws.note_broken()
@@ -229,7 +229,7 @@ def list_cases(ws: Workspace, sel: Selection | None = None) -> list[Case]:
     return select(ws, None, sel)
 
 
-def _dept_members(ws: Workspace, dept: str) -> set[str]:
+def dept_members(ws: Workspace, dept: str) -> set[str]:
     people = ws.config.people
     members = {p.name for p in people.values() if p.dept == dept}
     if people and not members:

@@ -1,0 +1,129 @@
+"""The desk (SPEC §9): each person's 待办 (what waits for them) and 已办 (what they did)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from procdoc.calendar import Due
+from procdoc.commands.cases import dept_members
+from procdoc.commands.reports import within_of
+from procdoc.engine import Engine
+from procdoc.errors import UsageError
+from procdoc.layout import ACTIONS
+from procdoc.model import Case
+from procdoc.reports.overdue import LEVEL_ORDER, Flag, flag_case, time_left
+from procdoc.workspace import Workspace
+
+DONE_DAYS = 30
+
+
+@dataclass
+class TodoItem:
+    """One case on a desk: why it waits there, how urgent it is."""
+
+    case: Case
+    why: str  # 承办人, 岗位 (role holder), 会签 (a signer not yet signed), or what was done
+    flag: Flag | None = None  # overdue / due today / due soon, else None
+    left: str = ""  # time left, in words
+    at: datetime | None = None  # for 已办: when the person last acted
+
+    @property
+    def level(self) -> str | None:
+        return self.flag.level if self.flag else None
+
+    def as_dict(self) -> dict[str, Any]:
+        out = self.case.as_dict()
+        out.update(
+            level=self.level,
+            late_days=self.flag.late_days if self.flag else 0,
+            late_workdays=self.flag.late_workdays if self.flag else 0,
+            left=self.left,
+            why=self.why,
+        )
+        if self.at is not None:
+            out["acted"] = self.at.strftime("%Y-%m-%dT%H:%M")
+        return out
+
+
+def todo(
+    ws: Workspace,
+    *,
+    who: str | None = None,
+    dept: str | None = None,
+    done: bool = False,
+    as_of: datetime | None = None,
+) -> list[TodoItem]:
+    """The open cases waiting for ``who`` (or anyone of ``dept``; everyone when neither is
+    given), most urgent first; with ``done``, the cases they acted on in the last 30 days."""
+    engine = ws.engine()
+    if who is not None:
+        who = engine.person(who, "--who")
+    members = dept_members(ws, dept) if dept else None
+    if done and who is None and members is None:
+        raise UsageError("--done lists what a person did: give --who NAME (or --dept DEPT)")
+    moment = as_of or ws.now()
+    people = {who} if who else members
+    book = ws.casebook(history=True)
+    cases = list(book.cases())
+    ws.note_broken()
+    if done:
+        return _done(cases, book, people or set(), moment)
+    window = within_of(ws, None)
+    items = []
+    for case in cases:
+        if case.status != "open":
+            continue
+        why = _waits_for(engine, case, book, people)
+        if why is None:
+            continue
+        flag = flag_case(case, moment, window, ws.calendar, ws.config.reminders)
+        left = time_left(case.due, ws.calendar, now=moment) if case.due is not None else ""
+        items.append(TodoItem(case, why, flag, left))
+    items.sort(key=lambda i: _urgency(i.flag, i.case.due, i.case.id))
+    return items
+
+
+def _waits_for(engine: Engine, case: Case, book: Any, people: set[str] | None) -> str | None:
+    """Why ``case`` waits for one of ``people`` (any when None): its assignee; a holder of
+    the current step's role when it has no assignee; a countersign signer not yet signed."""
+    step = case.step
+    if people is None:
+        return "承办人" if case.assignee else "待办"
+    if case.assignee in people:
+        return "承办人"
+    if step is None:
+        return None
+    if step.kind == "countersign":
+        signed = engine._signed(case, book.history(case))
+        for role in step.signers:
+            if role not in signed and people & set(engine.holders(role)):
+                return f"会签（{role}）"
+        return None
+    if not case.assignee and people & set(engine.holders(step.role)):
+        return f"岗位（{step.role}）"
+    return None
+
+
+def _done(cases: list[Case], book: Any, people: set[str], moment: datetime) -> list[TodoItem]:
+    since = moment - timedelta(days=DONE_DAYS)
+    items = []
+    for case in cases:
+        acted = [
+            h
+            for h in book.history(case)
+            if h.by in people and h.at is not None and since <= h.at <= moment
+            and h.action != "render"
+        ]  # fmt: skip
+        if acted:
+            last = acted[-1]
+            items.append(TodoItem(case, ACTIONS.get(last.action, last.action), at=last.at))
+    items.sort(key=lambda i: i.at or moment, reverse=True)
+    return items
+
+
+def _urgency(flag: Flag | None, due: Due | None, cid: str) -> tuple[int, int, str, str]:
+    level = LEVEL_ORDER[flag.level] if flag else len(LEVEL_ORDER)
+    late = -flag.late_days if flag else 0
+    return (level, late, str(due) if due is not None else "9999", cid)

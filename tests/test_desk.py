@@ -1,0 +1,215 @@
+"""People and the desk (SPEC §9): who may act, 承办人, 待办/已办, the everyday corrections."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import advance1
+from procdoc.cli import app
+from procdoc.commands import cases
+from procdoc.commands.desk import todo
+from procdoc.commands.reports import overdue
+from procdoc.commands.setup import validate
+from procdoc.errors import CaseError
+from procdoc.workspace import Workspace
+
+runner = CliRunner()
+
+PEOPLE = """
+people:
+  王敏: {dept: 办公室, roles: [登记员, 收发员]}
+  李强: {dept: 办公室, roles: [信访部门, 办公室主任]}
+  赵刚: {dept: 信访科, roles: [信访部门]}
+  某区城管局: {dept: 承办单位, roles: [承办单位]}
+"""
+
+
+def cli(root: Path, *args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, [*args, "-w", str(root)])
+    assert "Traceback" not in result.stdout + result.stderr, result.stdout + result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
+    return result.exit_code, result.stdout, result.stderr
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def office(library: Path) -> Path:
+    cfg = library / "procdoc.yaml"
+    cfg.write_text(cfg.read_text(encoding="utf-8") + PEOPLE, encoding="utf-8")
+    return library
+
+
+def letter(root: Path, title: str = "反映噪音", day: int = 2) -> str:
+    return cases.new(
+        Workspace(root), "xinfang", title=title, sets=["petitioner=张三"], by="王敏",
+        at=datetime(2026, 11, day, 9, 0),
+    ).id  # fmt: skip
+
+
+def test_validate_warns_about_roles_nobody_holds(office: Path) -> None:
+    report = validate(Workspace(office))
+    warned = [p.message for p in report.warnings if "held by nobody" in p.message]
+    assert any("xinfang: role 复查机关" in m for m in warned)
+    assert not report.errors
+
+
+def test_every_write_names_a_listed_person_who_holds_the_steps_role(office: Path) -> None:
+    cid = letter(office)
+    ledger = office / "ledger.xlsx"
+    before = digest(ledger)
+    code, _, err = cli(office, "advance", cid, "--step", "accept", "--at", "2026-11-02 10:00")
+    assert code == 1 and "every write names who does it" in err
+    code, _, err = cli(
+        office, "advance", cid, "--step", "accept", "--by", "王明", "--at", "2026-11-02 10:00"
+    )
+    assert code == 1 and "no such person" in err and "王敏" in err  # the nearest name
+    code, _, err = cli(
+        office, "advance", cid, "--step", "accept", "--by", "李强", "--at", "2026-11-02 10:00"
+    )
+    assert code == 1 and "李强 does not hold the role 登记员" in err and "who may: 王敏" in err
+    assert digest(ledger) == before
+    moved = advance1(Workspace(office), cid, step="accept", by="王敏", at=datetime(2026, 11, 2, 10))
+    assert moved.case.assignee is None  # two people hold 信访部门: the case waits for both
+
+
+def test_entering_a_step_sets_the_assignee_and_assign_hands_it_over(office: Path) -> None:
+    cid = letter(office)
+    ws = Workspace(office)
+    moved = advance1(
+        ws, cid, step="accept", by="王敏", assign="赵刚", at=datetime(2026, 11, 2, 10, 0)
+    )
+    assert moved.case.assignee == "赵刚"
+    moved = advance1(
+        ws, cid, step="assign", by="赵刚", sets=["accepted=是"], at=datetime(2026, 11, 3, 9, 0)
+    )
+    assert moved.case.assignee is None  # 信访部门 has two holders
+    done = cases.assign(ws, cid, "李强", by="赵刚", note="请主任签发", at=datetime(2026, 11, 3, 10))
+    assert done.changes == [("承办人", None, "李强")]
+    hist = cases.show(ws, cid).history or []
+    assert (hist[-1].action, hist[-1].old, hist[-1].new) == ("assign", None, "李强")
+    moved = advance1(ws, cid, step="handle", by="李强", at=datetime(2026, 11, 4, 9, 0))
+    assert moved.case.assignee == "某区城管局"  # the one holder of 承办单位
+    code, _, err = cli(office, "assign", cid, "没有这个人", "--by", "李强")
+    assert code == 1 and "no such person" in err
+
+
+def test_todo_lists_a_persons_desk_most_urgent_first(office: Path) -> None:
+    ws = Workspace(office)
+    early, late, other = letter(office, "一", 2), letter(office, "二", 3), letter(office, "三", 3)
+    advance1(ws, early, step="accept", by="王敏", assign="赵刚", at=datetime(2026, 11, 3, 9))
+    advance1(ws, late, step="accept", by="王敏", at=datetime(2026, 11, 4, 9))
+    as_of = datetime(2026, 11, 19, 9, 0)
+    mine = todo(ws, who="赵刚", as_of=as_of)
+    assert [(i.case.id, i.why) for i in mine] == [
+        (early, "承办人"),  # due 11-17: overdue
+        (late, "岗位（信访部门）"),  # no assignee: waits for every holder; due 11-18
+    ]
+    assert mine[0].level == "overdue" and mine[0].left.startswith("已逾期 2 天")
+    assert [i.case.id for i in todo(ws, who="王敏", as_of=as_of)] == [other]  # still at 登记
+    assert {i.case.id for i in todo(ws, dept="办公室", as_of=as_of)} == {late, other}
+    done = todo(ws, who="王敏", done=True, as_of=as_of)
+    assert {i.case.id for i in done} == {early, late, other}
+    code, out, _ = cli(
+        office, "todo", "--who", "赵刚", "--as-of", "2026-11-19 09:00", "--format", "json"
+    )
+    data = json.loads(out)
+    assert code == 0 and data[0]["id"] == early and data[0]["level"] == "overdue"
+    assert data[0]["late_days"] == 2
+    code, out, _ = cli(office, "todo", "--who", "赵刚", "--as-of", "2026-11-19", "--format", "csv")
+    assert out.startswith("\ufeff编号,流程,标题,当前环节,待办原因,等级,环节期限,剩余")
+    code, out, _ = cli(office, "list", "--assignee", "赵刚", "--format", "json")
+    assert [c["id"] for c in json.loads(out)] == [early]
+    code, out, _ = cli(
+        office, "overdue", "--dept", "信访科", "--as-of", "2026-11-19", "--format", "json"
+    )
+    assert [c["id"] for c in json.loads(out)] == [early]
+
+
+def test_set_corrects_without_moving_one_row_per_value(office: Path) -> None:
+    cid = letter(office)
+    ws = Workspace(office)
+    done = cases.set_fields(
+        ws, cid, sets=["phone=02087654321", "title=反映夜间噪音"], by="王敏",
+        at=datetime(2026, 11, 2, 11, 0),
+    )  # fmt: skip
+    assert done.changes == [("联系电话", None, "02087654321"), ("标题", "反映噪音", "反映夜间噪音")]
+    shown = cases.show(ws, cid)
+    assert shown.step is not None and shown.step.id == "register" and shown.title == "反映夜间噪音"
+    sets = [(h.subject, h.old, h.new) for h in shown.history or [] if h.action == "set"]
+    assert sets == [("联系电话", None, "02087654321"), ("标题", "反映噪音", "反映夜间噪音")]
+    before = digest(office / "ledger.xlsx")
+    for args, message in (
+        (["--set", "nosuch=1"], "has no field 'nosuch'"),
+        (["--set", "received=下周"], "is not a date"),
+        (["--set", "channel=传真"], "is not one of 来信, 来访, 电话, 网络"),
+    ):
+        code, _, err = cli(office, "set", cid, *args, "--by", "王敏")
+        assert code == 1 and message in err, args
+    assert digest(office / "ledger.xlsx") == before
+
+
+def test_cancel_closes_as_cancelled_out_of_every_overdue_list(office: Path) -> None:
+    cid = letter(office)
+    ws = Workspace(office)
+    cases.cancel(ws, cid, reason="信访人撤回", by="王敏", at=datetime(2026, 11, 2, 12, 0))
+    shown = cases.show(ws, cid)
+    assert shown.status == "cancelled" and shown.due is None
+    assert overdue(ws, as_of=datetime(2026, 12, 30)) == []
+    code, out, _ = cli(office, "list", "--status", "已撤销", "--format", "json")
+    assert [c["id"] for c in json.loads(out)] == [cid]
+    code, _, err = cli(office, "cancel", cid, "--reason", "again", "--by", "王敏")
+    assert code == 1 and "is cancelled" in err
+
+
+def test_withdraw_takes_back_ones_own_last_move_only(office: Path) -> None:
+    cid = letter(office)
+    ws = Workspace(office)
+    advance1(ws, cid, step="accept", by="王敏", at=datetime(2026, 11, 2, 10, 0))
+    before = digest(office / "ledger.xlsx")
+    code, _, err = cli(office, "withdraw", cid, "--by", "李强", "--at", "2026-11-02 11:00")
+    assert code == 1 and "the last move was made by 王敏" in err
+    assert digest(office / "ledger.xlsx") == before
+    back = cases.withdraw(ws, cid, by="王敏", at=datetime(2026, 11, 2, 11, 0))
+    assert back.case.step is not None and back.case.step.id == "register"
+    assert back.case.due == date(2026, 11, 3)  # the deadline it had at 登记
+    advance1(ws, cid, step="accept", by="王敏", at=datetime(2026, 11, 2, 12, 0))
+    cases.set_fields(ws, cid, sets=["phone=123"], by="李强", at=datetime(2026, 11, 2, 13, 0))
+    with pytest.raises(CaseError, match="last event is not a move"):
+        cases.withdraw(ws, cid, by="王敏", at=datetime(2026, 11, 2, 14, 0))
+
+
+def test_advance_moves_several_cases_all_or_none(office: Path) -> None:
+    one, two = letter(office, "一"), letter(office, "二")
+    ws = Workspace(office)
+    advance1(ws, two, step="accept", by="王敏", at=datetime(2026, 11, 2, 10, 0))
+    before = digest(office / "ledger.xlsx")
+    code, _, err = cli(
+        office, "advance", one, two, "--step", "accept", "--by", "王敏", "--at", "2026-11-02 11:00"
+    )
+    assert code == 1 and two in err and "nothing was moved" in err
+    assert digest(office / "ledger.xlsx") == before
+    three = letter(office, "三")
+    code, out, _ = cli(
+        office,
+        "advance",
+        one,
+        three,
+        "--step",
+        "accept",
+        "--by",
+        "王敏",
+        "--at",
+        "2026-11-02 11:00",
+    )
+    assert code == 0 and out.count("moved 受理审查") == 2
