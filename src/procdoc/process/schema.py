@@ -86,7 +86,26 @@ def process_schema() -> dict[str, Any]:
             "kind": {"enum": list(STEP_KINDS), "default": "task"},
             "signers": _texts(),
             "mode": {"enum": ["all", "any"], "default": "all"},
-            "documents": _texts(),
+            "documents": {
+                "type": "array",
+                "items": {
+                    "oneOf": [
+                        {"type": "string", "description": "a template name (templates/NAME.docx)"},
+                        {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "required": ["template"],
+                            "properties": {
+                                "template": {"type": "string"},
+                                "when": {
+                                    "enum": ["overdue"],
+                                    "description": "due only while the case is late at this step",
+                                },
+                            },
+                        },
+                    ]
+                },
+            },
             "number": {
                 "type": "string",
                 "description": "a sequence under numbering: in procdoc.yaml",
@@ -118,6 +137,23 @@ def process_schema() -> dict[str, Any]:
             "roles": _texts(),
             "fields": {"type": "object", "additionalProperties": field},
             "deadline": _deadline(),
+            "purpose": {"type": "string", "description": "目的: why the process exists (manual)"},
+            "basis": {**_texts(), "description": "法律依据: laws and rules, one an item (manual)"},
+            "terms": {
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+                "description": "名词解释: term -> explanation (manual)",
+            },
+            "faq": {
+                "type": "array",
+                "description": "常见问题 (manual)",
+                "items": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["q", "a"],
+                    "properties": {"q": {"type": "string"}, "a": {"type": "string"}},
+                },
+            },
             "steps": {"type": "array", "minItems": 1, "items": step},
         },
     }
