@@ -187,3 +187,150 @@ def test_process_manual(library: Path, fmt: str) -> None:
         assert step.name in text
         for risk in step.risks:
             assert risk in text
+
+
+# ------------------------------------------------------------------ the context (issue 17)
+
+
+def xinfang_extended(root: Path) -> str:
+    """A 信访 case at 信访办理, extended by 30日 there."""
+    ws = Workspace(root)
+    case = ws.new_case(
+        "xinfang",
+        title="噪声扰民",
+        sets=["petitioner=王五", "received=2026-01-05"],
+        by="李登记",
+        at=datetime(2026, 1, 5, 9, 0),
+    )
+    Workspace(root).advance(case.id, step="accept", by="李登记", at=datetime(2026, 1, 5, 10, 0))
+    Workspace(root).advance(
+        case.id, step="assign", sets=["accepted=是"], at=datetime(2026, 1, 6, 9, 0)
+    )
+    Workspace(root).advance(case.id, step="handle", at=datetime(2026, 1, 7, 9, 0))
+    Workspace(root).extend(
+        case.id, by="30日", reason="需要现场勘验", who="张主任", at=datetime(2026, 2, 20, 9, 0)
+    )
+    return case.id
+
+
+def test_context_dates_history_extension_and_limits(library: Path) -> None:
+    from procdoc.documents.context import context, names_for
+
+    cid = xinfang_extended(library)
+    ws = Workspace(library)
+    case = ws.show(cid)
+    history = case.history or []
+    ctx = context(
+        case,
+        office="某局",
+        today=date(2026, 11, 2),
+        doc_date=date(2026, 2, 20),
+        history=history,
+        people=["赵承办", "钱承办"],
+        calendar=ws.calendar,
+        as_of=date(2026, 4, 8),
+    )
+    assert ctx["date"] == "2026-02-20" and ctx["date_cn"] == "2026年2月20日"
+    assert ctx["today_cn"] == "2026年11月2日"
+    assert ctx["people"] == ["赵承办", "钱承办"]
+    assert ctx["registered_by"] == "李登记"
+    assert ctx["extended"] is True
+    ext = ctx["extensions"][0]
+    assert ext["duration"] == "30日" and ext["reason"] == "需要现场勘验"
+    assert ext["at_cn"] == "2026年2月20日"
+    assert ctx["last_extension"] == ext
+    # 60 days from 2026-01-05 is 2026-03-06, 30 more are 2026-04-05, a Sunday and a
+    # 清明 holiday -> the next working day 2026-04-07
+    assert ctx["due_cn"] == "2026年4月7日" and ctx["case_due_cn"] == "2026年4月7日"
+    assert (ctx["late_days"], ctx["late_workdays"]) == (1, 1)
+    assert ctx["step_limit"] == "60日（自受理审查起，可延长30日）"
+    assert ctx["limits"]["register"] == "1个工作日"
+    assert ctx["limits"]["archive"] == ""
+    actions = [(e["action"], e["to"]) for e in ctx["history"]]
+    assert ("新建", "信访登记") in actions and ("延期", "信访办理") in actions
+    assert all(e["at_cn"].startswith("2026年") for e in ctx["history"])
+    assert ctx["addressee"] == "有关承办单位（人员）"
+    assert ctx["source_org"] == "" and ctx["source_no"] == ""
+    assert set(ctx) <= names_for(case.process)
+    for name in ("date_cn", "history", "people", "extensions", "extended", "late_days",
+                 "late_workdays", "step_limit", "limits", "registered_by", "addressee",
+                 "source_org", "source_no"):  # fmt: skip
+        assert name in names_for(case.process)
+
+
+def test_context_without_history_is_defined_and_empty(library: Path) -> None:
+    from procdoc.documents.context import context
+
+    cid = xinfang_extended(library)
+    case = Workspace(library).show(cid)
+    ctx = context(case, office="某局", today=date(2026, 3, 1))
+    assert ctx["date_cn"] == "2026年3月1日"  # the document's date defaults to today
+    assert ctx["history"] == [] and ctx["people"] == [] and ctx["registered_by"] == ""
+    assert ctx["extended"] is False and ctx["last_extension"]["new_cn"] == ""
+    assert (ctx["late_days"], ctx["late_workdays"]) == (0, 0)
+
+
+def test_context_extension_from_structured_history(library: Path) -> None:
+    """An 'extend' event with subject/old/new (the structured history) gives the dates."""
+    from procdoc.cases import HistoryEntry
+    from procdoc.documents.context import context
+
+    cid = xinfang_extended(library)
+    case = Workspace(library).show(cid)
+    entry = HistoryEntry(cid, datetime(2026, 2, 20, 9, 0), "extend", "handle", "handle",
+                         "张主任", "需要现场勘验", subject="30d", old=date(2026, 3, 6),
+                         new=date(2026, 4, 7))  # fmt: skip
+    ext = context(case, office="某局", today=date(2026, 3, 1), history=[entry])["extensions"]
+    assert ext == [
+        {"duration": "30日", "reason": "需要现场勘验", "at_cn": "2026年2月20日",
+         "old_cn": "2026年3月6日", "new_cn": "2026年4月7日"}
+    ]  # fmt: skip
+
+
+def test_context_addressee_and_source(library: Path) -> None:
+    from procdoc.documents.context import addressee, context
+
+    ws = Workspace(library)
+    db = ws.new_case("duban", title="督办事项", sets=["due_date=2026-10-30", "lead_org=市住建局",
+                     "owner=张三"], at=datetime(2026, 10, 9, 9, 0))  # fmt: skip
+    assert addressee(db) == "市住建局 张三"
+    db.fields["lead_org"] = None
+    assert addressee(db) == "张三"
+    db.fields["owner"] = None
+    db.assignee = "李四"
+    assert addressee(db) == "李四"
+    sw = Workspace(library).new_case(
+        "shouwen", title="来文", sets=["from_org=某市政府办公室", "doc_no=某府办发〔2026〕12号",
+                                     "undertaker=综合科"], by="周登记", at=datetime(2026, 10, 9, 9, 0)
+    )  # fmt: skip
+    ctx = context(
+        sw,
+        office="某局",
+        today=date(2026, 10, 9),
+        history=Workspace(library).show(sw.id).history or [],
+    )
+    assert ctx["addressee"] == "综合科"
+    assert (ctx["source_org"], ctx["source_no"]) == ("某市政府办公室", "某府办发〔2026〕12号")
+    assert ctx["registered_by"] == "周登记"
+    assert ctx["limits"]["handle_normal"] == "5个工作日（可延长2个工作日）"
+    # a process names its own choice
+    process = sw.process
+    from dataclasses import replace
+
+    sw.process = replace(process, addressee=("from_org", "doc_no"))
+    assert addressee(sw) == "某市政府办公室 某府办发〔2026〕12号"
+
+
+def test_context_lateness_counts_working_days(library: Path) -> None:
+    from procdoc.documents.context import lateness
+
+    ws = Workspace(library)
+    case = ws.new_case(
+        "shouwen", title="来文", sets=["from_org=某单位"], at=datetime(2026, 9, 29, 9, 0)
+    )
+    case = Workspace(library).show(case.id)
+    assert case.due == date(2026, 9, 30)  # 1 working day at 收文签收
+    assert lateness(case, date(2026, 9, 30), ws.calendar) == (0, 0)
+    assert lateness(case, datetime(2026, 10, 1, 0, 0), ws.calendar) == (1, 0)  # 国庆
+    assert lateness(case, date(2026, 10, 9), ws.calendar) == (9, 2)  # 10-8 and 10-9
+    assert lateness(case, date(2026, 10, 12), ws.calendar) == (12, 4)  # 10-10 is a make-up workday

@@ -225,6 +225,12 @@ CASES = [
     ("faq without answer", BASE + "faq:\n  - {q: 问}\n", "missing required key 'a'", "14:5"),
     ("faq item not a mapping", BASE + "faq: [问题]\n", "a faq item must be a mapping", "13:7"),
     ("basis not a list", BASE + "basis: {a: 1}\n", "'basis' must be a list", "13:8"),
+    (
+        "addressee unknown field",
+        BASE + "addressee: [f, g]\n",
+        "addressee names unknown field 'g'",
+        "13:16",
+    ),
 ]
 
 

@@ -34,7 +34,7 @@ from procdoc.yamlpos import Document, PathKey, Pos, YamlSyntaxError, display_pat
 Severity = Literal["error", "warning"]
 
 PROCESS_KEYS = {"name", "id", "description", "case_id", "roles", "fields", "steps", "deadline",
-                "purpose", "basis", "terms", "faq"}  # fmt: skip
+                "purpose", "basis", "terms", "faq", "addressee"}  # fmt: skip
 FIELD_KEYS = {"label", "type", "required", "choices", "description"}
 STEP_KEYS = {
     "id", "name", "role", "deadline", "next", "back", "kind", "signers", "mode", "documents",
@@ -341,9 +341,13 @@ class _Builder:
             basis=self._texts(data, "basis", ()),
             terms=self._terms(data.get("terms")),
             faq=self._faq(data.get("faq")),
+            addressee=self._texts(data, "addressee", ()),
         )
         if deadline and from_path:
             self._check_from(process, deadline, from_path)
+        for i, fid in enumerate(process.addressee):
+            if fid not in fields:
+                p.error(("addressee", i), f"addressee names unknown field '{fid}'{_known(fields)}")
         if steps:
             self._check_steps(process, data)
         if not name or not steps:

@@ -96,6 +96,9 @@ class Process:
     basis: tuple[str, ...] = ()  # 法律依据
     terms: dict[str, str] = field(default_factory=dict)  # 名词解释
     faq: tuple[Faq, ...] = ()  # 常见问题
+    #: the fields whose filled values, joined by a space, name to whom a notice goes
+    #: (the template variable ``addressee``); empty: the default rule of the context
+    addressee: tuple[str, ...] = ()
 
     @property
     def first_step(self) -> Step:

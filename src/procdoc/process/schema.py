@@ -144,6 +144,10 @@ def process_schema() -> dict[str, Any]:
                 "additionalProperties": {"type": "string"},
                 "description": "名词解释: term -> explanation (manual)",
             },
+            "addressee": {
+                **_texts(),
+                "description": "field ids whose filled values name to whom a notice goes, e.g. [lead_org, owner]",
+            },
             "faq": {
                 "type": "array",
                 "description": "常见问题 (manual)",
