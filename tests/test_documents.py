@@ -178,14 +178,35 @@ def test_process_manual(library: Path, fmt: str) -> None:
     for expected in (
         "信访事项办理 流程手册",
         "一、目的",
-        "二、角色",
-        "四、环节说明",
+        "二、法律依据",
+        "三、名词解释",
+        "四、角色",
+        "六、环节说明",
+        "八、常见问题",
         "信访登记",
         "受理审查",
         "60日（自受理审查起）",
-        "是否受理 == '是'",
+        "受理交办（是否受理为是时）",
+        "法律依据",
+        "第三十四条",
+        "名词解释",
+        "常见问题",
+        "生成文书：信访事项受理告知书；信访事项转送（交办）函；送达回证",
     ):
         assert expected in text, expected
+    # names, not ids or code (issue 17)
+    assert "==" not in text  # the flowchart too says conditions in words
+    import re
+
+    prose = re.sub(r"```mermaid.*?```", "", text, flags=re.DOTALL)  # node ids are syntax
+    for code in ("流程编号", "accept_notice", "（当 ", "xinfang"):
+        assert code not in prose, code
+    if fmt == "docx":
+        d = docx.Document(str(target))
+        assert d.settings.odd_and_even_pages_header_footer
+        for footer in (d.sections[0].footer, d.sections[0].even_page_footer):
+            xml = footer._element.xml
+            assert "PAGE" in xml and "— " in footer.paragraphs[0].text
     process = Workspace(library).process("xinfang")
     for step in process.steps:
         assert step.name in text
@@ -338,3 +359,41 @@ def test_context_lateness_counts_working_days(library: Path) -> None:
     assert lateness(case, datetime(2026, 10, 1, 0, 0), ws.calendar) == (1, 0)  # 国庆
     assert lateness(case, date(2026, 10, 9), ws.calendar) == (9, 2)  # 10-8 and 10-9
     assert lateness(case, date(2026, 10, 12), ws.calendar) == (12, 4)  # 10-10 is a make-up workday
+
+
+def test_manual_of_shouwen_reads_as_a_document(library: Path) -> None:
+    from procdoc.documents.manual import manual_markdown, template_titles
+
+    process = Workspace(library).process("shouwen")
+    titles = template_titles(library / "templates", {"shouwen", "urge_notice"})
+    assert titles == {"shouwen": "收文处理笺", "urge_notice": "催办通知书"}
+    text = manual_markdown(process, office="某局", titles=titles)
+    assert "退文（初审结论为退回来文单位时）；领导批办（其他情况）" in text
+    assert "生成文书：收文处理笺" in text and "生成文书：催办通知书（逾期时）" in text
+    assert "生成文书：shouwen" not in text and "流程编号" not in text
+    assert "《党政机关公文处理工作条例》第二十七条" in text
+    assert "平件承办 | 承办人 | 5个工作日" in text
+    assert "分送承办或传阅，跟踪催办" in text  # no space left by YAML's folding
+
+
+def test_conditions_in_words() -> None:
+    from procdoc.process import expr
+    from procdoc.process.graph import condition_words
+    from procdoc.process.model import FieldDef, Process
+
+    process = Process(id="x", name="x", path=Path("x"), file="x", steps=[],
+                      fields={"amount": FieldDef("amount", "金额", "number"),
+                              "kind": FieldDef("kind", "类别")})  # fmt: skip
+    cases = {
+        "kind == '差旅费'": "类别为差旅费",
+        "kind != '差旅费'": "类别不为差旅费",
+        "amount > 5000 and kind == '会议费'": "金额大于5000且类别为会议费",
+        "amount <= 5000 or amount >= 10000": "金额小于或等于5000或金额大于或等于10000",
+        "kind in ['甲', '乙', '丙']": "类别为甲、乙或丙",
+        "kind not in ('甲',)": "类别不为甲",
+        "amount < 1 and (kind == 'a' or kind == 'b')": "金额小于1且（类别为a或类别为b）",
+        "kind == ''": "类别为空",
+        "not amount > 3": "并非金额大于3",
+    }
+    for text, words in cases.items():
+        assert condition_words(process, expr.parse(text)) == words, text

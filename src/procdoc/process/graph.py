@@ -134,13 +134,17 @@ def _node_lines(process: Process, step: Step) -> list[str]:
     return lines
 
 
-def _edges(process: Process) -> list[tuple[str, str, str, bool]]:
-    """(from, to, label, is_return)."""
+def _edges(process: Process, *, words: bool = False) -> list[tuple[str, str, str, bool]]:
+    """(from, to, label, is_return); ``words``: conditions as a document says them."""
     out = []
     for step in process.steps:
         for branch in step.next:
             label = (
-                readable(process, branch.when.text)
+                (
+                    condition_words(process, branch.when)
+                    if words
+                    else readable(process, branch.when.text)
+                )
                 if branch.when
                 else ("其他" if len(step.next) > 1 else "")
             )
@@ -150,7 +154,7 @@ def _edges(process: Process) -> list[tuple[str, str, str, bool]]:
     return out
 
 
-def to_mermaid(process: Process, *, current: str | None = None) -> str:
+def to_mermaid(process: Process, *, current: str | None = None, words: bool = False) -> str:
     def q(text: str) -> str:
         return text.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
 
@@ -161,7 +165,7 @@ def to_mermaid(process: Process, *, current: str | None = None) -> str:
         if step.kind == "approval":
             shape = ('{{"', '"}}')
         lines.append(f"  {step.id}{shape[0]}{label}{shape[1]}")
-    for src, dst, label, is_return in _edges(process):
+    for src, dst, label, is_return in _edges(process, words=words):
         arrow = "-.->" if is_return else "-->"
         lines.append(f'  {src} {arrow}|"{q(label)}"| {dst}' if label else f"  {src} {arrow} {dst}")
     if current:
@@ -170,7 +174,7 @@ def to_mermaid(process: Process, *, current: str | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def to_dot(process: Process, *, current: str | None = None) -> str:
+def to_dot(process: Process, *, current: str | None = None, words: bool = False) -> str:
     def q(text: str) -> str:
         return text.replace("\\", "\\\\").replace('"', '\\"')
 
@@ -190,7 +194,7 @@ def to_dot(process: Process, *, current: str | None = None) -> str:
         if step.id == current:
             attrs.append('style="rounded,filled", fillcolor="#ffe08a"')
         lines.append(f'  "{step.id}" [{", ".join(attrs)}];')
-    for src, dst, label, is_return in _edges(process):
+    for src, dst, label, is_return in _edges(process, words=words):
         attrs = []
         if label:
             attrs.append(f'label="{q(label)}"')
