@@ -397,3 +397,48 @@ def test_conditions_in_words() -> None:
     }
     for text, words in cases.items():
         assert condition_words(process, expr.parse(text)) == words, text
+
+
+def rendered_text(name: str, ctx: dict[str, object]) -> str:
+    from procdoc.docx import CompiledTemplate
+
+    data = CompiledTemplate.compile(REPO / "templates" / f"{name}.docx").render(ctx)
+    import io
+
+    d = docx.Document(io.BytesIO(data))
+    cells = [c.text for t in d.tables for row in t.rows for c in row.cells]
+    return "\n".join([p.text for p in d.paragraphs] + cells)
+
+
+def test_notices_state_the_real_deadline_the_date_and_the_late_step(library: Path) -> None:
+    from procdoc.documents.context import context
+
+    cid = xinfang_extended(library)
+    ws = Workspace(library)
+    case = ws.show(cid)
+    ctx = context(case, office="某局", today=date(2026, 11, 2), doc_date=date(2026, 2, 20),
+                  history=case.history or [], calendar=ws.calendar)  # fmt: skip
+    accept = rendered_text("accept_notice", ctx)
+    assert "办理期限延长30日，本机关将于2026年4月7日前办结" in accept
+    assert "因需要现场勘验" in accept and "60日内" not in accept
+    assert "\t2026年2月20日" in accept and "2026年11月2日" not in accept  # 成文日期 = date
+    extend = rendered_text("extend_notice", ctx)
+    assert "延长后的办结期限为2026年4月7日" in extend and "第三十四条" in extend
+
+    sw = ws.new_case("shouwen", title="来文", sets=["from_org=某市政府办公室",
+                     "doc_no=某府办发〔2026〕12号", "undertaker=综合科", "urgency=平件"],
+                     by="周登记", at=datetime(2026, 9, 1, 9, 0))  # fmt: skip
+    for step, at in (("register", 1), ("review", 2), ("instruct", 2), ("handle_normal", 3)):
+        Workspace(library).advance(sw.id, step=step, at=datetime(2026, 9, at, 10, 0))
+    case = Workspace(library).show(sw.id)
+    assert case.step is not None and "urge_notice" in case.step.overdue_documents
+    ctx = context(case, office="某局", today=date(2026, 9, 15), history=case.history or [],
+                  calendar=ws.calendar, as_of=date(2026, 9, 15))  # fmt: skip
+    urge = rendered_text("urge_notice", ctx)
+    assert urge.startswith("某局\n") and "\n综合科：" in urge  # the addressee
+    assert "“平件承办”环节" in urge and "5个工作日（可延长2个工作日）" in urge
+    assert "应于2026年9月10日前办结" in urge and "已逾期5日（3个工作日）" in urge
+    assert "来文单位：某市政府办公室" in urge and "来文字号：某府办发〔2026〕12号" in urge
+    form = rendered_text("shouwen", ctx)
+    assert "办理时限\n5个工作日（可延长2个工作日）" in form
+    assert "登记人\n周登记" in form  # registered_by when 登记人 is empty

@@ -674,9 +674,10 @@ def build_reject_notice() -> Template:
     t.addressee("{{ petitioner }}：")
     t.para(PETITION + "收悉。")
     t.para(MATTER)
-    t.para("经审查，根据《信访工作条例》有关规定，本机关决定不予受理。")
-    t.heading1("不予受理理由")
-    t.para("{{ reject_reason }}")
+    t.para(
+        "经审查，根据《信访工作条例》有关规定，本机关决定不予受理。"
+        "{% if reject_reason %}理由如下：{{ reject_reason }}{% endif %}"
+    )
     t.para(
         "对依法应当通过诉讼、仲裁、行政复议等法定途径解决的事项，"
         "请依照有关法律、行政法规规定的程序向有关机关提出。"
