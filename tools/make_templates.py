@@ -594,13 +594,28 @@ PETITION = (
 MATTER = "信访事项：{{ content or title }}"
 
 
+def letter(title: str, to: str = "{{ petitioner }}：", *, spacing: float = 14) -> Template:
+    """A letter: 发文机关标志, title (``spacing`` pt above and below) and 主送."""
+    t = Template(title)
+    t.banner()
+    t.title(title, before=spacing, after=spacing)
+    t.addressee(to)
+    return t
+
+
+def petition_letter(title: str, received: str) -> Template:
+    """A letter to the 信访人 that says when and how the matter came (``received`` ends
+    that sentence) and the matter."""
+    t = letter(title)
+    t.para(PETITION + received)
+    t.para(MATTER)
+    return t
+
+
 def build_urge_notice() -> Template:
     """催办通知书 — any process; core variables only. Listed as
     `{template: urge_notice, when: overdue}` on the steps that do the work."""
-    t = Template("催办通知书")
-    t.banner()
-    t.title("催办通知书", before=10, after=10)
-    t.addressee("{{ addressee }}：")
+    t = letter("催办通知书", "{{ addressee }}：", spacing=10)
     t.para(
         "由你承办的“{{ title }}”（{{ process }}，编号{{ id }}"
         "{% if source_org %}，来文单位：{{ source_org }}{% endif %}"
@@ -638,12 +653,7 @@ def build_urge_notice() -> Template:
 
 def build_accept_notice() -> Template:
     """信访事项受理告知书 — xinfang, step 受理交办."""
-    t = Template("信访事项受理告知书")
-    t.banner()
-    t.title("信访事项受理告知书")
-    t.addressee("{{ petitioner }}：")
-    t.para(PETITION + "收悉。")
-    t.para(MATTER)
+    t = petition_letter("信访事项受理告知书", "收悉。")
     t.para(
         "根据《信访工作条例》有关规定，经审查，该事项属于本机关职权范围，决定予以受理"
         "{% if handler_org %}，并已交由{{ handler_org }}办理{% endif %}。"
@@ -668,12 +678,7 @@ def build_accept_notice() -> Template:
 
 def build_reject_notice() -> Template:
     """信访事项不予受理告知书 — xinfang, step 不予受理告知."""
-    t = Template("信访事项不予受理告知书")
-    t.banner()
-    t.title("信访事项不予受理告知书")
-    t.addressee("{{ petitioner }}：")
-    t.para(PETITION + "收悉。")
-    t.para(MATTER)
+    t = petition_letter("信访事项不予受理告知书", "收悉。")
     t.para(
         "经审查，根据《信访工作条例》有关规定，本机关决定不予受理。"
         "{% if reject_reason %}理由如下：{{ reject_reason }}{% endif %}"
@@ -689,12 +694,7 @@ def build_reject_notice() -> Template:
 
 def build_extend_notice() -> Template:
     """信访事项延期办理告知书 — xinfang, step 信访办理 (信访工作条例 第三十四条)."""
-    t = Template("信访事项延期办理告知书")
-    t.banner()
-    t.title("信访事项延期办理告知书")
-    t.addressee("{{ petitioner }}：")
-    t.para(PETITION + "，本机关已依法受理。")
-    t.para(MATTER)
+    t = petition_letter("信访事项延期办理告知书", "，本机关已依法受理。")
     t.para(
         "{% if extended %}因{{ last_extension.reason }}，该事项不能在规定期限内办结。"
         "根据《信访工作条例》第三十四条，经本机关负责人批准，办理期限延长"
@@ -712,12 +712,7 @@ def build_extend_notice() -> Template:
 
 def build_xinfang_opinion() -> Template:
     """信访处理意见书 — xinfang, step 信访办理 (信访工作条例 第三十二条)."""
-    t = Template("信访处理意见书")
-    t.banner()
-    t.title("信访处理意见书")
-    t.addressee("{{ petitioner }}：")
-    t.para(PETITION + "，本机关已依法受理。")
-    t.para(MATTER)
+    t = petition_letter("信访处理意见书", "，本机关已依法受理。")
     t.para(
         "本机关{% if handler_org %}（承办单位：{{ handler_org }}）{% endif %}"
         "依照《信访工作条例》第三十二条的规定，对该事项进行了调查核实，听取了你的意见。"
@@ -731,10 +726,7 @@ def build_xinfang_opinion() -> Template:
 
 def build_review_opinion() -> Template:
     """信访事项复查意见书 — xinfang, step 信访复查 (信访工作条例 第三十五条)."""
-    t = Template("信访事项复查意见书")
-    t.banner()
-    t.title("信访事项复查意见书")
-    t.addressee("{{ petitioner }}：")
+    t = letter("信访事项复查意见书")
     t.para(
         "你对{{ handler_org or '原办理机关' }}就你"
         + PETITION[1:]
@@ -752,10 +744,7 @@ def build_review_opinion() -> Template:
 
 def build_transfer_letter() -> Template:
     """信访事项转送（交办）函 — xinfang, step 受理交办 (信访工作条例 第二十二、二十三条)."""
-    t = Template("信访事项转送（交办）函")
-    t.banner()
-    t.title("信访事项转送（交办）函")
-    t.addressee("{{ handler_org or '有关单位' }}：")
+    t = letter("信访事项转送（交办）函", "{{ handler_org or '有关单位' }}：")
     t.para(
         "现将{{ petitioner }}{% if phone %}（联系电话：{{ phone }}）{% endif %}"
         "于{{ received_cn or opened_cn }}{% if channel %}以{{ channel }}形式{% endif %}"

@@ -38,6 +38,21 @@ def _deadline() -> dict[str, Any]:
     }
 
 
+def _name_or_object(description: str, required: str, properties: dict[str, Any]) -> dict[str, Any]:
+    """A name, or a mapping with ``required`` and ``properties`` (a branch, a document)."""
+    return {
+        "oneOf": [
+            {"type": "string", "description": description},
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "required": [required],
+                "properties": properties,
+            },
+        ]
+    }
+
+
 def _texts() -> dict[str, Any]:
     return {"type": "array", "items": {"type": "string"}}
 
@@ -55,23 +70,17 @@ def process_schema() -> dict[str, Any]:
             "description": {"type": "string"},
         },
     }
-    branch = {
-        "oneOf": [
-            {"type": "string", "description": "a step id"},
-            {
-                "type": "object",
-                "additionalProperties": False,
-                "required": ["to"],
-                "properties": {
-                    "to": {"type": "string"},
-                    "when": {
-                        "type": "string",
-                        "description": "e.g. amount > 5000 and category == '差旅费'",
-                    },
-                },
+    branch = _name_or_object(
+        "a step id",
+        "to",
+        {
+            "to": {"type": "string"},
+            "when": {
+                "type": "string",
+                "description": "e.g. amount > 5000 and category == '差旅费'",
             },
-        ]
-    }
+        },
+    )
     step = {
         "type": "object",
         "additionalProperties": False,
@@ -88,23 +97,17 @@ def process_schema() -> dict[str, Any]:
             "mode": {"enum": ["all", "any"], "default": "all"},
             "documents": {
                 "type": "array",
-                "items": {
-                    "oneOf": [
-                        {"type": "string", "description": "a template name (templates/NAME.docx)"},
-                        {
-                            "type": "object",
-                            "additionalProperties": False,
-                            "required": ["template"],
-                            "properties": {
-                                "template": {"type": "string"},
-                                "when": {
-                                    "enum": ["overdue"],
-                                    "description": "due only while the case is late at this step",
-                                },
-                            },
+                "items": _name_or_object(
+                    "a template name (templates/NAME.docx)",
+                    "template",
+                    {
+                        "template": {"type": "string"},
+                        "when": {
+                            "enum": ["overdue"],
+                            "description": "due only while the case is late at this step",
                         },
-                    ]
-                },
+                    },
+                ),
             },
             "number": {
                 "type": "string",
