@@ -131,6 +131,7 @@ def test_signature_centred_over_the_date(name: str) -> None:
     stops = [p.find(f"{w('pPr')}/{w('tabs')}/{w('tab')}") for p in (office, day)]
     assert [s.get(w("val")) for s in stops] == ["center", "center"]
     assert stops[0].get(w("pos")) == stops[1].get(w("pos"))
+    assert office.find(f"{w('pPr')}/{w('keepNext')}") is not None
     # the centre of a 6.5-character date four characters in from the right
     chars_in = (twips(156) - int(stops[1].get(w("pos")))) / 320
     assert chars_in == pytest.approx(4 + 6.5 / 2, abs=0.05)

@@ -417,8 +417,12 @@ class Template:
     def signature(self, office: str = "{{ office }}", date: str = "{{ date_cn }}") -> None:
         """发文机关署名 and 成文日期, as with a seal (GB/T 9704 7.3.5.1): the date four
         characters in from the right, the 署名 centred over it (one centre tab stop)."""
+        body = self.doc.paragraphs
+        if body:  # no page with the signature alone (GB/T 9704 7.3.5.4): the last line goes along
+            body[-1].paragraph_format.keep_with_next = True
         for text, before in ((office, LINE_PT), (date, 0)):
-            p = self.para(indent=False, align=LEFT, before=before)
+            # the 署名 keeps with its date: never a page that starts with a date alone
+            p = self.para(indent=False, align=LEFT, before=before, keep_next=bool(before))
             p.paragraph_format.tab_stops.add_tab_stop(Mm(SIGN_CENTER_MM), WD_TAB_ALIGNMENT.CENTER)
             style_run(p.add_run(f"\t{text}"), FANGSONG, BODY_PT)
 
