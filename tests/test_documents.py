@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import docx
@@ -164,10 +164,14 @@ def test_every_library_template_renders_for_its_process(library: Path, name: str
             at=datetime(2026, 10, 9, 9, 0),
         )
         result = render(Workspace(library), name, cases=[case.id], out=library / "out" / process.id)
-        paragraphs, header = texts(result.written[0][1])
-        body = "\n".join(paragraphs)
+        path = result.written[0][1]
+        paragraphs, header = texts(path)
+        d = docx.Document(str(path))
+        cells = [c.text for t in d.tables for row in t.rows for c in row.cells]
+        body = "\n".join(paragraphs + cells)
         assert "{{" not in body and "{%" not in body
-        assert case.id in header
+        assert "模板测试" in body or "测试&<值>" in body  # values, escaped, come out
+        assert header == ""  # no running case number in a header (issue 17)
 
 
 @pytest.mark.parametrize("fmt", ["md", "docx"])
@@ -186,14 +190,35 @@ def test_process_manual(library: Path, fmt: str) -> None:
     for expected in (
         "信访事项办理 流程手册",
         "一、目的",
-        "二、角色",
-        "四、环节说明",
+        "二、法律依据",
+        "三、名词解释",
+        "四、角色",
+        "六、环节说明",
+        "八、常见问题",
         "信访登记",
         "受理审查",
         "60日（自受理审查起）",
-        "是否受理 == '是'",
+        "受理交办（是否受理为是时）",
+        "法律依据",
+        "第三十四条",
+        "名词解释",
+        "常见问题",
+        "生成文书：信访事项受理告知书；信访事项转送（交办）函；送达回证",
     ):
         assert expected in text, expected
+    # names, not ids or code (issue 17)
+    assert "==" not in text  # the flowchart too says conditions in words
+    import re
+
+    prose = re.sub(r"```mermaid.*?```", "", text, flags=re.DOTALL)  # node ids are syntax
+    for code in ("流程编号", "accept_notice", "（当 ", "xinfang"):
+        assert code not in prose, code
+    if fmt == "docx":
+        d = docx.Document(str(target))
+        assert d.settings.odd_and_even_pages_header_footer
+        for footer in (d.sections[0].footer, d.sections[0].even_page_footer):
+            xml = footer._element.xml
+            assert "PAGE" in xml and "— " in footer.paragraphs[0].text
     process = Workspace(library).process("xinfang")
     for step in process.steps:
         assert step.name in text
@@ -257,3 +282,239 @@ def test_a_render_name_giving_another_cases_file_is_refused(office: Path) -> Non
     assert path.read_bytes() == before
     hist = cases.show(Workspace(office), second).history or []
     assert not [h for h in hist if h.action == "render"]
+
+
+# ------------------------------------------------------------------ the context (issue 17)
+
+
+def xinfang_extended(root: Path) -> str:
+    """A 信访 case at 信访办理, extended by 30日 there."""
+    ws = Workspace(root)
+    case = cases.new(
+        ws,
+        "xinfang",
+        title="噪声扰民",
+        sets=["petitioner=王五", "received=2026-01-05"],
+        by="李登记",
+        at=datetime(2026, 1, 5, 9, 0),
+    )
+    advance1(Workspace(root), case.id, step="accept", by="李登记", at=datetime(2026, 1, 5, 10, 0))
+    advance1(
+        Workspace(root), case.id, step="assign", sets=["accepted=是"], at=datetime(2026, 1, 6, 9, 0)
+    )
+    advance1(Workspace(root), case.id, step="handle", at=datetime(2026, 1, 7, 9, 0))
+    cases.extend(
+        Workspace(root),
+        case.id,
+        by="30日",
+        reason="需要现场勘验",
+        who="张主任",
+        at=datetime(2026, 2, 20, 9, 0),
+    )
+    return case.id
+
+
+def test_context_dates_history_extension_and_limits(library: Path) -> None:
+    from procdoc.documents.context import context, names_for
+
+    cid = xinfang_extended(library)
+    ws = Workspace(library)
+    case = cases.show(ws, cid)
+    history = case.history or []
+    ctx = context(
+        case,
+        office="某局",
+        today=date(2026, 11, 2),
+        doc_date=date(2026, 2, 20),
+        history=history,
+        people=["赵承办", "钱承办"],
+        calendar=ws.calendar,
+        as_of=date(2026, 4, 8),
+    )
+    assert ctx["date"] == "2026-02-20" and ctx["date_cn"] == "2026年2月20日"
+    assert ctx["today_cn"] == "2026年11月2日"
+    assert ctx["people"] == ["赵承办", "钱承办"]
+    assert ctx["registered_by"] == "李登记"
+    assert ctx["extended"] is True
+    ext = ctx["extensions"][0]
+    assert ext["duration"] == "30日" and ext["reason"] == "需要现场勘验"
+    assert ext["at_cn"] == "2026年2月20日"
+    assert ctx["last_extension"] == ext
+    # 60 days from 2026-01-05 is 2026-03-06, 30 more are 2026-04-05, a Sunday and a
+    # 清明 holiday -> the next working day 2026-04-07
+    assert ctx["due_cn"] == "2026年4月7日" and ctx["case_due_cn"] == "2026年4月7日"
+    assert (ctx["late_days"], ctx["late_workdays"]) == (1, 1)
+    assert ctx["step_limit"] == "60日（自受理审查起，可延长30日）"
+    assert ctx["limits"]["register"] == "1个工作日"
+    assert ctx["limits"]["archive"] == ""
+    actions = [(e["action"], e["to"]) for e in ctx["history"]]
+    assert ("新建", "信访登记") in actions and ("延期", "信访办理") in actions
+    assert all(e["at_cn"].startswith("2026年") for e in ctx["history"])
+    assert ctx["addressee"] == "有关承办单位（人员）"
+    assert ctx["source_org"] == "" and ctx["source_no"] == ""
+    assert set(ctx) <= names_for(case.process)
+    for name in ("date_cn", "history", "people", "extensions", "extended", "late_days",
+                 "late_workdays", "step_limit", "limits", "registered_by", "addressee",
+                 "source_org", "source_no"):  # fmt: skip
+        assert name in names_for(case.process)
+
+
+def test_context_without_history_is_defined_and_empty(library: Path) -> None:
+    from procdoc.documents.context import context
+
+    cid = xinfang_extended(library)
+    case = cases.show(Workspace(library), cid)
+    ctx = context(case, office="某局", today=date(2026, 3, 1))
+    assert ctx["date_cn"] == "2026年3月1日"  # the document's date defaults to today
+    assert ctx["history"] == [] and ctx["people"] == [] and ctx["registered_by"] == ""
+    assert ctx["extended"] is False and ctx["last_extension"]["new_cn"] == ""
+    assert (ctx["late_days"], ctx["late_workdays"]) == (0, 0)
+
+
+def test_context_extension_from_structured_history(library: Path) -> None:
+    """An 'extend' event with subject/old/new (the structured history) gives the dates."""
+    from procdoc.documents.context import context
+    from procdoc.model import HistoryEntry
+
+    cid = xinfang_extended(library)
+    case = cases.show(Workspace(library), cid)
+    entry = HistoryEntry(cid, datetime(2026, 2, 20, 9, 0), "extend", "handle", "handle",
+                         "张主任", "需要现场勘验", subject="30d", old=date(2026, 3, 6),
+                         new=date(2026, 4, 7))  # fmt: skip
+    ext = context(case, office="某局", today=date(2026, 3, 1), history=[entry])["extensions"]
+    assert ext == [
+        {"duration": "30日", "reason": "需要现场勘验", "at_cn": "2026年2月20日",
+         "old_cn": "2026年3月6日", "new_cn": "2026年4月7日"}
+    ]  # fmt: skip
+
+
+def test_context_addressee_and_source(library: Path) -> None:
+    from procdoc.documents.context import addressee, context
+
+    ws = Workspace(library)
+    db = cases.new(ws, "duban", title="督办事项", sets=["due_date=2026-10-30", "lead_org=市住建局",
+                     "owner=张三"], at=datetime(2026, 10, 9, 9, 0))  # fmt: skip
+    assert addressee(db) == "市住建局 张三"
+    db.fields["lead_org"] = None
+    assert addressee(db) == "张三"
+    db.fields["owner"] = None
+    db.assignee = "李四"
+    assert addressee(db) == "李四"
+    sw = cases.new(Workspace(library),
+        "shouwen", title="来文", sets=["from_org=某市政府办公室", "doc_no=某府办发〔2026〕12号",
+                                     "undertaker=综合科"], by="周登记", at=datetime(2026, 10, 9, 9, 0)
+    )  # fmt: skip
+    ctx = context(
+        sw,
+        office="某局",
+        today=date(2026, 10, 9),
+        history=cases.show(Workspace(library), sw.id).history or [],
+    )
+    assert ctx["addressee"] == "综合科"
+    assert (ctx["source_org"], ctx["source_no"]) == ("某市政府办公室", "某府办发〔2026〕12号")
+    assert ctx["registered_by"] == "周登记"
+    assert ctx["limits"]["handle_normal"] == "5个工作日（可延长2个工作日）"
+    # a process names its own choice
+    process = sw.process
+    from dataclasses import replace
+
+    sw.process = replace(process, addressee=("from_org", "doc_no"))
+    assert addressee(sw) == "某市政府办公室 某府办发〔2026〕12号"
+
+
+def test_context_lateness_counts_working_days(library: Path) -> None:
+    from procdoc.documents.context import lateness
+
+    ws = Workspace(library)
+    case = cases.new(
+        ws, "shouwen", title="来文", sets=["from_org=某单位"], at=datetime(2026, 9, 29, 9, 0)
+    )
+    case = cases.show(Workspace(library), case.id)
+    assert case.due == date(2026, 9, 30)  # 1 working day at 收文签收
+    assert lateness(case, date(2026, 9, 30), ws.calendar) == (0, 0)
+    assert lateness(case, datetime(2026, 10, 1, 0, 0), ws.calendar) == (1, 0)  # 国庆
+    assert lateness(case, date(2026, 10, 9), ws.calendar) == (9, 2)  # 10-8 and 10-9
+    assert lateness(case, date(2026, 10, 12), ws.calendar) == (12, 4)  # 10-10 is a make-up workday
+
+
+def test_manual_of_shouwen_reads_as_a_document(library: Path) -> None:
+    from procdoc.documents.manual import manual_markdown, template_titles
+
+    process = Workspace(library).process("shouwen")
+    titles = template_titles(library / "templates", {"shouwen", "urge_notice"})
+    assert titles == {"shouwen": "收文处理笺", "urge_notice": "催办通知书"}
+    text = manual_markdown(process, office="某局", titles=titles)
+    assert "退文（初审结论为退回来文单位时）；领导批办（其他情况）" in text
+    assert "生成文书：收文处理笺" in text and "生成文书：催办通知书（逾期时）" in text
+    assert "生成文书：shouwen" not in text and "流程编号" not in text
+    assert "《党政机关公文处理工作条例》第二十七条" in text
+    assert "平件承办 | 承办人 | 5个工作日" in text
+    assert "分送承办或传阅，跟踪催办" in text  # no space left by YAML's folding
+
+
+def test_conditions_in_words() -> None:
+    from procdoc.process import expr
+    from procdoc.process.graph import condition_words
+    from procdoc.process.model import FieldDef, Process
+
+    process = Process(id="x", name="x", path=Path("x"), file="x", steps=[],
+                      fields={"amount": FieldDef("amount", "金额", "number"),
+                              "kind": FieldDef("kind", "类别")})  # fmt: skip
+    cases = {
+        "kind == '差旅费'": "类别为差旅费",
+        "kind != '差旅费'": "类别不为差旅费",
+        "amount > 5000 and kind == '会议费'": "金额大于5000且类别为会议费",
+        "amount <= 5000 or amount >= 10000": "金额小于或等于5000或金额大于或等于10000",
+        "kind in ['甲', '乙', '丙']": "类别为甲、乙或丙",
+        "kind not in ('甲',)": "类别不为甲",
+        "amount < 1 and (kind == 'a' or kind == 'b')": "金额小于1且（类别为a或类别为b）",
+        "kind == ''": "类别为空",
+        "not amount > 3": "并非金额大于3",
+    }
+    for text, words in cases.items():
+        assert condition_words(process, expr.parse(text)) == words, text
+
+
+def rendered_text(name: str, ctx: dict[str, object]) -> str:
+    from procdoc.docx import CompiledTemplate
+
+    data = CompiledTemplate.compile(REPO / "templates" / f"{name}.docx").render(ctx)
+    import io
+
+    d = docx.Document(io.BytesIO(data))
+    cells = [c.text for t in d.tables for row in t.rows for c in row.cells]
+    return "\n".join([p.text for p in d.paragraphs] + cells)
+
+
+def test_notices_state_the_real_deadline_the_date_and_the_late_step(library: Path) -> None:
+    from procdoc.documents.context import context
+
+    cid = xinfang_extended(library)
+    ws = Workspace(library)
+    case = cases.show(ws, cid)
+    ctx = context(case, office="某局", today=date(2026, 11, 2), doc_date=date(2026, 2, 20),
+                  history=case.history or [], calendar=ws.calendar)  # fmt: skip
+    accept = rendered_text("accept_notice", ctx)
+    assert "办理期限延长30日，本机关将于2026年4月7日前办结" in accept
+    assert "因需要现场勘验" in accept and "60日内" not in accept
+    assert "\t2026年2月20日" in accept and "2026年11月2日" not in accept  # 成文日期 = date
+    extend = rendered_text("extend_notice", ctx)
+    assert "延长后的办结期限为2026年4月7日" in extend and "第三十四条" in extend
+
+    sw = cases.new(ws, "shouwen", title="来文", sets=["from_org=某市政府办公室",
+                     "doc_no=某府办发〔2026〕12号", "undertaker=综合科", "urgency=平件"],
+                     by="周登记", at=datetime(2026, 9, 1, 9, 0))  # fmt: skip
+    for step, at in (("register", 1), ("review", 2), ("instruct", 2), ("handle_normal", 3)):
+        advance1(Workspace(library), sw.id, step=step, at=datetime(2026, 9, at, 10, 0))
+    case = cases.show(Workspace(library), sw.id)
+    assert case.step is not None and "urge_notice" in case.step.overdue_documents
+    ctx = context(case, office="某局", today=date(2026, 9, 15), history=case.history or [],
+                  calendar=ws.calendar, as_of=date(2026, 9, 15))  # fmt: skip
+    urge = rendered_text("urge_notice", ctx)
+    assert urge.startswith("某局\n") and "\n综合科：" in urge  # the addressee
+    assert "“平件承办”环节" in urge and "5个工作日（可延长2个工作日）" in urge
+    assert "应于2026年9月10日前办结" in urge and "已逾期5日（3个工作日）" in urge
+    assert "来文单位：某市政府办公室" in urge and "来文字号：某府办发〔2026〕12号" in urge
+    form = rendered_text("shouwen", ctx)
+    assert "办理时限\n5个工作日（可延长2个工作日）" in form
+    assert "登记人\n周登记" in form  # registered_by when 登记人 is empty

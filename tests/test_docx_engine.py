@@ -743,3 +743,116 @@ def test_any_text_renders_literally(built: dict[str, Path], value: str) -> None:
     header = "".join(paragraph.text for paragraph in document.sections[0].header.paragraphs)
     assert body.replace("\n", "") == "值：" + flattened(value)
     assert header.replace("\n", "") == "页眉：" + flattened(value)
+
+
+# ------------------------------------------------ the docxtpl fallback keeps every part
+
+
+def build_subdocument(path: Path, png: Path) -> None:
+    """A sub-document with its own paragraph style, a numbered list and an image."""
+    from docx.enum.style import WD_STYLE_TYPE
+
+    document = docx.Document()
+    style = document.styles.add_style("批注样式", WD_STYLE_TYPE.PARAGRAPH)
+    style.font.bold = True
+    document.add_paragraph("子文档：说明", style="批注样式")
+    document.add_paragraph("第一项", style="List Number")
+    document.add_paragraph("第二项", style="List Number")
+    document.add_picture(str(png), width=Mm(10))
+    document.save(path)
+
+
+def relationships(data: bytes, part: str = "word/document.xml") -> set[tuple[str, str, str]]:
+    """(type, target, mode) of a part's relationships (ids aside: they are names only)."""
+    folder, _, base = part.rpartition("/")
+    rels = etree.fromstring(members(data)[f"{folder}/_rels/{base}.rels"])
+    return {(r.get("Type"), r.get("Target"), r.get("TargetMode") or "") for r in rels}
+
+
+def fallback_context(template: DocxTemplate, png: Path, sub: Path) -> dict[str, Any]:
+    link = RichText("详见")
+    link.add("官网&", url_id=template.build_url_id("https://example.org/a?b=1&c=2"))
+    return {
+        "sub": template.new_subdoc(str(sub)),
+        "link": link,
+        "img": InlineImage(template, str(png), width=Mm(5)),
+        "v": "甲&乙",
+    }
+
+
+def test_docxtpl_fallback_keeps_parts_and_relationships(
+    built: dict[str, Path], tmp_path: Path
+) -> None:
+    path, sub = tmp_path / "fallback.docx", tmp_path / "sub.docx"
+    build_simple(path, body="{{ v }}：{{r link }}，签章：{{ img }}", header="{{ v }}")
+    document = docx.Document(str(path))
+    document.add_paragraph("{{p sub }}")
+    document.save(str(path))
+    sub_png = tmp_path / "sub.png"  # another image: docxcompose's copy of one would clash
+    sub_png.write_bytes(built["png"].read_bytes() + b"\x00")
+    build_subdocument(sub, sub_png)
+
+    compiled = CompiledTemplate.compile(path)
+    ours = compiled.render(fallback_context(compiled.builder(), built["png"], sub))
+    direct = DocxTemplate(str(path))
+    direct.render(fallback_context(direct, built["png"], sub), autoescape=True)
+    out = io.BytesIO()
+    direct.save(out)
+    theirs = out.getvalue()
+
+    assert set(members(ours)) == set(members(theirs))
+    assert relationships(ours) == relationships(theirs)
+    kinds = {Path(kind).name for kind, _, _ in relationships(ours)}
+    assert {"hyperlink", "image", "numbering", "styles"} <= kinds
+    assert ("http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink",
+            "https://example.org/a?b=1&c=2", "External") in relationships(ours)  # fmt: skip
+    for name in ("word/document.xml", "word/styles.xml", "word/numbering.xml"):
+        assert c14n(members(ours)[name]) == c14n(members(theirs)[name]), name
+    assert b"\xe6\x89\xb9\xe6\xb3\xa8\xe6\xa0\xb7\xe5\xbc\x8f" in members(ours)["word/styles.xml"]
+    text = "\n".join(body_texts(ours))
+    assert "甲&乙：详见官网&，签章：" in text and "第一项" in text
+    # the builder is not used up: the same context renders again the same
+    again = compiled.render(fallback_context(compiled.builder(), built["png"], sub))
+    assert relationships(again) == relationships(ours)
+
+
+def test_hyperlink_from_an_unknown_builder_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "link.docx"
+    build_simple(path, body="{{r link }}", header="页眉")
+    stranger = DocxTemplate(str(path))
+    for _ in range(5):  # ids past the template's own relationships
+        rid = stranger.build_url_id("https://example.org")
+    link = RichText("链接", url_id=rid)
+    compiled = CompiledTemplate.compile(path)
+    with pytest.raises(RenderError, match=f"refers to relationship {rid}, which it does not have"):
+        compiled.render({"link": link})
+    builder = compiled.builder()
+    ok = compiled.render({"link": RichText("链接", url_id=builder.build_url_id("https://e.org"))},
+                         builder=builder)  # fmt: skip
+    assert ("http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink",
+            "https://e.org", "External") in relationships(ok)  # fmt: skip
+
+
+def test_builder_of_another_template_and_replace_media(
+    built: dict[str, Path], tmp_path: Path
+) -> None:
+    path, other = tmp_path / "a.docx", tmp_path / "b.docx"
+    build_simple(path, body="{{ img }}", header="页眉")
+    build_simple(other, body="别的 {{ img }}", header="页眉")
+    compiled = CompiledTemplate.compile(path)
+    with pytest.raises(RenderError, match="made with another template"):
+        compiled.render({"img": InlineImage(DocxTemplate(str(other)), str(built["png"]))})
+    # replace_* set on the builder are applied as docxtpl applies them
+    pictured = tmp_path / "pictured.docx"
+    document = docx.Document()
+    document.add_paragraph("{{ v }}")
+    document.add_picture(str(built["png"]), width=Mm(5))
+    document.save(str(pictured))
+    compiled = CompiledTemplate.compile(pictured)
+    builder = compiled.builder()
+    other_png = tmp_path / "other.png"
+    other_png.write_bytes(built["png"].read_bytes() + b"\x00")
+    builder.replace_media(str(built["png"]), str(other_png))
+    data = compiled.render({"v": "值"}, builder=builder)
+    media = [n for n in members(data) if n.startswith("word/media/")]
+    assert [members(data)[n] for n in media] == [other_png.read_bytes()]

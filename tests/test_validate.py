@@ -191,6 +191,47 @@ CASES = [
         "4:6",
     ),
     ("random bytes", None, "not UTF-8", "2:118"),
+    (
+        "document when other than overdue",
+        BASE.replace(
+            "    role: 甲\n", "    role: 甲\n    documents: [{template: t, when: late}]\n"
+        ),
+        "unknown document condition 'late'; use one of overdue",
+        "9:37",
+    ),
+    (
+        "document unknown key",
+        BASE.replace(
+            "    role: 甲\n", "    role: 甲\n    documents:\n      - {template: t, if: x}\n"
+        ),
+        "unknown key 'if' in a document",
+        "10:23",
+    ),
+    (
+        "document without template",
+        BASE.replace("    role: 甲\n", "    role: 甲\n    documents: [{when: overdue}]\n"),
+        "missing required key 'template'",
+        "9:17",
+    ),
+    (
+        "overdue document unknown",
+        BASE.replace(
+            "    role: 甲\n", "    role: 甲\n    documents: [{template: nosuch, when: overdue}]\n"
+        ),
+        "template 'nosuch' does not exist",
+        "9:17",
+    ),
+    ("terms not a mapping", BASE + "terms: [a, b]\n", "'terms' must be a mapping", "13:8"),
+    ("term without text", BASE + "terms:\n  信访人:\n", "term '信访人' has no explanation", "14:7"),
+    ("faq without answer", BASE + "faq:\n  - {q: 问}\n", "missing required key 'a'", "14:5"),
+    ("faq item not a mapping", BASE + "faq: [问题]\n", "a faq item must be a mapping", "13:7"),
+    ("basis not a list", BASE + "basis: {a: 1}\n", "'basis' must be a list", "13:8"),
+    (
+        "addressee unknown field",
+        BASE + "addressee: [f, g]\n",
+        "addressee names unknown field 'g'",
+        "13:16",
+    ),
 ]
 
 
@@ -211,6 +252,32 @@ def test_broken_file(
         assert any(
             f"processes/bad.yaml:{where}: error:" in line for line in lines if message in line
         ), out
+
+
+def test_overdue_documents_and_manual_keys(mini: Path) -> None:
+    text = (
+        BASE.replace(
+            "    role: 甲\n",
+            "    role: 甲\n    documents: [letter, {template: urge, when: overdue}]\n",
+        )
+        + "purpose: 目的\nbasis: [条例第1条]\nterms: {信访人: 公民}\nfaq: [{q: 问, a: 答}]\n"
+    )
+    path = mini / "processes" / "ok.yaml"
+    path.write_text(text, encoding="utf-8")
+    from procdoc.process.loader import load_process
+    from procdoc.process.model import Faq
+
+    process, problems = load_process(path, templates={"letter", "urge"})
+    assert problems == [] and process is not None
+    step = process.steps[0]
+    assert step.documents == ("letter", "urge") and step.overdue_documents == {"urge"}
+    assert process.steps[1].overdue_documents == frozenset()
+    assert (process.purpose, process.basis, process.terms, process.faq) == (
+        "目的",
+        ("条例第1条",),
+        {"信访人": "公民"},
+        (Faq("问", "答"),),
+    )
 
 
 def test_duplicate_process_id_and_name(mini: Path) -> None:

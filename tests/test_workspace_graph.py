@@ -54,7 +54,7 @@ def test_init_makes_a_working_workspace_and_refuses_to_overwrite(tmp_path: Path)
     root = tmp_path / "新办公室"
     assert (root / "procdoc.yaml").exists() and not (root / "ledger.xlsx").exists()
     assert len(list((root / "processes").glob("*.yaml"))) == 10
-    assert len(list((root / "templates").glob("*.docx"))) == 7
+    assert len(list((root / "templates").glob("*.docx"))) == 12
     ws = Workspace(root)
     assert (
         ws.config.name == "某县某局"

@@ -6,9 +6,12 @@
 The templates are docxtpl (Jinja) documents laid out after GB/T 9704-2012 where it
 makes sense: A4, margins 37/35/28/26 mm (top/bottom/left/right), titles in
 方正小标宋简体 22 pt, body in 仿宋_GB2312 16 pt, level-1 headings in 黑体, the
-发文机关标志 in red with a red rule under it, the page number "— 1 —" in the footer,
-the case id in the header. Every run carries its East Asian font (w:eastAsia), so
-Chinese text keeps the font whatever Word's theme says.
+发文机关标志 in red with a red rule under it, the page number "— 1 —" in the footers (odd pages right, even pages left,
+one character in; no running header). Every run carries its East Asian font
+(w:eastAsia), so Chinese text keeps the font whatever Word's theme says. The forms
+(催办通知书, 督办单, 收文处理笺, 送达回证) and the notices fit one A4 page: their table
+rows have heights that add up to less than the 225 mm text block, never split across
+pages, and long texts are set in 小四 (12 pt).
 
 The output is deterministic: fixed document properties and fixed zip timestamps,
 so running the script twice gives byte-identical files and git only sees real
@@ -17,9 +20,11 @@ changes. Edit the layouts here, not in Word, and run the script again.
 Variables: a template may use only the case fields of the process(es) that list it
 in `documents` (by field id) and the core values the renderer always provides:
 id, title, process, step, status, assignee, ref, source, opened, entered, due,
-case_due, closed, today, year, office, and NAME_cn for each date (e.g. due_cn).
-`urge_notice` serves every process and so uses core values only. See
-templates/README.md for the list per template.
+case_due, closed, today, year, office, date (the document's date, 成文日期), history,
+people, extensions, extended, last_extension, late_days, late_workdays, step_limit,
+limits, registered_by, addressee, source_org, source_no, and NAME_cn for each date
+(e.g. due_cn, date_cn). `urge_notice` serves every process and so uses core values
+only. See templates/README.md for the list per template.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import io
 import sys
 import zipfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -70,7 +76,13 @@ TITLE_PT = 22  # 二号
 TABLE_PT = 14  # 四号
 LINE_PT = 28  # fixed line spacing: 22 lines on the 225 mm type area
 
+SMALL_PT = 12  # 小四: long texts in table cells
 TEXT_WIDTH_MM = 156  # 版心宽 = 210 - 28 - 26
+TEXT_HEIGHT_MM = 225  # 版心高 = 297 - 37 - 35
+CHAR_MM = BODY_PT * 25.4 / 72  # one 三号 character
+#: 成文日期 four characters in from the right; the 署名 centred over it. Both sit on a
+#: centre tab at the middle of a typical date (2026年9月15日: 6.5 characters wide).
+SIGN_CENTER_MM = TEXT_WIDTH_MM - CHAR_MM * (4 + 6.5 / 2)
 
 LEFT = WD_PARAGRAPH_ALIGNMENT.LEFT
 CENTER = WD_PARAGRAPH_ALIGNMENT.CENTER
@@ -186,15 +198,44 @@ def table_properties(table, *, width_mm: float, cell_margin_mm: float = 1.5) -> 
 # --------------------------------------------------------------------------- the builder
 
 
+@dataclass(frozen=True)
+class Cell:
+    """A table cell: its text, the grid columns it spans, its font size and whether its
+    text must stay on one line (a 文号: shrink the font rather than wrap)."""
+
+    text: str
+    span: int = 1
+    size: float | None = None
+    nowrap: bool = False
+
+
+CellSpec = str | tuple[str, int] | Cell
+
+
+def _cell(spec: CellSpec) -> Cell:
+    if isinstance(spec, Cell):
+        return spec
+    if isinstance(spec, tuple):
+        return Cell(spec[0], spec[1])
+    return Cell(spec)
+
+
+def _on_off(parent, tag: str) -> None:
+    """Append an on/off property such as <w:cantSplit/> (in schema order: callers
+    append to property elements that have nothing after it)."""
+    if parent.find(qn(tag)) is None:
+        parent.append(OxmlElement(tag))
+
+
 class Template:
     """One template document, built paragraph by paragraph."""
 
-    def __init__(self, title: str, *, header_text: str = "编号：{{ id }}") -> None:
+    def __init__(self, title: str) -> None:
         self.title_text = title
         self.doc = Document()
         self._setup_styles()
         self._setup_page()
-        self._setup_header_footer(header_text)
+        self._setup_footers()
         self._setup_font_table()
         self._drop_thumbnail()
         # Document() starts with one empty paragraph; reuse it as the first one.
@@ -291,20 +332,23 @@ class Template:
         # 页码一字线上距版心下边缘 7 mm: 35 - 7 - about 5 mm of 四号 text
         section.footer_distance = Mm(23)
 
-    def _setup_header_footer(self, header_text: str) -> None:
+    def _setup_footers(self) -> None:
+        """GB/T 9704 7.5: 4号半角宋体阿拉伯数字，左右各一条一字线；单页码居右空一字，
+        双页码居左空一字. Odd pages use the default footer, even pages the even one
+        (w:evenAndOddHeaders in the settings). No header: no running case number."""
+        self.doc.settings.odd_and_even_pages_header_footer = True
         section = self.doc.sections[0]
-        hp = section.header.paragraphs[0]
-        hp.alignment = RIGHT
-        fixed_spacing(hp, None)
-        style_run(hp.add_run(header_text), FANGSONG, 12)
-
-        fp = section.footer.paragraphs[0]
-        fp.alignment = CENTER
-        fixed_spacing(fp, None)
-        # GB/T 9704 7.5: 4号半角宋体阿拉伯数字，左右各一条一字线
-        style_run(fp.add_run("— "), SONGTI, 14)
-        add_field(fp, "PAGE", "1", SONGTI, 14)
-        style_run(fp.add_run(" —"), SONGTI, 14)
+        for footer, align in ((section.footer, RIGHT), (section.even_page_footer, LEFT)):
+            fp = footer.paragraphs[0]
+            fp.alignment = align
+            fixed_spacing(fp, None)
+            if align == RIGHT:
+                fp.paragraph_format.right_indent = Pt(BODY_PT)
+            else:
+                fp.paragraph_format.left_indent = Pt(BODY_PT)
+            style_run(fp.add_run("— "), SONGTI, 14)
+            add_field(fp, "PAGE", "1", SONGTI, 14)
+            style_run(fp.add_run(" —"), SONGTI, 14)
 
     # ----- paragraphs
 
@@ -327,15 +371,15 @@ class Template:
         line: float | None = LINE_PT,
         before: float = 0,
         after: float = 0,
-        right_indent_chars: float = 0,
+        keep_next: bool = False,
     ):
         p = self._new_paragraph()
         p.alignment = align
         fixed_spacing(p, line, before=before, after=after)
         if indent:
             p.paragraph_format.first_line_indent = Pt(size * 2)
-        if right_indent_chars:
-            p.paragraph_format.right_indent = Pt(BODY_PT * right_indent_chars)
+        if keep_next:
+            p.paragraph_format.keep_with_next = True
         if text:
             style_run(p.add_run(text), font, size, bold=bold, color=color)
         return p
@@ -345,17 +389,22 @@ class Template:
 
     def banner(self, text: str = "{{ office }}") -> None:
         """发文机关标志 in red 小标宋, with the red rule under it."""
-        self.para(
-            text, font=XIAOBIAOSONG, size=28, align=CENTER, indent=False, color=RED, line=None
-        )
-        rule = self.para("", indent=False, line=None, after=0)
+        self.para(text, font=XIAOBIAOSONG, size=26, align=CENTER, indent=False, color=RED, line=36)
+        rule = self.para("", indent=False, line=6, after=0)
         bottom_border(rule)
-        self.blank()
 
-    def title(self, text: str) -> None:
-        """公文标题: 2号小标宋, centered; a blank line after it."""
-        self.para(text, font=XIAOBIAOSONG, size=TITLE_PT, align=CENTER, indent=False, line=36)
-        self.blank()
+    def title(self, text: str, *, before: float = 14, after: float = 14) -> None:
+        """公文标题: 2号小标宋, centered."""
+        self.para(
+            text,
+            font=XIAOBIAOSONG,
+            size=TITLE_PT,
+            align=CENTER,
+            indent=False,
+            line=36,
+            before=before,
+            after=after,
+        )
 
     def addressee(self, text: str) -> None:
         """主送机关: flush left, full-width colon."""
@@ -365,15 +414,21 @@ class Template:
         """第一层结构层次 “一、” in 黑体."""
         self.para(text, font=HEITI)
 
-    def signature(self, office: str = "{{ office }}", date: str = "{{ today_cn }}") -> None:
-        """发文机关署名 and 成文日期 (右空四字)."""
-        self.blank()
-        self.para(office, align=RIGHT, indent=False, right_indent_chars=4)
-        self.para(date, align=RIGHT, indent=False, right_indent_chars=4)
+    def signature(self, office: str = "{{ office }}", date: str = "{{ date_cn }}") -> None:
+        """发文机关署名 and 成文日期, as with a seal (GB/T 9704 7.3.5.1): the date four
+        characters in from the right, the 署名 centred over it (one centre tab stop)."""
+        body = self.doc.paragraphs
+        if body:  # no page with the signature alone (GB/T 9704 7.3.5.4): the last line goes along
+            body[-1].paragraph_format.keep_with_next = True
+        for text, before in ((office, LINE_PT), (date, 0)):
+            # the 署名 keeps with its date: never a page that starts with a date alone
+            p = self.para(indent=False, align=LEFT, before=before, keep_next=bool(before))
+            p.paragraph_format.tab_stops.add_tab_stop(Mm(SIGN_CENTER_MM), WD_TAB_ALIGNMENT.CENTER)
+            style_run(p.add_run(f"\t{text}"), FANGSONG, BODY_PT)
 
-    def line_with_right(self, left: str, right: str, *, size: float = TABLE_PT) -> None:
+    def line_with_right(self, left: str, right: str, *, size: float = TABLE_PT, after=3) -> None:
         """One line with text flush left and text flush right (a right tab stop)."""
-        p = self.para(indent=False, align=LEFT, line=None, after=3)
+        p = self.para(indent=False, align=LEFT, line=size + 4, after=after, keep_next=True)
         p.paragraph_format.tab_stops.add_tab_stop(Mm(TEXT_WIDTH_MM), WD_TAB_ALIGNMENT.RIGHT)
         style_run(p.add_run(f"{left}\t{right}"), FANGSONG, size)
 
@@ -382,23 +437,30 @@ class Template:
     def table(
         self,
         widths_mm: Sequence[float],
-        rows: Sequence[Sequence[str | tuple[str, int]]],
+        rows: Sequence[Sequence[CellSpec]],
         *,
         heights_mm: dict[int, float] | None = None,
+        exact: Sequence[int] = (),
         label_cols: Sequence[int] = (0, 2),
         header_rows: Sequence[int] = (),
         size: float = TABLE_PT,
+        row_mm: float = 10,
     ):
-        """A form table. Each row is a list of cells; a cell is text or (text, span).
+        """A form table. Each row is a list of cells (text, (text, span) or a Cell).
 
         Cells in `label_cols` (grid positions) are labels, centered in 仿宋.
-        Rows in `header_rows` are shaded headings in 黑体.
+        Rows in `header_rows` are shaded headings in 黑体. Every row is at least
+        `row_mm` high (`heights_mm` per row; rows in `exact` exactly that high), never
+        splits across pages, and keeps with the next, so the table stays on one page
+        with what follows it.
         """
         # a table needs a paragraph-level anchor: consume the pending first paragraph
         if self._first is not None:
             self._first._p.getparent().remove(self._first._p)
             self._first = None
         ncols = len(widths_mm)
+        if abs(sum(widths_mm) - TEXT_WIDTH_MM) > 0.01:
+            raise ValueError(f"{self.title_text!r}: table is {sum(widths_mm)} mm wide")
         table = self.doc.add_table(rows=len(rows), cols=ncols)
         table.style = self.doc.styles["Table Grid"]
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -410,28 +472,33 @@ class Template:
         heights_mm = heights_mm or {}
         for r, spec in enumerate(rows):
             row = table.rows[r]
-            row.height = Mm(heights_mm.get(r, 11))
-            row.height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
-            cells = [c if isinstance(c, tuple) else (c, 1) for c in spec]
-            if sum(span for _, span in cells) != ncols:
+            height = heights_mm.get(r, row_mm)
+            row.height = Mm(height)
+            row.height_rule = (
+                WD_ROW_HEIGHT_RULE.EXACTLY if r in exact else WD_ROW_HEIGHT_RULE.AT_LEAST
+            )
+            _on_off(row._tr.get_or_add_trPr(), "w:cantSplit")
+            cells = [_cell(c) for c in spec]
+            if sum(c.span for c in cells) != ncols:
                 raise ValueError(f"row {r} of {self.title_text!r} spans {cells} != {ncols}")
             col = 0
-            for text, span in cells:
+            for spec_cell in cells:
                 cell = row.cells[col]
-                if span > 1:
-                    cell = cell.merge(row.cells[col + span - 1])
-                cell.width = Mm(sum(widths_mm[col : col + span]))
-                is_label = col in label_cols and span == 1
+                if spec_cell.span > 1:
+                    cell = cell.merge(row.cells[col + spec_cell.span - 1])
+                cell.width = Mm(sum(widths_mm[col : col + spec_cell.span]))
+                is_label = col in label_cols and spec_cell.span == 1
                 is_head = r in header_rows
                 self._fill_cell(
                     cell,
-                    text,
-                    size=size,
+                    spec_cell,
+                    size=spec_cell.size or size,
                     font=HEITI if is_head else FANGSONG,
                     align=CENTER if (is_label or is_head) else LEFT,
-                    tall=heights_mm.get(r, 11) > 15,
+                    tall=height > 15,
+                    keep_next=r < len(rows) - 1,
                 )
-                col += span
+                col += spec_cell.span
         # the tcW of every grid cell, so Word and LibreOffice agree on widths
         for row in table.rows:
             for idx, cell in enumerate(row.cells):
@@ -439,22 +506,45 @@ class Template:
                     cell.width = Mm(widths_mm[idx])
         return table
 
-    def _fill_cell(self, cell, text: str, *, size: float, font: str, align, tall: bool) -> None:
+    def _fill_cell(
+        self, cell, spec: Cell, *, size: float, font: str, align, tall: bool, keep_next: bool
+    ) -> None:
         for extra in cell.paragraphs[1:]:
             extra._p.getparent().remove(extra._p)
         cell.vertical_alignment = (
             WD_CELL_VERTICAL_ALIGNMENT.TOP if tall else WD_CELL_VERTICAL_ALIGNMENT.CENTER
         )
-        lines = text.split("\n")
+        if spec.nowrap:
+            tcpr = cell._tc.get_or_add_tcPr()
+            no_wrap = OxmlElement("w:noWrap")
+            anchor = tcpr.find(qn("w:vAlign"))  # CT_TcPr: noWrap comes before tcMar and vAlign
+            if anchor is not None:
+                anchor.addprevious(no_wrap)
+            else:
+                tcpr.append(no_wrap)
+        lines = spec.text.split("\n")
         for i, line_text in enumerate(lines):
             p = cell.paragraphs[0] if i == 0 else cell.add_paragraph()
             p.alignment = align
-            fixed_spacing(p, None, before=2 if i == 0 else 0, after=2)
+            # exact line spacing: the row heights hold whatever font is substituted
+            fixed_spacing(p, size + 4, before=2 if i == 0 else 0, after=2)
+            if keep_next:
+                p.paragraph_format.keep_with_next = True
             if line_text:
                 style_run(p.add_run(line_text), font, size)
 
-    def note(self, text: str, *, size: float = 12, before: float = 4) -> None:
-        self.para(text, size=size, indent=False, align=LEFT, line=None, before=before)
+    def note(
+        self, text: str, *, size: float = SMALL_PT, before: float = 4, keep_next: bool = False
+    ) -> None:
+        self.para(
+            text,
+            size=size,
+            indent=False,
+            align=LEFT,
+            line=size + 4,
+            before=before,
+            keep_next=keep_next,
+        )
 
     # ----- output
 
@@ -501,63 +591,85 @@ def normalize_zip(data: bytes) -> bytes:
 NUMBER_OR_BLANK = "{{ '%.2f'|format(amount) if amount is number else amount }}"
 
 
-def build_urge_notice() -> Template:
-    """催办通知书 — any process; core variables only."""
-    t = Template("催办通知书")
+#: The 信访人 and the matter, as the 信访 letters open.
+PETITION = (
+    "你于{{ received_cn or opened_cn }}{% if channel %}以{{ channel }}形式{% endif %}提出的信访事项"
+)
+MATTER = "信访事项：{{ content or title }}"
+
+
+def letter(title: str, to: str = "{{ petitioner }}：", *, spacing: float = 14) -> Template:
+    """A letter: 发文机关标志, title (``spacing`` pt above and below) and 主送."""
+    t = Template(title)
     t.banner()
-    t.title("催办通知书")
-    t.addressee("{% if assignee %}{{ assignee }}{% else %}有关承办单位（人员）{% endif %}：")
+    t.title(title, before=spacing, after=spacing)
+    t.addressee(to)
+    return t
+
+
+def petition_letter(title: str, received: str) -> Template:
+    """A letter to the 信访人 that says when and how the matter came (``received`` ends
+    that sentence) and the matter."""
+    t = letter(title)
+    t.para(PETITION + received)
+    t.para(MATTER)
+    return t
+
+
+def build_urge_notice() -> Template:
+    """催办通知书 — any process; core variables only. Listed as
+    `{template: urge_notice, when: overdue}` on the steps that do the work."""
+    t = letter("催办通知书", "{{ addressee }}：", spacing=10)
     t.para(
-        "由你承办的“{{ title }}”（{{ process }}，编号{{ id }}）目前处于“{{ step }}”环节"
-        "{% if due_cn %}，本环节办理期限为{{ due_cn }}{% endif %}"
-        "{% if case_due_cn %}，全案办结期限为{{ case_due_cn }}{% endif %}。"
-        "截至{{ today_cn }}，该事项尚未办结。"
+        "由你承办的“{{ title }}”（{{ process }}，编号{{ id }}"
+        "{% if source_org %}，来文单位：{{ source_org }}{% endif %}"
+        "{% if source_no %}，来文字号：{{ source_no }}{% endif %}）"
+        "目前处于“{{ step }}”环节"
+        "{% if step_limit %}，该环节办理时限为{{ step_limit }}{% endif %}"
+        "{% if due_cn %}，应于{{ due_cn }}前办结{% endif %}。"
+        "{% if late_days %}截至{{ date_cn }}，已逾期{{ late_days }}日"
+        "{% if late_workdays %}（{{ late_workdays }}个工作日）{% endif %}，尚未办结。"
+        "{% else %}截至{{ date_cn }}，该事项尚未办结。{% endif %}"
     )
     t.para(
-        "请按照规定时限抓紧办理，并于收到本通知后一个工作日内反馈办理进展；"
+        "请抓紧办理，并于收到本通知后一个工作日内填写下方回执，反馈办理进展；"
         "确有困难不能按期办结的，请书面说明原因和预计办结时间，经批准后办理延期。"
     )
     t.para("特此催办。")
     t.signature()
-    t.blank()
-    t.note("附：催办事项及反馈（请承办人填写办理进展后交回）", size=TABLE_PT, before=0)
+    t.note(
+        "- - - - - - - - - - - - - - - - 回　执 - - - - - - - - - - - - - - - -",
+        before=6,
+        keep_next=True,
+    )
     t.table(
         [26, 52, 26, 52],
         [
-            ["编号", "{{ id }}", "流程", "{{ process }}"],
-            ["事项", ("{{ title }}", 3)],
-            ["当前环节", "{{ step }}", "承办人", "{{ assignee }}"],
-            ["环节开始", "{{ entered_cn }}", "环节期限", "{{ due_cn }}"],
-            ["登记时间", "{{ opened_cn }}", "办结期限", "{{ case_due_cn }}"],
-            ["来源", ("{{ source }}{% if ref %}（{{ ref }}）{% endif %}", 3)],
-            ["办理进展\n（反馈）", ("", 3)],
+            ["事项", Cell("{{ title }}", 3, SMALL_PT)],
+            ["办理进展", ("", 3)],
+            ["反馈人", "", "反馈日期", "　　年　　月　　日"],
         ],
-        heights_mm={6: 40},
+        heights_mm={1: 22},
+        row_mm=9,
     )
-    t.line_with_right("反馈人：", "反馈日期：　　　　年　　月　　日", size=12)
     return t
 
 
 def build_accept_notice() -> Template:
     """信访事项受理告知书 — xinfang, step 受理交办."""
-    t = Template("信访事项受理告知书")
-    t.banner()
-    t.title("信访事项受理告知书")
-    t.addressee("{{ petitioner }}：")
-    t.para(
-        "你于{{ received_cn or opened_cn }}{% if channel %}以{{ channel }}形式{% endif %}"
-        "提出的信访事项收悉。"
-    )
-    t.para("信访事项：{{ content or title }}")
+    t = petition_letter("信访事项受理告知书", "收悉。")
     t.para(
         "根据《信访工作条例》有关规定，经审查，该事项属于本机关职权范围，决定予以受理"
         "{% if handler_org %}，并已交由{{ handler_org }}办理{% endif %}。"
     )
     t.para(
-        "本机关将自受理之日起60日内办结"
-        "{% if case_due_cn %}（{{ case_due_cn }}前）{% endif %}；"
-        "情况复杂的，经本机关负责人批准可以适当延长办理期限，但延长期限不超过30日，"
-        "届时将告知你延期理由。办结后将向你出具书面信访处理意见。"
+        "{% if extended %}因{{ last_extension.reason }}，经本机关负责人批准，办理期限延长"
+        "{{ last_extension.duration }}，本机关将于{{ case_due_cn or last_extension.new_cn }}"
+        "前办结。{% elif case_due_cn %}本机关将于{{ case_due_cn }}前办结（自受理之日起60日内）；"
+        "情况复杂的，经本机关负责人批准可以适当延长办理期限，但延长期限不超过30日，届时将告知你"
+        "延期理由。{% else %}本机关将自受理之日起60日内办结；情况复杂的，经本机关负责人批准可以"
+        "适当延长办理期限，但延长期限不超过30日，届时将告知你延期理由。{% endif %}"
+        "办结后将向你出具书面信访处理意见。"
     )
     t.para(
         "请保持联系方式畅通{% if phone %}（登记的联系电话：{{ phone }}）{% endif %}，"
@@ -570,24 +682,123 @@ def build_accept_notice() -> Template:
 
 def build_reject_notice() -> Template:
     """信访事项不予受理告知书 — xinfang, step 不予受理告知."""
-    t = Template("信访事项不予受理告知书")
-    t.banner()
-    t.title("信访事项不予受理告知书")
-    t.addressee("{{ petitioner }}：")
+    t = petition_letter("信访事项不予受理告知书", "收悉。")
     t.para(
-        "你于{{ received_cn or opened_cn }}{% if channel %}以{{ channel }}形式{% endif %}"
-        "提出的信访事项收悉。"
+        "经审查，根据《信访工作条例》有关规定，本机关决定不予受理。"
+        "{% if reject_reason %}理由如下：{{ reject_reason }}{% endif %}"
     )
-    t.para("信访事项：{{ content or title }}")
-    t.para("经审查，根据《信访工作条例》有关规定，本机关决定不予受理。")
-    t.heading1("不予受理理由")
-    t.para("{{ reject_reason }}")
     t.para(
         "对依法应当通过诉讼、仲裁、行政复议等法定途径解决的事项，"
         "请依照有关法律、行政法规规定的程序向有关机关提出。"
     )
     t.para("特此告知。")
     t.signature()
+    return t
+
+
+def build_extend_notice() -> Template:
+    """信访事项延期办理告知书 — xinfang, step 信访办理 (信访工作条例 第三十四条)."""
+    t = petition_letter("信访事项延期办理告知书", "，本机关已依法受理。")
+    t.para(
+        "{% if extended %}因{{ last_extension.reason }}，该事项不能在规定期限内办结。"
+        "根据《信访工作条例》第三十四条，经本机关负责人批准，办理期限延长"
+        "{{ last_extension.duration }}，延长后的办结期限为"
+        "{{ last_extension.new_cn or case_due_cn or due_cn }}。"
+        "{% else %}该事项情况复杂，不能在规定期限内办结。根据《信访工作条例》第三十四条，"
+        "经本机关负责人批准，办理期限适当延长，延长后的办结期限为"
+        "{{ case_due_cn or due_cn }}。{% endif %}"
+    )
+    t.para("办结后将向你出具书面信访处理意见。请保持联系方式畅通。")
+    t.para("特此告知。")
+    t.signature()
+    return t
+
+
+def build_xinfang_opinion() -> Template:
+    """信访处理意见书 — xinfang, step 信访办理 (信访工作条例 第三十二条)."""
+    t = petition_letter("信访处理意见书", "，本机关已依法受理。")
+    t.para(
+        "本机关{% if handler_org %}（承办单位：{{ handler_org }}）{% endif %}"
+        "依照《信访工作条例》第三十二条的规定，对该事项进行了调查核实，听取了你的意见。"
+        "现将处理意见告知如下："
+    )
+    t.para("{{ result }}")
+    t.para("如对本处理意见不服，可以自收到本意见书之日起30日内，请求原办理机关的上一级机关复查。")
+    t.signature()
+    return t
+
+
+def build_review_opinion() -> Template:
+    """信访事项复查意见书 — xinfang, step 信访复查 (信访工作条例 第三十五条)."""
+    t = letter("信访事项复查意见书")
+    t.para(
+        "你对{{ handler_org or '原办理机关' }}就你"
+        + PETITION[1:]
+        + "作出的信访处理意见不服，{% if entered_cn %}于{{ entered_cn }}{% endif %}"
+        "提出复查请求。本机关依照《信访工作条例》第三十五条的规定进行了复查。"
+    )
+    t.para(MATTER)
+    t.para("{% if result %}原处理意见：{{ result }}{% endif %}")
+    t.heading1("复查意见")
+    t.para("{{ review_result }}")
+    t.para("如对本复查意见不服，可以自收到本意见书之日起30日内，向复查机关的上一级机关请求复核。")
+    t.signature()
+    return t
+
+
+def build_transfer_letter() -> Template:
+    """信访事项转送（交办）函 — xinfang, step 受理交办 (信访工作条例 第二十二、二十三条)."""
+    t = letter("信访事项转送（交办）函", "{{ handler_org or '有关单位' }}：")
+    t.para(
+        "现将{{ petitioner }}{% if phone %}（联系电话：{{ phone }}）{% endif %}"
+        "于{{ received_cn or opened_cn }}{% if channel %}以{{ channel }}形式{% endif %}"
+        "反映的信访事项（编号{{ id }}）转送你单位办理。"
+    )
+    t.para(MATTER)
+    t.para(
+        "请依照《信访工作条例》的规定及时办理，自受理之日起60日内办结"
+        "{% if case_due_cn %}（{{ case_due_cn }}前）{% endif %}，"
+        "书面答复信访人，并将办理结果报送本机关。"
+        "该事项不属于你单位职权范围的，请自收到本函之日起5个工作日内提出异议并说明理由。"
+    )
+    t.para("附件：信访材料　　份")
+    t.signature()
+    return t
+
+
+def build_delivery_receipt() -> Template:
+    """送达回证 — xinfang, steps 受理交办, 不予受理告知, 信访答复, 复查答复."""
+    t = Template("送达回证")
+    t.title("{{ office }}\n送达回证", before=0)
+    t.line_with_right("编号：{{ id }}", "")
+    document = (
+        "{% if step_id == 'assign' %}信访事项受理告知书"
+        "{% elif step_id == 'reject' %}信访事项不予受理告知书"
+        "{% elif step_id == 'reply' %}信访处理意见书"
+        "{% elif step_id == 'review_reply' %}信访事项复查意见书{% endif %}"
+    )
+    t.table(
+        [34, 122],
+        [
+            ["送达文书", document],
+            ["受送达人", "{{ petitioner }}"],
+            ["送达地址", Cell("{{ address }}", size=SMALL_PT)],
+            ["联系电话", "{{ phone }}"],
+            ["送达方式", "□直接送达　□邮寄送达　□委托送达　□电子送达"],
+            ["送达人", ""],
+            ["受送达人\n签名或盖章", "\n\n　　　　　　　　　　　　　　　　年　　月　　日"],
+            ["代收人及\n代收理由", "\n\n　　　　　　　　　　　　　　　　年　　月　　日"],
+            ["备注", ""],
+        ],
+        heights_mm={6: 30, 7: 26, 8: 20},
+        label_cols=(0,),
+        row_mm=14,
+    )
+    t.note(
+        "注：受送达人拒绝签收的，送达人应在备注栏注明拒收事由和日期，由送达人、见证人签名，"
+        "把文书留在受送达人的住所，即视为送达。本回证随信访案卷归档。",
+        before=6,
+    )
     return t
 
 
@@ -628,42 +839,62 @@ def build_notice() -> Template:
 def build_duban() -> Template:
     """督办单 — duban, step 督办交办."""
     t = Template("督办单")
-    t.title("{{ office }}督办单")
-    t.line_with_right("督办编号：{{ id }}", "交办日期：{{ today_cn }}")
+    t.title("{{ office }}督办单", before=0)
+    t.line_with_right("督办编号：{{ id }}", "交办日期：{{ date_cn }}")
+    small = SMALL_PT
     t.table(
         [26, 52, 26, 52],
         [
             ["督办事项", ("{{ title }}", 3)],
             ["来源", "{{ source_type }}", "批示领导", "{{ leader }}"],
-            ["事项内容", ("{{ matter }}", 3)],
-            ["任务要求", ("{{ requirement }}", 3)],
-            ["主办单位", "{{ lead_org }}", "协办单位", "{{ co_org }}"],
+            ["事项内容", Cell("{{ matter }}", 3, small)],
+            ["任务要求", Cell("{{ requirement }}", 3, small)],
+            [
+                "主办单位",
+                Cell("{{ lead_org }}", size=small),
+                "协办单位",
+                Cell("{{ co_org }}", size=small),
+            ],
             ["主办人", "{{ owner }}", "分管领导", "{{ supervisor }}"],
             ["完成时限", "{{ due_date_cn }}", "反馈频次", "{{ feedback_freq }}"],
             ["最近反馈", "{{ last_feedback_cn }}", "状态", "{{ status }}"],
-            ["进展情况", ("{{ progress }}", 3)],
+            ["进展情况", Cell("{{ progress }}", 3, small)],
             ["督办意见", ("", 3)],
             ["办结情况", ("", 3)],
         ],
-        heights_mm={2: 22, 3: 22, 8: 35, 9: 22, 10: 22},
+        heights_mm={0: 12, 2: 26, 3: 22, 4: 12, 8: 32, 9: 15, 10: 15},
+        row_mm=9,
     )
     t.note(
         "说明：请主办单位按反馈频次报送进展情况，于完成时限前办结并书面报告办理结果；"
         "不能按期办结的，应提前说明原因，经分管领导同意后延期。"
     )
-    t.line_with_right("督办部门：{{ office }}", "当前环节：{{ step }}", size=12)
     return t
+
+
+#: The 办理时限 of a 收文 by its 紧急程度: the limit of the 承办 step it goes to.
+SHOUWEN_LIMIT = (
+    "{% if urgency == '特急' %}{{ limits.handle_urgent }}"
+    "{% elif urgency == '加急' %}{{ limits.handle_priority }}"
+    "{% else %}{{ limits.handle_normal }}{% endif %}"
+)
 
 
 def build_shouwen() -> Template:
     """收文处理笺 — shouwen, steps 收文登记 / 收文初审 / 领导批办."""
     t = Template("收文处理笺")
-    t.title("{{ office }}收文处理笺")
+    t.title("{{ office }}收文处理笺", before=0)
     t.line_with_right("收文编号：{{ recv_no }}", "登记日期：{{ opened_cn }}")
+    small = SMALL_PT
     t.table(
-        [26, 52, 26, 52],
+        [24, 54, 24, 54],
         [
-            ["来文单位", "{{ from_org }}", "来文字号", "{{ doc_no }}"],
+            [
+                "来文单位",
+                Cell("{{ from_org }}", size=small),
+                "来文字号",
+                Cell("{{ doc_no }}", size=small, nowrap=True),
+            ],
             [
                 "来文日期",
                 "{{ received_cn }}",
@@ -671,21 +902,21 @@ def build_shouwen() -> Template:
                 "{{ copies|int if copies is number else copies }}",
             ],
             ["紧急程度", "{{ urgency }}", "密级", "{{ secrecy }}"],
-            ["文件标题", ("{{ title }}", 3)],
+            ["文件标题", Cell("{{ title }}", 3)],
             [
                 "办理时限",
-                "{% if urgency == '特急' %}1个工作日{% elif urgency == '加急' %}3个工作日"
-                "{% else %}5个工作日{% endif %}",
+                Cell(SHOUWEN_LIMIT, size=small),
                 "承办部门",
-                "{{ undertaker }}",
+                Cell("{{ undertaker }}", size=small),
             ],
-            ["拟办意见", ("{{ opinion }}", 3)],
-            ["领导批示", ("{{ instruction }}\n\n批示领导：{{ leader }}", 3)],
-            ["办理结果", ("{{ result }}", 3)],
-            ["登记人", "{{ registrar }}", "当前环节", "{{ step }}"],
-            ["备注", ("", 3)],
+            ["拟办意见", Cell("{{ opinion }}", 3, small)],
+            ["领导批示", Cell("{{ instruction }}\n批示领导：{{ leader }}", 3, small)],
+            ["办理结果", Cell("{{ result }}", 3, small)],
+            ["登记人", "{{ registrar or registered_by }}", "当前环节", "{{ step }}"],
+            ["备注", Cell("", 3, small)],
         ],
-        heights_mm={3: 16, 5: 32, 6: 45, 7: 32, 9: 16},
+        heights_mm={3: 14, 5: 18, 6: 66, 7: 18, 9: 14},
+        row_mm=9,
     )
     t.note("注：紧急公文须在处理笺上注明办理时限，并由专人负责催办。")
     return t
@@ -713,7 +944,7 @@ def build_baoxiao() -> Template:
         ],
         heights_mm={2: 22},
     )
-    t.note("审批记录", size=TABLE_PT, before=8)
+    t.note("审批记录", size=TABLE_PT, before=8, keep_next=True)
     t.table(
         [34, 66, 28, 28],
         [
@@ -740,6 +971,11 @@ def build_baoxiao() -> Template:
 TEMPLATES = {
     "accept_notice": build_accept_notice,
     "reject_notice": build_reject_notice,
+    "extend_notice": build_extend_notice,
+    "xinfang_opinion": build_xinfang_opinion,
+    "review_opinion": build_review_opinion,
+    "transfer_letter": build_transfer_letter,
+    "delivery_receipt": build_delivery_receipt,
     "urge_notice": build_urge_notice,
     "duban": build_duban,
     "notice": build_notice,

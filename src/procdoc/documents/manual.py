@@ -2,43 +2,58 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from procdoc.process.graph import readable, start_name
+from procdoc.process.graph import condition_words, deadline_words, start_name
 from procdoc.process.model import Process
 
+#: Chapter numbers: the sections a process gives are numbered in order.
+_NUMERALS = "一二三四五六七八九十"
 
-def manual_markdown(process: Process, *, office: str) -> str:
-    lines = [f"# {process.name} 流程手册", "", f"{office}　　流程编号：{process.id}", ""]
+
+def manual_markdown(
+    process: Process, *, office: str, titles: Mapping[str, str] | None = None
+) -> str:
+    """The manual (a 流程文档: 目的, 法律依据, 名词解释, 角色, 流程图, 环节说明, 登记事项,
+    常见问题; the optional ones when the process gives them). ``titles`` maps a template
+    name to its Chinese title, for the documents each step produces."""
+    titles = titles or {}
+    chapters = iter(_NUMERALS)
+
+    def chapter(name: str) -> list[str]:
+        return [f"## {next(chapters)}、{name}", ""]
+
+    lines = [f"# {process.name} 流程手册", "", office, ""]
+    lines += chapter("目的")
     lines += [
-        "## 一、目的",
-        "",
-        process.description or f"规范{process.name}的办理，明确各环节的责任人和时限。",
+        _prose(process.purpose or process.description)
+        or f"规范{process.name}的办理，明确各环节的责任人和时限。",
         "",
     ]
+    if process.purpose and process.description:
+        lines += [_prose(process.description), ""]
+    if process.basis:
+        lines += chapter("法律依据") + [f"- {_prose(item)}" for item in process.basis] + [""]
+    if process.terms:
+        lines += chapter("名词解释")
+        lines += [f"- {t}：{_prose(text)}" for t, text in process.terms.items()]
+        lines.append("")
     lines += (
-        ["## 二、角色", ""]
+        chapter("角色")
         + [f"- {role}：{_role_steps(process, role)}" for role in process.roles]
         + [""]
     )
     if process.deadline:
-        lines += [
-            f"全流程办结时限：{process.deadline.label_cn()}"
-            + (
-                f"（自{_step_name(process, process.deadline.start)}起）"
-                if process.deadline.start
-                else ""
-            ),
-            "",
-        ]
-    lines += ["## 三、流程图", "", "```mermaid"]
+        lines += [f"全流程办结时限：{deadline_words(process, process.deadline)}", ""]
+    lines += [*chapter("流程图"), "```mermaid"]
     from procdoc.process.graph import to_mermaid
 
-    lines += [to_mermaid(process).rstrip(), "```", ""]
+    lines += [to_mermaid(process, words=True).rstrip(), "```", ""]
+    lines += chapter("环节说明")
     lines += [
-        "## 四、环节说明",
-        "",
         "| 序号 | 环节 | 责任角色 | 时限 | 下一环节 | 可退回至 |",
         "|---|---|---|---|---|---|",
     ]
@@ -50,7 +65,7 @@ def manual_markdown(process: Process, *, office: str) -> str:
     for i, step in enumerate(process.steps, start=1):
         lines += [f"### {i}. {step.name}", ""]
         if step.description:
-            lines += [step.description, ""]
+            lines += [_prose(step.description), ""]
         lines += [f"- 责任角色：{_role_text(step)}", f"- 时限：{_deadline_text(process, step)}"]
         if step.extend:
             lines.append(f"- 可延期：至多{step.extend.label_cn()}")
@@ -58,24 +73,46 @@ def manual_markdown(process: Process, *, office: str) -> str:
             ("输入", step.inputs),
             ("输出", step.outputs),
             ("风险点", step.risks),
-            ("生成文书", step.documents),
+            ("生成文书", _documents_text(step, titles)),
         ):
             if items:
                 lines.append(f"- {label}：" + "；".join(items))
         lines.append("")
     if process.fields:
-        lines += [
-            "## 五、登记事项",
-            "",
-            "| 字段 | 名称 | 类型 | 必填 | 可选值 |",
-            "|---|---|---|---|---|",
-        ]
+        lines += chapter("登记事项")
+        lines += ["| 名称 | 类型 | 必填 | 可选值 | 说明 |", "|---|---|---|---|---|"]
         for fdef in process.fields.values():
             lines.append(
-                f"| {fdef.id} | {fdef.label} | {fdef.type} | {'是' if fdef.required else ''} | {'、'.join(fdef.choices)} |"
+                f"| {fdef.label} | {_TYPE_CN.get(fdef.type, fdef.type)} | {'是' if fdef.required else ''} | {'、'.join(fdef.choices)} | {_prose(fdef.description)} |"
             )
         lines.append("")
+    if process.faq:
+        lines += chapter("常见问题")
+        for i, item in enumerate(process.faq, start=1):
+            lines += [f"### 问{i}：{_prose(item.q)}", "", _prose(item.a), ""]
     return "\n".join(lines)
+
+
+#: Spaces YAML's folded text leaves between two Chinese characters or punctuation marks.
+_CJK_GAP = re.compile(
+    r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]) +(?=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])"
+)
+
+
+def _prose(text: str) -> str:
+    """Text from a process file, without the spaces folding left between Chinese."""
+    return _CJK_GAP.sub("", text)
+
+
+_TYPE_CN = {"text": "文本", "number": "数字", "date": "日期", "datetime": "日期时间",
+            "choice": "选项", "bool": "是/否"}  # fmt: skip
+
+
+def _documents_text(step: Any, titles: Mapping[str, str]) -> tuple[str, ...]:
+    return tuple(
+        titles.get(name, name) + ("（逾期时）" if name in step.overdue_documents else "")
+        for name in step.documents
+    )
 
 
 def _step_name(process: Process, key: str | None) -> str:
@@ -89,12 +126,7 @@ def _role_text(step: Any) -> str:
 
 
 def _deadline_text(process: Process, step: Any) -> str:
-    if not step.deadline:
-        return "—"
-    text = str(step.deadline.label_cn())
-    if step.deadline.start:
-        text += f"（自{_step_name(process, step.deadline.start)}起）"
-    return text
+    return deadline_words(process, step.deadline) if step.deadline else "—"
 
 
 def _next_text(process: Process, step: Any) -> str:
@@ -103,7 +135,10 @@ def _next_text(process: Process, step: Any) -> str:
     parts = []
     for branch in step.next:
         name = _step_name(process, branch.to)
-        parts.append(f"{name}（当 {readable(process, branch.when.text)}）" if branch.when else name)
+        if branch.when:
+            parts.append(f"{name}（{condition_words(process, branch.when)}时）")
+        else:
+            parts.append(f"{name}（其他情况）" if len(step.next) > 1 else name)
     return "；".join(parts)
 
 
@@ -112,9 +147,29 @@ def _role_steps(process: Process, role: str) -> str:
     return "、".join(names) or "—"
 
 
-def write_manual(process: Process, target: Path, *, office: str, fmt: str) -> Path:
-    """The manual as Markdown or Word (with the flowchart when Graphviz is present)."""
-    text = manual_markdown(process, office=office)
+def template_titles(folder: Path | None, names: Any) -> dict[str, str]:
+    """The Chinese titles of the templates ``names`` in ``folder`` (those it has)."""
+    from procdoc.documents.templates import template_title
+
+    out: dict[str, str] = {}
+    for name in names:
+        path = folder / f"{name}.docx" if folder else None
+        if path is not None and path.is_file():
+            title = template_title(path)
+            if title:
+                out[name] = title
+    return out
+
+
+def write_manual(
+    process: Process, target: Path, *, office: str, fmt: str, templates: Path | None = None
+) -> Path:
+    """The manual as Markdown or Word (with the flowchart when Graphviz is present).
+    ``templates``: the templates folder, for the documents' titles (default: the folder
+    ``templates`` beside the process file's folder)."""
+    folder = templates or process.path.resolve().parent.parent / "templates"
+    titles = template_titles(folder, {d for s in process.steps for d in s.documents})
+    text = manual_markdown(process, office=office, titles=titles)
     target.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "md":
         target.write_text(text, encoding="utf-8")
@@ -140,6 +195,7 @@ def _markdown_to_docx(process: Process, text: str, target: Path) -> None:
     section.page_width, section.page_height = Mm(210), Mm(297)
     section.top_margin, section.bottom_margin = Mm(37), Mm(35)
     section.left_margin, section.right_margin = Mm(28), Mm(26)
+    section.footer_distance = Mm(23)
 
     def font(run: Any, name: str, size: float, bold: bool = False) -> None:
         run.font.name = name
@@ -151,6 +207,23 @@ def _markdown_to_docx(process: Process, text: str, target: Path) -> None:
             rfonts = rpr.makeelement(qn("w:rFonts"), {})
             rpr.append(rfonts)
         rfonts.set(qn("w:eastAsia"), name)
+
+    # GB/T 9704: "— N —" in 4号宋体, odd pages right and even pages left, one character in
+    doc.settings.odd_and_even_pages_header_footer = True
+    for footer, odd in ((section.footer, True), (section.even_page_footer, False)):
+        p = footer.paragraphs[0]
+        p.alignment = WD_ALIGN_PARAGRAPH.RIGHT if odd else WD_ALIGN_PARAGRAPH.LEFT
+        if odd:
+            p.paragraph_format.right_indent = Pt(16)
+        else:
+            p.paragraph_format.left_indent = Pt(16)
+        font(p.add_run("— "), "宋体", 14)
+        field = p._p.makeelement(qn("w:fldSimple"), {qn("w:instr"): " PAGE "})
+        number = p.add_run("1")
+        font(number, "宋体", 14)
+        field.append(number._r)
+        p._p.append(field)
+        font(p.add_run(" —"), "宋体", 14)
 
     def para(
         content: str,
@@ -184,7 +257,7 @@ def _markdown_to_docx(process: Process, text: str, target: Path) -> None:
     for line in text.splitlines():
         if line.startswith("```"):
             if not in_code and graphviz_available():
-                png = render_graphviz(to_dot(process), "png")
+                png = render_graphviz(to_dot(process, words=True), "png")
                 doc.add_picture(io.BytesIO(png), width=Mm(150))
             elif not in_code:
                 para(

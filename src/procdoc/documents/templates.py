@@ -89,11 +89,11 @@ def templates_info(ws: Workspace) -> list[TemplateInfo]:
             variables = sorted(template_variables(path))
         except RenderError:
             variables = []
-        out.append(TemplateInfo(name, _title(path), variables, users))
+        out.append(TemplateInfo(name, template_title(path), variables, users))
     return out
 
 
-def _title(path: Path) -> str:
+def template_title(path: Path) -> str:
     """The document's title: its core property, else its first line without tags."""
     import docx
 

@@ -34,7 +34,7 @@ import struct
 import threading
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -64,6 +64,7 @@ __all__ = [
 PartKind = Literal["document", "header", "footer", "footnotes", "endnotes", "core"]
 
 W_NS: Final = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_R_NS: Final = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 
 _DECLARATION: Final = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n'
 
@@ -352,10 +353,21 @@ class CompiledTemplate:
 
     # ----------------------------------------------------------------- rendering
 
-    def render(self, context: Mapping[str, Any]) -> bytes:
-        """The .docx bytes for ``context``. RenderError on an undefined variable."""
-        if not self.fast or _needs_docxtpl(context):
-            return self._render_docxtpl(context)
+    def builder(self) -> DocxTemplate:
+        """A DocxTemplate of this template to make docxtpl objects with for a context:
+        ``new_subdoc()``, ``build_url_id()`` for RichText hyperlinks, ``InlineImage``,
+        ``replace_media()`` and the other ``replace_*``. Pass it to :meth:`render` (images
+        and subdocuments name it themselves); one builder a document, as with docxtpl."""
+        return DocxTemplate(io.BytesIO(self._source))
+
+    def render(self, context: Mapping[str, Any], *, builder: DocxTemplate | None = None) -> bytes:
+        """The .docx bytes for ``context``. RenderError on an undefined variable.
+
+        ``builder``: the DocxTemplate the context's docxtpl objects were made with (see
+        :meth:`builder`); found from the images and subdocuments when not given. The
+        document then keeps every part and relationship docxtpl would give it."""
+        if not self.fast or builder is not None or _needs_docxtpl(context):
+            return self._render_docxtpl(context, builder)
         ctx = context if type(context) is dict else dict(context)
         rendered = [(part, self._render_part(part, ctx)) for part in self._parts]
         return self._package.assemble(rendered)
@@ -431,9 +443,17 @@ class CompiledTemplate:
             "cell of its own",
         )
 
-    def _render_docxtpl(self, context: Mapping[str, Any]) -> bytes:
-        """docxtpl itself: one fresh DocxTemplate for this document."""
-        template = _DocxTemplate(io.BytesIO(self._source))
+    def _render_docxtpl(self, context: Mapping[str, Any], builder: Any = None) -> bytes:
+        """docxtpl itself: one fresh DocxTemplate for this document, holding what the
+        builder gained (a subdocument's styles, numbering and images; hyperlink targets;
+        replacements), as rendering with the builder itself would."""
+        builder = builder if builder is not None else _bound_template(context)
+        template = _DocxTemplate(io.BytesIO(self._with_builder(builder)))
+        if builder is not None:
+            for name in ("crc_to_new_media", "crc_to_new_embedded", "zipname_to_replace",
+                         "pics_to_replace"):  # fmt: skip
+                setattr(template, name, dict(getattr(builder, name)))
+            template.allow_missing_pics = builder.allow_missing_pics
         ctx = _for_docxtpl(context, template)
         try:
             template.render(ctx, jinja_env=jinja_environment(), autoescape=True)
@@ -451,10 +471,53 @@ class CompiledTemplate:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             for part in self._parts:
                 try:
-                    etree.fromstring(archive.read(part.name), _strict_parser())
+                    tree = etree.fromstring(archive.read(part.name), _strict_parser())
                 except (KeyError, etree.XMLSyntaxError) as exc:
                     raise self._malformed(part.name, exc) from exc
+                self._check_relationships(archive, part.name, tree)
         return data
+
+    def _with_builder(self, builder: Any) -> bytes:
+        """The package to render: the template, or the builder's document as it stands
+        (with what new_subdoc and build_url_id related to it) when it is unrendered."""
+        if builder is None:
+            return self._source
+        origin = builder.template_file
+        if isinstance(origin, io.BytesIO):
+            pristine = origin.getvalue()
+        elif isinstance(origin, str | os.PathLike):
+            pristine = Path(origin).read_bytes()
+        else:
+            pristine = self._source
+        if pristine != self._source:
+            raise RenderError(
+                f"template {self.name}: the context's docxtpl objects were made with another template",
+                hint="make them with this template's CompiledTemplate.builder()",
+            )
+        if builder.docx is None or builder.is_rendered:
+            return self._source
+        state = io.BytesIO()
+        builder.docx.save(state)
+        return state.getvalue()
+
+    def _check_relationships(self, archive: zipfile.ZipFile, name: str, tree: Any) -> None:
+        """Every r:id, r:embed and r:link of a rendered part names one of its relationships
+        (a RichText hyperlink built with a DocxTemplate procdoc was not given does not)."""
+        folder, _, base = name.rpartition("/")
+        rels_name = f"{folder}/_rels/{base}.rels"
+        ids = {
+            rel.get("Id")
+            for rel in (
+                etree.fromstring(archive.read(rels_name)) if rels_name in archive.namelist() else []
+            )
+        }
+        for element in tree.iter():
+            for attr, value in element.attrib.items():
+                if attr.startswith(_R_NS) and value not in ids:
+                    raise RenderError(
+                        f"template {self.name}: {name} refers to relationship {value}, which it does not have",
+                        hint="make RichText hyperlinks with CompiledTemplate.builder() and pass render(..., builder=)",
+                    )
 
 
 class _DocxTemplate(DocxTemplate):  # type: ignore[misc]  # docxtpl is untyped
@@ -596,27 +659,47 @@ _PLAIN_TYPES: Final = frozenset(
 )
 
 
-def _needs_docxtpl(context: Mapping[str, Any]) -> bool:
-    """Whether a value needs a DocxTemplate to render (images, subdocs, hyperlinks)."""
+def _objects(context: Mapping[str, Any]) -> Iterator[Any]:
+    """Every value in ``context`` (through mappings and sequences) that is not plain."""
     stack: list[Any] = list(context.values())
     seen: set[int] = set()
     while stack:
         value = stack.pop()
-        kind = type(value)
-        if kind in _PLAIN_TYPES:
+        if type(value) in _PLAIN_TYPES:
             continue
         if isinstance(value, Mapping | list | tuple | set | frozenset):
             if id(value) in seen:
                 continue
             seen.add(id(value))
             stack.extend(value.values() if isinstance(value, Mapping) else value)
-        elif (
-            isinstance(value, InlineImage)
-            or (_Subdoc is not None and isinstance(value, _Subdoc))
-            or (isinstance(value, RichText | RichTextParagraph) and "<w:hyperlink" in value.xml)
-        ):
-            return True
-    return False
+        else:
+            yield value
+
+
+def _needs_docxtpl(context: Mapping[str, Any]) -> bool:
+    """Whether a value needs a DocxTemplate to render (images, subdocs, hyperlinks)."""
+    return any(
+        isinstance(value, InlineImage)
+        or (_Subdoc is not None and isinstance(value, _Subdoc))
+        or (isinstance(value, RichText | RichTextParagraph) and "<w:hyperlink" in value.xml)
+        for value in _objects(context)
+    )
+
+
+def _bound_template(context: Mapping[str, Any]) -> DocxTemplate | None:
+    """The DocxTemplate the context's images and subdocuments were made with, if any."""
+    bound = {
+        id(value.tpl): value.tpl
+        for value in _objects(context)
+        if isinstance(value, InlineImage) or (_Subdoc is not None and isinstance(value, _Subdoc))
+        if isinstance(getattr(value, "tpl", None), DocxTemplate)
+    }
+    if len(bound) > 1:
+        raise RenderError(
+            "the images and subdocuments of one context were made with different DocxTemplates",
+            hint="make them all with one CompiledTemplate.builder()",
+        )
+    return next(iter(bound.values()), None)
 
 
 def _for_docxtpl(value: Any, template: Any) -> Any:
@@ -755,6 +838,8 @@ def render_batch(
         folder.mkdir(parents=True, exist_ok=True)
     count = workers if workers > 0 else _workers_for(len(jobs), compiled)
     count = min(count, max(1, len(jobs)))
+    if count > 1 and any(_bound_template(context) for _, context in jobs):
+        count = 1  # a builder's state does not travel to worker processes
     if count <= 1:
         for out, context in jobs:
             _render_one(compiled, Path(out), context)

@@ -22,6 +22,7 @@ from procdoc.process.model import (
     STEP_KINDS,
     Branch,
     DeadlineRule,
+    Faq,
     FieldDef,
     FieldType,
     Process,
@@ -32,7 +33,8 @@ from procdoc.yamlpos import Document, PathKey, Pos, YamlSyntaxError, display_pat
 
 Severity = Literal["error", "warning"]
 
-PROCESS_KEYS = {"name", "id", "description", "case_id", "roles", "fields", "steps", "deadline"}
+PROCESS_KEYS = {"name", "id", "description", "case_id", "roles", "fields", "steps", "deadline",
+                "purpose", "basis", "terms", "faq", "addressee"}  # fmt: skip
 FIELD_KEYS = {"label", "type", "required", "choices", "description"}
 STEP_KEYS = {
     "id", "name", "role", "deadline", "next", "back", "kind", "signers", "mode", "documents",
@@ -40,6 +42,9 @@ STEP_KEYS = {
 }  # fmt: skip
 BRANCH_KEYS = {"to", "when"}
 DEADLINE_KEYS = {"duration", "from"}
+DOCUMENT_KEYS = {"template", "when"}
+DOCUMENT_WHEN = ("overdue",)
+FAQ_KEYS = {"q", "a"}
 ID_RE = re.compile(r"^[a-z0-9_-]+$")
 FIELD_ID_RE = re.compile(r"^[^\W\d]\w*$")
 MAX_APPROVALS = 5
@@ -233,6 +238,69 @@ class _Builder:
         duration = self._duration(value, path)
         return (DeadlineRule(duration), None) if duration else (None, None)
 
+    def _documents(self, value: Any, path: PathKey) -> tuple[tuple[str, ...], frozenset[str]]:
+        """A step's ``documents``: template names, or ``{template: NAME, when: overdue}``
+        for a document due only while the case is late at the step."""
+        if not isinstance(value, list) or all(not isinstance(v, dict) for v in value):
+            return self._texts({"documents": value}, "documents", path), frozenset()
+        names: list[str] = []
+        overdue: set[str] = set()
+        for i, item in enumerate(value):
+            ipath: PathKey = (*path, "documents", i)
+            if not isinstance(item, dict):
+                names += self._texts({"documents": [item]}, "documents", path)
+                continue
+            self._unknown_keys(item, DOCUMENT_KEYS, ipath, "a document")
+            name = self._text(item, "template", ipath, required=True)
+            if "when" in item:
+                self._one_of(item, "when", DOCUMENT_WHEN, ipath, "document condition")
+                if item["when"] == "overdue" and name:
+                    overdue.add(name)
+            if name:
+                names.append(name)
+        return tuple(names), frozenset(overdue)
+
+    def _terms(self, value: Any) -> dict[str, str]:
+        """``terms``: 名词解释, a mapping of term to its explanation."""
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.p.error(
+                ("terms",), f"'terms' must be a mapping of term to text, not {_type_name(value)}"
+            )
+            return {}
+        out: dict[str, str] = {}
+        for term, text in value.items():
+            if text is None:
+                self.p.error(("terms", term), f"term '{term}' has no explanation")
+                continue
+            explained = self._text(value, term, ("terms",))
+            if explained:
+                out[str(term)] = explained
+        return out
+
+    def _faq(self, value: Any) -> tuple[Faq, ...]:
+        """``faq``: 常见问题, a list of ``{q: question, a: answer}``."""
+        if value is None:
+            return ()
+        if not isinstance(value, list):
+            self.p.error(("faq",), f"'faq' must be a list of {{q, a}}, not {_type_name(value)}")
+            return ()
+        out: list[Faq] = []
+        for i, item in enumerate(value):
+            ipath: PathKey = ("faq", i)
+            if not isinstance(item, dict):
+                self.p.error(
+                    ipath, f"a faq item must be a mapping {{q, a}}, not {_type_name(item)}"
+                )
+                continue
+            self._unknown_keys(item, FAQ_KEYS, ipath, "a faq item")
+            q = self._text(item, "q", ipath, required=True)
+            a = self._text(item, "a", ipath, required=True)
+            if q and a:
+                out.append(Faq(q, a))
+        return tuple(out)
+
     # -- the process -------------------------------------------------------------------
     def build(self) -> tuple[Process | None, Problems]:
         doc, p = self.doc, self.p
@@ -280,9 +348,17 @@ class _Builder:
             description=self._text(data, "description", ()),
             deadline=deadline,
             pos=doc.where(()),
+            purpose=self._text(data, "purpose", ()),
+            basis=self._texts(data, "basis", ()),
+            terms=self._terms(data.get("terms")),
+            faq=self._faq(data.get("faq")),
+            addressee=self._texts(data, "addressee", ()),
         )
         if deadline and from_path:
             self._check_from(process, deadline, from_path)
+        for i, fid in enumerate(process.addressee):
+            if fid not in fields:
+                p.error(("addressee", i), f"addressee names unknown field '{fid}'{_known(fields)}")
         if steps:
             self._check_steps(process, data)
         if not name or not steps:
@@ -404,6 +480,7 @@ class _Builder:
                 else None
             )
             number = self._text(spec, "number", path) or None
+            documents, overdue_documents = self._documents(spec.get("documents"), path)
             steps.append(
                 Step(
                     id=sid,
@@ -415,7 +492,8 @@ class _Builder:
                     kind=cast(StepKind, kind),
                     signers=self._texts(spec, "signers", path),
                     mode=cast(Literal["all", "any"], mode),
-                    documents=self._texts(spec, "documents", path),
+                    documents=documents,
+                    overdue_documents=overdue_documents,
                     number=number,
                     extend=extend,
                     final=self._bool(spec, "final", path),

@@ -69,7 +69,7 @@ class Step:
     kind: StepKind = "task"
     signers: tuple[str, ...] = ()
     mode: Literal["all", "any"] = "all"
-    documents: tuple[str, ...] = ()
+    documents: tuple[str, ...] = ()  # every template the step lists
     number: str | None = None
     extend: Duration | None = None
     final: bool = False
@@ -78,6 +78,15 @@ class Step:
     outputs: tuple[str, ...] = ()
     risks: tuple[str, ...] = ()
     pos: Pos | None = None
+    #: the templates listed as ``{template: NAME, when: overdue}``: due only while the
+    #: case is late at this step (also in ``documents``)
+    overdue_documents: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Faq:
+    q: str
+    a: str
 
 
 @dataclass
@@ -93,6 +102,14 @@ class Process:
     description: str = ""
     deadline: DeadlineRule | None = None
     pos: Pos | None = None
+    # the manual's 流程文档 sections, all optional
+    purpose: str = ""  # 目的
+    basis: tuple[str, ...] = ()  # 法律依据
+    terms: dict[str, str] = field(default_factory=dict)  # 名词解释
+    faq: tuple[Faq, ...] = ()  # 常见问题
+    #: the fields whose filled values, joined by a space, name to whom a notice goes
+    #: (the template variable ``addressee``); empty: the default rule of the context
+    addressee: tuple[str, ...] = ()
 
     @property
     def first_step(self) -> Step:

@@ -46,6 +46,21 @@ def _deadline() -> dict[str, Any]:
     }
 
 
+def _name_or_object(description: str, required: str, properties: dict[str, Any]) -> dict[str, Any]:
+    """A name, or a mapping with ``required`` and ``properties`` (a branch, a document)."""
+    return {
+        "oneOf": [
+            {"type": "string", "description": description},
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "required": [required],
+                "properties": properties,
+            },
+        ]
+    }
+
+
 def _texts() -> dict[str, Any]:
     return {"type": "array", "items": {"type": "string"}}
 
@@ -63,23 +78,17 @@ def process_schema() -> dict[str, Any]:
             "description": {"type": "string"},
         },
     }
-    branch = {
-        "oneOf": [
-            {"type": "string", "description": "a step id"},
-            {
-                "type": "object",
-                "additionalProperties": False,
-                "required": ["to"],
-                "properties": {
-                    "to": {"type": "string"},
-                    "when": {
-                        "type": "string",
-                        "description": "e.g. amount > 5000 and category == '差旅费'",
-                    },
-                },
+    branch = _name_or_object(
+        "a step id",
+        "to",
+        {
+            "to": {"type": "string"},
+            "when": {
+                "type": "string",
+                "description": "e.g. amount > 5000 and category == '差旅费'",
             },
-        ]
-    }
+        },
+    )
     step = {
         "type": "object",
         "additionalProperties": False,
@@ -94,7 +103,20 @@ def process_schema() -> dict[str, Any]:
             "kind": {"enum": list(STEP_KINDS), "default": "task"},
             "signers": _texts(),
             "mode": {"enum": ["all", "any"], "default": "all"},
-            "documents": _texts(),
+            "documents": {
+                "type": "array",
+                "items": _name_or_object(
+                    "a template name (templates/NAME.docx)",
+                    "template",
+                    {
+                        "template": {"type": "string"},
+                        "when": {
+                            "enum": ["overdue"],
+                            "description": "due only while the case is late at this step",
+                        },
+                    },
+                ),
+            },
             "number": {
                 "type": "string",
                 "description": "a sequence under numbering: in procdoc.yaml",
@@ -126,6 +148,27 @@ def process_schema() -> dict[str, Any]:
             "roles": _texts(),
             "fields": {"type": "object", "additionalProperties": field},
             "deadline": _deadline(),
+            "purpose": {"type": "string", "description": "目的: why the process exists (manual)"},
+            "basis": {**_texts(), "description": "法律依据: laws and rules, one an item (manual)"},
+            "terms": {
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+                "description": "名词解释: term -> explanation (manual)",
+            },
+            "addressee": {
+                **_texts(),
+                "description": "field ids whose filled values name to whom a notice goes, e.g. [lead_org, owner]",
+            },
+            "faq": {
+                "type": "array",
+                "description": "常见问题 (manual)",
+                "items": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["q", "a"],
+                    "properties": {"q": {"type": "string"}, "a": {"type": "string"}},
+                },
+            },
             "steps": {"type": "array", "minItems": 1, "items": step},
         },
     }
