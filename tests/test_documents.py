@@ -518,3 +518,88 @@ def test_notices_state_the_real_deadline_the_date_and_the_late_step(library: Pat
     form = rendered_text("shouwen", ctx)
     assert "办理时限\n5个工作日（可延长2个工作日）" in form
     assert "登记人\n周登记" in form  # registered_by when 登记人 is empty
+
+
+# ------------------------------------------------------------------ render, wired (issue 17)
+
+
+def docx_text(path: Path) -> str:
+    d = docx.Document(str(path))
+    parts = [p.text for p in d.paragraphs]
+    parts += [c.text for t in d.tables for row in t.rows for c in row.cells]
+    return "\n".join(parts)
+
+
+def accepted_letter(root: Path) -> str:
+    ws = Workspace(root)
+    cid = cases.new(
+        ws, "xinfang", title="反映噪音", sets=["petitioner=张三", "received=2026-11-02"],
+        by="王敏", at=datetime(2026, 11, 4, 9, 0),
+    ).id  # fmt: skip
+    advance1(ws, cid, step="accept", by="王敏", at=datetime(2026, 11, 4, 10, 0))
+    advance1(
+        ws, cid, step="assign", sets=["accepted=是", "handler_org=某区城管局"], by="李强",
+        at=datetime(2026, 11, 5, 9, 0),
+    )  # fmt: skip
+    return cid
+
+
+def test_a_document_is_dated_the_day_its_step_was_entered_and_keeps_that_date(
+    library: Path,
+) -> None:
+    cid = accepted_letter(library)
+    done = render(Workspace(library), "accept_notice", at=datetime(2026, 12, 2, 9, 0))
+    ((_, path),) = done.written
+    assert "2026年11月5日" in docx_text(path) and "2026年12月2日" not in docx_text(path)
+    again = render(
+        Workspace(library), "accept_notice", cases=[cid], force=True,
+        at=datetime(2026, 12, 3, 9, 0),
+    )  # fmt: skip
+    assert "2026年11月5日" in docx_text(again.written[0][1])  # kept when rendered again
+    dated = render(
+        Workspace(library), "accept_notice", cases=[cid], force=True,
+        doc_date=date(2026, 11, 6), at=datetime(2026, 12, 3, 10, 0),
+    )  # fmt: skip
+    assert "2026年11月6日" in docx_text(dated.written[0][1])
+    dates = [
+        h.new for h in cases.show(Workspace(library), cid).history or [] if h.action == "render"
+    ]
+    assert dates == [date(2026, 11, 5), date(2026, 11, 5), date(2026, 11, 6)]
+
+
+def test_urge_notices_go_to_late_cases_whose_step_calls_for_them(library: Path) -> None:
+    ws = Workspace(library)
+    at = datetime(2026, 11, 2, 9, 0)
+    late = cases.new(ws, "shouwen", title="迟", sets=["from_org=市政府办公室"], at=at).id
+    for step, day, hour in (
+        ("register", 2, 10), ("review", 2, 11), ("instruct", 3, 9), ("handle_normal", 3, 10)
+    ):  # fmt: skip
+        advance1(ws, late, step=step, at=datetime(2026, 11, day, hour, 0))
+    fresh = cases.new(ws, "shouwen", title="新", sets=["from_org=市财政局"], at=at).id
+    for i, step in enumerate(("register", "review", "instruct", "handle_normal")):
+        advance1(ws, fresh, step=step, at=datetime(2026, 11, 20, 10 + i, 0))
+    waiting = cases.new(ws, "shouwen", title="签收", sets=["from_org=市财政局"], at=at).id
+    moment = datetime(2026, 11, 23, 9, 0)  # 平件承办 5wd from 11-03 ended 11-10
+    plain = render(ws, "urge_notice", at=moment)
+    assert [c for c, _ in plain.written] == [late]  # not the fresh one, not 收文签收
+    urged = render(
+        Workspace(library), "urge_notice", overdue=True, all_=True, at=moment, force=True
+    )
+    assert [c for c, _ in urged.written] == [late] and waiting not in docx_text(urged.written[0][1])
+    text = docx_text(urged.written[0][1])
+    assert "平件承办" in text and "市政府办公室" in text  # the late step, the 来文单位
+
+
+def test_render_pdf_writes_documents_even_without_libreoffice(
+    library: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cid = accepted_letter(library)
+    import procdoc.docx.pdf as pdf
+
+    monkeypatch.setattr(pdf, "find_soffice", lambda: None)
+    result = runner.invoke(
+        app, ["render", "--template", "accept_notice", "--case", cid, "--pdf", "-w", str(library)]
+    )
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    assert result.stderr.count("Error:") == 1 and "PDFs were not" in result.stderr
+    assert (library / "out" / "accept_notice" / f"{cid}-accept_notice.docx").exists()

@@ -674,6 +674,9 @@ def render(
         typer.Option("--date", help="The document's date (成文日期), YYYY-MM-DD."),
     ] = None,
     at: AtOpt = None,
+    pdf: Annotated[
+        bool, typer.Option("--pdf", help="Also write a PDF beside each document (LibreOffice).")
+    ] = False,
     workspace: WorkspaceOpt = None,
     format: FormatOpt = Format.table,
 ) -> None:
@@ -698,13 +701,20 @@ def render(
             force=force,
             doc_date=_day(doc_date, "--date"),
             at=_moment(at, "--at"),
+            pdf=pdf,
             on_done=lambda _p: bar.advance(task),
         )
+    if result.pdf_error:
+        console.error(f"{result.pdf_error} (the documents were written; their PDFs were not)")
     if format is Format.json:
         console.print_json(result.as_dict())
+        if result.pdf_error:
+            raise typer.Exit(int(ExitCode.USER))
         return
     for cid, path in result.written:
         console.out.print(console.escape(f"{cid}\t{ws.rel(path)}"))
+    for path in result.pdfs:
+        console.out.print(console.escape(f"\t{ws.rel(path)}"))
     for _cid, path in result.kept:
         console.info(f"kept {ws.rel(path)} (exists; --force to overwrite)")
     for cid, path in result.recorded:
@@ -714,7 +724,10 @@ def render(
     console.info(
         f"{template}: {len(result.written)} written, {len(result.kept)} kept"
         + (f", {len(result.recorded)} recorded" if result.recorded else "")
+        + (f", {len(result.pdfs)} PDFs" if result.pdfs else "")
     )
+    if result.pdf_error:
+        raise typer.Exit(int(ExitCode.USER))
 
 
 @app.command()
@@ -771,7 +784,9 @@ def manual(
     ws = _ws(workspace)
     proc = ws.process(process)
     target = output or ws.config.output / "manual" / f"{proc.id}-流程手册.{format.value}"
-    write_manual(proc, target, office=ws.config.name, fmt=format.value)
+    write_manual(
+        proc, target, office=ws.config.name, fmt=format.value, templates=ws.config.templates
+    )
     console.out.print(console.escape(str(target)))
 
 

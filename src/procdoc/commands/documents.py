@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -24,6 +26,8 @@ class RenderResult:
     written: list[tuple[str, Path]] = field(default_factory=list)
     kept: list[tuple[str, Path]] = field(default_factory=list)  # there already, and known
     recorded: list[tuple[str, Path]] = field(default_factory=list)  # there already, unknown
+    pdfs: list[Path] = field(default_factory=list)
+    pdf_error: str | None = None  # why the PDFs were not written (the documents were)
     fast: bool = True
 
     def as_dict(self) -> dict[str, Any]:
@@ -35,6 +39,7 @@ class RenderResult:
             "written": items(self.written),
             "kept": items(self.kept),
             "recorded": items(self.recorded),
+            "pdfs": [str(p) for p in self.pdfs],
         }
 
 
@@ -59,6 +64,7 @@ def render(
     force: bool = False,
     doc_date: date | None = None,
     at: datetime | None = None,
+    pdf: bool = False,
     workers: int = 0,
     on_done: Callable[[Path], None] | None = None,
 ) -> RenderResult:
@@ -142,6 +148,17 @@ def render(
         result.written = [(j.case.id, j.target) for j in to_record if j.target not in recorded]
         if to_record:
             ws.change(lambda b, change: _record(ws, b, change, template, to_record, moment))
+        if ws.config.ledger.exists():  # documents are as readable as the ledger
+            for path in written:
+                with contextlib.suppress(OSError):
+                    shutil.copymode(ws.config.ledger, path)
+    if pdf and result.written:
+        from procdoc.docx.pdf import to_pdf
+
+        try:
+            result.pdfs = to_pdf([p for _, p in result.written])
+        except RenderError as err:
+            result.pdf_error = str(err)
     return result
 
 
@@ -199,6 +216,8 @@ def _select(
                 assert case.step is not None
                 if template in _overdue_only(case) and not late:
                     continue
+                if template in case.step.extended_documents and not _extended(book, case):
+                    continue
                 if not all_ and _rendered_since_entry(book, case, template):
                     continue
         chosen.append(case)
@@ -214,6 +233,10 @@ def _late(ws: Workspace, case: Case, moment: datetime) -> bool:
     if case.due is None:
         return False
     return classify(case.due, moment, ws.config.reminders.due_soon, ws.calendar) == "overdue"
+
+
+def _extended(book: Casebook, case: Case) -> bool:
+    return any(e.action == "extend" for e in since_entry(case, book.history(case)))
 
 
 def _rendered_since_entry(book: Casebook, case: Case, template: str) -> bool:
@@ -244,6 +267,9 @@ def _document_date(
             return e.new.date() if isinstance(e.new, datetime) else e.new
     if template in _overdue_only(case):
         return moment.date()
+    if case.step is not None and template in case.step.extended_documents:
+        granted = [e.at for e in since_entry(case, history) if e.action == "extend" and e.at]
+        return granted[-1].date() if granted else moment.date()
     steps = {s.id for s in case.process.steps if template in s.documents}
     if case.step is not None and case.step.id in steps and case.entered is not None:
         return case.entered.date()
@@ -260,6 +286,14 @@ def _document_date(
 def _context(ws: Workspace, job: _Job, moment: datetime) -> dict[str, Any]:
     from procdoc.documents.context import context
 
-    ctx = context(job.case, office=ws.config.name, today=moment.date())
-    ctx.setdefault("date", job.doc_date.isoformat())
-    return ctx
+    step = job.case.step
+    return context(
+        job.case,
+        office=ws.config.name,
+        today=moment.date(),
+        doc_date=job.doc_date,
+        history=job.history,
+        people=ws.engine().holders(step.role) if step else [],
+        calendar=ws.calendar,
+        as_of=moment,
+    )

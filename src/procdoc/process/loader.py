@@ -43,7 +43,7 @@ STEP_KEYS = {
 BRANCH_KEYS = {"to", "when"}
 DEADLINE_KEYS = {"duration", "from"}
 DOCUMENT_KEYS = {"template", "when"}
-DOCUMENT_WHEN = ("overdue",)
+DOCUMENT_WHEN = ("overdue", "extended")
 FAQ_KEYS = {"q", "a"}
 ID_RE = re.compile(r"^[a-z0-9_-]+$")
 FIELD_ID_RE = re.compile(r"^[^\W\d]\w*$")
@@ -238,13 +238,17 @@ class _Builder:
         duration = self._duration(value, path)
         return (DeadlineRule(duration), None) if duration else (None, None)
 
-    def _documents(self, value: Any, path: PathKey) -> tuple[tuple[str, ...], frozenset[str]]:
+    def _documents(
+        self, value: Any, path: PathKey
+    ) -> tuple[tuple[str, ...], frozenset[str], frozenset[str]]:
         """A step's ``documents``: template names, or ``{template: NAME, when: overdue}``
-        for a document due only while the case is late at the step."""
+        for a document due only while the case is late at the step (a 催办通知书), or
+        ``when: extended`` for one due once its deadline there was extended (a 延期告知书)."""
         if not isinstance(value, list) or all(not isinstance(v, dict) for v in value):
-            return self._texts({"documents": value}, "documents", path), frozenset()
+            return self._texts({"documents": value}, "documents", path), frozenset(), frozenset()
         names: list[str] = []
         overdue: set[str] = set()
+        extended: set[str] = set()
         for i, item in enumerate(value):
             ipath: PathKey = (*path, "documents", i)
             if not isinstance(item, dict):
@@ -256,9 +260,11 @@ class _Builder:
                 self._one_of(item, "when", DOCUMENT_WHEN, ipath, "document condition")
                 if item["when"] == "overdue" and name:
                     overdue.add(name)
+                if item["when"] == "extended" and name:
+                    extended.add(name)
             if name:
                 names.append(name)
-        return tuple(names), frozenset(overdue)
+        return tuple(names), frozenset(overdue), frozenset(extended)
 
     def _terms(self, value: Any) -> dict[str, str]:
         """``terms``: 名词解释, a mapping of term to its explanation."""
@@ -480,7 +486,9 @@ class _Builder:
                 else None
             )
             number = self._text(spec, "number", path) or None
-            documents, overdue_documents = self._documents(spec.get("documents"), path)
+            documents, overdue_documents, extended_documents = self._documents(
+                spec.get("documents"), path
+            )
             steps.append(
                 Step(
                     id=sid,
@@ -494,6 +502,7 @@ class _Builder:
                     mode=cast(Literal["all", "any"], mode),
                     documents=documents,
                     overdue_documents=overdue_documents,
+                    extended_documents=extended_documents,
                     number=number,
                     extend=extend,
                     final=self._bool(spec, "final", path),

@@ -81,6 +81,8 @@ class Step:
     #: the templates listed as ``{template: NAME, when: overdue}``: due only while the
     #: case is late at this step (also in ``documents``)
     overdue_documents: frozenset[str] = frozenset()
+    #: ``{template: NAME, when: extended}``: due once the deadline here was extended
+    extended_documents: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

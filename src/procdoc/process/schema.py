@@ -111,7 +111,7 @@ def process_schema() -> dict[str, Any]:
                     {
                         "template": {"type": "string"},
                         "when": {
-                            "enum": ["overdue"],
+                            "enum": ["overdue", "extended"],
                             "description": "due only while the case is late at this step",
                         },
                     },
