@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+Fingerprint = tuple[int, int, str]
+"""``(size, mtime_ns, sha256 hex)`` of a ledger file: how procdoc tells that it changed."""
+
 CellValue = str | int | float | bool | date | datetime | None
 """A cell as procdoc sees it.
 
@@ -63,7 +66,7 @@ class Snapshot:
     """``False`` when there is no ledger file yet."""
     sheets: dict[str, Sheet]
     """The requested sheets that are present in the workbook, in the order asked for."""
-    fingerprint: tuple[int, int, str] | None
+    fingerprint: Fingerprint | None
     """``(size, mtime_ns, sha256)`` of the file read; ``None`` when it does not exist."""
 
 

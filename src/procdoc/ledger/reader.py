@@ -13,7 +13,7 @@ from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook, Shee
 
 from procdoc.errors import LedgerError
 from procdoc.ledger.cells import label_of, normalise_read
-from procdoc.ledger.model import CellValue, Row, Sheet, Snapshot
+from procdoc.ledger.model import CellValue, Fingerprint, Row, Sheet, Snapshot
 
 _READ_ATTEMPTS = 3
 
@@ -48,7 +48,7 @@ class _Memo(dict[object, CellValue]):
         return value
 
 
-def fingerprint(path: Path) -> tuple[int, int, str]:
+def fingerprint(path: Path) -> Fingerprint:
     """``(size, mtime_ns, sha256)`` of a file."""
     with open(path, "rb") as f:
         st = os.fstat(f.fileno())
