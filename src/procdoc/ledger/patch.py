@@ -12,9 +12,12 @@ only these members may change, and only when needed:
   end (or header labels right of it);
 * ``xl/calcChain.xml`` is dropped when a formula cell was overwritten.
 
-After writing, the result is verified before it may replace the ledger: the member list
-and order, every copied member's CRC and sizes against the original, every rewritten
-member inflated against its CRC, and python-calamine reading back each cell procdoc wrote
+While a sheet streams through the patcher, :class:`~procdoc.ledger.audit.RowAudit`
+compares what goes in with what comes out: every row procdoc does not write must come out
+byte for byte, in order, none lost, none added. After writing, the result is verified
+before it may replace the ledger: the member list and order, every copied member's CRC and
+sizes against the original, every rewritten member inflated against its CRC (so the file
+holds the bytes the audit saw), and python-calamine reading back each cell procdoc wrote
 (the whole sheet when small, else a probe workbook holding just those cells with the
 workbook's real styles - see :func:`_probe`).
 
@@ -31,7 +34,7 @@ import os
 import tempfile
 import unicodedata
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -42,6 +45,7 @@ from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook
 
 from procdoc.errors import LedgerError
 from procdoc.ledger import zipraw
+from procdoc.ledger.audit import RowAudit
 from procdoc.ledger.cells import cell_ref, format_range, normalise_read, parse_range
 from procdoc.ledger.model import Batch, CellValue, SheetChanges
 from procdoc.ledger.parts import (
@@ -160,7 +164,9 @@ def patch_file(src: Path, dst: Path, batch: Batch, *, display: str) -> PatchRepo
                     date1904=pkg.date1904,
                     header_style=header_style,
                 )
-                result = patcher.run(chunks, body.write)
+                audit = RowAudit(f"{display} {name}")
+                result = patcher.run(audit.watch(chunks), _tee(audit, body))
+                audit.finish(result.written)
                 body.finish(result.preamble)
                 report.sheets[name] = result
                 if ref is None:
@@ -226,6 +232,16 @@ def patch_file(src: Path, dst: Path, batch: Batch, *, display: str) -> PatchRepo
         for body in spools:
             body.close()
     return report
+
+
+def _tee(audit: RowAudit, body: _Body) -> Callable[[bytes], None]:
+    """The patcher's sink: each piece of output goes to the audit and to the zip member."""
+
+    def sink(data: bytes) -> None:
+        audit.feed_out(data)
+        body.write(data)
+
+    return sink
 
 
 def _member_name(pkg: Package, path: str) -> str:
