@@ -141,6 +141,7 @@ def patch_file(src: Path, dst: Path, batch: Batch, *, display: str) -> PatchRepo
                     continue
                 ref = pkg.sheet(name)
                 if ref is None:
+                    pkg.check_can_add_sheet(name)
                     xml, header_style = _new_sheet(changes, styles)
                     chunks: Iterator[bytes] = iter([xml])
                     level = 6
