@@ -334,9 +334,9 @@ def _update_tables(pkg: Package, ref: SheetRef, result: SheetResult, display: st
             if cols_el is not None:
                 names = {(el.get("name") or "").lower() for el in cols_el}
                 ids = [int(el.get("id", "0")) for el in cols_el]
-                by_col = {col: label for label, col in result.columns.items()}
+                by_col = result.written.get(1, {})
                 for col in range(result.header_before + 1, result.header_after + 1):
-                    label = by_col.get(col, "")
+                    label = str(by_col.get(col) or "")
                     if label.lower() in names:
                         raise LedgerError(
                             f"{display} {ref.name}: the table {name} already has a column "

@@ -36,6 +36,7 @@ from procdoc.ledger.cells import (
     format_range,
     inline_string,
     is_plain,
+    label_key,
     label_of,
     number_text,
     parse_range,
@@ -140,6 +141,18 @@ class _RowOut:
             self.mine.append(b'<c r="' + letters + self.probe + rest)
             self.expect[col] = value
         return b'<c r="' + letters + self.here + rest
+
+
+class _ColumnOf(dict[str, int]):
+    """Columns by label as a plan spells it, each found by its :func:`label_key` once."""
+
+    def __init__(self, columns: dict[str, int]) -> None:
+        super().__init__()
+        self.columns = columns
+
+    def __missing__(self, label: str) -> int:
+        col = self[label] = self.columns[label_key(label)]
+        return col
 
 
 class _StyleMap(dict[int, "int | None"]):
@@ -255,7 +268,9 @@ class SheetPatcher:
         self.anchor_styles: dict[int, int | None] | None = None
         self.anchor_row_attrs = b""
         self.col_styles: list[tuple[int, int, int]] = []
+        #: header columns by :func:`label_key`, and by labels as the plan spells them
         self.columns: dict[str, int] = {}
+        self.column_of = _ColumnOf(self.columns)
         self.header_before = -1
         self.header_after = -1
         self.header_cell_style: int | None = None
@@ -622,9 +637,9 @@ class SheetPatcher:
         last_used = -1
         style: int | None = None
         for cell in cells:
-            label = label_of(self._decode(cell))
-            if label:
-                self.columns.setdefault(label, cell.col)
+            key = label_key(label_of(self._decode(cell)))
+            if key:
+                self.columns.setdefault(key, cell.col)
                 if cell.col > last_used:
                     last_used = cell.col
                     s = cell.attrs.get(b"s")
@@ -634,17 +649,19 @@ class SheetPatcher:
         writes: dict[int, CellValue] = {}
         col = last_used + 1
         for label in self.labels:
-            if label not in self.columns:
+            key = label_key(label)
+            if key not in self.columns:
                 if col >= MAX_COLS:
                     raise LedgerError(f"{self.where}: no room for column {label!r}")
-                self.columns[label] = col
+                self.columns[key] = col
                 writes[col] = label
                 col += 1
         self.header_after = col - 1
         return writes
 
     def _resolve(self, values: dict[str, CellValue]) -> dict[int, CellValue]:
-        return {self.columns[label]: value for label, value in values.items()}
+        column_of = self.column_of
+        return {column_of[label]: value for label, value in values.items()}
 
     def _anchor(self) -> dict[int, int | None]:
         if self.anchor_styles is None:
@@ -808,7 +825,8 @@ class SheetPatcher:
         layout = self.layouts.get(tuple(values))
         if layout is None:
             style_of = self._new_cell_styles("append", b"")
-            by_col = {self.columns[label.strip()]: label for label in values}  # last one wins
+            column_of = self.column_of
+            by_col = {column_of[label]: label for label in values}  # last one wins
             layout = self.layouts[tuple(values)] = [
                 (col, label, style_of[col]) for col, label in sorted(by_col.items())
             ]

@@ -14,10 +14,16 @@ from pathlib import Path
 from procdoc.errors import LedgerChangedError, LedgerError, LedgerLockedError
 from procdoc.ledger.create import SheetData, temp_beside, write_workbook
 from procdoc.ledger.lock import LedgerLock, remove_stale_temps
-from procdoc.ledger.model import Batch, CellValue, Fingerprint, SheetChanges, Snapshot
+from procdoc.ledger.model import (
+    Batch,
+    CellValue,
+    Fingerprint,
+    SheetChanges,
+    Snapshot,
+)
 from procdoc.ledger.owners import check_not_open
 from procdoc.ledger.patch import patch_file
-from procdoc.ledger.reader import fingerprint, read_snapshot
+from procdoc.ledger.reader import SheetSpecs, fingerprint, read_snapshot, sheet_specs
 
 REPLANS = 3
 """How many times an update re-reads and re-plans when the file changed under it."""
@@ -52,14 +58,17 @@ class LedgerStore:
 
     # -- reading ----------------------------------------------------------------------------
 
-    def read(self, sheets: Sequence[str] | None = None) -> Snapshot:
+    def read(self, sheets: Sequence[str] | SheetSpecs | None = None) -> Snapshot:
         """Read the named sheets (default: all of ``self.sheets``) without taking the lock.
 
-        A missing file gives ``Snapshot(exists=False, sheets={})``; sheets the workbook
-        lacks are absent from ``Snapshot.sheets``.
+        ``sheets`` names them, each with its header in row 1, or maps each to a
+        :class:`HeaderSpec` saying where its header is. A missing file gives
+        ``Snapshot(exists=False, sheets={})``; sheets the workbook lacks are absent from
+        ``Snapshot.sheets``.
         """
-        names = self.sheets if sheets is None else tuple(sheets)
-        return read_snapshot(self.path, names, display=self.display)
+        return read_snapshot(
+            self.path, sheet_specs(self.sheets if sheets is None else sheets), display=self.display
+        )
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -67,16 +76,17 @@ class LedgerStore:
         self,
         plan: Callable[[Snapshot], Batch],
         *,
-        read_sheets: Sequence[str] | None = None,
+        read_sheets: Sequence[str] | SheetSpecs | None = None,
     ) -> Batch:
         """Read, plan and write under the lock; return the batch that was written.
 
-        ``plan`` gets a snapshot of ``read_sheets`` (default: the first of ``self.sheets``)
-        and returns what to write; if it raises, nothing is written. If the ledger changes
-        on disk while the new version is being written (someone saved it in Excel), the
-        snapshot is read again and ``plan`` run again, up to :data:`REPLANS` times.
+        ``plan`` gets a snapshot of ``read_sheets`` (as for :meth:`read`; default: the
+        first of ``self.sheets``) and returns what to write; if it raises, nothing is
+        written. If the ledger changes on disk while the new version is being written
+        (someone saved it in Excel), the snapshot is read again and ``plan`` run again, up
+        to :data:`REPLANS` times.
         """
-        names = tuple(read_sheets) if read_sheets is not None else self.sheets[:1]
+        names = sheet_specs(read_sheets if read_sheets is not None else self.sheets[:1])
         with self._locked():
             for _attempt in range(REPLANS + 1):
                 check_not_open(self.path, self.display)
