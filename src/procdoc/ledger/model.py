@@ -113,12 +113,15 @@ class SheetChanges:
     """
 
     header: list[str] = field(default_factory=list)
-    """Labels that must exist in row 1; missing ones are appended, in this order, after the
-    last used header column."""
+    """Labels that must exist in the header row; missing ones are appended, in this order,
+    after the last used header column."""
     set: dict[int, dict[str, CellValue]] = field(default_factory=dict)
     """Excel row number -> {label: value}; ``None`` clears the value (keeps the style)."""
     append: list[dict[str, CellValue]] = field(default_factory=list)
     """New rows after the last row that holds data, by label."""
+    header_row: int = 1
+    """The header's row. Rows above it (titles, notes, merged title cells) stay byte for
+    byte; ``set`` rows must lie below it; new labels go right of its last label."""
 
     def is_empty(self) -> bool:
         """True when applying these changes would not touch the sheet."""

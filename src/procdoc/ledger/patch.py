@@ -194,7 +194,8 @@ def patch_file(src: Path, dst: Path, batch: Batch, *, display: str) -> PatchRepo
             for name, result in results.items():
                 ref = refs[name]
                 if any(ref is new for new, _ in new_sheets):
-                    rng = result.filter_new or f"A1:{cell_ref(1, max(result.header_after, 0))}"
+                    h = result.header_row
+                    rng = result.filter_new or format_range(h, 0, h, max(result.header_after, 0))
                     pkg.add_filter_database(ref, rng)
                     continue
                 if result.filter_old and result.filter_new:
@@ -329,12 +330,12 @@ def _update_tables(pkg: Package, ref: SheetRef, result: SheetResult, display: st
                 )
             r2 = result.last_row
             changed = True
-        if grew_cols and header_rows and r1 == 1 and c2 == result.header_before:
+        if grew_cols and header_rows and r1 == result.header_row and c2 == result.header_before:
             cols_el = root.find(q("tableColumns"))
             if cols_el is not None:
                 names = {(el.get("name") or "").lower() for el in cols_el}
                 ids = [int(el.get("id", "0")) for el in cols_el]
-                by_col = result.written.get(1, {})
+                by_col = result.written.get(result.header_row, {})
                 for col in range(result.header_before + 1, result.header_after + 1):
                     label = str(by_col.get(col) or "")
                     if label.lower() in names:
