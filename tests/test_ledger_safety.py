@@ -132,7 +132,7 @@ def test_owner_file_appearing_during_the_write_stops_it(tmp_path: Path) -> None:
 def test_another_procdoc_holding_the_lock(tmp_path: Path) -> None:
     make_ledger(tmp_path / "ledger.xlsx")
     (tmp_path / ".procdoc").mkdir()
-    with filelock.FileLock(str(tmp_path / ".procdoc" / "ledger.lock")):
+    with filelock.FileLock(str(tmp_path / ".ledger.xlsx.procdoc-lock")):
         store = store_for(tmp_path, lock_timeout=0.2)
         with pytest.raises(LedgerLockedError, match="another procdoc command is writing"):
             store.update(set_status("C-1", "已办结"))

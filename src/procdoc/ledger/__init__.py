@@ -18,8 +18,18 @@ it has none), datetimes to the millisecond.
 
 from __future__ import annotations
 
+from procdoc.ledger.cells import label_key
 from procdoc.ledger.create import create_workbook
-from procdoc.ledger.model import Batch, CellValue, Row, Sheet, SheetChanges, Snapshot
+from procdoc.ledger.model import (
+    Batch,
+    CellValue,
+    HeaderSpec,
+    MergedRange,
+    Row,
+    Sheet,
+    SheetChanges,
+    Snapshot,
+)
 from procdoc.ledger.owners import owner_of
 from procdoc.ledger.sheets import sheet_names
 from procdoc.ledger.store import LedgerStore
@@ -27,12 +37,15 @@ from procdoc.ledger.store import LedgerStore
 __all__ = [
     "Batch",
     "CellValue",
+    "HeaderSpec",
     "LedgerStore",
+    "MergedRange",
     "Row",
     "Sheet",
     "SheetChanges",
     "Snapshot",
     "create_workbook",
+    "label_key",
     "owner_of",
     "sheet_names",
 ]

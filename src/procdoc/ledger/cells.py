@@ -6,9 +6,12 @@ import functools
 import math
 import re
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from procdoc.errors import LedgerError
-from procdoc.ledger.model import CellValue
+
+if TYPE_CHECKING:  # model imports label_key from here
+    from procdoc.ledger.model import CellValue
 
 MAX_ROWS = 1_048_576
 MAX_COLS = 16_384
@@ -279,6 +282,17 @@ def normalise_read(value: object) -> CellValue:
         minutes, secs = divmod(rem, 60)
         return f"{hours}:{minutes:02d}" + (f":{secs:02d}" if secs else "")
     return str(value)
+
+
+_NOT_IN_KEY = re.compile(r"[\s\u200b-\u200d\u2060\ufeff]+")
+
+
+def label_key(label: str) -> str:
+    """A header label as procdoc matches it: without any white space (spaces, tabs, line
+    breaks, the ideographic space U+3000, no-break spaces) or zero-width characters, so
+    ``承 办 人``, ``承办\n人`` and ``承办人`` are one label. Reading (:meth:`Sheet.column`)
+    and writing (the patcher's columns) both match labels by this key."""
+    return _NOT_IN_KEY.sub("", label)
 
 
 def label_of(value: object) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from procdoc.errors import LedgerError
+from procdoc.ledger.lock import LedgerLock
 from procdoc.ledger.model import Batch, CellValue, SheetChanges
 from procdoc.ledger.parts import Styles
 from procdoc.ledger.patch import column_widths, patch_file
@@ -95,14 +96,17 @@ def write_workbook(path: Path, sheets: Mapping[str, SheetData], *, display: str)
 
 def create_workbook(path: Path, sheets: Mapping[str, SheetData]) -> None:
     """Create a workbook at ``path`` atomically (temp file in the same folder, then
-    ``os.replace``). ``sheets`` maps each sheet name to ``(header, rows)``; a row is a dict
-    by label. Rows are placed from row 2 in order (an empty dict leaves its row empty)."""
+    ``os.replace``), holding ``path``'s lock like every writer of a ledger (see
+    :mod:`procdoc.ledger.lock`). ``sheets`` maps each sheet name to ``(header, rows)``; a
+    row is a dict by label. Rows are placed from row 2 in order (an empty dict leaves its
+    row empty)."""
     path = Path(path)
-    tmp = temp_beside(path)
-    try:
-        write_workbook(tmp, sheets, display=path.name)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with LedgerLock(path, timeout=10.0):
+        tmp = temp_beside(path)
+        try:
+            write_workbook(tmp, sheets, display=path.name)
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)

@@ -6,6 +6,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from procdoc.ledger.cells import label_key
+
+Fingerprint = tuple[int, int, str]
+"""``(size, mtime_ns, sha256 hex)`` of a ledger file: how procdoc tells that it changed."""
+
 CellValue = str | int | float | bool | date | datetime | None
 """A cell as procdoc sees it.
 
@@ -25,26 +30,58 @@ class Row:
     """Aligned to the sheet's header; trailing empty cells may be missing."""
 
 
+HEADER_SEARCH_ROWS = 10
+"""How many top rows :class:`HeaderSpec` looks through for a header row."""
+
+
+@dataclass(frozen=True)
+class HeaderSpec:
+    """Where a sheet's header row is, for reading it.
+
+    ``row`` when it is known (1-based); otherwise the first of the top
+    :data:`HEADER_SEARCH_ROWS` rows that holds ``id_label``, else the one of them holding
+    the most of ``labels`` (the first such row on a tie), else row 1. Labels are matched by
+    :func:`~procdoc.ledger.cells.label_key` (white space ignored).
+    """
+
+    row: int | None = None
+    id_label: str | None = None
+    labels: tuple[str, ...] = ()
+
+
+MergedRange = tuple[int, int, int, int]
+"""Merged cells as ``(first row, first column, last row, last column)``: rows 1-based as
+in Excel, columns 0-based as in :attr:`Row.values` (what :func:`cells.parse_range` gives)."""
+
+
 @dataclass
 class Sheet:
-    """A sheet read from the ledger: its row-1 header and its data rows."""
+    """A sheet read from the ledger: its header row and the data rows below it."""
 
     name: str
     header: list[str]
-    """Row-1 labels, ``str()``-ed and stripped; ``""`` for an empty header cell."""
+    """The header row's labels, ``str()``-ed and stripped; ``""`` for an empty cell."""
     rows: list[Row]
-    """Data rows (row 2 on) in sheet order; fully empty rows are skipped."""
+    """Data rows (the rows below the header) in sheet order; fully empty rows are
+    skipped. Rows above the header (titles, notes) are never data."""
+    header_row: int = 1
+    """The header's 1-based row number."""
+    merged: list[MergedRange] = field(default_factory=list)
+    """The merged ranges that reach the header row or below it: a caller can refuse a
+    hand-kept register with merged cells among its data or a header over two rows."""
     _index: dict[str, int] | None = field(default=None, init=False, repr=False, compare=False)
 
     def column(self, label: str) -> int | None:
-        """The 0-based index of the first header cell labelled ``label``, or ``None``."""
+        """The 0-based index of the first header cell labelled ``label``, or ``None``
+        (labels compared by :func:`~procdoc.ledger.cells.label_key`)."""
         if self._index is None:
             index: dict[str, int] = {}
             for i, name in enumerate(self.header):
-                if name and name not in index:
-                    index[name] = i
+                key = label_key(name)
+                if key and key not in index:
+                    index[key] = i
             self._index = index
-        return self._index.get(label.strip())
+        return self._index.get(label_key(label))
 
     def value(self, row: Row, label: str) -> CellValue:
         """The value of ``row`` under ``label``; ``None`` when the column is missing."""
@@ -63,7 +100,7 @@ class Snapshot:
     """``False`` when there is no ledger file yet."""
     sheets: dict[str, Sheet]
     """The requested sheets that are present in the workbook, in the order asked for."""
-    fingerprint: tuple[int, int, str] | None
+    fingerprint: Fingerprint | None
     """``(size, mtime_ns, sha256)`` of the file read; ``None`` when it does not exist."""
 
 
@@ -76,25 +113,30 @@ class SheetChanges:
     """
 
     header: list[str] = field(default_factory=list)
-    """Labels that must exist in row 1; missing ones are appended, in this order, after the
-    last used header column."""
+    """Labels that must exist in the header row; missing ones are appended, in this order,
+    after the last used header column."""
     set: dict[int, dict[str, CellValue]] = field(default_factory=dict)
     """Excel row number -> {label: value}; ``None`` clears the value (keeps the style)."""
     append: list[dict[str, CellValue]] = field(default_factory=list)
     """New rows after the last row that holds data, by label."""
+    header_row: int = 1
+    """The header's row. Rows above it (titles, notes, merged title cells) stay byte for
+    byte; ``set`` rows must lie below it; new labels go right of its last label."""
 
     def is_empty(self) -> bool:
         """True when applying these changes would not touch the sheet."""
         return not self.header and not any(self.set.values()) and not self.append
 
     def labels(self) -> list[str]:
-        """Every label these changes need in row 1, in the order they are added."""
-        seen: dict[str, None] = {}
+        """Every label these changes need in the header, in the order they are added,
+        stripped, each once (labels with the same :func:`~procdoc.ledger.cells.label_key`
+        are one: the first spelling is kept)."""
+        seen: dict[str, str] = {}
         for label in self.header:
-            seen.setdefault(label.strip(), None)
+            seen.setdefault(label_key(label), label.strip())
         for values in self.set.values():
             for label in values:
-                seen.setdefault(label.strip(), None)
+                seen.setdefault(label_key(label), label.strip())
         last: object = None
         for values in self.append:
             keys = values.keys()
@@ -102,8 +144,8 @@ class SheetChanges:
                 continue
             last = keys
             for label in values:
-                seen.setdefault(label.strip(), None)
-        return list(seen)
+                seen.setdefault(label_key(label), label.strip())
+        return list(seen.values())
 
 
 @dataclass

@@ -227,6 +227,15 @@ class Package:
             el.text = f"{sheet_part}!{_absolute(new)}"
             self.workbook_changed = True
 
+    def check_can_add_sheet(self, name: str) -> None:
+        """Refuse to add a sheet to a workbook whose structure is protected."""
+        protection = self.workbook.find(q("workbookProtection"))
+        if protection is not None and protection.get("lockStructure") in ("1", "true"):
+            raise LedgerError(
+                f"{self.display} has a protected structure, so procdoc cannot add the sheet "
+                f"{name}; unprotect it in Excel (审阅 → 保护工作簿) and run again"
+            )
+
     def add_sheet(self, name: str) -> SheetRef:
         """Add a worksheet part and register it in workbook.xml, its rels and content types."""
         existing = {m.name.lower() for m in self.members} | {n.lower() for n in self.added_paths}
@@ -363,6 +372,16 @@ class Styles:
                 fmts[int(fmt.get("numFmtId", "0"))] = fmt.get("formatCode", "")
         return fmts
 
+    def _used_fmt_ids(self) -> set[int]:
+        """Every numFmtId styles.xml defines, those of the differential formats (``<dxfs>``,
+        used by conditional formats, and their x14 forms in ``<extLst>``) included."""
+        ids: set[int] = set()
+        for el in self.root.iter("{*}numFmt"):
+            raw = el.get("numFmtId", "")
+            if raw.isdigit():
+                ids.add(int(raw))
+        return ids
+
     def kind(self, s: int | None) -> str:
         """The kind of number format of cell style ``s``: "date", "time" or "other"."""
         s = s or 0
@@ -433,7 +452,7 @@ class Styles:
         if el is None:
             el = etree.Element(q("numFmts"))
             self.root.insert(0, el)
-        fmt_id = max([163, *self._num_fmts()]) + 1
+        fmt_id = max([163, *self._used_fmt_ids()]) + 1
         fmt = etree.SubElement(el, q("numFmt"))
         fmt.set("numFmtId", str(fmt_id))
         fmt.set("formatCode", code)

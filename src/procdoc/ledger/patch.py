@@ -12,9 +12,12 @@ only these members may change, and only when needed:
   end (or header labels right of it);
 * ``xl/calcChain.xml`` is dropped when a formula cell was overwritten.
 
-After writing, the result is verified before it may replace the ledger: the member list
-and order, every copied member's CRC and sizes against the original, every rewritten
-member inflated against its CRC, and python-calamine reading back each cell procdoc wrote
+While a sheet streams through the patcher, :class:`~procdoc.ledger.audit.RowAudit`
+compares what goes in with what comes out: every row procdoc does not write must come out
+byte for byte, in order, none lost, none added. After writing, the result is verified
+before it may replace the ledger: the member list and order, every copied member's CRC and
+sizes against the original, every rewritten member inflated against its CRC (so the file
+holds the bytes the audit saw), and python-calamine reading back each cell procdoc wrote
 (the whole sheet when small, else a probe workbook holding just those cells with the
 workbook's real styles - see :func:`_probe`).
 
@@ -31,7 +34,7 @@ import os
 import tempfile
 import unicodedata
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -42,6 +45,7 @@ from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook
 
 from procdoc.errors import LedgerError
 from procdoc.ledger import zipraw
+from procdoc.ledger.audit import RowAudit
 from procdoc.ledger.cells import cell_ref, format_range, normalise_read, parse_range
 from procdoc.ledger.model import Batch, CellValue, SheetChanges
 from procdoc.ledger.parts import (
@@ -137,6 +141,7 @@ def patch_file(src: Path, dst: Path, batch: Batch, *, display: str) -> PatchRepo
                     continue
                 ref = pkg.sheet(name)
                 if ref is None:
+                    pkg.check_can_add_sheet(name)
                     xml, header_style = _new_sheet(changes, styles)
                     chunks: Iterator[bytes] = iter([xml])
                     level = 6
@@ -160,7 +165,9 @@ def patch_file(src: Path, dst: Path, batch: Batch, *, display: str) -> PatchRepo
                     date1904=pkg.date1904,
                     header_style=header_style,
                 )
-                result = patcher.run(chunks, body.write)
+                audit = RowAudit(f"{display} {name}")
+                result = patcher.run(audit.watch(chunks), _tee(audit, body))
+                audit.finish(result.written)
                 body.finish(result.preamble)
                 report.sheets[name] = result
                 if ref is None:
@@ -187,7 +194,8 @@ def patch_file(src: Path, dst: Path, batch: Batch, *, display: str) -> PatchRepo
             for name, result in results.items():
                 ref = refs[name]
                 if any(ref is new for new, _ in new_sheets):
-                    rng = result.filter_new or f"A1:{cell_ref(1, max(result.header_after, 0))}"
+                    h = result.header_row
+                    rng = result.filter_new or format_range(h, 0, h, max(result.header_after, 0))
                     pkg.add_filter_database(ref, rng)
                     continue
                 if result.filter_old and result.filter_new:
@@ -226,6 +234,16 @@ def patch_file(src: Path, dst: Path, batch: Batch, *, display: str) -> PatchRepo
         for body in spools:
             body.close()
     return report
+
+
+def _tee(audit: RowAudit, body: _Body) -> Callable[[bytes], None]:
+    """The patcher's sink: each piece of output goes to the audit and to the zip member."""
+
+    def sink(data: bytes) -> None:
+        audit.feed_out(data)
+        body.write(data)
+
+    return sink
 
 
 def _member_name(pkg: Package, path: str) -> str:
@@ -312,14 +330,14 @@ def _update_tables(pkg: Package, ref: SheetRef, result: SheetResult, display: st
                 )
             r2 = result.last_row
             changed = True
-        if grew_cols and header_rows and r1 == 1 and c2 == result.header_before:
+        if grew_cols and header_rows and r1 == result.header_row and c2 == result.header_before:
             cols_el = root.find(q("tableColumns"))
             if cols_el is not None:
                 names = {(el.get("name") or "").lower() for el in cols_el}
                 ids = [int(el.get("id", "0")) for el in cols_el]
-                by_col = {col: label for label, col in result.columns.items()}
+                by_col = result.written.get(result.header_row, {})
                 for col in range(result.header_before + 1, result.header_after + 1):
-                    label = by_col.get(col, "")
+                    label = str(by_col.get(col) or "")
                     if label.lower() in names:
                         raise LedgerError(
                             f"{display} {ref.name}: the table {name} already has a column "

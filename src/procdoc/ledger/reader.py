@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,16 @@ from typing import Any
 from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook, SheetTypeEnum
 
 from procdoc.errors import LedgerError
-from procdoc.ledger.cells import label_of, normalise_read
-from procdoc.ledger.model import CellValue, Row, Sheet, Snapshot
+from procdoc.ledger.cells import label_key, label_of, normalise_read
+from procdoc.ledger.model import (
+    HEADER_SEARCH_ROWS,
+    CellValue,
+    Fingerprint,
+    HeaderSpec,
+    Row,
+    Sheet,
+    Snapshot,
+)
 
 _READ_ATTEMPTS = 3
 
@@ -48,7 +57,7 @@ class _Memo(dict[object, CellValue]):
         return value
 
 
-def fingerprint(path: Path) -> tuple[int, int, str]:
+def fingerprint(path: Path) -> Fingerprint:
     """``(size, mtime_ns, sha256)`` of a file."""
     with open(path, "rb") as f:
         st = os.fstat(f.fileno())
@@ -77,7 +86,18 @@ def _check_magic(path: Path, display: str) -> None:
     raise unreadable(display, "it is not a zip archive")
 
 
-def read_snapshot(path: Path, names: Sequence[str], *, display: str) -> Snapshot:
+SheetSpecs = Mapping[str, HeaderSpec | None]
+"""Sheets to read, each with where its header is (None: row 1)."""
+
+
+def sheet_specs(sheets: Sequence[str] | SheetSpecs) -> SheetSpecs:
+    """The sheets a caller names (a list of names: headers in row 1) as :data:`SheetSpecs`."""
+    if isinstance(sheets, Mapping):
+        return sheets
+    return dict.fromkeys([sheets] if isinstance(sheets, str) else sheets)
+
+
+def read_snapshot(path: Path, names: SheetSpecs, *, display: str) -> Snapshot:
     """Read the sheets ``names`` (those present) of the workbook at ``path``."""
     for _ in range(_READ_ATTEMPTS):
         try:
@@ -97,7 +117,7 @@ def read_snapshot(path: Path, names: Sequence[str], *, display: str) -> Snapshot
     raise LedgerError(f"{display} kept changing while procdoc read it; try again")
 
 
-def _read_sheets(path: Path, names: Sequence[str], display: str) -> dict[str, Sheet]:
+def _read_sheets(path: Path, names: SheetSpecs, display: str) -> dict[str, Sheet]:
     try:
         wb = CalamineWorkbook.from_path(str(path))
     except CalamineError as exc:
@@ -107,11 +127,11 @@ def _read_sheets(path: Path, names: Sequence[str], display: str) -> dict[str, Sh
     with wb:
         kinds = {m.name: m.typ for m in wb.sheets_metadata}
         out: dict[str, Sheet] = {}
-        for name in names:
+        for name, spec in names.items():
             if kinds.get(name) != SheetTypeEnum.WorkSheet:
                 continue
             try:
-                out[name] = _read_sheet(wb, name)
+                out[name] = _read_sheet(wb, name, spec)
             except CalamineError as exc:
                 raise unreadable(display, f"sheet {name}: {exc}") from None
     return out
@@ -142,16 +162,30 @@ def iter_grid(sheet: CalamineSheet) -> Iterator[tuple[int, list[Any]]]:
         yield number, (pad + raw if pad else raw)
 
 
-def _read_sheet(wb: CalamineWorkbook, name: str) -> Sheet:
+def _read_sheet(wb: CalamineWorkbook, name: str, spec: HeaderSpec | None) -> Sheet:
     sheet = wb.get_sheet_by_name(name)
     memo = _Memo()
     memo[""] = None
     get = memo.__getitem__
+    grid = iter_grid(sheet)
+    fixed = 1 if spec is None else spec.row
+    top: list[tuple[int, list[Any]]] = []  # the rows a header is looked for in
+    if fixed is None:
+        for number, raw in grid:
+            top.append((number, raw))
+            if number >= HEADER_SEARCH_ROWS:
+                break
+        assert spec is not None
+        header_row = _find_header(top, spec)
+    else:
+        header_row = fixed
     header: list[str] = []
     rows: list[Row] = []
-    for number, raw in iter_grid(sheet):
+    for number, raw in itertools.chain(top, grid):
+        if number < header_row:
+            continue
         values: list[CellValue] = list(map(get, raw))
-        if number == 1:
+        if number == header_row:
             header = [label_of(v) for v in values]
             while header and not header[-1]:
                 header.pop()
@@ -160,4 +194,26 @@ def _read_sheet(wb: CalamineWorkbook, name: str) -> Sheet:
             values.pop()
         if values:
             rows.append(Row(number, values))
-    return Sheet(name=name, header=header, rows=rows)
+    merged = [
+        (r1 + 1, c1, r2 + 1, c2)
+        for (r1, c1), (r2, c2) in sheet.merged_cell_ranges or ()
+        if r2 + 1 >= header_row
+    ]
+    return Sheet(name=name, header=header, rows=rows, header_row=header_row, merged=merged)
+
+
+def _find_header(top: list[tuple[int, list[Any]]], spec: HeaderSpec) -> int:
+    """The header row :class:`HeaderSpec` describes, among the ``top`` rows."""
+    keys = [(number, {label_key(label_of(v)) for v in raw}) for number, raw in top]
+    if spec.id_label is not None:
+        wanted = label_key(spec.id_label)
+        for number, found in keys:
+            if wanted in found:
+                return number
+    wanted_all = {label_key(label) for label in spec.labels} - {""}
+    best, most = 1, 0
+    for number, found in keys:
+        hits = len(wanted_all & found)
+        if hits > most:
+            best, most = number, hits
+    return best

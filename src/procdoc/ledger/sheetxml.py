@@ -36,6 +36,7 @@ from procdoc.ledger.cells import (
     format_range,
     inline_string,
     is_plain,
+    label_key,
     label_of,
     number_text,
     parse_range,
@@ -79,6 +80,7 @@ class SheetResult:
     root_tag: bytes  # the <worksheet ...> start tag (its namespace declarations)
     last_row_before: int  # last row holding a value before the change (0: none)
     last_row: int  # the same after it
+    header_row: int
     header_before: int  # last used header column before (-1: none)
     header_after: int
     columns: dict[str, int]
@@ -140,6 +142,18 @@ class _RowOut:
             self.mine.append(b'<c r="' + letters + self.probe + rest)
             self.expect[col] = value
         return b'<c r="' + letters + self.here + rest
+
+
+class _ColumnOf(dict[str, int]):
+    """Columns by label as a plan spells it, each found by its :func:`label_key` once."""
+
+    def __init__(self, columns: dict[str, int]) -> None:
+        super().__init__()
+        self.columns = columns
+
+    def __missing__(self, label: str) -> int:
+        col = self[label] = self.columns[label_key(label)]
+        return col
 
 
 class _StyleMap(dict[int, "int | None"]):
@@ -231,19 +245,29 @@ class SheetPatcher:
         for label in self.labels:
             if not label:
                 raise LedgerError(f"{self.where}: an empty column label cannot be written")
+        self.header_row = header = changes.header_row
+        if not 1 <= header < MAX_ROWS:
+            raise LedgerError(f"{self.where}: the header cannot be in row {header}")
         self.set_rows: dict[int, dict[str, CellValue]] = {}
         for number, values in sorted(changes.set.items()):
             if not values:
                 continue
-            if number < 2 or number > MAX_ROWS:
-                what = "row 1 is the header" if number == 1 else f"row {number} is out of range"
+            if number <= header or number > MAX_ROWS:
+                what = (
+                    f"row {number} is out of range"
+                    if number > MAX_ROWS or number < 1
+                    else f"row {header} is the header"
+                    if number == header
+                    else f"rows above the header, row {header}, are never written"
+                )
                 raise LedgerError(f"{self.where}: cannot set cells of row {number} ({what})")
             self.set_rows[number] = check_values(values, f"{self.where} row {number}")
         # appended values are checked as they are written, each distinct one once (see
         # _new_cell): a large import appends the same few values over and over
         self.appends = changes.append
-        # targets: row number -> ("header" | "set" | "append", values by label)
-        self.targets: dict[int, tuple[str, dict[str, CellValue]]] = {1: ("header", {})}
+        # targets: row number -> ("header" | "set" | "append", values by label); the
+        # header is the first (rows above it pass through untouched)
+        self.targets: dict[int, tuple[str, dict[str, CellValue]]] = {header: ("header", {})}
         for number, values in self.set_rows.items():
             self.targets[number] = ("set", values)
         self.order = sorted(self.targets)
@@ -255,7 +279,9 @@ class SheetPatcher:
         self.anchor_styles: dict[int, int | None] | None = None
         self.anchor_row_attrs = b""
         self.col_styles: list[tuple[int, int, int]] = []
+        #: header columns by :func:`label_key`, and by labels as the plan spells them
         self.columns: dict[str, int] = {}
+        self.column_of = _ColumnOf(self.columns)
         self.header_before = -1
         self.header_after = -1
         self.header_cell_style: int | None = None
@@ -328,6 +354,7 @@ class SheetPatcher:
             root_tag=root_tag,
             last_row_before=self.last_data,
             last_row=max(self.last_data, self.box[2] if self.box else 0),
+            header_row=self.header_row,
             header_before=self.header_before,
             header_after=self.header_after,
             columns=self.columns,
@@ -500,7 +527,7 @@ class SheetPatcher:
                 for n, values in self.set_rows.items()
                 if any(v is not None for v in values.values())
             ]
-            start = max([self.last_data, 1, *with_values]) + 1
+            start = max([self.last_data, self.header_row, *with_values]) + 1
             if start + len(self.appends) - 1 > MAX_ROWS:
                 raise LedgerError(f"{self.where}: the sheet is full (row {MAX_ROWS} reached)")
             self.append_start = start
@@ -622,9 +649,9 @@ class SheetPatcher:
         last_used = -1
         style: int | None = None
         for cell in cells:
-            label = label_of(self._decode(cell))
-            if label:
-                self.columns.setdefault(label, cell.col)
+            key = label_key(label_of(self._decode(cell)))
+            if key:
+                self.columns.setdefault(key, cell.col)
                 if cell.col > last_used:
                     last_used = cell.col
                     s = cell.attrs.get(b"s")
@@ -634,23 +661,25 @@ class SheetPatcher:
         writes: dict[int, CellValue] = {}
         col = last_used + 1
         for label in self.labels:
-            if label not in self.columns:
+            key = label_key(label)
+            if key not in self.columns:
                 if col >= MAX_COLS:
                     raise LedgerError(f"{self.where}: no room for column {label!r}")
-                self.columns[label] = col
+                self.columns[key] = col
                 writes[col] = label
                 col += 1
         self.header_after = col - 1
         return writes
 
     def _resolve(self, values: dict[str, CellValue]) -> dict[int, CellValue]:
-        return {self.columns[label]: value for label, value in values.items()}
+        column_of = self.column_of
+        return {column_of[label]: value for label, value in values.items()}
 
     def _anchor(self) -> dict[int, int | None]:
         if self.anchor_styles is None:
             styles: dict[int, int | None] = {}
             self.anchor_row_attrs = b""
-            if self.anchor is not None and self.last_data > 1:
+            if self.anchor is not None and self.last_data > self.header_row:
                 open_tag, cells, _ = self._split_row(self.anchor, self.last_data)
                 row_attrs = _attrs(open_tag)
                 self.anchor_row_attrs = b"".join(
@@ -808,7 +837,8 @@ class SheetPatcher:
         layout = self.layouts.get(tuple(values))
         if layout is None:
             style_of = self._new_cell_styles("append", b"")
-            by_col = {self.columns[label.strip()]: label for label in values}  # last one wins
+            column_of = self.column_of
+            by_col = {column_of[label]: label for label in values}  # last one wins
             layout = self.layouts[tuple(values)] = [
                 (col, label, style_of[col]) for col, label in sorted(by_col.items())
             ]
@@ -885,7 +915,10 @@ class SheetPatcher:
         return entry
 
     def _label(self, col: int) -> str:
-        return next((label for label, c in self.columns.items() if c == col), cell_ref(1, col))
+        return next(
+            (label for label, c in self.columns.items() if c == col),
+            cell_ref(self.header_row, col),
+        )
 
     def _cell_rest(
         self, row: int, col: int, value: CellValue, cell: _Cell | None, style: int | None
@@ -1006,7 +1039,10 @@ class SheetPatcher:
         new_last = max(self.last_data, self.box[2] if self.box else 0)
         if self.appends and self.last_data <= r2 < new_last:
             r2 = new_last
-        if self.header_after > self.header_before >= 0 and c2 == self.header_before:
+        if self.header_after > self.header_before >= 0 and (r1, c2) == (
+            self.header_row,
+            self.header_before,
+        ):
             c2 = self.header_after
         new = format_range(r1, c1, r2, c2)
         if ":" not in new:

@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 
-import filelock
-
 from procdoc.errors import LedgerChangedError, LedgerError, LedgerLockedError
 from procdoc.ledger.create import SheetData, temp_beside, write_workbook
-from procdoc.ledger.model import Batch, CellValue, SheetChanges, Snapshot
+from procdoc.ledger.lock import LedgerLock, remove_stale_temps
+from procdoc.ledger.model import (
+    Batch,
+    CellValue,
+    Fingerprint,
+    SheetChanges,
+    Snapshot,
+)
 from procdoc.ledger.owners import check_not_open
 from procdoc.ledger.patch import patch_file
-from procdoc.ledger.reader import fingerprint, read_snapshot
+from procdoc.ledger.reader import SheetSpecs, fingerprint, read_snapshot, sheet_specs
 
 REPLANS = 3
 """How many times an update re-reads and re-plans when the file changed under it."""
@@ -26,8 +32,10 @@ REPLANS = 3
 class LedgerStore:
     """Reads the ledger (no lock) and writes it (locked, atomic, verified, backed up).
 
-    ``state_dir`` is the workspace's ``.procdoc/`` folder: the cross-process lock is
-    ``state_dir/ledger.lock`` and the backups go to ``state_dir/backups/``.
+    ``state_dir`` is the workspace's ``.procdoc/`` folder: the backups go to
+    ``state_dir/backups/``. The cross-process lock lives beside the ledger
+    (``.<name>.procdoc-lock``, see :mod:`procdoc.ledger.lock`), so two workspaces that
+    share one ledger never write it at the same time.
     """
 
     def __init__(
@@ -50,14 +58,17 @@ class LedgerStore:
 
     # -- reading ----------------------------------------------------------------------------
 
-    def read(self, sheets: Sequence[str] | None = None) -> Snapshot:
+    def read(self, sheets: Sequence[str] | SheetSpecs | None = None) -> Snapshot:
         """Read the named sheets (default: all of ``self.sheets``) without taking the lock.
 
-        A missing file gives ``Snapshot(exists=False, sheets={})``; sheets the workbook
-        lacks are absent from ``Snapshot.sheets``.
+        ``sheets`` names them, each with its header in row 1, or maps each to a
+        :class:`HeaderSpec` saying where its header is. A missing file gives
+        ``Snapshot(exists=False, sheets={})``; sheets the workbook lacks are absent from
+        ``Snapshot.sheets``.
         """
-        names = self.sheets if sheets is None else tuple(sheets)
-        return read_snapshot(self.path, names, display=self.display)
+        return read_snapshot(
+            self.path, sheet_specs(self.sheets if sheets is None else sheets), display=self.display
+        )
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -65,28 +76,18 @@ class LedgerStore:
         self,
         plan: Callable[[Snapshot], Batch],
         *,
-        read_sheets: Sequence[str] | None = None,
+        read_sheets: Sequence[str] | SheetSpecs | None = None,
     ) -> Batch:
         """Read, plan and write under the lock; return the batch that was written.
 
-        ``plan`` gets a snapshot of ``read_sheets`` (default: the first of ``self.sheets``)
-        and returns what to write; if it raises, nothing is written. If the ledger changes
-        on disk while the new version is being written (someone saved it in Excel), the
-        snapshot is read again and ``plan`` run again, up to :data:`REPLANS` times.
+        ``plan`` gets a snapshot of ``read_sheets`` (as for :meth:`read`; default: the
+        first of ``self.sheets``) and returns what to write; if it raises, nothing is
+        written. If the ledger changes on disk while the new version is being written
+        (someone saved it in Excel), the snapshot is read again and ``plan`` run again, up
+        to :data:`REPLANS` times.
         """
-        names = tuple(read_sheets) if read_sheets is not None else self.sheets[:1]
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        lock = filelock.FileLock(str(self.state_dir / "ledger.lock"), timeout=self.lock_timeout)
-        try:
-            lock.acquire()
-        except filelock.Timeout:
-            raise LedgerLockedError(
-                f"another procdoc command is writing {self.display} (waited "
-                f"{self.lock_timeout:g} s for {self.state_dir.name}/ledger.lock); try again "
-                "when it has finished"
-            ) from None
-        try:
-            self._remove_stale_temps()
+        names = sheet_specs(read_sheets if read_sheets is not None else self.sheets[:1])
+        with self._locked():
             for _attempt in range(REPLANS + 1):
                 check_not_open(self.path, self.display)
                 snapshot = self.read(names)
@@ -101,22 +102,29 @@ class LedgerStore:
                 f"{self.display} kept changing while procdoc was writing it ({REPLANS + 1} "
                 "tries); make sure nobody is saving it and run again"
             )
-        finally:
-            lock.release()
 
-    def _remove_stale_temps(self) -> None:
-        """Temp files of a writer that was killed (only the lock holder writes them)."""
-        if not self.path.parent.is_dir():
-            return
-        for stale in self.path.parent.glob(f".{glob_escape(self.path.name)}.*.tmp"):
-            with contextlib.suppress(OSError):
-                stale.unlink()
-
-    def _write(self, batch: Batch, seen: tuple[int, int, str] | None) -> bool:
-        """Write ``batch``; False when the ledger changed since ``seen`` (nothing written)."""
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the ledger's lock (beside the ledger, shared by every workspace that writes
+        it; see :mod:`procdoc.ledger.lock`) and clear what killed writers left behind."""
         if not self.path.parent.is_dir():
             raise LedgerError(f"the folder of {self.display} ({self.path.parent}) does not exist")
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        with LedgerLock(self.path, timeout=self.lock_timeout, display=self.display):
+            remove_stale_temps(self.path)
+            self._remove_partial_backups()
+            yield
+
+    def _write(self, batch: Batch, seen: Fingerprint | None) -> bool:
+        """Write ``batch``; False when the ledger changed since ``seen`` (nothing written).
+
+        The order matters: the new version is written to a temp file beside the ledger and
+        verified; the current version is copied to the backups; only then is the ledger
+        checked once more against ``seen`` (size, mtime and hash), right before
+        ``os.replace``, so a save that lands during the backup copy is never overwritten.
+        """
         tmp = temp_beside(self.path)
+        backup: tuple[Path, str] | None = None
         try:
             if seen is None:
                 self._write_new(tmp, batch)
@@ -125,11 +133,13 @@ class LedgerStore:
                     return False
                 patch_file(self.path, tmp, batch, display=self.display)
                 shutil.copymode(self.path, tmp)  # a shared ledger stays shared
+            if seen is not None:
+                backup = self._backup()
+                if backup is not None and backup[1] != seen[2]:
+                    return False  # saved by someone else during the copy
             check_not_open(self.path, self.display)
             if self._current() != seen:
                 return False
-            if seen is not None:
-                self._backup()
             try:
                 os.replace(tmp, self.path)
             except PermissionError:
@@ -138,11 +148,16 @@ class LedgerStore:
                     "close it there and run again"
                 ) from None
             _fsync_dir(self.path.parent)
+            if backup is not None:
+                self._prune_backups()
+                backup = None  # kept
             return True
         finally:
             tmp.unlink(missing_ok=True)
+            if backup is not None:  # the write did not happen: this copy backs up nothing
+                backup[0].unlink(missing_ok=True)
 
-    def _current(self) -> tuple[int, int, str] | None:
+    def _current(self) -> Fingerprint | None:
         try:
             return fingerprint(self.path)
         except FileNotFoundError:
@@ -159,10 +174,23 @@ class LedgerStore:
             sheets[name] = (changes.labels(), _rows_of(changes))
         write_workbook(tmp, sheets, display=self.display)
 
-    def _backup(self) -> None:
+    # -- backups ----------------------------------------------------------------------------
+
+    @property
+    def backup_dir(self) -> Path:
+        return self.state_dir / "backups"
+
+    def _backup_pattern(self) -> re.Pattern[str]:
+        return re.compile(
+            re.escape(self.path.stem) + r"-\d{8}-\d{6}-\d{6}(?:-\d+)?" + re.escape(self.path.suffix)
+        )
+
+    def _backup(self) -> tuple[Path, str] | None:
+        """Copy the ledger as it is now into the backups; the copy and the sha256 of what
+        was copied (hashed as it is copied), or None when no backups are kept."""
         if self.backups <= 0:
-            return
-        folder = self.state_dir / "backups"
+            return None
+        folder = self.backup_dir
         folder.mkdir(parents=True, exist_ok=True)
         stem = self.path.stem
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
@@ -172,31 +200,56 @@ class LedgerStore:
             target = folder / f"{stem}-{stamp}-{n}{self.path.suffix}"
             n += 1
         partial = folder / f".{target.name}.tmp"
-        shutil.copy2(self.path, partial)
-        os.replace(partial, target)
-        pattern = re.compile(
-            re.escape(stem) + r"-\d{8}-\d{6}-\d{6}(?:-\d+)?" + re.escape(self.path.suffix)
-        )
+        try:
+            digest = _copy_hashed(self.path, partial)
+            shutil.copystat(self.path, partial)
+            os.replace(partial, target)
+        finally:
+            partial.unlink(missing_ok=True)
+        return target, digest
+
+    def _prune_backups(self) -> None:
+        pattern = self._backup_pattern()
         kept = sorted(
-            (p for p in folder.iterdir() if pattern.fullmatch(p.name)),
+            (p for p in self.backup_dir.iterdir() if pattern.fullmatch(p.name)),
             key=lambda p: p.name,
             reverse=True,
         )
         for old in kept[self.backups :]:
             old.unlink(missing_ok=True)
 
+    def _remove_partial_backups(self) -> None:
+        """Half-made backup copies of a killed writer (``.<backup name>.tmp``); under the
+        lock, as for the ledger's own temp files (see :func:`remove_stale_temps`)."""
+        if not self.backup_dir.is_dir():
+            return
+        pattern = self._backup_pattern()
+        for entry in os.scandir(self.backup_dir):
+            name = entry.name
+            if name.startswith(".") and name.endswith(".tmp") and pattern.fullmatch(name[1:-4]):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
 
-def _same_stat(path: Path, seen: tuple[int, int, str]) -> bool:
+
+def _copy_hashed(src: Path, dst: Path) -> str:
+    """Copy ``src`` to ``dst`` (fsynced); the sha256 of the bytes copied."""
+    digest = hashlib.sha256()
+    with open(src, "rb") as f, open(dst, "wb") as g:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+            g.write(chunk)
+        g.flush()
+        os.fsync(g.fileno())
+    return digest.hexdigest()
+
+
+def _same_stat(path: Path, seen: Fingerprint) -> bool:
     """A cheap early check (size and mtime); the write itself re-checks the hash."""
     try:
         st = os.stat(path)
     except FileNotFoundError:
         return False
     return (st.st_size, st.st_mtime_ns) == seen[:2]
-
-
-def glob_escape(name: str) -> str:
-    return re.sub(r"([*?\[])", r"[\1]", name)
 
 
 def _fsync_dir(folder: Path) -> None:
