@@ -137,3 +137,100 @@ def test_check_reports_each_problem_with_its_cell(mini: Path) -> None:
     assert "测试流程!row 8: a row with data but no 编号" in out
     code, out, _ = cli(mini, "check", "--format", "json")
     assert code == 3 and json.loads(out)["ok"] is False
+
+
+REGISTERS = REPO / "samples" / "registers"
+ADOPT_CONFIG = """
+registers:
+  shouwen:
+    sheet: 收文台账
+    header_row: 2
+    columns: {opened: 收文日期, from_org: 来文单位, doc_no: 文号, title: 标题, undertaker: 承办科室, status: 办理情况}
+    number_column: 序号
+"""
+
+
+@pytest.fixture
+def kept(tmp_path: Path) -> Path:
+    """An office with its hand-kept 「2026年收文登记台账」 as the ledger."""
+    root = init_workspace(tmp_path / "office", processes=["shouwen"])
+    shutil.copy(REGISTERS / "2026年收文登记台账.xlsx", root / "ledger.xlsx")
+    cfg = root / "procdoc.yaml"
+    cfg.write_text(cfg.read_text(encoding="utf-8") + ADOPT_CONFIG, encoding="utf-8")
+    return root
+
+
+def grid(path: Path, sheet: str) -> list[list[object]]:
+    return (
+        CalamineWorkbook.from_path(str(path))
+        .get_sheet_by_name(sheet)
+        .to_python(skip_empty_area=False)
+    )
+
+
+def test_adopt_takes_a_hand_kept_register_over_and_every_command_works_on_it(kept: Path) -> None:
+    ledger = kept / "ledger.xlsx"
+    before = grid(ledger, "收文台账")
+    code, out, err = cli(kept, "list", "--format", "json")
+    assert code == 0 and json.loads(out) == [] and "not taken over yet" in err
+    code, out, _ = cli(kept, "adopt", "shouwen", "--dry-run")
+    assert code == 0 and "would take over 30 rows" in out + _
+    assert grid(ledger, "收文台账") == before  # a dry run writes nothing
+    code, out, err = cli(kept, "adopt", "shouwen")
+    assert code == 0, err
+    after = grid(ledger, "收文台账")
+    title = before[0]
+    assert after[0][: len(title)] == title and not any(after[0][len(title) :])  # untouched
+    header = [str(h) for h in after[1]]
+    width = len(before[1])
+    assert header[:width] == [str(h) for h in before[1]]  # the office's columns stay first
+    assert header[width : width + 3] == ["编号", "当前环节", "承办人"]  # added at the right
+    for old, new in zip(before[2:], after[2:], strict=True):  # what the clerk typed stays
+        assert all(o == "" or n == o for o, n in zip(old[:width], new[:width], strict=True))
+    listed = json.loads(cli(kept, "list", "--format", "json")[1])
+    assert len(listed) == 30 and listed[0]["id"] == "SW2026-0001"
+    first = listed[0]
+    assert first["opened"] == "2026-09-01T00:00"  # from 收文日期
+    closed = [c for c in listed if c["status"] == "closed"]
+    assert closed and all(c["step"] == "archive" for c in closed)  # 办理情况 已办结
+    hist = rows(ledger, "流转记录")
+    assert sum(1 for h in hist if h["动作"] == "接管") == 30
+    code, out, _ = cli(kept, "adopt", "shouwen")
+    assert code == 0 and "took over 0 rows; 30 had an id already" in out + _
+    assert grid(ledger, "收文台账") == after  # idempotent
+    code, out, err = cli(
+        kept, "new", "shouwen", "--title", "关于冬季防火的通知", "--set", "from_org=市应急管理局",
+        "--at", "2026-12-01 09:00",
+    )  # fmt: skip
+    assert code == 0, err
+    last = grid(ledger, "收文台账")[-1]
+    assert last[0] == 31 and last[4] == "关于冬季防火的通知"  # the next 序号 and its title
+    open_one = next(c["id"] for c in listed if c["status"] == "open")
+    code, out, err = cli(kept, "advance", open_one, "--step", "register")
+    assert code == 0, err
+    assert cli(kept, "check")[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("variant", "message"),
+    [
+        ("2026年收文登记台账-错例-数据行合并.xlsx", "merged cells inside the register's rows"),
+        ("2026年收文登记台账-错例-两行表头.xlsx", "the header is spread over merged rows"),
+    ],
+)
+def test_adopt_refuses_merged_cells_in_the_data_and_two_row_headers(
+    kept: Path, variant: str, message: str
+) -> None:
+    ledger = kept / "ledger.xlsx"
+    shutil.copy(REGISTERS / variant, ledger)
+    cfg = kept / "procdoc.yaml"
+    if "两行表头" in variant:
+        cfg.write_text(
+            cfg.read_text(encoding="utf-8").replace("header_row: 2", "header_row: 3"),
+            encoding="utf-8",
+        )
+    before = ledger.read_bytes()
+    code, _, err = cli(kept, "adopt", "shouwen")
+    assert code == 1 and message in err and err.count("\n") == 1
+    assert "收文台账!" in err  # the cells are named
+    assert ledger.read_bytes() == before

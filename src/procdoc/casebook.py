@@ -30,6 +30,7 @@ from procdoc.layout import (
     Column,
     Layout,
     Register,
+    label_key,
 )
 from procdoc.ledger.cells import col_letters
 from procdoc.model import Case, HistoryEntry, Status
@@ -40,8 +41,9 @@ from procdoc.values import Unreadable, as_due, as_moment, cell_for, read_field, 
 if TYPE_CHECKING:
     from procdoc.ledger import Batch, Row, Sheet, Snapshot
 
-#: Core columns whose absence from a register in use means its header was renamed by hand.
-_REQUIRED = ("id", "step", "status")
+#: Core columns whose absence from a register in use means its header was renamed by hand
+#: (the others are added again when missing).
+_REQUIRED = ("id", "step", "status", "due")
 
 
 class _Columns:
@@ -54,22 +56,41 @@ class _Columns:
             for p in reg.processes
         }
         self.number = sheet.column(reg.number_column) if reg.number_column else None
+        _refuse_merged(reg, sheet, where)
+        #: a hand-kept register not taken over yet: no id column at all
+        self.unadopted = self.core["id"] is None and bool(sheet.rows)
         missing = [reg.core[k] for k in _REQUIRED if self.core[k] is None]
-        if missing and sheet.rows:
-            present = self.core["id"] is not None
-            hint = (
-                f"rename the header back, or set the label under labels: (or registers: {reg.sheet}: columns:) in procdoc.yaml"
-                if present
-                else f"is it a hand-kept register not taken over yet? run `procdoc adopt {reg.processes[0].id}`"
-            )
+        if missing and sheet.rows and not self.unadopted:
             raise LedgerError(
                 f"{where} {reg.sheet}!{header_row(sheet)}: no {', '.join(repr(m) for m in missing)} column in the header row",
-                hint=hint,
+                hint=f"rename the header back, or set the label under labels: (or registers: {reg.processes[0].id}: columns:) in procdoc.yaml",
             )
 
 
 def header_row(sheet: Sheet) -> int:
-    return int(getattr(sheet, "header_row", 1))
+    return sheet.header_row
+
+
+def _refuse_merged(reg: Register, sheet: Sheet, where: str) -> None:
+    """A register is one row a case: merged cells among its rows, or a header spread over
+    two rows, cannot be read (or written) safely. A merged title above the header and a
+    header cell spanning columns are fine."""
+    from procdoc.ledger.cells import format_range
+
+    top = sheet.header_row
+    for r1, c1, r2, c2 in sheet.merged:
+        if r2 < top or r1 == r2 == top:
+            continue
+        cells = f"{reg.sheet}!{format_range(r1, c1, r2, c2)}"
+        if r1 <= top:
+            raise LedgerError(
+                f"{where} {cells}: the header is spread over merged rows",
+                hint=f"make row {top} a one-row header (one label a column, no merged cells) and run again; nothing was written",
+            )
+        raise LedgerError(
+            f"{where} {cells}: merged cells inside the register's rows",
+            hint="unmerge them (a value in every row) and run again; nothing was written",
+        )
 
 
 @dataclass
@@ -110,6 +131,7 @@ class Casebook:
         self.numbers: dict[str, int] = {}  # the last running number (序号) per sheet
         self.unreadable: list[str] = []  # rows that are no case procdoc can read
         self.stray: list[tuple[Register, int]] = []  # rows with data but no id (not cases)
+        self.unadopted: list[Register] = []  # hand-kept registers not taken over yet
         self.broken_rows: Counter[str] = Counter()  # rows of processes with errors, by process
         self._built: dict[str, Case] = {}
         for reg in layout.registers.values():
@@ -121,6 +143,14 @@ class Casebook:
     def _index(self, reg: Register, sheet: Sheet) -> None:
         cols = _Columns(reg, sheet, self.name)
         id_col = cols.core["id"]
+        if cols.unadopted:
+            self.unadopted.append(reg)
+            warnings.warn(
+                f"{self.name} {reg.sheet}: a hand-kept register not taken over yet ({len(sheet.rows)} rows, no {reg.core['id']} column): run `procdoc adopt {reg.processes[0].id}`",
+                ProcdocWarning,
+                stacklevel=3,
+            )
+            return
         if id_col is None:
             return
         for row in sheet.rows:
@@ -488,6 +518,20 @@ class Change:
         self._new_index[case.id] = (reg.sheet, len(rows))
         rows.append(cells)
 
+    def claim(self, case: Case) -> None:
+        """Write every procdoc-owned core cell of ``case`` into its existing row (a row of
+        a hand-kept register taken over): the office's own values stay as they are."""
+        assert case.sheet is not None and case.row is not None
+        reg = self.layout.register_of(case.process)
+        cells = case_cells(case, reg)
+        owned = {
+            reg.core[k]
+            for k in ("id", "step", "status", "entered", "due", "case_due", "closed", "updated")
+        }
+        self.updates.setdefault((case.sheet, case.row), {}).update(
+            {label: value for label, value in cells.items() if label in owned}
+        )
+
     def update_case(self, before: Case, after: Case) -> None:
         """Record the cells of ``after`` that differ from ``before``."""
         if after.row is None or after.sheet is None:
@@ -569,21 +613,34 @@ class Change:
                 continue
             reg = self.layout.registers[name]
             changes = batch.sheet(name)
-            changes.header = [c.label for c in reg.columns()]
+            existing = self.book.snapshot.sheets.get(name)
+            # procdoc's own columns are added when missing; a field's column only when a
+            # value needs it (a hand-kept register is not filled with empty columns)
+            changes.header = [c.label for c in reg.columns() if existing is None or not c.field_id]
+            keep = _keep(existing)
             for (sheet, row), values in self.updates.items():
                 if sheet == name:
-                    changes.set[row] = {k: cell_for(v) for k, v in values.items()}
+                    changes.set[row] = {k: cell_for(v) for k, v in values.items() if keep(k, v)}
             changes.append = [
-                {k: cell_for(v) for k, v in values.items()}
+                {k: cell_for(v) for k, v in values.items() if keep(k, v)}
                 for values in self.new_rows.get(name, [])
             ]
-            _describe_sheet(changes, reg, self.book.snapshot.sheets.get(name))
+            _describe_sheet(changes, reg, existing)
         if self.history:
             hist = batch.sheet(HISTORY_SHEET)
             hist.header = list(HISTORY_COLUMNS.values())
             hist.append = self.history
             _describe_history(hist, self.book.history_sheet())
         return batch
+
+
+def _keep(sheet: Sheet | None) -> Callable[[str, Any], bool]:
+    """Which cells to write: all in a sheet procdoc creates; in an existing one, none that
+    would add a column just to hold nothing."""
+    if sheet is None:
+        return lambda _label, _value: True
+    present = {label_key(h) for h in sheet.header}
+    return lambda label, value: value is not None or label_key(label) in present
 
 
 def case_cells(case: Case, reg: Register) -> dict[str, Any]:

@@ -906,6 +906,60 @@ def check(workspace: WorkspaceOpt = None, format: FormatOpt = Format.table) -> N
         raise typer.Exit(int(ExitCode.INVALID))
 
 
+@app.command()
+@handle_errors
+def adopt(
+    process: Annotated[
+        str, typer.Argument(help="The process whose hand-kept register to take over.")
+    ],
+    step: Annotated[
+        str | None,
+        typer.Option("--step", help="The step of rows that name none (default the first)."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be taken over; write nothing.")
+    ] = False,
+    workspace: WorkspaceOpt = None,
+    format: FormatOpt = Format.table,
+) -> None:
+    """Take over a hand-kept register: ids, steps and deadlines for its rows (idempotent)."""
+    from procdoc import console
+    from procdoc.commands.ledger import adopt as run
+
+    result = run(_ws(workspace), process, step=step, dry_run=dry_run)
+    header = ["行", "编号", "标题", "当前环节", "环节期限"]
+    rows = [[a.row, a.id, a.title, a.step, a.due] for a in result.adopted]
+    if format is Format.json:
+        console.print_json(
+            {
+                "sheet": result.sheet,
+                "dry_run": dry_run,
+                "already": result.already,
+                "adopted": [
+                    {
+                        "row": a.row,
+                        "id": a.id,
+                        "title": a.title,
+                        "step": a.step,
+                        "due": console.plain(a.due),
+                    }
+                    for a in result.adopted
+                ],
+            }
+        )
+        return
+    if format is Format.csv:
+        console.print_csv(header, rows)
+        return
+    if rows:
+        console.out.print(console.table(result.sheet, header, rows))
+    verb = "would take over" if dry_run else "took over"
+    console.info(
+        f"{result.sheet}: {verb} {len(result.adopted)} rows; {result.already} had an id already (left alone)"
+        + (" (dry run: nothing written)" if dry_run else "")
+    )
+
+
 registers_app = typer.Typer(help="The registers (登记簿) of the ledger.", no_args_is_help=True)
 app.add_typer(registers_app, name="registers")
 

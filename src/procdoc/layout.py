@@ -20,6 +20,7 @@ from procdoc.process.model import FieldDef, Process
 
 if TYPE_CHECKING:
     from procdoc.config import RegisterSpec
+    from procdoc.ledger.model import HeaderSpec
 
 #: The columns procdoc owns, by id, with their default header labels (SPEC §3), in the
 #: order a register procdoc creates shows them.
@@ -254,6 +255,25 @@ class Layout:
 
     def register_of(self, process: Process) -> Register:
         return self._by_process[process.id]
+
+    def read_specs(self, *, history: bool = False) -> dict[str, HeaderSpec]:
+        """Where each register's header is, for the ledger store: the configured row, or
+        the row holding the id label among the top rows (else the most of its labels)."""
+        from procdoc.ledger.model import HeaderSpec
+
+        specs = {
+            reg.sheet: HeaderSpec(
+                row=reg.header_row,
+                id_label=reg.core["id"],
+                labels=tuple(c.label for c in reg.columns()),
+            )
+            for reg in self.registers.values()
+        }
+        if history:
+            specs[HISTORY_SHEET] = HeaderSpec(
+                id_label=HISTORY_COLUMNS["case"], labels=tuple(HISTORY_COLUMNS.values())
+            )
+        return specs
 
     def sheets(self) -> list[str]:
         return list(self.registers)

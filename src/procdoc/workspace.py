@@ -253,10 +253,8 @@ class Workspace:
 
     def casebook(self, *, history: bool = False) -> Casebook:
         """The cases as they are now (no lock: a reading command)."""
-        from procdoc.layout import HISTORY_SHEET
 
-        sheets = (*self.layout.sheets(), HISTORY_SHEET) if history else self.layout.sheets()
-        return self._casebook(self.store.read(sheets))
+        return self._casebook(self.store.read(self.layout.read_specs(history=history)))
 
     def _casebook(self, snapshot: Snapshot) -> Casebook:
         from procdoc.casebook import Casebook
@@ -274,7 +272,8 @@ class Workspace:
         from procdoc.layout import HISTORY_SHEET
 
         def load() -> Sheet | None:
-            return self.store.read((HISTORY_SHEET,)).sheets.get(HISTORY_SHEET)
+            specs = self.layout.read_specs(history=True)
+            return self.store.read({HISTORY_SHEET: specs[HISTORY_SHEET]}).sheets.get(HISTORY_SHEET)
 
         return load
 
@@ -282,7 +281,7 @@ class Workspace:
         """Run ``plan`` against the ledger under its lock and write what it recorded, all or
         nothing. ``plan`` raising a ProcdocError writes nothing."""
         run = _Run(self, plan)
-        self.store.update(run, read_sheets=self.layout.sheets())
+        self.store.update(run, read_sheets=self.layout.read_specs())
         return run.result
 
     def engine(self) -> Engine:

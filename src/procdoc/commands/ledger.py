@@ -218,3 +218,135 @@ def _record_registers(ws: Workspace, sheets: dict[str, str]) -> str:
     yaml.dump(data, buf)
     atomic_write(path, buf.getvalue(), like=path)
     return ws.rel(path)
+
+
+@dataclass
+class Adopted:
+    """A row taken over: its new id, step and deadline."""
+
+    id: str
+    row: int
+    step: str
+    due: Any
+    title: str
+
+
+@dataclass
+class AdoptResult:
+    sheet: str
+    adopted: list[Adopted] = field(default_factory=list)
+    already: int = 0  # rows that had an id: left alone
+    dry_run: bool = False
+
+
+def adopt(
+    ws: Workspace,
+    process: str,
+    *,
+    step: str | None = None,
+    dry_run: bool = False,
+    at: Any = None,
+) -> AdoptResult:
+    """Take a hand-kept register over (SPEC §3): a row without an id gets the next id, a
+    row without a step gets ``step`` (default the first; the final step when the row's
+    status column says 已办结), its deadlines count from its own `opened` date (or the
+    step's `from:` field), the columns procdoc needs are added right of the header, and
+    each case gets one 接管 row in 流转记录. Rows that have an id are left alone, so
+    running it again changes nothing."""
+    from procdoc.casebook import Casebook, Change, _refuse_merged
+    from procdoc.errors import LedgerError, ProcessError
+    from procdoc.layout import STATUS_IDS
+    from procdoc.model import Case
+    from procdoc.values import Unreadable, as_moment, read_field, text
+
+    proc = ws.process(process)
+    reg = ws.layout.register_of(proc)
+    start = proc.first_step if step is None else proc.find_step(step)
+    if start is None:
+        raise ProcessError(
+            f"--step: {proc.id} has no step '{step}'",
+            hint=", ".join(f"{s.name} ({s.id})" for s in proc.steps),
+        )
+    engine = ws.engine()
+    moment = at or ws.now()
+    result = AdoptResult(sheet=reg.sheet, dry_run=dry_run)
+    name = ws.config.ledger.name
+
+    def plan(book: Casebook, change: Change) -> None:
+        result.adopted.clear()
+        result.already = 0
+        sheet = book.snapshot.sheets.get(reg.sheet)
+        if sheet is None:
+            raise LedgerError(
+                f"{name} has no sheet '{reg.sheet}' to take over",
+                hint=f"name the register's sheet under registers: {proc.id}: sheet: in procdoc.yaml",
+            )
+        _refuse_merged(reg, sheet, name)
+        col = {key: sheet.column(label) for key, label in reg.core.items()}
+        fields = [(fdef, sheet.column(label)) for fdef, label in reg.field_columns(proc)]
+
+        def cell(values: list[Any], i: int | None) -> Any:
+            return values[i] if i is not None and i < len(values) else None
+
+        for row in sheet.rows:
+            values = row.values
+            if text(cell(values, col["id"])):
+                result.already += 1
+                continue
+            where = f"{reg.sheet}!row {row.number}"
+            case_fields: dict[str, Any] = {}
+            for fdef, i in fields:
+                try:
+                    case_fields[fdef.id] = read_field(fdef, cell(values, i))
+                except Unreadable:
+                    case_fields[fdef.id] = None
+            named = text(cell(values, col["step"]))
+            here = proc.find_step(named) if named else start
+            done = STATUS_IDS.get(text(cell(values, col["status"])) or "") == "closed"
+            if done and not named:  # the register says 已办结: taken over closed
+                here = next((s for s in proc.steps if s.final), here)
+            if here is None:
+                raise LedgerError(
+                    f"{name} {where}: '{named}' is not a step of {proc.name}",
+                    hint=f"steps: {', '.join(s.name for s in proc.steps)}; nothing was written",
+                )
+            try:
+                opened = as_moment(cell(values, col["opened"]))
+            except Unreadable:
+                opened = None
+            entered = opened or moment
+            case = Case(
+                id=engine.next_id(proc, book, entered),
+                process=proc,
+                step=here,
+                title=text(cell(values, col["title"])) or "",
+                opened=opened,
+                entered=entered,
+                updated=moment,
+                fields=case_fields,
+                sheet=reg.sheet,
+                row=row.number,
+            )
+            entries = {here.id: entered}
+            case.due = engine.step_due(case, here, entered, entries=entries)
+            engine._case_due(case, entered, entries, here)
+            if here.final:
+                case.status, case.due, case.closed = "closed", None, entered
+            book.pending[case.id] = case
+            change.claim(case)
+            change.record(
+                case.id,
+                moment,
+                "adopt",
+                to_step=here,
+                note=f"{reg.sheet}!row {row.number}"
+                + ("" if opened else f"（无{reg.core['opened']}，期限自接管起算）"),
+            )
+            result.adopted.append(Adopted(case.id, row.number, here.name, case.due, case.title))
+
+    if dry_run:
+        book = ws.casebook()
+        plan(book, Change(book))
+    else:
+        ws.change(plan)
+    return result
