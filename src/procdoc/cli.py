@@ -96,6 +96,9 @@ def handle_errors(func: F) -> F:
                 raise
             console.error(str(err))
             raise typer.Exit(int(err.exit_code)) from None
+        except BrokenPipeError:
+            console.quiet_broken_pipe()
+            return None
         except OSError as err:
             if os.environ.get("PROCDOC_DEBUG"):
                 raise
@@ -528,7 +531,7 @@ def show(
     if format is Format.csv:
         console.print_csv(["项目", "值"], rows)
         return
-    console.out.print(console.table(None, ["", ""], rows))
+    console.print_table(None, ["", ""], rows, drop_empty=False)
 
     def step_name(step_id: str | None) -> str | None:
         found = c.process.find_step(step_id) if step_id else None
@@ -548,10 +551,8 @@ def show(
         ]
         for h in c.history or []
     ]
-    console.out.print(
-        console.table(
-            "流转记录", ["时间", "动作", "从环节", "到环节", "办理人", "意见", "变化"], hist
-        )
+    console.print_table(
+        "流转记录", ["时间", "动作", "从环节", "到环节", "办理人", "意见", "变化"], hist
     )
 
 
@@ -592,7 +593,7 @@ def list_(
     elif format is Format.csv:
         console.print_csv(CASE_HEADER, _case_rows(found))
     else:
-        console.out.print(console.table(None, CASE_HEADER, _case_rows(found)))
+        console.print_table(None, CASE_HEADER, _case_rows(found))
         console.info(f"{len(found)} cases")
 
 
@@ -639,7 +640,7 @@ def todo(
         console.print_csv(header, rows)
         return
     styles = [LEVEL_STYLE.get(i.level or "") for i in items]
-    console.out.print(console.table(None, header, rows, styles=styles))
+    console.print_table(None, header, rows, styles=styles)
     console.info(f"{len(items)} cases" + ("" if done else " waiting"))
 
 
@@ -756,7 +757,7 @@ def templates(workspace: WorkspaceOpt = None, format: FormatOpt = Format.table) 
     if format is Format.csv:
         console.print_csv(header, rows)
     else:
-        console.out.print(console.table(None, header, rows))
+        console.print_table(None, header, rows)
 
 
 class ManualFormat(StrEnum):
@@ -868,14 +869,12 @@ def import_(
                 for label, old, new in u.changes
             ]
             if detail:
-                console.out.print(
-                    console.table(
-                        f"{r.file} (dry run: nothing written)",
-                        ["编号", "变化", "来源编号", "字段", "原值", "新值"],
-                        detail,
-                    )
+                console.print_table(
+                    f"{r.file} (dry run: nothing written)",
+                    ["编号", "变化", "来源编号", "字段", "原值", "新值"],
+                    detail,
                 )
-    console.out.print(console.table(None, header, rows))
+    console.print_table(None, header, rows)
     if dry_run:
         console.info("dry run: the ledger was not changed")
 
@@ -952,7 +951,7 @@ def adopt(
         console.print_csv(header, rows)
         return
     if rows:
-        console.out.print(console.table(result.sheet, header, rows))
+        console.print_table(result.sheet, header, rows)
     verb = "would take over" if dry_run else "took over"
     console.info(
         f"{result.sheet}: {verb} {len(result.adopted)} rows; {result.already} had an id already (left alone)"
@@ -1005,7 +1004,7 @@ def overdue(
     """Overdue, due-today and due-soon cases (exit 0 whatever it finds)."""
     from procdoc import console
     from procdoc.commands.reports import overdue as run
-    from procdoc.reports.overdue import FLAG_HEADER, LEVEL_CN, flag_row
+    from procdoc.reports.overdue import FLAG_HEADER, LEVEL_CN, flag_row, flag_view
 
     ws = _ws(workspace)
     flags = run(
@@ -1027,14 +1026,8 @@ def overdue(
     for f in flags:
         groups.setdefault(f.case.process.name, []).append(f)
     for name, items in groups.items():
-        console.out.print(
-            console.table(
-                name,
-                FLAG_HEADER,
-                [flag_row(f) for f in items],
-                styles=[LEVEL_STYLE[f.level] for f in items],
-            )
-        )
+        header, rows = flag_view(items)
+        console.print_table(name, header, rows, styles=[LEVEL_STYLE[f.level] for f in items])
     counts = {lvl: sum(1 for f in flags if f.level == lvl) for lvl in LEVEL_CN}
     console.info(
         "，".join(f"{LEVEL_CN[k]} {v} 件" for k, v in counts.items() if v or k != "unknown")

@@ -1,4 +1,13 @@
-"""Terminal output: Rich tables, the error and warning printers. Only cli.py uses this."""
+"""Terminal output: tables, JSON and CSV on stdout; errors, warnings and progress on
+stderr (Rich). Only cli.py uses this.
+
+Tables are laid out here rather than by Rich: Rich measures and lays out every cell of
+one table in memory (11 s for 10,000 rows), while a case list only needs each column's
+width. Columns of ids, dates and numbers are never cut; long texts wrap in their column
+(CJK counted two cells wide), at the terminal's width, or 80 columns (``COLUMNS``) when
+the output goes to a file. Rows stream out as they are laid out; a list longer than the
+terminal is shown through a pager (``PROCDOC_PAGER``, ``PAGER``, else ``less -FRX``), as
+git does."""
 
 from __future__ import annotations
 
@@ -6,7 +15,7 @@ import csv
 import json
 import sys
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -22,10 +31,9 @@ __all__ = [
     "plain",
     "print_csv",
     "print_json",
-    "table",
+    "print_table",
     "text",
 ]
-from rich.table import Table
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -104,20 +112,235 @@ def print_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     out.flush()
 
 
-def table(
+#: ANSI styles of the row styles callers use (level colours); header bold.
+_ANSI = {"red": "31", "yellow": "33", "blue": "34", "magenta": "35", "bold": "1"}
+
+
+def print_table(
     title: str | None,
     header: Sequence[str],
     rows: Iterable[Sequence[Any]],
     *,
     styles: Sequence[str | None] | None = None,
-) -> Table:
-    t = Table(title=escape(title) if title else None, show_lines=False, header_style="bold")
-    for name in header:
-        t.add_column(escape(name))
-    for i, row in enumerate(rows):
-        style = styles[i] if styles and i < len(styles) else None
-        t.add_row(*[escape(text(v)) for v in row], style=style)
-    return t
+    drop_empty: bool = True,
+) -> None:
+    """A table on stdout: columns sized to their content and the screen, long texts
+    wrapped (ids, dates and numbers never cut), streamed, paged in a terminal. With
+    ``drop_empty``, a column empty in every row is left out (when there are rows)."""
+    cells = [[text(v) for v in row] for row in rows]
+    header = list(header)
+    if drop_empty and cells:
+        used = [i for i in range(len(header)) if any(i < len(r) and r[i] for r in cells)]
+        if len(used) < len(header):
+            header = [header[i] for i in used]
+            cells = [[r[i] if i < len(r) else "" for i in used] for r in cells]
+    tty = sys.stdout.isatty()
+    lines = layout_table(title, list(header), cells, width=screen_width(), styles=styles, ansi=tty)
+    if tty:
+        _page(lines)
+    else:
+        _stream(lines)
+
+
+def screen_width() -> int:
+    import os
+    import shutil
+
+    if os.environ.get("COLUMNS", "").isdigit():
+        return int(os.environ["COLUMNS"])
+    return shutil.get_terminal_size((80, 24)).columns if sys.stdout.isatty() else 80
+
+
+def layout_table(
+    title: str | None,
+    header: list[str],
+    rows: list[list[str]],
+    *,
+    width: int = 80,
+    styles: Sequence[str | None] | None = None,
+    ansi: bool = False,
+) -> Iterator[str]:
+    """The lines of a boxed table ``width`` cells wide (wider only when the columns that
+    are never cut need more)."""
+    from rich.cells import cell_len
+
+    n = len(header)
+    natural = [cell_len(h) for h in header]
+    keep = [True] * n  # a column of ids, dates and numbers is never cut
+    for row in rows:
+        for i, value in enumerate(row[:n]):
+            size = cell_len(value)
+            if size > natural[i]:
+                natural[i] = size
+            if keep[i] and value and not _atom(value, size):
+                keep[i] = False
+    least = [min(cell_len(h), 4) for h in header]
+    widths = _fit(natural, keep, least, width - 3 * n - 1)
+
+    def paint(line: str, style: str | None) -> str:
+        code = _ANSI.get(style or "")
+        return f"\x1b[{code}m{line}\x1b[0m" if ansi and code else line
+
+    def rule(left: str, mid: str, right: str, fill: str) -> str:
+        return left + mid.join(fill * (w + 2) for w in widths) + right
+
+    if title:
+        yield paint(title, "bold")
+    yield rule("┏", "┳", "┓", "━")
+    for line in _row_lines(header, widths, "┃"):
+        yield paint(line, "bold")
+    yield rule("┡", "╇", "┩", "━")
+    for r, row in enumerate(rows):
+        style = styles[r] if styles and r < len(styles) else None
+        for line in _row_lines(row, widths, "│"):
+            yield paint(line, style)
+    yield rule("└", "┴", "┘", "─")
+
+
+def _atom(value: str, size: int) -> bool:
+    """An id, a date, a number: one short run of Latin letters, digits and punctuation."""
+    return size <= 24 and all(" " < ch < "\u2e80" for ch in value)
+
+
+def _fit(natural: list[int], keep: list[bool], least: list[int], room: int) -> list[int]:
+    """Column widths: natural when they fit; else the wrappable columns give way, widest
+    first: long texts down to six CJK characters, then short ones down to two, then all
+    of them (headers wrap too)."""
+    n = range(len(natural))
+    widths = _shrink(natural, [natural[i] if keep[i] else min(natural[i], 12) for i in n], room)
+    floor = [natural[i] if keep[i] else least[i] for i in n]
+    short = [floor[i] if widths[i] < 12 else widths[i] for i in n]  # short texts first
+    return _shrink(_shrink(widths, short, room), floor, room)
+
+
+def _shrink(widths: list[int], floor: list[int], room: int) -> list[int]:
+    widths = list(widths)
+    over = sum(widths) - room
+    while over > 0:
+        candidates = [i for i in range(len(widths)) if widths[i] > floor[i]]
+        if not candidates:
+            break
+        widest = max(candidates, key=lambda i: widths[i])
+        others = [widths[i] for i in candidates if i != widest]
+        target = max(floor[widest], max(others, default=0), widths[widest] - over)
+        if target >= widths[widest]:
+            target = widths[widest] - 1
+        over -= widths[widest] - target
+        widths[widest] = target
+    return widths
+
+
+def _row_lines(row: Sequence[str], widths: list[int], bar: str) -> Iterator[str]:
+    from rich.cells import cell_len
+
+    parts = [_wrap(row[i] if i < len(row) else "", w) for i, w in enumerate(widths)]
+    height = max((len(p) for p in parts), default=1)
+    for k in range(height):
+        cells = []
+        for piece, w in zip(parts, widths, strict=True):
+            value = piece[k] if k < len(piece) else ""
+            cells.append(" " + value + " " * (w - cell_len(value)) + " ")
+        yield bar + bar.join(cells) + bar
+
+
+def _wrap(value: str, width: int) -> list[str]:
+    """``value`` in lines at most ``width`` cells wide: at spaces where there are any,
+    between characters in CJK text; a word longer than the line is cut into pieces."""
+    from rich.cells import cell_len
+
+    out: list[str] = []
+    for paragraph in value.split("\n") or [""]:
+        line, size = "", 0
+        for word in _tokens(paragraph):
+            w = cell_len(word)
+            if size + w > width and line:
+                out.append(line.rstrip())
+                line, size = "", 0
+                if word == " ":
+                    continue
+            while w > width:  # a word wider than the column
+                cut, used = "", 0
+                for ch in word:
+                    c = cell_len(ch)
+                    if used + c > width:
+                        break
+                    cut, used = cut + ch, used + c
+                out.append(cut)
+                word, w = word[len(cut) :], w - used
+            line, size = line + word, size + w
+        out.append(line.rstrip())
+    return out or [""]
+
+
+def _tokens(text: str) -> Iterator[str]:
+    """Words of Latin text and spaces as they are; each CJK character on its own."""
+    word = ""
+    for ch in text:
+        if ch == " " or ord(ch) > 0x2E7F:
+            if word:
+                yield word
+                word = ""
+            yield ch
+        else:
+            word += ch
+    if word:
+        yield word
+
+
+def _stream(lines: Iterable[str]) -> None:
+    write = sys.stdout.write
+    chunk: list[str] = []
+    for line in lines:
+        chunk.append(line)
+        if len(chunk) >= 1000:
+            write("\n".join(chunk) + "\n")
+            chunk.clear()
+    if chunk:
+        write("\n".join(chunk) + "\n")
+    sys.stdout.flush()
+
+
+def quiet_broken_pipe() -> None:
+    """The reader went away (``procdoc list | head``): stop quietly, as git does."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+def _page(lines: Iterator[str]) -> None:
+    """Lines to the terminal; through a pager when there are more than fit on it."""
+    import os
+    import shlex
+    import shutil
+    import subprocess
+
+    height = shutil.get_terminal_size((80, 24)).lines
+    first: list[str] = []
+    for line in lines:
+        first.append(line)
+        if len(first) >= height:
+            break
+    else:
+        _stream(first)
+        return
+    command = os.environ.get("PROCDOC_PAGER") or os.environ.get("PAGER") or "less -FRX"
+    argv = shlex.split(command, posix=os.name != "nt")
+    if not argv or shutil.which(argv[0]) is None:
+        _stream(iter([*first, *lines]))
+        return
+    pager = subprocess.Popen(argv, stdin=subprocess.PIPE, encoding="utf-8", errors="replace")
+    assert pager.stdin is not None
+    try:
+        pager.stdin.write("\n".join(first) + "\n")
+        for line in lines:
+            pager.stdin.write(line + "\n")
+        pager.stdin.close()
+    except BrokenPipeError:  # the reader quit the pager
+        pass
+    except KeyboardInterrupt:
+        pager.terminate()
+    pager.wait()
 
 
 def text(value: Any) -> str:

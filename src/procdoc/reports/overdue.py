@@ -187,3 +187,18 @@ FLAG_HEADER = [
     "需催办",
     "需上报",
 ]
+
+
+def flag_view(flags: Iterable[Flag]) -> tuple[list[str], list[list[Any]]]:
+    """The overdue list as a person reads it on a screen (one process at a time): fewer,
+    merged columns than :data:`FLAG_HEADER`, so it fits 80 columns."""
+    rows = []
+    for f in flags:
+        c = f.case
+        late = f"{f.late_days}天（{f.late_workdays}个工作日）" if f.late_days else ""
+        remind = "、".join(w for w, on in (("催办", f.urge), ("上报", f.escalate)) if on)
+        which = "" if f.deadline == "step" else "（办结）"
+        rows.append(
+            [c.id, c.title, c.step_name, c.assignee, LEVEL_CN[f.level] + which, f.due, late, remind]
+        )
+    return ["编号", "标题", "当前环节", "承办人", "等级", "期限", "逾期", "提醒"], rows

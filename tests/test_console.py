@@ -1,0 +1,51 @@
+"""Tables as a person reads them (SPEC §5): long cells wrap, ids and dates are never cut,
+at 80 columns and when redirected; CSV opens in Excel on a Chinese Windows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from rich.cells import cell_len
+from typer.testing import CliRunner
+
+from procdoc.cli import app
+from procdoc.commands import cases
+from procdoc.console import layout_table
+from procdoc.workspace import Workspace
+
+runner = CliRunner()
+LONG = "关于进一步做好2026年秋冬季城市道路占道施工安全管理和文明施工工作的紧急通知"
+
+
+def test_long_cells_wrap_and_ids_and_dates_are_never_cut() -> None:
+    header = ["编号", "流程", "标题", "当前环节", "状态", "承办人", "环节期限", "办结期限"]
+    rows = [
+        ["SW2026-0001", "收文办理", LONG, "平件承办", "办理中", "王敏", "2026-11-17", "2026-12-31"]
+    ]
+    lines = list(layout_table(None, header, rows, width=80))
+    assert all(cell_len(line) <= 80 for line in lines)
+    body = "\n".join(lines)
+    for atom in ("SW2026-0001", "2026-11-17", "2026-12-31"):
+        assert atom in body  # whole, on one line
+    title = "".join(line.split("│")[3].strip() for line in lines if line.startswith("│"))
+    assert title == LONG  # wrapped, all there
+
+
+def test_a_table_wider_than_the_screen_keeps_its_ids_whole() -> None:
+    header = [f"列{i}" for i in range(12)]
+    rows = [[f"ID-2026-{i:04d}" for i in range(12)]]
+    lines = list(layout_table(None, header, rows, width=40))
+    assert all(f"ID-2026-{i:04d}" in "\n".join(lines) for i in range(12))
+
+
+def test_list_at_80_columns_redirected(mini: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ws = Workspace(mini)
+    cid = cases.new(ws, "mini", title=LONG, sets=["applicant=张三"], at=datetime(2026, 10, 9, 9)).id
+    monkeypatch.setenv("COLUMNS", "80")
+    result = runner.invoke(app, ["list", "-w", str(mini)])
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert all(cell_len(line) <= 80 for line in lines), lines
+    assert any(cid in line for line in lines) and any("2026-10-10" in line for line in lines)
