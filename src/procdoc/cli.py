@@ -892,7 +892,7 @@ def report_daily(
     ] = False,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Write daily-YYYY-MM-DD.xlsx and .md and print a short summary."""
+    """Write daily-YYYY-MM-DD.xlsx and .md, the head's one-page brief (.docx), and print a short summary."""
     from procdoc import console
     from procdoc.commands.reports import report_daily as run
 
@@ -906,7 +906,7 @@ def report_daily(
         return
     for line in rep.summary_lines():
         console.out.print(console.escape(line))
-    console.info(f"wrote {rep.xlsx} and {rep.markdown}")
+    console.info(f"wrote {rep.xlsx}, {rep.markdown} and {rep.brief}")
 
 
 # -- statistics, the monthly report and 抽查 (SPEC §10) ------------------------------------

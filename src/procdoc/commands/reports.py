@@ -88,9 +88,11 @@ def report_daily(
         reminders=ws.config.reminders,
         missing=list(ws.blocking),
     )
-    write_daily(
-        rep, out or ws.config.output / "reports", office=ws.config.name, like=ws.config.ledger
-    )
+    folder = out or ws.config.output / "reports"
+    write_daily(rep, folder, office=ws.config.name, like=ws.config.ledger)
+    from procdoc.reports.brief import write_brief
+
+    write_brief(rep, folder, office=ws.config.name, people=ws.config.people, like=ws.config.ledger)
     return rep
 
 

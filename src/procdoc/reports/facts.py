@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 #: Field labels that name a case's department when its assignee is not under `people:`.
 DEPT_LABELS = ("承办单位", "承办部门", "主办单位", "承办科室")
-NO_DEPT = "（未指定）"
+NO_DEPT = "未指定"
 
 
 def dept_of(case: Case, people: Mapping[str, Person]) -> str | None:
