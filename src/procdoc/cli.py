@@ -989,6 +989,45 @@ def report_stats(
     console.info(f"wrote {rep.xlsx}")
 
 
+class MonthlyFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+@report_app.command("monthly")
+@handle_errors
+def report_monthly(
+    month: Annotated[
+        str | None,
+        typer.Option("--month", help="YYYY-MM (default: the last complete month)."),
+    ] = None,
+    out: OutOpt = None,
+    workspace: WorkspaceOpt = None,
+    format: Annotated[
+        MonthlyFormat, typer.Option("--format", help="table or json.")
+    ] = MonthlyFormat.table,
+) -> None:
+    """The monthly report: a month's statistics beside the month before (环比), as Word and .xlsx."""
+    from procdoc import console
+    from procdoc.commands.reports import report_monthly as run
+    from procdoc.reports.monthly import COMPARE_HEADER, PROCESS_HEADER
+
+    ws = _ws(workspace)
+    rep = run(ws, month=month, out=out)
+    if rep.current.empty:
+        console.info(f"no cases opened in {rep.month:%Y-%m}: every figure is 0")
+    if format is MonthlyFormat.json:
+        console.print_json(rep.as_dict())
+    else:
+        title = f"{rep.label}（与{rep.previous_label}比较）"
+        console.out.print(console.table(title, COMPARE_HEADER, rep.compare_rows()))
+        if rep.pairs():
+            console.out.print(
+                console.table("分流程（括号内为上月）", PROCESS_HEADER, rep.process_rows())
+            )
+    console.info(f"wrote {rep.docx} and {rep.xlsx}")
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -18,6 +18,7 @@ from procdoc.workspace import Workspace
 if TYPE_CHECKING:
     from procdoc.casebook import Casebook
     from procdoc.reports.facts import CaseFacts
+    from procdoc.reports.monthly import MonthlyReport
     from procdoc.reports.stats import StatsReport
 
 
@@ -137,6 +138,41 @@ def report_stats(
     rep.missing = list(ws.blocking)
     warn_unknown(rep.unknown)
     write_stats(
+        rep, out or ws.config.output / "reports", office=ws.config.name, like=ws.config.ledger
+    )
+    return rep
+
+
+def report_monthly(
+    ws: Workspace, *, month: str | None = None, out: Path | None = None
+) -> MonthlyReport:
+    """The monthly report for ``month`` (YYYY-MM; default: the last complete month)
+    beside the month before: a Word report and an .xlsx."""
+    from procdoc.reports.monthly import MonthlyReport, month_before, parse_month, write_monthly
+    from procdoc.reports.numbers import check_numbers
+    from procdoc.reports.stats import build_stats, month_end, warn_unknown
+
+    now = ws.now()
+    first = parse_month(month, now.date())
+    before = month_before(first)
+    book, facts = period_facts(ws)
+    numbers = check_numbers(book, ws.config.numbering, years=sorted({before.year, first.year}))
+    current, previous = (
+        build_stats(
+            facts,
+            start=start,
+            end=month_end(start),
+            by="process",
+            as_of=now,
+            processes=ws.processes,
+            numbers=numbers,
+        )
+        for start in (first, before)
+    )
+    current.missing = previous.missing = list(ws.blocking)
+    warn_unknown(current.unknown)
+    rep = MonthlyReport(month=first, current=current, previous=previous)
+    write_monthly(
         rep, out or ws.config.output / "reports", office=ws.config.name, like=ws.config.ledger
     )
     return rep
