@@ -112,8 +112,8 @@ def table(
     styles: Sequence[str | None] | None = None,
 ) -> Table:
     t = Table(title=escape(title) if title else None, show_lines=False, header_style="bold")
-    for name in header:
-        t.add_column(escape(name))
+    for name in header:  # fold: a Chinese cell has no spaces to wrap at, and is never cut
+        t.add_column(escape(name), overflow="fold")
     for i, row in enumerate(rows):
         style = styles[i] if styles and i < len(styles) else None
         t.add_row(*[escape(text(v)) for v in row], style=style)

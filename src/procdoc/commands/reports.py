@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from procdoc.casebook import Casebook
     from procdoc.reports.facts import CaseFacts
     from procdoc.reports.monthly import MonthlyReport
+    from procdoc.reports.sample import SampleReport
     from procdoc.reports.stats import StatsReport
 
 
@@ -173,6 +174,31 @@ def report_monthly(
     warn_unknown(current.unknown)
     rep = MonthlyReport(month=first, current=current, previous=previous)
     write_monthly(
+        rep, out or ws.config.output / "reports", office=ws.config.name, like=ws.config.ledger
+    )
+    return rep
+
+
+def sample(
+    ws: Workspace,
+    *,
+    percent: float = 10,
+    process: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    seed: int | None = None,
+    out: Path | None = None,
+) -> SampleReport:
+    """抽查: draw ``percent`` % (rounded up) of the cases closed in the period (default:
+    this month) at random, repeatably; also written as an .xlsx the auditor fills in."""
+    from procdoc.reports.sample import draw, write_sample
+    from procdoc.reports.stats import period_of
+
+    first, last = period_of(start, end, ws.now().date())
+    proc = ws.process(process).id if process else None
+    _book, facts = period_facts(ws)
+    rep = draw(facts, start=first, end=last, percent=percent, seed=seed, process=proc)
+    write_sample(
         rep, out or ws.config.output / "reports", office=ws.config.name, like=ws.config.ledger
     )
     return rep

@@ -55,6 +55,7 @@ class Stay:
     workdays: int | None  # working days at the step (start day not counted); None: unknown
     on_time: bool | None  # None: no deadline, or still there
     late: str = ""  # 超时 3 个工作日 / 超时 5 小时
+    extended: bool = False  # its deadline was extended (the due includes it)
 
     @property
     def limited(self) -> bool:
@@ -161,6 +162,7 @@ def _stay(visit: Visit, cal: WorkCalendar) -> Stay:
         workdays = cal.workdays_after(visit.entered.date(), left.date())
     on_time = visit.on_time(cal) if visit.how != "cancel" else None
     stay = Stay(visit.step, visit.entered, left, visit.due, visit.how, workdays, on_time)
+    stay.extended = bool(visit.extended)
     if on_time is False and left is not None and visit.due is not None:
         stay.late = late_text(visit.due, left, cal)
     return stay
