@@ -46,6 +46,13 @@ def print_setup(
     sheet.set_footer(FOOTER)
 
 
+def _lines(text: str, width: float) -> int:
+    """About how many lines ``text`` takes in a column ``width`` characters wide (a
+    Chinese character is about two)."""
+    units = sum(2.1 if ord(ch) > 0x2E80 else 1.1 for ch in text)
+    return max(1, math.ceil(units / max(width - 1, 1)))
+
+
 class ReportBook:
     """An xlsxwriter workbook with the formats every report uses."""
 
@@ -124,6 +131,17 @@ class ReportBook:
             for c, value in enumerate(row):
                 kind = kinds[c] if c < len(kinds) else ""
                 self.write(sheet, r, c, value, "bold" if last and not kind else kind)
+            # spreadsheets do not grow a row for wrapped text on opening: give it the lines
+            lines = max(
+                (
+                    _lines(v, width[c])
+                    for c, v in enumerate(row)
+                    if c < ncols and isinstance(v, str)
+                ),
+                default=1,
+            )
+            if lines > 1:
+                sheet.set_row(r, 15 * min(lines, 12))
         if not rows:
             sheet.write(top + 1, 0, empty, self.note)
         sheet.freeze_panes(top + 1, 0)

@@ -499,8 +499,8 @@ def _round(value: Any) -> float | None:
 
 
 def _limits(facts: Sequence[CaseFacts], as_of: datetime) -> list[StepLimit]:
-    """Every step with a deadline, of the processes with cases in the period: the stays
-    that left it, how many in time, how many cases are still there past it."""
+    """Every step with a deadline that cases of the period reached: the stays that left
+    it, how many in time, how many cases are still there past it."""
     from procdoc.calendar import WorkCalendar
 
     out: dict[tuple[str, str], StepLimit] = {}
@@ -523,7 +523,7 @@ def _limits(facts: Sequence[CaseFacts], as_of: datetime) -> list[StepLimit]:
                 continue
             limit.stays += 1
             limit.on_time += int(stay.on_time)
-    return list(out.values())
+    return [s for s in out.values() if s.stays or s.overdue_open]  # steps cases reached
 
 
 def warn_unknown(lines: Iterable[str]) -> None:
@@ -604,7 +604,7 @@ def add_stats_sheets(
         for col, name in ((2, "办结"), (3, "在办"), (4, "撤销")):
             chart.add_series({
                 "name": name, "categories": cats, "values": ["统计", first, col, last, col],
-                "data_labels": {"value": True},
+                "data_labels": {"value": True, "num_format": "0;-0;;"},  # no label on 0
             })  # fmt: skip
         chart.set_y_axis({"name": "件数", "major_gridlines": {"visible": True}})
         charts.append(chart)
