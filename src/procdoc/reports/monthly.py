@@ -364,24 +364,16 @@ def _workbook(rep: MonthlyReport, path: Path, *, office: str) -> None:
         sheet.set_column(4, 8, 13)  # columns A-D are the first table's
         charts: list[Any] = []
         if pairs:
-            cats = ["环比", top + 1, 0, top + len(pairs), 0]
-            for title, cols, fmt in (
-                ("各流程新增件数（本月与上月）", (1, 2), None),
-                ("各流程按时办结率（本月与上月）", (5, 6), "0%"),
-            ):
-                chart = book.chart("column", title)
-                for col in cols:
-                    chart.add_series({
-                        "name": ["环比", top, col],
-                        "categories": cats,
-                        "values": ["环比", top + 1, col, top + len(pairs), col],
-                        "data_labels": {"value": True, **({"num_format": fmt} if fmt else {})},
-                    })  # fmt: skip
-                axis: dict[str, Any] = {"min": 0, "major_gridlines": {"visible": True}}
-                if fmt:
-                    axis.update(max=1, num_format="0%")
-                chart.set_y_axis(axis)
-                charts.append(chart)
+            rows = (top + 1, top + len(pairs))
+            for title, cols, labels, axis in (
+                ("各流程新增件数（本月与上月）", (1, 2), "0", {"min": 0}),
+                ("各流程按时办结率（本月与上月）", (5, 6), "0%",
+                 {"min": 0, "max": 1, "num_format": "0%"}),
+            ):  # fmt: skip
+                series = [(c, header[c]) for c in cols]
+                charts.append(
+                    book.series_chart(title, "环比", rows, series, labels=labels, axis=axis)
+                )
         add_stats_sheets(
             book,
             rep.current,

@@ -176,3 +176,38 @@ class ReportBook:
         chart.set_title({"name": title, "name_font": {"size": 14}})
         chart.set_legend({"position": "bottom"})
         return chart
+
+    def series_chart(
+        self,
+        title: str,
+        sheet: str,
+        rows: tuple[int, int],
+        series: Sequence[tuple[int, str]],
+        *,
+        labels: str,
+        axis: dict[str, Any],
+        kind: str = "column",
+        subtype: str | None = None,
+        categories: int = 0,
+    ) -> Any:
+        """A chart of ``series`` ((column, name) ...) over ``rows`` (first, last; 0-based)
+        of ``sheet``, the categories in column ``categories``, each value labelled in the
+        number format ``labels``; ``axis`` for the value axis (gridlines added)."""
+        first, last = rows
+        chart = self.chart(kind, title, subtype=subtype)
+        for col, name in series:
+            chart.add_series({
+                "name": name,
+                "categories": [sheet, first, categories, last, categories],
+                "values": [sheet, first, col, last, col],
+                "data_labels": {"value": True, "num_format": labels},
+            })  # fmt: skip
+        value_axis = {**axis, "major_gridlines": {"visible": True}}
+        if kind == "bar":  # a bar chart's values run along x; its categories top-down
+            chart.set_x_axis(value_axis)
+            chart.set_y_axis({"reverse": True})
+        else:
+            chart.set_y_axis(value_axis)
+        if len(series) == 1:
+            chart.set_legend({"none": True})
+        return chart

@@ -597,53 +597,39 @@ def add_stats_sheets(
     )  # fmt: skip
     charts = list(extra)
     if rep.groups:
-        last = first + len(rep.groups) - 1
-        cats = ["统计", first, 0, last, 0]
+        span = (first, first + len(rep.groups) - 1)
         by = BY_CN[rep.by]
-        chart = book.chart("column", f"各{by}案件数", subtype="stacked")
-        for col, name in ((2, "办结"), (3, "在办"), (4, "撤销")):
-            chart.add_series({
-                "name": name, "categories": cats, "values": ["统计", first, col, last, col],
-                "data_labels": {"value": True, "num_format": "0;-0;;"},  # no label on 0
-            })  # fmt: skip
-        chart.set_y_axis({"name": "件数", "major_gridlines": {"visible": True}})
-        charts.append(chart)
-        chart = book.chart("column", f"各{by}办结率与按时办结率")
-        for col, name in ((5, "办结率"), (6, "按时办结率")):
-            chart.add_series({
-                "name": name, "categories": cats, "values": ["统计", first, col, last, col],
-                "data_labels": {"value": True, "num_format": "0%"},
-            })  # fmt: skip
-        chart.set_y_axis(
-            {"min": 0, "max": 1, "num_format": "0%", "major_gridlines": {"visible": True}}
-        )
-        charts.append(chart)
-        chart = book.chart("column", f"各{by}办结用时（工作日）")
-        for col, name in ((7, "平均"), (8, "中位数")):
-            chart.add_series({
-                "name": name, "categories": cats, "values": ["统计", first, col, last, col],
-                "data_labels": {"value": True, "num_format": "0.0"},
-            })  # fmt: skip
-        chart.set_y_axis({"name": "工作日", "min": 0, "major_gridlines": {"visible": True}})
-        charts.append(chart)
+        percent_axis = {"min": 0, "max": 1, "num_format": "0%"}
+        for title, series, labels, axis, subtype in (
+            (f"各{by}案件数", ((2, "办结"), (3, "在办"), (4, "撤销")), "0;-0;;",
+             {"name": "件数"}, "stacked"),
+            (f"各{by}办结率与按时办结率", ((5, "办结率"), (6, "按时办结率")), "0%",
+             percent_axis, None),
+            (f"各{by}办结用时（工作日）", ((7, "平均"), (8, "中位数")), "0.0",
+             {"name": "工作日", "min": 0}, None),
+        ):  # fmt: skip
+            charts.append(
+                book.series_chart(
+                    title, "统计", span, series, labels=labels, axis=axis, subtype=subtype
+                )
+            )
     limit_notes = [
         "离开次数：本期新增案件在该环节的停留中已离开的次数；按时：在期限（含延期）内离开"
     ]
     if any(s.stays for s in rep.limits):
-        chart = book.chart("bar", "各环节时限达标率")
         first_limit = 2 + len(limit_notes) + 1  # the 环节时限 sheet's first data row
-        last_limit = first_limit + len(rep.limits) - 1
-        chart.add_series({
-            "name": "时限达标率", "categories": ["环节时限", first_limit, 8, last_limit, 8],
-            "values": ["环节时限", first_limit, 6, last_limit, 6],
-            "data_labels": {"value": True, "num_format": "0%"},
-        })  # fmt: skip
-        chart.set_x_axis(
-            {"min": 0, "max": 1, "num_format": "0%", "major_gridlines": {"visible": True}}
+        charts.append(
+            book.series_chart(
+                "各环节时限达标率",
+                "环节时限",
+                (first_limit, first_limit + len(rep.limits) - 1),
+                ((6, "时限达标率"),),
+                labels="0%",
+                axis={"min": 0, "max": 1, "num_format": "0%"},
+                kind="bar",
+                categories=8,
+            )
         )
-        chart.set_y_axis({"reverse": True})
-        chart.set_legend({"none": True})
-        charts.append(chart)
     book.chart_pages("图表", charts)
     limit_rows = [
         [*s.row()[:6], s.on_time_rate, s.overdue_open, f"{s.process.name}·{s.step.name}"]
