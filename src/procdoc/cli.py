@@ -1048,7 +1048,7 @@ def report_daily(
     ] = False,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Write daily-YYYY-MM-DD.xlsx and .md and print a short summary."""
+    """Write daily-YYYY-MM-DD.xlsx and .md, the head's one-page brief (.docx), and print a short summary."""
     from procdoc import console
     from procdoc.commands.reports import report_daily as run
 
@@ -1062,7 +1062,169 @@ def report_daily(
         return
     for line in rep.summary_lines():
         console.out.print(console.escape(line))
-    console.info(f"wrote {rep.xlsx} and {rep.markdown}")
+    console.info(f"wrote {rep.xlsx}, {rep.markdown} and {rep.brief}")
+
+
+# -- statistics, the monthly report and 抽查 (SPEC §10) ------------------------------------
+
+
+class StatsBy(StrEnum):
+    process = "process"
+    dept = "dept"
+    assignee = "assignee"
+    step = "step"
+
+
+FromOpt = Annotated[
+    str | None, typer.Option("--from", help="First day, YYYY-MM-DD (default: this month's first).")
+]
+ToOpt = Annotated[
+    str | None, typer.Option("--to", help="Last day, YYYY-MM-DD (default: this month's last).")
+]
+OutOpt = Annotated[Path | None, typer.Option("--out", help="Folder (default out/reports/).")]
+
+
+@report_app.command("stats")
+@handle_errors
+def report_stats(
+    from_: FromOpt = None,
+    to: ToOpt = None,
+    by: Annotated[
+        StatsBy, typer.Option("--by", help="Group by process, dept, assignee or step.")
+    ] = StatsBy.process,
+    out: OutOpt = None,
+    workspace: WorkspaceOpt = None,
+    format: FormatOpt = Format.table,
+) -> None:
+    """Statistics over the cases opened in a period (办结率, 按时办结率, time to close, 退回,
+    延期), each step's time-limit compliance and the 文号 duplicate rate; also an .xlsx."""
+    from procdoc import console
+    from procdoc.commands.reports import report_stats as run
+    from procdoc.reports.stats import (
+        COUNT_COLUMNS,
+        LIMIT_HEADER,
+        NUMBER_HEADER,
+        STEP_TIME_HEADER,
+        TIME_COLUMNS,
+        number_rows,
+    )
+
+    ws = _ws(workspace)
+    rep = run(ws, start=_day(from_, "--from"), end=_day(to, "--to"), by=by.value, out=out)
+    if rep.empty:
+        console.info(
+            f"no cases opened from {rep.start.isoformat()} to {rep.end.isoformat()}: every figure is 0"
+        )
+    if format is Format.json:
+        console.print_json(rep.as_dict())
+    elif format is Format.csv:
+        console.print_csv(rep.header(), rep.rows())
+    else:
+        header, rows = rep.header(), rep.rows()
+        title = f"{rep.period_cn()}新增案件"
+        console.print_table(title, header[:COUNT_COLUMNS], [r[:COUNT_COLUMNS] for r in rows])
+        console.print_table(
+            "办结用时（工作日）与退回、延期",
+            [header[i] for i in TIME_COLUMNS],
+            [[r[i] for i in TIME_COLUMNS] for r in rows],
+        )
+        steps = rep.step_rows()
+        if steps:
+            console.print_table("各环节平均用时（工作日）", [header[0], *STEP_TIME_HEADER], steps)
+        limits = [s.row() for s in rep.limits]
+        if limits:
+            console.print_table("各环节时限达标情况", LIMIT_HEADER, limits)
+        if rep.numbers.years:
+            console.print_table("文号", NUMBER_HEADER, number_rows(rep.numbers))
+    console.info(f"wrote {rep.xlsx}")
+
+
+class MonthlyFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+@report_app.command("monthly")
+@handle_errors
+def report_monthly(
+    month: Annotated[
+        str | None,
+        typer.Option("--month", help="YYYY-MM (default: the last complete month)."),
+    ] = None,
+    out: OutOpt = None,
+    workspace: WorkspaceOpt = None,
+    format: Annotated[
+        MonthlyFormat, typer.Option("--format", help="table or json.")
+    ] = MonthlyFormat.table,
+) -> None:
+    """The monthly report: a month's statistics beside the month before (环比), as Word and .xlsx."""
+    from procdoc import console
+    from procdoc.commands.reports import report_monthly as run
+    from procdoc.reports.monthly import COMPARE_HEADER, PROCESS_HEADER
+
+    ws = _ws(workspace)
+    rep = run(ws, month=month, out=out)
+    if rep.current.empty:
+        console.info(f"no cases opened in {rep.month:%Y-%m}: every figure is 0")
+    if format is MonthlyFormat.json:
+        console.print_json(rep.as_dict())
+    else:
+        title = f"{rep.label}（与{rep.previous_label}比较）"
+        console.print_table(title, COMPARE_HEADER, rep.compare_rows())
+        if rep.pairs():
+            console.print_table("分流程（括号内为上月）", PROCESS_HEADER, rep.process_rows())
+    console.info(f"wrote {rep.docx} and {rep.xlsx}")
+
+
+@app.command()
+@handle_errors
+def sample(
+    percent: Annotated[
+        float, typer.Option("--percent", help="The share to draw, rounded up (default 10).")
+    ] = 10,
+    process: Annotated[str | None, typer.Option("--process", help="Only this process.")] = None,
+    from_: Annotated[
+        str | None,
+        typer.Option("--from", help="Closed on or after, YYYY-MM-DD (default: this month)."),
+    ] = None,
+    to: ToOpt = None,
+    seed: Annotated[
+        int | None,
+        typer.Option("--seed", help="Draw with this seed (default: one derived from the period)."),
+    ] = None,
+    out: OutOpt = None,
+    workspace: WorkspaceOpt = None,
+    format: FormatOpt = Format.table,
+) -> None:
+    """抽查: draw a share of the cases closed in a period at random (repeatably); each with
+    its steps on time or late and required fields missing; also an .xlsx to fill in."""
+    from procdoc import console
+    from procdoc.commands.reports import sample as run
+    from procdoc.reports.sample import SAMPLE_HEADER
+
+    ws = _ws(workspace)
+    rep = run(
+        ws,
+        percent=percent,
+        process=process,
+        start=_day(from_, "--from"),
+        end=_day(to, "--to"),
+        seed=seed,
+        out=out,
+    )
+    if not rep.population:
+        console.info(
+            f"no cases closed from {rep.start.isoformat()} to {rep.end.isoformat()}: nothing to draw"
+        )
+    else:
+        console.info(rep.describe())
+    if format is Format.json:
+        console.print_json(rep.as_dict())
+    elif format is Format.csv:
+        console.print_csv(SAMPLE_HEADER, rep.rows())
+    elif rep.drawn:
+        console.print_table(None, SAMPLE_HEADER, rep.rows())
+    console.info(f"wrote {rep.xlsx}")
 
 
 def main() -> None:

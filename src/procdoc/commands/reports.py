@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from procdoc.calendar import Duration
 from procdoc.commands.cases import Selection, select
@@ -13,6 +14,13 @@ from procdoc.reports.daily import DailyReport, build_daily, write_daily
 from procdoc.reports.overdue import Flag
 from procdoc.reports.overdue import overdue as flag_cases
 from procdoc.workspace import Workspace
+
+if TYPE_CHECKING:
+    from procdoc.casebook import Casebook
+    from procdoc.reports.facts import CaseFacts
+    from procdoc.reports.monthly import MonthlyReport
+    from procdoc.reports.sample import SampleReport
+    from procdoc.reports.stats import StatsReport
 
 
 def within_of(ws: Workspace, within: str | None) -> Duration:
@@ -82,7 +90,115 @@ def report_daily(
         reminders=ws.config.reminders,
         missing=list(ws.blocking),
     )
-    write_daily(
+    folder = out or ws.config.output / "reports"
+    write_daily(rep, folder, office=ws.config.name, like=ws.config.ledger)
+    from procdoc.reports.brief import write_brief
+
+    write_brief(rep, folder, office=ws.config.name, people=ws.config.people, like=ws.config.ledger)
+    return rep
+
+
+# -- statistics, the monthly report, 抽查 (SPEC §10) ----------------------------------------
+
+
+def period_facts(ws: Workspace) -> tuple[Casebook, list[CaseFacts]]:
+    """Every readable case with its facts (stays, returns, extensions, time to close);
+    cases of process files with errors are noted for the CLI (SPEC §5)."""
+    from procdoc.reports.facts import case_facts
+
+    book = ws.casebook(history=True)
+    cases = list(book.cases())
+    ws.note_broken()
+    engine = ws.engine()
+    people = ws.config.people
+    return book, [case_facts(book, engine, c, people=people) for c in cases]
+
+
+def report_stats(
+    ws: Workspace,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    by: str = "process",
+    out: Path | None = None,
+) -> StatsReport:
+    """Statistics over the cases opened from ``start`` to ``end`` (default: this month),
+    grouped ``by`` process, dept, assignee or step; also written as an .xlsx."""
+    from procdoc.reports.numbers import check_numbers
+    from procdoc.reports.stats import BY_CHOICES, build_stats, period_of, warn_unknown, write_stats
+
+    if by not in BY_CHOICES:
+        raise UsageError(f"--by must be one of {', '.join(BY_CHOICES)}, not '{by}'")
+    now = ws.now()
+    first, last = period_of(start, end, now.date())
+    book, facts = period_facts(ws)
+    numbers = check_numbers(book, ws.config.numbering, years=range(first.year, last.year + 1))
+    rep = build_stats(
+        facts, start=first, end=last, by=by, as_of=now, processes=ws.processes, numbers=numbers
+    )
+    rep.missing = list(ws.blocking)
+    warn_unknown(rep.unknown)
+    write_stats(
+        rep, out or ws.config.output / "reports", office=ws.config.name, like=ws.config.ledger
+    )
+    return rep
+
+
+def report_monthly(
+    ws: Workspace, *, month: str | None = None, out: Path | None = None
+) -> MonthlyReport:
+    """The monthly report for ``month`` (YYYY-MM; default: the last complete month)
+    beside the month before: a Word report and an .xlsx."""
+    from procdoc.reports.monthly import MonthlyReport, month_before, parse_month, write_monthly
+    from procdoc.reports.numbers import check_numbers
+    from procdoc.reports.stats import build_stats, month_end, warn_unknown
+
+    now = ws.now()
+    first = parse_month(month, now.date())
+    before = month_before(first)
+    book, facts = period_facts(ws)
+    numbers = check_numbers(book, ws.config.numbering, years=sorted({before.year, first.year}))
+    current, previous = (
+        build_stats(
+            facts,
+            start=start,
+            end=month_end(start),
+            by="process",
+            as_of=now,
+            processes=ws.processes,
+            numbers=numbers,
+        )
+        for start in (first, before)
+    )
+    current.missing = previous.missing = list(ws.blocking)
+    warn_unknown(current.unknown)
+    rep = MonthlyReport(month=first, current=current, previous=previous)
+    write_monthly(
+        rep, out or ws.config.output / "reports", office=ws.config.name, like=ws.config.ledger
+    )
+    return rep
+
+
+def sample(
+    ws: Workspace,
+    *,
+    percent: float = 10,
+    process: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    seed: int | None = None,
+    out: Path | None = None,
+) -> SampleReport:
+    """抽查: draw ``percent`` % (rounded up) of the cases closed in the period (default:
+    this month) at random, repeatably; also written as an .xlsx the auditor fills in."""
+    from procdoc.reports.sample import draw, write_sample
+    from procdoc.reports.stats import period_of
+
+    first, last = period_of(start, end, ws.now().date())
+    proc = ws.process(process).id if process else None
+    _book, facts = period_facts(ws)
+    rep = draw(facts, start=first, end=last, percent=percent, seed=seed, process=proc)
+    write_sample(
         rep, out or ws.config.output / "reports", office=ws.config.name, like=ws.config.ledger
     )
     return rep

@@ -38,6 +38,7 @@ class DailyReport:
     )  # process, step, count, avg days, max days, longest case
     xlsx: Path | None = None
     markdown: Path | None = None
+    brief: Path | None = None  # the head's one-page Word brief (reports/brief.py)
 
     @property
     def overdue(self) -> list[Flag]:
@@ -123,6 +124,8 @@ def write_daily(
 def _write_xlsx(rep: DailyReport, path: Path, *, office: str) -> None:
     import xlsxwriter
 
+    from procdoc.reports.sheets import print_setup
+
     wb = xlsxwriter.Workbook(str(path), {"remove_timezone": True})
     try:
         bold = wb.add_format({"bold": True})
@@ -173,6 +176,9 @@ def _write_xlsx(rep: DailyReport, path: Path, *, office: str) -> None:
             chart.set_y_axis({"name": "件数", "major_gridlines": {"visible": True}})
             chart.set_size({"width": 640, "height": 320})
             ws.insert_chart(3, 4, chart)
+        # A4 landscape fitted to the width: the chart (E4:N19) prints whole on page 1
+        chart_end = 3 + 320 // 20
+        print_setup(ws, area=(0, 0, max(chart_end, top + len(rep.open_by_process)) + 1, 13))
 
         def flag_sheet(name: str, flags: list[Flag]) -> None:
             sh = wb.add_worksheet(name)
@@ -194,6 +200,7 @@ def _write_xlsx(rep: DailyReport, path: Path, *, office: str) -> None:
                     else:
                         sh.write(r, c, value)
             sh.autofilter(0, 0, max(1, len(flags)), len(FLAG_HEADER) - 1)
+            print_setup(sh, header_rows=(0, 0))
 
         flag_sheet("逾期", rep.overdue)
         flag_sheet("临期", rep.due_soon)
@@ -226,6 +233,8 @@ def _write_xlsx(rep: DailyReport, path: Path, *, office: str) -> None:
                 sh.write_row(r, 0, [c.id, c.process.name, c.title, c.step_name])
                 if c.opened:
                     sh.write_datetime(r, 4, c.opened, dtf)
+        for sheet in wb.worksheets()[len(wb.worksheets()) - 4 :]:  # 在办分布 ... 今日办结
+            print_setup(sheet, header_rows=(0, 0))
     finally:
         wb.close()
 

@@ -1,0 +1,177 @@
+"""What the statistics, the 抽查 and the head's brief know about one case: when it was
+opened and closed, its stays at each step read back from 流转记录 and whether each left
+in time, its returns and extensions, its department (SPEC §8, §10).
+
+Durations are counted as SPEC §4 counts deadlines: in working days, the start day not
+counted (``WorkCalendar.workdays_after``). A date or time that cannot be read (a hand-typed
+``9月10日`` in 登记时间), or one that would make a duration negative, makes that duration
+unknown, with a message naming the cell; it is never guessed and never negative.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from procdoc.ledger.cells import col_letters
+
+if TYPE_CHECKING:
+    from procdoc.calendar import WorkCalendar
+    from procdoc.casebook import Casebook
+    from procdoc.config import Person
+    from procdoc.engine import Engine, Visit
+    from procdoc.model import Case, HistoryEntry
+    from procdoc.process.model import Step
+
+#: Field labels that name a case's department when its assignee is not under `people:`.
+DEPT_LABELS = ("承办单位", "承办部门", "主办单位", "承办科室")
+NO_DEPT = "未指定"
+
+
+def dept_of(case: Case, people: Mapping[str, Person]) -> str | None:
+    """The case's 承办部门: its assignee's `dept` under `people:`, else a
+    承办单位/承办部门/主办单位 field of the case, else the assignee."""
+    person = people.get(case.assignee or "")
+    if person is not None and person.dept:
+        return person.dept
+    for label in DEPT_LABELS:
+        for fdef in case.process.fields.values():
+            if fdef.label == label and case.fields.get(fdef.id):
+                return str(case.fields[fdef.id])
+    return case.assignee
+
+
+@dataclass
+class Stay:
+    """One stay at a step as the reports show it."""
+
+    step: Step
+    entered: datetime
+    left: datetime | None
+    due: date | datetime | None
+    how: str  # how it left: advance, return, close, cancel, withdraw; open while there
+    workdays: int | None  # working days at the step (start day not counted); None: unknown
+    on_time: bool | None  # None: no deadline, or still there
+    late: str = ""  # 超时 3 个工作日 / 超时 5 小时
+    extended: bool = False  # its deadline was extended (the due includes it)
+
+    @property
+    def limited(self) -> bool:
+        return self.due is not None
+
+
+@dataclass
+class CaseFacts:
+    case: Case
+    opened: datetime | None  # the register's 登记时间, else the first event's moment
+    dept: str | None
+    stays: list[Stay] = field(default_factory=list)
+    returns: list[str] = field(default_factory=list)  # the step id each return left from
+    extensions: list[str] = field(default_factory=list)  # the step id of each extension
+    workdays: int | None = None  # to close; None when open, cancelled or unknown
+    unknown: list[str] = field(default_factory=list)  # why a duration is unknown
+
+    @property
+    def status(self) -> str:
+        return self.case.status
+
+    @property
+    def on_time(self) -> bool | None:
+        """A closed case left every step by its deadline (extensions included); None
+        when it is not closed or its history holds no stay to judge by."""
+        if self.case.status != "closed" or not self.stays:
+            return None
+        return all(s.on_time is not False for s in self.stays)
+
+    def on_time_at(self, step_id: str) -> bool | None:
+        """Every stay at ``step_id`` left in time (None: the case is not closed)."""
+        if self.case.status != "closed":
+            return None
+        return all(s.on_time is not False for s in self.stays if s.step.id == step_id)
+
+    def missing_fields(self) -> list[str]:
+        """The labels of required fields left empty."""
+        return [
+            fdef.label
+            for fid, fdef in self.case.process.fields.items()
+            if fdef.required and self.case.fields.get(fid) in (None, "")
+        ]
+
+
+def cell_of(book: Casebook, case: Case, key: str) -> str:
+    """``sheet!A1`` of a core column of the case's row (for messages)."""
+    reg = book.layout.register_of(case.process)
+    sheet = book.snapshot.sheets.get(reg.sheet)
+    col = sheet.column(reg.core[key]) if sheet is not None else None
+    if col is None or case.row is None:
+        return f"{reg.sheet}!row {case.row}"
+    return f"{reg.sheet}!{col_letters(col)}{case.row}"
+
+
+def case_facts(
+    book: Casebook,
+    engine: Engine,
+    case: Case,
+    *,
+    people: Mapping[str, Person],
+    history: Sequence[HistoryEntry] | None = None,
+) -> CaseFacts:
+    """The facts of one case, read from its row and its history."""
+    cal = engine.calendar
+    hist = list(book.history(case) if history is None else history)
+    labels = book.layout.register_of(case.process).core
+    opened = case.opened if "opened" not in case.unread else None
+    if opened is None:
+        opened = next((h.at for h in hist if h.at is not None), None)
+    facts = CaseFacts(case, opened, dept_of(case, people))
+    for visit in engine.visits(case, hist):
+        facts.stays.append(_stay(visit, cal))
+    for entry in hist:
+        if entry.action == "return" and entry.from_step:
+            facts.returns.append(entry.from_step)
+        elif entry.action == "extend":
+            facts.extensions.append(entry.from_step or "")
+    if case.status != "closed":
+        return facts
+    bad = [k for k in ("opened", "closed") if k in case.unread]
+    if bad:
+        cells = ", ".join(f"{labels[k]} {cell_of(book, case, k)}" for k in bad)
+        facts.unknown.append(
+            f"{case.id}: {cells} cannot be read as a date: its time to close is unknown"
+        )
+    elif case.opened is None or case.closed is None:
+        empty = [labels[k] for k in ("opened", "closed") if getattr(case, k) is None]
+        facts.unknown.append(
+            f"{case.id}: {'、'.join(empty)} empty ({cell_of(book, case, 'opened' if case.opened is None else 'closed')}): its time to close is unknown"
+        )
+    elif case.closed < case.opened:
+        facts.unknown.append(
+            f"{case.id}: {labels['closed']} {cell_of(book, case, 'closed')} ({case.closed:%Y-%m-%d %H:%M}) is before {labels['opened']} {cell_of(book, case, 'opened')} ({case.opened:%Y-%m-%d %H:%M}): its time to close is unknown"
+        )
+    else:
+        facts.workdays = cal.workdays_after(case.opened.date(), case.closed.date())
+    return facts
+
+
+def _stay(visit: Visit, cal: WorkCalendar) -> Stay:
+    left = visit.left
+    workdays = None
+    if left is not None and left >= visit.entered:
+        workdays = cal.workdays_after(visit.entered.date(), left.date())
+    on_time = visit.on_time(cal) if visit.how != "cancel" else None
+    stay = Stay(visit.step, visit.entered, left, visit.due, visit.how, workdays, on_time)
+    stay.extended = bool(visit.extended)
+    if on_time is False and left is not None and visit.due is not None:
+        stay.late = late_text(visit.due, left, cal)
+    return stay
+
+
+def late_text(due: date | datetime, left: datetime, cal: WorkCalendar) -> str:
+    """How late a step was left: 超时 N 个工作日 (a date deadline) or 超时 N 小时."""
+    if isinstance(due, datetime):
+        hours = (left - due) / timedelta(hours=1)
+        return f"超时 {hours:.0f} 小时" if hours >= 1 else f"超时 {max(1, round(hours * 60))} 分钟"
+    days = cal.workdays_after(due, left.date())
+    return f"超时 {days} 个工作日" if days else f"超时 {(left.date() - due).days} 天"

@@ -1,0 +1,213 @@
+"""Report workbooks that print as an office prints them (xlsxwriter): A4, fitted to the
+page width, the header row repeated on every page, 第 N 页 共 M 页 in the footer; charts
+one to a page. Used by the daily report, the statistics and the 抽查 sheet."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+#: A4 in xlsxwriter's paper codes.
+A4 = 9
+FOOTER = "&C第 &P 页 共 &N 页"
+#: A chart page: a chart of CHART_W x CHART_H pixels in a block of CHART_COLS columns of
+#: 64 px by CHART_ROWS rows of 21 px (heights written out: a row left at the default is
+#: 15 pt in Excel but 12.75 pt in LibreOffice) that fits one A4 landscape page at 100%
+#: within the margins below (271 x 179 mm printable: about 1026 x 678 px).
+CHART_W, CHART_H = 960, 600
+CHART_COLS, CHART_ROWS = 15, 30
+MARGINS = {"left": 0.5, "right": 0.5, "top": 0.6, "bottom": 0.6}
+
+
+def print_setup(
+    sheet: Any,
+    *,
+    landscape: bool = True,
+    header_rows: tuple[int, int] | None = None,
+    fit_height: int = 0,
+    area: tuple[int, int, int, int] | None = None,
+) -> None:
+    """A4, fitted to one page wide (and ``fit_height`` pages tall; 0: as many as it
+    takes), ``header_rows`` repeated on every page, page numbers in the footer."""
+    sheet.set_paper(A4)
+    if landscape:
+        sheet.set_landscape()
+    else:
+        sheet.set_portrait()
+    sheet.set_margins(**MARGINS)
+    sheet.fit_to_pages(1, fit_height)
+    if header_rows is not None:
+        sheet.repeat_rows(*header_rows)
+    if area is not None:
+        sheet.print_area(*area)
+    sheet.set_footer(FOOTER)
+
+
+def _lines(text: str, width: float) -> int:
+    """About how many lines ``text`` takes in a column ``width`` characters wide (a
+    Chinese character is about two)."""
+    units = sum(2.1 if ord(ch) > 0x2E80 else 1.1 for ch in text)
+    return max(1, math.ceil(units / max(width - 1, 1)))
+
+
+class ReportBook:
+    """An xlsxwriter workbook with the formats every report uses."""
+
+    def __init__(self, path: Path) -> None:
+        import xlsxwriter
+
+        self.wb = xlsxwriter.Workbook(str(path), {"remove_timezone": True})
+        add = self.wb.add_format
+        self.title = add({"bold": True, "font_size": 16})
+        self.note = add({"italic": True, "font_color": "#555555"})
+        self.warn = add({"bold": True, "font_color": "#C00000"})
+        border = {"border": 1, "valign": "top", "text_wrap": True}
+        self.head = add({**border, "bold": True, "bg_color": "#DDEBF7", "valign": "vcenter"})
+        self.cell = add(border)
+        self.bold = add({**border, "bold": True})
+        self.pct = add({**border, "num_format": "0.0%"})
+        self.num = add({**border, "num_format": "0.0#"})
+        self.date = add({**border, "num_format": "yyyy-mm-dd"})
+        self.moment = add({**border, "num_format": "yyyy-mm-dd hh:mm"})
+        self.charts = 0
+
+    def close(self) -> None:
+        self.wb.close()
+
+    def write(self, sheet: Any, row: int, col: int, value: Any, kind: str = "") -> None:
+        """One cell: dates and moments as real dates, rates as percentages, None empty."""
+        if value is None:
+            sheet.write_blank(row, col, None, self.cell)
+        elif isinstance(value, datetime):
+            sheet.write_datetime(row, col, value, self.moment)
+        elif isinstance(value, date):
+            sheet.write_datetime(row, col, datetime(value.year, value.month, value.day), self.date)
+        elif kind == "pct" and isinstance(value, int | float):
+            sheet.write_number(row, col, value, self.pct)
+        elif kind == "num" and isinstance(value, int | float):
+            sheet.write_number(row, col, value, self.num)
+        elif kind == "bold":
+            sheet.write(row, col, value, self.bold)
+        else:
+            sheet.write(row, col, value, self.cell)
+
+    def table(
+        self,
+        name: str,
+        title: str,
+        header: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        *,
+        widths: Sequence[float] = (),
+        kinds: Sequence[str] = (),
+        notes: Sequence[str] = (),
+        landscape: bool = True,
+        empty: str = "本期无数据",
+        bold_last: bool = False,
+    ) -> tuple[Any, int]:
+        """A sheet holding one table under a title and notes, ready to print: the header
+        row repeated, frozen and filtered. Returns the sheet and the 0-based row of the
+        table's first data row."""
+        sheet = self.wb.add_worksheet(name)
+        ncols = len(header)
+        sheet.write(0, 0, title, self.title)
+        for i, line in enumerate(notes):
+            sheet.write(1 + i, 0, line, self.note)
+        top = 2 + len(notes)
+        sheet.write_row(top, 0, list(header), self.head)
+        width = [widths[c] if c < len(widths) else 12 for c in range(ncols)]
+        # a Chinese character is about two units of column width: enough lines for each
+        lines = max(
+            (math.ceil(2.2 * len(h) / w) for h, w in zip(header, width, strict=True)), default=1
+        )
+        sheet.set_row(top, 16 * min(3, max(1, lines)))
+        for c in range(ncols):
+            sheet.set_column(c, c, width[c])
+        for r, row in enumerate(rows, start=top + 1):
+            last = bold_last and r == top + len(rows)
+            for c, value in enumerate(row):
+                kind = kinds[c] if c < len(kinds) else ""
+                self.write(sheet, r, c, value, "bold" if last and not kind else kind)
+            # spreadsheets do not grow a row for wrapped text on opening: give it the lines
+            lines = max(
+                (
+                    _lines(v, width[c])
+                    for c, v in enumerate(row)
+                    if c < ncols and isinstance(v, str)
+                ),
+                default=1,
+            )
+            if lines > 1:
+                sheet.set_row(r, 15 * min(lines, 12))
+        if not rows:
+            sheet.write(top + 1, 0, empty, self.note)
+        sheet.freeze_panes(top + 1, 0)
+        if rows:
+            sheet.autofilter(top, 0, top + len(rows), ncols - 1)
+        print_setup(sheet, landscape=landscape, header_rows=(top, top))
+        return sheet, top + 1
+
+    def chart_pages(self, name: str, charts: Sequence[Any]) -> Any:
+        """A sheet with one chart a page: each chart in a block of its own, a page break
+        after each block, the print area covering the blocks, A4 landscape fitted to
+        the width (the blocks are sized so that one fills one page at 100%)."""
+        sheet = self.wb.add_worksheet(name)
+        if not charts:
+            sheet.write(0, 0, "本期无数据，未生成图表", self.note)
+            print_setup(sheet)
+            return sheet
+        # explicit sizes, so that every spreadsheet program agrees on what fills a page
+        sheet.set_column_pixels(0, CHART_COLS - 1, 64)
+        for r in range(CHART_ROWS * len(charts)):
+            sheet.set_row_pixels(r, 21)
+        for i, chart in enumerate(charts):
+            chart.set_size({"width": CHART_W, "height": CHART_H})
+            sheet.insert_chart(i * CHART_ROWS, 0, chart, {"x_offset": 0, "y_offset": 10})
+        sheet.set_h_pagebreaks([CHART_ROWS * i for i in range(1, len(charts))])
+        print_setup(sheet, area=(0, 0, CHART_ROWS * len(charts) - 1, CHART_COLS - 1))
+        return sheet
+
+    def chart(self, kind: str, title: str, *, subtype: str | None = None) -> Any:
+        spec = {"type": kind, **({"subtype": subtype} if subtype else {})}
+        chart = self.wb.add_chart(spec)
+        chart.set_title({"name": title, "name_font": {"size": 14}})
+        chart.set_legend({"position": "bottom"})
+        return chart
+
+    def series_chart(
+        self,
+        title: str,
+        sheet: str,
+        rows: tuple[int, int],
+        series: Sequence[tuple[int, str]],
+        *,
+        labels: str,
+        axis: dict[str, Any],
+        kind: str = "column",
+        subtype: str | None = None,
+        categories: int = 0,
+    ) -> Any:
+        """A chart of ``series`` ((column, name) ...) over ``rows`` (first, last; 0-based)
+        of ``sheet``, the categories in column ``categories``, each value labelled in the
+        number format ``labels``; ``axis`` for the value axis (gridlines added)."""
+        first, last = rows
+        chart = self.chart(kind, title, subtype=subtype)
+        for col, name in series:
+            chart.add_series({
+                "name": name,
+                "categories": [sheet, first, categories, last, categories],
+                "values": [sheet, first, col, last, col],
+                "data_labels": {"value": True, "num_format": labels},
+            })  # fmt: skip
+        value_axis = {**axis, "major_gridlines": {"visible": True}}
+        if kind == "bar":  # a bar chart's values run along x; its categories top-down
+            chart.set_x_axis(value_axis)
+            chart.set_y_axis({"reverse": True})
+        else:
+            chart.set_y_axis(value_axis)
+        if len(series) == 1:
+            chart.set_legend({"none": True})
+        return chart

@@ -1,0 +1,167 @@
+"""The head's brief beside the daily report (SPEC §8), and the daily workbook's print setup.
+
+The ledger is ledger2026.py's, plus two cases opened here; the figures are worked by hand
+(default reminders: urge after 1wd late, escalate after 5wd late, due soon within 3wd).
+As of 2026-03-27 17:00:
+- W003 (赵六) is at 印发, due 3/18: late 3/19, 20, 23-27 = 7 working days -> escalate.
+- W006 (钱七, 承办部门 综合科) is at 起草 since 3/20, due 3/24: 3 working days late -> 催办.
+- J004 (孙八, no 承办部门) opened 3/25 18:00, 整理 48h -> due 3/27 18:00: due today.
+``people:`` (added after the moves) gives 赵六 the dept 秘书科, which wins over W003's
+承办部门 field; 钱七 is not listed, so W006 is 综合科's; J004 falls back to its assignee.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+import docx
+import pytest
+from docx.enum.section import WD_ORIENT
+from typer.testing import CliRunner
+
+from conftest import write
+from ledger2026 import build
+from procdoc.cli import app
+from procdoc.commands import cases
+from procdoc.workspace import Workspace
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = build(tmp_path_factory.mktemp("brief") / "办公室")
+    cases.new(
+        Workspace(root), "wen", title="关于补报材料的通知", assign="钱七",
+        sets=["subject=补报", "dept=综合科"], at=datetime(2026, 3, 20, 9),
+    )  # fmt: skip
+    cases.new(
+        Workspace(root), "jiyao", title="专项检查纪要", assign="孙八", at=datetime(2026, 3, 25, 18)
+    )
+    config = (root / "procdoc.yaml").read_text(encoding="utf-8")
+    write(root / "procdoc.yaml", config + "people:\n  赵六: {dept: 秘书科}\n")
+    return root
+
+
+def daily(root: Path, as_of: str, out: Path) -> tuple[int, str, str]:
+    result = runner.invoke(
+        app, ["report", "daily", "--as-of", as_of, "--out", str(out), "-w", str(root)]
+    )
+    assert "Traceback" not in result.stdout + result.stderr
+    return result.exit_code, result.stdout, result.stderr
+
+
+def texts(doc: docx.document.Document) -> list[str]:
+    return [p.text for p in doc.paragraphs if p.text.strip()]
+
+
+def rows(table: docx.table.Table) -> list[list[str]]:
+    out = []
+    for row in table.rows:
+        cells = [c.text for c in row.cells]
+        out.append(cells[:1] if len(set(cells)) == 1 else cells)  # a merged band: one cell
+    return out
+
+
+def test_brief(built: Path, tmp_path: Path) -> None:
+    code, _out, err = daily(built, "2026-03-27 17:00", tmp_path)
+    assert code == 0, err
+    path = tmp_path / "daily-2026-03-27.docx"
+    assert f"{path}" in err  # the CLI says where it wrote it
+    doc = docx.Document(str(path))
+    [section] = doc.sections
+    assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)  # A4
+    assert section.orientation == WD_ORIENT.PORTRAIT
+    assert texts(doc) == [
+        "流程运行日报",
+        "统计测试办公室　2026年3月27日（星期五）　统计时点 17:00",
+        "一、需上报的案件",
+        "二、逾期与今日到期（逾期 2 件，今日到期 1 件）",
+        "三、今日情况",
+        "今日新增 0 件，办结 0 件；在办 3 件，其中逾期 2 件、今日到期 1 件、临期 0 件。",
+        "在办分布：发文 2 件（逾期 2 件）；纪要 1 件。",
+        "滞留最久：发文·印发（W003，16 天）。",
+    ]
+    escalate, by_dept = doc.tables
+    assert rows(escalate) == [
+        ["编号", "标题", "流程·环节", "承办部门", "期限", "逾期"],
+        ["W003", "关于报送一季度数据的函", "发文·印发", "秘书科", "2026-03-18", "逾期7个工作日"],
+    ]
+    assert rows(by_dept) == [
+        ["编号", "标题", "流程·环节", "承办人", "期限", "情况"],
+        ["秘书科：逾期 1 件，均需上报（见上表）"],
+        ["综合科：逾期 1 件，今日到期 0 件"],
+        ["W006", "关于补报材料的通知", "发文·起草", "钱七", "2026-03-24", "逾期3个工作日，需催办"],
+        ["孙八：逾期 0 件，今日到期 1 件"],
+        ["J004", "专项检查纪要", "纪要·整理", "孙八", "2026-03-27T18:00", "今日到期"],
+    ]
+    for table in doc.tables:  # rows never split across pages; the header repeats
+        for i, row in enumerate(table.rows):
+            trpr = row._tr.trPr
+            assert trpr is not None and trpr.find(docx.oxml.ns.qn("w:cantSplit")) is not None
+            header = trpr.find(docx.oxml.ns.qn("w:tblHeader")) is not None
+            assert header is (i == 0)
+    footer = section.footer.paragraphs[0]._p.xml
+    assert "PAGE" in footer  # page numbers
+    runs = [r for p in doc.paragraphs for r in p.runs if r.text == "一、需上报的案件"]
+    assert runs[0].font.name == "黑体"
+
+
+def test_brief_nothing_late_and_missing_process(built: Path, tmp_path: Path) -> None:
+    """A process file with errors is named at the top of the brief (and the report exits
+    1 after writing everything, SPEC §5); a quiet day says 无."""
+    root = Path(shutil.copytree(built, tmp_path / "ws"))
+    write(root / "processes" / "broken.yaml", "name: 坏流程\nsteps: 3\n")
+    code, _out, err = daily(root, "2026-03-02 17:00", tmp_path / "out")
+    assert code == 1 and "broken.yaml" in err
+    doc = docx.Document(str(tmp_path / "out" / "daily-2026-03-02.docx"))
+    lines = texts(doc)
+    assert lines[2].startswith("未计入：") and "broken.yaml" in lines[2]
+    assert lines[3:7] == [
+        "一、需上报的案件",
+        "无。",
+        "二、逾期与今日到期（逾期 0 件，今日到期 0 件）",
+        "无。",
+    ]
+    assert doc.tables == []
+    assert "今日新增 2 件" in lines[8]  # W001 and W002 were opened on 3/2
+
+
+def test_dept_of() -> None:
+    from procdoc.config import Person
+    from procdoc.model import Case
+    from procdoc.process.model import FieldDef, Process
+    from procdoc.reports.facts import dept_of
+
+    fields = {"unit": FieldDef("unit", "承办单位"), "note": FieldDef("note", "备注")}
+    process = Process("p", "流程", Path("p.yaml"), "p.yaml", steps=[], fields=fields)
+    case = Case("X1", process, None, assignee="王敏", fields={"unit": "某区城管局", "note": "甲"})
+    people = {"王敏": Person("王敏", "办公室"), "李强": Person("李强", None)}
+    assert dept_of(case, people) == "办公室"  # the assignee's dept under people:
+    case.assignee = "李强"  # listed, but without a dept: the case's 承办单位
+    assert dept_of(case, people) == "某区城管局"
+    case.fields = {"unit": None, "note": "甲"}  # no 承办单位 either: the assignee
+    assert dept_of(case, people) == "李强"
+    case.assignee = None
+    assert dept_of(case, people) is None
+
+
+def test_daily_workbook_prints(built: Path, tmp_path: Path) -> None:
+    code, _out, _err = daily(built, "2026-03-27 17:00", tmp_path)
+    assert code == 0
+    with zipfile.ZipFile(tmp_path / "daily-2026-03-27.xlsx") as z:
+        book = z.read("xl/workbook.xml").decode()
+        summary = z.read("xl/worksheets/sheet1.xml").decode()
+        late = z.read("xl/worksheets/sheet2.xml").decode()
+    assert 'orientation="landscape"' in summary and 'paperSize="9"' in summary
+    assert 'fitToPage="1"' in summary and 'fitToHeight="0"' in summary  # fitted width
+    # the print area holds the chart (E4 down 16 rows of 20 px: to N19) on one page
+    area = re.search(r"汇总!\$A\$1:\$N\$(\d+)", book)
+    assert area is not None and int(area.group(1)) >= 20
+    assert "<rowBreaks" not in summary
+    assert "_xlnm.Print_Titles" in book and "逾期!$1:$1" in book  # header row repeated
+    assert 'orientation="landscape"' in late

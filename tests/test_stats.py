@@ -1,0 +1,314 @@
+"""`report stats` (SPEC §10) on the hand-computed ledger of ledger2026.py.
+
+Every expected figure below is worked out by hand from the moments in ledger2026.py (see
+its docstring for each case's stays, deadlines and working days), not by the code under
+test. March 2026 is the period: W001-W004, J001, J002; W004 is cancelled (counted apart).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+from python_calamine import CalamineWorkbook
+from typer.testing import CliRunner
+
+from ledger2026 import build
+from procdoc.cli import app
+from procdoc.commands import cases
+from procdoc.reports.stats import GROUP_HEADER
+from procdoc.workspace import Workspace
+
+runner = CliRunner()
+MARCH = ("--from", "2026-03-01", "--to", "2026-03-31")
+GROUP_KEYS = {
+    "group", "opened", "closed", "open", "cancelled", "closed_rate", "on_time_rate",
+    "mean_workdays", "median_workdays", "step_workdays", "returns", "return_rate", "extensions",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(tmp_path_factory.mktemp("stats") / "办公室")
+
+
+@pytest.fixture
+def office(built: Path, tmp_path: Path) -> Path:
+    """A copy of the built ledger that a test may change."""
+    return Path(shutil.copytree(built, tmp_path / "办公室"))
+
+
+def cli(root: Path, *args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, [*args, "-w", str(root)])
+    assert "Traceback" not in result.stdout + result.stderr, result.stdout + result.stderr
+    return result.exit_code, result.stdout, result.stderr
+
+
+def stats(root: Path, *extra: str) -> dict[str, object]:
+    code, out, err = cli(
+        root, "report", "stats", *MARCH, "--format", "json", "--out", str(root / "rep"), *extra
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    assert isinstance(data, dict)
+    return data
+
+
+def groups(data: dict[str, object]) -> dict[str | None, dict[str, object]]:
+    items = data["groups"]
+    assert isinstance(items, list)
+    return {g["group"]: g for g in items}
+
+
+def test_by_process(built: Path) -> None:
+    data = stats(built)
+    got = groups(data)
+    assert list(got) == ["jiyao", "wen"]  # in the processes' order (file names)
+    for g in [*got.values(), data["total"]]:
+        assert set(g) == GROUP_KEYS  # exactly the SPEC's keys
+    # 发文: W001, W002 closed, W003 open -> 3 opened; W004 cancelled apart.
+    # On time: W001 yes, W002 no (its first 起草 was late) -> 1/2.
+    # To close: W001 5 wd, W002 14 wd -> mean 9.5, median 9.5.
+    # 起草 stays that ended: W001 1, W002 3 and 1, W003 1 -> 6/4 = 1.5;
+    # 印发 stays that ended: W001 4, W002 1 and 9 -> 14/3 = 4.67 (W003 still there).
+    assert got["wen"] == {
+        "group": "wen", "opened": 3, "closed": 2, "open": 1, "cancelled": 1,
+        "closed_rate": 0.6667, "on_time_rate": 0.5, "mean_workdays": 9.5,
+        "median_workdays": 9.5, "step_workdays": {"draft": 1.5, "print": 4.67},
+        "returns": 1, "return_rate": 0.3333, "extensions": 1,
+    }  # fmt: skip
+    # 纪要: J001 on time, J002 an hour late; both 2 wd to close.
+    assert got["jiyao"] == {
+        "group": "jiyao", "opened": 2, "closed": 2, "open": 0, "cancelled": 0,
+        "closed_rate": 1.0, "on_time_rate": 0.5, "mean_workdays": 2.0,
+        "median_workdays": 2.0, "step_workdays": {"write": 2.0},
+        "returns": 0, "return_rate": 0.0, "extensions": 0,
+    }  # fmt: skip
+    # All: 5 opened, 4 closed (4/5), on time 2 of 4; to close [2, 2, 5, 14]: mean 23/4,
+    # median (2+5)/2; 1 return over 5 cases.
+    assert data["total"] == {
+        "group": None, "opened": 5, "closed": 4, "open": 1, "cancelled": 1,
+        "closed_rate": 0.8, "on_time_rate": 0.5, "mean_workdays": 5.75,
+        "median_workdays": 3.5,
+        "step_workdays": {"jiyao.write": 2.0, "wen.draft": 1.5, "wen.print": 4.67},
+        "returns": 1, "return_rate": 0.2, "extensions": 1,
+    }  # fmt: skip
+    assert (data["from"], data["to"], data["by"]) == ("2026-03-01", "2026-03-31", "process")
+
+
+def test_step_time_limits(built: Path) -> None:
+    steps = {(s["process"], s["step"]): s for s in stats(built)["steps"]}  # type: ignore[union-attr]
+    # 起草 2wd: W001 in time, W002 late then in time, W003 in time -> 3 of 4.
+    assert steps[("wen", "draft")] == {
+        "process": "wen", "process_name": "发文", "step": "draft", "step_name": "起草",
+        "deadline": "2wd", "visits": 4, "on_time": 3, "late": 1, "on_time_rate": 0.75,
+        "overdue_open": 0,
+    }  # fmt: skip
+    # 印发 5wd: W001 in time, W002 returned in time, then in time with its extension;
+    # W003 is still there, past 3/18.
+    p = steps[("wen", "print")]
+    assert (p["visits"], p["on_time"], p["on_time_rate"], p["overdue_open"]) == (3, 3, 1.0, 1)
+    # 整理 48h: J001 in time, J002 an hour late.
+    w = steps[("jiyao", "write")]
+    assert (w["deadline"], w["visits"], w["on_time"], w["late"]) == ("48h", 2, 1, 1)
+    assert len(steps) == 3  # final steps and steps without a deadline are not listed
+
+
+def test_by_dept_assignee_and_step(built: Path) -> None:
+    dept = groups(stats(built, "--by", "dept"))
+    # 办公室: W001, W002, J001, J002, all closed, 2 on time; to close [5, 14, 2, 2].
+    # 起草 there: W001 1, W002 3 and 1 -> 5/3.
+    assert dept["办公室"] == {
+        "group": "办公室", "opened": 4, "closed": 4, "open": 0, "cancelled": 0,
+        "closed_rate": 1.0, "on_time_rate": 0.5, "mean_workdays": 5.75,
+        "median_workdays": 3.5,
+        "step_workdays": {"jiyao.write": 2.0, "wen.draft": 1.67, "wen.print": 4.67},
+        "returns": 1, "return_rate": 0.25, "extensions": 1,
+    }  # fmt: skip
+    # 综合科: W003 open, W004 cancelled: nothing closed, so no rates or times of closing.
+    assert dept["综合科"] == {
+        "group": "综合科", "opened": 1, "closed": 0, "open": 1, "cancelled": 1,
+        "closed_rate": 0.0, "on_time_rate": None, "mean_workdays": None,
+        "median_workdays": None, "step_workdays": {"wen.draft": 1.0},
+        "returns": 0, "return_rate": 0.0, "extensions": 0,
+    }  # fmt: skip
+    people = groups(stats(built, "--by", "assignee"))
+    assert {k: (g["opened"], g["closed"], g["cancelled"]) for k, g in people.items()} == {
+        "李强": (2, 2, 0), "王敏": (2, 2, 0), "赵六": (1, 0, 1),
+    }  # fmt: skip
+    assert people["王敏"]["return_rate"] == 0.5  # W002's return over 2 cases
+    step = groups(stats(built, "--by", "step"))
+    assert list(step) == ["jiyao.write", "wen.draft", "wen.print"]  # final steps: no group
+    # 印发: W001, W002 closed, W003 open (W004 never got there); both closed ones left
+    # every 印发 stay in time; the return and the extension happened at 印发.
+    assert step["wen.print"] == {
+        "group": "wen.print", "opened": 3, "closed": 2, "open": 1, "cancelled": 0,
+        "closed_rate": 0.6667, "on_time_rate": 1.0, "mean_workdays": 9.5,
+        "median_workdays": 9.5, "step_workdays": {"print": 4.67},
+        "returns": 1, "return_rate": 0.3333, "extensions": 1,
+    }  # fmt: skip
+    # 起草: W004 was cancelled there; W002 was late there.
+    d = step["wen.draft"]
+    assert (d["opened"], d["cancelled"], d["on_time_rate"], d["returns"]) == (3, 1, 0.5, 0)
+
+
+def test_table_and_csv(built: Path) -> None:
+    code, out, _ = cli(built, "report", "stats", *MARCH, "--out", str(built / "rep"))
+    assert code == 0
+    assert "按时办结率" in out and "80.0%" in out and "时限达标率" in out
+    code, out, _ = cli(
+        built, "report", "stats", *MARCH, "--format", "csv", "--out", str(built / "rep")
+    )
+    assert code == 0
+    assert out.startswith("\ufeff流程,新增,办结,在办,撤销,办结率,按时办结率,")
+    rows = [line.split(",") for line in out.lstrip("\ufeff").splitlines()]
+    assert rows[-1][:7] == ["合计", "5", "4", "1", "1", "80.0%", "50.0%"]
+    assert [r[0] for r in rows[1:]] == ["纪要", "发文", "合计"]
+
+
+def test_workbook(built: Path) -> None:
+    data = stats(built)
+    path = Path(str(data["xlsx"]))
+    assert path == built / "rep" / "stats-2026-03-01_2026-03-31-process.xlsx"
+    wb = CalamineWorkbook.from_path(str(path))
+    assert wb.sheet_names == ["统计", "图表", "环节时限", "文号", "明细"]
+    table = wb.get_sheet_by_name("统计").to_python()
+    head = next(i for i, r in enumerate(table) if r and r[0] == "流程")
+    body = {r[0]: r for r in table[head + 1 :] if r and r[0]}
+    assert body["发文"][1:8] == [3, 2, 1, 1, pytest.approx(2 / 3, abs=1e-4), 0.5, 9.5]
+    assert body["合计"][1:5] == [5, 4, 1, 1]
+    detail = wb.get_sheet_by_name("明细").to_python()
+    ids = sorted(r[0] for r in detail if r and re.fullmatch(r"[WJ]\d{3}", str(r[0])))
+    assert ids == ["J001", "J002", "W001", "W002", "W003", "W004"]
+    with zipfile.ZipFile(path) as z:
+        names = z.namelist()
+        assert len([n for n in names if re.fullmatch(r"xl/charts/chart\d+\.xml", n)]) == 4
+        book = z.read("xl/workbook.xml").decode()
+        sheets = {n: z.read(n).decode() for n in names if n.startswith("xl/worksheets/sheet")}
+    charts = sheets["xl/worksheets/sheet2.xml"]  # 图表: one chart a page
+    assert 'orientation="landscape"' in charts and 'paperSize="9"' in charts
+    assert 'fitToPage="1"' in charts and 'fitToHeight="0"' in charts  # fitted to the width
+    assert re.findall(r'<brk id="(\d+)"', charts) == ["30", "60", "90"]  # a page per chart
+    assert "_xlnm.Print_Area" in book and "图表!$A$1:$O$120" in book
+    for xml in sheets.values():  # every sheet prints on A4 with page numbers
+        assert 'paperSize="9"' in xml and "第 &amp;P 页 共 &amp;N 页" in xml
+
+
+def test_numbers_duplicates_and_gaps(office: Path) -> None:
+    """发文字号 as the register holds them: W001 1号, W002 2号, W003 3号, W005 4号 given by
+    procdoc; then by hand W003 -> 1号 (a duplicate of W001's) and W004 -> 6号, and a new
+    case W006 typed with square brackets. Register 发文: 编号 A, ..., 事由 N, 承办部门 O,
+    发文字号 P; rows 2-7 hold W001-W006 in the order they were opened."""
+    from procdoc.reports.numbers import check_numbers
+
+    ws = Workspace(office)
+    cases.set_fields(ws, "W003", sets=["doc_no=测办发〔2026〕1号"], at=datetime(2026, 3, 25))
+    cases.set_fields(
+        Workspace(office), "W004", sets=["doc_no=测办发〔2026〕6号"], at=datetime(2026, 3, 25)
+    )
+    cases.new(
+        Workspace(office), "wen", title="手填文号", at=datetime(2026, 4, 1, 9),
+        sets=["subject=例", "doc_no=测办发[2026]7号"],
+    )  # fmt: skip
+    ws = Workspace(office)
+    report = check_numbers(ws.casebook(), ws.config.numbering)
+    [year] = report.years
+    # numbers 1, 2, 1, 6, 4 in five cells: 1号 twice; 3号 and 5号 never given.
+    assert (year.sequence, year.year, year.numbered, year.distinct) == ("fawen", 2026, 5, 4)
+    assert year.duplicate_rate == 0.2  # (5 - 4) / 5
+    [dup] = year.duplicates
+    assert dup.number == "测办发〔2026〕1号"
+    assert [(c.cell, c.case) for c in dup.cells] == [("发文!P2", "W001"), ("发文!P4", "W003")]
+    assert [(g.number, g.after.cell if g.after else None, g.before.cell if g.before else None) for g in year.missing] == [
+        ("测办发〔2026〕3号", "发文!P3", "发文!P6"),  # after 2号 (W002), before 4号 (W005)
+        ("测办发〔2026〕5号", "发文!P6", "发文!P5"),  # after 4号 (W005), before 6号 (W004)
+    ]  # fmt: skip
+    [bad] = report.malformed
+    assert (bad.cell.cell, bad.cell.value, bad.cell.case) == ("发文!P7", "测办发[2026]7号", "W006")
+    lines = report.messages()
+    assert any("发文!P2 (W001), 发文!P4 (W003)" in line for line in lines)
+    # the stats show the rate for the period's year
+    data = stats(office)
+    [shown] = data["numbers"]["years"]  # type: ignore[index]
+    assert (shown["duplicate_rate"], [d["cells"] for d in shown["duplicates"]]) == (
+        0.2,
+        [["发文!P2", "发文!P4"]],
+    )
+    assert [m["seq"] for m in shown["missing"]] == [3, 5]
+
+
+def test_no_numbers_no_duplicates(built: Path) -> None:
+    [year] = stats(built)["numbers"]["years"]  # type: ignore[index]
+    # 1号-4号, one each (W005's 4号 was given in February, same year)
+    assert (year["numbered"], year["duplicate_rate"], year["missing"]) == (4, 0.0, [])
+
+
+def test_empty_period(built: Path, tmp_path: Path) -> None:
+    code, out, err = cli(
+        built, "report", "stats", "--from", "2026-05-01", "--to", "2026-05-31",
+        "--format", "json", "--out", str(tmp_path),
+    )  # fmt: skip
+    assert code == 0
+    assert "no cases opened from 2026-05-01 to 2026-05-31" in err
+    data = json.loads(out)
+    assert data["groups"] == [] and data["steps"] == []
+    assert data["total"]["opened"] == 0 and data["total"]["closed_rate"] is None
+    wb = CalamineWorkbook.from_path(str(tmp_path / "stats-2026-05-01_2026-05-31-process.xlsx"))
+    assert "本期无新增案件" in str(wb.get_sheet_by_name("统计").to_python())
+    code, out, _ = cli(
+        built, "report", "stats", "--from", "2026-05-01", "--to", "2026-05-31",
+        "--format", "csv", "--out", str(tmp_path),
+    )  # fmt: skip
+    assert code == 0 and out.splitlines() == ["\ufeff" + ",".join(["流程", *GROUP_HEADER])]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("--from", "2026-03-31", "--to", "2026-03-01"),
+            "--from 2026-03-31 is after --to 2026-03-01",
+        ),
+        (("--by", "weekday"), "weekday"),
+        (("--from", "2026-02-30"), "--from"),
+    ],
+    ids=["from-after-to", "unknown-by", "bad-date"],
+)
+def test_bad_usage(built: Path, args: tuple[str, ...], message: str) -> None:
+    code, out, err = cli(built, "report", "stats", *args)
+    assert code == 2
+    assert message in err and out == ""
+
+
+def test_unreadable_dates(office: Path) -> None:
+    """Hand-typed non-dates: W001's 办结时间 (发文!J2) and J001's 登记时间 (纪要!I2); and
+    J002's 办结时间 (纪要!J3) typed before its 登记时间. Their times to close are unknown:
+    never a crash, never negative; the warnings name the cells. J001 still counts in March
+    (its history says when it was opened)."""
+    wb = openpyxl.load_workbook(office / "ledger.xlsx")
+    assert wb["发文"]["J1"].value == "办结时间" and wb["纪要"]["I1"].value == "登记时间"
+    wb["发文"]["J2"] = "3月9日"
+    wb["纪要"]["I2"] = "3月3日上午"
+    wb["纪要"]["J3"] = datetime(2026, 3, 1, 8, 0)
+    wb.save(office / "ledger.xlsx")
+    code, out, err = cli(
+        office, "report", "stats", *MARCH, "--format", "json", "--out", str(office / "rep")
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    got = groups(data)
+    # 发文: only W002's 14 wd is known; 纪要: neither.
+    assert (got["wen"]["mean_workdays"], got["wen"]["median_workdays"]) == (14.0, 14.0)
+    assert (got["jiyao"]["opened"], got["jiyao"]["mean_workdays"]) == (2, None)
+    assert data["total"]["mean_workdays"] == 14.0 and data["total"]["closed"] == 4
+    assert got["wen"]["on_time_rate"] == 0.5  # timeliness comes from 流转记录, still known
+    for cell in ("发文!J2", "纪要!I2", "纪要!J3"):
+        assert cell in err
+        assert any(cell in line for line in data["unknown"])
+    assert "Warning:" in err
