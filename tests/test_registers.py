@@ -234,3 +234,22 @@ def test_adopt_refuses_merged_cells_in_the_data_and_two_row_headers(
     assert code == 1 and message in err and err.count("\n") == 1
     assert "收文台账!" in err  # the cells are named
     assert ledger.read_bytes() == before
+
+
+def test_check_reports_duplicate_and_missing_document_numbers(mini: Path) -> None:
+    ws = Workspace(mini)
+    at = datetime(2026, 10, 9, 9, 0)
+    ids = [
+        cases.new(
+            ws,
+            "mini",
+            title=f"件{i}",
+            sets=["applicant=张三", f"doc_no=测办发〔2026〕{n}号"],
+            at=at,
+        ).id
+        for i, n in enumerate((1, 2, 2, 5))
+    ]
+    code, out, _ = cli(mini, "check")
+    assert code == 3
+    assert "发文字号 测办发〔2026〕2号 is given 2 times" in out and ids[1] in out and ids[2] in out
+    assert "测办发〔2026〕3号 is missing" in out and "测办发〔2026〕4号 is missing" in out

@@ -43,8 +43,9 @@ class CheckReport:
 def check(ws: Workspace) -> CheckReport:
     """Read every register and report, each with its cell: duplicate ids, rows that are no
     case, unknown processes or steps, cells that cannot be read as their column's type
-    (choices outside their list included), open cases missing a required field, process
-    files with errors (their cases cannot be checked)."""
+    (choices outside their list included), open cases missing a required field,
+    duplicate, missing and malformed 发文字号 of each year, process files with errors
+    (their cases cannot be checked)."""
     report = CheckReport(registers=ws.layout.sheets())
     with warnings.catch_warnings():  # the findings say it all, once each
         warnings.simplefilter("ignore", ProcdocWarning)
@@ -68,6 +69,31 @@ def check(ws: Workspace) -> CheckReport:
             Finding(
                 f"{reg.sheet}!row {row}",
                 f"a row with data but no {reg.core['id']}: not a case (procdoc adopt {reg.processes[0].id} takes such rows over)",
+            )
+        )
+    from procdoc.reports.numbers import check_numbers
+
+    numbers = check_numbers(book, ws.config.numbering)
+    for _year, dup in numbers.duplicates:
+        held = ", ".join(f"{c.cell} ({c.case})" if c.case else c.cell for c in dup.cells)
+        report.findings.append(
+            Finding(
+                dup.cells[0].cell, f"发文字号 {dup.number} is given {len(dup.cells)} times: {held}"
+            )
+        )
+    for year, gap in numbers.missing:
+        where = gap.after.cell if gap.after else gap.before.cell if gap.before else ""
+        report.findings.append(
+            Finding(
+                where,
+                f"发文字号 {gap.number} is missing from {year.sequence}'s {year.year} numbers",
+            )
+        )
+    for bad in numbers.malformed:
+        report.findings.append(
+            Finding(
+                bad.cell.cell,
+                f"'{bad.cell.value}' is not written as a number of {bad.sequence} (like {bad.expected})",
             )
         )
     for case in cases:
