@@ -1051,27 +1051,3 @@ class SheetPatcher:
             return post
         self.filter_old, self.filter_new = old, new
         return post[: m.start(2)] + new.encode() + post[m.end(2) :]
-
-
-def new_sheet_xml(labels: list[str], widths: list[float], date_styles: dict[int, int]) -> bytes:
-    """A fresh worksheet with a frozen header row and an autofilter over the header; the
-    header and rows themselves are then written by :class:`SheetPatcher`."""
-    cols = "".join(
-        f'<col min="{i + 1}" max="{i + 1}" width="{w:.2f}" customWidth="1"'
-        + (f' style="{date_styles[i]}"' if i in date_styles else "")
-        + "/>"
-        for i, w in enumerate(widths)
-    )
-    last = col_letters(max(len(labels) - 1, 0))
-    return (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-        f'<worksheet xmlns="{MAIN}" '
-        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-        f'<dimension ref="A1"/><sheetViews><sheetView workbookViewId="0">'
-        '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
-        '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
-        f'<sheetFormatPr defaultRowHeight="15"/>{"<cols>" + cols + "</cols>" if cols else ""}'
-        f'<sheetData/><autoFilter ref="A1:{last}1"/>'
-        '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
-        "</worksheet>"
-    ).encode()

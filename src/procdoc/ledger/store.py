@@ -12,13 +12,11 @@ from datetime import datetime
 from pathlib import Path
 
 from procdoc.errors import LedgerChangedError, LedgerError, LedgerLockedError
-from procdoc.ledger.create import SheetData, temp_beside, write_workbook
+from procdoc.ledger.create import temp_beside, write_new_workbook
 from procdoc.ledger.lock import LedgerLock, remove_stale_temps
 from procdoc.ledger.model import (
     Batch,
-    CellValue,
     Fingerprint,
-    SheetChanges,
     Snapshot,
 )
 from procdoc.ledger.owners import check_not_open
@@ -164,15 +162,11 @@ class LedgerStore:
             return None
 
     def _write_new(self, tmp: Path, batch: Batch) -> None:
+        """A new ledger: the sheets of ``batch``, the first of ``self.sheets`` first."""
         first = self.sheets[0]
         names = sorted(batch.sheets, key=lambda name: name != first)
-        sheets: dict[str, SheetData] = {}
-        for name in names:
-            changes = batch.sheets[name]
-            if changes.is_empty():
-                continue
-            sheets[name] = (changes.labels(), _rows_of(changes))
-        write_workbook(tmp, sheets, display=self.display)
+        ordered = Batch({name: batch.sheets[name] for name in names})
+        write_new_workbook(tmp, ordered, display=self.display)
 
     # -- backups ----------------------------------------------------------------------------
 
@@ -260,17 +254,3 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _rows_of(changes: SheetChanges) -> list[dict[str, CellValue]]:
-    """The rows of a sheet that does not exist yet: ``set`` rows at their numbers (gaps
-    left empty), then the appended rows."""
-    rows: list[dict[str, CellValue]] = []
-    for number, values in sorted(changes.set.items()):
-        if number < 2:
-            raise LedgerError(f"cannot set cells of row {number} (row 1 is the header)")
-        while len(rows) < number - 2:
-            rows.append({})
-        rows.append(dict(values))
-    rows.extend(dict(values) for values in changes.append)
-    return rows
