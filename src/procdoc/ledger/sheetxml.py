@@ -64,6 +64,12 @@ _PHONETIC = re.compile(rb"<rPh\b.*?</rPh>", re.S)
 _PREFIXED = re.compile(rb"<[A-Za-z_][\w.-]*:(?:row|c)[\s>/]")
 _MERGE = re.compile(rb"""<mergeCell\b[^>]*?\bref\s*=\s*["']([^"']+)["']""")
 _AUTOFILTER = re.compile(rb"""(<autoFilter\b[^>]*?\bref\s*=\s*["'])([^"']*)(["'])""")
+#: where drop-downs and conditional formats say which cells they cover: the ``sqref`` of
+#: <dataValidation> and <conditionalFormatting>, and the <xm:sqref> of their x14 forms
+_SQREF = re.compile(
+    rb"""((?:<(?:dataValidation|conditionalFormatting)\b[^>]*?\ssqref\s*=\s*["'])"""
+    rb"""|<(?:[\w.-]+:)?sqref>)([^"'<]*)(["']|</(?:[\w.-]+:)?sqref>)"""
+)
 _VALUE_MARKS = (b"<v>", b"<f>", b"<f ", b"<is>")
 REST_MEMORY = 1 << 16
 """How many distinct written cells the patcher remembers (new cells by style, type and
@@ -1013,6 +1019,23 @@ class SheetPatcher:
         ref = format_range(r1, c1, r2, c2)
         return pre[: m.start(2)] + ref.encode() + pre[m.end(2) :]
 
+    def _grow_sqref(self, new_last: int, m: re.Match[bytes]) -> bytes:
+        """A drop-down's or conditional format's ``sqref`` with each range that covered
+        exactly the data rows (first to last, any columns) grown to ``new_last``."""
+        first = self.header_row + 1
+        ranges = []
+        for token in m.group(2).decode("ascii", "replace").split():
+            try:
+                r1, c1, r2, c2 = parse_range(token)
+            except ValueError:
+                ranges.append(token)
+                continue
+            if (r1, r2) == (first, self.last_data):
+                token = format_range(r1, c1, new_last, c2)
+                token = token if ":" in token else f"{token}:{token}"
+            ranges.append(token)
+        return m.group(1) + " ".join(ranges).encode() + m.group(3)
+
     def _fix_postamble(self, post: bytes) -> bytes:
         merges = [parse_range(m.group(1).decode("ascii")) for m in _MERGE.finditer(post)]
         written = self.written
@@ -1028,6 +1051,9 @@ class SheetPatcher:
                             f"{self.where}!{cell_ref(row, col)} lies inside the merged cells "
                             f"{format_range(r1, c1, r2, c2)}; unmerge them in Excel first"
                         )
+        new_last = max(self.last_data, self.box[2] if self.box else 0)
+        if self.appends and self.header_row < self.last_data < new_last:
+            post = _SQREF.sub(partial(self._grow_sqref, new_last), post)
         m = _AUTOFILTER.search(post)
         if m is None:
             return post
@@ -1036,7 +1062,6 @@ class SheetPatcher:
             r1, c1, r2, c2 = parse_range(old)
         except ValueError:
             return post
-        new_last = max(self.last_data, self.box[2] if self.box else 0)
         if self.appends and self.last_data <= r2 < new_last:
             r2 = new_last
         if self.header_after > self.header_before >= 0 and (r1, c2) == (
