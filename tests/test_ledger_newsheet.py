@@ -120,7 +120,7 @@ def test_a_register_in_a_new_workbook_is_ready_to_print(tmp_path: Path, title: s
     assert validation.formula1 == '"来信,来访,电话,网络"'
     assert str(validation.sqref) == f"D{first}:D1048576"
     widths = {c: ws.column_dimensions[c].width for c in "ABCDEFG"}
-    assert widths["B"] == pytest.approx(12) and widths["C"] == pytest.approx(17)
+    assert widths["B"] == pytest.approx(12) and widths["C"] == pytest.approx(18)
     assert widths["F"] == pytest.approx(40)  # as given
     assert 10 <= widths["A"] <= 20 and widths["D"] >= 10
     sheet = store.read({REGISTER: HeaderSpec(row=header_row)}).sheets[REGISTER]

@@ -27,7 +27,7 @@ from procdoc.ledger.parts import CT, DOC_REL, MAIN, PKG_REL, RT_OFFICE_DOCUMENT,
 
 MAX_LIST = 255
 """The most characters Excel takes in a drop-down list written into the rule itself."""
-_WIDTHS = {"number": 10.0, "date": 12.0, "datetime": 17.0, "choice": 8.0, "text": 14.0}
+_WIDTHS = {"number": 10.0, "date": 12.0, "datetime": 18.0, "choice": 8.0, "text": 14.0}
 _MAX_WIDTH = 40.0
 
 

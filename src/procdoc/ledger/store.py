@@ -7,11 +7,13 @@ import hashlib
 import os
 import re
 import shutil
+import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 
 from procdoc.errors import LedgerChangedError, LedgerError, LedgerLockedError
+from procdoc.ledger import undo as undo_record
 from procdoc.ledger.create import temp_beside, write_new_workbook
 from procdoc.ledger.lock import LedgerLock, remove_stale_temps
 from procdoc.ledger.model import (
@@ -101,6 +103,80 @@ class LedgerStore:
                 "tries); make sure nobody is saving it and run again"
             )
 
+    def undo(
+        self,
+        plan: Callable[[Snapshot], Batch],
+        *,
+        read_sheets: Sequence[str] | SheetSpecs | None = None,
+    ) -> Batch:
+        """Put back the ledger as it was before procdoc's last write; return what was
+        written on top of it.
+
+        Under the lock: if the ledger is still exactly what procdoc last wrote (its size
+        and sha256 as recorded after that write), the backup taken before that write is
+        the base: ``plan`` gets a snapshot of it (``read_sheets`` as for :meth:`update`)
+        and returns what to add (the history row recording the undo). The result replaces
+        the ledger like any write: the current version is backed up first, and the undo is
+        recorded, so undoing again puts back what this undid. Otherwise - the ledger
+        changed, was replaced or removed, or there is nothing to undo - a
+        :class:`LedgerError` says so and nothing is written.
+        """
+        names = sheet_specs(read_sheets if read_sheets is not None else self.sheets[:1])
+        with self._locked():
+            record = undo_record.load(self.state_dir, self.path)
+            if record is None:
+                raise LedgerError(
+                    f"nothing to undo: procdoc has not written {self.display} from this "
+                    f"workspace ({self.state_dir.name}/{undo_record.RECORD} records no write)"
+                )
+            base = self._undo_base(record)
+            check_not_open(self.path, self.display)
+            current = self._current()
+            if current is None:
+                raise LedgerError(
+                    f"{self.display} was removed or renamed since procdoc's last write "
+                    f"({record.at}); nothing was undone"
+                )
+            if not record.same_content(current):
+                raise LedgerError(
+                    f"{self.display} changed since procdoc's last write ({record.at}): "
+                    f"{undo_record.what_changed(record, self.path, self.display)}; undoing "
+                    "would lose that, so nothing was undone"
+                )
+            where = f"{self.state_dir.name}/backups/{base.name}"
+            batch = plan(read_snapshot(base, names, display=where))
+            if not self._write(batch, current, base=base):
+                raise LedgerChangedError(
+                    f"{self.display} changed while procdoc was undoing its last write; "
+                    "nothing was undone"
+                )
+            return batch
+
+    def _undo_base(self, record: undo_record.LastWrite) -> Path:
+        """The backup an undo puts back, checked to be the one recorded."""
+        if record.created:
+            raise LedgerError(
+                f"procdoc's last write ({record.at}) created {self.display}: there is no "
+                "earlier version to put back"
+            )
+        if record.backup is None:
+            raise LedgerError(
+                f"no backup was kept of {self.display} before procdoc's last write "
+                f"({record.at}; backups are off), so there is no earlier version to put back"
+            )
+        base = self.backup_dir / record.backup
+        try:
+            digest = fingerprint(base)[2]
+        except FileNotFoundError:
+            digest = None
+        if digest != record.backup_sha256:
+            state = "is gone from" if digest is None else "has changed in"
+            raise LedgerError(
+                f"the backup of {self.display} from before procdoc's last write "
+                f"({record.backup}) {state} {self.state_dir.name}/backups/; nothing was undone"
+            )
+        return base
+
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         """Hold the ledger's lock (beside the ledger, shared by every workspace that writes
@@ -113,13 +189,15 @@ class LedgerStore:
             self._remove_partial_backups()
             yield
 
-    def _write(self, batch: Batch, seen: Fingerprint | None) -> bool:
-        """Write ``batch``; False when the ledger changed since ``seen`` (nothing written).
+    def _write(self, batch: Batch, seen: Fingerprint | None, *, base: Path | None = None) -> bool:
+        """Write ``batch`` onto ``base`` (default: the ledger itself; an undo gives a
+        backup); False when the ledger changed since ``seen`` (nothing written).
 
         The order matters: the new version is written to a temp file beside the ledger and
         verified; the current version is copied to the backups; only then is the ledger
         checked once more against ``seen`` (size, mtime and hash), right before
         ``os.replace``, so a save that lands during the backup copy is never overwritten.
+        Then the write is recorded for :meth:`undo`.
         """
         tmp = temp_beside(self.path)
         backup: tuple[Path, str] | None = None
@@ -129,8 +207,10 @@ class LedgerStore:
             else:
                 if not _same_stat(self.path, seen):
                     return False
-                patch_file(self.path, tmp, batch, display=self.display)
+                patch_file(base or self.path, tmp, batch, display=self.display)
                 shutil.copymode(self.path, tmp)  # a shared ledger stays shared
+            written = fingerprint(tmp)  # os.replace keeps the bytes and the mtime
+            members, sheets = undo_record.parts_of(tmp, self.display)
             if seen is not None:
                 backup = self._backup()
                 if backup is not None and backup[1] != seen[2]:
@@ -146,6 +226,21 @@ class LedgerStore:
                     "close it there and run again"
                 ) from None
             _fsync_dir(self.path.parent)
+            undo_record.save(
+                self.state_dir,
+                undo_record.LastWrite(
+                    ledger=str(self.path.resolve()),
+                    size=written[0],
+                    mtime_ns=written[1],
+                    sha256=written[2],
+                    at=undo_record.when(time.time_ns()),
+                    members=members,
+                    sheets=sheets,
+                    backup=backup[0].name if backup else None,
+                    backup_sha256=backup[1] if backup else None,
+                    created=seen is None,
+                ),
+            )
             if backup is not None:
                 self._prune_backups()
                 backup = None  # kept
