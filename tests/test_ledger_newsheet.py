@@ -162,12 +162,18 @@ def test_a_register_added_to_an_existing_workbook_is_ready_to_print(tmp_path: Pa
 def test_an_empty_register_is_created_with_its_header_only(tmp_path: Path) -> None:
     store = store_for(tmp_path)
     layout = NewSheet(columns=COLUMNS, title="登记台账")
-    store.update(
-        lambda s: Batch({REGISTER: SheetChanges(header_row=2, create=layout, header=["信访编号"])})
-    )
-    rows = CalamineWorkbook.from_path(str(tmp_path / "ledger.xlsx")).get_sheet_by_name(REGISTER)
+    only_create = Batch({REGISTER: SheetChanges(header_row=2, create=layout)})
+    assert not only_create.is_empty()
+    store.update(lambda s: only_create)
+    path = tmp_path / "ledger.xlsx"
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(REGISTER)
     assert rows.to_python() == [["登记台账", "", "", "", "", ""], LABELS]
-    check_print_ready(tmp_path / "ledger.xlsx", REGISTER, header_row=2, columns=6, last=2)
+    check_print_ready(path, REGISTER, header_row=2, columns=6, last=2)
+    # once it exists, asking to create it again changes nothing
+    before = path.stat().st_mtime_ns
+    store.update(lambda s: only_create)
+    assert path.stat().st_mtime_ns == before
+    assert not (tmp_path / ".procdoc" / "backups").exists()
 
 
 def test_the_history_sheet_is_ready_to_print_without_a_layout(tmp_path: Path) -> None:

@@ -173,8 +173,14 @@ class SheetChanges:
     no title, its columns laid out from the labels and values); unused when it exists."""
 
     def is_empty(self) -> bool:
-        """True when applying these changes would not touch the sheet."""
-        return not self.header and not any(self.set.values()) and not self.append
+        """True when these changes ask for nothing: no labels, cells or rows to write and
+        no sheet to create (``create`` alone creates the sheet, with its columns' header,
+        when it is missing, and does nothing when it exists)."""
+        return self.create is None and not self.touches_cells()
+
+    def touches_cells(self) -> bool:
+        """True when there are labels, cells or rows to write."""
+        return bool(self.header or any(self.set.values()) or self.append)
 
     def labels(self) -> list[str]:
         """Every label these changes need in the header, in the order they are added,

@@ -140,9 +140,9 @@ def patch_file(src: Path | BinaryIO, dst: Path, batch: Batch, *, display: str) -
             member_names: dict[str, str] = {}
             new_sheets: list[tuple[SheetRef, SheetResult]] = []
             for name, changes in batch.sheets.items():
-                if changes.is_empty():
-                    continue
                 ref = pkg.sheet(name)
+                if changes.is_empty() or (ref is not None and not changes.touches_cells()):
+                    continue
                 if ref is None:
                     pkg.check_can_add_sheet(name)
                     columns = sheet_columns(changes)

@@ -207,7 +207,9 @@ class LedgerStore:
             else:
                 if not _same_stat(self.path, seen):
                     return False
-                patch_file(base or self.path, tmp, batch, display=self.display)
+                report = patch_file(base or self.path, tmp, batch, display=self.display)
+                if base is None and not report.sheets:
+                    return True  # nothing to change (a sheet to create that exists)
                 shutil.copymode(self.path, tmp)  # a shared ledger stays shared
             written = fingerprint(tmp)  # os.replace keeps the bytes and the mtime
             members, sheets = undo_record.parts_of(tmp, self.display)
