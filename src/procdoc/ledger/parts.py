@@ -577,7 +577,7 @@ class SharedStrings:
             buf += chunk
             cut = buf.rfind(b"<")
             region = buf[:cut]
-            n = region.count(b"<si>") + region.count(b"<si/>") + region.count(b"<si ")
+            n = region.count(b"<si")  # no other element of the table starts so (one pass)
             if seen + n <= min(todo):
                 seen += n
                 buf = buf[cut:]

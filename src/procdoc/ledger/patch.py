@@ -171,7 +171,7 @@ def patch_file(src: Path | BinaryIO, dst: Path, batch: Batch, *, display: str) -
                     date1904=pkg.date1904,
                     header_style=header_style,
                 )
-                audit = RowAudit(f"{display} {name}")
+                audit = RowAudit(f"{display} {name}", expected=[changes.header_row, *changes.set])
                 result = patcher.run(audit.watch(chunks), _tee(audit, body))
                 audit.finish(result.written)
                 body.finish(result.preamble)

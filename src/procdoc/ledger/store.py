@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import re
 import shutil
@@ -200,7 +199,7 @@ class LedgerStore:
         Then the write is recorded for :meth:`undo`.
         """
         tmp = temp_beside(self.path)
-        backup: tuple[Path, str] | None = None
+        backup: Path | None = None
         try:
             if seen is None:
                 self._write_new(tmp, batch)
@@ -215,11 +214,9 @@ class LedgerStore:
             members, sheets = undo_record.parts_of(tmp, self.display)
             if seen is not None:
                 backup = self._backup()
-                if backup is not None and backup[1] != seen[2]:
-                    return False  # saved by someone else during the copy
             check_not_open(self.path, self.display)
             if self._current() != seen:
-                return False
+                return False  # saved by someone else, maybe during the backup copy
             try:
                 os.replace(tmp, self.path)
             except PermissionError:
@@ -238,8 +235,8 @@ class LedgerStore:
                     at=undo_record.when(time.time_ns()),
                     members=members,
                     sheets=sheets,
-                    backup=backup[0].name if backup else None,
-                    backup_sha256=backup[1] if backup else None,
+                    backup=backup.name if backup else None,
+                    backup_sha256=seen[2] if backup and seen else None,
                     created=seen is None,
                 ),
             )
@@ -250,7 +247,7 @@ class LedgerStore:
         finally:
             tmp.unlink(missing_ok=True)
             if backup is not None:  # the write did not happen: this copy backs up nothing
-                backup[0].unlink(missing_ok=True)
+                backup.unlink(missing_ok=True)
 
     def _current(self) -> Fingerprint | None:
         try:
@@ -276,9 +273,10 @@ class LedgerStore:
             re.escape(self.path.stem) + r"-\d{8}-\d{6}-\d{6}(?:-\d+)?" + re.escape(self.path.suffix)
         )
 
-    def _backup(self) -> tuple[Path, str] | None:
-        """Copy the ledger as it is now into the backups; the copy and the sha256 of what
-        was copied (hashed as it is copied), or None when no backups are kept."""
+    def _backup(self) -> Path | None:
+        """Copy the ledger as it is now into the backups (the copy, or None when no backups
+        are kept). The caller checks afterwards that the ledger is still the version it
+        read, so the copy holds that version."""
         if self.backups <= 0:
             return None
         folder = self.backup_dir
@@ -292,12 +290,11 @@ class LedgerStore:
             n += 1
         partial = folder / f".{target.name}.tmp"
         try:
-            digest = _copy_hashed(self.path, partial)
-            shutil.copystat(self.path, partial)
+            shutil.copy2(self.path, partial)
             os.replace(partial, target)
         finally:
             partial.unlink(missing_ok=True)
-        return target, digest
+        return target
 
     def _prune_backups(self) -> None:
         pattern = self._backup_pattern()
@@ -320,18 +317,6 @@ class LedgerStore:
             if name.startswith(".") and name.endswith(".tmp") and pattern.fullmatch(name[1:-4]):
                 with contextlib.suppress(OSError):
                     os.unlink(entry.path)
-
-
-def _copy_hashed(src: Path, dst: Path) -> str:
-    """Copy ``src`` to ``dst`` (fsynced); the sha256 of the bytes copied."""
-    digest = hashlib.sha256()
-    with open(src, "rb") as f, open(dst, "wb") as g:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-            g.write(chunk)
-        g.flush()
-        os.fsync(g.fileno())
-    return digest.hexdigest()
 
 
 def _same_stat(path: Path, seen: Fingerprint) -> bool:
