@@ -13,6 +13,7 @@ import xlsxwriter
 
 from procdoc.errors import LedgerLockedError
 from procdoc.ledger import Batch, LedgerStore, SheetChanges, Snapshot
+from procdoc.ledger import store as store_module
 from procdoc.ledger.lock import LedgerLock, lock_path
 from procdoc.ledger.store import LedgerStore as Store
 
@@ -170,3 +171,39 @@ def test_stale_temp_files_are_removed_only_when_they_are_this_ledgers(tmp_path: 
     assert not stale.exists()
     assert not partial.exists()
     assert all(p.exists() for p in others)
+
+
+def test_a_save_by_rename_during_the_final_check_is_not_overwritten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Excel saves by renaming a new file into place. One that lands while procdoc hashes
+    the ledger for its final check leaves the hash right (the old file is still open) but
+    the file at the path new: procdoc sees that and plans again."""
+    ledger = tmp_path / "ledger.xlsx"
+    make_ledger(ledger)
+    saved = tmp_path / "saved-in-excel.xlsx"
+    make_ledger(saved, rows=5)
+    real = store_module.fingerprint_of
+    calls: list[int] = []
+
+    def hashing_during_a_save(path: Path) -> object:
+        result = real(path)
+        if not calls:
+            os.utime(saved, ns=(1, 2))
+            os.replace(saved, ledger)  # lands after the hash, before the replace
+        calls.append(1)
+        return result
+
+    monkeypatch.setattr(store_module, "fingerprint_of", hashing_during_a_save)
+    plans: list[int] = []
+
+    def plan(snapshot: Snapshot) -> Batch:
+        plans.append(len(snapshot.sheets[LEDGER].rows))
+        return Batch({LEDGER: SheetChanges(set={2: {"状态": "已办结"}})})
+
+    store = Store(ledger, state_dir=tmp_path / ".procdoc")
+    store.update(plan)
+    assert plans == [4, 5]
+    sheet = store.read([LEDGER]).sheets[LEDGER]
+    assert [sheet.value(r, "编号") for r in sheet.rows][-1] == "C-5"
+    assert sheet.value(sheet.rows[0], "状态") == "已办结"

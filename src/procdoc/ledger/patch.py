@@ -4,10 +4,13 @@ The output keeps the members in their original order. Besides the sheets the bat
 only these members may change, and only when needed:
 
 * ``xl/workbook.xml`` - ``fullCalcOnLoad`` when the workbook has formulas, the
-  ``_xlnm._FilterDatabase`` name when an autofilter grows, new sheets;
+  ``_xlnm._FilterDatabase`` name when an autofilter grows, new sheets (with their
+  ``_xlnm._FilterDatabase`` and ``_xlnm.Print_Titles``; laid out by
+  :mod:`procdoc.ledger.newsheet`; refused when the workbook's structure is protected);
 * ``xl/_rels/workbook.xml.rels`` and ``[Content_Types].xml`` - new sheets, calcChain removal;
-* ``xl/styles.xml`` - a date (or General) variant of a cell style, a header style for a new
-  sheet;
+* ``xl/styles.xml`` - a date (or General) variant of a cell style, the header and title
+  styles of a new sheet (new number formats take ids above every one in use, those of
+  conditional formats included);
 * ``xl/tables/*.xml`` - a table's ``ref`` (and its columns) when rows are appended at its
   end (or header labels right of it);
 * ``xl/calcChain.xml`` is dropped when a formula cell was overwritten.

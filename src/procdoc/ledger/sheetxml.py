@@ -4,13 +4,18 @@ The sheet is read in pieces of about a megabyte and passed through as bytes; onl
 procdoc writes are parsed and rebuilt (by regular expressions over that row's bytes, so
 every other cell keeps its exact bytes). What the splice needs to know as it goes:
 
-* row 1 (the header) maps labels to columns; it is always the first row processed;
+* the header row (row 1 unless ``SheetChanges.header_row`` says otherwise) maps labels to
+  columns, matched by :func:`~procdoc.ledger.cells.label_key`; it is always the first row
+  rebuilt, and rows above it (titles, notes) pass through untouched;
 * the last row that holds a value (``<v>``, ``<f>`` or ``<is>``) is where appends go. Rows
   after it that hold no value (pre-formatted empty rows) are held back until the end, so an
   appended row can be merged into an existing empty ``<row>`` element of the same number;
 * the ``<dimension>`` before ``<sheetData>`` can only be fixed once the rows are through,
   so the part before ``<sheetData>`` is returned separately and compressed last (see
-  :mod:`procdoc.ledger.patch`).
+  :mod:`procdoc.ledger.patch`);
+* after ``<sheetData>``: the autofilter, and the drop-downs and conditional formats (x14
+  forms included) that covered exactly the data rows, grow with the rows appended; no
+  written cell may fall inside merged cells.
 
 Anything the splice cannot handle safely raises :class:`LedgerError` naming the place.
 """
@@ -89,7 +94,7 @@ class SheetResult:
     header_row: int
     header_before: int  # last used header column before (-1: none)
     header_after: int
-    columns: dict[str, int]
+    columns: dict[str, int]  # header columns by label_key
     #: every cell procdoc wrote: row -> column -> value (None: emptied)
     written: dict[int, dict[int, CellValue]] = field(default_factory=dict)
     #: the probe (see :func:`procdoc.ledger.patch._probe`): rows numbered 1, 2, ... each

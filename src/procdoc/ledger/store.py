@@ -22,7 +22,13 @@ from procdoc.ledger.model import (
 )
 from procdoc.ledger.owners import check_not_open
 from procdoc.ledger.patch import patch_file
-from procdoc.ledger.reader import SheetSpecs, fingerprint, read_snapshot, sheet_specs
+from procdoc.ledger.reader import (
+    SheetSpecs,
+    fingerprint,
+    fingerprint_of,
+    read_snapshot,
+    sheet_specs,
+)
 
 REPLANS = 3
 """How many times an update re-reads and re-plans when the file changed under it."""
@@ -194,8 +200,8 @@ class LedgerStore:
 
         The order matters: the new version is written to a temp file beside the ledger and
         verified; the current version is copied to the backups; only then is the ledger
-        checked once more against ``seen`` (size, mtime and hash), right before
-        ``os.replace``, so a save that lands during the backup copy is never overwritten.
+        checked once more against ``seen`` (:meth:`_still`), right before ``os.replace``,
+        so a save that lands during the backup copy is never overwritten.
         Then the write is recorded for :meth:`undo`.
         """
         tmp = temp_beside(self.path)
@@ -215,7 +221,7 @@ class LedgerStore:
             if seen is not None:
                 backup = self._backup()
             check_not_open(self.path, self.display)
-            if self._current() != seen:
+            if not self._still(seen):
                 return False  # saved by someone else, maybe during the backup copy
             try:
                 os.replace(tmp, self.path)
@@ -254,6 +260,26 @@ class LedgerStore:
             return fingerprint(self.path)
         except FileNotFoundError:
             return None
+
+    def _still(self, seen: Fingerprint | None) -> bool:
+        """Whether the ledger is still the version ``seen`` (None: still no file), the
+        final check before a replace: its size, mtime and hash, and the file hashed is
+        still the one at the path (a save that renames a new file into place while it is
+        being hashed would otherwise go unseen)."""
+        try:
+            current, hashed = fingerprint_of(self.path)
+            now = os.stat(self.path)
+        except FileNotFoundError:
+            return seen is None and not self.path.exists()
+        return (
+            current == seen
+            and os.path.samestat(hashed, now)
+            and (
+                now.st_size,
+                now.st_mtime_ns,
+            )
+            == (hashed.st_size, hashed.st_mtime_ns)
+        )
 
     def _write_new(self, tmp: Path, batch: Batch) -> None:
         """A new ledger: the sheets of ``batch``, the first of ``self.sheets`` first."""
