@@ -379,3 +379,31 @@ def test_nothing_grows_when_no_row_is_appended(tmp_path: Path) -> None:
     assert 'sqref="B2"' in sheet_xml(path)
     store.update(lambda s: Batch({REGISTER: SheetChanges(append=[{"编号": "C-2"}])}))
     assert 'sqref="B2:B3"' in sheet_xml(path)
+
+
+def test_a_big_register_below_a_title_is_verified_through_the_probe(tmp_path: Path) -> None:
+    """Past the size calamine reads back whole, written cells are checked through the probe
+    workbook: with the header in row 3 too."""
+    path = tmp_path / "ledger.xlsx"
+    hand_made_register(path, header_row=3, rows=3000)
+    assert len(sheet_xml(path)) > 256 << 10
+    store = store_for(tmp_path)
+    spec = {REGISTER: HeaderSpec(id_label="收文编号")}
+    store.update(
+        lambda s: Batch(
+            {
+                REGISTER: SheetChanges(
+                    header_row=3,
+                    set={1500: {"状态": "已办结", "办结日期": date(2026, 5, 1)}},
+                    append=[{"收文编号": "SW2026-3001", "承办人": "王五"}],
+                )
+            }
+        ),
+        read_sheets=spec,
+    )
+    sheet = store.read(spec).sheets[REGISTER]
+    row = next(r for r in sheet.rows if r.number == 1500)
+    assert sheet.value(row, "状态") == "已办结"
+    assert sheet.value(row, "办结日期") == date(2026, 5, 1)
+    assert sheet.value(sheet.rows[-1], "收文编号") == "SW2026-3001"
+    assert sheet.rows[-1].number == 3004
