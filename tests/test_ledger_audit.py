@@ -251,3 +251,23 @@ def test_a_sheet_that_ends_early_is_refused() -> None:
     check.feed_out(b'<sheetData><row r="1">a</row>')
     with pytest.raises(LedgerError, match="the sheet data ends early"):
         check.finish({1})
+
+
+def test_rows_ending_in_an_unusual_end_tag_are_paired_right() -> None:
+    before = sheet({}).replace(
+        b"<sheetData>",
+        b'<sheetData><row r="1"><c>a</c></row ><row r="2"><c>b</c></row\n>'
+        b'<row r="3"><c>c</c></row>',
+    )
+    after = before.replace(b"<c>b</c>", b"<c>B</c>")
+    for seed in range(5):
+        audit(before, after, {2}, seed)
+    with pytest.raises(LedgerError, match="row 2 changed, which procdoc did not write"):
+        audit(before, after, {1, 3}, 0)
+
+
+def test_a_row_written_without_its_end_tag_is_refused() -> None:
+    before = sheet({1: b"<c>a</c>", 2: b"<c>b</c>", 3: b"<c>c</c>"})
+    after = before.replace(b"<c>a</c></row>", b"<c>A</c>")  # row 1 now swallows row 2
+    with pytest.raises(LedgerError, match="row 2 is missing from what procdoc wrote"):
+        audit(before, after, {1}, 0)

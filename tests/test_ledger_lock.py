@@ -13,6 +13,7 @@ import xlsxwriter
 
 from procdoc.errors import LedgerLockedError
 from procdoc.ledger import Batch, LedgerStore, SheetChanges, Snapshot
+from procdoc.ledger import store as store_module
 from procdoc.ledger.lock import LedgerLock, lock_path
 from procdoc.ledger.store import LedgerStore as Store
 
@@ -114,28 +115,32 @@ def test_writers_from_two_workspaces_lose_no_change(tmp_path: Path) -> None:
     assert sorted(p.name for p in ledger.parent.iterdir()) == ["ledger.xlsx"]
 
 
-def test_a_save_during_the_backup_copy_is_not_overwritten(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Someone saves the ledger in Excel while procdoc copies it to the backups: the final
-    check (after the copy, right before the replace) sees it, procdoc plans again on the
-    saved version, and both changes are in the ledger."""
+def a_save_during(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, owner: object, step: str, save: str
+) -> Store:
+    """Someone saves the ledger (``save``: "copy" in place or "rename" a new file into
+    place, as Excel does) right after the first call of ``owner.step``; procdoc must plan
+    again on the saved version and keep both changes."""
     ledger = tmp_path / "ledger.xlsx"
     make_ledger(ledger)
     saved = tmp_path / "saved-in-excel.xlsx"
     make_ledger(saved, rows=5)  # the office added case C-5
-    real_backup = Store._backup
+    real = getattr(owner, step)
     calls: list[int] = []
 
-    def backup_during_a_save(self: Store) -> object:
-        made = real_backup(self)
+    def during_a_save(*args: object) -> object:
+        result = real(*args)
         if not calls:
-            shutil.copyfile(saved, ledger)  # lands between the copy and the replace
-            os.utime(ledger, ns=(1, 2))
+            if save == "copy":
+                shutil.copyfile(saved, ledger)
+                os.utime(ledger, ns=(1, 2))
+            else:
+                os.utime(saved, ns=(1, 2))
+                os.replace(saved, ledger)
         calls.append(1)
-        return made
+        return result
 
-    monkeypatch.setattr(Store, "_backup", backup_during_a_save)
+    monkeypatch.setattr(owner, step, during_a_save)
     plans: list[int] = []
 
     def plan(snapshot: Snapshot) -> Batch:
@@ -148,8 +153,26 @@ def test_a_save_during_the_backup_copy_is_not_overwritten(
     sheet = store.read([LEDGER]).sheets[LEDGER]
     assert [sheet.value(r, "编号") for r in sheet.rows] == ["C-1", "C-2", "C-3", "C-4", "C-5"]
     assert sheet.value(sheet.rows[0], "状态") == "已办结"
+    return store
+
+
+def test_a_save_during_the_backup_copy_is_not_overwritten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The final check (after the backup copy, right before the replace) sees a save that
+    lands during the copy."""
+    a_save_during(tmp_path, monkeypatch, Store, "_backup", "copy")
     backups = sorted((tmp_path / ".procdoc" / "backups").iterdir())
     assert len(backups) == 1  # the copy taken during the save was dropped
+
+
+def test_a_save_by_rename_during_the_final_check_is_not_overwritten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A save that renames a new file into place while procdoc hashes the ledger for its
+    final check leaves the hash right (the old file is still open), but the file at the
+    path is another: procdoc sees that."""
+    a_save_during(tmp_path, monkeypatch, store_module, "fingerprint_of", "rename")
 
 
 def test_stale_temp_files_are_removed_only_when_they_are_this_ledgers(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -157,6 +158,14 @@ def test_merged_cells_in_the_header_or_the_data_are_reported(tmp_path: Path) -> 
 # -- writing below a title ----------------------------------------------------------------
 
 
+def rewrite_member(path: Path, member: str, edit: Callable[[bytes], bytes]) -> None:
+    with zipfile.ZipFile(path) as z:
+        parts = [(info, z.read(info)) for info in z.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in parts:
+            z.writestr(info, edit(data) if info.filename == member else data)
+
+
 def sheet_xml(path: Path, n: int = 1) -> str:
     with zipfile.ZipFile(path) as z:
         return z.read(f"xl/worksheets/sheet{n}.xml").decode()
@@ -285,3 +294,116 @@ def test_a_table_below_a_title_grows_with_its_rows_and_columns(tmp_path: Path) -
     ws2 = openpyxl.load_workbook(path)[REGISTER]
     assert [c.value for c in ws2[2]] == ["编号", "标题", "状态", "备 注"]
     assert [c.value for c in ws2[5]] == ["C", None, None, "新列"]
+
+
+# -- drop-downs and conditional formats follow appended rows ------------------------------
+
+X14_VALIDATION = (
+    b'<extLst><ext uri="{CCE6A557-97BC-4b89-ADB6-D9C93CAAB3DF}" '
+    b'xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main">'
+    b'<x14:dataValidations xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main" '
+    b'count="2"><x14:dataValidation type="list" allowBlank="1"><x14:formula1>'
+    b"<xm:f>\xe9\x80\x89\xe9\xa1\xb9!$A$1:$A$3</xm:f></x14:formula1><xm:sqref>D3:D6</xm:sqref>"
+    b'</x14:dataValidation><x14:dataValidation type="list" allowBlank="1"><x14:formula1>'
+    b"<xm:f>\xe9\x80\x89\xe9\xa1\xb9!$A$1:$A$3</xm:f></x14:formula1><xm:sqref>C3:C50</xm:sqref>"
+    b"</x14:dataValidation></x14:dataValidations></ext></extLst>"
+)
+
+
+@pytest.mark.filterwarnings("ignore:.*extension is not supported:UserWarning")
+def test_drop_downs_and_formats_over_the_data_rows_grow_with_appends(tmp_path: Path) -> None:
+    """Ranges that covered exactly the data rows (3 to 6) grow to the new last row; any
+    other range stays as it was."""
+    path = tmp_path / "ledger.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    red = wb.add_format({"font_color": "#9C0006"})
+    ws = wb.add_worksheet(REGISTER)
+    ws.merge_range("A1:G1", "登记簿")
+    ws.write_row(1, 0, ["编号", "标题", "单位", "形式", "状态", "金额", "备注"])
+    for r in range(2, 6):
+        ws.write_row(r, 0, [f"C-{r}", "标题", "单位", "来信", "办理中", r * 10, ""])
+    ws.data_validation("E3:E6", {"validate": "list", "source": ["办理中", "已办结"]})
+    ws.data_validation(
+        "G3:G6",
+        {"validate": "length", "criteria": "<", "value": 50, "multi_range": "G3:G6 A3:A4"},
+    )
+    ws.data_validation("B3:B100", {"validate": "length", "criteria": "<", "value": 50})
+    ws.conditional_format("A3:G6", {"type": "formula", "criteria": '=$E3="已办结"', "format": red})
+    ws.conditional_format("F3:F5", {"type": "cell", "criteria": ">", "value": 30, "format": red})
+    ws.conditional_format("F3:F6", {"type": "data_bar", "data_bar_2010": True})
+    options = wb.add_worksheet("选项")
+    options.write_column(0, 0, ["来信", "来访", "电话"])
+    wb.close()
+    rewrite_member(
+        path,
+        "xl/worksheets/sheet1.xml",
+        lambda data: (
+            data.replace(b"</worksheet>", X14_VALIDATION + b"</worksheet>")
+            if b"<extLst>" not in data
+            else data.rpartition(b"</extLst>")[0]
+            + X14_VALIDATION[len(b"<extLst>") : -len(b"</extLst>")]
+            + b"</extLst></worksheet>"
+        ),
+    )
+    store = store_for(tmp_path)
+    store.update(
+        lambda s: Batch(
+            {REGISTER: SheetChanges(header_row=2, append=[{"编号": "C-7"}, {"编号": "C-8"}])}
+        )
+    )
+    xml = sheet_xml(path)
+    sqrefs = re.findall(r'<dataValidation [^>]*sqref="([^"]*)"', xml)
+    assert sorted(sqrefs) == ["B3:B100", "E3:E8", "G3:G8 A3:A4"]
+    cf = re.findall(r'<conditionalFormatting sqref="([^"]*)"', xml)
+    assert sorted(cf) == ["A3:G8", "F3:F5", "F3:F8"]
+    assert sorted(re.findall(r"<xm:sqref>([^<]*)</xm:sqref>", xml)) == ["C3:C50", "D3:D8", "F3:F8"]
+    ws2 = openpyxl.load_workbook(path)[REGISTER]
+    assert sorted(sorted(str(dv.sqref).split()) for dv in ws2.data_validations.dataValidation) == [
+        ["A3:A4", "G3:G8"],
+        ["B3:B100"],
+        ["E3:E8"],
+    ]
+    assert sorted(str(r.sqref) for r in ws2.conditional_formatting) == ["A3:G8", "F3:F5", "F3:F8"]
+
+
+def test_nothing_grows_when_no_row_is_appended(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet(REGISTER)
+    ws.write_row(0, 0, ["编号", "状态"])
+    ws.write_row(1, 0, ["C-1", "办理中"])
+    ws.data_validation("B2:B2", {"validate": "list", "source": ["办理中", "已办结"]})
+    wb.close()
+    store = store_for(tmp_path)
+    store.update(lambda s: Batch({REGISTER: SheetChanges(set={2: {"状态": "已办结"}})}))
+    assert 'sqref="B2"' in sheet_xml(path)
+    store.update(lambda s: Batch({REGISTER: SheetChanges(append=[{"编号": "C-2"}])}))
+    assert 'sqref="B2:B3"' in sheet_xml(path)
+
+
+def test_a_big_register_below_a_title_is_verified_through_the_probe(tmp_path: Path) -> None:
+    """Past the size calamine reads back whole, written cells are checked through the probe
+    workbook: with the header in row 3 too."""
+    path = tmp_path / "ledger.xlsx"
+    hand_made_register(path, header_row=3, rows=3000)
+    assert len(sheet_xml(path)) > 256 << 10
+    store = store_for(tmp_path)
+    spec = {REGISTER: HeaderSpec(id_label="收文编号")}
+    store.update(
+        lambda s: Batch(
+            {
+                REGISTER: SheetChanges(
+                    header_row=3,
+                    set={1500: {"状态": "已办结", "办结日期": date(2026, 5, 1)}},
+                    append=[{"收文编号": "SW2026-3001", "承办人": "王五"}],
+                )
+            }
+        ),
+        read_sheets=spec,
+    )
+    sheet = store.read(spec).sheets[REGISTER]
+    row = next(r for r in sheet.rows if r.number == 1500)
+    assert sheet.value(row, "状态") == "已办结"
+    assert sheet.value(row, "办结日期") == date(2026, 5, 1)
+    assert sheet.value(sheet.rows[-1], "收文编号") == "SW2026-3001"
+    assert sheet.rows[-1].number == 3004

@@ -14,20 +14,13 @@ import xlsxwriter
 
 from procdoc.errors import LedgerError
 from procdoc.ledger import Batch, LedgerStore, SheetChanges
+from test_ledger_registers import rewrite_member
 
 LEDGER = "台账"
 
 
 def store_for(folder: Path) -> LedgerStore:
     return LedgerStore(folder / "ledger.xlsx", state_dir=folder / ".procdoc")
-
-
-def rewrite_member(path: Path, member: str, edit) -> None:  # type: ignore[no-untyped-def]
-    with zipfile.ZipFile(path) as z:
-        parts = [(info, z.read(info)) for info in z.infolist()]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        for info, data in parts:
-            z.writestr(info, edit(data) if info.filename == member else data)
 
 
 def test_new_number_formats_do_not_take_a_conditional_formats_id(tmp_path: Path) -> None:

@@ -3,7 +3,24 @@ patching only the changed sheets inside the zip, every other part copied byte fo
 
 Use :class:`LedgerStore`: ``read()`` for a snapshot, ``update(plan)`` for every write
 (locked across processes, refused while Excel/WPS/LibreOffice has the file open, atomic,
-verified, backed up).
+verified, backed up), ``undo(plan)`` to put back the version before procdoc's last write.
+
+Files procdoc keeps for a ledger ``台账.xlsx``:
+
+* ``.台账.xlsx.procdoc-lock`` beside it, while a procdoc writes it: the lock every
+  workspace sharing the ledger takes (:mod:`procdoc.ledger.lock`); deleted by its holder.
+* ``.台账.xlsx.<12 hex digits>.tmp`` beside it, while a procdoc writes it: the new version
+  before it replaces the ledger; one left by a killed writer is deleted by the next one.
+* ``<state_dir>/backups/台账-<date>-<time>.xlsx``: the versions before each write.
+* ``<state_dir>/last-write.json``: what procdoc last wrote, for ``undo``
+  (:mod:`procdoc.ledger.undo`).
+
+Registers (one sheet a process, SPEC §3): reading takes a :class:`HeaderSpec` per sheet
+(a fixed header row, or how to find it among the top rows); :class:`Sheet` then says its
+``header_row`` and the ``merged`` ranges reaching the header or the data. Writing takes
+``SheetChanges.header_row``: rows above the header are never touched. A sheet procdoc
+creates is laid out ready to print as ``SheetChanges.create`` (a :class:`NewSheet` of
+:class:`ColumnSpec`) says. Labels are matched by :func:`label_key`, white space ignored.
 
 Reading (python-calamine) gives ``None`` for empty and error cells, text exactly as stored
 (``"000123"`` stays text), ``int`` for whole numbers, ``date`` for a date or datetime at
@@ -23,8 +40,11 @@ from procdoc.ledger.create import create_workbook
 from procdoc.ledger.model import (
     Batch,
     CellValue,
+    ColumnKind,
+    ColumnSpec,
     HeaderSpec,
     MergedRange,
+    NewSheet,
     Row,
     Sheet,
     SheetChanges,
@@ -37,9 +57,12 @@ from procdoc.ledger.store import LedgerStore
 __all__ = [
     "Batch",
     "CellValue",
+    "ColumnKind",
+    "ColumnSpec",
     "HeaderSpec",
     "LedgerStore",
     "MergedRange",
+    "NewSheet",
     "Row",
     "Sheet",
     "SheetChanges",

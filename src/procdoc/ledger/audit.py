@@ -6,7 +6,9 @@ the two streams inside ``<sheetData>`` as they go, with no knowledge of how the 
 works. Where they are equal they are compared as blocks (``memcmp``, doubling blocks), so
 an untouched stretch of the sheet costs next to nothing; where they differ, both sides are
 taken row element by row element from the row before the difference until they agree
-again. A row that differs must be one procdoc wrote, a row only in the output must be one
+again. (Rows the plan asks to write that lie close ahead are gone to directly: an import
+rewrites rows a few apart.) Costs on a 10 MB sheet: about 2 ms when one row changes, and
+per row written about 15 us rewritten, 3.5 us appended. A row that differs must be one procdoc wrote, a row only in the output must be one
 procdoc wrote (appended, or set where there was no row), rows stay in ascending order, and
 no input row may be missing from the output. Every input row is thus paired with exactly
 one output row (the same bytes, or a row procdoc wrote), so rows out = rows in + rows added
@@ -33,6 +35,9 @@ _ROW_END = re.compile(rb"</row\s*>")
 _SPACE = re.compile(rb"\s*")
 
 FIRST_BLOCK = 1 << 12
+"""The first block compared after a difference; blocks double up to :data:`LAST_BLOCK`."""
+NEAR = 1 << 14
+"""How far ahead :meth:`RowAudit._to_expected` looks for the next row the plan writes."""
 LAST_BLOCK = 1 << 20
 
 
@@ -55,6 +60,7 @@ class _Side:
         #: the end of a row (or the start) at or before ``pos``; the bytes from ``mark``
         #: to ``pos`` are the same on both sides, and nothing before it is needed again
         self.mark = 0
+        self.hint = (0, 0)  # where :meth:`at` found the last offset
 
     def feed(self, data: bytes) -> None:
         if not self.started:
@@ -72,12 +78,17 @@ class _Side:
     def at(self, pos: int) -> tuple[int, int]:
         """The index of the piece holding offset ``pos`` (``len(chunks)`` at the end) and
         the offset of that piece."""
-        start = self.base
-        for i, chunk in enumerate(self.chunks):
-            if pos < start + len(chunk):
-                return i, start
-            start += len(chunk)
-        return len(self.chunks), start
+        i, start = self.hint
+        chunks = self.chunks
+        if i < len(chunks) and start <= pos < start + len(chunks[i]):
+            return i, start
+        if pos < start:
+            i, start = 0, self.base
+        while i < len(chunks) and pos >= start + len(chunks[i]):
+            start += len(chunks[i])
+            i += 1
+        self.hint = (i, start) if i < len(chunks) else (0, self.base)
+        return i, start
 
     def join_next(self, i: int) -> bool:
         """Make piece ``i`` hold piece ``i + 1`` too (a row straddles them); False when
@@ -85,6 +96,7 @@ class _Side:
         if i + 1 >= len(self.chunks):
             return False
         self.chunks[i : i + 2] = [self.chunks[i] + self.chunks[i + 1]]
+        self.hint = (0, self.base)
         return True
 
     def at_end(self) -> bool:
@@ -92,8 +104,10 @@ class _Side:
 
     def drop(self) -> None:
         """Forget the pieces wholly before ``mark``."""
-        while self.chunks and self.base + len(self.chunks[0]) <= self.mark:
-            self.base += len(self.chunks.pop(0))
+        if self.chunks and self.base + len(self.chunks[0]) <= self.mark:
+            while self.chunks and self.base + len(self.chunks[0]) <= self.mark:
+                self.base += len(self.chunks.pop(0))
+            self.hint = (0, self.base)
 
 
 @dataclass
@@ -113,8 +127,12 @@ class RowAudit:
     Problems raise :class:`LedgerError` as soon as they are seen.
     """
 
-    def __init__(self, where: str) -> None:
+    def __init__(self, where: str, *, expected: Iterable[int] = ()) -> None:
         self.where = where
+        #: rows the plan asks to write (the header, the rows it sets): where a difference
+        #: is looked for first; they excuse nothing (see :meth:`finish`)
+        self.expected = sorted(set(expected))
+        self.next = 0  # the first of them not reached yet
         self.a = _Side("in")
         self.b = _Side("out")
         self.block = FIRST_BLOCK
@@ -165,6 +183,8 @@ class RowAudit:
                 return
             achunk, ao = a.chunks[ai], a.pos - astart
             bchunk, bo = b.chunks[bi], b.pos - bstart
+            if self._to_expected(achunk, ao, bchunk, bo):
+                continue
             n = min(len(achunk) - ao, len(bchunk) - bo, self.block)
             with memoryview(bchunk) as view:
                 same = achunk.startswith(view[bo : bo + n], ao)
@@ -182,6 +202,33 @@ class RowAudit:
                 self.block = min(self.block * 2, LAST_BLOCK)
             else:
                 self._to_rows()
+
+    def _to_expected(self, achunk: bytes, ao: int, bchunk: bytes, bo: int) -> bool:
+        """Where the next row the plan writes starts within :data:`NEAR` bytes, at the same
+        distance in both pieces and with the same bytes before it, move there and take
+        that row row by row: a find and one compare instead of narrowing a difference
+        down (rows written close together, as by an import)."""
+        if self.next >= len(self.expected):
+            return False
+        needle = b'<row r="%d"' % self.expected[self.next]
+        ia = achunk.find(needle, ao, ao + NEAR)  # (memcmp is ten times faster than find)
+        if ia < 0:
+            return False
+        n = ia - ao
+        if not bchunk.startswith(needle, bo + n):
+            return False
+        with memoryview(bchunk) as view:
+            if not achunk.startswith(view[bo : bo + n], ao):
+                return False
+        a, b = self.a, self.b
+        a.pos += n
+        b.pos += n
+        a.mark, b.mark = a.pos, b.pos  # a row start on both sides
+        self.mark_number = None  # the same rows before it on both sides, in order
+        a.drop()
+        b.drop()
+        self._to_rows()
+        return True
 
     def _agree(self, n: int, chunk: bytes, start: int) -> None:
         """The next ``n`` bytes agree (they lie in ``chunk``, the input piece at offset
@@ -227,9 +274,11 @@ class RowAudit:
             return False
         if x is not _END and (y is _END or _before(x, y)):
             raise self._bug(f"row {_name(x)} is missing from what procdoc wrote")
+        if x is _END:
+            return self._added_rows(y)
         if y.number is not None and self.last is not None and y.number <= self.last:
             raise self._bug(f"row {y.number} comes after row {self.last} in what procdoc wrote")
-        if x is _END or x.number != y.number:
+        if x.number != y.number:
             if y.number is None:
                 raise self._bug("a row without a number appeared")
             self.added.append(y.number)
@@ -244,9 +293,39 @@ class RowAudit:
         a.drop()
         b.drop()
         self.last = self.mark_number = y.number
+        self._passed(y.number)
         self.rowwise = False
         self.block = FIRST_BLOCK
         return True
+
+    def _added_rows(self, y: _Row) -> bool:
+        """The input is through: every output row from ``y`` on is one procdoc added
+        (appended), taken here one after the other; False to wait for more output."""
+        b = self.b
+        while True:
+            if y is _END:
+                self._row_step()  # both at </sheetData>
+                return False
+            number = y.number
+            if number is None:
+                raise self._bug("a row without a number appeared")
+            if self.last is not None and number <= self.last:
+                raise self._bug(f"row {number} comes after row {self.last} in what procdoc wrote")
+            self.added.append(number)
+            self.last = self.mark_number = number
+            b.pos = b.mark = y.end
+            found = self._row(b)
+            if found is None:
+                b.drop()
+                return False
+            y = found
+
+    def _passed(self, number: int | None) -> None:
+        """Forget the expected rows up to ``number``."""
+        expected = self.expected
+        if number is not None:
+            while self.next < len(expected) and expected[self.next] <= number:
+                self.next += 1
 
     def _row(self, side: _Side) -> _Row | None:
         """The row element at ``side.pos`` (after white space), :data:`_END` at
@@ -266,27 +345,33 @@ class RowAudit:
                 return None
 
     def _row_in(self, side: _Side, chunk: bytes, start: int) -> _Row | None:
-        """:meth:`_row` within one piece; None when it runs past the piece's end."""
-        m = _SPACE.match(chunk, side.pos - start)
-        pos = m.end() if m else side.pos - start
+        """:meth:`_row` within one piece; None when it runs past the piece's end. (The end
+        tag is found with ``bytes.find``: a lazy regular expression over a 1 kB row
+        costs 25 us.)"""
+        pos = side.pos - start
+        if chunk[pos : pos + 1] != b"<":
+            m = _SPACE.match(chunk, pos)
+            pos = m.end() if m else pos
         if chunk.startswith(_SHEET_DATA_END, pos):
             return _END
-        if len(chunk) - pos < len(_SHEET_DATA_END):
-            return None
         head = _ROW_START.match(chunk, pos)
         if head is None:
-            if chunk.find(b">", pos) < 0:
-                return None
+            if len(chunk) - pos < len(_SHEET_DATA_END) or chunk.find(b">", pos) < 0:
+                return None  # the rest is in the next piece
             raise self._bug(f"something other than a row sits in <sheetData> ({side.name})")
         if head.group(2):
             end = head.end()
         else:
-            close = _ROW_END.search(chunk, head.end())
-            if close is None:
-                return None
-            if chunk.find(b"<row", head.end(), close.start()) >= 0:
-                raise self._bug(f"a row is not closed ({side.name})")
-            end = close.end()
+            # its end: the first "</row" (a row whose end tag is missing takes the next
+            # row in with it, which pairing rows by number then finds missing)
+            close = chunk.find(b"</row", head.end())
+            if close >= 0 and chunk[close + 5 : close + 6] == b">":
+                end = close + len(b"</row>")
+            else:
+                other = _ROW_END.match(chunk, close) if close >= 0 else None  # "</row >"
+                if other is None:
+                    return None  # the rest is in the next piece
+                end = other.end()
         number = int(head.group(1)) if head.group(1) is not None else None
         return _Row(number, start + pos, start + end, chunk, start)
 

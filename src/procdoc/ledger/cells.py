@@ -287,6 +287,7 @@ def normalise_read(value: object) -> CellValue:
 _NOT_IN_KEY = re.compile(r"[\s\u200b-\u200d\u2060\ufeff]+")
 
 
+@functools.lru_cache(maxsize=4096)
 def label_key(label: str) -> str:
     """A header label as procdoc matches it: without any white space (spaces, tabs, line
     breaks, the ideographic space U+3000, no-break spaces) or zero-width characters, so

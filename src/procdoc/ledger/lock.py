@@ -21,8 +21,12 @@ import os
 import re
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from procdoc.errors import LedgerError, LedgerLockedError
+
+if TYPE_CHECKING:
+    import filelock
 
 POLL = 0.05
 """Seconds between attempts while another procdoc holds the lock."""
@@ -73,7 +77,7 @@ class LedgerLock:
         self.timeout = timeout
         self.display = display or self.ledger.name
         self._fd: int | None = None
-        self._other: object = None  # filelock.FileLock where there is no flock
+        self._other: filelock.BaseFileLock | None = None  # where there is no flock
 
     def __enter__(self) -> LedgerLock:
         self.acquire()
@@ -153,7 +157,7 @@ class LedgerLock:
 
     def release(self) -> None:
         if self._other is not None:  # pragma: no cover - Windows
-            self._other.release()  # type: ignore[attr-defined]
+            self._other.release()
             self._other = None
             return
         fd, self._fd = self._fd, None

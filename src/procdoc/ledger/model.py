@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import Literal
 
 from procdoc.ledger.cells import label_key
 
@@ -104,6 +105,51 @@ class Snapshot:
     """``(size, mtime_ns, sha256)`` of the file read; ``None`` when it does not exist."""
 
 
+ColumnKind = Literal["text", "number", "date", "datetime", "choice"]
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """A column of a sheet procdoc creates (see :class:`NewSheet`)."""
+
+    label: str
+    kind: ColumnKind = "text"
+    """``date`` / ``datetime`` columns are formatted ``yyyy-mm-dd`` / ``yyyy-mm-dd hh:mm``
+    as a whole (rows added later stay dates); a ``choice`` column gets a drop-down list of
+    ``choices`` over its data rows."""
+    choices: tuple[str, ...] = ()
+    width: float | None = None
+    """In Excel's units (characters of the default font; a Chinese character counts 2);
+    None: from the label, the kind and the first values."""
+
+
+@dataclass(frozen=True)
+class NewSheet:
+    """How procdoc lays out a sheet it creates, ready to print: A4 landscape, every column
+    fitted to the page width, the header row repeated on every page, 第 N 页 共 M 页 in the
+    footer, panes frozen below the header, an autofilter over it, a drop-down list on each
+    choice column, dates formatted as dates, widths for Chinese text, the header bold on a
+    light fill, wrapped. With ``title``, a merged title row (bold, larger, centred over the
+    header's width) is row 1 and the header row 2 (``SheetChanges.header_row`` must say 2).
+
+    ``columns`` come first, in order; labels the changes use that they do not list follow,
+    laid out from their values.
+    """
+
+    columns: tuple[ColumnSpec, ...] = ()
+    title: str | None = None
+    borders: bool = True
+    """Thin lines round every cell on paper (printed grid lines; on screen only the
+    header cells have borders, so empty rows below the data stay plain)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "columns", tuple(self.columns))  # a list is fine too
+
+    @property
+    def header_row(self) -> int:
+        return 2 if self.title else 1
+
+
 @dataclass
 class SheetChanges:
     """The changes a plan asks for in one sheet.
@@ -122,10 +168,19 @@ class SheetChanges:
     header_row: int = 1
     """The header's row. Rows above it (titles, notes, merged title cells) stay byte for
     byte; ``set`` rows must lie below it; new labels go right of its last label."""
+    create: NewSheet | None = None
+    """How to lay out the sheet if it does not exist yet (None: a :class:`NewSheet` with
+    no title, its columns laid out from the labels and values); unused when it exists."""
 
     def is_empty(self) -> bool:
-        """True when applying these changes would not touch the sheet."""
-        return not self.header and not any(self.set.values()) and not self.append
+        """True when these changes ask for nothing: no labels, cells or rows to write and
+        no sheet to create (``create`` alone creates the sheet, with its columns' header,
+        when it is missing, and does nothing when it exists)."""
+        return self.create is None and not self.touches_cells()
+
+    def touches_cells(self) -> bool:
+        """True when there are labels, cells or rows to write."""
+        return bool(self.header or any(self.set.values()) or self.append)
 
     def labels(self) -> list[str]:
         """Every label these changes need in the header, in the order they are added,

@@ -273,15 +273,24 @@ class Package:
         return ref
 
     def add_filter_database(self, ref: SheetRef, rng: str) -> None:
+        """The hidden name Excel keeps for a sheet's autofilter range."""
+        self._add_name(ref, "_xlnm._FilterDatabase", _absolute(rng), hidden=True)
+
+    def add_print_titles(self, ref: SheetRef, row: int) -> None:
+        """Print row ``row`` at the top of every page of the sheet."""
+        self._add_name(ref, "_xlnm.Print_Titles", f"${row}:${row}")
+
+    def _add_name(self, ref: SheetRef, name: str, target: str, *, hidden: bool = False) -> None:
         names = self.workbook.find(q("definedNames"))
         if names is None:
             names = etree.Element(q("definedNames"))
             insert_before(self.workbook, names, ("calcPr", *AFTER_CALC_PR))
         el = etree.SubElement(names, q("definedName"))
-        el.set("name", "_xlnm._FilterDatabase")
+        el.set("name", name)
         el.set("localSheetId", str(ref.index))
-        el.set("hidden", "1")
-        el.text = f"{quote_sheet(ref.name)}!{_absolute(rng)}"
+        if hidden:
+            el.set("hidden", "1")
+        el.text = f"{quote_sheet(ref.name)}!{target}"
         self.workbook_changed = True
 
     def finish(self) -> None:
@@ -433,16 +442,18 @@ class Styles:
         self._variants[key] = index
         return index
 
-    def _find_or_add(self, xfs: Element, xf: Element) -> int:
-        wanted = etree.tostring(xf)
-        for i, el in enumerate(xfs):
+    def _find_or_add(self, parent: Element, child: Element) -> int:
+        """The index of ``child`` among ``parent``'s children (cellXfs, fonts, fills,
+        borders), added (and ``count`` updated) when no equal one is there."""
+        wanted = etree.tostring(child)
+        for i, el in enumerate(parent):
             if etree.tostring(el) == wanted:
                 return i
-        xfs.append(xf)
-        xfs.set("count", str(len(xfs)))
-        self._kinds.pop(len(xfs) - 1, None)
+        parent.append(child)
+        parent.set("count", str(len(parent)))
+        self._kinds.pop(len(parent) - 1, None)
         self.changed = True
-        return len(xfs) - 1
+        return len(parent) - 1
 
     def _fmt_id(self, code: str) -> int:
         for fmt_id, existing in self._num_fmts().items():
@@ -461,38 +472,68 @@ class Styles:
         return fmt_id
 
     def header_style(self) -> int:
-        """A bold cell style on a light fill (for the header of a sheet procdoc adds)."""
-        key = (None, "<header>")
+        """Bold on a light fill, wrapped and centred, thin borders: the header of a sheet
+        procdoc creates."""
+        return self._made("<header>", fill="FFDDEBF7", border=True, wrap=True)
+
+    def title_style(self) -> int:
+        """Bold, 16 pt, centred: the title row of a sheet procdoc creates."""
+        return self._made("<title>", size=16)
+
+    def _made(
+        self,
+        name: str,
+        *,
+        size: int | None = None,
+        fill: str | None = None,
+        border: bool = False,
+        wrap: bool = False,
+    ) -> int:
+        """A bold, centred cell style on the workbook's first font (each part it needs
+        found or added once)."""
+        key = (None, name)
         if key in self._variants:
             return self._variants[key]
         root = self.root
-        fonts = root.find(q("fonts"))
-        fills = root.find(q("fills"))
-        if fonts is None or fills is None or not len(fonts):
+        fonts, fills, borders = (root.find(q(tag)) for tag in ("fonts", "fills", "borders"))
+        if fonts is None or fills is None or borders is None or not len(fonts):
             return 0
         font = copy.deepcopy(fonts[0])
         for b in font.findall(q("b")):
             font.remove(b)
         font.insert(0, etree.Element(q("b")))
-        fonts.append(font)
-        fonts.set("count", str(len(fonts)))
-        fill = etree.SubElement(fills, q("fill"))
-        pattern = etree.SubElement(fill, q("patternFill"), patternType="solid")
-        etree.SubElement(pattern, q("fgColor"), rgb="FFDDEBF7")
-        etree.SubElement(pattern, q("bgColor"), indexed="64")
-        fills.set("count", str(len(fills)))
+        if size is not None:
+            sz = font.find(q("sz"))
+            if sz is None:
+                sz = etree.Element(q("sz"))
+                insert_before(font, sz, ("color", "name", "family", "charset", "scheme"))
+            sz.set("val", str(size))
         xf = etree.Element(q("xf"))
-        for attr, value in (
-            ("numFmtId", "0"),
-            ("fontId", str(len(fonts) - 1)),
-            ("fillId", str(len(fills) - 1)),
-            ("borderId", "0"),
-            ("xfId", "0"),
-            ("applyFont", "1"),
-            ("applyFill", "1"),
-        ):
-            xf.set(attr, value)
-        self.changed = True
+        xf.set("numFmtId", "0")
+        xf.set("fontId", str(self._find_or_add(fonts, font)))
+        xf.set("fillId", "0")
+        xf.set("borderId", "0")
+        xf.set("xfId", "0")
+        xf.set("applyFont", "1")
+        if fill is not None:
+            el = etree.Element(q("fill"))
+            pattern = etree.SubElement(el, q("patternFill"), patternType="solid")
+            etree.SubElement(pattern, q("fgColor"), rgb=fill)
+            etree.SubElement(pattern, q("bgColor"), indexed="64")
+            xf.set("fillId", str(self._find_or_add(fills, el)))
+            xf.set("applyFill", "1")
+        if border:
+            el = etree.Element(q("border"))
+            for side in ("left", "right", "top", "bottom"):
+                line = etree.SubElement(el, q(side), style="thin")
+                etree.SubElement(line, q("color"), indexed="64")
+            etree.SubElement(el, q("diagonal"))
+            xf.set("borderId", str(self._find_or_add(borders, el)))
+            xf.set("applyBorder", "1")
+        xf.set("applyAlignment", "1")
+        alignment = etree.SubElement(xf, q("alignment"), horizontal="center", vertical="center")
+        if wrap:
+            alignment.set("wrapText", "1")
         index = self._find_or_add(self._cell_xfs(), xf)
         self._variants[key] = index
         return index
@@ -536,7 +577,7 @@ class SharedStrings:
             buf += chunk
             cut = buf.rfind(b"<")
             region = buf[:cut]
-            n = region.count(b"<si>") + region.count(b"<si/>") + region.count(b"<si ")
+            n = region.count(b"<si")  # no other element of the table starts so (one pass)
             if seen + n <= min(todo):
                 seen += n
                 buf = buf[cut:]

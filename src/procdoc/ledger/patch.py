@@ -4,10 +4,13 @@ The output keeps the members in their original order. Besides the sheets the bat
 only these members may change, and only when needed:
 
 * ``xl/workbook.xml`` - ``fullCalcOnLoad`` when the workbook has formulas, the
-  ``_xlnm._FilterDatabase`` name when an autofilter grows, new sheets;
+  ``_xlnm._FilterDatabase`` name when an autofilter grows, new sheets (with their
+  ``_xlnm._FilterDatabase`` and ``_xlnm.Print_Titles``; laid out by
+  :mod:`procdoc.ledger.newsheet`; refused when the workbook's structure is protected);
 * ``xl/_rels/workbook.xml.rels`` and ``[Content_Types].xml`` - new sheets, calcChain removal;
-* ``xl/styles.xml`` - a date (or General) variant of a cell style, a header style for a new
-  sheet;
+* ``xl/styles.xml`` - a date (or General) variant of a cell style, the header and title
+  styles of a new sheet (new number formats take ids above every one in use, those of
+  conditional formats included);
 * ``xl/tables/*.xml`` - a table's ``ref`` (and its columns) when rows are appended at its
   end (or header labels right of it);
 * ``xl/calcChain.xml`` is dropped when a formula cell was overwritten.
@@ -29,14 +32,15 @@ their CRCs combined, so the sheet is read and written in a single pass.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import io
 import os
 import tempfile
-import unicodedata
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -47,7 +51,8 @@ from procdoc.errors import LedgerError
 from procdoc.ledger import zipraw
 from procdoc.ledger.audit import RowAudit
 from procdoc.ledger.cells import cell_ref, format_range, normalise_read, parse_range
-from procdoc.ledger.model import Batch, CellValue, SheetChanges
+from procdoc.ledger.model import Batch, CellValue
+from procdoc.ledger.newsheet import new_sheet_xml, sheet_columns
 from procdoc.ledger.parts import (
     MAIN,
     Package,
@@ -59,7 +64,7 @@ from procdoc.ledger.parts import (
     serialise,
 )
 from procdoc.ledger.reader import iter_grid, unreadable
-from procdoc.ledger.sheetxml import SheetPatcher, SheetResult, new_sheet_xml
+from procdoc.ledger.sheetxml import SheetPatcher, SheetResult
 
 FAST_DEFLATE_ABOVE = 4 << 20
 """Sheets bigger than this (uncompressed) are deflated at level 1, smaller ones at 6."""
@@ -116,13 +121,14 @@ class _Body:
         self.spool.close()
 
 
-def patch_file(src: Path, dst: Path, batch: Batch, *, display: str) -> PatchReport:
-    """Write ``src`` with ``batch`` applied to ``dst`` (fsynced), then verify ``dst``."""
+def patch_file(src: Path | BinaryIO, dst: Path, batch: Batch, *, display: str) -> PatchReport:
+    """Write ``src`` (a path, or a workbook open for reading) with ``batch`` applied to
+    ``dst`` (fsynced), then verify ``dst``."""
     report = PatchReport()
     bodies: dict[str, _Body] = {}
     spools: list[_Body] = []
     try:
-        with open(src, "rb") as f:
+        with open(src, "rb") if isinstance(src, Path) else contextlib.nullcontext(src) as f:
             try:
                 members, comment = zipraw.read_directory(f)
             except zipraw.ZipFormatError as exc:
@@ -137,12 +143,15 @@ def patch_file(src: Path, dst: Path, batch: Batch, *, display: str) -> PatchRepo
             member_names: dict[str, str] = {}
             new_sheets: list[tuple[SheetRef, SheetResult]] = []
             for name, changes in batch.sheets.items():
-                if changes.is_empty():
-                    continue
                 ref = pkg.sheet(name)
+                if changes.is_empty() or (ref is not None and not changes.touches_cells()):
+                    continue
                 if ref is None:
                     pkg.check_can_add_sheet(name)
-                    xml, header_style = _new_sheet(changes, styles)
+                    columns = sheet_columns(changes)
+                    xml = new_sheet_xml(f"{display} {name}", changes, columns, styles)
+                    changes = dataclasses.replace(changes, header=[c.label for c in columns])
+                    header_style: int | None = styles.header_style()
                     chunks: Iterator[bytes] = iter([xml])
                     level = 6
                 else:
@@ -165,7 +174,7 @@ def patch_file(src: Path, dst: Path, batch: Batch, *, display: str) -> PatchRepo
                     date1904=pkg.date1904,
                     header_style=header_style,
                 )
-                audit = RowAudit(f"{display} {name}")
+                audit = RowAudit(f"{display} {name}", expected=[changes.header_row, *changes.set])
                 result = patcher.run(audit.watch(chunks), _tee(audit, body))
                 audit.finish(result.written)
                 body.finish(result.preamble)
@@ -197,6 +206,7 @@ def patch_file(src: Path, dst: Path, batch: Batch, *, display: str) -> PatchRepo
                     h = result.header_row
                     rng = result.filter_new or format_range(h, 0, h, max(result.header_after, 0))
                     pkg.add_filter_database(ref, rng)
+                    pkg.add_print_titles(ref, h)
                     continue
                 if result.filter_old and result.filter_new:
                     pkg.filter_database(ref, result.filter_old, result.filter_new)
@@ -265,39 +275,6 @@ def _other_sheets_have_formulas(pkg: Package, skip: set[str]) -> bool:
                 return True
             tail = data[-3:]
     return False
-
-
-def _text_width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def column_widths(
-    labels: list[str], rows: list[dict[str, CellValue]]
-) -> tuple[list[float], dict[int, str]]:
-    """Widths for new columns and, for date columns, the format they hold."""
-    widths: list[float] = []
-    formats: dict[int, str] = {}
-    for i, label in enumerate(labels):
-        values = [row.get(label) for row in rows[:200]]
-        if any(isinstance(v, datetime) for v in values):
-            formats[i] = Styles.DATETIME
-            widths.append(max(17.0, _text_width(label) + 2.0))
-        elif any(isinstance(v, date) for v in values):
-            formats[i] = Styles.DATE
-            widths.append(max(12.0, _text_width(label) + 2.0))
-        else:
-            lengths = sorted(_text_width(str(v)) for v in values if v is not None)
-            typical = lengths[int(len(lengths) * 0.9)] if lengths else 0
-            widths.append(float(min(30, max(14, _text_width(label) + 2, typical + 2))))
-    return widths, formats
-
-
-def _new_sheet(changes: SheetChanges, styles: Styles) -> tuple[bytes, int]:
-    labels = changes.labels()
-    rows = [*changes.set.values(), *changes.append]
-    widths, formats = column_widths(labels, rows)
-    date_styles = {i: styles.variant(None, code) for i, code in formats.items()}
-    return new_sheet_xml(labels, widths, date_styles), styles.header_style()
 
 
 def _update_tables(pkg: Package, ref: SheetRef, result: SheetResult, display: str) -> None:
@@ -531,4 +508,4 @@ def _probe(dst: Path, report: PatchReport, member_names: dict[str, str]) -> Bina
     return buf
 
 
-__all__ = ["MAIN", "PatchReport", "column_widths", "patch_file"]
+__all__ = ["MAIN", "PatchReport", "patch_file"]

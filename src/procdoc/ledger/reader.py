@@ -59,12 +59,17 @@ class _Memo(dict[object, CellValue]):
 
 def fingerprint(path: Path) -> Fingerprint:
     """``(size, mtime_ns, sha256)`` of a file."""
+    return fingerprint_of(path)[0]
+
+
+def fingerprint_of(path: Path) -> tuple[Fingerprint, os.stat_result]:
+    """:func:`fingerprint`, and the status of the file that was hashed."""
     with open(path, "rb") as f:
         st = os.fstat(f.fileno())
         digest = hashlib.sha256()
         while chunk := f.read(1 << 20):
             digest.update(chunk)
-    return st.st_size, st.st_mtime_ns, digest.hexdigest()
+    return (st.st_size, st.st_mtime_ns, digest.hexdigest()), st
 
 
 def unreadable(display: str, detail: str) -> LedgerError:

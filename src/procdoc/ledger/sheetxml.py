@@ -4,13 +4,18 @@ The sheet is read in pieces of about a megabyte and passed through as bytes; onl
 procdoc writes are parsed and rebuilt (by regular expressions over that row's bytes, so
 every other cell keeps its exact bytes). What the splice needs to know as it goes:
 
-* row 1 (the header) maps labels to columns; it is always the first row processed;
+* the header row (row 1 unless ``SheetChanges.header_row`` says otherwise) maps labels to
+  columns, matched by :func:`~procdoc.ledger.cells.label_key`; it is always the first row
+  rebuilt, and rows above it (titles, notes) pass through untouched;
 * the last row that holds a value (``<v>``, ``<f>`` or ``<is>``) is where appends go. Rows
   after it that hold no value (pre-formatted empty rows) are held back until the end, so an
   appended row can be merged into an existing empty ``<row>`` element of the same number;
 * the ``<dimension>`` before ``<sheetData>`` can only be fixed once the rows are through,
   so the part before ``<sheetData>`` is returned separately and compressed last (see
-  :mod:`procdoc.ledger.patch`).
+  :mod:`procdoc.ledger.patch`);
+* after ``<sheetData>``: the autofilter, and the drop-downs and conditional formats (x14
+  forms included) that covered exactly the data rows, grow with the rows appended; no
+  written cell may fall inside merged cells.
 
 Anything the splice cannot handle safely raises :class:`LedgerError` naming the place.
 """
@@ -64,6 +69,12 @@ _PHONETIC = re.compile(rb"<rPh\b.*?</rPh>", re.S)
 _PREFIXED = re.compile(rb"<[A-Za-z_][\w.-]*:(?:row|c)[\s>/]")
 _MERGE = re.compile(rb"""<mergeCell\b[^>]*?\bref\s*=\s*["']([^"']+)["']""")
 _AUTOFILTER = re.compile(rb"""(<autoFilter\b[^>]*?\bref\s*=\s*["'])([^"']*)(["'])""")
+#: where drop-downs and conditional formats say which cells they cover: the ``sqref`` of
+#: <dataValidation> and <conditionalFormatting>, and the <xm:sqref> of their x14 forms
+_SQREF = re.compile(
+    rb"""((?:<(?:dataValidation|conditionalFormatting)\b[^>]*?\ssqref\s*=\s*["'])"""
+    rb"""|<(?:[\w.-]+:)?sqref>)([^"'<]*)(["']|</(?:[\w.-]+:)?sqref>)"""
+)
 _VALUE_MARKS = (b"<v>", b"<f>", b"<f ", b"<is>")
 REST_MEMORY = 1 << 16
 """How many distinct written cells the patcher remembers (new cells by style, type and
@@ -83,7 +94,7 @@ class SheetResult:
     header_row: int
     header_before: int  # last used header column before (-1: none)
     header_after: int
-    columns: dict[str, int]
+    columns: dict[str, int]  # header columns by label_key
     #: every cell procdoc wrote: row -> column -> value (None: emptied)
     written: dict[int, dict[int, CellValue]] = field(default_factory=dict)
     #: the probe (see :func:`procdoc.ledger.patch._probe`): rows numbered 1, 2, ... each
@@ -1013,6 +1024,23 @@ class SheetPatcher:
         ref = format_range(r1, c1, r2, c2)
         return pre[: m.start(2)] + ref.encode() + pre[m.end(2) :]
 
+    def _grow_sqref(self, new_last: int, m: re.Match[bytes]) -> bytes:
+        """A drop-down's or conditional format's ``sqref`` with each range that covered
+        exactly the data rows (first to last, any columns) grown to ``new_last``."""
+        first = self.header_row + 1
+        ranges = []
+        for token in m.group(2).decode("ascii", "replace").split():
+            try:
+                r1, c1, r2, c2 = parse_range(token)
+            except ValueError:
+                ranges.append(token)
+                continue
+            if (r1, r2) == (first, self.last_data):
+                token = format_range(r1, c1, new_last, c2)
+                token = token if ":" in token else f"{token}:{token}"
+            ranges.append(token)
+        return m.group(1) + " ".join(ranges).encode() + m.group(3)
+
     def _fix_postamble(self, post: bytes) -> bytes:
         merges = [parse_range(m.group(1).decode("ascii")) for m in _MERGE.finditer(post)]
         written = self.written
@@ -1028,6 +1056,9 @@ class SheetPatcher:
                             f"{self.where}!{cell_ref(row, col)} lies inside the merged cells "
                             f"{format_range(r1, c1, r2, c2)}; unmerge them in Excel first"
                         )
+        new_last = max(self.last_data, self.box[2] if self.box else 0)
+        if self.appends and self.header_row < self.last_data < new_last:
+            post = _SQREF.sub(partial(self._grow_sqref, new_last), post)
         m = _AUTOFILTER.search(post)
         if m is None:
             return post
@@ -1036,7 +1067,6 @@ class SheetPatcher:
             r1, c1, r2, c2 = parse_range(old)
         except ValueError:
             return post
-        new_last = max(self.last_data, self.box[2] if self.box else 0)
         if self.appends and self.last_data <= r2 < new_last:
             r2 = new_last
         if self.header_after > self.header_before >= 0 and (r1, c2) == (
@@ -1051,27 +1081,3 @@ class SheetPatcher:
             return post
         self.filter_old, self.filter_new = old, new
         return post[: m.start(2)] + new.encode() + post[m.end(2) :]
-
-
-def new_sheet_xml(labels: list[str], widths: list[float], date_styles: dict[int, int]) -> bytes:
-    """A fresh worksheet with a frozen header row and an autofilter over the header; the
-    header and rows themselves are then written by :class:`SheetPatcher`."""
-    cols = "".join(
-        f'<col min="{i + 1}" max="{i + 1}" width="{w:.2f}" customWidth="1"'
-        + (f' style="{date_styles[i]}"' if i in date_styles else "")
-        + "/>"
-        for i, w in enumerate(widths)
-    )
-    last = col_letters(max(len(labels) - 1, 0))
-    return (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-        f'<worksheet xmlns="{MAIN}" '
-        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-        f'<dimension ref="A1"/><sheetViews><sheetView workbookViewId="0">'
-        '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
-        '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
-        f'<sheetFormatPr defaultRowHeight="15"/>{"<cols>" + cols + "</cols>" if cols else ""}'
-        f'<sheetData/><autoFilter ref="A1:{last}1"/>'
-        '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
-        "</worksheet>"
-    ).encode()

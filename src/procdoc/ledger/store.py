@@ -3,27 +3,32 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import re
 import shutil
+import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 
 from procdoc.errors import LedgerChangedError, LedgerError, LedgerLockedError
-from procdoc.ledger.create import SheetData, temp_beside, write_workbook
+from procdoc.ledger import undo as undo_record
+from procdoc.ledger.create import temp_beside, write_new_workbook
 from procdoc.ledger.lock import LedgerLock, remove_stale_temps
 from procdoc.ledger.model import (
     Batch,
-    CellValue,
     Fingerprint,
-    SheetChanges,
     Snapshot,
 )
 from procdoc.ledger.owners import check_not_open
 from procdoc.ledger.patch import patch_file
-from procdoc.ledger.reader import SheetSpecs, fingerprint, read_snapshot, sheet_specs
+from procdoc.ledger.reader import (
+    SheetSpecs,
+    fingerprint,
+    fingerprint_of,
+    read_snapshot,
+    sheet_specs,
+)
 
 REPLANS = 3
 """How many times an update re-reads and re-plans when the file changed under it."""
@@ -103,6 +108,80 @@ class LedgerStore:
                 "tries); make sure nobody is saving it and run again"
             )
 
+    def undo(
+        self,
+        plan: Callable[[Snapshot], Batch],
+        *,
+        read_sheets: Sequence[str] | SheetSpecs | None = None,
+    ) -> Batch:
+        """Put back the ledger as it was before procdoc's last write; return what was
+        written on top of it.
+
+        Under the lock: if the ledger is still exactly what procdoc last wrote (its size
+        and sha256 as recorded after that write), the backup taken before that write is
+        the base: ``plan`` gets a snapshot of it (``read_sheets`` as for :meth:`update`)
+        and returns what to add (the history row recording the undo). The result replaces
+        the ledger like any write: the current version is backed up first, and the undo is
+        recorded, so undoing again puts back what this undid. Otherwise - the ledger
+        changed, was replaced or removed, or there is nothing to undo - a
+        :class:`LedgerError` says so and nothing is written.
+        """
+        names = sheet_specs(read_sheets if read_sheets is not None else self.sheets[:1])
+        with self._locked():
+            record = undo_record.load(self.state_dir, self.path)
+            if record is None:
+                raise LedgerError(
+                    f"nothing to undo: procdoc has not written {self.display} from this "
+                    f"workspace ({self.state_dir.name}/{undo_record.RECORD} records no write)"
+                )
+            base = self._undo_base(record)
+            check_not_open(self.path, self.display)
+            current = self._current()
+            if current is None:
+                raise LedgerError(
+                    f"{self.display} was removed or renamed since procdoc's last write "
+                    f"({record.at}); nothing was undone"
+                )
+            if not record.same_content(current):
+                raise LedgerError(
+                    f"{self.display} changed since procdoc's last write ({record.at}): "
+                    f"{undo_record.what_changed(record, self.path, self.display)}; undoing "
+                    "would lose that, so nothing was undone"
+                )
+            where = f"{self.state_dir.name}/backups/{base.name}"
+            batch = plan(read_snapshot(base, names, display=where))
+            if not self._write(batch, current, base=base):
+                raise LedgerChangedError(
+                    f"{self.display} changed while procdoc was undoing its last write; "
+                    "nothing was undone"
+                )
+            return batch
+
+    def _undo_base(self, record: undo_record.LastWrite) -> Path:
+        """The backup an undo puts back, checked to be the one recorded."""
+        if record.created:
+            raise LedgerError(
+                f"procdoc's last write ({record.at}) created {self.display}: there is no "
+                "earlier version to put back"
+            )
+        if record.backup is None:
+            raise LedgerError(
+                f"no backup was kept of {self.display} before procdoc's last write "
+                f"({record.at}; backups are off), so there is no earlier version to put back"
+            )
+        base = self.backup_dir / record.backup
+        try:
+            digest = fingerprint(base)[2]
+        except FileNotFoundError:
+            digest = None
+        if digest != record.backup_sha256:
+            state = "is gone from" if digest is None else "has changed in"
+            raise LedgerError(
+                f"the backup of {self.display} from before procdoc's last write "
+                f"({record.backup}) {state} {self.state_dir.name}/backups/; nothing was undone"
+            )
+        return base
+
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         """Hold the ledger's lock (beside the ledger, shared by every workspace that writes
@@ -115,31 +194,35 @@ class LedgerStore:
             self._remove_partial_backups()
             yield
 
-    def _write(self, batch: Batch, seen: Fingerprint | None) -> bool:
-        """Write ``batch``; False when the ledger changed since ``seen`` (nothing written).
+    def _write(self, batch: Batch, seen: Fingerprint | None, *, base: Path | None = None) -> bool:
+        """Write ``batch`` onto ``base`` (default: the ledger itself; an undo gives a
+        backup); False when the ledger changed since ``seen`` (nothing written).
 
         The order matters: the new version is written to a temp file beside the ledger and
         verified; the current version is copied to the backups; only then is the ledger
-        checked once more against ``seen`` (size, mtime and hash), right before
-        ``os.replace``, so a save that lands during the backup copy is never overwritten.
+        checked once more against ``seen`` (:meth:`_still`), right before ``os.replace``,
+        so a save that lands during the backup copy is never overwritten.
+        Then the write is recorded for :meth:`undo`.
         """
         tmp = temp_beside(self.path)
-        backup: tuple[Path, str] | None = None
+        backup: Path | None = None
         try:
             if seen is None:
                 self._write_new(tmp, batch)
             else:
                 if not _same_stat(self.path, seen):
                     return False
-                patch_file(self.path, tmp, batch, display=self.display)
+                report = patch_file(base or self.path, tmp, batch, display=self.display)
+                if base is None and not report.sheets:
+                    return True  # nothing to change (a sheet to create that exists)
                 shutil.copymode(self.path, tmp)  # a shared ledger stays shared
+            written = fingerprint(tmp)  # os.replace keeps the bytes and the mtime
+            members, sheets = undo_record.parts_of(tmp, self.display)
             if seen is not None:
                 backup = self._backup()
-                if backup is not None and backup[1] != seen[2]:
-                    return False  # saved by someone else during the copy
             check_not_open(self.path, self.display)
-            if self._current() != seen:
-                return False
+            if not self._still(seen):
+                return False  # saved by someone else, maybe during the backup copy
             try:
                 os.replace(tmp, self.path)
             except PermissionError:
@@ -148,6 +231,21 @@ class LedgerStore:
                     "close it there and run again"
                 ) from None
             _fsync_dir(self.path.parent)
+            undo_record.save(
+                self.state_dir,
+                undo_record.LastWrite(
+                    ledger=str(self.path.resolve()),
+                    size=written[0],
+                    mtime_ns=written[1],
+                    sha256=written[2],
+                    at=undo_record.when(time.time_ns()),
+                    members=members,
+                    sheets=sheets,
+                    backup=backup.name if backup else None,
+                    backup_sha256=seen[2] if backup and seen else None,
+                    created=seen is None,
+                ),
+            )
             if backup is not None:
                 self._prune_backups()
                 backup = None  # kept
@@ -155,7 +253,7 @@ class LedgerStore:
         finally:
             tmp.unlink(missing_ok=True)
             if backup is not None:  # the write did not happen: this copy backs up nothing
-                backup[0].unlink(missing_ok=True)
+                backup.unlink(missing_ok=True)
 
     def _current(self) -> Fingerprint | None:
         try:
@@ -163,16 +261,32 @@ class LedgerStore:
         except FileNotFoundError:
             return None
 
+    def _still(self, seen: Fingerprint | None) -> bool:
+        """Whether the ledger is still the version ``seen`` (None: still no file), the
+        final check before a replace: its size, mtime and hash, and the file hashed is
+        still the one at the path (a save that renames a new file into place while it is
+        being hashed would otherwise go unseen)."""
+        try:
+            current, hashed = fingerprint_of(self.path)
+            now = os.stat(self.path)
+        except FileNotFoundError:
+            return seen is None and not self.path.exists()
+        return (
+            current == seen
+            and os.path.samestat(hashed, now)
+            and (
+                now.st_size,
+                now.st_mtime_ns,
+            )
+            == (hashed.st_size, hashed.st_mtime_ns)
+        )
+
     def _write_new(self, tmp: Path, batch: Batch) -> None:
+        """A new ledger: the sheets of ``batch``, the first of ``self.sheets`` first."""
         first = self.sheets[0]
         names = sorted(batch.sheets, key=lambda name: name != first)
-        sheets: dict[str, SheetData] = {}
-        for name in names:
-            changes = batch.sheets[name]
-            if changes.is_empty():
-                continue
-            sheets[name] = (changes.labels(), _rows_of(changes))
-        write_workbook(tmp, sheets, display=self.display)
+        ordered = Batch({name: batch.sheets[name] for name in names})
+        write_new_workbook(tmp, ordered, display=self.display)
 
     # -- backups ----------------------------------------------------------------------------
 
@@ -185,9 +299,10 @@ class LedgerStore:
             re.escape(self.path.stem) + r"-\d{8}-\d{6}-\d{6}(?:-\d+)?" + re.escape(self.path.suffix)
         )
 
-    def _backup(self) -> tuple[Path, str] | None:
-        """Copy the ledger as it is now into the backups; the copy and the sha256 of what
-        was copied (hashed as it is copied), or None when no backups are kept."""
+    def _backup(self) -> Path | None:
+        """Copy the ledger as it is now into the backups (the copy, or None when no backups
+        are kept). The caller checks afterwards that the ledger is still the version it
+        read, so the copy holds that version."""
         if self.backups <= 0:
             return None
         folder = self.backup_dir
@@ -201,12 +316,11 @@ class LedgerStore:
             n += 1
         partial = folder / f".{target.name}.tmp"
         try:
-            digest = _copy_hashed(self.path, partial)
-            shutil.copystat(self.path, partial)
+            shutil.copy2(self.path, partial)
             os.replace(partial, target)
         finally:
             partial.unlink(missing_ok=True)
-        return target, digest
+        return target
 
     def _prune_backups(self) -> None:
         pattern = self._backup_pattern()
@@ -231,18 +345,6 @@ class LedgerStore:
                     os.unlink(entry.path)
 
 
-def _copy_hashed(src: Path, dst: Path) -> str:
-    """Copy ``src`` to ``dst`` (fsynced); the sha256 of the bytes copied."""
-    digest = hashlib.sha256()
-    with open(src, "rb") as f, open(dst, "wb") as g:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-            g.write(chunk)
-        g.flush()
-        os.fsync(g.fileno())
-    return digest.hexdigest()
-
-
 def _same_stat(path: Path, seen: Fingerprint) -> bool:
     """A cheap early check (size and mtime); the write itself re-checks the hash."""
     try:
@@ -260,17 +362,3 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _rows_of(changes: SheetChanges) -> list[dict[str, CellValue]]:
-    """The rows of a sheet that does not exist yet: ``set`` rows at their numbers (gaps
-    left empty), then the appended rows."""
-    rows: list[dict[str, CellValue]] = []
-    for number, values in sorted(changes.set.items()):
-        if number < 2:
-            raise LedgerError(f"cannot set cells of row {number} (row 1 is the header)")
-        while len(rows) < number - 2:
-            rows.append({})
-        rows.append(dict(values))
-    rows.extend(dict(values) for values in changes.append)
-    return rows

@@ -1,0 +1,119 @@
+"""What ``procdoc undo`` needs: a record of procdoc's last write of the ledger.
+
+After each write the store saves (atomically) ``<state_dir>/last-write.json``: the
+fingerprint of the file it wrote, the CRC of each of its zip members and the member of each
+sheet, and the backup holding the version before. :meth:`LedgerStore.undo` puts that backup
+back only while the ledger is still exactly what procdoc wrote; otherwise
+:func:`what_changed` says, in one line, what differs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+
+from procdoc.errors import LedgerError
+from procdoc.ledger import zipraw
+from procdoc.ledger.model import Fingerprint
+from procdoc.ledger.parts import Package
+
+RECORD = "last-write.json"
+
+
+@dataclass
+class LastWrite:
+    """procdoc's last write of one ledger, as recorded in the state folder."""
+
+    ledger: str  # the ledger's absolute path
+    size: int
+    mtime_ns: int
+    sha256: str
+    at: str  # when it was written (local time, ISO 8601)
+    members: dict[str, int]  # zip member -> CRC-32
+    sheets: dict[str, str]  # sheet name -> zip member
+    backup: str | None  # the file in backups/ holding the version before; None: none kept
+    backup_sha256: str | None
+    created: bool  # the write created the ledger (there was no version before)
+
+    def same_content(self, current: Fingerprint | None) -> bool:
+        return current is not None and (current[0], current[2]) == (self.size, self.sha256)
+
+
+def parts_of(path: Path, display: str) -> tuple[dict[str, int], dict[str, str]]:
+    """A workbook's zip members with their CRCs, and the member of each sheet."""
+    with open(path, "rb") as f:
+        members, _ = zipraw.read_directory(f)
+        pkg = Package(f, members, display)
+        sheets = {ref.name: ref.path for ref in pkg.sheets if ref.path}
+    return {m.name: m.crc for m in members}, sheets
+
+
+def save(state_dir: Path, record: LastWrite) -> None:
+    """Write the record atomically; on failure make sure no stale record remains (an
+    undo then finds nothing to undo rather than a wrong version)."""
+    target = state_dir / RECORD
+    partial = state_dir / f".{RECORD}.tmp"
+    try:
+        partial.write_text(json.dumps(asdict(record), ensure_ascii=False), encoding="utf-8")
+        os.replace(partial, target)
+    except OSError:
+        partial.unlink(missing_ok=True)
+        target.unlink(missing_ok=True)
+
+
+def load(state_dir: Path, ledger: Path) -> LastWrite | None:
+    """The record of the last write of ``ledger`` from this state folder, if any."""
+    try:
+        data = json.loads((state_dir / RECORD).read_text(encoding="utf-8"))
+        record = LastWrite(**data)
+    except (OSError, ValueError, TypeError):
+        return None
+    return record if record.ledger == str(ledger.resolve()) else None
+
+
+def when(mtime_ns: int) -> str:
+    return datetime.fromtimestamp(mtime_ns / 1e9).strftime("%Y-%m-%d %H:%M")
+
+
+def what_changed(record: LastWrite, path: Path, display: str) -> str:
+    """What differs between the ledger now and what procdoc last wrote, for a message:
+    the sheets whose parts differ (by CRC), sheets added or removed, other parts, or that
+    the file was replaced; with when the file was modified."""
+    modified = when(os.stat(path).st_mtime_ns)
+    try:
+        members, sheets = parts_of(path, display)
+    except (LedgerError, OSError):
+        return f"it was replaced by a file that is not a readable workbook (modified {modified})"
+    found = []
+    differ = [
+        name
+        for name, member in sheets.items()
+        if name in record.sheets
+        and (member != record.sheets[name] or members.get(member) != record.members.get(member))
+    ]
+    if differ:
+        found.append(f"{_sheets(differ)} {'differs' if len(differ) == 1 else 'differ'}")
+    added = [name for name in sheets if name not in record.sheets]
+    if added:
+        found.append(f"{_sheets(added)} {'was' if len(added) == 1 else 'were'} added")
+    removed = [name for name in record.sheets if name not in sheets]
+    if removed:
+        found.append(f"{_sheets(removed)} {'was' if len(removed) == 1 else 'were'} removed")
+    sheet_members = set(sheets.values()) | set(record.sheets.values())
+    others = sorted(
+        name
+        for name in members.keys() | record.members.keys()
+        if name not in sheet_members and members.get(name) != record.members.get(name)
+    )
+    if others and not found:
+        found.append(f"its other parts differ ({', '.join(others[:3])})")
+    if not found:
+        found.append("it was saved again, its parts unchanged")
+    return f"{'; '.join(found)} (modified {modified})"
+
+
+def _sheets(names: list[str]) -> str:
+    return ("sheet " if len(names) == 1 else "sheets ") + ", ".join(names)

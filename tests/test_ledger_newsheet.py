@@ -1,0 +1,230 @@
+"""Sheets procdoc creates are ready to print, in a new workbook and in an existing one."""
+
+from __future__ import annotations
+
+import zipfile
+from datetime import date, datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+import xlsxwriter
+from python_calamine import CalamineWorkbook
+
+from procdoc.errors import LedgerError
+from procdoc.ledger import (
+    Batch,
+    ColumnSpec,
+    HeaderSpec,
+    LedgerStore,
+    NewSheet,
+    SheetChanges,
+    create_workbook,
+)
+
+REGISTER = "信访登记簿"
+HISTORY = "流转记录"
+COLUMNS = (
+    ColumnSpec("信访编号"),
+    ColumnSpec("收到日期", "date"),
+    ColumnSpec("登记时间", "datetime"),
+    ColumnSpec("信访形式", "choice", choices=("来信", "来访", "电话", "网络")),
+    ColumnSpec("金额", "number"),
+    ColumnSpec("诉求内容", width=40),
+)
+LABELS = [c.label for c in COLUMNS]
+
+
+def store_for(folder: Path) -> LedgerStore:
+    return LedgerStore(
+        folder / "ledger.xlsx", state_dir=folder / ".procdoc", sheets=(REGISTER, HISTORY)
+    )
+
+
+def register_rows(n: int, start: int = 1) -> list[dict[str, object]]:
+    return [
+        {
+            "信访编号": f"XF2026-{k:04d}",
+            "收到日期": date(2026, 3, k),
+            "登记时间": datetime(2026, 3, k, 9, 30),
+            "信访形式": "来信",
+            "金额": 1200.5,
+            "诉求内容": "要求尽快处理小区噪声扰民问题",
+            "备注": "后加的列",
+        }
+        for k in range(start, start + n)
+    ]
+
+
+def create_register(store: LedgerStore, *, title: str | None, rows: int = 3) -> None:
+    layout = NewSheet(columns=COLUMNS, title=title)
+    store.update(
+        lambda s: Batch(
+            {
+                REGISTER: SheetChanges(
+                    header_row=layout.header_row,
+                    create=layout,
+                    append=register_rows(rows),  # type: ignore[arg-type]
+                ),
+                HISTORY: SheetChanges(
+                    header=["编号", "时间", "动作"],
+                    append=[{"编号": "XF2026-0001", "时间": datetime(2026, 3, 1, 9, 30)}],
+                ),
+            }
+        ),
+        read_sheets=[REGISTER],
+    )
+
+
+def check_print_ready(path: Path, name: str, *, header_row: int, columns: int, last: int) -> None:
+    """What a sheet procdoc creates must have, read back by openpyxl."""
+    ws = openpyxl.load_workbook(path)[name]
+    last_col = openpyxl.utils.get_column_letter(columns)
+    assert ws.page_setup.paperSize == 9  # A4
+    assert ws.page_setup.orientation == "landscape"
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0)
+    assert ws.print_title_rows == f"${header_row}:${header_row}"
+    assert ws.oddFooter.center.text == "第 &P 页 共 &N 页"
+    assert ws.freeze_panes == f"A{header_row + 1}"
+    assert ws.auto_filter.ref == f"A{header_row}:{last_col}{last}"
+    assert ws.print_options.gridLines
+    head = ws.cell(header_row, 1)
+    assert head.font.b and head.fill.fgColor.rgb.endswith("DDEBF7")
+    assert head.alignment.wrap_text and head.border.bottom.style == "thin"
+    assert ws.cell(header_row, columns).font.b
+
+
+@pytest.mark.parametrize("title", [None, "2026年信访事项登记台账"])
+def test_a_register_in_a_new_workbook_is_ready_to_print(tmp_path: Path, title: str | None) -> None:
+    store = store_for(tmp_path)
+    create_register(store, title=title)
+    path = tmp_path / "ledger.xlsx"
+    header_row = 2 if title else 1
+    check_print_ready(path, REGISTER, header_row=header_row, columns=7, last=header_row + 3)
+    check_print_ready(path, HISTORY, header_row=1, columns=3, last=2)
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == [REGISTER, HISTORY]
+    ws = wb[REGISTER]
+    if title:
+        assert ws["A1"].value == title
+        assert ws["A1"].font.b and ws["A1"].font.sz == 16
+        assert ws["A1"].alignment.horizontal == "center"
+        assert [str(r) for r in ws.merged_cells.ranges] == ["A1:G1"]
+    assert [c.value for c in ws[header_row]] == [*LABELS, "备注"]
+    first = header_row + 1
+    assert ws.cell(first, 2).number_format == "yyyy-mm-dd"
+    assert ws.cell(first, 3).number_format == "yyyy-mm-dd hh:mm"
+    (validation,) = ws.data_validations.dataValidation
+    assert validation.type == "list"
+    assert validation.formula1 == '"来信,来访,电话,网络"'
+    assert str(validation.sqref) == f"D{first}:D1048576"
+    widths = {c: ws.column_dimensions[c].width for c in "ABCDEFG"}
+    assert widths["B"] == pytest.approx(12) and widths["C"] == pytest.approx(18)
+    assert widths["F"] == pytest.approx(40)  # as given
+    assert 10 <= widths["A"] <= 20 and widths["D"] >= 10
+    sheet = store.read({REGISTER: HeaderSpec(row=header_row)}).sheets[REGISTER]
+    assert sheet.header == [*LABELS, "备注"]
+    assert sheet.value(sheet.rows[0], "收到日期") == date(2026, 3, 1)
+    assert sheet.value(sheet.rows[2], "登记时间") == datetime(2026, 3, 3, 9, 30)
+    assert sheet.value(sheet.rows[0], "金额") == 1200.5
+
+
+def test_a_register_added_to_an_existing_workbook_is_ready_to_print(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("台账")
+    ws.write_row(0, 0, ["编号", "标题"])
+    ws.write_row(1, 0, ["C-1", "旧案件"])
+    ws.repeat_rows(0)  # the office's own print titles stay
+    wb.close()
+    store = store_for(tmp_path)
+    create_register(store, title="2026年信访事项登记台账")
+    check_print_ready(path, REGISTER, header_row=2, columns=7, last=5)
+    check_print_ready(path, HISTORY, header_row=1, columns=3, last=2)
+    wb2 = openpyxl.load_workbook(path)
+    assert wb2.sheetnames == ["台账", REGISTER, HISTORY]
+    assert wb2["台账"].print_title_rows == "$1:$1"
+    assert [str(r) for r in wb2[REGISTER].merged_cells.ranges] == ["A1:G1"]
+    # later rows keep the column formats: dates stay dates
+    store.update(
+        lambda s: Batch(
+            {REGISTER: SheetChanges(header_row=2, append=register_rows(2, start=4))}  # type: ignore[arg-type]
+        )
+    )
+    ws2 = openpyxl.load_workbook(path)[REGISTER]
+    assert ws2["B7"].number_format == "yyyy-mm-dd" and ws2["C7"].number_format == "yyyy-mm-dd hh:mm"
+    assert ws2.auto_filter.ref == "A2:G7"
+    sheet = store.read({REGISTER: HeaderSpec(row=2)}).sheets[REGISTER]
+    assert sheet.value(sheet.rows[-1], "收到日期") == date(2026, 3, 5)
+
+
+def test_an_empty_register_is_created_with_its_header_only(tmp_path: Path) -> None:
+    store = store_for(tmp_path)
+    layout = NewSheet(columns=COLUMNS, title="登记台账")
+    only_create = Batch({REGISTER: SheetChanges(header_row=2, create=layout)})
+    assert not only_create.is_empty()
+    store.update(lambda s: only_create)
+    path = tmp_path / "ledger.xlsx"
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(REGISTER)
+    assert rows.to_python() == [["登记台账", "", "", "", "", ""], LABELS]
+    check_print_ready(path, REGISTER, header_row=2, columns=6, last=2)
+    # once it exists, asking to create it again changes nothing
+    before = path.stat().st_mtime_ns
+    store.update(lambda s: only_create)
+    assert path.stat().st_mtime_ns == before
+    assert not (tmp_path / ".procdoc" / "backups").exists()
+
+
+def test_the_history_sheet_is_ready_to_print_without_a_layout(tmp_path: Path) -> None:
+    path = tmp_path / "out.xlsx"
+    create_workbook(path, {HISTORY: (["编号", "时间", "动作"], [{"编号": "A", "动作": "新建"}])})
+    check_print_ready(path, HISTORY, header_row=1, columns=3, last=2)
+    with zipfile.ZipFile(path) as z:
+        names = z.namelist()
+    assert names[:2] == ["[Content_Types].xml", "_rels/.rels"]
+    assert "xl/worksheets/sheet1.xml" in names
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            SheetChanges(create=NewSheet(title="台账"), append=[{"a": 1}]),
+            "ledger.xlsx 信访登记簿 does not exist yet and procdoc creates it with its header "
+            "in row 2 (below a title), not row 1",
+        ),
+        (
+            SheetChanges(header_row=3, append=[{"a": 1}]),
+            "ledger.xlsx 信访登记簿 does not exist yet and procdoc creates it with its header "
+            "in row 1 (no title), not row 3",
+        ),
+        (
+            SheetChanges(
+                create=NewSheet(columns=(ColumnSpec("形式", "choice", choices=("来信,来访",)),)),
+                append=[{"形式": "来信"}],
+            ),
+            "ledger.xlsx 信访登记簿: the choice '来信,来访' of 形式 holds a comma, which an "
+            "Excel drop-down list cannot show; use '，' instead",
+        ),
+        (
+            SheetChanges(
+                create=NewSheet(
+                    columns=(
+                        ColumnSpec("单位", "choice", choices=tuple(f"单位{n}" for n in range(60))),
+                    )
+                ),
+                append=[{"单位": "单位1"}],
+            ),
+            "ledger.xlsx 信访登记簿: the choices of 单位 take 289 characters, more than the 255 "
+            "an Excel drop-down list holds; shorten them",
+        ),
+    ],
+)
+def test_a_sheet_that_cannot_be_laid_out_is_refused(
+    tmp_path: Path, changes: SheetChanges, message: str
+) -> None:
+    with pytest.raises(LedgerError) as info:
+        store_for(tmp_path).update(lambda s: Batch({REGISTER: changes}))
+    assert str(info.value) == message
+    assert not (tmp_path / "ledger.xlsx").exists()
