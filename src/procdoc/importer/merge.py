@@ -252,7 +252,7 @@ def read_records(
     table = locate_table(grid, wanted, key=source.key)
     result = FileResult(file=shown, source=source.name, kind=grid.kind, skipped=table.skipped)
     cols = {name: table.columns.get(header_key(name)) for name in wanted}
-    key_col = cols.get(source.key)
+    key_col = table.column(source.key)  # the key need not be listed under columns:
     if key_col is None:
         raise ImportFileError(
             f"{shown}: the key column '{source.key}' of source {source.name} is not in the header (row {table.header_row})"
