@@ -315,7 +315,7 @@ def test_one_row_matching_two_cases_writes_nothing(office: Path) -> None:
 
 
 def cli(root: Path, *args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, [*args, "-w", str(root)], env={"COLUMNS": "200"})
+    result = runner.invoke(app, [*args, "-w", str(root)])
     assert "Traceback" not in result.stdout + result.stderr
     return result.exit_code, result.stdout, result.stderr
 
@@ -337,7 +337,7 @@ def test_dry_run_shows_new_cases_updates_moves_and_matches(office: Path) -> None
     assert first["ref"] == fanwei_key(1)
     assert first["on"] == {"来文字号": "某府办发〔2026〕45号", "来文单位": "市政府办公室"}
     code, out, _ = cli(office, "import", str(ZHIYUAN[0]), "--dry-run")
-    assert "匹配" in out and "来文字号、来文单位" in out
+    assert any("匹配" in line and "SW2026-" in line for line in out.splitlines()[3:])
     code, out, _ = cli(office, "import", str(FANWEI[1][0]), "--format", "json")
     moved = json.loads(out)["files"][0]["moved"]
     assert {"from": "handle_priority", "to": "followup"}.items() <= next(
