@@ -883,7 +883,8 @@ def import_(
         console.out.print(console.table(None, header, rows))
     if done is not None:
         if before:
-            console.info(f"{len(before)} exports in {done.folder} were imported before: skipped")
+            many = "s" if len(before) != 1 else ""
+            console.info(f"{len(before)} export{many} in {done.folder} imported before: skipped")
         if not results:
             console.info(f"nothing new to import in {done.folder}")
     if dry_run:

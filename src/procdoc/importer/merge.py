@@ -292,7 +292,7 @@ def read_records(
                 RowProblem(
                     shown,
                     number,
-                    f"{key_cell}: duplicate {source.key} {key} (also row {seen[key]}): row left out",
+                    f"duplicate {source.key} {key} in {key_letters}{number} (also row {seen[key]}): row left out",
                 )
             )
             continue
