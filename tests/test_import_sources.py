@@ -77,12 +77,11 @@ HEADER = "编号,标题,来文单位,来文字号,收到日期,份数,金额,密
 
 
 @pytest.fixture
-def office(tmp_path: Path) -> Path:
-    root = tmp_path / "office"
-    write(root / "procdoc.yaml", SOURCE)
-    write(root / "processes" / "laiwen.yaml", PROCESS)
-    (root / "templates").mkdir()
-    return root
+def office(mini: Path) -> Path:
+    """conftest's small workspace with the 来文办理 process and the source above."""
+    write(mini / "procdoc.yaml", SOURCE)
+    write(mini / "processes" / "laiwen.yaml", PROCESS)
+    return mini
 
 
 def export(tmp_path: Path, *rows: str, name: str = "导出.csv", header: str = HEADER) -> Path:
@@ -154,15 +153,22 @@ def test_a_date_without_a_year_takes_the_rows_or_the_imports(office: Path, tmp_p
     assert case_of(office, "B2").fields["received"] == date(2026, 10, 9)
 
 
+#: An export with a 登记 column, for a source mapping it to `opened` (see map_opened).
+WITH_OPENED = "编号,标题,来文单位,登记,收到日期,状态"
+
+
+def map_opened(office: Path) -> None:
+    """The source maps the export's 登记 to `opened`."""
+    config = SOURCE.replace("      标题: title", "      标题: title\n      登记: opened")
+    write(office / "procdoc.yaml", config)
+
+
 def test_opened_with_a_zone_is_read_in_the_workspace_timezone(office: Path, tmp_path: Path) -> None:
-    write(
-        office / "procdoc.yaml",
-        SOURCE.replace("      标题: title", "      标题: title\n      登记: opened"),
-    )
+    map_opened(office)
     path = export(
         tmp_path,
         "C1,甲,市甲局,2026-10-09T01:30:00Z,2026-10-09,待签收",
-        header="编号,标题,来文单位,登记,收到日期,状态",
+        header=WITH_OPENED,
     )
     imp(office, path)
     assert case_of(office, "C1").opened == datetime(2026, 10, 9, 9, 30)
@@ -178,14 +184,11 @@ def test_deadlines_count_from_the_documents_dates_not_the_import(
     case = case_of(office, "D1")
     assert case.opened == case.entered == datetime(2026, 9, 30)
     assert case.due == date(2026, 10, 13)  # 5 working days from 9-30 (DOMAIN.md)
-    write(
-        office / "procdoc.yaml",
-        SOURCE.replace("      标题: title", "      标题: title\n      登记: opened"),
-    )
+    map_opened(office)
     later = export(
         tmp_path,
         "D2,乙,市乙局,2026-09-30 10:00,2026-09-29,办理中",
-        header="编号,标题,来文单位,登记,收到日期,状态",
+        header=WITH_OPENED,
         name="导出2.csv",
     )
     imp(office, later, at=datetime(2026, 10, 12, 17))

@@ -16,10 +16,10 @@ from procdoc.config import Source
 from procdoc.errors import ImportFileError
 from procdoc.importer.merge import (
     FileResult,
+    Merge,
     Progress,
     check_source,
     choose_source,
-    merge,
     read_records,
 )
 from procdoc.importer.reader import read_grid
@@ -189,16 +189,9 @@ def _write(
     def plan(book: Casebook, change: Change) -> None:
         for p in prepared:
             p.result.reset()
-            merge(
-                engine,
-                book,
-                change,
-                p.process,
-                p.source,
-                p.result,
-                at=moment,
-                by=f"导入:{p.path.name}",
-                progress=progress,
+            by = f"导入:{p.path.name}"
+            Merge(engine, book, change, p.process, p.source, p.result, at=moment, by=by).run(
+                progress
             )
         if progress and not dry_run:
             progress(f"写入 {ws.config.ledger.name}", 0, 0)  # merged; writing comes next

@@ -427,24 +427,9 @@ def _title_columns(source: Source) -> list[str]:
         ) from err
 
 
-def merge(
-    engine: Engine,
-    book: Casebook,
-    change: Change,
-    process: Process,
-    source: Source,
-    result: FileResult,
-    *,
-    at: datetime,
-    by: str,
-    progress: Progress | None = None,
-) -> None:
-    """Apply ``result.records`` to the ledger through ``change``."""
-    _Merge(engine, book, change, process, source, result, at=at, by=by).run(progress)
-
-
-class _Merge:
-    """One file's records merged into the ledger."""
+class Merge:
+    """One file's ``result.records`` merged into the ledger through ``change``:
+    ``Merge(engine, book, change, process, source, result, at=..., by=...).run()``."""
 
     def __init__(
         self,
@@ -471,7 +456,7 @@ class _Merge:
         self.mapped_core = [t for t in targets if t in CORE_TARGETS - {"ref", "opened"}]
         self._ahead: dict[str, frozenset[str]] = {}
 
-    def run(self, progress: Progress | None) -> None:
+    def run(self, progress: Progress | None = None) -> None:
         result = self.result
         total = len(result.records)
         for done, record in enumerate(result.records, start=1):
@@ -587,21 +572,19 @@ class _Merge:
 
     def match(self, case: Case, record: Record) -> None:
         """Record that the row's key is this case's in the other export."""
-        self.change.record(
-            case.id,
-            self.at,
-            "update",
-            from_step=case.step,
-            to_step=case.step,
-            by=self.by,
-            note=f"{self.note(record)}：{self.source.name} 的同一事项（{self._on(record)}）",
-            subject=self.labels["ref"],
-            new=record.key,
-        )
+        note = f"{self.note(record)}：{self.source.name} 的同一事项（{self._on(record)}）"
+        self.record_update(case, note, self.labels["ref"], None, record.key)
         self.recorded[record.key] = case.id
         fields = self.process.fields
         on = [(fields[f].label, record.fields.get(f)) for f in self.source.match]
         self.result.matched.append(Matched(case.id, record.key, case.ref, on))
+
+    def record_update(self, case: Case, note: str, subject: str, old: Any, new: Any) -> None:
+        """One 导入更新 row in 流转记录: what changed (or was paired) from what to what."""
+        self.change.record(
+            case.id, self.at, "update", from_step=case.step, to_step=case.step, by=self.by,
+            note=note, subject=subject, old=old, new=new,
+        )  # fmt: skip
 
     def update(self, case: Case, record: Record) -> list[tuple[str, Any, Any]]:
         before = case.copy()
@@ -621,18 +604,7 @@ class _Merge:
         case.updated = self.at
         self.change.update_case(before, case)
         for label, old, new_value in changes:
-            self.change.record(
-                case.id,
-                self.at,
-                "update",
-                from_step=case.step,
-                to_step=case.step,
-                by=self.by,
-                note=self.note(record),
-                subject=label,
-                old=old,
-                new=new_value,
-            )
+            self.record_update(case, self.note(record), label, old, new_value)
         self.result.changed.append(Updated(case.id, record.key, changes))
         return changes
 
