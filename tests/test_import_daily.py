@@ -456,3 +456,30 @@ def test_folder_strict_refuses_a_file_with_bad_rows(office: Path, tmp_path: Path
     assert f"{bad}: row 3: 来文单位 (C3) is empty, but 来文单位 is required: row left out" in (
         " ".join(err.split())
     )
+
+
+def test_the_same_matter_twice_in_one_export_keeps_the_first_row(
+    office: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "泛微.csv"
+    path.write_text(
+        "请求标题,创建日期,来文单位,来文字号,紧急程度,收文编号,当前节点\n"
+        "关于甲的通知,2026-10-09,市甲局,某甲〔2026〕1号,平件,收〔2026〕501号,收文登记\n"
+        "关于甲的通知,2026-10-09,市甲局 ,某甲〔2026〕1号,平件,收〔2026〕502号,收文登记\n",
+        encoding="utf-8",
+    )
+    result = imp(office, (path, datetime(2026, 10, 9, 17)))
+    assert [n.key for n in result.new] == ["收〔2026〕501号"]
+    assert [str(p) for p in result.problems] == [
+        f"{path}: row 3: the same matter as row 2 (来文字号 某甲〔2026〕1号 (D3)、来文单位 市甲局 (C3), "
+        "case SW2026-0001): row left out"
+    ]
+
+
+def test_a_source_error_stops_a_folder_import(office: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    shutil.copy(FANWEI[0][0], folder)
+    code, _, err = cli(office, "import", "--folder", str(folder), "--source", "nope")
+    assert code == 1 and "unknown source 'nope'" in err and "Skipped" not in err
+    assert not (office / "ledger.xlsx").exists()

@@ -16,7 +16,7 @@ from conftest import write
 from procdoc.cli import app
 from procdoc.commands import cases
 from procdoc.commands.imports import import_files
-from procdoc.errors import ImportFileError
+from procdoc.errors import ImportFileError, ProcdocWarning
 from procdoc.importer.merge import FileResult, choose_source
 from procdoc.importer.reader import Grid
 from procdoc.model import Case
@@ -322,3 +322,20 @@ def test_a_source_missing_none_of_its_columns_fits_better() -> None:
     twin = Source("twin", "laiwen", "编号", dict(old.columns))
     with pytest.raises(ImportFileError, match="equally well"):
         choose_source(_grid(["编号", "标题", "单位"]), {"old": old, "twin": twin}, None, "x")
+
+
+def test_a_case_at_a_step_typed_by_hand_is_reported_not_moved(office: Path, tmp_path: Path) -> None:
+    import openpyxl
+
+    imp(office, export(tmp_path, "H1,甲,市甲局,甲1,2026-10-09,1,1,无,待签收"))
+    ledger = office / "ledger.xlsx"
+    wb = openpyxl.load_workbook(ledger)  # the office types a step no process has
+    ws = wb["来文办理"]
+    col = next(c for c in range(1, ws.max_column + 1) if ws.cell(1, c).value == "当前环节")
+    ws.cell(2, col, "待定")
+    wb.save(ledger)
+    later = export(tmp_path, "H1,甲,市甲局,甲1,2026-10-09,1,1,无,办理中", name="2.csv")
+    with pytest.warns(ProcdocWarning, match="'待定' is not a step of 来文办理"):
+        result = imp(office, later)
+    assert not result.moved
+    assert "LW2026-001 is at a step laiwen does not have ('待定')" in result.reported[0].message

@@ -18,6 +18,7 @@ from procdoc.importer.merge import (
     FileResult,
     Merge,
     Progress,
+    SourceError,
     check_source,
     choose_source,
     read_records,
@@ -118,6 +119,8 @@ def import_folder(
             continue
         try:
             found = _prepare(ws, path, digest, source, moment, progress)
+        except SourceError:  # procdoc.yaml's fault, not the file's
+            raise
         except ImportFileError as err:  # not an export procdoc knows: not this import's
             done.skipped.append(Skipped(str(path), str(err).removeprefix(f"{path}: ")))
             continue

@@ -45,6 +45,10 @@ Progress = Callable[[str, int, int], None]
 CORE_TARGETS = {"title", "opened", "assignee", "ref", "source"}
 
 
+class SourceError(ImportFileError):
+    """A source in procdoc.yaml that cannot import any file (not one file's fault)."""
+
+
 @dataclass
 class RowProblem:
     file: str
@@ -123,6 +127,7 @@ class FileResult:
     reported: list[RowProblem] = field(default_factory=list)  # imported, step left as it was
     unchanged: int = 0
     read_problems: int = 0  # how many of ``problems`` reading found (the rest: merging)
+    letters: dict[str, str] = field(default_factory=dict)  # target -> its column (A, B, ...)
 
     def reset(self) -> None:
         """Forget what a merge found (the write may plan the merge again)."""
@@ -180,10 +185,10 @@ def choose_source(grid: Grid, sources: dict[str, Source], name: str | None, file
     if name is not None:
         if name not in sources:
             known = ", ".join(sources) or "none (add sources: to procdoc.yaml)"
-            raise ImportFileError(f"unknown source '{name}'", hint=f"known: {known}")
+            raise SourceError(f"unknown source '{name}'", hint=f"known: {known}")
         return sources[name]
     if not sources:
-        raise ImportFileError(
+        raise SourceError(
             "procdoc.yaml has no sources: to map an export's columns",
             hint="see README, 'Importing OA exports'",
         )
@@ -212,19 +217,19 @@ def check_source(source: Source, process: Process) -> None:
     wrongly: `status_steps` naming no step, `match:` naming no field it maps."""
     for status, step in source.status_steps.items():
         if process.find_step(step) is None:
-            raise ImportFileError(
+            raise SourceError(
                 f"source {source.name}: status_steps: '{status}' maps to unknown step '{step}' of {process.id}",
                 hint=f"steps: {', '.join(s.id for s in process.steps)}; procdoc validate lists every problem",
             )
     mapped = set(source.targets())
     for fid in source.match:
         if fid not in process.fields:
-            raise ImportFileError(
+            raise SourceError(
                 f"source {source.name}: match: '{fid}' is not a field of {process.id}",
                 hint=f"fields: {', '.join(process.fields)}",
             )
         if fid not in mapped:
-            raise ImportFileError(
+            raise SourceError(
                 f"source {source.name}: match: '{fid}' is not mapped under its columns:, so no row could give it",
                 hint="map the export column holding it, or take it out of match:",
             )
@@ -271,6 +276,11 @@ def read_records(
                 f"no {source.status_column} column (the status): no case changes step",
             )
         )
+    result.letters = {
+        target: col_letters(col)
+        for target, header in header_of.items()
+        if (col := cols.get(header)) is not None
+    }
     fallback_day = today or date.today()
     key_letters = col_letters(key_col)
     seen: dict[str, int] = {}
@@ -422,7 +432,7 @@ def _title_columns(source: Source) -> list[str]:
     try:
         return [name for _, name, _, _ in string.Formatter().parse(source.title) if name]
     except ValueError as err:
-        raise ImportFileError(
+        raise SourceError(
             f"source {source.name}: title pattern '{source.title}' is not valid: {err}"
         ) from err
 
@@ -494,9 +504,11 @@ class Merge:
         return found, False
 
     def _on(self, record: Record) -> str:
-        fields = self.process.fields
+        """The row's `match:` values with their cells: 来文字号 某府办发〔2026〕45号 (I14)."""
+        fields, letters = self.process.fields, self.result.letters
         return "、".join(
-            f"{fields[f].label} {shown(record.fields.get(f))}" for f in self.source.match
+            f"{fields[f].label} {shown(record.fields.get(f))} ({letters.get(f, '?')}{record.row})"
+            for f in self.source.match
         )
 
     # -- one row ----------------------------------------------------------------------------
@@ -619,7 +631,13 @@ class Merge:
             self.report(record, f"{self._unknown(record)}: {stays}")
             return False
         target = self.process.step(record.step)
-        if current is None or target.id == current.id:
+        if current is None:
+            self.report(
+                record,
+                f"{record.status_cell} '{record.status}'{_named(record, target)}: {case.id} is at a step {self.process.id} does not have ('{case.step_text}'); fix its cell first",
+            )
+            return False
+        if target.id == current.id:
             return False
         if case.status != "open":
             self.report(
