@@ -483,3 +483,12 @@ def test_a_source_error_stops_a_folder_import(office: Path, tmp_path: Path) -> N
     code, _, err = cli(office, "import", "--folder", str(folder), "--source", "nope")
     assert code == 1 and "unknown source 'nope'" in err and "Skipped" not in err
     assert not (office / "ledger.xlsx").exists()
+
+
+def test_an_unwritable_record_of_imports_is_a_warning(office: Path) -> None:
+    (office / ".procdoc" / "imported.json").mkdir(parents=True)  # cannot be written
+    code, _, err = cli(office, "import", str(FANWEI[0][0]))
+    assert code == 0 and "Warning:" in err and "imported.json" in err
+    assert (office / "ledger.xlsx").exists()
+    code, _, err = cli(office, "import", "--folder", str(OA))
+    assert code == 1 and "imported.json cannot be read" in err

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,7 +14,7 @@ from typing import Any
 
 from procdoc.casebook import Casebook, Change
 from procdoc.config import Source
-from procdoc.errors import ImportFileError
+from procdoc.errors import ImportFileError, ProcdocWarning
 from procdoc.importer.merge import (
     FileResult,
     Merge,
@@ -252,7 +253,7 @@ def _imported(ws: Workspace) -> dict[str, dict[str, Any]]:
 
 def _remember(ws: Workspace, prepared: list[_Prepared], moment: datetime) -> None:
     """Add the files just written to the ledger to .procdoc/imported.json."""
-    from procdoc.fileio import atomic_write
+    from procdoc.fileio import WriteError, atomic_write
 
     path = _record_path(ws)
     try:
@@ -271,4 +272,11 @@ def _remember(ws: Workspace, prepared: list[_Prepared], moment: datetime) -> Non
             "ledger": ledger,
         }
     text = json.dumps({"files": files}, ensure_ascii=False, indent=1, sort_keys=True)
-    atomic_write(path, text + "\n")
+    try:
+        atomic_write(path, text + "\n")
+    except WriteError as err:  # the ledger is written: say so, do not fail the import
+        warnings.warn(
+            f"{err.message}: `import --folder` will take these exports again (that changes nothing)",
+            ProcdocWarning,
+            stacklevel=2,
+        )
