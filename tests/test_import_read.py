@@ -20,7 +20,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from procdoc.errors import ImportFileError
-from procdoc.importer.convert import ConversionError, to_date, to_datetime, to_number, to_text
+from procdoc.importer.convert import (
+    ConversionError,
+    NoYear,
+    to_date,
+    to_datetime,
+    to_number,
+    to_text,
+    year_near,
+)
 from procdoc.importer.reader import CellValue, Grid, read_grid, sniff
 from procdoc.importer.table import header_key, locate_table, match_score, normalize_header
 
@@ -708,6 +716,72 @@ def test_to_datetime(value: object, expected: date) -> None:
     result = to_datetime(value)  # type: ignore[arg-type]
     assert result == expected
     assert type(result) is type(expected)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2份", 2),
+        ("1 份", 1),
+        ("3 件", 3),
+        ("１２张", 12),
+        ("1,200元", 1200),
+        ("2.5 页", 2.5),
+        (2.0, 2),
+    ],
+)
+def test_to_number_with_units(value: object, expected: float) -> None:
+    """A count written with its counting word, where that is unambiguous."""
+    assert to_number(value, units=True) == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", ["约500元", "1.2万元", "2份以上", "2-3份", "第2份", "份"])
+def test_to_number_with_units_refuses_what_is_not_one_number(value: str) -> None:
+    with pytest.raises(ConversionError, match="is not a number"):
+        to_number(value, units=True)
+
+
+def test_to_number_takes_units_only_when_asked() -> None:
+    with pytest.raises(ConversionError):
+        to_number("2份")
+
+
+@pytest.mark.parametrize(
+    ("value", "near", "expected"),
+    [
+        ("10月9日", date(2026, 10, 12), date(2026, 10, 9)),
+        ("9月30日", date(2026, 10, 9), date(2026, 9, 30)),
+        ("10月9号", date(2026, 1, 2), date(2025, 10, 9)),  # the autumn before
+        ("12月30日", date(2027, 1, 4), date(2026, 12, 30)),  # across the new year
+        ("1月3日", date(2026, 12, 28), date(2027, 1, 3)),
+        ("3月1日", date(2026, 9, 30), date(2026, 3, 1)),  # more than half a year: same year
+        ("10月9日 9:30", date(2026, 10, 12), datetime(2026, 10, 9, 9, 30)),
+    ],
+)
+def test_a_date_without_a_year_takes_one_near(value: str, near: date, expected: date) -> None:
+    assert to_datetime(value, near=near) == expected
+
+
+def test_a_date_without_a_year_and_nothing_near_is_refused() -> None:
+    with pytest.raises(NoYear, match=r"'10月9日' is not a date: it has no year"):
+        to_date("10月9日")
+    with pytest.raises(ConversionError, match="no such day"):
+        to_datetime("2月30日", near=date(2026, 2, 1))
+    assert year_near(2, 29, date(2028, 3, 1)) == 2028
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2026-10-09T01:30:00Z", datetime(2026, 10, 9, 9, 30)),
+        ("2026-10-08T20:00:00+00:00", datetime(2026, 10, 9, 4, 0)),
+        ("2026-10-09T09:30:00+08:00", datetime(2026, 10, 9, 9, 30)),
+        ("2026-10-09 09:30", datetime(2026, 10, 9, 9, 30)),  # no zone: taken as it is
+    ],
+)
+def test_a_moment_with_a_zone_is_read_in_the_workspace_zone(value: str, expected: datetime) -> None:
+    assert to_datetime(value, zone="Asia/Shanghai") == expected
+    assert to_datetime("2026-10-09T01:30:00Z") == datetime(2026, 10, 9, 1, 30)  # no zone asked
 
 
 DATES = st.dates(min_value=date(1960, 1, 1), max_value=date(2099, 12, 31))

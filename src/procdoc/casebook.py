@@ -309,6 +309,33 @@ class Casebook:
                 out.setdefault(case.ref, cid)
         return out
 
+    def row_values(
+        self, process: Process, keys: tuple[str, ...]
+    ) -> Iterator[tuple[str, tuple[Any, ...]]]:
+        """``(id, values)`` of every case of ``process``, pending ones included: the value
+        of each of ``keys`` (field ids or core column ids), read from the rows without
+        building cases (a case already built is asked instead, as a command may have
+        changed it). A case held twice comes once per row."""
+        reg = self.layout.register_of(process)
+        where: dict[int, list[int | None]] = {}  # the columns of ``keys``, per sheet
+        for cid, place in [*self.places.items(), *self._twice]:
+            if place.register is not reg or (reg.shared and self.process_of(place) is not process):
+                continue
+            built = self._built.get(cid)
+            if built is not None and cid not in self.duplicates:
+                yield cid, _case_values(built, keys)
+                continue
+            cols = where.get(id(place.columns))
+            if cols is None:
+                by_field = {fid: col for fid, _, col in place.columns.fields[process.id]}
+                core = place.columns.core
+                cols = where[id(place.columns)] = [by_field.get(k, core.get(k)) for k in keys]
+            values = place.row.values
+            yield cid, tuple(_cell(values, col) for col in cols)
+        for cid, case in self.pending.items():
+            if case.process.id == process.id:
+                yield cid, _case_values(case, keys)
+
     def column_values(self, process: Process, fid: str) -> list[Any]:
         """Every value of field ``fid`` in ``process``'s register (all processes sharing
         the sheet included), read from the rows."""
@@ -365,6 +392,12 @@ class Casebook:
 
 def _cell(values: list[Any], col: int | None) -> Any:
     return values[col] if col is not None and col < len(values) else None
+
+
+def _case_values(case: Case, keys: tuple[str, ...]) -> tuple[Any, ...]:
+    return tuple(
+        case.fields.get(k) if k in case.process.fields else getattr(case, k, None) for k in keys
+    )
 
 
 def _build(case_id: str, process: Process, place: _Place, ledger: str) -> Case:

@@ -798,9 +798,20 @@ def manual(
 @handle_errors
 def import_(
     files: Annotated[
-        list[Path],
-        typer.Argument(help="OA exports: .xlsx, .xls, .csv (UTF-8/GBK) or HTML saved as .xls."),
-    ],
+        list[Path] | None,
+        typer.Argument(
+            help="OA exports: .xlsx, .xls, .csv (UTF-8/GBK) or HTML saved as .xls.",
+            show_default=False,
+        ),
+    ] = None,
+    folder: Annotated[
+        Path | None,
+        typer.Option(
+            "--folder",
+            help="Import every export in this folder not imported yet, oldest first.",
+            show_default=False,
+        ),
+    ] = None,
     source: Annotated[
         str | None,
         typer.Option("--source", help="The source under sources: (default: the best match)."),
@@ -819,7 +830,17 @@ def import_(
     from rich.text import Text
 
     from procdoc import console
-    from procdoc.commands.imports import import_files
+    from procdoc.commands.imports import FolderImport, import_files, import_folder
+    from procdoc.errors import UsageError
+    from procdoc.values import display
+
+    if bool(files) == (folder is not None):
+        raise UsageError(
+            "give the exports to import (FILE...) or --folder DIR, not both"
+            if files
+            else "nothing to import",
+            hint="procdoc import FILE... or procdoc import --folder DIR",
+        )
 
     class Count(ProgressColumn):
         """``done/total``; nothing while the total is unknown (reading, writing)."""
@@ -829,6 +850,7 @@ def import_(
             return Text(shown, style="progress.download")
 
     ws = _ws(workspace)
+    done: FolderImport | None = None
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -843,18 +865,44 @@ def import_(
                 tasks[file] = bar.add_task(console.escape(Path(file).name), total=total or None)
             bar.update(tasks[file], completed=done, total=total or None)
 
-        results = import_files(
-            ws, files, source=source, dry_run=dry_run, strict=strict, progress=progress
+        options: dict[str, Any] = dict(
+            source=source, dry_run=dry_run, strict=strict, progress=progress
         )
+        if folder is not None:
+            done = import_folder(ws, folder, **options)
+            results = done.files
+        else:
+            results = import_files(ws, files or [], **options)
     for r in results:
         for problem in r.problems:
             console.err.print(f"[yellow]Warning:[/] {console.escape(str(problem))}")
+        for problem in r.reported:
+            console.err.print(f"[yellow]Warning:[/] {console.escape(str(problem))}")
+    before = [s for s in done.skipped if s.imported] if done else []
+    for skipped in done.skipped if done else []:
+        if not skipped.imported:
+            shown = console.escape(f"{skipped.file}: {skipped.reason}")
+            console.err.print(f"[yellow]Skipped:[/] {shown}")
     if format is Format.json:
-        console.print_json({"dry_run": dry_run, "files": [r.as_dict() for r in results]})
+        data: dict[str, Any] = {"dry_run": dry_run, "files": [r.as_dict() for r in results]}
+        if done is not None:
+            data["folder"] = done.folder
+            data["skipped"] = [s.as_dict() for s in done.skipped]
+        console.print_json(data)
         return
-    header = ["文件", "来源", "新建", "更新", "未变", "拒绝"]
+    header = ["文件", "来源", "新建", "更新", "流转", "匹配", "未变", "拒绝", "提示"]
     rows = [
-        [r.file, r.source, len(r.new), len(r.changed), r.unchanged, len(r.problems)]
+        [
+            r.file,
+            r.source,
+            len(r.new),
+            len(r.changed),
+            len(r.moved),
+            len(r.matched),
+            r.unchanged,
+            len(r.problems),
+            len(r.reported),
+        ]
         for r in results
     ]
     if format is Format.csv:
@@ -862,11 +910,29 @@ def import_(
         return
     if dry_run:
         for r in results:
-            detail: list[list[Any]] = [[n.id, "新建", n.key, "标题", "", n.title] for n in r.new]
+            detail: list[list[Any]] = []
+            for n in r.new:
+                detail.append([n.id, "新建", n.key, "标题", "", n.title])
+                if n.status is not None and n.step is not None:  # the export gives a status
+                    detail.append([n.id, "新建", n.key, "当前环节", "", n.step.name])
+            detail += [
+                [
+                    m.id,
+                    "匹配",
+                    m.key,
+                    "、".join(label for label, _ in m.on),
+                    "",
+                    "、".join(display(value) for _, value in m.on),
+                ]
+                for m in r.matched
+            ]
             detail += [
                 [u.id, "更新", u.key, label, old, new]
                 for u in r.changed
                 for label, old, new in u.changes
+            ]
+            detail += [
+                [m.id, "流转", m.key, "当前环节", m.from_step.name, m.to_step.name] for m in r.moved
             ]
             if detail:
                 console.print_table(
@@ -874,7 +940,14 @@ def import_(
                     ["编号", "变化", "来源编号", "字段", "原值", "新值"],
                     detail,
                 )
-    console.print_table(None, header, rows)
+    if rows:
+        console.print_table(None, header, rows)
+    if done is not None:
+        if before:
+            many = "s" if len(before) != 1 else ""
+            console.info(f"{len(before)} export{many} in {done.folder} imported before: skipped")
+        if not results:
+            console.info(f"nothing new to import in {done.folder}")
     if dry_run:
         console.info("dry run: the ledger was not changed")
 

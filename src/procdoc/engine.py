@@ -537,6 +537,51 @@ class Engine:
         change.update_case(before, case)
         return result
 
+    def import_move(
+        self,
+        book: Casebook,
+        change: Change,
+        case_id: str,
+        *,
+        to: Step,
+        at: datetime,
+        by: str | None,
+        note: str | None = None,
+    ) -> MoveResult:
+        """An OA export says the case has moved on (SPEC §6): it enters ``to`` as `advance`
+        enters a step (entered, due, assignee, number; a final step closes it), recorded
+        as an import. ``to`` must lie ahead: reachable from the current step by `next`
+        moves, any number of them, whatever their `when` (the OA system has decided)."""
+        case = book.case(case_id)
+        before = case.copy()
+        current = self._open_case(case, "moved")
+        if to.id not in forward_steps(case.process, current):
+            raise CaseError(
+                f"{case.id}: {to.name} is not ahead of {current.name} (no `next` moves lead there)"
+            )
+        at = max(at, case.entered or at)  # never entered before it entered the step it leaves
+        history = self._history(book, change, case)
+        entries = _entries(history, case.process)
+        entries[current.id] = case.entered or at
+        entries[to.id] = at
+        old_due = case.due
+        case.step, case.entered, case.updated = to, at, at
+        self._enter_assignee(case, to, None)
+        case.due = self.step_due(case, to, at, entries=entries)
+        self._case_due(case, at, entries, to)
+        change.record(
+            case.id, at, "import", from_step=current, to_step=to, by=by, note=note,
+            old=old_due, new=case.due,
+        )  # fmt: skip
+        result = MoveResult(case=case, action="import", from_step=current, to_step=to)
+        result.number = self._number(case, to, book, change, at, by)
+        if to.final:
+            case.status, case.closed, case.due = "closed", at, None
+            change.record(case.id, at, "close", from_step=to, by=by)
+            result.action = "close"
+        change.update_case(before, case)
+        return result
+
     def _record_sets(
         self,
         change: Change,
@@ -958,6 +1003,22 @@ class Engine:
             if branch.to == target.id:
                 return f"cannot move {case.id} from {case.step.name} to {target.name}: an earlier branch's condition holds, so the fallback is closed"
         return f"cannot move {case.id} from {case.step.name} to {target.name}: {case.process.id} has no such move"
+
+
+def forward_steps(process: Process, step: Step) -> frozenset[str]:
+    """The ids of the steps ahead of ``step``: reachable by `next` moves, any number of
+    them, whatever their `when` (`back` moves do not count)."""
+    seen: set[str] = set()
+    todo = [b.to for b in step.next]
+    while todo:
+        sid = todo.pop()
+        if sid in seen:
+            continue
+        seen.add(sid)
+        found = process.find_step(sid)
+        if found is not None:
+            todo.extend(b.to for b in found.next)
+    return frozenset(seen)
 
 
 def since_entry(case: Case, history: Sequence[HistoryEntry]) -> list[HistoryEntry]:

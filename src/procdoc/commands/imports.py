@@ -1,18 +1,67 @@
-"""Importing OA exports (SPEC §6): read each file, pick its source, merge it by key."""
+"""Importing OA exports (SPEC §6): read each file, pick its source, merge it by key; or
+every export in a folder that has not been imported yet (`--folder`)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from procdoc.casebook import Casebook, Change
 from procdoc.config import Source
-from procdoc.errors import ImportFileError
-from procdoc.importer.merge import FileResult, Progress, choose_source, merge, read_records
+from procdoc.errors import ImportFileError, ProcdocWarning
+from procdoc.importer.merge import (
+    FileResult,
+    Merge,
+    Progress,
+    SourceError,
+    check_source,
+    choose_source,
+    read_records,
+)
 from procdoc.importer.reader import read_grid
 from procdoc.process.model import Process
 from procdoc.workspace import Workspace
+
+#: Where a workspace remembers the exports it has imported (by content hash).
+IMPORTED_FILE = "imported.json"
+#: The file kinds `--folder` takes (anything else in the folder is not an export).
+EXPORT_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xlsb", ".xls", ".csv", ".tsv", ".txt", ".htm", ".html"})  # fmt: skip
+
+
+@dataclass
+class _Prepared:
+    path: Path
+    digest: str
+    source: Source
+    process: Process
+    result: FileResult
+
+
+@dataclass
+class Skipped:
+    """A file of the folder left alone, and why."""
+
+    file: str
+    reason: str
+    imported: bool = False  # True: imported before (not worth a warning)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "reason": self.reason, "imported_before": self.imported}
+
+
+@dataclass
+class FolderImport:
+    """What `import --folder` did: the files imported, oldest first, and those skipped."""
+
+    folder: str
+    files: list[FileResult] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
 
 
 def import_files(
@@ -26,44 +75,127 @@ def import_files(
     progress: Progress | None = None,
 ) -> list[FileResult]:
     """Import each file (SPEC §6). With ``dry_run`` nothing is written; with ``strict`` a
-    file with any bad row is refused whole (nothing is written)."""
+    file with any bad row is refused whole (nothing is written). After a write, each
+    file's content hash is remembered, so `--folder` will not import it again."""
     moment = at or ws.now()
-    prepared: list[tuple[Path, Source, Process, FileResult]] = []
+    prepared = []
     for path in files:
-        shown = str(path)
         if not path.is_file():
-            raise ImportFileError(f"{shown}: no such file")
-        if progress:
-            progress(shown, 0, 0)  # reading; merging comes next
-        grid = read_grid(path)
-        src = choose_source(grid, ws.config.sources, source, shown)
-        if src.sheet is not None and src.sheet != grid.sheet:
-            grid = read_grid(path, sheet=src.sheet)
-        process = ws.process(src.process)
-        result, _ = read_records(grid, src, process, shown=shown)
-        if strict and result.problems:
-            first = result.problems[0]
-            raise ImportFileError(
-                f"{first} (--strict: {len(result.problems)} bad rows, nothing imported)"
-            )
-        prepared.append((path, src, process, result))
+            raise ImportFileError(f"{path}: no such file")
+        prepared.append(
+            _strict(_prepare(ws, path, _digest(path), source, moment, progress), strict)
+        )
+    _write(ws, prepared, moment, dry_run, progress)
+    return [p.result for p in prepared]
+
+
+def import_folder(
+    ws: Workspace,
+    folder: Path,
+    *,
+    source: str | None = None,
+    dry_run: bool = False,
+    strict: bool = False,
+    at: datetime | None = None,
+    progress: Progress | None = None,
+) -> FolderImport:
+    """Import every export in ``folder`` not imported yet (known by content hash), oldest
+    first by file time, then by name, in one write. A file that matches no source, or
+    cannot be read, is skipped and reported; bad rows are as in :func:`import_files`."""
+    if not folder.is_dir():
+        raise ImportFileError(f"{folder}: no such folder")
+    moment = at or ws.now()
+    done = FolderImport(str(folder))
+    known = _imported(ws)
+    prepared: list[_Prepared] = []
+    seen: dict[str, Path] = {}
+    for path in _exports(folder):
+        digest = _digest(path)
+        if digest in known:
+            when = known[digest].get("at", "")
+            done.skipped.append(Skipped(str(path), f"imported before ({when})", imported=True))
+            continue
+        if digest in seen:
+            done.skipped.append(Skipped(str(path), f"the same content as {seen[digest].name}"))
+            continue
+        try:
+            found = _prepare(ws, path, digest, source, moment, progress)
+        except SourceError:  # procdoc.yaml's fault, not the file's
+            raise
+        except ImportFileError as err:  # not an export procdoc knows: not this import's
+            done.skipped.append(Skipped(str(path), str(err).removeprefix(f"{path}: ")))
+            continue
+        prepared.append(_strict(found, strict))
+        seen[digest] = path
+    _write(ws, prepared, moment, dry_run, progress)
+    done.files = [p.result for p in prepared]
+    return done
+
+
+def _exports(folder: Path) -> list[Path]:
+    """The folder's exports, oldest first (file time, then name); hidden files and the
+    owner files Excel, WPS and LibreOffice keep beside an open file are not exports."""
+    found = []
+    for path in folder.iterdir():
+        name = path.name
+        if name.startswith((".", "~$")) or path.suffix.lower() not in EXPORT_SUFFIXES:
+            continue
+        try:
+            if path.is_file():
+                found.append((path.stat().st_mtime, name, path))
+        except OSError:
+            continue
+    return [path for _, _, path in sorted(found)]
+
+
+def _prepare(
+    ws: Workspace,
+    path: Path,
+    digest: str,
+    source: str | None,
+    moment: datetime,
+    progress: Progress | None,
+) -> _Prepared:
+    shown = str(path)
+    if progress:
+        progress(shown, 0, 0)  # reading; merging comes next
+    grid = read_grid(path)
+    src = choose_source(grid, ws.config.sources, source, shown)
+    if src.sheet is not None and src.sheet != grid.sheet:
+        grid = read_grid(path, sheet=src.sheet)
+    process = ws.process(src.process)
+    check_source(src, process)
+    result, _ = read_records(
+        grid, src, process, shown=shown, zone=ws.config.timezone, today=moment.date()
+    )
+    return _Prepared(path, digest, src, process, result)
+
+
+def _strict(prepared: _Prepared, strict: bool) -> _Prepared:
+    """With ``strict``, a file with any bad row is refused whole."""
+    problems = prepared.result.problems
+    if strict and problems:
+        raise ImportFileError(
+            f"{problems[0]} (--strict: {len(problems)} bad rows, nothing imported)"
+        )
+    return prepared
+
+
+def _write(
+    ws: Workspace,
+    prepared: list[_Prepared],
+    moment: datetime,
+    dry_run: bool,
+    progress: Progress | None,
+) -> None:
     engine = ws.engine()
 
     def plan(book: Casebook, change: Change) -> None:
-        for path, src, process, result in prepared:
-            result.new.clear()
-            result.changed.clear()
-            result.unchanged = 0
-            merge(
-                engine,
-                book,
-                change,
-                process,
-                src,
-                result,
-                at=moment,
-                by=f"导入:{path.name}",
-                progress=progress,
+        for p in prepared:
+            p.result.reset()
+            by = f"导入:{p.path.name}"
+            Merge(engine, book, change, p.process, p.source, p.result, at=moment, by=by).run(
+                progress
             )
         if progress and not dry_run:
             progress(f"写入 {ws.config.ledger.name}", 0, 0)  # merged; writing comes next
@@ -71,6 +203,80 @@ def import_files(
     if dry_run:
         book = ws.casebook()
         plan(book, Change(book))
-    else:
-        ws.change(plan)
-    return [r for _, _, _, r in prepared]
+        return
+    if not prepared:
+        return
+    ws.change(plan)
+    _remember(ws, prepared, moment)
+
+
+# -- which exports were imported ----------------------------------------------------------------
+
+
+def _digest(path: Path) -> str:
+    hasher = hashlib.sha256()
+    try:
+        with path.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                hasher.update(block)
+    except OSError as err:
+        raise ImportFileError(f"cannot read {path}: {err.strerror or err}") from err
+    return hasher.hexdigest()
+
+
+def _record_path(ws: Workspace) -> Path:
+    return ws.config.state_dir / IMPORTED_FILE
+
+
+def _imported(ws: Workspace) -> dict[str, dict[str, Any]]:
+    """The exports imported into this workspace's ledger, by content hash."""
+    path = _record_path(ws)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as err:
+        raise ImportFileError(
+            f"{ws.rel(path)} cannot be read ({err})",
+            hint="it only lists the exports imported so far: delete it, and `import --folder` imports every export in the folder again (importing one twice changes nothing)",
+        ) from err
+    files = data.get("files") if isinstance(data, dict) else None
+    if not isinstance(files, dict):
+        return {}
+    ledger = ws.rel(ws.config.ledger)
+    return {
+        digest: entry
+        for digest, entry in files.items()
+        if isinstance(entry, dict) and entry.get("ledger", ledger) == ledger
+    }
+
+
+def _remember(ws: Workspace, prepared: list[_Prepared], moment: datetime) -> None:
+    """Add the files just written to the ledger to .procdoc/imported.json."""
+    from procdoc.fileio import WriteError, atomic_write
+
+    path = _record_path(ws)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        files = data["files"]
+        if not isinstance(files, dict):
+            raise TypeError
+    except (OSError, ValueError, KeyError, TypeError):
+        files = {}
+    ledger = ws.rel(ws.config.ledger)
+    for p in prepared:
+        files[p.digest] = {
+            "name": p.path.name,
+            "source": p.source.name,
+            "at": moment.isoformat(timespec="minutes"),
+            "ledger": ledger,
+        }
+    text = json.dumps({"files": files}, ensure_ascii=False, indent=1, sort_keys=True)
+    try:
+        atomic_write(path, text + "\n")
+    except WriteError as err:  # the ledger is written: say so, do not fail the import
+        warnings.warn(
+            f"{err.message}: `import --folder` will take these exports again (that changes nothing)",
+            ProcdocWarning,
+            stacklevel=2,
+        )

@@ -201,6 +201,11 @@ def _check_sources(ws: Workspace, processes: dict[str, Process], p: Problems) ->
                     ("sources", name, "match", i),
                     f"match: '{fid}' is not a field of {process.id}",
                 )
+            elif fid not in mapped:
+                p.error(
+                    ("sources", name, "match", i),
+                    f"match: '{fid}' is not mapped under columns: of source '{name}', so no row could give it",
+                )
         _check_start(source, process, name, p)
 
 

@@ -15,7 +15,15 @@ from decimal import Decimal
 
 from procdoc.importer.reader import CellValue
 
-__all__ = ["ConversionError", "to_date", "to_datetime", "to_number", "to_text"]
+__all__ = [
+    "ConversionError",
+    "NoYear",
+    "to_date",
+    "to_datetime",
+    "to_number",
+    "to_text",
+    "year_near",
+]
 
 _EPOCH_1900 = datetime(1899, 12, 30)  # Excel's day 0, absorbing its 1900-02-29 bug
 _EPOCH_1904 = datetime(1904, 1, 1)
@@ -25,15 +33,27 @@ _DATE_TEXT = re.compile(
     r"^(\d{4})[年/.-](\d{1,2})[月/.-](\d{1,2})日?"
     r"(?:[ T]*(\d{1,2})[:时](\d{1,2})?分?(?::(\d{1,2}))?)?$"
 )
+_MONTH_DAY = re.compile(
+    r"^(\d{1,2})月(\d{1,2})[日号]?(?:[ T]*(\d{1,2})[:时](\d{1,2})?分?(?::(\d{1,2}))?)?$"
+)
 _YEAR_LAST = re.compile(r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{1,4}(?:[ T].*)?$")
 _NUMBER_TEXT = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
 _GROUPED_NUMBER = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?$")
 _ISO_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]")
 _CURRENCY = re.compile(r"[¥￥元\s]")
+#: Counting words an export may write after a number (``2份``, ``3 件``): read as the
+#: number. Words that change the amount (万, 千) or hedge it (约, 余, 左右) are not here.
+_UNIT = re.compile(
+    r"^(.*?\d)\s*(?:份|件|张|页|册|本|套|个|台|部|卷|盒|箱|袋|封|次|人|名|项|条|篇|株|辆|间)$"
+)
 
 
 class ConversionError(ValueError):
     """A cell value that does not fit its column; the message says what was wrong."""
+
+
+class NoYear(ConversionError):
+    """A date written without its year (``10月9日``): the caller may give one (``near``)."""
 
 
 def _normalized(text: str) -> str:
@@ -72,11 +92,12 @@ def to_text(value: CellValue) -> str | None:
     return value.isoformat()
 
 
-def to_number(value: CellValue) -> int | float | None:
+def to_number(value: CellValue, *, units: bool = False) -> int | float | None:
     """An amount or count: an ``int`` when whole, else a ``float``.
 
     Text may carry thousands separators (``1,234,567.00``), ``¥``/``￥``, ``元`` and
-    spaces. Anything else (``12.5%``, ``约500``, a bool) is a :class:`ConversionError`.
+    spaces; with ``units``, also one counting word after the number (``2份``, ``3 件``).
+    Anything else (``12.5%``, ``约500``, ``1.2万``, a bool) is a :class:`ConversionError`.
     """
     if value is None:
         return None
@@ -90,7 +111,12 @@ def to_number(value: CellValue) -> int | float | None:
         return int(value) if value.is_integer() else value
     if not value.strip():
         return None
-    text = _CURRENCY.sub("", _normalized(value))
+    text = _normalized(value)
+    if units:
+        unit = _UNIT.match(text)
+        if unit:
+            text = unit.group(1)
+    text = _CURRENCY.sub("", text)
     if _GROUPED_NUMBER.match(text):
         text = text.replace(",", "")
     if not _NUMBER_TEXT.match(text):
@@ -111,9 +137,20 @@ def to_date(value: CellValue, *, epoch1904: bool = False) -> date | None:
     return moment.date() if isinstance(moment, datetime) else moment
 
 
-def to_datetime(value: CellValue, *, epoch1904: bool = False) -> datetime | date | None:
+def to_datetime(
+    value: CellValue,
+    *,
+    epoch1904: bool = False,
+    zone: str | None = None,
+    near: date | None = None,
+) -> datetime | date | None:
     """Like :func:`to_date`, but keeps the time: a ``datetime`` when the value has a time
-    part (a fractional serial, ``2024/7/1 9:00``, a date-time cell), a ``date`` when not."""
+    part (a fractional serial, ``2024/7/1 9:00``, a date-time cell), a ``date`` when not.
+
+    A moment with a time zone (``2026-10-09T01:30:00Z``) is converted to ``zone`` when
+    given (else its zone is dropped). A date without a year (``10月9日``) takes the year
+    :func:`year_near` gives for ``near``; without ``near`` it is a :class:`NoYear`.
+    """
     if value is None:
         return None
     if isinstance(value, date):  # datetime included
@@ -132,6 +169,13 @@ def to_datetime(value: CellValue, *, epoch1904: bool = False) -> datetime | date
     match = _DATE_TEXT.match(text)
     if match:
         return _date_from_parts(repr(value), *match.groups())
+    match = _MONTH_DAY.match(text)
+    if match:
+        if near is None:
+            raise NoYear(f"{value!r} is not a date: it has no year (write e.g. 2026年10月9日)")
+        month, day, *clock = match.groups()
+        year = year_near(int(month), int(day), near, repr(value))
+        return _date_from_parts(repr(value), str(year), month, day, *clock)
     if _YEAR_LAST.match(text):
         raise ConversionError(
             f"{value!r} is ambiguous (month or day first?): write the year first, "
@@ -142,8 +186,35 @@ def to_datetime(value: CellValue, *, epoch1904: bool = False) -> datetime | date
             moment = datetime.fromisoformat(text)
         except ValueError as err:
             raise ConversionError(f"{value!r} is not a date ({err})") from err
+        if moment.tzinfo is not None and zone is not None:
+            from procdoc.clock import to_zone
+
+            return to_zone(moment, zone)
         return moment.replace(tzinfo=None)
     raise ConversionError(f"{value!r} is not a date")
+
+
+def year_near(month: int, day: int, near: date, shown: str = "") -> int:
+    """The year of a date written without one: ``near``'s year, unless the day would then
+    lie more than half a year from ``near`` while the same day of the year before or after
+    lies within three months of it (``12月30日`` near 2027-01-04 is 2026-12-30)."""
+
+    def distance(year: int) -> int | None:
+        try:
+            return abs((date(year, month, day) - near).days)
+        except ValueError:
+            return None
+
+    same = distance(near.year)
+    if same is not None and same <= 183:
+        return near.year
+    for year in (near.year - 1, near.year + 1):
+        other = distance(year)
+        if other is not None and other <= 92:
+            return year
+    if same is None:
+        raise ConversionError(f"{shown or f'{month}月{day}日'} is not a date (no such day)")
+    return near.year
 
 
 def _date_from_number(number: float, shown: str, epoch1904: bool) -> datetime | date:

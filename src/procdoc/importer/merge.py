@@ -1,31 +1,41 @@
 """Merging OA exports into the ledger by key (SPEC §6).
 
-A known key updates the mapped fields only; an unknown key opens a case; a row missing
-from the export changes nothing; columns the export does not map and the office's own
-columns are never touched. Every changed value is recorded in 流转记录 with its old and
-new value, so importing the same file twice changes nothing the second time.
+A known key updates the mapped fields only; an unknown key opens a case, unless its
+`match:` fields find the same matter already in the ledger (then it is that case); a row
+missing from the export changes nothing; columns the export does not map and the office's
+own columns are never touched. A status the OA system moved forward moves the case to the
+mapped step; one that would move it backwards, or that `status_steps` does not know,
+changes no step and is reported with its row. Every changed value is recorded in 流转记录
+with its old and new value, so importing the same file twice changes nothing the second
+time.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from procdoc.config import Source
+from procdoc.clock import to_zone
+from procdoc.config import DEFAULT_TIMEZONE, Source
+from procdoc.engine import forward_steps
 from procdoc.errors import ImportFileError, LedgerError
-from procdoc.importer.convert import ConversionError, to_datetime, to_text
-from procdoc.importer.reader import Grid
+from procdoc.importer.convert import ConversionError, NoYear, to_datetime, to_number, to_text
+from procdoc.importer.match import MatchIndex, recorded_keys
+from procdoc.importer.reader import CellValue, Grid
 from procdoc.importer.table import Table, header_key, locate_table, match_score
+from procdoc.layout import STATUS_WORDS
 from procdoc.ledger.cells import check_value, col_letters, is_plain
 from procdoc.model import iso
-from procdoc.process.model import Process
+from procdoc.process.model import Process, Step
 from procdoc.values import convert_field, same, shown
 
 if TYPE_CHECKING:
     from procdoc.casebook import Casebook, Change
     from procdoc.engine import Engine
+    from procdoc.model import Case
 
 #: ``progress(what, done, total)``: called with a file as it is read (0, 0) and while it
 #: is merged, then with "写入 <ledger>" (0, 0) while the merged changes are being written.
@@ -33,6 +43,10 @@ Progress = Callable[[str, int, int], None]
 
 #: Core ledger columns an export may fill.
 CORE_TARGETS = {"title", "opened", "assignee", "ref", "source"}
+
+
+class SourceError(ImportFileError):
+    """A source in procdoc.yaml that cannot import any file (not one file's fault)."""
 
 
 @dataclass
@@ -51,7 +65,51 @@ class Record:
     key: str
     fields: dict[str, Any]
     core: dict[str, Any]
-    step: str | None = None
+    step: str | None = None  # the step id the export's status maps to
+    status: str | None = None  # the status as exported ("" when empty); None: no status
+    status_cell: str = ""  # where the status is, for messages: 当前节点 (F13)
+
+
+@dataclass
+class NewCase:
+    """A case an export row opens: its id, the export's key, the title and its step."""
+
+    id: str
+    key: str
+    title: str
+    step: Step | None = None
+    status: str | None = None  # the export's status (None: the export has none)
+
+
+@dataclass
+class Updated:
+    """A case an export row changes: (label, old, new) of each value."""
+
+    id: str
+    key: str
+    changes: list[tuple[str, Any, Any]]
+
+
+@dataclass
+class Moved:
+    """A case an export row moves forward: the status the OA gives, the steps."""
+
+    id: str
+    key: str
+    status: str
+    from_step: Step
+    to_step: Step
+
+
+@dataclass
+class Matched:
+    """A row of one export found to be a case another export opened (by `match:`): the
+    case keeps its ``ref``; ``key`` is recorded in its history."""
+
+    id: str
+    key: str
+    ref: str | None
+    on: list[tuple[str, Any]]  # (label, value) of each `match:` field
 
 
 @dataclass
@@ -60,11 +118,23 @@ class FileResult:
     source: str
     kind: str
     records: list[Record] = field(default_factory=list)
-    problems: list[RowProblem] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)  # rows left out
     skipped: list[tuple[int, str]] = field(default_factory=list)
     new: list[NewCase] = field(default_factory=list)
     changed: list[Updated] = field(default_factory=list)
+    moved: list[Moved] = field(default_factory=list)
+    matched: list[Matched] = field(default_factory=list)
+    reported: list[RowProblem] = field(default_factory=list)  # imported, step left as it was
     unchanged: int = 0
+    read_problems: int = 0  # how many of ``problems`` reading found (the rest: merging)
+    letters: dict[str, str] = field(default_factory=dict)  # target -> its column (A, B, ...)
+
+    def reset(self) -> None:
+        """Forget what a merge found (the write may plan the merge again)."""
+        del self.problems[self.read_problems :]
+        for found in (self.new, self.changed, self.moved, self.matched, self.reported):
+            found.clear()
+        self.unchanged = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -72,7 +142,10 @@ class FileResult:
             "source": self.source,
             "format": self.kind,
             "new": [n.id for n in self.new],
-            "new_cases": [{"id": n.id, "key": n.key, "title": n.title} for n in self.new],
+            "new_cases": [
+                {"id": n.id, "key": n.key, "title": n.title, "step": n.step.id if n.step else None}
+                for n in self.new
+            ],
             "changed": [
                 {
                     "id": u.id,
@@ -86,46 +159,47 @@ class FileResult:
                 }
                 for u in self.changed
             ],
+            "moved": [
+                {
+                    "id": m.id,
+                    "key": m.key,
+                    "status": m.status,
+                    "from": m.from_step.id,
+                    "to": m.to_step.id,
+                }
+                for m in self.moved
+            ],
+            "matched": [
+                {"id": m.id, "key": m.key, "ref": m.ref, "on": {label: iso(v) for label, v in m.on}}
+                for m in self.matched
+            ],
             "unchanged": self.unchanged,
             "rejected": [{"row": p.row, "message": p.message} for p in self.problems],
+            "reported": [{"row": p.row, "message": p.message} for p in self.reported],
         }
 
 
-@dataclass
-class NewCase:
-    """A case an export row opens: its id, the export's key and the title."""
-
-    id: str
-    key: str
-    title: str
-
-
-@dataclass
-class Updated:
-    """A case an export row changes: (label, old, new) of each value."""
-
-    id: str
-    key: str
-    changes: list[tuple[str, Any, Any]]
-
-
 def choose_source(grid: Grid, sources: dict[str, Source], name: str | None, file: str) -> Source:
+    """The named source, else the one whose columns best match the file's header: the
+    most columns found, then (between as many) the fewest of its columns missing."""
     if name is not None:
         if name not in sources:
             known = ", ".join(sources) or "none (add sources: to procdoc.yaml)"
-            raise ImportFileError(f"unknown source '{name}'", hint=f"known: {known}")
+            raise SourceError(f"unknown source '{name}'", hint=f"known: {known}")
         return sources[name]
     if not sources:
-        raise ImportFileError(
+        raise SourceError(
             "procdoc.yaml has no sources: to map an export's columns",
             hint="see README, 'Importing OA exports'",
         )
-    scores = sorted(
-        ((match_score(grid, list(s.columns)), s.name) for s in sources.values()), reverse=True
-    )
+    scored = []
+    for s in sources.values():
+        score = match_score(grid, list(s.columns))
+        scored.append(((score, score - len({header_key(c) for c in s.columns})), s.name))
+    scores = sorted(scored, reverse=True)
     best, best_name = scores[0]
-    listed = ", ".join(f"{n} ({s} columns match)" for s, n in scores)
-    if best < min(3, min(len(s.columns) for s in sources.values())):
+    listed = ", ".join(f"{n} ({s[0]} columns match)" for s, n in scores)
+    if best[0] < min(3, min(len(s.columns) for s in sources.values())):
         raise ImportFileError(
             f"{file}: no source matches its header",
             hint=f"candidates: {listed}; pass --source NAME",
@@ -138,9 +212,43 @@ def choose_source(grid: Grid, sources: dict[str, Source], name: str | None, file
     return sources[best_name]
 
 
+def check_source(source: Source, process: Process) -> None:
+    """Refuse, in one line and before anything is read, a source that could only import
+    wrongly: `status_steps` naming no step, `match:` naming no field it maps."""
+    for status, step in source.status_steps.items():
+        if process.find_step(step) is None:
+            raise SourceError(
+                f"source {source.name}: status_steps: '{status}' maps to unknown step '{step}' of {process.id}",
+                hint=f"steps: {', '.join(s.id for s in process.steps)}; procdoc validate lists every problem",
+            )
+    mapped = set(source.targets())
+    for fid in source.match:
+        if fid not in process.fields:
+            raise SourceError(
+                f"source {source.name}: match: '{fid}' is not a field of {process.id}",
+                hint=f"fields: {', '.join(process.fields)}",
+            )
+        if fid not in mapped:
+            raise SourceError(
+                f"source {source.name}: match: '{fid}' is not mapped under its columns:, so no row could give it",
+                hint="map the export column holding it, or take it out of match:",
+            )
+
+
 def read_records(
-    grid: Grid, source: Source, process: Process, *, shown: str
+    grid: Grid,
+    source: Source,
+    process: Process,
+    *,
+    shown: str,
+    zone: str = DEFAULT_TIMEZONE,
+    today: date | None = None,
 ) -> tuple[FileResult, Table]:
+    """The rows of ``grid`` converted by ``source``: ``values:`` first turns the export's
+    words into the office's, numbers may carry a counting word (``2份``), a moment with a
+    time zone is read in ``zone``, and a date without a year takes the year of the row's
+    other dates (else of ``today``). A row that cannot be converted is a problem naming
+    its file, row and cell, and is left out."""
     wanted = list(source.columns)
     if source.key not in wanted:  # the key is the case's ref without being under columns
         wanted.insert(0, source.key)
@@ -151,23 +259,44 @@ def read_records(
     table = locate_table(grid, wanted, key=source.key)
     result = FileResult(file=shown, source=source.name, kind=grid.kind, skipped=table.skipped)
     cols = {name: table.columns.get(header_key(name)) for name in wanted}
-    key_col = cols.get(source.key)
+    key_col = table.column(source.key)  # the key need not be listed under columns:
     if key_col is None:
         raise ImportFileError(
             f"{shown}: the key column '{source.key}' of source {source.name} is not in the header (row {table.header_row})"
         )
+    words = {header: _words(mapping) for header, mapping in source.values.items()}
+    header_of = {t: header for header, targets in source.columns.items() for t in targets}
+    required = [
+        f for f in process.fields.values() if f.required and f.id in header_of
+    ]  # each row must give these
+    status_col = cols.get(source.status_column) if source.status_column else None
+    if source.status_column and status_col is None:
+        result.reported.append(
+            RowProblem(
+                shown,
+                table.header_row,
+                f"no {source.status_column} column (the status): no case changes step",
+            )
+        )
+    result.letters = {
+        target: col_letters(col)
+        for target, header in header_of.items()
+        if (col := cols.get(header)) is not None
+    }
+    fallback_day = today or date.today()
+    key_letters = col_letters(key_col)
     seen: dict[str, int] = {}
     for number, values in table.rows:
         cell = _cells(values)
-
+        key_cell = f"{source.key} ({key_letters}{number})"
         try:
             key = to_text(cell(key_col))
         except ConversionError as err:
-            result.problems.append(RowProblem(shown, number, f"{source.key}: {err}"))
+            result.problems.append(RowProblem(shown, number, f"{key_cell}: {err}: row left out"))
             continue
         if not key:
             result.problems.append(
-                RowProblem(shown, number, f"no {source.key} (the key): row left out")
+                RowProblem(shown, number, f"{key_cell} is empty (the key): row left out")
             )
             continue
         if key in seen:
@@ -175,55 +304,118 @@ def read_records(
                 RowProblem(
                     shown,
                     number,
-                    f"duplicate {source.key} {key} (also row {seen[key]}): row left out",
+                    f"duplicate {source.key} {key} in {key_letters}{number} (also row {seen[key]}): row left out",
                 )
             )
             continue
         seen[key] = number
         record = Record(row=number, key=key, fields={}, core={"ref": key})
-        errors = []
+        errors: list[str] = []
+        later: list[tuple[str, int, CellValue, str]] = []  # dates waiting for a year
+        near: date | None = None
         for header, targets in source.columns.items():
             col = cols.get(header)
             if col is None:
                 continue
             raw = cell(col)
+            mapping = words.get(header)
+            if mapping is not None:
+                raw = _office_word(mapping, raw)
             for target in targets:
-                value: Any = None
                 try:
-                    if target in process.fields:
-                        value = record.fields[target] = convert_field(process.fields[target], raw)
-                    elif target == "opened":
-                        moment = to_datetime(raw)
-                        value = record.core["opened"] = (
-                            datetime(moment.year, moment.month, moment.day)
-                            if isinstance(moment, date) and not isinstance(moment, datetime)
-                            else moment
-                        )
-                    elif target in CORE_TARGETS and target != "ref":
-                        value = record.core[target] = to_text(raw)
+                    value = _put(record, process, target, raw, zone, None)
                     if not is_plain(value):  # one the ledger cannot hold is this row's problem
                         check_value(value, f"{header} ({col_letters(col)}{number})")
+                except NoYear:
+                    later.append((header, col, raw, target))
+                    continue
                 except (ValueError, ConversionError) as err:
                     errors.append(f"{header} ({col_letters(col)}{number}): {err}")
+                    continue
                 except LedgerError as err:
                     errors.append(str(err))
-        missing = [
-            f"{f.label}"
-            for f in process.fields.values()
-            if f.required and record.fields.get(f.id) is None and f.id in source.targets()
-        ]
-        errors += [f"{label} is required but empty" for label in missing]
+                    continue
+                if near is None and isinstance(value, date):
+                    near = value.date() if isinstance(value, datetime) else value
+        for header, col, raw, target in later:
+            try:
+                _put(record, process, target, raw, zone, near or fallback_day)
+            except (ValueError, ConversionError) as err:
+                errors.append(f"{header} ({col_letters(col)}{number}): {err}")
+        for fdef in required:
+            if record.fields.get(fdef.id) is None:
+                header = header_of[fdef.id]
+                col = cols.get(header)
+                where = f"{header} ({col_letters(col)}{number})" if col is not None else header
+                errors.append(f"{where} is empty, but {fdef.label} is required")
         if errors:
             result.problems.append(RowProblem(shown, number, "; ".join(errors) + ": row left out"))
             continue
         if source.title:
             parts = {name: to_text(cell(cols.get(name))) or "" for name in title_columns}
             record.core["title"] = source.title.format_map(parts).strip() or None
-        if source.status_column:
-            status = to_text(cell(cols.get(source.status_column)))
-            record.step = source.status_steps.get(status or "")
+        if status_col is not None:
+            status = to_text(cell(status_col)) or ""
+            record.status = status
+            record.status_cell = f"{source.status_column} ({col_letters(status_col)}{number})"
+            record.step = source.status_steps.get(status)
         result.records.append(record)
+    result.read_problems = len(result.problems)
     return result, table
+
+
+def _put(
+    record: Record, process: Process, target: str, raw: CellValue, zone: str, near: date | None
+) -> Any:
+    """Convert ``raw`` for ``target`` (a field or a core column) into ``record``."""
+    fdef = process.fields.get(target)
+    if fdef is not None:
+        kind = fdef.type
+        if kind == "number" and isinstance(raw, str):
+            raw = to_number(raw, units=True)
+        elif kind in ("date", "datetime") and raw is not None and not isinstance(raw, date):
+            raw = to_datetime(raw, zone=zone, near=near)
+        elif kind in ("date", "datetime") and isinstance(raw, datetime) and raw.tzinfo:
+            raw = to_zone(raw, zone)
+        value = record.fields[target] = convert_field(fdef, raw)
+        return value
+    if target == "opened":
+        moment = to_datetime(raw, zone=zone, near=near)
+        if isinstance(moment, datetime) and moment.tzinfo is not None:
+            moment = to_zone(moment, zone)
+        value = record.core["opened"] = (
+            datetime(moment.year, moment.month, moment.day)
+            if isinstance(moment, date) and not isinstance(moment, datetime)
+            else moment
+        )
+        return value
+    if target in CORE_TARGETS and target != "ref":
+        value = record.core[target] = to_text(raw)
+        return value
+    return None
+
+
+def _named(record: Record, step: Step) -> str:
+    """`` (step name)`` after a status that is not the step's own name."""
+    return "" if record.status == step.name else f" ({step.name})"
+
+
+def _word_key(value: CellValue) -> str:
+    """An export's word as `values:` looks it up: NFKC, no spaces; an empty cell is ""."""
+    try:
+        text = to_text(value)
+    except ConversionError:
+        return "\0"  # a value no word maps (NaN)
+    return "".join(unicodedata.normalize("NFKC", text).split()) if text else ""
+
+
+def _words(mapping: dict[str, str]) -> dict[str, str | None]:
+    return {_word_key(word): office or None for word, office in mapping.items()}
+
+
+def _office_word(mapping: dict[str, str | None], raw: CellValue) -> CellValue:
+    key = _word_key(raw)
+    return mapping.get(key, raw)
 
 
 def _cells(values: list[Any]) -> Callable[[int | None], Any]:
@@ -242,87 +434,242 @@ def _title_columns(source: Source) -> list[str]:
     try:
         return [name for _, name, _, _ in string.Formatter().parse(source.title) if name]
     except ValueError as err:
-        raise ImportFileError(
+        raise SourceError(
             f"source {source.name}: title pattern '{source.title}' is not valid: {err}"
         ) from err
 
 
-def merge(
-    engine: Engine,
-    book: Casebook,
-    change: Change,
-    process: Process,
-    source: Source,
-    result: FileResult,
-    *,
-    at: datetime,
-    by: str,
-    progress: Progress | None = None,
-) -> None:
-    """Apply ``result.records`` to the ledger through ``change``."""
-    by_ref = book.refs(process)
-    targets = source.targets()
-    mapped_fields = [t for t in targets if t in process.fields]
-    mapped_core = [t for t in targets if t in CORE_TARGETS - {"ref", "opened"}]
-    labels = engine.config.labels
-    total = len(result.records)
-    for done, record in enumerate(result.records, start=1):
-        if progress and (done % 500 == 0 or done == total):
-            progress(result.file, done, total)
-        found_id = by_ref.get(record.key)
-        if found_id is None:
-            opened = record.core.get("opened") or at
-            step = process.find_step(record.step) if record.step else None
-            new = engine.new(
-                book,
-                change,
-                process,
-                title=record.core.get("title") or record.key,
-                by=by,
-                at=opened,
-                source=source.name,
-                ref=record.key,
-                values=record.fields,
-                step=step,
-                note=f"{result.file} 第{record.row}行",
-                action="import",
+class Merge:
+    """One file's ``result.records`` merged into the ledger through ``change``:
+    ``Merge(engine, book, change, process, source, result, at=..., by=...).run()``."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        book: Casebook,
+        change: Change,
+        process: Process,
+        source: Source,
+        result: FileResult,
+        *,
+        at: datetime,
+        by: str,
+    ) -> None:
+        self.engine, self.book, self.change = engine, book, change
+        self.process, self.source, self.result = process, source, result
+        self.at, self.by = at, by
+        self.by_ref = book.refs(process)
+        self.recorded = recorded_keys(book, change) if source.match else {}
+        self.index = MatchIndex(book, process, source.match) if source.match else None
+        self.claimed: dict[str, int] = {}  # case id -> the row of this file that has it
+        self.labels = engine.config.labels
+        targets = source.targets()
+        self.mapped_fields = [t for t in targets if t in process.fields]
+        self.mapped_core = [t for t in targets if t in CORE_TARGETS - {"ref", "opened"}]
+        self._ahead: dict[str, frozenset[str]] = {}
+
+    def run(self, progress: Progress | None = None) -> None:
+        result = self.result
+        total = len(result.records)
+        for done, record in enumerate(result.records, start=1):
+            if progress and (done % 500 == 0 or done == total):
+                progress(result.file, done, total)
+            self.one(record)
+
+    def note(self, record: Record) -> str:
+        return f"{self.result.file} 第{record.row}行"
+
+    def report(self, record: Record, message: str) -> None:
+        self.result.reported.append(RowProblem(self.result.file, record.row, message))
+
+    # -- which case -------------------------------------------------------------------------
+    def find(self, record: Record) -> tuple[str | None, bool]:
+        """(the case the row is, whether `match:` found it)."""
+        found = self.by_ref.get(record.key) or self.recorded.get(record.key)
+        if found is not None and not self.book.has(found):
+            found = None  # a recorded key whose case was deleted by hand
+        if self.index is None:
+            return found, False
+        ids = self.index.find(record.fields.get(f) for f in self.source.match)
+        if found is None:
+            if len(ids) > 1:
+                raise ImportFileError(
+                    f"{self.result.file}: row {record.row}: {self._on(record)} match {len(ids)} cases, {' and '.join(ids)}: nothing imported",
+                    hint="the ledger holds the same matter twice: cancel one (procdoc cancel) or correct its fields, then import again",
+                )
+            return (ids[0], True) if ids else (None, False)
+        if ids and found not in ids:
+            raise ImportFileError(
+                f"{self.result.file}: row {record.row}: {self.source.key} {record.key} is case {found}, but {self._on(record)} match case {', '.join(ids)}: two cases for one matter, nothing imported",
+                hint="cancel the duplicate case (procdoc cancel) or correct the fields that differ, then import again",
             )
-            if record.core.get("assignee"):
-                new.assignee = record.core["assignee"]
-                change.add_case(new)
-            by_ref[record.key] = new.id
-            result.new.append(NewCase(new.id, record.key, new.title))
-            continue
-        case = book.case(found_id)
+        return found, False
+
+    def _on(self, record: Record) -> str:
+        """The row's `match:` values with their cells: 来文字号 某府办发〔2026〕45号 (I14)."""
+        fields, letters = self.process.fields, self.result.letters
+        return "、".join(
+            f"{fields[f].label} {shown(record.fields.get(f))} ({letters.get(f, '?')}{record.row})"
+            for f in self.source.match
+        )
+
+    # -- one row ----------------------------------------------------------------------------
+    def one(self, record: Record) -> None:
+        found, matched = self.find(record)
+        if found is not None and found in self.claimed:
+            self.result.problems.append(
+                RowProblem(
+                    self.result.file,
+                    record.row,
+                    f"the same matter as row {self.claimed[found]} ({self._on(record)}, case {found}): row left out",
+                )
+            )
+            return
+        if found is None:
+            self.open(record)
+            return
+        case = self.book.case(found)
+        self.claimed[case.id] = record.row
+        reported = len(self.result.reported)
+        if matched:
+            self.match(case, record)
+        changes = self.update(case, record)
+        moved = self.move(case, record)
+        if not (matched or changes or moved or len(self.result.reported) > reported):
+            self.result.unchanged += 1
+
+    def open(self, record: Record) -> None:
+        process = self.process
+        step = process.find_step(record.step) if record.step else None
+        new = self.engine.new(
+            self.book,
+            self.change,
+            process,
+            title=record.core.get("title") or record.key,
+            by=self.by,
+            at=self.opened(record),
+            source=self.source.name,
+            ref=record.key,
+            values=record.fields,
+            step=step,
+            note=self.note(record),
+            action="import",
+        )
+        if record.core.get("assignee"):
+            new.assignee = record.core["assignee"]
+            self.change.add_case(new)
+        self.by_ref[record.key] = new.id
+        self.claimed[new.id] = record.row
+        if self.index is not None:
+            self.index.add(new.id, (record.fields.get(f) for f in self.source.match))
+        if record.status is not None and step is None:
+            self.report(
+                record,
+                f"{self._unknown(record)}: {new.id} opened at the first step {process.first_step.name}",
+            )
+        self.result.new.append(NewCase(new.id, record.key, new.title, new.step, record.status))
+
+    def opened(self, record: Record) -> datetime:
+        """When an imported case was opened: the mapped `opened`, else the date its first
+        step's deadline counts from (`from: FIELD`), else the moment of import."""
+        opened = record.core.get("opened")
+        if isinstance(opened, datetime):
+            return opened
+        rule = self.process.first_step.deadline
+        for start in rule.starts if rule else ():
+            value = record.fields.get(start)
+            if isinstance(value, datetime):
+                return value
+            if isinstance(value, date):
+                return datetime(value.year, value.month, value.day)
+        return self.at
+
+    def match(self, case: Case, record: Record) -> None:
+        """Record that the row's key is this case's in the other export."""
+        note = f"{self.note(record)}：{self.source.name} 的同一事项（{self._on(record)}）"
+        self.record_update(case, note, self.labels["ref"], None, record.key)
+        self.recorded[record.key] = case.id
+        fields = self.process.fields
+        on = [(fields[f].label, record.fields.get(f)) for f in self.source.match]
+        self.result.matched.append(Matched(case.id, record.key, case.ref, on))
+
+    def record_update(self, case: Case, note: str, subject: str, old: Any, new: Any) -> None:
+        """One 导入更新 row in 流转记录: what changed (or was paired) from what to what."""
+        self.change.record(
+            case.id, self.at, "update", from_step=case.step, to_step=case.step, by=self.by,
+            note=note, subject=subject, old=old, new=new,
+        )  # fmt: skip
+
+    def update(self, case: Case, record: Record) -> list[tuple[str, Any, Any]]:
         before = case.copy()
         changes: list[tuple[str, Any, Any]] = []
-        for fid in mapped_fields:
+        fields = self.process.fields
+        for fid in self.mapped_fields:
             if fid in record.fields and not same(case.fields.get(fid), record.fields[fid]):
-                changes.append(
-                    (process.fields[fid].label, case.fields.get(fid), record.fields[fid])
-                )
+                changes.append((fields[fid].label, case.fields.get(fid), record.fields[fid]))
                 case.fields[fid] = record.fields[fid]
-        for key in mapped_core:
+        for key in self.mapped_core:
             value = record.core.get(key)
             if value is not None and not same(getattr(case, key), value):
-                changes.append((labels[key], getattr(case, key), value))
+                changes.append((self.labels[key], getattr(case, key), value))
                 setattr(case, key, value)
         if not changes:
-            result.unchanged += 1
-            continue
-        case.updated = at
-        change.update_case(before, case)
+            return changes
+        case.updated = self.at
+        self.change.update_case(before, case)
         for label, old, new_value in changes:
-            change.record(
-                case.id,
-                at,
-                "update",
-                from_step=case.step,
-                to_step=case.step,
-                by=by,
-                note=f"{result.file} 第{record.row}行",
-                subject=label,
-                old=old,
-                new=new_value,
+            self.record_update(case, self.note(record), label, old, new_value)
+        self.result.changed.append(Updated(case.id, record.key, changes))
+        return changes
+
+    def move(self, case: Case, record: Record) -> bool:
+        """Move the case to the step its status maps to, when that lies ahead; report a
+        status that does not map, or would move it back or out of a closed case."""
+        if record.status is None:
+            return False
+        current = case.step
+        stays = f"{case.id} stays at {current.name if current else case.step_text}"
+        if record.step is None:
+            self.report(record, f"{self._unknown(record)}: {stays}")
+            return False
+        target = self.process.step(record.step)
+        if current is None:
+            self.report(
+                record,
+                f"{record.status_cell} '{record.status}'{_named(record, target)}: {case.id} is at a step {self.process.id} does not have ('{case.step_text}'); fix its cell first",
             )
-        result.changed.append(Updated(case.id, record.key, changes))
+            return False
+        if target.id == current.id:
+            return False
+        if case.status != "open":
+            self.report(
+                record,
+                f"{record.status_cell} '{record.status}'{_named(record, target)} would move it on, but {case.id} is {STATUS_WORDS[case.status]}: {stays}",
+            )
+            return False
+        ahead = self._ahead.get(current.id)
+        if ahead is None:
+            ahead = self._ahead[current.id] = forward_steps(self.process, current)
+        if target.id not in ahead:
+            self.report(
+                record,
+                f"{record.status_cell} '{record.status}'{_named(record, target)} is not ahead of {current.name}: {stays}",
+            )
+            return False
+        self.engine.import_move(
+            self.book,
+            self.change,
+            case.id,
+            to=target,
+            at=self.at,
+            by=self.by,
+            note=self.note(record),
+        )
+        self.result.moved.append(Moved(case.id, record.key, record.status, current, target))
+        return True
+
+    def _unknown(self, record: Record) -> str:
+        """Why a row's status gives no step."""
+        if not record.status:
+            return f"{record.status_cell} is empty (no status)"
+        return f"{record.status_cell} '{record.status}' is not under status_steps of source {self.source.name}"

@@ -1,0 +1,135 @@
+"""The same matter in two exports (SPEC §6 `match:`).
+
+Each OA system numbers its documents its own way, so the key of one export means nothing
+to another; fields such as 来文字号 and 来文单位 identify the matter in both. A row whose
+key the ledger does not know, but whose `match:` fields equal those of one case, is that
+case: it keeps its `ref`, and the other export's key is recorded in its history (a
+导入更新 row whose 项目 is the ref column's label and whose 新值 is the key). Later imports
+find the case by that recorded key; :func:`match_pairs` lists every such pairing for
+other commands (`procdoc check`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from procdoc.layout import ACTIONS, HISTORY_COLUMNS, STATUS_IDS
+from procdoc.values import text
+
+if TYPE_CHECKING:
+    from procdoc.casebook import Casebook, Change
+    from procdoc.process.model import Process
+
+__all__ = ["MatchIndex", "MatchPair", "match_key", "match_pairs", "recorded_keys"]
+
+_SPACE = re.compile(r"\s+")
+
+
+def _same_form(value: Any) -> str:
+    """A value as matches compare it: text after NFKC with every space removed (a
+    full-width U+3000, a no-break space, a stray blank), dates in ISO form."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    shown = text(value)
+    return _SPACE.sub("", unicodedata.normalize("NFKC", shown)) if shown else ""
+
+
+def match_key(values: Iterable[Any]) -> tuple[str, ...] | None:
+    """The values of a row's or a case's `match:` fields as compared, or None when one of
+    them is empty (an empty 来文字号 matches nothing)."""
+    out = tuple(_same_form(v) for v in values)
+    return out if all(out) else None
+
+
+class MatchIndex:
+    """The cases of a process by their `match:` fields (cancelled cases left out: cancelling
+    one of two cases of the same matter is how the office settles them)."""
+
+    def __init__(self, book: Casebook, process: Process, fields: Sequence[str]) -> None:
+        self.fields = tuple(fields)
+        self._cases: dict[tuple[str, ...], list[str]] = {}
+        for cid, values in book.row_values(process, (*self.fields, "status")):
+            if STATUS_IDS.get(text(values[-1]) or "") == "cancelled":
+                continue
+            self.add(cid, values[:-1])
+
+    def add(self, case_id: str, values: Iterable[Any]) -> None:
+        key = match_key(values)
+        if key is not None:
+            ids = self._cases.setdefault(key, [])
+            if case_id not in ids:
+                ids.append(case_id)
+
+    def find(self, values: Iterable[Any]) -> list[str]:
+        """The ids of the cases whose `match:` fields equal ``values``."""
+        key = match_key(values)
+        return list(self._cases.get(key, ())) if key is not None else []
+
+
+@dataclass(frozen=True)
+class MatchPair:
+    """One pairing recorded in 流转记录: the case, the other export's key, when, and the
+    note naming the source, file and row it came from."""
+
+    case: str
+    key: str
+    at: datetime | None
+    note: str | None
+    row: int | None  # 流转记录's row; None while not written yet
+
+
+def match_pairs(book: Casebook) -> list[MatchPair]:
+    """Every match recorded in the ledger's 流转记录, oldest first."""
+    sheet = book.history_sheet()
+    if sheet is None:
+        return []
+    cols = {key: sheet.column(label) for key, label in HISTORY_COLUMNS.items()}
+    if cols["case"] is None or cols["new"] is None:
+        return []
+    action, subject = ACTIONS["update"], _subjects(book)
+    out = []
+    for row in sheet.rows:
+        values = row.values
+
+        def cell(key: str, values: list[Any] = values) -> Any:
+            col = cols[key]
+            return values[col] if col is not None and col < len(values) else None
+
+        if text(cell("action")) != action or text(cell("subject")) not in subject:
+            continue
+        case, key = text(cell("case")), text(cell("new"))
+        if case and key:
+            at = cell("at")
+            out.append(
+                MatchPair(
+                    case,
+                    key,
+                    at if isinstance(at, datetime) else None,
+                    text(cell("note")),
+                    row.number,
+                )
+            )
+    return out
+
+
+def recorded_keys(book: Casebook, change: Change) -> dict[str, str]:
+    """The case id of each key recorded by a match, in the ledger and in ``change``."""
+    out = {p.key: p.case for p in match_pairs(book)}
+    h, action, subject = HISTORY_COLUMNS, ACTIONS["update"], _subjects(book)
+    for row in change.history:
+        if row[h["action"]] == action and row[h["subject"]] in subject and row[h["new"]]:
+            out.setdefault(str(row[h["new"]]), str(row[h["case"]]))
+    return out
+
+
+def _subjects(book: Casebook) -> set[str]:
+    """The 项目 of a recorded match: the ref column's label (the workspace's, else the
+    default 来源编号)."""
+    from procdoc.layout import CORE_LABELS
+
+    return {book.layout.labels.get("ref", CORE_LABELS["ref"]), CORE_LABELS["ref"]}

@@ -1,0 +1,341 @@
+"""What a source's settings do to an import (SPEC §6): `values:`, counts with units, dates
+without a year, moments with a zone, one column feeding several fields, where deadlines
+count from, statuses a case cannot take, and the settings refused before anything is
+written."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import write
+from procdoc.cli import app
+from procdoc.commands import cases
+from procdoc.commands.imports import import_files
+from procdoc.errors import ImportFileError, ProcdocWarning
+from procdoc.importer.merge import FileResult, choose_source
+from procdoc.importer.reader import Grid
+from procdoc.model import Case
+from procdoc.workspace import Workspace
+
+runner = CliRunner()
+
+PROCESS = """\
+name: 来文办理
+id: laiwen
+case_id: "LW{year}-{seq:03d}"
+fields:
+  from_org: {label: 来文单位, type: text, required: true}
+  doc_no: {label: 来文字号, type: text}
+  received: {label: 收到日期, type: date}
+  logged: {label: 登记日期, type: date}
+  copies: {label: 份数, type: number}
+  amount: {label: 金额, type: number}
+  secrecy: {label: 密级, type: choice, choices: [秘密, 非密]}
+  remark: {label: 备注, type: text}
+steps:
+  - id: receive
+    name: 签收
+    deadline: {duration: 5wd, from: received}
+    next: [handle]
+  - id: handle
+    name: 办理
+    deadline: 3wd
+    back: [receive]
+    next: [done]
+  - id: done
+    name: 办结
+    final: true
+"""
+
+SOURCE = """\
+name: 测试办公室
+sources:
+  oa:
+    process: laiwen
+    key: 编号                  # not listed under columns: (SPEC §6: no need)
+    columns:
+      标题: title
+      来文单位: from_org
+      来文字号: doc_no
+      收到日期: [received, logged]
+      份数: copies
+      金额: amount
+      密级: secrecy
+    values:
+      密级: {无: 非密, "": 非密, 普通: 非密}
+      金额: {约500元: 500}
+    status_column: 状态
+    status_steps: {待签收: receive, 办理中: handle, 已办结: done}
+"""
+
+HEADER = "编号,标题,来文单位,来文字号,收到日期,份数,金额,密级,状态"
+
+
+@pytest.fixture
+def office(mini: Path) -> Path:
+    """conftest's small workspace with the 来文办理 process and the source above."""
+    write(mini / "procdoc.yaml", SOURCE)
+    write(mini / "processes" / "laiwen.yaml", PROCESS)
+    return mini
+
+
+def export(tmp_path: Path, *rows: str, name: str = "导出.csv", header: str = HEADER) -> Path:
+    path = tmp_path / name
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8-sig")
+    return path
+
+
+def imp(root: Path, path: Path, at: datetime = datetime(2026, 10, 12, 17)) -> FileResult:
+    (result,) = import_files(Workspace(root), [path], at=at)
+    return result
+
+
+def case_of(root: Path, ref: str) -> Case:
+    return next(c for c in Workspace(root).casebook().cases() if c.ref == ref)
+
+
+def cli(root: Path, *args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, [*args, "-w", str(root)])
+    assert "Traceback" not in result.stdout + result.stderr
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_values_units_and_several_fields_from_one_column(office: Path, tmp_path: Path) -> None:
+    path = export(
+        tmp_path,
+        'A1,甲,市甲局,甲〔2026〕1号,2026-09-30,2份,"1,200元",无,待签收',
+        "A2,乙,市乙局,乙〔2026〕2号,2026-10-09,3 件,约500元,,待签收",
+        "A3,丙,市丙局,丙〔2026〕3号,2026-10-09,1,约600元,普通,待签收",
+        "A4,丁,市丁局,丁〔2026〕4号,2026-10-09,1,100,绝密,待签收",
+    )
+    result = imp(office, path)
+    assert [n.key for n in result.new] == ["A1", "A2"]
+    first, second = case_of(office, "A1"), case_of(office, "A2")
+    assert (first.fields["copies"], first.fields["amount"], first.fields["secrecy"]) == (
+        2,
+        1200,
+        "非密",
+    )
+    assert (second.fields["copies"], second.fields["amount"], second.fields["secrecy"]) == (
+        3,
+        500,
+        "非密",
+    )
+    # 收到日期 feeds received and logged
+    assert first.fields["received"] == first.fields["logged"] == date(2026, 9, 30)
+    bad = {p.row: p.message for p in result.problems}
+    assert bad[4] == "金额 (G4): '约600元' is not a number: row left out"
+    assert bad[5] == "密级 (H5): '绝密' is not one of 秘密, 非密: row left out"
+    assert str(result.problems[0]).startswith(f"{path}: row 4: ")
+
+
+def test_a_date_without_a_year_takes_the_rows_or_the_imports(office: Path, tmp_path: Path) -> None:
+    header = "编号,标题,来文单位,登记,收到日期,状态"
+    write(
+        office / "procdoc.yaml",
+        SOURCE.replace(
+            "      收到日期: [received, logged]", "      收到日期: received\n      登记: logged"
+        ),
+    )
+    path = export(
+        tmp_path,
+        "B1,甲,市甲局,2025-12-31,12月30日,待签收",  # the row's other date: 2025
+        "B2,乙,市乙局,,10月9日,待签收",  # none: the import's year
+        header=header,
+    )
+    imp(office, path, at=datetime(2026, 10, 12, 17))
+    assert case_of(office, "B1").fields["received"] == date(2025, 12, 30)
+    assert case_of(office, "B2").fields["received"] == date(2026, 10, 9)
+
+
+#: An export with a 登记 column, for a source mapping it to `opened` (see map_opened).
+WITH_OPENED = "编号,标题,来文单位,登记,收到日期,状态"
+
+
+def map_opened(office: Path) -> None:
+    """The source maps the export's 登记 to `opened`."""
+    config = SOURCE.replace("      标题: title", "      标题: title\n      登记: opened")
+    write(office / "procdoc.yaml", config)
+
+
+def test_opened_with_a_zone_is_read_in_the_workspace_timezone(office: Path, tmp_path: Path) -> None:
+    map_opened(office)
+    path = export(
+        tmp_path,
+        "C1,甲,市甲局,2026-10-09T01:30:00Z,2026-10-09,待签收",
+        header=WITH_OPENED,
+    )
+    imp(office, path)
+    assert case_of(office, "C1").opened == datetime(2026, 10, 9, 9, 30)
+
+
+def test_deadlines_count_from_the_documents_dates_not_the_import(
+    office: Path, tmp_path: Path
+) -> None:
+    """No `opened` mapped: the first step counts from 收到日期 (from: received), and the
+    case is opened then; a case opened at a later step enters it at `opened`."""
+    path = export(tmp_path, "D1,甲,市甲局,甲〔2026〕1号,2026-09-30,1,100,无,待签收")
+    imp(office, path, at=datetime(2026, 10, 12, 17))
+    case = case_of(office, "D1")
+    assert case.opened == case.entered == datetime(2026, 9, 30)
+    assert case.due == date(2026, 10, 13)  # 5 working days from 9-30 (DOMAIN.md)
+    map_opened(office)
+    later = export(
+        tmp_path,
+        "D2,乙,市乙局,2026-09-30 10:00,2026-09-29,办理中",
+        header=WITH_OPENED,
+        name="导出2.csv",
+    )
+    imp(office, later, at=datetime(2026, 10, 12, 17))
+    case = case_of(office, "D2")
+    assert case.step is not None and case.step.id == "handle"
+    assert case.opened == case.entered == datetime(2026, 9, 30, 10)
+    assert case.due == date(2026, 10, 10)  # 3 working days from 9-30: 10-8, 10-9, 10-10
+
+
+def test_statuses_a_case_cannot_take_are_reported(office: Path, tmp_path: Path) -> None:
+    first = export(
+        tmp_path,
+        "E1,甲,市甲局,甲1,2026-10-09,1,1,无,办理中",
+        "E2,乙,市乙局,乙2,2026-10-09,1,1,无,已办结",
+        "E3,丙,市丙局,丙3,2026-10-09,1,1,无,",
+    )
+    result = imp(office, first)
+    assert [p.row for p in result.reported] == [4]
+    assert "状态 (I4) is empty (no status): LW2026-003 opened at the first step 签收" in (
+        result.reported[0].message
+    )
+    second = export(
+        tmp_path,
+        "E1,甲,市甲局,甲1,2026-10-09,1,1,无,待签收",  # back: reported
+        "E2,乙,市乙局,乙2,2026-10-09,1,1,无,办理中",  # the case is closed
+        "E3,丙,市丙局,丙3,2026-10-09,1,1,无,",  # still none
+        name="导出2.csv",
+    )
+    result = imp(office, second, at=datetime(2026, 10, 13, 17))
+    messages = {p.row: p.message for p in result.reported}
+    assert messages[2].endswith("'待签收' (签收) is not ahead of 办理: LW2026-001 stays at 办理")
+    assert "'办理中' (办理) would move it on, but LW2026-002 is 已办结" in messages[3]
+    assert "状态 (I4) is empty (no status): LW2026-003 stays at 签收" in messages[4]
+    assert not result.moved and result.unchanged == 0
+    cancelled = cases.cancel(
+        Workspace(office), "LW2026-003", reason="误登记", at=datetime(2026, 10, 14)
+    )
+    assert cancelled.case.status == "cancelled"
+    third = export(tmp_path, "E3,丙,市丙局,丙3,2026-10-09,1,1,无,办理中", name="导出3.csv")
+    result = imp(office, third, at=datetime(2026, 10, 15, 17))
+    assert "LW2026-003 is 已撤销" in result.reported[0].message
+
+
+def test_several_next_moves_at_once_whatever_their_conditions(office: Path, tmp_path: Path) -> None:
+    imp(office, export(tmp_path, "F1,甲,市甲局,甲1,2026-10-09,1,1,无,待签收"))
+    result = imp(
+        office,
+        export(tmp_path, "F1,甲,市甲局,甲1,2026-10-09,1,1,无,已办结", name="导出2.csv"),
+        at=datetime(2026, 10, 13, 9),
+    )
+    assert [(m.from_step.id, m.to_step.id) for m in result.moved] == [("receive", "done")]
+    case = case_of(office, "F1")
+    assert case.status == "closed" and case.closed == datetime(2026, 10, 13, 9)
+    history = Workspace(office).casebook(history=True).history(case)
+    assert [(h.action, h.from_step, h.to_step) for h in history][-2:] == [
+        ("import", "receive", "done"),
+        ("close", "done", None),
+    ]
+
+
+# -- settings refused before anything is written -----------------------------------------
+
+
+def digest(path: Path) -> str | None:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
+
+
+@pytest.mark.parametrize(
+    ("change", "validate_says", "import_says"),
+    [
+        (
+            ("      密级: {无: 非密", "      部门: {无: 非密"),
+            "values: for column '部门', which this source does not map under columns:",
+            "values: for column '部门'",
+        ),
+        (
+            (
+                "    status_column: 状态",
+                "    match: [doc_no, from_office]\n    status_column: 状态",
+            ),
+            "match: 'from_office' is not a field of laiwen",
+            "source oa: match: 'from_office' is not a field of laiwen",
+        ),
+        (
+            ("    status_column: 状态", "    match: [doc_no, remark]\n    status_column: 状态"),
+            "match: 'remark' is not mapped under columns: of source 'oa'",
+            "source oa: match: 'remark' is not mapped under its columns:",
+        ),
+        (
+            ("已办结: done", "已办结: finish"),
+            "'已办结' maps to unknown step 'finish' of laiwen",
+            "source oa: status_steps: '已办结' maps to unknown step 'finish' of laiwen",
+        ),
+    ],
+)
+def test_bad_source_settings_are_refused(
+    office: Path,
+    tmp_path: Path,
+    change: tuple[str, str],
+    validate_says: str,
+    import_says: str,
+) -> None:
+    assert change[0] in SOURCE
+    write(office / "procdoc.yaml", SOURCE.replace(change[0], change[1], 1))
+    code, out, err = cli(office, "validate")
+    assert code == 3 and validate_says in " ".join((out + err).split())
+    path = export(tmp_path, "G1,甲,市甲局,甲1,2026-10-09,1,1,无,待签收")
+    code, _, err = cli(office, "import", str(path))
+    assert code == 1 and import_says in err and "Traceback" not in err
+    assert digest(office / "ledger.xlsx") is None
+
+
+def _grid(*rows: list[object]) -> Grid:
+    return Grid(path=Path("x.csv"), kind="csv", sheet=None, rows=[list(r) for r in rows])  # type: ignore[misc]
+
+
+def test_a_source_missing_none_of_its_columns_fits_better() -> None:
+    """Between sources matching as many columns, the one none of whose columns is missing
+    wins: a daily source that adds 来文字号 does not steal the older export."""
+    from procdoc.config import Source
+
+    old = Source("old", "laiwen", "编号", {c: ("title",) for c in ("编号", "标题", "单位")})
+    daily = Source(
+        "daily", "laiwen", "编号", {c: ("title",) for c in ("编号", "标题", "单位", "字号")}
+    )
+    sources = {"old": old, "daily": daily}
+    assert choose_source(_grid(["编号", "标题", "单位"]), sources, None, "x").name == "old"
+    assert (
+        choose_source(_grid(["编号", "标题", "单位", "字号"]), sources, None, "x").name == "daily"
+    )
+    twin = Source("twin", "laiwen", "编号", dict(old.columns))
+    with pytest.raises(ImportFileError, match="equally well"):
+        choose_source(_grid(["编号", "标题", "单位"]), {"old": old, "twin": twin}, None, "x")
+
+
+def test_a_case_at_a_step_typed_by_hand_is_reported_not_moved(office: Path, tmp_path: Path) -> None:
+    import openpyxl
+
+    imp(office, export(tmp_path, "H1,甲,市甲局,甲1,2026-10-09,1,1,无,待签收"))
+    ledger = office / "ledger.xlsx"
+    wb = openpyxl.load_workbook(ledger)  # the office types a step no process has
+    ws = wb["来文办理"]
+    col = next(c for c in range(1, ws.max_column + 1) if ws.cell(1, c).value == "当前环节")
+    ws.cell(2, col, "待定")
+    wb.save(ledger)
+    later = export(tmp_path, "H1,甲,市甲局,甲1,2026-10-09,1,1,无,办理中", name="2.csv")
+    with pytest.warns(ProcdocWarning, match="'待定' is not a step of 来文办理"):
+        result = imp(office, later)
+    assert not result.moved
+    assert "LW2026-001 is at a step laiwen does not have ('待定')" in result.reported[0].message
