@@ -33,6 +33,7 @@ from procdoc.layout import (
     label_key,
 )
 from procdoc.ledger.cells import col_letters
+from procdoc.ledger.model import ColumnKind, ColumnSpec, NewSheet, SheetChanges
 from procdoc.model import Case, HistoryEntry, Status
 from procdoc.process.loader import Problem
 from procdoc.process.model import Process, Step
@@ -658,13 +659,20 @@ class Change:
                 {k: cell_for(v) for k, v in values.items() if keep(k, v)}
                 for values in self.new_rows.get(name, [])
             ]
-            _describe_sheet(changes, reg, existing)
+            _describe_sheet(changes, reg, existing, self._written_on())
         if self.history:
             hist = batch.sheet(HISTORY_SHEET)
             hist.header = list(HISTORY_COLUMNS.values())
             hist.append = self.history
             _describe_history(hist, self.book.history_sheet())
         return batch
+
+    def _written_on(self) -> date:
+        """The day this change happens (its history's latest moment, which is the
+        workspace's wall clock or the --at the user gave): a new register's title year."""
+        moments = [r[HISTORY_COLUMNS["at"]] for r in self.history]
+        latest = max((m for m in moments if isinstance(m, datetime)), default=None)
+        return latest.date() if latest is not None else date.today()
 
 
 def _keep(sheet: Sheet | None) -> Callable[[str, Any], bool]:
@@ -701,40 +709,36 @@ def case_cells(case: Case, reg: Register) -> dict[str, Any]:
     return values
 
 
-def _describe_sheet(changes: Any, reg: Register, sheet: Sheet | None) -> None:
+def _describe_sheet(changes: SheetChanges, reg: Register, sheet: Sheet | None, on: date) -> None:
     """Where the register's header is, and how to lay the sheet out when it is new."""
     if sheet is not None:
         changes.header_row = header_row(sheet)
         return
-    spec = new_sheet_spec(reg.columns(), title=reg.sheet_title(date.today()))
-    if spec is not None:
-        changes.create = spec
-        changes.header_row = 2 if reg.title else 1
+    spec = new_sheet_spec(reg.columns(), title=reg.sheet_title(on))
+    changes.create = spec
+    changes.header_row = spec.header_row
 
 
-def _describe_history(changes: Any, sheet: Sheet | None) -> None:
+def _describe_history(changes: SheetChanges, sheet: Sheet | None) -> None:
     if sheet is not None:
         changes.header_row = header_row(sheet)
         return
     columns = [
         Column(key, label, HISTORY_KINDS.get(key, "text")) for key, label in HISTORY_COLUMNS.items()
     ]
-    spec = new_sheet_spec(columns, title=None)
-    if spec is not None:
-        changes.create = spec
+    changes.create = new_sheet_spec(columns, title=None)
 
 
-def new_sheet_spec(columns: list[Column], *, title: str | None) -> Any:
-    """How the ledger store should lay out a register it creates (print-ready), or None
-    while the store cannot (it then writes a plain header)."""
-    try:
-        from procdoc.ledger.model import ColumnSpec, NewSheet  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    kinds = {"bool": "text", "choice": "choice"}
+def new_sheet_spec(columns: list[Column], *, title: str | None) -> NewSheet:
+    """How the ledger store lays out a register it creates, ready to print: the register's
+    columns with their kinds (a yes/no field is a text column) and the merged title row."""
+    kinds: dict[str, ColumnKind] = {
+        "text": "text", "bool": "text", "number": "number", "date": "date",
+        "datetime": "datetime", "choice": "choice",
+    }  # fmt: skip
     return NewSheet(
-        columns=[
-            ColumnSpec(c.label, kinds.get(c.kind, c.kind), choices=c.choices) for c in columns
-        ],
+        columns=tuple(
+            ColumnSpec(c.label, kinds.get(c.kind, "text"), choices=c.choices) for c in columns
+        ),
         title=title,
     )

@@ -202,9 +202,9 @@ def _check_sources(ws: Workspace, processes: dict[str, Process], p: Problems) ->
                     f"match: '{fid}' is not a field of {process.id}",
                 )
             elif fid not in mapped:
-                p.error(
+                p.warning(
                     ("sources", name, "match", i),
-                    f"match: '{fid}' is not mapped under columns: of source '{name}', so no row could give it",
+                    f"match: '{fid}' is not mapped under columns: of source '{name}': its rows cannot match on it",
                 )
         _check_start(source, process, name, p)
 
