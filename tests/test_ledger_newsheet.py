@@ -228,3 +228,36 @@ def test_a_sheet_that_cannot_be_laid_out_is_refused(
         store_for(tmp_path).update(lambda s: Batch({REGISTER: changes}))
     assert str(info.value) == message
     assert not (tmp_path / "ledger.xlsx").exists()
+
+
+def test_a_wide_register_folds_bookkeeping_columns_and_prints_on_a3(tmp_path: Path) -> None:
+    """Thirty columns fitted to A4 print too small to read: a sheet whose shown columns are
+    wider than an A4 page takes A3, and folded columns (procdoc's bookkeeping) are grouped
+    and hidden, so they take no room on paper until someone opens the group."""
+    columns = (
+        ColumnSpec("编号"),
+        ColumnSpec("更新时间", "datetime", folded=True),
+        *(ColumnSpec(f"字段{i}", width=14) for i in range(14)),
+    )
+    layout = NewSheet(columns=columns, title="2026年收文登记台账")
+    store = store_for(tmp_path)
+    store.update(
+        lambda s: Batch({
+            REGISTER: SheetChanges(header_row=2, create=layout, append=[{"编号": "SW-1"}]),
+        }),
+        read_sheets=[REGISTER],
+    )  # fmt: skip
+    ws = openpyxl.load_workbook(tmp_path / "ledger.xlsx")[REGISTER]
+    assert ws.page_setup.paperSize == 8  # A3
+    assert ws.column_dimensions["B"].hidden and ws.column_dimensions["B"].outline_level == 1
+    assert not ws.column_dimensions["A"].hidden and not ws.column_dimensions["C"].hidden
+    narrow = NewSheet(columns=columns[:5])
+    store_b = store_for(tmp_path / "b")
+    (tmp_path / "b").mkdir()
+    store_b.update(
+        lambda s: Batch({REGISTER: SheetChanges(create=narrow, append=[{"编号": "SW-1"}])}),
+        read_sheets=[REGISTER],
+    )
+    assert (
+        openpyxl.load_workbook(tmp_path / "b" / "ledger.xlsx")[REGISTER].page_setup.paperSize == 9
+    )

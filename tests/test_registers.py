@@ -67,6 +67,14 @@ def test_a_new_workspace_keeps_each_process_in_its_own_register(library: Path) -
     assert [h["编号"] for h in rows(ledger, "流转记录")] == [sw.id, xf.id]  # one history
     out = cli(library, "list", "--format", "json")[1]
     assert [c["id"] for c in json.loads(out)] == [sw.id, xf.id]
+    # created ready to print: the title column wide, procdoc's bookkeeping folded away
+    ws_sw = openpyxl.load_workbook(ledger)["收文办理"]
+    letter = {c.value: c.column_letter for c in ws_sw[1]}
+    assert ws_sw.column_dimensions[letter["标题"]].width >= 36
+    for label in ("环节开始", "来源", "来源编号", "更新时间"):
+        assert ws_sw.column_dimensions[letter[label]].hidden, label
+    assert not ws_sw.column_dimensions[letter["环节期限"]].hidden
+    assert ws_sw.freeze_panes == "A2" and ws_sw.page_setup.orientation == "landscape"
 
 
 def test_a_ledger_made_before_registers_keeps_working(legacy: Path) -> None:

@@ -738,7 +738,21 @@ def new_sheet_spec(columns: list[Column], *, title: str | None) -> NewSheet:
     }  # fmt: skip
     return NewSheet(
         columns=tuple(
-            ColumnSpec(c.label, kinds.get(c.kind, "text"), choices=c.choices) for c in columns
+            ColumnSpec(
+                c.label,
+                kinds.get(c.kind, "text"),
+                choices=c.choices,
+                width=_TITLE_WIDTH if c.key == "title" else None,
+                folded=c.key in _FOLDED,
+            )
+            for c in columns
         ),
         title=title,
     )
+
+
+#: A title column holds about 18 Chinese characters on a line.
+_TITLE_WIDTH = 38.0
+#: procdoc's bookkeeping columns in a register it creates: grouped and folded (Excel's
+#: outline ``+`` shows them), so the register prints the columns an office reads.
+_FOLDED = frozenset({"entered", "source", "ref", "updated"})

@@ -121,6 +121,9 @@ class ColumnSpec:
     width: float | None = None
     """In Excel's units (characters of the default font; a Chinese character counts 2);
     None: from the label, the kind and the first values."""
+    folded: bool = False
+    """Grouped and folded away (Excel's outline ``+`` above the columns shows it): on
+    screen and on paper the column takes no room until someone opens the group."""
 
 
 @dataclass(frozen=True)

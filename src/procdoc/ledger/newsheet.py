@@ -29,6 +29,9 @@ MAX_LIST = 255
 """The most characters Excel takes in a drop-down list written into the rule itself."""
 _WIDTHS = {"number": 10.0, "date": 12.0, "datetime": 18.0, "choice": 8.0, "text": 14.0}
 _MAX_WIDTH = 40.0
+A4_WIDTH = 190.0
+"""Width (Excel's units) of the columns shown above which a new sheet is set up for A3
+paper: fitted to an A4 page's width they would print below about 7 points."""
 
 
 def text_width(text: str) -> int:
@@ -107,9 +110,10 @@ def new_sheet_xml(
         if column.kind in ("date", "datetime"):
             code = Styles.DATETIME if column.kind == "datetime" else Styles.DATE
             style = f' style="{styles.variant(None, code)}"'
+        folded = ' hidden="1" outlineLevel="1"' if column.folded else ""
         cols.append(
             f'<col min="{i + 1}" max="{i + 1}" width="{column_width(column):.2f}" '
-            f'customWidth="1"{style}/>'
+            f'customWidth="1"{style}{folded}/>'
         )
         if column.kind == "choice" and column.choices:
             listed = _choice_list(where, column)
@@ -129,6 +133,9 @@ def new_sheet_xml(
         )
         if last:
             merge = f'<mergeCells count="1"><mergeCell ref="A1:{col_letters(last)}1"/></mergeCells>'
+    shown = sum(column_width(c) for c in columns if not c.folded)
+    paper = 8 if shown > A4_WIDTH else 9  # A3 or A4, landscape
+    outline = ' outlineLevelCol="1"' if any(c.folded for c in columns) else ""
     pane = (
         f'<pane ySplit="{header}" topLeftCell="A{first_data}" activePane="bottomLeft" '
         f'state="frozen"/><selection pane="bottomLeft" activeCell="A{first_data}" '
@@ -140,7 +147,7 @@ def new_sheet_xml(
             f'<worksheet xmlns="{MAIN}" xmlns:r="{DOC_REL}">',
             '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr><dimension ref="A1"/>',
             f'<sheetViews><sheetView workbookViewId="0">{pane}</sheetView></sheetViews>',
-            '<sheetFormatPr defaultRowHeight="15"/>',
+            f'<sheetFormatPr defaultRowHeight="15"{outline}/>',
             f"<cols>{''.join(cols)}</cols>" if cols else "",
             f"<sheetData>{title}</sheetData>" if title else "<sheetData/>",
             f'<autoFilter ref="{format_range(header, 0, header, last)}"/>',
@@ -155,7 +162,8 @@ def new_sheet_xml(
             + (' gridLines="1"/>' if layout.borders else "/>"),
             '<pageMargins left="0.4" right="0.4" top="0.6" bottom="0.6" header="0.3" '
             'footer="0.3"/>',
-            '<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/>',
+            f'<pageSetup paperSize="{paper}" orientation="landscape" fitToWidth="1" '
+            'fitToHeight="0"/>',
             "<headerFooter><oddFooter>&amp;C第 &amp;P 页 共 &amp;N 页</oddFooter></headerFooter>",
             "</worksheet>",
         ]
