@@ -7,6 +7,7 @@ import json
 from datetime import date, datetime
 from pathlib import Path
 
+import openpyxl
 import pytest
 from typer.testing import CliRunner
 
@@ -213,3 +214,35 @@ def test_advance_moves_several_cases_all_or_none(office: Path) -> None:
         "2026-11-02 11:00",
     )
     assert code == 0 and out.count("moved 受理审查") == 2
+
+
+def test_undo_puts_back_the_last_write_and_refuses_after_a_foreign_save(mini: Path) -> None:
+    """`procdoc undo` (SPEC §3): the version before procdoc's last write comes back, the
+    undo is one 撤销写入 row in 流转记录 on the clock of the workspace, a second undo puts
+    back what the first undid; after someone else saved the ledger it refuses, names the
+    sheet that changed, and writes nothing."""
+    ws = Workspace(mini)
+    case = cases.new(ws, "mini", title="甲", sets=["applicant=张三"], at=datetime(2026, 11, 2, 9))
+    advance1(ws, case.id, step="review", at=datetime(2026, 11, 2, 10))
+    ledger = mini / "ledger.xlsx"
+    code, out, err = cli(mini, "undo", "--at", "2026-11-02 11:00")
+    assert code == 0, err
+    assert "put back as it was before procdoc's write of" in out
+    shown = json.loads(cli(mini, "show", case.id, "--format", "json")[1])
+    assert shown["step"] == "register"  # the advance is undone
+    assert [h["action"] for h in shown["history"]] == ["new"]
+    history = openpyxl.load_workbook(ledger)["流转记录"]
+    last = [c.value for c in history[history.max_row]]
+    assert "撤销写入" in last and datetime(2026, 11, 2, 11) in last
+    code, _, err = cli(mini, "undo", "--at", "2026-11-02 11:05")
+    assert code == 0, err
+    assert json.loads(cli(mini, "show", case.id, "--format", "json")[1])["step"] == "review"
+    wb = openpyxl.load_workbook(ledger)
+    wb["测试流程"]["A30"] = "手填"
+    wb.save(ledger)
+    before = hashlib.sha256(ledger.read_bytes()).hexdigest()
+    code, _, err = cli(mini, "undo")
+    assert code == 1
+    assert "changed since procdoc's last write" in err and "测试流程" in err
+    assert "nothing was undone" in err
+    assert hashlib.sha256(ledger.read_bytes()).hexdigest() == before

@@ -579,7 +579,7 @@ class Change:
 
     def record(
         self,
-        case_id: str,
+        case_id: str | None,
         at: datetime,
         action: str,
         *,

@@ -1032,6 +1032,23 @@ def adopt(
     )
 
 
+@app.command()
+@handle_errors
+def undo(by: ByOpt = None, at: AtOpt = None, workspace: WorkspaceOpt = None) -> None:
+    """Put back the ledger as it was before procdoc's last write (refused if it changed since)."""
+    from procdoc import console
+    from procdoc.commands.ledger import undo as run
+
+    result = run(_ws(workspace), by=by, at=_moment(at, "--at"))
+    sheets = f" ({', '.join(result.sheets)})" if result.sheets else ""
+    console.out.print(
+        console.escape(
+            f"{result.ledger}: put back as it was before procdoc's write of {result.undone}{sheets}"
+        )
+    )
+    console.info("recorded in 流转记录; procdoc undo again puts back what this undid")
+
+
 registers_app = typer.Typer(help="The registers (登记簿) of the ledger.", no_args_is_help=True)
 app.add_typer(registers_app, name="registers")
 

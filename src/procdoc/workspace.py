@@ -249,6 +249,7 @@ class Workspace:
             state_dir=self.config.state_dir,
             sheets=(*self.layout.sheets(), HISTORY_SHEET),
             backups=self.config.backups,
+            timezone=self.config.timezone,
         )
 
     def casebook(self, *, history: bool = False) -> Casebook:

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from procdoc.errors import ProcdocWarning
 from procdoc.workspace import Workspace
+
+if TYPE_CHECKING:
+    from procdoc.ledger import Batch, Snapshot
 
 
 @dataclass
@@ -375,4 +379,46 @@ def adopt(
         plan(book, Change(book))
     else:
         ws.change(plan)
+    return result
+
+
+@dataclass
+class UndoResult:
+    """What `undo` put back: the ledger as it was before procdoc's write at ``undone``."""
+
+    ledger: str
+    undone: str  # when the write that was undone happened (ISO 8601, local time)
+    sheets: list[str]  # the sheets that write changed
+
+
+def undo(ws: Workspace, *, by: str | None = None, at: datetime | None = None) -> UndoResult:
+    """Put back the ledger as it was before procdoc's last write (SPEC §3), when nothing
+    has changed it since; recorded in 流转记录 like any write (so a second undo puts back
+    what this one undid). Refused, nothing written, when the ledger changed, was replaced,
+    or there is no earlier version."""
+    from procdoc.casebook import Change
+    from procdoc.ledger import undo as undo_record
+
+    person = ws.engine().person(by)
+    moment = at or ws.now()
+    store = ws.store
+    last = undo_record.load(store.state_dir, store.path)
+    result = UndoResult(
+        ledger=ws.config.ledger.name,
+        undone=last.at if last else "",
+        sheets=sorted(last.sheets) if last else [],
+    )
+
+    def plan(snapshot: Snapshot) -> Batch:
+        change = Change(ws._casebook(snapshot))
+        change.record(
+            None,
+            moment,
+            "undo",
+            by=person,
+            note=f"put back {result.ledger} as it was before procdoc's write of {result.undone}",
+        )
+        return change.batch()
+
+    store.undo(plan, read_sheets=ws.layout.read_specs())
     return result

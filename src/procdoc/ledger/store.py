@@ -51,6 +51,7 @@ class LedgerStore:
         sheets: Sequence[str] = ("台账", "流转记录"),
         backups: int = 10,
         lock_timeout: float = 10.0,
+        timezone: str | None = None,
     ) -> None:
         if not sheets:
             raise ValueError("LedgerStore needs at least one sheet name")
@@ -59,6 +60,7 @@ class LedgerStore:
         self.sheets = tuple(sheets)
         self.backups = backups
         self.lock_timeout = lock_timeout
+        self.timezone = timezone  # the clock of the times messages and the undo record give
         self.display = self.path.name
 
     # -- reading ----------------------------------------------------------------------------
@@ -145,7 +147,7 @@ class LedgerStore:
             if not record.same_content(current):
                 raise LedgerError(
                     f"{self.display} changed since procdoc's last write ({record.at}): "
-                    f"{undo_record.what_changed(record, self.path, self.display)}; undoing "
+                    f"{undo_record.what_changed(record, self.path, self.display, self.timezone)}; undoing "
                     "would lose that, so nothing was undone"
                 )
             where = f"{self.state_dir.name}/backups/{base.name}"
@@ -238,7 +240,7 @@ class LedgerStore:
                     size=written[0],
                     mtime_ns=written[1],
                     sha256=written[2],
-                    at=undo_record.when(time.time_ns()),
+                    at=undo_record.when(time.time_ns(), self.timezone),
                     members=members,
                     sheets=sheets,
                     backup=backup.name if backup else None,

@@ -14,6 +14,7 @@ import os
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from procdoc.errors import LedgerError
 from procdoc.ledger import zipraw
@@ -74,15 +75,17 @@ def load(state_dir: Path, ledger: Path) -> LastWrite | None:
     return record if record.ledger == str(ledger.resolve()) else None
 
 
-def when(mtime_ns: int) -> str:
-    return datetime.fromtimestamp(mtime_ns / 1e9).strftime("%Y-%m-%d %H:%M")
+def when(mtime_ns: int, zone: str | None = None) -> str:
+    """A file time for messages, on the workspace's clock (``zone``) when given."""
+    tz = ZoneInfo(zone) if zone else None
+    return datetime.fromtimestamp(mtime_ns / 1e9, tz).strftime("%Y-%m-%d %H:%M")
 
 
-def what_changed(record: LastWrite, path: Path, display: str) -> str:
+def what_changed(record: LastWrite, path: Path, display: str, zone: str | None = None) -> str:
     """What differs between the ledger now and what procdoc last wrote, for a message:
     the sheets whose parts differ (by CRC), sheets added or removed, other parts, or that
     the file was replaced; with when the file was modified."""
-    modified = when(os.stat(path).st_mtime_ns)
+    modified = when(os.stat(path).st_mtime_ns, zone)
     try:
         members, sheets = parts_of(path, display)
     except (LedgerError, OSError):
