@@ -970,6 +970,12 @@ def check(workspace: WorkspaceOpt = None, format: FormatOpt = Format.table) -> N
     else:
         for finding in report.findings:
             console.out.print(console.escape(str(finding)))
+        if report.matches:
+            console.print_table(
+                "the same matter found in two sources (match:)",
+                ["编号", "另一来源编号", "时间", "说明"],
+                [[m.case, m.key, m.at, m.note] for m in report.matches],
+            )
         summary = f"{report.cases} cases in {len(report.registers)} registers: {len(report.findings)} problems"
         console.err.print(
             ("[red]" if report.findings else "[green]") + console.escape(summary) + "[/]"

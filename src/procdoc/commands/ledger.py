@@ -12,6 +12,7 @@ from procdoc.errors import ProcdocWarning
 from procdoc.workspace import Workspace
 
 if TYPE_CHECKING:
+    from procdoc.importer.match import MatchPair
     from procdoc.ledger import Batch, Snapshot
 
 
@@ -34,6 +35,7 @@ class CheckReport:
     findings: list[Finding] = field(default_factory=list)
     cases: int = 0
     registers: list[str] = field(default_factory=list)
+    matches: list[MatchPair] = field(default_factory=list)  # not problems: for the record
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -41,6 +43,16 @@ class CheckReport:
             "cases": self.cases,
             "registers": self.registers,
             "problems": [f.as_dict() for f in self.findings],
+            "matches": [
+                {
+                    "case": m.case,
+                    "key": m.key,
+                    "at": m.at.isoformat(timespec="minutes") if m.at else None,
+                    "note": m.note,
+                    "row": m.row,
+                }
+                for m in self.matches
+            ],
         }
 
 
@@ -57,6 +69,9 @@ def check(ws: Workspace) -> CheckReport:
         cases = list(book.cases())
     name = ws.config.ledger.name
     report.cases = len(cases)
+    from procdoc.importer.match import match_pairs
+
+    report.matches = match_pairs(book)
     for problem in ws.broken_files():
         report.findings.append(
             Finding(str(problem.pos), f"{problem.message}: this process's cases cannot be checked")
