@@ -639,9 +639,20 @@ def todo(
     if format is Format.csv:
         console.print_csv(header, rows)
         return
+    # On screen, room for the title at 80 columns: the id names the process, the row's
+    # colour and 剩余 say the level, and a reason every row shares is said once below.
+    drop = {"流程", "等级"}
+    reasons = {i.why for i in items}
+    if not done and len(reasons) == 1:
+        drop.add("待办原因")
+    shown = [k for k, h in enumerate(header) if h not in drop]
+    header = [header[k] for k in shown]
+    rows = [[r[k] for k in shown] for r in rows]
     styles = [LEVEL_STYLE.get(i.level or "") for i in items]
-    console.print_table(None, header, rows, styles=styles)
-    console.info(f"{len(items)} cases" + ("" if done else " waiting"))
+    if rows:
+        console.print_table(None, header, rows, styles=styles)
+    waiting = f" waiting ({reasons.pop()})" if not done and len(reasons) == 1 else " waiting"
+    console.info(f"{len(items)} cases" + ("" if done else waiting))
 
 
 # -- documents ------------------------------------------------------------------------------------

@@ -165,17 +165,20 @@ def layout_table(
     from rich.cells import cell_len
 
     n = len(header)
-    natural = [cell_len(h) for h in header]
+    content = [0] * n
     keep = [True] * n  # a column of ids, dates and numbers is never cut
     for row in rows:
         for i, value in enumerate(row[:n]):
             size = cell_len(value)
-            if size > natural[i]:
-                natural[i] = size
+            if size > content[i]:
+                content[i] = size
             if keep[i] and value and not _atom(value, size):
                 keep[i] = False
+    natural = [max(cell_len(h), c) for h, c in zip(header, content, strict=True)]
     least = [min(cell_len(h), 4) for h in header]
-    widths = _fit(natural, keep, least, width - 3 * n - 1)
+    # a kept column's values are never cut, but its header wraps down to them
+    floor = [max(content[i], least[i]) if keep[i] else least[i] for i in range(n)]
+    widths = _fit(natural, keep, floor, width - 3 * n - 1)
 
     def paint(line: str, style: str | None) -> str:
         code = _ANSI.get(style or "")
@@ -202,13 +205,14 @@ def _atom(value: str, size: int) -> bool:
     return size <= 24 and all(" " < ch < "\u2e80" for ch in value)
 
 
-def _fit(natural: list[int], keep: list[bool], least: list[int], room: int) -> list[int]:
+def _fit(natural: list[int], keep: list[bool], floor: list[int], room: int) -> list[int]:
     """Column widths: natural when they fit; else the wrappable columns give way, widest
-    first: long texts down to six CJK characters, then short ones down to two, then all
-    of them (headers wrap too)."""
+    first: long texts down to six CJK characters, then the headers of kept columns down to
+    their values, then short texts down to two, then all of them (headers wrap too).
+    ``floor``: the least each column may take (a kept column's widest value)."""
     n = range(len(natural))
     widths = _shrink(natural, [natural[i] if keep[i] else min(natural[i], 12) for i in n], room)
-    floor = [natural[i] if keep[i] else least[i] for i in n]
+    widths = _shrink(widths, [floor[i] if keep[i] else widths[i] for i in n], room)
     short = [floor[i] if widths[i] < 12 else widths[i] for i in n]  # short texts first
     return _shrink(_shrink(widths, short, room), floor, room)
 

@@ -79,7 +79,9 @@ def todo(
         if why is None:
             continue
         flag = flag_case(case, moment, window, ws.calendar, ws.config.reminders)
-        left = time_left(case.due, ws.calendar, now=moment) if case.due is not None else ""
+        left = (
+            time_left(case.due, ws.calendar, now=moment, short=True) if case.due is not None else ""
+        )
         items.append(TodoItem(case, why, flag, left))
     items.sort(key=lambda i: _urgency(i.flag, i.case.due, i.case.id))
     return items

@@ -153,17 +153,26 @@ def urgency(f: Flag) -> tuple[int, int, date, str]:
     )
 
 
-def time_left(due: Due, cal: WorkCalendar, *, now: datetime | None = None) -> str:
-    """A person's reading of a deadline: 剩余 3 个工作日 / 今日到期 / 已逾期 2 天."""
+def time_left(
+    due: Due, cal: WorkCalendar, *, now: datetime | None = None, short: bool = False
+) -> str:
+    """A person's reading of a deadline: 剩余 5 天（3 个工作日）/ 今日到期 / 已逾期 2 天（2 个
+    工作日）. ``short`` (a desk's column at 80 columns): 剩 3 个工作日 / 逾期 2 天."""
     moment = now or datetime.now()
     if isinstance(due, datetime):
         hours = (due - moment).total_seconds() / 3600
+        if short:
+            return f"剩 {hours:.0f} 小时" if hours >= 0 else f"逾期 {-hours:.0f} 小时"
         return f"剩余 {hours:.0f} 小时" if hours >= 0 else f"已逾期 {-hours:.0f} 小时"
     today = moment.date()
     if due == today:
         return "今日到期"
     if due < today:
+        if short:
+            return f"逾期 {(today - due).days} 天"
         return f"已逾期 {(today - due).days} 天（{cal.workdays_after(due, today)} 个工作日）"
+    if short:
+        return f"剩 {cal.workdays_after(today, due)} 个工作日"
     return f"剩余 {(due - today).days} 天（{cal.workdays_after(today, due)} 个工作日）"
 
 
@@ -195,10 +204,20 @@ def flag_view(flags: Iterable[Flag]) -> tuple[list[str], list[list[Any]]]:
     rows = []
     for f in flags:
         c = f.case
-        late = f"{f.late_days}天（{f.late_workdays}个工作日）" if f.late_days else ""
-        remind = "、".join(w for w, on in (("催办", f.urge), ("上报", f.escalate)) if on)
+        remind = "上报" if f.escalate else "催办" if f.urge else ""  # 上报 follows 催办
         which = "" if f.deadline == "step" else "（办结）"
         rows.append(
-            [c.id, c.title, c.step_name, c.assignee, LEVEL_CN[f.level] + which, f.due, late, remind]
+            [
+                c.id,
+                c.title,
+                c.step_name,
+                c.assignee,
+                LEVEL_CN[f.level] + which,
+                f.due,
+                f.late_days or "",
+                f.late_workdays or "",
+                remind,
+            ]
         )
-    return ["编号", "标题", "当前环节", "承办人", "等级", "期限", "逾期", "提醒"], rows
+    header = ["编号", "标题", "当前环节", "承办人", "等级", "期限", "逾期天数", "工作日", "提醒"]
+    return header, rows
