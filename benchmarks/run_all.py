@@ -26,6 +26,7 @@ def main() -> int:
             ),
         ],
         ["bench_ledger.py", *(["--sizes", "1000,10000"] if quick else [])],
+        ["bench_layouts.py", *(["--sizes", "2000", "--repeat", "1"] if quick else [])],
         ["bench_render.py", *(["--n", "200"] if quick else [])],
     ]
     failed = 0
