@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from procdoc.errors import LedgerError
+from procdoc.fileio import temp_beside
 from procdoc.ledger import zipraw
 from procdoc.ledger.lock import LedgerLock
 from procdoc.ledger.model import Batch, CellValue, SheetChanges
@@ -15,24 +16,6 @@ from procdoc.ledger.newsheet import empty_workbook
 from procdoc.ledger.patch import patch_file
 
 SheetData = tuple[list[str], list[dict[str, CellValue]]]
-
-
-def temp_beside(path: Path) -> Path:
-    """A new empty temp file next to ``path``, named ``.<name>.<12 hex digits>.tmp`` (so
-    nothing takes it for the workbook), created with the default permissions (umask
-    applied), not mkstemp's 0600: it may become the ledger on a shared folder. Only a
-    holder of the ledger's lock makes these (see :func:`procdoc.ledger.lock.remove_stale_temps`)."""
-    for _ in range(100):
-        tmp = path.with_name(f".{path.name}.{os.urandom(6).hex()}.tmp")
-        try:
-            fd = os.open(
-                tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666
-            )
-        except FileExistsError:
-            continue
-        os.close(fd)
-        return tmp
-    raise LedgerError(f"cannot create a temp file next to {path.name}")  # pragma: no cover
 
 
 def write_new_workbook(path: Path, batch: Batch, *, display: str) -> None:
