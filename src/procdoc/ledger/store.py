@@ -12,8 +12,9 @@ from datetime import datetime
 from pathlib import Path
 
 from procdoc.errors import LedgerChangedError, LedgerError, LedgerLockedError
+from procdoc.fileio import temp_beside
 from procdoc.ledger import undo as undo_record
-from procdoc.ledger.create import temp_beside, write_new_workbook
+from procdoc.ledger.create import write_new_workbook
 from procdoc.ledger.lock import LedgerLock, remove_stale_temps
 from procdoc.ledger.model import (
     Batch,
