@@ -220,10 +220,10 @@ def test_zhiyuan_after_fanwei_matches_all_20(office: Path) -> None:
     pairs = match_pairs(Workspace(office).casebook(history=True))
     assert {(p.case, p.key) for p in pairs} == {(now[n].id, zhiyuan_key(n)) for n in now}
     assert all(p.note and "zhiyuan-shouwen" in p.note and "某" in p.note for p in pairs)
-    code, out, err = cli(office, "check", "--format", "json")  # check lists them too
+    _, out, err = cli(office, "check", "--format", "json")  # check lists them too
     listed = json.loads(out)["matches"]
     assert {(m["case"], m["key"]) for m in listed} == {(p.case, p.key) for p in pairs}, err
-    code, out, _ = cli(office, "check")
+    _, out, _ = cli(office, "check")
     assert "the same matter found in two sources" in " ".join(out.split())
     assert zhiyuan_key(1) in out
     row = next(
