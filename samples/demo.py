@@ -3,7 +3,9 @@
 It makes a fresh workspace in ./demo (procdoc init + samples/demo/procdoc.yaml), imports
 the sample OA exports, opens and moves 信访 and 收文 cases with dates in autumn 2026,
 lists what is overdue, renders notices, writes the daily report, the flowchart and a
-process manual. Every step is printed as the command a user would type.
+process manual; then hands a case over (assign) and looks at a desk (todo), corrects a
+field (set), checks the ledger, counts (report stats), draws an 抽查 (sample) and undoes
+the last write. Every step is printed as the command a user would type.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ def procdoc(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "PROCDOC_WORKSPACE": str(DEMO),
-        "COLUMNS": "160",
+        "COLUMNS": "80",  # a terminal as most people have it
         "PYTHONIOENCODING": "utf-8",
     }
     done = subprocess.run(
@@ -127,6 +129,8 @@ def main() -> None:
         "需现场夜间监测，经分管领导批准延期",
         "--who",
         "韩志强",
+        "--at",
+        "2026-11-19 16:00",
     )
     procdoc("extend", xf, "--by", "5d", "--reason", "再延", check=False)
 
@@ -198,8 +202,28 @@ def main() -> None:
     )
     procdoc("manual", "xinfang", "--format", "md")
     procdoc("manual", "xinfang")
+
+    # the desk: hand a case to someone (转办) and look at her 待办
+    procdoc(
+        "assign", xf2, "王敏", "--by", "李强", "--note", "请核实后答复", "--at", "2026-11-18 09:00"
+    )
+    procdoc("todo", "--who", "王敏", "--as-of", "2026-11-20")
+    # a correction without moving the case, then the ledger checked cell by cell
+    procdoc(
+        "set", xf2, "--set", "phone=13912345678", "--by", "王敏", "--note", "信访人更正联系电话",
+        "--at", "2026-11-18 10:00",
+    )  # fmt: skip
+    procdoc("check")
+    # statistics and 抽查 over the autumn
+    procdoc("report", "stats", "--from", "2026-09-01", "--to", "2026-11-30")
+    procdoc("sample", "--percent", "10", "--from", "2026-09-01", "--to", "2026-11-30")
+    # the correction was a mistake after all: put back the ledger before procdoc's last write
+    procdoc("undo", "--by", "王敏")
+    procdoc("show", xf2)
     print(
-        f"\nThe workspace is in {DEMO.resolve()}: open 台账.xlsx; out/ holds the documents and the report."
+        f"\nThe workspace is in {DEMO.resolve()}: open 台账.xlsx (one register per process, "
+        "报销, 收文办理 and 信访事项办理, and 流转记录 with every change); out/ holds the "
+        "documents and the reports."
     )
 
 

@@ -1,11 +1,13 @@
 """Regenerate the README's tour from a real run of the demo (`python tools/readme_tour.py`).
 
 It runs samples/demo.py, keeps the commands listed in TOUR with their real output (long
-outputs cut), and writes them between the `<!-- tour -->` and `<!-- /tour -->` markers.
+outputs cut; paths shown relative to the repository, where the demo runs), and writes them
+between the `<!-- tour -->` and `<!-- /tour -->` markers.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -17,7 +19,7 @@ README = REPO / "README.md"
 #: (command prefix, most lines of output to show)
 TOUR = [
     ("procdoc validate", 5),
-    ("procdoc import samples/oa/钉钉-报销审批.xlsx samples/oa/报销-旧版.xls", 12),
+    ("procdoc import samples/oa/钉钉-报销审批.xlsx samples/oa/报销-旧版.xls", 16),
     ("procdoc import samples/oa/致远-收文登记簿-GBK.csv", 8),
     ("procdoc new xinfang", 4),
     ("procdoc advance XF2026-0001 --step 受理审查", 3),
@@ -26,11 +28,18 @@ TOUR = [
     ("procdoc advance XF2026-0001 --step handle", 3),
     ("procdoc extend XF2026-0001 --by 30d", 3),
     ("procdoc extend XF2026-0001 --by 5d", 3),
-    ("procdoc overdue --as-of 2026-11-20", 14),
+    ("procdoc overdue --as-of 2026-11-20", 17),
     ("procdoc render --template accept_notice", 4),
     ("procdoc report daily", 8),
     ("procdoc graph xinfang --case", 2),
     ("procdoc manual xinfang", 2),
+    ("procdoc assign XF2026-0002", 2),
+    ("procdoc todo --who", 10),
+    ("procdoc set XF2026-0002", 2),
+    ("procdoc check", 2),
+    ("procdoc report stats", 9),
+    ("procdoc sample", 13),
+    ("procdoc undo", 3),
 ]
 
 
@@ -42,7 +51,8 @@ def main() -> None:
         encoding="utf-8",
         check=True,
     )
-    text = done.stdout
+    # the demo runs in the repository's root: show its paths as typed there (demo/out/...)
+    text = done.stdout.replace(f"{REPO}{os.sep}", "")
     blocks = ["$ procdoc" + b for b in text.split("\n$ procdoc")[1:]]
     parts = []
     for prefix, limit in TOUR:
