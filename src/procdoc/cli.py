@@ -17,6 +17,7 @@ import typer
 
 from procdoc import __version__
 from procdoc.errors import ExitCode, ProcdocError
+from procdoc.i18n import _
 
 if TYPE_CHECKING:
     from procdoc.commands.cases import Selection
@@ -25,13 +26,15 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     name="procdoc",
-    help="Office processes (流程) as YAML, an Excel ledger (台账), deadlines on the Chinese working-day calendar, and the documents they need.",
+    help=_(
+        "Office processes (流程) as YAML, an Excel ledger (台账), deadlines on the Chinese working-day calendar, and the documents they need."
+    ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-report_app = typer.Typer(help="Reports written from the ledger.", no_args_is_help=True)
+report_app = typer.Typer(help=_("Reports written from the ledger."), no_args_is_help=True)
 app.add_typer(report_app, name="report")
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -59,17 +62,21 @@ WorkspaceOpt = Annotated[
     typer.Option(
         "-w",
         "--workspace",
-        help="The workspace folder (default: found by walking up; or $PROCDOC_WORKSPACE).",
+        help=_("The workspace folder (default: found by walking up; or $PROCDOC_WORKSPACE)."),
         show_default=False,
     ),
 ]
-FormatOpt = Annotated[Format, typer.Option("--format", help="table, json or csv.")]
-AtOpt = Annotated[str | None, typer.Option("--at", help="When: YYYY-MM-DD [HH:MM] (default now).")]
-ByOpt = Annotated[str | None, typer.Option("--by", help="Who does it.")]
-NoteOpt = Annotated[str | None, typer.Option("--note", help="Opinion / note for the record.")]
-SetOpt = Annotated[list[str] | None, typer.Option("--set", help="FIELD=VALUE (repeatable).")]
-AssigneeOpt = Annotated[str | None, typer.Option("--assignee", help="Only cases with this 承办人.")]
-DeptOpt = Annotated[str | None, typer.Option("--dept", help="Only cases of this department.")]
+FormatOpt = Annotated[Format, typer.Option("--format", help=_("table, json or csv."))]
+AtOpt = Annotated[
+    str | None, typer.Option("--at", help=_("When: YYYY-MM-DD [HH:MM] (default now)."))
+]
+ByOpt = Annotated[str | None, typer.Option("--by", help=_("Who does it."))]
+NoteOpt = Annotated[str | None, typer.Option("--note", help=_("Opinion / note for the record."))]
+SetOpt = Annotated[list[str] | None, typer.Option("--set", help=_("FIELD=VALUE (repeatable)."))]
+AssigneeOpt = Annotated[
+    str | None, typer.Option("--assignee", help=_("Only cases with this 承办人."))
+]
+DeptOpt = Annotated[str | None, typer.Option("--dept", help=_("Only cases of this department."))]
 
 
 def handle_errors(func: F) -> F:
@@ -106,7 +113,7 @@ def handle_errors(func: F) -> F:
             console.error(f"{where}{err.strerror or err}")
             raise typer.Exit(int(ExitCode.USER)) from None
         except KeyboardInterrupt:
-            console.error("interrupted; nothing was written that was not complete")
+            console.error(_("interrupted; nothing was written that was not complete"))
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
         blocking = [line for ws in _opened for line in ws.blocking]
         if blocking:
@@ -152,7 +159,8 @@ def _version(value: bool) -> None:
 @app.callback()
 def main_options(
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help=_("Show the version.")),
     ] = False,
 ) -> None:
     """procdoc: processes, ledger, deadlines, documents."""
@@ -164,14 +172,14 @@ def main_options(
 @app.command()
 @handle_errors
 def init(
-    directory: Annotated[Path, typer.Argument(help="Folder for the new workspace.")] = Path("."),
+    directory: Annotated[Path, typer.Argument(help=_("Folder for the new workspace."))] = Path("."),
     name: Annotated[
-        str | None, typer.Option("--name", help="The office's name (procdoc.yaml `name`).")
+        str | None, typer.Option("--name", help=_("The office's name (procdoc.yaml `name`)."))
     ] = None,
     processes: Annotated[
         str | None,
         typer.Option(
-            "--processes", help="Only these library processes, e.g. shouwen,fawen (default all)."
+            "--processes", help=_("Only these library processes, e.g. shouwen,fawen (default all).")
         ),
     ] = None,
 ) -> None:
@@ -183,7 +191,9 @@ def init(
         directory, name=name, processes=processes.split(",") if processes else None
     )
     console.info(
-        f"Created workspace {root}: procdoc.yaml, processes/, templates/. Next: cd there and run `procdoc validate`."
+        _(
+            "Created workspace {root}: procdoc.yaml, processes/, templates/. Next: cd there and run `procdoc validate`."
+        ).format(root=root)
     )
 
 
@@ -191,7 +201,7 @@ def init(
 @handle_errors
 def validate(
     workspace: WorkspaceOpt = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Warnings count as errors.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help=_("Warnings count as errors."))] = False,
     format: FormatOpt = Format.table,
 ) -> None:
     """Check procdoc.yaml, the processes, registers, sources, calendar and templates (exit 3 on errors)."""
@@ -234,7 +244,7 @@ def validate(
 @handle_errors
 def schema(
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Write to this file instead of stdout.")
+        Path | None, typer.Option("-o", "--output", help=_("Write to this file instead of stdout."))
     ] = None,
 ) -> None:
     """Print the JSON Schema of process files (for the YAML language server)."""
@@ -253,17 +263,18 @@ def schema(
 @app.command()
 @handle_errors
 def graph(
-    process: Annotated[str, typer.Argument(help="Process id or name.")],
+    process: Annotated[str, typer.Argument(help=_("Process id or name."))],
     workspace: WorkspaceOpt = None,
     format: Annotated[
         GraphFormat,
-        typer.Option("--format", help="mermaid, dot, svg or png (svg/png need Graphviz)."),
+        typer.Option("--format", help=_("mermaid, dot, svg or png (svg/png need Graphviz).")),
     ] = GraphFormat.mermaid,
     case: Annotated[
-        str | None, typer.Option("--case", help="Highlight this case's current step.")
+        str | None, typer.Option("--case", help=_("Highlight this case's current step."))
     ] = None,
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Write to this file (required for png).")
+        Path | None,
+        typer.Option("-o", "--output", help=_("Write to this file (required for png).")),
     ] = None,
 ) -> None:
     """Draw a process as a flowchart."""
@@ -271,7 +282,7 @@ def graph(
     from procdoc.fileio import atomic_write
 
     if format is GraphFormat.png and output is None:
-        raise ProcdocError("--format png writes binary data: give -o FILE.png")
+        raise ProcdocError(_("--format png writes binary data: give -o FILE.png"))
     data = draw(_ws(workspace), process, fmt=format.value, case=case)
     if output:
         atomic_write(output, data)
@@ -286,12 +297,12 @@ def graph(
 @app.command()
 @handle_errors
 def new(
-    process: Annotated[str, typer.Argument(help="Process id or name.")],
-    title: Annotated[str, typer.Option("--title", help="The case's title.")],
+    process: Annotated[str, typer.Argument(help=_("Process id or name."))],
+    title: Annotated[str, typer.Option("--title", help=_("The case's title."))],
     sets: SetOpt = None,
     by: ByOpt = None,
     assign: Annotated[
-        str | None, typer.Option("--assign", help="Who handles the first step.")
+        str | None, typer.Option("--assign", help=_("Who handles the first step."))
     ] = None,
     at: AtOpt = None,
     workspace: WorkspaceOpt = None,
@@ -319,20 +330,20 @@ def new(
 @handle_errors
 def advance(
     case: Annotated[
-        list[str], typer.Argument(help="Case id(s): several move together, all or none.")
+        list[str], typer.Argument(help=_("Case id(s): several move together, all or none."))
     ],
-    step: Annotated[str, typer.Option("--step", help="Target step id or name.")],
+    step: Annotated[str, typer.Option("--step", help=_("Target step id or name."))],
     by: Annotated[
         str | None,
         typer.Option(
-            "--by", help="Who moves it (a countersign signer: the person, or ROLE / ROLE:NAME)."
+            "--by", help=_("Who moves it (a countersign signer: the person, or ROLE / ROLE:NAME).")
         ),
     ] = None,
     note: NoteOpt = None,
     at: AtOpt = None,
     sets: SetOpt = None,
     assign: Annotated[
-        str | None, typer.Option("--assign", help="Who handles the next step.")
+        str | None, typer.Option("--assign", help=_("Who handles the next step."))
     ] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
@@ -355,7 +366,12 @@ def advance(
         if result.action == "sign":
             console.out.print(
                 console.escape(
-                    f"{c.id}: signed by {', '.join(result.signed)} at {c.step_name}; awaiting {', '.join(result.awaiting)}"
+                    _("{id}: signed by {signed} at {step_name}; awaiting {awaiting}").format(
+                        id=c.id,
+                        signed=", ".join(result.signed),
+                        step_name=c.step_name,
+                        awaiting=", ".join(result.awaiting),
+                    )
                 )
             )
             continue
@@ -379,12 +395,12 @@ def advance(
 @app.command()
 @handle_errors
 def extend(
-    case: Annotated[str, typer.Argument(help="Case id.")],
-    by: Annotated[str, typer.Option("--by", help="How much longer: 30d, 5wd, 24h.")],
-    reason: Annotated[str, typer.Option("--reason", help="Why (recorded).")],
-    who: Annotated[str | None, typer.Option("--who", help="Who approved the extension.")] = None,
+    case: Annotated[str, typer.Argument(help=_("Case id."))],
+    by: Annotated[str, typer.Option("--by", help=_("How much longer: 30d, 5wd, 24h."))],
+    reason: Annotated[str, typer.Option("--reason", help=_("Why (recorded)."))],
+    who: Annotated[str | None, typer.Option("--who", help=_("Who approved the extension."))] = None,
     late: Annotated[
-        bool, typer.Option("--late", help="The deadline has passed: record a late approval.")
+        bool, typer.Option("--late", help=_("The deadline has passed: record a late approval."))
     ] = False,
     at: AtOpt = None,
     workspace: WorkspaceOpt = None,
@@ -406,8 +422,8 @@ def extend(
 @app.command("set")
 @handle_errors
 def set_(
-    case: Annotated[str, typer.Argument(help="Case id.")],
-    sets: Annotated[list[str], typer.Option("--set", help="FIELD=VALUE (repeatable).")],
+    case: Annotated[str, typer.Argument(help=_("Case id."))],
+    sets: Annotated[list[str], typer.Option("--set", help=_("FIELD=VALUE (repeatable)."))],
     by: ByOpt = None,
     note: NoteOpt = None,
     at: AtOpt = None,
@@ -422,7 +438,7 @@ def set_(
         _ws(workspace), case, sets=sets, by=by, note=note, at=_moment(at, "--at")
     )
     if not done.changes:
-        console.info(f"{done.case.id}: nothing changed (the values are already so)")
+        console.info(_("{id}: nothing changed (the values are already so)").format(id=done.case.id))
         return
     console.out.print(console.escape(f"{done.case.id}: {describe(done.changes)}"))
 
@@ -430,8 +446,8 @@ def set_(
 @app.command()
 @handle_errors
 def assign(
-    case: Annotated[str, typer.Argument(help="Case id.")],
-    name: Annotated[str, typer.Argument(help="The person to hand it to.")],
+    case: Annotated[str, typer.Argument(help=_("Case id."))],
+    name: Annotated[str, typer.Argument(help=_("The person to hand it to."))],
     by: ByOpt = None,
     note: NoteOpt = None,
     at: AtOpt = None,
@@ -449,8 +465,8 @@ def assign(
 @app.command()
 @handle_errors
 def cancel(
-    case: Annotated[str, typer.Argument(help="Case id.")],
-    reason: Annotated[str, typer.Option("--reason", help="Why (recorded).")],
+    case: Annotated[str, typer.Argument(help=_("Case id."))],
+    reason: Annotated[str, typer.Option("--reason", help=_("Why (recorded)."))],
     by: ByOpt = None,
     at: AtOpt = None,
     workspace: WorkspaceOpt = None,
@@ -466,7 +482,7 @@ def cancel(
 @app.command()
 @handle_errors
 def withdraw(
-    case: Annotated[str, typer.Argument(help="Case id.")],
+    case: Annotated[str, typer.Argument(help=_("Case id."))],
     by: ByOpt = None,
     at: AtOpt = None,
     workspace: WorkspaceOpt = None,
@@ -476,7 +492,11 @@ def withdraw(
     from procdoc.commands import cases
 
     done = cases.withdraw(_ws(workspace), case, by=by, at=_moment(at, "--at"))
-    back = f" back at {done.case.step_name}" if done.case.step_name else ""
+    back = (
+        _(" back at {step_name}").format(step_name=done.case.step_name)
+        if done.case.step_name
+        else ""
+    )
     due = f", due {console.text(done.case.due)}" if done.case.due else ""
     console.out.print(console.escape(f"{done.case.id}: withdrawn,{back}{due}"))
 
@@ -505,7 +525,7 @@ def _case_rows(cases: "list[Case]") -> list[list[Any]]:
 @app.command()
 @handle_errors
 def show(
-    case: Annotated[str, typer.Argument(help="Case id.")],
+    case: Annotated[str, typer.Argument(help=_("Case id."))],
     workspace: WorkspaceOpt = None,
     format: FormatOpt = Format.table,
 ) -> None:
@@ -571,11 +591,11 @@ def _selection(
 @app.command("list")
 @handle_errors
 def list_(
-    process: Annotated[str | None, typer.Option("--process", help="Only this process.")] = None,
-    step: Annotated[str | None, typer.Option("--step", help="Only cases at this step.")] = None,
+    process: Annotated[str | None, typer.Option("--process", help=_("Only this process."))] = None,
+    step: Annotated[str | None, typer.Option("--step", help=_("Only cases at this step."))] = None,
     status: Annotated[
         str | None,
-        typer.Option("--status", help="open, closed or cancelled (办理中, 已办结, 已撤销)."),
+        typer.Option("--status", help=_("open, closed or cancelled (办理中, 已办结, 已撤销).")),
     ] = None,
     assignee: AssigneeOpt = None,
     dept: DeptOpt = None,
@@ -594,21 +614,21 @@ def list_(
         console.print_csv(CASE_HEADER, _case_rows(found))
     else:
         console.print_table(None, CASE_HEADER, _case_rows(found))
-        console.info(f"{len(found)} cases")
+        console.info(_("{n_found} cases").format(n_found=len(found)))
 
 
 @app.command()
 @handle_errors
 def todo(
     who: Annotated[
-        str | None, typer.Option("--who", help="Whose desk (a person under people:).")
+        str | None, typer.Option("--who", help=_("Whose desk (a person under people:)."))
     ] = None,
-    dept: Annotated[str | None, typer.Option("--dept", help="A department's desk.")] = None,
+    dept: Annotated[str | None, typer.Option("--dept", help=_("A department's desk."))] = None,
     done: Annotated[
-        bool, typer.Option("--done", help="What they did in the last 30 days (已办).")
+        bool, typer.Option("--done", help=_("What they did in the last 30 days (已办)."))
     ] = False,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="YYYY-MM-DD [HH:MM] (default now).")
+        str | None, typer.Option("--as-of", help=_("YYYY-MM-DD [HH:MM] (default now)."))
     ] = None,
     workspace: WorkspaceOpt = None,
     format: FormatOpt = Format.table,
@@ -641,7 +661,7 @@ def todo(
         return
     styles = [LEVEL_STYLE.get(i.level or "") for i in items]
     console.print_table(None, header, rows, styles=styles)
-    console.info(f"{len(items)} cases" + ("" if done else " waiting"))
+    console.info(_("{n_items} cases").format(n_items=len(items)) + ("" if done else _(" waiting")))
 
 
 # -- documents ------------------------------------------------------------------------------------
@@ -651,32 +671,32 @@ def todo(
 @handle_errors
 def render(
     template: Annotated[
-        str, typer.Option("--template", help="Template name (file stem in templates/).")
+        str, typer.Option("--template", help=_("Template name (file stem in templates/)."))
     ],
     case: Annotated[
-        list[str] | None, typer.Option("--case", help="Render for this case (repeatable).")
+        list[str] | None, typer.Option("--case", help=_("Render for this case (repeatable)."))
     ] = None,
     process: Annotated[
-        str | None, typer.Option("--process", help="Every case of this process.")
+        str | None, typer.Option("--process", help=_("Every case of this process."))
     ] = None,
-    step: Annotated[str | None, typer.Option("--step", help="Every case at this step.")] = None,
+    step: Annotated[str | None, typer.Option("--step", help=_("Every case at this step."))] = None,
     overdue: Annotated[
-        bool, typer.Option("--overdue", help="The late cases whose current step calls for it.")
+        bool, typer.Option("--overdue", help=_("The late cases whose current step calls for it."))
     ] = False,
     all_: Annotated[
-        bool, typer.Option("--all", help="Render again where already rendered.")
+        bool, typer.Option("--all", help=_("Render again where already rendered."))
     ] = False,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Output folder (default out/NAME/).")
+        Path | None, typer.Option("--out", help=_("Output folder (default out/NAME/)."))
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
+    force: Annotated[bool, typer.Option("--force", help=_("Overwrite existing files."))] = False,
     doc_date: Annotated[
         str | None,
-        typer.Option("--date", help="The document's date (成文日期), YYYY-MM-DD."),
+        typer.Option("--date", help=_("The document's date (成文日期), YYYY-MM-DD.")),
     ] = None,
     at: AtOpt = None,
     pdf: Annotated[
-        bool, typer.Option("--pdf", help="Also write a PDF beside each document (LibreOffice).")
+        bool, typer.Option("--pdf", help=_("Also write a PDF beside each document (LibreOffice)."))
     ] = False,
     workspace: WorkspaceOpt = None,
     format: FormatOpt = Format.table,
@@ -706,7 +726,11 @@ def render(
             on_done=lambda _p: bar.advance(task),
         )
     if result.pdf_error:
-        console.error(f"{result.pdf_error} (the documents were written; their PDFs were not)")
+        console.error(
+            _("{pdf_error} (the documents were written; their PDFs were not)").format(
+                pdf_error=result.pdf_error
+            )
+        )
     if format is Format.json:
         console.print_json(result.as_dict())
         if result.pdf_error:
@@ -717,15 +741,23 @@ def render(
     for path in result.pdfs:
         console.out.print(console.escape(f"\t{ws.rel(path)}"))
     for _cid, path in result.kept:
-        console.info(f"kept {ws.rel(path)} (exists; --force to overwrite)")
+        console.info(_("kept {path} (exists; --force to overwrite)").format(path=ws.rel(path)))
     for cid, path in result.recorded:
         console.info(
-            f"recorded {ws.rel(path)} for {cid} (it was there already; --force to render it again)"
+            _(
+                "recorded {path} for {cid} (it was there already; --force to render it again)"
+            ).format(path=ws.rel(path), cid=cid)
         )
     console.info(
-        f"{template}: {len(result.written)} written, {len(result.kept)} kept"
-        + (f", {len(result.recorded)} recorded" if result.recorded else "")
-        + (f", {len(result.pdfs)} PDFs" if result.pdfs else "")
+        _("{template}: {n_written} written, {n_kept} kept").format(
+            template=template, n_written=len(result.written), n_kept=len(result.kept)
+        )
+        + (
+            _(", {n_recorded} recorded").format(n_recorded=len(result.recorded))
+            if result.recorded
+            else ""
+        )
+        + (_(", {n_pdfs} PDFs").format(n_pdfs=len(result.pdfs)) if result.pdfs else "")
     )
     if result.pdf_error:
         raise typer.Exit(int(ExitCode.USER))
@@ -768,13 +800,13 @@ class ManualFormat(StrEnum):
 @app.command()
 @handle_errors
 def manual(
-    process: Annotated[str, typer.Argument(help="Process id or name.")],
+    process: Annotated[str, typer.Argument(help=_("Process id or name."))],
     format: Annotated[
-        ManualFormat, typer.Option("--format", help="docx or md.")
+        ManualFormat, typer.Option("--format", help=_("docx or md."))
     ] = ManualFormat.docx,
     output: Annotated[
         Path | None,
-        typer.Option("-o", "--output", help="File (default out/manual/ID-流程手册.docx)."),
+        typer.Option("-o", "--output", help=_("File (default out/manual/ID-流程手册.docx).")),
     ] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
@@ -800,7 +832,7 @@ def import_(
     files: Annotated[
         list[Path] | None,
         typer.Argument(
-            help="OA exports: .xlsx, .xls, .csv (UTF-8/GBK) or HTML saved as .xls.",
+            help=_("OA exports: .xlsx, .xls, .csv (UTF-8/GBK) or HTML saved as .xls."),
             show_default=False,
         ),
     ] = None,
@@ -808,19 +840,19 @@ def import_(
         Path | None,
         typer.Option(
             "--folder",
-            help="Import every export in this folder not imported yet, oldest first.",
+            help=_("Import every export in this folder not imported yet, oldest first."),
             show_default=False,
         ),
     ] = None,
     source: Annotated[
         str | None,
-        typer.Option("--source", help="The source under sources: (default: the best match)."),
+        typer.Option("--source", help=_("The source under sources: (default: the best match).")),
     ] = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
+        bool, typer.Option("--dry-run", help=_("Show what would change; write nothing."))
     ] = False,
     strict: Annotated[
-        bool, typer.Option("--strict", help="Refuse a file with any bad row.")
+        bool, typer.Option("--strict", help=_("Refuse a file with any bad row."))
     ] = False,
     workspace: WorkspaceOpt = None,
     format: FormatOpt = Format.table,
@@ -836,10 +868,10 @@ def import_(
 
     if bool(files) == (folder is not None):
         raise UsageError(
-            "give the exports to import (FILE...) or --folder DIR, not both"
+            _("give the exports to import (FILE...) or --folder DIR, not both")
             if files
-            else "nothing to import",
-            hint="procdoc import FILE... or procdoc import --folder DIR",
+            else _("nothing to import"),
+            hint=_("procdoc import FILE... or procdoc import --folder DIR"),
         )
 
     class Count(ProgressColumn):
@@ -920,9 +952,9 @@ def import_(
                     m.id,
                     "匹配",
                     m.key,
-                    "、".join(label for label, _ in m.on),
+                    "、".join(label for label, _unused in m.on),
                     "",
-                    "、".join(display(value) for _, value in m.on),
+                    "、".join(display(value) for _unused, value in m.on),
                 ]
                 for m in r.matched
             ]
@@ -936,7 +968,7 @@ def import_(
             ]
             if detail:
                 console.print_table(
-                    f"{r.file} (dry run: nothing written)",
+                    _("{file} (dry run: nothing written)").format(file=r.file),
                     ["编号", "变化", "来源编号", "字段", "原值", "新值"],
                     detail,
                 )
@@ -945,11 +977,15 @@ def import_(
     if done is not None:
         if before:
             many = "s" if len(before) != 1 else ""
-            console.info(f"{len(before)} export{many} in {done.folder} imported before: skipped")
+            console.info(
+                _("{n_before} export{many} in {folder} imported before: skipped").format(
+                    n_before=len(before), many=many, folder=done.folder
+                )
+            )
         if not results:
-            console.info(f"nothing new to import in {done.folder}")
+            console.info(_("nothing new to import in {folder}").format(folder=done.folder))
     if dry_run:
-        console.info("dry run: the ledger was not changed")
+        console.info(_("dry run: the ledger was not changed"))
 
 
 # -- the ledger -----------------------------------------------------------------------------------
@@ -970,7 +1006,9 @@ def check(workspace: WorkspaceOpt = None, format: FormatOpt = Format.table) -> N
     else:
         for finding in report.findings:
             console.out.print(console.escape(str(finding)))
-        summary = f"{report.cases} cases in {len(report.registers)} registers: {len(report.findings)} problems"
+        summary = _("{cases} cases in {n_registers} registers: {n_findings} problems").format(
+            cases=report.cases, n_registers=len(report.registers), n_findings=len(report.findings)
+        )
         console.err.print(
             ("[red]" if report.findings else "[green]") + console.escape(summary) + "[/]"
         )
@@ -982,14 +1020,14 @@ def check(workspace: WorkspaceOpt = None, format: FormatOpt = Format.table) -> N
 @handle_errors
 def adopt(
     process: Annotated[
-        str, typer.Argument(help="The process whose hand-kept register to take over.")
+        str, typer.Argument(help=_("The process whose hand-kept register to take over."))
     ],
     step: Annotated[
         str | None,
-        typer.Option("--step", help="The step of rows that name none (default the first)."),
+        typer.Option("--step", help=_("The step of rows that name none (default the first).")),
     ] = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show what would be taken over; write nothing.")
+        bool, typer.Option("--dry-run", help=_("Show what would be taken over; write nothing."))
     ] = False,
     workspace: WorkspaceOpt = None,
     format: FormatOpt = Format.table,
@@ -1027,12 +1065,14 @@ def adopt(
         console.print_table(result.sheet, header, rows)
     verb = "would take over" if dry_run else "took over"
     console.info(
-        f"{result.sheet}: {verb} {len(result.adopted)} rows; {result.already} had an id already (left alone)"
-        + (" (dry run: nothing written)" if dry_run else "")
+        _("{sheet}: {verb} {n_adopted} rows; {already} had an id already (left alone)").format(
+            sheet=result.sheet, verb=verb, n_adopted=len(result.adopted), already=result.already
+        )
+        + (_(" (dry run: nothing written)") if dry_run else "")
     )
 
 
-registers_app = typer.Typer(help="The registers (登记簿) of the ledger.", no_args_is_help=True)
+registers_app = typer.Typer(help=_("The registers (登记簿) of the ledger."), no_args_is_help=True)
 app.add_typer(registers_app, name="registers")
 
 
@@ -1046,10 +1086,14 @@ def registers_split(workspace: WorkspaceOpt = None) -> None:
     result = split(_ws(workspace))
     for sheet, count in result.rows.items():
         own = result.own_columns.get(sheet)
-        extra = f" (with the office's own columns {', '.join(own)})" if own else ""
+        extra = (
+            _(" (with the office's own columns {own})").format(own=", ".join(own)) if own else ""
+        )
         console.out.print(console.escape(f"{sheet}: {count} cases{extra}"))
     console.info(
-        f"recorded the registers in {result.config}; the old 台账 sheet is kept as it was and no longer written"
+        _(
+            "recorded the registers in {config}; the old 台账 sheet is kept as it was and no longer written"
+        ).format(config=result.config)
     )
 
 
@@ -1062,12 +1106,12 @@ LEVEL_STYLE = {"overdue": "red", "due_today": "yellow", "due_soon": "blue", "unk
 @handle_errors
 def overdue(
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="YYYY-MM-DD [HH:MM] (default now).")
+        str | None, typer.Option("--as-of", help=_("YYYY-MM-DD [HH:MM] (default now)."))
     ] = None,
-    process: Annotated[str | None, typer.Option("--process", help="Only this process.")] = None,
+    process: Annotated[str | None, typer.Option("--process", help=_("Only this process."))] = None,
     within: Annotated[
         str | None,
-        typer.Option("--within", help="Warning window, e.g. 3wd (default reminders.due_soon)."),
+        typer.Option("--within", help=_("Warning window, e.g. 3wd (default reminders.due_soon).")),
     ] = None,
     assignee: AssigneeOpt = None,
     dept: DeptOpt = None,
@@ -1093,7 +1137,7 @@ def overdue(
         console.print_csv(FLAG_HEADER, (flag_row(f) for f in flags))
         return
     if not flags:
-        console.info("nothing overdue or due soon")
+        console.info(_("nothing overdue or due soon"))
         return
     groups: dict[str, list[Any]] = {}
     for f in flags:
@@ -1111,13 +1155,13 @@ def overdue(
 @handle_errors
 def report_daily(
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="YYYY-MM-DD [HH:MM] (default now).")
+        str | None, typer.Option("--as-of", help=_("YYYY-MM-DD [HH:MM] (default now)."))
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Folder (default out/reports/).")
+        Path | None, typer.Option("--out", help=_("Folder (default out/reports/)."))
     ] = None,
     workdays_only: Annotated[
-        bool, typer.Option("--workdays-only", help="Do nothing on a non-working day (for cron).")
+        bool, typer.Option("--workdays-only", help=_("Do nothing on a non-working day (for cron)."))
     ] = False,
     workspace: WorkspaceOpt = None,
 ) -> None:
@@ -1130,12 +1174,18 @@ def report_daily(
     rep = run(ws, as_of=moment, out=out, workdays_only=workdays_only)
     if rep is None:
         console.info(
-            f"{(moment or ws.now()):%Y-%m-%d} is not a working day: no report (--workdays-only)"
+            _("{value:%Y-%m-%d} is not a working day: no report (--workdays-only)").format(
+                value=moment or ws.now()
+            )
         )
         return
     for line in rep.summary_lines():
         console.out.print(console.escape(line))
-    console.info(f"wrote {rep.xlsx}, {rep.markdown} and {rep.brief}")
+    console.info(
+        _("wrote {xlsx}, {markdown} and {brief}").format(
+            xlsx=rep.xlsx, markdown=rep.markdown, brief=rep.brief
+        )
+    )
 
 
 # -- statistics, the monthly report and 抽查 (SPEC §10) ------------------------------------
@@ -1149,12 +1199,13 @@ class StatsBy(StrEnum):
 
 
 FromOpt = Annotated[
-    str | None, typer.Option("--from", help="First day, YYYY-MM-DD (default: this month's first).")
+    str | None,
+    typer.Option("--from", help=_("First day, YYYY-MM-DD (default: this month's first).")),
 ]
 ToOpt = Annotated[
-    str | None, typer.Option("--to", help="Last day, YYYY-MM-DD (default: this month's last).")
+    str | None, typer.Option("--to", help=_("Last day, YYYY-MM-DD (default: this month's last)."))
 ]
-OutOpt = Annotated[Path | None, typer.Option("--out", help="Folder (default out/reports/).")]
+OutOpt = Annotated[Path | None, typer.Option("--out", help=_("Folder (default out/reports/)."))]
 
 
 @report_app.command("stats")
@@ -1163,7 +1214,7 @@ def report_stats(
     from_: FromOpt = None,
     to: ToOpt = None,
     by: Annotated[
-        StatsBy, typer.Option("--by", help="Group by process, dept, assignee or step.")
+        StatsBy, typer.Option("--by", help=_("Group by process, dept, assignee or step."))
     ] = StatsBy.process,
     out: OutOpt = None,
     workspace: WorkspaceOpt = None,
@@ -1186,7 +1237,9 @@ def report_stats(
     rep = run(ws, start=_day(from_, "--from"), end=_day(to, "--to"), by=by.value, out=out)
     if rep.empty:
         console.info(
-            f"no cases opened from {rep.start.isoformat()} to {rep.end.isoformat()}: every figure is 0"
+            _("no cases opened from {start} to {end}: every figure is 0").format(
+                start=rep.start.isoformat(), end=rep.end.isoformat()
+            )
         )
     if format is Format.json:
         console.print_json(rep.as_dict())
@@ -1209,7 +1262,7 @@ def report_stats(
             console.print_table("各环节时限达标情况", LIMIT_HEADER, limits)
         if rep.numbers.years:
             console.print_table("文号", NUMBER_HEADER, number_rows(rep.numbers))
-    console.info(f"wrote {rep.xlsx}")
+    console.info(_("wrote {xlsx}").format(xlsx=rep.xlsx))
 
 
 class MonthlyFormat(StrEnum):
@@ -1222,12 +1275,12 @@ class MonthlyFormat(StrEnum):
 def report_monthly(
     month: Annotated[
         str | None,
-        typer.Option("--month", help="YYYY-MM (default: the last complete month)."),
+        typer.Option("--month", help=_("YYYY-MM (default: the last complete month).")),
     ] = None,
     out: OutOpt = None,
     workspace: WorkspaceOpt = None,
     format: Annotated[
-        MonthlyFormat, typer.Option("--format", help="table or json.")
+        MonthlyFormat, typer.Option("--format", help=_("table or json."))
     ] = MonthlyFormat.table,
 ) -> None:
     """The monthly report: a month's statistics beside the month before (环比), as Word and .xlsx."""
@@ -1238,7 +1291,9 @@ def report_monthly(
     ws = _ws(workspace)
     rep = run(ws, month=month, out=out)
     if rep.current.empty:
-        console.info(f"no cases opened in {rep.month:%Y-%m}: every figure is 0")
+        console.info(
+            _("no cases opened in {month:%Y-%m}: every figure is 0").format(month=rep.month)
+        )
     if format is MonthlyFormat.json:
         console.print_json(rep.as_dict())
     else:
@@ -1246,24 +1301,26 @@ def report_monthly(
         console.print_table(title, COMPARE_HEADER, rep.compare_rows())
         if rep.pairs():
             console.print_table("分流程（括号内为上月）", PROCESS_HEADER, rep.process_rows())
-    console.info(f"wrote {rep.docx} and {rep.xlsx}")
+    console.info(_("wrote {docx} and {xlsx}").format(docx=rep.docx, xlsx=rep.xlsx))
 
 
 @app.command()
 @handle_errors
 def sample(
     percent: Annotated[
-        float, typer.Option("--percent", help="The share to draw, rounded up (default 10).")
+        float, typer.Option("--percent", help=_("The share to draw, rounded up (default 10)."))
     ] = 10,
-    process: Annotated[str | None, typer.Option("--process", help="Only this process.")] = None,
+    process: Annotated[str | None, typer.Option("--process", help=_("Only this process."))] = None,
     from_: Annotated[
         str | None,
-        typer.Option("--from", help="Closed on or after, YYYY-MM-DD (default: this month)."),
+        typer.Option("--from", help=_("Closed on or after, YYYY-MM-DD (default: this month).")),
     ] = None,
     to: ToOpt = None,
     seed: Annotated[
         int | None,
-        typer.Option("--seed", help="Draw with this seed (default: one derived from the period)."),
+        typer.Option(
+            "--seed", help=_("Draw with this seed (default: one derived from the period).")
+        ),
     ] = None,
     out: OutOpt = None,
     workspace: WorkspaceOpt = None,
@@ -1287,7 +1344,9 @@ def sample(
     )
     if not rep.population:
         console.info(
-            f"no cases closed from {rep.start.isoformat()} to {rep.end.isoformat()}: nothing to draw"
+            _("no cases closed from {start} to {end}: nothing to draw").format(
+                start=rep.start.isoformat(), end=rep.end.isoformat()
+            )
         )
     else:
         console.info(rep.describe())
@@ -1297,7 +1356,7 @@ def sample(
         console.print_csv(SAMPLE_HEADER, rep.rows())
     elif rep.drawn:
         console.print_table(None, SAMPLE_HEADER, rep.rows())
-    console.info(f"wrote {rep.xlsx}")
+    console.info(_("wrote {xlsx}").format(xlsx=rep.xlsx))
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from procdoc.errors import LedgerError
+from procdoc.i18n import _
 from procdoc.ledger import zipraw
 from procdoc.ledger.lock import LedgerLock
 from procdoc.ledger.model import Batch, CellValue, SheetChanges
@@ -22,7 +23,7 @@ def temp_beside(path: Path) -> Path:
     nothing takes it for the workbook), created with the default permissions (umask
     applied), not mkstemp's 0600: it may become the ledger on a shared folder. Only a
     holder of the ledger's lock makes these (see :func:`procdoc.ledger.lock.remove_stale_temps`)."""
-    for _ in range(100):
+    for _unused in range(100):
         tmp = path.with_name(f".{path.name}.{os.urandom(6).hex()}.tmp")
         try:
             fd = os.open(
@@ -32,7 +33,9 @@ def temp_beside(path: Path) -> Path:
             continue
         os.close(fd)
         return tmp
-    raise LedgerError(f"cannot create a temp file next to {path.name}")  # pragma: no cover
+    raise LedgerError(
+        _("cannot create a temp file next to {name}").format(name=path.name)
+    )  # pragma: no cover
 
 
 def write_new_workbook(path: Path, batch: Batch, *, display: str) -> None:
@@ -45,7 +48,9 @@ def write_new_workbook(path: Path, batch: Batch, *, display: str) -> None:
     finds them as it left them.
     """
     if batch.is_empty():
-        raise LedgerError(f"{display}: a new workbook needs at least one sheet")
+        raise LedgerError(
+            _("{display}: a new workbook needs at least one sheet").format(display=display)
+        )
     skeleton = io.BytesIO()
     writer = zipraw.ZipWriter(skeleton)
     for name, data in empty_workbook():

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from procdoc.calendar import format_due
 from procdoc.errors import ProcdocWarning, UsageError
+from procdoc.i18n import _
 from procdoc.reports.facts import NO_DEPT, CaseFacts
 from procdoc.reports.numbers import NumberReport
 
@@ -72,8 +73,10 @@ def period_of(start: date | None, end: date | None, today: date) -> tuple[date, 
         end = max(today, start)
     if start > end:
         raise UsageError(
-            f"--from {start.isoformat()} is after --to {end.isoformat()}",
-            hint="the period runs from --from to --to, both days included",
+            _("--from {start} is after --to {end}").format(
+                start=start.isoformat(), end=end.isoformat()
+            ),
+            hint=_("the period runs from --from to --to, both days included"),
         )
     return start, end
 
@@ -311,7 +314,11 @@ def build_stats(
 ) -> StatsReport:
     """The statistics of the cases in ``facts`` opened between ``start`` and ``end``."""
     if by not in BY_CHOICES:
-        raise UsageError(f"--by must be one of {', '.join(BY_CHOICES)}, not '{by}'")
+        raise UsageError(
+            _("--by must be one of {by_choices}, not '{by}'").format(
+                by_choices=", ".join(BY_CHOICES), by=by
+            )
+        )
     chosen = [f for f in facts if in_period(f, start, end)]
     order = {p.id: i for i, p in enumerate(processes.values())}
     chosen.sort(key=lambda f: (order.get(f.case.process.id, 99), f.opened or as_of, f.case.id))
