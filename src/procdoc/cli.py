@@ -15,14 +15,16 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from procdoc import __version__
+from procdoc import __version__, i18n
 from procdoc.errors import ExitCode, ProcdocError
-from procdoc.i18n import _
+from procdoc.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from procdoc.commands.cases import Selection
     from procdoc.model import Case
     from procdoc.workspace import Workspace
+
+i18n.setup()  # before the help texts below are made: they are in the user's language
 
 app = typer.Typer(
     name="procdoc",
@@ -156,20 +158,20 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+@app.callback(help=_("procdoc: processes, ledger, deadlines, documents."))
 def main_options(
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help=_("Show the version.")),
     ] = False,
 ) -> None:
-    """procdoc: processes, ledger, deadlines, documents."""
+    pass
 
 
 # -- workspace and processes ------------------------------------------------------------------
 
 
-@app.command()
+@app.command(help=_("Create a workspace: the process and template library and a procdoc.yaml."))
 @handle_errors
 def init(
     directory: Annotated[Path, typer.Argument(help=_("Folder for the new workspace."))] = Path("."),
@@ -183,7 +185,6 @@ def init(
         ),
     ] = None,
 ) -> None:
-    """Create a workspace: the process and template library and a procdoc.yaml."""
     from procdoc import console
     from procdoc.commands.setup import init_workspace
 
@@ -197,14 +198,17 @@ def init(
     )
 
 
-@app.command()
+@app.command(
+    help=_(
+        "Check procdoc.yaml, the processes, registers, sources, calendar and templates (exit 3 on errors)."
+    )
+)
 @handle_errors
 def validate(
     workspace: WorkspaceOpt = None,
     strict: Annotated[bool, typer.Option("--strict", help=_("Warnings count as errors."))] = False,
     format: FormatOpt = Format.table,
 ) -> None:
-    """Check procdoc.yaml, the processes, registers, sources, calendar and templates (exit 3 on errors)."""
     from procdoc import console
     from procdoc.commands.setup import validate as run
 
@@ -231,23 +235,35 @@ def validate(
         for problem in report.problems:
             colour = "red" if problem.severity == "error" else "yellow"
             where = f"{problem.pos}: " if problem.pos else ""
+            severity = _("error:") if problem.severity == "error" else _("warning:")
             console.out.print(
-                f"{console.escape(where)}[{colour}]{problem.severity}[/]: {console.escape(problem.message)}"
+                f"{console.escape(where)}[{colour}]{console.escape(severity)}[/]"
+                f"{console.sep(severity)}{console.escape(problem.message)}"
             )
-        summary = f"{len(report.files)} files, {len(report.processes)} processes: {len(report.errors)} errors, {len(report.warnings)} warnings"
+        summary = _("{files}, {processes}: {errors}, {warnings}").format(
+            files=ngettext("{n} file", "{n} files", len(report.files)).format(n=len(report.files)),
+            processes=ngettext("{n} process", "{n} processes", len(report.processes)).format(
+                n=len(report.processes)
+            ),
+            errors=ngettext("{n} error", "{n} errors", len(report.errors)).format(
+                n=len(report.errors)
+            ),
+            warnings=ngettext("{n} warning", "{n} warnings", len(report.warnings)).format(
+                n=len(report.warnings)
+            ),
+        )
         console.err.print(("[red]" if failed else "[green]") + console.escape(summary) + "[/]")
     if failed:
         raise typer.Exit(int(ExitCode.INVALID))
 
 
-@app.command()
+@app.command(help=_("Print the JSON Schema of process files (for the YAML language server)."))
 @handle_errors
 def schema(
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help=_("Write to this file instead of stdout."))
     ] = None,
 ) -> None:
-    """Print the JSON Schema of process files (for the YAML language server)."""
     import json
 
     from procdoc.fileio import atomic_write
@@ -260,7 +276,7 @@ def schema(
         sys.stdout.write(text)
 
 
-@app.command()
+@app.command(help=_("Draw a process as a flowchart."))
 @handle_errors
 def graph(
     process: Annotated[str, typer.Argument(help=_("Process id or name."))],
@@ -277,7 +293,6 @@ def graph(
         typer.Option("-o", "--output", help=_("Write to this file (required for png).")),
     ] = None,
 ) -> None:
-    """Draw a process as a flowchart."""
     from procdoc.commands.setup import graph as draw
     from procdoc.fileio import atomic_write
 
@@ -294,7 +309,7 @@ def graph(
 # -- cases ----------------------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(help=_("Open a case at the process's first step; prints its id."))
 @handle_errors
 def new(
     process: Annotated[str, typer.Argument(help=_("Process id or name."))],
@@ -307,7 +322,6 @@ def new(
     at: AtOpt = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Open a case at the process's first step; prints its id."""
     from procdoc import console
     from procdoc.commands import cases
 
@@ -321,12 +335,16 @@ def new(
         at=_moment(at, "--at"),
     )
     console.out.print(console.escape(case.id))
-    due = f", due {console.text(case.due)}" if case.due else ""
-    who = f", {case.assignee}" if case.assignee else ""
-    console.info(f"{case.process.name}: {case.step_name}{due}{who}")
+    due = _(", due {due}").format(due=console.text(case.due)) if case.due else ""
+    who = _(", {assignee}").format(assignee=case.assignee) if case.assignee else ""
+    console.info(
+        _("{process}: {step}{due}{who}").format(
+            process=case.process.name, step=case.step_name, due=due, who=who
+        )
+    )
 
 
-@app.command()
+@app.command(help=_("Move cases to their next step, or return them (退回)."))
 @handle_errors
 def advance(
     case: Annotated[
@@ -347,7 +365,6 @@ def advance(
     ] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Move cases to their next step, or return them (退回)."""
     from procdoc import console
     from procdoc.commands import cases
 
@@ -375,24 +392,24 @@ def advance(
                 )
             )
             continue
-        verb = {"advance": "moved", "return": "returned", "close": "closed at"}[result.action]
         from_name = result.from_step.name if result.from_step else "?"
         to_name = result.to_step.name if result.to_step else "?"
-        line = (
-            f"{c.id}: {verb} {to_name} (from {from_name})"
-            if result.action != "close"
-            else f"{c.id}: {verb} {to_name}"
-        )
+        moved = {
+            "advance": _("{id}: moved {to} (from {from_})"),
+            "return": _("{id}: returned {to} (from {from_})"),
+            "close": _("{id}: closed at {to}"),
+        }[result.action]
+        line = moved.format(id=c.id, to=to_name, from_=from_name)
         if c.due:
-            line += f", due {console.text(c.due)}"
+            line += _(", due {due}").format(due=console.text(c.due))
         if c.assignee and result.action != "close":
-            line += f", {c.assignee}"
+            line += _(", {assignee}").format(assignee=c.assignee)
         if result.number:
-            line += f", number {result.number}"
+            line += _(", number {number}").format(number=result.number)
         console.out.print(console.escape(line))
 
 
-@app.command()
+@app.command(help=_("Extend the current step's deadline, at most by the step's `extend`."))
 @handle_errors
 def extend(
     case: Annotated[str, typer.Argument(help=_("Case id."))],
@@ -405,7 +422,6 @@ def extend(
     at: AtOpt = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Extend the current step's deadline, at most by the step's `extend`."""
     from procdoc import console
     from procdoc.commands import cases
 
@@ -414,12 +430,17 @@ def extend(
     )
     console.out.print(
         console.escape(
-            f"{r.case.id}: {r.case.step_name} due {console.text(r.old)} → {console.text(r.new)}"
+            _("{id}: {step} due {old} → {new}").format(
+                id=r.case.id,
+                step=r.case.step_name,
+                old=console.text(r.old),
+                new=console.text(r.new),
+            )
         )
     )
 
 
-@app.command("set")
+@app.command("set", help=_("Correct a case's data without moving it (one history row per value)."))
 @handle_errors
 def set_(
     case: Annotated[str, typer.Argument(help=_("Case id."))],
@@ -429,7 +450,6 @@ def set_(
     at: AtOpt = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Correct a case's data without moving it (one history row per value)."""
     from procdoc import console
     from procdoc.commands import cases
     from procdoc.engine import describe
@@ -443,7 +463,7 @@ def set_(
     console.out.print(console.escape(f"{done.case.id}: {describe(done.changes)}"))
 
 
-@app.command()
+@app.command(help=_("转办: hand a case to another person."))
 @handle_errors
 def assign(
     case: Annotated[str, typer.Argument(help=_("Case id."))],
@@ -453,7 +473,6 @@ def assign(
     at: AtOpt = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """转办: hand a case to another person."""
     from procdoc import console
     from procdoc.commands import cases
     from procdoc.engine import describe
@@ -462,7 +481,7 @@ def assign(
     console.out.print(console.escape(f"{done.case.id}: {describe(done.changes)}"))
 
 
-@app.command()
+@app.command(help=_("撤销: close a case as cancelled (its row, history and numbers stay)."))
 @handle_errors
 def cancel(
     case: Annotated[str, typer.Argument(help=_("Case id."))],
@@ -471,7 +490,6 @@ def cancel(
     at: AtOpt = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """撤销: close a case as cancelled (its row, history and numbers stay)."""
     from procdoc import console
     from procdoc.commands import cases
 
@@ -479,7 +497,7 @@ def cancel(
     console.out.print(console.escape(f"{done.case.id}: 已撤销"))
 
 
-@app.command()
+@app.command(help=_("撤回: take back your own last move while nothing else has happened since."))
 @handle_errors
 def withdraw(
     case: Annotated[str, typer.Argument(help=_("Case id."))],
@@ -487,7 +505,6 @@ def withdraw(
     at: AtOpt = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """撤回: take back your own last move while nothing else has happened since."""
     from procdoc import console
     from procdoc.commands import cases
 
@@ -497,8 +514,10 @@ def withdraw(
         if done.case.step_name
         else ""
     )
-    due = f", due {console.text(done.case.due)}" if done.case.due else ""
-    console.out.print(console.escape(f"{done.case.id}: withdrawn,{back}{due}"))
+    due = _(", due {due}").format(due=console.text(done.case.due)) if done.case.due else ""
+    console.out.print(
+        console.escape(_("{id}: withdrawn,{back}{due}").format(id=done.case.id, back=back, due=due))
+    )
 
 
 CASE_HEADER = ["编号", "流程", "标题", "当前环节", "状态", "承办人", "环节期限", "办结期限"]
@@ -522,14 +541,13 @@ def _case_rows(cases: "list[Case]") -> list[list[Any]]:
     ]
 
 
-@app.command()
+@app.command(help=_("A case: its fields, deadline and history."))
 @handle_errors
 def show(
     case: Annotated[str, typer.Argument(help=_("Case id."))],
     workspace: WorkspaceOpt = None,
     format: FormatOpt = Format.table,
 ) -> None:
-    """A case: its fields, deadline and history."""
     from procdoc import console
     from procdoc.commands import cases
     from procdoc.layout import ACTIONS, STATUS_WORDS
@@ -588,7 +606,7 @@ def _selection(
     return Selection(process=process, step=step, status=status, assignee=assignee, dept=dept)
 
 
-@app.command("list")
+@app.command("list", help=_("List cases."))
 @handle_errors
 def list_(
     process: Annotated[str | None, typer.Option("--process", help=_("Only this process."))] = None,
@@ -602,7 +620,6 @@ def list_(
     workspace: WorkspaceOpt = None,
     format: FormatOpt = Format.table,
 ) -> None:
-    """List cases."""
     from procdoc import console
     from procdoc.commands import cases
 
@@ -617,7 +634,9 @@ def list_(
         console.info(_("{n_found} cases").format(n_found=len(found)))
 
 
-@app.command()
+@app.command(
+    help=_("待办: the open cases waiting for a person, most urgent first (or 已办 with --done).")
+)
 @handle_errors
 def todo(
     who: Annotated[
@@ -633,7 +652,6 @@ def todo(
     workspace: WorkspaceOpt = None,
     format: FormatOpt = Format.table,
 ) -> None:
-    """待办: the open cases waiting for a person, most urgent first (or 已办 with --done)."""
     from procdoc import console
     from procdoc.commands.desk import todo as run
     from procdoc.reports.overdue import LEVEL_CN
@@ -667,7 +685,7 @@ def todo(
 # -- documents ------------------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(help=_("Render a Word template once per selected case."))
 @handle_errors
 def render(
     template: Annotated[
@@ -701,7 +719,6 @@ def render(
     workspace: WorkspaceOpt = None,
     format: FormatOpt = Format.table,
 ) -> None:
-    """Render a Word template once per selected case."""
     from rich.progress import Progress
 
     from procdoc import console
@@ -709,7 +726,7 @@ def render(
 
     ws = _ws(workspace)
     with Progress(console=console.err, transient=True) as bar:
-        task = bar.add_task(f"rendering {template}", total=None)
+        task = bar.add_task(_("rendering {template}").format(template=template), total=None)
         result = run(
             ws,
             template,
@@ -763,10 +780,9 @@ def render(
         raise typer.Exit(int(ExitCode.USER))
 
 
-@app.command()
+@app.command(help=_("The templates and the variables each needs."))
 @handle_errors
 def templates(workspace: WorkspaceOpt = None, format: FormatOpt = Format.table) -> None:
-    """The templates and the variables each needs."""
     from procdoc import console
     from procdoc.documents.templates import templates_info
 
@@ -797,7 +813,7 @@ class ManualFormat(StrEnum):
     md = "md"
 
 
-@app.command()
+@app.command(help=_("Write the process manual (流程手册) as Word or Markdown."))
 @handle_errors
 def manual(
     process: Annotated[str, typer.Argument(help=_("Process id or name."))],
@@ -810,7 +826,6 @@ def manual(
     ] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Write the process manual (流程手册) as Word or Markdown."""
     from procdoc import console
     from procdoc.documents.manual import write_manual
 
@@ -826,7 +841,7 @@ def manual(
 # -- import ---------------------------------------------------------------------------------------
 
 
-@app.command("import")
+@app.command("import", help=_("Merge OA exports into the ledger by their key."))
 @handle_errors
 def import_(
     files: Annotated[
@@ -857,7 +872,6 @@ def import_(
     workspace: WorkspaceOpt = None,
     format: FormatOpt = Format.table,
 ) -> None:
-    """Merge OA exports into the ledger by their key."""
     from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn
     from rich.text import Text
 
@@ -907,14 +921,17 @@ def import_(
             results = import_files(ws, files or [], **options)
     for r in results:
         for problem in r.problems:
-            console.err.print(f"[yellow]Warning:[/] {console.escape(str(problem))}")
+            console.warning(str(problem))
         for problem in r.reported:
-            console.err.print(f"[yellow]Warning:[/] {console.escape(str(problem))}")
+            console.warning(str(problem))
     before = [s for s in done.skipped if s.imported] if done else []
     for skipped in done.skipped if done else []:
         if not skipped.imported:
             shown = console.escape(f"{skipped.file}: {skipped.reason}")
-            console.err.print(f"[yellow]Skipped:[/] {shown}")
+            skipped_word = _("Skipped:")
+            console.err.print(
+                f"[yellow]{console.escape(skipped_word)}[/]{console.sep(skipped_word)}{shown}"
+            )
     if format is Format.json:
         data: dict[str, Any] = {"dry_run": dry_run, "files": [r.as_dict() for r in results]}
         if done is not None:
@@ -976,11 +993,12 @@ def import_(
         console.print_table(None, header, rows)
     if done is not None:
         if before:
-            many = "s" if len(before) != 1 else ""
             console.info(
-                _("{n_before} export{many} in {folder} imported before: skipped").format(
-                    n_before=len(before), many=many, folder=done.folder
-                )
+                ngettext(
+                    "{n} export in {folder} imported before: skipped",
+                    "{n} exports in {folder} imported before: skipped",
+                    len(before),
+                ).format(n=len(before), folder=done.folder)
             )
         if not results:
             console.info(_("nothing new to import in {folder}").format(folder=done.folder))
@@ -991,10 +1009,9 @@ def import_(
 # -- the ledger -----------------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(help=_("Check the ledger's data cell by cell (exit 3 when it finds problems)."))
 @handle_errors
 def check(workspace: WorkspaceOpt = None, format: FormatOpt = Format.table) -> None:
-    """Check the ledger's data cell by cell (exit 3 when it finds problems)."""
     from procdoc import console
     from procdoc.commands.ledger import check as run
 
@@ -1016,7 +1033,9 @@ def check(workspace: WorkspaceOpt = None, format: FormatOpt = Format.table) -> N
         raise typer.Exit(int(ExitCode.INVALID))
 
 
-@app.command()
+@app.command(
+    help=_("Take over a hand-kept register: ids, steps and deadlines for its rows (idempotent).")
+)
 @handle_errors
 def adopt(
     process: Annotated[
@@ -1032,7 +1051,6 @@ def adopt(
     workspace: WorkspaceOpt = None,
     format: FormatOpt = Format.table,
 ) -> None:
-    """Take over a hand-kept register: ids, steps and deadlines for its rows (idempotent)."""
     from procdoc import console
     from procdoc.commands.ledger import adopt as run
 
@@ -1063,11 +1081,13 @@ def adopt(
         return
     if rows:
         console.print_table(result.sheet, header, rows)
-    verb = "would take over" if dry_run else "took over"
+    summary = (
+        _("{sheet}: would take over {n_adopted} rows; {already} had an id already (left alone)")
+        if dry_run
+        else _("{sheet}: took over {n_adopted} rows; {already} had an id already (left alone)")
+    )
     console.info(
-        _("{sheet}: {verb} {n_adopted} rows; {already} had an id already (left alone)").format(
-            sheet=result.sheet, verb=verb, n_adopted=len(result.adopted), already=result.already
-        )
+        summary.format(sheet=result.sheet, n_adopted=len(result.adopted), already=result.already)
         + (_(" (dry run: nothing written)") if dry_run else "")
     )
 
@@ -1076,10 +1096,12 @@ registers_app = typer.Typer(help=_("The registers (登记簿) of the ledger."), 
 app.add_typer(registers_app, name="registers")
 
 
-@registers_app.command("split")
+@registers_app.command(
+    "split",
+    help=_("Move a shared 台账 to one register per process, in one write (the old sheet stays)."),
+)
 @handle_errors
 def registers_split(workspace: WorkspaceOpt = None) -> None:
-    """Move a shared 台账 to one register per process, in one write (the old sheet stays)."""
     from procdoc import console
     from procdoc.commands.ledger import split
 
@@ -1089,7 +1111,13 @@ def registers_split(workspace: WorkspaceOpt = None) -> None:
         extra = (
             _(" (with the office's own columns {own})").format(own=", ".join(own)) if own else ""
         )
-        console.out.print(console.escape(f"{sheet}: {count} cases{extra}"))
+        console.out.print(
+            console.escape(
+                ngettext("{sheet}: {n} case{extra}", "{sheet}: {n} cases{extra}", count).format(
+                    sheet=sheet, n=count, extra=extra
+                )
+            )
+        )
     console.info(
         _(
             "recorded the registers in {config}; the old 台账 sheet is kept as it was and no longer written"
@@ -1102,7 +1130,7 @@ def registers_split(workspace: WorkspaceOpt = None) -> None:
 LEVEL_STYLE = {"overdue": "red", "due_today": "yellow", "due_soon": "blue", "unknown": "magenta"}
 
 
-@app.command()
+@app.command(help=_("Overdue, due-today and due-soon cases (exit 0 whatever it finds)."))
 @handle_errors
 def overdue(
     as_of: Annotated[
@@ -1118,7 +1146,6 @@ def overdue(
     workspace: WorkspaceOpt = None,
     format: FormatOpt = Format.table,
 ) -> None:
-    """Overdue, due-today and due-soon cases (exit 0 whatever it finds)."""
     from procdoc import console
     from procdoc.commands.reports import overdue as run
     from procdoc.reports.overdue import FLAG_HEADER, LEVEL_CN, flag_row, flag_view
@@ -1151,7 +1178,12 @@ def overdue(
     )
 
 
-@report_app.command("daily")
+@report_app.command(
+    "daily",
+    help=_(
+        "Write daily-YYYY-MM-DD.xlsx and .md, the head's one-page brief (.docx), and print a short summary."
+    ),
+)
 @handle_errors
 def report_daily(
     as_of: Annotated[
@@ -1165,7 +1197,6 @@ def report_daily(
     ] = False,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Write daily-YYYY-MM-DD.xlsx and .md, the head's one-page brief (.docx), and print a short summary."""
     from procdoc import console
     from procdoc.commands.reports import report_daily as run
 
@@ -1208,7 +1239,12 @@ ToOpt = Annotated[
 OutOpt = Annotated[Path | None, typer.Option("--out", help=_("Folder (default out/reports/)."))]
 
 
-@report_app.command("stats")
+@report_app.command(
+    "stats",
+    help=_(
+        "Statistics over the cases opened in a period (办结率, 按时办结率, time to close, 退回, 延期), each step's time-limit compliance and the 文号 duplicate rate; also an .xlsx."
+    ),
+)
 @handle_errors
 def report_stats(
     from_: FromOpt = None,
@@ -1220,8 +1256,6 @@ def report_stats(
     workspace: WorkspaceOpt = None,
     format: FormatOpt = Format.table,
 ) -> None:
-    """Statistics over the cases opened in a period (办结率, 按时办结率, time to close, 退回,
-    延期), each step's time-limit compliance and the 文号 duplicate rate; also an .xlsx."""
     from procdoc import console
     from procdoc.commands.reports import report_stats as run
     from procdoc.reports.stats import (
@@ -1270,7 +1304,12 @@ class MonthlyFormat(StrEnum):
     json = "json"
 
 
-@report_app.command("monthly")
+@report_app.command(
+    "monthly",
+    help=_(
+        "The monthly report: a month's statistics beside the month before (环比), as Word and .xlsx."
+    ),
+)
 @handle_errors
 def report_monthly(
     month: Annotated[
@@ -1283,7 +1322,6 @@ def report_monthly(
         MonthlyFormat, typer.Option("--format", help=_("table or json."))
     ] = MonthlyFormat.table,
 ) -> None:
-    """The monthly report: a month's statistics beside the month before (环比), as Word and .xlsx."""
     from procdoc import console
     from procdoc.commands.reports import report_monthly as run
     from procdoc.reports.monthly import COMPARE_HEADER, PROCESS_HEADER
@@ -1304,7 +1342,11 @@ def report_monthly(
     console.info(_("wrote {docx} and {xlsx}").format(docx=rep.docx, xlsx=rep.xlsx))
 
 
-@app.command()
+@app.command(
+    help=_(
+        "抽查: draw a share of the cases closed in a period at random (repeatably); each with its steps on time or late and required fields missing; also an .xlsx to fill in."
+    )
+)
 @handle_errors
 def sample(
     percent: Annotated[
@@ -1326,8 +1368,6 @@ def sample(
     workspace: WorkspaceOpt = None,
     format: FormatOpt = Format.table,
 ) -> None:
-    """抽查: draw a share of the cases closed in a period at random (repeatably); each with
-    its steps on time or late and required fields missing; also an .xlsx to fill in."""
     from procdoc import console
     from procdoc.commands.reports import sample as run
     from procdoc.reports.sample import SAMPLE_HEADER

@@ -117,7 +117,7 @@ def check(ws: Workspace) -> CheckReport:
     for case in cases:
         for message in case.problems:
             where, _unused, what = message.removeprefix(f"{name} ").partition(": ")
-            report.findings.append(Finding(where, what.removesuffix("; fix the cell")))
+            report.findings.append(Finding(where, what.removesuffix(_("; fix the cell"))))
         if case.status != "open":
             continue
         for fdef in case.process.fields.values():

@@ -156,8 +156,8 @@ class NumberReport:
             )
         for y, g in self.missing:
             around = [
-                f"after {g.after.cell}" if g.after else "",
-                f"before {g.before.cell}" if g.before else "",
+                _("after {cell}").format(cell=g.after.cell) if g.after else "",
+                _("before {cell}").format(cell=g.before.cell) if g.before else "",
             ]
             where = " ".join(a for a in around if a)
             out.append(
@@ -167,6 +167,11 @@ class NumberReport:
                     ledger=ledger, number=g.number, sequence=y.sequence, year=y.year, where=where
                 )
             )
+        return out + self.malformed_messages(ledger)
+
+    def malformed_messages(self, ledger: str = "ledger.xlsx") -> list[str]:
+        """One line per value that is not a number of its sequence."""
+        out = []
         for m in self.malformed:
             out.append(
                 _(

@@ -654,7 +654,7 @@ def add_stats_sheets(
         "文号", f"{office} 文号编号情况", NUMBER_HEADER, number_rows(rep.numbers),
         widths=[12, 7, 10, 11, 9, 50, 40], kinds=["", "", "", "", "", "", ""],
         notes=["重号率 = (编号件数 − 不重复编号) ÷ 编号件数，标准为 0",
-               *(line for line in rep.numbers.messages() if "is not a number" in line)],
+               *rep.numbers.malformed_messages()],
         empty="未设置编号序列（procdoc.yaml 的 numbering:）",
     )  # fmt: skip
     detail = []
