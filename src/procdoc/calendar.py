@@ -559,7 +559,7 @@ def _read_calendar_file(path: Path, *, base_dir: Path, into: dict[str, dict[date
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         at = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark is not None else name
-        problem = getattr(err, _("problem"), None) or _("invalid YAML")
+        problem = getattr(err, "problem", None) or _("invalid YAML")
         raise CalendarError(
             _("{at}: broken YAML: {problem}").format(at=at, problem=problem)
         ) from None

@@ -310,7 +310,9 @@ def _entries(
 def _sources(p: Problems, value: Any) -> dict[str, Source]:
     out: dict[str, Source] = {}
     shape = "process, key, columns"
-    for name, spec, path in _entries(p, value, "sources", "source", "source", shape, SOURCE_KEYS):
+    for name, spec, path in _entries(
+        p, value, "sources", _("source"), _("source"), shape, SOURCE_KEYS
+    ):
         missing = [k for k in ("process", "key", "columns") if k not in spec]
         for key in missing:
             p.error(
@@ -335,9 +337,7 @@ def _sources(p: Problems, value: Any) -> dict[str, Source]:
             status_steps={str(k): str(v) for k, v in status_steps.items()},
             title=str(spec["title"]) if spec.get("title") else None,
             values=_source_values(p, spec.get("values"), (*path, "values")),
-            match=_texts(
-                p, spec.get(_("match")), (*path, _("match")), _("match: must list field ids")
-            ),
+            match=_texts(p, spec.get("match"), (*path, "match"), _("match: must list field ids")),
         )
     return out
 
@@ -401,7 +401,7 @@ def _registers(p: Problems, value: Any) -> dict[str, RegisterSpec]:
     out: dict[str, RegisterSpec] = {}
     shape = "sheet, header_row, title, columns, number_column"
     entries = _entries(
-        p, value, "registers", "register", 'process id (or "*")', shape, REGISTER_KEYS
+        p, value, "registers", _("register"), _('process id (or "*")'), shape, REGISTER_KEYS
     )
     for key, spec, path in entries:
         sheet = spec.get("sheet")
@@ -469,15 +469,13 @@ def _registers(p: Problems, value: Any) -> dict[str, RegisterSpec]:
 def _people(p: Problems, value: Any) -> dict[str, Person]:
     out: dict[str, Person] = {}
     for name, spec, path in _entries(
-        p, value, "people", "person", "person", "dept, roles", PERSON_KEYS
+        p, value, "people", _("person"), _("person"), "dept, roles", PERSON_KEYS
     ):
         dept = spec.get("dept")
         if dept is not None and not isinstance(dept, str):
             p.error((*path, "dept"), _("dept must be text (the person's department)"))
             dept = None
-        roles = _texts(
-            p, spec.get(_("roles")), (*path, _("roles")), _("roles: must list role names")
-        )
+        roles = _texts(p, spec.get("roles"), (*path, "roles"), _("roles: must list role names"))
         out[str(name).strip()] = Person(str(name).strip(), dept.strip() if dept else None, roles)
     return out
 
@@ -503,7 +501,13 @@ def _timezone(p: Problems, value: Any) -> str:
 def _numbering(p: Problems, value: Any) -> dict[str, Numbering]:
     out: dict[str, Numbering] = {}
     entries = _entries(
-        p, value, "numbering", "numbering", "sequence", "format, field", NUMBERING_KEYS
+        p,
+        value,
+        "numbering",
+        _("numbering sequence"),
+        _("sequence"),
+        "format, field",
+        NUMBERING_KEYS,
     )
     for name, spec, path in entries:
         fmt, fld = spec.get("format"), spec.get("field")

@@ -266,7 +266,12 @@ class Engine:
         extensions: Sequence[Duration] = (),
     ) -> Due | None:
         return self.due(
-            case, step.deadline, at, entries=entries, extensions=extensions, what=f"step {step.id}"
+            case,
+            step.deadline,
+            at,
+            entries=entries,
+            extensions=extensions,
+            what=_("step {id}").format(id=step.id),
         )
 
     def _case_due(
@@ -444,8 +449,8 @@ class Engine:
 
     def _open_case(self, case: Case, doing: str) -> Step:
         if case.status != "open":
-            when = f" on {case.closed:%Y-%m-%d}" if case.closed else ""
-            state = "closed" if case.status == "closed" else "cancelled"
+            when = _(" on {date:%Y-%m-%d}").format(date=case.closed) if case.closed else ""
+            state = _("closed") if case.status == "closed" else _("cancelled")
             raise CaseError(
                 _(
                     "case {id} is {state} ({status_words}{when}); a {state} case cannot be {doing}"
@@ -492,7 +497,7 @@ class Engine:
         process = case.process
         by = self.person(by)
         assign = self.person(assign, "--assign")
-        current = self._open_case(case, "moved")
+        current = self._open_case(case, _("moved"))
         history = self._history(book, change, case)
         self._not_before(case, history, at)
         target = process.find_step(to)
@@ -610,7 +615,7 @@ class Engine:
         moves, any number of them, whatever their `when` (the OA system has decided)."""
         case = book.case(case_id)
         before = case.copy()
-        current = self._open_case(case, "moved")
+        current = self._open_case(case, _("moved"))
         if to.id not in forward_steps(case.process, current):
             raise CaseError(
                 _("{id}: {name} is not ahead of {name2} (no `next` moves lead there)").format(
@@ -680,7 +685,7 @@ class Engine:
         case = book.case(case_id)
         before = case.copy()
         who = self.person(who, "--who")
-        step = self._open_case(case, "extended")
+        step = self._open_case(case, _("extended"))
         history = self._history(book, change, case)
         self._not_before(case, history, at)
         if case.due is None:
@@ -813,7 +818,7 @@ class Engine:
                 _("assign needs the person to hand the case to"), hint=_("procdoc assign CASE NAME")
             )
         target = self.person(person, "assign")
-        self._open_case(case, "handed over")
+        self._open_case(case, _("handed over"))
         history = self._history(book, change, case)
         self._not_before(case, history, at)
         if target == case.assignee:
@@ -850,7 +855,7 @@ class Engine:
         case = book.case(case_id)
         before = case.copy()
         by = self.person(by)
-        step = self._open_case(case, "cancelled")
+        step = self._open_case(case, _("cancelled"))
         if not reason or not reason.strip():
             raise CaseError(_("a cancellation needs a reason"), hint=_("--reason TEXT"))
         history = self._history(book, change, case)
@@ -1082,7 +1087,8 @@ class Engine:
         for branch in case.step.next:
             if branch.to == target.id and branch.when is not None:
                 values = ", ".join(
-                    f"{n} is {_repr(case.fields.get(n))}" for n in sorted(branch.when.names)
+                    _("{name} is {value}").format(name=n, value=_repr(case.fields.get(n)))
+                    for n in sorted(branch.when.names)
                 )
                 return _(
                     "cannot move {id} from {name} to {name2}: condition {text} does not hold ({values})"

@@ -35,7 +35,9 @@ class ProcdocError(Exception):
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         self.message = message
         self.hint = hint
-        super().__init__(message if hint is None else f"{message} ({hint})")
+        super().__init__(
+            message if hint is None else _("{message} ({hint})").format(message=message, hint=hint)
+        )
 
 
 class WorkspaceError(ProcdocError):

@@ -46,7 +46,7 @@ _BRACES: Final = re.compile(r"[{｛][{｛%％#]|[}｝%％#][}｝]")
 _OPENING: Final = re.compile(r"[{｛][{｛%％#]")
 _CLOSING: Final = re.compile(r"[}｝%％#][}｝]")
 _LEVEL_TAG: Final = {level: re.compile(r"\{[%{#]" + level + r" ") for level in ("p", "tr", "tc")}
-_LEVEL_NAME: Final = {"p": _("paragraph"), _("tr"): _("table row"), _("tc"): _("table cell")}
+_LEVEL_NAME: Final = {"p": "paragraph", "tr": _("table row"), "tc": _("table cell")}
 
 
 @dataclass(frozen=True, slots=True)

@@ -116,9 +116,7 @@ def _sniff_ole(path: Path) -> Kind:
         raise _password_protected(path)
     if "workbook" in names or "book" in names:
         return "xls"
-    what = (
-        _("a Word document") if _("worddocument") in names else _("an Office file of another kind")
-    )
+    what = _("a Word document") if "worddocument" in names else _("an Office file of another kind")
     raise ImportFileError(
         _(
             "{path} is not an Excel workbook ({what}): export the table from the OA system as .xlsx, .xls or .csv"

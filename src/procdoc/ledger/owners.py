@@ -86,9 +86,9 @@ def _holder(path: Path) -> tuple[str, str, Path] | None:
     except FileNotFoundError:
         pass
     except OSError:
-        return (_("an unknown user"), _("Excel/WPS"), owner)
+        return (_("an unknown user"), "Excel/WPS", owner)
     else:
-        return (parse_excel_owner(data) or _("an unknown user"), _("Excel/WPS"), owner)
+        return (parse_excel_owner(data) or _("an unknown user"), "Excel/WPS", owner)
     lock = libreoffice_lock_file(path)
     try:
         with open(lock, "rb") as f:
@@ -96,7 +96,7 @@ def _holder(path: Path) -> tuple[str, str, Path] | None:
     except FileNotFoundError:
         return None
     except OSError:
-        return (_("an unknown user"), _("LibreOffice"), lock)
+        return (_("an unknown user"), "LibreOffice", lock)
     fields = parse_libreoffice_lock(text)
     user = next((f.strip() for f in fields[:2] if f.strip()), _("an unknown user"))
     return (user, "LibreOffice", lock)

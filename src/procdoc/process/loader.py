@@ -245,7 +245,7 @@ class _Builder:
         if value is None:
             return None, None
         if isinstance(value, dict):
-            self._unknown_keys(value, DEADLINE_KEYS, path, "a deadline")
+            self._unknown_keys(value, DEADLINE_KEYS, path, _("a deadline"))
             if "duration" not in value:
                 self.p.error(path, _("missing required key 'duration' in the deadline"))
                 return None, None
@@ -289,10 +289,10 @@ class _Builder:
             if not isinstance(item, dict):
                 names += self._texts({"documents": [item]}, "documents", path)
                 continue
-            self._unknown_keys(item, DOCUMENT_KEYS, ipath, "a document")
+            self._unknown_keys(item, DOCUMENT_KEYS, ipath, _("a document"))
             name = self._text(item, "template", ipath, required=True)
             if "when" in item:
-                self._one_of(item, _("when"), DOCUMENT_WHEN, ipath, _("document condition"))
+                self._one_of(item, "when", DOCUMENT_WHEN, ipath, _("document condition"))
                 if item["when"] == "overdue" and name:
                     overdue.add(name)
                 if item["when"] == "extended" and name:
@@ -503,9 +503,9 @@ class _Builder:
                     ),
                 )
                 continue
-            self._unknown_keys(spec, FIELD_KEYS, path, f"field '{fid}'")
+            self._unknown_keys(spec, FIELD_KEYS, path, _("field '{fid}'").format(fid=fid))
             label = self._text(spec, "label", path) or fid
-            ftype = self._one_of(spec, _("type"), FIELD_TYPES, path, _("field type"))
+            ftype = self._one_of(spec, "type", FIELD_TYPES, path, _("field type"))
             choices = self._texts(spec, "choices", path)
             if ftype == "choice" and not choices:
                 p.error(path, _("field '{fid}' is a choice but has no 'choices'").format(fid=fid))
@@ -558,13 +558,13 @@ class _Builder:
                     ),
                 )
                 continue
-            self._unknown_keys(spec, STEP_KEYS, path, "a step")
+            self._unknown_keys(spec, STEP_KEYS, path, _("a step"))
             sid = self._text(spec, "id", path, required=True)
             name = self._text(spec, "name", path) or sid
             if sid and not ID_RE.match(sid):
                 p.error((*path, "id"), _("step id '{sid}' must match [a-z0-9_-]+").format(sid=sid))
-            kind = self._one_of(spec, _("kind"), STEP_KINDS, path, _("step kind"))
-            mode = self._one_of(spec, "mode", ("all", "any"), path, "mode")
+            kind = self._one_of(spec, "kind", STEP_KINDS, path, _("step kind"))
+            mode = self._one_of(spec, "mode", ("all", "any"), path, _("mode"))
             deadline, _unused = self._deadline(spec.get("deadline"), (*path, "deadline"))
             extend = (
                 self._duration(spec["extend"], (*path, "extend"))
@@ -628,7 +628,7 @@ class _Builder:
                     ).format(type_name=_type_name(item)),
                 )
                 continue
-            self._unknown_keys(item, BRANCH_KEYS, ipath, "a branch")
+            self._unknown_keys(item, BRANCH_KEYS, ipath, _("a branch"))
             to = self._text(item, "to", ipath, required=True)
             when = None
             if item.get("when") is not None:
