@@ -9,7 +9,7 @@ endif
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint check bench demo clean
+.PHONY: install test lint check bench demo clean messages
 
 install: $(STAMP)
 
@@ -31,6 +31,17 @@ check: lint test
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
+
+# The Chinese message catalogue: extract the messages from the sources, merge them into
+# src/procdoc/locale/zh_CN/LC_MESSAGES/procdoc.po (new ones arrive untranslated; a test
+# fails until they are translated), and compile procdoc.mo.
+LOCALE := src/procdoc/locale
+POT    := $(LOCALE)/procdoc.pot
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k ngettext:1,2 --sort-by-file \
+	  --project procdoc --copyright-holder "procdoc" --msgid-bugs-address "" -o $(POT) .
+	$(BIN)/pybabel update -i $(POT) -d $(LOCALE) -D procdoc -l zh_CN --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel compile -d $(LOCALE) -D procdoc -l zh_CN --statistics
 
 demo: $(STAMP)
 	$(PY) samples/demo.py

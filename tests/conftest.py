@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import textwrap
 from collections.abc import Callable
@@ -11,6 +12,10 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+
+# The suite checks English messages, whatever the machine's locale: PROCDOC_LANG comes
+# first in the choice of language (tests/test_i18n.py runs the Chinese ones).
+os.environ["PROCDOC_LANG"] = "en"
 
 MINI_CONFIG = """\
 name: 测试办公室

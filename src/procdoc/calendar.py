@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from procdoc.errors import CalendarError, ProcdocWarning
+from procdoc.i18n import _
 
 if TYPE_CHECKING:
     import yaml
@@ -85,10 +86,14 @@ class Duration:
     def __post_init__(self) -> None:
         if isinstance(self.amount, bool) or not isinstance(self.amount, int) or self.amount < 0:
             raise CalendarError(
-                f"bad duration amount {self.amount!r}: it must be a whole number >= 0"
+                _("bad duration amount {amount!r}: it must be a whole number >= 0").format(
+                    amount=self.amount
+                )
             )
         if self.unit not in _UNITS:
-            raise CalendarError(f"bad duration unit {self.unit!r}: use 'd', 'wd' or 'h'")
+            raise CalendarError(
+                _("bad duration unit {unit!r}: use 'd', 'wd' or 'h'").format(unit=self.unit)
+            )
 
     @classmethod
     def parse(cls, text: str | int) -> Duration:
@@ -103,7 +108,11 @@ class Duration:
                 unit = _UNIT_ALIASES.get("".join(match.group(2).split()).lower())
                 if unit is not None:
                     return cls(int(match.group(1)), unit)
-        raise CalendarError(f"bad duration '{text}': {_DURATION_HELP}")
+        raise CalendarError(
+            _("bad duration '{text}': {duration_help}").format(
+                text=text, duration_help=_DURATION_HELP
+            )
+        )
 
     def __str__(self) -> str:
         """The canonical spelling: ``15d``, ``5wd``, ``24h``."""
@@ -190,14 +199,13 @@ class _Year:
         return self.cum[-1]
 
 
-_NO_CALENDAR_WARNING = (
-    "no holiday calendar for {year}: counting Monday-Friday as working days; "
-    "add {year}'s holidays and make-up workdays under `calendar:` in procdoc.yaml"
+_NO_CALENDAR_WARNING = _(
+    "no holiday calendar for {year}: counting Monday-Friday as working days; add {year}'s holidays and make-up workdays under `calendar:` in procdoc.yaml"
 )
 _CONFIG_KEYS = ("holidays", "workdays", "files", "roll_calendar_deadlines")
 _FILE_KEYS = ("holidays", "workdays")
 _DATE_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
-_DATE_HELP = "write YYYY-MM-DD or a range YYYY-MM-DD..YYYY-MM-DD"
+_DATE_HELP = _("write YYYY-MM-DD or a range YYYY-MM-DD..YYYY-MM-DD")
 _MAX_RANGE_DAYS = 366
 
 
@@ -221,7 +229,9 @@ class WorkCalendar:
         if both:
             days = ", ".join(d.isoformat() for d in both)
             raise CalendarError(
-                f"{days} listed both as a holiday and as a workday: keep it in one list"
+                _("{days} listed both as a holiday and as a workday: keep it in one list").format(
+                    days=days
+                )
             )
         self.roll_calendar_deadlines = roll_calendar_deadlines
         self._listed_years = frozenset(d.year for d in self._holidays | self._workdays)
@@ -260,17 +270,23 @@ class WorkCalendar:
         where = "procdoc.yaml"
         if not isinstance(config, Mapping):
             raise CalendarError(
-                f"{where}: `calendar:` must be a mapping with keys {', '.join(_CONFIG_KEYS)}"
+                _("{where}: `calendar:` must be a mapping with keys {config_keys}").format(
+                    where=where, config_keys=", ".join(_CONFIG_KEYS)
+                )
             )
         for key in config:
             if key not in _CONFIG_KEYS:
                 raise CalendarError(
-                    f"{where}: unknown key `calendar.{key}`: use {', '.join(_CONFIG_KEYS)}"
+                    _("{where}: unknown key `calendar.{key}`: use {config_keys}").format(
+                        where=where, key=key, config_keys=", ".join(_CONFIG_KEYS)
+                    )
                 )
         roll = config.get("roll_calendar_deadlines", True)
         if not isinstance(roll, bool):
             raise CalendarError(
-                f"{where}: `calendar.roll_calendar_deadlines` must be true or false, not {roll!r}"
+                _(
+                    "{where}: `calendar.roll_calendar_deadlines` must be true or false, not {roll!r}"
+                ).format(where=where, roll=roll)
             )
         sources: dict[str, dict[date, str]] = {"holidays": {}, "workdays": {}}
         for kind in _FILE_KEYS:
@@ -285,8 +301,9 @@ class WorkCalendar:
         if conflicts:
             day = conflicts[0]
             raise CalendarError(
-                f"{day.isoformat()} is listed both as a holiday ({holidays[day]}) "
-                f"and as a workday ({workdays[day]}): keep it in one list"
+                _(
+                    "{day} is listed both as a holiday ({holidays}) and as a workday ({workdays}): keep it in one list"
+                ).format(day=day.isoformat(), holidays=holidays[day], workdays=workdays[day])
             )
         return cls(holidays=holidays, workdays=workdays, roll_calendar_deadlines=roll)
 
@@ -310,11 +327,17 @@ class WorkCalendar:
         """The ``n``th working day after ``start`` (``start`` is not counted; ``n=0`` gives ``start``)."""
         start = _as_date(start)
         if n < 0:
-            raise CalendarError(f"cannot count {n} working days: the count must be >= 0")
+            raise CalendarError(
+                _("cannot count {n} working days: the count must be >= 0").format(n=n)
+            )
         if n == 0:
             return start
         if n > (date.max - start).days:
-            raise CalendarError(f"{n} working days after {start} fall after the year 9999")
+            raise CalendarError(
+                _("{n} working days after {start} fall after the year 9999").format(
+                    n=n, start=start
+                )
+            )
         year_number = start.year
         year = self._year(year_number)
         target = year.cum[start.toordinal() - year.first_ordinal] + n
@@ -362,7 +385,9 @@ class WorkCalendar:
             return end
         except OverflowError:
             raise CalendarError(
-                f"{duration} after {format_due(start)} falls after the year 9999"
+                _("{duration} after {format_due} falls after the year 9999").format(
+                    duration=duration, format_due=format_due(start)
+                )
             ) from None
 
     @staticmethod
@@ -382,7 +407,11 @@ class WorkCalendar:
 
     def _build_year(self, year_number: int) -> _Year:
         if not 1 <= year_number <= 9999:
-            raise CalendarError(f"year {year_number} is out of range: dates run from 1 to 9999")
+            raise CalendarError(
+                _("year {year_number} is out of range: dates run from 1 to 9999").format(
+                    year_number=year_number
+                )
+            )
         first = date(year_number, 1, 1)
         days = (date(year_number + 1, 1, 1) - first).days if year_number < 9999 else 365
         national = _package_covers(year_number)
@@ -437,7 +466,11 @@ def _parse_day(text: str, *, where: str, original: object) -> date:
             return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
         except ValueError:
             pass
-    raise CalendarError(f"{where}: bad date '{original}': {_DATE_HELP}")
+    raise CalendarError(
+        _("{where}: bad date '{original}': {date_help}").format(
+            where=where, original=original, date_help=_DATE_HELP
+        )
+    )
 
 
 def _parse_entry(value: object, *, where: str) -> Iterator[date]:
@@ -446,17 +479,29 @@ def _parse_entry(value: object, *, where: str) -> Iterator[date]:
         yield value
         return
     if not isinstance(value, str):
-        raise CalendarError(f"{where}: bad date '{value}': {_DATE_HELP}")
+        raise CalendarError(
+            _("{where}: bad date '{value}': {date_help}").format(
+                where=where, value=value, date_help=_DATE_HELP
+            )
+        )
     if ".." not in value:
         yield _parse_day(value, where=where, original=value)
         return
-    first_text, _, last_text = value.partition("..")
+    first_text, _unused, last_text = value.partition("..")
     first = _parse_day(first_text, where=where, original=value)
     last = _parse_day(last_text, where=where, original=value)
     if last < first:
-        raise CalendarError(f"{where}: bad range '{value}': the first day comes after the last")
+        raise CalendarError(
+            _("{where}: bad range '{value}': the first day comes after the last").format(
+                where=where, value=value
+            )
+        )
     if (last - first).days >= _MAX_RANGE_DAYS:
-        raise CalendarError(f"{where}: bad range '{value}': longer than a year, check the years")
+        raise CalendarError(
+            _("{where}: bad range '{value}': longer than a year, check the years").format(
+                where=where, value=value
+            )
+        )
     for offset in range((last - first).days + 1):
         yield first + timedelta(days=offset)
 
@@ -473,8 +518,9 @@ def _calendar_files(value: object, *, base_dir: Path, where: str) -> list[Path]:
     for entry in _as_list(value):
         if not isinstance(entry, str) or not entry.strip():
             raise CalendarError(
-                f"{where}: bad entry {entry!r} under `calendar.files`: "
-                "give paths of YAML files, relative to the workspace"
+                _(
+                    "{where}: bad entry {entry!r} under `calendar.files`: give paths of YAML files, relative to the workspace"
+                ).format(where=where, entry=entry)
             )
         if any(char in entry for char in "*?["):
             pattern = str(base_dir / entry)
@@ -483,8 +529,9 @@ def _calendar_files(value: object, *, base_dir: Path, where: str) -> list[Path]:
         path = base_dir / entry
         if not path.is_file():
             raise CalendarError(
-                f"{_display(path, base_dir)}: calendar file not found "
-                f"(listed under `calendar.files` in {where})"
+                _(
+                    "{display}: calendar file not found (listed under `calendar.files` in {where})"
+                ).format(display=_display(path, base_dir), where=where)
             )
         paths.append(path)
     return paths
@@ -498,29 +545,39 @@ def _read_calendar_file(path: Path, *, base_dir: Path, into: dict[str, dict[date
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
-        raise CalendarError(f"{name}: not UTF-8 text: save it as UTF-8") from None
+        raise CalendarError(
+            _("{name}: not UTF-8 text: save it as UTF-8").format(name=name)
+        ) from None
     except OSError as err:
-        raise CalendarError(f"{name}: cannot read the calendar file: {err.strerror}") from None
+        raise CalendarError(
+            _("{name}: cannot read the calendar file: {strerror}").format(
+                name=name, strerror=err.strerror
+            )
+        ) from None
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         at = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark is not None else name
-        problem = getattr(err, "problem", None) or "invalid YAML"
-        raise CalendarError(f"{at}: broken YAML: {problem}") from None
+        problem = getattr(err, "problem", None) or _("invalid YAML")
+        raise CalendarError(
+            _("{at}: broken YAML: {problem}").format(at=at, problem=problem)
+        ) from None
     if root is None:
         return
     if not isinstance(root, yaml.MappingNode):
         raise CalendarError(
-            f"{name}:{root.start_mark.line + 1}: expected a mapping with "
-            "`holidays:` and `workdays:` lists"
+            _("{name}:{line}: expected a mapping with `holidays:` and `workdays:` lists").format(
+                name=name, line=root.start_mark.line + 1
+            )
         )
     for key_node, value_node in root.value:
         key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
         if key not in _FILE_KEYS:
             raise CalendarError(
-                f"{name}:{key_node.start_mark.line + 1}: unknown key `{key}`: "
-                "use holidays and workdays"
+                _("{name}:{line}: unknown key `{key}`: use holidays and workdays").format(
+                    name=name, line=key_node.start_mark.line + 1, key=key
+                )
             )
         for item in _scalar_items(value_node, name=name, key=key):
             where = f"{name}:{item.start_mark.line + 1}"
@@ -537,7 +594,9 @@ def _scalar_items(node: yaml.Node, *, name: str, key: str) -> list[yaml.ScalarNo
     for item in items:
         if not isinstance(item, yaml.ScalarNode):
             raise CalendarError(
-                f"{name}:{item.start_mark.line + 1}: expected a date under `{key}`: {_DATE_HELP}"
+                _("{name}:{line}: expected a date under `{key}`: {date_help}").format(
+                    name=name, line=item.start_mark.line + 1, key=key, date_help=_DATE_HELP
+                )
             )
     return list(items)
 
@@ -562,7 +621,9 @@ def parse_moment(text: str) -> datetime:
                 return datetime(year, month, day, hour, minute, second)
             except ValueError:
                 pass
-    raise CalendarError(f"bad time '{text}': write YYYY-MM-DD or YYYY-MM-DD HH:MM")
+    raise CalendarError(
+        _("bad time '{text}': write YYYY-MM-DD or YYYY-MM-DD HH:MM").format(text=text)
+    )
 
 
 def format_moment(moment: datetime) -> str:

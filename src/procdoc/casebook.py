@@ -19,6 +19,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from procdoc.errors import CaseError, LedgerError, ProcdocWarning
+from procdoc.i18n import _
 from procdoc.layout import (
     ACTION_IDS,
     ACTIONS,
@@ -63,8 +64,15 @@ class _Columns:
         missing = [reg.core[k] for k in _REQUIRED if self.core[k] is None]
         if missing and sheet.rows and not self.unadopted:
             raise LedgerError(
-                f"{where} {reg.sheet}!{header_row(sheet)}: no {', '.join(repr(m) for m in missing)} column in the header row",
-                hint=f"rename the header back, or set the label under labels: (or registers: {reg.processes[0].id}: columns:) in procdoc.yaml",
+                _("{where} {sheet}!{header_row}: no {items} column in the header row").format(
+                    where=where,
+                    sheet=reg.sheet,
+                    header_row=header_row(sheet),
+                    items=", ".join(repr(m) for m in missing),
+                ),
+                hint=_(
+                    "rename the header back, or set the label under labels: (or registers: {id}: columns:) in procdoc.yaml"
+                ).format(id=reg.processes[0].id),
             )
 
 
@@ -85,12 +93,18 @@ def _refuse_merged(reg: Register, sheet: Sheet, where: str) -> None:
         cells = f"{reg.sheet}!{format_range(r1, c1, r2, c2)}"
         if r1 <= top:
             raise LedgerError(
-                f"{where} {cells}: the header is spread over merged rows",
-                hint=f"make row {top} a one-row header (one label a column, no merged cells) and run again; nothing was written",
+                _("{where} {cells}: the header is spread over merged rows").format(
+                    where=where, cells=cells
+                ),
+                hint=_(
+                    "make row {top} a one-row header (one label a column, no merged cells) and run again; nothing was written"
+                ).format(top=top),
             )
         raise LedgerError(
-            f"{where} {cells}: merged cells inside the register's rows",
-            hint="unmerge them (a value in every row) and run again; nothing was written",
+            _("{where} {cells}: merged cells inside the register's rows").format(
+                where=where, cells=cells
+            ),
+            hint=_("unmerge them (a value in every row) and run again; nothing was written"),
         )
 
 
@@ -147,7 +161,15 @@ class Casebook:
         if cols.unadopted:
             self.unadopted.append(reg)
             warnings.warn(
-                f"{self.name} {reg.sheet}: a hand-kept register not taken over yet ({len(sheet.rows)} rows, no {reg.core['id']} column): run `procdoc adopt {reg.processes[0].id}`",
+                _(
+                    "{name} {sheet}: a hand-kept register not taken over yet ({n_rows} rows, no {core} column): run `procdoc adopt {id}`"
+                ).format(
+                    name=self.name,
+                    sheet=reg.sheet,
+                    n_rows=len(sheet.rows),
+                    core=reg.core["id"],
+                    id=reg.processes[0].id,
+                ),
                 ProcdocWarning,
                 stacklevel=3,
             )
@@ -196,14 +218,23 @@ class Casebook:
             return self.pending[case_id]
         if case_id in self.duplicates:
             raise CaseError(
-                f"case '{case_id}' is held twice in {self.name}: {', '.join(self.duplicates[case_id])}",
-                hint="remove or renumber the duplicate rows first",
+                _("case '{case_id}' is held twice in {name}: {duplicates}").format(
+                    case_id=case_id, name=self.name, duplicates=", ".join(self.duplicates[case_id])
+                ),
+                hint=_("remove or renumber the duplicate rows first"),
             )
         place = self.places.get(case_id)
         if place is None:
             near = difflib.get_close_matches(case_id, self.ids(), n=3, cutoff=0.6)
-            hint = f"did you mean {', '.join(near)}?" if near else "see `procdoc list`"
-            raise CaseError(f"unknown case '{case_id}' in {self.name}", hint=hint)
+            hint = (
+                _("did you mean {near}?").format(near=", ".join(near))
+                if near
+                else _("see `procdoc list`")
+            )
+            raise CaseError(
+                _("unknown case '{case_id}' in {name}").format(case_id=case_id, name=self.name),
+                hint=hint,
+            )
         found = self._case(case_id, place, strict=True)
         assert found is not None
         return found
@@ -216,7 +247,9 @@ class Casebook:
                 yield found
         for cid in self.duplicates:
             warnings.warn(
-                f"{self.name}: case {cid} is held twice ({', '.join(self.duplicates[cid])}): left out until one row is removed or renumbered",
+                _(
+                    "{name}: case {cid} is held twice ({duplicates}): left out until one row is removed or renumbered"
+                ).format(name=self.name, cid=cid, duplicates=", ".join(self.duplicates[cid])),
                 ProcdocWarning,
                 stacklevel=2,
             )
@@ -264,16 +297,28 @@ class Casebook:
             self.broken_rows[value or "?"] += 1
             if strict:
                 raise CaseError(
-                    f"case '{case_id}' belongs to process '{value}', whose file has errors: {problem.pos}: {problem.message}",
-                    hint="fix the file (procdoc validate lists every problem); the ledger is unchanged",
+                    _(
+                        "case '{case_id}' belongs to process '{value}', whose file has errors: {pos}: {message}"
+                    ).format(
+                        case_id=case_id, value=value, pos=problem.pos, message=problem.message
+                    ),
+                    hint=_(
+                        "fix the file (procdoc validate lists every problem); the ledger is unchanged"
+                    ),
                 )
             return
-        message = f"{self.name} {cell}: case '{case_id}' names unknown process '{value}'"
+        message = _("{name} {cell}: case '{case_id}' names unknown process '{value}'").format(
+            name=self.name, cell=cell, case_id=case_id, value=value
+        )
         known = ", ".join(p.name for p in self.processes.values())
         if strict:
-            raise CaseError(message, hint=f"known: {known}")
+            raise CaseError(message, hint=_("known: {known}").format(known=known))
         self.unreadable.append(message)
-        warnings.warn(f"{message} (known: {known}): not shown", ProcdocWarning, stacklevel=3)
+        warnings.warn(
+            _("{message} (known: {known}): not shown").format(message=message, known=known),
+            ProcdocWarning,
+            stacklevel=3,
+        )
 
     def cell_of(self, case: Case, key: str) -> str:
         """Where a case's core column (by id) or field (by id) is: ``sheet!F7``."""
@@ -416,7 +461,14 @@ def _build(case_id: str, process: Process, place: _Place, ledger: str) -> Case:
         except Unreadable as err:
             unread.add(key)
             problems.append(
-                f"{ledger} {reg.sheet}!{col_letters(col or 0)}{row.number}: {err} ({reg.core[key]}); fix the cell"
+                _("{ledger} {sheet}!{col_letters}{number}: {err} ({core}); fix the cell").format(
+                    ledger=ledger,
+                    sheet=reg.sheet,
+                    col_letters=col_letters(col or 0),
+                    number=row.number,
+                    err=err,
+                    core=reg.core[key],
+                )
             )
             return None
 
@@ -425,7 +477,18 @@ def _build(case_id: str, process: Process, place: _Place, ledger: str) -> Case:
     if step_text and step is None:
         unread.add("step")
         problems.append(
-            f"{ledger} {reg.sheet}!{col_letters(core['step'] or 0)}{row.number}: '{step_text}' is not a step of {process.name} ({reg.core['step']}); steps: {'、'.join(s.name for s in process.steps)}"
+            _(
+                "{ledger} {sheet}!{col_letters}{number}: '{step_text}' is not a step of {name} ({core}); steps: {items}"
+            ).format(
+                ledger=ledger,
+                sheet=reg.sheet,
+                col_letters=col_letters(core["step"] or 0),
+                number=row.number,
+                step_text=step_text,
+                name=process.name,
+                core=reg.core["step"],
+                items="、".join(s.name for s in process.steps),
+            )
         )
     closed_at = read("closed", as_moment)
     status_text = text(_cell(values, core["status"]))
@@ -435,7 +498,16 @@ def _build(case_id: str, process: Process, place: _Place, ledger: str) -> Case:
     else:
         if status_text is not None:
             problems.append(
-                f"{ledger} {reg.sheet}!{col_letters(core['status'] or 0)}{row.number}: '{status_text}' is not a status ({'/'.join(STATUS_WORDS.values())}); fix the cell"
+                _(
+                    "{ledger} {sheet}!{col_letters}{number}: '{status_text}' is not a status ({values}); fix the cell"
+                ).format(
+                    ledger=ledger,
+                    sheet=reg.sheet,
+                    col_letters=col_letters(core["status"] or 0),
+                    number=row.number,
+                    status_text=status_text,
+                    values="/".join(STATUS_WORDS.values()),
+                )
             )
         status = "closed" if closed_at is not None or (step is not None and step.final) else "open"
     fields: dict[str, Any] = {}
@@ -447,7 +519,16 @@ def _build(case_id: str, process: Process, place: _Place, ledger: str) -> Case:
             fields[fid] = raw
             unread.add(fid)
             problems.append(
-                f"{ledger} {reg.sheet}!{col_letters(col or 0)}{row.number}: {err} ({reg.field_label(process, fid)}); fix the cell"
+                _(
+                    "{ledger} {sheet}!{col_letters}{number}: {err} ({field_label}); fix the cell"
+                ).format(
+                    ledger=ledger,
+                    sheet=reg.sheet,
+                    col_letters=col_letters(col or 0),
+                    number=row.number,
+                    err=err,
+                    field_label=reg.field_label(process, fid),
+                )
             )
     return Case(
         id=case_id,
@@ -535,7 +616,7 @@ class Change:
     def add_case(self, case: Case) -> None:
         """A new row for ``case``; calling it again for the same case rewrites that row."""
         if not case.id:
-            raise CaseError("a case without an id cannot be written")  # pragma: no cover
+            raise CaseError(_("a case without an id cannot be written"))  # pragma: no cover
         reg = self.layout.register_of(case.process)
         cells = case_cells(case, reg)
         if case.id in self._new_index:

@@ -15,23 +15,28 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from procdoc import __version__
+from procdoc import __version__, i18n
 from procdoc.errors import ExitCode, ProcdocError
+from procdoc.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from procdoc.commands.cases import Selection
     from procdoc.model import Case
     from procdoc.workspace import Workspace
 
+i18n.setup()  # before the help texts below are made: they are in the user's language
+
 app = typer.Typer(
     name="procdoc",
-    help="Office processes (流程) as YAML, an Excel ledger (台账), deadlines on the Chinese working-day calendar, and the documents they need.",
+    help=_(
+        "Office processes (流程) as YAML, an Excel ledger (台账), deadlines on the Chinese working-day calendar, and the documents they need."
+    ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-report_app = typer.Typer(help="Reports written from the ledger.", no_args_is_help=True)
+report_app = typer.Typer(help=_("Reports written from the ledger."), no_args_is_help=True)
 app.add_typer(report_app, name="report")
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -59,17 +64,21 @@ WorkspaceOpt = Annotated[
     typer.Option(
         "-w",
         "--workspace",
-        help="The workspace folder (default: found by walking up; or $PROCDOC_WORKSPACE).",
+        help=_("The workspace folder (default: found by walking up; or $PROCDOC_WORKSPACE)."),
         show_default=False,
     ),
 ]
-FormatOpt = Annotated[Format, typer.Option("--format", help="table, json or csv.")]
-AtOpt = Annotated[str | None, typer.Option("--at", help="When: YYYY-MM-DD [HH:MM] (default now).")]
-ByOpt = Annotated[str | None, typer.Option("--by", help="Who does it.")]
-NoteOpt = Annotated[str | None, typer.Option("--note", help="Opinion / note for the record.")]
-SetOpt = Annotated[list[str] | None, typer.Option("--set", help="FIELD=VALUE (repeatable).")]
-AssigneeOpt = Annotated[str | None, typer.Option("--assignee", help="Only cases with this 承办人.")]
-DeptOpt = Annotated[str | None, typer.Option("--dept", help="Only cases of this department.")]
+FormatOpt = Annotated[Format, typer.Option("--format", help=_("table, json or csv."))]
+AtOpt = Annotated[
+    str | None, typer.Option("--at", help=_("When: YYYY-MM-DD [HH:MM] (default now)."))
+]
+ByOpt = Annotated[str | None, typer.Option("--by", help=_("Who does it."))]
+NoteOpt = Annotated[str | None, typer.Option("--note", help=_("Opinion / note for the record."))]
+SetOpt = Annotated[list[str] | None, typer.Option("--set", help=_("FIELD=VALUE (repeatable)."))]
+AssigneeOpt = Annotated[
+    str | None, typer.Option("--assignee", help=_("Only cases with this 承办人."))
+]
+DeptOpt = Annotated[str | None, typer.Option("--dept", help=_("Only cases of this department."))]
 
 
 def handle_errors(func: F) -> F:
@@ -106,7 +115,7 @@ def handle_errors(func: F) -> F:
             console.error(f"{where}{err.strerror or err}")
             raise typer.Exit(int(ExitCode.USER)) from None
         except KeyboardInterrupt:
-            console.error("interrupted; nothing was written that was not complete")
+            console.error(_("interrupted; nothing was written that was not complete"))
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
         blocking = [line for ws in _opened for line in ws.blocking]
         if blocking:
@@ -149,33 +158,33 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+@app.callback(help=_("procdoc: processes, ledger, deadlines, documents."))
 def main_options(
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help=_("Show the version.")),
     ] = False,
 ) -> None:
-    """procdoc: processes, ledger, deadlines, documents."""
+    pass
 
 
 # -- workspace and processes ------------------------------------------------------------------
 
 
-@app.command()
+@app.command(help=_("Create a workspace: the process and template library and a procdoc.yaml."))
 @handle_errors
 def init(
-    directory: Annotated[Path, typer.Argument(help="Folder for the new workspace.")] = Path("."),
+    directory: Annotated[Path, typer.Argument(help=_("Folder for the new workspace."))] = Path("."),
     name: Annotated[
-        str | None, typer.Option("--name", help="The office's name (procdoc.yaml `name`).")
+        str | None, typer.Option("--name", help=_("The office's name (procdoc.yaml `name`)."))
     ] = None,
     processes: Annotated[
         str | None,
         typer.Option(
-            "--processes", help="Only these library processes, e.g. shouwen,fawen (default all)."
+            "--processes", help=_("Only these library processes, e.g. shouwen,fawen (default all).")
         ),
     ] = None,
 ) -> None:
-    """Create a workspace: the process and template library and a procdoc.yaml."""
     from procdoc import console
     from procdoc.commands.setup import init_workspace
 
@@ -183,18 +192,23 @@ def init(
         directory, name=name, processes=processes.split(",") if processes else None
     )
     console.info(
-        f"Created workspace {root}: procdoc.yaml, processes/, templates/. Next: cd there and run `procdoc validate`."
+        _(
+            "Created workspace {root}: procdoc.yaml, processes/, templates/. Next: cd there and run `procdoc validate`."
+        ).format(root=root)
     )
 
 
-@app.command()
+@app.command(
+    help=_(
+        "Check procdoc.yaml, the processes, registers, sources, calendar and templates (exit 3 on errors)."
+    )
+)
 @handle_errors
 def validate(
     workspace: WorkspaceOpt = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Warnings count as errors.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help=_("Warnings count as errors."))] = False,
     format: FormatOpt = Format.table,
 ) -> None:
-    """Check procdoc.yaml, the processes, registers, sources, calendar and templates (exit 3 on errors)."""
     from procdoc import console
     from procdoc.commands.setup import validate as run
 
@@ -221,23 +235,35 @@ def validate(
         for problem in report.problems:
             colour = "red" if problem.severity == "error" else "yellow"
             where = f"{problem.pos}: " if problem.pos else ""
+            severity = _("error:") if problem.severity == "error" else _("warning:")
             console.out.print(
-                f"{console.escape(where)}[{colour}]{problem.severity}[/]: {console.escape(problem.message)}"
+                f"{console.escape(where)}[{colour}]{console.escape(severity)}[/]"
+                f"{console.sep(severity)}{console.escape(problem.message)}"
             )
-        summary = f"{len(report.files)} files, {len(report.processes)} processes: {len(report.errors)} errors, {len(report.warnings)} warnings"
+        summary = _("{files}, {processes}: {errors}, {warnings}").format(
+            files=ngettext("{n} file", "{n} files", len(report.files)).format(n=len(report.files)),
+            processes=ngettext("{n} process", "{n} processes", len(report.processes)).format(
+                n=len(report.processes)
+            ),
+            errors=ngettext("{n} error", "{n} errors", len(report.errors)).format(
+                n=len(report.errors)
+            ),
+            warnings=ngettext("{n} warning", "{n} warnings", len(report.warnings)).format(
+                n=len(report.warnings)
+            ),
+        )
         console.err.print(("[red]" if failed else "[green]") + console.escape(summary) + "[/]")
     if failed:
         raise typer.Exit(int(ExitCode.INVALID))
 
 
-@app.command()
+@app.command(help=_("Print the JSON Schema of process files (for the YAML language server)."))
 @handle_errors
 def schema(
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Write to this file instead of stdout.")
+        Path | None, typer.Option("-o", "--output", help=_("Write to this file instead of stdout."))
     ] = None,
 ) -> None:
-    """Print the JSON Schema of process files (for the YAML language server)."""
     import json
 
     from procdoc.fileio import atomic_write
@@ -250,28 +276,28 @@ def schema(
         sys.stdout.write(text)
 
 
-@app.command()
+@app.command(help=_("Draw a process as a flowchart."))
 @handle_errors
 def graph(
-    process: Annotated[str, typer.Argument(help="Process id or name.")],
+    process: Annotated[str, typer.Argument(help=_("Process id or name."))],
     workspace: WorkspaceOpt = None,
     format: Annotated[
         GraphFormat,
-        typer.Option("--format", help="mermaid, dot, svg or png (svg/png need Graphviz)."),
+        typer.Option("--format", help=_("mermaid, dot, svg or png (svg/png need Graphviz).")),
     ] = GraphFormat.mermaid,
     case: Annotated[
-        str | None, typer.Option("--case", help="Highlight this case's current step.")
+        str | None, typer.Option("--case", help=_("Highlight this case's current step."))
     ] = None,
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Write to this file (required for png).")
+        Path | None,
+        typer.Option("-o", "--output", help=_("Write to this file (required for png).")),
     ] = None,
 ) -> None:
-    """Draw a process as a flowchart."""
     from procdoc.commands.setup import graph as draw
     from procdoc.fileio import atomic_write
 
     if format is GraphFormat.png and output is None:
-        raise ProcdocError("--format png writes binary data: give -o FILE.png")
+        raise ProcdocError(_("--format png writes binary data: give -o FILE.png"))
     data = draw(_ws(workspace), process, fmt=format.value, case=case)
     if output:
         atomic_write(output, data)
@@ -283,20 +309,19 @@ def graph(
 # -- cases ----------------------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(help=_("Open a case at the process's first step; prints its id."))
 @handle_errors
 def new(
-    process: Annotated[str, typer.Argument(help="Process id or name.")],
-    title: Annotated[str, typer.Option("--title", help="The case's title.")],
+    process: Annotated[str, typer.Argument(help=_("Process id or name."))],
+    title: Annotated[str, typer.Option("--title", help=_("The case's title."))],
     sets: SetOpt = None,
     by: ByOpt = None,
     assign: Annotated[
-        str | None, typer.Option("--assign", help="Who handles the first step.")
+        str | None, typer.Option("--assign", help=_("Who handles the first step."))
     ] = None,
     at: AtOpt = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Open a case at the process's first step; prints its id."""
     from procdoc import console
     from procdoc.commands import cases
 
@@ -310,33 +335,36 @@ def new(
         at=_moment(at, "--at"),
     )
     console.out.print(console.escape(case.id))
-    due = f", due {console.text(case.due)}" if case.due else ""
-    who = f", {case.assignee}" if case.assignee else ""
-    console.info(f"{case.process.name}: {case.step_name}{due}{who}")
+    due = _(", due {due}").format(due=console.text(case.due)) if case.due else ""
+    who = _(", {assignee}").format(assignee=case.assignee) if case.assignee else ""
+    console.info(
+        _("{process}: {step}{due}{who}").format(
+            process=case.process.name, step=case.step_name, due=due, who=who
+        )
+    )
 
 
-@app.command()
+@app.command(help=_("Move cases to their next step, or return them (退回)."))
 @handle_errors
 def advance(
     case: Annotated[
-        list[str], typer.Argument(help="Case id(s): several move together, all or none.")
+        list[str], typer.Argument(help=_("Case id(s): several move together, all or none."))
     ],
-    step: Annotated[str, typer.Option("--step", help="Target step id or name.")],
+    step: Annotated[str, typer.Option("--step", help=_("Target step id or name."))],
     by: Annotated[
         str | None,
         typer.Option(
-            "--by", help="Who moves it (a countersign signer: the person, or ROLE / ROLE:NAME)."
+            "--by", help=_("Who moves it (a countersign signer: the person, or ROLE / ROLE:NAME).")
         ),
     ] = None,
     note: NoteOpt = None,
     at: AtOpt = None,
     sets: SetOpt = None,
     assign: Annotated[
-        str | None, typer.Option("--assign", help="Who handles the next step.")
+        str | None, typer.Option("--assign", help=_("Who handles the next step."))
     ] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Move cases to their next step, or return them (退回)."""
     from procdoc import console
     from procdoc.commands import cases
 
@@ -355,41 +383,45 @@ def advance(
         if result.action == "sign":
             console.out.print(
                 console.escape(
-                    f"{c.id}: signed by {', '.join(result.signed)} at {c.step_name}; awaiting {', '.join(result.awaiting)}"
+                    _("{id}: signed by {signed} at {step_name}; awaiting {awaiting}").format(
+                        id=c.id,
+                        signed=", ".join(result.signed),
+                        step_name=c.step_name,
+                        awaiting=", ".join(result.awaiting),
+                    )
                 )
             )
             continue
-        verb = {"advance": "moved", "return": "returned", "close": "closed at"}[result.action]
         from_name = result.from_step.name if result.from_step else "?"
         to_name = result.to_step.name if result.to_step else "?"
-        line = (
-            f"{c.id}: {verb} {to_name} (from {from_name})"
-            if result.action != "close"
-            else f"{c.id}: {verb} {to_name}"
-        )
+        moved = {
+            "advance": _("{id}: moved {to} (from {from_})"),
+            "return": _("{id}: returned {to} (from {from_})"),
+            "close": _("{id}: closed at {to}"),
+        }[result.action]
+        line = moved.format(id=c.id, to=to_name, from_=from_name)
         if c.due:
-            line += f", due {console.text(c.due)}"
+            line += _(", due {due}").format(due=console.text(c.due))
         if c.assignee and result.action != "close":
-            line += f", {c.assignee}"
+            line += _(", {assignee}").format(assignee=c.assignee)
         if result.number:
-            line += f", number {result.number}"
+            line += _(", number {number}").format(number=result.number)
         console.out.print(console.escape(line))
 
 
-@app.command()
+@app.command(help=_("Extend the current step's deadline, at most by the step's `extend`."))
 @handle_errors
 def extend(
-    case: Annotated[str, typer.Argument(help="Case id.")],
-    by: Annotated[str, typer.Option("--by", help="How much longer: 30d, 5wd, 24h.")],
-    reason: Annotated[str, typer.Option("--reason", help="Why (recorded).")],
-    who: Annotated[str | None, typer.Option("--who", help="Who approved the extension.")] = None,
+    case: Annotated[str, typer.Argument(help=_("Case id."))],
+    by: Annotated[str, typer.Option("--by", help=_("How much longer: 30d, 5wd, 24h."))],
+    reason: Annotated[str, typer.Option("--reason", help=_("Why (recorded)."))],
+    who: Annotated[str | None, typer.Option("--who", help=_("Who approved the extension."))] = None,
     late: Annotated[
-        bool, typer.Option("--late", help="The deadline has passed: record a late approval.")
+        bool, typer.Option("--late", help=_("The deadline has passed: record a late approval."))
     ] = False,
     at: AtOpt = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Extend the current step's deadline, at most by the step's `extend`."""
     from procdoc import console
     from procdoc.commands import cases
 
@@ -398,22 +430,26 @@ def extend(
     )
     console.out.print(
         console.escape(
-            f"{r.case.id}: {r.case.step_name} due {console.text(r.old)} → {console.text(r.new)}"
+            _("{id}: {step} due {old} → {new}").format(
+                id=r.case.id,
+                step=r.case.step_name,
+                old=console.text(r.old),
+                new=console.text(r.new),
+            )
         )
     )
 
 
-@app.command("set")
+@app.command("set", help=_("Correct a case's data without moving it (one history row per value)."))
 @handle_errors
 def set_(
-    case: Annotated[str, typer.Argument(help="Case id.")],
-    sets: Annotated[list[str], typer.Option("--set", help="FIELD=VALUE (repeatable).")],
+    case: Annotated[str, typer.Argument(help=_("Case id."))],
+    sets: Annotated[list[str], typer.Option("--set", help=_("FIELD=VALUE (repeatable)."))],
     by: ByOpt = None,
     note: NoteOpt = None,
     at: AtOpt = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Correct a case's data without moving it (one history row per value)."""
     from procdoc import console
     from procdoc.commands import cases
     from procdoc.engine import describe
@@ -422,22 +458,21 @@ def set_(
         _ws(workspace), case, sets=sets, by=by, note=note, at=_moment(at, "--at")
     )
     if not done.changes:
-        console.info(f"{done.case.id}: nothing changed (the values are already so)")
+        console.info(_("{id}: nothing changed (the values are already so)").format(id=done.case.id))
         return
     console.out.print(console.escape(f"{done.case.id}: {describe(done.changes)}"))
 
 
-@app.command()
+@app.command(help=_("转办: hand a case to another person."))
 @handle_errors
 def assign(
-    case: Annotated[str, typer.Argument(help="Case id.")],
-    name: Annotated[str, typer.Argument(help="The person to hand it to.")],
+    case: Annotated[str, typer.Argument(help=_("Case id."))],
+    name: Annotated[str, typer.Argument(help=_("The person to hand it to."))],
     by: ByOpt = None,
     note: NoteOpt = None,
     at: AtOpt = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """转办: hand a case to another person."""
     from procdoc import console
     from procdoc.commands import cases
     from procdoc.engine import describe
@@ -446,16 +481,15 @@ def assign(
     console.out.print(console.escape(f"{done.case.id}: {describe(done.changes)}"))
 
 
-@app.command()
+@app.command(help=_("撤销: close a case as cancelled (its row, history and numbers stay)."))
 @handle_errors
 def cancel(
-    case: Annotated[str, typer.Argument(help="Case id.")],
-    reason: Annotated[str, typer.Option("--reason", help="Why (recorded).")],
+    case: Annotated[str, typer.Argument(help=_("Case id."))],
+    reason: Annotated[str, typer.Option("--reason", help=_("Why (recorded)."))],
     by: ByOpt = None,
     at: AtOpt = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """撤销: close a case as cancelled (its row, history and numbers stay)."""
     from procdoc import console
     from procdoc.commands import cases
 
@@ -463,22 +497,27 @@ def cancel(
     console.out.print(console.escape(f"{done.case.id}: 已撤销"))
 
 
-@app.command()
+@app.command(help=_("撤回: take back your own last move while nothing else has happened since."))
 @handle_errors
 def withdraw(
-    case: Annotated[str, typer.Argument(help="Case id.")],
+    case: Annotated[str, typer.Argument(help=_("Case id."))],
     by: ByOpt = None,
     at: AtOpt = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """撤回: take back your own last move while nothing else has happened since."""
     from procdoc import console
     from procdoc.commands import cases
 
     done = cases.withdraw(_ws(workspace), case, by=by, at=_moment(at, "--at"))
-    back = f" back at {done.case.step_name}" if done.case.step_name else ""
-    due = f", due {console.text(done.case.due)}" if done.case.due else ""
-    console.out.print(console.escape(f"{done.case.id}: withdrawn,{back}{due}"))
+    back = (
+        _(" back at {step_name}").format(step_name=done.case.step_name)
+        if done.case.step_name
+        else ""
+    )
+    due = _(", due {due}").format(due=console.text(done.case.due)) if done.case.due else ""
+    console.out.print(
+        console.escape(_("{id}: withdrawn,{back}{due}").format(id=done.case.id, back=back, due=due))
+    )
 
 
 CASE_HEADER = ["编号", "流程", "标题", "当前环节", "状态", "承办人", "环节期限", "办结期限"]
@@ -502,14 +541,13 @@ def _case_rows(cases: "list[Case]") -> list[list[Any]]:
     ]
 
 
-@app.command()
+@app.command(help=_("A case: its fields, deadline and history."))
 @handle_errors
 def show(
-    case: Annotated[str, typer.Argument(help="Case id.")],
+    case: Annotated[str, typer.Argument(help=_("Case id."))],
     workspace: WorkspaceOpt = None,
     format: FormatOpt = Format.table,
 ) -> None:
-    """A case: its fields, deadline and history."""
     from procdoc import console
     from procdoc.commands import cases
     from procdoc.layout import ACTIONS, STATUS_WORDS
@@ -568,21 +606,20 @@ def _selection(
     return Selection(process=process, step=step, status=status, assignee=assignee, dept=dept)
 
 
-@app.command("list")
+@app.command("list", help=_("List cases."))
 @handle_errors
 def list_(
-    process: Annotated[str | None, typer.Option("--process", help="Only this process.")] = None,
-    step: Annotated[str | None, typer.Option("--step", help="Only cases at this step.")] = None,
+    process: Annotated[str | None, typer.Option("--process", help=_("Only this process."))] = None,
+    step: Annotated[str | None, typer.Option("--step", help=_("Only cases at this step."))] = None,
     status: Annotated[
         str | None,
-        typer.Option("--status", help="open, closed or cancelled (办理中, 已办结, 已撤销)."),
+        typer.Option("--status", help=_("open, closed or cancelled (办理中, 已办结, 已撤销).")),
     ] = None,
     assignee: AssigneeOpt = None,
     dept: DeptOpt = None,
     workspace: WorkspaceOpt = None,
     format: FormatOpt = Format.table,
 ) -> None:
-    """List cases."""
     from procdoc import console
     from procdoc.commands import cases
 
@@ -594,26 +631,27 @@ def list_(
         console.print_csv(CASE_HEADER, _case_rows(found))
     else:
         console.print_table(None, CASE_HEADER, _case_rows(found))
-        console.info(f"{len(found)} cases")
+        console.info(_("{n_found} cases").format(n_found=len(found)))
 
 
-@app.command()
+@app.command(
+    help=_("待办: the open cases waiting for a person, most urgent first (or 已办 with --done).")
+)
 @handle_errors
 def todo(
     who: Annotated[
-        str | None, typer.Option("--who", help="Whose desk (a person under people:).")
+        str | None, typer.Option("--who", help=_("Whose desk (a person under people:)."))
     ] = None,
-    dept: Annotated[str | None, typer.Option("--dept", help="A department's desk.")] = None,
+    dept: Annotated[str | None, typer.Option("--dept", help=_("A department's desk."))] = None,
     done: Annotated[
-        bool, typer.Option("--done", help="What they did in the last 30 days (已办).")
+        bool, typer.Option("--done", help=_("What they did in the last 30 days (已办)."))
     ] = False,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="YYYY-MM-DD [HH:MM] (default now).")
+        str | None, typer.Option("--as-of", help=_("YYYY-MM-DD [HH:MM] (default now)."))
     ] = None,
     workspace: WorkspaceOpt = None,
     format: FormatOpt = Format.table,
 ) -> None:
-    """待办: the open cases waiting for a person, most urgent first (or 已办 with --done)."""
     from procdoc import console
     from procdoc.commands.desk import todo as run
     from procdoc.reports.overdue import LEVEL_CN
@@ -651,48 +689,52 @@ def todo(
     styles = [LEVEL_STYLE.get(i.level or "") for i in items]
     if rows:
         console.print_table(None, header, rows, styles=styles)
-    waiting = f" waiting ({reasons.pop()})" if not done and len(reasons) == 1 else " waiting"
-    console.info(f"{len(items)} cases" + ("" if done else waiting))
+    count = ngettext("{n} case", "{n} cases", len(items)).format(n=len(items))
+    if done:
+        console.info(count)
+    elif len(reasons) == 1:
+        console.info(_("{count} waiting ({reason})").format(count=count, reason=reasons.pop()))
+    else:
+        console.info(_("{count} waiting").format(count=count))
 
 
 # -- documents ------------------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(help=_("Render a Word template once per selected case."))
 @handle_errors
 def render(
     template: Annotated[
-        str, typer.Option("--template", help="Template name (file stem in templates/).")
+        str, typer.Option("--template", help=_("Template name (file stem in templates/)."))
     ],
     case: Annotated[
-        list[str] | None, typer.Option("--case", help="Render for this case (repeatable).")
+        list[str] | None, typer.Option("--case", help=_("Render for this case (repeatable)."))
     ] = None,
     process: Annotated[
-        str | None, typer.Option("--process", help="Every case of this process.")
+        str | None, typer.Option("--process", help=_("Every case of this process."))
     ] = None,
-    step: Annotated[str | None, typer.Option("--step", help="Every case at this step.")] = None,
+    step: Annotated[str | None, typer.Option("--step", help=_("Every case at this step."))] = None,
     overdue: Annotated[
-        bool, typer.Option("--overdue", help="The late cases whose current step calls for it.")
+        bool, typer.Option("--overdue", help=_("The late cases whose current step calls for it."))
     ] = False,
     all_: Annotated[
-        bool, typer.Option("--all", help="Render again where already rendered.")
+        bool, typer.Option("--all", help=_("Render again where already rendered."))
     ] = False,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Output folder (default out/NAME/).")
+        Path | None, typer.Option("--out", help=_("Output folder (default out/NAME/)."))
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
+    force: Annotated[bool, typer.Option("--force", help=_("Overwrite existing files."))] = False,
     doc_date: Annotated[
         str | None,
-        typer.Option("--date", help="The document's date (成文日期), YYYY-MM-DD."),
+        typer.Option("--date", help=_("The document's date (成文日期), YYYY-MM-DD.")),
     ] = None,
     at: AtOpt = None,
     pdf: Annotated[
-        bool, typer.Option("--pdf", help="Also write a PDF beside each document (LibreOffice).")
+        bool, typer.Option("--pdf", help=_("Also write a PDF beside each document (LibreOffice)."))
     ] = False,
     workspace: WorkspaceOpt = None,
     format: FormatOpt = Format.table,
 ) -> None:
-    """Render a Word template once per selected case."""
     from rich.progress import Progress
 
     from procdoc import console
@@ -700,7 +742,7 @@ def render(
 
     ws = _ws(workspace)
     with Progress(console=console.err, transient=True) as bar:
-        task = bar.add_task(f"rendering {template}", total=None)
+        task = bar.add_task(_("rendering {template}").format(template=template), total=None)
         result = run(
             ws,
             template,
@@ -717,7 +759,11 @@ def render(
             on_done=lambda _p: bar.advance(task),
         )
     if result.pdf_error:
-        console.error(f"{result.pdf_error} (the documents were written; their PDFs were not)")
+        console.error(
+            _("{pdf_error} (the documents were written; their PDFs were not)").format(
+                pdf_error=result.pdf_error
+            )
+        )
     if format is Format.json:
         console.print_json(result.as_dict())
         if result.pdf_error:
@@ -728,24 +774,31 @@ def render(
     for path in result.pdfs:
         console.out.print(console.escape(f"\t{ws.rel(path)}"))
     for _cid, path in result.kept:
-        console.info(f"kept {ws.rel(path)} (exists; --force to overwrite)")
+        console.info(_("kept {path} (exists; --force to overwrite)").format(path=ws.rel(path)))
     for cid, path in result.recorded:
         console.info(
-            f"recorded {ws.rel(path)} for {cid} (it was there already; --force to render it again)"
+            _(
+                "recorded {path} for {cid} (it was there already; --force to render it again)"
+            ).format(path=ws.rel(path), cid=cid)
         )
     console.info(
-        f"{template}: {len(result.written)} written, {len(result.kept)} kept"
-        + (f", {len(result.recorded)} recorded" if result.recorded else "")
-        + (f", {len(result.pdfs)} PDFs" if result.pdfs else "")
+        _("{template}: {n_written} written, {n_kept} kept").format(
+            template=template, n_written=len(result.written), n_kept=len(result.kept)
+        )
+        + (
+            _(", {n_recorded} recorded").format(n_recorded=len(result.recorded))
+            if result.recorded
+            else ""
+        )
+        + (_(", {n_pdfs} PDFs").format(n_pdfs=len(result.pdfs)) if result.pdfs else "")
     )
     if result.pdf_error:
         raise typer.Exit(int(ExitCode.USER))
 
 
-@app.command()
+@app.command(help=_("The templates and the variables each needs."))
 @handle_errors
 def templates(workspace: WorkspaceOpt = None, format: FormatOpt = Format.table) -> None:
-    """The templates and the variables each needs."""
     from procdoc import console
     from procdoc.documents.templates import templates_info
 
@@ -776,20 +829,19 @@ class ManualFormat(StrEnum):
     md = "md"
 
 
-@app.command()
+@app.command(help=_("Write the process manual (流程手册) as Word or Markdown."))
 @handle_errors
 def manual(
-    process: Annotated[str, typer.Argument(help="Process id or name.")],
+    process: Annotated[str, typer.Argument(help=_("Process id or name."))],
     format: Annotated[
-        ManualFormat, typer.Option("--format", help="docx or md.")
+        ManualFormat, typer.Option("--format", help=_("docx or md."))
     ] = ManualFormat.docx,
     output: Annotated[
         Path | None,
-        typer.Option("-o", "--output", help="File (default out/manual/ID-流程手册.docx)."),
+        typer.Option("-o", "--output", help=_("File (default out/manual/ID-流程手册.docx).")),
     ] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Write the process manual (流程手册) as Word or Markdown."""
     from procdoc import console
     from procdoc.documents.manual import write_manual
 
@@ -805,13 +857,13 @@ def manual(
 # -- import ---------------------------------------------------------------------------------------
 
 
-@app.command("import")
+@app.command("import", help=_("Merge OA exports into the ledger by their key."))
 @handle_errors
 def import_(
     files: Annotated[
         list[Path] | None,
         typer.Argument(
-            help="OA exports: .xlsx, .xls, .csv (UTF-8/GBK) or HTML saved as .xls.",
+            help=_("OA exports: .xlsx, .xls, .csv (UTF-8/GBK) or HTML saved as .xls."),
             show_default=False,
         ),
     ] = None,
@@ -819,24 +871,23 @@ def import_(
         Path | None,
         typer.Option(
             "--folder",
-            help="Import every export in this folder not imported yet, oldest first.",
+            help=_("Import every export in this folder not imported yet, oldest first."),
             show_default=False,
         ),
     ] = None,
     source: Annotated[
         str | None,
-        typer.Option("--source", help="The source under sources: (default: the best match)."),
+        typer.Option("--source", help=_("The source under sources: (default: the best match).")),
     ] = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
+        bool, typer.Option("--dry-run", help=_("Show what would change; write nothing."))
     ] = False,
     strict: Annotated[
-        bool, typer.Option("--strict", help="Refuse a file with any bad row.")
+        bool, typer.Option("--strict", help=_("Refuse a file with any bad row."))
     ] = False,
     workspace: WorkspaceOpt = None,
     format: FormatOpt = Format.table,
 ) -> None:
-    """Merge OA exports into the ledger by their key."""
     from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn
     from rich.text import Text
 
@@ -847,10 +898,10 @@ def import_(
 
     if bool(files) == (folder is not None):
         raise UsageError(
-            "give the exports to import (FILE...) or --folder DIR, not both"
+            _("give the exports to import (FILE...) or --folder DIR, not both")
             if files
-            else "nothing to import",
-            hint="procdoc import FILE... or procdoc import --folder DIR",
+            else _("nothing to import"),
+            hint=_("procdoc import FILE... or procdoc import --folder DIR"),
         )
 
     class Count(ProgressColumn):
@@ -886,14 +937,17 @@ def import_(
             results = import_files(ws, files or [], **options)
     for r in results:
         for problem in r.problems:
-            console.err.print(f"[yellow]Warning:[/] {console.escape(str(problem))}")
+            console.warning(str(problem))
         for problem in r.reported:
-            console.err.print(f"[yellow]Warning:[/] {console.escape(str(problem))}")
+            console.warning(str(problem))
     before = [s for s in done.skipped if s.imported] if done else []
     for skipped in done.skipped if done else []:
         if not skipped.imported:
             shown = console.escape(f"{skipped.file}: {skipped.reason}")
-            console.err.print(f"[yellow]Skipped:[/] {shown}")
+            skipped_word = _("Skipped:")
+            console.err.print(
+                f"[yellow]{console.escape(skipped_word)}[/]{console.sep(skipped_word)}{shown}"
+            )
     if format is Format.json:
         data: dict[str, Any] = {"dry_run": dry_run, "files": [r.as_dict() for r in results]}
         if done is not None:
@@ -931,9 +985,9 @@ def import_(
                     m.id,
                     "匹配",
                     m.key,
-                    "、".join(label for label, _ in m.on),
+                    "、".join(label for label, _unused in m.on),
                     "",
-                    "、".join(display(value) for _, value in m.on),
+                    "、".join(display(value) for _unused, value in m.on),
                 ]
                 for m in r.matched
             ]
@@ -947,7 +1001,7 @@ def import_(
             ]
             if detail:
                 console.print_table(
-                    f"{r.file} (dry run: nothing written)",
+                    _("{file} (dry run: nothing written)").format(file=r.file),
                     ["编号", "变化", "来源编号", "字段", "原值", "新值"],
                     detail,
                 )
@@ -955,21 +1009,25 @@ def import_(
         console.print_table(None, header, rows)
     if done is not None:
         if before:
-            many = "s" if len(before) != 1 else ""
-            console.info(f"{len(before)} export{many} in {done.folder} imported before: skipped")
+            console.info(
+                ngettext(
+                    "{n} export in {folder} imported before: skipped",
+                    "{n} exports in {folder} imported before: skipped",
+                    len(before),
+                ).format(n=len(before), folder=done.folder)
+            )
         if not results:
-            console.info(f"nothing new to import in {done.folder}")
+            console.info(_("nothing new to import in {folder}").format(folder=done.folder))
     if dry_run:
-        console.info("dry run: the ledger was not changed")
+        console.info(_("dry run: the ledger was not changed"))
 
 
 # -- the ledger -----------------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(help=_("Check the ledger's data cell by cell (exit 3 when it finds problems)."))
 @handle_errors
 def check(workspace: WorkspaceOpt = None, format: FormatOpt = Format.table) -> None:
-    """Check the ledger's data cell by cell (exit 3 when it finds problems)."""
     from procdoc import console
     from procdoc.commands.ledger import check as run
 
@@ -983,11 +1041,19 @@ def check(workspace: WorkspaceOpt = None, format: FormatOpt = Format.table) -> N
             console.out.print(console.escape(str(finding)))
         if report.matches:
             console.print_table(
-                "the same matter found in two sources (match:)",
+                _("the same matter found in two sources (match:)"),
                 ["编号", "另一来源编号", "时间", "说明"],
                 [[m.case, m.key, m.at, m.note] for m in report.matches],
             )
-        summary = f"{report.cases} cases in {len(report.registers)} registers: {len(report.findings)} problems"
+        summary = _("{cases} in {registers}: {problems}").format(
+            cases=ngettext("{n} case", "{n} cases", report.cases).format(n=report.cases),
+            registers=ngettext("{n} register", "{n} registers", len(report.registers)).format(
+                n=len(report.registers)
+            ),
+            problems=ngettext("{n} problem", "{n} problems", len(report.findings)).format(
+                n=len(report.findings)
+            ),
+        )
         console.err.print(
             ("[red]" if report.findings else "[green]") + console.escape(summary) + "[/]"
         )
@@ -995,23 +1061,24 @@ def check(workspace: WorkspaceOpt = None, format: FormatOpt = Format.table) -> N
         raise typer.Exit(int(ExitCode.INVALID))
 
 
-@app.command()
+@app.command(
+    help=_("Take over a hand-kept register: ids, steps and deadlines for its rows (idempotent).")
+)
 @handle_errors
 def adopt(
     process: Annotated[
-        str, typer.Argument(help="The process whose hand-kept register to take over.")
+        str, typer.Argument(help=_("The process whose hand-kept register to take over."))
     ],
     step: Annotated[
         str | None,
-        typer.Option("--step", help="The step of rows that name none (default the first)."),
+        typer.Option("--step", help=_("The step of rows that name none (default the first).")),
     ] = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show what would be taken over; write nothing.")
+        bool, typer.Option("--dry-run", help=_("Show what would be taken over; write nothing."))
     ] = False,
     workspace: WorkspaceOpt = None,
     format: FormatOpt = Format.table,
 ) -> None:
-    """Take over a hand-kept register: ids, steps and deadlines for its rows (idempotent)."""
     from procdoc import console
     from procdoc.commands.ledger import adopt as run
 
@@ -1042,48 +1109,64 @@ def adopt(
         return
     if rows:
         console.print_table(result.sheet, header, rows)
-    verb = "would take over" if dry_run else "took over"
+    summary = (
+        _("{sheet}: would take over {n_adopted} rows; {already} had an id already (left alone)")
+        if dry_run
+        else _("{sheet}: took over {n_adopted} rows; {already} had an id already (left alone)")
+    )
     console.info(
-        f"{result.sheet}: {verb} {len(result.adopted)} rows; {result.already} had an id already (left alone)"
-        + (" (dry run: nothing written)" if dry_run else "")
+        summary.format(sheet=result.sheet, n_adopted=len(result.adopted), already=result.already)
+        + (_(" (dry run: nothing written)") if dry_run else "")
     )
 
 
-@app.command()
+@app.command(
+    help=_("Put back the ledger as it was before procdoc's last write (refused if it changed since).")
+)
 @handle_errors
 def undo(by: ByOpt = None, at: AtOpt = None, workspace: WorkspaceOpt = None) -> None:
-    """Put back the ledger as it was before procdoc's last write (refused if it changed since)."""
     from procdoc import console
     from procdoc.commands.ledger import undo as run
 
     result = run(_ws(workspace), by=by, at=_moment(at, "--at"))
-    sheets = f" ({', '.join(result.sheets)})" if result.sheets else ""
-    console.out.print(
-        console.escape(
-            f"{result.ledger}: put back as it was before procdoc's write of {result.undone}{sheets}"
-        )
+    message = _("{ledger}: put back as it was before procdoc's write of {at}").format(
+        ledger=result.ledger, at=result.undone
     )
-    console.info("recorded in 流转记录; procdoc undo again puts back what this undid")
+    sheets = f" ({', '.join(result.sheets)})" if result.sheets else ""
+    console.out.print(console.escape(message + sheets))
+    console.info(_("recorded in 流转记录; procdoc undo again puts back what this undid"))
 
 
-registers_app = typer.Typer(help="The registers (登记簿) of the ledger.", no_args_is_help=True)
+registers_app = typer.Typer(help=_("The registers (登记簿) of the ledger."), no_args_is_help=True)
 app.add_typer(registers_app, name="registers")
 
 
-@registers_app.command("split")
+@registers_app.command(
+    "split",
+    help=_("Move a shared 台账 to one register per process, in one write (the old sheet stays)."),
+)
 @handle_errors
 def registers_split(workspace: WorkspaceOpt = None) -> None:
-    """Move a shared 台账 to one register per process, in one write (the old sheet stays)."""
     from procdoc import console
     from procdoc.commands.ledger import split
 
     result = split(_ws(workspace))
     for sheet, count in result.rows.items():
         own = result.own_columns.get(sheet)
-        extra = f" (with the office's own columns {', '.join(own)})" if own else ""
-        console.out.print(console.escape(f"{sheet}: {count} cases{extra}"))
+        extra = (
+            _(" (with the office's own columns {own})").format(own=", ".join(own)) if own else ""
+        )
+        console.out.print(
+            console.escape(
+                ngettext("{sheet}: {n} case{extra}", "{sheet}: {n} cases{extra}", count).format(
+                    sheet=sheet, n=count, extra=extra
+                )
+            )
+        )
     console.info(
-        f"recorded the registers in {result.config}; the old 台账 sheet is kept as it was and no longer written"
+        _(
+            "recorded the registers in {config}; the old 台账 sheet is kept as it was and no longer written"
+        ).format(config=result.config)
     )
 
 
@@ -1092,23 +1175,22 @@ def registers_split(workspace: WorkspaceOpt = None) -> None:
 LEVEL_STYLE = {"overdue": "red", "due_today": "yellow", "due_soon": "blue", "unknown": "magenta"}
 
 
-@app.command()
+@app.command(help=_("Overdue, due-today and due-soon cases (exit 0 whatever it finds)."))
 @handle_errors
 def overdue(
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="YYYY-MM-DD [HH:MM] (default now).")
+        str | None, typer.Option("--as-of", help=_("YYYY-MM-DD [HH:MM] (default now)."))
     ] = None,
-    process: Annotated[str | None, typer.Option("--process", help="Only this process.")] = None,
+    process: Annotated[str | None, typer.Option("--process", help=_("Only this process."))] = None,
     within: Annotated[
         str | None,
-        typer.Option("--within", help="Warning window, e.g. 3wd (default reminders.due_soon)."),
+        typer.Option("--within", help=_("Warning window, e.g. 3wd (default reminders.due_soon).")),
     ] = None,
     assignee: AssigneeOpt = None,
     dept: DeptOpt = None,
     workspace: WorkspaceOpt = None,
     format: FormatOpt = Format.table,
 ) -> None:
-    """Overdue, due-today and due-soon cases (exit 0 whatever it finds)."""
     from procdoc import console
     from procdoc.commands.reports import overdue as run
     from procdoc.reports.overdue import FLAG_HEADER, LEVEL_CN, flag_row, flag_view
@@ -1127,7 +1209,7 @@ def overdue(
         console.print_csv(FLAG_HEADER, (flag_row(f) for f in flags))
         return
     if not flags:
-        console.info("nothing overdue or due soon")
+        console.info(_("nothing overdue or due soon"))
         return
     groups: dict[str, list[Any]] = {}
     for f in flags:
@@ -1141,21 +1223,25 @@ def overdue(
     )
 
 
-@report_app.command("daily")
+@report_app.command(
+    "daily",
+    help=_(
+        "Write daily-YYYY-MM-DD.xlsx and .md, the head's one-page brief (.docx), and print a short summary."
+    ),
+)
 @handle_errors
 def report_daily(
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="YYYY-MM-DD [HH:MM] (default now).")
+        str | None, typer.Option("--as-of", help=_("YYYY-MM-DD [HH:MM] (default now)."))
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Folder (default out/reports/).")
+        Path | None, typer.Option("--out", help=_("Folder (default out/reports/)."))
     ] = None,
     workdays_only: Annotated[
-        bool, typer.Option("--workdays-only", help="Do nothing on a non-working day (for cron).")
+        bool, typer.Option("--workdays-only", help=_("Do nothing on a non-working day (for cron)."))
     ] = False,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Write daily-YYYY-MM-DD.xlsx and .md, the head's one-page brief (.docx), and print a short summary."""
     from procdoc import console
     from procdoc.commands.reports import report_daily as run
 
@@ -1164,12 +1250,18 @@ def report_daily(
     rep = run(ws, as_of=moment, out=out, workdays_only=workdays_only)
     if rep is None:
         console.info(
-            f"{(moment or ws.now()):%Y-%m-%d} is not a working day: no report (--workdays-only)"
+            _("{value:%Y-%m-%d} is not a working day: no report (--workdays-only)").format(
+                value=moment or ws.now()
+            )
         )
         return
     for line in rep.summary_lines():
         console.out.print(console.escape(line))
-    console.info(f"wrote {rep.xlsx}, {rep.markdown} and {rep.brief}")
+    console.info(
+        _("wrote {xlsx}, {markdown} and {brief}").format(
+            xlsx=rep.xlsx, markdown=rep.markdown, brief=rep.brief
+        )
+    )
 
 
 # -- statistics, the monthly report and 抽查 (SPEC §10) ------------------------------------
@@ -1183,28 +1275,32 @@ class StatsBy(StrEnum):
 
 
 FromOpt = Annotated[
-    str | None, typer.Option("--from", help="First day, YYYY-MM-DD (default: this month's first).")
+    str | None,
+    typer.Option("--from", help=_("First day, YYYY-MM-DD (default: this month's first).")),
 ]
 ToOpt = Annotated[
-    str | None, typer.Option("--to", help="Last day, YYYY-MM-DD (default: this month's last).")
+    str | None, typer.Option("--to", help=_("Last day, YYYY-MM-DD (default: this month's last)."))
 ]
-OutOpt = Annotated[Path | None, typer.Option("--out", help="Folder (default out/reports/).")]
+OutOpt = Annotated[Path | None, typer.Option("--out", help=_("Folder (default out/reports/)."))]
 
 
-@report_app.command("stats")
+@report_app.command(
+    "stats",
+    help=_(
+        "Statistics over the cases opened in a period (办结率, 按时办结率, time to close, 退回, 延期), each step's time-limit compliance and the 文号 duplicate rate; also an .xlsx."
+    ),
+)
 @handle_errors
 def report_stats(
     from_: FromOpt = None,
     to: ToOpt = None,
     by: Annotated[
-        StatsBy, typer.Option("--by", help="Group by process, dept, assignee or step.")
+        StatsBy, typer.Option("--by", help=_("Group by process, dept, assignee or step."))
     ] = StatsBy.process,
     out: OutOpt = None,
     workspace: WorkspaceOpt = None,
     format: FormatOpt = Format.table,
 ) -> None:
-    """Statistics over the cases opened in a period (办结率, 按时办结率, time to close, 退回,
-    延期), each step's time-limit compliance and the 文号 duplicate rate; also an .xlsx."""
     from procdoc import console
     from procdoc.commands.reports import report_stats as run
     from procdoc.reports.stats import (
@@ -1220,7 +1316,9 @@ def report_stats(
     rep = run(ws, start=_day(from_, "--from"), end=_day(to, "--to"), by=by.value, out=out)
     if rep.empty:
         console.info(
-            f"no cases opened from {rep.start.isoformat()} to {rep.end.isoformat()}: every figure is 0"
+            _("no cases opened from {start} to {end}: every figure is 0").format(
+                start=rep.start.isoformat(), end=rep.end.isoformat()
+            )
         )
     if format is Format.json:
         console.print_json(rep.as_dict())
@@ -1243,7 +1341,7 @@ def report_stats(
             console.print_table("各环节时限达标情况", LIMIT_HEADER, limits)
         if rep.numbers.years:
             console.print_table("文号", NUMBER_HEADER, number_rows(rep.numbers))
-    console.info(f"wrote {rep.xlsx}")
+    console.info(_("wrote {xlsx}").format(xlsx=rep.xlsx))
 
 
 class MonthlyFormat(StrEnum):
@@ -1251,20 +1349,24 @@ class MonthlyFormat(StrEnum):
     json = "json"
 
 
-@report_app.command("monthly")
+@report_app.command(
+    "monthly",
+    help=_(
+        "The monthly report: a month's statistics beside the month before (环比), as Word and .xlsx."
+    ),
+)
 @handle_errors
 def report_monthly(
     month: Annotated[
         str | None,
-        typer.Option("--month", help="YYYY-MM (default: the last complete month)."),
+        typer.Option("--month", help=_("YYYY-MM (default: the last complete month).")),
     ] = None,
     out: OutOpt = None,
     workspace: WorkspaceOpt = None,
     format: Annotated[
-        MonthlyFormat, typer.Option("--format", help="table or json.")
+        MonthlyFormat, typer.Option("--format", help=_("table or json."))
     ] = MonthlyFormat.table,
 ) -> None:
-    """The monthly report: a month's statistics beside the month before (环比), as Word and .xlsx."""
     from procdoc import console
     from procdoc.commands.reports import report_monthly as run
     from procdoc.reports.monthly import COMPARE_HEADER, PROCESS_HEADER
@@ -1272,7 +1374,9 @@ def report_monthly(
     ws = _ws(workspace)
     rep = run(ws, month=month, out=out)
     if rep.current.empty:
-        console.info(f"no cases opened in {rep.month:%Y-%m}: every figure is 0")
+        console.info(
+            _("no cases opened in {month:%Y-%m}: every figure is 0").format(month=rep.month)
+        )
     if format is MonthlyFormat.json:
         console.print_json(rep.as_dict())
     else:
@@ -1280,31 +1384,35 @@ def report_monthly(
         console.print_table(title, COMPARE_HEADER, rep.compare_rows())
         if rep.pairs():
             console.print_table("分流程（括号内为上月）", PROCESS_HEADER, rep.process_rows())
-    console.info(f"wrote {rep.docx} and {rep.xlsx}")
+    console.info(_("wrote {docx} and {xlsx}").format(docx=rep.docx, xlsx=rep.xlsx))
 
 
-@app.command()
+@app.command(
+    help=_(
+        "抽查: draw a share of the cases closed in a period at random (repeatably); each with its steps on time or late and required fields missing; also an .xlsx to fill in."
+    )
+)
 @handle_errors
 def sample(
     percent: Annotated[
-        float, typer.Option("--percent", help="The share to draw, rounded up (default 10).")
+        float, typer.Option("--percent", help=_("The share to draw, rounded up (default 10)."))
     ] = 10,
-    process: Annotated[str | None, typer.Option("--process", help="Only this process.")] = None,
+    process: Annotated[str | None, typer.Option("--process", help=_("Only this process."))] = None,
     from_: Annotated[
         str | None,
-        typer.Option("--from", help="Closed on or after, YYYY-MM-DD (default: this month)."),
+        typer.Option("--from", help=_("Closed on or after, YYYY-MM-DD (default: this month).")),
     ] = None,
     to: ToOpt = None,
     seed: Annotated[
         int | None,
-        typer.Option("--seed", help="Draw with this seed (default: one derived from the period)."),
+        typer.Option(
+            "--seed", help=_("Draw with this seed (default: one derived from the period).")
+        ),
     ] = None,
     out: OutOpt = None,
     workspace: WorkspaceOpt = None,
     format: FormatOpt = Format.table,
 ) -> None:
-    """抽查: draw a share of the cases closed in a period at random (repeatably); each with
-    its steps on time or late and required fields missing; also an .xlsx to fill in."""
     from procdoc import console
     from procdoc.commands.reports import sample as run
     from procdoc.reports.sample import SAMPLE_HEADER
@@ -1321,7 +1429,9 @@ def sample(
     )
     if not rep.population:
         console.info(
-            f"no cases closed from {rep.start.isoformat()} to {rep.end.isoformat()}: nothing to draw"
+            _("no cases closed from {start} to {end}: nothing to draw").format(
+                start=rep.start.isoformat(), end=rep.end.isoformat()
+            )
         )
     else:
         console.info(rep.describe())
@@ -1331,7 +1441,7 @@ def sample(
         console.print_csv(SAMPLE_HEADER, rep.rows())
     elif rep.drawn:
         console.print_table(None, SAMPLE_HEADER, rep.rows())
-    console.info(f"wrote {rep.xlsx}")
+    console.info(_("wrote {xlsx}").format(xlsx=rep.xlsx))
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from procdoc.calendar import Duration
 from procdoc.errors import CalendarError
+from procdoc.i18n import _
 from procdoc.layout import CORE_LABELS, sheet_name_problem
 from procdoc.process.loader import Problems, _closest, _type_name
 from procdoc.yamlpos import Document, PathKey
@@ -120,20 +121,29 @@ def parse_config(doc: Document, root: Path) -> tuple[Config, Problems]:
     p = Problems(doc)
     for dup_path, _pos in doc.duplicates:
         p.error(
-            dup_path, f"duplicate key '{dup_path[-1]}' (the later one would silently win)", key=True
+            dup_path,
+            _("duplicate key '{dup_path}' (the later one would silently win)").format(
+                dup_path=dup_path[-1]
+            ),
+            key=True,
         )
     data = doc.data
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        p.error((), f"{CONFIG_NAME} must be a mapping of settings, not {_type_name(data)}")
+        p.error(
+            (),
+            _("{config_name} must be a mapping of settings, not {type_name}").format(
+                config_name=CONFIG_NAME, type_name=_type_name(data)
+            ),
+        )
         data = {}
     _unknown(p, data, CONFIG_KEYS, (), CONFIG_NAME)
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
         p.error(
             ("name",) if "name" in data else (),
-            "missing required key 'name' (the office's name, e.g. name: XX市XX局办公室)",
+            _("missing required key 'name' (the office's name, e.g. name: XX市XX局办公室)"),
         )
         name = root.name
     cfg = Config(
@@ -150,7 +160,9 @@ def parse_config(doc: Document, root: Path) -> tuple[Config, Problems]:
         elif data["calendar"] is not None:
             p.error(
                 ("calendar",),
-                "calendar: must be a mapping (holidays, workdays, files, roll_calendar_deadlines)",
+                _(
+                    "calendar: must be a mapping (holidays, workdays, files, roll_calendar_deadlines)"
+                ),
             )
     cfg.reminders = _reminders(p, data.get("reminders"))
     cfg.labels = _labels(p, data.get("labels"))
@@ -162,17 +174,20 @@ def parse_config(doc: Document, root: Path) -> tuple[Config, Problems]:
     language = data.get("language")
     if language is not None:
         if language not in LANGUAGES:
-            p.error(("language",), f"language must be zh or en, not '{language}'")
+            p.error(
+                ("language",),
+                _("language must be zh or en, not '{language}'").format(language=language),
+            )
         else:
             cfg.language = language
     render_name = data.get("render_name", cfg.render_name)
     if not isinstance(render_name, str) or not render_name.strip():
-        p.error(("render_name",), "render_name must be text like '{id}-{template}.docx'")
+        p.error(("render_name",), _("render_name must be text like '{id}-{template}.docx'"))
     else:
         cfg.render_name = render_name
     backups = data.get("backups", 10)
     if isinstance(backups, bool) or not isinstance(backups, int) or backups < 1:
-        p.error(("backups",), "backups must be a whole number of 1 or more")
+        p.error(("backups",), _("backups must be a whole number of 1 or more"))
     else:
         cfg.backups = backups
     return cfg, p
@@ -185,15 +200,21 @@ def _unknown(
         if key not in allowed:
             hint = _closest(str(key), allowed)
             extra = (
-                f" (did you mean '{hint}'?)" if hint else f"; allowed: {', '.join(sorted(allowed))}"
+                _(" (did you mean '{hint}'?)").format(hint=hint)
+                if hint
+                else _("; allowed: {sorted}").format(sorted=", ".join(sorted(allowed)))
             )
-            p.error((*path, key), f"unknown key '{key}' in {what}{extra}", key=True)
+            p.error(
+                (*path, key),
+                _("unknown key '{key}' in {what}{extra}").format(key=key, what=what, extra=extra),
+                key=True,
+            )
 
 
 def _path(p: Problems, data: dict[str, Any], key: str, root: Path, default: str) -> Path:
     value = data.get(key, default)
     if not isinstance(value, str) or not value.strip():
-        p.error((key,), f"'{key}' must be a path (text)")
+        p.error((key,), _("'{key}' must be a path (text)").format(key=key))
         value = default
     path = Path(value)
     return path if path.is_absolute() else root / path
@@ -214,7 +235,7 @@ def _reminders(p: Problems, value: Any) -> Reminders:
         return Reminders()
     if not isinstance(value, dict):
         p.error(
-            ("reminders",), "reminders: must be a mapping (due_soon, urge_after, escalate_after)"
+            ("reminders",), _("reminders: must be a mapping (due_soon, urge_after, escalate_after)")
         )
         return Reminders()
     _unknown(p, value, REMINDER_KEYS, ("reminders",), "reminders")
@@ -233,20 +254,23 @@ def _labels(p: Problems, value: Any) -> dict[str, str]:
     if value is None:
         return labels
     if not isinstance(value, dict):
-        p.error(("labels",), "labels: must map column ids (id, title, step, ...) to header text")
+        p.error(("labels",), _("labels: must map column ids (id, title, step, ...) to header text"))
         return labels
     _unknown(p, value, set(CORE_LABELS), ("labels",), "labels")
     for key, label in value.items():
         if key in CORE_LABELS:
             if not isinstance(label, str) or not label.strip():
-                p.error(("labels", key), f"label for '{key}' must be header text")
+                p.error(("labels", key), _("label for '{key}' must be header text").format(key=key))
             else:
                 labels[key] = label.strip()
     seen: dict[str, str] = {}
     for key, label in labels.items():
         if label in seen:
             p.error(
-                ("labels", key), f"label '{label}' is used for both '{seen[label]}' and '{key}'"
+                ("labels", key),
+                _("label '{label}' is used for both '{seen}' and '{key}'").format(
+                    label=label, seen=seen[label], key=key
+                ),
             )
         seen[label] = key
     return labels
@@ -262,12 +286,22 @@ def _entries(
     if value is None:
         return
     if not isinstance(value, dict):
-        p.error((section,), f"{section}: must map a {named} name to {{{shape}}}")
+        p.error(
+            (section,),
+            _("{section}: must map a {named} name to {{{shape}}}").format(
+                section=section, named=named, shape=shape
+            ),
+        )
         return
     for name, spec in value.items():
         path: PathKey = (section, name)
         if not isinstance(spec, dict):
-            p.error(path, f"{noun} '{name}' must be a mapping ({shape})")
+            p.error(
+                path,
+                _("{noun} '{name}' must be a mapping ({shape})").format(
+                    noun=noun, name=name, shape=shape
+                ),
+            )
             continue
         _unknown(p, spec, keys, path, f"{noun} '{name}'")
         yield name, spec, path
@@ -276,16 +310,21 @@ def _entries(
 def _sources(p: Problems, value: Any) -> dict[str, Source]:
     out: dict[str, Source] = {}
     shape = "process, key, columns"
-    for name, spec, path in _entries(p, value, "sources", "source", "source", shape, SOURCE_KEYS):
+    for name, spec, path in _entries(
+        p, value, "sources", _("source"), _("source"), shape, SOURCE_KEYS
+    ):
         missing = [k for k in ("process", "key", "columns") if k not in spec]
         for key in missing:
-            p.error(path, f"source '{name}' is missing required key '{key}'")
+            p.error(
+                path,
+                _("source '{name}' is missing required key '{key}'").format(name=name, key=key),
+            )
         columns = _source_columns(p, spec.get("columns"), (*path, "columns"))
         if missing or columns is None:
             continue
         status_steps = spec.get("status_steps") or {}
         if not isinstance(status_steps, dict):
-            p.error((*path, "status_steps"), "status_steps: must map export values to step ids")
+            p.error((*path, "status_steps"), _("status_steps: must map export values to step ids"))
             status_steps = {}
         key = str(spec["key"])
         out[str(name)] = Source(
@@ -298,7 +337,7 @@ def _sources(p: Problems, value: Any) -> dict[str, Source]:
             status_steps={str(k): str(v) for k, v in status_steps.items()},
             title=str(spec["title"]) if spec.get("title") else None,
             values=_source_values(p, spec.get("values"), (*path, "values")),
-            match=_texts(p, spec.get("match"), (*path, "match"), "match: must list field ids"),
+            match=_texts(p, spec.get("match"), (*path, "match"), _("match: must list field ids")),
         )
     return out
 
@@ -307,7 +346,7 @@ def _source_columns(p: Problems, value: Any, path: PathKey) -> dict[str, tuple[s
     """``columns:``: export header -> a field id or core column id, or a list of them."""
     if not isinstance(value, dict) or not value:
         if value is not None:
-            p.error(path, "columns: must map export headers to field ids")
+            p.error(path, _("columns: must map export headers to field ids"))
         return None
     out: dict[str, tuple[str, ...]] = {}
     for header, target in value.items():
@@ -315,7 +354,9 @@ def _source_columns(p: Problems, value: Any, path: PathKey) -> dict[str, tuple[s
         if not targets or not all(isinstance(t, str) and t.strip() for t in targets):
             p.error(
                 (*path, header),
-                f"column '{header}' must map to a field id, or a list of field ids",
+                _("column '{header}' must map to a field id, or a list of field ids").format(
+                    header=header
+                ),
             )
             continue
         out[str(header)] = tuple(t.strip() for t in targets)
@@ -329,12 +370,15 @@ def _source_values(p: Problems, value: Any, path: PathKey) -> dict[str, dict[str
     if value is None:
         return {}
     if not isinstance(value, dict):
-        p.error(path, "values: must map export headers to {export word: office word}")
+        p.error(path, _("values: must map export headers to {export word: office word}"))
         return {}
     out: dict[str, dict[str, str]] = {}
     for header, words in value.items():
         if not isinstance(words, dict):
-            p.error((*path, header), f"values: {header}: must map export words to office words")
+            p.error(
+                (*path, header),
+                _("values: {header}: must map export words to office words").format(header=header),
+            )
             continue
         out[str(header)] = {
             "" if k is None else str(k).strip(): "" if v is None else str(v)
@@ -357,39 +401,46 @@ def _registers(p: Problems, value: Any) -> dict[str, RegisterSpec]:
     out: dict[str, RegisterSpec] = {}
     shape = "sheet, header_row, title, columns, number_column"
     entries = _entries(
-        p, value, "registers", "register", 'process id (or "*")', shape, REGISTER_KEYS
+        p, value, "registers", _("register"), _('process id (or "*")'), shape, REGISTER_KEYS
     )
     for key, spec, path in entries:
         sheet = spec.get("sheet")
         if sheet is not None:
-            problem = sheet_name_problem(str(sheet)) if isinstance(sheet, str) else "not text"
+            problem = sheet_name_problem(str(sheet)) if isinstance(sheet, str) else _("not text")
             if problem:
-                p.error((*path, "sheet"), f"sheet '{sheet}': {problem}")
+                p.error(
+                    (*path, "sheet"),
+                    _("sheet '{sheet}': {problem}").format(sheet=sheet, problem=problem),
+                )
                 sheet = None
         header_row = spec.get("header_row")
         if header_row is not None and (
             isinstance(header_row, bool) or not isinstance(header_row, int) or header_row < 1
         ):
-            p.error((*path, "header_row"), "header_row must be a row number (1, 2, 3 ...)")
+            p.error((*path, "header_row"), _("header_row must be a row number (1, 2, 3 ...)"))
             header_row = None
         title = spec.get("title")
         if title is not None and not isinstance(title, str):
-            p.error((*path, "title"), "title must be text such as '{year}年收文登记台账'")
+            p.error((*path, "title"), _("title must be text such as '{year}年收文登记台账'"))
             title = None
         if title and header_row not in (None, 2):
             p.error(
                 (*path, "header_row"),
-                "with a title: the title is row 1 and the header row 2, so header_row may only be 2",
+                _(
+                    "with a title: the title is row 1 and the header row 2, so header_row may only be 2"
+                ),
             )
         columns = spec.get("columns") or {}
         if not isinstance(columns, dict) or not all(
             isinstance(v, str) and v.strip() for v in columns.values()
         ):
-            p.error((*path, "columns"), "columns: must map column or field ids to header labels")
+            p.error((*path, "columns"), _("columns: must map column or field ids to header labels"))
             columns = {}
         number = spec.get("number_column")
         if number is not None and (not isinstance(number, str) or not number.strip()):
-            p.error((*path, "number_column"), "number_column must be a header label such as 序号")
+            p.error(
+                (*path, "number_column"), _("number_column must be a header label such as 序号")
+            )
             number = None
         out[str(key)] = RegisterSpec(
             key=str(key),
@@ -407,7 +458,9 @@ def _registers(p: Problems, value: Any) -> dict[str, RegisterSpec]:
         if other is not None and other[1] != reg.columns:
             p.error(
                 ("registers", key, "columns"),
-                f"registers {other[0]} and {key} share sheet '{reg.sheet}' with different columns: give them the same columns: or separate sheets",
+                _(
+                    "registers {other} and {key} share sheet '{sheet}' with different columns: give them the same columns: or separate sheets"
+                ).format(other=other[0], key=key, sheet=reg.sheet),
             )
         by_sheet.setdefault(reg.sheet, (key, reg.columns))
     return out
@@ -416,13 +469,13 @@ def _registers(p: Problems, value: Any) -> dict[str, RegisterSpec]:
 def _people(p: Problems, value: Any) -> dict[str, Person]:
     out: dict[str, Person] = {}
     for name, spec, path in _entries(
-        p, value, "people", "person", "person", "dept, roles", PERSON_KEYS
+        p, value, "people", _("person"), _("person"), "dept, roles", PERSON_KEYS
     ):
         dept = spec.get("dept")
         if dept is not None and not isinstance(dept, str):
-            p.error((*path, "dept"), "dept must be text (the person's department)")
+            p.error((*path, "dept"), _("dept must be text (the person's department)"))
             dept = None
-        roles = _texts(p, spec.get("roles"), (*path, "roles"), "roles: must list role names")
+        roles = _texts(p, spec.get("roles"), (*path, "roles"), _("roles: must list role names"))
         out[str(name).strip()] = Person(str(name).strip(), dept.strip() if dept else None, roles)
     return out
 
@@ -431,14 +484,16 @@ def _timezone(p: Problems, value: Any) -> str:
     if value is None:
         return DEFAULT_TIMEZONE
     if not isinstance(value, str) or not value.strip():
-        p.error(("timezone",), "timezone must be a zone name such as Asia/Shanghai")
+        p.error(("timezone",), _("timezone must be a zone name such as Asia/Shanghai"))
         return DEFAULT_TIMEZONE
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     try:
         ZoneInfo(value.strip())
     except (ZoneInfoNotFoundError, ValueError):
-        p.error(("timezone",), f"unknown time zone '{value}' (e.g. Asia/Shanghai)")
+        p.error(
+            ("timezone",), _("unknown time zone '{value}' (e.g. Asia/Shanghai)").format(value=value)
+        )
         return DEFAULT_TIMEZONE
     return value.strip()
 
@@ -446,14 +501,22 @@ def _timezone(p: Problems, value: Any) -> str:
 def _numbering(p: Problems, value: Any) -> dict[str, Numbering]:
     out: dict[str, Numbering] = {}
     entries = _entries(
-        p, value, "numbering", "numbering", "sequence", "format, field", NUMBERING_KEYS
+        p,
+        value,
+        "numbering",
+        _("numbering sequence"),
+        _("sequence"),
+        "format, field",
+        NUMBERING_KEYS,
     )
     for name, spec, path in entries:
         fmt, fld = spec.get("format"), spec.get("field")
         if not isinstance(fmt, str) or "{seq" not in fmt:
             p.error(
                 (*path, "format"),
-                "format must be text holding {seq} (and usually {year}), e.g. 某办发〔{year}〕{seq}号",
+                _(
+                    "format must be text holding {seq} (and usually {year}), e.g. 某办发〔{year}〕{seq}号"
+                ),
             )
             continue
         try:
@@ -461,24 +524,29 @@ def _numbering(p: Problems, value: Any) -> dict[str, Numbering]:
         except (KeyError, ValueError, IndexError) as err:
             p.error(
                 (*path, "format"),
-                f"format '{fmt}' is not valid: {err}; only {{year}} and {{seq}} exist",
+                _("format '{fmt}' is not valid: {err}; only {{year}} and {{seq}} exist").format(
+                    fmt=fmt, err=err
+                ),
             )
             continue
         if any(bad in fmt for bad in ("[{year}]", "({year})", "【{year}】", "（{year}）")):
             p.warning(
                 (*path, "format"),
-                "GB/T 9704 writes the year in 六角括号 〔〕 (U+3014/U+3015), not [] () 【】",
+                _("GB/T 9704 writes the year in 六角括号 〔〕 (U+3014/U+3015), not [] () 【】"),
             )
         if "{seq:0" in fmt:
-            p.warning((*path, "format"), "GB/T 9704 numbers have no leading zeros: use {seq}")
+            p.warning((*path, "format"), _("GB/T 9704 numbers have no leading zeros: use {seq}"))
         if not isinstance(fld, str) or not fld:
             p.error(
-                path, f"numbering '{name}' needs field: the case field that receives the number"
+                path,
+                _("numbering '{name}' needs field: the case field that receives the number").format(
+                    name=name
+                ),
             )
             continue
         start = spec.get("start", 1)
         if isinstance(start, bool) or not isinstance(start, int) or start < 1:
-            p.error((*path, "start"), "start must be a whole number of 1 or more")
+            p.error((*path, "start"), _("start must be a whole number of 1 or more"))
             start = 1
         out[str(name)] = Numbering(str(name), fmt, fld, start)
     return out

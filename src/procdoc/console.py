@@ -22,6 +22,8 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
+from procdoc.i18n import _
+
 __all__ = [
     "err",
     "error",
@@ -33,6 +35,7 @@ __all__ = [
     "print_json",
     "print_table",
     "text",
+    "warning",
 ]
 
 out = Console(highlight=False, soft_wrap=True)
@@ -49,14 +52,27 @@ def install_warning_printer() -> None:
         if text in _seen_warnings:
             return
         _seen_warnings.add(text)
-        err.print(f"[yellow]Warning:[/] {escape(text)}")
+        warning(text)
 
     warnings.showwarning = show
     warnings.simplefilter("always")
 
 
+def sep(prefix: str) -> str:
+    """What follows a prefix such as ``Error:``: a space, none after a full-width colon."""
+    return "" if prefix.endswith("：") else " "
+
+
 def error(message: str) -> None:
-    err.print(f"[bold red]Error:[/] {escape(message)}")
+    """``Error: message`` on stderr (``错误：message`` in Chinese)."""
+    prefix = _("Error:")
+    err.print(f"[bold red]{escape(prefix)}[/]{sep(prefix)}{escape(message)}")
+
+
+def warning(message: str) -> None:
+    """``Warning: message`` on stderr (``警告：message`` in Chinese)."""
+    prefix = _("Warning:")
+    err.print(f"[yellow]{escape(prefix)}[/]{sep(prefix)}{escape(message)}")
 
 
 def info(message: str) -> None:

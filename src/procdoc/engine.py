@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from procdoc.calendar import Due, Duration, WorkCalendar, format_due, format_moment
 from procdoc.errors import CalendarError, CaseError, ProcdocWarning
+from procdoc.i18n import _
 from procdoc.layout import ACTIONS, ENTRY_ACTIONS, STATUS_WORDS
 from procdoc.model import Case, HistoryEntry
 from procdoc.process.model import DeadlineRule, Process, Step
@@ -108,16 +109,20 @@ class Engine:
         if name is None:
             if option == "--by":
                 raise CaseError(
-                    "with people: in procdoc.yaml every write names who does it",
-                    hint="add --by NAME (one of the people listed there)",
+                    _("with people: in procdoc.yaml every write names who does it"),
+                    hint=_("add --by NAME (one of the people listed there)"),
                 )
             return None
         if name in self.people:
             return name
         near = difflib.get_close_matches(name, list(self.people), n=3, cutoff=0.3)
         raise CaseError(
-            f"{option} {name}: no such person under people: in procdoc.yaml",
-            hint=f"did you mean {', '.join(near)}?" if near else f"known: {', '.join(self.people)}",
+            _("{option} {name}: no such person under people: in procdoc.yaml").format(
+                option=option, name=name
+            ),
+            hint=_("did you mean {near}?").format(near=", ".join(near))
+            if near
+            else _("known: {people}").format(people=", ".join(self.people)),
         )
 
     def holders(self, role: str | None) -> list[str]:
@@ -135,10 +140,14 @@ class Engine:
             return
         who = self.holders(step.role)
         raise CaseError(
-            f"{by} does not hold the role {step.role} of step {step.name}, so cannot move {case.id}",
-            hint=f"who may: {', '.join(who)}"
+            _("{by} does not hold the role {role} of step {name}, so cannot move {id}").format(
+                by=by, role=step.role, name=step.name, id=case.id
+            ),
+            hint=_("who may: {who}").format(who=", ".join(who))
             if who
-            else f"nobody under people: holds {step.role}; add it to someone's roles",
+            else _("nobody under people: holds {role}; add it to someone's roles").format(
+                role=step.role
+            ),
         )
 
     def _signer(self, step: Step, by: str | None) -> str | None:
@@ -176,10 +185,12 @@ class Engine:
         for pair in pairs:
             if "=" not in pair:
                 raise CaseError(
-                    f"--set '{pair}' must be FIELD=VALUE",
-                    hint=f"fields of {process.id}: {_field_list(process)}",
+                    _("--set '{pair}' must be FIELD=VALUE").format(pair=pair),
+                    hint=_("fields of {id}: {field_list}").format(
+                        id=process.id, field_list=_field_list(process)
+                    ),
                 )
-            key, _, raw = pair.partition("=")
+            key, _unused, raw = pair.partition("=")
             key = key.strip()
             fdef = process.fields.get(key) or process.field_by_label(key)
             if fdef is None:
@@ -190,14 +201,18 @@ class Engine:
                     core[core_key] = raw.strip() or None
                     continue
                 raise CaseError(
-                    f"--set {key}: {process.id} has no field '{key}'",
-                    hint=f"fields: {_field_list(process)}; also {', '.join(SETTABLE_CORE)}",
+                    _("--set {key}: {id} has no field '{key}'").format(key=key, id=process.id),
+                    hint=_("fields: {field_list}; also {settable_core}").format(
+                        field_list=_field_list(process), settable_core=", ".join(SETTABLE_CORE)
+                    ),
                 )
             try:
                 fields[fdef.id] = convert_field(fdef, raw)
             except ValueError as err:
                 raise CaseError(
-                    f"--set {key}: field {fdef.id} ({fdef.label}, {fdef.type}) {err}"
+                    _("--set {key}: field {id} ({label}, {type}) {err}").format(
+                        key=key, id=fdef.id, label=fdef.label, type=fdef.type, err=err
+                    )
                 ) from err
         if "assignee" in core:
             core["assignee"] = self.person(core["assignee"], "--set assignee")
@@ -232,7 +247,9 @@ class Engine:
         if base is None:
             names = ", ".join(rule.starts)
             warnings.warn(
-                f"{case.id}: {what} counts its deadline from {names}, which is empty: no deadline set",
+                _(
+                    "{id}: {what} counts its deadline from {names}, which is empty: no deadline set"
+                ).format(id=case.id, what=what, names=names),
                 ProcdocWarning,
                 stacklevel=3,
             )
@@ -249,7 +266,12 @@ class Engine:
         extensions: Sequence[Duration] = (),
     ) -> Due | None:
         return self.due(
-            case, step.deadline, at, entries=entries, extensions=extensions, what=f"step {step.id}"
+            case,
+            step.deadline,
+            at,
+            entries=entries,
+            extensions=extensions,
+            what=_("step {id}").format(id=step.id),
         )
 
     def _case_due(
@@ -268,7 +290,7 @@ class Engine:
             )
             if not fields_set:
                 return
-        case.case_due = self.due(case, rule, at, entries=entries, what="the process")
+        case.case_due = self.due(case, rule, at, entries=entries, what=_("the process"))
 
     # -- ids and numbers --------------------------------------------------------------------
     def next_id(self, process: Process, book: Casebook, at: datetime) -> str:
@@ -332,8 +354,15 @@ class Engine:
         last = max((h for h in history if h.at is not None), key=lambda h: h.at or at, default=None)
         if last is not None and last.at is not None and at < last.at:
             raise CaseError(
-                f"{case.id}: --at {format_moment(at)} is earlier than its last recorded event ({ACTIONS.get(last.action, last.action)} at {format_moment(last.at)})",
-                hint="give a moment at or after it; history stays in time order",
+                _(
+                    "{id}: --at {format_moment} is earlier than its last recorded event ({get} at {format_moment2})"
+                ).format(
+                    id=case.id,
+                    format_moment=format_moment(at),
+                    get=ACTIONS.get(last.action, last.action),
+                    format_moment2=format_moment(last.at),
+                ),
+                hint=_("give a moment at or after it; history stays in time order"),
             )
 
     # -- commands ------------------------------------------------------------------------------
@@ -368,12 +397,14 @@ class Engine:
         ]
         if missing:
             raise CaseError(
-                f"{process.id}: required field(s) missing: {', '.join(missing)}",
-                hint="give them with --set FIELD=VALUE",
+                _("{id}: required field(s) missing: {missing}").format(
+                    id=process.id, missing=", ".join(missing)
+                ),
+                hint=_("give them with --set FIELD=VALUE"),
             )
         title = core.pop("title", None) or title
         if not title or not title.strip():
-            raise CaseError("a case needs a title", hint="--title TEXT")
+            raise CaseError(_("a case needs a title"), hint=_("--title TEXT"))
         first = step or process.first_step
         case = Case(
             id=self.next_id(process, book, at),
@@ -418,15 +449,33 @@ class Engine:
 
     def _open_case(self, case: Case, doing: str) -> Step:
         if case.status != "open":
-            when = f" on {case.closed:%Y-%m-%d}" if case.closed else ""
-            state = "closed" if case.status == "closed" else "cancelled"
+            when = _(" on {date:%Y-%m-%d}").format(date=case.closed) if case.closed else ""
+            state = _("closed") if case.status == "closed" else _("cancelled")
             raise CaseError(
-                f"case {case.id} is {state} ({STATUS_WORDS[case.status]}{when}); a {state} case cannot be {doing}"
+                _(
+                    "case {id} is {state} ({status_words}{when}); a {state} case cannot be {doing}"
+                ).format(
+                    id=case.id,
+                    state=state,
+                    status_words=STATUS_WORDS[case.status],
+                    when=when,
+                    doing=doing,
+                )
             )
         if case.step is None:
             raise CaseError(
-                f"case {case.id} is at an unknown step ('{case.step_text}'); fix its {self.config.labels['step']} cell ({case.sheet}!row {case.row})",
-                hint=f"steps of {case.process.id}: {', '.join(s.name for s in case.process.steps)}",
+                _(
+                    "case {id} is at an unknown step ('{step_text}'); fix its {labels} cell ({sheet}!row {row})"
+                ).format(
+                    id=case.id,
+                    step_text=case.step_text,
+                    labels=self.config.labels["step"],
+                    sheet=case.sheet,
+                    row=case.row,
+                ),
+                hint=_("steps of {id}: {items}").format(
+                    id=case.process.id, items=", ".join(s.name for s in case.process.steps)
+                ),
             )
         return case.step
 
@@ -448,14 +497,16 @@ class Engine:
         process = case.process
         by = self.person(by)
         assign = self.person(assign, "--assign")
-        current = self._open_case(case, "moved")
+        current = self._open_case(case, _("moved"))
         history = self._history(book, change, case)
         self._not_before(case, history, at)
         target = process.find_step(to)
         if target is None:
             raise CaseError(
-                f"{case.id}: {process.id} has no step '{to}'",
-                hint=f"allowed from {current.name}: {self._allowed_text(case)}",
+                _("{id}: {id2} has no step '{to}'").format(id=case.id, id2=process.id, to=to),
+                hint=_("allowed from {name}: {allowed_text}").format(
+                    name=current.name, allowed_text=self._allowed_text(case)
+                ),
             )
         fields, core = self.parse_sets(process, sets)
         case.fields.update(fields)
@@ -465,7 +516,8 @@ class Engine:
         how = next((h for s, h in moves if s.id == target.id), None)
         if how is None:
             raise CaseError(
-                self._refusal(case, target), hint=f"allowed now: {self._allowed_text(case)}"
+                self._refusal(case, target),
+                hint=_("allowed now: {allowed_text}").format(allowed_text=self._allowed_text(case)),
             )
         self._may_act(case, current, by)
         result = MoveResult(
@@ -480,8 +532,15 @@ class Engine:
             signer = self._signer(current, by)
             if signer is None and by is not None and self.people:
                 raise CaseError(
-                    f"{by} holds none of the signer roles of {current.name} ({', '.join(current.signers)})",
-                    hint=f"who may sign: {', '.join(sorted({n for r in current.signers for n in self.holders(r)})) or 'nobody listed'}",
+                    _("{by} holds none of the signer roles of {name} ({signers})").format(
+                        by=by, name=current.name, signers=", ".join(current.signers)
+                    ),
+                    hint=_("who may sign: {value}").format(
+                        value=", ".join(
+                            sorted({n for r in current.signers for n in self.holders(r)})
+                        )
+                        or "nobody listed"
+                    ),
                 )
             if signer is not None and signer not in signed:
                 signed.append(signer)
@@ -496,10 +555,12 @@ class Engine:
                 awaited = [s for s in current.signers if s not in signed]
                 if signer is None:
                     raise CaseError(
-                        f"{case.id} is at countersign step {current.name}: awaiting {', '.join(awaited)}",
-                        hint="each signer signs with --by ROLE (or --by ROLE:NAME)"
+                        _("{id} is at countersign step {name}: awaiting {awaited}").format(
+                            id=case.id, name=current.name, awaited=", ".join(awaited)
+                        ),
+                        hint=_("each signer signs with --by ROLE (or --by ROLE:NAME)")
                         if not self.people
-                        else "each signer signs with --by NAME",
+                        else _("each signer signs with --by NAME"),
                     )
                 result.action = "sign"
                 result.awaiting = awaited
@@ -554,10 +615,12 @@ class Engine:
         moves, any number of them, whatever their `when` (the OA system has decided)."""
         case = book.case(case_id)
         before = case.copy()
-        current = self._open_case(case, "moved")
+        current = self._open_case(case, _("moved"))
         if to.id not in forward_steps(case.process, current):
             raise CaseError(
-                f"{case.id}: {to.name} is not ahead of {current.name} (no `next` moves lead there)"
+                _("{id}: {name} is not ahead of {name2} (no `next` moves lead there)").format(
+                    id=case.id, name=to.name, name2=current.name
+                )
             )
         at = max(at, case.entered or at)  # never entered before it entered the step it leaves
         history = self._history(book, change, case)
@@ -622,38 +685,50 @@ class Engine:
         case = book.case(case_id)
         before = case.copy()
         who = self.person(who, "--who")
-        step = self._open_case(case, "extended")
+        step = self._open_case(case, _("extended"))
         history = self._history(book, change, case)
         self._not_before(case, history, at)
         if case.due is None:
-            raise CaseError(f"case {case.id} has no deadline at its current step to extend")
+            raise CaseError(
+                _("case {id} has no deadline at its current step to extend").format(id=case.id)
+            )
         if not reason or not reason.strip():
             raise CaseError(
-                "an extension needs a reason",
-                hint="--reason TEXT (it is recorded and told to the petitioner)",
+                _("an extension needs a reason"),
+                hint=_("--reason TEXT (it is recorded and told to the petitioner)"),
             )
         try:
             duration = Duration.parse(amount)
         except CalendarError as err:
-            raise CaseError(f"--by: {err.message}") from err
+            raise CaseError(_("--by: {message}").format(message=err.message)) from err
         if step.extend is None:
             raise CaseError(
-                f"step {step.name} of {case.process.id} may not be extended (no `extend:` in its definition)"
+                _(
+                    "step {name} of {id} may not be extended (no `extend:` in its definition)"
+                ).format(name=step.name, id=case.process.id)
             )
         used = self.extensions(case, history)
         total_hours = sum(_hours(d) for d in used) + _hours(duration)
         if total_hours > _hours(step.extend):
             already = " + ".join(str(d) for d in used)
             raise CaseError(
-                f"cannot extend {case.id} by {duration}: step {step.name} may be extended by at most {step.extend}"
-                + (f" in all, and {already} was already granted" if used else ""),
+                _(
+                    "cannot extend {id} by {duration}: step {name} may be extended by at most {extend}"
+                ).format(id=case.id, duration=duration, name=step.name, extend=step.extend)
+                + (
+                    _(" in all, and {already} was already granted").format(already=already)
+                    if used
+                    else ""
+                ),
             )
         old = case.due
         passed = at >= self.calendar.due_moment(old)
         if passed and not late:
             raise CaseError(
-                f"{case.id}: the deadline {format_due(old)} of {step.name} has passed; an extension is granted before it passes",
-                hint="if it was approved late, say so with --late (it is recorded as such)",
+                _(
+                    "{id}: the deadline {format_due} of {name} has passed; an extension is granted before it passes"
+                ).format(id=case.id, format_due=format_due(old), name=step.name),
+                hint=_("if it was approved late, say so with --late (it is recorded as such)"),
             )
         entries = _entries(history, case.process)
         entries.setdefault(step.id, case.entered or at)
@@ -696,7 +771,7 @@ class Engine:
         before = case.copy()
         by = self.person(by)
         if not sets:
-            raise CaseError("nothing to set", hint="--set FIELD=VALUE (repeatable)")
+            raise CaseError(_("nothing to set"), hint=_("--set FIELD=VALUE (repeatable)"))
         history = self._history(book, change, case)
         self._not_before(case, history, at)
         fields, core = self.parse_sets(case.process, sets)
@@ -740,14 +815,14 @@ class Engine:
         by = self.person(by)
         if not person or not person.strip():
             raise CaseError(
-                "assign needs the person to hand the case to", hint="procdoc assign CASE NAME"
+                _("assign needs the person to hand the case to"), hint=_("procdoc assign CASE NAME")
             )
         target = self.person(person, "assign")
-        self._open_case(case, "handed over")
+        self._open_case(case, _("handed over"))
         history = self._history(book, change, case)
         self._not_before(case, history, at)
         if target == case.assignee:
-            raise CaseError(f"{case.id} is already with {target}")
+            raise CaseError(_("{id} is already with {target}").format(id=case.id, target=target))
         case.assignee = target
         case.updated = at
         label = self.config.labels["assignee"]
@@ -780,9 +855,9 @@ class Engine:
         case = book.case(case_id)
         before = case.copy()
         by = self.person(by)
-        step = self._open_case(case, "cancelled")
+        step = self._open_case(case, _("cancelled"))
         if not reason or not reason.strip():
-            raise CaseError("a cancellation needs a reason", hint="--reason TEXT")
+            raise CaseError(_("a cancellation needs a reason"), hint=_("--reason TEXT"))
         history = self._history(book, change, case)
         self._not_before(case, history, at)
         case.status = "cancelled"
@@ -827,18 +902,27 @@ class Engine:
         if move is None:
             last = history[-1] if history else None
             raise CaseError(
-                f"{case.id}: its last event is not a move"
+                _("{id}: its last event is not a move").format(id=case.id)
                 + (
-                    f" ({ACTIONS.get(last.action, last.action)} at {format_moment(last.at)})"
+                    _(" ({get} at {format_moment})").format(
+                        get=ACTIONS.get(last.action, last.action),
+                        format_moment=format_moment(last.at),
+                    )
                     if last and last.at
                     else ""
                 ),
-                hint="withdraw takes back only the last move, while nothing else has happened since",
+                hint=_(
+                    "withdraw takes back only the last move, while nothing else has happened since"
+                ),
             )
         if (move.by or None) != (by or None):
             raise CaseError(
-                f"{case.id}: the last move was made by {move.by or 'nobody named'}, not {by or 'nobody named'}; only they can withdraw it",
-                hint="withdraw takes back your own last move while nothing else has happened since",
+                _(
+                    "{id}: the last move was made by {value}, not {value2}; only they can withdraw it"
+                ).format(id=case.id, value=move.by or "nobody named", value2=by or "nobody named"),
+                hint=_(
+                    "withdraw takes back your own last move while nothing else has happened since"
+                ),
             )
         process = case.process
         changes: list[tuple[str, Any, Any]] = []
@@ -853,7 +937,11 @@ class Engine:
             return Correction(case, "withdraw", [("会签", move.subject, None)])
         origin = process.find_step(move.from_step or "")
         if origin is None:
-            raise CaseError(f"{case.id}: the step it came from ('{move.from_step}') is unknown")
+            raise CaseError(
+                _("{id}: the step it came from ('{from_step}') is unknown").format(
+                    id=case.id, from_step=move.from_step
+                )
+            )
         earlier = history[: history.index(group[0])]
         entries = _entries(earlier, process)
         entered = entries.get(origin.id) or case.opened
@@ -901,7 +989,9 @@ class Engine:
                     out.append(Duration.parse(entry.subject))
                 except CalendarError:
                     warnings.warn(
-                        f"{case.id}: 流转记录 row {entry.row}: '{entry.subject}' is not a duration (项目 of an extension)",
+                        _(
+                            "{id}: 流转记录 row {row}: '{subject}' is not a duration (项目 of an extension)"
+                        ).format(id=case.id, row=entry.row, subject=entry.subject),
                         ProcdocWarning,
                         stacklevel=2,
                     )
@@ -997,12 +1087,25 @@ class Engine:
         for branch in case.step.next:
             if branch.to == target.id and branch.when is not None:
                 values = ", ".join(
-                    f"{n} is {_repr(case.fields.get(n))}" for n in sorted(branch.when.names)
+                    _("{name} is {value}").format(name=n, value=_repr(case.fields.get(n)))
+                    for n in sorted(branch.when.names)
                 )
-                return f"cannot move {case.id} from {case.step.name} to {target.name}: condition {branch.when.text} does not hold ({values})"
+                return _(
+                    "cannot move {id} from {name} to {name2}: condition {text} does not hold ({values})"
+                ).format(
+                    id=case.id,
+                    name=case.step.name,
+                    name2=target.name,
+                    text=branch.when.text,
+                    values=values,
+                )
             if branch.to == target.id:
-                return f"cannot move {case.id} from {case.step.name} to {target.name}: an earlier branch's condition holds, so the fallback is closed"
-        return f"cannot move {case.id} from {case.step.name} to {target.name}: {case.process.id} has no such move"
+                return _(
+                    "cannot move {id} from {name} to {name2}: an earlier branch's condition holds, so the fallback is closed"
+                ).format(id=case.id, name=case.step.name, name2=target.name)
+        return _("cannot move {id} from {name} to {name2}: {id2} has no such move").format(
+            id=case.id, name=case.step.name, name2=target.name, id2=case.process.id
+        )
 
 
 def forward_steps(process: Process, step: Step) -> frozenset[str]:

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from enum import IntEnum
 from typing import TYPE_CHECKING
 
+from procdoc.i18n import _
+
 if TYPE_CHECKING:
     from procdoc.process.loader import Problem
 
@@ -33,7 +35,9 @@ class ProcdocError(Exception):
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         self.message = message
         self.hint = hint
-        super().__init__(message if hint is None else f"{message} ({hint})")
+        super().__init__(
+            message if hint is None else _("{message} ({hint})").format(message=message, hint=hint)
+        )
 
 
 class WorkspaceError(ProcdocError):
@@ -49,7 +53,9 @@ class ConfigError(WorkspaceError):
         more = len(self.problems) - 1
         super().__init__(
             f"{first.pos}: {first.message}" if first.pos else first.message,
-            hint=f"{more} more error(s) in procdoc.yaml, listed below" if more else None,
+            hint=_("{more} more error(s) in procdoc.yaml, listed below").format(more=more)
+            if more
+            else None,
         )
 
     def lines(self) -> list[str]:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from procdoc.errors import ProcdocError
+from procdoc.i18n import _
 
 
 class WriteError(ProcdocError):
@@ -21,7 +22,7 @@ def temp_beside(path: Path) -> Path:
     """A new empty temp file next to ``path``, named ``.<name>.<random>.tmp`` (so nothing
     takes it for the file), created with the default permissions (umask applied), not
     mkstemp's 0600."""
-    for _ in range(100):
+    for _unused in range(100):
         tmp = path.with_name(f".{path.name}.{os.urandom(6).hex()}.tmp")
         try:
             fd = os.open(
@@ -31,7 +32,9 @@ def temp_beside(path: Path) -> Path:
             continue
         os.close(fd)
         return tmp
-    raise WriteError(f"cannot create a temp file next to {path.name}")  # pragma: no cover
+    raise WriteError(
+        _("cannot create a temp file next to {name}").format(name=path.name)
+    )  # pragma: no cover
 
 
 def atomic_write(
@@ -56,7 +59,9 @@ def atomic_write(
         os.replace(tmp, target)
         tmp = None
     except OSError as err:
-        raise WriteError(f"cannot write {target}: {err.strerror or err}") from None
+        raise WriteError(
+            _("cannot write {target}: {value}").format(target=target, value=err.strerror or err)
+        ) from None
     finally:
         if tmp is not None:
             with contextlib.suppress(OSError):

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
+from procdoc.i18n import _
 from procdoc.process.model import FieldDef, Process
 
 if TYPE_CHECKING:
@@ -114,16 +115,20 @@ def label_key(text: object) -> str:
 def sheet_name_problem(name: str) -> str | None:
     """Why ``name`` cannot be an Excel sheet name, or None."""
     if not name.strip():
-        return "a sheet name cannot be empty"
+        return _("a sheet name cannot be empty")
     if len(name) > SHEET_NAME_MAX:
-        return f"a sheet name has at most {SHEET_NAME_MAX} characters ('{name}' has {len(name)})"
+        return _(
+            "a sheet name has at most {sheet_name_max} characters ('{name}' has {n_name})"
+        ).format(sheet_name_max=SHEET_NAME_MAX, name=name, n_name=len(name))
     bad = _BAD_SHEET.search(name)
     if bad:
-        return f"a sheet name cannot hold '{bad.group()}' (Excel refuses [ ] : * ? / \\)"
+        return _("a sheet name cannot hold '{group}' (Excel refuses [ ] : * ? / \\)").format(
+            group=bad.group()
+        )
     if name.startswith("'") or name.endswith("'"):
-        return "a sheet name cannot start or end with an apostrophe"
+        return _("a sheet name cannot start or end with an apostrophe")
     if name.lower() == "history":
-        return "'History' is reserved by Excel"
+        return _("'History' is reserved by Excel")
     return None
 
 

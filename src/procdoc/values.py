@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from procdoc.calendar import Due
+from procdoc.i18n import _
 from procdoc.process.model import FieldDef
 
 TRUE_WORDS = {"是", "true", "yes", "y", "1", "对", "√", "✓"}
@@ -39,10 +40,14 @@ def convert_field(fdef: FieldDef, raw: Any) -> Any:
                 return True
             if word in FALSE_WORDS:
                 return False
-            raise ValueError(f"'{raw}' is not 是/否 (true/false)")
+            raise ValueError(_("'{raw}' is not 是/否 (true/false)").format(raw=raw))
         text = to_text(raw)
         if fdef.type == "choice" and text is not None and text not in fdef.choices:
-            raise ValueError(f"'{text}' is not one of {', '.join(fdef.choices)}")
+            raise ValueError(
+                _("'{text}' is not one of {choices}").format(
+                    text=text, choices=", ".join(fdef.choices)
+                )
+            )
         return text
     except ConversionError as err:
         raise ValueError(str(err)) from err
@@ -67,7 +72,11 @@ def read_field(fdef: FieldDef, raw: Any) -> Any:
     if cls is str and kind == "choice":
         text = raw.strip() or None
         if text is not None and text not in fdef.choices:
-            raise Unreadable(f"'{text}' is not one of {', '.join(fdef.choices)}")
+            raise Unreadable(
+                _("'{text}' is not one of {choices}").format(
+                    text=text, choices=", ".join(fdef.choices)
+                )
+            )
         return text
     if (kind == "number" and cls in (int, float)) or (kind == "date" and cls is date):
         return raw

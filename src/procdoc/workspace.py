@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 from procdoc.config import CONFIG_NAME, Config, parse_config
 from procdoc.errors import ConfigError, WorkspaceError
+from procdoc.i18n import _
 from procdoc.process.loader import Problem, load_process
 from procdoc.process.model import Process
 from procdoc.yamlpos import YamlSyntaxError, display_path, load_file
@@ -43,8 +44,10 @@ def find_root(start: Path | None = None, explicit: Path | str | None = None) -> 
             root = root.parent
         if not (root / CONFIG_NAME).is_file():
             raise WorkspaceError(
-                f"{root}: no {CONFIG_NAME} there",
-                hint="give the folder that holds procdoc.yaml, or create one with `procdoc init`",
+                _("{root}: no {config_name} there").format(root=root, config_name=CONFIG_NAME),
+                hint=_(
+                    "give the folder that holds procdoc.yaml, or create one with `procdoc init`"
+                ),
             )
         return root.resolve()
     here = (start or Path.cwd()).resolve()
@@ -52,8 +55,10 @@ def find_root(start: Path | None = None, explicit: Path | str | None = None) -> 
         if (folder / CONFIG_NAME).is_file():
             return folder
     raise WorkspaceError(
-        f"no {CONFIG_NAME} in {here} or any folder above it",
-        hint="run procdoc inside a workspace, pass -w DIR, or create one with `procdoc init`",
+        _("no {config_name} in {here} or any folder above it").format(
+            config_name=CONFIG_NAME, here=here
+        ),
+        hint=_("run procdoc inside a workspace, pass -w DIR, or create one with `procdoc init`"),
     )
 
 
@@ -133,7 +138,9 @@ class Workspace:
                 continue
             clash = next(
                 (
-                    f"process {what} '{key}' is also used by {table[key].file}"
+                    _("process {what} '{key}' is also used by {file}").format(
+                        what=what, key=key, file=table[key].file
+                    )
                     for what, key, table in (
                         ("id", process.id, found),
                         ("name", process.name, names),
@@ -182,7 +189,9 @@ class Workspace:
         """Every command that reads all registers says which process files have errors
         (their cases cannot be shown) and exits 1 after doing what it could."""
         for problem in self.broken_files():
-            message = f"{problem.pos}: {problem.message}: this process's cases are left out until the file is fixed (procdoc validate lists every problem)"
+            message = _(
+                "{pos}: {message}: this process's cases are left out until the file is fixed (procdoc validate lists every problem)"
+            ).format(pos=problem.pos, message=problem.message)
             if message not in self.blocking:
                 self.blocking.append(message)
 
@@ -196,11 +205,16 @@ class Workspace:
         problem = self.broken.get(key)
         if problem is not None:
             raise ProcessError(
-                f"process '{key}' has errors: {problem.pos}: {problem.message}",
-                hint="fix the file (procdoc validate lists every problem)",
+                _("process '{key}' has errors: {pos}: {message}").format(
+                    key=key, pos=problem.pos, message=problem.message
+                ),
+                hint=_("fix the file (procdoc validate lists every problem)"),
             )
         known = ", ".join(f"{p.id} ({p.name})" for p in self.processes.values()) or "none"
-        raise ProcessError(f"unknown process '{key}'", hint=f"known: {known}")
+        raise ProcessError(
+            _("unknown process '{key}'").format(key=key),
+            hint=_("known: {known}").format(known=known),
+        )
 
     # -- calendar ----------------------------------------------------------------------
     @cached_property
@@ -228,8 +242,12 @@ class Workspace:
         if clashes:  # a case written there would lose its id or a field (SPEC §3)
             reg, label, core, owner = clashes[0]
             raise WorkspaceError(
-                f"register {reg.sheet}: the column {core} and the field {owner} are both labelled '{label}'",
-                hint="give one of them another label (procdoc validate lists every clash); nothing was written",
+                _(
+                    "register {sheet}: the column {core} and the field {owner} are both labelled '{label}'"
+                ).format(sheet=reg.sheet, core=core, owner=owner, label=label),
+                hint=_(
+                    "give one of them another label (procdoc validate lists every clash); nothing was written"
+                ),
             )
         return layout
 

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from procdoc.errors import ProcdocError
+from procdoc.i18n import _
 
 PathKey = tuple[str | int, ...]
 
@@ -84,7 +85,9 @@ def load_file(path: Path, *, base: Path | None = None) -> Document:
     try:
         raw = path.read_bytes()
     except OSError as err:
-        raise ProcdocError(f"{name}: cannot read the file ({err.strerror})") from err
+        raise ProcdocError(
+            _("{name}: cannot read the file ({strerror})").format(name=name, strerror=err.strerror)
+        ) from err
     return load_bytes(raw, name)
 
 
@@ -95,7 +98,7 @@ def load_bytes(raw: bytes, name: str) -> Document:
         line = raw[: err.start].count(b"\n") + 1
         col = err.start - (raw.rfind(b"\n", 0, err.start) + 1) + 1
         raise YamlSyntaxError(
-            "not UTF-8 text: save the file as UTF-8 (GBK and other encodings are not read)",
+            _("not UTF-8 text: save the file as UTF-8 (GBK and other encodings are not read)"),
             Pos(name, line, col),
         ) from err
     return load_text(text, name)
@@ -107,9 +110,9 @@ def load_text(text: str, name: str) -> Document:
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         pos = Pos(name, mark.line + 1, mark.column + 1) if mark else Pos(name, 1, 1)
-        problem = err.problem or err.context or "invalid YAML"
+        problem = err.problem or err.context or _("invalid YAML")
         if mark is not None and _char_at(text, mark.line, mark.column) == "\t":
-            problem += ": a tab (YAML is indented with spaces only)"
+            problem += _(": a tab (YAML is indented with spaces only)")
         raise YamlSyntaxError(problem, pos) from err
     except yaml.YAMLError as err:  # ReaderError: control characters and the like
         raise YamlSyntaxError(str(err).splitlines()[0], Pos(name, 1, 1)) from err

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from procdoc.engine import Correction, ExtendResult, MoveResult
 from procdoc.errors import CaseError, ProcessError, UsageError
+from procdoc.i18n import _
 from procdoc.layout import STATUS_IDS
 from procdoc.model import Case
 from procdoc.workspace import Workspace
@@ -50,7 +51,7 @@ def advance(
     case and nothing is written."""
     ids = [case_ids] if isinstance(case_ids, str) else list(dict.fromkeys(case_ids))
     if not ids:
-        raise UsageError("advance needs at least one case id")
+        raise UsageError(_("advance needs at least one case id"))
     engine = ws.engine()
     moment = at or ws.now()
 
@@ -67,7 +68,9 @@ def advance(
             except CaseError as err:
                 if len(ids) > 1:
                     raise CaseError(
-                        f"{err.message} (nothing was moved: {len(ids)} cases move together or not at all)",
+                        _(
+                            "{message} (nothing was moved: {n_ids} cases move together or not at all)"
+                        ).format(message=err.message, n_ids=len(ids)),
                         hint=err.hint,
                     ) from err
                 raise
@@ -174,7 +177,9 @@ def status_id(status: str | None) -> str | None:
     found = STATUS_IDS.get(status.strip())
     if found is None:
         raise UsageError(
-            f"--status must be open, closed or cancelled (办理中, 已办结, 已撤销), not '{status}'"
+            _(
+                "--status must be open, closed or cancelled (办理中, 已办结, 已撤销), not '{status}'"
+            ).format(status=status)
         )
     return found
 
@@ -199,7 +204,8 @@ def select(
     proc = ws.process(sel.process) if sel.process else None
     if sel.step and proc and proc.find_step(sel.step) is None:
         raise ProcessError(
-            f"{proc.id} has no step '{sel.step}'", hint=", ".join(s.name for s in proc.steps)
+            _("{id} has no step '{step}'").format(id=proc.id, step=sel.step),
+            hint=", ".join(s.name for s in proc.steps),
         )
     status = status_id(sel.status)
     if sel.assignee:
@@ -235,8 +241,8 @@ def dept_members(ws: Workspace, dept: str) -> set[str]:
     if people and not members:
         depts = sorted({p.dept for p in people.values() if p.dept})
         raise UsageError(
-            f"--dept {dept}: nobody under people: is in that department",
-            hint=f"departments: {', '.join(depts)}",
+            _("--dept {dept}: nobody under people: is in that department").format(dept=dept),
+            hint=_("departments: {depts}").format(depts=", ".join(depts)),
         )
     return members
 

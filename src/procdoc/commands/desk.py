@@ -11,6 +11,7 @@ from procdoc.commands.cases import dept_members
 from procdoc.commands.reports import within_of
 from procdoc.engine import Engine
 from procdoc.errors import UsageError
+from procdoc.i18n import _
 from procdoc.layout import ACTIONS
 from procdoc.model import Case
 from procdoc.reports.overdue import LEVEL_ORDER, Flag, flag_case, time_left
@@ -62,7 +63,7 @@ def todo(
         who = engine.person(who, "--who")
     members = dept_members(ws, dept) if dept else None
     if done and who is None and members is None:
-        raise UsageError("--done lists what a person did: give --who NAME (or --dept DEPT)")
+        raise UsageError(_("--done lists what a person did: give --who NAME (or --dept DEPT)"))
     moment = as_of or ws.now()
     people = {who} if who else members
     book = ws.casebook(history=True)

@@ -14,6 +14,7 @@ from procdoc.casebook import Casebook, Change
 from procdoc.documents.render import output_path
 from procdoc.engine import since_entry
 from procdoc.errors import LedgerLockedError, ProcessError, RenderError
+from procdoc.i18n import _
 from procdoc.model import Case, HistoryEntry
 from procdoc.reports.overdue import classify
 from procdoc.workspace import Workspace
@@ -76,7 +77,10 @@ def render(
     if not path.is_file():
         known = ", ".join(ws.template_names()) or "none"
         raise RenderError(
-            f"no template '{template}' in {ws.rel(ws.config.templates)}/", hint=f"known: {known}"
+            _("no template '{template}' in {templates}/").format(
+                template=template, templates=ws.rel(ws.config.templates)
+            ),
+            hint=_("known: {known}").format(known=known),
         )
     compiled = CompiledTemplate.compile(path)
     moment = at or ws.now()
@@ -92,15 +96,29 @@ def render(
         target = output_path(out_dir, ws.config.render_name, case, template)
         if target in targets:
             raise RenderError(
-                f"render_name '{ws.config.render_name}' gives {targets[target]} and {case.id} the same file {ws.rel(target)}",
-                hint="put {id} in render_name; nothing was written",
+                _(
+                    "render_name '{render_name}' gives {targets} and {id} the same file {target}"
+                ).format(
+                    render_name=ws.config.render_name,
+                    targets=targets[target],
+                    id=case.id,
+                    target=ws.rel(target),
+                ),
+                hint=_("put {id} in render_name; nothing was written"),
             )
         targets[target] = case.id
         owner = owners.get(ws.rel(target))
         if owner is not None and owner != case.id:
             raise RenderError(
-                f"{ws.rel(target)} is {owner}'s document, but render_name '{ws.config.render_name}' gives it to {case.id} too",
-                hint="put {id} in render_name; nothing was written",
+                _(
+                    "{target} is {owner}'s document, but render_name '{render_name}' gives it to {id} too"
+                ).format(
+                    target=ws.rel(target),
+                    owner=owner,
+                    render_name=ws.config.render_name,
+                    id=case.id,
+                ),
+                hint=_("put {id} in render_name; nothing was written"),
             )
         day = doc_date or _document_date(case, history, template, moment)
         job = _Job(case, target, day, history)
@@ -111,7 +129,7 @@ def render(
             continue
         jobs.append(job)
     contexts: list[tuple[Path, dict[str, Any]]] = []
-    recorded = {t for _, t in result.recorded}
+    recorded = {t for _unused, t in result.recorded}
     for job in jobs:
         if job.target in recorded:
             continue
@@ -119,8 +137,17 @@ def render(
         missing = sorted(compiled.variables - ctx.keys())
         if missing:
             raise RenderError(
-                f"template {template} uses {', '.join(missing)}, which case {job.case.id} ({job.case.process.id}) does not have",
-                hint="nothing was written; fix the template or the process fields (procdoc validate checks this)",
+                _(
+                    "template {template} uses {missing}, which case {id} ({id2}) does not have"
+                ).format(
+                    template=template,
+                    missing=", ".join(missing),
+                    id=job.case.id,
+                    id2=job.case.process.id,
+                ),
+                hint=_(
+                    "nothing was written; fix the template or the process fields (procdoc validate checks this)"
+                ),
             )
         contexts.append((job.target, ctx))
     if not jobs:
@@ -130,7 +157,9 @@ def render(
     holder = owner_of(ws.config.ledger)
     if holder:  # refuse before writing documents that could then not be recorded
         raise LedgerLockedError(
-            f"{ws.config.ledger.name} is open in {holder}: close it there and run again"
+            _("{name} is open in {holder}: close it there and run again").format(
+                name=ws.config.ledger.name, holder=holder
+            )
         )
     written: list[Path] = []
 
@@ -156,7 +185,7 @@ def render(
         from procdoc.docx.pdf import to_pdf
 
         try:
-            result.pdfs = to_pdf([p for _, p in result.written])
+            result.pdfs = to_pdf([p for _unused, p in result.written])
         except RenderError as err:
             result.pdf_error = str(err)
     return result
@@ -197,7 +226,7 @@ def _select(
         return [book.case(cid) for cid in ids]
     proc = ws.process(process) if process else None
     if step and proc and proc.find_step(step) is None:
-        raise ProcessError(f"{proc.id} has no step '{step}'")
+        raise ProcessError(_("{id} has no step '{step}'").format(id=proc.id, step=step))
     chosen: list[Case] = []
     default = not (process or step or overdue)
     for case in book.cases():

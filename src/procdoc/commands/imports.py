@@ -15,6 +15,7 @@ from typing import Any
 from procdoc.casebook import Casebook, Change
 from procdoc.config import Source
 from procdoc.errors import ImportFileError, ProcdocWarning
+from procdoc.i18n import _
 from procdoc.importer.merge import (
     FileResult,
     Merge,
@@ -81,7 +82,7 @@ def import_files(
     prepared = []
     for path in files:
         if not path.is_file():
-            raise ImportFileError(f"{path}: no such file")
+            raise ImportFileError(_("{path}: no such file").format(path=path))
         prepared.append(
             _strict(_prepare(ws, path, _digest(path), source, moment, progress), strict)
         )
@@ -103,7 +104,7 @@ def import_folder(
     first by file time, then by name, in one write. A file that matches no source, or
     cannot be read, is skipped and reported; bad rows are as in :func:`import_files`."""
     if not folder.is_dir():
-        raise ImportFileError(f"{folder}: no such folder")
+        raise ImportFileError(_("{folder}: no such folder").format(folder=folder))
     moment = at or ws.now()
     done = FolderImport(str(folder))
     known = _imported(ws)
@@ -113,10 +114,14 @@ def import_folder(
         digest = _digest(path)
         if digest in known:
             when = known[digest].get("at", "")
-            done.skipped.append(Skipped(str(path), f"imported before ({when})", imported=True))
+            done.skipped.append(
+                Skipped(str(path), _("imported before ({when})").format(when=when), imported=True)
+            )
             continue
         if digest in seen:
-            done.skipped.append(Skipped(str(path), f"the same content as {seen[digest].name}"))
+            done.skipped.append(
+                Skipped(str(path), _("the same content as {name}").format(name=seen[digest].name))
+            )
             continue
         try:
             found = _prepare(ws, path, digest, source, moment, progress)
@@ -176,7 +181,9 @@ def _strict(prepared: _Prepared, strict: bool) -> _Prepared:
     problems = prepared.result.problems
     if strict and problems:
         raise ImportFileError(
-            f"{problems[0]} (--strict: {len(problems)} bad rows, nothing imported)"
+            _("{problems} (--strict: {n_problems} bad rows, nothing imported)").format(
+                problems=problems[0], n_problems=len(problems)
+            )
         )
     return prepared
 
@@ -220,7 +227,9 @@ def _digest(path: Path) -> str:
             for block in iter(lambda: f.read(1 << 20), b""):
                 hasher.update(block)
     except OSError as err:
-        raise ImportFileError(f"cannot read {path}: {err.strerror or err}") from err
+        raise ImportFileError(
+            _("cannot read {path}: {value}").format(path=path, value=err.strerror or err)
+        ) from err
     return hasher.hexdigest()
 
 
@@ -237,8 +246,10 @@ def _imported(ws: Workspace) -> dict[str, dict[str, Any]]:
         return {}
     except (OSError, ValueError) as err:
         raise ImportFileError(
-            f"{ws.rel(path)} cannot be read ({err})",
-            hint="it only lists the exports imported so far: delete it, and `import --folder` imports every export in the folder again (importing one twice changes nothing)",
+            _("{path} cannot be read ({err})").format(path=ws.rel(path), err=err),
+            hint=_(
+                "it only lists the exports imported so far: delete it, and `import --folder` imports every export in the folder again (importing one twice changes nothing)"
+            ),
         ) from err
     files = data.get("files") if isinstance(data, dict) else None
     if not isinstance(files, dict):
@@ -276,7 +287,9 @@ def _remember(ws: Workspace, prepared: list[_Prepared], moment: datetime) -> Non
         atomic_write(path, text + "\n")
     except WriteError as err:  # the ledger is written: say so, do not fail the import
         warnings.warn(
-            f"{err.message}: `import --folder` will take these exports again (that changes nothing)",
+            _(
+                "{message}: `import --folder` will take these exports again (that changes nothing)"
+            ).format(message=err.message),
             ProcdocWarning,
             stacklevel=2,
         )

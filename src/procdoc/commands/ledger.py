@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from procdoc.errors import ProcdocWarning
+from procdoc.i18n import _
 from procdoc.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -74,20 +75,30 @@ def check(ws: Workspace) -> CheckReport:
     report.matches = match_pairs(book)
     for problem in ws.broken_files():
         report.findings.append(
-            Finding(str(problem.pos), f"{problem.message}: this process's cases cannot be checked")
+            Finding(
+                str(problem.pos),
+                _("{message}: this process's cases cannot be checked").format(
+                    message=problem.message
+                ),
+            )
         )
     for cid, cells in book.duplicates.items():
         report.findings.append(
-            Finding(cells[0], f"case id {cid} is held twice ({', '.join(cells)})")
+            Finding(
+                cells[0],
+                _("case id {cid} is held twice ({cells})").format(cid=cid, cells=", ".join(cells)),
+            )
         )
     for message in book.unreadable:
-        where, _, what = message.partition(": ")
+        where, _unused, what = message.partition(": ")
         report.findings.append(Finding(where.removeprefix(f"{name} "), what))
     for reg, row in book.stray:
         report.findings.append(
             Finding(
-                f"{reg.sheet}!row {row}",
-                f"a row with data but no {reg.core['id']}: not a case (procdoc adopt {reg.processes[0].id} takes such rows over)",
+                _("{sheet}!row {row}").format(sheet=reg.sheet, row=row),
+                _(
+                    "a row with data but no {core}: not a case (procdoc adopt {id} takes such rows over)"
+                ).format(core=reg.core["id"], id=reg.processes[0].id),
             )
         )
     from procdoc.reports.numbers import check_numbers
@@ -97,7 +108,10 @@ def check(ws: Workspace) -> CheckReport:
         held = ", ".join(f"{c.cell} ({c.case})" if c.case else c.cell for c in dup.cells)
         report.findings.append(
             Finding(
-                dup.cells[0].cell, f"发文字号 {dup.number} is given {len(dup.cells)} times: {held}"
+                dup.cells[0].cell,
+                _("发文字号 {number} is given {n_cells} times: {held}").format(
+                    number=dup.number, n_cells=len(dup.cells), held=held
+                ),
             )
         )
     for year, gap in numbers.missing:
@@ -105,20 +119,24 @@ def check(ws: Workspace) -> CheckReport:
         report.findings.append(
             Finding(
                 where,
-                f"发文字号 {gap.number} is missing from {year.sequence}'s {year.year} numbers",
+                _("发文字号 {number} is missing from {sequence}'s {year} numbers").format(
+                    number=gap.number, sequence=year.sequence, year=year.year
+                ),
             )
         )
     for bad in numbers.malformed:
         report.findings.append(
             Finding(
                 bad.cell.cell,
-                f"'{bad.cell.value}' is not written as a number of {bad.sequence} (like {bad.expected})",
+                _("'{value}' is not written as a number of {sequence} (like {expected})").format(
+                    value=bad.cell.value, sequence=bad.sequence, expected=bad.expected
+                ),
             )
         )
     for case in cases:
         for message in case.problems:
-            where, _, what = message.removeprefix(f"{name} ").partition(": ")
-            report.findings.append(Finding(where, what.removesuffix("; fix the cell")))
+            where, _unused, what = message.removeprefix(f"{name} ").partition(": ")
+            report.findings.append(Finding(where, what.removesuffix(_("; fix the cell"))))
         if case.status != "open":
             continue
         for fdef in case.process.fields.values():
@@ -126,7 +144,9 @@ def check(ws: Workspace) -> CheckReport:
                 report.findings.append(
                     Finding(
                         book.cell_of(case, fdef.id),
-                        f"open case {case.id} has no {fdef.label} (a required field)",
+                        _("open case {id} has no {label} (a required field)").format(
+                            id=case.id, label=fdef.label
+                        ),
                     )
                 )
     return report
@@ -152,29 +172,39 @@ def split(ws: Workspace) -> SplitResult:
 
     if not ws.layout.legacy:
         raise WorkspaceError(
-            "this ledger already keeps a register per process"
+            _("this ledger already keeps a register per process")
             if ws.config.registers or LEGACY_SHEET not in ws.ledger_sheets()
-            else "nothing to split",
-            hint="registers split moves a ledger made before registers (one 台账 sheet) to one register per process",
+            else _("nothing to split"),
+            hint=_(
+                "registers split moves a ledger made before registers (one 台账 sheet) to one register per process"
+            ),
         )
     if LEGACY_SHEET not in ws.layout.registers:
         raise WorkspaceError(
-            f"no process to split {LEGACY_SHEET} into",
-            hint=f"add process files to {ws.rel(ws.config.processes)}/",
+            _("no process to split {legacy_sheet} into").format(legacy_sheet=LEGACY_SHEET),
+            hint=_("add process files to {processes}/").format(
+                processes=ws.rel(ws.config.processes)
+            ),
         )
     if ws.broken:
         first = ws.broken_files()[0]
         raise WorkspaceError(
             f"{first.pos}: {first.message}",
-            hint="fix the process files first (procdoc validate): their cases must be placed too",
+            hint=_(
+                "fix the process files first (procdoc validate): their cases must be placed too"
+            ),
         )
     target = Layout(ws.processes, labels=ws.config.labels)
     existing = set(ws.ledger_sheets())
     taken = [name for name in target.sheets() if name in existing]
     if taken:
         raise LedgerError(
-            f"{ws.config.ledger.name} already has sheet(s) {', '.join(taken)}",
-            hint="rename or remove them (or list the registers under registers: yourself); nothing was written",
+            _("{name} already has sheet(s) {taken}").format(
+                name=ws.config.ledger.name, taken=", ".join(taken)
+            ),
+            hint=_(
+                "rename or remove them (or list the registers under registers: yourself); nothing was written"
+            ),
         )
     result = SplitResult()
 
@@ -183,16 +213,16 @@ def split(ws: Workspace) -> SplitResult:
         if book.duplicates:
             cid, cells = next(iter(book.duplicates.items()))
             raise LedgerError(
-                f"case {cid} is held twice ({', '.join(cells)})",
-                hint="remove or renumber one row first; nothing was written",
+                _("case {cid} is held twice ({cells})").format(cid=cid, cells=", ".join(cells)),
+                hint=_("remove or renumber one row first; nothing was written"),
             )
         if book.unreadable:
-            raise LedgerError(book.unreadable[0], hint="fix the cell first; nothing was written")
+            raise LedgerError(book.unreadable[0], hint=_("fix the cell first; nothing was written"))
         legacy = ws.layout.registers[LEGACY_SHEET]
         sheet = snapshot.sheets[LEGACY_SHEET]
         owned = {label_key(label) for label in legacy.core.values()}
         for process in legacy.processes:
-            owned |= {label_key(label) for _, label in legacy.field_columns(process)}
+            owned |= {label_key(label) for _unused, label in legacy.field_columns(process)}
         batch = Batch()
         result.rows.clear()
         result.own_columns.clear()
@@ -309,7 +339,7 @@ def adopt(
     start = proc.first_step if step is None else proc.find_step(step)
     if start is None:
         raise ProcessError(
-            f"--step: {proc.id} has no step '{step}'",
+            _("--step: {id} has no step '{step}'").format(id=proc.id, step=step),
             hint=", ".join(f"{s.name} ({s.id})" for s in proc.steps),
         )
     engine = ws.engine()
@@ -323,8 +353,10 @@ def adopt(
         sheet = book.snapshot.sheets.get(reg.sheet)
         if sheet is None:
             raise LedgerError(
-                f"{name} has no sheet '{reg.sheet}' to take over",
-                hint=f"name the register's sheet under registers: {proc.id}: sheet: in procdoc.yaml",
+                _("{name} has no sheet '{sheet}' to take over").format(name=name, sheet=reg.sheet),
+                hint=_(
+                    "name the register's sheet under registers: {id}: sheet: in procdoc.yaml"
+                ).format(id=proc.id),
             )
         _refuse_merged(reg, sheet, name)
         col = {key: sheet.column(label) for key, label in reg.core.items()}
@@ -352,8 +384,12 @@ def adopt(
                 here = next((s for s in proc.steps if s.final), here)
             if here is None:
                 raise LedgerError(
-                    f"{name} {where}: '{named}' is not a step of {proc.name}",
-                    hint=f"steps: {', '.join(s.name for s in proc.steps)}; nothing was written",
+                    _("{name} {where}: '{named}' is not a step of {name2}").format(
+                        name=name, where=where, named=named, name2=proc.name
+                    ),
+                    hint=_("steps: {items}; nothing was written").format(
+                        items=", ".join(s.name for s in proc.steps)
+                    ),
                 )
             try:
                 opened = as_moment(cell(values, col["opened"]))

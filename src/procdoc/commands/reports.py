@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from procdoc.calendar import Duration
 from procdoc.commands.cases import Selection, select
 from procdoc.errors import CalendarError, UsageError
+from procdoc.i18n import _
 from procdoc.model import Case
 from procdoc.reports.daily import DailyReport, build_daily, write_daily
 from procdoc.reports.overdue import Flag
@@ -30,7 +31,7 @@ def within_of(ws: Workspace, within: str | None) -> Duration:
     try:
         return Duration.parse(within)
     except CalendarError as err:
-        raise UsageError(f"--within: {err.message}") from err
+        raise UsageError(_("--within: {message}").format(message=err.message)) from err
 
 
 def overdue(
@@ -128,7 +129,11 @@ def report_stats(
     from procdoc.reports.stats import BY_CHOICES, build_stats, period_of, warn_unknown, write_stats
 
     if by not in BY_CHOICES:
-        raise UsageError(f"--by must be one of {', '.join(BY_CHOICES)}, not '{by}'")
+        raise UsageError(
+            _("--by must be one of {by_choices}, not '{by}'").format(
+                by_choices=", ".join(BY_CHOICES), by=by
+            )
+        )
     now = ws.now()
     first, last = period_of(start, end, now.date())
     book, facts = period_facts(ws)

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from procdoc.config import CONFIG_NAME, Source
 from procdoc.errors import CalendarError, ProcdocError, WorkspaceError
+from procdoc.i18n import _
 from procdoc.layout import CORE_LABELS
 from procdoc.process.loader import Problem, Problems
 from procdoc.process.model import Process
@@ -53,7 +54,7 @@ def validate(ws: Workspace, *, today: date | None = None) -> ValidationReport:
     report = ValidationReport()
     report.files.append(CONFIG_NAME)
     report.problems.extend(ws.config_problems)
-    processes, problems, _, _ = ws.load_processes()
+    processes, problems, _graphs, _cases = ws.load_processes()
     report.problems.extend(problems)
     report.files.extend(ws.rel(p) for p in ws.process_files())
     report.processes = sorted(processes)
@@ -62,7 +63,9 @@ def validate(ws: Workspace, *, today: date | None = None) -> ValidationReport:
             Problem(
                 "error",
                 Pos(CONFIG_NAME, 1, 1),
-                f"processes folder {ws.rel(ws.config.processes)} does not exist",
+                _("processes folder {processes} does not exist").format(
+                    processes=ws.rel(ws.config.processes)
+                ),
             )
         )
     checks = Problems(ws.config_doc)
@@ -88,7 +91,16 @@ def _check_fields(ws: Workspace, processes: dict[str, Process], out: list[Proble
                     Problem(
                         "warning",
                         process.pos,
-                        f"{process.id}: field '{fdef.id}' ({fdef.type}) shares the column '{fdef.label}' with a {seen[0]} field of {seen[1].id} where they share a register",
+                        _(
+                            "{id}: field '{id2}' ({type}) shares the column '{label}' with a {seen} field of {id3} where they share a register"
+                        ).format(
+                            id=process.id,
+                            id2=fdef.id,
+                            type=fdef.type,
+                            label=fdef.label,
+                            seen=seen[0],
+                            id3=seen[1].id,
+                        ),
                     )
                 )
             types.setdefault(fdef.label, (fdef.type, process))
@@ -100,7 +112,9 @@ def _check_fields(ws: Workspace, processes: dict[str, Process], out: list[Proble
                         Problem(
                             "error",
                             step.pos,
-                            f"step '{step.id}' takes a number from '{step.number}', whose field '{target}' is not a field of {process.id}",
+                            _(
+                                "step '{id}' takes a number from '{number}', whose field '{target}' is not a field of {id2}"
+                            ).format(id=step.id, number=step.number, target=target, id2=process.id),
                         )
                     )
 
@@ -116,7 +130,9 @@ def _check_registers(ws: Workspace, processes: dict[str, Process], p: Problems) 
                 continue
             p.error(
                 ("registers", key),
-                f"registers: '{key}' is not a process id (known: {', '.join(processes) or 'none'}; \"*\" means every other process)",
+                _(
+                    "registers: '{key}' is not a process id (known: {value}; \"*\" means every other process)"
+                ).format(key=key, value=", ".join(processes) or "none"),
                 key=True,
             )
             continue
@@ -126,14 +142,23 @@ def _check_registers(ws: Workspace, processes: dict[str, Process], p: Problems) 
                 continue
             p.error(
                 ("registers", key, "columns", column),
-                f"registers {key}: columns: '{column}' is neither a ledger column ({', '.join(CORE_LABELS)}) nor a field of {', '.join(o.id for o in owners)}",
+                _(
+                    "registers {key}: columns: '{column}' is neither a ledger column ({core_labels}) nor a field of {items}"
+                ).format(
+                    key=key,
+                    column=column,
+                    core_labels=", ".join(CORE_LABELS),
+                    items=", ".join(o.id for o in owners),
+                ),
                 key=True,
             )
     layout = Layout(processes, labels=ws.config.labels, registers=ws.config.registers)
     user_labels = (ws.config_doc.data or {}).get("labels") or {}
     for reg, label, core, owner in layout.clashes():
-        pid, _, fid = owner.partition(".")
-        message = f"register {reg.sheet}: the column {core} and the field {fid} of {pid} are both labelled '{label}'; give one of them another label"
+        pid, _unused, fid = owner.partition(".")
+        message = _(
+            "register {sheet}: the column {core} and the field {fid} of {pid} are both labelled '{label}'; give one of them another label"
+        ).format(sheet=reg.sheet, core=core, fid=fid, pid=pid, label=label)
         if isinstance(user_labels, dict) and core in user_labels:
             p.error(("labels", core), message)
             continue
@@ -159,7 +184,9 @@ def _check_sources(ws: Workspace, processes: dict[str, Process], p: Problems) ->
                 continue
             p.error(
                 ("sources", name, "process"),
-                f"source '{name}' opens cases in unknown process '{source.process}'",
+                _("source '{name}' opens cases in unknown process '{process}'").format(
+                    name=name, process=source.process
+                ),
             )
             continue
         known = set(process.fields) | set(IMPORT_TARGETS)
@@ -168,20 +195,31 @@ def _check_sources(ws: Workspace, processes: dict[str, Process], p: Problems) ->
                 if target not in known:
                     p.error(
                         ("sources", name, "columns", header),
-                        f"column '{header}' maps to '{target}', which is neither a field of {process.id} nor a ledger column an export may fill ({', '.join(IMPORT_TARGETS)})",
+                        _(
+                            "column '{header}' maps to '{target}', which is neither a field of {id} nor a ledger column an export may fill ({import_targets})"
+                        ).format(
+                            header=header,
+                            target=target,
+                            id=process.id,
+                            import_targets=", ".join(IMPORT_TARGETS),
+                        ),
                     )
         mapped = set(source.targets())
         for fdef in process.fields.values():
             if fdef.required and fdef.id not in mapped:
                 p.error(
                     ("sources", name, "columns"),
-                    f"source '{name}' does not map the required field {fdef.id} ({fdef.label}) of {process.id}: new cases could not be opened",
+                    _(
+                        "source '{name}' does not map the required field {id} ({label}) of {id2}: new cases could not be opened"
+                    ).format(name=name, id=fdef.id, label=fdef.label, id2=process.id),
                 )
         for value, step in source.status_steps.items():
             if process.find_step(step) is None:
                 p.error(
                     ("sources", name, "status_steps", value),
-                    f"'{value}' maps to unknown step '{step}' of {process.id}",
+                    _("'{value}' maps to unknown step '{step}' of {id}").format(
+                        value=value, step=step, id=process.id
+                    ),
                 )
         fills = {
             name
@@ -193,18 +231,22 @@ def _check_sources(ws: Workspace, processes: dict[str, Process], p: Problems) ->
             if header not in source.columns and header not in fills:
                 p.warning(
                     ("sources", name, "values", header),
-                    f"values: '{header}' is neither a column this source maps nor a field it fills: it changes nothing",
+                    _(
+                        "values: '{header}' is neither a column this source maps nor a field it fills: it changes nothing"
+                    ).format(header=header),
                 )
         for i, fid in enumerate(source.match):
             if fid not in process.fields:
                 p.error(
                     ("sources", name, "match", i),
-                    f"match: '{fid}' is not a field of {process.id}",
+                    _("match: '{fid}' is not a field of {id}").format(fid=fid, id=process.id),
                 )
             elif fid not in mapped:
                 p.warning(
                     ("sources", name, "match", i),
-                    f"match: '{fid}' is not mapped under columns: of source '{name}': its rows cannot match on it",
+                    _(
+                        "match: '{fid}' is not mapped under columns: of source '{name}': its rows cannot match on it"
+                    ).format(fid=fid, name=name),
                 )
         _check_start(source, process, name, p)
 
@@ -221,7 +263,9 @@ def _check_start(source: Source, process: Process, name: str, p: Problems) -> No
         return
     p.warning(
         ("sources", name, "columns"),
-        f"source '{name}' maps no column to opened (or to a date its first step counts from): imported cases would count their deadlines from the moment of import",
+        _(
+            "source '{name}' maps no column to opened (or to a date its first step counts from): imported cases would count their deadlines from the moment of import"
+        ).format(name=name),
     )
 
 
@@ -237,7 +281,9 @@ def _check_people(ws: Workspace, processes: dict[str, Process], p: Problems) -> 
         for role in sorted(used - held):
             p.warning(
                 ("people",),
-                f"{process.id}: role {role} is held by nobody under people:, so its steps cannot be acted on",
+                _(
+                    "{id}: role {role} is held by nobody under people:, so its steps cannot be acted on"
+                ).format(id=process.id, role=role),
             )
 
 
@@ -254,7 +300,9 @@ def _check_calendar(ws: Workspace, today: date) -> list[Problem]:
                 Problem(
                     "warning",
                     pos,
-                    f"no holiday calendar for {year}: deadlines in {year} count Monday-Friday; add {year}'s holidays and make-up workdays under calendar: in {CONFIG_NAME}",
+                    _(
+                        "no holiday calendar for {year}: deadlines in {year} count Monday-Friday; add {year}'s holidays and make-up workdays under calendar: in {config_name}"
+                    ).format(year=year, config_name=CONFIG_NAME),
                 )
             )
     return out
@@ -270,7 +318,9 @@ def library_dir() -> Path:
     for candidate in (here / "library", here.parents[1]):
         if (candidate / "processes").is_dir() and (candidate / "templates").is_dir():
             return candidate
-    raise WorkspaceError("the process library is missing from this installation; reinstall procdoc")
+    raise WorkspaceError(
+        _("the process library is missing from this installation; reinstall procdoc")
+    )
 
 
 INIT_CONFIG = """\
@@ -326,14 +376,16 @@ def init_workspace(
     folder = folder.resolve()
     if (folder / CONFIG_NAME).exists():
         raise WorkspaceError(
-            f"{folder / CONFIG_NAME} already exists", hint="init makes new workspaces only"
+            _("{folder} already exists").format(folder=folder / CONFIG_NAME),
+            hint=_("init makes new workspaces only"),
         )
     library = library_dir()
     for sub in ("processes", "templates"):
         target = folder / sub
         if target.exists() and any(target.iterdir()):
             raise WorkspaceError(
-                f"{target} already exists and is not empty", hint="choose an empty folder"
+                _("{target} already exists and is not empty").format(target=target),
+                hint=_("choose an empty folder"),
             )
     files = sorted((library / "processes").glob("*.yaml"))
     chosen = files
@@ -352,8 +404,8 @@ def init_workspace(
             )
             if match is None:
                 raise WorkspaceError(
-                    f"--processes: the library has no process '{word}'",
-                    hint=f"library: {', '.join(p.stem for p in files)}",
+                    _("--processes: the library has no process '{word}'").format(word=word),
+                    hint=_("library: {items}").format(items=", ".join(p.stem for p in files)),
                 )
             chosen.append(match)
         used = {
@@ -379,7 +431,9 @@ def init_workspace(
         (folder / "out").mkdir(exist_ok=True)
     except OSError as err:
         raise WorkspaceError(
-            f"cannot create the workspace in {folder}: {err.strerror or err}"
+            _("cannot create the workspace in {folder}: {value}").format(
+                folder=folder, value=err.strerror or err
+            )
         ) from None
     return folder
 
@@ -398,7 +452,11 @@ def graph(ws: Workspace, process: str, *, fmt: GraphFormat, case: str | None = N
     if case:
         found = ws.casebook().case(case)
         if found.process.id != proc.id:
-            raise ProcdocError(f"case {case} belongs to {found.process.id}, not {proc.id}")
+            raise ProcdocError(
+                _("case {case} belongs to {id}, not {id2}").format(
+                    case=case, id=found.process.id, id2=proc.id
+                )
+            )
         current = found.step.id if found.step else None
     if fmt == "mermaid":
         return g.to_mermaid(proc, current=current).encode("utf-8")

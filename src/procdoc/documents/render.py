@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from procdoc.errors import RenderError
+from procdoc.i18n import _
 from procdoc.model import Case
 
 _BAD_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
@@ -27,7 +28,9 @@ def output_path(out_dir: Path, pattern: str, case: Case, template: str) -> Path:
     class Missing(dict[str, str]):
         def __missing__(self, key: str) -> str:
             raise RenderError(
-                f"render_name '{pattern}' uses '{{{key}}}', which is not a field or id/template/title/process/step/ref"
+                _(
+                    "render_name '{pattern}' uses '{{{key}}}', which is not a field or id/template/title/process/step/ref"
+                ).format(pattern=pattern, key=key)
             )
 
     name = pattern.format_map(Missing(values))
@@ -37,5 +40,9 @@ def output_path(out_dir: Path, pattern: str, case: Case, template: str) -> Path:
         path = path.with_name(path.name + ".docx")
     resolved = path.resolve()
     if not resolved.is_relative_to(out_dir.resolve()):
-        raise RenderError(f"render_name '{pattern}' would write outside {out_dir}")
+        raise RenderError(
+            _("render_name '{pattern}' would write outside {out_dir}").format(
+                pattern=pattern, out_dir=out_dir
+            )
+        )
     return path

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from procdoc.documents.context import core_names, names_for
 from procdoc.errors import RenderError
+from procdoc.i18n import _
 from procdoc.process.loader import Problem
 from procdoc.process.model import Process
 from procdoc.yamlpos import Pos
@@ -52,7 +53,9 @@ def check_templates(ws: Workspace, processes: Mapping[str, Process]) -> list[Pro
                         Problem(
                             "error",
                             Pos(shown, 1, 1),
-                            f"uses {', '.join(missing)}, which process {process.id} (it lists this template) does not provide",
+                            _(
+                                "uses {missing}, which process {id} (it lists this template) does not provide"
+                            ).format(missing=", ".join(missing), id=process.id),
                         )
                     )
         else:
@@ -62,7 +65,9 @@ def check_templates(ws: Workspace, processes: Mapping[str, Process]) -> list[Pro
                     Problem(
                         "warning",
                         Pos(shown, 1, 1),
-                        f"uses {', '.join(missing)}, which no process provides",
+                        _("uses {missing}, which no process provides").format(
+                            missing=", ".join(missing)
+                        ),
                     )
                 )
     return out

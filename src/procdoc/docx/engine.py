@@ -50,6 +50,7 @@ from jinja2 import Environment, StrictUndefined, Template, TemplateSyntaxError, 
 from lxml import etree
 
 from procdoc.errors import RenderError
+from procdoc.i18n import _
 
 __all__ = [
     "CompiledTemplate",
@@ -117,8 +118,8 @@ def _display(path: Path) -> str:
 
 def _not_docx(path: Path, why: str) -> RenderError:
     return RenderError(
-        f"{_display(path)}: not a Word .docx file ({why})",
-        hint="save the template from Word or WPS as .docx (not .doc, .wps or .docm)",
+        _("{display}: not a Word .docx file ({why})").format(display=_display(path), why=why),
+        hint=_("save the template from Word or WPS as .docx (not .doc, .wps or .docm)"),
     )
 
 
@@ -137,11 +138,17 @@ def read_template_parts(path: Path) -> tuple[bytes, list[TemplatePart]]:
     try:
         source = path.read_bytes()
     except FileNotFoundError:
-        raise RenderError(f"template not found: {_display(path)}") from None
+        raise RenderError(
+            _("template not found: {display}").format(display=_display(path))
+        ) from None
     except OSError as exc:
-        raise RenderError(f"cannot read template {_display(path)}: {exc.strerror}") from exc
+        raise RenderError(
+            _("cannot read template {display}: {strerror}").format(
+                display=_display(path), strerror=exc.strerror
+            )
+        ) from exc
     if not zipfile.is_zipfile(io.BytesIO(source)):
-        raise _not_docx(path, "it is not a zip package")
+        raise _not_docx(path, _("it is not a zip package"))
     try:
         document = Document(io.BytesIO(source))
     except Exception as exc:  # PackageNotFoundError, KeyError, ValueError, XMLSyntaxError...
@@ -174,7 +181,9 @@ def read_template_parts(path: Path) -> tuple[bytes, list[TemplatePart]]:
             try:
                 xml = _normalise(archive.read(name))
             except etree.XMLSyntaxError as exc:
-                raise _not_docx(path, f"{name} is not well-formed XML: {exc}") from exc
+                raise _not_docx(
+                    path, _("{name} is not well-formed XML: {exc}").format(name=name, exc=exc)
+                ) from exc
             parts.append(TemplatePart(name, kind, xml, _is_templated(kind, xml)))
     return source, parts
 
@@ -219,8 +228,12 @@ def describe_syntax_error(source: str, exc: TemplateSyntaxError) -> str:
 
 def _syntax_error(path: Path, part: str, source: str, exc: TemplateSyntaxError) -> RenderError:
     return RenderError(
-        f"{_display(path)}: template syntax error in {part} {describe_syntax_error(source, exc)}",
-        hint="fix the tag in Word; `{{ name }}` for values, `{% if %}…{% endif %}` for logic",
+        _("{display}: template syntax error in {part} {describe_syntax_error}").format(
+            display=_display(path),
+            part=part,
+            describe_syntax_error=describe_syntax_error(source, exc),
+        ),
+        hint=_("fix the tag in Word; `{{ name }}` for values, `{% if %}…{% endif %}` for logic"),
     )
 
 
@@ -416,8 +429,10 @@ class CompiledTemplate:
                 tree = helper.fix_tables(xml)
             except (ValueError, TypeError, AttributeError) as exc:
                 raise RenderError(
-                    f"template {self.name}: cannot fix the table grid after rendering: {exc}",
-                    hint="check the {%tc %}, colspan and hm tags in its tables",
+                    _("template {name}: cannot fix the table grid after rendering: {exc}").format(
+                        name=self.name, exc=exc
+                    ),
+                    hint=_("check the {%tc %}, colspan and hm tags in its tables"),
                 ) from exc
         if self._drawings:
             helper.docx_ids_index = 1000
@@ -429,18 +444,31 @@ class CompiledTemplate:
             match = _UNDEFINED_NAME.match(exc.message or "")
             if match:
                 return RenderError(
-                    f"template {self.name} uses undefined variable '{match.group(1)}'",
-                    hint="add the field to the case or fix the name in the template",
+                    _("template {name} uses undefined variable '{group}'").format(
+                        name=self.name, group=match.group(1)
+                    ),
+                    hint=_("add the field to the case or fix the name in the template"),
                 )
-            return RenderError(f"template {self.name}: {exc.message} (in {part})")
+            return RenderError(
+                _("template {name}: {message} (in {part})").format(
+                    name=self.name, message=exc.message, part=part
+                )
+            )
         detail = str(exc) or type(exc).__name__
-        return RenderError(f"template {self.name}: error in {part}: {detail}")
+        return RenderError(
+            _("template {name}: error in {part}: {detail}").format(
+                name=self.name, part=part, detail=detail
+            )
+        )
 
     def _malformed(self, part: str, exc: Exception) -> RenderError:
         return RenderError(
-            f"template {self.name}: rendering {part} did not give well-formed XML ({exc})",
-            hint="check that each {%p %}, {%tr %} and {%tc %} tag has a paragraph, row or "
-            "cell of its own",
+            _("template {name}: rendering {part} did not give well-formed XML ({exc})").format(
+                name=self.name, part=part, exc=exc
+            ),
+            hint=_(
+                "check that each {%p %}, {%tr %} and {%tc %} tag has a paragraph, row or cell of its own"
+            ),
         )
 
     def _render_docxtpl(self, context: Mapping[str, Any], builder: Any = None) -> bytes:
@@ -460,13 +488,15 @@ class CompiledTemplate:
             out = io.BytesIO()
             template.save(out)
         except etree.XMLSyntaxError as exc:
-            raise self._malformed("a header or footer", exc) from exc
+            raise self._malformed(_("a header or footer"), exc) from exc
         except TemplateSyntaxError as exc:
             raise RenderError(
-                f"{_display(self.path)}: template syntax error: {exc.message}"
+                _("{display}: template syntax error: {message}").format(
+                    display=_display(self.path), message=exc.message
+                )
             ) from exc
         except Exception as exc:
-            raise self._render_error(exc, "the document") from exc
+            raise self._render_error(exc, _("the document")) from exc
         data = out.getvalue()
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             for part in self._parts:
@@ -491,8 +521,10 @@ class CompiledTemplate:
             pristine = self._source
         if pristine != self._source:
             raise RenderError(
-                f"template {self.name}: the context's docxtpl objects were made with another template",
-                hint="make them with this template's CompiledTemplate.builder()",
+                _(
+                    "template {name}: the context's docxtpl objects were made with another template"
+                ).format(name=self.name),
+                hint=_("make them with this template's CompiledTemplate.builder()"),
             )
         if builder.docx is None or builder.is_rendered:
             return self._source
@@ -503,7 +535,7 @@ class CompiledTemplate:
     def _check_relationships(self, archive: zipfile.ZipFile, name: str, tree: Any) -> None:
         """Every r:id, r:embed and r:link of a rendered part names one of its relationships
         (a RichText hyperlink built with a DocxTemplate procdoc was not given does not)."""
-        folder, _, base = name.rpartition("/")
+        folder, _unused, base = name.rpartition("/")
         rels_name = f"{folder}/_rels/{base}.rels"
         ids = {
             rel.get("Id")
@@ -515,8 +547,12 @@ class CompiledTemplate:
             for attr, value in element.attrib.items():
                 if attr.startswith(_R_NS) and value not in ids:
                     raise RenderError(
-                        f"template {self.name}: {name} refers to relationship {value}, which it does not have",
-                        hint="make RichText hyperlinks with CompiledTemplate.builder() and pass render(..., builder=)",
+                        _(
+                            "template {name}: {name2} refers to relationship {value}, which it does not have"
+                        ).format(name=self.name, name2=name, value=value),
+                        hint=_(
+                            "make RichText hyperlinks with CompiledTemplate.builder() and pass render(..., builder=)"
+                        ),
                     )
 
 
@@ -696,8 +732,8 @@ def _bound_template(context: Mapping[str, Any]) -> DocxTemplate | None:
     }
     if len(bound) > 1:
         raise RenderError(
-            "the images and subdocuments of one context were made with different DocxTemplates",
-            hint="make them all with one CompiledTemplate.builder()",
+            _("the images and subdocuments of one context were made with different DocxTemplates"),
+            hint=_("make them all with one CompiledTemplate.builder()"),
         )
     return next(iter(bound.values()), None)
 
@@ -742,8 +778,10 @@ def write_atomic(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise RenderError(
-            f"cannot write {_display(path)}: {exc.strerror or exc}",
-            hint="close it if it is open in Word or WPS, and check the folder is writable",
+            _("cannot write {display}: {value}").format(
+                display=_display(path), value=exc.strerror or exc
+            ),
+            hint=_("close it if it is open in Word or WPS, and check the folder is writable"),
         ) from exc
     except BaseException:
         with contextlib.suppress(OSError):
@@ -830,15 +868,15 @@ def render_batch(
         compiled = template
     else:
         compiled = CompiledTemplate.compile(template)
-    outputs = [Path(out) for out, _ in jobs]
+    outputs = [Path(out) for out, _unused in jobs]
     twice = [str(out) for out, n in collections.Counter(outputs).items() if n > 1]
     if twice:
-        raise RenderError(f"two documents would be written to {twice[0]}")
+        raise RenderError(_("two documents would be written to {twice}").format(twice=twice[0]))
     for folder in {out.parent for out in outputs}:
         folder.mkdir(parents=True, exist_ok=True)
     count = workers if workers > 0 else _workers_for(len(jobs), compiled)
     count = min(count, max(1, len(jobs)))
-    if count > 1 and any(_bound_template(context) for _, context in jobs):
+    if count > 1 and any(_bound_template(context) for _unused, context in jobs):
         count = 1  # a builder's state does not travel to worker processes
     if count <= 1:
         for out, context in jobs:

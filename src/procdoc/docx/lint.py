@@ -29,6 +29,7 @@ from procdoc.docx.engine import (
     read_template_parts,
 )
 from procdoc.errors import RenderError
+from procdoc.i18n import _
 
 __all__ = ["TemplateProblem", "lint_template", "template_variables"]
 
@@ -45,7 +46,7 @@ _BRACES: Final = re.compile(r"[{｛][{｛%％#]|[}｝%％#][}｝]")
 _OPENING: Final = re.compile(r"[{｛][{｛%％#]")
 _CLOSING: Final = re.compile(r"[}｝%％#][}｝]")
 _LEVEL_TAG: Final = {level: re.compile(r"\{[%{#]" + level + r" ") for level in ("p", "tr", "tc")}
-_LEVEL_NAME: Final = {"p": "paragraph", "tr": "table row", "tc": "table cell"}
+_LEVEL_NAME: Final = {"p": "paragraph", "tr": _("table row"), "tc": _("table cell")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +94,9 @@ def _check_part(helper: Any, part: TemplatePart) -> list[tuple[Severity, str]]:
             found.append(
                 (
                     "error",
-                    f"full-width braces in a tag: '{snippet}' (docxtpl leaves it as text); "
-                    "type the tag with half-width {{ }} or {% %}",
+                    _(
+                        "full-width braces in a tag: '{snippet}' (docxtpl leaves it as text); type the tag with half-width {{{{ }}}} or {{% %}}"
+                    ).format(snippet=snippet),
                 )
             )
     if part.kind != "core":
@@ -104,7 +106,14 @@ def _check_part(helper: Any, part: TemplatePart) -> list[tuple[Severity, str]]:
         try:
             jinja_environment().parse(source)
         except TemplateSyntaxError as exc:
-            found.append(("error", f"template syntax error {describe_syntax_error(source, exc)}"))
+            found.append(
+                (
+                    "error",
+                    _("template syntax error {describe_syntax_error}").format(
+                        describe_syntax_error=describe_syntax_error(source, exc)
+                    ),
+                )
+            )
     return found
 
 
@@ -144,8 +153,9 @@ def _doubled_level_tags(root: Any) -> list[str]:
             if count > 1:
                 shown = text if len(text) <= 60 else text[:59] + "…"
                 messages.append(
-                    f"{{%{level} used {count} times in one {_LEVEL_NAME[level]} ('{shown}'): "
-                    f"docxtpl keeps only the first; give each its own {_LEVEL_NAME[level]}"
+                    _(
+                        "{{%{level} used {count} times in one {level_name} ('{shown}'): docxtpl keeps only the first; give each its own {level_name}"
+                    ).format(level=level, count=count, level_name=_LEVEL_NAME[level], shown=shown)
                 )
     return messages
 

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from procdoc.errors import RenderError
+from procdoc.i18n import _
 
 __all__ = ["find_soffice", "to_pdf"]
 
@@ -75,13 +76,21 @@ def to_pdf(
     exe = soffice or find_soffice()
     if exe is None:
         raise RenderError(
-            "cannot write PDFs: LibreOffice (soffice) is not on PATH nor in its usual install folder",
-            hint="install LibreOffice (apt install libreoffice-writer / winget install TheDocumentFoundation.LibreOffice)",
+            _(
+                "cannot write PDFs: LibreOffice (soffice) is not on PATH nor in its usual install folder"
+            ),
+            hint=_(
+                "install LibreOffice (apt install libreoffice-writer / winget install TheDocumentFoundation.LibreOffice)"
+            ),
         )
     documents = [Path(p).resolve() for p in paths]
     for document in documents:
         if not document.is_file():
-            raise RenderError(f"cannot write a PDF of {document}: the file does not exist")
+            raise RenderError(
+                _("cannot write a PDF of {document}: the file does not exist").format(
+                    document=document
+                )
+            )
     # one call per output folder (LibreOffice has one --outdir a call)
     groups: dict[Path, list[Path]] = {}
     for document in documents:
@@ -96,8 +105,12 @@ def to_pdf(
     missing = [p for p in pdfs if not p.is_file()]
     if missing:
         raise RenderError(
-            f"LibreOffice did not write {missing[0].name}"
-            + (f" and {len(missing) - 1} other PDF(s)" if len(missing) > 1 else "")
+            _("LibreOffice did not write {name}").format(name=missing[0].name)
+            + (
+                _(" and {n_missing} other PDF(s)").format(n_missing=len(missing) - 1)
+                if len(missing) > 1
+                else ""
+            )
         )
     return pdfs
 
@@ -126,9 +139,11 @@ def _convert(exe: Path, documents: list[Path], folder: Path, profile: Path, time
             start_new_session=posix,
         )
     except OSError as exc:
-        raise RenderError(f"cannot run LibreOffice ({exe}): {exc.strerror or exc}") from exc
+        raise RenderError(
+            _("cannot run LibreOffice ({exe}): {value}").format(exe=exe, value=exc.strerror or exc)
+        ) from exc
     try:
-        _, err = process.communicate(timeout=timeout)
+        _unused, err = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         if posix:
             with contextlib.suppress(ProcessLookupError):
@@ -137,11 +152,15 @@ def _convert(exe: Path, documents: list[Path], folder: Path, profile: Path, time
             process.kill()
         process.communicate()
         raise RenderError(
-            f"LibreOffice did not finish converting {len(documents)} document(s) to PDF in {timeout:g} s"
+            _(
+                "LibreOffice did not finish converting {n_documents} document(s) to PDF in {timeout:g} s"
+            ).format(n_documents=len(documents), timeout=timeout)
         ) from None
     if process.returncode != 0:
         detail = " ".join(err.decode("utf-8", "replace").split())[:200]
         raise RenderError(
-            f"LibreOffice failed converting to PDF (exit {process.returncode})"
+            _("LibreOffice failed converting to PDF (exit {returncode})").format(
+                returncode=process.returncode
+            )
             + (f": {detail}" if detail else "")
         )

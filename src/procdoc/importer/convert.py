@@ -13,6 +13,7 @@ import unicodedata
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from procdoc.i18n import _
 from procdoc.importer.reader import CellValue
 
 __all__ = [
@@ -83,7 +84,7 @@ def to_text(value: CellValue) -> str | None:
         return str(value)
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise ConversionError(f"{value!r} is not a value")
+            raise ConversionError(_("{value!r} is not a value").format(value=value))
         if value == 0:
             return "0"
         return format(Decimal(repr(value)), "f").removesuffix(".0")
@@ -102,12 +103,12 @@ def to_number(value: CellValue, *, units: bool = False) -> int | float | None:
     if value is None:
         return None
     if isinstance(value, bool | date):
-        raise ConversionError(f"{to_text(value)!r} is not a number")
+        raise ConversionError(_("{to_text!r} is not a number").format(to_text=to_text(value)))
     if isinstance(value, int):
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise ConversionError(f"{value!r} is not a number")
+            raise ConversionError(_("{value!r} is not a number").format(value=value))
         return int(value) if value.is_integer() else value
     if not value.strip():
         return None
@@ -120,7 +121,7 @@ def to_number(value: CellValue, *, units: bool = False) -> int | float | None:
     if _GROUPED_NUMBER.match(text):
         text = text.replace(",", "")
     if not _NUMBER_TEXT.match(text):
-        raise ConversionError(f"{value!r} is not a number")
+        raise ConversionError(_("{value!r} is not a number").format(value=value))
     number = Decimal(text)
     return int(number) if number == number.to_integral_value() else float(number)
 
@@ -156,10 +157,10 @@ def to_datetime(
     if isinstance(value, date):  # datetime included
         return value
     if isinstance(value, bool):
-        raise ConversionError(f"{to_text(value)!r} is not a date")
+        raise ConversionError(_("{to_text!r} is not a date").format(to_text=to_text(value)))
     if isinstance(value, int | float):
         if isinstance(value, int) and not -(10**9) < value < 10**9:
-            raise ConversionError(f"{value!r} is not a date")
+            raise ConversionError(_("{value!r} is not a date").format(value=value))
         return _date_from_number(float(value), repr(value), epoch1904)
     text = _normalized(value)
     if not text:
@@ -172,26 +173,33 @@ def to_datetime(
     match = _MONTH_DAY.match(text)
     if match:
         if near is None:
-            raise NoYear(f"{value!r} is not a date: it has no year (write e.g. 2026年10月9日)")
+            raise NoYear(
+                _("{value!r} is not a date: it has no year (write e.g. 2026年10月9日)").format(
+                    value=value
+                )
+            )
         month, day, *clock = match.groups()
         year = year_near(int(month), int(day), near, repr(value))
         return _date_from_parts(repr(value), str(year), month, day, *clock)
     if _YEAR_LAST.match(text):
         raise ConversionError(
-            f"{value!r} is ambiguous (month or day first?): write the year first, "
-            "e.g. 2024-07-01 or 2024年7月1日"
+            _(
+                "{value!r} is ambiguous (month or day first?): write the year first, e.g. 2024-07-01 or 2024年7月1日"
+            ).format(value=value)
         )
     if _ISO_PREFIX.match(text):
         try:
             moment = datetime.fromisoformat(text)
         except ValueError as err:
-            raise ConversionError(f"{value!r} is not a date ({err})") from err
+            raise ConversionError(
+                _("{value!r} is not a date ({err})").format(value=value, err=err)
+            ) from err
         if moment.tzinfo is not None and zone is not None:
             from procdoc.clock import to_zone
 
             return to_zone(moment, zone)
         return moment.replace(tzinfo=None)
-    raise ConversionError(f"{value!r} is not a date")
+    raise ConversionError(_("{value!r} is not a date").format(value=value))
 
 
 def year_near(month: int, day: int, near: date, shown: str = "") -> int:
@@ -213,13 +221,15 @@ def year_near(month: int, day: int, near: date, shown: str = "") -> int:
         if other is not None and other <= 92:
             return year
     if same is None:
-        raise ConversionError(f"{shown or f'{month}月{day}日'} is not a date (no such day)")
+        raise ConversionError(
+            _("{value} is not a date (no such day)").format(value=shown or f"{month}月{day}日")
+        )
     return near.year
 
 
 def _date_from_number(number: float, shown: str, epoch1904: bool) -> datetime | date:
     if not math.isfinite(number):
-        raise ConversionError(f"{shown} is not a date")
+        raise ConversionError(_("{shown} is not a date").format(shown=shown))
     if number.is_integer() and 10_000_000 <= number <= 99_999_999:
         digits = str(int(number))
         return _date_from_parts(shown, digits[:4], digits[4:6], digits[6:])
@@ -228,7 +238,9 @@ def _date_from_number(number: float, shown: str, epoch1904: bool) -> datetime | 
         epoch = _EPOCH_1904 if epoch1904 else _EPOCH_1900
         moment = epoch + timedelta(seconds=round(number * 86400))
         return moment if not number.is_integer() else moment.date()
-    raise ConversionError(f"{shown} is not a date (neither yyyymmdd nor an Excel date serial)")
+    raise ConversionError(
+        _("{shown} is not a date (neither yyyymmdd nor an Excel date serial)").format(shown=shown)
+    )
 
 
 def _date_from_parts(
@@ -247,4 +259,6 @@ def _date_from_parts(
             int(year), int(month), int(day), int(hour), int(minute or 0), int(second or 0)
         )
     except ValueError as err:
-        raise ConversionError(f"{shown} is not a date ({err})") from err
+        raise ConversionError(
+            _("{shown} is not a date ({err})").format(shown=shown, err=err)
+        ) from err

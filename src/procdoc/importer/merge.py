@@ -22,6 +22,7 @@ from procdoc.clock import to_zone
 from procdoc.config import DEFAULT_TIMEZONE, Source
 from procdoc.engine import forward_steps
 from procdoc.errors import ImportFileError, LedgerError
+from procdoc.i18n import _
 from procdoc.importer.convert import ConversionError, NoYear, to_datetime, to_number, to_text
 from procdoc.importer.match import MatchIndex, recorded_keys
 from procdoc.importer.reader import CellValue, Grid
@@ -184,13 +185,16 @@ def choose_source(grid: Grid, sources: dict[str, Source], name: str | None, file
     most columns found, then (between as many) the fewest of its columns missing."""
     if name is not None:
         if name not in sources:
-            known = ", ".join(sources) or "none (add sources: to procdoc.yaml)"
-            raise SourceError(f"unknown source '{name}'", hint=f"known: {known}")
+            known = ", ".join(sources) or _("none (add sources: to procdoc.yaml)")
+            raise SourceError(
+                _("unknown source '{name}'").format(name=name),
+                hint=_("known: {known}").format(known=known),
+            )
         return sources[name]
     if not sources:
         raise SourceError(
-            "procdoc.yaml has no sources: to map an export's columns",
-            hint="see README, 'Importing OA exports'",
+            _("procdoc.yaml has no sources: to map an export's columns"),
+            hint=_("see README, 'Importing OA exports'"),
         )
     scored = []
     for s in sources.values():
@@ -198,16 +202,18 @@ def choose_source(grid: Grid, sources: dict[str, Source], name: str | None, file
         scored.append(((score, score - len({header_key(c) for c in s.columns})), s.name))
     scores = sorted(scored, reverse=True)
     best, best_name = scores[0]
-    listed = ", ".join(f"{n} ({s[0]} columns match)" for s, n in scores)
+    listed = ", ".join(_("{n} ({s} columns match)").format(n=n, s=s[0]) for s, n in scores)
     if best[0] < min(3, min(len(s.columns) for s in sources.values())):
         raise ImportFileError(
-            f"{file}: no source matches its header",
-            hint=f"candidates: {listed}; pass --source NAME",
+            _("{file}: no source matches its header").format(file=file),
+            hint=_("candidates: {listed}; pass --source NAME").format(listed=listed),
         )
     if len(scores) > 1 and scores[1][0] == best:
         raise ImportFileError(
-            f"{file}: sources {best_name} and {scores[1][1]} match its header equally well",
-            hint=f"candidates: {listed}; pass --source NAME",
+            _("{file}: sources {best_name} and {scores} match its header equally well").format(
+                file=file, best_name=best_name, scores=scores[1][1]
+            ),
+            hint=_("candidates: {listed}; pass --source NAME").format(listed=listed),
         )
     return sources[best_name]
 
@@ -218,16 +224,22 @@ def check_source(source: Source, process: Process) -> None:
     for status, step in source.status_steps.items():
         if process.find_step(step) is None:
             raise SourceError(
-                f"source {source.name}: status_steps: '{status}' maps to unknown step '{step}' of {process.id}",
-                hint=f"steps: {', '.join(s.id for s in process.steps)}; procdoc validate lists every problem",
+                _(
+                    "source {name}: status_steps: '{status}' maps to unknown step '{step}' of {id}"
+                ).format(name=source.name, status=status, step=step, id=process.id),
+                hint=_("steps: {items}; procdoc validate lists every problem").format(
+                    items=", ".join(s.id for s in process.steps)
+                ),
             )
     # A match field this source does not map is allowed (SPEC §6's own example): its rows
     # never match on it, and `validate` warns.
     for fid in source.match:
         if fid not in process.fields:
             raise SourceError(
-                f"source {source.name}: match: '{fid}' is not a field of {process.id}",
-                hint=f"fields: {', '.join(process.fields)}",
+                _("source {name}: match: '{fid}' is not a field of {id}").format(
+                    name=source.name, fid=fid, id=process.id
+                ),
+                hint=_("fields: {fields}").format(fields=", ".join(process.fields)),
             )
 
 
@@ -258,7 +270,9 @@ def read_records(
     key_col = table.column(source.key)  # the key need not be listed under columns:
     if key_col is None:
         raise ImportFileError(
-            f"{shown}: the key column '{source.key}' of source {source.name} is not in the header (row {table.header_row})"
+            _(
+                "{shown}: the key column '{key}' of source {name} is not in the header (row {header_row})"
+            ).format(shown=shown, key=source.key, name=source.name, header_row=table.header_row)
         )
     words = {header: _words(mapping) for header, mapping in source.values.items()}
     header_of = {t: header for header, targets in source.columns.items() for t in targets}
@@ -271,7 +285,9 @@ def read_records(
             RowProblem(
                 shown,
                 table.header_row,
-                f"no {source.status_column} column (the status): no case changes step",
+                _("no {status_column} column (the status): no case changes step").format(
+                    status_column=source.status_column
+                ),
             )
         )
     result.letters = {
@@ -288,11 +304,21 @@ def read_records(
         try:
             key = to_text(cell(key_col))
         except ConversionError as err:
-            result.problems.append(RowProblem(shown, number, f"{key_cell}: {err}: row left out"))
+            result.problems.append(
+                RowProblem(
+                    shown,
+                    number,
+                    _("{key_cell}: {err}: row left out").format(key_cell=key_cell, err=err),
+                )
+            )
             continue
         if not key:
             result.problems.append(
-                RowProblem(shown, number, f"{key_cell} is empty (the key): row left out")
+                RowProblem(
+                    shown,
+                    number,
+                    _("{key_cell} is empty (the key): row left out").format(key_cell=key_cell),
+                )
             )
             continue
         if key in seen:
@@ -300,7 +326,15 @@ def read_records(
                 RowProblem(
                     shown,
                     number,
-                    f"duplicate {source.key} {key} in {key_letters}{number} (also row {seen[key]}): row left out",
+                    _(
+                        "duplicate {key} {key2} in {key_letters}{number} (also row {seen}): row left out"
+                    ).format(
+                        key=source.key,
+                        key2=key,
+                        key_letters=key_letters,
+                        number=number,
+                        seen=seen[key],
+                    ),
                 )
             )
             continue
@@ -343,9 +377,15 @@ def read_records(
                 header = header_of[fdef.id]
                 col = cols.get(header)
                 where = f"{header} ({col_letters(col)}{number})" if col is not None else header
-                errors.append(f"{where} is empty, but {fdef.label} is required")
+                errors.append(
+                    _("{where} is empty, but {label} is required").format(
+                        where=where, label=fdef.label
+                    )
+                )
         if errors:
-            result.problems.append(RowProblem(shown, number, "; ".join(errors) + ": row left out"))
+            result.problems.append(
+                RowProblem(shown, number, "; ".join(errors) + _(": row left out"))
+            )
             continue
         if source.title:
             parts = {name: to_text(cell(cols.get(name))) or "" for name in title_columns}
@@ -428,10 +468,16 @@ def _title_columns(source: Source) -> list[str]:
     if not source.title:
         return []
     try:
-        return [name for _, name, _, _ in string.Formatter().parse(source.title) if name]
+        return [
+            name
+            for _literal, name, _spec, _conversion in string.Formatter().parse(source.title)
+            if name
+        ]
     except ValueError as err:
         raise SourceError(
-            f"source {source.name}: title pattern '{source.title}' is not valid: {err}"
+            _("source {name}: title pattern '{title}' is not valid: {err}").format(
+                name=source.name, title=source.title, err=err
+            )
         ) from err
 
 
@@ -490,14 +536,36 @@ class Merge:
         if found is None:
             if len(ids) > 1:
                 raise ImportFileError(
-                    f"{self.result.file}: row {record.row}: {self._on(record)} match {len(ids)} cases, {' and '.join(ids)}: nothing imported",
-                    hint="the ledger holds the same matter twice: cancel one (procdoc cancel) or correct its fields, then import again",
+                    _(
+                        "{file}: row {row}: {on} match {n_ids} cases, {ids}: nothing imported"
+                    ).format(
+                        file=self.result.file,
+                        row=record.row,
+                        on=self._on(record),
+                        n_ids=len(ids),
+                        ids=" and ".join(ids),
+                    ),
+                    hint=_(
+                        "the ledger holds the same matter twice: cancel one (procdoc cancel) or correct its fields, then import again"
+                    ),
                 )
             return (ids[0], True) if ids else (None, False)
         if ids and found not in ids:
             raise ImportFileError(
-                f"{self.result.file}: row {record.row}: {self.source.key} {record.key} is case {found}, but {self._on(record)} match case {', '.join(ids)}: two cases for one matter, nothing imported",
-                hint="cancel the duplicate case (procdoc cancel) or correct the fields that differ, then import again",
+                _(
+                    "{file}: row {row}: {key} {key2} is case {found}, but {on} match case {ids}: two cases for one matter, nothing imported"
+                ).format(
+                    file=self.result.file,
+                    row=record.row,
+                    key=self.source.key,
+                    key2=record.key,
+                    found=found,
+                    on=self._on(record),
+                    ids=", ".join(ids),
+                ),
+                hint=_(
+                    "cancel the duplicate case (procdoc cancel) or correct the fields that differ, then import again"
+                ),
             )
         return found, False
 
@@ -517,7 +585,9 @@ class Merge:
                 RowProblem(
                     self.result.file,
                     record.row,
-                    f"the same matter as row {self.claimed[found]} ({self._on(record)}, case {found}): row left out",
+                    _("the same matter as row {claimed} ({on}, case {found}): row left out").format(
+                        claimed=self.claimed[found], on=self._on(record), found=found
+                    ),
                 )
             )
             return
@@ -561,7 +631,9 @@ class Merge:
         if record.status is not None and step is None:
             self.report(
                 record,
-                f"{self._unknown(record)}: {new.id} opened at the first step {process.first_step.name}",
+                _("{unknown}: {id} opened at the first step {name}").format(
+                    unknown=self._unknown(record), id=new.id, name=process.first_step.name
+                ),
             )
         self.result.new.append(NewCase(new.id, record.key, new.title, new.step, record.status))
 
@@ -624,7 +696,9 @@ class Merge:
         if record.status is None:
             return False
         current = case.step
-        stays = f"{case.id} stays at {current.name if current else case.step_text}"
+        stays = _("{id} stays at {value}").format(
+            id=case.id, value=current.name if current else case.step_text
+        )
         if record.step is None:
             self.report(record, f"{self._unknown(record)}: {stays}")
             return False
@@ -632,7 +706,16 @@ class Merge:
         if current is None:
             self.report(
                 record,
-                f"{record.status_cell} '{record.status}'{_named(record, target)}: {case.id} is at a step {self.process.id} does not have ('{case.step_text}'); fix its cell first",
+                _(
+                    "{status_cell} '{status}'{named}: {id} is at a step {id2} does not have ('{step_text}'); fix its cell first"
+                ).format(
+                    status_cell=record.status_cell,
+                    status=record.status,
+                    named=_named(record, target),
+                    id=case.id,
+                    id2=self.process.id,
+                    step_text=case.step_text,
+                ),
             )
             return False
         if target.id == current.id:
@@ -640,7 +723,16 @@ class Merge:
         if case.status != "open":
             self.report(
                 record,
-                f"{record.status_cell} '{record.status}'{_named(record, target)} would move it on, but {case.id} is {STATUS_WORDS[case.status]}: {stays}",
+                _(
+                    "{status_cell} '{status}'{named} would move it on, but {id} is {status_words}: {stays}"
+                ).format(
+                    status_cell=record.status_cell,
+                    status=record.status,
+                    named=_named(record, target),
+                    id=case.id,
+                    status_words=STATUS_WORDS[case.status],
+                    stays=stays,
+                ),
             )
             return False
         ahead = self._ahead.get(current.id)
@@ -649,7 +741,13 @@ class Merge:
         if target.id not in ahead:
             self.report(
                 record,
-                f"{record.status_cell} '{record.status}'{_named(record, target)} is not ahead of {current.name}: {stays}",
+                _("{status_cell} '{status}'{named} is not ahead of {name}: {stays}").format(
+                    status_cell=record.status_cell,
+                    status=record.status,
+                    named=_named(record, target),
+                    name=current.name,
+                    stays=stays,
+                ),
             )
             return False
         self.engine.import_move(
@@ -667,5 +765,7 @@ class Merge:
     def _unknown(self, record: Record) -> str:
         """Why a row's status gives no step."""
         if not record.status:
-            return f"{record.status_cell} is empty (no status)"
-        return f"{record.status_cell} '{record.status}' is not under status_steps of source {self.source.name}"
+            return _("{status_cell} is empty (no status)").format(status_cell=record.status_cell)
+        return _("{status_cell} '{status}' is not under status_steps of source {name}").format(
+            status_cell=record.status_cell, status=record.status, name=self.source.name
+        )

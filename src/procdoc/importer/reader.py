@@ -29,6 +29,7 @@ import python_calamine as calamine
 from lxml import etree
 
 from procdoc.errors import ImportFileError
+from procdoc.i18n import _
 
 CellValue: TypeAlias = str | int | float | bool | date | datetime | None
 Kind: TypeAlias = Literal["xlsx", "xls", "csv", "html"]
@@ -72,9 +73,13 @@ def sniff(path: Path) -> Kind:
             head = f.read(_HEAD_SIZE)
             size = f.seek(0, io.SEEK_END)
     except OSError as err:
-        raise ImportFileError(f"cannot open {path}: {err.strerror or err}") from err
+        raise ImportFileError(
+            _("cannot open {path}: {value}").format(path=path, value=err.strerror or err)
+        ) from err
     if size == 0:
-        raise ImportFileError(f"{path} is empty (0 bytes): export it from the OA system again")
+        raise ImportFileError(
+            _("{path} is empty (0 bytes): export it from the OA system again").format(path=path)
+        )
     if head.startswith(b"PK\x03\x04"):
         return _sniff_zip(path)
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
@@ -91,15 +96,15 @@ def _sniff_zip(path: Path) -> Kind:
     if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
         return "xlsx"
     if "word/document.xml" in names:
-        what = "a Word document"
+        what = _("a Word document")
     elif "content.xml" in names:
-        what = "an OpenDocument file (WPS/LibreOffice)"
+        what = _("an OpenDocument file (WPS/LibreOffice)")
     else:
-        what = "a zip archive"
+        what = _("a zip archive")
     raise ImportFileError(
-        f"{path} is not an Excel workbook ({what}): "
-        "export the table from the OA system as .xlsx, .xls or .csv, "
-        "or open it in Excel/WPS and save it as .xlsx"
+        _(
+            "{path} is not an Excel workbook ({what}): export the table from the OA system as .xlsx, .xls or .csv, or open it in Excel/WPS and save it as .xlsx"
+        ).format(path=path, what=what)
     )
 
 
@@ -111,10 +116,11 @@ def _sniff_ole(path: Path) -> Kind:
         raise _password_protected(path)
     if "workbook" in names or "book" in names:
         return "xls"
-    what = "a Word document" if "worddocument" in names else "an Office file of another kind"
+    what = _("a Word document") if "worddocument" in names else _("an Office file of another kind")
     raise ImportFileError(
-        f"{path} is not an Excel workbook ({what}): "
-        "export the table from the OA system as .xlsx, .xls or .csv"
+        _(
+            "{path} is not an Excel workbook ({what}): export the table from the OA system as .xlsx, .xls or .csv"
+        ).format(path=path, what=what)
     )
 
 
@@ -182,13 +188,16 @@ def _sniff_text(path: Path, head: bytes, *, complete: bool) -> Kind:
     if start.startswith("<?xml"):
         if "urn:schemas-microsoft-com:office:spreadsheet" in start or "excel.sheet" in start:
             raise ImportFileError(
-                f"{path} is an Excel 2003 XML spreadsheet, which procdoc cannot read: "
-                "open it in Excel or WPS and save it as .xlsx (文件 > 另存为 > Excel 工作簿)"
+                _(
+                    "{path} is an Excel 2003 XML spreadsheet, which procdoc cannot read: open it in Excel or WPS and save it as .xlsx (文件 > 另存为 > Excel 工作簿)"
+                ).format(path=path)
             )
         if "<html" in start or "<table" in start:
             return "html"
         raise ImportFileError(
-            f"{path} is an XML file, not a table export: export the table as .xlsx or .csv"
+            _(
+                "{path} is an XML file, not a table export: export the table as .xlsx or .csv"
+            ).format(path=path)
         )
     if start.startswith(("<html", "<table", "<!doctype", "<head", "<body", "<meta")) or (
         start.startswith("<") and ("<html" in start or "<table" in start)
@@ -221,24 +230,27 @@ def _decode_head(head: bytes, encoding: str | None, *, complete: bool) -> str | 
 
 
 def _not_a_table(path: Path, head: bytes) -> ImportFileError:
-    what = "a PDF document" if head.startswith(b"%PDF") else "binary data"
+    what = _("a PDF document") if head.startswith(b"%PDF") else _("binary data")
     return ImportFileError(
-        f"{path} is not a spreadsheet, CSV or HTML table (it looks like {what}): "
-        "export the table from the OA system as .xlsx, .xls or .csv"
+        _(
+            "{path} is not a spreadsheet, CSV or HTML table (it looks like {what}): export the table from the OA system as .xlsx, .xls or .csv"
+        ).format(path=path, what=what)
     )
 
 
 def _damaged(path: Path) -> ImportFileError:
     return ImportFileError(
-        f"{path} is damaged or incomplete (its zip archive cannot be read): "
-        "download or export it again, or open it in Excel and save it as .xlsx"
+        _(
+            "{path} is damaged or incomplete (its zip archive cannot be read): download or export it again, or open it in Excel and save it as .xlsx"
+        ).format(path=path)
     )
 
 
 def _password_protected(path: Path) -> ImportFileError:
     return ImportFileError(
-        f"{path} is password-protected: open it in Excel, remove the password "
-        "(文件 > 信息 > 保护工作簿), save and import again"
+        _(
+            "{path} is password-protected: open it in Excel, remove the password (文件 > 信息 > 保护工作簿), save and import again"
+        ).format(path=path)
     )
 
 
@@ -263,8 +275,9 @@ def read_grid(path: Path, *, sheet: str | None = None) -> Grid:
             rows = _read_csv(text, delimiter)
         except csv.Error as err:  # an unbalanced quote swallowing the file, a NUL byte
             raise ImportFileError(
-                f"{path} is not a readable CSV file ({err}): open it in Excel or WPS, "
-                "save it again as CSV and import that"
+                _(
+                    "{path} is not a readable CSV file ({err}): open it in Excel or WPS, save it again as CSV and import that"
+                ).format(path=path, err=err)
             ) from err
         return Grid(path, "csv", None, _rectangular(rows), encoding=encoding, delimiter=delimiter)
     rows, encoding = _read_html(path, data)
@@ -275,7 +288,9 @@ def _read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as err:
-        raise ImportFileError(f"cannot read {path}: {err.strerror or err}") from err
+        raise ImportFileError(
+            _("cannot read {path}: {value}").format(path=path, value=err.strerror or err)
+        ) from err
 
 
 def _rectangular(rows: list[list[CellValue]]) -> list[list[CellValue]]:
@@ -306,8 +321,9 @@ def _read_workbook(path: Path, sheet: str | None) -> tuple[str, list[list[CellVa
 
 def _unreadable(path: Path, err: BaseException) -> ImportFileError:
     return ImportFileError(
-        f"{path} cannot be read: the workbook is damaged or of a kind procdoc does not "
-        f"know ({err}); open it in Excel or WPS, save it again as .xlsx and import that"
+        _(
+            "{path} cannot be read: the workbook is damaged or of a kind procdoc does not know ({err}); open it in Excel or WPS, save it again as .xlsx and import that"
+        ).format(path=path, err=err)
     )
 
 
@@ -328,13 +344,18 @@ def _read_named_sheet(
         ]
         if not visible:
             raise ImportFileError(
-                f"{path} has no visible worksheet: unhide the sheet to import in Excel "
-                "(右键工作表标签 > 取消隐藏), save and import again"
+                _(
+                    "{path} has no visible worksheet: unhide the sheet to import in Excel (右键工作表标签 > 取消隐藏), save and import again"
+                ).format(path=path)
             )
         sheet = visible[0]
     elif sheet not in workbook.sheet_names:
         listed = ", ".join(workbook.sheet_names)
-        raise ImportFileError(f"{path} has no sheet named {sheet!r}; its sheets: {listed}")
+        raise ImportFileError(
+            _("{path} has no sheet named {sheet!r}; its sheets: {listed}").format(
+                path=path, sheet=sheet, listed=listed
+            )
+        )
     data = workbook.get_sheet_by_name(sheet)
     plain = _PLAIN_TYPES
     rows: list[list[CellValue]] = [
@@ -388,8 +409,9 @@ def _decode_csv(path: Path, data: bytes) -> tuple[str, str]:
         except UnicodeDecodeError:
             continue
     raise ImportFileError(
-        f"{path} is neither UTF-8 nor GBK text: save the CSV again as "
-        "'CSV UTF-8 (逗号分隔)' or plain 'CSV (逗号分隔)' and import that"
+        _(
+            "{path} is neither UTF-8 nor GBK text: save the CSV again as 'CSV UTF-8 (逗号分隔)' or plain 'CSV (逗号分隔)' and import that"
+        ).format(path=path)
     )
 
 
@@ -451,7 +473,9 @@ def _read_html(path: Path, data: bytes) -> tuple[list[list[CellValue]], str]:
 
         document = lxml.html.document_fromstring(text)
     except (etree.ParserError, ValueError) as err:
-        raise ImportFileError(f"{path} is not a readable HTML table ({err})") from err
+        raise ImportFileError(
+            _("{path} is not a readable HTML table ({err})").format(path=path, err=err)
+        ) from err
     best: list[etree._Element] = []
     for table in document.iter("table"):
         own = [tr for tr in table.iter("tr") if next(tr.iterancestors("table")) is table]
@@ -459,8 +483,9 @@ def _read_html(path: Path, data: bytes) -> tuple[list[list[CellValue]], str]:
             best = own
     if not best:
         raise ImportFileError(
-            f"{path} looks like a web page but holds no table: "
-            "export the table from the OA system as .xlsx, .xls or .csv"
+            _(
+                "{path} looks like a web page but holds no table: export the table from the OA system as .xlsx, .xls or .csv"
+            ).format(path=path)
         )
     return _expand_spans(best), encoding
 
@@ -481,7 +506,9 @@ def _decode_html(path: Path, data: bytes) -> tuple[str, str]:
             return data.decode(candidate), candidate
         except (UnicodeDecodeError, LookupError):
             continue
-    raise ImportFileError(f"{path} is neither UTF-8 nor GBK text: save it again as UTF-8")
+    raise ImportFileError(
+        _("{path} is neither UTF-8 nor GBK text: save it again as UTF-8").format(path=path)
+    )
 
 
 def _span(cell: etree._Element, name: str) -> int:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from itertools import zip_longest
 
 from procdoc.errors import ImportFileError
+from procdoc.i18n import _
 from procdoc.importer.reader import CellValue, Grid
 
 __all__ = ["Table", "header_key", "locate_table", "match_score", "normalize_header"]
@@ -160,8 +161,9 @@ def locate_table(
         if key_column is None:
             found = ", ".join(text for text in best.headers if text) or "nothing"
             raise ImportFileError(
-                f"the key column {key} is not in the header (row {best.header_row}) of "
-                f"{grid.path}; the header has: {found}"
+                _(
+                    "the key column {key} is not in the header (row {header_row}) of {path}; the header has: {found}"
+                ).format(key=key, header_row=best.header_row, path=grid.path, found=found)
             )
     rows, skipped = _data_rows(grid, best, key_column)
     return Table(
@@ -183,15 +185,14 @@ def _no_header_message(
         default=None,
     )
     if fullest is None or not any(fullest.headers):
-        found = "only empty rows"
+        found = _("only empty rows")
     else:
         texts = [text for text in fullest.headers if text]
         shown = ", ".join(texts[:8]) + (", ..." if len(texts) > 8 else "")
         found = f"row {fullest.header_row}: {shown}"
-    return (
-        f"no header row matching the source's columns in the first {scan_rows} rows of "
-        f"{grid.path}; expected e.g. {expected}; found {found}"
-    )
+    return _(
+        "no header row matching the source's columns in the first {scan_rows} rows of {path}; expected e.g. {expected}; found {found}"
+    ).format(scan_rows=scan_rows, path=grid.path, expected=expected, found=found)
 
 
 def _is_empty(value: CellValue) -> bool:
@@ -242,17 +243,24 @@ def _data_rows(
             continue
         if footer_row is not None:
             shown = _short(next(v for v in row if not _is_empty(v)))
-            skipped.append((number, f"below the footer row {footer_row}: {shown}"))
+            skipped.append(
+                (
+                    number,
+                    _("below the footer row {footer_row}: {shown}").format(
+                        footer_row=footer_row, shown=shown
+                    ),
+                )
+            )
             continue
         footer = _footer_text(row, key_column)
         if footer is not None:
             footer_row = number
             skipped.append((number, f"footer: {_short(footer)}"))
             continue
-        skipped.extend((b, "blank row") for b in blank)
+        skipped.extend((b, _("blank row")) for b in blank)
         blank.clear()
         if all(header_key(row[i]) == text for i, text in header_keys.items()):
-            skipped.append((number, "the header repeated"))
+            skipped.append((number, _("the header repeated")))
             continue
         rows.append((number, list(row)))
     return rows, skipped

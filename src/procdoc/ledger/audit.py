@@ -27,6 +27,7 @@ from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 
 from procdoc.errors import LedgerError
+from procdoc.i18n import _
 
 _SHEET_DATA = re.compile(rb"<sheetData\b[^>]*?(/?)>")
 _SHEET_DATA_END = b"</sheetData>"
@@ -273,19 +274,25 @@ class RowAudit:
             b.chunks.clear()
             return False
         if x is not _END and (y is _END or _before(x, y)):
-            raise self._bug(f"row {_name(x)} is missing from what procdoc wrote")
+            raise self._bug(
+                _("row {name} is missing from what procdoc wrote").format(name=_name(x))
+            )
         if x is _END:
             return self._added_rows(y)
         if y.number is not None and self.last is not None and y.number <= self.last:
-            raise self._bug(f"row {y.number} comes after row {self.last} in what procdoc wrote")
+            raise self._bug(
+                _("row {number} comes after row {last} in what procdoc wrote").format(
+                    number=y.number, last=self.last
+                )
+            )
         if x.number != y.number:
             if y.number is None:
-                raise self._bug("a row without a number appeared")
+                raise self._bug(_("a row without a number appeared"))
             self.added.append(y.number)
         else:
             if not _same_bytes(x, y):
                 if y.number is None:
-                    raise self._bug("a row without a number changed")
+                    raise self._bug(_("a row without a number changed"))
                 self.changed.append(y.number)
             a.pos = x.end
         b.pos = y.end
@@ -308,9 +315,13 @@ class RowAudit:
                 return False
             number = y.number
             if number is None:
-                raise self._bug("a row without a number appeared")
+                raise self._bug(_("a row without a number appeared"))
             if self.last is not None and number <= self.last:
-                raise self._bug(f"row {number} comes after row {self.last} in what procdoc wrote")
+                raise self._bug(
+                    _("row {number} comes after row {last} in what procdoc wrote").format(
+                        number=number, last=self.last
+                    )
+                )
             self.added.append(number)
             self.last = self.mark_number = number
             b.pos = b.mark = y.end
@@ -334,14 +345,14 @@ class RowAudit:
         while True:
             if i == len(side.chunks):
                 if side.complete:
-                    raise self._bug(f"the sheet data ends early ({side.name})")
+                    raise self._bug(_("the sheet data ends early ({name})").format(name=side.name))
                 return None
             found = self._row_in(side, side.chunks[i], start)
             if found is not None:
                 return found
             if not side.join_next(i):  # the row goes on in the next piece
                 if side.complete:
-                    raise self._bug(f"a row is not closed ({side.name})")
+                    raise self._bug(_("a row is not closed ({name})").format(name=side.name))
                 return None
 
     def _row_in(self, side: _Side, chunk: bytes, start: int) -> _Row | None:
@@ -358,7 +369,9 @@ class RowAudit:
         if head is None:
             if len(chunk) - pos < len(_SHEET_DATA_END) or chunk.find(b">", pos) < 0:
                 return None  # the rest is in the next piece
-            raise self._bug(f"something other than a row sits in <sheetData> ({side.name})")
+            raise self._bug(
+                _("something other than a row sits in <sheetData> ({name})").format(name=side.name)
+            )
         if head.group(2):
             end = head.end()
         else:
@@ -377,8 +390,9 @@ class RowAudit:
 
     def _bug(self, what: str) -> LedgerError:
         return LedgerError(
-            f"{self.where}: {what}; the ledger was not changed (this is a bug in procdoc: "
-            "please report it with the ledger)"
+            _(
+                "{where}: {what}; the ledger was not changed (this is a bug in procdoc: please report it with the ledger)"
+            ).format(where=self.where, what=what)
         )
 
     # -- the end ------------------------------------------------------------------------
@@ -388,17 +402,19 @@ class RowAudit:
         or was added is one procdoc wrote (``written``: row numbers)."""
         a, b = self.a, self.b
         if not (a.started and b.started):
-            raise self._bug("the sheet data ends early")
+            raise self._bug(_("the sheet data ends early"))
         a.complete = b.complete = True
         self._run()
         if not self.ended:  # the streams agreed to their ends: look for </sheetData>
             self._to_rows()
             self._run()
         if not self.ended:
-            raise self._bug("the rows do not line up at the end")
+            raise self._bug(_("the rows do not line up at the end"))
         for number in (*self.changed, *self.added):
             if number not in written:
-                raise self._bug(f"row {number} changed, which procdoc did not write")
+                raise self._bug(
+                    _("row {number} changed, which procdoc did not write").format(number=number)
+                )
 
 
 _END = _Row(None, -1, -1, b"", 0)

@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from procdoc.errors import LedgerError
+from procdoc.i18n import _
 
 if TYPE_CHECKING:  # model imports label_key from here
     from procdoc.ledger.model import CellValue
@@ -98,39 +99,55 @@ def check_value(value: CellValue, where: str) -> CellValue:
         units = len(value.encode("utf-16-le")) // 2 if len(value) > MAX_TEXT // 2 else 0
         if units > MAX_TEXT:  # (Excel counts a character beyond U+FFFF as two)
             raise LedgerError(
-                f"{where}: the text is {units} characters long as Excel counts them; an "
-                f"Excel cell holds at most {MAX_TEXT}"
+                _(
+                    "{where}: the text is {units} characters long as Excel counts them; an Excel cell holds at most {max_text}"
+                ).format(where=where, units=units, max_text=MAX_TEXT)
             )
         bad = _UNWRITABLE.search(value)
         if bad is not None:
             raise LedgerError(
-                f"{where}: the text holds the character U+{ord(bad.group()):04X}, which an "
-                "Excel cell cannot hold"
+                _(
+                    "{where}: the text holds the character U+{ord:04X}, which an Excel cell cannot hold"
+                ).format(where=where, ord=ord(bad.group()))
             )
         return value
     if isinstance(value, int):
         if abs(value) > MAX_EXACT_INT:
             raise LedgerError(
-                f"{where}: the number {value} has more digits than an Excel number keeps; "
-                "store it as text"
+                _(
+                    "{where}: the number {value} has more digits than an Excel number keeps; store it as text"
+                ).format(where=where, value=value)
             )
         return value
     if isinstance(value, float):
         if not math.isfinite(value) or abs(value) > MAX_NUMBER or 0 < abs(value) < MIN_NUMBER:
             raise LedgerError(
-                f"{where}: {value} cannot be stored in an Excel cell (Excel numbers run from "
-                f"{MIN_NUMBER} to {MAX_NUMBER}); store it as text"
+                _(
+                    "{where}: {value} cannot be stored in an Excel cell (Excel numbers run from {min_number} to {max_number}); store it as text"
+                ).format(where=where, value=value, min_number=MIN_NUMBER, max_number=MAX_NUMBER)
             )
         return value
     if isinstance(value, datetime):
         if value.tzinfo is not None:
-            raise LedgerError(f"{where}: {value} has a time zone; the ledger keeps local times")
+            raise LedgerError(
+                _("{where}: {value} has a time zone; the ledger keeps local times").format(
+                    where=where, value=value
+                )
+            )
         if value.date() < _FIRST_DATE:
-            raise LedgerError(f"{where}: Excel cannot store the date {value:%Y-%m-%d}")
+            raise LedgerError(
+                _("{where}: Excel cannot store the date {value:%Y-%m-%d}").format(
+                    where=where, value=value
+                )
+            )
         return _round_ms(value)
     if isinstance(value, date):
         if value < _FIRST_DATE:
-            raise LedgerError(f"{where}: Excel cannot store the date {value:%Y-%m-%d}")
+            raise LedgerError(
+                _("{where}: Excel cannot store the date {value:%Y-%m-%d}").format(
+                    where=where, value=value
+                )
+            )
         return value
     raise TypeError(f"{where}: a ledger cell cannot hold {type(value).__name__} {value!r}")
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from procdoc.errors import LedgerError
 from procdoc.fileio import temp_beside
+from procdoc.i18n import _
 from procdoc.ledger import zipraw
 from procdoc.ledger.lock import LedgerLock
 from procdoc.ledger.model import Batch, CellValue, SheetChanges
@@ -28,7 +29,9 @@ def write_new_workbook(path: Path, batch: Batch, *, display: str) -> None:
     finds them as it left them.
     """
     if batch.is_empty():
-        raise LedgerError(f"{display}: a new workbook needs at least one sheet")
+        raise LedgerError(
+            _("{display}: a new workbook needs at least one sheet").format(display=display)
+        )
     skeleton = io.BytesIO()
     writer = zipraw.ZipWriter(skeleton)
     for name, data in empty_workbook():

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from procdoc.errors import LedgerError, LedgerLockedError
+from procdoc.i18n import _
 
 if TYPE_CHECKING:
     import filelock
@@ -88,8 +89,9 @@ class LedgerLock:
 
     def _timeout(self) -> LedgerLockedError:
         return LedgerLockedError(
-            f"another procdoc command is writing {self.display} (waited {self.timeout:g} s "
-            f"for {self.path.name}); try again when it has finished"
+            _(
+                "another procdoc command is writing {display} (waited {timeout:g} s for {name}); try again when it has finished"
+            ).format(display=self.display, timeout=self.timeout, name=self.path.name)
         )
 
     def acquire(self) -> None:
@@ -112,9 +114,9 @@ class LedgerLock:
             except OSError as exc:
                 os.close(fd)
                 raise LedgerError(
-                    f"cannot lock {self.display}: the filesystem of {self.ledger.parent} does "
-                    f"not support file locks ({exc.strerror}); keep the ledger on a local or "
-                    "SMB/NFS folder that does"
+                    _(
+                        "cannot lock {display}: the filesystem of {parent} does not support file locks ({strerror}); keep the ledger on a local or SMB/NFS folder that does"
+                    ).format(display=self.display, parent=self.ledger.parent, strerror=exc.strerror)
                 ) from None
             try:
                 same = os.path.samestat(os.fstat(fd), os.stat(self.path))
@@ -136,13 +138,21 @@ class LedgerLock:
                 raise self._cannot_create(exc) from None
         except OSError as exc:
             if exc.errno == errno.ELOOP:
-                raise LedgerError(f"{self.path} is a symbolic link; delete it") from None
+                raise LedgerError(
+                    _("{path} is a symbolic link; delete it").format(path=self.path)
+                ) from None
             raise self._cannot_create(exc) from None
 
     def _cannot_create(self, exc: OSError) -> LedgerError:
         return LedgerError(
-            f"cannot create the lock file {self.path.name} beside {self.display} "
-            f"({exc.strerror}): procdoc needs write access to {self.ledger.parent}"
+            _(
+                "cannot create the lock file {name} beside {display} ({strerror}): procdoc needs write access to {parent}"
+            ).format(
+                name=self.path.name,
+                display=self.display,
+                strerror=exc.strerror,
+                parent=self.ledger.parent,
+            )
         )
 
     def _acquire_filelock(self) -> None:  # pragma: no cover - Windows

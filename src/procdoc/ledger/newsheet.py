@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
 from procdoc.errors import LedgerError
+from procdoc.i18n import _
 from procdoc.ledger.cells import (
     MAX_ROWS,
     col_letters,
@@ -97,9 +98,14 @@ def new_sheet_xml(
     header = layout.header_row
     if changes.header_row != header:
         raise LedgerError(
-            f"{where} does not exist yet and procdoc creates it with its header in row "
-            f"{header} ({'below a title' if layout.title else 'no title'}), not row "
-            f"{changes.header_row}"
+            _(
+                "{where} does not exist yet and procdoc creates it with its header in row {header} ({value}), not row {header_row}"
+            ).format(
+                where=where,
+                header=header,
+                value="below a title" if layout.title else "no title",
+                header_row=changes.header_row,
+            )
         )
     last = max(len(columns) - 1, 0)
     first_data = header + 1
@@ -175,14 +181,16 @@ def _choice_list(where: str, column: ColumnSpec) -> str:
     for choice in column.choices:
         if "," in choice:
             raise LedgerError(
-                f"{where}: the choice {choice!r} of {column.label} holds a comma, which an "
-                "Excel drop-down list cannot show; use '，' instead"
+                _(
+                    "{where}: the choice {choice!r} of {label} holds a comma, which an Excel drop-down list cannot show; use '，' instead"
+                ).format(where=where, choice=choice, label=column.label)
             )
     listed = ",".join(column.choices)
     if len(listed) > MAX_LIST:
         raise LedgerError(
-            f"{where}: the choices of {column.label} take {len(listed)} characters, more than "
-            f"the {MAX_LIST} an Excel drop-down list holds; shorten them"
+            _(
+                "{where}: the choices of {label} take {n_listed} characters, more than the {max_list} an Excel drop-down list holds; shorten them"
+            ).format(where=where, label=column.label, n_listed=len(listed), max_list=MAX_LIST)
         )
     return html.escape('"' + listed.replace('"', '""') + '"', quote=False)
 

@@ -7,6 +7,7 @@ import struct
 from pathlib import Path
 
 from procdoc.errors import LedgerLockedError
+from procdoc.i18n import _
 
 
 def excel_owner_file(path: Path) -> Path:
@@ -85,9 +86,9 @@ def _holder(path: Path) -> tuple[str, str, Path] | None:
     except FileNotFoundError:
         pass
     except OSError:
-        return ("an unknown user", "Excel/WPS", owner)
+        return (_("an unknown user"), "Excel/WPS", owner)
     else:
-        return (parse_excel_owner(data) or "an unknown user", "Excel/WPS", owner)
+        return (parse_excel_owner(data) or _("an unknown user"), "Excel/WPS", owner)
     lock = libreoffice_lock_file(path)
     try:
         with open(lock, "rb") as f:
@@ -95,9 +96,9 @@ def _holder(path: Path) -> tuple[str, str, Path] | None:
     except FileNotFoundError:
         return None
     except OSError:
-        return ("an unknown user", "LibreOffice", lock)
+        return (_("an unknown user"), "LibreOffice", lock)
     fields = parse_libreoffice_lock(text)
-    user = next((f.strip() for f in fields[:2] if f.strip()), "an unknown user")
+    user = next((f.strip() for f in fields[:2] if f.strip()), _("an unknown user"))
     return (user, "LibreOffice", lock)
 
 
@@ -115,8 +116,9 @@ def check_not_open(path: Path, display: str) -> None:
     if holder is not None:
         user, app, owner = holder
         raise LedgerLockedError(
-            f"{display} is open in {app} by {user} ({owner.name}): close it there and run "
-            "again; if nobody has it open, delete that file"
+            _(
+                "{display} is open in {app} by {user} ({name}): close it there and run again; if nobody has it open, delete that file"
+            ).format(display=display, app=app, user=user, name=owner.name)
         )
     if os.name == "nt" and path.exists():  # pragma: no cover - Windows only
         try:
@@ -124,6 +126,7 @@ def check_not_open(path: Path, display: str) -> None:
                 pass
         except PermissionError:
             raise LedgerLockedError(
-                f"{display} is open in another program (Windows refuses to let procdoc "
-                "write it): close it there and run again"
+                _(
+                    "{display} is open in another program (Windows refuses to let procdoc write it): close it there and run again"
+                ).format(display=display)
             ) from None

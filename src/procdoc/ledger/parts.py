@@ -15,6 +15,7 @@ from typing import Any, BinaryIO
 from lxml import etree
 
 from procdoc.errors import LedgerError
+from procdoc.i18n import _
 from procdoc.ledger import zipraw
 from procdoc.ledger.cells import format_kind
 
@@ -61,7 +62,9 @@ def parse_xml(data: bytes, where: str) -> Element:
     try:
         return etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as exc:
-        raise LedgerError(f"{where} is not well-formed XML ({exc})") from exc
+        raise LedgerError(
+            _("{where} is not well-formed XML ({exc})").format(where=where, exc=exc)
+        ) from exc
 
 
 def serialise(root: Element) -> bytes:
@@ -107,16 +110,23 @@ class Package:
         root_rels = self.rels_of("")
         targets = [t for t, typ in root_rels.values() if typ == RT_OFFICE_DOCUMENT]
         if not targets:
-            raise LedgerError(f"{display} has no workbook part (_rels/.rels names none)")
+            raise LedgerError(
+                _("{display} has no workbook part (_rels/.rels names none)").format(display=display)
+            )
         self.workbook_path = targets[0]
         self.workbook = parse_xml(self.read(self.workbook_path), self.workbook_path)
         if self.workbook.tag == q("workbook", STRICT_MAIN):
             raise LedgerError(
-                f"{display} is saved as 'Strict Open XML'; save it in Excel as an ordinary "
-                "Excel Workbook (.xlsx) and run again"
+                _(
+                    "{display} is saved as 'Strict Open XML'; save it in Excel as an ordinary Excel Workbook (.xlsx) and run again"
+                ).format(display=display)
             )
         if self.workbook.tag != q("workbook"):
-            raise LedgerError(f"{display}: {self.workbook_path} is not a SpreadsheetML workbook")
+            raise LedgerError(
+                _("{display}: {workbook_path} is not a SpreadsheetML workbook").format(
+                    display=display, workbook_path=self.workbook_path
+                )
+            )
         self.workbook_rels_path = rels_path(self.workbook_path)
         self.workbook_rels = parse_xml(self.read(self.workbook_rels_path), self.workbook_rels_path)
         self.content_types = parse_xml(self.read("[Content_Types].xml"), "[Content_Types].xml")
@@ -148,7 +158,9 @@ class Package:
     def read(self, name: str) -> bytes:
         member = self.member(name)
         if member is None:
-            raise LedgerError(f"{self.display} lacks the part {name}")
+            raise LedgerError(
+                _("{display} lacks the part {name}").format(display=self.display, name=name)
+            )
         return zipraw.read_member(self.f, member)
 
     def rels_of(self, part: str) -> dict[str, tuple[str, str]]:
@@ -232,8 +244,9 @@ class Package:
         protection = self.workbook.find(q("workbookProtection"))
         if protection is not None and protection.get("lockStructure") in ("1", "true"):
             raise LedgerError(
-                f"{self.display} has a protected structure, so procdoc cannot add the sheet "
-                f"{name}; unprotect it in Excel (审阅 → 保护工作簿) and run again"
+                _(
+                    "{display} has a protected structure, so procdoc cannot add the sheet {name}; unprotect it in Excel (审阅 → 保护工作簿) and run again"
+                ).format(display=self.display, name=name)
             )
 
     def add_sheet(self, name: str) -> SheetRef:
@@ -260,7 +273,9 @@ class Package:
         self.types_changed = True
         sheets_el = self.workbook.find(q("sheets"))
         if sheets_el is None:
-            raise LedgerError(f"{self.display}: workbook.xml has no <sheets>")
+            raise LedgerError(
+                _("{display}: workbook.xml has no <sheets>").format(display=self.display)
+            )
         ids_used = [int(el.get("sheetId", "0")) for el in sheets_el if el.tag == q("sheet")]
         sheet_el = etree.SubElement(sheets_el, q("sheet"))
         sheet_el.set("name", name)
@@ -363,14 +378,18 @@ class Styles:
         if self._root is None:
             data = self._load()
             if data is None:
-                raise LedgerError(f"{self.where} has no styles part; open and save it in Excel")
+                raise LedgerError(
+                    _("{where} has no styles part; open and save it in Excel").format(
+                        where=self.where
+                    )
+                )
             self._root = parse_xml(data, self.where)
         return self._root
 
     def _cell_xfs(self) -> Element:
         xfs = self.root.find(q("cellXfs"))
         if xfs is None:
-            raise LedgerError(f"{self.where}: styles.xml has no cellXfs")
+            raise LedgerError(_("{where}: styles.xml has no cellXfs").format(where=self.where))
         return xfs
 
     def _num_fmts(self) -> dict[int, str]:
@@ -569,7 +588,11 @@ class SharedStrings:
             return
         member = self.pkg.member(self.pkg.shared_strings) if self.pkg.shared_strings else None
         if member is None:
-            raise LedgerError(f"{self.pkg.display}: a cell refers to a missing shared string")
+            raise LedgerError(
+                _("{display}: a cell refers to a missing shared string").format(
+                    display=self.pkg.display
+                )
+            )
         last = max(todo)
         seen = 0  # <si> elements before the start of ``buf``
         buf = b""
@@ -612,7 +635,9 @@ class SharedStrings:
             if seen > last:
                 break
         raise LedgerError(
-            f"{self.pkg.display}: a cell refers to shared string {min(todo)}, which does not exist"
+            _("{display}: a cell refers to shared string {min}, which does not exist").format(
+                display=self.pkg.display, min=min(todo)
+            )
         )
 
 

@@ -48,6 +48,7 @@ from lxml import etree
 from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook
 
 from procdoc.errors import LedgerError
+from procdoc.i18n import _
 from procdoc.ledger import zipraw
 from procdoc.ledger.audit import RowAudit
 from procdoc.ledger.cells import cell_ref, format_range, normalise_read, parse_range
@@ -156,10 +157,18 @@ def patch_file(src: Path | BinaryIO, dst: Path, batch: Batch, *, display: str) -
                     level = 6
                 else:
                     if ref.kind != "worksheet":
-                        raise LedgerError(f"{display} {name} is a {ref.kind}, not a worksheet")
+                        raise LedgerError(
+                            _("{display} {name} is a {kind}, not a worksheet").format(
+                                display=display, name=name, kind=ref.kind
+                            )
+                        )
                     member = pkg.member(ref.path) if ref.path else None
                     if member is None:
-                        raise LedgerError(f"{display} {name}: its sheet part is missing")
+                        raise LedgerError(
+                            _("{display} {name}: its sheet part is missing").format(
+                                display=display, name=name
+                            )
+                        )
                     header_style = None
                     chunks = zipraw.iter_inflated(f, member)
                     level = 1 if member.size > FAST_DEFLATE_ABOVE else 6
@@ -202,7 +211,7 @@ def patch_file(src: Path | BinaryIO, dst: Path, batch: Batch, *, display: str) -
                 pkg.ensure_full_calc()
             for name, result in results.items():
                 ref = refs[name]
-                if any(ref is new for new, _ in new_sheets):
+                if any(ref is new for new, _unused in new_sheets):
                     h = result.header_row
                     rng = result.filter_new or format_range(h, 0, h, max(result.header_after, 0))
                     pkg.add_filter_database(ref, rng)
@@ -231,7 +240,7 @@ def patch_file(src: Path | BinaryIO, dst: Path, batch: Batch, *, display: str) -
                         report.rewritten.append(m.name)
                     else:
                         writer.copy(f, m)
-                for ref, _ in new_sheets:
+                for ref, _unused in new_sheets:
                     assert ref.path is not None
                     body = bodies[ref.path]
                     writer.write(ref.path, body.chunks(), crc=body.total_crc, size=body.total_size)
@@ -301,9 +310,9 @@ def _update_tables(pkg: Package, ref: SheetRef, result: SheetResult, display: st
         if grew_rows and r1 <= result.last_row_before == r2:
             if totals:
                 raise LedgerError(
-                    f"{display} {ref.name}: the table {name} ({old}) ends with a totals row, "
-                    "so rows appended below it would fall outside the table; turn off its "
-                    "Total Row in Excel and run again"
+                    _(
+                        "{display} {name}: the table {name2} ({old}) ends with a totals row, so rows appended below it would fall outside the table; turn off its Total Row in Excel and run again"
+                    ).format(display=display, name=ref.name, name2=name, old=old)
                 )
             r2 = result.last_row
             changed = True
@@ -317,8 +326,9 @@ def _update_tables(pkg: Package, ref: SheetRef, result: SheetResult, display: st
                     label = str(by_col.get(col) or "")
                     if label.lower() in names:
                         raise LedgerError(
-                            f"{display} {ref.name}: the table {name} already has a column "
-                            f"named {label!r}"
+                            _(
+                                "{display} {name}: the table {name2} already has a column named {label!r}"
+                            ).format(display=display, name=ref.name, name2=name, label=label)
                         )
                     el = etree.SubElement(cols_el, q("tableColumn"))
                     ids.append(max(ids, default=0) + 1)
@@ -349,13 +359,15 @@ def _verify_zip(
 ) -> None:
     """Untouched members are the same bytes; written ones inflate to their CRC."""
     with open(dst, "rb") as g:
-        new_members, _ = zipraw.read_directory(g)
+        new_members, _unused = zipraw.read_directory(g)
         expected = [m.name for m in members if m.name not in pkg.dropped]
         expected += pkg.added_paths
         if [m.name for m in new_members][: len(expected)] != expected or len(new_members) != len(
             expected
         ):
-            raise LedgerError(f"{display}: the patched workbook lost or reordered parts")
+            raise LedgerError(
+                _("{display}: the patched workbook lost or reordered parts").format(display=display)
+            )
         old_by_name = {m.name: m for m in members}
         for new in new_members:
             old = old_by_name.get(new.name)
@@ -367,9 +379,13 @@ def _verify_zip(
                     new.method,
                 )
                 if not same:
-                    raise LedgerError(f"{display}: {new.name} changed while being copied")
+                    raise LedgerError(
+                        _("{display}: {name} changed while being copied").format(
+                            display=display, name=new.name
+                        )
+                    )
             else:
-                for _ in zipraw.iter_inflated(g, new):
+                for _unused in zipraw.iter_inflated(g, new):
                     pass
 
 
@@ -415,8 +431,9 @@ def _compare(
             if not _same(expected, got):
                 ref = cell_ref(real.get(number, number), col)
                 raise LedgerError(
-                    f"{where}!{ref}: procdoc wrote {expected!r} but it reads back as {got!r}; "
-                    "the ledger was not changed"
+                    _(
+                        "{where}!{ref}: procdoc wrote {expected!r} but it reads back as {got!r}; the ledger was not changed"
+                    ).format(where=where, ref=ref, expected=expected, got=got)
                 )
     for number, cells in want.items():
         for col, value in cells.items():
@@ -424,8 +441,9 @@ def _compare(
             if expected is not None:
                 ref = cell_ref(real.get(number, number), col)
                 raise LedgerError(
-                    f"{where}!{ref}: procdoc wrote {expected!r} but it does not read back; "
-                    "the ledger was not changed"
+                    _(
+                        "{where}!{ref}: procdoc wrote {expected!r} but it does not read back; the ledger was not changed"
+                    ).format(where=where, ref=ref, expected=expected)
                 )
 
 
@@ -459,8 +477,9 @@ def _verify_cells(
                 _compare(wb.get_sheet_by_name(name), want, real, f"{display} {name}")
     except CalamineError as exc:
         raise LedgerError(
-            f"{display}: the patched workbook does not read back ({exc}); the ledger was not "
-            "changed"
+            _(
+                "{display}: the patched workbook does not read back ({exc}); the ledger was not changed"
+            ).format(display=display, exc=exc)
         ) from exc
 
 

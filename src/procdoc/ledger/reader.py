@@ -13,6 +13,7 @@ from typing import Any
 from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook, SheetTypeEnum
 
 from procdoc.errors import LedgerError
+from procdoc.i18n import _
 from procdoc.ledger.cells import label_key, label_of, normalise_read
 from procdoc.ledger.model import (
     HEADER_SEARCH_ROWS,
@@ -74,8 +75,9 @@ def fingerprint_of(path: Path) -> tuple[Fingerprint, os.stat_result]:
 
 def unreadable(display: str, detail: str) -> LedgerError:
     return LedgerError(
-        f"{display} is not a readable .xlsx workbook ({detail}): restore it from "
-        ".procdoc/backups/ or fix it in Excel"
+        _(
+            "{display} is not a readable .xlsx workbook ({detail}): restore it from .procdoc/backups/ or fix it in Excel"
+        ).format(display=display, detail=detail)
     )
 
 
@@ -85,10 +87,10 @@ def _check_magic(path: Path, display: str) -> None:
     if head.startswith(b"PK\x03\x04"):
         return
     if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise unreadable(display, "it is password-protected or an old .xls file")
+        raise unreadable(display, _("it is password-protected or an old .xls file"))
     if not head:
-        raise unreadable(display, "the file is empty")
-    raise unreadable(display, "it is not a zip archive")
+        raise unreadable(display, _("the file is empty"))
+    raise unreadable(display, _("it is not a zip archive"))
 
 
 SheetSpecs = Mapping[str, HeaderSpec | None]
@@ -104,13 +106,17 @@ def sheet_specs(sheets: Sequence[str] | SheetSpecs) -> SheetSpecs:
 
 def read_snapshot(path: Path, names: SheetSpecs, *, display: str) -> Snapshot:
     """Read the sheets ``names`` (those present) of the workbook at ``path``."""
-    for _ in range(_READ_ATTEMPTS):
+    for _unused in range(_READ_ATTEMPTS):
         try:
             before = fingerprint(path)
         except FileNotFoundError:
             return Snapshot(path=path, exists=False, sheets={}, fingerprint=None)
         except OSError as exc:
-            raise LedgerError(f"{display} cannot be read ({exc.strerror})") from exc
+            raise LedgerError(
+                _("{display} cannot be read ({strerror})").format(
+                    display=display, strerror=exc.strerror
+                )
+            ) from exc
         _check_magic(path, display)
         sheets = _read_sheets(path, names, display)
         try:
@@ -119,7 +125,9 @@ def read_snapshot(path: Path, names: SheetSpecs, *, display: str) -> Snapshot:
             continue
         if (st.st_size, st.st_mtime_ns) == before[:2]:
             return Snapshot(path=path, exists=True, sheets=sheets, fingerprint=before)
-    raise LedgerError(f"{display} kept changing while procdoc read it; try again")
+    raise LedgerError(
+        _("{display} kept changing while procdoc read it; try again").format(display=display)
+    )
 
 
 def _read_sheets(path: Path, names: SheetSpecs, display: str) -> dict[str, Sheet]:
@@ -128,7 +136,11 @@ def _read_sheets(path: Path, names: SheetSpecs, display: str) -> dict[str, Sheet
     except CalamineError as exc:
         raise unreadable(display, f"{type(exc).__name__}: {exc}") from None
     except OSError as exc:
-        raise LedgerError(f"{display} cannot be read ({exc.strerror})") from exc
+        raise LedgerError(
+            _("{display} cannot be read ({strerror})").format(
+                display=display, strerror=exc.strerror
+            )
+        ) from exc
     with wb:
         kinds = {m.name: m.typ for m in wb.sheets_metadata}
         out: dict[str, Sheet] = {}

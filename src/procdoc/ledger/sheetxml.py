@@ -30,6 +30,7 @@ from functools import partial
 from typing import Literal
 
 from procdoc.errors import LedgerError
+from procdoc.i18n import _
 from procdoc.ledger.cells import (
     MAX_COLS,
     MAX_ROWS,
@@ -255,23 +256,35 @@ class SheetPatcher:
         self.labels = changes.labels()
         for label in self.labels:
             if not label:
-                raise LedgerError(f"{self.where}: an empty column label cannot be written")
+                raise LedgerError(
+                    _("{where}: an empty column label cannot be written").format(where=self.where)
+                )
         self.header_row = header = changes.header_row
         if not 1 <= header < MAX_ROWS:
-            raise LedgerError(f"{self.where}: the header cannot be in row {header}")
+            raise LedgerError(
+                _("{where}: the header cannot be in row {header}").format(
+                    where=self.where, header=header
+                )
+            )
         self.set_rows: dict[int, dict[str, CellValue]] = {}
         for number, values in sorted(changes.set.items()):
             if not values:
                 continue
             if number <= header or number > MAX_ROWS:
                 what = (
-                    f"row {number} is out of range"
+                    _("row {number} is out of range").format(number=number)
                     if number > MAX_ROWS or number < 1
-                    else f"row {header} is the header"
+                    else _("row {header} is the header").format(header=header)
                     if number == header
-                    else f"rows above the header, row {header}, are never written"
+                    else _("rows above the header, row {header}, are never written").format(
+                        header=header
+                    )
                 )
-                raise LedgerError(f"{self.where}: cannot set cells of row {number} ({what})")
+                raise LedgerError(
+                    _("{where}: cannot set cells of row {number} ({what})").format(
+                        where=self.where, number=number, what=what
+                    )
+                )
             self.set_rows[number] = check_values(values, f"{self.where} row {number}")
         # appended values are checked as they are written, each distinct one once (see
         # _new_cell): a large import appends the same few values over and over
@@ -334,7 +347,9 @@ class SheetPatcher:
                 break
             chunk = next(it, None)
             if chunk is None:
-                raise LedgerError(f"{self.where}: the sheet has no <sheetData> element")
+                raise LedgerError(
+                    _("{where}: the sheet has no <sheetData> element").format(where=self.where)
+                )
             buf += chunk
         pre = buf[: m.start()]
         self._parse_cols(pre)
@@ -353,7 +368,9 @@ class SheetPatcher:
                     buf = buf[cut:]
                 chunk = next(it, None)
                 if chunk is None:
-                    raise LedgerError(f"{self.where}: the sheet XML ends inside <sheetData>")
+                    raise LedgerError(
+                        _("{where}: the sheet XML ends inside <sheetData>").format(where=self.where)
+                    )
                 buf += chunk
         self._finish()
         sink(b"</sheetData>")
@@ -383,26 +400,35 @@ class SheetPatcher:
     def _check_root(self, pre: bytes) -> bytes:
         m = _ROOT.search(pre)
         if m is None:
-            raise LedgerError(f"{self.where}: the sheet XML has no root element")
+            raise LedgerError(
+                _("{where}: the sheet XML has no root element").format(where=self.where)
+            )
         name = m.group(1)
         if b":" in name:
             raise LedgerError(
-                f"{self.where}: the sheet XML uses a namespace prefix "
-                f"(<{name.decode('utf-8', 'replace')}>), which procdoc cannot patch safely; "
-                "open the ledger in Excel and save it once"
+                _(
+                    "{where}: the sheet XML uses a namespace prefix (<{decode}>), which procdoc cannot patch safely; open the ledger in Excel and save it once"
+                ).format(where=self.where, decode=name.decode("utf-8", "replace"))
             )
         if name != b"worksheet":
             raise LedgerError(
-                f"{self.where} is a {name.decode('utf-8', 'replace')}, not a worksheet"
+                _("{where} is a {decode}, not a worksheet").format(
+                    where=self.where, decode=name.decode("utf-8", "replace")
+                )
             )
         ns = _XMLNS.search(m.group(2))
         if ns is None or ns.group(1) != MAIN.encode():
             if ns is not None and ns.group(1) == STRICT_MAIN.encode():
                 raise LedgerError(
-                    f"{self.where}: the workbook is saved as 'Strict Open XML'; save it in "
-                    "Excel as an ordinary Excel Workbook (.xlsx) and run again"
+                    _(
+                        "{where}: the workbook is saved as 'Strict Open XML'; save it in Excel as an ordinary Excel Workbook (.xlsx) and run again"
+                    ).format(where=self.where)
                 )
-            raise LedgerError(f"{self.where}: the sheet XML is not in the SpreadsheetML namespace")
+            raise LedgerError(
+                _("{where}: the sheet XML is not in the SpreadsheetML namespace").format(
+                    where=self.where
+                )
+            )
         return m.group(0)
 
     def _parse_cols(self, pre: bytes) -> None:
@@ -426,7 +452,7 @@ class SheetPatcher:
         if not self.checked:
             # A writer that uses prefixes or comments does so from the first rows on; rows
             # procdoc rebuilds are checked again one by one (see _split_row).
-            self._check_plain(region, "the sheet data")
+            self._check_plain(region, _("the sheet data"))
             self.checked = True
         if not self.has_formulas and b"<f" in region:
             self.has_formulas = True
@@ -439,7 +465,9 @@ class SheetPatcher:
         start = region.rfind(b"<row", 0, p)
         m = _ROW.match(region, start) if start >= 0 else None
         if m is None:
-            raise LedgerError(f"{self.where}: a cell value lies outside any <row>")
+            raise LedgerError(
+                _("{where}: a cell value lies outside any <row>").format(where=self.where)
+            )
         number = self._row_number(m)
         end = self._row_end(region, m, number)
         self.last_data = number
@@ -459,20 +487,23 @@ class SheetPatcher:
         what = f"row {where}" if isinstance(where, int) else where
         if b"<!" in data:
             raise LedgerError(
-                f"{self.where}: {what} holds an XML comment or CDATA section, which procdoc "
-                "cannot patch safely; open the ledger in Excel and save it once"
+                _(
+                    "{where}: {what} holds an XML comment or CDATA section, which procdoc cannot patch safely; open the ledger in Excel and save it once"
+                ).format(where=self.where, what=what)
             )
         if (b":row" in data or b":c" in data) and _PREFIXED.search(data):
             raise LedgerError(
-                f"{self.where}: {what} uses namespace-prefixed elements (like <x:row>), which "
-                "procdoc cannot patch safely; open the ledger in Excel and save it once"
+                _(
+                    "{where}: {what} uses namespace-prefixed elements (like <x:row>), which procdoc cannot patch safely; open the ledger in Excel and save it once"
+                ).format(where=self.where, what=what)
             )
 
     def _row_number(self, m: re.Match[bytes]) -> int:
         if m.group(1) is None:
             raise LedgerError(
-                f"{self.where}: a <row> after row {self.last_num} has no r= attribute; procdoc "
-                "cannot place cells safely (open the ledger in Excel and save it once)"
+                _(
+                    "{where}: a <row> after row {last_num} has no r= attribute; procdoc cannot place cells safely (open the ledger in Excel and save it once)"
+                ).format(where=self.where, last_num=self.last_num)
             )
         return int(m.group(1))
 
@@ -481,7 +512,9 @@ class SheetPatcher:
             return m.end()
         end = data.find(b"</row>", m.end())
         if end < 0:
-            raise LedgerError(f"{self.where}: row {number} is not closed")
+            raise LedgerError(
+                _("{where}: row {number} is not closed").format(where=self.where, number=number)
+            )
         return end + len(b"</row>")
 
     def _emit(self, data: bytes) -> None:
@@ -497,8 +530,9 @@ class SheetPatcher:
         if last:
             if last <= self.last_num:
                 raise LedgerError(
-                    f"{self.where}: row {last} comes after row {self.last_num} in the sheet "
-                    "XML; open the ledger in Excel and save it once"
+                    _(
+                        "{where}: row {last} comes after row {last_num} in the sheet XML; open the ledger in Excel and save it once"
+                    ).format(where=self.where, last=last, last_num=self.last_num)
                 )
             self.last_num = last
         self._sink(data)
@@ -511,8 +545,9 @@ class SheetPatcher:
             number = self._row_number(m)
             if number <= self.last_num:
                 raise LedgerError(
-                    f"{self.where}: row {number} comes after row {self.last_num} in the sheet "
-                    "XML; open the ledger in Excel and save it once"
+                    _(
+                        "{where}: row {number} comes after row {last_num} in the sheet XML; open the ledger in Excel and save it once"
+                    ).format(where=self.where, number=number, last_num=self.last_num)
                 )
             self.last_num = number
             while self.ti < len(order) and order[self.ti] < number:
@@ -540,7 +575,11 @@ class SheetPatcher:
             ]
             start = max([self.last_data, self.header_row, *with_values]) + 1
             if start + len(self.appends) - 1 > MAX_ROWS:
-                raise LedgerError(f"{self.where}: the sheet is full (row {MAX_ROWS} reached)")
+                raise LedgerError(
+                    _("{where}: the sheet is full (row {max_rows} reached)").format(
+                        where=self.where, max_rows=MAX_ROWS
+                    )
+                )
             self.append_start = start
             for i, values in enumerate(self.appends):
                 self.targets[start + i] = ("append", values)
@@ -578,7 +617,11 @@ class SheetPatcher:
             except KeyError:
                 return self._split_cells(raw, open_tag, body, number)
             if len(cells) < len(pieces):
-                raise LedgerError(f"{self.where}: row {number} has two cells in one column")
+                raise LedgerError(
+                    _("{where}: row {number} has two cells in one column").format(
+                        where=self.where, number=number
+                    )
+                )
             return open_tag, cells, b""
         return self._split_cells(raw, open_tag, body, number)
 
@@ -602,26 +645,39 @@ class SheetPatcher:
             ref = rm.group(1) if rm is not None else _attrs(tag).get(b"r")
             if ref is None:
                 raise LedgerError(
-                    f"{self.where}: a cell in row {number} has no r= attribute; procdoc cannot "
-                    "place cells safely (open the ledger in Excel and save it once)"
+                    _(
+                        "{where}: a cell in row {number} has no r= attribute; procdoc cannot place cells safely (open the ledger in Excel and save it once)"
+                    ).format(where=self.where, number=number)
                 )
             try:
                 row, col = parse_ref(ref.decode("ascii"))
             except (ValueError, UnicodeDecodeError):
                 raise LedgerError(
-                    f"{self.where}: row {number} has a cell with a bad reference {ref!r}"
+                    _("{where}: row {number} has a cell with a bad reference {ref!r}").format(
+                        where=self.where, number=number, ref=ref
+                    )
                 ) from None
             if row != number:
                 raise LedgerError(
-                    f"{self.where}: cell {ref.decode()} sits in row {number} of the sheet XML"
+                    _("{where}: cell {decode} sits in row {number} of the sheet XML").format(
+                        where=self.where, decode=ref.decode(), number=number
+                    )
                 )
             if col in cells:
-                raise LedgerError(f"{self.where}: row {number} has two cells in one column")
+                raise LedgerError(
+                    _("{where}: row {number} has two cells in one column").format(
+                        where=self.where, number=number
+                    )
+                )
             cells[col] = cell
             pos = cm.end()
         tail = body[pos:]
         if b"<c" in tail.replace(b"<cm", b""):
-            raise LedgerError(f"{self.where}: row {number} holds a cell procdoc cannot parse")
+            raise LedgerError(
+                _("{where}: row {number} holds a cell procdoc cannot parse").format(
+                    where=self.where, number=number
+                )
+            )
         return open_tag, cells, tail
 
     def _decode(self, cell: _Cell) -> object:
@@ -675,7 +731,11 @@ class SheetPatcher:
             key = label_key(label)
             if key not in self.columns:
                 if col >= MAX_COLS:
-                    raise LedgerError(f"{self.where}: no room for column {label!r}")
+                    raise LedgerError(
+                        _("{where}: no room for column {label!r}").format(
+                            where=self.where, label=label
+                        )
+                    )
                 self.columns[key] = col
                 writes[col] = label
                 col += 1
@@ -774,7 +834,11 @@ class SheetPatcher:
             end = body.find(b'<c r="', at + 1)
             end = len(body) if end < 0 else end
             if body.find(needle, end) >= 0:
-                raise LedgerError(f"{self.where}: row {number} has two cells in one column")
+                raise LedgerError(
+                    _("{where}: row {number} has two cells in one column").format(
+                        where=self.where, number=number
+                    )
+                )
             if not _one_cell(body[at + len(b'<c r="') : end]):
                 return None  # something after the cell (an <extLst>): the general way
             spans.append((at, end, col))
@@ -967,8 +1031,9 @@ class SheetPatcher:
             day = value.date() if isinstance(value, datetime) else value
             if self.date1904 and day < date(1904, 1, 1):
                 raise LedgerError(
-                    f"{self.where}!{cell_ref(row, col)}: the workbook uses the 1904 date "
-                    f"system, which cannot store {value:%Y-%m-%d}"
+                    _(
+                        "{where}!{cell_ref}: the workbook uses the 1904 date system, which cannot store {value:%Y-%m-%d}"
+                    ).format(where=self.where, cell_ref=cell_ref(row, col), value=value)
                 )
             inner = b"<v>%s</v>" % number_text(serial(value, date1904=self.date1904)).encode()
         return head + extra + b">" + inner + b"</c>"
@@ -994,18 +1059,24 @@ class SheetPatcher:
         where = f"{self.where}!{cell_ref(row, col)}"
         if kind == b"shared" and span is not None:
             raise LedgerError(
-                f"{where} holds a shared formula that other cells copy ({span.decode()}); "
-                "procdoc will not overwrite it. Move the formula out of this column"
+                _(
+                    "{where} holds a shared formula that other cells copy ({decode}); procdoc will not overwrite it. Move the formula out of this column"
+                ).format(where=where, decode=span.decode())
             )
         if kind == b"array" and span is not None and b":" in span:
             r1, c1, r2, c2 = parse_range(span.decode())
             if (r1, c1) != (r2, c2):
                 raise LedgerError(
-                    f"{where} is part of an array formula ({span.decode()}); procdoc will not "
-                    "overwrite it"
+                    _(
+                        "{where} is part of an array formula ({decode}); procdoc will not overwrite it"
+                    ).format(where=where, decode=span.decode())
                 )
         if kind == b"dataTable":
-            raise LedgerError(f"{where} is part of a data table; procdoc will not overwrite it")
+            raise LedgerError(
+                _("{where} is part of a data table; procdoc will not overwrite it").format(
+                    where=where
+                )
+            )
         self.formulas_removed = True
 
     # -- before and after <sheetData> ---------------------------------------------------------
@@ -1053,8 +1124,13 @@ class SheetPatcher:
                 for col, value in written[row].items():
                     if value is not None and c1 <= col <= c2 and (row, col) != (r1, c1):
                         raise LedgerError(
-                            f"{self.where}!{cell_ref(row, col)} lies inside the merged cells "
-                            f"{format_range(r1, c1, r2, c2)}; unmerge them in Excel first"
+                            _(
+                                "{where}!{cell_ref} lies inside the merged cells {format_range}; unmerge them in Excel first"
+                            ).format(
+                                where=self.where,
+                                cell_ref=cell_ref(row, col),
+                                format_range=format_range(r1, c1, r2, c2),
+                            )
                         )
         new_last = max(self.last_data, self.box[2] if self.box else 0)
         if self.appends and self.header_row < self.last_data < new_last:

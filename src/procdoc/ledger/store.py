@@ -13,6 +13,7 @@ from pathlib import Path
 
 from procdoc.errors import LedgerChangedError, LedgerError, LedgerLockedError
 from procdoc.fileio import temp_beside
+from procdoc.i18n import _
 from procdoc.ledger import undo as undo_record
 from procdoc.ledger.create import write_new_workbook
 from procdoc.ledger.lock import LedgerLock, remove_stale_temps
@@ -107,8 +108,9 @@ class LedgerStore:
                 if self._write(batch, seen):
                     return batch
             raise LedgerChangedError(
-                f"{self.display} kept changing while procdoc was writing it ({REPLANS + 1} "
-                "tries); make sure nobody is saving it and run again"
+                _(
+                    "{display} kept changing while procdoc was writing it ({replans} tries); make sure nobody is saving it and run again"
+                ).format(display=self.display, replans=REPLANS + 1)
             )
 
     def undo(
@@ -134,29 +136,40 @@ class LedgerStore:
             record = undo_record.load(self.state_dir, self.path)
             if record is None:
                 raise LedgerError(
-                    f"nothing to undo: procdoc has not written {self.display} from this "
-                    f"workspace ({self.state_dir.name}/{undo_record.RECORD} records no write)"
+                    _(
+                        "nothing to undo: procdoc has not written {display} from this workspace ({name}/{record} records no write)"
+                    ).format(
+                        display=self.display, name=self.state_dir.name, record=undo_record.RECORD
+                    )
                 )
             base = self._undo_base(record)
             check_not_open(self.path, self.display)
             current = self._current()
             if current is None:
                 raise LedgerError(
-                    f"{self.display} was removed or renamed since procdoc's last write "
-                    f"({record.at}); nothing was undone"
+                    _(
+                        "{display} was removed or renamed since procdoc's last write ({at}); nothing was undone"
+                    ).format(display=self.display, at=record.at)
                 )
             if not record.same_content(current):
                 raise LedgerError(
-                    f"{self.display} changed since procdoc's last write ({record.at}): "
-                    f"{undo_record.what_changed(record, self.path, self.display, self.timezone)}; undoing "
-                    "would lose that, so nothing was undone"
+                    _(
+                        "{display} changed since procdoc's last write ({at}): {what_changed}; undoing would lose that, so nothing was undone"
+                    ).format(
+                        display=self.display,
+                        at=record.at,
+                        what_changed=undo_record.what_changed(
+                            record, self.path, self.display, self.timezone
+                        ),
+                    )
                 )
             where = f"{self.state_dir.name}/backups/{base.name}"
             batch = plan(read_snapshot(base, names, display=where))
             if not self._write(batch, current, base=base):
                 raise LedgerChangedError(
-                    f"{self.display} changed while procdoc was undoing its last write; "
-                    "nothing was undone"
+                    _(
+                        "{display} changed while procdoc was undoing its last write; nothing was undone"
+                    ).format(display=self.display)
                 )
             return batch
 
@@ -164,13 +177,15 @@ class LedgerStore:
         """The backup an undo puts back, checked to be the one recorded."""
         if record.created:
             raise LedgerError(
-                f"procdoc's last write ({record.at}) created {self.display}: there is no "
-                "earlier version to put back"
+                _(
+                    "procdoc's last write ({at}) created {display}: there is no earlier version to put back"
+                ).format(at=record.at, display=self.display)
             )
         if record.backup is None:
             raise LedgerError(
-                f"no backup was kept of {self.display} before procdoc's last write "
-                f"({record.at}; backups are off), so there is no earlier version to put back"
+                _(
+                    "no backup was kept of {display} before procdoc's last write ({at}; backups are off), so there is no earlier version to put back"
+                ).format(display=self.display, at=record.at)
             )
         base = self.backup_dir / record.backup
         try:
@@ -180,8 +195,14 @@ class LedgerStore:
         if digest != record.backup_sha256:
             state = "is gone from" if digest is None else "has changed in"
             raise LedgerError(
-                f"the backup of {self.display} from before procdoc's last write "
-                f"({record.backup}) {state} {self.state_dir.name}/backups/; nothing was undone"
+                _(
+                    "the backup of {display} from before procdoc's last write ({backup}) {state} {name}/backups/; nothing was undone"
+                ).format(
+                    display=self.display,
+                    backup=record.backup,
+                    state=state,
+                    name=self.state_dir.name,
+                )
             )
         return base
 
@@ -190,7 +211,11 @@ class LedgerStore:
         """Hold the ledger's lock (beside the ledger, shared by every workspace that writes
         it; see :mod:`procdoc.ledger.lock`) and clear what killed writers left behind."""
         if not self.path.parent.is_dir():
-            raise LedgerError(f"the folder of {self.display} ({self.path.parent}) does not exist")
+            raise LedgerError(
+                _("the folder of {display} ({parent}) does not exist").format(
+                    display=self.display, parent=self.path.parent
+                )
+            )
         self.state_dir.mkdir(parents=True, exist_ok=True)
         with LedgerLock(self.path, timeout=self.lock_timeout, display=self.display):
             remove_stale_temps(self.path)
@@ -230,8 +255,9 @@ class LedgerStore:
                 os.replace(tmp, self.path)
             except PermissionError:
                 raise LedgerLockedError(
-                    f"{self.display} could not be replaced (another program holds it open): "
-                    "close it there and run again"
+                    _(
+                        "{display} could not be replaced (another program holds it open): close it there and run again"
+                    ).format(display=self.display)
                 ) from None
             _fsync_dir(self.path.parent)
             undo_record.save(

@@ -17,6 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from procdoc.errors import LedgerError
+from procdoc.i18n import _
 from procdoc.ledger import zipraw
 from procdoc.ledger.model import Fingerprint
 from procdoc.ledger.parts import Package
@@ -89,7 +90,9 @@ def what_changed(record: LastWrite, path: Path, display: str, zone: str | None =
     try:
         members, sheets = parts_of(path, display)
     except (LedgerError, OSError):
-        return f"it was replaced by a file that is not a readable workbook (modified {modified})"
+        return _(
+            "it was replaced by a file that is not a readable workbook (modified {modified})"
+        ).format(modified=modified)
     found = []
     differ = [
         name
@@ -112,9 +115,9 @@ def what_changed(record: LastWrite, path: Path, display: str, zone: str | None =
         if name not in sheet_members and members.get(name) != record.members.get(name)
     )
     if others and not found:
-        found.append(f"its other parts differ ({', '.join(others[:3])})")
+        found.append(_("its other parts differ ({others})").format(others=", ".join(others[:3])))
     if not found:
-        found.append("it was saved again, its parts unchanged")
+        found.append(_("it was saved again, its parts unchanged"))
     return f"{'; '.join(found)} (modified {modified})"
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from procdoc.errors import LedgerError
+from procdoc.i18n import _
 
 _EOCD = struct.Struct("<4s4H2LH")
 _CDIR = struct.Struct("<4s6H3L5H2L")
@@ -60,8 +61,8 @@ def read_directory(f: BinaryIO) -> tuple[list[Member], bytes]:
                 break
         pos = tail.rfind(_EOCD_SIG, 0, pos)
     if pos < 0:
-        raise ZipFormatError("no zip end-of-central-directory record (truncated file?)")
-    _, disk, cd_disk, n_disk, n_total, cd_size, cd_offset, comment_len = _EOCD.unpack_from(
+        raise ZipFormatError(_("no zip end-of-central-directory record (truncated file?)"))
+    _unused, disk, cd_disk, n_disk, n_total, cd_size, cd_offset, comment_len = _EOCD.unpack_from(
         tail, pos
     )
     comment = tail[pos + _EOCD.size : pos + _EOCD.size + comment_len]
@@ -70,18 +71,18 @@ def read_directory(f: BinaryIO) -> tuple[list[Member], bytes]:
         or cd_offset == 0xFFFFFFFF
         or (pos >= 20 and tail[pos - 20 : pos - 16] == _ZIP64_LOCATOR_SIG)
     ):
-        raise ZipFormatError("ZIP64 archives (over 4 GB or 65535 parts) are not supported")
+        raise ZipFormatError(_("ZIP64 archives (over 4 GB or 65535 parts) are not supported"))
     if disk or cd_disk or n_disk != n_total:
-        raise ZipFormatError("multi-disk zip archives are not supported")
+        raise ZipFormatError(_("multi-disk zip archives are not supported"))
     if cd_offset + cd_size > size - tail_len + pos:
-        raise ZipFormatError("the zip central directory lies outside the file (truncated?)")
+        raise ZipFormatError(_("the zip central directory lies outside the file (truncated?)"))
     f.seek(cd_offset)
     cd = f.read(cd_size)
     members: list[Member] = []
     p = 0
-    for _ in range(n_total):
+    for _unused in range(n_total):
         if cd[p : p + 4] != _CDIR_SIG or p + _CDIR.size > len(cd):
-            raise ZipFormatError("damaged zip central directory")
+            raise ZipFormatError(_("damaged zip central directory"))
         (
             _sig,
             _made_by,
@@ -104,9 +105,9 @@ def read_directory(f: BinaryIO) -> tuple[list[Member], bytes]:
         end = p + _CDIR.size + name_len + extra_len + comment_len
         raw_name = cd[p + _CDIR.size : p + _CDIR.size + name_len]
         if 0xFFFFFFFF in (csize, usize, offset):
-            raise ZipFormatError("ZIP64 archives (over 4 GB) are not supported")
+            raise ZipFormatError(_("ZIP64 archives (over 4 GB) are not supported"))
         if flags & 0x1:
-            raise ZipFormatError("encrypted zip members are not supported")
+            raise ZipFormatError(_("encrypted zip members are not supported"))
         name = raw_name.decode("utf-8" if flags & 0x800 else "cp437")
         members.append(Member(name, cd[p:end], flags, method, crc, csize, usize, offset))
         p = end
@@ -118,7 +119,9 @@ def _data_span(f: BinaryIO, member: Member) -> tuple[int, int]:
     f.seek(member.offset)
     header = f.read(_LOCAL.size)
     if len(header) < _LOCAL.size or header[:4] != _LOCAL_SIG:
-        raise ZipFormatError(f"zip member {member.name} has no local header where expected")
+        raise ZipFormatError(
+            _("zip member {name} has no local header where expected").format(name=member.name)
+        )
     name_len, extra_len = _LOCAL.unpack(header)[9:11]
     end = member.offset + _LOCAL.size + name_len + extra_len + member.compressed_size
     if member.flags & 0x8:
@@ -133,7 +136,9 @@ def iter_compressed(f: BinaryIO, member: Member, chunk: int = _COPY_CHUNK) -> It
     f.seek(member.offset)
     header = f.read(_LOCAL.size)
     if len(header) < _LOCAL.size or header[:4] != _LOCAL_SIG:
-        raise ZipFormatError(f"zip member {member.name} has no local header where expected")
+        raise ZipFormatError(
+            _("zip member {name} has no local header where expected").format(name=member.name)
+        )
     name_len, extra_len = _LOCAL.unpack(header)[9:11]
     pos = member.offset + _LOCAL.size + name_len + extra_len
     left = member.compressed_size
@@ -141,7 +146,7 @@ def iter_compressed(f: BinaryIO, member: Member, chunk: int = _COPY_CHUNK) -> It
         f.seek(pos)  # other readers may share the file object between our reads
         data = f.read(min(left, chunk))
         if not data:
-            raise ZipFormatError(f"zip member {member.name} is cut short")
+            raise ZipFormatError(_("zip member {name} is cut short").format(name=member.name))
         left -= len(data)
         pos += len(data)
         yield data
@@ -150,7 +155,11 @@ def iter_compressed(f: BinaryIO, member: Member, chunk: int = _COPY_CHUNK) -> It
 def iter_inflated(f: BinaryIO, member: Member) -> Iterator[bytes]:
     """The uncompressed data of ``member`` in pieces of about 1 MB, checked against its CRC."""
     if member.method not in (0, 8):
-        raise ZipFormatError(f"zip member {member.name} uses compression method {member.method}")
+        raise ZipFormatError(
+            _("zip member {name} uses compression method {method}").format(
+                name=member.name, method=member.method
+            )
+        )
     inflater = zlib.decompressobj(-15) if member.method == 8 else None
     crc = 0
     total = 0
@@ -167,9 +176,9 @@ def iter_inflated(f: BinaryIO, member: Member) -> Iterator[bytes]:
             total += len(rest)
             yield rest
         if not inflater.eof:
-            raise ZipFormatError(f"zip member {member.name} is cut short")
+            raise ZipFormatError(_("zip member {name} is cut short").format(name=member.name))
     if crc != member.crc or total != member.size:
-        raise ZipFormatError(f"zip member {member.name} fails its CRC check")
+        raise ZipFormatError(_("zip member {name} fails its CRC check").format(name=member.name))
 
 
 def read_member(f: BinaryIO, member: Member) -> bytes:
@@ -231,7 +240,7 @@ class ZipWriter:
 
     def _check_offset(self, offset: int) -> None:
         if offset >= 0xFFFFFFFF:
-            raise ZipFormatError("the workbook would exceed 4 GB")
+            raise ZipFormatError(_("the workbook would exceed 4 GB"))
 
     def copy(self, src: BinaryIO, member: Member) -> None:
         """Copy a member byte for byte (local header, data, descriptor)."""
@@ -243,7 +252,7 @@ class ZipWriter:
         while left:
             chunk = src.read(min(left, _COPY_CHUNK))
             if not chunk:
-                raise ZipFormatError(f"zip member {member.name} is cut short")
+                raise ZipFormatError(_("zip member {name} is cut short").format(name=member.name))
             self.out.write(chunk)
             left -= len(chunk)
         record = bytearray(member.record)
@@ -274,7 +283,7 @@ class ZipWriter:
             csize += len(chunk)
         end = self.out.tell()
         if csize >= 0xFFFFFFFF or size >= 0xFFFFFFFF:
-            raise ZipFormatError(f"{name} would exceed 4 GB")
+            raise ZipFormatError(_("{name} would exceed 4 GB").format(name=name))
         self.out.seek(offset + 14)
         self.out.write(struct.pack("<3L", crc, csize, size))
         self.out.seek(end)
@@ -319,6 +328,6 @@ class ZipWriter:
         cd_size = self.out.tell() - cd_offset
         n = len(self.records)
         if n >= 0xFFFF:
-            raise ZipFormatError("too many parts in the workbook")
+            raise ZipFormatError(_("too many parts in the workbook"))
         self.out.write(_EOCD.pack(_EOCD_SIG, 0, 0, n, n, cd_size, cd_offset, len(comment)))
         self.out.write(comment)

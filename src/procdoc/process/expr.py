@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from procdoc.i18n import _
+
 MAX_LENGTH = 500
 
 _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
@@ -70,14 +72,18 @@ class Expression:
 def parse(text: str) -> Expression:
     """Parse and check ``text``; raises :class:`ExpressionError`."""
     if not isinstance(text, str) or not text.strip():
-        raise ExpressionError("empty expression")
+        raise ExpressionError(_("empty expression"))
     if len(text) > MAX_LENGTH:
-        raise ExpressionError(f"expression longer than {MAX_LENGTH} characters")
+        raise ExpressionError(
+            _("expression longer than {max_length} characters").format(max_length=MAX_LENGTH)
+        )
     source = text.strip()
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as err:
-        raise ExpressionError(f"does not parse: {err.msg}", err.offset or 1) from err
+        raise ExpressionError(
+            _("does not parse: {msg}").format(msg=err.msg), err.offset or 1
+        ) from err
     names: set[str] = set()
     _check(tree.body, names)
     return Expression(text=source, tree=tree.body, names=frozenset(names))
@@ -96,29 +102,33 @@ def _check(node: ast.AST, names: set[str]) -> None:
             _check(right, names)
         case ast.Compare(left=left, ops=ops, comparators=comparators):
             if not all(type(op) in _COMPARE for op in ops):
-                raise ExpressionError("only == != < <= > >= in and not in compare values", col)
+                raise ExpressionError(_("only == != < <= > >= in and not in compare values"), col)
             _check(left, names)
             for item in comparators:
                 _check(item, names)
         case ast.Name(id=name):
             if name.startswith("_"):
-                raise ExpressionError(f"'{name}' is not a field name", col)
+                raise ExpressionError(_("'{name}' is not a field name").format(name=name), col)
             if name not in _CONSTANT_NAMES:
                 names.add(name)
         case ast.Constant(value=value):
             if not isinstance(value, str | int | float | bool) and value is not None:
-                raise ExpressionError(f"literal {value!r} is not allowed", col)
+                raise ExpressionError(
+                    _("literal {value!r} is not allowed").format(value=value), col
+                )
         case ast.List(elts=items) | ast.Tuple(elts=items) | ast.Set(elts=items):
             for item in items:
                 _check(item, names)
         case ast.Call():
-            raise ExpressionError("function calls are not allowed", col)
+            raise ExpressionError(_("function calls are not allowed"), col)
         case ast.Attribute():
-            raise ExpressionError("attribute access (a.b) is not allowed", col)
+            raise ExpressionError(_("attribute access (a.b) is not allowed"), col)
         case ast.Subscript():
-            raise ExpressionError("indexing (a[b]) is not allowed", col)
+            raise ExpressionError(_("indexing (a[b]) is not allowed"), col)
         case _:
-            raise ExpressionError(f"{type(node).__name__} is not allowed in a condition", col)
+            raise ExpressionError(
+                _("{name} is not allowed in a condition").format(name=type(node).__name__), col
+            )
 
 
 class _Missing:
@@ -182,7 +192,9 @@ def _eval(node: ast.AST, values: Mapping[str, Any]) -> Any:
             return value
         case ast.List(elts=items) | ast.Tuple(elts=items) | ast.Set(elts=items):
             return [_eval(item, values) for item in items]
-    raise ExpressionError(f"{type(node).__name__} is not allowed")  # pragma: no cover
+    raise ExpressionError(
+        _("{name} is not allowed").format(name=type(node).__name__)
+    )  # pragma: no cover
 
 
 def _truthy(value: Any) -> bool:

@@ -9,6 +9,7 @@ import subprocess
 from typing import Literal
 
 from procdoc.errors import ProcdocError
+from procdoc.i18n import _
 from procdoc.process.expr import Expression
 from procdoc.process.model import DeadlineRule, Process, Step
 
@@ -222,8 +223,12 @@ def render_graphviz(dot_text: str, fmt: Literal["svg", "png"]) -> bytes:
     exe = shutil.which("dot")
     if exe is None:
         raise ProcdocError(
-            f"--format {fmt} needs the Graphviz program `dot`, which is not installed",
-            hint="install Graphviz (apt install graphviz / winget install graphviz), or use --format mermaid or dot",
+            _("--format {fmt} needs the Graphviz program `dot`, which is not installed").format(
+                fmt=fmt
+            ),
+            hint=_(
+                "install Graphviz (apt install graphviz / winget install graphviz), or use --format mermaid or dot"
+            ),
         )
     try:
         done = subprocess.run(
@@ -234,7 +239,11 @@ def render_graphviz(dot_text: str, fmt: Literal["svg", "png"]) -> bytes:
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as err:
-        raise ProcdocError(f"Graphviz failed: {err}") from err
+        raise ProcdocError(_("Graphviz failed: {err}").format(err=err)) from err
     if done.returncode != 0:
-        raise ProcdocError(f"Graphviz failed: {done.stderr.decode('utf-8', 'replace').strip()}")
+        raise ProcdocError(
+            _("Graphviz failed: {decode}").format(
+                decode=done.stderr.decode("utf-8", "replace").strip()
+            )
+        )
     return done.stdout

@@ -16,6 +16,7 @@ from typing import Any, Literal, cast
 
 from procdoc.calendar import Duration
 from procdoc.errors import CalendarError, ProcdocError
+from procdoc.i18n import _
 from procdoc.process import expr
 from procdoc.process.model import (
     FIELD_TYPES,
@@ -141,10 +142,15 @@ class _Builder:
         value = data.get(key)
         if value is None:
             if required:
-                self.p.error(path, f"missing required key '{key}'")
+                self.p.error(path, _("missing required key '{key}'").format(key=key))
             return ""
         if isinstance(value, bool) or not isinstance(value, str | int | float):
-            self.p.error((*path, key), f"'{key}' must be text, not {_type_name(value)}")
+            self.p.error(
+                (*path, key),
+                _("'{key}' must be text, not {type_name}").format(
+                    key=key, type_name=_type_name(value)
+                ),
+            )
             return ""
         return str(value).strip()
 
@@ -155,12 +161,22 @@ class _Builder:
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list):
-            self.p.error((*path, key), f"'{key}' must be a list, not {_type_name(value)}")
+            self.p.error(
+                (*path, key),
+                _("'{key}' must be a list, not {type_name}").format(
+                    key=key, type_name=_type_name(value)
+                ),
+            )
             return ()
         out = []
         for i, item in enumerate(value):
             if isinstance(item, bool) or not isinstance(item, str | int | float):
-                self.p.error((*path, key, i), f"'{key}' items must be text, not {_type_name(item)}")
+                self.p.error(
+                    (*path, key, i),
+                    _("'{key}' items must be text, not {type_name}").format(
+                        key=key, type_name=_type_name(item)
+                    ),
+                )
             else:
                 out.append(str(item).strip())
         return tuple(out)
@@ -168,7 +184,10 @@ class _Builder:
     def _bool(self, data: dict[str, Any], key: str, path: PathKey) -> bool:
         value = data.get(key, False)
         if not isinstance(value, bool):
-            self.p.error((*path, key), f"'{key}' must be true or false, not {value!r}")
+            self.p.error(
+                (*path, key),
+                _("'{key}' must be true or false, not {value!r}").format(key=key, value=value),
+            )
             return False
         return value
 
@@ -179,7 +198,12 @@ class _Builder:
         error, and the default."""
         value = data.get(key, allowed[0])
         if value not in allowed:
-            self.p.error((*path, key), f"unknown {what} '{value}'; use one of {', '.join(allowed)}")
+            self.p.error(
+                (*path, key),
+                _("unknown {what} '{value}'; use one of {allowed}").format(
+                    what=what, value=value, allowed=", ".join(allowed)
+                ),
+            )
             return allowed[0]
         return str(value)
 
@@ -190,16 +214,25 @@ class _Builder:
             if key not in allowed:
                 hint = _closest(str(key), allowed)
                 extra = (
-                    f" (did you mean '{hint}'?)"
+                    _(" (did you mean '{hint}'?)").format(hint=hint)
                     if hint
                     else f"; allowed: {', '.join(sorted(allowed))}"
                 )
-                self.p.error((*path, key), f"unknown key '{key}' in {what}{extra}", key=True)
+                self.p.error(
+                    (*path, key),
+                    _("unknown key '{key}' in {what}{extra}").format(
+                        key=key, what=what, extra=extra
+                    ),
+                    key=True,
+                )
 
     def _duration(self, value: Any, path: PathKey) -> Duration | None:
         if isinstance(value, bool) or not isinstance(value, str | int):
             self.p.error(
-                path, f"a duration must be text like 15d, 5wd, 24h, not {_type_name(value)}"
+                path,
+                _("a duration must be text like 15d, 5wd, 24h, not {type_name}").format(
+                    type_name=_type_name(value)
+                ),
             )
             return None
         try:
@@ -212,9 +245,9 @@ class _Builder:
         if value is None:
             return None, None
         if isinstance(value, dict):
-            self._unknown_keys(value, DEADLINE_KEYS, path, "a deadline")
+            self._unknown_keys(value, DEADLINE_KEYS, path, _("a deadline"))
             if "duration" not in value:
-                self.p.error(path, "missing required key 'duration' in the deadline")
+                self.p.error(path, _("missing required key 'duration' in the deadline"))
                 return None, None
             duration = self._duration(value["duration"], (*path, "duration"))
             start = value.get("from")
@@ -224,7 +257,9 @@ class _Builder:
             ):
                 self.p.error(
                     (*path, "from"),
-                    "'from' must be a step id or a date field id, or a list of them tried in turn",
+                    _(
+                        "'from' must be a step id or a date field id, or a list of them tried in turn"
+                    ),
                 )
                 starts = []
             if duration is None:
@@ -254,10 +289,10 @@ class _Builder:
             if not isinstance(item, dict):
                 names += self._texts({"documents": [item]}, "documents", path)
                 continue
-            self._unknown_keys(item, DOCUMENT_KEYS, ipath, "a document")
+            self._unknown_keys(item, DOCUMENT_KEYS, ipath, _("a document"))
             name = self._text(item, "template", ipath, required=True)
             if "when" in item:
-                self._one_of(item, "when", DOCUMENT_WHEN, ipath, "document condition")
+                self._one_of(item, "when", DOCUMENT_WHEN, ipath, _("document condition"))
                 if item["when"] == "overdue" and name:
                     overdue.add(name)
                 if item["when"] == "extended" and name:
@@ -272,13 +307,18 @@ class _Builder:
             return {}
         if not isinstance(value, dict):
             self.p.error(
-                ("terms",), f"'terms' must be a mapping of term to text, not {_type_name(value)}"
+                ("terms",),
+                _("'terms' must be a mapping of term to text, not {type_name}").format(
+                    type_name=_type_name(value)
+                ),
             )
             return {}
         out: dict[str, str] = {}
         for term, text in value.items():
             if text is None:
-                self.p.error(("terms", term), f"term '{term}' has no explanation")
+                self.p.error(
+                    ("terms", term), _("term '{term}' has no explanation").format(term=term)
+                )
                 continue
             explained = self._text(value, term, ("terms",))
             if explained:
@@ -290,17 +330,25 @@ class _Builder:
         if value is None:
             return ()
         if not isinstance(value, list):
-            self.p.error(("faq",), f"'faq' must be a list of {{q, a}}, not {_type_name(value)}")
+            self.p.error(
+                ("faq",),
+                _("'faq' must be a list of {{q, a}}, not {type_name}").format(
+                    type_name=_type_name(value)
+                ),
+            )
             return ()
         out: list[Faq] = []
         for i, item in enumerate(value):
             ipath: PathKey = ("faq", i)
             if not isinstance(item, dict):
                 self.p.error(
-                    ipath, f"a faq item must be a mapping {{q, a}}, not {_type_name(item)}"
+                    ipath,
+                    _("a faq item must be a mapping {{q, a}}, not {type_name}").format(
+                        type_name=_type_name(item)
+                    ),
                 )
                 continue
-            self._unknown_keys(item, FAQ_KEYS, ipath, "a faq item")
+            self._unknown_keys(item, FAQ_KEYS, ipath, _("a faq item"))
             q = self._text(item, "q", ipath, required=True)
             a = self._text(item, "a", ipath, required=True)
             if q and a:
@@ -315,30 +363,37 @@ class _Builder:
                 Problem(
                     "error",
                     pos,
-                    f"duplicate key '{dup_path[-1]}' (the later one would silently win)",
+                    _("duplicate key '{dup_path}' (the later one would silently win)").format(
+                        dup_path=dup_path[-1]
+                    ),
                 )
             )
         data = doc.data
         if not isinstance(data, dict):
             p.error(
                 (),
-                f"a process file must be a mapping with name, steps, ...; this file holds {_type_name(data)}",
+                _(
+                    "a process file must be a mapping with name, steps, ...; this file holds {type_name}"
+                ).format(type_name=_type_name(data)),
             )
             return None, p
-        self._unknown_keys(data, PROCESS_KEYS, (), "the process")
+        self._unknown_keys(data, PROCESS_KEYS, (), _("the process"))
         name = self._text(data, "name", (), required=True)
         pid = self._text(data, "id", ()) or self.path.stem
         if not ID_RE.match(pid):
             where: PathKey = ("id",) if "id" in data else ()
             p.error(
-                where, f"process id '{pid}' must match [a-z0-9_-]+ (set `id:` or rename the file)"
+                where,
+                _(
+                    "process id '{pid}' must match [a-z0-9_-]+ (set `id:` or rename the file)"
+                ).format(pid=pid),
             )
         case_id = self._text(data, "case_id", ()) or "CASE-{seq}"
         self._check_case_id(case_id)
         roles = self._texts(data, "roles", ())
         for i, role in enumerate(roles):
             if role in roles[:i]:
-                p.error(("roles", i), f"role '{role}' is listed twice")
+                p.error(("roles", i), _("role '{role}' is listed twice").format(role=role))
         fields = self._fields(data.get("fields"))
         steps = self._steps(data.get("steps"))
         deadline, from_path = self._deadline(data.get("deadline"), ("deadline",))
@@ -364,7 +419,12 @@ class _Builder:
             self._check_from(process, deadline, from_path)
         for i, fid in enumerate(process.addressee):
             if fid not in fields:
-                p.error(("addressee", i), f"addressee names unknown field '{fid}'{_known(fields)}")
+                p.error(
+                    ("addressee", i),
+                    _("addressee names unknown field '{fid}'{known}").format(
+                        fid=fid, known=_known(fields)
+                    ),
+                )
         if steps:
             self._check_steps(process, data)
         if not name or not steps:
@@ -375,23 +435,29 @@ class _Builder:
         path: PathKey = ("case_id",)
         try:
             names = {
-                fname for _, fname, _, _ in string.Formatter().parse(pattern) if fname is not None
+                fname
+                for _literal, fname, _spec, _conversion in string.Formatter().parse(pattern)
+                if fname is not None
             }
             pattern.format(year=2026, seq=1)
         except (ValueError, KeyError, IndexError) as err:
             self.p.error(
                 path,
-                f"case_id pattern '{pattern}' is not valid: {err}; use {{year}} and {{seq}} (e.g. \"XF{{year}}-{{seq:04d}}\")",
+                _(
+                    "case_id pattern '{pattern}' is not valid: {err}; use {{year}} and {{seq}} (e.g. \"XF{{year}}-{{seq:04d}}\")"
+                ).format(pattern=pattern, err=err),
             )
             return
         unknown = names - {"year", "seq"}
         if unknown:
             self.p.error(
                 path,
-                f"case_id pattern uses unknown placeholder(s) {', '.join(sorted(unknown))}; only {{year}} and {{seq}} exist",
+                _(
+                    "case_id pattern uses unknown placeholder(s) {sorted}; only {{year}} and {{seq}} exist"
+                ).format(sorted=", ".join(sorted(unknown))),
             )
         if "seq" not in names:
-            self.p.error(path, "case_id pattern must contain {seq} so that ids are unique")
+            self.p.error(path, _("case_id pattern must contain {seq} so that ids are unique"))
 
     def _fields(self, value: Any) -> dict[str, FieldDef]:
         p = self.p
@@ -400,7 +466,9 @@ class _Builder:
         if not isinstance(value, dict):
             p.error(
                 ("fields",),
-                f"'fields' must be a mapping of field id to definition, not {_type_name(value)}",
+                _("'fields' must be a mapping of field id to definition, not {type_name}").format(
+                    type_name=_type_name(value)
+                ),
             )
             return {}
         out: dict[str, FieldDef] = {}
@@ -411,14 +479,18 @@ class _Builder:
             if not FIELD_ID_RE.match(fid):
                 p.error(
                     path,
-                    f"field id '{fid}' must be a name (letters, digits, _; not starting with a digit)",
+                    _(
+                        "field id '{fid}' must be a name (letters, digits, _; not starting with a digit)"
+                    ).format(fid=fid),
                     key=True,
                 )
                 continue
             if fid in _RESERVED:
                 p.error(
                     path,
-                    f"field id '{fid}' is reserved for a ledger column; choose another id",
+                    _("field id '{fid}' is reserved for a ledger column; choose another id").format(
+                        fid=fid
+                    ),
                     key=True,
                 )
             if isinstance(spec, str):  # shorthand: `petitioner: 信访人`
@@ -426,24 +498,30 @@ class _Builder:
             if not isinstance(spec, dict):
                 p.error(
                     path,
-                    f"field '{fid}' must be a mapping (label, type, ...), not {_type_name(spec)}",
+                    _("field '{fid}' must be a mapping (label, type, ...), not {type_name}").format(
+                        fid=fid, type_name=_type_name(spec)
+                    ),
                 )
                 continue
-            self._unknown_keys(spec, FIELD_KEYS, path, f"field '{fid}'")
+            self._unknown_keys(spec, FIELD_KEYS, path, _("field '{fid}'").format(fid=fid))
             label = self._text(spec, "label", path) or fid
-            ftype = self._one_of(spec, "type", FIELD_TYPES, path, "field type")
+            ftype = self._one_of(spec, "type", FIELD_TYPES, path, _("field type"))
             choices = self._texts(spec, "choices", path)
             if ftype == "choice" and not choices:
-                p.error(path, f"field '{fid}' is a choice but has no 'choices'")
+                p.error(path, _("field '{fid}' is a choice but has no 'choices'").format(fid=fid))
             if choices and ftype != "choice":
                 p.error(
                     (*path, "choices"),
-                    f"'choices' given but field '{fid}' has type {ftype}; set `type: choice`",
+                    _(
+                        "'choices' given but field '{fid}' has type {ftype}; set `type: choice`"
+                    ).format(fid=fid, ftype=ftype),
                 )
             if label in labels:
                 p.error(
                     (*path, "label"),
-                    f"label '{label}' is used by field '{labels[label]}' too; each field needs its own column",
+                    _(
+                        "label '{label}' is used by field '{labels}' too; each field needs its own column"
+                    ).format(label=label, labels=labels[label]),
                 )
             labels[label] = fid
             out[fid] = FieldDef(
@@ -459,27 +537,35 @@ class _Builder:
     def _steps(self, value: Any) -> list[Step]:
         p = self.p
         if value is None:
-            p.error((), "missing required key 'steps'")
+            p.error((), _("missing required key 'steps'"))
             return []
         if not isinstance(value, list) or not value:
             p.error(
-                ("steps",), f"'steps' must be a non-empty list of steps, not {_type_name(value)}"
+                ("steps",),
+                _("'steps' must be a non-empty list of steps, not {type_name}").format(
+                    type_name=_type_name(value)
+                ),
             )
             return []
         steps: list[Step] = []
         for i, spec in enumerate(value):
             path: PathKey = ("steps", i)
             if not isinstance(spec, dict):
-                p.error(path, f"a step must be a mapping (id, name, ...), not {_type_name(spec)}")
+                p.error(
+                    path,
+                    _("a step must be a mapping (id, name, ...), not {type_name}").format(
+                        type_name=_type_name(spec)
+                    ),
+                )
                 continue
-            self._unknown_keys(spec, STEP_KEYS, path, "a step")
+            self._unknown_keys(spec, STEP_KEYS, path, _("a step"))
             sid = self._text(spec, "id", path, required=True)
             name = self._text(spec, "name", path) or sid
             if sid and not ID_RE.match(sid):
-                p.error((*path, "id"), f"step id '{sid}' must match [a-z0-9_-]+")
-            kind = self._one_of(spec, "kind", STEP_KINDS, path, "step kind")
-            mode = self._one_of(spec, "mode", ("all", "any"), path, "mode")
-            deadline, _ = self._deadline(spec.get("deadline"), (*path, "deadline"))
+                p.error((*path, "id"), _("step id '{sid}' must match [a-z0-9_-]+").format(sid=sid))
+            kind = self._one_of(spec, "kind", STEP_KINDS, path, _("step kind"))
+            mode = self._one_of(spec, "mode", ("all", "any"), path, _("mode"))
+            deadline, _unused = self._deadline(spec.get("deadline"), (*path, "deadline"))
             extend = (
                 self._duration(spec["extend"], (*path, "extend"))
                 if spec.get("extend") is not None
@@ -523,7 +609,9 @@ class _Builder:
         if not isinstance(value, list):
             self.p.error(
                 path,
-                f"'next' must be a list of step ids or {{to, when}} branches, not {_type_name(value)}",
+                _(
+                    "'next' must be a list of step ids or {{to, when}} branches, not {type_name}"
+                ).format(type_name=_type_name(value)),
             )
             return ()
         out: list[Branch] = []
@@ -535,10 +623,12 @@ class _Builder:
             if not isinstance(item, dict):
                 self.p.error(
                     ipath,
-                    f"a branch must be a step id or {{to: STEP, when: ...}}, not {_type_name(item)}",
+                    _(
+                        "a branch must be a step id or {{to: STEP, when: ...}}, not {type_name}"
+                    ).format(type_name=_type_name(item)),
                 )
                 continue
-            self._unknown_keys(item, BRANCH_KEYS, ipath, "a branch")
+            self._unknown_keys(item, BRANCH_KEYS, ipath, _("a branch"))
             to = self._text(item, "to", ipath, required=True)
             when = None
             if item.get("when") is not None:
@@ -550,8 +640,8 @@ class _Builder:
                 except expr.ExpressionError as err:
                     self.p.error(
                         (*ipath, "when"),
-                        f"condition '{text}' {err}"
-                        + (f" (at character {err.col})" if err.col > 1 else ""),
+                        _("condition '{text}' {err}").format(text=text, err=err)
+                        + (_(" (at character {col})").format(col=err.col) if err.col > 1 else ""),
                     )
             if to:
                 out.append(Branch(to, when))
@@ -566,24 +656,33 @@ class _Builder:
                 if i < len(rule.starts) - 1:
                     self.p.error(
                         where,
-                        f"'from: {start}' is a step, which always has a moment: list it last",
+                        _(
+                            "'from: {start}' is a step, which always has a moment: list it last"
+                        ).format(start=start),
                     )
                 continue
             if process.find_step(start) is not None:
                 self.p.error(
                     where,
-                    f"'from: {start}' must name the step by its id ('{process.step(start).id}')",
+                    _("'from: {start}' must name the step by its id ('{id}')").format(
+                        start=start, id=process.step(start).id
+                    ),
                 )
                 continue
             fdef = process.fields.get(start)
             if fdef is None:
                 self.p.error(
-                    where, f"'from: {start}' is neither a step id nor a field of this process"
+                    where,
+                    _("'from: {start}' is neither a step id nor a field of this process").format(
+                        start=start
+                    ),
                 )
             elif fdef.type not in ("date", "datetime"):
                 self.p.error(
                     where,
-                    f"'from: {start}' names field '{start}' of type {fdef.type}; it must be a date or datetime field",
+                    _(
+                        "'from: {start}' names field '{start}' of type {type}; it must be a date or datetime field"
+                    ).format(start=start, type=fdef.type),
                 )
 
     def _check_steps(self, process: Process, data: dict[str, Any]) -> None:
@@ -595,13 +694,17 @@ class _Builder:
             if step.id in ids:
                 p.error(
                     (*path, "id"),
-                    f"step id '{step.id}' is used twice (also step {ids[step.id] + 1})",
+                    _("step id '{id}' is used twice (also step {ids})").format(
+                        id=step.id, ids=ids[step.id] + 1
+                    ),
                 )
             ids.setdefault(step.id, i)
             if step.name in names:
                 p.error(
                     (*path, "name"),
-                    f"step name '{step.name}' is used twice (also step {names[step.name] + 1})",
+                    _("step name '{name}' is used twice (also step {names})").format(
+                        name=step.name, names=names[step.name] + 1
+                    ),
                 )
             names.setdefault(step.name, i)
         roles_declared = "roles" in data
@@ -610,72 +713,107 @@ class _Builder:
             if step.role and step.role not in process.roles:
                 p.error(
                     (*path, "role"),
-                    f"role '{step.role}' is not declared in roles{_known(process.roles) if roles_declared else ' (add a roles: list)'}",
+                    _("role '{role}' is not declared in roles{value}").format(
+                        role=step.role,
+                        value=_known(process.roles) if roles_declared else " (add a roles: list)",
+                    ),
                 )
             if step.kind == "countersign" and not step.signers:
-                p.error(path, f"countersign step '{step.id}' needs 'signers' (a list of roles)")
+                p.error(
+                    path,
+                    _("countersign step '{id}' needs 'signers' (a list of roles)").format(
+                        id=step.id
+                    ),
+                )
             if step.signers and step.kind != "countersign":
                 p.error(
                     (*path, "signers"),
-                    f"'signers' given but step '{step.id}' is not `kind: countersign`",
+                    _("'signers' given but step '{id}' is not `kind: countersign`").format(
+                        id=step.id
+                    ),
                 )
             for j, signer in enumerate(step.signers):
                 if signer not in process.roles:
                     p.error(
                         (*path, "signers", j),
-                        f"signer '{signer}' is not a declared role{_known(process.roles)}",
+                        _("signer '{signer}' is not a declared role{known}").format(
+                            signer=signer, known=_known(process.roles)
+                        ),
                     )
             for j, branch in enumerate(step.next):
                 bpath: PathKey = (*path, "next", j)
                 if branch.to not in ids:
-                    p.error(bpath, f"next step '{branch.to}' does not exist{_known(ids)}")
+                    p.error(
+                        bpath,
+                        _("next step '{to}' does not exist{known}").format(
+                            to=branch.to, known=_known(ids)
+                        ),
+                    )
                 if branch.when:
                     for name in sorted(branch.when.names - set(process.fields)):
                         p.error(
                             (*bpath, "when"),
-                            f"condition '{branch.when.text}' names unknown field '{name}'{_known(process.fields)}",
+                            _("condition '{text}' names unknown field '{name}'{known}").format(
+                                text=branch.when.text, name=name, known=_known(process.fields)
+                            ),
                         )
             fallback_at = next((j for j, b in enumerate(step.next) if b.when is None), None)
             if fallback_at is not None and fallback_at < len(step.next) - 1:
                 p.warning(
                     (*path, "next", fallback_at + 1),
-                    "this branch is never taken: the branch before it has no `when` (the fallback must come last)",
+                    _(
+                        "this branch is never taken: the branch before it has no `when` (the fallback must come last)"
+                    ),
                 )
             for j, target in enumerate(step.back):
                 if target not in ids:
                     p.error(
-                        (*path, "back", j), f"return target '{target}' does not exist{_known(ids)}"
+                        (*path, "back", j),
+                        _("return target '{target}' does not exist{known}").format(
+                            target=target, known=_known(ids)
+                        ),
                     )
             if step.deadline and step.deadline.start:
                 self._check_from(process, step.deadline, (*path, "deadline", "from"))
             if step.extend and not step.deadline:
                 p.warning(
-                    (*path, "extend"), f"step '{step.id}' may be extended but has no deadline"
+                    (*path, "extend"),
+                    _("step '{id}' may be extended but has no deadline").format(id=step.id),
                 )
             if self.templates is not None:
                 for j, doc in enumerate(step.documents):
                     if doc not in self.templates:
                         p.error(
                             (*path, "documents", j),
-                            f"template '{doc}' does not exist in templates/{_known(self.templates)}",
+                            _("template '{doc}' does not exist in templates/{known}").format(
+                                doc=doc, known=_known(self.templates)
+                            ),
                         )
             if step.number and self.numbering is not None and step.number not in self.numbering:
                 p.error(
                     (*path, "number"),
-                    f"numbering sequence '{step.number}' is not defined under numbering: in procdoc.yaml{_known(self.numbering)}",
+                    _(
+                        "numbering sequence '{number}' is not defined under numbering: in procdoc.yaml{known}"
+                    ).format(number=step.number, known=_known(self.numbering)),
                 )
             if step.final and step.next:
-                p.error((*path, "next"), f"final step '{step.id}' must not have 'next'")
+                p.error(
+                    (*path, "next"), _("final step '{id}' must not have 'next'").format(id=step.id)
+                )
             if not step.final and not step.next:
                 p.error(
                     path,
-                    f"step '{step.id}' is not final and has no 'next': a case would be stuck there (add next: or final: true)",
+                    _(
+                        "step '{id}' is not final and has no 'next': a case would be stuck there (add next: or final: true)"
+                    ).format(id=step.id),
                 )
         approvals = [s for s in process.steps if s.kind == "approval"]
         if len(approvals) > MAX_APPROVALS:
             p.warning(
                 ("steps",),
-                f"{len(approvals)} approval steps in one process (more than {MAX_APPROVALS}): consider merging some",
+                _(
+                    "{n_approvals} approval steps in one process (more than {max_approvals}): consider merging some"
+                ).format(n_approvals=len(approvals), max_approvals=MAX_APPROVALS),
             )
         self._check_graph(process, ids)
 
@@ -694,7 +832,9 @@ class _Builder:
             if sid not in seen:
                 self.p.error(
                     ("steps", i),
-                    f"step '{sid}' cannot be reached from the first step '{process.first_step.id}'",
+                    _("step '{sid}' cannot be reached from the first step '{id}'").format(
+                        sid=sid, id=process.first_step.id
+                    ),
                 )
         # a cycle through `next` alone is a return that was not declared with `back`
         state: dict[str, int] = {}
@@ -710,7 +850,9 @@ class _Builder:
                         j = next(k for k, b in enumerate(process.step(sid).next) if b.to == child)
                         self.p.error(
                             ("steps", ids[sid], "next", j),
-                            f"'{sid}' -> '{child}' closes a cycle through next: a way back must be declared with back: [{child}]",
+                            _(
+                                "'{sid}' -> '{child}' closes a cycle through next: a way back must be declared with back: [{child}]"
+                            ).format(sid=sid, child=child),
                         )
                     elif not state.get(child):
                         state[child] = 1

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from procdoc.i18n import _
 from procdoc.ledger.cells import col_letters
 
 if TYPE_CHECKING:
@@ -139,16 +140,32 @@ def case_facts(
     if bad:
         cells = ", ".join(f"{labels[k]} {cell_of(book, case, k)}" for k in bad)
         facts.unknown.append(
-            f"{case.id}: {cells} cannot be read as a date: its time to close is unknown"
+            _("{id}: {cells} cannot be read as a date: its time to close is unknown").format(
+                id=case.id, cells=cells
+            )
         )
     elif case.opened is None or case.closed is None:
         empty = [labels[k] for k in ("opened", "closed") if getattr(case, k) is None]
         facts.unknown.append(
-            f"{case.id}: {'、'.join(empty)} empty ({cell_of(book, case, 'opened' if case.opened is None else 'closed')}): its time to close is unknown"
+            _("{id}: {empty} empty ({cell_of}): its time to close is unknown").format(
+                id=case.id,
+                empty="、".join(empty),
+                cell_of=cell_of(book, case, "opened" if case.opened is None else "closed"),
+            )
         )
     elif case.closed < case.opened:
         facts.unknown.append(
-            f"{case.id}: {labels['closed']} {cell_of(book, case, 'closed')} ({case.closed:%Y-%m-%d %H:%M}) is before {labels['opened']} {cell_of(book, case, 'opened')} ({case.opened:%Y-%m-%d %H:%M}): its time to close is unknown"
+            _(
+                "{id}: {labels} {cell_of} ({closed:%Y-%m-%d %H:%M}) is before {labels2} {cell_of2} ({opened:%Y-%m-%d %H:%M}): its time to close is unknown"
+            ).format(
+                id=case.id,
+                labels=labels["closed"],
+                cell_of=cell_of(book, case, "closed"),
+                closed=case.closed,
+                labels2=labels["opened"],
+                cell_of2=cell_of(book, case, "opened"),
+                opened=case.opened,
+            )
         )
     else:
         facts.workdays = cal.workdays_after(case.opened.date(), case.closed.date())

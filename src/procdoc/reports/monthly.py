@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from procdoc.calendar import date_cn
 from procdoc.errors import UsageError
+from procdoc.i18n import _
 from procdoc.reports.stats import GroupStats, StatsReport, StepLimit, days_text, percent
 
 if TYPE_CHECKING:
@@ -48,7 +49,9 @@ def parse_month(text: str | None, today: date) -> date:
         return (today.replace(day=1) - timedelta(days=1)).replace(day=1)
     m = _MONTH.fullmatch(text.strip())
     if m is None or not 1 <= int(m.group(2)) <= 12:
-        raise UsageError(f"--month: bad month '{text}': write YYYY-MM, e.g. 2026-03")
+        raise UsageError(
+            _("--month: bad month '{text}': write YYYY-MM, e.g. 2026-03").format(text=text)
+        )
     return date(int(m.group(1)), int(m.group(2)), 1)
 
 

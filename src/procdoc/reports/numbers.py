@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from procdoc.i18n import _
 from procdoc.ledger.cells import col_letters
 from procdoc.values import text
 
@@ -148,19 +149,40 @@ class NumberReport:
         out = []
         for _y, d in self.duplicates:
             cases = ", ".join(f"{c.cell} ({c.case})" if c.case else c.cell for c in d.cells)
-            out.append(f"{ledger}: {d.number} is held {len(d.cells)} times: {cases}")
+            out.append(
+                _("{ledger}: {number} is held {n_cells} times: {cases}").format(
+                    ledger=ledger, number=d.number, n_cells=len(d.cells), cases=cases
+                )
+            )
         for y, g in self.missing:
             around = [
-                f"after {g.after.cell}" if g.after else "",
-                f"before {g.before.cell}" if g.before else "",
+                _("after {cell}").format(cell=g.after.cell) if g.after else "",
+                _("before {cell}").format(cell=g.before.cell) if g.before else "",
             ]
             where = " ".join(a for a in around if a)
             out.append(
-                f"{ledger}: {g.number} is missing from {y.sequence}'s {y.year} numbers ({where})"
+                _(
+                    "{ledger}: {number} is missing from {sequence}'s {year} numbers ({where})"
+                ).format(
+                    ledger=ledger, number=g.number, sequence=y.sequence, year=y.year, where=where
+                )
             )
+        return out + self.malformed_messages(ledger)
+
+    def malformed_messages(self, ledger: str = "ledger.xlsx") -> list[str]:
+        """One line per value that is not a number of its sequence."""
+        out = []
         for m in self.malformed:
             out.append(
-                f"{ledger} {m.cell.cell}: '{m.cell.value}' is not a number of {m.sequence} (expected like {m.expected})"
+                _(
+                    "{ledger} {cell}: '{value}' is not a number of {sequence} (expected like {expected})"
+                ).format(
+                    ledger=ledger,
+                    cell=m.cell.cell,
+                    value=m.cell.value,
+                    sequence=m.sequence,
+                    expected=m.expected,
+                )
             )
         return out
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from procdoc.calendar import format_due
 from procdoc.errors import UsageError
+from procdoc.i18n import _
 from procdoc.model import iso
 from procdoc.reports.facts import CaseFacts, Stay
 
@@ -161,7 +162,11 @@ def draw(
 ) -> SampleReport:
     """Draw ``percent`` % (rounded up) of the cases closed from ``start`` to ``end``."""
     if not 0 < percent <= 100:
-        raise UsageError(f"--percent must be more than 0 and at most 100, not {percent:g}")
+        raise UsageError(
+            _("--percent must be more than 0 and at most 100, not {percent:g}").format(
+                percent=percent
+            )
+        )
     population = []
     for f in facts:
         moment = closed_at(f)

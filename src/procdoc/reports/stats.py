@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from procdoc.calendar import format_due
 from procdoc.errors import ProcdocWarning, UsageError
+from procdoc.i18n import _
 from procdoc.reports.facts import NO_DEPT, CaseFacts
 from procdoc.reports.numbers import NumberReport
 
@@ -72,8 +73,10 @@ def period_of(start: date | None, end: date | None, today: date) -> tuple[date, 
         end = max(today, start)
     if start > end:
         raise UsageError(
-            f"--from {start.isoformat()} is after --to {end.isoformat()}",
-            hint="the period runs from --from to --to, both days included",
+            _("--from {start} is after --to {end}").format(
+                start=start.isoformat(), end=end.isoformat()
+            ),
+            hint=_("the period runs from --from to --to, both days included"),
         )
     return start, end
 
@@ -311,7 +314,11 @@ def build_stats(
 ) -> StatsReport:
     """The statistics of the cases in ``facts`` opened between ``start`` and ``end``."""
     if by not in BY_CHOICES:
-        raise UsageError(f"--by must be one of {', '.join(BY_CHOICES)}, not '{by}'")
+        raise UsageError(
+            _("--by must be one of {by_choices}, not '{by}'").format(
+                by_choices=", ".join(BY_CHOICES), by=by
+            )
+        )
     chosen = [f for f in facts if in_period(f, start, end)]
     order = {p.id: i for i, p in enumerate(processes.values())}
     chosen.sort(key=lambda f: (order.get(f.case.process.id, 99), f.opened or as_of, f.case.id))
@@ -647,7 +654,7 @@ def add_stats_sheets(
         "文号", f"{office} 文号编号情况", NUMBER_HEADER, number_rows(rep.numbers),
         widths=[12, 7, 10, 11, 9, 50, 40], kinds=["", "", "", "", "", "", ""],
         notes=["重号率 = (编号件数 − 不重复编号) ÷ 编号件数，标准为 0",
-               *(line for line in rep.numbers.messages() if "is not a number" in line)],
+               *rep.numbers.malformed_messages()],
         empty="未设置编号序列（procdoc.yaml 的 numbering:）",
     )  # fmt: skip
     detail = []

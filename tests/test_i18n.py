@@ -1,0 +1,312 @@
+"""procdoc in Chinese (issue 14, item 5): one gettext catalogue, every message translated,
+the language chosen from procdoc.yaml, the environment or Windows, and a full Chinese run
+with no English message left."""
+
+from __future__ import annotations
+
+import ast
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+from conftest import REPO
+from procdoc import i18n
+
+SRC = REPO / "src" / "procdoc"
+PO = SRC / "locale" / "zh_CN" / "LC_MESSAGES" / "procdoc.po"
+MO = PO.with_suffix(".mo")
+#: A str.format field: {name}, {name!r}, {name:%Y-%m-%d} ({{ and }} are literal braces).
+PLACEHOLDER = re.compile(r"(?<!\{)\{([A-Za-z_]\w*(?:![rsa])?(?::[^{}]*)?)\}(?!\})")
+
+
+def catalogue():  # type: ignore[no-untyped-def]
+    with PO.open("rb") as fp:
+        return read_po(fp, locale="zh_CN")
+
+
+def msgids(message) -> list[str]:  # type: ignore[no-untyped-def]
+    return [message.id] if isinstance(message.id, str) else list(message.id)
+
+
+def msgstrs(message) -> list[str]:  # type: ignore[no-untyped-def]
+    return [message.string] if isinstance(message.string, str) else list(message.string)
+
+
+def test_every_message_is_translated_and_none_is_fuzzy() -> None:
+    cat = catalogue()
+    messages = [m for m in cat if m.id]
+    assert len(messages) > 500
+    untranslated = [m.id for m in messages if not all(s.strip() for s in msgstrs(m))]
+    fuzzy = [m.id for m in messages if m.fuzzy]
+    assert not untranslated, f"untranslated: {untranslated[:10]} (run make messages, translate)"
+    assert not fuzzy, f"fuzzy: {fuzzy[:10]}"
+
+
+def test_the_compiled_catalogue_is_current() -> None:
+    with MO.open("rb") as fp:
+        compiled = read_mo(fp)
+    wanted = {tuple(msgids(m)): tuple(msgstrs(m)) for m in catalogue() if m.id}
+    got = {tuple(msgids(m)): tuple(msgstrs(m)) for m in compiled if m.id}
+    stale = sorted(str(k) for k in wanted.keys() ^ got.keys())
+    differ = sorted(str(k) for k in wanted.keys() & got.keys() if wanted[k] != got[k])
+    assert not stale and not differ, (
+        f"procdoc.mo is stale, run make messages: {(stale + differ)[:5]}"
+    )
+
+
+def source_messages() -> set[str]:
+    """Every string literal given to _() or ngettext() in the sources."""
+    found: set[str] = set()
+    for path in SRC.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                continue
+            if node.func.id not in ("_", "ngettext"):
+                continue
+            for arg in node.args[: 1 if node.func.id == "_" else 2]:
+                assert isinstance(arg, ast.Constant) and isinstance(arg.value, str), (
+                    f"{path.name}:{node.lineno}: _() needs a constant string (format it after)"
+                )
+                found.add(arg.value)
+    return found
+
+
+def test_every_message_in_the_sources_is_in_the_catalogue() -> None:
+    known = {s for m in catalogue() if m.id for s in msgids(m)}
+    missing = sorted(source_messages() - known)
+    assert not missing, f"not in procdoc.po (run make messages and translate): {missing[:10]}"
+
+
+def test_placeholders_are_kept() -> None:
+    for m in catalogue():
+        if not m.id:
+            continue
+        wanted = sorted(PLACEHOLDER.findall(msgids(m)[-1]))
+        for string in msgstrs(m):
+            assert sorted(PLACEHOLDER.findall(string)) == wanted, (m.id, string)
+
+
+# -- choosing the language -------------------------------------------------------------
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    for var in ("PROCDOC_LANG", "LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE", "PROCDOC_WORKSPACE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.chdir(tmp_path)
+    return monkeypatch
+
+
+def test_unset_is_english(clean_env: pytest.MonkeyPatch) -> None:
+    assert i18n.detect([], workspace=True) == "en"
+
+
+@pytest.mark.parametrize(
+    ("var", "value", "lang"),
+    [
+        ("LANG", "zh_CN.UTF-8", "zh"),
+        ("LANG", "en_US.UTF-8", "en"),
+        ("LANG", "C", "en"),
+        ("LC_ALL", "zh_TW.UTF-8", "zh"),
+        ("LC_MESSAGES", "zh_CN", "zh"),
+        ("LANGUAGE", "zh_CN:en", "zh"),
+    ],
+)
+def test_the_environment(clean_env: pytest.MonkeyPatch, var: str, value: str, lang: str) -> None:
+    clean_env.setenv(var, value)
+    assert i18n.detect([], workspace=True) == lang
+
+
+def test_lc_all_comes_before_lang(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("LANG", "zh_CN.UTF-8")
+    clean_env.setenv("LC_ALL", "en_US.UTF-8")
+    assert i18n.detect([]) == "en"
+
+
+def test_procdoc_yaml_comes_before_the_environment(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "procdoc.yaml").write_text("name: 办公室\nlanguage: en\n", encoding="utf-8")
+    (tmp_path / "sub").mkdir()
+    clean_env.chdir(tmp_path / "sub")
+    clean_env.setenv("LANG", "zh_CN.UTF-8")
+    assert i18n.detect([], workspace=True) == "en"  # found walking up
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "procdoc.yaml").write_text("name: x\nlanguage: zh  # 中文\n", encoding="utf-8")
+    clean_env.setenv("LANG", "en_US.UTF-8")
+    assert i18n.detect(["list", "-w", str(other)], workspace=True) == "zh"
+    assert i18n.detect([f"--workspace={other}"], workspace=True) == "zh"
+    clean_env.setenv("PROCDOC_WORKSPACE", str(other))
+    assert i18n.detect([], workspace=True) == "zh"
+    clean_env.setenv("PROCDOC_LANG", "en")  # the override, for tests and scripts
+    assert i18n.detect([], workspace=True) == "en"
+
+
+def test_a_workspace_without_language_leaves_it_to_the_environment(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "procdoc.yaml").write_text("name: 办公室\n", encoding="utf-8")
+    clean_env.setenv("LANG", "zh_CN.UTF-8")
+    assert i18n.detect([], workspace=True) == "zh"
+
+
+@pytest.mark.parametrize(
+    ("langid", "lang"), [(0x0804, "zh"), (0x0404, "zh"), (0x0C04, "zh"), (0x0409, "en")]
+)
+def test_windows_ui_language(clean_env: pytest.MonkeyPatch, langid: int, lang: str) -> None:
+    class Kernel32:
+        @staticmethod
+        def GetUserDefaultUILanguage() -> int:
+            return langid
+
+    class WinDLL:
+        kernel32 = Kernel32()
+
+    import ctypes
+
+    clean_env.setattr(sys, "platform", "win32")
+    clean_env.setattr(ctypes, "windll", WinDLL(), raising=False)
+    assert i18n.detect([]) == lang
+    clean_env.setenv("LANG", "en_US.UTF-8")  # the environment comes first
+    assert i18n.detect([]) == "en"
+
+
+def test_messages_switch_language() -> None:
+    try:
+        i18n.set_language("zh")
+        assert i18n._("Error:") == "错误："
+        assert i18n.ngettext("{n} file", "{n} files", 2).format(n=2) == "2 个文件"
+        i18n.set_language("en")
+        assert i18n._("Error:") == "Error:"
+        assert i18n.ngettext("{n} file", "{n} files", 1).format(n=1) == "1 file"
+    finally:
+        i18n.set_language("en")
+
+
+# -- a full run in Chinese -------------------------------------------------------------
+
+#: Runs of two or more English words: what an untranslated message leaves behind.
+ENGLISH = re.compile(r"\b[A-Za-z]{2,}(?:[ ,]+[A-Za-z]{2,})+\b")
+#: What may stay Latin in a Chinese message: option names and values, commands, YAML
+#: keys, ids, file names, program names and the usage text of click.
+ALLOWED = re.compile(
+    r"--[\w-]+(?: [A-Z_]+)?|`[^`]*`|procdoc \w+(?: \w+)?|\w+\.(?:yaml|xlsx|xls|csv|docx|md)|"
+    r"FIELD=VALUE|Monday-Friday|[A-Z]{2,}\d{4}-\d+|YYYY-MM-DD(?: HH:MM)?|"
+    # the ids of the ledger columns `--set` may correct (ids, like field ids, stay)
+    r"(?:title|assignee|ref|source)(?:, (?:title|assignee|ref|source))+|"
+    # Python's own text for an impossible date (2026-09-31), quoted in the import warning
+    r"day is out of range for month"
+)
+
+
+def english_left(text: str) -> list[str]:
+    left = []
+    for line in text.splitlines():
+        stripped = ALLOWED.sub(" ", line)
+        left += [m.group(0) for m in ENGLISH.finditer(stripped)]
+    return left
+
+
+def run(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "procdoc", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+    )
+
+
+def test_the_tour_in_chinese_leaves_no_english(tmp_path: Path, samples: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "PROCDOC_"))}
+    env.update(LANG="zh_CN.UTF-8", COLUMNS="80", PYTHONIOENCODING="utf-8")
+    root = tmp_path / "office"
+    out = run(["init", str(root), "--name", "某市某局办公室"], tmp_path, env)
+    assert out.returncode == 0, out.stderr
+    shutil.copy(samples / "demo" / "procdoc.yaml", root / "procdoc.yaml")
+    oa = samples / "oa"
+    steps: list[tuple[list[str], int]] = [
+        (["validate"], 0),
+        (["import", str(oa / "钉钉-报销审批.xlsx"), str(oa / "报销-旧版.xls")], 0),
+        (["import", str(oa / "致远-收文登记簿-GBK.csv")], 0),
+        (["new", "xinfang", "--title", "反映小区噪音扰民问题", "--set", "petitioner=张三",
+          "--set", "channel=来信", "--set", "received=2026-10-09", "--by", "王敏",
+          "--at", "2026-10-09 09:30"], 0),
+        (["advance", "XF2026-0001", "--step", "受理审查", "--by", "王敏",
+          "--at", "2026-10-10 10:00"], 0),
+        (["advance", "XF2026-0001", "--step", "受理交办", "--set", "accepted=否",
+          "--at", "2026-10-12"], 1),
+        (["advance", "XF2026-0001", "--step", "受理交办", "--set", "accepted=是",
+          "--set", "handler_org=某区城管局", "--by", "李强", "--at", "2026-10-12 15:00"], 0),
+        (["advance", "XF2026-0001", "--step", "handle", "--by", "某区城管局",
+          "--at", "2026-10-13 09:00"], 0),
+        (["extend", "XF2026-0001", "--by", "30d", "--reason", "需现场夜间监测", "--who", "韩志强"], 0),
+        (["extend", "XF2026-0001", "--by", "5d", "--reason", "再延"], 1),
+        (["show", "XF2026-0001"], 0),
+        (["list", "--process", "xinfang"], 0),
+        (["list", "--status", "已办结"], 0),
+        (["todo", "--who", "王敏"], 0),
+        (["overdue", "--as-of", "2026-11-20"], 0),
+        (["render", "--template", "accept_notice", "--case", "XF2026-0001"], 0),
+        (["report", "daily", "--as-of", "2026-11-20 08:00"], 0),
+        (["check"], 0),
+        (["set", "XF2026-0001", "--set", "nosuchfield=1"], 1),
+        (["show", "XF2099-0001"], 1),
+        (["cancel", "XF2026-0001"], 2),
+        (["cancel", "XF2026-0001", "--reason", "重复登记"], 0),
+        (["cancel", "XF2026-0001", "--reason", "再撤"], 1),
+        (["new", "nosuch", "--title", "x"], 1),
+        (["advance", "XF2026-0001", "--step", "x", "--at", "yesterday"], 2),
+        (["import", str(tmp_path / "nosuch.xlsx")], 1),
+    ]  # fmt: skip
+    seen = []
+    for args, code in steps:
+        done = run(args, root, env)
+        shown = f"$ procdoc {' '.join(args)}\n{done.stdout}{done.stderr}"
+        assert done.returncode == code, shown
+        assert "Traceback" not in done.stderr, shown
+        # click's own usage errors (exit 2, "Usage: ...") are not procdoc's messages
+        text = done.stdout + ("" if code == 2 and "Usage:" in done.stderr else done.stderr)
+        seen += [(args[0], e) for e in english_left(text)]
+        if code == 1:
+            assert "错误：" in done.stderr and "Error:" not in done.stderr, shown
+    assert not seen, seen
+    bad = run(["init", str(root)], tmp_path, env)  # exists already
+    assert bad.returncode == 1 and bad.stderr.startswith("错误："), bad.stderr
+    assert not english_left(bad.stderr), bad.stderr
+    help_text = run(["new", "--help"], root, env).stdout
+    assert "登记新案件" in help_text
+    yaml = (root / "procdoc.yaml").read_text(encoding="utf-8")
+    (root / "procdoc.yaml").write_text("language: en\n" + yaml, encoding="utf-8")
+    english = run(["show", "XF2099-0001"], root, env)
+    assert english.stderr.startswith("Error: unknown case"), english.stderr
+
+
+def test_english_by_default_in_the_cli() -> None:
+    from typer.testing import CliRunner
+
+    from procdoc.cli import app
+
+    done = CliRunner().invoke(app, ["show", "X-1", "-w", str(REPO / "nowhere")])
+    assert done.exit_code == 1
+    assert "Error: " in done.output and "错误" not in done.output
+
+
+def test_mo_is_read_by_stdlib_gettext() -> None:
+    import gettext
+
+    with MO.open("rb") as fp:
+        t = gettext.GNUTranslations(io.BytesIO(fp.read()))
+    assert t.gettext("Warning:") == "警告："
