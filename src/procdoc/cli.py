@@ -1121,7 +1121,9 @@ def adopt(
 
 
 @app.command(
-    help=_("Put back the ledger as it was before procdoc's last write (refused if it changed since).")
+    help=_(
+        "Put back the ledger as it was before procdoc's last write (refused if it changed since)."
+    )
 )
 @handle_errors
 def undo(by: ByOpt = None, at: AtOpt = None, workspace: WorkspaceOpt = None) -> None:

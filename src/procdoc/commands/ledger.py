@@ -467,7 +467,7 @@ def undo(ws: Workspace, *, by: str | None = None, at: datetime | None = None) ->
             moment,
             "undo",
             by=person,
-            note=f"put back {result.ledger} as it was before procdoc's write of {result.undone}",
+            note=f"恢复到 procdoc 于 {result.undone} 写入之前的版本",  # the ledger's words are Chinese
         )
         return change.batch()
 
