@@ -134,7 +134,8 @@ def test_todo_lists_a_persons_desk_most_urgent_first(office: Path) -> None:
     code, out, _ = cli(
         office, "overdue", "--dept", "信访科", "--as-of", "2026-11-19", "--format", "json"
     )
-    assert [c["id"] for c in json.loads(out)] == [early]
+    # 赵刚's own case, and the one waiting for every holder of his role (as todo --dept)
+    assert [c["id"] for c in json.loads(out)] == [early, late]
 
 
 def test_set_corrects_without_moving_one_row_per_value(office: Path) -> None:
@@ -176,7 +177,9 @@ def test_cancel_closes_as_cancelled_out_of_every_overdue_list(office: Path) -> N
 def test_withdraw_takes_back_ones_own_last_move_only(office: Path) -> None:
     cid = letter(office)
     ws = Workspace(office)
-    advance1(ws, cid, step="accept", by="王敏", at=datetime(2026, 11, 2, 10, 0))
+    holder = cases.show(ws, cid).assignee
+    moved = advance1(ws, cid, step="accept", by="王敏", assign="赵刚", at=datetime(2026, 11, 2, 10))
+    assert moved.case.assignee == "赵刚" and holder != "赵刚"
     before = digest(office / "ledger.xlsx")
     code, _, err = cli(office, "withdraw", cid, "--by", "李强", "--at", "2026-11-02 11:00")
     assert code == 1 and "the last move was made by 王敏" in err
@@ -184,6 +187,8 @@ def test_withdraw_takes_back_ones_own_last_move_only(office: Path) -> None:
     back = cases.withdraw(ws, cid, by="王敏", at=datetime(2026, 11, 2, 11, 0))
     assert back.case.step is not None and back.case.step.id == "register"
     assert back.case.due == date(2026, 11, 3)  # the deadline it had at 登记
+    assert back.case.assignee == holder  # the move's 转办 is taken back with it
+    assert cases.show(ws, cid).assignee == holder
     advance1(ws, cid, step="accept", by="王敏", at=datetime(2026, 11, 2, 12, 0))
     cases.set_fields(ws, cid, sets=["phone=123"], by="李强", at=datetime(2026, 11, 2, 13, 0))
     with pytest.raises(CaseError, match="last event is not a move"):
@@ -246,3 +251,21 @@ def test_undo_puts_back_the_last_write_and_refuses_after_a_foreign_save(mini: Pa
     assert "changed since procdoc's last write" in err and "测试流程" in err
     assert "nothing was undone" in err
     assert hashlib.sha256(ledger.read_bytes()).hexdigest() == before
+
+
+def test_dept_means_the_same_in_todo_list_and_overdue(office: Path) -> None:
+    """A case waiting at a step whose role a 信访科 member holds (no assignee: two people
+    hold the role) is the department's in `todo`, `list` and `overdue` alike."""
+    cid = letter(office)
+    ws = Workspace(office)
+    moved = advance1(ws, cid, step="accept", by="王敏", at=datetime(2026, 11, 2, 10, 0))
+    assert moved.case.assignee is None  # 李强 and 赵刚 both hold 信访部门
+    late = "2026-12-30"
+    _, out, _ = cli(office, "todo", "--dept", "信访科", "--as-of", late, "--format", "json")
+    assert [c["id"] for c in json.loads(out)] == [cid]
+    _, out, _ = cli(office, "list", "--dept", "信访科", "--format", "json")
+    assert [c["id"] for c in json.loads(out)] == [cid]
+    _, out, _ = cli(office, "overdue", "--dept", "信访科", "--as-of", late, "--format", "json")
+    assert [f["id"] for f in json.loads(out)] == [cid]
+    _, out, _ = cli(office, "overdue", "--dept", "承办单位", "--as-of", late, "--format", "json")
+    assert json.loads(out) == []

@@ -174,6 +174,17 @@ class Engine:
             holders = self.holders(step.role)
             case.assignee = holders[0] if len(holders) == 1 else None
 
+    def _record_assignee(
+        self, change: Change, before: Case, case: Case, at: datetime, by: str | None
+    ) -> None:
+        """A move that hands the case to someone else says so in 流转记录 (转办, with the
+        old and new 承办人), so `withdraw` can give it back."""
+        if (case.assignee or None) != (before.assignee or None):
+            change.record(
+                case.id, at, "assign", by=by, note="随环节流转",
+                subject=self.config.labels["assignee"], old=before.assignee, new=case.assignee,
+            )  # fmt: skip
+
     # -- values -----------------------------------------------------------------------------
     def parse_sets(
         self, process: Process, pairs: Sequence[str]
@@ -588,6 +599,7 @@ class Engine:
             old=old_due,
             new=case.due,
         )
+        self._record_assignee(change, before, case, at, by)
         result.number = self._number(case, target, book, change, at, by)
         if target.final:
             case.status = "closed"
@@ -636,6 +648,7 @@ class Engine:
             case.id, at, "import", from_step=current, to_step=to, by=by, note=note,
             old=old_due, new=case.due,
         )  # fmt: skip
+        self._record_assignee(change, before, case, at, by)
         result = MoveResult(case=case, action="import", from_step=current, to_step=to)
         result.number = self._number(case, to, book, change, at, by)
         if to.final:
@@ -945,8 +958,10 @@ class Engine:
         earlier = history[: history.index(group[0])]
         entries = _entries(earlier, process)
         entered = entries.get(origin.id) or case.opened
-        for h in group:  # values corrected with the move are put back
-            if h.action == "set" and h.subject:
+        for h in group:  # values corrected with the move, and its 承办人, are put back
+            if h.action in ("set", "assign") and h.subject == self.config.labels["assignee"]:
+                case.assignee = h.old
+            elif h.action == "set" and h.subject:
                 fdef = process.field_by_label(h.subject)
                 if fdef is not None:
                     case.fields[fdef.id] = _typed(fdef.type, h.old)

@@ -3,15 +3,15 @@ list. Each write is one call of the engine's rule inside one locked ledger write
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from procdoc.engine import Correction, ExtendResult, MoveResult
+from procdoc.engine import Correction, Engine, ExtendResult, MoveResult
 from procdoc.errors import CaseError, ProcessError, UsageError
 from procdoc.i18n import _
 from procdoc.layout import STATUS_IDS
-from procdoc.model import Case
+from procdoc.model import Case, HistoryEntry
 from procdoc.workspace import Workspace
 
 
@@ -211,6 +211,7 @@ def select(
     if sel.assignee:
         ws.engine().person(sel.assignee, "--assignee")
     members = dept_members(ws, sel.dept) if sel.dept else None
+    engine = ws.engine()
     if cases is None:
         cases = list(ws.casebook().cases())
         ws.note_broken()
@@ -224,7 +225,7 @@ def select(
             continue
         if sel.assignee and case.assignee != sel.assignee:
             continue
-        if members is not None and not _in_dept(case, sel.dept or "", members):
+        if members is not None and not _in_dept(engine, case, sel.dept or "", members):
             continue
         out.append(case)
     return out
@@ -247,13 +248,42 @@ def dept_members(ws: Workspace, dept: str) -> set[str]:
     return members
 
 
-def _in_dept(case: Case, dept: str, members: set[str]) -> bool:
-    """A case is a department's when its assignee belongs to it, or (no people listed)
-    when its 承办单位/承办部门 field names it."""
-    if case.assignee in members:
+def _in_dept(engine: Engine, case: Case, dept: str, members: set[str]) -> bool:
+    """A case is a department's when it waits for one of its members (as `todo --dept`
+    says: the assignee, or a holder of the step's role), or when its 承办单位/承办部门 field
+    names the department."""
+    if waits_for(engine, case, members) is not None:
         return True
     return any(
         case.fields.get(f.id) == dept
         for f in case.process.fields.values()
         if f.label in ("承办部门", "承办单位", "承办科室", "主办单位")
     )
+
+
+def waits_for(
+    engine: Engine,
+    case: Case,
+    people: set[str] | None,
+    history: Callable[[Case], Sequence[HistoryEntry]] | None = None,
+) -> str | None:
+    """Why ``case`` waits for one of ``people`` (any when None): its assignee; a holder of
+    the current step's role when it has no assignee; a countersign signer not yet signed
+    (every signer when ``history`` is not given). `todo`, and `--dept` of `list` and
+    `overdue`, ask the same question."""
+    step = case.step
+    if people is None:
+        return "承办人" if case.assignee else "待办"
+    if case.assignee in people:
+        return "承办人"
+    if step is None:
+        return None
+    if step.kind == "countersign":
+        signed = engine._signed(case, history(case)) if history else set()
+        for role in step.signers:
+            if role not in signed and people & set(engine.holders(role)):
+                return f"会签（{role}）"
+        return None
+    if not case.assignee and people & set(engine.holders(step.role)):
+        return f"岗位（{step.role}）"
+    return None

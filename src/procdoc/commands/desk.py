@@ -7,9 +7,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from procdoc.calendar import Due
-from procdoc.commands.cases import dept_members
+from procdoc.commands.cases import dept_members, waits_for
 from procdoc.commands.reports import within_of
-from procdoc.engine import Engine
 from procdoc.errors import UsageError
 from procdoc.i18n import _
 from procdoc.layout import ACTIONS
@@ -76,7 +75,7 @@ def todo(
     for case in cases:
         if case.status != "open":
             continue
-        why = _waits_for(engine, case, book, people)
+        why = waits_for(engine, case, people, book.history)
         if why is None:
             continue
         flag = flag_case(case, moment, window, ws.calendar, ws.config.reminders)
@@ -86,27 +85,6 @@ def todo(
         items.append(TodoItem(case, why, flag, left))
     items.sort(key=lambda i: _urgency(i.flag, i.case.due, i.case.id))
     return items
-
-
-def _waits_for(engine: Engine, case: Case, book: Any, people: set[str] | None) -> str | None:
-    """Why ``case`` waits for one of ``people`` (any when None): its assignee; a holder of
-    the current step's role when it has no assignee; a countersign signer not yet signed."""
-    step = case.step
-    if people is None:
-        return "承办人" if case.assignee else "待办"
-    if case.assignee in people:
-        return "承办人"
-    if step is None:
-        return None
-    if step.kind == "countersign":
-        signed = engine._signed(case, book.history(case))
-        for role in step.signers:
-            if role not in signed and people & set(engine.holders(role)):
-                return f"会签（{role}）"
-        return None
-    if not case.assignee and people & set(engine.holders(step.role)):
-        return f"岗位（{step.role}）"
-    return None
 
 
 def _done(cases: list[Case], book: Any, people: set[str], moment: datetime) -> list[TodoItem]:
