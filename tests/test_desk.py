@@ -269,3 +269,15 @@ def test_dept_means_the_same_in_todo_list_and_overdue(office: Path) -> None:
     assert [f["id"] for f in json.loads(out)] == [cid]
     _, out, _ = cli(office, "overdue", "--dept", "承办单位", "--as-of", late, "--format", "json")
     assert json.loads(out) == []
+
+
+def test_undo_names_only_the_sheets_the_write_changed(office: Path) -> None:
+    ws = Workspace(office)
+    cases.new(ws, "shouwen", title="来文", sets=["from_org=市政府办公室"], by="王敏",
+              at=datetime(2026, 11, 2, 9))  # fmt: skip
+    cid = letter(office)
+    advance1(ws, cid, step="accept", by="王敏", at=datetime(2026, 11, 2, 10))
+    code, out, err = cli(office, "undo", "--by", "王敏", "--at", "2026-11-02 11:00")
+    assert code == 0, err
+    named = out.rstrip().rsplit("(", 1)[1].rstrip(")").split(", ")
+    assert sorted(named) == sorted(["信访事项办理", "流转记录"])  # not 收文办理

@@ -457,7 +457,7 @@ def undo(ws: Workspace, *, by: str | None = None, at: datetime | None = None) ->
     result = UndoResult(
         ledger=ws.config.ledger.name,
         undone=last.at if last else "",
-        sheets=sorted(last.sheets) if last else [],
+        sheets=undo_record.sheets_written(last, store.backup_dir, store.display) if last else [],
     )
 
     def plan(snapshot: Snapshot) -> Batch:

@@ -53,6 +53,22 @@ def parts_of(path: Path, display: str) -> tuple[dict[str, int], dict[str, str]]:
     return {m.name: m.crc for m in members}, sheets
 
 
+def sheets_written(record: LastWrite, backup_dir: Path, display: str) -> list[str]:
+    """The sheets procdoc's last write changed or added: those whose part differs (by CRC)
+    from the backup of the version before it; every sheet when that cannot be read."""
+    if record.backup is None:
+        return sorted(record.sheets)
+    try:
+        members, sheets = parts_of(backup_dir / record.backup, display)
+    except (LedgerError, OSError):
+        return sorted(record.sheets)
+    return [
+        name
+        for name, member in record.sheets.items()
+        if sheets.get(name) != member or members.get(member) != record.members.get(member)
+    ]
+
+
 def save(state_dir: Path, record: LastWrite) -> None:
     """Write the record atomically; on failure make sure no stale record remains (an
     undo then finds nothing to undo rather than a wrong version)."""
