@@ -181,11 +181,13 @@ def test_adopt_takes_a_hand_kept_register_over_and_every_command_works_on_it(kep
     before = grid(ledger, "收文台账")
     code, out, err = cli(kept, "list", "--format", "json")
     assert code == 0 and json.loads(out) == [] and "not taken over yet" in err
-    code, out, _ = cli(kept, "adopt", "shouwen", "--dry-run")
-    assert code == 0 and "would take over 30 rows" in out + _
+    code, out, err = cli(kept, "adopt", "shouwen", "--dry-run")
+    assert code == 0 and "would take over 30 rows" in out + err
+    assert "not taken over yet" not in err  # adopt does not tell you to run adopt
     assert grid(ledger, "收文台账") == before  # a dry run writes nothing
-    code, out, err = cli(kept, "adopt", "shouwen")
+    code, out, err = cli(kept, "adopt", "shouwen", "--at", "2026-10-12 17:30")
     assert code == 0, err
+    assert "not taken over yet" not in err
     after = grid(ledger, "收文台账")
     title = before[0]
     assert after[0][: len(title)] == title and not any(after[0][len(title) :])  # untouched
@@ -203,6 +205,7 @@ def test_adopt_takes_a_hand_kept_register_over_and_every_command_works_on_it(kep
     assert closed and all(c["step"] == "archive" for c in closed)  # 办理情况 已办结
     hist = rows(ledger, "流转记录")
     assert sum(1 for h in hist if h["动作"] == "接管") == 30
+    assert {h["时间"] for h in hist if h["动作"] == "接管"} == {datetime(2026, 10, 12, 17, 30)}
     code, out, _ = cli(kept, "adopt", "shouwen")
     assert code == 0 and "took over 0 rows; 30 had an id already" in out + _
     assert grid(ledger, "收文台账") == after  # idempotent
@@ -214,7 +217,9 @@ def test_adopt_takes_a_hand_kept_register_over_and_every_command_works_on_it(kep
     last = grid(ledger, "收文台账")[-1]
     assert last[0] == 31 and last[4] == "关于冬季防火的通知"  # the next 序号 and its title
     open_one = next(c["id"] for c in listed if c["status"] == "open")
-    code, out, err = cli(kept, "advance", open_one, "--step", "register")
+    code, out, err = cli(  # adopted --at 10-12: moves after that may be recorded
+        kept, "advance", open_one, "--step", "register", "--at", "2026-10-13 09:00"
+    )
     assert code == 0, err
     assert cli(kept, "check")[0] == 0
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from procdoc.errors import CaseError, LedgerError, ProcdocWarning
+from procdoc.errors import CaseError, LedgerError, ProcdocWarning, UnadoptedWarning
 from procdoc.i18n import _
 from procdoc.layout import (
     ACTION_IDS,
@@ -170,7 +170,7 @@ class Casebook:
                     core=reg.core["id"],
                     id=reg.processes[0].id,
                 ),
-                ProcdocWarning,
+                UnadoptedWarning,
                 stacklevel=3,
             )
             return

@@ -1076,13 +1076,14 @@ def adopt(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help=_("Show what would be taken over; write nothing."))
     ] = False,
+    at: AtOpt = None,
     workspace: WorkspaceOpt = None,
     format: FormatOpt = Format.table,
 ) -> None:
     from procdoc import console
     from procdoc.commands.ledger import adopt as run
 
-    result = run(_ws(workspace), process, step=step, dry_run=dry_run)
+    result = run(_ws(workspace), process, step=step, dry_run=dry_run, at=_moment(at, "--at"))
     header = ["行", "编号", "标题", "当前环节", "环节期限"]
     rows = [[a.row, a.id, a.title, a.step, a.due] for a in result.adopted]
     if format is Format.json:

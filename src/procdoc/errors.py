@@ -107,3 +107,8 @@ class ProcdocWarning(UserWarning):
     The core raises these with :func:`warnings.warn`; the CLI prints each distinct one
     once as ``Warning: ...`` on stderr.
     """
+
+
+class UnadoptedWarning(ProcdocWarning):
+    """A hand-kept register procdoc has not taken over yet (`procdoc adopt` says nothing
+    of it while it takes it over)."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from procdoc.errors import ProcdocWarning
+from procdoc.errors import ProcdocWarning, UnadoptedWarning
 from procdoc.i18n import _
 from procdoc.workspace import Workspace
 
@@ -425,11 +425,13 @@ def adopt(
             )
             result.adopted.append(Adopted(case.id, row.number, here.name, case.due, case.title))
 
-    if dry_run:
-        book = ws.casebook()
-        plan(book, Change(book))
-    else:
-        ws.change(plan)
+    with warnings.catch_warnings():  # "run procdoc adopt" is what is happening
+        warnings.simplefilter("ignore", UnadoptedWarning)
+        if dry_run:
+            book = ws.casebook()
+            plan(book, Change(book))
+        else:
+            ws.change(plan)
     return result
 
 
