@@ -302,14 +302,6 @@ def digest(path: Path) -> str | None:
     ("change", "validate_says", "import_says"),
     [
         (
-            (
-                "    status_column: 状态",
-                "    match: [doc_no, from_office]\n    status_column: 状态",
-            ),
-            "match: 'from_office' is not a field of laiwen",
-            "source oa: match: 'from_office' is not a field of laiwen",
-        ),
-        (
             ("已办结: done", "已办结: finish"),
             "'已办结' maps to unknown step 'finish' of laiwen",
             "source oa: status_steps: '已办结' maps to unknown step 'finish' of laiwen",

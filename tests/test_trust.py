@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import stat
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 import xlsxwriter
 from typer.testing import CliRunner
 
-from conftest import MINI_CONFIG, advance1, write
+from conftest import MINI_CONFIG, REPO, advance1, write
 from procdoc.cli import app
 from procdoc.commands import cases
 from procdoc.commands.reports import report_daily
@@ -93,6 +94,37 @@ def test_the_spec_sources_example_validates_and_imports(tmp_path: Path) -> None:
     (case,) = json.loads(cli(root, "list", "--format", "json")[1])
     assert case["ref"] == "202610090001000000001"  # the key, without being under columns
     assert case["step"] == "dept_review" and case["title"] == "差旅报销"
+
+
+def test_the_spec_sources_example_works_with_the_librarys_own_baoxiao(tmp_path: Path) -> None:
+    """SPEC §6 as written, on the library's 报销 process, which has no doc_no or from_org:
+    validate warns that such a match never matches (exit 0) and the import goes on."""
+    root = tmp_path / "office"
+    write(root / "procdoc.yaml", MINI_CONFIG + SPEC_SOURCES)
+    (root / "processes").mkdir(parents=True)
+    shutil.copy(REPO / "processes" / "baoxiao.yaml", root / "processes" / "baoxiao.yaml")
+    shutil.copytree(REPO / "templates", root / "templates")
+    code, out, err = cli(root, "validate")
+    said = " ".join((out + err).split())
+    assert code == 0, said
+    assert (
+        "match: 'doc_no' is not a field of baoxiao: rows of this source are never matched" in said
+    )
+    export = tmp_path / "钉钉.xlsx"
+    wb = xlsxwriter.Workbook(str(export))
+    ws = wb.add_worksheet()
+    ws.write_row(0, 0, ["审批编号", "标题", "发起人姓名", "发起时间", "总金额（元）", "审批状态"])
+    ws.write_row(
+        1, 0, ["202610090001000000001", "差旅报销", "张三", "2026-10-09 09:00", 1200, "审批中"]
+    )
+    ws.write_row(
+        2, 0, ["202610090001000000002", "差旅报销", "张三", "2026-10-09 09:00", 1200, "审批中"]
+    )
+    wb.close()
+    code, out, err = cli(root, "import", str(export))
+    assert code == 0, err
+    listed = json.loads(cli(root, "list", "--format", "json")[1])
+    assert len(listed) == 2  # two rows alike in every mapped field: nothing matched them
 
 
 def test_a_source_that_misses_a_required_field_or_names_unknown_targets(mini: Path) -> None:

@@ -237,9 +237,11 @@ def _check_sources(ws: Workspace, processes: dict[str, Process], p: Problems) ->
                 )
         for i, fid in enumerate(source.match):
             if fid not in process.fields:
-                p.error(
+                p.warning(
                     ("sources", name, "match", i),
-                    _("match: '{fid}' is not a field of {id}").format(fid=fid, id=process.id),
+                    _(
+                        "match: '{fid}' is not a field of {id}: rows of this source are never matched"
+                    ).format(fid=fid, id=process.id),
                 )
             elif fid not in mapped:
                 p.warning(

@@ -231,16 +231,16 @@ def check_source(source: Source, process: Process) -> None:
                     items=", ".join(s.id for s in process.steps)
                 ),
             )
-    # A match field this source does not map is allowed (SPEC §6's own example): its rows
-    # never match on it, and `validate` warns.
-    for fid in source.match:
-        if fid not in process.fields:
-            raise SourceError(
-                _("source {name}: match: '{fid}' is not a field of {id}").format(
-                    name=source.name, fid=fid, id=process.id
-                ),
-                hint=_("fields: {fields}").format(fields=", ".join(process.fields)),
-            )
+    # A match field that is no field of the process, or that this source does not map, is
+    # allowed (SPEC §6's own example matches 报销 on doc_no and from_org): no row can give
+    # every match field then, so nothing matches (see `can_match`), and `validate` warns.
+
+
+def can_match(source: Source, process: Process) -> bool:
+    """Whether rows of ``source`` can be matched at all: every `match:` field is a field
+    of the process (matching on fewer fields than the office named could join two
+    different matters)."""
+    return bool(source.match) and all(f in process.fields for f in source.match)
 
 
 def read_records(
@@ -502,7 +502,7 @@ class Merge:
         self.at, self.by = at, by
         self.by_ref = book.refs(process)
         self.recorded = recorded_keys(book, change) if source.match else {}
-        self.index = MatchIndex(book, process, source.match) if source.match else None
+        self.index = MatchIndex(book, process, source.match) if can_match(source, process) else None
         self.claimed: dict[str, int] = {}  # case id -> the row of this file that has it
         self.labels = engine.config.labels
         targets = source.targets()
