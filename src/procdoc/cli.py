@@ -569,7 +569,7 @@ def show(
     if format is Format.csv:
         console.print_csv(["项目", "值"], rows)
         return
-    console.print_table(None, ["", ""], rows, drop_empty=False)
+    console.print_table(None, ["项目", "值"], rows, drop_empty=False)
 
     def step_name(step_id: str | None) -> str | None:
         found = c.process.find_step(step_id) if step_id else None
@@ -583,7 +583,7 @@ def show(
             step_name(h.to_step),
             h.by,
             h.note,
-            " → ".join(console.text(v) for v in (h.old, h.new) if v is not None)
+            f"{h.subject}：" + " → ".join(console.text(v) for v in (h.old, h.new) if v is not None)
             if h.subject
             else "",
         ]

@@ -142,8 +142,11 @@ def print_table(
 ) -> None:
     """A table on stdout: columns sized to their content and the screen, long texts
     wrapped (ids, dates and numbers never cut), streamed, paged in a terminal. With
-    ``drop_empty``, a column empty in every row is left out (when there are rows)."""
+    ``drop_empty``, a column empty in every row is left out. No rows, no table: the
+    caller's count says so."""
     cells = [[text(v) for v in row] for row in rows]
+    if not cells:
+        return
     header = list(header)
     if drop_empty and cells:
         used = [i for i in range(len(header)) if any(i < len(r) and r[i] for r in cells)]
