@@ -765,6 +765,8 @@ def test_a_date_without_a_year_takes_one_near(value: str, near: date, expected: 
 def test_a_date_without_a_year_and_nothing_near_is_refused() -> None:
     with pytest.raises(NoYear, match=r"'10月9日' is not a date: it has no year"):
         to_date("10月9日")
+    with pytest.raises(NoYear, match=r"\(write e\.g\. 2026年9月10日\)"):  # its own month and day
+        to_date("9月10日")
     with pytest.raises(ConversionError, match="no such day"):
         to_datetime("2月30日", near=date(2026, 2, 1))
     assert year_near(2, 29, date(2028, 3, 1)) == 2028

@@ -172,13 +172,13 @@ def to_datetime(
         return _date_from_parts(repr(value), *match.groups())
     match = _MONTH_DAY.match(text)
     if match:
-        if near is None:
-            raise NoYear(
-                _("{value!r} is not a date: it has no year (write e.g. 2026年10月9日)").format(
-                    value=value
-                )
-            )
         month, day, *clock = match.groups()
+        if near is None:  # the example keeps the cell's own month and day
+            raise NoYear(
+                _(
+                    "{value!r} is not a date: it has no year (write e.g. 2026年{month}月{day}日)"
+                ).format(value=value, month=int(month), day=int(day))
+            )
         year = year_near(int(month), int(day), near, repr(value))
         return _date_from_parts(repr(value), str(year), month, day, *clock)
     if _YEAR_LAST.match(text):
