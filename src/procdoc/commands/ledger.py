@@ -63,7 +63,8 @@ def check(ws: Workspace) -> CheckReport:
     (choices outside their list included), open cases missing a required field,
     duplicate, missing and malformed 发文字号 of each year, process files with errors
     (their cases cannot be checked)."""
-    report = CheckReport(registers=ws.layout.sheets())
+    present = set(ws.ledger_sheets())  # registers of processes with no case yet do not exist
+    report = CheckReport(registers=[s for s in ws.layout.sheets() if s in present])
     with warnings.catch_warnings():  # the findings say it all, once each
         warnings.simplefilter("ignore", ProcdocWarning)
         book = ws.casebook()
