@@ -222,6 +222,7 @@ def test_adopt_takes_a_hand_kept_register_over_and_every_command_works_on_it(kep
     )
     assert code == 0, err
     assert cli(kept, "check")[0] == 0
+    assert json.loads(cli(kept, "check", "--format", "json")[1])["registers"] == ["收文台账"]
 
 
 @pytest.mark.parametrize(
