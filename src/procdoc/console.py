@@ -295,19 +295,34 @@ def _wrap(value: str, width: int) -> list[str]:
     return out or [""]
 
 
+_CLOSERS = frozenset("，。、；：！？）》」』】”’")
+"""Punctuation a line must not start with (Chinese typesetting): kept with what precedes."""
+
+
 def _tokens(text: str) -> Iterator[str]:
-    """Words of Latin text and spaces as they are; each CJK character on its own."""
+    """Words of Latin text and spaces as they are; each CJK character on its own; a path
+    breaks after each ``/``; closing punctuation stays with the character before it."""
+    pieces: list[str] = []
     word = ""
     for ch in text:
-        if ch == " " or ord(ch) > 0x2E7F:
+        if ch in _CLOSERS and (word or pieces):
             if word:
-                yield word
+                word += ch
+            else:
+                pieces[-1] += ch
+        elif ch == " " or ord(ch) > 0x2E7F:
+            if word:
+                pieces.append(word)
                 word = ""
-            yield ch
+            pieces.append(ch)
+        elif ch in "/\\":
+            pieces.append(word + ch)
+            word = ""
         else:
             word += ch
     if word:
-        yield word
+        pieces.append(word)
+    yield from pieces
 
 
 def _stream(lines: Iterable[str]) -> None:
