@@ -51,7 +51,9 @@ def test_list_at_80_columns_redirected(mini: Path, monkeypatch: pytest.MonkeyPat
     assert any(cid in line for line in lines) and any("2026-10-10" in line for line in lines)
 
 
-def test_wrapping_never_starts_a_line_with_closing_punctuation_and_breaks_paths_at_slashes() -> None:
+def test_wrapping_never_starts_a_line_with_closing_punctuation_and_breaks_paths_at_slashes() -> (
+    None
+):
     from procdoc.console import _wrap
 
     lines = _wrap("催办、上报，已逾期。", 4)
