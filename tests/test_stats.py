@@ -162,6 +162,9 @@ def test_table_and_csv(built: Path) -> None:
     code, out, _ = cli(built, "report", "stats", *MARCH, "--out", str(built / "rep"))
     assert code == 0
     assert "按时办结率" in out and "80.0%" in out and "时限达标率" in out
+    # 各环节平均用时 by process: each step once (a 合计 row would repeat it)
+    steps_part = out.split("各环节平均用时")[1].split("各环节时限达标情况")[0]
+    assert "合计" not in steps_part and "发文" in steps_part
     code, out, _ = cli(
         built, "report", "stats", *MARCH, "--format", "csv", "--out", str(built / "rep")
     )

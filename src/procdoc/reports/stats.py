@@ -266,8 +266,10 @@ class StatsReport:
         return [BY_CN[self.by], *GROUP_HEADER]
 
     def step_rows(self) -> list[list[Any]]:
-        """(group, step, stays, mean working days) of every group, then of 合计."""
-        groups = [*self.groups, self.total] if self.groups else []
+        """(group, step, stays, mean working days) of every group, then of 合计 (except
+        by process: a step belongs to one process, so its 合计 row would repeat it)."""
+        totals = [self.total] if self.groups and self.by != "process" else []
+        groups = [*self.groups, *totals]
         return [
             [
                 g.label,
