@@ -13,6 +13,7 @@ from pathlib import Path
 
 from procdoc.errors import LedgerChangedError, LedgerError, LedgerLockedError
 from procdoc.ledger import undo as undo_record
+from procdoc.ledger.cache import SheetCache
 from procdoc.ledger.create import temp_beside, write_new_workbook
 from procdoc.ledger.lock import LedgerLock, remove_stale_temps
 from procdoc.ledger.model import (
@@ -38,7 +39,8 @@ class LedgerStore:
     """Reads the ledger (no lock) and writes it (locked, atomic, verified, backed up).
 
     ``state_dir`` is the workspace's ``.procdoc/`` folder: the backups go to
-    ``state_dir/backups/``. The cross-process lock lives beside the ledger
+    ``state_dir/backups/``, the read cache (``cache=False``: none) to ``state_dir/cache/``
+    (see :mod:`procdoc.ledger.cache`). The cross-process lock lives beside the ledger
     (``.<name>.procdoc-lock``, see :mod:`procdoc.ledger.lock`), so two workspaces that
     share one ledger never write it at the same time.
     """
@@ -51,6 +53,7 @@ class LedgerStore:
         sheets: Sequence[str] = ("台账", "流转记录"),
         backups: int = 10,
         lock_timeout: float = 10.0,
+        cache: bool = True,
     ) -> None:
         if not sheets:
             raise ValueError("LedgerStore needs at least one sheet name")
@@ -60,6 +63,7 @@ class LedgerStore:
         self.backups = backups
         self.lock_timeout = lock_timeout
         self.display = self.path.name
+        self.cache = SheetCache(self.state_dir / "cache", self.path) if cache else None
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -72,7 +76,10 @@ class LedgerStore:
         ``Snapshot.sheets``.
         """
         return read_snapshot(
-            self.path, sheet_specs(self.sheets if sheets is None else sheets), display=self.display
+            self.path,
+            sheet_specs(self.sheets if sheets is None else sheets),
+            display=self.display,
+            cache=self.cache,
         )
 
     # -- writing ----------------------------------------------------------------------------
