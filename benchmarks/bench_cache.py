@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_cli import (  # noqa: E402 (a script beside this one)
+from bench_cli import (
     DATA,
     PY,
     advance_cmd,

@@ -8,9 +8,7 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
-
-from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook, SheetTypeEnum
+from typing import TYPE_CHECKING, Any
 
 from procdoc.errors import LedgerError
 from procdoc.ledger.cache import SheetCache, ZipIndex
@@ -25,6 +23,9 @@ from procdoc.ledger.model import (
     Snapshot,
 )
 from procdoc.ledger.sheets import sheet_members
+
+if TYPE_CHECKING:
+    from python_calamine import CalamineSheet, CalamineWorkbook
 
 _READ_ATTEMPTS = 3
 
@@ -162,6 +163,8 @@ def _read_cached(
 
 
 def _read_sheets(path: Path, names: SheetSpecs, display: str) -> dict[str, Sheet]:
+    from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
+
     try:
         wb = CalamineWorkbook.from_path(str(path))
     except CalamineError as exc:

@@ -10,11 +10,10 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from procdoc.errors import LedgerChangedError, LedgerError, LedgerLockedError
-from procdoc.ledger import undo as undo_record
 from procdoc.ledger.cache import SheetCache
-from procdoc.ledger.create import temp_beside, write_new_workbook
 from procdoc.ledger.lock import LedgerLock, remove_stale_temps
 from procdoc.ledger.model import (
     Batch,
@@ -22,7 +21,6 @@ from procdoc.ledger.model import (
     Snapshot,
 )
 from procdoc.ledger.owners import check_not_open
-from procdoc.ledger.patch import patch_file
 from procdoc.ledger.reader import (
     SheetSpecs,
     fingerprint,
@@ -30,6 +28,13 @@ from procdoc.ledger.reader import (
     read_snapshot,
     sheet_specs,
 )
+
+if TYPE_CHECKING:
+    from procdoc.ledger import undo as undo_record
+
+# The writing modules (patch, create, undo: lxml, the sheet patcher) are imported by the
+# methods that write, so a reading command that finds its sheets in the read cache loads
+# neither them nor python-calamine.
 
 REPLANS = 3
 """How many times an update re-reads and re-plans when the file changed under it."""
@@ -133,6 +138,8 @@ class LedgerStore:
         changed, was replaced or removed, or there is nothing to undo - a
         :class:`LedgerError` says so and nothing is written.
         """
+        from procdoc.ledger import undo as undo_record
+
         names = sheet_specs(read_sheets if read_sheets is not None else self.sheets[:1])
         with self._locked():
             record = undo_record.load(self.state_dir, self.path)
@@ -211,6 +218,10 @@ class LedgerStore:
         so a save that lands during the backup copy is never overwritten.
         Then the write is recorded for :meth:`undo`.
         """
+        from procdoc.ledger import undo as undo_record
+        from procdoc.ledger.create import temp_beside
+        from procdoc.ledger.patch import patch_file
+
         tmp = temp_beside(self.path)
         backup: Path | None = None
         try:
@@ -290,6 +301,8 @@ class LedgerStore:
 
     def _write_new(self, tmp: Path, batch: Batch) -> None:
         """A new ledger: the sheets of ``batch``, the first of ``self.sheets`` first."""
+        from procdoc.ledger.create import write_new_workbook
+
         first = self.sheets[0]
         names = sorted(batch.sheets, key=lambda name: name != first)
         ordered = Batch({name: batch.sheets[name] for name in names})
