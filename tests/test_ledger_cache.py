@@ -219,3 +219,20 @@ def test_an_unreadable_cache_folder_changes_nothing(tmp_path: Path) -> None:
     (tmp_path / ".procdoc" / "cache").write_text("not a folder")
     cached, cold = stores(tmp_path)
     same(cached.read(SPECS), cold.read(SPECS))
+
+
+def test_a_write_reads_through_the_cache_but_adds_nothing_to_it(tmp_path: Path) -> None:
+    """The sheets a write reads are mostly those it rewrites: entries made for them would
+    be stale at once, so an update only uses entries that are there."""
+    make(tmp_path)
+    cached, cold = stores(tmp_path)
+    cached.update(lambda s: Batch({LEDGER: SheetChanges(set={2: {"标题": "改"}})}))
+    assert entries(tmp_path) == []
+    cached.read(SPECS)
+    before = {p: p.read_bytes() for p in entries(tmp_path)}
+    cached.update(
+        lambda s: Batch({HISTORY: SheetChanges(append=[{"编号": "A-1", "动作": "x"}])}),
+        read_sheets=SPECS,
+    )
+    assert {p: p.read_bytes() for p in entries(tmp_path)} == before
+    same(cached.read(SPECS), cold.read(SPECS))

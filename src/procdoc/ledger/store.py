@@ -69,6 +69,9 @@ class LedgerStore:
         self.lock_timeout = lock_timeout
         self.display = self.path.name
         self.cache = SheetCache(self.state_dir / "cache", self.path) if cache else None
+        self._writing = False
+        """True while an update plans: its reads use the cache but add nothing to it (the
+        sheets it reads are mostly the ones it rewrites, whose entries would be stale)."""
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -85,6 +88,7 @@ class LedgerStore:
             sheet_specs(self.sheets if sheets is None else sheets),
             display=self.display,
             cache=self.cache,
+            fill=not self._writing,
         )
 
     # -- writing ----------------------------------------------------------------------------
@@ -104,7 +108,7 @@ class LedgerStore:
         to :data:`REPLANS` times.
         """
         names = sheet_specs(read_sheets if read_sheets is not None else self.sheets[:1])
-        with self._locked():
+        with self._locked(), self._planning():
             for _attempt in range(REPLANS + 1):
                 check_not_open(self.path, self.display)
                 snapshot = self.read(names)
@@ -195,6 +199,14 @@ class LedgerStore:
                 f"({record.backup}) {state} {self.state_dir.name}/backups/; nothing was undone"
             )
         return base
+
+    @contextlib.contextmanager
+    def _planning(self) -> Iterator[None]:
+        self._writing = True
+        try:
+            yield
+        finally:
+            self._writing = False
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
