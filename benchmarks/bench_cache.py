@@ -6,7 +6,8 @@ R is measured in this process (python-calamine ``to_python()`` of the register s
 least any cold read of it costs). The commands are whole processes (start-up included),
 median of ``--repeat`` runs: ``show`` of one case and ``overdue`` (table) with the read
 cache cold (``.procdoc/cache`` deleted) and warm (filled by the run before), ``advance``
-of one case with the cache cold and warm, ``import`` of a 10k-row export into 10k cases,
+of one case with the cache cold and warm (filled by a ``show`` of the case, which reads
+the register and the history), ``import`` of a 10k-row export into 10k cases,
 ``procdoc --help`` against ``python -c pass``. Then the cost of appending one row to a
 history sheet of ``--history-rows`` rows, with what re-deflating that sheet costs alone
 (the floor of a write that rewrites the member).
@@ -94,11 +95,11 @@ def bench_size(n: int, repeat: int) -> None:
         cold.append(run(advance_cmd(target, case))[0])
         target = fresh_copy(root)
         drop_cache(target)
-        run([PY, "-m", "procdoc", "list", "-w", str(target)])  # fills the cache
+        run([PY, "-m", "procdoc", "show", case, "-w", str(target)])  # fills the cache
         warm.append(run(advance_cmd(target, case))[0])
     target = fresh_copy(root)
     drop_cache(target)
-    run([PY, "-m", "procdoc", "list", "-w", str(target)])
+    run([PY, "-m", "procdoc", "show", case, "-w", str(target)])
     peak = rss_of(advance_cmd(target, case))
     line("advance, cold cache", median(cold), r)
     line("advance, warm cache", median(warm), r, f"peak {peak:.0f} MB")
