@@ -3,6 +3,7 @@ procdoc and other programs do to the file; a damaged entry is rebuilt, never tru
 
 from __future__ import annotations
 
+import contextlib
 import re
 import tempfile
 import zipfile
@@ -11,9 +12,11 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from openpyxl.utils.exceptions import IllegalCharacterError
 
+from procdoc.errors import LedgerError
 from procdoc.ledger import Batch, HeaderSpec, LedgerStore, SheetChanges, Snapshot, create_workbook
 from procdoc.ledger import cache as cache_mod
 
@@ -92,6 +95,13 @@ _op = st.one_of(
 
 
 def apply(folder: Path, op: tuple[object, ...]) -> None:
+    """Do ``op``; a write procdoc refuses (a value Excel cannot hold) or a value openpyxl
+    refuses changes nothing, which the check after it covers too."""
+    with contextlib.suppress(LedgerError, ValueError, IllegalCharacterError):
+        _apply(folder, op)
+
+
+def _apply(folder: Path, op: tuple[object, ...]) -> None:
     path = folder / "ledger.xlsx"
     store, _ = stores(folder)
     kind = op[0]
@@ -132,6 +142,7 @@ def rewrite_first_text(path: Path, text: str) -> None:
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_op, min_size=1, max_size=6))
+@example([("history", 2.2250738585072014e-308), ("openpyxl", 2, 2, "\x01"), ("set", 3, "新列", 1)])
 def test_a_cached_read_always_equals_a_cold_read(ops: list[tuple[object, ...]]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
