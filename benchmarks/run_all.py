@@ -25,6 +25,14 @@ def main() -> int:
                 else []
             ),
         ],
+        [
+            "bench_cache.py",
+            *(
+                ["--sizes", "1000,10000", "--repeat", "1", "--history-rows", "30000"]
+                if quick
+                else []
+            ),
+        ],
         ["bench_ledger.py", *(["--sizes", "1000,10000"] if quick else [])],
         ["bench_layouts.py", *(["--sizes", "2000", "--repeat", "1"] if quick else [])],
         ["bench_render.py", *(["--n", "200"] if quick else [])],

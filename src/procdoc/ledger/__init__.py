@@ -35,8 +35,9 @@ it has none), datetimes to the millisecond.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from procdoc.ledger.cells import label_key
-from procdoc.ledger.create import create_workbook
 from procdoc.ledger.model import (
     Batch,
     CellValue,
@@ -53,6 +54,19 @@ from procdoc.ledger.model import (
 from procdoc.ledger.owners import owner_of
 from procdoc.ledger.sheets import sheet_names
 from procdoc.ledger.store import LedgerStore
+
+if TYPE_CHECKING:
+    from procdoc.ledger.create import create_workbook
+
+
+def __getattr__(name: str) -> Any:
+    # create_workbook brings the patcher (lxml) with it: loaded when first used
+    if name == "create_workbook":
+        from procdoc.ledger.create import create_workbook
+
+        return create_workbook
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Batch",

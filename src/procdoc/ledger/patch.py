@@ -68,7 +68,8 @@ from procdoc.ledger.reader import iter_grid, unreadable
 from procdoc.ledger.sheetxml import SheetPatcher, SheetResult
 
 FAST_DEFLATE_ABOVE = 4 << 20
-"""Sheets bigger than this (uncompressed) are deflated at level 1, smaller ones at 6."""
+"""Sheets bigger than this (uncompressed) are deflated fast (:func:`zipraw.fast_deflater`:
+ISA-L, else zlib level 1), smaller ones at zlib's level 6."""
 FULL_VERIFY_LIMIT = 256 << 10
 """Changed sheets up to this size are read back whole by calamine; bigger ones through a
 probe workbook holding just the rewritten rows (see :func:`_verify_cells`)."""
@@ -91,7 +92,11 @@ class _Body:
     def __init__(self, level: int) -> None:
         self.level = level
         self.spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
-        self.deflater = zlib.compressobj(level, zlib.DEFLATED, -15)
+        self.deflater: zipraw.Deflater
+        if level <= 1:
+            self.deflater, self.compressor = zipraw.fast_deflater()
+        else:
+            self.deflater, self.compressor = zlib.compressobj(level, zlib.DEFLATED, -15), "zlib-6"
         self.crc = 0
         self.size = 0
         self.head = b""
@@ -107,7 +112,7 @@ class _Body:
 
     def finish(self, preamble: bytes) -> None:
         self.spool.write(self.deflater.flush())
-        head = zlib.compressobj(self.level, zlib.DEFLATED, -15)
+        head = zlib.compressobj(6, zlib.DEFLATED, -15)  # a few KB: size over speed
         self.head = head.compress(preamble) + head.flush(zlib.Z_SYNC_FLUSH)
         self.total_crc = zipraw.crc32_combine(zlib.crc32(preamble), self.crc, self.size)
         self.total_size = len(preamble) + self.size

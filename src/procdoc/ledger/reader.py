@@ -8,12 +8,11 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
-
-from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook, SheetTypeEnum
+from typing import TYPE_CHECKING, Any
 
 from procdoc.errors import LedgerError
 from procdoc.i18n import _
+from procdoc.ledger.cache import SheetCache, ZipIndex
 from procdoc.ledger.cells import label_key, label_of, normalise_read
 from procdoc.ledger.model import (
     HEADER_SEARCH_ROWS,
@@ -24,6 +23,10 @@ from procdoc.ledger.model import (
     Sheet,
     Snapshot,
 )
+from procdoc.ledger.sheets import sheet_members
+
+if TYPE_CHECKING:
+    from python_calamine import CalamineSheet, CalamineWorkbook
 
 _READ_ATTEMPTS = 3
 
@@ -104,8 +107,18 @@ def sheet_specs(sheets: Sequence[str] | SheetSpecs) -> SheetSpecs:
     return dict.fromkeys([sheets] if isinstance(sheets, str) else sheets)
 
 
-def read_snapshot(path: Path, names: SheetSpecs, *, display: str) -> Snapshot:
-    """Read the sheets ``names`` (those present) of the workbook at ``path``."""
+def read_snapshot(
+    path: Path,
+    names: SheetSpecs,
+    *,
+    display: str,
+    cache: SheetCache | None = None,
+    fill: bool = True,
+) -> Snapshot:
+    """Read the sheets ``names`` (those present) of the workbook at ``path``; with
+    ``cache``, sheets whose cached entry still holds are taken from it (see
+    :mod:`procdoc.ledger.cache`) and the others read by calamine are kept there (unless
+    ``fill`` is False: a write is about to rewrite them)."""
     for _unused in range(_READ_ATTEMPTS):
         try:
             before = fingerprint(path)
@@ -118,7 +131,11 @@ def read_snapshot(path: Path, names: SheetSpecs, *, display: str) -> Snapshot:
                 )
             ) from exc
         _check_magic(path, display)
-        sheets = _read_sheets(path, names, display)
+        sheets = (
+            _read_sheets(path, names, display)
+            if cache is None
+            else _read_cached(path, names, display, cache, fill=fill)
+        )
         try:
             st = os.stat(path)
         except FileNotFoundError:
@@ -130,7 +147,37 @@ def read_snapshot(path: Path, names: SheetSpecs, *, display: str) -> Snapshot:
     )
 
 
+def _read_cached(
+    path: Path, names: SheetSpecs, display: str, cache: SheetCache, *, fill: bool
+) -> dict[str, Sheet]:
+    """:func:`_read_sheets` through ``cache``: entries whose key still holds are used,
+    the other sheets are read by calamine and stored, but only when the zip's directory
+    is the same after that read as before it (so an entry never pairs one version's key
+    with another's cells)."""
+    index = ZipIndex.read(path)
+    if index is None:
+        return _read_sheets(path, names, display)
+    found: dict[str, Sheet] = {}
+    for name, spec in names.items():
+        sheet = cache.load(index, name, spec)
+        if sheet is not None:
+            found[name] = sheet
+    missing = {name: spec for name, spec in names.items() if name not in found}
+    if missing:
+        read = _read_sheets(path, missing, display)
+        if fill and ZipIndex.read(path) == index:
+            members = sheet_members(path)
+            for name, sheet in read.items():
+                member = members.get(name)
+                if member is not None:
+                    cache.store(index, sheet, missing[name], member)
+        found.update(read)
+    return {name: found[name] for name in names if name in found}
+
+
 def _read_sheets(path: Path, names: SheetSpecs, display: str) -> dict[str, Sheet]:
+    from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
+
     try:
         wb = CalamineWorkbook.from_path(str(path))
     except CalamineError as exc:

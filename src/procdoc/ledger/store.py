@@ -10,12 +10,11 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from procdoc.errors import LedgerChangedError, LedgerError, LedgerLockedError
-from procdoc.fileio import temp_beside
 from procdoc.i18n import _
-from procdoc.ledger import undo as undo_record
-from procdoc.ledger.create import write_new_workbook
+from procdoc.ledger.cache import SheetCache
 from procdoc.ledger.lock import LedgerLock, remove_stale_temps
 from procdoc.ledger.model import (
     Batch,
@@ -23,7 +22,6 @@ from procdoc.ledger.model import (
     Snapshot,
 )
 from procdoc.ledger.owners import check_not_open
-from procdoc.ledger.patch import patch_file
 from procdoc.ledger.reader import (
     SheetSpecs,
     fingerprint,
@@ -31,6 +29,13 @@ from procdoc.ledger.reader import (
     read_snapshot,
     sheet_specs,
 )
+
+if TYPE_CHECKING:
+    from procdoc.ledger import undo as undo_record
+
+# The writing modules (patch, create, undo: lxml, the sheet patcher) are imported by the
+# methods that write, so a reading command that finds its sheets in the read cache loads
+# neither them nor python-calamine.
 
 REPLANS = 3
 """How many times an update re-reads and re-plans when the file changed under it."""
@@ -40,7 +45,8 @@ class LedgerStore:
     """Reads the ledger (no lock) and writes it (locked, atomic, verified, backed up).
 
     ``state_dir`` is the workspace's ``.procdoc/`` folder: the backups go to
-    ``state_dir/backups/``. The cross-process lock lives beside the ledger
+    ``state_dir/backups/``, the read cache (``cache=False``: none) to ``state_dir/cache/``
+    (see :mod:`procdoc.ledger.cache`). The cross-process lock lives beside the ledger
     (``.<name>.procdoc-lock``, see :mod:`procdoc.ledger.lock`), so two workspaces that
     share one ledger never write it at the same time.
     """
@@ -54,6 +60,7 @@ class LedgerStore:
         backups: int = 10,
         lock_timeout: float = 10.0,
         timezone: str | None = None,
+        cache: bool = True,
     ) -> None:
         if not sheets:
             raise ValueError("LedgerStore needs at least one sheet name")
@@ -64,6 +71,10 @@ class LedgerStore:
         self.lock_timeout = lock_timeout
         self.timezone = timezone  # the clock of the times messages and the undo record give
         self.display = self.path.name
+        self.cache = SheetCache(self.state_dir / "cache", self.path) if cache else None
+        self._writing = False
+        """True while an update plans: its reads use the cache but add nothing to it (the
+        sheets it reads are mostly the ones it rewrites, whose entries would be stale)."""
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -76,7 +87,11 @@ class LedgerStore:
         ``Snapshot.sheets``.
         """
         return read_snapshot(
-            self.path, sheet_specs(self.sheets if sheets is None else sheets), display=self.display
+            self.path,
+            sheet_specs(self.sheets if sheets is None else sheets),
+            display=self.display,
+            cache=self.cache,
+            fill=not self._writing,
         )
 
     # -- writing ----------------------------------------------------------------------------
@@ -96,7 +111,7 @@ class LedgerStore:
         to :data:`REPLANS` times.
         """
         names = sheet_specs(read_sheets if read_sheets is not None else self.sheets[:1])
-        with self._locked():
+        with self._locked(), self._planning():
             for _attempt in range(REPLANS + 1):
                 check_not_open(self.path, self.display)
                 snapshot = self.read(names)
@@ -131,6 +146,8 @@ class LedgerStore:
         changed, was replaced or removed, or there is nothing to undo - a
         :class:`LedgerError` says so and nothing is written.
         """
+        from procdoc.ledger import undo as undo_record
+
         names = sheet_specs(read_sheets if read_sheets is not None else self.sheets[:1])
         with self._locked():
             record = undo_record.load(self.state_dir, self.path)
@@ -207,6 +224,14 @@ class LedgerStore:
         return base
 
     @contextlib.contextmanager
+    def _planning(self) -> Iterator[None]:
+        self._writing = True
+        try:
+            yield
+        finally:
+            self._writing = False
+
+    @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         """Hold the ledger's lock (beside the ledger, shared by every workspace that writes
         it; see :mod:`procdoc.ledger.lock`) and clear what killed writers left behind."""
@@ -232,6 +257,10 @@ class LedgerStore:
         so a save that lands during the backup copy is never overwritten.
         Then the write is recorded for :meth:`undo`.
         """
+        from procdoc.fileio import temp_beside
+        from procdoc.ledger import undo as undo_record
+        from procdoc.ledger.patch import patch_file
+
         tmp = temp_beside(self.path)
         backup: Path | None = None
         try:
@@ -312,6 +341,8 @@ class LedgerStore:
 
     def _write_new(self, tmp: Path, batch: Batch) -> None:
         """A new ledger: the sheets of ``batch``, the first of ``self.sheets`` first."""
+        from procdoc.ledger.create import write_new_workbook
+
         first = self.sheets[0]
         names = sorted(batch.sheets, key=lambda name: name != first)
         ordered = Batch({name: batch.sheets[name] for name in names})

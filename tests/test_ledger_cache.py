@@ -1,0 +1,249 @@
+"""The read cache (.procdoc/cache): a cached read always equals a cold read, whatever
+procdoc and other programs do to the file; a damaged entry is rebuilt, never trusted."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import tempfile
+import zipfile
+from datetime import date, datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from openpyxl.utils.exceptions import IllegalCharacterError
+
+from procdoc.errors import LedgerError
+from procdoc.ledger import Batch, HeaderSpec, LedgerStore, SheetChanges, Snapshot, create_workbook
+from procdoc.ledger import cache as cache_mod
+
+LEDGER = "台账"
+HISTORY = "流转记录"
+SPECS = {LEDGER: None, HISTORY: HeaderSpec(id_label="编号")}
+
+
+def stores(folder: Path) -> tuple[LedgerStore, LedgerStore]:
+    """(a store reading through the cache, one reading cold) of the same ledger."""
+    path = folder / "ledger.xlsx"
+    return (
+        LedgerStore(path, state_dir=folder / ".procdoc", sheets=(LEDGER, HISTORY)),
+        LedgerStore(path, state_dir=folder / ".procdoc", sheets=(LEDGER, HISTORY), cache=False),
+    )
+
+
+def same(a: Snapshot, b: Snapshot) -> None:
+    assert a.sheets.keys() == b.sheets.keys()
+    for name, sheet in a.sheets.items():
+        other = b.sheets[name]
+        assert (sheet.header, sheet.header_row, sheet.merged) == (
+            other.header,
+            other.header_row,
+            other.merged,
+        )
+        assert [r.number for r in sheet.rows] == [r.number for r in other.rows]
+        for mine, theirs in zip(sheet.rows, other.rows, strict=True):
+            assert [(type(v), v) for v in mine.values] == [(type(v), v) for v in theirs.values]
+
+
+def check(folder: Path) -> None:
+    cached, cold = stores(folder)
+    truth = cold.read(SPECS)
+    same(cached.read(SPECS), truth)  # fills the cache where it missed
+    same(cached.read(SPECS), truth)  # from the cache
+    same(cached.read([LEDGER]), cold.read([LEDGER]))
+
+
+def make(folder: Path) -> None:
+    create_workbook(
+        folder / "ledger.xlsx",
+        {
+            LEDGER: (
+                ["编号", "标题", "期限", "时间", "金额"],
+                [
+                    {"编号": "A-1", "标题": "一", "期限": date(2026, 5, 1), "金额": 3},
+                    {"编号": "A-2", "时间": datetime(2026, 5, 2, 9, 30), "金额": 2.5},
+                ],
+            ),
+            HISTORY: (["编号", "时间", "动作"], [{"编号": "A-1", "动作": "登记"}]),
+        },
+    )
+
+
+_value = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=8),
+    st.integers(-(2**40), 2**40),
+    st.floats(-1e9, 1e9).filter(lambda x: x == x),
+    st.dates(min_value=date(1900, 3, 1), max_value=date(2100, 1, 1)),
+    st.datetimes(min_value=datetime(1900, 3, 1), max_value=datetime(2100, 1, 1)).map(
+        lambda d: d.replace(microsecond=0)
+    ),
+)
+_label = st.sampled_from(["编号", "标题", "期限", "时间", "金额", "新列"])
+_op = st.one_of(
+    st.tuples(st.just("set"), st.integers(2, 6), _label, _value),
+    st.tuples(st.just("append"), _label, _value),
+    st.tuples(st.just("history"), _value),
+    st.tuples(st.just("openpyxl"), st.integers(1, 6), st.integers(1, 6), _value),
+    st.tuples(st.just("zip"), st.text(alphabet="甲乙丙xyz", min_size=1, max_size=4)),
+    st.tuples(st.just("drop-cache")),
+)
+
+
+def apply(folder: Path, op: tuple[object, ...]) -> None:
+    """Do ``op``; a write procdoc refuses (a value Excel cannot hold) or a value openpyxl
+    refuses changes nothing, which the check after it covers too."""
+    with contextlib.suppress(LedgerError, ValueError, IllegalCharacterError):
+        _apply(folder, op)
+
+
+def _apply(folder: Path, op: tuple[object, ...]) -> None:
+    path = folder / "ledger.xlsx"
+    store, _ = stores(folder)
+    kind = op[0]
+    if kind == "set":
+        _, row, label, value = op
+        store.update(lambda s: Batch({LEDGER: SheetChanges(set={row: {label: value}})}))  # type: ignore[dict-item]
+    elif kind == "append":
+        _, label, value = op
+        store.update(lambda s: Batch({LEDGER: SheetChanges(append=[{"编号": "N", label: value}])}))  # type: ignore[dict-item]
+    elif kind == "history":
+        store.update(
+            lambda s: Batch({HISTORY: SheetChanges(append=[{"编号": "A-1", "意见": op[1]}])}),  # type: ignore[dict-item]
+            read_sheets=[HISTORY],
+        )
+    elif kind == "openpyxl":  # Excel's way: every part written anew
+        _, row, col, value = op
+        wb = openpyxl.load_workbook(path)
+        if isinstance(value, str):
+            value = value.replace("\r", "") or None
+        wb[LEDGER].cell(row=row, column=col, value=value)  # type: ignore[arg-type]
+        wb.save(path)
+    elif kind == "zip":  # a script rewriting one cell's text inside the sheet part
+        rewrite_first_text(path, str(op[1]))
+    else:
+        for entry in (folder / ".procdoc" / "cache").glob("*.sheet"):
+            entry.unlink()
+
+
+def rewrite_first_text(path: Path, text: str) -> None:
+    with zipfile.ZipFile(path) as z:
+        parts = [(info, z.read(info)) for info in z.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in parts:
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb"<t>[^<]*</t>", f"<t>{text}</t>".encode(), data, count=2)
+            z.writestr(info, data)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_op, min_size=1, max_size=6))
+@example([("history", 2.2250738585072014e-308), ("openpyxl", 2, 2, "\x01"), ("set", 3, "新列", 1)])
+def test_a_cached_read_always_equals_a_cold_read(ops: list[tuple[object, ...]]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        make(folder)
+        check(folder)
+        for op in ops:
+            apply(folder, op)
+            check(folder)
+
+
+def entries(folder: Path) -> list[Path]:
+    return sorted((folder / ".procdoc" / "cache").glob("*.sheet"))
+
+
+def test_the_cache_lives_under_procdoc_and_is_used(tmp_path: Path) -> None:
+    make(tmp_path)
+    cached, cold = stores(tmp_path)
+    cached.read(SPECS)
+    assert len(entries(tmp_path)) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".procdoc", "ledger.xlsx"]
+    # a warm read does not need calamine
+    import procdoc.ledger.reader as reader
+
+    def no_calamine(*args: object, **kwargs: object) -> object:
+        raise AssertionError("calamine was asked")
+
+    truth = cold.read(SPECS)
+    saved = reader._read_sheets
+    reader._read_sheets = no_calamine  # type: ignore[assignment]
+    try:
+        same(cached.read(SPECS), truth)
+    finally:
+        reader._read_sheets = saved
+    same(cached.read(SPECS), cold.read(SPECS))
+
+
+def damage_flip(data: bytes) -> bytes:
+    middle = len(data) // 2
+    return data[:middle] + bytes([data[middle] ^ 0x40]) + data[middle + 1 :]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda d: b"",
+        lambda d: d[: len(d) // 2],
+        damage_flip,
+        lambda d: d.replace(cache_mod.MAGIC, b"x" * len(cache_mod.MAGIC)),
+        lambda d: d[: len(cache_mod.MAGIC)] + b"\x09\x00" + d[len(cache_mod.MAGIC) + 2 :],
+        lambda d: b"garbage" * 100,
+    ],
+    ids=["empty", "truncated", "flipped-byte", "foreign-magic", "foreign-version", "garbage"],
+)
+def test_a_damaged_entry_is_ignored_and_rebuilt(tmp_path: Path, damage: object) -> None:
+    make(tmp_path)
+    cached, cold = stores(tmp_path)
+    cached.read(SPECS)
+    for entry in entries(tmp_path):
+        entry.write_bytes(damage(entry.read_bytes()))  # type: ignore[operator]
+    assert cache_mod.SheetCache(tmp_path / ".procdoc" / "cache", tmp_path / "ledger.xlsx")
+    same(cached.read(SPECS), cold.read(SPECS))
+    for entry in entries(tmp_path):  # rebuilt: whole again
+        assert cache_mod._unwrap(entry.read_bytes()) is not None
+    same(cached.read(SPECS), cold.read(SPECS))
+
+
+def test_an_entry_that_lies_about_its_key_is_not_used(tmp_path: Path) -> None:
+    """An intact entry of another version of the sheet (its key differs) is not used."""
+    make(tmp_path)
+    cached, cold = stores(tmp_path)
+    cached.read(SPECS)
+    old = {p.name: p.read_bytes() for p in entries(tmp_path)}
+    cached.update(lambda s: Batch({LEDGER: SheetChanges(set={2: {"标题": "改"}})}))
+    cached.read(SPECS)
+    for name, data in old.items():  # put the old entries back
+        (tmp_path / ".procdoc" / "cache" / name).write_bytes(data)
+    got = cached.read(SPECS)
+    same(got, cold.read(SPECS))
+    assert got.sheets[LEDGER].rows[0].values[1] == "改"
+
+
+def test_an_unreadable_cache_folder_changes_nothing(tmp_path: Path) -> None:
+    make(tmp_path)
+    (tmp_path / ".procdoc").mkdir()
+    (tmp_path / ".procdoc" / "cache").write_text("not a folder")
+    cached, cold = stores(tmp_path)
+    same(cached.read(SPECS), cold.read(SPECS))
+
+
+def test_a_write_reads_through_the_cache_but_adds_nothing_to_it(tmp_path: Path) -> None:
+    """The sheets a write reads are mostly those it rewrites: entries made for them would
+    be stale at once, so an update only uses entries that are there."""
+    make(tmp_path)
+    cached, cold = stores(tmp_path)
+    cached.update(lambda s: Batch({LEDGER: SheetChanges(set={2: {"标题": "改"}})}))
+    assert entries(tmp_path) == []
+    cached.read(SPECS)
+    before = {p: p.read_bytes() for p in entries(tmp_path)}
+    cached.update(
+        lambda s: Batch({HISTORY: SheetChanges(append=[{"编号": "A-1", "动作": "x"}])}),
+        read_sheets=SPECS,
+    )
+    assert {p: p.read_bytes() for p in entries(tmp_path)} == before
+    same(cached.read(SPECS), cold.read(SPECS))
