@@ -85,6 +85,33 @@ def test_every_message_in_the_sources_is_in_the_catalogue() -> None:
     assert not missing, f"not in procdoc.po (run make messages and translate): {missing[:10]}"
 
 
+def test_no_function_both_calls_and_assigns_the_name_of_gettext() -> None:
+    """A function that assigns ``_`` (``for _ in ...``, ``a, _ = ...``) makes ``_`` a local
+    name in all of it, so its ``_("...")`` calls fail with UnboundLocalError at run time:
+    such throwaways are named ``_unused``."""
+    clashes = []
+    for path in sorted((REPO / "src" / "procdoc").rglob("*.py")):
+        for fn in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            stores = calls = False
+            stack: list[ast.AST] = list(fn.body)
+            while stack:  # this function's own scope, not nested ones
+                node = stack.pop()
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+                              | ast.ClassDef | ast.ListComp | ast.SetComp | ast.DictComp
+                              | ast.GeneratorExp):  # fmt: skip
+                    continue
+                if isinstance(node, ast.Name) and node.id == "_":
+                    stores |= isinstance(node.ctx, ast.Store)
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                    calls |= node.func.id == "_"
+                stack.extend(ast.iter_child_nodes(node))
+            if stores and calls:
+                clashes.append(f"{path.relative_to(REPO)}:{fn.lineno} {fn.name}")
+    assert clashes == []
+
+
 def test_placeholders_are_kept() -> None:
     for m in catalogue():
         if not m.id:
