@@ -45,8 +45,9 @@ TOUR = [
 
 def cut(lines: list[str], head: int, tail: int = 0) -> list[str]:
     """An output's lines as the README shows them: at most the first ``head`` and the last
-    ``tail``, the lines left out said in one `… (N more lines)` line between them."""
-    if len(lines) <= head + tail:
+    ``tail``, the lines left out said in one `… (N more lines)` line between them (never
+    just one line: that one is shown instead)."""
+    if len(lines) <= head + tail + 1:
         return lines
     return [
         *lines[:head],
