@@ -43,6 +43,19 @@ TOUR = [
 ]
 
 
+def cut(lines: list[str], head: int, tail: int = 0) -> list[str]:
+    """An output's lines as the README shows them: at most the first ``head`` and the last
+    ``tail``, the lines left out said in one `… (N more lines)` line between them (never
+    just one line: that one is shown instead)."""
+    if len(lines) <= head + tail + 1:
+        return lines
+    return [
+        *lines[:head],
+        f"… ({len(lines) - head - tail} more lines)",
+        *lines[len(lines) - tail :],
+    ]
+
+
 def main() -> None:
     done = subprocess.run(
         [sys.executable, str(REPO / "samples" / "demo.py")],
@@ -59,11 +72,8 @@ def main() -> None:
         block = next((b for b in blocks if b[2:].startswith(prefix)), None)
         if block is None:
             raise SystemExit(f"the demo has no command starting with {prefix!r}")
-        lines = block.rstrip().splitlines()
-        shown = lines[: limit + 1]
-        if len(lines) > limit + 1:
-            shown.append(f"… ({len(lines) - limit - 1} more lines)")
-        parts.append("\n".join(shown))
+        command, *output = block.rstrip().splitlines()
+        parts.append("\n".join([command, *cut(output, limit)]))
     tour = "```\n" + "\n\n".join(parts) + "\n```"
     readme = README.read_text(encoding="utf-8")
     new = re.sub(
