@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -344,6 +344,8 @@ def test_no_workspace_is_exit_1(tmp_path: Path) -> None:
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(st.text(max_size=300))
+@example("=")  # YAML's value tag: no constructor (it crashed validate with a traceback)
+@example("steps: [=]")
 def test_random_text_never_crashes(mini: Path, text: str) -> None:
     path = mini / "processes" / "fuzz.yaml"
     path.write_bytes(text.encode("utf-8", "replace"))
@@ -351,3 +353,11 @@ def test_random_text_never_crashes(mini: Path, text: str) -> None:
     for problem in report.problems:
         assert problem.pos is not None
         assert problem.message
+
+
+def test_a_bare_equals_sign_is_one_positioned_error(mini: Path) -> None:
+    """`=` is YAML's value tag, which no constructor takes: one line with its position."""
+    (mini / "processes" / "bad.yaml").write_text("name: x\nsteps: [=]\n", encoding="utf-8")
+    code, out, err = run("validate", "-w", str(mini))
+    assert code == 3
+    assert "processes/bad.yaml:2:9: error: '=' cannot be read as a value: put it in quotes" in out

@@ -8,6 +8,8 @@ silently merge, are reported too.
 
 from __future__ import annotations
 
+import re
+
 import datetime as _dt
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,21 +107,26 @@ def load_bytes(raw: bytes, name: str) -> Document:
 
 
 def load_text(text: str, name: str) -> Document:
+    doc = Document(file=name, data=None)
     try:
         node = yaml.compose(text, Loader=_Loader)
+        if node is None:
+            return doc
+        doc.data = _convert(node, (), doc)  # a scalar no constructor takes (`=`) raises here
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         pos = Pos(name, mark.line + 1, mark.column + 1) if mark else Pos(name, 1, 1)
         problem = err.problem or err.context or _("invalid YAML")
+        if isinstance(err, yaml.constructor.ConstructorError) and mark is not None:
+            word = re.match(r"[^\s,\[\]{}#]*", text.splitlines()[mark.line][mark.column :])
+            problem = _("{value!r} cannot be read as a value: put it in quotes").format(
+                value=word.group(0) if word else ""
+            )
         if mark is not None and _char_at(text, mark.line, mark.column) == "\t":
             problem += _(": a tab (YAML is indented with spaces only)")
         raise YamlSyntaxError(problem, pos) from err
     except yaml.YAMLError as err:  # ReaderError: control characters and the like
         raise YamlSyntaxError(str(err).splitlines()[0], Pos(name, 1, 1)) from err
-    doc = Document(file=name, data=None)
-    if node is None:
-        return doc
-    doc.data = _convert(node, (), doc)
     return doc
 
 
