@@ -8,9 +8,8 @@ silently merge, are reported too.
 
 from __future__ import annotations
 
-import re
-
 import datetime as _dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
