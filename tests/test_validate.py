@@ -358,6 +358,6 @@ def test_random_text_never_crashes(mini: Path, text: str) -> None:
 def test_a_bare_equals_sign_is_one_positioned_error(mini: Path) -> None:
     """`=` is YAML's value tag, which no constructor takes: one line with its position."""
     (mini / "processes" / "bad.yaml").write_text("name: x\nsteps: [=]\n", encoding="utf-8")
-    code, out, err = run("validate", "-w", str(mini))
+    code, out, _ = run("validate", "-w", str(mini))
     assert code == 3
     assert "processes/bad.yaml:2:9: error: '=' cannot be read as a value: put it in quotes" in out
