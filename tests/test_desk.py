@@ -121,6 +121,12 @@ def test_todo_lists_a_persons_desk_most_urgent_first(office: Path) -> None:
     assert {i.case.id for i in todo(ws, dept="办公室", as_of=as_of)} == {late, other}
     done = todo(ws, who="王敏", done=True, as_of=as_of)
     assert {i.case.id for i in done} == {early, late, other}
+    # 王敏 moved `early` (handing it to 赵刚 with the move): 已办 says 流转, not 转办
+    assert {i.case.id: i.why for i in done}[early] == "流转"
+    from procdoc.cli import _change_text  # show's 变化 column
+
+    assert _change_text("承办人", "王敏", None) == "承办人：王敏 → （空）"  # cleared, said so
+    assert _change_text("流转", None, None) == "流转"  # a withdrawal names the move it undid
     code, out, _ = cli(
         office, "todo", "--who", "赵刚", "--as-of", "2026-11-19 09:00", "--format", "json"
     )

@@ -583,15 +583,25 @@ def show(
             step_name(h.to_step),
             h.by,
             h.note,
-            f"{h.subject}：" + " → ".join(console.text(v) for v in (h.old, h.new) if v is not None)
-            if h.subject
-            else "",
+            _change_text(h.subject, h.old, h.new),
         ]
         for h in c.history or []
     ]
     console.print_table(
         "流转记录", ["时间", "动作", "从环节", "到环节", "办理人", "意见", "变化"], hist
     )
+
+
+def _change_text(subject: str | None, old: Any, new: Any) -> str:
+    """A history row's 变化 as a person reads it: 承办人：王敏 → （空）; the item alone when the
+    row has no values (a signature's role, the move a withdrawal took back)."""
+    from procdoc.values import shown
+
+    if not subject:
+        return ""
+    if old is None and new is None:
+        return subject
+    return f"{subject}：{shown(old)} → {shown(new)}"
 
 
 def _selection(
@@ -631,7 +641,7 @@ def list_(
         console.print_csv(CASE_HEADER, _case_rows(found))
     else:
         console.print_table(None, CASE_HEADER, _case_rows(found))
-        console.info(_("{n_found} cases").format(n_found=len(found)))
+        console.info(ngettext("{n} case", "{n} cases", len(found)).format(n=len(found)))
 
 
 @app.command(

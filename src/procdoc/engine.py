@@ -36,6 +36,10 @@ SETTABLE_CORE = ("title", "assignee", "ref", "source")
 MOVES = frozenset({"advance", "return", "close", "sign"})
 
 
+#: 意见 of the 转办 row a move writes when it changes the 承办人 (not a 转办 someone chose).
+WITH_THE_MOVE = "随环节流转"
+
+
 @dataclass
 class MoveResult:
     case: Case
@@ -181,7 +185,7 @@ class Engine:
         old and new 承办人), so `withdraw` can give it back."""
         if (case.assignee or None) != (before.assignee or None):
             change.record(
-                case.id, at, "assign", by=by, note="随环节流转",
+                case.id, at, "assign", by=by, note=WITH_THE_MOVE,
                 subject=self.config.labels["assignee"], old=before.assignee, new=case.assignee,
             )  # fmt: skip
 

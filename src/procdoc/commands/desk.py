@@ -9,6 +9,7 @@ from typing import Any
 from procdoc.calendar import Due
 from procdoc.commands.cases import dept_members, waits_for
 from procdoc.commands.reports import within_of
+from procdoc.engine import WITH_THE_MOVE
 from procdoc.errors import UsageError
 from procdoc.i18n import _
 from procdoc.layout import ACTIONS
@@ -96,6 +97,7 @@ def _done(cases: list[Case], book: Any, people: set[str], moment: datetime) -> l
             for h in book.history(case)
             if h.by in people and h.at is not None and since <= h.at <= moment
             and h.action != "render"
+            and not (h.action == "assign" and h.note == WITH_THE_MOVE)  # part of a move
         ]  # fmt: skip
         if acted:
             last = acted[-1]
