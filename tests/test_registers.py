@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from datetime import datetime
 from pathlib import Path
 
@@ -267,3 +268,43 @@ def test_check_reports_duplicate_and_missing_document_numbers(mini: Path) -> Non
     assert code == 3
     assert "发文字号 测办发〔2026〕2号 is given 2 times" in out and ids[1] in out and ids[2] in out
     assert "测办发〔2026〕3号 is missing" in out and "测办发〔2026〕4号 is missing" in out
+
+
+def libreoffice_resave(path: Path, out: Path) -> Path:
+    """``path`` opened and saved again as .xlsx by LibreOffice (its own profile)."""
+    out.mkdir()
+    profile = (out / "profile").resolve().as_uri()
+    subprocess.run(
+        [SOFFICE or "soffice", f"-env:UserInstallation={profile}", "--headless",
+         "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out), str(path)],
+        check=True, capture_output=True, timeout=180,
+    )  # fmt: skip
+    return out / path.name
+
+
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+
+
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice is not installed on this machine")
+def test_registers_survive_a_round_trip_through_libreoffice(tmp_path: Path, kept: Path) -> None:
+    """A register procdoc created and one it adopted, saved again by LibreOffice: every
+    value as procdoc wrote it, the print setup still there, and procdoc reads it as before."""
+    library = init_workspace(tmp_path / "made", processes=["shouwen"])
+    ws = Workspace(library)
+    at = datetime(2026, 11, 2, 9, 0)
+    made = cases.new(
+        ws, "shouwen", title="关于秋季防火的通知", sets=["from_org=市政府办公室"], at=at
+    )
+    assert cli(kept, "adopt", "shouwen", "--at", "2026-10-12 17:30")[0] == 0
+    for root, sheet in ((library, "收文办理"), (kept, "收文台账")):
+        ledger = root / "ledger.xlsx"
+        before = grid(ledger, sheet)
+        again = libreoffice_resave(ledger, root.parent / f"lo-{root.name}")
+        assert grid(again, sheet) == before, sheet
+        page = openpyxl.load_workbook(again)[sheet]
+        assert page.page_setup.orientation == "landscape", sheet
+        assert page.print_title_rows, sheet  # the header repeats on every page
+        shutil.copy(again, ledger)
+        listed = json.loads(cli(root, "list", "--format", "json")[1])
+        assert listed, sheet
+    assert cli(library, "show", made.id)[0] == 0
