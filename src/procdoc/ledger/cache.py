@@ -166,7 +166,7 @@ def _wrap(payload: bytes) -> bytes:
     return MAGIC + head + payload
 
 
-def _unwrap(data: bytes) -> bytes | None:
+def _unwrap(data: bytes) -> memoryview | None:
     """The payload of an entry's file, or None unless it is whole, of this format, this
     Python's marshal, and matches its digest."""
     start = len(MAGIC) + _HEAD.size
@@ -179,7 +179,7 @@ def _unwrap(data: bytes) -> bytes | None:
         *sys.version_info[:2],
     ):
         return None
-    payload = data[start:]
+    payload = memoryview(data)[start:]
     if len(payload) != length:
         return None
     if zlib.crc32(payload) != digest:
@@ -192,7 +192,8 @@ def _unwrap(data: bytes) -> bytes | None:
 # marshal holds str, int, float, bool, None and tuples exactly (types included: True stays
 # bool, 1.0 stays float) and shares an object met twice, but not dates. A date or datetime
 # cell is stood in for by a tuple ("d", ordinal) / ("t", ISO text), the same tuple object
-# for equal values; decoding maps each stand-in back through a table, in C (dict.get).
+# for equal values; decoding maps each stand-in back through :class:`_Back`, in C for every
+# value met before.
 
 
 def _encode(sheet: Sheet) -> tuple[Any, ...]:
@@ -248,7 +249,6 @@ def _encode_body(sheet: Sheet) -> tuple[Any, ...]:
         [tuple(m) for m in sheet.merged],
         numbers.tobytes(),
         lengths.tobytes(),
-        tuple(stand.values()),
         dated,
         width,
         blocks,
@@ -258,9 +258,25 @@ def _encode_body(sheet: Sheet) -> tuple[Any, ...]:
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
+class _Back(dict[object, CellValue]):
+    """A dated column's values from what :func:`_encode` stored: a stand-in tuple gives its
+    date or datetime (made once per distinct value, when first met), anything else itself."""
+
+    def __init__(self) -> None:
+        super().__init__({None: None})
+
+    def __missing__(self, key: object) -> CellValue:
+        if type(key) is not tuple:
+            return key  # type: ignore[return-value]
+        kind, raw = key
+        value: CellValue = date.fromordinal(raw) if kind == "d" else datetime.fromisoformat(raw)
+        self[key] = value
+        return value
+
+
 def _decode(body: tuple[Any, ...]) -> CachedSheet:
     """The sheet :func:`_encode` stored, its rows left packed until asked for."""
-    name, header, header_row, merged, numbers_raw, lengths_raw, stands, dated, width, blocks = body
+    name, header, header_row, merged, numbers_raw, lengths_raw, dated, width, blocks = body
     numbers = array("I")
     numbers.frombytes(numbers_raw)
     lengths = array("I")
@@ -269,10 +285,6 @@ def _decode(body: tuple[Any, ...]) -> CachedSheet:
         raise ValueError("an entry whose parts disagree")
     if any(len(block) != width for block in blocks):
         raise ValueError("an entry whose parts disagree")
-    back: dict[object, CellValue] = {
-        stand: date.fromordinal(stand[1]) if stand[0] == "d" else datetime.fromisoformat(stand[1])
-        for stand in stands
-    }
     return CachedSheet(
         name=name,
         header=list(header),
@@ -280,7 +292,6 @@ def _decode(body: tuple[Any, ...]) -> CachedSheet:
         merged=[tuple(m) for m in merged],
         numbers=numbers,
         lengths=lengths,
-        back=back,
         dated=frozenset(dated),
         width=width,
         blocks=[tuple(block) for block in blocks],
@@ -302,7 +313,6 @@ class CachedSheet(Sheet):
         merged: list[Any],
         numbers: array[int],
         lengths: array[int],
-        back: dict[object, CellValue],
         dated: frozenset[int],
         width: int,
         blocks: list[tuple[bytes, ...]],
@@ -314,7 +324,7 @@ class CachedSheet(Sheet):
         self._index = None
         self._numbers = numbers
         self._lengths = lengths
-        self._back = back
+        self._back = _Back()
         self._dated = dated
         self._width = width
         self._blocks = blocks
@@ -338,7 +348,7 @@ class CachedSheet(Sheet):
     def __repr__(self) -> str:
         return f"CachedSheet(name={self.name!r}, rows={len(self._numbers)})"
 
-    @property  # type: ignore[override]
+    @property
     def rows(self) -> list[Row]:
         if self._rows is None:
             paused = gc.isenabled()
@@ -376,7 +386,7 @@ class CachedSheet(Sheet):
             ]
             values: tuple[Any, ...] = tuple(itertools.chain.from_iterable(parts))
             if col in self._dated:
-                values = tuple(map(self._back.get, values, values))
+                values = tuple(map(self._back.__getitem__, values))
         finally:
             if paused:
                 gc.enable()
@@ -402,10 +412,15 @@ class CachedSheet(Sheet):
             columns = self._unpacked.get(b) or self._unpack(b)
             start = b * BLOCK_ROWS
             stop = start + BLOCK_ROWS
-            cells = zip(*columns, strict=True) if columns else itertools.repeat(())
+            block_numbers = numbers[start:stop]
+            cells = (
+                zip(*columns, strict=True) if columns else itertools.repeat((), len(block_numbers))
+            )
             rows.extend(
                 Row(number, list(values if length == width else values[:length]))
-                for number, length, values in zip(numbers[start:stop], lengths[start:stop], cells)
+                for number, length, values in zip(
+                    block_numbers, lengths[start:stop], cells, strict=True
+                )
             )
         return rows
 
@@ -413,5 +428,5 @@ class CachedSheet(Sheet):
         back = self._back
         columns = [marshal.loads(part) for part in self._blocks[block]]
         for i in self._dated:
-            columns[i] = tuple(map(back.get, columns[i], columns[i]))
+            columns[i] = tuple(map(back.__getitem__, columns[i]))
         return columns
