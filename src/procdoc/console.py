@@ -17,12 +17,16 @@ import sys
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
-from typing import Any
-
-from rich.console import Console
-from rich.markup import escape
+from typing import TYPE_CHECKING, Any
 
 from procdoc.i18n import _
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.markup import escape
+
+    out: Console
+    err: Console
 
 __all__ = [
     "err",
@@ -38,8 +42,33 @@ __all__ = [
     "warning",
 ]
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+def __getattr__(name: str) -> Any:
+    # Rich's console and markup (~45 ms of imports) load when first used: a table, JSON
+    # or CSV on stdout never needs them, an error or a warning does
+    if name in ("out", "err"):
+        return _rich(name)
+    if name == "escape":
+        from rich.markup import escape
+
+        return escape
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _rich(name: str) -> Console:
+    found = globals().get(name)
+    if found is None:
+        from rich.console import Console
+
+        found = globals()[name] = Console(stderr=name == "err", highlight=False, soft_wrap=True)
+    return found
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
 
 _seen_warnings: set[str] = set()
 
@@ -66,17 +95,17 @@ def sep(prefix: str) -> str:
 def error(message: str) -> None:
     """``Error: message`` on stderr (``错误：message`` in Chinese)."""
     prefix = _("Error:")
-    err.print(f"[bold red]{escape(prefix)}[/]{sep(prefix)}{escape(message)}")
+    _rich("err").print(f"[bold red]{_escape(prefix)}[/]{sep(prefix)}{_escape(message)}")
 
 
 def warning(message: str) -> None:
     """``Warning: message`` on stderr (``警告：message`` in Chinese)."""
     prefix = _("Warning:")
-    err.print(f"[yellow]{escape(prefix)}[/]{sep(prefix)}{escape(message)}")
+    _rich("err").print(f"[yellow]{_escape(prefix)}[/]{sep(prefix)}{_escape(message)}")
 
 
 def info(message: str) -> None:
-    err.print(escape(message))
+    _rich("err").print(_escape(message))
 
 
 def plain(value: Any) -> Any:
