@@ -209,6 +209,7 @@ class Casebook:
         if not self._indexed:
             self._indexed = True
             for reg, sheet, cols in self._registers:
+                sheet.rows  # noqa: B018 -- every row, built at once (a command needing every case reads them all)
                 self._index(reg, sheet, cols)
 
     # -- reading -------------------------------------------------------------------------

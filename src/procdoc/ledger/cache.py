@@ -355,11 +355,13 @@ class CachedSheet(Sheet):
             gc.disable()
             try:
                 self._rows = self._all_rows()
-                self._unpacked.clear()
-                self._columns.clear()
             finally:
                 if paused:
                     gc.enable()
+            # every row is built now: the packed cells and what was unpacked are dropped
+            self._blocks = []
+            self._unpacked.clear()
+            self._columns.clear()
         return self._rows
 
     @rows.setter
