@@ -51,7 +51,7 @@ from procdoc.ledger.model import CellValue, HeaderSpec, Row, Sheet
 FORMAT_VERSION = 2
 MAGIC = b"procdoc-sheet-cache\n"
 _HEAD = struct.Struct("<HHBBQI")  # version, marshal version, py major, py minor, length, CRC-32
-BLOCK_ROWS = 2048
+BLOCK_ROWS = 1024
 """Rows a block: a one-case read unpacks the id column and the block holding its row."""
 
 MemberKey = tuple[str, int, int, int]
