@@ -351,3 +351,13 @@ def test_random_text_never_crashes(mini: Path, text: str) -> None:
     for problem in report.problems:
         assert problem.pos is not None
         assert problem.message
+
+
+@pytest.mark.parametrize("text", ["=", "name: =", "!!python/name:os.system x"])
+def test_a_scalar_safe_load_cannot_build_is_text_or_a_syntax_error(mini: Path, text: str) -> None:
+    """``=`` (YAML 1.1's value type) is text; another tag safe_load cannot build is a
+    problem at its position, never a crash (hypothesis found ``=``)."""
+    path = mini / "processes" / "fuzz.yaml"
+    path.write_text(text, encoding="utf-8")
+    report = validate(Workspace(mini))
+    assert all(p.pos is not None and p.message for p in report.problems)

@@ -156,12 +156,18 @@ def _convert(node: yaml.Node, path: PathKey, doc: Document) -> Any:
     if isinstance(node, yaml.SequenceNode):
         return [_convert(item, (*path, i), doc) for i, item in enumerate(node.value)]
     assert isinstance(node, yaml.ScalarNode)
-    return _scalar(node)
+    try:
+        return _scalar(node)
+    except yaml.constructor.ConstructorError as err:  # a tag safe_load cannot build
+        raise YamlSyntaxError(err.problem or _("invalid YAML"), _position(node, doc.file)) from err
 
 
 _CONSTRUCTOR = yaml.SafeLoader("")
 
 
 def _scalar(node: yaml.ScalarNode) -> Any:
-    """Construct a scalar the way safe_load would (ints, dates, bools, null)."""
+    """Construct a scalar the way safe_load would (ints, dates, bools, null); a plain
+    ``=`` (YAML 1.1's "value" type, which safe_load has no constructor for) is text."""
+    if node.tag == "tag:yaml.org,2002:value":
+        return node.value
     return _CONSTRUCTOR.construct_object(node, deep=True)
