@@ -9,6 +9,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from conftest import advance1, write
@@ -390,3 +392,25 @@ def test_case_of_a_broken_process_names_the_file_error(mini: Path) -> None:
     assert "belongs to process '测试流程', whose file has errors: processes/mini.yaml:" in err
     assert "unknown key 'dedline'" in err
     assert digest(mini / "ledger.xlsx") == before
+
+
+# -- finding one case's rows by its id column -------------------------------------------------
+
+_cell = st.one_of(
+    st.none(),
+    st.sampled_from(["A-1", " A-1", "A-1\u3000", "A-10", "xA-1", "A-1\x00", "\x00", "None", "5"]),
+    st.text(alphabet="A-15 \x00\t", max_size=5),
+    st.integers(0, 20),
+    st.floats(0, 1e17, allow_nan=False),
+    st.booleans(),
+    st.dates(min_value=date(2026, 1, 1), max_value=date(2026, 1, 3)),
+)
+
+
+@given(st.lists(_cell, max_size=12), st.sampled_from(["A-1", "A-10", "5", "None", "", " A-1"]))
+def test_the_id_scan_finds_the_rows_text_reads_as_the_id(values: list[object], cid: str) -> None:
+    from procdoc.casebook import _matches
+    from procdoc.values import text
+
+    assert _matches(values, cid) == [i for i, v in enumerate(values) if text(v) == cid]
+    assert _matches(tuple(values), cid) == _matches(values, cid)

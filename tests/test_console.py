@@ -7,6 +7,8 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from rich.cells import cell_len
 from typer.testing import CliRunner
 
@@ -60,3 +62,22 @@ def test_wrapping_never_starts_a_line_with_closing_punctuation_and_breaks_paths_
     assert not any(line[:1] in "，。、" for line in lines), lines
     assert "".join(lines) == "催办、上报，已逾期。"
     assert _wrap("samples/oa/export.xlsx", 12) == ["samples/oa/", "export.xlsx"]
+
+
+@given(
+    st.text(alphabet="ab 甲乙，。/\n\t", max_size=14),
+    st.integers(1, 12),
+)
+def test_a_cell_laid_out_once_prints_as_the_row_layout_does(value: str, width: int) -> None:
+    """The table's per-value layout (and its fast path for a value that fits) gives the
+    lines the row layout gives."""
+    from procdoc.console import _Cells, _row_lines, _Widths
+
+    cells = _Cells(_Widths().__getitem__)
+    assert cells[value, width] == tuple(line[1:-1] for line in _row_lines([value], [width], "|"))
+
+
+def test_a_character_wider_than_its_column_is_put_alone_on_a_line() -> None:
+    from procdoc.console import _wrap
+
+    assert _wrap("甲乙", 1) == ["甲", "乙"]  # it used to loop for ever

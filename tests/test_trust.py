@@ -273,6 +273,41 @@ def test_unreadable_cells_are_warnings_naming_the_cell_and_the_cases_stay(mini: 
     assert code == 0
 
 
+def test_show_and_a_move_of_one_case_say_nothing_about_the_other_rows(mini: Path) -> None:
+    """A case is found and built alone: unreadable cells, a duplicated id and a row
+    without an id elsewhere in the register are neither read nor reported (list, check
+    and overdue report them)."""
+    ws = Workspace(mini)
+    at = datetime(2026, 10, 9, 9, 0)
+    ids = [
+        cases.new(ws, "mini", title=f"件{i}", sets=["applicant=张三"], at=at).id for i in range(4)
+    ]
+    ledger = mini / "ledger.xlsx"
+    due, step, opened, cid, title = (
+        _column(ledger, "测试流程", x) for x in ("环节期限", "当前环节", "登记时间", "编号", "标题")
+    )
+    _edit(
+        ledger,
+        "测试流程",
+        {
+            f"{due}2": "下周五",
+            f"{step}3": "审核中",
+            f"{opened}4": "2026-13-45",
+            f"{cid}4": ids[0],  # ids[0] held twice
+            f"{title}7": "无编号的一行",
+        },
+    )
+    code, out, err = cli(mini, "show", ids[3], "--format", "json")
+    assert code == 0 and json.loads(out)["id"] == ids[3]
+    assert err == ""
+    code, out, err = cli(mini, "show", ids[3])
+    assert code == 0 and ids[3] in out and err == ""
+    code, out, err = cli(mini, "advance", ids[3], "--step", "review", "--at", "2026-10-10 09:00")
+    assert code == 0 and err == "", err
+    code, out, err = cli(mini, "show", ids[0])
+    assert code != 0 and "held twice" in err
+
+
 def test_a_renamed_core_header_is_refused_never_answered_with_a_second_column(
     mini: Path,
 ) -> None:

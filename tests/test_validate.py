@@ -355,9 +355,24 @@ def test_random_text_never_crashes(mini: Path, text: str) -> None:
         assert problem.message
 
 
-def test_a_bare_equals_sign_is_one_positioned_error(mini: Path) -> None:
-    """`=` is YAML's value tag, which no constructor takes: one line with its position."""
-    (mini / "processes" / "bad.yaml").write_text("name: x\nsteps: [=]\n", encoding="utf-8")
+@pytest.mark.parametrize("text", ["=", "name: =", "!!python/name:os.system x"])
+def test_a_scalar_safe_load_cannot_build_is_text_or_a_syntax_error(mini: Path, text: str) -> None:
+    """``=`` (YAML 1.1's value type) is text; another tag safe_load cannot build is a
+    problem at its position, never a crash (hypothesis found ``=``)."""
+    path = mini / "processes" / "fuzz.yaml"
+    path.write_text(text, encoding="utf-8")
+    report = validate(Workspace(mini))
+    assert all(p.pos is not None and p.message for p in report.problems)
+
+
+def test_a_tag_that_cannot_be_built_is_one_positioned_error(mini: Path) -> None:
+    """A tag no constructor takes: one line with its position, no traceback."""
+    (mini / "processes" / "bad.yaml").write_text(
+        "name: x\nsteps: [!!python/name:os.system x]\n", encoding="utf-8"
+    )
     code, out, _ = run("validate", "-w", str(mini))
     assert code == 3
-    assert "processes/bad.yaml:2:9: error: '=' cannot be read as a value: put it in quotes" in out
+    assert (
+        "processes/bad.yaml:2:9: error: '!!python/name:os.system x' cannot be read as a value: put it in quotes"
+        in out
+    )

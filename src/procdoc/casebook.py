@@ -13,8 +13,7 @@ from __future__ import annotations
 import difflib
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -60,9 +59,10 @@ class _Columns:
         self.number = sheet.column(reg.number_column) if reg.number_column else None
         _refuse_merged(reg, sheet, where)
         #: a hand-kept register not taken over yet: no id column at all
-        self.unadopted = self.core["id"] is None and bool(sheet.rows)
+        has_rows = sheet.n_rows() > 0
+        self.unadopted = self.core["id"] is None and has_rows
         missing = [reg.core[k] for k in _REQUIRED if self.core[k] is None]
-        if missing and sheet.rows and not self.unadopted:
+        if missing and has_rows and not self.unadopted:
             raise LedgerError(
                 _("{where} {sheet}!{header_row}: no {items} column in the header row").format(
                     where=where,
@@ -108,12 +108,24 @@ def _refuse_merged(reg: Register, sheet: Sheet, where: str) -> None:
         )
 
 
-@dataclass
 class _Place:
-    register: Register
-    sheet: Sheet
-    columns: _Columns
-    row: Row
+    """Where a case's row is: its register, sheet and columns, and the row's index among
+    the sheet's data rows (the row itself is taken from the sheet when first asked for)."""
+
+    __slots__ = ("_row", "columns", "index", "register", "sheet")
+
+    def __init__(self, register: Register, sheet: Sheet, columns: _Columns, index: int) -> None:
+        self.register = register
+        self.sheet = sheet
+        self.columns = columns
+        self.index = index
+        self._row: Row | None = None
+
+    @property
+    def row(self) -> Row:
+        if self._row is None:
+            self._row = self.sheet.row_at(self.index)
+        return self._row
 
 
 class Casebook:
@@ -138,26 +150,72 @@ class Casebook:
         self._history_sheet: Sheet | None = snapshot.sheets.get(HISTORY_SHEET)
         self._history_index: dict[str, list[Row]] | None = None
         self._by_key = {key: p for p in processes.values() for key in (p.id, p.name)}
-        self.places: dict[str, _Place] = {}
-        self.duplicates: dict[str, list[str]] = {}  # id -> the cells holding it
-        self._twice: list[tuple[str, _Place]] = []  # the rows of ids held twice
+        self._places: dict[str, _Place] = {}
+        self._duplicates: dict[str, list[str]] = {}  # id -> the cells holding it
+        self._twice_rows: list[tuple[str, _Place]] = []  # the rows of ids held twice
         self.pending: dict[str, Case] = {}  # cases opened by the change being planned
         self.sequences: dict[tuple[str, int], int] = {}  # next id's cache
-        self.numbers: dict[str, int] = {}  # the last running number (序号) per sheet
+        self._numbers: dict[str, int] = {}  # the last running number (序号) per sheet
         self.unreadable: list[str] = []  # rows that are no case procdoc can read
-        self.stray: list[tuple[Register, int]] = []  # rows with data but no id (not cases)
+        self._stray: list[tuple[Register, int]] = []  # rows with data but no id (not cases)
         self.unadopted: list[Register] = []  # hand-kept registers not taken over yet
         self.broken_rows: Counter[str] = Counter()  # rows of processes with errors, by process
         self._built: dict[str, Case] = {}
+        # The registers are checked now (their headers, merged cells, whether taken over);
+        # their rows are indexed when a command first needs every case. Until then a case
+        # asked for by id is found by scanning the id columns alone (see :meth:`case`).
+        self._registers: list[tuple[Register, Sheet, _Columns]] = []
+        self._indexed = False
+        self._located: dict[str, _Place] = {}  # cases found by such a scan
+        self._history_scans: dict[str, list[int]] = {}
         for reg in layout.registers.values():
             sheet = snapshot.sheets.get(reg.sheet)
             if sheet is not None:
-                self._index(reg, sheet)
+                cols = self._check(reg, sheet)
+                if cols is not None:
+                    self._registers.append((reg, sheet, cols))
+
+    # -- the index of every row, built on first use ------------------------------------------
+    @property
+    def places(self) -> dict[str, _Place]:
+        """Every case held once, by id (register and row order)."""
+        self._ensure_index()
+        return self._places
+
+    @property
+    def duplicates(self) -> dict[str, list[str]]:
+        """Every id held more than once, with the cells holding it."""
+        self._ensure_index()
+        return self._duplicates
+
+    @property
+    def _twice(self) -> list[tuple[str, _Place]]:
+        self._ensure_index()
+        return self._twice_rows
+
+    @property
+    def numbers(self) -> dict[str, int]:
+        """The last running number (序号) per sheet (a new row takes the next)."""
+        self._ensure_index()
+        return self._numbers
+
+    @property
+    def stray(self) -> list[tuple[Register, int]]:
+        """Rows with data but no id (not cases), by register and row number."""
+        self._ensure_index()
+        return self._stray
+
+    def _ensure_index(self) -> None:
+        if not self._indexed:
+            self._indexed = True
+            for reg, sheet, cols in self._registers:
+                sheet.rows  # noqa: B018 -- every row, built at once (a command needing every case reads them all)
+                self._index(reg, sheet, cols)
 
     # -- reading -------------------------------------------------------------------------
-    def _index(self, reg: Register, sheet: Sheet) -> None:
+    def _check(self, reg: Register, sheet: Sheet) -> _Columns | None:
+        """The register's columns; None when its rows hold no cases procdoc reads."""
         cols = _Columns(reg, sheet, self.name)
-        id_col = cols.core["id"]
         if cols.unadopted:
             self.unadopted.append(reg)
             warnings.warn(
@@ -173,37 +231,64 @@ class Casebook:
                 UnadoptedWarning,
                 stacklevel=3,
             )
-            return
-        if id_col is None:
-            return
-        for row in sheet.rows:
-            values = row.values
-            cid = text(values[id_col]) if id_col < len(values) else None
+            return None
+        if cols.core["id"] is None:
+            return None
+        return cols
+
+    def _index(self, reg: Register, sheet: Sheet, cols: _Columns) -> None:
+        id_col = cols.core["id"]
+        assert id_col is not None
+        places, duplicates, twice = self._places, self._duplicates, self._twice_rows
+        located = self._located
+        for index, raw in enumerate(sheet.column_values(id_col)):
+            cid = (
+                raw
+                if type(raw) is str and raw and not raw[0].isspace() and not raw[-1].isspace()
+                else text(raw)
+            )
             if not cid:
-                if any(v is not None for v in values):
-                    self.stray.append((reg, row.number))
+                row = sheet.row_at(index)
+                if any(v is not None for v in row.values):
+                    self._stray.append((reg, row.number))
                 continue
-            cell = f"{reg.sheet}!{col_letters(id_col)}{row.number}"
-            place = _Place(reg, sheet, cols, row)
-            if cid in self.places or cid in self.duplicates:
-                first = self.places.pop(cid, None)
-                cells = self.duplicates.setdefault(cid, [])
+            place = located.get(cid)
+            if place is None or place.sheet is not sheet or place.index != index:
+                place = _Place(reg, sheet, cols, index)
+            if cid in places or cid in duplicates:
+                first = places.pop(cid, None)
+                cells = duplicates.setdefault(cid, [])
                 if first is not None:
-                    cells.append(
-                        f"{first.register.sheet}!{col_letters(first.columns.core['id'] or 0)}{first.row.number}"
-                    )
-                    self._twice.append((cid, first))
-                cells.append(cell)
-                self._twice.append((cid, place))
+                    cells.append(_id_cell(first))
+                    twice.append((cid, first))
+                cells.append(_id_cell(place))
+                twice.append((cid, place))
                 continue
-            self.places[cid] = place
+            places[cid] = place
         if cols.number is not None:
             top = 0
-            for row in sheet.rows:
-                v = row.values[cols.number] if cols.number < len(row.values) else None
+            for v in sheet.column_values(cols.number):
                 if isinstance(v, int | float) and not isinstance(v, bool):
                     top = max(top, int(v))
-            self.numbers[reg.sheet] = top
+            self._numbers[reg.sheet] = top
+
+    def _locate(self, case_id: str) -> list[_Place]:
+        """The rows holding ``case_id``, found by scanning the registers' id columns."""
+        found = []
+        for reg, sheet, cols in self._registers:
+            id_col = cols.core["id"]
+            assert id_col is not None
+            for index in _matches(sheet.column_values(id_col), case_id):
+                found.append(_Place(reg, sheet, cols, index))
+        return found
+
+    def _place(self, case_id: str) -> _Place | None:
+        """Where case ``case_id`` is, when it is held once."""
+        if not self._indexed:
+            place = self._located.get(case_id)
+            if place is not None:
+                return place
+        return self.places.get(case_id)
 
     def ids(self) -> list[str]:
         return [*self.places, *self.duplicates, *self.pending]
@@ -216,6 +301,16 @@ class Casebook:
         process cannot be used."""
         if case_id in self.pending:
             return self.pending[case_id]
+        if not self._indexed:
+            place = self._located.get(case_id)
+            if place is None:
+                rows = self._locate(case_id)
+                if len(rows) == 1:  # else the index says why there is no one case
+                    place = self._located[case_id] = rows[0]
+            if place is not None:
+                built = self._case(case_id, place, strict=True)
+                assert built is not None
+                return built
         if case_id in self.duplicates:
             raise CaseError(
                 _("case '{case_id}' is held twice in {name}: {duplicates}").format(
@@ -322,7 +417,7 @@ class Casebook:
 
     def cell_of(self, case: Case, key: str) -> str:
         """Where a case's core column (by id) or field (by id) is: ``sheet!F7``."""
-        place = self.places.get(case.id)
+        place = self._place(case.id)
         if place is None:
             return f"{case.sheet}!row {case.row}"
         cols = place.columns
@@ -420,20 +515,65 @@ class Casebook:
         return self._history_sheet
 
     def history(self, case: Case) -> list[HistoryEntry]:
-        """The case's history, oldest first."""
+        """The case's history, oldest first. The first few cases asked for are found by
+        scanning 流转记录's id column; after that every row is indexed once."""
         sheet = self.history_sheet()
         if sheet is None:
             return []
+        cols = {key: sheet.column(label) for key, label in HISTORY_COLUMNS.items()}
+        id_col = cols["case"]
+        if id_col is None:
+            return []
+        if self._history_index is None and len(self._history_scans) < _HISTORY_SCANS:
+            at = self._history_scans.get(case.id)
+            if at is None:
+                at = self._history_scans[case.id] = _matches(sheet.column_values(id_col), case.id)
+            return [_entry(case, sheet.row_at(i), cols) for i in at]
         if self._history_index is None:
             self._history_index = {}
-            id_col = sheet.column(HISTORY_COLUMNS["case"])
-            if id_col is not None:
-                for row in sheet.rows:
-                    cid = text(row.values[id_col]) if id_col < len(row.values) else None
-                    if cid:
-                        self._history_index.setdefault(cid, []).append(row)
-        cols = {key: sheet.column(label) for key, label in HISTORY_COLUMNS.items()}
+            for row in sheet.rows:
+                cid = text(row.values[id_col]) if id_col < len(row.values) else None
+                if cid:
+                    self._history_index.setdefault(cid, []).append(row)
         return [_entry(case, row, cols) for row in self._history_index.get(case.id, [])]
+
+
+#: How many cases' histories are found by scanning 流转记录's id column before it is
+#: indexed whole (a scan costs a pass over one column; the index a pass over every row).
+_HISTORY_SCANS = 4
+
+
+def _matches(values: Sequence[Any], case_id: str) -> list[int]:
+    """The indexes of ``values`` that read as ``case_id`` (as :func:`text` reads an id:
+    stripped, ``5.0`` as ``5``), without reading every value as text: the values are
+    joined into one string and searched in C; only the values holding ``case_id``
+    somewhere are read as text. Every value that reads as ``case_id`` holds it in its
+    ``str()`` unless it is a float (``1e+16``), so a column with floats is read value by
+    value."""
+    out: list[int] = []
+    if not case_id or text(case_id) != case_id:  # no cell reads as such an id
+        return out
+    sep = "\x00"
+    joined = None
+    if sep not in case_id and float not in set(map(type, values)):
+        joined = sep.join(map(str, values))
+        if joined.count(sep) != len(values) - 1:  # a value holds the separator
+            joined = None
+    if joined is None:
+        return [i for i, v in enumerate(values) if text(v) == case_id]
+    row, last = 0, 0
+    at = joined.find(case_id)
+    while at >= 0:
+        row += joined.count(sep, last, at)
+        last = at
+        if (not out or out[-1] != row) and text(values[row]) == case_id:
+            out.append(row)
+        at = joined.find(case_id, at + 1)
+    return out
+
+
+def _id_cell(place: _Place) -> str:
+    return f"{place.register.sheet}!{col_letters(place.columns.core['id'] or 0)}{place.row.number}"
 
 
 def _cell(values: list[Any], col: int | None) -> Any:

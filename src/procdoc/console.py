@@ -13,16 +13,21 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
-from typing import Any
-
-from rich.console import Console
-from rich.markup import escape
+from typing import TYPE_CHECKING, Any
 
 from procdoc.i18n import _
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.markup import escape
+
+    out: Console
+    err: Console
 
 __all__ = [
     "err",
@@ -38,8 +43,33 @@ __all__ = [
     "warning",
 ]
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+def __getattr__(name: str) -> Any:
+    # Rich's console and markup (~45 ms of imports) load when first used: a table, JSON
+    # or CSV on stdout never needs them, an error or a warning does
+    if name in ("out", "err"):
+        return _rich(name)
+    if name == "escape":
+        from rich.markup import escape
+
+        return escape
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _rich(name: str) -> Console:
+    found = globals().get(name)
+    if found is None:
+        from rich.console import Console
+
+        found = globals()[name] = Console(stderr=name == "err", highlight=False, soft_wrap=True)
+    return found
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
 
 _seen_warnings: set[str] = set()
 
@@ -66,17 +96,17 @@ def sep(prefix: str) -> str:
 def error(message: str) -> None:
     """``Error: message`` on stderr (``错误：message`` in Chinese)."""
     prefix = _("Error:")
-    err.print(f"[bold red]{escape(prefix)}[/]{sep(prefix)}{escape(message)}")
+    _rich("err").print(f"[bold red]{_escape(prefix)}[/]{sep(prefix)}{_escape(message)}")
 
 
 def warning(message: str) -> None:
     """``Warning: message`` on stderr (``警告：message`` in Chinese)."""
     prefix = _("Warning:")
-    err.print(f"[yellow]{escape(prefix)}[/]{sep(prefix)}{escape(message)}")
+    _rich("err").print(f"[yellow]{_escape(prefix)}[/]{sep(prefix)}{_escape(message)}")
 
 
 def info(message: str) -> None:
-    err.print(escape(message))
+    _rich("err").print(_escape(message))
 
 
 def plain(value: Any) -> Any:
@@ -181,18 +211,14 @@ def layout_table(
 ) -> Iterator[str]:
     """The lines of a boxed table ``width`` cells wide (wider only when the columns that
     are never cut need more)."""
-    from rich.cells import cell_len
-
+    cell_len = _Widths().__getitem__
     n = len(header)
     content = [0] * n
     keep = [True] * n  # a column of ids, dates and numbers is never cut
-    for row in rows:
-        for i, value in enumerate(row[:n]):
-            size = cell_len(value)
-            if size > content[i]:
-                content[i] = size
-            if keep[i] and value and not _atom(value, size):
-                keep[i] = False
+    for i in range(n):
+        column = [row[i] if i < len(row) else "" for row in rows]
+        content[i] = max(map(cell_len, column), default=0)
+        keep[i] = all(_atom(value, cell_len(value)) for value in set(column) if value)
     natural = [max(cell_len(h), c) for h, c in zip(header, content, strict=True)]
     least = [min(cell_len(h), 4) for h in header]
     # a kept column's values are never cut, but its header wraps down to them
@@ -212,16 +238,57 @@ def layout_table(
     for line in _row_lines(header, widths, "┃"):
         yield paint(line, "bold")
     yield rule("┡", "╇", "┩", "━")
+    cells = _Cells(cell_len)
+    blank = [" " * (w + 2) for w in widths]
     for r, row in enumerate(rows):
         style = styles[r] if styles and r < len(styles) else None
-        for line in _row_lines(row, widths, "│"):
-            yield paint(line, style)
+        parts = [cells[value, w] for value, w in zip(row, widths, strict=False)]
+        parts += [cells["", w] for w in widths[len(parts) :]]
+        if all(len(p) == 1 for p in parts):  # the usual row: every cell fits on one line
+            yield paint("│" + "│".join([p[0] for p in parts]) + "│", style)
+            continue
+        for k in range(max(map(len, parts))):
+            pieces = [p[k] if k < len(p) else blank[c] for c, p in enumerate(parts)]
+            yield paint("│" + "│".join(pieces) + "│", style)
     yield rule("└", "┴", "┘", "─")
 
 
 def _atom(value: str, size: int) -> bool:
     """An id, a date, a number: one short run of Latin letters, digits and punctuation."""
-    return size <= 24 and all(" " < ch < "\u2e80" for ch in value)
+    return size <= 24 and _NOT_ATOM.search(value) is None
+
+
+_NOT_ATOM = re.compile("[^\x21-\u2e7f]")
+
+
+class _Widths(dict[str, int]):
+    """Each text's width in terminal cells (CJK two), measured once (rich.cells)."""
+
+    def __missing__(self, value: str) -> int:
+        from rich.cells import cell_len
+
+        size = self[value] = cell_len(value)
+        return size
+
+
+class _Cells(dict[tuple[str, int], tuple[str, ...]]):
+    """The lines of a cell ``(value, width)`` as a row prints them (wrapped, padded to the
+    column's width, a space each side), laid out once per distinct value: a long table
+    repeats its steps, people and levels on every row."""
+
+    def __init__(self, widths: Callable[[str], int]) -> None:
+        super().__init__()
+        self.widths = widths
+
+    def __missing__(self, key: tuple[str, int]) -> tuple[str, ...]:
+        value, width = key
+        size = self.widths(value)
+        fits = size <= width and "\n" not in value
+        lines = [value.rstrip()] if fits else _wrap(value, width)
+        out = self[key] = tuple(
+            " " + line + " " * (width - self.widths(line)) + " " for line in lines
+        )
+        return out
 
 
 def _fit(natural: list[int], keep: list[bool], floor: list[int], room: int) -> list[int]:
@@ -281,11 +348,11 @@ def _wrap(value: str, width: int) -> list[str]:
                 line, size = "", 0
                 if word == " ":
                     continue
-            while w > width:  # a word wider than the column
+            while w > width and len(word) > 1:  # a word wider than the column
                 cut, used = "", 0
                 for ch in word:
                     c = cell_len(ch)
-                    if used + c > width:
+                    if used + c > width and cut:  # (one character wider than the column: alone)
                         break
                     cut, used = cut + ch, used + c
                 out.append(cut)
@@ -382,6 +449,8 @@ def _page(lines: Iterator[str]) -> None:
 
 
 def text(value: Any) -> str:
+    if type(value) is str:
+        return value
     from procdoc.values import display
 
     return display(value)

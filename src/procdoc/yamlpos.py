@@ -9,7 +9,6 @@ silently merge, are reported too.
 from __future__ import annotations
 
 import datetime as _dt
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,16 +110,11 @@ def load_text(text: str, name: str) -> Document:
         node = yaml.compose(text, Loader=_Loader)
         if node is None:
             return doc
-        doc.data = _convert(node, (), doc)  # a scalar no constructor takes (`=`) raises here
+        doc.data = _convert(node, (), doc)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         pos = Pos(name, mark.line + 1, mark.column + 1) if mark else Pos(name, 1, 1)
         problem = err.problem or err.context or _("invalid YAML")
-        if isinstance(err, yaml.constructor.ConstructorError) and mark is not None:
-            word = re.match(r"[^\s,\[\]{}#]*", text.splitlines()[mark.line][mark.column :])
-            problem = _("{value!r} cannot be read as a value: put it in quotes").format(
-                value=word.group(0) if word else ""
-            )
         if mark is not None and _char_at(text, mark.line, mark.column) == "\t":
             problem += _(": a tab (YAML is indented with spaces only)")
         raise YamlSyntaxError(problem, pos) from err
@@ -162,12 +156,22 @@ def _convert(node: yaml.Node, path: PathKey, doc: Document) -> Any:
     if isinstance(node, yaml.SequenceNode):
         return [_convert(item, (*path, i), doc) for i, item in enumerate(node.value)]
     assert isinstance(node, yaml.ScalarNode)
-    return _scalar(node)
+    try:
+        return _scalar(node)
+    except yaml.constructor.ConstructorError as err:  # a tag safe_load cannot build
+        written = f"{node.tag.replace('tag:yaml.org,2002:', '!!')} {node.value}".strip()
+        raise YamlSyntaxError(
+            _("{value!r} cannot be read as a value: put it in quotes").format(value=written),
+            _position(node, doc.file),
+        ) from err
 
 
 _CONSTRUCTOR = yaml.SafeLoader("")
 
 
 def _scalar(node: yaml.ScalarNode) -> Any:
-    """Construct a scalar the way safe_load would (ints, dates, bools, null)."""
+    """Construct a scalar the way safe_load would (ints, dates, bools, null); a plain
+    ``=`` (YAML 1.1's "value" type, which safe_load has no constructor for) is text."""
+    if node.tag == "tag:yaml.org,2002:value":
+        return node.value
     return _CONSTRUCTOR.construct_object(node, deep=True)

@@ -163,8 +163,8 @@ def withdraw(
 
 
 def show(ws: Workspace, case_id: str) -> Case:
-    """A case with its history."""
-    book = ws.casebook()
+    """A case with its history (the register and 流转记录 read as one snapshot)."""
+    book = ws.casebook(history=True)
     case = book.case(case_id)
     case.history = book.history(case)
     return case

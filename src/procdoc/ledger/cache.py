@@ -16,9 +16,12 @@ names clash (two names equal but for case) is never cached.
 
 The file of an entry (``<sha1 of ledger path, sheet and spec>.sheet``): a magic string,
 the format version, Python's marshal version and major.minor, the payload's length and its
-BLAKE2b digest, then the payload: :mod:`marshal` data (no code can run when it loads, unlike
-pickle) of the key and the sheet stored column by column (row numbers, row lengths, one
-tuple per column; dates and datetimes as ordinals and ISO texts, shared through a table).
+CRC-32 (it finds damage; nothing in the file can run code, so no cryptographic digest is
+needed), then the payload: :mod:`marshal` data (no code can run when it loads, unlike
+pickle) of the key and the sheet stored column by column in blocks of
+:data:`BLOCK_ROWS` rows (row numbers, row lengths, then per block one marshalled tuple per
+column; dates and datetimes as ordinals and ISO texts, shared through a table), so that a
+read of one case unpacks the id column and one block, not the sheet (:class:`CachedSheet`).
 A missing, truncated, corrupt or foreign-version file, or one whose key differs, is
 ignored and rebuilt; entries are written to a temp file and renamed into place, so a
 reader never sees half of one. Deleting ``.procdoc/cache`` is always safe.
@@ -29,12 +32,14 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
+import itertools
 import marshal
 import os
 import struct
 import sys
+import zlib
 from array import array
-from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -43,10 +48,11 @@ from typing import Any
 from procdoc.ledger import zipraw
 from procdoc.ledger.model import CellValue, HeaderSpec, Row, Sheet
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MAGIC = b"procdoc-sheet-cache\n"
-_HEAD = struct.Struct("<HHBBQ16s")  # version, marshal version, py major, py minor, length, digest
-_DIGEST = 16
+_HEAD = struct.Struct("<HHBBQI")  # version, marshal version, py major, py minor, length, CRC-32
+BLOCK_ROWS = 1024
+"""Rows a block: a one-case read unpacks the id column and the block holding its row."""
 
 MemberKey = tuple[str, int, int, int]
 """A zip member as the central directory describes it: (name, CRC-32, compressed size,
@@ -154,12 +160,13 @@ def _spec_key(spec: HeaderSpec | None) -> tuple[Any, ...] | None:
 
 
 def _wrap(payload: bytes) -> bytes:
-    digest = hashlib.blake2b(payload, digest_size=_DIGEST).digest()
-    head = _HEAD.pack(FORMAT_VERSION, marshal.version, *sys.version_info[:2], len(payload), digest)
+    head = _HEAD.pack(
+        FORMAT_VERSION, marshal.version, *sys.version_info[:2], len(payload), zlib.crc32(payload)
+    )
     return MAGIC + head + payload
 
 
-def _unwrap(data: bytes) -> bytes | None:
+def _unwrap(data: bytes) -> memoryview | None:
     """The payload of an entry's file, or None unless it is whole, of this format, this
     Python's marshal, and matches its digest."""
     start = len(MAGIC) + _HEAD.size
@@ -172,10 +179,10 @@ def _unwrap(data: bytes) -> bytes | None:
         *sys.version_info[:2],
     ):
         return None
-    payload = data[start:]
+    payload = memoryview(data)[start:]
     if len(payload) != length:
         return None
-    if hashlib.blake2b(payload, digest_size=_DIGEST).digest() != digest:
+    if zlib.crc32(payload) != digest:
         return None
     return payload
 
@@ -185,7 +192,8 @@ def _unwrap(data: bytes) -> bytes | None:
 # marshal holds str, int, float, bool, None and tuples exactly (types included: True stays
 # bool, 1.0 stays float) and shares an object met twice, but not dates. A date or datetime
 # cell is stood in for by a tuple ("d", ordinal) / ("t", ISO text), the same tuple object
-# for equal values; decoding maps each stand-in back through a table, in C (dict.get).
+# for equal values; decoding maps each stand-in back through :class:`_Back`, in C for every
+# value met before.
 
 
 def _encode(sheet: Sheet) -> tuple[Any, ...]:
@@ -230,6 +238,10 @@ def _encode_body(sheet: Sheet) -> tuple[Any, ...]:
                 raise ValueError(f"a cell of type {kinds - _PLAIN} cannot be cached")
             else:
                 columns.append(column)
+    blocks = [
+        tuple(marshal.dumps(column[start : start + BLOCK_ROWS]) for column in columns)
+        for start in range(0, len(rows), BLOCK_ROWS)
+    ]
     return (
         sheet.name,
         sheet.header,
@@ -237,56 +249,186 @@ def _encode_body(sheet: Sheet) -> tuple[Any, ...]:
         [tuple(m) for m in sheet.merged],
         numbers.tobytes(),
         lengths.tobytes(),
-        tuple(stand.values()),
         dated,
-        columns,
+        width,
+        blocks,
     )
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
-def _decode(body: tuple[Any, ...]) -> Sheet:
-    """The sheet :func:`_encode` stored (the garbage collector paused meanwhile: it
-    would walk every new row's list again and again for nothing)."""
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        return _decode_body(body)
-    finally:
-        if paused:
-            gc.enable()
+class _Back(dict[object, CellValue]):
+    """A dated column's values from what :func:`_encode` stored: a stand-in tuple gives its
+    date or datetime (made once per distinct value, when first met), anything else itself."""
+
+    def __init__(self) -> None:
+        super().__init__({None: None})
+
+    def __missing__(self, key: object) -> CellValue:
+        if type(key) is not tuple:
+            return key  # type: ignore[return-value]
+        kind, raw = key
+        value: CellValue = date.fromordinal(raw) if kind == "d" else datetime.fromisoformat(raw)
+        self[key] = value
+        return value
 
 
-def _decode_body(body: tuple[Any, ...]) -> Sheet:
-    name, header, header_row, merged, numbers_raw, lengths_raw, stands, dated, columns = body
+def _decode(body: tuple[Any, ...]) -> CachedSheet:
+    """The sheet :func:`_encode` stored, its rows left packed until asked for."""
+    name, header, header_row, merged, numbers_raw, lengths_raw, dated, width, blocks = body
     numbers = array("I")
     numbers.frombytes(numbers_raw)
     lengths = array("I")
     lengths.frombytes(lengths_raw)
-    back: dict[object, CellValue] = {
-        stand: date.fromordinal(stand[1]) if stand[0] == "d" else datetime.fromisoformat(stand[1])
-        for stand in stands
-    }
-    decoded = list(columns)
-    for i in dated:
-        column = decoded[i]
-        decoded[i] = tuple(map(back.get, column, column))
-    width = len(decoded)
-    rows = [
-        Row(number, list(cells if length == width else cells[:length]))
-        for number, length, cells in zip(numbers, lengths, _rows(decoded), strict=True)
-    ]
-    return Sheet(
+    if len(numbers) != len(lengths) or len(blocks) != -(-len(numbers) // BLOCK_ROWS):
+        raise ValueError("an entry whose parts disagree")
+    if any(len(block) != width for block in blocks):
+        raise ValueError("an entry whose parts disagree")
+    return CachedSheet(
         name=name,
         header=list(header),
-        rows=rows,
         header_row=header_row,
         merged=[tuple(m) for m in merged],
+        numbers=numbers,
+        lengths=lengths,
+        dated=frozenset(dated),
+        width=width,
+        blocks=[tuple(block) for block in blocks],
     )
 
 
-def _rows(columns: list[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
-    if columns:
-        return zip(*columns, strict=True)
-    return iter(())
+class CachedSheet(Sheet):
+    """A sheet read from the cache: its cells stay marshalled, :data:`BLOCK_ROWS` rows a
+    block and one column a part, until they are asked for. :meth:`column_values` unpacks
+    one column of every block, :meth:`row_at` the block holding that row, :attr:`rows`
+    everything (once). It equals the sheet it was made from."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        header: list[str],
+        header_row: int,
+        merged: list[Any],
+        numbers: array[int],
+        lengths: array[int],
+        dated: frozenset[int],
+        width: int,
+        blocks: list[tuple[bytes, ...]],
+    ) -> None:
+        self.name = name
+        self.header = header
+        self.header_row = header_row
+        self.merged = merged
+        self._index = None
+        self._numbers = numbers
+        self._lengths = lengths
+        self._back = _Back()
+        self._dated = dated
+        self._width = width
+        self._blocks = blocks
+        self._unpacked: dict[int, list[tuple[Any, ...]]] = {}
+        self._columns: dict[int, tuple[CellValue, ...]] = {}
+        self._rows: list[Row] | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sheet):
+            return NotImplemented
+        return (self.name, self.header, self.rows, self.header_row, self.merged) == (
+            other.name,
+            other.header,
+            other.rows,
+            other.header_row,
+            other.merged,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"CachedSheet(name={self.name!r}, rows={len(self._numbers)})"
+
+    @property
+    def rows(self) -> list[Row]:
+        if self._rows is None:
+            paused = gc.isenabled()
+            gc.disable()
+            try:
+                self._rows = self._all_rows()
+            finally:
+                if paused:
+                    gc.enable()
+            # every row is built now: the packed cells and what was unpacked are dropped
+            self._blocks = []
+            self._unpacked.clear()
+            self._columns.clear()
+        return self._rows
+
+    @rows.setter
+    def rows(self, value: list[Row]) -> None:
+        self._rows = value
+
+    def n_rows(self) -> int:
+        return len(self._numbers) if self._rows is None else len(self._rows)
+
+    def column_values(self, col: int) -> Sequence[CellValue]:
+        if self._rows is not None:
+            return super().column_values(col)
+        found = self._columns.get(col)
+        if found is not None:
+            return found
+        if col >= self._width:
+            return (None,) * len(self._numbers)
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            parts = [
+                self._unpacked[b][col] if b in self._unpacked else marshal.loads(block[col])
+                for b, block in enumerate(self._blocks)
+            ]
+            values: tuple[Any, ...] = tuple(itertools.chain.from_iterable(parts))
+            if col in self._dated:
+                values = tuple(map(self._back.__getitem__, values))
+        finally:
+            if paused:
+                gc.enable()
+        self._columns[col] = values
+        return values
+
+    def row_at(self, index: int) -> Row:
+        if self._rows is not None:
+            return self._rows[index]
+        if index < 0:
+            index += len(self._numbers)
+        block, at = divmod(index, BLOCK_ROWS)
+        columns = self._unpacked.get(block)
+        if columns is None:
+            columns = self._unpacked[block] = self._unpack(block)
+        length = self._lengths[index]
+        return Row(self._numbers[index], [column[at] for column in columns[:length]])
+
+    def _all_rows(self) -> list[Row]:
+        numbers, lengths, width = self._numbers, self._lengths, self._width
+        rows: list[Row] = []
+        for b in range(len(self._blocks)):
+            columns = self._unpacked.get(b) or self._unpack(b)
+            start = b * BLOCK_ROWS
+            stop = start + BLOCK_ROWS
+            block_numbers = numbers[start:stop]
+            cells = (
+                zip(*columns, strict=True) if columns else itertools.repeat((), len(block_numbers))
+            )
+            rows.extend(
+                Row(number, list(values if length == width else values[:length]))
+                for number, length, values in zip(
+                    block_numbers, lengths[start:stop], cells, strict=True
+                )
+            )
+        return rows
+
+    def _unpack(self, block: int) -> list[tuple[Any, ...]]:
+        back = self._back
+        columns = [marshal.loads(part) for part in self._blocks[block]]
+        for i in self._dated:
+            columns[i] = tuple(map(back.__getitem__, columns[i]))
+        return columns

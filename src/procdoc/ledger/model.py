@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -90,6 +91,22 @@ class Sheet:
         if i is None or i >= len(row.values):
             return None
         return row.values[i]
+
+    # One-case reads go through these three: a sheet from the read cache answers them
+    # without building every row (see :class:`procdoc.ledger.cache.CachedSheet`).
+
+    def n_rows(self) -> int:
+        """How many data rows :attr:`rows` holds."""
+        return len(self.rows)
+
+    def column_values(self, col: int) -> Sequence[CellValue]:
+        """The value of every data row (in :attr:`rows` order) in 0-based column ``col``,
+        ``None`` where a row is shorter."""
+        return [r.values[col] if col < len(r.values) else None for r in self.rows]
+
+    def row_at(self, index: int) -> Row:
+        """The data row at ``index`` of :attr:`rows`."""
+        return self.rows[index]
 
 
 @dataclass
