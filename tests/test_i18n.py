@@ -304,8 +304,7 @@ def test_the_tour_in_chinese_leaves_no_english(tmp_path: Path, samples: Path) ->
         shown = f"$ procdoc {' '.join(args)}\n{done.stdout}{done.stderr}"
         assert done.returncode == code, shown
         assert "Traceback" not in done.stderr, shown
-        # click's own usage errors (exit 2, "Usage: ...") are not procdoc's messages
-        text = done.stdout + ("" if code == 2 and "Usage:" in done.stderr else done.stderr)
+        text = done.stdout + done.stderr  # typer's usage errors (exit 2) are Chinese too
         seen += [(args[0], e) for e in english_left(text)]
         if code == 1:
             assert "错误：" in done.stderr and "Error:" not in done.stderr, shown
@@ -315,6 +314,12 @@ def test_the_tour_in_chinese_leaves_no_english(tmp_path: Path, samples: Path) ->
     assert not english_left(bad.stderr), bad.stderr
     help_text = run(["new", "--help"], root, env).stdout
     assert "登记新案件" in help_text
+    # typer's frame around procdoc's words: headings, the help option, usage errors
+    assert "用法：" in help_text and "选项" in help_text and "显示本帮助并退出。" in help_text
+    assert not english_left(help_text), help_text
+    usage = run(["advance", "XF2099-0001"], root, env)
+    assert usage.returncode == 2 and "错误：缺少选项 '--step'" in usage.stderr, usage.stderr
+    assert "procdoc advance --help' 查看帮助。" in usage.stderr
     yaml = (root / "procdoc.yaml").read_text(encoding="utf-8")
     (root / "procdoc.yaml").write_text("language: en\n" + yaml, encoding="utf-8")
     english = run(["show", "XF2099-0001"], root, env)

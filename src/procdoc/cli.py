@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from procdoc import __version__, i18n
+from procdoc import __version__, clitext, i18n
 from procdoc.errors import ExitCode, ProcdocError
 from procdoc.i18n import _, ngettext
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from procdoc.workspace import Workspace
 
 i18n.setup()  # before the help texts below are made: they are in the user's language
+clitext.localize()  # typer's own words (Usage:, Options, Error:) in that language too
 
 app = typer.Typer(
     name="procdoc",
