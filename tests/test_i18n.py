@@ -316,6 +316,7 @@ def test_the_tour_in_chinese_leaves_no_english(tmp_path: Path, samples: Path) ->
     assert "登记新案件" in help_text
     # typer's frame around procdoc's words: headings, the help option, usage errors
     assert "用法：" in help_text and "选项" in help_text and "显示本帮助并退出。" in help_text
+    assert "[必填]" in help_text and "required" not in help_text
     assert not english_left(help_text), help_text
     usage = run(["advance", "XF2099-0001"], root, env)
     assert usage.returncode == 2 and "错误：缺少选项 '--step'" in usage.stderr, usage.stderr

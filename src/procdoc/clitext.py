@@ -29,9 +29,9 @@ _OPENINGS: tuple[tuple[re.Pattern[str], Callable[[], str]], ...] = (
 
 
 def typer_headings() -> tuple[str, ...]:
-    """typer's help headings: typer asks gettext for them, which is our ``_`` once
+    """typer's help headings and marks: typer asks gettext for them, which is our ``_`` once
     localized; named here so that the catalogue holds them."""
-    return (_("Options"), _("Arguments"), _("Commands"))
+    return (_("Options"), _("Arguments"), _("Commands"), _("required"), _("default: {default}"))
 
 
 def translate_usage_error(message: str) -> str:
