@@ -456,14 +456,14 @@ def undo(ws: Workspace, *, by: str | None = None, at: datetime | None = None) ->
     person = ws.engine().person(by)
     moment = at or ws.now()
     store = ws.store
-    last = undo_record.load(store.state_dir, store.path)
-    result = UndoResult(
-        ledger=ws.config.ledger.name,
-        undone=last.at if last else "",
-        sheets=undo_record.sheets_written(last, store.backup_dir, store.display) if last else [],
-    )
+    result = UndoResult(ledger=ws.config.ledger.name, undone="", sheets=[])
 
     def plan(snapshot: Snapshot) -> Batch:
+        # under the store's lock: the record read here is the write being undone
+        last = undo_record.load(store.state_dir, store.path)
+        if last is not None:
+            result.undone = last.at
+            result.sheets = undo_record.sheets_written(last, store.backup_dir, store.display)
         change = Change(ws._casebook(snapshot))
         change.record(
             None,
