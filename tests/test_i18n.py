@@ -213,6 +213,12 @@ def test_messages_switch_language() -> None:
         i18n.set_language("zh")
         assert i18n._("Error:") == "错误："
         assert i18n.ngettext("{n} file", "{n} files", 2).format(n=2) == "2 个文件"
+        from procdoc.calendar import Duration
+        from procdoc.errors import CalendarError
+
+        with pytest.raises(CalendarError) as bad:  # its hint too (it was a constant)
+            Duration.parse("7个工作曰")
+        assert "write" not in str(bad.value.message) and "应写作" in str(bad.value.message)
         i18n.set_language("en")
         assert i18n._("Error:") == "Error:"
         assert i18n.ngettext("{n} file", "{n} files", 1).format(n=1) == "1 file"

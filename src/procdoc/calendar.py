@@ -73,7 +73,6 @@ _UNIT_ALIASES: dict[str, Unit] = {
 _LABEL_CN: dict[Unit, str] = {"d": "日", "wd": "个工作日", "h": "小时"}
 _HOURS_PER_UNIT: dict[Unit, int] = {"d": 24, "wd": 24, "h": 1}
 _DURATION_RE = re.compile(r"([0-9]+)\s*(\S.*)", re.DOTALL)
-_DURATION_HELP = "write 15d, 5wd, 24h (or 15日, 5个工作日, 24小时)"
 
 
 @dataclass(frozen=True)
@@ -110,7 +109,7 @@ class Duration:
                     return cls(int(match.group(1)), unit)
         raise CalendarError(
             _("bad duration '{text}': {duration_help}").format(
-                text=text, duration_help=_DURATION_HELP
+                text=text, duration_help=_("write 15d, 5wd, 24h (or 15日, 5个工作日, 24小时)")
             )
         )
 
