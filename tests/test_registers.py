@@ -308,3 +308,46 @@ def test_registers_survive_a_round_trip_through_libreoffice(tmp_path: Path, kept
         listed = json.loads(cli(root, "list", "--format", "json")[1])
         assert listed, sheet
     assert cli(library, "show", made.id)[0] == 0
+
+
+#: SPEC §3's `registers:` example, as written there.
+SPEC_REGISTERS = """
+registers:
+  shouwen:
+    sheet: 收文登记簿            # the sheet (default: the process's name)
+    header_row: 3               # the header's row
+    title: "{year}年收文登记台账"  # a title row procdoc writes above the header
+    columns: {id: 收文编号, opened: 收文日期, doc_no: 文号}   # labels for this register's
+    number_column: 序号          # a running number procdoc fills in on the rows it appends
+  "*":
+    sheet: 台账                  # several processes may share one sheet
+"""
+
+
+def test_the_spec_registers_example_works_as_written(tmp_path: Path) -> None:
+    """header_row 3 under a title (the rows between stay empty), and `columns:` giving the
+    id column the label 收文编号, which the library's 收文 field recv_no has too: the field
+    is then headed 收文编号（recv_no）, with a warning, never two columns with one label."""
+    root = init_workspace(tmp_path / "office", processes=["shouwen", "xinfang"])
+    cfg = root / "procdoc.yaml"
+    cfg.write_text(cfg.read_text(encoding="utf-8") + SPEC_REGISTERS, encoding="utf-8")
+    code, out, err = cli(root, "validate")
+    said = " ".join((out + err).split())
+    assert code == 0, said
+    assert "the field recv_no of shouwen is headed '收文编号（recv_no）'" in said
+    code, out, err = cli(
+        root, "new", "shouwen", "--title", "关于冬季防火的通知", "--set", "from_org=市应急管理局",
+        "--set", "recv_no=收2026-1", "--at", "2026-12-01 09:00",
+    )  # fmt: skip
+    assert code == 0, err
+    assert cli(root, "new", "xinfang", "--title", "噪音", "--set", "petitioner=张三")[0] == 0
+    rows = grid(root / "ledger.xlsx", "收文登记簿")
+    assert rows[0][0] == "2026年收文登记台账" and not any(rows[1])  # title, empty row 2
+    assert rows[2][:3] == ["序号", "收文编号", "标题"] and "收文编号（recv_no）" in rows[2]
+    assert (
+        rows[3][1] == "SW2026-0001" and rows[3][rows[2].index("收文编号（recv_no）")] == "收2026-1"
+    )
+    assert "台账" in CalamineWorkbook.from_path(str(root / "ledger.xlsx")).sheet_names
+    listed = json.loads(cli(root, "list", "--format", "json")[1])
+    assert {c["id"] for c in listed} == {"SW2026-0001", "XF2026-0001"}
+    assert cli(root, "check")[0] == 0

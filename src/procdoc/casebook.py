@@ -935,7 +935,7 @@ def _describe_sheet(changes: SheetChanges, reg: Register, sheet: Sheet | None, o
     if sheet is not None:
         changes.header_row = header_row(sheet)
         return
-    spec = new_sheet_spec(reg.columns(), title=reg.sheet_title(on))
+    spec = new_sheet_spec(reg.columns(), title=reg.sheet_title(on), header_at=reg.header_row)
     changes.create = spec
     changes.header_row = spec.header_row
 
@@ -950,9 +950,12 @@ def _describe_history(changes: SheetChanges, sheet: Sheet | None) -> None:
     changes.create = new_sheet_spec(columns, title=None)
 
 
-def new_sheet_spec(columns: list[Column], *, title: str | None) -> NewSheet:
+def new_sheet_spec(
+    columns: list[Column], *, title: str | None, header_at: int | None = None
+) -> NewSheet:
     """How the ledger store lays out a register it creates, ready to print: the register's
-    columns with their kinds (a yes/no field is a text column) and the merged title row."""
+    columns with their kinds (a yes/no field is a text column), the merged title row, and
+    the header in the register's `header_row` when it sets one."""
     kinds: dict[str, ColumnKind] = {
         "text": "text", "bool": "text", "number": "number", "date": "date",
         "datetime": "datetime", "choice": "choice",
@@ -969,6 +972,7 @@ def new_sheet_spec(columns: list[Column], *, title: str | None) -> NewSheet:
             for c in columns
         ),
         title=title,
+        header_at=header_at,
     )
 
 

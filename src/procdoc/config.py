@@ -423,12 +423,10 @@ def _registers(p: Problems, value: Any) -> dict[str, RegisterSpec]:
         if title is not None and not isinstance(title, str):
             p.error((*path, "title"), _("title must be text such as '{year}年收文登记台账'"))
             title = None
-        if title and header_row not in (None, 2):
+        if title and header_row == 1:
             p.error(
                 (*path, "header_row"),
-                _(
-                    "with a title: the title is row 1 and the header row 2, so header_row may only be 2"
-                ),
+                _("with a title: the title is row 1, so the header is in row 2 or below"),
             )
         columns = spec.get("columns") or {}
         if not isinstance(columns, dict) or not all(
@@ -445,7 +443,7 @@ def _registers(p: Problems, value: Any) -> dict[str, RegisterSpec]:
         out[str(key)] = RegisterSpec(
             key=str(key),
             sheet=sheet,
-            header_row=header_row if not title else 2,
+            header_row=header_row if header_row or not title else 2,  # a title: below it
             title=title,
             columns={str(k): v.strip() for k, v in columns.items()},
             number_column=number.strip() if number else None,

@@ -161,6 +161,9 @@ class Register:
     )  # process id -> field id -> label
     number_column: str | None = None
     legacy: bool = False  # the shared 台账 of a workspace made before registers
+    #: (process id, field id, its label, the label it got): a field whose own label this
+    #: register's `columns:` gave to a core column (SPEC §3: `columns:` wins).
+    renamed: list[tuple[str, str, str, str]] = field(default_factory=list)
 
     @property
     def shared(self) -> bool:
@@ -253,9 +256,15 @@ class Layout:
                 reg.core = {k: columns.get(k, v) for k, v in self.labels.items()}
             columns = dict(spec.columns) if spec else {}
             reg.processes.append(process)
-            reg.fields[process.id] = {
-                fid: columns.get(fid, fdef.label) for fid, fdef in process.fields.items()
-            }
+            given = {label_key(columns[k]) for k in self.labels if k in columns}
+            labels = {}
+            for fid, fdef in process.fields.items():
+                label = columns.get(fid, fdef.label)
+                if fid not in columns and label_key(label) in given:
+                    label = f"{fdef.label}（{fid}）"
+                    reg.renamed.append((process.id, fid, fdef.label, label))
+                labels[fid] = label
+            reg.fields[process.id] = labels
             self._by_process[process.id] = reg
 
     def register_of(self, process: Process) -> Register:

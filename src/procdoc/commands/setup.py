@@ -154,6 +154,14 @@ def _check_registers(ws: Workspace, processes: dict[str, Process], p: Problems) 
             )
     layout = Layout(processes, labels=ws.config.labels, registers=ws.config.registers)
     user_labels = (ws.config_doc.data or {}).get("labels") or {}
+    for reg in layout.registers.values():
+        for pid, fid, label, given in reg.renamed:
+            p.warning(
+                ("registers", pid if pid in ws.config.registers else "*", "columns"),
+                _(
+                    "register {sheet}: columns: gives '{label}' to a core column, so the field {fid} of {pid} is headed '{given}'; name it under columns: to choose"
+                ).format(sheet=reg.sheet, label=label, fid=fid, pid=pid, given=given),
+            )
     for reg, label, core, owner in layout.clashes():
         pid, _unused, fid = owner.partition(".")
         message = _(

@@ -158,6 +158,9 @@ class NewSheet:
 
     columns: tuple[ColumnSpec, ...] = ()
     title: str | None = None
+    header_at: int | None = None
+    """The header's row when it is not right below the title (rows between stay empty);
+    None: 2 with a title, else 1."""
     borders: bool = True
     """Thin lines round every cell on paper (printed grid lines; on screen only the
     header cells have borders, so empty rows below the data stay plain)."""
@@ -167,6 +170,8 @@ class NewSheet:
 
     @property
     def header_row(self) -> int:
+        if self.header_at is not None:
+            return self.header_at
         return 2 if self.title else 1
 
 
