@@ -268,6 +268,7 @@ class Workspace:
             sheets=(*self.layout.sheets(), HISTORY_SHEET),
             backups=self.config.backups,
             timezone=self.config.timezone,
+            cache_specs=self.layout.read_specs(history=True),
         )
 
     def casebook(self, *, history: bool = False) -> Casebook:

@@ -29,6 +29,7 @@ reader never sees half of one. Deleting ``.procdoc/cache`` is always safe.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import gc
 import hashlib
@@ -39,14 +40,15 @@ import struct
 import sys
 import zlib
 from array import array
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from procdoc.ledger import zipraw
-from procdoc.ledger.model import CellValue, HeaderSpec, Row, Sheet
+from procdoc.ledger.cells import label_key
+from procdoc.ledger.model import HEADER_SEARCH_ROWS, CellValue, HeaderSpec, Row, Sheet
 
 FORMAT_VERSION = 2
 MAGIC = b"procdoc-sheet-cache\n"
@@ -81,6 +83,11 @@ class ZipIndex:
                 members, _ = zipraw.read_directory(f)
         except (OSError, zipraw.ZipFormatError):
             return None
+        return cls.of(members)
+
+    @classmethod
+    def of(cls, members: Sequence[zipraw.Member]) -> ZipIndex | None:
+        """The index of a central directory already read (None as for :meth:`read`)."""
         keys = {m.name: (m.name, m.crc, m.compressed_size, m.size) for m in members}
         if len(keys) != len(members) or len({n.lower() for n in keys}) != len(keys):
             return None
@@ -138,19 +145,79 @@ class SheetCache:
         if key is None:
             return
         try:
-            payload = marshal.dumps((key, member, _encode(sheet)))
+            body = _encode(sheet)
         except ValueError:  # a value marshal cannot hold: leave the sheet uncached
             return
-        target = self._file(sheet.name, spec)
+        self._put(sheet.name, spec, key, member, body)
+
+    def refresh(
+        self,
+        before: ZipIndex,
+        after: ZipIndex,
+        specs: Iterable[tuple[str, HeaderSpec | None]],
+        written: Mapping[str, Mapping[int, Mapping[int, CellValue]] | None],
+    ) -> list[str]:
+        """Carry the entries of ``specs`` over a write by procdoc itself, from the workbook
+        ``before`` describes to the one ``after`` describes; the names of the sheets whose
+        entries were carried over.
+
+        A sheet the write did not rewrite keeps its cells (procdoc's changes to the other
+        parts - a new style at the end of the list, a defined name, a table's range - do
+        not change how they read): its entry is given the new key. A sheet it rewrote is in
+        ``written``: every cell procdoc wrote, by row and column, as calamine read it back
+        (None when the read-back was not exact: a time off by less than the millisecond the
+        verification allows). Its entry is patched where those rows are, a block at a time,
+        when that is sure to equal a cold read: the header row and the rows that could hold
+        it untouched, no data row emptied and no row added above the last. Otherwise the
+        entry is left stale (its key no longer holds) and the next read rebuilds it."""
+        carried = []
+        for name, spec in specs:
+            try:
+                data = self._file(name, spec).read_bytes()
+            except OSError:
+                continue
+            payload = _unwrap(data)
+            if payload is None:
+                continue
+            try:
+                key, member, body = marshal.loads(payload)
+                del data, payload  # the body holds its own copy: keep one in memory
+                if key != self._key(before, name, spec, member):
+                    continue
+                new_key = self._key(after, name, spec, member)
+                if new_key is None:
+                    continue
+                if name in written:
+                    cells = written[name]
+                    body = _patched(body, spec, cells) if cells is not None else None
+                elif after.members.get(member) != before.members.get(member):
+                    body = None
+            except Exception:  # a damaged entry that passed its digest: left to be rebuilt
+                continue
+            if body is not None and self._put(name, spec, new_key, member, body):
+                carried.append(name)
+        return carried
+
+    def _put(
+        self, name: str, spec: HeaderSpec | None, key: tuple[Any, ...], member: str, body: Any
+    ) -> bool:
+        try:
+            payload = marshal.dumps((key, member, body))
+        except ValueError:
+            return False
+        target = self._file(name, spec)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             with open(tmp, "wb") as f:
-                f.write(_wrap(payload))
+                f.write(_head(payload))
+                f.write(payload)
             os.replace(tmp, target)
         except OSError:
             with contextlib.suppress(OSError):
                 tmp.unlink()
+            return False
+        return True
 
 
 def _spec_key(spec: HeaderSpec | None) -> tuple[Any, ...] | None:
@@ -159,11 +226,12 @@ def _spec_key(spec: HeaderSpec | None) -> tuple[Any, ...] | None:
     return (spec.row, spec.id_label, tuple(spec.labels))
 
 
-def _wrap(payload: bytes) -> bytes:
+def _head(payload: bytes) -> bytes:
+    """What an entry's file holds before ``payload``."""
     head = _HEAD.pack(
         FORMAT_VERSION, marshal.version, *sys.version_info[:2], len(payload), zlib.crc32(payload)
     )
-    return MAGIC + head + payload
+    return MAGIC + head
 
 
 def _unwrap(data: bytes) -> memoryview | None:
@@ -256,6 +324,113 @@ def _encode_body(sheet: Sheet) -> tuple[Any, ...]:
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def _stand_in(value: CellValue) -> object:
+    """A value as :func:`_encode` stores it in a column."""
+    if type(value) is date:
+        return ("d", value.toordinal())
+    if type(value) is datetime:
+        return ("t", value.isoformat())
+    if type(value) not in _PLAIN:
+        raise ValueError(f"a cell of type {type(value)} cannot be cached")
+    return value
+
+
+def _patched(
+    body: tuple[Any, ...], spec: HeaderSpec | None, cells: Mapping[int, Mapping[int, CellValue]]
+) -> tuple[Any, ...] | None:
+    """The stored sheet ``body`` with ``cells`` (row -> column -> value as read back) in
+    place, touching only the blocks that hold those rows; None when the result could
+    differ from a cold read of the new sheet (see :meth:`SheetCache.refresh`)."""
+    name, header, header_row, merged, numbers_raw, lengths_raw, dated, width, blocks = body
+    numbers = array("I")
+    numbers.frombytes(numbers_raw)
+    lengths = array("I")
+    lengths.frombytes(lengths_raw)
+    if len(blocks) != -(-len(numbers) // BLOCK_ROWS):
+        return None  # made with another block size
+    if not cells:
+        return body
+    # A header found by its id label stays where it is whatever is written below it; one
+    # found by the most labels (or not found) could move to a row written among the top.
+    searched = (
+        spec is not None
+        and spec.row is None
+        and not (spec.id_label and label_key(spec.id_label) in map(label_key, header))
+    )
+    if min(cells) <= (max(header_row, HEADER_SEARCH_ROWS) if searched else header_row):
+        return None  # the header (or where it is looked for) was written
+    blocks = list(blocks)
+    dated = set(dated)
+    work: dict[int, list[list[Any]]] = {}
+
+    def block(b: int) -> list[list[Any]]:
+        if b not in work:
+            work[b] = (
+                [list(marshal.loads(part)) for part in blocks[b]]
+                if b < len(blocks)
+                else [[] for _col in range(width)]
+            )
+        return work[b]
+
+    for number in sorted(cells):
+        row = cells[number]
+        i = bisect.bisect_left(numbers, number)
+        if i < len(numbers) and numbers[i] == number:
+            length = lengths[i]
+        elif i == len(numbers):
+            length = 0
+        else:
+            return None  # a row where the sheet had none, above its last: rows would move
+        wide = max(row, default=-1) + 1
+        if wide > width:  # a column right of every value so far: every block gets it
+            for b, parts in enumerate(blocks):
+                if b not in work:
+                    rows_in = min(BLOCK_ROWS, len(numbers) - b * BLOCK_ROWS)
+                    blocks[b] = (*parts, *[marshal.dumps((None,) * rows_in)] * (wide - width))
+            for b, columns in work.items():
+                rows_in = (
+                    len(columns[0]) if columns else min(BLOCK_ROWS, len(numbers) - b * BLOCK_ROWS)
+                )
+                columns.extend([None] * rows_in for _col in range(wide - width))
+            width = wide
+        b, at = divmod(i, BLOCK_ROWS)
+        columns = block(b)
+        if i == len(numbers):
+            if not any(value is not None for value in row.values()):
+                continue  # an empty row reads as none
+            for column in columns:
+                column.append(None)
+            numbers.append(number)
+            lengths.append(0)
+        for col, value in row.items():
+            if type(value) is date or type(value) is datetime:
+                dated.add(col)
+            columns[col][at] = _stand_in(value)
+        length = max(length, wide)
+        while length and columns[length - 1][at] is None:
+            length -= 1
+        if not length:
+            return None  # a row emptied: the rows after it would move
+        lengths[i] = length
+    for b, columns in work.items():
+        part = tuple(marshal.dumps(tuple(column)) for column in columns)
+        if b < len(blocks):
+            blocks[b] = part
+        else:
+            blocks.append(part)
+    return (
+        name,
+        header,
+        header_row,
+        merged,
+        numbers.tobytes(),
+        lengths.tobytes(),
+        sorted(dated),
+        width,
+        blocks,
+    )
 
 
 class _Back(dict[object, CellValue]):

@@ -83,6 +83,12 @@ class PatchReport:
     added: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
     sheets: dict[str, SheetResult] = field(default_factory=dict)
+    #: the workbook's central directory before the patch, and each rewritten sheet's member
+    before: list[zipraw.Member] = field(default_factory=list)
+    members: dict[str, str] = field(default_factory=dict)
+    #: the rewritten sheets whose written cells read back exactly as written (a time may
+    #: read back up to a millisecond off and still pass the verification)
+    exact: set[str] = field(default_factory=set)
 
 
 class _Body:
@@ -139,6 +145,7 @@ def patch_file(src: Path | BinaryIO, dst: Path, batch: Batch, *, display: str) -
                 members, comment = zipraw.read_directory(f)
             except zipraw.ZipFormatError as exc:
                 raise unreadable(display, str(exc)) from None
+            report.before = members
             pkg = Package(f, members, display)
             styles = Styles(
                 lambda: pkg.read(pkg.styles_path) if pkg.styles_path else None,
@@ -253,6 +260,7 @@ def patch_file(src: Path | BinaryIO, dst: Path, batch: Batch, *, display: str) -
                 out.flush()
                 os.fsync(out.fileno())
             _verify_zip(dst, members, pkg, set(bodies) | set(pkg.changed), display)
+            report.members = member_names
             _verify_cells(dst, report, member_names, bodies, display)
     finally:
         for body in spools:
@@ -414,11 +422,13 @@ def _compare(
     want: dict[int, dict[int, CellValue]],
     real: dict[int, int],
     where: str,
-) -> None:
+) -> bool:
     """Each ``want[row][col]`` reads back from ``sheet``; ``real`` maps a probe row to the
-    ledger row it stands for (in messages)."""
+    ledger row it stands for (in messages). True when every one reads back exactly as
+    :func:`expected_read` says (not just within the millisecond a time may be off)."""
     if not want:
-        return
+        return True
+    exact = True
     last = max(want)
     for number, row in iter_grid(sheet):
         if number > last:
@@ -433,6 +443,8 @@ def _compare(
                 continue  # the common case, without normalising
             expected = expected_read(value)
             got = normalise_read(got)
+            if exact and not (type(expected) is type(got) and expected == got):
+                exact = False
             if not _same(expected, got):
                 ref = cell_ref(real.get(number, number), col)
                 raise LedgerError(
@@ -450,6 +462,7 @@ def _compare(
                         "{where}!{ref}: procdoc wrote {expected!r} but it does not read back; the ledger was not changed"
                     ).format(where=where, ref=ref, expected=expected)
                 )
+    return exact
 
 
 def _verify_cells(
@@ -459,7 +472,8 @@ def _verify_cells(
     bodies: dict[str, _Body],
     display: str,
 ) -> None:
-    """calamine reads back every cell procdoc wrote."""
+    """calamine reads back every cell procdoc wrote (``report.exact``: the sheets where
+    each reads back exactly)."""
     if not report.sheets:
         return
     big = {
@@ -479,7 +493,8 @@ def _verify_cells(
                     real = dict(enumerate(result.probe_numbers, start=1))
                 else:
                     want, real = dict(result.written), {}
-                _compare(wb.get_sheet_by_name(name), want, real, f"{display} {name}")
+                if _compare(wb.get_sheet_by_name(name), want, real, f"{display} {name}"):
+                    report.exact.add(name)
     except CalamineError as exc:
         raise LedgerError(
             _(

@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING
 
 from procdoc.errors import LedgerChangedError, LedgerError, LedgerLockedError
 from procdoc.i18n import _
-from procdoc.ledger.cache import SheetCache
+from procdoc.ledger.cache import SheetCache, ZipIndex
 from procdoc.ledger.lock import LedgerLock, remove_stale_temps
 from procdoc.ledger.model import (
     Batch,
     Fingerprint,
+    HeaderSpec,
     Snapshot,
 )
 from procdoc.ledger.owners import check_not_open
@@ -32,6 +33,7 @@ from procdoc.ledger.reader import (
 
 if TYPE_CHECKING:
     from procdoc.ledger import undo as undo_record
+    from procdoc.ledger.patch import PatchReport
 
 # The writing modules (patch, create, undo: lxml, the sheet patcher) are imported by the
 # methods that write, so a reading command that finds its sheets in the read cache loads
@@ -61,6 +63,7 @@ class LedgerStore:
         lock_timeout: float = 10.0,
         timezone: str | None = None,
         cache: bool = True,
+        cache_specs: SheetSpecs | None = None,
     ) -> None:
         if not sheets:
             raise ValueError("LedgerStore needs at least one sheet name")
@@ -72,6 +75,11 @@ class LedgerStore:
         self.timezone = timezone  # the clock of the times messages and the undo record give
         self.display = self.path.name
         self.cache = SheetCache(self.state_dir / "cache", self.path) if cache else None
+        self._cached: dict[tuple[str, HeaderSpec | None], None] = {}
+        """The sheets (with where their headers are) whose read-cache entries a write
+        carries over (see :meth:`SheetCache.refresh`): ``cache_specs`` and every sheet
+        this store has read."""
+        self._remember(cache_specs or {})
         self._writing = False
         """True while an update plans: its reads use the cache but add nothing to it (the
         sheets it reads are mostly the ones it rewrites, whose entries would be stale)."""
@@ -86,13 +94,18 @@ class LedgerStore:
         ``Snapshot(exists=False, sheets={})``; sheets the workbook lacks are absent from
         ``Snapshot.sheets``.
         """
+        specs = sheet_specs(self.sheets if sheets is None else sheets)
+        self._remember(specs)
         return read_snapshot(
             self.path,
-            sheet_specs(self.sheets if sheets is None else sheets),
+            specs,
             display=self.display,
             cache=self.cache,
             fill=not self._writing,
         )
+
+    def _remember(self, specs: SheetSpecs) -> None:
+        self._cached.update(dict.fromkeys(specs.items()))
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -263,6 +276,7 @@ class LedgerStore:
 
         tmp = temp_beside(self.path)
         backup: Path | None = None
+        report: PatchReport | None = None
         try:
             if seen is None:
                 self._write_new(tmp, batch)
@@ -274,6 +288,7 @@ class LedgerStore:
                     return True  # nothing to change (a sheet to create that exists)
                 shutil.copymode(self.path, tmp)  # a shared ledger stays shared
             written = fingerprint(tmp)  # os.replace keeps the bytes and the mtime
+            after = ZipIndex.read(tmp) if self.cache is not None and report is not None else None
             members, sheets = undo_record.parts_of(tmp, self.display)
             if seen is not None:
                 backup = self._backup()
@@ -289,6 +304,8 @@ class LedgerStore:
                     ).format(display=self.display)
                 ) from None
             _fsync_dir(self.path.parent)
+            if after is not None and report is not None:
+                self._carry_cache(report, after)
             undo_record.save(
                 self.state_dir,
                 undo_record.LastWrite(
@@ -312,6 +329,28 @@ class LedgerStore:
             tmp.unlink(missing_ok=True)
             if backup is not None:  # the write did not happen: this copy backs up nothing
                 backup.unlink(missing_ok=True)
+
+    def _carry_cache(self, report: PatchReport, after: ZipIndex) -> None:
+        """Carry the read cache over this write (see :meth:`SheetCache.refresh`), so the
+        next command finds it warm; a failure only leaves entries to be rebuilt."""
+        from procdoc.ledger.patch import expected_read
+
+        before = ZipIndex.of(report.before)
+        if self.cache is None or before is None:
+            return
+        written = {
+            name: (
+                {
+                    number: {col: expected_read(value) for col, value in cells.items()}
+                    for number, cells in result.written.items()
+                }
+                if name in report.exact
+                else None
+            )
+            for name, result in report.sheets.items()
+        }
+        with contextlib.suppress(Exception):
+            self.cache.refresh(before, after, list(self._cached), written)
 
     def _current(self) -> Fingerprint | None:
         try:
