@@ -103,6 +103,26 @@ def bench_size(n: int, repeat: int) -> None:
     peak = rss_of(advance_cmd(target, case))
     line("advance, cold cache", median(cold), r)
     line("advance, warm cache", median(warm), r, f"peak {peak:.0f} MB")
+    after = []
+    for _ in range(repeat):
+        target = fresh_copy(root)
+        drop_cache(target)
+        run([PY, "-m", "procdoc", "show", case, "-w", str(target)])
+        run(advance_cmd(target, case))  # adds history columns: the history is read again
+        run([PY, "-m", "procdoc", "show", case, "-w", str(target)])
+        nxt = middle_case(n + 10)  # the next case at 报销提交
+        run(advance_cmd(target, nxt))  # carries the cache over
+        after.append(run([PY, "-m", "procdoc", "show", nxt, "-w", str(target)])[0])
+    line("show right after an advance", median(after), r, "the advance carried the cache")
+    year = fresh_copy(make_workspace(n, open_every=20))
+    drop_cache(year)
+    ry = calamine_r(year / "台账.xlsx", repeat)
+    overdue_year = [PY, "-m", "procdoc", "overdue", "--as-of", "2026-11-20", "-w", str(year)]
+    todo_year = [PY, "-m", "procdoc", "todo", "-w", str(year)]
+    run(overdue_year)  # fills the cache
+    print(f"a year's register: {n} cases, 1 in 20 open (R = {ry:.3f} s)")
+    line("overdue (table), warm", timed(overdue_year, repeat), ry, f"{n // 20} open, all late")
+    line("todo, warm", timed(todo_year, repeat), ry)
 
 
 def bench_import(repeat: int) -> None:

@@ -61,9 +61,12 @@ def rss_of(cmd: list[str], cwd: Path | None = None) -> float:
         return float("nan")
 
 
-def make_workspace(n: int) -> Path:
-    """A workspace whose ledger holds ``n`` 报销 cases (30 columns) and 2n history rows."""
-    root = DATA / f"ws-{n}"
+def make_workspace(n: int, *, open_every: int = 1) -> Path:
+    """A workspace whose ledger holds ``n`` 报销 cases (30 columns) and 2n history rows.
+    Every case is open and late (the worst case for a list of what is late) unless
+    ``open_every`` > 1: then one case in ``open_every`` is open, the others 已办结 at
+    报销归档 - a year's register as offices keep it."""
+    root = DATA / (f"ws-{n}" if open_every == 1 else f"ws-{n}-open1in{open_every}")
     if (root / "台账.xlsx").exists():
         return root
     import xlsxwriter
@@ -91,15 +94,18 @@ def make_workspace(n: int) -> Path:
         opened = base + timedelta(minutes=37 * i % (60 * 24 * 70))
         entered = opened + timedelta(days=rnd.randint(0, 5))
         due = (entered + timedelta(days=rnd.randint(1, 20))).date()
+        is_open = i % open_every == 0
         row = [
             f"BX2026-{i + 1:06d}",
             "报销",
             f"{NAMES[i % 10]}提交的费用报销",
-            STEPS[i % 5],
-            "办理中",
+            STEPS[i % 5] if is_open else "报销归档",
+            "办理中" if is_open else "已办结",
             NAMES[(i + 3) % 10],
         ]
         ws.write_row(i + 1, 0, row)
+        if not is_open:
+            ws.write_datetime(i + 1, 10, entered + timedelta(days=3), dtf)
         ws.write_datetime(i + 1, 6, entered, dtf)
         ws.write_datetime(i + 1, 7, datetime(due.year, due.month, due.day), datef)
         ws.write_datetime(i + 1, 9, opened, dtf)

@@ -12,6 +12,7 @@ from python_calamine import CalamineWorkbook
 from typer.testing import CliRunner
 
 from conftest import advance1, write
+from procdoc.calendar import Duration
 from procdoc.cli import app
 from procdoc.commands import cases
 from procdoc.workspace import Workspace
@@ -220,3 +221,76 @@ def test_workdays_only(office: Path, day: str, runs: bool) -> None:
 def test_report_on_an_empty_ledger(office: Path) -> None:
     code, out, _ = _report(office, "2026-11-20")
     assert code == 0 and "在办 0 件" in out
+
+
+def test_overdue_builds_only_the_rows_that_could_be_listed_and_lists_the_same(
+    office: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`overdue` tells from the 状态 and deadline columns which rows could be listed and
+    builds only those cases; the list is the one every case would give, whatever the day,
+    the window, and cells typed by hand (a deadline as text, one that cannot be read, a
+    status word that is none)."""
+    from procdoc import casebook
+    from procdoc.commands.desk import todo
+    from procdoc.commands.reports import overdue
+    from procdoc.errors import ProcdocWarning
+    from procdoc.ledger import Batch, SheetChanges
+    from procdoc.reports.overdue import overdue as flag_cases
+
+    ws = Workspace(office)
+    made = [
+        cases.new(ws, "task", title=f"事项{i}", at=datetime(2026, 9, 1 + 3 * i, 9, 0))
+        for i in range(9)
+    ]
+    for case in made[:4]:  # closed
+        advance1(Workspace(office), case.id, step="slow", at=datetime(2026, 10, 9, 9, 0))
+        advance1(Workspace(office), case.id, step="done", at=datetime(2026, 10, 10, 9, 0))
+    advance1(Workspace(office), made[4].id, step="slow", at=datetime(2026, 10, 9, 9, 0))  # 60d
+    cases.cancel(Workspace(office), made[5].id, reason="重复")
+    book = Workspace(office).casebook()
+    made = [book.case(case.id) for case in made]  # where each row is
+    hand = [(made[6], "2026-11-02"), (made[7], "下周五"), (made[8], "2026-12-01 15:30")]
+
+    def typed(_snapshot: object) -> Batch:
+        changes: dict[str, SheetChanges] = {}
+        for case, due in hand:
+            changes.setdefault(case.sheet, SheetChanges(set={}))
+            changes[case.sheet].set[case.row] = {"环节期限": due}
+        changes[made[0].sheet].set[made[0].row] = {"状态": "办完了"}  # no status word
+        return Batch(changes)
+
+    Workspace(office).store.update(typed)
+    built: list[str] = []
+    real_build = casebook._build
+
+    def counting(case_id: str, *args: object, **kwargs: object) -> object:
+        built.append(case_id)
+        return real_build(case_id, *args, **kwargs)  # type: ignore[arg-type]
+
+    for day in ("2026-09-05", "2026-10-12", "2026-11-02", "2026-12-01 16:00", "2026-12-30"):
+        for within in ("1wd", "10d", "24h"):
+            moment = datetime.fromisoformat(day if " " in day else f"{day} 09:00")
+            ws = Workspace(office)
+            every = flag_cases(
+                list(ws.casebook().cases()),
+                as_of=moment,
+                within=Duration.parse(within),
+                cal=ws.calendar,
+                reminders=ws.config.reminders,
+            )
+            built.clear()
+            with monkeypatch.context() as m, pytest.warns(ProcdocWarning, match="下周五"):
+                m.setattr(casebook, "_build", counting)
+                got = overdue(Workspace(office), as_of=moment, within=within)
+            assert [(f.case.id, f.level, f.due) for f in got] == [
+                (f.case.id, f.level, f.due) for f in every
+            ], (day, within)
+            assert made[1].id not in built and made[5].id not in built  # closed, cancelled
+            assert made[7].id in built  # a deadline that cannot be read: the case says
+    assert made[7].id in {f.case.id for f in got}  # late by its 办结期限
+    # todo looks at open cases only: a status that is no status word is the case's to say
+    built.clear()
+    with monkeypatch.context() as m, pytest.warns(ProcdocWarning, match="办完了"):
+        m.setattr(casebook, "_build", counting)
+        todo(Workspace(office))
+    assert made[0].id in built and made[1].id not in built and made[5].id not in built

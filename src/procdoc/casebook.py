@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +41,69 @@ from procdoc.values import Unreadable, as_due, as_moment, cell_for, read_field, 
 
 if TYPE_CHECKING:
     from procdoc.ledger import Batch, Row, Sheet, Snapshot
+
+RowFilter = Callable[["Sheet", Mapping[str, "int | None"]], "Container[int] | None"]
+"""Which rows of a register could hold the cases a command wants, told from the sheet's
+columns (the core columns' indexes given by key): the indexes of those rows among
+:attr:`Sheet.rows`, or None for every row. It may keep rows it is unsure of (their cases
+are built and looked at as always) but must never leave out a row whose case is wanted."""
+
+
+def open_rows(sheet: Sheet, core: Mapping[str, int | None]) -> set[int] | None:
+    """Every row but those whose 状态 cell says closed or cancelled (已办结, 已撤销): an
+    empty or unreadable status is decided by the case, so its row is kept."""
+    col = core["status"]
+    if col is None:
+        return None
+    ids = STATUS_IDS
+    closed: dict[object, bool] = {}
+    out = []
+    for i, raw in enumerate(sheet.column_values(col)):
+        shut = closed.get(raw)
+        if shut is None:
+            word = text(raw)
+            shut = closed[raw] = word in ids and ids[word] != "open"
+        if not shut:
+            out.append(i)
+    return set(out)
+
+
+def due_rows(
+    keep: Callable[[Any], bool],
+) -> RowFilter:
+    """:func:`open_rows` narrowed to the rows where ``keep`` holds for the 环节期限 or the
+    办结期限 as a case reads it (:func:`~procdoc.values.as_due`), or where either cannot
+    be read (such a row is the case's to report)."""
+
+    def rows(sheet: Sheet, core: Mapping[str, int | None]) -> Container[int] | None:
+        opened = open_rows(sheet, core)
+        n = sheet.n_rows()
+        columns = [
+            sheet.column_values(col) if col is not None else [None] * n
+            for col in (core["due"], core["case_due"])
+        ]
+        seen: dict[tuple[type, object], bool] = {}
+
+        def wanted(raw: object) -> bool:
+            key = (type(raw), raw)
+            found = seen.get(key)
+            if found is None:
+                try:
+                    due = as_due(raw)
+                    found = due is not None and keep(due)
+                except Unreadable:
+                    found = True
+                seen[key] = found
+            return found
+
+        return {
+            i
+            for i in (range(n) if opened is None else opened)
+            if wanted(columns[0][i]) or wanted(columns[1][i])
+        }
+
+    return rows
+
 
 #: Core columns whose absence from a register in use means its header was renamed by hand
 #: (the others are added again when missing).
@@ -205,11 +268,14 @@ class Casebook:
         self._ensure_index()
         return self._stray
 
-    def _ensure_index(self) -> None:
+    def _ensure_index(self, *, every_row: bool = True) -> None:
+        """Index every case by id. ``every_row``: the command reads every row, so they are
+        built at once (faster than one by one); else the index reads the id columns."""
         if not self._indexed:
             self._indexed = True
             for reg, sheet, cols in self._registers:
-                sheet.rows  # noqa: B018 -- every row, built at once (a command needing every case reads them all)
+                if every_row:
+                    sheet.rows  # noqa: B018 -- every row, built at once
                 self._index(reg, sheet, cols)
 
     # -- reading -------------------------------------------------------------------------
@@ -334,9 +400,20 @@ class Casebook:
         assert found is not None
         return found
 
-    def cases(self) -> Iterator[Case]:
-        """Every case procdoc can read, in register and row order (pending ones last)."""
+    def cases(self, rows: RowFilter | None = None) -> Iterator[Case]:
+        """Every case procdoc can read, in register and row order (pending ones last).
+
+        ``rows`` narrows them from a register's columns alone (see :data:`RowFilter`):
+        the other rows are never built, so their cells are neither read nor reported."""
+        keep: dict[int, Container[int] | None] = {}
+        if rows is not None:
+            self._ensure_index(every_row=False)
+            keep = {id(sheet): rows(sheet, cols.core) for _reg, sheet, cols in self._registers}
         for cid, place in self.places.items():
+            if rows is not None:
+                wanted = keep[id(place.sheet)]
+                if wanted is not None and place.index not in wanted:
+                    continue
             found = self._case(cid, place, strict=False)
             if found is not None:
                 yield found

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from procdoc.engine import Correction, Engine, ExtendResult, MoveResult
 from procdoc.errors import CaseError, ProcessError, UsageError
@@ -13,6 +14,9 @@ from procdoc.i18n import _
 from procdoc.layout import STATUS_IDS
 from procdoc.model import Case, HistoryEntry
 from procdoc.workspace import Workspace
+
+if TYPE_CHECKING:
+    from procdoc.casebook import RowFilter
 
 
 def new(
@@ -196,10 +200,15 @@ class Selection:
 
 
 def select(
-    ws: Workspace, cases: Sequence[Case] | None = None, sel: Selection | None = None
+    ws: Workspace,
+    cases: Sequence[Case] | None = None,
+    sel: Selection | None = None,
+    *,
+    rows: RowFilter | None = None,
 ) -> list[Case]:
-    """The cases matching ``sel`` (every readable case when None), reading every register.
-    Cases of process files with errors are noted for the CLI to report (SPEC §5)."""
+    """The cases matching ``sel`` (every readable case when None), reading every register
+    (only the rows ``rows`` keeps, when given). Cases of process files with errors are
+    noted for the CLI to report (SPEC §5)."""
     sel = sel or Selection()
     proc = ws.process(sel.process) if sel.process else None
     if sel.step and proc and proc.find_step(sel.step) is None:
@@ -213,7 +222,7 @@ def select(
     members = dept_members(ws, sel.dept) if sel.dept else None
     engine = ws.engine()
     if cases is None:
-        cases = list(ws.casebook().cases())
+        cases = list(ws.casebook().cases(rows))
         ws.note_broken()
     out = []
     for case in cases:

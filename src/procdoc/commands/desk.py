@@ -66,8 +66,10 @@ def todo(
         raise UsageError(_("--done lists what a person did: give --who NAME (or --dept DEPT)"))
     moment = as_of or ws.now()
     people = {who} if who else members
+    from procdoc.casebook import open_rows
+
     book = ws.casebook(history=True)
-    cases = list(book.cases())
+    cases = list(book.cases(None if done else open_rows))  # waiting: open cases only
     ws.note_broken()
     if done:
         return _done(cases, book, people or set(), moment)

@@ -12,7 +12,7 @@ from procdoc.errors import CalendarError, UsageError
 from procdoc.i18n import _
 from procdoc.model import Case
 from procdoc.reports.daily import DailyReport, build_daily, write_daily
-from procdoc.reports.overdue import Flag
+from procdoc.reports.overdue import Flag, classify
 from procdoc.reports.overdue import overdue as flag_cases
 from procdoc.workspace import Workspace
 
@@ -43,11 +43,17 @@ def overdue(
 ) -> list[Flag]:
     """Open cases that are overdue, due today or due within the warning window (and those
     whose deadline cell cannot be read, as ``unknown``)."""
+    from procdoc.casebook import due_rows
+
     window = within_of(ws, within)
-    cases = select(ws, None, sel)
+    moment = as_of or ws.now()
+    cal = ws.calendar
+    # only the rows of open cases whose deadline is near, past or unreadable are built
+    near = due_rows(lambda due: classify(due, moment, window, cal) is not None)
+    cases = select(ws, None, sel, rows=near)
     return flag_cases(
         cases,
-        as_of=as_of or ws.now(),
+        as_of=moment,
         within=window,
         cal=ws.calendar,
         reminders=ws.config.reminders,
