@@ -40,7 +40,7 @@ import struct
 import sys
 import zlib
 from array import array
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -156,6 +156,7 @@ class SheetCache:
         after: ZipIndex,
         specs: Iterable[tuple[str, HeaderSpec | None]],
         written: Mapping[str, Mapping[int, Mapping[int, CellValue]] | None],
+        read_as: Callable[[CellValue], CellValue] = lambda value: value,
     ) -> list[str]:
         """Carry the entries of ``specs`` over a write by procdoc itself, from the workbook
         ``before`` describes to the one ``after`` describes; the names of the sheets whose
@@ -164,9 +165,9 @@ class SheetCache:
         A sheet the write did not rewrite keeps its cells (procdoc's changes to the other
         parts - a new style at the end of the list, a defined name, a table's range - do
         not change how they read): its entry is given the new key. A sheet it rewrote is in
-        ``written``: every cell procdoc wrote, by row and column, as calamine read it back
-        (None when the read-back was not exact: a time off by less than the millisecond the
-        verification allows). Its entry is patched where those rows are, a block at a time,
+        ``written``: every cell procdoc wrote, by row and column (``read_as`` gives what
+        calamine read back; None when the read-back was not exact: a time off by less than
+        the millisecond the verification allows). Its entry is patched where those rows are, a block at a time,
         when that is sure to equal a cold read: the header row and the rows that could hold
         it untouched, no data row emptied and no row added above the last. Otherwise the
         entry is left stale (its key no longer holds) and the next read rebuilds it."""
@@ -189,7 +190,7 @@ class SheetCache:
                     continue
                 if name in written:
                     cells = written[name]
-                    body = _patched(body, spec, cells) if cells is not None else None
+                    body = _patched(body, spec, cells, read_as) if cells is not None else None
                 elif after.members.get(member) != before.members.get(member):
                     body = None
             except Exception:  # a damaged entry that passed its digest: left to be rebuilt
@@ -338,11 +339,15 @@ def _stand_in(value: CellValue) -> object:
 
 
 def _patched(
-    body: tuple[Any, ...], spec: HeaderSpec | None, cells: Mapping[int, Mapping[int, CellValue]]
+    body: tuple[Any, ...],
+    spec: HeaderSpec | None,
+    cells: Mapping[int, Mapping[int, CellValue]],
+    read_as: Callable[[CellValue], CellValue] = lambda value: value,
 ) -> tuple[Any, ...] | None:
-    """The stored sheet ``body`` with ``cells`` (row -> column -> value as read back) in
-    place, touching only the blocks that hold those rows; None when the result could
-    differ from a cold read of the new sheet (see :meth:`SheetCache.refresh`)."""
+    """The stored sheet ``body`` with ``cells`` (row -> column -> value, each read back
+    as ``read_as`` says; text as the reader reads it: itself, empty as None) in place, unpacking and packing again only the blocks that hold
+    those rows; None when the result could differ from a cold read of the new sheet (see
+    :meth:`SheetCache.refresh`)."""
     name, header, header_row, merged, numbers_raw, lengths_raw, dated, width, blocks = body
     numbers = array("I")
     numbers.frombytes(numbers_raw)
@@ -361,59 +366,77 @@ def _patched(
     )
     if min(cells) <= (max(header_row, HEADER_SEARCH_ROWS) if searched else header_row):
         return None  # the header (or where it is looked for) was written
+    last = numbers[-1] if numbers else 0
+    edits = sorted(number for number in cells if number <= last)
+    adds = sorted(number for number in cells if number > last)
+    wide = max((max(cells[n], default=-1) + 1 for n in cells), default=0)
     blocks = list(blocks)
     dated = set(dated)
+    if wide > width:  # a column right of every value so far: every block gets it
+        for b, parts in enumerate(blocks):
+            rows_in = min(BLOCK_ROWS, len(numbers) - b * BLOCK_ROWS)
+            blocks[b] = (*parts, *[marshal.dumps((None,) * rows_in)] * (wide - width))
+        width = wide
     work: dict[int, list[list[Any]]] = {}
+    convert: dict[tuple[type, CellValue], object] = {}
 
-    def block(b: int) -> list[list[Any]]:
-        if b not in work:
-            work[b] = (
-                [list(marshal.loads(part)) for part in blocks[b]]
-                if b < len(blocks)
-                else [[] for _col in range(width)]
-            )
-        return work[b]
+    def stored(col: int, value: CellValue) -> object:
+        if value is None:
+            return None
+        key = (type(value), value)
+        found = convert.get(key, convert)
+        if found is convert:
+            found = convert[key] = _stand_in(read_as(value))
+        if type(found) is tuple:
+            dated.add(col)
+        return found
 
-    for number in sorted(cells):
-        row = cells[number]
+    for number in edits:
         i = bisect.bisect_left(numbers, number)
-        if i < len(numbers) and numbers[i] == number:
-            length = lengths[i]
-        elif i == len(numbers):
-            length = 0
-        else:
+        if numbers[i] != number:
             return None  # a row where the sheet had none, above its last: rows would move
-        wide = max(row, default=-1) + 1
-        if wide > width:  # a column right of every value so far: every block gets it
-            for b, parts in enumerate(blocks):
-                if b not in work:
-                    rows_in = min(BLOCK_ROWS, len(numbers) - b * BLOCK_ROWS)
-                    blocks[b] = (*parts, *[marshal.dumps((None,) * rows_in)] * (wide - width))
-            for b, columns in work.items():
-                rows_in = (
-                    len(columns[0]) if columns else min(BLOCK_ROWS, len(numbers) - b * BLOCK_ROWS)
-                )
-                columns.extend([None] * rows_in for _col in range(wide - width))
-            width = wide
         b, at = divmod(i, BLOCK_ROWS)
-        columns = block(b)
-        if i == len(numbers):
-            if not any(value is not None for value in row.values()):
-                continue  # an empty row reads as none
-            for column in columns:
-                column.append(None)
-            numbers.append(number)
-            lengths.append(0)
-        for col, value in row.items():
-            if type(value) is date or type(value) is datetime:
-                dated.add(col)
-            columns[col][at] = _stand_in(value)
-        length = max(length, wide)
+        columns = work.get(b)
+        if columns is None:
+            columns = work[b] = [list(marshal.loads(part)) for part in blocks[b]]
+        for col, value in cells[number].items():
+            columns[col][at] = (value or None) if type(value) is str else stored(col, value)
+        length = max(lengths[i], wide)
         while length and columns[length - 1][at] is None:
             length -= 1
         if not length:
             return None  # a row emptied: the rows after it would move
         lengths[i] = length
+    added: list[list[object]] = []
+    for number in adds:
+        values: list[object] = [None] * width
+        for col, value in cells[number].items():
+            values[col] = (value or None) if type(value) is str else stored(col, value)
+        length = width
+        while length and values[length - 1] is None:
+            length -= 1
+        if length:  # an empty row reads as none
+            added.append(values)
+            numbers.append(number)
+            lengths.append(length)
+    if added:
+        first = len(numbers) - len(added)
+        b = first // BLOCK_ROWS
+        at = first
+        grid = list(zip(*added, strict=True)) if width else []
+        while at < len(numbers):
+            stop = min((b + 1) * BLOCK_ROWS, len(numbers))
+            columns = work.get(b)
+            if columns is None:
+                columns = work[b] = (
+                    [list(marshal.loads(part)) for part in blocks[b]]
+                    if b < len(blocks)
+                    else [[] for _col in range(width)]
+                )
+            for column, new in zip(columns, grid, strict=True):
+                column.extend(new[at - first : stop - first])
+            at = stop
+            b += 1
     for b, columns in work.items():
         part = tuple(marshal.dumps(tuple(column)) for column in columns)
         if b < len(blocks):

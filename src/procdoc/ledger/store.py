@@ -339,18 +339,11 @@ class LedgerStore:
         if self.cache is None or before is None:
             return
         written = {
-            name: (
-                {
-                    number: {col: expected_read(value) for col, value in cells.items()}
-                    for number, cells in result.written.items()
-                }
-                if name in report.exact
-                else None
-            )
+            name: result.written if name in report.exact else None
             for name, result in report.sheets.items()
         }
         with contextlib.suppress(Exception):
-            self.cache.refresh(before, after, list(self._cached), written)
+            self.cache.refresh(before, after, list(self._cached), written, expected_read)
 
     def _current(self) -> Fingerprint | None:
         try:
