@@ -600,16 +600,21 @@ class CachedSheet(Sheet):
             index += len(self._numbers)
         block, at = divmod(index, BLOCK_ROWS)
         columns = self._unpacked.get(block)
-        if columns is None:
-            columns = self._unpacked[block] = self._unpack(block)
+        if columns is None:  # kept as stored: a row's dates are made when it is asked for
+            columns = self._unpacked[block] = [marshal.loads(p) for p in self._blocks[block]]
         length = self._lengths[index]
-        return Row(self._numbers[index], [column[at] for column in columns[:length]])
+        values = [column[at] for column in columns[:length]]
+        back = self._back
+        for i in self._dated:
+            if i < length:
+                values[i] = back[values[i]]
+        return Row(self._numbers[index], values)
 
     def _all_rows(self) -> list[Row]:
         numbers, lengths, width = self._numbers, self._lengths, self._width
         rows: list[Row] = []
         for b in range(len(self._blocks)):
-            columns = self._unpacked.get(b) or self._unpack(b)
+            columns = self._unpack(b)
             start = b * BLOCK_ROWS
             stop = start + BLOCK_ROWS
             block_numbers = numbers[start:stop]
@@ -625,8 +630,10 @@ class CachedSheet(Sheet):
         return rows
 
     def _unpack(self, block: int) -> list[tuple[Any, ...]]:
+        """The block's columns, dates made."""
         back = self._back
-        columns = [marshal.loads(part) for part in self._blocks[block]]
+        columns = self._unpacked.get(block) or [marshal.loads(part) for part in self._blocks[block]]
+        columns = list(columns)
         for i in self._dated:
             columns[i] = tuple(map(back.__getitem__, columns[i]))
         return columns
