@@ -294,3 +294,11 @@ def test_overdue_builds_only_the_rows_that_could_be_listed_and_lists_the_same(
         m.setattr(casebook, "_build", counting)
         todo(Workspace(office))
     assert made[0].id in built and made[1].id not in built and made[5].id not in built
+    # so does `list --status open`, with the same cases as a filter over every case
+    every_case = list(Workspace(office).casebook().cases())
+    built.clear()
+    with monkeypatch.context() as m, pytest.warns(ProcdocWarning, match="办完了"):
+        m.setattr(casebook, "_build", counting)
+        listed = cases.list_cases(Workspace(office), cases.Selection(status="open"))
+    assert [c.id for c in listed] == [c.id for c in every_case if c.status == "open"]
+    assert made[1].id not in built and made[5].id not in built

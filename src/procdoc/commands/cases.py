@@ -222,6 +222,10 @@ def select(
     members = dept_members(ws, sel.dept) if sel.dept else None
     engine = ws.engine()
     if cases is None:
+        if rows is None and status == "open":
+            from procdoc.casebook import open_rows
+
+            rows = open_rows  # closed and cancelled rows are not built
         cases = list(ws.casebook().cases(rows))
         ws.note_broken()
     out = []
