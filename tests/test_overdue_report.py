@@ -257,6 +257,9 @@ def test_overdue_builds_only_the_rows_that_could_be_listed_and_lists_the_same(
             changes.setdefault(case.sheet, SheetChanges(set={}))
             changes[case.sheet].set[case.row] = {"环节期限": due}
         changes[made[0].sheet].set[made[0].row] = {"状态": "办完了"}  # no status word
+        changes[made[0].sheet].append.append(  # an id held twice: left out, with a warning
+            {"编号": made[2].id, "状态": "办理中", "当前环节": "办理", "环节期限": "2026-09-01"}
+        )
         return Batch(changes)
 
     Workspace(office).store.update(typed)
@@ -287,7 +290,10 @@ def test_overdue_builds_only_the_rows_that_could_be_listed_and_lists_the_same(
             ], (day, within)
             assert made[1].id not in built and made[5].id not in built  # closed, cancelled
             assert made[7].id in built  # a deadline that cannot be read: the case says
+            assert made[2].id not in {f.case.id for f in got}
     assert made[7].id in {f.case.id for f in got}  # late by its 办结期限
+    with pytest.warns(ProcdocWarning, match=f"case {made[2].id} is held twice"):
+        overdue(Workspace(office), as_of=datetime(2026, 12, 1, 9, 0))
     # todo looks at open cases only: a status that is no status word is the case's to say
     built.clear()
     with monkeypatch.context() as m, pytest.warns(ProcdocWarning, match="办完了"):

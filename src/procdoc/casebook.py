@@ -11,9 +11,10 @@ the ledger batch, sheet by sheet.
 from __future__ import annotations
 
 import difflib
+import itertools
 import warnings
 from collections import Counter
-from collections.abc import Callable, Container, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Container, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -42,7 +43,7 @@ from procdoc.values import Unreadable, as_due, as_moment, cell_for, read_field, 
 if TYPE_CHECKING:
     from procdoc.ledger import Batch, Row, Sheet, Snapshot
 
-RowFilter = Callable[["Sheet", Mapping[str, "int | None"]], "Container[int] | None"]
+RowFilter = Callable[["Sheet", Mapping[str, "int | None"]], "Collection[int] | None"]
 """Which rows of a register could hold the cases a command wants, told from the sheet's
 columns (the core columns' indexes given by key): the indexes of those rows among
 :attr:`Sheet.rows`, or None for every row. It may keep rows it is unsure of (their cases
@@ -68,14 +69,12 @@ def open_rows(sheet: Sheet, core: Mapping[str, int | None]) -> set[int] | None:
     return set(out)
 
 
-def due_rows(
-    keep: Callable[[Any], bool],
-) -> RowFilter:
+def due_rows(keep: Callable[[Any], bool]) -> RowFilter:
     """:func:`open_rows` narrowed to the rows where ``keep`` holds for the 环节期限 or the
     办结期限 as a case reads it (:func:`~procdoc.values.as_due`), or where either cannot
     be read (such a row is the case's to report)."""
 
-    def rows(sheet: Sheet, core: Mapping[str, int | None]) -> Container[int] | None:
+    def rows(sheet: Sheet, core: Mapping[str, int | None]) -> Collection[int] | None:
         opened = open_rows(sheet, core)
         n = sheet.n_rows()
         columns = [
@@ -307,12 +306,7 @@ class Casebook:
         assert id_col is not None
         places, duplicates, twice = self._places, self._duplicates, self._twice_rows
         located = self._located
-        for index, raw in enumerate(sheet.column_values(id_col)):
-            cid = (
-                raw
-                if type(raw) is str and raw and not raw[0].isspace() and not raw[-1].isspace()
-                else text(raw)
-            )
+        for index, cid in enumerate(map(_id_of, sheet.column_values(id_col))):
             if not cid:
                 row = sheet.row_at(index)
                 if any(v is not None for v in row.values):
@@ -405,19 +399,43 @@ class Casebook:
 
         ``rows`` narrows them from a register's columns alone (see :data:`RowFilter`):
         the other rows are never built, so their cells are neither read nor reported."""
-        keep: dict[int, Container[int] | None] = {}
-        if rows is not None:
-            self._ensure_index(every_row=False)
-            keep = {id(sheet): rows(sheet, cols.core) for _reg, sheet, cols in self._registers}
-        for cid, place in self.places.items():
+        twice: Container[str] = ()
+        if rows is None or self._indexed:
+            keep: dict[int, Container[int] | None] = {}
             if rows is not None:
-                wanted = keep[id(place.sheet)]
-                if wanted is not None and place.index not in wanted:
-                    continue
-            found = self._case(cid, place, strict=False)
-            if found is not None:
-                yield found
-        for cid in self.duplicates:
+                keep = {id(sheet): rows(sheet, cols.core) for _reg, sheet, cols in self._registers}
+            for cid, place in self.places.items():
+                if rows is not None:
+                    wanted = keep[id(place.sheet)]
+                    if wanted is not None and place.index not in wanted:
+                        continue
+                found = self._case(cid, place, strict=False)
+                if found is not None:
+                    yield found
+            twice = self.duplicates
+        else:  # the wanted rows alone, without indexing every row
+            ids = [
+                (reg, sheet, cols, list(map(_id_of, sheet.column_values(cols.core["id"] or 0))))
+                for reg, sheet, cols in self._registers
+            ]
+            counts = Counter(itertools.chain.from_iterable(cids for *_unused, cids in ids))
+            twice = {cid for cid, n in counts.items() if n > 1 and cid}
+            for reg, sheet, cols, cids in ids:
+                wanted = rows(sheet, cols.core)
+                for index in range(len(cids)) if wanted is None else sorted(wanted):
+                    held = cids[index]
+                    if not held or held in twice:
+                        continue
+                    seen = self._located.get(held)
+                    place = (
+                        seen
+                        if seen is not None and seen.sheet is sheet and seen.index == index
+                        else _Place(reg, sheet, cols, index)
+                    )
+                    case = self._case(held, place, strict=False)
+                    if case is not None:
+                        yield case
+        for cid in twice:
             warnings.warn(
                 _(
                     "{name}: case {cid} is held twice ({duplicates}): left out until one row is removed or renumbered"
@@ -647,6 +665,13 @@ def _matches(values: Sequence[Any], case_id: str) -> list[int]:
             out.append(row)
         at = joined.find(case_id, at + 1)
     return out
+
+
+def _id_of(raw: Any) -> str | None:
+    """A case id as :func:`text` reads it, without the call for an id already clean."""
+    if type(raw) is str and raw and not raw[0].isspace() and not raw[-1].isspace():
+        return raw
+    return text(raw)
 
 
 def _id_cell(place: _Place) -> str:
