@@ -165,3 +165,26 @@ def test_daily_workbook_prints(built: Path, tmp_path: Path) -> None:
     assert "<rowBreaks" not in summary
     assert "_xlnm.Print_Titles" in book and "逾期!$1:$1" in book  # header row repeated
     assert 'orientation="landscape"' in late
+
+
+def test_word_tables_hold_any_text(tmp_path: Path) -> None:
+    """Cell text is escaped; line breaks and tabs become Word's; characters XML cannot
+    hold (a control character, a lone surrogate from a YAML escape) are left out."""
+    import docx
+
+    from procdoc.reports.word import WordReport
+
+    doc = WordReport()
+    doc.table(
+        ["编号", "标题"],
+        [["A&B<1>", "第一行\r\n第二行\t甲"], ["x\x01\ud800y", "  留空  "]],
+        widths_mm=[30, 60],
+    )
+    doc.save(tmp_path / "t.docx")
+    rows = [
+        [c.text for c in row.cells]
+        for row in docx.Document(str(tmp_path / "t.docx")).tables[0].rows
+    ]
+    assert rows == [["编号", "标题"], ["A&B<1>", "第一行\n第二行\t甲"], ["xy", "  留空  "]]
+    with pytest.raises(ValueError, match="2 columns but 1 widths"):
+        doc.table(["编号", "标题"], [], widths_mm=[30])

@@ -354,3 +354,23 @@ def no_calamine() -> Iterator[None]:
         yield
     finally:
         reader._read_sheets = saved
+
+
+def test_a_write_that_adds_a_style_carries_nothing_over(tmp_path: Path) -> None:
+    """A style added at the end of the list is the one a cell numbered past the end has
+    (read as General until then), in any sheet: no entry is carried over such a write."""
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(tmp_path / "ledger.xlsx"))
+    bold = wb.add_format({"bold": True})
+    sheet = wb.add_worksheet(LEDGER)
+    sheet.write_row(0, 0, ["编号", "标题"])
+    sheet.write_row(1, 0, ["A-1", "一"], bold)  # a bold date is a style the workbook lacks
+    wb.add_worksheet(HISTORY).write_row(0, 0, ["编号", "时间", "动作"])
+    wb.close()
+    cached, cold = stores(tmp_path)
+    cached.read(SPECS)
+    cached.update(lambda s: Batch({LEDGER: SheetChanges(set={2: {"标题": date(2026, 7, 1)}})}))
+    with no_calamine(), pytest.raises(AssertionError, match="calamine"):
+        cached.read(SPECS)  # neither sheet carried over
+    same(cached.read(SPECS), cold.read(SPECS))

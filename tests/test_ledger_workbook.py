@@ -83,3 +83,31 @@ def test_a_workbook_with_a_protected_structure_gets_no_new_sheet(tmp_path: Path)
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
     store.update(lambda s: Batch({LEDGER: SheetChanges(set={2: {"状态": "已办结"}})}))
     assert store.read([LEDGER]).sheets[LEDGER].rows[0].values == ["C-1", "已办结"]
+
+
+def test_a_new_number_format_takes_no_id_a_style_already_refers_to(tmp_path: Path) -> None:
+    """A style may name a number format id that nothing defines (Excel shows General): the
+    date format procdoc adds must not take that id, or those cells would read as dates."""
+    path = tmp_path / "ledger.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet(LEDGER)
+    money = wb.add_format({"num_format": "0.000"})
+    ws.write_row(0, 0, ["编号", "金额", "日期"])
+    ws.write_row(1, 0, ["C-1", 5], None)
+    ws.write(1, 1, 5, money)
+    wb.close()
+    styles = zipfile.ZipFile(path).read("xl/styles.xml").decode()
+    # the money style now points at an id one above the highest defined one, undefined
+    broken = re.sub(r'(<xf numFmtId=")164(")', r"\g<1>165\2", styles, count=1)
+    assert broken != styles
+    rewrite_member(path, "xl/styles.xml", lambda _old: broken.encode())
+
+    store_for(tmp_path).update(
+        lambda s: Batch({LEDGER: SheetChanges(append=[{"编号": "C-2", "日期": date(2026, 3, 1)}])})
+    )
+    styles = zipfile.ZipFile(path).read("xl/styles.xml").decode()
+    top = re.search(r"<numFmts.*?</numFmts>", styles, re.S)
+    assert top is not None
+    assert re.findall(r'numFmtId="(\d+)"', top.group(0)) == ["164", "166"]
+    wb2 = openpyxl.load_workbook(path)
+    assert wb2[LEDGER]["B2"].value == 5  # still a number, not a date

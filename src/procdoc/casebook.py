@@ -399,7 +399,7 @@ class Casebook:
 
         ``rows`` narrows them from a register's columns alone (see :data:`RowFilter`):
         the other rows are never built, so their cells are neither read nor reported."""
-        twice: Container[str] = ()
+        twice: Mapping[str, list[str]] = {}
         if rows is None or self._indexed:
             keep: dict[int, Container[int] | None] = {}
             if rows is not None:
@@ -419,7 +419,8 @@ class Casebook:
                 for reg, sheet, cols in self._registers
             ]
             counts = Counter(itertools.chain.from_iterable(cids for *_unused, cids in ids))
-            twice = {cid for cid, n in counts.items() if n > 1 and cid}
+            if any(n > 1 for cid, n in counts.items() if cid):
+                twice = _held_twice(ids, counts)
             for reg, sheet, cols, cids in ids:
                 wanted = rows(sheet, cols.core)
                 for index in range(len(cids)) if wanted is None else sorted(wanted):
@@ -435,11 +436,11 @@ class Casebook:
                     case = self._case(held, place, strict=False)
                     if case is not None:
                         yield case
-        for cid in twice:
+        for cid, cells in twice.items():
             warnings.warn(
                 _(
                     "{name}: case {cid} is held twice ({duplicates}): left out until one row is removed or renumbered"
-                ).format(name=self.name, cid=cid, duplicates=", ".join(self.duplicates[cid])),
+                ).format(name=self.name, cid=cid, duplicates=", ".join(cells)),
                 ProcdocWarning,
                 stacklevel=2,
             )
@@ -665,6 +666,23 @@ def _matches(values: Sequence[Any], case_id: str) -> list[int]:
             out.append(row)
         at = joined.find(case_id, at + 1)
     return out
+
+
+def _held_twice(
+    ids: list[tuple[Register, Sheet, _Columns, list[str | None]]], counts: Counter[str | None]
+) -> dict[str, list[str]]:
+    """The ids held more than once, each with the cells holding it, in the order the
+    index of every row gives them (:attr:`Casebook.duplicates`: by each id's second row)."""
+    cells: dict[str, list[str]] = {}
+    order: list[str] = []
+    for reg, sheet, cols, cids in ids:
+        for index, cid in enumerate(cids):
+            if cid and counts[cid] > 1:
+                held = cells.setdefault(cid, [])
+                held.append(_id_cell(_Place(reg, sheet, cols, index)))
+                if len(held) == 2:
+                    order.append(cid)
+    return {cid: cells[cid] for cid in order}
 
 
 def _id_of(raw: Any) -> str | None:

@@ -401,10 +401,12 @@ class Styles:
         return fmts
 
     def _used_fmt_ids(self) -> set[int]:
-        """Every numFmtId styles.xml defines, those of the differential formats (``<dxfs>``,
-        used by conditional formats, and their x14 forms in ``<extLst>``) included."""
+        """Every numFmtId styles.xml defines or refers to: those of the differential
+        formats (``<dxfs>``, used by conditional formats, and their x14 forms in
+        ``<extLst>``) included, and ids a style refers to that nothing defines (a new format
+        given such an id would change how that style's cells read)."""
         ids: set[int] = set()
-        for el in self.root.iter("{*}numFmt"):
+        for el in self.root.iter():
             raw = el.get("numFmtId", "")
             if raw.isdigit():
                 ids.add(int(raw))

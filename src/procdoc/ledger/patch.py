@@ -89,6 +89,8 @@ class PatchReport:
     #: the rewritten sheets whose written cells read back exactly as written (a time may
     #: read back up to a millisecond off and still pass the verification)
     exact: set[str] = field(default_factory=set)
+    #: whether styles.xml was rewritten (a style or number format added)
+    styles_changed: bool = False
 
 
 class _Body:
@@ -234,6 +236,7 @@ def patch_file(src: Path | BinaryIO, dst: Path, batch: Batch, *, display: str) -
                 _update_tables(pkg, ref, result, display)
             if styles.changed and pkg.styles_path:
                 pkg.changed[_member_name(pkg, pkg.styles_path)] = styles.to_bytes()
+                report.styles_changed = True
             pkg.finish()
 
             with open(dst, "wb") as out:

@@ -336,7 +336,10 @@ class LedgerStore:
         from procdoc.ledger.patch import expected_read
 
         before = ZipIndex.of(report.before)
-        if self.cache is None or before is None:
+        if self.cache is None or before is None or report.styles_changed:
+            # A style added at the end of the list is the one a cell whose style number is
+            # past the end (Excel reads it as General) now has: such a cell could read
+            # differently, in any sheet. Rare (the first date in a column, a new sheet).
             return
         written = {
             name: result.written if name in report.exact else None

@@ -138,6 +138,8 @@ class WordReport:
         table.style = "Table Grid"
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
         table.autofit = False  # <w:tblLayout w:type="fixed"/>
+        if len(widths_mm) != len(header):
+            raise ValueError(f"{len(header)} columns but {len(widths_mm)} widths")
         twips = [Mm(width).twips for width in widths_mm]
         for c, width in enumerate(widths_mm):  # the grid (LibreOffice); each cell for Word
             table.columns[c].width = Mm(width)
@@ -205,13 +207,13 @@ _W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 _ROW = "<w:tr><w:trPr><w:cantSplit/></w:trPr>"
 _ROW_HEAD = "<w:tr><w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>"
 #: characters XML 1.0 cannot hold (a control character typed into a cell)
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def _run_xml(size: float) -> tuple[str, str]:
     """A body run's properties, (not bold, bold): what :func:`set_font` gives a run."""
     fonts = f'<w:rFonts w:ascii="{LATIN}" w:hAnsi="{LATIN}" w:eastAsia="{BODY}"/>'
-    half_points = f'<w:sz w:val="{round(size * 2)}"/>'
+    half_points = f'<w:sz w:val="{int(size * 2)}"/>'
     return (
         f'<w:rPr>{fonts}<w:b w:val="0"/>{half_points}</w:rPr>',
         f"<w:rPr>{fonts}<w:b/>{half_points}</w:rPr>",
