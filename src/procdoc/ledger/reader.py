@@ -113,12 +113,10 @@ def read_snapshot(
     *,
     display: str,
     cache: SheetCache | None = None,
-    fill: bool = True,
 ) -> Snapshot:
     """Read the sheets ``names`` (those present) of the workbook at ``path``; with
     ``cache``, sheets whose cached entry still holds are taken from it (see
-    :mod:`procdoc.ledger.cache`) and the others read by calamine are kept there (unless
-    ``fill`` is False: a write is about to rewrite them)."""
+    :mod:`procdoc.ledger.cache`) and the others read by calamine are kept there."""
     for _unused in range(_READ_ATTEMPTS):
         try:
             before = fingerprint(path)
@@ -134,7 +132,7 @@ def read_snapshot(
         sheets = (
             _read_sheets(path, names, display)
             if cache is None
-            else _read_cached(path, names, display, cache, fill=fill)
+            else _read_cached(path, names, display, cache)
         )
         try:
             st = os.stat(path)
@@ -148,7 +146,7 @@ def read_snapshot(
 
 
 def _read_cached(
-    path: Path, names: SheetSpecs, display: str, cache: SheetCache, *, fill: bool
+    path: Path, names: SheetSpecs, display: str, cache: SheetCache
 ) -> dict[str, Sheet]:
     """:func:`_read_sheets` through ``cache``: entries whose key still holds are used,
     the other sheets are read by calamine and stored, but only when the zip's directory
@@ -165,7 +163,7 @@ def _read_cached(
     missing = {name: spec for name, spec in names.items() if name not in found}
     if missing:
         read = _read_sheets(path, missing, display)
-        if fill and ZipIndex.read(path) == index:
+        if ZipIndex.read(path) == index:
             members = sheet_members(path)
             for name, sheet in read.items():
                 member = members.get(name)

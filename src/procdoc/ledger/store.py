@@ -78,11 +78,9 @@ class LedgerStore:
         self._cached: dict[tuple[str, HeaderSpec | None], None] = {}
         """The sheets (with where their headers are) whose read-cache entries a write
         carries over (see :meth:`SheetCache.refresh`): ``cache_specs`` and every sheet
-        this store has read."""
+        this store has read. A write's own reads fill the cache like any read: the entries
+        of the version it read are then carried over to the version it writes."""
         self._remember(cache_specs or {})
-        self._writing = False
-        """True while an update plans: its reads use the cache but add nothing to it (the
-        sheets it reads are mostly the ones it rewrites, whose entries would be stale)."""
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -101,7 +99,6 @@ class LedgerStore:
             specs,
             display=self.display,
             cache=self.cache,
-            fill=not self._writing,
         )
 
     def _remember(self, specs: SheetSpecs) -> None:
@@ -124,7 +121,7 @@ class LedgerStore:
         to :data:`REPLANS` times.
         """
         names = sheet_specs(read_sheets if read_sheets is not None else self.sheets[:1])
-        with self._locked(), self._planning():
+        with self._locked():
             for _attempt in range(REPLANS + 1):
                 check_not_open(self.path, self.display)
                 snapshot = self.read(names)
@@ -235,14 +232,6 @@ class LedgerStore:
                 )
             )
         return base
-
-    @contextlib.contextmanager
-    def _planning(self) -> Iterator[None]:
-        self._writing = True
-        try:
-            yield
-        finally:
-            self._writing = False
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
