@@ -105,8 +105,18 @@ def warning(message: str) -> None:
     _rich("err").print(f"[yellow]{_escape(prefix)}[/]{sep(prefix)}{_escape(message)}")
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+
+
 def info(message: str) -> None:
-    _rich("err").print(_escape(message))
+    """A message on stderr, as it is. Written directly (what Rich's console would print
+    for text without markup: control characters left out, tabs as spaces) unless the
+    console is loaded already, so a summary line does not load Rich (~30 ms)."""
+    if "err" in globals():
+        _rich("err").print(_escape(message))
+        return
+    sys.stderr.write(_CONTROL.sub("", message).expandtabs(8) + "\n")
+    sys.stderr.flush()
 
 
 def plain(value: Any) -> Any:
