@@ -81,3 +81,14 @@ def test_a_character_wider_than_its_column_is_put_alone_on_a_line() -> None:
     from procdoc.console import _wrap
 
     assert _wrap("甲乙", 1) == ["甲", "乙"]  # it used to loop for ever
+
+
+def test_a_summary_line_is_written_as_rich_would_without_loading_it(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from procdoc import console
+
+    monkeypatch.delitem(console.__dict__, "err", raising=False)
+    console.info("逾期 2 件：[bold]x[/]\x07")  # markup is text, a bell is left out
+    assert capsys.readouterr().err == "逾期 2 件：[bold]x[/]\n"
+    assert "err" not in console.__dict__  # Rich's console was not made
