@@ -335,7 +335,7 @@ def new(
         assign=assign,
         at=_moment(at, "--at"),
     )
-    console.out.print(console.escape(case.id))
+    console.say(case.id)
     due = _(", due {due}").format(due=console.text(case.due)) if case.due else ""
     who = _(", {assignee}").format(assignee=case.assignee) if case.assignee else ""
     console.info(
@@ -382,14 +382,12 @@ def advance(
     for result in results:
         c = result.case
         if result.action == "sign":
-            console.out.print(
-                console.escape(
-                    _("{id}: signed by {signed} at {step_name}; awaiting {awaiting}").format(
-                        id=c.id,
-                        signed=", ".join(result.signed),
-                        step_name=c.step_name,
-                        awaiting=", ".join(result.awaiting),
-                    )
+            console.say(
+                _("{id}: signed by {signed} at {step_name}; awaiting {awaiting}").format(
+                    id=c.id,
+                    signed=", ".join(result.signed),
+                    step_name=c.step_name,
+                    awaiting=", ".join(result.awaiting),
                 )
             )
             continue
@@ -407,7 +405,7 @@ def advance(
             line += _(", {assignee}").format(assignee=c.assignee)
         if result.number:
             line += _(", number {number}").format(number=result.number)
-        console.out.print(console.escape(line))
+        console.say(line)
 
 
 @app.command(help=_("Extend the current step's deadline, at most by the step's `extend`."))
@@ -429,14 +427,12 @@ def extend(
     r = cases.extend(
         _ws(workspace), case, by=by, reason=reason, who=who, at=_moment(at, "--at"), late=late
     )
-    console.out.print(
-        console.escape(
-            _("{id}: {step} due {old} → {new}").format(
-                id=r.case.id,
-                step=r.case.step_name,
-                old=console.text(r.old),
-                new=console.text(r.new),
-            )
+    console.say(
+        _("{id}: {step} due {old} → {new}").format(
+            id=r.case.id,
+            step=r.case.step_name,
+            old=console.text(r.old),
+            new=console.text(r.new),
         )
     )
 
@@ -461,7 +457,7 @@ def set_(
     if not done.changes:
         console.info(_("{id}: nothing changed (the values are already so)").format(id=done.case.id))
         return
-    console.out.print(console.escape(f"{done.case.id}: {describe(done.changes)}"))
+    console.say(f"{done.case.id}: {describe(done.changes)}")
 
 
 @app.command(help=_("转办: hand a case to another person."))
@@ -479,7 +475,7 @@ def assign(
     from procdoc.engine import describe
 
     done = cases.assign(_ws(workspace), case, name, by=by, note=note, at=_moment(at, "--at"))
-    console.out.print(console.escape(f"{done.case.id}: {describe(done.changes)}"))
+    console.say(f"{done.case.id}: {describe(done.changes)}")
 
 
 @app.command(help=_("撤销: close a case as cancelled (its row, history and numbers stay)."))
@@ -495,7 +491,7 @@ def cancel(
     from procdoc.commands import cases
 
     done = cases.cancel(_ws(workspace), case, reason=reason, by=by, at=_moment(at, "--at"))
-    console.out.print(console.escape(f"{done.case.id}: 已撤销"))
+    console.say(f"{done.case.id}: 已撤销")
 
 
 @app.command(help=_("撤回: take back your own last move while nothing else has happened since."))
@@ -516,9 +512,7 @@ def withdraw(
         else ""
     )
     due = _(", due {due}").format(due=console.text(done.case.due)) if done.case.due else ""
-    console.out.print(
-        console.escape(_("{id}: withdrawn,{back}{due}").format(id=done.case.id, back=back, due=due))
-    )
+    console.say(_("{id}: withdrawn,{back}{due}").format(id=done.case.id, back=back, due=due))
 
 
 CASE_HEADER = ["编号", "流程", "标题", "当前环节", "状态", "承办人", "环节期限", "办结期限"]
@@ -781,9 +775,9 @@ def render(
             raise typer.Exit(int(ExitCode.USER))
         return
     for cid, path in result.written:
-        console.out.print(console.escape(f"{cid}\t{ws.rel(path)}"))
+        console.say(f"{cid}\t{ws.rel(path)}")
     for path in result.pdfs:
-        console.out.print(console.escape(f"\t{ws.rel(path)}"))
+        console.say(f"\t{ws.rel(path)}")
     for _cid, path in result.kept:
         console.info(_("kept {path} (exists; --force to overwrite)").format(path=ws.rel(path)))
     for cid, path in result.recorded:
@@ -862,7 +856,7 @@ def manual(
     write_manual(
         proc, target, office=ws.config.name, fmt=format.value, templates=ws.config.templates
     )
-    console.out.print(console.escape(str(target)))
+    console.say(str(target))
 
 
 # -- import ---------------------------------------------------------------------------------------
@@ -1049,7 +1043,7 @@ def check(workspace: WorkspaceOpt = None, format: FormatOpt = Format.table) -> N
         console.print_csv(["位置", "问题"], [[f.where, f.message] for f in report.findings])
     else:
         for finding in report.findings:
-            console.out.print(console.escape(str(finding)))
+            console.say(str(finding))
         if report.matches:
             console.print_table(
                 _("the same matter found in two sources (match:)"),
@@ -1147,7 +1141,7 @@ def undo(by: ByOpt = None, at: AtOpt = None, workspace: WorkspaceOpt = None) -> 
         ledger=result.ledger, at=result.undone
     )
     sheets = f" ({', '.join(result.sheets)})" if result.sheets else ""
-    console.out.print(console.escape(message + sheets))
+    console.say(message + sheets)
     console.info(_("recorded in 流转记录; procdoc undo again puts back what this undid"))
 
 
@@ -1170,11 +1164,9 @@ def registers_split(workspace: WorkspaceOpt = None) -> None:
         extra = (
             _(" (with the office's own columns {own})").format(own=", ".join(own)) if own else ""
         )
-        console.out.print(
-            console.escape(
-                ngettext("{sheet}: {n} case{extra}", "{sheet}: {n} cases{extra}", count).format(
-                    sheet=sheet, n=count, extra=extra
-                )
+        console.say(
+            ngettext("{sheet}: {n} case{extra}", "{sheet}: {n} cases{extra}", count).format(
+                sheet=sheet, n=count, extra=extra
             )
         )
     console.info(
@@ -1270,7 +1262,7 @@ def report_daily(
         )
         return
     for line in rep.summary_lines():
-        console.out.print(console.escape(line))
+        console.say(line)
     console.info(
         _("wrote {xlsx}, {markdown} and {brief}").format(
             xlsx=rep.xlsx, markdown=rep.markdown, brief=rep.brief

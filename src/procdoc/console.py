@@ -39,6 +39,7 @@ __all__ = [
     "print_csv",
     "print_json",
     "print_table",
+    "say",
     "text",
     "warning",
 ]
@@ -109,14 +110,25 @@ _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def info(message: str) -> None:
-    """A message on stderr, as it is. Written directly (what Rich's console would print
-    for text without markup: control characters left out, tabs as spaces) unless the
-    console is loaded already, so a summary line does not load Rich (~30 ms)."""
-    if "err" in globals():
-        _rich("err").print(_escape(message))
+    """A message on stderr, as it is (see :func:`say`)."""
+    _plain_line("err", message)
+
+
+def say(text: str) -> None:
+    """A result line on stdout, as it is: written directly (what Rich's console prints for
+    text without markup: control characters left out, tabs as spaces) unless that console
+    is loaded already, so a command that only reports what it did never loads Rich
+    (~30 ms)."""
+    _plain_line("out", text)
+
+
+def _plain_line(name: str, text: str) -> None:
+    if name in globals():
+        _rich(name).print(_escape(text))
         return
-    sys.stderr.write(_CONTROL.sub("", message).expandtabs(8) + "\n")
-    sys.stderr.flush()
+    stream = sys.stderr if name == "err" else sys.stdout
+    stream.write(_CONTROL.sub("", text).expandtabs(8) + "\n")
+    stream.flush()
 
 
 def plain(value: Any) -> Any:
