@@ -62,11 +62,12 @@ def rss_of(cmd: list[str], cwd: Path | None = None) -> float:
 
 
 def make_workspace(n: int, *, open_every: int = 1) -> Path:
-    """A workspace whose ledger holds ``n`` 报销 cases (30 columns) and 2n history rows.
+    """A workspace whose ledger holds ``n`` 报销 cases (30 columns) and 2n history rows,
+    in the per-process layout (the 报销 register is the sheet 台账, under `registers:`).
     Every case is open and late (the worst case for a list of what is late) unless
     ``open_every`` > 1: then one case in ``open_every`` is open, the others 已办结 at
     报销归档 - a year's register as offices keep it."""
-    root = DATA / (f"ws-{n}" if open_every == 1 else f"ws-{n}-open1in{open_every}")
+    root = DATA / (f"reg-{n}" if open_every == 1 else f"reg-{n}-open1in{open_every}")
     if (root / "台账.xlsx").exists():
         return root
     import xlsxwriter
@@ -76,7 +77,8 @@ def make_workspace(n: int, *, open_every: int = 1) -> Path:
     shutil.copy(REPO / "processes" / "baoxiao.yaml", root / "processes")
     shutil.copytree(REPO / "templates", root / "templates")
     (root / "procdoc.yaml").write_text(
-        "name: 基准测试\nledger: 台账.xlsx\nsources:\n  dingtalk:\n    process: baoxiao\n    key: 审批编号\n"
+        "name: 基准测试\nledger: 台账.xlsx\nregisters:\n  baoxiao:\n    sheet: 台账\n"
+        "sources:\n  dingtalk:\n    process: baoxiao\n    key: 审批编号\n"
         "    columns:\n      审批编号: ref\n      标题: title\n      发起时间: opened\n      发起人姓名: applicant\n"
         "      发起人部门: department\n      费用类别: category\n      总金额（元）: amount\n      事由: reason\n",
         encoding="utf-8",
