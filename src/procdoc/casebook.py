@@ -14,7 +14,7 @@ import difflib
 import itertools
 import warnings
 from collections import Counter
-from collections.abc import Callable, Collection, Container, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -267,14 +267,11 @@ class Casebook:
         self._ensure_index()
         return self._stray
 
-    def _ensure_index(self, *, every_row: bool = True) -> None:
-        """Index every case by id. ``every_row``: the command reads every row, so they are
-        built at once (faster than one by one); else the index reads the id columns."""
+    def _ensure_index(self) -> None:
         if not self._indexed:
             self._indexed = True
             for reg, sheet, cols in self._registers:
-                if every_row:
-                    sheet.rows  # noqa: B018 -- every row, built at once
+                sheet.rows  # noqa: B018 -- every row, built at once (a command needing every case reads them all)
                 self._index(reg, sheet, cols)
 
     # -- reading -------------------------------------------------------------------------
@@ -400,15 +397,8 @@ class Casebook:
         ``rows`` narrows them from a register's columns alone (see :data:`RowFilter`):
         the other rows are never built, so their cells are neither read nor reported."""
         twice: Mapping[str, list[str]] = {}
-        if rows is None or self._indexed:
-            keep: dict[int, Container[int] | None] = {}
-            if rows is not None:
-                keep = {id(sheet): rows(sheet, cols.core) for _reg, sheet, cols in self._registers}
+        if rows is None:
             for cid, place in self.places.items():
-                if rows is not None:
-                    wanted = keep[id(place.sheet)]
-                    if wanted is not None and place.index not in wanted:
-                        continue
                 found = self._case(cid, place, strict=False)
                 if found is not None:
                     yield found
