@@ -48,7 +48,9 @@ class LedgerStore:
 
     ``state_dir`` is the workspace's ``.procdoc/`` folder: the backups go to
     ``state_dir/backups/``, the read cache (``cache=False``: none) to ``state_dir/cache/``
-    (see :mod:`procdoc.ledger.cache`). The cross-process lock lives beside the ledger
+    (see :mod:`procdoc.ledger.cache`); ``cache_specs`` names the sheets (with where their
+    headers are) whose entries a write carries over besides those this store has read. The
+    cross-process lock lives beside the ledger
     (``.<name>.procdoc-lock``, see :mod:`procdoc.ledger.lock`), so two workspaces that
     share one ledger never write it at the same time.
     """
