@@ -17,7 +17,6 @@ from procdoc.errors import ImportFileError, LedgerError
 from procdoc.importer.reader import read_grid
 from procdoc.ledger import Batch, LedgerStore, SheetChanges
 from procdoc.workspace import Workspace
-
 from test_ledger_registers import rewrite_member
 
 
