@@ -30,7 +30,7 @@ from lxml import etree
 
 from procdoc.errors import ImportFileError
 from procdoc.i18n import _
-from procdoc.ledger.baddates import bad_date_cell, is_calamine_panic, quiet_panics
+from procdoc.ledger.baddates import is_calamine_panic, no_date_message, quiet_panics
 
 CellValue: TypeAlias = str | int | float | bool | date | datetime | None
 Kind: TypeAlias = Literal["xlsx", "xls", "csv", "html"]
@@ -320,23 +320,6 @@ def _read_workbook(path: Path, sheet: str | None) -> tuple[str, list[list[CellVa
         raise _unreadable(path, err) from err
 
 
-def _no_date(path: Path, sheet: str) -> ImportFileError:
-    """A number in a date or time column that is no date or time (calamine fails on it)."""
-    found = bad_date_cell(path, sheet)
-    if found is None:
-        return ImportFileError(
-            _(
-                "{path} {sheet}: a cell of a date or time column holds a number that is no date or time (Excel shows it as ####); fix it in the export and import again"
-            ).format(path=path, sheet=sheet)
-        )
-    cell, value = found
-    return ImportFileError(
-        _(
-            "{path} {sheet}!{cell}: {value} is no date or time Excel can show (it shows ####); fix the cell in the export and import again"
-        ).format(path=path, sheet=sheet, cell=cell, value=value)
-    )
-
-
 def _unreadable(path: Path, err: BaseException) -> ImportFileError:
     return ImportFileError(
         _(
@@ -382,7 +365,7 @@ def _read_named_sheet(
     except BaseException as err:
         if not is_calamine_panic(err):
             raise
-        raise _no_date(path, sheet) from None
+        raise ImportFileError(no_date_message(path, str(path), sheet, export=True)) from None
     rows: list[list[CellValue]] = [
         [value if type(value) in plain and value != "" else _cell(value) for value in row]  # type: ignore[misc]
         for row in grid

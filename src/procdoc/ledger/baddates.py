@@ -87,3 +87,28 @@ def bad_date_cell(path: Path, sheet: str) -> tuple[str, str] | None:
         if (number < 0 or number >= EXCEL_LAST_SERIAL) and styles.kind(style) != "other":
             return attrs.get(b"r", b"?").decode("ascii", "replace"), value.group(1).decode()
     return None
+
+
+def no_date_message(path: Path, where: str, sheet: str, *, export: bool) -> str:
+    """The one line for a sheet calamine failed on (see the module's text): the cell and
+    its number when :func:`bad_date_cell` finds it. ``where`` names the file; ``export``:
+    an OA export (fixed there and imported again), else the ledger."""
+    from procdoc.i18n import _
+
+    found = bad_date_cell(path, sheet)
+    if found is None:
+        if export:
+            return _(
+                "{path} {sheet}: a cell of a date or time column holds a number that is no date or time (Excel shows it as ####); fix it in the export and import again"
+            ).format(path=where, sheet=sheet)
+        return _(
+            "{display} {sheet}: a cell of a date or time column holds a number that is no date or time (Excel shows it as ####); find it, fix it and run again"
+        ).format(display=where, sheet=sheet)
+    cell, value = found
+    if export:
+        return _(
+            "{path} {sheet}!{cell}: {value} is no date or time Excel can show (it shows ####); fix the cell in the export and import again"
+        ).format(path=where, sheet=sheet, cell=cell, value=value)
+    return _(
+        "{display} {sheet}!{cell}: {value} is no date or time Excel can show (it shows ####); fix the cell and run again"
+    ).format(display=where, sheet=sheet, cell=cell, value=value)

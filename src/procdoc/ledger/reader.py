@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from procdoc.errors import LedgerError
 from procdoc.i18n import _
-from procdoc.ledger.baddates import bad_date_cell, is_calamine_panic, quiet_panics
+from procdoc.ledger.baddates import is_calamine_panic, no_date_message, quiet_panics
 from procdoc.ledger.cache import SheetCache, ZipIndex
 from procdoc.ledger.cells import label_key, label_of, normalise_read
 from procdoc.ledger.model import (
@@ -201,26 +201,8 @@ def _read_sheets(path: Path, names: SheetSpecs, display: str) -> dict[str, Sheet
             except BaseException as exc:
                 if not is_calamine_panic(exc):
                     raise
-                raise no_date(path, display, name) from None
+                raise LedgerError(no_date_message(path, display, name, export=False)) from None
     return out
-
-
-def no_date(path: Path, display: str, sheet: str) -> LedgerError:
-    """The error for a sheet calamine failed on: a number that is no date or time in a
-    date or time column (see :mod:`procdoc.ledger.baddates`), named when it can be found."""
-    found = bad_date_cell(path, sheet)
-    if found is None:
-        return LedgerError(
-            _(
-                "{display} {sheet}: a cell of a date or time column holds a number that is no date or time (Excel shows it as ####); find it, fix it and run again"
-            ).format(display=display, sheet=sheet)
-        )
-    cell, value = found
-    return LedgerError(
-        _(
-            "{display} {sheet}!{cell}: {value} is no date or time Excel can show (it shows ####); fix the cell and run again"
-        ).format(display=display, sheet=sheet, cell=cell, value=value)
-    )
 
 
 def iter_grid(sheet: CalamineSheet) -> Iterator[tuple[int, list[Any]]]:
