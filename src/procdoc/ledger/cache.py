@@ -156,7 +156,7 @@ class SheetCache:
         after: ZipIndex,
         specs: Iterable[tuple[str, HeaderSpec | None]],
         written: Mapping[str, Mapping[int, Mapping[int, CellValue]] | None],
-        read_as: Callable[[CellValue], CellValue] = lambda value: value,
+        read_as: Callable[[CellValue], CellValue],
     ) -> list[str]:
         """Carry the entries of ``specs`` over a write by procdoc itself, from the workbook
         ``before`` describes to the one ``after`` describes; the names of the sheets whose
@@ -342,12 +342,12 @@ def _patched(
     body: tuple[Any, ...],
     spec: HeaderSpec | None,
     cells: Mapping[int, Mapping[int, CellValue]],
-    read_as: Callable[[CellValue], CellValue] = lambda value: value,
+    read_as: Callable[[CellValue], CellValue],
 ) -> tuple[Any, ...] | None:
-    """The stored sheet ``body`` with ``cells`` (row -> column -> value, each read back
-    as ``read_as`` says; text as the reader reads it: itself, empty as None) in place, unpacking and packing again only the blocks that hold
-    those rows; None when the result could differ from a cold read of the new sheet (see
-    :meth:`SheetCache.refresh`)."""
+    """The stored sheet ``body`` with ``cells`` (row -> column -> value, each read back as
+    ``read_as`` says; text as the reader reads it: itself, empty as None) in place,
+    unpacking and packing again only the blocks that hold those rows; None when the result
+    could differ from a cold read of the new sheet (see :meth:`SheetCache.refresh`)."""
     name, header, header_row, merged, numbers_raw, lengths_raw, dated, width, blocks = body
     numbers = array("I")
     numbers.frombytes(numbers_raw)

@@ -83,9 +83,8 @@ class PatchReport:
     added: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
     sheets: dict[str, SheetResult] = field(default_factory=dict)
-    #: the workbook's central directory before the patch, and each rewritten sheet's member
+    #: the workbook's central directory before the patch
     before: list[zipraw.Member] = field(default_factory=list)
-    members: dict[str, str] = field(default_factory=dict)
     #: the rewritten sheets whose written cells read back exactly as written (a time may
     #: read back up to a millisecond off and still pass the verification)
     exact: set[str] = field(default_factory=set)
@@ -98,13 +97,12 @@ class _Body:
     head (everything before ``<sheetData>``) deflated once known."""
 
     def __init__(self, level: int) -> None:
-        self.level = level
         self.spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
         self.deflater: zipraw.Deflater
         if level <= 1:
-            self.deflater, self.compressor = zipraw.fast_deflater()
+            self.deflater, _name = zipraw.fast_deflater()
         else:
-            self.deflater, self.compressor = zlib.compressobj(level, zlib.DEFLATED, -15), "zlib-6"
+            self.deflater = zlib.compressobj(level, zlib.DEFLATED, -15)
         self.crc = 0
         self.size = 0
         self.head = b""
@@ -263,7 +261,6 @@ def patch_file(src: Path | BinaryIO, dst: Path, batch: Batch, *, display: str) -
                 out.flush()
                 os.fsync(out.fileno())
             _verify_zip(dst, members, pkg, set(bodies) | set(pkg.changed), display)
-            report.members = member_names
             _verify_cells(dst, report, member_names, bodies, display)
     finally:
         for body in spools:
