@@ -17,6 +17,15 @@ REPO = Path(__file__).resolve().parents[1]
 # first in the choice of language (tests/test_i18n.py runs the Chinese ones).
 os.environ["PROCDOC_LANG"] = "en"
 
+# Sheets are written in deflate segments of about 1 MB, and a later write copies the ones
+# it does not touch (procdoc.ledger.segments). The suite's sheets are a few KB, so it
+# cuts them into segments of a few hundred bytes: every write after the first goes through
+# the copying path. tests/test_segments.py checks the sizes an office gets.
+from procdoc.ledger import segments as _segments  # noqa: E402
+
+_segments.FIRST_SEGMENT = 200
+_segments.MIN_SEGMENT = 600
+
 MINI_CONFIG = """\
 name: 测试办公室
 calendar:

@@ -25,9 +25,12 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 from procdoc.errors import LedgerError
 from procdoc.i18n import _
+
+T = TypeVar("T")
 
 _SHEET_DATA = re.compile(rb"<sheetData\b[^>]*?(/?)>")
 _SHEET_DATA_END = b"</sheetData>"
@@ -148,10 +151,13 @@ class RowAudit:
 
     # -- feeding ------------------------------------------------------------------------
 
-    def watch(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
-        """Pass ``chunks`` (the input sheet XML) through, feeding each to the audit."""
+    def watch(self, chunks: Iterable[T]) -> Iterator[T]:
+        """Pass ``chunks`` (the input sheet XML) through, feeding each to the audit; a
+        span of rows the patcher takes as they are (not bytes) is skipped, as it is on
+        the way out (the rows on either side of it are compared with each other)."""
         for chunk in chunks:
-            self.feed_in(chunk)
+            if isinstance(chunk, bytes):
+                self.feed_in(chunk)
             yield chunk
 
     def feed_in(self, data: bytes) -> None:

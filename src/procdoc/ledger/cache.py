@@ -49,6 +49,7 @@ from typing import Any
 from procdoc.ledger import zipraw
 from procdoc.ledger.cells import label_key
 from procdoc.ledger.model import HEADER_SEARCH_ROWS, CellValue, HeaderSpec, Row, Sheet
+from procdoc.ledger.segments import SegmentIndex
 
 FORMAT_VERSION = 2
 MAGIC = b"procdoc-sheet-cache\n"
@@ -136,6 +137,45 @@ class SheetCache:
         except Exception:  # a damaged entry that passed its digest: never trusted
             return None
 
+    # -- segment indexes (see procdoc.ledger.segments) ------------------------------------
+
+    def _segments_file(self, member: str) -> Path:
+        digest = hashlib.sha1(
+            f"{self.ledger}\0segments\0{member}".encode("utf-8", "surrogatepass"),
+            usedforsecurity=False,
+        ).hexdigest()
+        return self.folder / f"{digest[:32]}.segments"
+
+    def load_segments(self, member: zipraw.Member) -> SegmentIndex | None:
+        """The segment index a write by procdoc left for ``member``, when it is intact and
+        made for this very member (its name, CRC-32 and sizes); else None."""
+        try:
+            data = self._segments_file(member.name).read_bytes()
+        except OSError:
+            return None
+        payload = _unwrap(data)
+        if payload is None:
+            return None
+        try:
+            key, body = marshal.loads(payload)
+            want = (self.ledger, member.name, member.crc, member.compressed_size, member.size)
+            if key != want:
+                return None
+            return SegmentIndex.from_data(body)
+        except Exception:  # a damaged entry that passed its digest: never trusted
+            return None
+
+    def store_segments(self, indexes: Mapping[str, SegmentIndex], after: ZipIndex) -> None:
+        """Keep the segment indexes of the members a write rewrote (``after`` describes
+        the workbook written). Failing to write one is never an error."""
+        for name, index in indexes.items():
+            found = after.members.get(name)
+            if found is None:
+                continue
+            _name, crc, csize, size = found
+            key = (self.ledger, name, crc, csize, size)
+            self._write_file(self._segments_file(name), marshal.dumps((key, index.to_data())))
+
     # -- writing --------------------------------------------------------------------------
 
     def store(self, index: ZipIndex, sheet: Sheet, spec: HeaderSpec | None, member: str) -> None:
@@ -206,7 +246,10 @@ class SheetCache:
             payload = marshal.dumps((key, member, body))
         except ValueError:
             return False
-        target = self._file(name, spec)
+        return self._write_file(self._file(name, spec), payload)
+
+    def _write_file(self, target: Path, payload: bytes) -> bool:
+        """Write an entry's file whole or not at all; False when it could not be written."""
         tmp = target.with_name(f".{target.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
         try:
             self.folder.mkdir(parents=True, exist_ok=True)

@@ -65,7 +65,17 @@ from procdoc.ledger.parts import (
     serialise,
 )
 from procdoc.ledger.reader import iter_grid, unreadable
-from procdoc.ledger.sheetxml import SheetPatcher, SheetResult
+from procdoc.ledger.segments import (
+    Segment,
+    SegmentIndex,
+    SegmentWriter,
+    Span,
+    combined_crc,
+    inflate,
+    plan,
+    segment_size,
+)
+from procdoc.ledger.sheetxml import SheetPatcher, SheetResult, last_value_row
 
 FAST_DEFLATE_ABOVE = 4 << 20
 """Sheets bigger than this (uncompressed) are deflated fast (:func:`zipraw.fast_deflater`:
@@ -90,38 +100,45 @@ class PatchReport:
     exact: set[str] = field(default_factory=set)
     #: whether styles.xml was rewritten (a style or number format added)
     styles_changed: bool = False
+    #: the segments of each rewritten sheet's member, by member name (for the next write)
+    segments: dict[str, SegmentIndex] = field(default_factory=dict)
 
 
 class _Body:
-    """A rewritten sheet: the rows deflated into a spool file as they stream, then the
-    head (everything before ``<sheetData>``) deflated once known."""
+    """A rewritten sheet: the rows deflated into a spool file as they stream, in segments
+    (:class:`~procdoc.ledger.segments.SegmentWriter`; spans of a former write copied in
+    as they are), then the head (everything before ``<sheetData>``) deflated once known."""
 
-    def __init__(self, level: int) -> None:
+    def __init__(self, level: int, size: int) -> None:
         self.spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
-        self.deflater: zipraw.Deflater
-        if level <= 1:
-            self.deflater, _name = zipraw.fast_deflater()
-        else:
-            self.deflater = zlib.compressobj(level, zlib.DEFLATED, -15)
-        self.crc = 0
-        self.size = 0
+
+        def deflater() -> zipraw.Deflater:
+            if level <= 1:
+                return zipraw.fast_deflater()[0]
+            return zlib.compressobj(level, zlib.DEFLATED, -15)
+
+        self.rows = SegmentWriter(deflater, self.spool.write, segment_size(size), last_value_row)
         self.head = b""
+        self.index: SegmentIndex | None = None
+        self.copied: set[int] = set()  # the segments copied from spans, by position
         self.total_crc = 0
         self.total_size = 0
 
     def write(self, data: bytes) -> None:
-        self.crc = zlib.crc32(data, self.crc)
-        self.size += len(data)
-        out = self.deflater.compress(data)
-        if out:
-            self.spool.write(out)
+        self.rows.write(data)
+
+    def copy(self, span: Span) -> None:
+        # positions among the member's parts: the head, then the row segments
+        self.copied.update(i + 1 for i in self.rows.copy(span))
 
     def finish(self, preamble: bytes) -> None:
-        self.spool.write(self.deflater.flush())
+        self.rows.finish()
         head = zlib.compressobj(6, zlib.DEFLATED, -15)  # a few KB: size over speed
         self.head = head.compress(preamble) + head.flush(zlib.Z_SYNC_FLUSH)
-        self.total_crc = zipraw.crc32_combine(zlib.crc32(preamble), self.crc, self.size)
-        self.total_size = len(preamble) + self.size
+        first = Segment(len(preamble), len(self.head), zlib.crc32(preamble), zlib.crc32(self.head))
+        self.index = SegmentIndex(first, tuple(self.rows.segments))
+        self.total_crc = combined_crc((first, *self.index.rows))
+        self.total_size = first.ulen + sum(s.ulen for s in self.index.rows)
 
     def chunks(self) -> Iterator[bytes]:
         yield self.head
@@ -133,9 +150,17 @@ class _Body:
         self.spool.close()
 
 
-def patch_file(src: Path | BinaryIO, dst: Path, batch: Batch, *, display: str) -> PatchReport:
+def patch_file(
+    src: Path | BinaryIO,
+    dst: Path,
+    batch: Batch,
+    *,
+    display: str,
+    segments: Callable[[zipraw.Member], SegmentIndex | None] | None = None,
+) -> PatchReport:
     """Write ``src`` (a path, or a workbook open for reading) with ``batch`` applied to
-    ``dst`` (fsynced), then verify ``dst``."""
+    ``dst`` (fsynced), then verify ``dst``. ``segments`` gives the segment index a former
+    write left for a member, if any (see :mod:`procdoc.ledger.segments`)."""
     report = PatchReport()
     bodies: dict[str, _Body] = {}
     spools: list[_Body] = []
@@ -165,8 +190,8 @@ def patch_file(src: Path | BinaryIO, dst: Path, batch: Batch, *, display: str) -
                     xml = new_sheet_xml(f"{display} {name}", changes, columns, styles)
                     changes = dataclasses.replace(changes, header=[c.label for c in columns])
                     header_style: int | None = styles.header_style()
-                    chunks: Iterator[bytes] = iter([xml])
-                    level = 6
+                    chunks: Iterator[bytes | Span] = iter([xml])
+                    level, size = 6, 0
                 else:
                     if ref.kind != "worksheet":
                         raise LedgerError(
@@ -182,9 +207,14 @@ def patch_file(src: Path | BinaryIO, dst: Path, batch: Batch, *, display: str) -
                             )
                         )
                     header_style = None
-                    chunks = zipraw.iter_inflated(f, member)
+                    index = segments(member) if segments is not None else None
+                    if index is not None and index.fits(member):
+                        chunks = plan(f, member, index, [changes.header_row, *changes.set])
+                    else:
+                        chunks = zipraw.iter_inflated(f, member)
                     level = 1 if member.size > FAST_DEFLATE_ABOVE else 6
-                body = _Body(level)
+                    size = member.size
+                body = _Body(level, size)
                 spools.append(body)
                 patcher = SheetPatcher(
                     sheet=name,
@@ -208,6 +238,8 @@ def patch_file(src: Path | BinaryIO, dst: Path, batch: Batch, *, display: str) -
                 refs[name] = ref
                 member_names[name] = _member_name(pkg, ref.path)
                 bodies[member_names[name]] = body
+                assert body.index is not None
+                report.segments[member_names[name]] = body.index
 
             results = report.sheets
             had_calc_chain = pkg.calc_chain is not None
@@ -260,7 +292,7 @@ def patch_file(src: Path | BinaryIO, dst: Path, batch: Batch, *, display: str) -
                 writer.close(comment)
                 out.flush()
                 os.fsync(out.fileno())
-            _verify_zip(dst, members, pkg, set(bodies) | set(pkg.changed), display)
+            _verify_zip(dst, members, pkg, bodies, set(bodies) | set(pkg.changed), display)
             _verify_cells(dst, report, member_names, bodies, display)
     finally:
         for body in spools:
@@ -268,10 +300,14 @@ def patch_file(src: Path | BinaryIO, dst: Path, batch: Batch, *, display: str) -
     return report
 
 
-def _tee(audit: RowAudit, body: _Body) -> Callable[[bytes], None]:
-    """The patcher's sink: each piece of output goes to the audit and to the zip member."""
+def _tee(audit: RowAudit, body: _Body) -> Callable[[bytes | Span], None]:
+    """The patcher's sink: each piece of output goes to the audit and to the zip member; a
+    span of rows taken as they are is copied (the audit skips it on both sides)."""
 
-    def sink(data: bytes) -> None:
+    def sink(data: bytes | Span) -> None:
+        if isinstance(data, Span):
+            body.copy(data)
+            return
         audit.feed_out(data)
         body.write(data)
 
@@ -367,10 +403,13 @@ def _verify_zip(
     dst: Path,
     members: list[zipraw.Member],
     pkg: Package,
+    bodies: dict[str, _Body],
     written: set[str],
     display: str,
 ) -> None:
-    """Untouched members are the same bytes; written ones inflate to their CRC."""
+    """Untouched members are the same bytes; written ones inflate to their CRC, a sheet's
+    segment by segment: those it deflated inflate to their CRC, those copied from the
+    former version are the same compressed bytes (see :func:`_verify_segments`)."""
     with open(dst, "rb") as g:
         new_members, _unused = zipraw.read_directory(g)
         expected = [m.name for m in members if m.name not in pkg.dropped]
@@ -397,9 +436,35 @@ def _verify_zip(
                             display=display, name=new.name
                         )
                     )
+            elif new.name in bodies and bodies[new.name].copied:
+                _verify_segments(g, new, bodies[new.name])
             else:
                 for _unused in zipraw.iter_inflated(g, new):
                     pass
+
+
+def _verify_segments(g: BinaryIO, member: zipraw.Member, body: _Body) -> None:
+    index = body.index
+    assert index is not None
+    parts = (index.head, *index.rows)
+    if (member.crc, member.size, member.compressed_size) != (
+        body.total_crc,
+        body.total_size,
+        sum(s.clen for s in parts),
+    ):
+        raise zipraw.ZipFormatError(
+            _("zip member {name} fails its CRC check").format(name=member.name)
+        )
+    pos = zipraw.data_offset(g, member)
+    for i, s in enumerate(parts):
+        if i in body.copied:
+            if zlib.crc32(zipraw.read_at(g, pos, s.clen, member.name)) != s.ccrc:
+                raise zipraw.ZipFormatError(
+                    _("zip member {name} fails its CRC check").format(name=member.name)
+                )
+        else:
+            inflate(g, pos, s, member.name, last=i == len(parts) - 1)
+        pos += s.clen
 
 
 def expected_read(value: CellValue) -> CellValue:

@@ -51,6 +51,7 @@ from procdoc.ledger.cells import (
 )
 from procdoc.ledger.model import CellValue, SheetChanges
 from procdoc.ledger.parts import MAIN, STRICT_MAIN, SharedStrings, Styles, xml_text
+from procdoc.ledger.segments import Span
 
 _SHEET_DATA = re.compile(rb"<sheetData\b[^>]*?(/?)>")
 _ROOT = re.compile(rb"<([^\s>/?!]+)([^>]*)>")
@@ -233,6 +234,28 @@ def _attrs(tag: bytes) -> dict[bytes, bytes]:
     return out
 
 
+def _last_value(region: bytes) -> tuple[int, re.Match[bytes] | None] | None:
+    """Where the last row holding a value (``<v>``, ``<f>``, ``<is>``) starts in a run of
+    whole rows, with its start tag matched (None when it has no r= tag there); None when
+    no row in it holds a value."""
+    p = -1
+    for mark in _VALUE_MARKS:  # each search only covers what follows the best hit yet
+        p = max(p, region.rfind(mark, p + 1))
+    if p < 0:
+        return None
+    start = region.rfind(b"<row", 0, p)
+    return start, _ROW.match(region, start) if start >= 0 else None
+
+
+def last_value_row(rows: bytes) -> int:
+    """The number of the last row holding a value in ``rows`` (whole rows, as the patcher
+    writes them); 0 when there is none or it has no r=."""
+    found = _last_value(rows)
+    if found is None or found[1] is None or found[1].group(1) is None:
+        return 0
+    return int(found[1].group(1))
+
+
 class SheetPatcher:
     """Applies one sheet's :class:`SheetChanges` to its XML in a single streaming pass."""
 
@@ -299,7 +322,7 @@ class SheetPatcher:
         self.last_num = 0
         self.held: list[bytes] = []
         self.last_data = 0
-        self.anchor: bytes | None = None
+        self.anchor: bytes | None = None  # the XML of the last row holding a value
         self.anchor_styles: dict[int, int | None] | None = None
         self.anchor_row_attrs = b""
         self.col_styles: list[tuple[int, int, int]] = []
@@ -328,13 +351,19 @@ class SheetPatcher:
         self.append_start = 0
         self.filter_old: str | None = None
         self.filter_new: str | None = None
-        self._sink: Callable[[bytes], None] = lambda data: None
+        self._sink: Callable[[bytes | Span], None] = lambda data: None
 
     # -- driver ---------------------------------------------------------------------------
 
-    def run(self, chunks: Iterable[bytes], sink: Callable[[bytes], None]) -> SheetResult:
+    def run(
+        self, chunks: Iterable[bytes | Span], sink: Callable[[bytes | Span], None]
+    ) -> SheetResult:
         """Stream the sheet XML from ``chunks``; write the part from ``<sheetData>`` on to
-        ``sink``; return the (updated) part before it and what was done."""
+        ``sink``; return the (updated) part before it and what was done.
+
+        Within ``<sheetData>``, ``chunks`` may hold a :class:`~procdoc.ledger.segments.Span`
+        where a piece ends at the end of a row: rows the write does not touch, none of them
+        the header or the last holding a value; they go to ``sink`` as they are."""
         self._sink = sink
         it = iter(chunks)
         buf = b""
@@ -350,6 +379,7 @@ class SheetPatcher:
                 raise LedgerError(
                     _("{where}: the sheet has no <sheetData> element").format(where=self.where)
                 )
+            assert not isinstance(chunk, Span)  # spans only come within <sheetData>
             buf += chunk
         pre = buf[: m.start()]
         self._parse_cols(pre)
@@ -371,10 +401,15 @@ class SheetPatcher:
                     raise LedgerError(
                         _("{where}: the sheet XML ends inside <sheetData>").format(where=self.where)
                     )
+                if isinstance(chunk, Span):
+                    self._region(buf)
+                    buf = b""
+                    self._pass(chunk)
+                    continue
                 buf += chunk
         self._finish()
         sink(b"</sheetData>")
-        post = b"".join([buf, *it])
+        post = b"".join([buf, *(c for c in it if not isinstance(c, Span))])
         post = self._fix_postamble(post)
         sink(post)
         return SheetResult(
@@ -456,14 +491,11 @@ class SheetPatcher:
             self.checked = True
         if not self.has_formulas and b"<f" in region:
             self.has_formulas = True
-        p = -1
-        for mark in _VALUE_MARKS:  # each search only covers what follows the best hit yet
-            p = max(p, region.rfind(mark, p + 1))
-        if p < 0:
+        found = _last_value(region)
+        if found is None:
             self.held.append(region)
             return
-        start = region.rfind(b"<row", 0, p)
-        m = _ROW.match(region, start) if start >= 0 else None
+        start, m = found
         if m is None:
             raise LedgerError(
                 _("{where}: a cell value lies outside any <row>").format(where=self.where)
@@ -478,6 +510,36 @@ class SheetPatcher:
             data = b"".join([*self.held, data])
         self.held = [region[end:]] if end < len(region) else []
         self._emit(data)
+
+    def _pass(self, span: Span) -> None:
+        """Take a span of rows as they are (see :meth:`run`); everything before it is out."""
+        self._emit(b"".join(self.held))
+        self.held = []
+        out = []
+        while self.ti < len(self.order) and self.order[self.ti] < span.first_row:
+            out.append(self._build_row(self.order[self.ti], None))  # a row the XML lacks
+            self.ti += 1
+        if out:
+            self._sink(b"".join(out))
+        pending = self.order[self.ti] if self.ti < len(self.order) else 0
+        if span.first_row <= self.last_num or span.first_row <= pending <= span.last_row:
+            # the segment index (.procdoc/cache) does not fit the sheet: never expected,
+            # as the index is only used for the member it was made with
+            raise LedgerError(
+                _(
+                    "{where}: the read cache does not fit the sheet (rows {first} to {last}); delete the folder .procdoc/cache and run again"
+                ).format(where=self.where, first=span.first_row, last=span.last_row)
+            )
+        self.last_num = span.last_row
+        if span.last_data:
+            # The last row holding a value is never in a span (see segments.plan): a later
+            # row sets the anchor appended rows copy their styles from (_finish checks).
+            self.last_data = span.last_data
+            self.anchor = None
+            self.anchor_styles = None
+        if span.formulas:
+            self.has_formulas = True
+        self._sink(span)
 
     def _check_plain(self, data: bytes, where: str | int) -> None:
         """Refuse XML the splice cannot handle; ``where`` is what ``data`` is, or its row
@@ -567,6 +629,12 @@ class SheetPatcher:
     def _finish(self) -> None:
         tail = b"".join(self.held)
         self.held = []
+        if self.appends and self.anchor is None and self.last_data > self.header_row:
+            raise LedgerError(  # the last row holding a value came in a span: never expected
+                _(
+                    "{where}: the read cache does not fit the sheet (rows {first} to {last}); delete the folder .procdoc/cache and run again"
+                ).format(where=self.where, first=self.last_data, last=self.last_num)
+            )
         if self.appends:
             with_values = [
                 n

@@ -274,7 +274,13 @@ class LedgerStore:
             else:
                 if not _same_stat(self.path, seen):
                     return False
-                report = patch_file(base or self.path, tmp, batch, display=self.display)
+                report = patch_file(
+                    base or self.path,
+                    tmp,
+                    batch,
+                    display=self.display,
+                    segments=self.cache.load_segments if self.cache is not None else None,
+                )
                 if base is None and not report.sheets:
                     return True  # nothing to change (a sheet to create that exists)
                 shutil.copymode(self.path, tmp)  # a shared ledger stays shared
@@ -297,6 +303,8 @@ class LedgerStore:
             _fsync_dir(self.path.parent)
             if after is not None and report is not None:
                 self._carry_cache(report, after)
+                with contextlib.suppress(Exception):  # the next write then reads it all
+                    self.cache.store_segments(report.segments, after)  # type: ignore[union-attr]
             undo_record.save(
                 self.state_dir,
                 undo_record.LastWrite(

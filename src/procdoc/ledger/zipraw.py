@@ -116,14 +116,7 @@ def read_directory(f: BinaryIO) -> tuple[list[Member], bytes]:
 
 def _data_span(f: BinaryIO, member: Member) -> tuple[int, int]:
     """(start, end) of a member's local header, data and data descriptor in the file."""
-    f.seek(member.offset)
-    header = f.read(_LOCAL.size)
-    if len(header) < _LOCAL.size or header[:4] != _LOCAL_SIG:
-        raise ZipFormatError(
-            _("zip member {name} has no local header where expected").format(name=member.name)
-        )
-    name_len, extra_len = _LOCAL.unpack(header)[9:11]
-    end = member.offset + _LOCAL.size + name_len + extra_len + member.compressed_size
+    end = data_offset(f, member) + member.compressed_size
     if member.flags & 0x8:
         f.seek(end)
         sig = f.read(4)
@@ -131,16 +124,32 @@ def _data_span(f: BinaryIO, member: Member) -> tuple[int, int]:
     return member.offset, end
 
 
-def iter_compressed(f: BinaryIO, member: Member, chunk: int = _COPY_CHUNK) -> Iterator[bytes]:
-    """The raw (still compressed) data of ``member``."""
+def data_offset(f: BinaryIO, member: Member) -> int:
+    """Where a member's (compressed) data starts in the file, past its local header."""
     f.seek(member.offset)
     header = f.read(_LOCAL.size)
     if len(header) < _LOCAL.size or header[:4] != _LOCAL_SIG:
         raise ZipFormatError(
             _("zip member {name} has no local header where expected").format(name=member.name)
         )
+    name_len: int
+    extra_len: int
     name_len, extra_len = _LOCAL.unpack(header)[9:11]
-    pos = member.offset + _LOCAL.size + name_len + extra_len
+    return member.offset + _LOCAL.size + name_len + extra_len
+
+
+def read_at(f: BinaryIO, start: int, length: int, name: str) -> bytes:
+    """``length`` bytes of the file from ``start`` (part of member ``name``)."""
+    f.seek(start)
+    data = f.read(length)
+    if len(data) != length:
+        raise ZipFormatError(_("zip member {name} is cut short").format(name=name))
+    return data
+
+
+def iter_compressed(f: BinaryIO, member: Member, chunk: int = _COPY_CHUNK) -> Iterator[bytes]:
+    """The raw (still compressed) data of ``member``."""
+    pos = data_offset(f, member)
     left = member.compressed_size
     while left:
         f.seek(pos)  # other readers may share the file object between our reads
@@ -194,39 +203,54 @@ def _dos_time(t: float) -> tuple[int, int]:
     )
 
 
+_CRC_POLY = 0xEDB88320  # reflected
+
+
+def _crc_mult(a: int, b: int) -> int:
+    """a*b modulo the CRC-32 polynomial, in reflected bit order."""
+    m = 1 << 31
+    product = 0
+    while True:
+        if a & m:
+            product ^= b
+            if (a & (m - 1)) == 0:
+                break
+        m >>= 1
+        b = (b >> 1) ^ _CRC_POLY if b & 1 else b >> 1
+    return product
+
+
+def _x2n_table() -> list[int]:
+    """x^(2^k) modulo the polynomial for k = 0..31 (the powers repeat after that)."""
+    table = [1 << 30]  # x^1
+    for _k in range(31):
+        table.append(_crc_mult(table[-1], table[-1]))
+    return table
+
+
+_X2N: list[int] = []
+
+
 def crc32_combine(crc1: int, crc2: int, len2: int) -> int:
     """The CRC-32 of ``A + B`` from ``crc32(A)``, ``crc32(B)`` and ``len(B)``.
 
     CRC-32 is linear over GF(2): appending ``len2`` zero bytes to A multiplies its register
-    by x^(8*len2) modulo the CRC polynomial, which square-and-multiply computes in
-    O(log len2) steps; B's own CRC is then added (xor).
+    by x^(8*len2) modulo the CRC polynomial, the product of the powers x^(2^k) (a table
+    computed once) for each set bit of 8*len2; B's own CRC is then added (xor). As zlib's
+    ``crc32_combine`` does, which Python does not expose.
     """
     if len2 == 0:
         return crc1
-    poly = 0xEDB88320  # reflected
-
-    def mult(a: int, b: int) -> int:  # a*b mod p, reflected bit order
-        m = 1 << 31
-        product = 0
-        while True:
-            if a & m:
-                product ^= b
-                if (a & (m - 1)) == 0:
-                    break
-            m >>= 1
-            b = (b >> 1) ^ poly if b & 1 else b >> 1
-        return product
-
-    # x^(2^k) mod p for k = 3 (one byte) upward, applied for each set bit of len2
+    if not _X2N:
+        _X2N.extend(_x2n_table())
     power = 1 << 31  # x^0
-    x2k = 1 << 31 >> 8  # x^8 (a byte of zeros)
-    n = len2
+    n, k = len2, 3  # 8*len2: start at x^(2^3)
     while n:
         if n & 1:
-            power = mult(x2k, power)
+            power = _crc_mult(_X2N[k & 31], power)
         n >>= 1
-        x2k = mult(x2k, x2k)
-    return mult(power, crc1) ^ crc2
+        k += 1
+    return _crc_mult(power, crc1) ^ crc2
 
 
 class Deflater(Protocol):

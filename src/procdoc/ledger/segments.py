@@ -1,0 +1,341 @@
+"""Sync points in the sheets procdoc writes, so that a later write rewrites only the
+stretch of rows it changes ("a write costs what it writes").
+
+When procdoc rewrites a worksheet part it deflates the part before ``<sheetData>`` (the
+*head*) on its own, then the rows in *segments*: each time :func:`segment_size` bytes of
+rows have gone through since the last sync point, at the end of a row, the compressor is
+flushed with ``Z_FULL_FLUSH``. Its output then ends on a byte boundary and nothing after
+it refers back to anything before it, so a segment's compressed bytes inflate on their own
+and can be copied into another deflate stream that is at such a point. The result is an
+ordinary deflate stream that every zip reader inflates; the flushes cost a few bytes each.
+
+What the write knows about each segment (:class:`Segment`: its sizes, the CRC-32 of its
+bytes before and after compression, its first, last and last non-empty row, whether it
+holds formulas) is kept as a :class:`SegmentIndex` in the read cache, keyed by the member's
+CRC-32 and sizes (:meth:`procdoc.ledger.cache.SheetCache.load_segments`). A member anyone
+else wrote (Excel, WPS, a script) has another key, so it has no index and the next write
+goes through the whole sheet, as before, and leaves the index for the one after.
+
+The next write of the sheet (:func:`plan`) inflates and patches only the head and the
+*live* segments: the first (the header is there), every segment holding a row it writes,
+and the last one holding a value with all after it (rows are appended there). Each run
+of the others is handed to the patcher as a :class:`Span`: the patcher takes its rows as
+they are (checking their order), and the member gets the span's compressed bytes, each
+segment checked against its compressed CRC-32 as it is copied, its uncompressed CRC-32
+combined into the member's. What the span stood for was read, checked and written by
+procdoc when the index was made, and its bytes are the same ones.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from procdoc.i18n import _
+from procdoc.ledger import zipraw
+
+FIRST_SEGMENT = 64 << 10
+"""Rows before the first sync point: the first segment (the header's) is always patched,
+so it is kept small."""
+MIN_SEGMENT = 1 << 20
+SEGMENTS = 64
+"""A sheet's rows are cut into about this many segments of at least :data:`MIN_SEGMENT`
+bytes: enough that a write rewrites a small part of a big sheet, few enough that the index
+stays small and combining the segments' CRCs stays cheap."""
+
+
+def segment_size(size: int) -> int:
+    """The segment size for a sheet part of ``size`` bytes (uncompressed)."""
+    return max(MIN_SEGMENT, size // SEGMENTS)
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A stretch of a member's deflate stream that inflates on its own."""
+
+    ulen: int  # uncompressed bytes
+    clen: int  # compressed bytes
+    crc: int  # CRC-32 of the uncompressed bytes
+    ccrc: int  # CRC-32 of the compressed bytes
+    first_row: int = 0  # the first row that starts in it (0: none)
+    last_row: int = 0
+    last_data: int = 0  # the last row holding a value (0: none)
+    formulas: bool = False
+
+    def to_data(self) -> tuple[Any, ...]:
+        return (
+            self.ulen,
+            self.clen,
+            self.crc,
+            self.ccrc,
+            self.first_row,
+            self.last_row,
+            self.last_data,
+            self.formulas,
+        )
+
+    @classmethod
+    def from_data(cls, data: tuple[Any, ...]) -> Segment:
+        ulen, clen, crc, ccrc, first, last, last_data, formulas = data
+        return cls(ulen, clen, crc, ccrc, first, last, last_data, bool(formulas))
+
+
+@dataclass(frozen=True)
+class SegmentIndex:
+    """A member's head and row segments, in order; together they are the whole member."""
+
+    head: Segment
+    rows: tuple[Segment, ...]
+
+    def to_data(self) -> tuple[Any, ...]:
+        return (self.head.to_data(), tuple(s.to_data() for s in self.rows))
+
+    @classmethod
+    def from_data(cls, data: tuple[Any, ...]) -> SegmentIndex:
+        head, rows = data
+        return cls(Segment.from_data(head), tuple(Segment.from_data(s) for s in rows))
+
+    def fits(self, member: zipraw.Member) -> bool:
+        """Whether the segments add up to ``member`` (sizes and CRC-32)."""
+        if member.method != 8 or not self.rows:
+            return False
+        parts = (self.head, *self.rows)
+        if sum(s.ulen for s in parts) != member.size:
+            return False
+        if sum(s.clen for s in parts) != member.compressed_size:
+            return False
+        return combined_crc(parts) == member.crc
+
+
+def combined_crc(parts: Iterable[Segment]) -> int:
+    crc = 0
+    for s in parts:
+        crc = zipraw.crc32_combine(crc, s.crc, s.ulen)
+    return crc
+
+
+@dataclass
+class Span:
+    """A run of segments the patcher takes as they are, and the member gets copied."""
+
+    segments: list[Segment]
+    start: int  # where the first one's compressed bytes start in the file
+    source: BinaryIO
+    name: str  # the member's name (in messages)
+    first_row: int = field(init=False)
+    last_row: int = field(init=False)
+    last_data: int = field(init=False)
+    formulas: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        with_rows = [s for s in self.segments if s.first_row]
+        self.first_row = with_rows[0].first_row if with_rows else 0
+        self.last_row = with_rows[-1].last_row if with_rows else 0
+        data = [s for s in self.segments if s.last_data]
+        self.last_data = data[-1].last_data if data else 0
+        self.formulas = any(s.formulas for s in self.segments)
+
+    def copies(self) -> Iterator[tuple[Segment, bytes]]:
+        """Each segment with its compressed bytes, checked against their CRC-32."""
+        pos = self.start
+        for s in self.segments:
+            raw = zipraw.read_at(self.source, pos, s.clen, self.name)
+            if zlib.crc32(raw) != s.ccrc:
+                raise zipraw.ZipFormatError(
+                    _("zip member {name} fails its CRC check").format(name=self.name)
+                )
+            pos += s.clen
+            yield s, raw
+
+
+def inflate(f: BinaryIO, start: int, s: Segment, name: str, *, last: bool = False) -> bytes:
+    """A segment's bytes, inflated on their own and checked against its CRC-32."""
+    raw = zipraw.read_at(f, start, s.clen, name)
+    inflater = zlib.decompressobj(-15)
+    data = inflater.decompress(raw)
+    if (
+        len(data) != s.ulen
+        or zlib.crc32(data) != s.crc
+        or inflater.unconsumed_tail
+        or inflater.eof != last
+        or (inflater.eof and inflater.unused_data)
+    ):
+        raise zipraw.ZipFormatError(_("zip member {name} fails its CRC check").format(name=name))
+    return data
+
+
+def plan(
+    f: BinaryIO,
+    member: zipraw.Member,
+    index: SegmentIndex,
+    rows: Iterable[int],
+) -> Iterator[bytes | Span]:
+    """The member's XML for the patcher: the head and the live segments inflated, each run
+    of the others as a :class:`Span`. ``rows`` are the row numbers the write may touch
+    (the header's and those it sets; appended rows go after the last value)."""
+    segs = index.rows
+    n = len(segs)
+    tail = max((i for i, s in enumerate(segs) if s.last_data), default=0)
+    live = [i == 0 or i >= tail or not segs[i].first_row for i in range(n)]
+    starts = [(s.first_row, i) for i, s in enumerate(segs) if s.first_row]
+    for row in rows:
+        # the segment whose rows run from its first row to the next segment's first row
+        hit = 0
+        for first, i in starts:
+            if first > row:
+                break
+            hit = i
+        live[hit] = True
+    pos = zipraw.data_offset(f, member)
+    yield inflate(f, pos, index.head, member.name)
+    pos += index.head.clen
+    i = 0
+    while i < n:
+        if live[i]:
+            yield inflate(f, pos, segs[i], member.name, last=i == n - 1)
+            pos += segs[i].clen
+            i += 1
+            continue
+        j = i
+        while j < n and not live[j]:
+            j += 1
+        yield Span(list(segs[i:j]), pos, f, member.name)
+        pos += sum(s.clen for s in segs[i:j])
+        i = j
+
+
+class SegmentWriter:
+    """Deflates a sheet's rows into segments (see the module's docstring) and records
+    them; :meth:`copy` puts a :class:`Span`'s segments in as they are."""
+
+    def __init__(
+        self,
+        deflater_factory: Callable[[], zipraw.Deflater],
+        out: Callable[[bytes], object],
+        size: int,
+        last_value_row: Callable[[bytes], int],
+    ) -> None:
+        self.out = out
+        self.deflater = deflater_factory()
+        self.size = size
+        self.last_value_row = last_value_row
+        self.segments: list[Segment] = []
+        self.rows_open = False  # between <sheetData> and </sheetData>
+        self.started = False
+        self._reset()
+
+    def _reset(self) -> None:
+        self.ulen = 0
+        self.crc = 0
+        self.clen = 0
+        self.ccrc = 0
+        self.first_row = 0
+        self.last_row = 0
+        self.last_data = 0
+        self.formulas = False
+
+    def _put(self, data: bytes) -> None:
+        if data:
+            self.clen += len(data)
+            self.ccrc = zlib.crc32(data, self.ccrc)
+            self.out(data)
+
+    def write(self, data: bytes) -> None:
+        if not self.started:
+            self.started = self.rows_open = True  # the first piece is <sheetData>
+        elif data == b"</sheetData>":
+            self.rows_open = False
+        elif self.rows_open:  # whole rows: a segment ends at the end of a row
+            while len(data) > self._room():
+                cut = _row_start(data, self._room())
+                if cut < 0:
+                    break
+                self._rows(data[:cut])
+                self._take(data[:cut])
+                self._close(zlib.Z_FULL_FLUSH)
+                data = data[cut:]
+            self._rows(data)
+            self._take(data)
+            if self._room() <= 0:
+                self._close(zlib.Z_FULL_FLUSH)
+            return
+        self._take(data)
+
+    def _room(self) -> int:
+        """Bytes the open segment may still take."""
+        return (self.size if self.segments else FIRST_SEGMENT) - self.ulen
+
+    def _take(self, data: bytes) -> None:
+        self.crc = zlib.crc32(data, self.crc)
+        self.ulen += len(data)
+        self._put(self.deflater.compress(data))
+
+    def _rows(self, data: bytes) -> None:
+        """Note what the rows in ``data`` (whole rows) are."""
+        if not self.first_row:
+            number = _row_number(data, data.find(b"<row"))
+            if number:
+                self.first_row = number
+        number = _row_number(data, data.rfind(b"<row"))
+        if number:
+            self.last_row = number
+        number = self.last_value_row(data)
+        if number:
+            self.last_data = number
+        if not self.formulas and b"<f" in data:
+            self.formulas = True
+
+    def _close(self, mode: int) -> None:
+        self._put(self.deflater.flush(mode))
+        if self.ulen or self.clen:
+            self.segments.append(
+                Segment(
+                    self.ulen,
+                    self.clen,
+                    self.crc,
+                    self.ccrc,
+                    self.first_row,
+                    self.last_row,
+                    self.last_data,
+                    self.formulas,
+                )
+            )
+        self._reset()
+
+    def copy(self, span: Span) -> range:
+        """Put ``span``'s segments in; their positions in :attr:`segments`."""
+        self._close(zlib.Z_FULL_FLUSH)
+        first = len(self.segments)
+        for s, raw in span.copies():
+            self.out(raw)
+            self.segments.append(s)
+        return range(first, len(self.segments))
+
+    def finish(self) -> None:
+        self._close(zlib.Z_FINISH)
+
+
+def _row_start(data: bytes, at: int) -> int:
+    """Where the first row starting at or after ``at`` (> 0) starts; -1: none does."""
+    at = max(at, 1)
+    while True:
+        at = data.find(b"<row", at)
+        if at < 0 or data[at + 4 : at + 5] in (b" ", b">", b"/", b"\t", b"\n", b"\r"):
+            return at
+        at += 4
+
+
+def _row_number(data: bytes, at: int) -> int:
+    """The r= of the ``<row`` at ``at`` (0: none there, or no r=)."""
+    if at < 0:
+        return 0
+    end = data.find(b">", at)
+    tag = data[at : end if end >= 0 else len(data)]
+    p = tag.find(b' r="')
+    if p < 0:
+        return 0
+    q = tag.find(b'"', p + 4)
+    digits = tag[p + 4 : q]
+    return int(digits) if digits.isdigit() else 0

@@ -1,0 +1,248 @@
+"""A write after a write by procdoc rewrites only the segments of the sheet it changes
+(procdoc.ledger.segments): the same workbook as a write through the whole sheet, the
+rest copied as compressed bytes, checked, never trusted when anything else wrote the file.
+
+The suite runs with segments of a few hundred bytes (tests/conftest.py); the tests of the
+sizes an office gets set them back."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+import xlsxwriter
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from python_calamine import CalamineWorkbook
+
+from procdoc.errors import LedgerError
+from procdoc.ledger import Batch, LedgerStore, SheetChanges, segments, zipraw
+
+LEDGER = "台账"
+HISTORY = "流转记录"
+GAPS = {17, 18, 40}  # rows the XML lacks
+EMPTY = {25, 26}  # rows formatted by the office, without cells
+
+
+def make(path: Path, rows: int = 60) -> None:
+    """A register as an office's tool writes it: gaps, formatted empty rows, a formula, a
+    date column, empty formatted rows after the last case."""
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet(LEDGER)
+    bold = wb.add_format({"bold": True})
+    day = wb.add_format({"num_format": "yyyy-mm-dd"})
+    yellow = wb.add_format({"bg_color": "#FFFF00"})
+    ws.write_row(0, 0, ["编号", "标题", "期限", "金额", "合计"], bold)
+    for r in range(2, rows + 2):
+        if r in GAPS:
+            continue
+        if r in EMPTY:
+            ws.set_row(r - 1, None, yellow)
+            continue
+        ws.write_string(r - 1, 0, f"A-{r:03d}")
+        ws.write_string(r - 1, 1, f"来文第{r}号，关于开展检查的通知")
+        ws.write_datetime(r - 1, 2, date(2026, 1, 1 + r % 28), day)
+        ws.write_number(r - 1, 3, r * 10.5)
+        if r == 30:
+            ws.write_formula(r - 1, 4, "=D30*2", None, r * 21)
+    for r in range(rows + 2, rows + 5):
+        ws.set_row(r - 1, None, yellow)
+    hist = wb.add_worksheet(HISTORY)
+    hist.write_row(0, 0, ["编号", "动作", "意见"])
+    for r in range(2, 40):
+        hist.write_row(r - 1, 0, [f"A-{r:03d}", "登记", "同意" * (r % 3)])
+    wb.close()
+
+
+def store(folder: Path, *, cache: bool) -> LedgerStore:
+    return LedgerStore(
+        folder / "ledger.xlsx", state_dir=folder / ".procdoc", sheets=(LEDGER, HISTORY), cache=cache
+    )
+
+
+def contents(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as z:
+        assert z.testzip() is None
+        return {name: z.read(name) for name in z.namelist()}
+
+
+def cells(path: Path) -> dict[str, list[list[object]]]:
+    with CalamineWorkbook.from_path(str(path)) as wb:
+        return {name: wb.get_sheet_by_name(name).to_python() for name in (LEDGER, HISTORY)}
+
+
+@contextlib.contextmanager
+def counting() -> Iterator[list[int]]:
+    """The number of segments each write copied, in a list."""
+    copied: list[int] = []
+    real = segments.SegmentWriter.copy
+
+    def copy(self: segments.SegmentWriter, span: segments.Span) -> range:
+        done = real(self, span)
+        copied.append(len(done))
+        return done
+
+    segments.SegmentWriter.copy = copy  # type: ignore[method-assign]
+    try:
+        yield copied
+    finally:
+        segments.SegmentWriter.copy = real  # type: ignore[method-assign]
+
+
+def batch(op: tuple[object, ...]) -> Batch:
+    kind = op[0]
+    if kind == "set":
+        _, row, label, value = op
+        return Batch({LEDGER: SheetChanges(set={row: {label: value}})})  # type: ignore[dict-item]
+    if kind == "append":
+        _, label, value = op
+        return Batch({LEDGER: SheetChanges(append=[{"编号": "N", label: value}])})  # type: ignore[dict-item]
+    return Batch({HISTORY: SheetChanges(append=[{"编号": "A-002", "意见": op[1]}])})  # type: ignore[dict-item]
+
+
+def write(folder: Path, op: tuple[object, ...], *, cache: bool) -> str | None:
+    """Apply ``op``; the message when procdoc refuses it."""
+    try:
+        store(folder, cache=cache).update(lambda s: batch(op))
+    except LedgerError as err:
+        return str(err).replace(str(folder), "")
+    return None
+
+
+_value = st.one_of(
+    st.none(),
+    st.text(alphabet="甲乙丙xyz<&>", max_size=6),
+    st.integers(-1000, 10**6),
+    st.dates(min_value=date(2000, 1, 1), max_value=date(2030, 1, 1)),
+)
+_label = st.sampled_from(["编号", "标题", "期限", "金额", "合计", "新列"])
+_op = st.one_of(
+    st.tuples(st.just("set"), st.integers(2, 70), _label, _value),
+    st.tuples(st.just("append"), _label, _value),
+    st.tuples(st.just("history"), _value),
+)
+
+
+@settings(
+    max_examples=int(os.environ.get("PROCDOC_EXAMPLES", "25")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(st.lists(_op, min_size=2, max_size=6))
+def test_a_write_through_segments_equals_a_write_through_the_whole_sheet(
+    ops: list[tuple[object, ...]],
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        seg, whole = Path(tmp) / "seg", Path(tmp) / "whole"
+        seg.mkdir()
+        make(seg / "ledger.xlsx")
+        shutil.copytree(seg, whole)
+        for op in ops:
+            assert write(seg, op, cache=True) == write(whole, op, cache=False)
+            assert contents(seg / "ledger.xlsx") == contents(whole / "ledger.xlsx")
+        assert cells(seg / "ledger.xlsx") == cells(whole / "ledger.xlsx")
+
+
+def test_a_second_write_copies_what_it_does_not_touch(tmp_path: Path) -> None:
+    make(tmp_path / "ledger.xlsx", rows=400)
+    ledger = tmp_path / "ledger.xlsx"
+    with counting() as copied:
+        write(tmp_path, ("set", 100, "标题", "第一次"), cache=True)  # Excel's file: all of it
+        assert copied == []
+        write(tmp_path, ("set", 200, "标题", "第二次"), cache=True)
+        write(tmp_path, ("append", "标题", "新的一件"), cache=True)
+        write(tmp_path, ("history", "同意"), cache=True)  # its first write: all of it
+        assert len(copied) == 3
+        write(tmp_path, ("history", "退回"), cache=True)
+    assert len(copied) == 4 and all(copied)
+    got = cells(ledger)[LEDGER]
+    assert got[99][1] == "第一次" and got[199][1] == "第二次" and got[-1][:2] == ["N", "新的一件"]
+    wb = openpyxl.load_workbook(ledger)  # another reader of the same bytes
+    assert wb[LEDGER]["B200"].value == "第二次"
+    assert wb[LEDGER]["E30"].value == "=D30*2"
+
+
+def test_office_sizes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(segments, "FIRST_SEGMENT", 64 << 10)
+    monkeypatch.setattr(segments, "MIN_SEGMENT", 1 << 20)
+    assert segments.segment_size(10 << 20) == 1 << 20
+    assert segments.segment_size(640 << 20) == 10 << 20
+    make(tmp_path / "ledger.xlsx", rows=30000)  # about 4 MB of sheet XML
+    write(tmp_path, ("set", 15000, "标题", "甲"), cache=True)
+    first = index_of(tmp_path)
+    assert first.head.ulen < 1000 and first.rows[0].ulen < (64 << 10) + 1000
+    assert len(first.rows) >= 5 and all(s.ulen < (1 << 20) + 1000 for s in first.rows)
+    with counting() as copied:
+        write(tmp_path, ("set", 20000, "标题", "乙"), cache=True)
+    # all but the first (the header's), the one holding row 20000 and the last
+    assert copied == [len(first.rows) - 3]
+    index_of(tmp_path)  # left for the next write
+    got = cells(tmp_path / "ledger.xlsx")[LEDGER]
+    assert got[14999][1] == "甲" and got[19999][1] == "乙"
+
+
+def index_of(folder: Path) -> segments.SegmentIndex:
+    """The segment index of the register's member as it is now."""
+    cache = store(folder, cache=True).cache
+    assert cache is not None
+    with open(folder / "ledger.xlsx", "rb") as f:
+        member = next(m for m in zipraw.read_directory(f)[0] if m.name.endswith("sheet1.xml"))
+    index = cache.load_segments(member)
+    assert index is not None and index.fits(member)
+    return index
+
+
+def test_a_foreign_save_is_read_whole_and_its_index_not_used(tmp_path: Path) -> None:
+    make(tmp_path / "ledger.xlsx", rows=200)
+    ledger = tmp_path / "ledger.xlsx"
+    write(tmp_path, ("set", 50, "标题", "一"), cache=True)
+    wb = openpyxl.load_workbook(ledger)  # as Excel does: every part written anew
+    wb[LEDGER]["B60"] = "办公室改的"
+    wb.save(ledger)
+    with counting() as copied:
+        write(tmp_path, ("set", 150, "标题", "二"), cache=True)
+    assert copied == []
+    got = cells(ledger)[LEDGER]
+    assert (got[49][1], got[59][1], got[149][1]) == ("一", "办公室改的", "二")
+
+
+def test_a_damaged_index_is_ignored(tmp_path: Path) -> None:
+    make(tmp_path / "ledger.xlsx", rows=200)
+    write(tmp_path, ("set", 50, "标题", "一"), cache=True)
+    files = list((tmp_path / ".procdoc" / "cache").glob("*.segments"))
+    assert files
+    for path in files:
+        data = bytearray(path.read_bytes())
+        data[-3] ^= 0xFF
+        path.write_bytes(bytes(data))
+    with counting() as copied:
+        write(tmp_path, ("set", 150, "标题", "二"), cache=True)
+    assert copied == []
+    assert cells(tmp_path / "ledger.xlsx")[LEDGER][149][1] == "二"
+
+
+def test_damaged_bytes_in_a_copied_segment_refuse_the_write(tmp_path: Path) -> None:
+    make(tmp_path / "ledger.xlsx", rows=400)
+    ledger = tmp_path / "ledger.xlsx"
+    write(tmp_path, ("set", 50, "标题", "一"), cache=True)
+    index = index_of(tmp_path)
+    with open(ledger, "rb") as f:
+        member = next(m for m in zipraw.read_directory(f)[0] if m.name.endswith("sheet1.xml"))
+        start = zipraw.data_offset(f, member)
+    middle = len(index.rows) // 2  # neither the first nor the last: copied as it is
+    at = start + index.head.clen + sum(s.clen for s in index.rows[:middle]) + 5
+    data = bytearray(ledger.read_bytes())
+    data[at] ^= 0x01  # a bit flipped on disk: the central directory still says the same
+    ledger.write_bytes(bytes(data))
+    before = ledger.read_bytes()
+    message = write(tmp_path, ("set", 390, "标题", "二"), cache=True)
+    assert message is not None and "CRC" in message
+    assert ledger.read_bytes() == before
