@@ -55,6 +55,8 @@ FORMAT_VERSION = 2
 MAGIC = b"procdoc-sheet-cache\n"
 _HEAD = struct.Struct("<HHBBQI")  # version, marshal version, py major, py minor, length, CRC-32
 BLOCK_ROWS = 1024
+SEGMENTS_VERSION = 2
+"""Of what a segment index records (procdoc.ledger.segments); part of its key."""
 """Rows a block: a one-case read unpacks the id column and the block holding its row."""
 
 MemberKey = tuple[str, int, int, int]
@@ -158,7 +160,14 @@ class SheetCache:
             return None
         try:
             key, body = marshal.loads(payload)
-            want = (self.ledger, member.name, member.crc, member.compressed_size, member.size)
+            want = (
+                self.ledger,
+                SEGMENTS_VERSION,
+                member.name,
+                member.crc,
+                member.compressed_size,
+                member.size,
+            )
             if key != want:
                 return None
             return SegmentIndex.from_data(body)
@@ -173,7 +182,7 @@ class SheetCache:
             if found is None:
                 continue
             _name, crc, csize, size = found
-            key = (self.ledger, name, crc, csize, size)
+            key = (self.ledger, SEGMENTS_VERSION, name, crc, csize, size)
             self._write_file(self._segments_file(name), marshal.dumps((key, index.to_data())))
 
     # -- writing --------------------------------------------------------------------------

@@ -70,6 +70,7 @@ from procdoc.ledger.segments import (
     SegmentIndex,
     SegmentWriter,
     Span,
+    StaleSegments,
     combined_crc,
     inflate,
     plan,
@@ -160,7 +161,24 @@ def patch_file(
 ) -> PatchReport:
     """Write ``src`` (a path, or a workbook open for reading) with ``batch`` applied to
     ``dst`` (fsynced), then verify ``dst``. ``segments`` gives the segment index a former
-    write left for a member, if any (see :mod:`procdoc.ledger.segments`)."""
+    write left for a member, if any (see :mod:`procdoc.ledger.segments`); one that turns
+    out not to fit the member's bytes is dropped and the whole sheets are patched."""
+    if segments is not None:
+        try:
+            return _patch(src, dst, batch, display=display, segments=segments)
+        except StaleSegments:
+            pass
+    return _patch(src, dst, batch, display=display, segments=None)
+
+
+def _patch(
+    src: Path | BinaryIO,
+    dst: Path,
+    batch: Batch,
+    *,
+    display: str,
+    segments: Callable[[zipraw.Member], SegmentIndex | None] | None,
+) -> PatchReport:
     report = PatchReport()
     bodies: dict[str, _Body] = {}
     spools: list[_Body] = []
@@ -436,7 +454,7 @@ def _verify_zip(
                             display=display, name=new.name
                         )
                     )
-            elif new.name in bodies and bodies[new.name].copied:
+            elif new.name in bodies:
                 _verify_segments(g, new, bodies[new.name])
             else:
                 for _unused in zipraw.iter_inflated(g, new):
@@ -444,26 +462,31 @@ def _verify_zip(
 
 
 def _verify_segments(g: BinaryIO, member: zipraw.Member, body: _Body) -> None:
+    """A rewritten sheet as written: its sizes and CRC-32 as the segments add up, each
+    segment it deflated inflating on its own to its CRC-32 (what the next write relies
+    on), each one copied the same compressed bytes as the index says."""
     index = body.index
     assert index is not None
     parts = (index.head, *index.rows)
+
+    def failed() -> zipraw.ZipFormatError:
+        return zipraw.ZipFormatError(
+            _("zip member {name} fails its CRC check").format(name=member.name)
+        )
+
     if (member.crc, member.size, member.compressed_size) != (
         body.total_crc,
         body.total_size,
         sum(s.clen for s in parts),
     ):
-        raise zipraw.ZipFormatError(
-            _("zip member {name} fails its CRC check").format(name=member.name)
-        )
+        raise failed()
     pos = zipraw.data_offset(g, member)
     for i, s in enumerate(parts):
         if i in body.copied:
             if zlib.crc32(zipraw.read_at(g, pos, s.clen, member.name)) != s.ccrc:
-                raise zipraw.ZipFormatError(
-                    _("zip member {name} fails its CRC check").format(name=member.name)
-                )
-        else:
-            inflate(g, pos, s, member.name, last=i == len(parts) - 1)
+                raise failed()
+        elif inflate(g, pos, s, member.name, last=i == len(parts) - 1) is None:
+            raise failed()
         pos += s.clen
 
 

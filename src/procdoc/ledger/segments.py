@@ -33,7 +33,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from procdoc.i18n import _
 from procdoc.ledger import zipraw
 
 FIRST_SEGMENT = 64 << 10
@@ -98,7 +97,8 @@ class SegmentIndex:
         return cls(Segment.from_data(head), tuple(Segment.from_data(s) for s in rows))
 
     def fits(self, member: zipraw.Member) -> bool:
-        """Whether the segments add up to ``member`` (sizes and CRC-32)."""
+        """Whether the segments add up to ``member`` (sizes and CRC-32) and their rows
+        come in order."""
         if member.method != 8 or not self.rows:
             return False
         parts = (self.head, *self.rows)
@@ -106,7 +106,18 @@ class SegmentIndex:
             return False
         if sum(s.clen for s in parts) != member.compressed_size:
             return False
+        last = 0
+        for s in self.rows:
+            if s.first_row:
+                if not last < s.first_row <= s.last_row:
+                    return False
+                last = s.last_row
         return combined_crc(parts) == member.crc
+
+
+class StaleSegments(Exception):
+    """A segment index that matched its member's key does not fit its bytes after all
+    (never expected): the write goes through the whole sheet instead."""
 
 
 def combined_crc(parts: Iterable[Segment]) -> int:
@@ -143,18 +154,20 @@ class Span:
         for s in self.segments:
             raw = zipraw.read_at(self.source, pos, s.clen, self.name)
             if zlib.crc32(raw) != s.ccrc:
-                raise zipraw.ZipFormatError(
-                    _("zip member {name} fails its CRC check").format(name=self.name)
-                )
+                raise StaleSegments(self.name)
             pos += s.clen
             yield s, raw
 
 
-def inflate(f: BinaryIO, start: int, s: Segment, name: str, *, last: bool = False) -> bytes:
-    """A segment's bytes, inflated on their own and checked against its CRC-32."""
+def inflate(f: BinaryIO, start: int, s: Segment, name: str, *, last: bool = False) -> bytes | None:
+    """A segment's bytes, inflated on their own; None unless they match its CRC-32 and
+    size and end where it does (with the final block when ``last``)."""
     raw = zipraw.read_at(f, start, s.clen, name)
     inflater = zlib.decompressobj(-15)
-    data = inflater.decompress(raw)
+    try:
+        data = inflater.decompress(raw)
+    except zlib.error:
+        return None
     if (
         len(data) != s.ulen
         or zlib.crc32(data) != s.crc
@@ -162,7 +175,14 @@ def inflate(f: BinaryIO, start: int, s: Segment, name: str, *, last: bool = Fals
         or inflater.eof != last
         or (inflater.eof and inflater.unused_data)
     ):
-        raise zipraw.ZipFormatError(_("zip member {name} fails its CRC check").format(name=name))
+        return None
+    return data
+
+
+def _inflated(f: BinaryIO, start: int, s: Segment, name: str, *, last: bool = False) -> bytes:
+    data = inflate(f, start, s, name, last=last)
+    if data is None:
+        raise StaleSegments(name)
     return data
 
 
@@ -174,7 +194,8 @@ def plan(
 ) -> Iterator[bytes | Span]:
     """The member's XML for the patcher: the head and the live segments inflated, each run
     of the others as a :class:`Span`. ``rows`` are the row numbers the write may touch
-    (the header's and those it sets; appended rows go after the last value)."""
+    (the header's and those it sets; appended rows go after the last value). Raises
+    :class:`StaleSegments` (as it reaches them) when the bytes do not match the index."""
     segs = index.rows
     n = len(segs)
     tail = max((i for i, s in enumerate(segs) if s.last_data), default=0)
@@ -189,12 +210,12 @@ def plan(
             hit = i
         live[hit] = True
     pos = zipraw.data_offset(f, member)
-    yield inflate(f, pos, index.head, member.name)
+    yield _inflated(f, pos, index.head, member.name)
     pos += index.head.clen
     i = 0
     while i < n:
         if live[i]:
-            yield inflate(f, pos, segs[i], member.name, last=i == n - 1)
+            yield _inflated(f, pos, segs[i], member.name, last=i == n - 1)
             pos += segs[i].clen
             i += 1
             continue
@@ -208,7 +229,13 @@ def plan(
 
 class SegmentWriter:
     """Deflates a sheet's rows into segments (see the module's docstring) and records
-    them; :meth:`copy` puts a :class:`Span`'s segments in as they are."""
+    them; :meth:`copy` puts a :class:`Span`'s segments in as they are.
+
+    A segment other than the first starts with a ``<row`` tag: one that is full ends
+    where the next row starts, whitespace between rows staying with the row before. Its
+    row numbers are read from tags spelt ``<row r="N"``, as Excel, WPS and procdoc write
+    them; a segment holding any other spelling (``r='N'``, no ``r=``) is recorded
+    without row numbers, so later writes always patch it (:func:`plan`)."""
 
     def __init__(
         self,
@@ -235,6 +262,8 @@ class SegmentWriter:
         self.last_row = 0
         self.last_data = 0
         self.formulas = False
+        self.odd = False  # a row tag not spelt <row r="N"
+        self.full = False  # ends where the next row starts
 
     def _put(self, data: bytes) -> None:
         if data:
@@ -247,21 +276,27 @@ class SegmentWriter:
             self.started = self.rows_open = True  # the first piece is <sheetData>
         elif data == b"</sheetData>":
             self.rows_open = False
-        elif self.rows_open:  # whole rows: a segment ends at the end of a row
-            while len(data) > self._room():
-                cut = _row_start(data, self._room())
-                if cut < 0:
-                    break
-                self._rows(data[:cut])
-                self._take(data[:cut])
-                self._close(zlib.Z_FULL_FLUSH)
-                data = data[cut:]
-            self._rows(data)
-            self._take(data)
-            if self._room() <= 0:
-                self._close(zlib.Z_FULL_FLUSH)
+        elif self.rows_open:  # whole rows, maybe whitespace between them
+            self._write_rows(data)
             return
         self._take(data)
+
+    def _write_rows(self, data: bytes) -> None:
+        while data:
+            room = 0 if self.full else self._room()
+            if len(data) <= room:
+                self._rows(data)
+                self.full = self._room() <= 0
+                return
+            cut = _row_start(data, room)
+            if cut < 0:
+                self._rows(data)
+                self.full = True
+                return
+            if cut:
+                self._rows(data[:cut])
+            self._close(zlib.Z_FULL_FLUSH)
+            data = data[cut:]
 
     def _room(self) -> int:
         """Bytes the open segment may still take."""
@@ -273,40 +308,44 @@ class SegmentWriter:
         self._put(self.deflater.compress(data))
 
     def _rows(self, data: bytes) -> None:
-        """Note what the rows in ``data`` (whole rows) are."""
-        if not self.first_row:
-            number = _row_number(data, data.find(b"<row"))
+        """Take ``data`` (whole rows) into the open segment, noting what rows they are."""
+        tags = data.count(b"<row")
+        if tags:
+            if data.count(b'<row r="') != tags:
+                self.odd = True
+            if not self.first_row:
+                self.first_row = _row_number(data, data.find(b'<row r="'))
+            self.last_row = _row_number(data, data.rfind(b'<row r="'))
+            number = self.last_value_row(data)
             if number:
-                self.first_row = number
-        number = _row_number(data, data.rfind(b"<row"))
-        if number:
-            self.last_row = number
-        number = self.last_value_row(data)
-        if number:
-            self.last_data = number
+                self.last_data = number
         if not self.formulas and b"<f" in data:
             self.formulas = True
+        self._take(data)
 
     def _close(self, mode: int) -> None:
+        if mode != zlib.Z_FINISH and not (self.ulen or self.clen):
+            return  # nothing since the last flush: the stream is at a sync point
         self._put(self.deflater.flush(mode))
-        if self.ulen or self.clen:
-            self.segments.append(
-                Segment(
-                    self.ulen,
-                    self.clen,
-                    self.crc,
-                    self.ccrc,
-                    self.first_row,
-                    self.last_row,
-                    self.last_data,
-                    self.formulas,
-                )
+        odd = self.odd or not (0 < self.first_row <= self.last_row)
+        self.segments.append(
+            Segment(
+                self.ulen,
+                self.clen,
+                self.crc,
+                self.ccrc,
+                0 if odd else self.first_row,
+                0 if odd else self.last_row,
+                self.last_data,
+                self.formulas,
             )
+        )
         self._reset()
 
     def copy(self, span: Span) -> range:
         """Put ``span``'s segments in; their positions in :attr:`segments`."""
         self._close(zlib.Z_FULL_FLUSH)
+        self.full = False
         first = len(self.segments)
         for s, raw in span.copies():
             self.out(raw)
@@ -318,8 +357,7 @@ class SegmentWriter:
 
 
 def _row_start(data: bytes, at: int) -> int:
-    """Where the first row starting at or after ``at`` (> 0) starts; -1: none does."""
-    at = max(at, 1)
+    """Where the first row starting at or after ``at`` starts; -1: none does."""
     while True:
         at = data.find(b"<row", at)
         if at < 0 or data[at + 4 : at + 5] in (b" ", b">", b"/", b"\t", b"\n", b"\r"):
@@ -328,14 +366,9 @@ def _row_start(data: bytes, at: int) -> int:
 
 
 def _row_number(data: bytes, at: int) -> int:
-    """The r= of the ``<row`` at ``at`` (0: none there, or no r=)."""
+    """N of the ``<row r="N"`` at ``at`` (0: none there)."""
     if at < 0:
         return 0
-    end = data.find(b">", at)
-    tag = data[at : end if end >= 0 else len(data)]
-    p = tag.find(b' r="')
-    if p < 0:
-        return 0
-    q = tag.find(b'"', p + 4)
-    digits = tag[p + 4 : q]
-    return int(digits) if digits.isdigit() else 0
+    end = data.find(b'"', at + 8)
+    digits = data[at + 8 : end]
+    return int(digits) if end > 0 and digits.isdigit() else 0

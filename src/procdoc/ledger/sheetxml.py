@@ -51,7 +51,7 @@ from procdoc.ledger.cells import (
 )
 from procdoc.ledger.model import CellValue, SheetChanges
 from procdoc.ledger.parts import MAIN, STRICT_MAIN, SharedStrings, Styles, xml_text
-from procdoc.ledger.segments import Span
+from procdoc.ledger.segments import Span, StaleSegments
 
 _SHEET_DATA = re.compile(rb"<sheetData\b[^>]*?(/?)>")
 _ROOT = re.compile(rb"<([^\s>/?!]+)([^>]*)>")
@@ -379,7 +379,8 @@ class SheetPatcher:
                 raise LedgerError(
                     _("{where}: the sheet has no <sheetData> element").format(where=self.where)
                 )
-            assert not isinstance(chunk, Span)  # spans only come within <sheetData>
+            if isinstance(chunk, Span):
+                raise StaleSegments(self.where)  # before <sheetData>: never expected
             buf += chunk
         pre = buf[: m.start()]
         self._parse_cols(pre)
@@ -409,7 +410,10 @@ class SheetPatcher:
                 buf += chunk
         self._finish()
         sink(b"</sheetData>")
-        post = b"".join([buf, *(c for c in it if not isinstance(c, Span))])
+        rest = list(it)
+        if any(isinstance(c, Span) for c in rest):
+            raise StaleSegments(self.where)  # rows after </sheetData>: never expected
+        post = b"".join([buf, *rest])  # type: ignore[list-item]
         post = self._fix_postamble(post)
         sink(post)
         return SheetResult(
@@ -523,13 +527,7 @@ class SheetPatcher:
             self._sink(b"".join(out))
         pending = self.order[self.ti] if self.ti < len(self.order) else 0
         if span.first_row <= self.last_num or span.first_row <= pending <= span.last_row:
-            # the segment index (.procdoc/cache) does not fit the sheet: never expected,
-            # as the index is only used for the member it was made with
-            raise LedgerError(
-                _(
-                    "{where}: the read cache does not fit the sheet (rows {first} to {last}); delete the folder .procdoc/cache and run again"
-                ).format(where=self.where, first=span.first_row, last=span.last_row)
-            )
+            raise StaleSegments(self.where)  # the index does not fit: never expected
         self.last_num = span.last_row
         if span.last_data:
             # The last row holding a value is never in a span (see segments.plan): a later
@@ -630,11 +628,7 @@ class SheetPatcher:
         tail = b"".join(self.held)
         self.held = []
         if self.appends and self.anchor is None and self.last_data > self.header_row:
-            raise LedgerError(  # the last row holding a value came in a span: never expected
-                _(
-                    "{where}: the read cache does not fit the sheet (rows {first} to {last}); delete the folder .procdoc/cache and run again"
-                ).format(where=self.where, first=self.last_data, last=self.last_num)
-            )
+            raise StaleSegments(self.where)  # the last value came in a span: never expected
         if self.appends:
             with_values = [
                 n

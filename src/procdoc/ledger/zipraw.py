@@ -173,7 +173,12 @@ def iter_inflated(f: BinaryIO, member: Member) -> Iterator[bytes]:
     crc = 0
     total = 0
     for raw in iter_compressed(f, member, 1 << 17 if inflater is not None else _COPY_CHUNK):
-        piece = raw if inflater is None else inflater.decompress(raw)
+        try:
+            piece = raw if inflater is None else inflater.decompress(raw)
+        except zlib.error:  # damaged bytes: what the CRC check would say
+            raise ZipFormatError(
+                _("zip member {name} fails its CRC check").format(name=member.name)
+            ) from None
         if piece:
             crc = zlib.crc32(piece, crc)
             total += len(piece)
