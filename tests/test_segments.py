@@ -198,9 +198,7 @@ def test_rows_spelt_otherwise_are_never_taken_as_they_are(tmp_path: Path) -> Non
     shutil.copytree(seg, whole)
     appends = [{"编号": f"N-{i}", "标题": "追加" * 5} for i in range(40)]
     for folder, cache in ((seg, True), (whole, False)):
-        store(folder, cache=cache).update(
-            lambda s: Batch({LEDGER: SheetChanges(append=appends)})
-        )
+        store(folder, cache=cache).update(lambda s: Batch({LEDGER: SheetChanges(append=appends)}))
         store(folder, cache=cache).update(
             lambda s: Batch({LEDGER: SheetChanges(set={60: {"合计": "改过"}})})
         )
