@@ -55,7 +55,7 @@ FORMAT_VERSION = 2
 MAGIC = b"procdoc-sheet-cache\n"
 _HEAD = struct.Struct("<HHBBQI")  # version, marshal version, py major, py minor, length, CRC-32
 BLOCK_ROWS = 1024
-SEGMENTS_VERSION = 2
+SEGMENTS_VERSION = 3
 """Of what a segment index records (procdoc.ledger.segments); part of its key."""
 """Rows a block: a one-case read unpacks the id column and the block holding its row."""
 

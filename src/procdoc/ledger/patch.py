@@ -132,12 +132,12 @@ class _Body:
         # positions among the member's parts: the head, then the row segments
         self.copied.update(i + 1 for i in self.rows.copy(span))
 
-    def finish(self, preamble: bytes) -> None:
+    def finish(self, preamble: bytes, formulas: bool) -> None:
         self.rows.finish()
         head = zlib.compressobj(6, zlib.DEFLATED, -15)  # a few KB: size over speed
         self.head = head.compress(preamble) + head.flush(zlib.Z_SYNC_FLUSH)
         first = Segment(len(preamble), len(self.head), zlib.crc32(preamble), zlib.crc32(self.head))
-        self.index = SegmentIndex(first, tuple(self.rows.segments))
+        self.index = SegmentIndex(first, tuple(self.rows.segments), formulas)
         self.total_crc = combined_crc((first, *self.index.rows))
         self.total_size = first.ulen + sum(s.ulen for s in self.index.rows)
 
@@ -246,7 +246,7 @@ def _patch(
                 audit = RowAudit(f"{display} {name}", expected=[changes.header_row, *changes.set])
                 result = patcher.run(audit.watch(chunks), _tee(audit, body))
                 audit.finish(result.written)
-                body.finish(result.preamble)
+                body.finish(result.preamble, result.has_formulas)
                 report.sheets[name] = result
                 if ref is None:
                     ref = pkg.add_sheet(name)

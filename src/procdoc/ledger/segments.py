@@ -10,8 +10,8 @@ and can be copied into another deflate stream that is at such a point. The resul
 ordinary deflate stream that every zip reader inflates; the flushes cost a few bytes each.
 
 What the write knows about each segment (:class:`Segment`: its sizes, the CRC-32 of its
-bytes before and after compression, its first, last and last non-empty row, whether it
-holds formulas) is kept as a :class:`SegmentIndex` in the read cache, keyed by the member's
+bytes before and after compression, its first, last and last non-empty row; and whether
+the sheet held formulas) is kept as a :class:`SegmentIndex` in the read cache, keyed by the member's
 CRC-32 and sizes (:meth:`procdoc.ledger.cache.SheetCache.load_segments`). A member anyone
 else wrote (Excel, WPS, a script) has another key, so it has no index and the next write
 goes through the whole sheet, as before, and leaves the index for the one after.
@@ -61,7 +61,6 @@ class Segment:
     first_row: int = 0  # the first row that starts in it (0: none)
     last_row: int = 0
     last_data: int = 0  # the last row holding a value (0: none)
-    formulas: bool = False
 
     def to_data(self) -> tuple[Any, ...]:
         return (
@@ -72,29 +71,34 @@ class Segment:
             self.first_row,
             self.last_row,
             self.last_data,
-            self.formulas,
         )
 
     @classmethod
     def from_data(cls, data: tuple[Any, ...]) -> Segment:
-        ulen, clen, crc, ccrc, first, last, last_data, formulas = data
-        return cls(ulen, clen, crc, ccrc, first, last, last_data, bool(formulas))
+        ulen, clen, crc, ccrc, first, last, last_data = data
+        return cls(ulen, clen, crc, ccrc, first, last, last_data)
 
 
 @dataclass(frozen=True)
 class SegmentIndex:
-    """A member's head and row segments, in order; together they are the whole member."""
+    """A member's head and row segments, in order; together they are the whole member.
+    ``formulas``: whether the sheet's rows held a formula when it was written (then a span
+    may hold one: the write treats the sheet as one with formulas, as it would reading it
+    whole)."""
 
     head: Segment
     rows: tuple[Segment, ...]
+    formulas: bool
 
     def to_data(self) -> tuple[Any, ...]:
-        return (self.head.to_data(), tuple(s.to_data() for s in self.rows))
+        return (self.head.to_data(), tuple(s.to_data() for s in self.rows), self.formulas)
 
     @classmethod
     def from_data(cls, data: tuple[Any, ...]) -> SegmentIndex:
-        head, rows = data
-        return cls(Segment.from_data(head), tuple(Segment.from_data(s) for s in rows))
+        head, rows, formulas = data
+        return cls(
+            Segment.from_data(head), tuple(Segment.from_data(s) for s in rows), bool(formulas)
+        )
 
     def fits(self, member: zipraw.Member) -> bool:
         """Whether the segments add up to ``member`` (sizes and CRC-32) and their rows
@@ -135,10 +139,10 @@ class Span:
     start: int  # where the first one's compressed bytes start in the file
     source: BinaryIO
     name: str  # the member's name (in messages)
+    formulas: bool  # the sheet held a formula (see SegmentIndex)
     first_row: int = field(init=False)
     last_row: int = field(init=False)
     last_data: int = field(init=False)
-    formulas: bool = field(init=False)
 
     def __post_init__(self) -> None:
         with_rows = [s for s in self.segments if s.first_row]
@@ -146,7 +150,6 @@ class Span:
         self.last_row = with_rows[-1].last_row if with_rows else 0
         data = [s for s in self.segments if s.last_data]
         self.last_data = data[-1].last_data if data else 0
-        self.formulas = any(s.formulas for s in self.segments)
 
     def copies(self) -> Iterator[tuple[Segment, bytes]]:
         """Each segment with its compressed bytes, checked against their CRC-32."""
@@ -222,7 +225,7 @@ def plan(
         j = i
         while j < n and not live[j]:
             j += 1
-        yield Span(list(segs[i:j]), pos, f, member.name)
+        yield Span(list(segs[i:j]), pos, f, member.name, index.formulas)
         pos += sum(s.clen for s in segs[i:j])
         i = j
 
@@ -233,9 +236,12 @@ class SegmentWriter:
 
     A segment other than the first starts with a ``<row`` tag: one that is full ends
     where the next row starts, whitespace between rows staying with the row before. Its
-    row numbers are read from tags spelt ``<row r="N"``, as Excel, WPS and procdoc write
-    them; a segment holding any other spelling (``r='N'``, no ``r=``) is recorded
-    without row numbers, so later writes always patch it (:func:`plan`)."""
+    first and last row numbers are read from its first and last row tags when they are
+    spelt ``<row r="N"``, as Excel, WPS and procdoc write them; a segment whose first or
+    last tag is spelt otherwise (``r='N'``, no ``r=``) is recorded without row numbers,
+    so later writes always patch it (:func:`plan`). The work a piece costs does not grow
+    with its size but for the deflating: its last value row is looked for at the end of
+    the segment, from its last piece back."""
 
     def __init__(
         self,
@@ -260,10 +266,9 @@ class SegmentWriter:
         self.ccrc = 0
         self.first_row = 0
         self.last_row = 0
-        self.last_data = 0
-        self.formulas = False
-        self.odd = False  # a row tag not spelt <row r="N"
+        self.odd = False  # its first or last row tag not spelt <row r="N"
         self.full = False  # ends where the next row starts
+        self.pieces: list[bytes] = []  # its pieces of rows
 
     def _put(self, data: bytes) -> None:
         if data:
@@ -309,19 +314,22 @@ class SegmentWriter:
 
     def _rows(self, data: bytes) -> None:
         """Take ``data`` (whole rows) into the open segment, noting what rows they are."""
-        tags = data.count(b"<row")
-        if tags:
-            if data.count(b'<row r="') != tags:
-                self.odd = True
-            if not self.first_row:
-                self.first_row = _row_number(data, data.find(b'<row r="'))
-            self.last_row = _row_number(data, data.rfind(b'<row r="'))
-            number = self.last_value_row(data)
-            if number:
-                self.last_data = number
-        if not self.formulas and b"<f" in data:
-            self.formulas = True
+        first = data.find(b"<row")
+        if first >= 0:
+            last = data.rfind(b"<row")
+            if not self.first_row and not self.odd:
+                self.first_row = _row_number(data, first)
+                self.odd = not self.first_row
+            self.last_row = _row_number(data, last)
+            self.pieces.append(data)
         self._take(data)
+
+    def _last_data(self) -> int:
+        for piece in reversed(self.pieces):
+            number = self.last_value_row(piece)
+            if number:
+                return number
+        return 0
 
     def _close(self, mode: int) -> None:
         if mode != zlib.Z_FINISH and not (self.ulen or self.clen):
@@ -336,8 +344,7 @@ class SegmentWriter:
                 self.ccrc,
                 0 if odd else self.first_row,
                 0 if odd else self.last_row,
-                self.last_data,
-                self.formulas,
+                self._last_data(),
             )
         )
         self._reset()
@@ -366,8 +373,8 @@ def _row_start(data: bytes, at: int) -> int:
 
 
 def _row_number(data: bytes, at: int) -> int:
-    """N of the ``<row r="N"`` at ``at`` (0: none there)."""
-    if at < 0:
+    """N of the ``<row r="N"`` at ``at`` (0: the tag there is spelt otherwise)."""
+    if not data.startswith(b'<row r="', at):
         return 0
     end = data.find(b'"', at + 8)
     digits = data[at + 8 : end]
