@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
 from procdoc.errors import LedgerError
-from procdoc.ledger import Batch, LedgerStore, SheetChanges, segments, zipraw
+from procdoc.ledger import Batch, LedgerStore, SheetChanges, create_workbook, segments, zipraw
 from procdoc.ledger import patch as patch_mod
 
 LEDGER = "台账"
@@ -302,3 +302,54 @@ def test_damaged_bytes_in_a_copied_segment_refuse_the_write(tmp_path: Path) -> N
     message = write(tmp_path, ("set", 390, "标题", "二"), cache=True)
     assert message is not None and "CRC" in message
     assert ledger.read_bytes() == before
+
+
+def test_other_sheets_are_looked_at_for_formulas_once(tmp_path: Path) -> None:
+    """A workbook without formulas or a calc chain gets fullCalcOnLoad as soon as any
+    sheet holds a formula, so a write looks at the sheets it does not rewrite; what it
+    finds is kept by the sheet part's CRC-32 and sizes, and looked for again only when the
+    part changes."""
+    ledger = tmp_path / "ledger.xlsx"
+    create_workbook(
+        ledger,
+        {
+            LEDGER: (["编号", "标题"], []),
+            "收文登记": (["编号", "标题"], [{"编号": "SW-1", "标题": "来文"}]),
+            HISTORY: (["编号", "动作"], []),
+        },
+    )
+    with zipfile.ZipFile(ledger) as z:
+        assert b"fullCalcOnLoad" not in z.read("xl/workbook.xml")
+    looked: list[str] = []
+    real = patch_mod._has_formulas
+
+    def has_formulas(f: object, member: zipraw.Member) -> bool:
+        looked.append(member.name)
+        return real(f, member)  # type: ignore[arg-type]
+
+    patch_mod._has_formulas = has_formulas  # type: ignore[assignment]
+    try:
+        write(tmp_path, ("append", "标题", "一"), cache=True)
+        assert looked == ["xl/worksheets/sheet2.xml", "xl/worksheets/sheet3.xml"]
+        write(tmp_path, ("append", "标题", "二"), cache=True)
+        assert len(looked) == 2  # neither part changed: what was found is kept
+        add_formula(ledger, "xl/worksheets/sheet2.xml")  # a script's edit of 收文登记
+        write(tmp_path, ("append", "标题", "三"), cache=True)
+        assert looked[2:] == ["xl/worksheets/sheet2.xml"]  # changed: looked at, found
+    finally:
+        patch_mod._has_formulas = real  # type: ignore[assignment]
+    with zipfile.ZipFile(ledger) as z:
+        assert b"fullCalcOnLoad" in z.read("xl/workbook.xml")
+
+
+def add_formula(path: Path, part: str) -> None:
+    with zipfile.ZipFile(path) as z:
+        parts = [(info, z.read(info)) for info in z.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in parts:
+            if info.filename == part:
+                data = data.replace(
+                    b"</row></sheetData>", b'<c r="C2"><f>1+1</f><v>2</v></c></row></sheetData>'
+                )
+                assert b"<f>" in data
+            z.writestr(info, data)

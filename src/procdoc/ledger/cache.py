@@ -56,7 +56,8 @@ MAGIC = b"procdoc-sheet-cache\n"
 _HEAD = struct.Struct("<HHBBQI")  # version, marshal version, py major, py minor, length, CRC-32
 BLOCK_ROWS = 1024
 SEGMENTS_VERSION = 3
-"""Of what a segment index records (procdoc.ledger.segments); part of its key."""
+"""Of what is kept of a zip member (a segment index, see procdoc.ledger.segments; whether
+it holds formulas); part of the key."""
 """Rows a block: a one-case read unpacks the id column and the block holding its row."""
 
 MemberKey = tuple[str, int, int, int]
@@ -141,18 +142,27 @@ class SheetCache:
 
     # -- segment indexes (see procdoc.ledger.segments) ------------------------------------
 
-    def _segments_file(self, member: str) -> Path:
+    def _member_file(self, member: str, kind: str) -> Path:
         digest = hashlib.sha1(
-            f"{self.ledger}\0segments\0{member}".encode("utf-8", "surrogatepass"),
+            f"{self.ledger}\0{kind}\0{member}".encode("utf-8", "surrogatepass"),
             usedforsecurity=False,
         ).hexdigest()
-        return self.folder / f"{digest[:32]}.segments"
+        return self.folder / f"{digest[:32]}.{kind}"
 
-    def load_segments(self, member: zipraw.Member) -> SegmentIndex | None:
-        """The segment index a write by procdoc left for ``member``, when it is intact and
-        made for this very member (its name, CRC-32 and sizes); else None."""
+    def _member_key(self, member: zipraw.Member) -> tuple[Any, ...]:
+        return (
+            self.ledger,
+            SEGMENTS_VERSION,
+            member.name,
+            member.crc,
+            member.compressed_size,
+            member.size,
+        )
+
+    def _load_member(self, member: zipraw.Member, kind: str) -> Any:
+        """What was kept of exactly this member (its name, CRC-32 and sizes); None."""
         try:
-            data = self._segments_file(member.name).read_bytes()
+            data = self._member_file(member.name, kind).read_bytes()
         except OSError:
             return None
         payload = _unwrap(data)
@@ -160,19 +170,28 @@ class SheetCache:
             return None
         try:
             key, body = marshal.loads(payload)
-            want = (
-                self.ledger,
-                SEGMENTS_VERSION,
-                member.name,
-                member.crc,
-                member.compressed_size,
-                member.size,
-            )
-            if key != want:
-                return None
-            return SegmentIndex.from_data(body)
         except Exception:  # a damaged entry that passed its digest: never trusted
             return None
+        return body if key == self._member_key(member) else None
+
+    def load_segments(self, member: zipraw.Member) -> SegmentIndex | None:
+        """The segment index a write by procdoc left for ``member``, when it is intact and
+        made for this very member (its name, CRC-32 and sizes); else None."""
+        body = self._load_member(member, "segments")
+        try:
+            return SegmentIndex.from_data(body) if body is not None else None
+        except Exception:  # a damaged entry that passed its digest: never trusted
+            return None
+
+    def has_formulas(self, member: zipraw.Member) -> bool | None:
+        """Whether the sheet part ``member`` holds a formula, if it was looked at before."""
+        body = self._load_member(member, "formulas")
+        return body if type(body) is bool else None
+
+    def remember_formulas(self, member: zipraw.Member, found: bool) -> None:
+        """Keep whether ``member`` holds a formula (failing to is never an error)."""
+        key = self._member_key(member)
+        self._write_file(self._member_file(member.name, "formulas"), marshal.dumps((key, found)))
 
     def store_segments(self, indexes: Mapping[str, SegmentIndex], after: ZipIndex) -> None:
         """Keep the segment indexes of the members a write rewrote (``after`` describes
@@ -183,7 +202,8 @@ class SheetCache:
                 continue
             _name, crc, csize, size = found
             key = (self.ledger, SEGMENTS_VERSION, name, crc, csize, size)
-            self._write_file(self._segments_file(name), marshal.dumps((key, index.to_data())))
+            payload = marshal.dumps((key, index.to_data()))
+            self._write_file(self._member_file(name, "segments"), payload)
 
     # -- writing --------------------------------------------------------------------------
 

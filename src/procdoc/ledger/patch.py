@@ -51,6 +51,7 @@ from procdoc.errors import LedgerError
 from procdoc.i18n import _
 from procdoc.ledger import zipraw
 from procdoc.ledger.audit import RowAudit
+from procdoc.ledger.cache import SheetCache
 from procdoc.ledger.cells import cell_ref, format_range, normalise_read, parse_range
 from procdoc.ledger.model import Batch, CellValue
 from procdoc.ledger.newsheet import new_sheet_xml, sheet_columns
@@ -157,18 +158,19 @@ def patch_file(
     batch: Batch,
     *,
     display: str,
-    segments: Callable[[zipraw.Member], SegmentIndex | None] | None = None,
+    cache: SheetCache | None = None,
 ) -> PatchReport:
     """Write ``src`` (a path, or a workbook open for reading) with ``batch`` applied to
-    ``dst`` (fsynced), then verify ``dst``. ``segments`` gives the segment index a former
-    write left for a member, if any (see :mod:`procdoc.ledger.segments`); one that turns
-    out not to fit the member's bytes is dropped and the whole sheets are patched."""
-    if segments is not None:
+    ``dst`` (fsynced), then verify ``dst``. ``cache`` (the ledger's read cache) gives the
+    segment index a former write left for a member (see :mod:`procdoc.ledger.segments`;
+    one that turns out not to fit the member's bytes is dropped and the whole sheets are
+    patched) and whether the sheets not rewritten hold formulas, when known."""
+    if cache is not None:
         try:
-            return _patch(src, dst, batch, display=display, segments=segments)
+            return _patch(src, dst, batch, display=display, cache=cache)
         except StaleSegments:
             pass
-    return _patch(src, dst, batch, display=display, segments=None)
+    return _patch(src, dst, batch, display=display, cache=None)
 
 
 def _patch(
@@ -177,7 +179,7 @@ def _patch(
     batch: Batch,
     *,
     display: str,
-    segments: Callable[[zipraw.Member], SegmentIndex | None] | None,
+    cache: SheetCache | None,
 ) -> PatchReport:
     report = PatchReport()
     bodies: dict[str, _Body] = {}
@@ -225,7 +227,7 @@ def _patch(
                             )
                         )
                     header_style = None
-                    index = segments(member) if segments is not None else None
+                    index = cache.load_segments(member) if cache is not None else None
                     if index is not None and index.fits(member):
                         chunks = plan(f, member, index, [changes.header_row, *changes.set])
                     else:
@@ -268,7 +270,7 @@ def _patch(
             if not pkg.full_calc_set() and (
                 had_calc_chain
                 or any(r.has_formulas for r in results.values())
-                or _other_sheets_have_formulas(pkg, set(refs))
+                or _other_sheets_have_formulas(pkg, set(refs), cache)
             ):
                 pkg.ensure_full_calc()
             for name, result in results.items():
@@ -337,19 +339,34 @@ def _member_name(pkg: Package, path: str) -> str:
     return member.name if member is not None else path
 
 
-def _other_sheets_have_formulas(pkg: Package, skip: set[str]) -> bool:
+def _other_sheets_have_formulas(pkg: Package, skip: set[str], cache: SheetCache | None) -> bool:
+    """Whether a sheet the write does not rewrite holds a formula: read from the cache
+    where a former write looked (keyed by the sheet part's CRC-32 and sizes), else looked
+    for in the part and kept, so that a write costs what it writes however many other
+    registers the workbook has."""
     for ref in pkg.sheets:
         if ref.name in skip or ref.path is None or ref.kind != "worksheet":
             continue
         member = pkg.member(ref.path)
         if member is None:
             continue
-        tail = b""
-        for chunk in zipraw.iter_inflated(pkg.f, member):
-            data = tail + chunk
-            if b"<f>" in data or b"<f " in data:
-                return True
-            tail = data[-3:]
+        known = cache.has_formulas(member) if cache is not None else None
+        if known is None:
+            known = _has_formulas(pkg.f, member)
+            if cache is not None:
+                cache.remember_formulas(member, known)
+        if known:
+            return True
+    return False
+
+
+def _has_formulas(f: BinaryIO, member: zipraw.Member) -> bool:
+    tail = b""
+    for chunk in zipraw.iter_inflated(f, member):
+        data = tail + chunk
+        if b"<f>" in data or b"<f " in data:
+            return True
+        tail = data[-3:]
     return False
 
 

@@ -279,7 +279,7 @@ class LedgerStore:
                     tmp,
                     batch,
                     display=self.display,
-                    segments=self.cache.load_segments if self.cache is not None else None,
+                    cache=self.cache,
                 )
                 if base is None and not report.sheets:
                     return True  # nothing to change (a sheet to create that exists)
