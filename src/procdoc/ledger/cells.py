@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
@@ -85,11 +86,12 @@ def format_range(r1: int, c1: int, r2: int, c2: int, *, absolute: bool = False) 
 # -- values -----------------------------------------------------------------------------
 
 
-def check_value(value: CellValue, where: str) -> CellValue:
+def check_value(value: CellValue, where: str | Callable[[], str]) -> CellValue:
     """Refuse a value Excel cannot hold exactly; return it normalised for writing.
 
     ``""`` becomes ``None`` (an empty cell); datetimes are rounded to the millisecond,
-    which is all an Excel serial keeps.
+    which is all an Excel serial keeps. ``where`` (or what it returns, called only for a
+    message) says where the value goes.
     """
     if value is None or isinstance(value, bool):
         return value
@@ -101,14 +103,14 @@ def check_value(value: CellValue, where: str) -> CellValue:
             raise LedgerError(
                 _(
                     "{where}: the text is {units} characters long as Excel counts them; an Excel cell holds at most {max_text}"
-                ).format(where=where, units=units, max_text=MAX_TEXT)
+                ).format(where=_place(where), units=units, max_text=MAX_TEXT)
             )
         bad = _UNWRITABLE.search(value)
         if bad is not None:
             raise LedgerError(
                 _(
                     "{where}: the text holds the character U+{ord:04X}, which an Excel cell cannot hold"
-                ).format(where=where, ord=ord(bad.group()))
+                ).format(where=_place(where), ord=ord(bad.group()))
             )
         return value
     if isinstance(value, int):
@@ -116,7 +118,7 @@ def check_value(value: CellValue, where: str) -> CellValue:
             raise LedgerError(
                 _(
                     "{where}: the number {value} has more digits than an Excel number keeps; store it as text"
-                ).format(where=where, value=value)
+                ).format(where=_place(where), value=value)
             )
         return value
     if isinstance(value, float):
@@ -124,20 +126,22 @@ def check_value(value: CellValue, where: str) -> CellValue:
             raise LedgerError(
                 _(
                     "{where}: {value} cannot be stored in an Excel cell (Excel numbers run from {min_number} to {max_number}); store it as text"
-                ).format(where=where, value=value, min_number=MIN_NUMBER, max_number=MAX_NUMBER)
+                ).format(
+                    where=_place(where), value=value, min_number=MIN_NUMBER, max_number=MAX_NUMBER
+                )
             )
         return value
     if isinstance(value, datetime):
         if value.tzinfo is not None:
             raise LedgerError(
                 _("{where}: {value} has a time zone; the ledger keeps local times").format(
-                    where=where, value=value
+                    where=_place(where), value=value
                 )
             )
         if value.date() < _FIRST_DATE:
             raise LedgerError(
                 _("{where}: Excel cannot store the date {value:%Y-%m-%d}").format(
-                    where=where, value=value
+                    where=_place(where), value=value
                 )
             )
         return _round_ms(value)
@@ -145,11 +149,15 @@ def check_value(value: CellValue, where: str) -> CellValue:
         if value < _FIRST_DATE:
             raise LedgerError(
                 _("{where}: Excel cannot store the date {value:%Y-%m-%d}").format(
-                    where=where, value=value
+                    where=_place(where), value=value
                 )
             )
         return value
-    raise TypeError(f"{where}: a ledger cell cannot hold {type(value).__name__} {value!r}")
+    raise TypeError(f"{_place(where)}: a ledger cell cannot hold {type(value).__name__} {value!r}")
+
+
+def _place(where: str | Callable[[], str]) -> str:
+    return where if isinstance(where, str) else where()
 
 
 def is_plain(value: CellValue) -> bool:

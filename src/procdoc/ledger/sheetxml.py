@@ -1043,7 +1043,7 @@ class SheetPatcher:
             checked = (
                 value
                 if is_plain(value)
-                else check_value(value, f"{self.where} row {row} {self._label(col)}")
+                else check_value(value, lambda: f"{self.where} row {row} {self._label(col)}")
             )
             rest = self._cell_rest(row, col, checked, None, style) or b""
             entry = (rest, set(), checked)
