@@ -17,17 +17,20 @@ only these members may change, and only when needed:
 
 While a sheet streams through the patcher, :class:`~procdoc.ledger.audit.RowAudit`
 compares what goes in with what comes out: every row procdoc does not write must come out
-byte for byte, in order, none lost, none added. After writing, the result is verified
-before it may replace the ledger: the member list and order, every copied member's CRC and
-sizes against the original, every rewritten member inflated against its CRC (so the file
-holds the bytes the audit saw), and python-calamine reading back each cell procdoc wrote
-(the whole sheet when small, else a probe workbook holding just those cells with the
-workbook's real styles - see :func:`_probe`).
+byte for byte, in order, none lost, none added (rows in a span a former write left, see
+below, are copied as compressed bytes and checked by their CRCs instead). After writing,
+the result is verified before it may replace the ledger: the member list and order, every
+copied member's CRC and sizes against the original, every rewritten member segment by
+segment (the deflated ones inflated against their CRC, so the file holds the bytes the
+audit saw; the copied ones as compressed bytes), and python-calamine reading back each
+cell procdoc wrote (the whole sheet when small, else a probe workbook holding just those
+cells with the workbook's real styles - see :func:`_probe`).
 
-A rewritten sheet is compressed in two deflate segments: the rows (streamed as they are
-spliced) and, once they are through, the part before ``<sheetData>`` whose ``<dimension>``
-depends on them. The segments are concatenated (the first ends with a sync flush) and
-their CRCs combined, so the sheet is read and written in a single pass.
+A rewritten sheet is compressed as the part before ``<sheetData>``, whose ``<dimension>``
+depends on the rows and is deflated once they are through (ending with a sync flush), and
+the rows in segments that each inflate on their own (:mod:`procdoc.ledger.segments`),
+their CRCs combined, so the sheet is read and written in a single pass; the next write of
+the sheet by procdoc copies the segments that hold no row it writes.
 """
 
 from __future__ import annotations

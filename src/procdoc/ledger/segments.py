@@ -11,10 +11,12 @@ ordinary deflate stream that every zip reader inflates; the flushes cost a few b
 
 What the write knows about each segment (:class:`Segment`: its sizes, the CRC-32 of its
 bytes before and after compression, its first, last and last non-empty row; and whether
-the sheet held formulas) is kept as a :class:`SegmentIndex` in the read cache, keyed by the member's
-CRC-32 and sizes (:meth:`procdoc.ledger.cache.SheetCache.load_segments`). A member anyone
-else wrote (Excel, WPS, a script) has another key, so it has no index and the next write
-goes through the whole sheet, as before, and leaves the index for the one after.
+the sheet held formulas) is kept as a :class:`SegmentIndex` in the read cache, keyed by
+the member's CRC-32 and sizes (:meth:`procdoc.ledger.cache.SheetCache.load_segments`).
+A member anyone else wrote (Excel, WPS, a script) has another key, so it has no index and
+the next write goes through the whole sheet, as before, and leaves the index for the one
+after. An index that matches the key but not the bytes (never expected) raises
+:class:`StaleSegments`, and the write goes through the whole sheet instead.
 
 The next write of the sheet (:func:`plan`) inflates and patches only the head and the
 *live* segments: the first (the header is there), every segment holding a row it writes,
