@@ -168,12 +168,15 @@ def patch_file(
     segment index a former write left for a member (see :mod:`procdoc.ledger.segments`;
     one that turns out not to fit the member's bytes is dropped and the whole sheets are
     patched) and whether the sheets not rewritten hold formulas, when known."""
-    if cache is not None:
-        try:
-            return _patch(src, dst, batch, display=display, cache=cache)
-        except StaleSegments:
-            pass
-    return _patch(src, dst, batch, display=display, cache=None)
+    try:
+        if cache is not None:
+            try:
+                return _patch(src, dst, batch, display=display, cache=cache)
+            except StaleSegments:
+                pass
+        return _patch(src, dst, batch, display=display, cache=None)
+    except zipraw.ZipFormatError as exc:  # the ledger's own bytes (the written file's are
+        raise unreadable(display, str(exc)) from None  # reported by the verification)
 
 
 def _patch(
@@ -448,6 +451,24 @@ def _verify_zip(
     """Untouched members are the same bytes; written ones inflate to their CRC, a sheet's
     segment by segment: those it deflated inflate to their CRC, those copied from the
     former version are the same compressed bytes (see :func:`_verify_segments`)."""
+    try:
+        _check_zip(dst, members, pkg, bodies, written, display)
+    except zipraw.ZipFormatError as exc:
+        raise LedgerError(
+            _(
+                "{display}: the patched workbook does not read back ({exc}); the ledger was not changed"
+            ).format(display=display, exc=exc)
+        ) from None
+
+
+def _check_zip(
+    dst: Path,
+    members: list[zipraw.Member],
+    pkg: Package,
+    bodies: dict[str, _Body],
+    written: set[str],
+    display: str,
+) -> None:
     with open(dst, "rb") as g:
         new_members, _unused = zipraw.read_directory(g)
         expected = [m.name for m in members if m.name not in pkg.dropped]
