@@ -125,11 +125,7 @@ class SheetCache:
 
     def load(self, index: ZipIndex, name: str, spec: HeaderSpec | None) -> Sheet | None:
         """The cached sheet, when its entry is intact and its key still holds; else None."""
-        try:
-            data = self._file(name, spec).read_bytes()
-        except OSError:
-            return None
-        payload = _unwrap(data)
+        payload = _read_entry(self._file(name, spec))
         if payload is None:
             return None
         try:
@@ -140,7 +136,7 @@ class SheetCache:
         except Exception:  # a damaged entry that passed its digest: never trusted
             return None
 
-    # -- segment indexes (see procdoc.ledger.segments) ------------------------------------
+    # -- what is kept of one zip member: its segments (procdoc.ledger.segments), formulas
 
     def _member_file(self, member: str, kind: str) -> Path:
         digest = hashlib.sha1(
@@ -161,11 +157,7 @@ class SheetCache:
 
     def _load_member(self, member: zipraw.Member, kind: str) -> Any:
         """What was kept of exactly this member (its name, CRC-32 and sizes); None."""
-        try:
-            data = self._member_file(member.name, kind).read_bytes()
-        except OSError:
-            return None
-        payload = _unwrap(data)
+        payload = _read_entry(self._member_file(member.name, kind))
         if payload is None:
             return None
         try:
@@ -236,22 +228,19 @@ class SheetCache:
         not change how they read): its entry is given the new key. A sheet it rewrote is in
         ``written``: every cell procdoc wrote, by row and column (``read_as`` gives what
         calamine read back; None when the read-back was not exact: a time off by less than
-        the millisecond the verification allows). Its entry is patched where those rows are, a block at a time,
-        when that is sure to equal a cold read: the header row and the rows that could hold
-        it untouched, no data row emptied and no row added above the last. Otherwise the
-        entry is left stale (its key no longer holds) and the next read rebuilds it."""
+        the millisecond the verification allows). Its entry is patched where those rows
+        are, a block at a time, when that is sure to equal a cold read: the header row and
+        the rows that could hold it untouched, no data row emptied and no row added above
+        the last. Otherwise the entry is left stale (its key no longer holds) and the next
+        read rebuilds it."""
         carried = []
         for name, spec in specs:
-            try:
-                data = self._file(name, spec).read_bytes()
-            except OSError:
-                continue
-            payload = _unwrap(data)
+            payload = _read_entry(self._file(name, spec))
             if payload is None:
                 continue
             try:
                 key, member, body = marshal.loads(payload)
-                del data, payload  # the body holds its own copy: keep one in memory
+                del payload  # the body holds its own copy: keep one in memory
                 if key != self._key(before, name, spec, member):
                     continue
                 new_key = self._key(after, name, spec, member)
@@ -305,6 +294,15 @@ def _head(payload: bytes) -> bytes:
         FORMAT_VERSION, marshal.version, *sys.version_info[:2], len(payload), zlib.crc32(payload)
     )
     return MAGIC + head
+
+
+def _read_entry(path: Path) -> memoryview | None:
+    """The payload of the entry file at ``path`` (see :func:`_unwrap`); None: none there."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return _unwrap(data)
 
 
 def _unwrap(data: bytes) -> memoryview | None:
