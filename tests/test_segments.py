@@ -357,3 +357,57 @@ def add_formula(path: Path, part: str) -> None:
                 )
                 assert b"<f>" in data
             z.writestr(info, data)
+
+
+def strip_full_calc(path: Path) -> None:
+    """Another tool edits workbook.xml only, copying every other part byte for byte."""
+    tmp = path.with_suffix(".tmp")
+    with open(path, "rb") as f, open(tmp, "wb") as out:
+        members, comment = zipraw.read_directory(f)
+        writer = zipraw.ZipWriter(out)
+        for m in members:
+            if m.name == "xl/workbook.xml":
+                data = re.sub(rb'\s*fullCalcOnLoad="1"', b"", zipraw.read_member(f, m))
+                writer.write_bytes(m.name, data, like=m)
+            else:
+                writer.copy(f, m)
+        writer.close(comment)
+    tmp.replace(path)
+
+
+def test_a_sheet_whose_last_formula_was_overwritten_is_not_said_to_have_formulas(
+    tmp_path: Path,
+) -> None:
+    """Found in review: the index said a sheet had formulas after a write overwrote its
+    only one, so a later write through segments asked Excel to recalculate on opening
+    where a write through the whole sheet did not."""
+    seg, whole = tmp_path / "seg", tmp_path / "whole"
+    seg.mkdir()
+    make(seg / "ledger.xlsx", rows=400)  # E30 holds the only formula
+    shutil.copytree(seg, whole)
+    for folder, cache in ((seg, True), (whole, False)):
+        assert write(folder, ("set", 30, "合计", 7), cache=cache) is None
+        assert b"<f>" not in contents(folder / "ledger.xlsx")["xl/worksheets/sheet1.xml"]
+        strip_full_calc(folder / "ledger.xlsx")
+        assert write(folder, ("set", 300, "标题", "改"), cache=cache) is None
+    assert contents(seg / "ledger.xlsx") == contents(whole / "ledger.xlsx")
+    assert b"fullCalcOnLoad" not in contents(seg / "ledger.xlsx")["xl/workbook.xml"]
+
+
+def test_a_workbook_too_big_to_write_is_not_called_damaged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found in review: a limit of the file being written (4 GB, 65,535 parts) was
+    reported as a damaged ledger to restore from a backup."""
+    make(tmp_path / "ledger.xlsx")
+    before = (tmp_path / "ledger.xlsx").read_bytes()
+
+    def check_offset(self: zipraw.ZipWriter, offset: int) -> None:
+        if offset > 2000:  # a 4 GB limit, scaled down
+            raise zipraw.ZipLimitError("the workbook would exceed 4 GB")
+
+    monkeypatch.setattr(zipraw.ZipWriter, "_check_offset", check_offset)
+    assert write(tmp_path, ("set", 5, "标题", "改"), cache=True) == (
+        "the workbook would exceed 4 GB"
+    )
+    assert (tmp_path / "ledger.xlsx").read_bytes() == before

@@ -55,10 +55,10 @@ FORMAT_VERSION = 2
 MAGIC = b"procdoc-sheet-cache\n"
 _HEAD = struct.Struct("<HHBBQI")  # version, marshal version, py major, py minor, length, CRC-32
 BLOCK_ROWS = 1024
+"""Rows a block: a one-case read unpacks the id column and the block holding its row."""
 SEGMENTS_VERSION = 3
 """Of what is kept of a zip member (a segment index, see procdoc.ledger.segments; whether
 it holds formulas); part of the key."""
-"""Rows a block: a one-case read unpacks the id column and the block holding its row."""
 
 MemberKey = tuple[str, int, int, int]
 """A zip member as the central directory describes it: (name, CRC-32, compressed size,
@@ -156,7 +156,7 @@ class SheetCache:
         )
 
     def _load_member(self, member: zipraw.Member, kind: str) -> Any:
-        """What was kept of exactly this member (its name, CRC-32 and sizes); None."""
+        """What was kept of exactly this member (its name, CRC-32 and sizes), or None."""
         payload = _read_entry(self._member_file(member.name, kind))
         if payload is None:
             return None

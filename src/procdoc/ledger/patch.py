@@ -171,10 +171,10 @@ def patch_file(
     try:
         if cache is not None:
             try:
-                return _patch(src, dst, batch, display=display, cache=cache)
+                return _patch(src, dst, batch, display=display, cache=cache, segments=True)
             except StaleSegments:
                 pass
-        return _patch(src, dst, batch, display=display, cache=None)
+        return _patch(src, dst, batch, display=display, cache=cache, segments=False)
     except zipraw.ZipFormatError as exc:  # the ledger's own bytes (the written file's are
         raise unreadable(display, str(exc)) from None  # reported by the verification)
 
@@ -186,6 +186,7 @@ def _patch(
     *,
     display: str,
     cache: SheetCache | None,
+    segments: bool,
 ) -> PatchReport:
     report = PatchReport()
     bodies: dict[str, _Body] = {}
@@ -233,7 +234,7 @@ def _patch(
                             )
                         )
                     header_style = None
-                    index = cache.load_segments(member) if cache is not None else None
+                    index = cache.load_segments(member) if cache and segments else None
                     if index is not None and index.fits(member):
                         chunks = plan(f, member, index, [changes.header_row, *changes.set])
                     else:
@@ -265,7 +266,10 @@ def _patch(
                 member_names[name] = _member_name(pkg, ref.path)
                 bodies[member_names[name]] = body
                 assert body.index is not None
-                report.segments[member_names[name]] = body.index
+                if not result.formulas_removed:
+                    # (the index says whether the sheet has formulas, and the patcher knows
+                    # the ones it read: after one was overwritten, the next write reads all)
+                    report.segments[member_names[name]] = body.index
 
             results = report.sheets
             had_calc_chain = pkg.calc_chain is not None
@@ -318,8 +322,15 @@ def _patch(
                 writer.close(comment)
                 out.flush()
                 os.fsync(out.fileno())
-            _verify_zip(dst, members, pkg, bodies, set(bodies) | set(pkg.changed), display)
-            _verify_cells(dst, report, member_names, bodies, display)
+            try:
+                _verify_zip(dst, members, pkg, bodies, set(bodies) | set(pkg.changed), display)
+                _verify_cells(dst, report, member_names, bodies, display)
+            except zipraw.ZipFormatError as exc:
+                raise LedgerError(
+                    _(
+                        "{display}: the patched workbook does not read back ({exc}); the ledger was not changed"
+                    ).format(display=display, exc=exc)
+                ) from None
     finally:
         for body in spools:
             body.close()
@@ -451,24 +462,6 @@ def _verify_zip(
     """Untouched members are the same bytes; written ones inflate to their CRC, a sheet's
     segment by segment: those it deflated inflate to their CRC, those copied from the
     former version are the same compressed bytes (see :func:`_verify_segments`)."""
-    try:
-        _check_zip(dst, members, pkg, bodies, written, display)
-    except zipraw.ZipFormatError as exc:
-        raise LedgerError(
-            _(
-                "{display}: the patched workbook does not read back ({exc}); the ledger was not changed"
-            ).format(display=display, exc=exc)
-        ) from None
-
-
-def _check_zip(
-    dst: Path,
-    members: list[zipraw.Member],
-    pkg: Package,
-    bodies: dict[str, _Body],
-    written: set[str],
-    display: str,
-) -> None:
     with open(dst, "rb") as g:
         new_members, _unused = zipraw.read_directory(g)
         expected = [m.name for m in members if m.name not in pkg.dropped]

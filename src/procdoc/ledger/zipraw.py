@@ -32,6 +32,10 @@ class ZipFormatError(LedgerError):
     """The file is not a zip this module can copy safely."""
 
 
+class ZipLimitError(LedgerError):
+    """The zip being written would pass a limit of the format (4 GB, 65,535 parts)."""
+
+
 @dataclass
 class Member:
     """One entry of a zip's central directory, with its raw record."""
@@ -286,7 +290,7 @@ class ZipWriter:
 
     def _check_offset(self, offset: int) -> None:
         if offset >= 0xFFFFFFFF:
-            raise ZipFormatError(_("the workbook would exceed 4 GB"))
+            raise ZipLimitError(_("the workbook would exceed 4 GB"))
 
     def copy(self, src: BinaryIO, member: Member) -> None:
         """Copy a member byte for byte (local header, data, descriptor)."""
@@ -329,7 +333,7 @@ class ZipWriter:
             csize += len(chunk)
         end = self.out.tell()
         if csize >= 0xFFFFFFFF or size >= 0xFFFFFFFF:
-            raise ZipFormatError(_("{name} would exceed 4 GB").format(name=name))
+            raise ZipLimitError(_("{name} would exceed 4 GB").format(name=name))
         self.out.seek(offset + 14)
         self.out.write(struct.pack("<3L", crc, csize, size))
         self.out.seek(end)
@@ -374,6 +378,6 @@ class ZipWriter:
         cd_size = self.out.tell() - cd_offset
         n = len(self.records)
         if n >= 0xFFFF:
-            raise ZipFormatError(_("too many parts in the workbook"))
+            raise ZipLimitError(_("too many parts in the workbook"))
         self.out.write(_EOCD.pack(_EOCD_SIG, 0, 0, n, n, cd_size, cd_offset, len(comment)))
         self.out.write(comment)
