@@ -136,6 +136,14 @@ def bench_size(n: int, repeat: int) -> None:
     print(f"a year's register: {n} cases, 1 in 20 open (R = {ry:.3f} s)")
     line("overdue (table), warm", timed(overdue_year, repeat), ry, f"{n // 20} open, all late")
     line("todo, warm", timed(todo_year, repeat), ry)
+    # A month's statistics build the month's cases (the register spans 70 days from 9/1)
+    out = ["--out", str(year / "out")]
+    stats_oct = [PY, "-m", "procdoc", "report", "stats", "--from", "2026-10-01"]
+    stats_oct += ["--to", "2026-10-31", *out, "-w", str(year)]
+    sample_oct = [PY, "-m", "procdoc", "sample", "--from", "2026-10-01", "--to", "2026-10-31"]
+    sample_oct += [*out, "-w", str(year)]
+    line("report stats, one month, warm", timed(stats_oct, repeat), ry, "about 44 % of cases")
+    line("sample (抽查), one month, warm", timed(sample_oct, repeat), ry, "closed in October")
 
 
 def bench_import(repeat: int) -> None:

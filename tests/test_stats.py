@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import warnings
 import zipfile
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
@@ -21,7 +22,9 @@ from typer.testing import CliRunner
 
 from ledger2026 import build
 from procdoc.cli import app
-from procdoc.commands import cases
+from procdoc.commands import cases, reports
+from procdoc.reports.facts import CaseFacts, case_facts
+from procdoc.reports.sample import closed_at
 from procdoc.reports.stats import GROUP_HEADER
 from procdoc.workspace import Workspace
 
@@ -315,3 +318,56 @@ def test_unreadable_dates(office: Path) -> None:
         assert cell in err
         assert any(cell in line for line in data["unknown"])
     assert "Warning:" in err
+
+
+def test_a_period_builds_only_the_rows_it_may_count(office: Path) -> None:
+    """Statistics, the monthly report and 抽查 build only the rows whose 登记时间 (抽查: 办结时间)
+    may fall in the period: a date in it, or a cell empty or unreadable (the case then
+    decides from 流转记录). What they count is what counting every case gives."""
+    wb = openpyxl.load_workbook(office / "ledger.xlsx")
+    wb["发文"]["I2"] = "2026-03-02 09:00"  # W001 opened, typed as text
+    wb["发文"]["I3"] = None  # W002 opened: empty (流转记录 says 3/2)
+    wb["发文"]["I6"] = date(2026, 2, 2)  # W005 opened: a date without its time
+    wb["纪要"]["I2"] = "3月3日上午"  # J001 opened: unreadable (流转记录 says 3/3)
+    wb["纪要"]["J4"] = "2026-02-11 10:00"  # J003 closed, typed as text
+    wb.save(office / "ledger.xlsx")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ws = Workspace.find(explicit=office)
+        book = ws.casebook(history=True)
+        people = ws.config.people
+        every = [case_facts(book, ws.engine(), c, people=people) for c in book.cases()]
+    feb, mar = (date(2026, 2, 1), date(2026, 2, 28)), (date(2026, 3, 1), date(2026, 3, 31))
+
+    def counted(facts: list[CaseFacts], key: str, periods: list[tuple[date, date]]) -> dict:
+        """What stats (opened) or 抽查 (closed) take from the facts: the cases in a period."""
+        out = {}
+        for f in facts:
+            moment = f.opened if key == "opened" else closed_at(f) if f.status == "closed" else None
+            if moment is not None and any(a <= moment.date() <= b for a, b in periods):
+                out[f.case.id] = (moment, f.status, f.workdays, f.stays, f.returns, f.unknown)
+        return out
+
+    built = {}
+    for key, periods in (
+        ("opened", [feb]),
+        ("opened", [mar]),
+        ("opened", [mar, feb]),
+        ("closed", [feb]),
+        ("closed", [mar]),
+    ):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _book, facts = reports.period_facts(Workspace.find(explicit=office), key, periods)
+        assert counted(facts, key, periods) == counted(every, key, periods), (key, periods)
+        built[key, tuple(periods)] = {f.case.id for f in facts}
+    # February by 登记时间: W005 and J003, and the two whose cell leaves it to 流转记录
+    assert built["opened", (feb,)] == {"W005", "J003", "W002", "J001"}
+    # February by 办结时间: W005 and J003, and W003 (open, its cell empty)
+    assert built["closed", (feb,)] == {"W005", "J003", "W003"}
+    code, out, err = cli(
+        office, "sample", "--from", "2026-02-01", "--to", "2026-02-28", "--percent", "100",
+        "--format", "json", "--out", str(office / "rep"),
+    )  # fmt: skip
+    assert code == 0, err
+    assert [c["id"] for c in json.loads(out)["cases"]] == ["J003", "W005"]

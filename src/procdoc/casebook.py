@@ -104,6 +104,34 @@ def due_rows(keep: Callable[[Any], bool]) -> RowFilter:
     return rows
 
 
+def dated_rows(key: str, keep: Callable[[date], bool]) -> RowFilter:
+    """The rows whose ``key`` cell (登记时间 ``opened``, 办结时间 ``closed``), read as a case
+    reads it (:func:`~procdoc.values.as_moment`), falls on a day ``keep`` holds for; and
+    the rows where it is empty or cannot be read, whose case decides (from its history:
+    see :func:`procdoc.reports.facts.case_facts`). Each distinct cell value is read once."""
+
+    def rows(sheet: Sheet, core: Mapping[str, int | None]) -> Collection[int] | None:
+        col = core[key]
+        if col is None:
+            return None
+        seen: dict[tuple[type, object], bool] = {}
+        out = []
+        for i, raw in enumerate(sheet.column_values(col)):
+            found = seen.get((type(raw), raw))
+            if found is None:
+                try:
+                    moment = as_moment(raw)
+                    found = moment is None or keep(moment.date())
+                except Unreadable:
+                    found = True
+                seen[(type(raw), raw)] = found
+            if found:
+                out.append(i)
+        return out
+
+    return rows
+
+
 #: Core columns whose absence from a register in use means its header was renamed by hand
 #: (the others are added again when missing).
 _REQUIRED = ("id", "step", "status", "due")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -108,13 +109,20 @@ def report_daily(
 # -- statistics, the monthly report, 抽查 (SPEC §10) ----------------------------------------
 
 
-def period_facts(ws: Workspace) -> tuple[Casebook, list[CaseFacts]]:
-    """Every readable case with its facts (stays, returns, extensions, time to close);
-    cases of process files with errors are noted for the CLI (SPEC §5)."""
+def period_facts(
+    ws: Workspace, key: str, periods: Sequence[tuple[date, date]]
+) -> tuple[Casebook, list[CaseFacts]]:
+    """The facts (stays, returns, extensions, time to close) of every readable case whose
+    ``key`` moment (``opened`` or ``closed``) may fall in one of ``periods``: the rows
+    whose cell says it does not are never built (see :func:`~procdoc.casebook.dated_rows`),
+    so a month's statistics cost the month's cases. Cases of process files with errors
+    are noted for the CLI (SPEC §5)."""
+    from procdoc.casebook import dated_rows
     from procdoc.reports.facts import case_facts
 
     book = ws.casebook(history=True)
-    cases = list(book.cases())
+    rows = dated_rows(key, lambda day: any(first <= day <= last for first, last in periods))
+    cases = list(book.cases(rows))
     ws.note_broken()
     engine = ws.engine()
     people = ws.config.people
@@ -142,7 +150,7 @@ def report_stats(
         )
     now = ws.now()
     first, last = period_of(start, end, now.date())
-    book, facts = period_facts(ws)
+    book, facts = period_facts(ws, "opened", [(first, last)])
     numbers = check_numbers(book, ws.config.numbering, years=range(first.year, last.year + 1))
     rep = build_stats(
         facts, start=first, end=last, by=by, as_of=now, processes=ws.processes, numbers=numbers
@@ -167,7 +175,9 @@ def report_monthly(
     now = ws.now()
     first = parse_month(month, now.date())
     before = month_before(first)
-    book, facts = period_facts(ws)
+    book, facts = period_facts(
+        ws, "opened", [(first, month_end(first)), (before, month_end(before))]
+    )
     numbers = check_numbers(book, ws.config.numbering, years=sorted({before.year, first.year}))
     current, previous = (
         build_stats(
@@ -207,7 +217,7 @@ def sample(
 
     first, last = period_of(start, end, ws.now().date())
     proc = ws.process(process).id if process else None
-    _book, facts = period_facts(ws)
+    _book, facts = period_facts(ws, "closed", [(first, last)])
     rep = draw(facts, start=first, end=last, percent=percent, seed=seed, process=proc)
     write_sample(
         rep, out or ws.config.output / "reports", office=ws.config.name, like=ws.config.ledger
