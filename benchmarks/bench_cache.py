@@ -143,7 +143,7 @@ def bench_size(n: int, repeat: int) -> None:
     sample_oct = [PY, "-m", "procdoc", "sample", "--from", "2026-10-01", "--to", "2026-10-31"]
     sample_oct += [*out, "-w", str(year)]
     line("report stats, one month, warm", timed(stats_oct, repeat), ry, "about 44 % of cases")
-    line("sample (抽查), one month, warm", timed(sample_oct, repeat), ry, "closed in October")
+    line("sample, one month, warm", timed(sample_oct, repeat), ry, "closed in October")
 
 
 def bench_import(repeat: int) -> None:

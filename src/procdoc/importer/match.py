@@ -92,8 +92,19 @@ def match_pairs(book: Casebook) -> list[MatchPair]:
     if cols["case"] is None or cols["new"] is None:
         return []
     action, subject = ACTIONS["update"], _subjects(book)
+    # The 动作 and 项目 columns tell the rows first, so only matches are built (a value
+    # equal to a kept one, as 1 to True, may keep a row the check below then drops).
+    action_col, subject_col = cols["action"], cols["subject"]
+    if action_col is None or subject_col is None:
+        return []  # no row can be a match without its 动作 and 项目
+    actions, subjects = sheet.column_values(action_col), sheet.column_values(subject_col)
+    updates = {raw for raw in set(actions) if text(raw) == action}
+    matched = {raw for raw in set(subjects) if text(raw) in subject}
     out = []
-    for row in sheet.rows:
+    for index, raw in enumerate(actions):
+        if raw not in updates or subjects[index] not in matched:
+            continue
+        row = sheet.row_at(index)
         values = row.values
 
         def cell(key: str, values: list[Any] = values) -> Any:
