@@ -16,6 +16,7 @@ import warnings
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import date, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from procdoc.errors import CaseError, LedgerError, ProcdocWarning, UnadoptedWarning
@@ -127,6 +128,21 @@ def dated_rows(key: str, keep: Callable[[date], bool]) -> RowFilter:
                 seen[(type(raw), raw)] = found
             if found:
                 out.append(i)
+        return out
+
+    return rows
+
+
+def any_of(*filters: RowFilter) -> RowFilter:
+    """The rows any of ``filters`` keeps (every row, when one of them keeps every row)."""
+
+    def rows(sheet: Sheet, core: Mapping[str, int | None]) -> Collection[int] | None:
+        out: set[int] = set()
+        for keep in filters:
+            kept = keep(sheet, core)
+            if kept is None:
+                return None
+            out.update(kept)
         return out
 
     return rows
@@ -296,11 +312,18 @@ class Casebook:
         return self._stray
 
     def _ensure_index(self) -> None:
+        """Index every row by id, from the id columns (a row without an id is built to
+        tell whether it holds anything)."""
         if not self._indexed:
             self._indexed = True
             for reg, sheet, cols in self._registers:
-                sheet.rows  # noqa: B018 -- every row, built at once (a command needing every case reads them all)
                 self._index(reg, sheet, cols)
+
+    def _every_row(self) -> None:
+        """Build every row of every register at once (for a caller about to read them all:
+        faster than one at a time from a cached sheet)."""
+        for _reg, sheet, _cols in self._registers:
+            sheet.rows  # noqa: B018
 
     # -- reading -------------------------------------------------------------------------
     def _check(self, reg: Register, sheet: Sheet) -> _Columns | None:
@@ -426,6 +449,7 @@ class Casebook:
         the other rows are never built, so their cells are neither read nor reported."""
         twice: Mapping[str, list[str]] = {}
         if rows is None:
+            self._every_row()
             for cid, place in self.places.items():
                 found = self._case(cid, place, strict=False)
                 if found is not None:
@@ -464,14 +488,91 @@ class Casebook:
             )
         yield from self.pending.values()
 
+    def readable_count(self) -> int:
+        """How many cases :meth:`cases` gives (each held once whose process procdoc knows,
+        and the pending ones), told from the id and 流程 columns without building any."""
+        count = len(self.pending)
+        processes: dict[int, Sequence[Any]] = {}  # the 流程 column of each shared sheet
+        for place in self.places.values():
+            reg, raw = place.register, None
+            col = place.columns.core["process"]
+            if reg.shared and col is not None:
+                if id(place.sheet) not in processes:
+                    processes[id(place.sheet)] = place.sheet.column_values(col)
+                raw = processes[id(place.sheet)][place.index]
+            if self._process_for(reg, raw) is not None:
+                count += 1
+        return count
+
+    def suspect_rows(self, sheet: Sheet, core: Mapping[str, int | None]) -> set[int] | None:
+        """A :data:`RowFilter`: the rows whose case reports a problem when built (a cell
+        :func:`_build` cannot read, a step or status it does not know) and those naming no
+        process procdoc knows (see :meth:`_unusable`). Told from the columns: each
+        distinct value of a column is read once, by the readers :func:`_build` uses. It
+        may keep a row whose case is fine (a value equal to a bad one, as 1 to True);
+        it never leaves out one with a problem."""
+        found = next(((reg, cols) for reg, s, cols in self._registers if s is sheet), None)
+        if found is None:
+            return None
+        reg, cols = found
+        n = sheet.n_rows()
+        columns: dict[int | None, Sequence[Any]] = {None: (None,) * n}
+
+        def column(col: int | None) -> Sequence[Any]:
+            if col not in columns:
+                assert col is not None
+                columns[col] = sheet.column_values(col)
+            return columns[col]
+
+        # the rows of each process (a register of one process: every row)
+        groups: dict[str | None, list[int] | None] = {}
+        if reg.shared:
+            raws = column(core["process"])
+            named: dict[tuple[type, Any], Process | None] = {}
+            for key in dict.fromkeys(zip(map(type, raws), raws, strict=True)):
+                named[key] = self._process_for(reg, key[1])
+            for i, key in enumerate(zip(map(type, raws), raws, strict=True)):
+                process = named[key]
+                rows = groups.setdefault(process.id if process else None, [])
+                assert rows is not None
+                rows.append(i)
+        else:
+            process = self._process_for(reg, None)
+            groups[process.id if process else None] = None
+        out: set[int] = set()
+        for pid, rows in groups.items():
+            if pid is None:  # no known process: each such row is reported when built
+                out.update(range(n) if rows is None else rows)
+                continue
+            process = self.processes[pid]
+            checks: list[tuple[int | None, Callable[[Any], bool], frozenset[type]]] = [
+                (core[key], partial(_unreadable, read), _READ_AS_THEY_ARE)
+                for key, read in _READS.items()
+            ]
+            checks.append((core["step"], partial(_unknown_step, process), frozenset()))
+            checks.append((core["status"], _bad_status_cell, frozenset()))
+            checks += [
+                (col, partial(_unreadable, partial(read_field, fdef)), frozenset())
+                for _fid, fdef, col in cols.fields[process.id]
+            ]
+            bad: set[int] = set()
+            for col, is_bad, fine in checks:
+                bad.update(_bad_rows(column(col), is_bad, fine))
+            out |= bad if rows is None else bad.intersection(rows)
+        return out
+
     def process_of(self, place: _Place) -> Process | None:
         reg = place.register
         if not reg.shared:
+            return self._process_for(reg, None)
+        return self._process_for(reg, _cell(place.row.values, place.columns.core["process"]))
+
+    def _process_for(self, reg: Register, raw: Any) -> Process | None:
+        """The process of a row of ``reg`` whose 流程 cell holds ``raw`` (not looked at in
+        a register of one process); None when it names none procdoc knows."""
+        if not reg.shared:
             return reg.processes[0] if reg.processes[0].id in self.processes else None
-        col = place.columns.core["process"]
-        value = (
-            text(place.row.values[col]) if col is not None and col < len(place.row.values) else None
-        )
+        value = text(raw)
         if value is None and len(reg.processes) == 1:
             return reg.processes[0] if reg.processes[0].id in self.processes else None
         return self._by_key.get(value) if value else None
@@ -549,6 +650,7 @@ class Casebook:
         a reference, pending cases included), read from the rows without building cases."""
         out: dict[str, str] = {}
         reg = self.layout.register_of(process)
+        self._every_row()
         for cid, place in [*self.places.items(), *self._twice]:
             if place.register is not reg:
                 continue
@@ -573,6 +675,7 @@ class Casebook:
         changed it). A case held twice comes once per row."""
         reg = self.layout.register_of(process)
         where: dict[int, list[int | None]] = {}  # the columns of ``keys``, per sheet
+        self._every_row()
         for cid, place in [*self.places.items(), *self._twice]:
             if place.register is not reg or (reg.shared and self.process_of(place) is not process):
                 continue
@@ -724,6 +827,72 @@ def _case_values(case: Case, keys: tuple[str, ...]) -> tuple[Any, ...]:
     )
 
 
+#: How a case reads its dated core columns (each raises Unreadable for a cell it cannot
+#: read): :func:`_build` and :meth:`Casebook.suspect_rows` both read them through here.
+_READS: dict[str, Callable[[Any], Any]] = {
+    "closed": as_moment,
+    "opened": as_moment,
+    "entered": as_moment,
+    "due": as_due,
+    "case_due": as_due,
+    "updated": as_moment,
+}
+
+
+def _step_of(process: Process, raw: Any) -> tuple[str | None, Step | None]:
+    """A 当前环节 cell's text and the step of ``process`` it names (None: none; a text
+    without a step is a problem of the case)."""
+    step_text = text(raw)
+    return step_text, process.find_step(step_text) if step_text else None
+
+
+#: The types of cell every reader of :data:`_READS` takes as it is (never Unreadable).
+_READ_AS_THEY_ARE = frozenset({type(None), date, datetime})
+
+_NUMBERS = frozenset({bool, int, float})
+
+
+def _bad_rows(
+    values: Sequence[Any], is_bad: Callable[[Any], bool], fine: frozenset[type]
+) -> Iterator[int]:
+    """The indexes of ``values`` for which ``is_bad`` holds, asked once per distinct value
+    (values of a type in ``fine`` are not asked). Values are told apart by type too (1,
+    1.0 and True are equal but may not read alike), by value alone when the column holds
+    at most one kind of number (no two of its values of different types are equal)."""
+    types = set(map(type, values))
+    if len(types & _NUMBERS) <= 1:
+        keys: Sequence[Any] = values
+        wrong = {v for v in dict.fromkeys(values) if type(v) not in fine and is_bad(v)}
+    else:
+        keys = list(zip(map(type, values), values, strict=True))
+        wrong = {k for k in dict.fromkeys(keys) if k[0] not in fine and is_bad(k[1])}
+    if not wrong:
+        return iter(())
+    return itertools.compress(range(len(values)), map(wrong.__contains__, keys))
+
+
+def _bad_status_cell(raw: Any) -> bool:
+    return _bad_status(text(raw))
+
+
+def _unreadable(read: Callable[[Any], Any], raw: Any) -> bool:
+    try:
+        read(raw)
+    except Unreadable:
+        return True
+    return False
+
+
+def _unknown_step(process: Process, raw: Any) -> bool:
+    step_text, step = _step_of(process, raw)
+    return bool(step_text) and step is None
+
+
+def _bad_status(status_text: str | None) -> bool:
+    """Whether a 状态 cell's text is a problem of the case: something not a status."""
+    return status_text is not None and status_text not in STATUS_IDS
+
+
 def _build(case_id: str, process: Process, place: _Place, ledger: str) -> Case:
     """A case from its row; cells that cannot be read become problems on it."""
     reg, cols, row = place.register, place.columns, place.row
@@ -731,11 +900,11 @@ def _build(case_id: str, process: Process, place: _Place, ledger: str) -> Case:
     problems: list[str] = []
     unread: set[str] = set()
 
-    def read(key: str, convert: Callable[[Any], Any]) -> Any:
+    def read(key: str) -> Any:
         col = core[key]
         raw = _cell(values, col)
         try:
-            return convert(raw)
+            return _READS[key](raw)
         except Unreadable as err:
             unread.add(key)
             problems.append(
@@ -750,8 +919,7 @@ def _build(case_id: str, process: Process, place: _Place, ledger: str) -> Case:
             )
             return None
 
-    step_text = text(_cell(values, core["step"]))
-    step = process.find_step(step_text) if step_text else None
+    step_text, step = _step_of(process, _cell(values, core["step"]))
     if step_text and step is None:
         unread.add("step")
         problems.append(
@@ -768,13 +936,13 @@ def _build(case_id: str, process: Process, place: _Place, ledger: str) -> Case:
                 items="、".join(s.name for s in process.steps),
             )
         )
-    closed_at = read("closed", as_moment)
+    closed_at = read("closed")
     status_text = text(_cell(values, core["status"]))
     status: Status
     if status_text in STATUS_IDS:
         status = STATUS_IDS[status_text]  # type: ignore[assignment]
     else:
-        if status_text is not None:
+        if _bad_status(status_text):
             problems.append(
                 _(
                     "{ledger} {sheet}!{col_letters}{number}: '{status_text}' is not a status ({values}); fix the cell"
@@ -815,14 +983,14 @@ def _build(case_id: str, process: Process, place: _Place, ledger: str) -> Case:
         title=text(_cell(values, core["title"])) or "",
         status=status,
         assignee=text(_cell(values, core["assignee"])),
-        opened=read("opened", as_moment),
-        entered=read("entered", as_moment),
-        due=read("due", as_due),
-        case_due=read("case_due", as_due),
+        opened=read("opened"),
+        entered=read("entered"),
+        due=read("due"),
+        case_due=read("case_due"),
         closed=closed_at,
         source=text(_cell(values, core["source"])),
         ref=text(_cell(values, core["ref"])),
-        updated=read("updated", as_moment),
+        updated=read("updated"),
         fields=fields,
         sheet=reg.sheet,
         row=row.number,

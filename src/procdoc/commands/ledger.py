@@ -63,14 +63,18 @@ def check(ws: Workspace) -> CheckReport:
     (choices outside their list included), open cases missing a required field,
     duplicate, missing and malformed 发文字号 of each year, process files with errors
     (their cases cannot be checked)."""
+    from procdoc.casebook import any_of, open_rows
+
     present = set(ws.ledger_sheets())  # registers of processes with no case yet do not exist
     report = CheckReport(registers=[s for s in ws.layout.sheets() if s in present])
     with warnings.catch_warnings():  # the findings say it all, once each
         warnings.simplefilter("ignore", ProcdocWarning)
         book = ws.casebook()
-        cases = list(book.cases())
+        # the cases with a finding: those whose cells say so, and the open ones (a
+        # required field may be empty); the others are counted, not built
+        cases = list(book.cases(any_of(book.suspect_rows, open_rows)))
     name = ws.config.ledger.name
-    report.cases = len(cases)
+    report.cases = book.readable_count()
     from procdoc.importer.match import match_pairs
 
     report.matches = match_pairs(book)

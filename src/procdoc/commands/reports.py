@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -62,13 +64,28 @@ def overdue(
 
 
 def cases_as_of(ws: Workspace, moment: datetime) -> list[Case]:
-    """Every case as it stood at ``moment``: opened by then, with its step, status and
-    deadline then (read back from 流转记录 when anything happened since)."""
+    """The cases the daily report at ``moment`` looks at, as they stood then: opened by
+    then, with their step, status and deadline then (read back from 流转记录 when
+    anything happened since). For now: the open ones, those opened or closed today and
+    those with a cell that cannot be read (the report lists them); the others are not
+    built. For a moment past: every case (any could have been open then)."""
+    from procdoc.casebook import any_of, dated_rows, open_rows
+
     book = ws.casebook(history=True)
+    if moment >= ws.now():
+        today = moment.date()
+        on_today = partial(operator.eq, today)
+        rows = any_of(
+            open_rows,
+            book.suspect_rows,
+            dated_rows("opened", on_today),
+            dated_rows("closed", on_today),
+        )
+        cases = list(book.cases(rows))
+        ws.note_broken()
+        return cases
     cases = list(book.cases())
     ws.note_broken()
-    if moment >= ws.now():
-        return cases
     engine = ws.engine()
     out = []
     for case in cases:
