@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 
 import procdoc.casebook
 from conftest import MINI_CONFIG, MINI_PROCESS, REPO, write
-from procdoc.casebook import _READ_AS_THEY_ARE, _READS
+from procdoc.casebook import _READ_AS_IS, _READS
 from procdoc.cli import app
 from procdoc.commands import cases
 from procdoc.commands.reports import cases_as_of
@@ -188,7 +188,7 @@ def test_the_rows_without_problems_are_not_built(mini_cases: Path) -> None:
 def test_dates_and_empty_cells_are_read_as_they_are(key: str) -> None:
     """suspect_rows does not ask the readers of _READS about these types: none raises."""
     samples = {type(None): None, date: date(2026, 2, 29 - 1), datetime: datetime(1900, 1, 1)}
-    assert set(samples) == _READ_AS_THEY_ARE
+    assert set(samples) == _READ_AS_IS
     for value in samples.values():
         _READS[key](value)
 
@@ -217,3 +217,22 @@ def test_a_shared_register_is_checked_process_by_process(
     found, _daily = both_ways(root)
     assert found["cases"] == Workspace(root).casebook().readable_count()
     shutil.rmtree(root)
+
+
+def test_a_pairing_is_found_whatever_else_the_subject_column_holds(mini_cases: Path) -> None:
+    """check finds the pairings of `match:` sources from the 动作 and 项目 columns of
+    流转记录: 1 and True are equal in Python but not the same 项目 (here the ref column is
+    labelled "1", so a 项目 of 1 names it and True does not). Found by review: telling the
+    values apart by value alone lost the pairing in the row holding 1."""
+    root = Path(shutil.copytree(mini_cases, mini_cases.parent / f"copy-{next(COPIES)}"))
+    config = root / "procdoc.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + 'labels:\n  ref: "1"\n', "utf-8")
+    wb = openpyxl.load_workbook(root / "ledger.xlsx")
+    history = wb["流转记录"]
+    assert [c.value for c in history[1]][:3] == ["编号", "时间", "动作"]
+    at = datetime(2026, 10, 1, 9, 0)
+    for cid, subject, key in (("MN2026-001", True, "K-TRUE"), ("MN2026-002", 1, "K-ONE")):
+        history.append([cid, at, "导入更新", None, None, None, "来自 x.xlsx", subject, None, key])
+    wb.save(root / "ledger.xlsx")
+    found, _daily = both_ways(root)
+    assert [(m["case"], m["key"]) for m in found["matches"]] == [("MN2026-002", "K-ONE")]

@@ -111,24 +111,16 @@ def dated_rows(key: str, keep: Callable[[date], bool]) -> RowFilter:
     the rows where it is empty or cannot be read, whose case decides (from its history:
     see :func:`procdoc.reports.facts.case_facts`). Each distinct cell value is read once."""
 
+    def holds(raw: Any) -> bool:
+        try:
+            moment = as_moment(raw)
+        except Unreadable:
+            return True
+        return moment is None or keep(moment.date())
+
     def rows(sheet: Sheet, core: Mapping[str, int | None]) -> Collection[int] | None:
         col = core[key]
-        if col is None:
-            return None
-        seen: dict[tuple[type, object], bool] = {}
-        out = []
-        for i, raw in enumerate(sheet.column_values(col)):
-            found = seen.get((type(raw), raw))
-            if found is None:
-                try:
-                    moment = as_moment(raw)
-                    found = moment is None or keep(moment.date())
-                except Unreadable:
-                    found = True
-                seen[(type(raw), raw)] = found
-            if found:
-                out.append(i)
-        return out
+        return None if col is None else list(rows_where(sheet.column_values(col), holds))
 
     return rows
 
@@ -529,35 +521,29 @@ class Casebook:
         if reg.shared:
             raws = column(core["process"])
             named: dict[tuple[type, Any], Process | None] = {}
-            for key in dict.fromkeys(zip(map(type, raws), raws, strict=True)):
-                named[key] = self._process_for(reg, key[1])
-            for i, key in enumerate(zip(map(type, raws), raws, strict=True)):
-                process = named[key]
+            for cell in dict.fromkeys(zip(map(type, raws), raws, strict=True)):
+                named[cell] = self._process_for(reg, cell[1])
+            for i, cell in enumerate(zip(map(type, raws), raws, strict=True)):
+                process = named[cell]
                 rows = groups.setdefault(process.id if process else None, [])
                 assert rows is not None
                 rows.append(i)
         else:
             process = self._process_for(reg, None)
             groups[process.id if process else None] = None
+        # the dated columns and 状态 read alike whatever the process
         out: set[int] = set()
+        for key, read in _READS.items():
+            out.update(rows_where(column(core[key]), partial(_unreadable, read), _READ_AS_IS))
+        out.update(rows_where(column(core["status"]), _bad_status_cell))
         for pid, rows in groups.items():
             if pid is None:  # no known process: each such row is reported when built
                 out.update(range(n) if rows is None else rows)
                 continue
-            process = self.processes[pid]
-            checks: list[tuple[int | None, Callable[[Any], bool], frozenset[type]]] = [
-                (core[key], partial(_unreadable, read), _READ_AS_THEY_ARE)
-                for key, read in _READS.items()
-            ]
-            checks.append((core["step"], partial(_unknown_step, process), frozenset()))
-            checks.append((core["status"], _bad_status_cell, frozenset()))
-            checks += [
-                (col, partial(_unreadable, partial(read_field, fdef)), frozenset())
-                for _fid, fdef, col in cols.fields[process.id]
-            ]
-            bad: set[int] = set()
-            for col, is_bad, fine in checks:
-                bad.update(_bad_rows(column(col), is_bad, fine))
+            process = self.processes[pid]  # its steps and fields
+            bad = set(rows_where(column(core["step"]), partial(_unknown_step, process)))
+            for _fid, fdef, col in cols.fields[process.id]:
+                bad.update(rows_where(column(col), partial(_unreadable, partial(read_field, fdef))))
             out |= bad if rows is None else bad.intersection(rows)
         return out
 
@@ -847,28 +833,29 @@ def _step_of(process: Process, raw: Any) -> tuple[str | None, Step | None]:
 
 
 #: The types of cell every reader of :data:`_READS` takes as it is (never Unreadable).
-_READ_AS_THEY_ARE = frozenset({type(None), date, datetime})
+_READ_AS_IS = frozenset({type(None), date, datetime})
 
 _NUMBERS = frozenset({bool, int, float})
 
 
-def _bad_rows(
-    values: Sequence[Any], is_bad: Callable[[Any], bool], fine: frozenset[type]
+def rows_where(
+    values: Sequence[Any], holds: Callable[[Any], bool], skip: frozenset[type] = frozenset()
 ) -> Iterator[int]:
-    """The indexes of ``values`` for which ``is_bad`` holds, asked once per distinct value
-    (values of a type in ``fine`` are not asked). Values are told apart by type too (1,
-    1.0 and True are equal but may not read alike), by value alone when the column holds
-    at most one kind of number (no two of its values of different types are equal)."""
+    """The indexes (in order) of the cells in ``values`` (a column) for which ``holds`` is
+    true, asked once per distinct value; not asked, and false, for a value whose type is in
+    ``skip``. Values are told apart by type too (1, 1.0 and True are equal but do not read
+    alike), by value alone when the column holds at most one kind of number (then no two
+    of its values of different types are equal)."""
     types = set(map(type, values))
     if len(types & _NUMBERS) <= 1:
         keys: Sequence[Any] = values
-        wrong = {v for v in dict.fromkeys(values) if type(v) not in fine and is_bad(v)}
+        found = {v for v in dict.fromkeys(values) if type(v) not in skip and holds(v)}
     else:
         keys = list(zip(map(type, values), values, strict=True))
-        wrong = {k for k in dict.fromkeys(keys) if k[0] not in fine and is_bad(k[1])}
-    if not wrong:
+        found = {k for k in dict.fromkeys(keys) if k[0] not in skip and holds(k[1])}
+    if not found:
         return iter(())
-    return itertools.compress(range(len(values)), map(wrong.__contains__, keys))
+    return itertools.compress(range(len(values)), map(found.__contains__, keys))
 
 
 def _bad_status_cell(raw: Any) -> bool:

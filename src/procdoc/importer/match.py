@@ -91,18 +91,19 @@ def match_pairs(book: Casebook) -> list[MatchPair]:
     cols = {key: sheet.column(label) for key, label in HISTORY_COLUMNS.items()}
     if cols["case"] is None or cols["new"] is None:
         return []
+    from procdoc.casebook import rows_where
+
     action, subject = ACTIONS["update"], _subjects(book)
-    # The 动作 and 项目 columns tell the rows first, so only matches are built (a value
-    # equal to a kept one, as 1 to True, may keep a row the check below then drops).
+    # the 动作 and 项目 columns tell the rows (each distinct value read once): only the
+    # matches are built
     action_col, subject_col = cols["action"], cols["subject"]
     if action_col is None or subject_col is None:
         return []  # no row can be a match without its 动作 and 项目
-    actions, subjects = sheet.column_values(action_col), sheet.column_values(subject_col)
-    updates = {raw for raw in set(actions) if text(raw) == action}
-    matched = {raw for raw in set(subjects) if text(raw) in subject}
+    updates = set(rows_where(sheet.column_values(action_col), lambda raw: text(raw) == action))
+    matched = rows_where(sheet.column_values(subject_col), lambda raw: text(raw) in subject)
     out = []
-    for index, raw in enumerate(actions):
-        if raw not in updates or subjects[index] not in matched:
+    for index in matched:
+        if index not in updates:
             continue
         row = sheet.row_at(index)
         values = row.values
@@ -111,8 +112,6 @@ def match_pairs(book: Casebook) -> list[MatchPair]:
             col = cols[key]
             return values[col] if col is not None and col < len(values) else None
 
-        if text(cell("action")) != action or text(cell("subject")) not in subject:
-            continue
         case, key = text(cell("case")), text(cell("new"))
         if case and key:
             at = cell("at")
