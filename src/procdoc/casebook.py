@@ -57,17 +57,12 @@ def open_rows(sheet: Sheet, core: Mapping[str, int | None]) -> set[int] | None:
     col = core["status"]
     if col is None:
         return None
-    ids = STATUS_IDS
-    closed: dict[object, bool] = {}
-    out = []
-    for i, raw in enumerate(sheet.column_values(col)):
-        shut = closed.get(raw)
-        if shut is None:
-            word = text(raw)
-            shut = closed[raw] = word in ids and ids[word] != "open"
-        if not shut:
-            out.append(i)
-    return set(out)
+    return set(rows_where(sheet.column_values(col), _not_shut))
+
+
+def _not_shut(raw: Any) -> bool:
+    word = text(raw)
+    return not (word in STATUS_IDS and STATUS_IDS[word] != "open")
 
 
 def due_rows(keep: Callable[[Any], bool]) -> RowFilter:
@@ -75,32 +70,20 @@ def due_rows(keep: Callable[[Any], bool]) -> RowFilter:
     办结期限 as a case reads it (:func:`~procdoc.values.as_due`), or where either cannot
     be read (such a row is the case's to report)."""
 
+    def wanted(raw: Any) -> bool:
+        try:
+            due = as_due(raw)
+        except Unreadable:
+            return True
+        return due is not None and keep(due)
+
     def rows(sheet: Sheet, core: Mapping[str, int | None]) -> Collection[int] | None:
+        near: set[int] = set()
+        for col in (core["due"], core["case_due"]):
+            if col is not None:
+                near.update(rows_where(sheet.column_values(col), wanted))
         opened = open_rows(sheet, core)
-        n = sheet.n_rows()
-        columns = [
-            sheet.column_values(col) if col is not None else [None] * n
-            for col in (core["due"], core["case_due"])
-        ]
-        seen: dict[tuple[type, object], bool] = {}
-
-        def wanted(raw: object) -> bool:
-            key = (type(raw), raw)
-            found = seen.get(key)
-            if found is None:
-                try:
-                    due = as_due(raw)
-                    found = due is not None and keep(due)
-                except Unreadable:
-                    found = True
-                seen[key] = found
-            return found
-
-        return {
-            i
-            for i in (range(n) if opened is None else opened)
-            if wanted(columns[0][i]) or wanted(columns[1][i])
-        }
+        return near if opened is None else near & opened
 
     return rows
 
