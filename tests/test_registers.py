@@ -351,3 +351,36 @@ def test_the_spec_registers_example_works_as_written(tmp_path: Path) -> None:
     listed = json.loads(cli(root, "list", "--format", "json")[1])
     assert {c["id"] for c in listed} == {"SW2026-0001", "XF2026-0001"}
     assert cli(root, "check")[0] == 0
+
+
+def test_a_row_naming_a_process_kept_in_another_register_is_reported(library: Path) -> None:
+    """收文 and 发文 share 公文登记; a 流程 cell typed 报销 (a process with its own register)
+    names no process of this register: reading commands warn and leave the row out,
+    `check` reports it, `show` refuses in one line; before, every one of them crashed on
+    the register's columns (KeyError)."""
+    config = library / "procdoc.yaml"
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        + "registers:\n  shouwen: {sheet: 公文登记}\n  fawen: {sheet: 公文登记}\n",
+        encoding="utf-8",
+    )
+    ws = Workspace(library)
+    at = datetime(2026, 11, 2, 9, 0)
+    sw = cases.new(ws, "shouwen", title="关于秋季防火的通知", sets=["from_org=市政府"], at=at)
+    cases.new(ws, "baoxiao", title="差旅", sets=["applicant=张三", "amount=100"], at=at)
+    ledger = library / "ledger.xlsx"
+    wb = openpyxl.load_workbook(ledger)
+    sheet = wb["公文登记"]
+    header = {c.value: c.column_letter for c in sheet[1]}
+    sheet[f"{header['流程']}2"] = "报销"
+    wb.save(ledger)
+    cell = f"公文登记!{header['流程']}2"
+    code, out, err = cli(library, "list")
+    assert code == 0 and sw.id not in out and "BX2026-0001" in out
+    assert cell in err and "kept in the sheet 报销" in " ".join(err.split())
+    code, out, _ = cli(library, "check", "--format", "json")
+    found = json.loads(out)
+    assert code == 3 and found["cases"] == 1
+    assert [p["where"] for p in found["problems"]] == [cell]
+    code, out, err = cli(library, "show", sw.id)
+    assert code == 1 and out == "" and cell in err and len(err.strip().splitlines()) == 1

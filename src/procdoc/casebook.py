@@ -544,7 +544,10 @@ class Casebook:
         value = text(raw)
         if value is None and len(reg.processes) == 1:
             return reg.processes[0] if reg.processes[0].id in self.processes else None
-        return self._by_key.get(value) if value else None
+        found = self._by_key.get(value) if value else None
+        # a process whose cases another register keeps is not this row's (its columns
+        # are not this register's): the row is reported, as one naming no process
+        return found if found is not None and any(p.id == found.id for p in reg.processes) else None
 
     def _case(self, case_id: str, place: _Place, *, strict: bool) -> Case | None:
         built = self._built.get(case_id)
@@ -586,10 +589,23 @@ class Casebook:
                     ),
                 )
             return
-        message = _("{name} {cell}: case '{case_id}' names unknown process '{value}'").format(
-            name=self.name, cell=cell, case_id=case_id, value=value
-        )
-        known = ", ".join(p.name for p in self.processes.values())
+        elsewhere = self._by_key.get(value or "")
+        if elsewhere is not None:
+            message = _(
+                "{name} {cell}: case '{case_id}' names process '{value}', whose cases are kept in the sheet {sheet}"
+            ).format(
+                name=self.name,
+                cell=cell,
+                case_id=case_id,
+                value=value,
+                sheet=self.layout.register_of(elsewhere).sheet,
+            )
+        else:
+            message = _("{name} {cell}: case '{case_id}' names unknown process '{value}'").format(
+                name=self.name, cell=cell, case_id=case_id, value=value
+            )
+        here = [p.name for p in reg.processes if p.id in self.processes]
+        known = ", ".join(here or [p.name for p in self.processes.values()])
         if strict:
             raise CaseError(message, hint=_("known: {known}").format(known=known))
         self.unreadable.append(message)
