@@ -367,20 +367,24 @@ def test_a_row_naming_a_process_kept_in_another_register_is_reported(library: Pa
     ws = Workspace(library)
     at = datetime(2026, 11, 2, 9, 0)
     sw = cases.new(ws, "shouwen", title="关于秋季防火的通知", sets=["from_org=市政府"], at=at)
+    blank = cases.new(ws, "shouwen", title="关于冬季防火的通知", sets=["from_org=市政府"], at=at)
     cases.new(ws, "baoxiao", title="差旅", sets=["applicant=张三", "amount=100"], at=at)
     ledger = library / "ledger.xlsx"
     wb = openpyxl.load_workbook(ledger)
     sheet = wb["公文登记"]
     header = {c.value: c.column_letter for c in sheet[1]}
     sheet[f"{header['流程']}2"] = "报销"
+    sheet[f"{header['流程']}3"] = None  # and one left empty
     wb.save(ledger)
-    cell = f"公文登记!{header['流程']}2"
+    cell, empty = (f"公文登记!{header['流程']}{n}" for n in (2, 3))
     code, out, err = cli(library, "list")
-    assert code == 0 and sw.id not in out and "BX2026-0001" in out
-    assert cell in err and "kept in the sheet 报销" in " ".join(err.split())
+    assert code == 0 and sw.id not in out and blank.id not in out and "BX2026-0001" in out
+    err = " ".join(err.split())
+    assert cell in err and "kept in the sheet 报销" in err
+    assert f"{empty}: case '{blank.id}' has no 流程" in err and "'None'" not in err
     code, out, _ = cli(library, "check", "--format", "json")
     found = json.loads(out)
     assert code == 3 and found["cases"] == 1
-    assert [p["where"] for p in found["problems"]] == [cell]
+    assert [p["where"] for p in found["problems"]] == [cell, empty]
     code, out, err = cli(library, "show", sw.id)
     assert code == 1 and out == "" and cell in err and len(err.strip().splitlines()) == 1

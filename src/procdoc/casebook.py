@@ -600,6 +600,10 @@ class Casebook:
                 value=value,
                 sheet=self.layout.register_of(elsewhere).sheet,
             )
+        elif value is None:
+            message = _(
+                "{name} {cell}: case '{case_id}' has no 流程: its process is not known"
+            ).format(name=self.name, cell=cell, case_id=case_id)
         else:
             message = _("{name} {cell}: case '{case_id}' names unknown process '{value}'").format(
                 name=self.name, cell=cell, case_id=case_id, value=value
