@@ -120,6 +120,25 @@ def test_registers_split_copies_every_case_into_its_own_register(legacy: Path) -
     assert code == 1 and "already keeps a register per process" in err
 
 
+def test_registers_split_refuses_a_row_of_no_known_process(legacy: Path) -> None:
+    """A 流程 typed wrongly in the old 台账: `registers split` cannot tell which register
+    the row goes to, so it refuses in one line naming the cell and writes nothing (it
+    crashed on an assertion before)."""
+    ledger = legacy / "台账.xlsx"
+    wb = openpyxl.load_workbook(ledger)
+    header = {c.value: c.column_letter for c in wb["台账"][1]}
+    wb["台账"][f"{header['流程']}2"] = "报消"
+    wb.save(ledger)
+    before = ledger.read_bytes()
+    code, out, err = cli(legacy, "registers", "split")
+    assert code == 1 and out == ""
+    assert f"台账!{header['流程']}2" in err and "'报消'" in err
+    assert len(err.strip().splitlines()) == 1
+    assert ledger.read_bytes() == before and "registers:" not in (
+        legacy / "procdoc.yaml"
+    ).read_text(encoding="utf-8")
+
+
 def test_check_reports_each_problem_with_its_cell(mini: Path) -> None:
     ws = Workspace(mini)
     at = datetime(2026, 10, 9, 9, 0)

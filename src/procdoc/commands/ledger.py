@@ -221,8 +221,9 @@ def split(ws: Workspace) -> SplitResult:
                 _("case {cid} is held twice ({cells})").format(cid=cid, cells=", ".join(cells)),
                 hint=_("remove or renumber one row first; nothing was written"),
             )
-        if book.unreadable:
-            raise LedgerError(book.unreadable[0], hint=_("fix the cell first; nothing was written"))
+        for cid, place in book.places.items():
+            if book.process_of(place) is None:  # a 流程 naming no process procdoc knows:
+                book.case(cid)  # refused in one line naming the cell; nothing is written
         legacy = ws.layout.registers[LEGACY_SHEET]
         sheet = snapshot.sheets[LEGACY_SHEET]
         owned = {label_key(label) for label in legacy.core.values()}
@@ -233,7 +234,7 @@ def split(ws: Workspace) -> SplitResult:
         result.own_columns.clear()
         for place in book.places.values():
             owner = book.process_of(place)
-            assert owner is not None  # unreadable rows were refused above
+            assert owner is not None  # rows of no known process were refused above
             reg = target.register_of(owner)
             mine = {label_key(legacy.core[k]): reg.core[k] for k in legacy.core}
             mine |= {
