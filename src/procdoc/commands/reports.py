@@ -72,20 +72,22 @@ def cases_as_of(ws: Workspace, moment: datetime) -> list[Case]:
     from procdoc.casebook import any_of, dated_rows, open_rows
 
     book = ws.casebook(history=True)
-    if moment >= ws.now():
-        today = moment.date()
-        on_today = partial(operator.eq, today)
-        rows = any_of(
+    now = moment >= ws.now()
+    on_today = partial(operator.eq, moment.date())
+    rows = (
+        any_of(
             open_rows,
             book.suspect_rows,
             dated_rows("opened", on_today),
             dated_rows("closed", on_today),
         )
-        cases = list(book.cases(rows))
-        ws.note_broken()
-        return cases
-    cases = list(book.cases())
+        if now
+        else None
+    )
+    cases = list(book.cases(rows))
     ws.note_broken()
+    if now:
+        return cases
     engine = ws.engine()
     out = []
     for case in cases:
