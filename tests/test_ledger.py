@@ -208,6 +208,25 @@ def test_read_values_and_types(tmp_path: Path) -> None:
     assert snapshot.fingerprint is not None and snapshot.fingerprint[0] == path.stat().st_size
 
 
+def test_a_read_hashes_nothing_and_no_write_could_trust_it(tmp_path: Path) -> None:
+    """Reading commands skip the SHA-256 of the file (10 ms at 100k rows, plus loading
+    OpenSSL); a snapshot without it matches no file, so a write could never rely on it."""
+    path = tmp_path / "ledger.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    wb.add_worksheet(LEDGER).write_row(0, 0, ["编号", "状态"])
+    wb.close()
+    store = store_for(tmp_path)
+    plain = store.read([LEDGER]).fingerprint
+    hashed = store.read([LEDGER], hashed=True).fingerprint
+    st = path.stat()
+    assert plain == (st.st_size, st.st_mtime_ns, "")
+    assert hashed is not None and hashed[:2] == plain[:2] and len(hashed[2]) == 64
+    assert store._still(hashed) and not store._still(plain)
+    seen = []
+    store.update(lambda snap: (seen.append(snap.fingerprint), Batch())[1], read_sheets=[LEDGER])
+    assert seen == [hashed]
+
+
 def test_read_sheet_not_starting_at_a1(tmp_path: Path) -> None:
     path = tmp_path / "ledger.xlsx"
     wb = xlsxwriter.Workbook(str(path))

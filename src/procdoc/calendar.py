@@ -23,6 +23,7 @@ This module is imported by every command, so it stays light: ``chinese_calendar`
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import glob
 import itertools
@@ -36,6 +37,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
+from procdoc.cachefile import TextMemo
 from procdoc.errors import CalendarError, ProcdocWarning
 from procdoc.i18n import _
 
@@ -256,13 +258,16 @@ class WorkCalendar:
     # --- loading ------------------------------------------------------------------
 
     @classmethod
-    def load(cls, config: Mapping[str, Any] | None, *, base_dir: Path) -> WorkCalendar:
+    def load(
+        cls, config: Mapping[str, Any] | None, *, base_dir: Path, cache: Path | None = None
+    ) -> WorkCalendar:
         """Build the calendar from the ``calendar:`` mapping of ``procdoc.yaml``.
 
         Keys: ``holidays`` and ``workdays`` (lists of dates, ``YYYY-MM-DD`` strings or
         inclusive ranges ``YYYY-MM-DD..YYYY-MM-DD``), ``files`` (YAML files holding
         ``holidays:`` and ``workdays:`` lists; paths relative to ``base_dir``, glob
-        patterns allowed) and ``roll_calendar_deadlines`` (bool, default true).
+        patterns allowed) and ``roll_calendar_deadlines`` (bool, default true). ``cache``:
+        where what was read from those files may be kept (:class:`~procdoc.cachefile.TextMemo`).
         """
         if config is None:
             return cls()
@@ -294,7 +299,7 @@ class WorkCalendar:
                 for day in _parse_entry(value, where=label):
                     sources[kind].setdefault(day, label)
         for path in _calendar_files(config.get("files"), base_dir=base_dir, where=where):
-            _read_calendar_file(path, base_dir=base_dir, into=sources)
+            _read_calendar_file(path, base_dir=base_dir, into=sources, cache=cache)
         holidays, workdays = sources["holidays"], sources["workdays"]
         conflicts = sorted(holidays.keys() & workdays.keys())
         if conflicts:
@@ -536,23 +541,53 @@ def _calendar_files(value: object, *, base_dir: Path, where: str) -> list[Path]:
     return paths
 
 
-def _read_calendar_file(path: Path, *, base_dir: Path, into: dict[str, dict[date, str]]) -> None:
-    """Add the ``holidays:`` and ``workdays:`` of one YAML file to ``into``, with positions."""
-    import yaml
+_MEMO = TextMemo("calendar", 1)
 
+
+def _read_calendar_file(
+    path: Path, *, base_dir: Path, into: dict[str, dict[date, str]], cache: Path | None = None
+) -> None:
+    """Add the ``holidays:`` and ``workdays:`` of one YAML file to ``into``, with positions.
+    With ``cache`` (the workspace's ``.procdoc/cache``), the days read from the file are
+    kept there and used while the file holds exactly the same text."""
     name = _display(path, base_dir)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise CalendarError(
-            _("{name}: not UTF-8 text: save it as UTF-8").format(name=name)
-        ) from None
+        raw = path.read_bytes()
     except OSError as err:
         raise CalendarError(
             _("{name}: cannot read the calendar file: {strerror}").format(
                 name=name, strerror=err.strerror
             )
         ) from None
+    found = None
+    if cache is not None:
+        with contextlib.suppress(Exception):  # a damaged entry that passed its CRC
+            found = {
+                key: [(date.fromordinal(day), str(where)) for day, where in kept[key]]
+                for kept in [_MEMO.get(cache, name, raw)]
+                for key in _FILE_KEYS
+            }
+    if found is None:
+        found = _calendar_days(raw, name)
+        if cache is not None:
+            days = {key: [(day.toordinal(), where) for day, where in found[key]] for key in found}
+            _MEMO.put(cache, name, raw, days)
+    for key, days_found in found.items():
+        for day, where in days_found:
+            into[key].setdefault(day, where)
+
+
+def _calendar_days(raw: bytes, name: str) -> dict[str, list[tuple[date, str]]]:
+    """The days a calendar file lists under each key, in order, with where each is."""
+    import yaml
+
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise CalendarError(
+            _("{name}: not UTF-8 text: save it as UTF-8").format(name=name)
+        ) from None
+    found: dict[str, list[tuple[date, str]]] = {key: [] for key in _FILE_KEYS}
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as err:
@@ -563,7 +598,7 @@ def _read_calendar_file(path: Path, *, base_dir: Path, into: dict[str, dict[date
             _("{at}: broken YAML: {problem}").format(at=at, problem=problem)
         ) from None
     if root is None:
-        return
+        return found
     if not isinstance(root, yaml.MappingNode):
         raise CalendarError(
             _("{name}:{line}: expected a mapping with `holidays:` and `workdays:` lists").format(
@@ -580,8 +615,8 @@ def _read_calendar_file(path: Path, *, base_dir: Path, into: dict[str, dict[date
             )
         for item in _scalar_items(value_node, name=name, key=key):
             where = f"{name}:{item.start_mark.line + 1}"
-            for day in _parse_entry(item.value, where=where):
-                into[key].setdefault(day, where)
+            found[key].extend((day, where) for day in _parse_entry(item.value, where=where))
+    return found
 
 
 def _scalar_items(node: yaml.Node, *, name: str, key: str) -> list[yaml.ScalarNode]:

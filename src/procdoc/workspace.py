@@ -71,8 +71,10 @@ class Workspace:
 
     def __init__(self, root: Path, *, lenient: bool = False) -> None:
         self.root = root.resolve()
+        #: Where parsed YAML and sheets are kept between commands (never the user's files).
+        self.cache_dir = self.root / ".procdoc" / "cache"
         try:
-            doc = load_file(self.root / CONFIG_NAME, base=self.root)
+            doc = load_file(self.root / CONFIG_NAME, base=self.root, cache=self.cache_dir)
         except YamlSyntaxError as err:
             raise ConfigError([Problem("error", err.pos, err.message.split(": ", 1)[-1])]) from err
         self.config_doc = doc  # kept: validate reports source problems at their positions
@@ -128,7 +130,7 @@ class Workspace:
         numbering = list(self.config.numbering)
         for path in self.process_files():
             process, probs = load_process(
-                path, base=self.root, templates=templates, numbering=numbering
+                path, base=self.root, templates=templates, numbering=numbering, cache=self.cache_dir
             )
             problems.extend(probs)
             if process is None:
@@ -221,7 +223,7 @@ class Workspace:
     def calendar(self) -> WorkCalendar:
         from procdoc.calendar import WorkCalendar
 
-        return WorkCalendar.load(self.config.calendar, base_dir=self.root)
+        return WorkCalendar.load(self.config.calendar, base_dir=self.root, cache=self.cache_dir)
 
     # -- the ledger --------------------------------------------------------------------------
     @cached_property

@@ -14,17 +14,15 @@ again by calamine; procdoc's own writes do the same for the sheets they rewrite 
 they copy raw keep their CRCs, so their entries stay valid). A workbook whose member
 names clash (two names equal but for case) is never cached.
 
-The file of an entry (``<sha1 of ledger path, sheet and spec>.sheet``): a magic string,
-the format version, Python's marshal version and major.minor, the payload's length and its
-CRC-32 (it finds damage; nothing in the file can run code, so no cryptographic digest is
-needed), then the payload: :mod:`marshal` data (no code can run when it loads, unlike
-pickle) of the key and the sheet stored column by column in blocks of
-:data:`BLOCK_ROWS` rows (row numbers, row lengths, then per block one marshalled tuple per
-column; dates and datetimes as ordinals and ISO texts, shared through a table), so that a
-read of one case unpacks the id column and one block, not the sheet (:class:`CachedSheet`).
-A missing, truncated, corrupt or foreign-version file, or one whose key differs, is
-ignored and rebuilt; entries are written to a temp file and renamed into place, so a
-reader never sees half of one. Deleting ``.procdoc/cache`` is always safe.
+The file of an entry (``<sha1 of ledger path, sheet and spec>.sheet``) is framed and
+checked as every entry under ``.procdoc/cache`` is (:mod:`procdoc.cachefile`: magic, format
+version, Python's marshal version, length, CRC-32); its payload is :mod:`marshal` data (no
+code can run when it loads, unlike pickle) of the key and the sheet stored column by column
+in blocks of :data:`BLOCK_ROWS` rows (row numbers, row lengths, then per block one
+marshalled tuple per column; dates and datetimes as ordinals and ISO texts, shared through
+a table), so that a read of one case unpacks the id column and one block, not the sheet
+(:class:`CachedSheet`). A missing, truncated, corrupt or foreign-version file, or one whose
+key differs, is ignored and rebuilt. Deleting ``.procdoc/cache`` is always safe.
 """
 
 from __future__ import annotations
@@ -32,13 +30,8 @@ from __future__ import annotations
 import bisect
 import contextlib
 import gc
-import hashlib
 import itertools
 import marshal
-import os
-import struct
-import sys
-import zlib
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -46,6 +39,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from procdoc.cachefile import EntryFormat, entry_name
 from procdoc.ledger import zipraw
 from procdoc.ledger.cells import label_key
 from procdoc.ledger.model import HEADER_SEARCH_ROWS, CellValue, HeaderSpec, Row, Sheet
@@ -53,7 +47,7 @@ from procdoc.ledger.segments import SegmentIndex
 
 FORMAT_VERSION = 2
 MAGIC = b"procdoc-sheet-cache\n"
-_HEAD = struct.Struct("<HHBBQI")  # version, marshal version, py major, py minor, length, CRC-32
+_FORMAT = EntryFormat(MAGIC, FORMAT_VERSION)
 BLOCK_ROWS = 1024
 """Rows a block: a one-case read unpacks the id column and the block holding its row."""
 SEGMENTS_VERSION = 3
@@ -107,11 +101,7 @@ class SheetCache:
         self.ledger = str(Path(ledger).resolve())
 
     def _file(self, name: str, spec: HeaderSpec | None) -> Path:
-        digest = hashlib.sha1(
-            f"{self.ledger}\0{name}\0{spec!r}".encode("utf-8", "surrogatepass"),
-            usedforsecurity=False,
-        ).hexdigest()
-        return self.folder / f"{digest[:32]}.sheet"
+        return self.folder / f"{entry_name(self.ledger, name, repr(spec))}.sheet"
 
     def _key(
         self, index: ZipIndex, name: str, spec: HeaderSpec | None, member: str
@@ -139,11 +129,7 @@ class SheetCache:
     # -- what is kept of one zip member: its segments (procdoc.ledger.segments), formulas
 
     def _member_file(self, member: str, kind: str) -> Path:
-        digest = hashlib.sha1(
-            f"{self.ledger}\0{kind}\0{member}".encode("utf-8", "surrogatepass"),
-            usedforsecurity=False,
-        ).hexdigest()
-        return self.folder / f"{digest[:32]}.{kind}"
+        return self.folder / f"{entry_name(self.ledger, kind, member)}.{kind}"
 
     def _member_key(self, member: zipraw.Member) -> tuple[Any, ...]:
         return (
@@ -268,18 +254,7 @@ class SheetCache:
 
     def _write_file(self, target: Path, payload: bytes) -> bool:
         """Write an entry's file whole or not at all; False when it could not be written."""
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            with open(tmp, "wb") as f:
-                f.write(_head(payload))
-                f.write(payload)
-            os.replace(tmp, target)
-        except OSError:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-            return False
-        return True
+        return _FORMAT.write(target, payload)
 
 
 def _spec_key(spec: HeaderSpec | None) -> tuple[Any, ...] | None:
@@ -288,42 +263,12 @@ def _spec_key(spec: HeaderSpec | None) -> tuple[Any, ...] | None:
     return (spec.row, spec.id_label, tuple(spec.labels))
 
 
-def _head(payload: bytes) -> bytes:
-    """What an entry's file holds before ``payload``."""
-    head = _HEAD.pack(
-        FORMAT_VERSION, marshal.version, *sys.version_info[:2], len(payload), zlib.crc32(payload)
-    )
-    return MAGIC + head
-
-
 def _read_entry(path: Path) -> memoryview | None:
-    """The payload of the entry file at ``path`` (see :func:`_unwrap`); None: none there."""
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return None
-    return _unwrap(data)
+    """The payload of the entry file at ``path``; None: none there to trust."""
+    return _FORMAT.read(path)
 
 
-def _unwrap(data: bytes) -> memoryview | None:
-    """The payload of an entry's file, or None unless it is whole, of this format, this
-    Python's marshal, and matches its digest."""
-    start = len(MAGIC) + _HEAD.size
-    if len(data) < start or not data.startswith(MAGIC):
-        return None
-    version, marshal_version, major, minor, length, digest = _HEAD.unpack_from(data, len(MAGIC))
-    if (version, marshal_version, major, minor) != (
-        FORMAT_VERSION,
-        marshal.version,
-        *sys.version_info[:2],
-    ):
-        return None
-    payload = memoryview(data)[start:]
-    if len(payload) != length:
-        return None
-    if zlib.crc32(payload) != digest:
-        return None
-    return payload
+_unwrap = _FORMAT.unwrap
 
 
 # -- a sheet column by column -------------------------------------------------------------

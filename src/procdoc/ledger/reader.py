@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import os
 from collections.abc import Iterator, Mapping, Sequence
@@ -69,12 +68,19 @@ def fingerprint(path: Path) -> Fingerprint:
 
 def fingerprint_of(path: Path) -> tuple[Fingerprint, os.stat_result]:
     """:func:`fingerprint`, and the status of the file that was hashed."""
+    import hashlib  # here: only writes hash the ledger, and OpenSSL takes 4-9 ms to load
+
     with open(path, "rb") as f:
         st = os.fstat(f.fileno())
         digest = hashlib.sha256()
         while chunk := f.read(1 << 20):
             digest.update(chunk)
     return (st.st_size, st.st_mtime_ns, digest.hexdigest()), st
+
+
+def _stat_print(path: Path) -> Fingerprint:
+    st = os.stat(path)
+    return (st.st_size, st.st_mtime_ns, "")
 
 
 def unreadable(display: str, detail: str) -> LedgerError:
@@ -114,13 +120,19 @@ def read_snapshot(
     *,
     display: str,
     cache: SheetCache | None = None,
+    hashed: bool = True,
 ) -> Snapshot:
     """Read the sheets ``names`` (those present) of the workbook at ``path``; with
     ``cache``, sheets whose cached entry still holds are taken from it (see
-    :mod:`procdoc.ledger.cache`) and the others read by calamine are kept there."""
+    :mod:`procdoc.ledger.cache`) and the others read by calamine are kept there.
+
+    The snapshot's fingerprint holds the file's SHA-256 only when ``hashed``: a write
+    needs it to know the file is still the one it read; a read only needs the size and
+    mtime to know the file did not change while it was read (its digest is then "", which
+    matches no file, so a write from such a snapshot would refuse rather than trust it)."""
     for _unused in range(_READ_ATTEMPTS):
         try:
-            before = fingerprint(path)
+            before = fingerprint(path) if hashed else _stat_print(path)
         except FileNotFoundError:
             return Snapshot(path=path, exists=False, sheets={}, fingerprint=None)
         except OSError as exc:

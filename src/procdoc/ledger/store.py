@@ -86,13 +86,16 @@ class LedgerStore:
 
     # -- reading ----------------------------------------------------------------------------
 
-    def read(self, sheets: Sequence[str] | SheetSpecs | None = None) -> Snapshot:
+    def read(
+        self, sheets: Sequence[str] | SheetSpecs | None = None, *, hashed: bool = False
+    ) -> Snapshot:
         """Read the named sheets (default: all of ``self.sheets``) without taking the lock.
 
         ``sheets`` names them, each with its header in row 1, or maps each to a
         :class:`HeaderSpec` saying where its header is. A missing file gives
         ``Snapshot(exists=False, sheets={})``; sheets the workbook lacks are absent from
-        ``Snapshot.sheets``.
+        ``Snapshot.sheets``. The file is hashed only when ``hashed`` (see
+        :func:`~procdoc.ledger.reader.read_snapshot`): :meth:`update` hashes what it reads.
         """
         specs = sheet_specs(self.sheets if sheets is None else sheets)
         self._remember(specs)
@@ -101,6 +104,7 @@ class LedgerStore:
             specs,
             display=self.display,
             cache=self.cache,
+            hashed=hashed,
         )
 
     def _remember(self, specs: SheetSpecs) -> None:
@@ -126,7 +130,7 @@ class LedgerStore:
         with self._locked():
             for _attempt in range(REPLANS + 1):
                 check_not_open(self.path, self.display)
-                snapshot = self.read(names)
+                snapshot = self.read(names, hashed=True)
                 batch = plan(snapshot)
                 if batch.is_empty():
                     return batch

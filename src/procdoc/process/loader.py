@@ -105,11 +105,13 @@ def load_process(
     base: Path | None = None,
     templates: Collection[str] | None = None,
     numbering: Collection[str] | None = None,
+    cache: Path | None = None,
 ) -> tuple[Process | None, Problems]:
     """Load and check one process file. ``templates`` and ``numbering`` are the names a
-    step may refer to (``None``: do not check)."""
+    step may refer to (``None``: do not check); ``cache`` is where the parsed file may be
+    kept (:func:`~procdoc.yamlpos.load_file`): the checks run on every load."""
     try:
-        doc = load_file(path, base=base)
+        doc = load_file(path, base=base, cache=cache)
     except YamlSyntaxError as err:
         problems = Problems()
         problems.append(Problem("error", err.pos, err.message.split(": ", 1)[-1]))
