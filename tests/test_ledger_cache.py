@@ -71,18 +71,23 @@ def same_one_by_one(a: Snapshot, b: Snapshot) -> None:
             assert (mine.number, typed(mine.values)) == (theirs.number, typed(theirs.values))
 
 
+#: A register that comes and goes (the property test adds and removes it).
+LATER = "督办"
+READ = {**SPECS, LATER: None}
+
+
 def check(folder: Path) -> None:
     cached, cold = stores(folder)
     try:
-        truth = cold.read(SPECS)
+        truth = cold.read(READ)
     except LedgerError as err:  # a cell no date can be made of: refused the same way
         with pytest.raises(LedgerError) as refused:
-            cached.read(SPECS)
+            cached.read(READ)
         assert str(refused.value) == str(err)
         return
-    same(cached.read(SPECS), truth)  # fills the cache where it missed
-    same_one_by_one(cached.read(SPECS), truth)  # from the cache, a column or a row at a time
-    same(cached.read(SPECS), truth)  # from the cache
+    same(cached.read(READ), truth)  # fills the cache where it missed
+    same_one_by_one(cached.read(READ), truth)  # from the cache, a column or a row at a time
+    same(cached.read(READ), truth)  # from the cache
     same(cached.read([LEDGER]), cold.read([LEDGER]))
 
 
@@ -124,6 +129,8 @@ _op = st.one_of(
     st.tuples(st.just("openpyxl"), st.integers(1, 6), st.integers(1, 6), _value),
     st.tuples(st.just("zip"), st.text(alphabet="甲乙丙xyz", min_size=1, max_size=4)),
     st.tuples(st.just("drop-cache")),
+    st.tuples(st.just("new-register"), _value),
+    st.tuples(st.just("openpyxl-sheet"), st.booleans()),
 )
 
 
@@ -170,8 +177,26 @@ def _apply(folder: Path, op: tuple[object, ...]) -> None:
         wb.save(path)
     elif kind == "zip":  # a script rewriting one cell's text inside the sheet part
         rewrite_first_text(path, str(op[1]))
+    elif kind == "new-register":  # procdoc filing the first case of a process
+        store.update(
+            lambda s: Batch(
+                {
+                    LATER: SheetChanges(
+                        header=["编号", "标题"], append=[{"编号": "D-1", "标题": op[1]}]
+                    )
+                }
+            ),  # type: ignore[dict-item]
+            read_sheets=[LEDGER, LATER],
+        )
+    elif kind == "openpyxl-sheet":  # someone adding or deleting the register's sheet in Excel
+        wb = openpyxl.load_workbook(path)
+        if LATER in wb.sheetnames:
+            del wb[LATER]
+        if op[1]:
+            wb.create_sheet(LATER).append(["编号", "标题"])
+        wb.save(path)
     else:
-        for entry in (folder / ".procdoc" / "cache").glob("*.sheet"):
+        for entry in (folder / ".procdoc" / "cache").glob("*.*"):
             entry.unlink()
 
 
@@ -386,3 +411,56 @@ def test_a_write_that_adds_a_style_carries_nothing_over(tmp_path: Path) -> None:
     with no_calamine(), pytest.raises(AssertionError, match="calamine"):
         cached.read(SPECS)  # neither sheet carried over
     same(cached.read(SPECS), cold.read(SPECS))
+
+
+def test_a_sheet_the_workbook_lacks_is_not_looked_for_again(tmp_path: Path) -> None:
+    """A register no case was filed in yet has no sheet: once calamine has listed the
+    worksheets, a warm read knows it is not there without opening the workbook; a save
+    that adds it (a new workbook part) is seen."""
+    make(tmp_path)
+    specs = {**SPECS, "督办": None}
+    cached, cold = stores(tmp_path)
+    first = cached.read(specs)
+    assert "督办" not in first.sheets
+    truth = cold.read(specs)
+    with no_calamine():
+        same(cached.read(specs), truth)
+    wb = openpyxl.load_workbook(tmp_path / "ledger.xlsx")
+    wb.create_sheet("督办").append(["编号", "标题"])
+    wb["督办"].append(["D-1", "新"])
+    wb.save(tmp_path / "ledger.xlsx")
+    after = cached.read(specs)
+    assert [r.values for r in after.sheets["督办"].rows] == [["D-1", "新"]]
+    same(after, cold.read(specs))
+
+
+def test_the_worksheet_names_are_carried_over_procdoc_s_own_writes(tmp_path: Path) -> None:
+    """A write by procdoc changes the workbook part (the history's filter range grows),
+    adds the sheets it writes and removes none: the names are carried over, so the next
+    read does not open the workbook to find the registers that are still missing."""
+    make(tmp_path)
+    specs = {**SPECS, "督办": None, "会议": None}
+    cached, cold = stores(tmp_path)
+    cached.read(specs)
+    parts = cache_mod.ZipIndex.read(tmp_path / "ledger.xlsx")
+    cached.update(
+        lambda s: Batch(
+            {
+                LEDGER: SheetChanges(set={2: {"标题": "改"}}),
+                HISTORY: SheetChanges(append=[{"编号": "A-1", "动作": "审核"}]),
+            }
+        )
+    )
+    after = cache_mod.ZipIndex.read(tmp_path / "ledger.xlsx")
+    assert parts is not None and after is not None and parts.context != after.context
+    truth = cold.read(specs)
+    with no_calamine():
+        same(cached.read(specs), truth)
+    cached.update(
+        lambda s: Batch({"督办": SheetChanges(header=["编号", "标题"], append=[{"编号": "D-1"}])})
+    )
+    truth = cold.read(specs)
+    assert "督办" in truth.sheets and "会议" not in truth.sheets
+    same(cached.read(specs), truth)
+    with no_calamine():
+        same(cached.read(specs), truth)

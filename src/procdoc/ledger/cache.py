@@ -126,6 +126,40 @@ class SheetCache:
         except Exception:  # a damaged entry that passed its digest: never trusted
             return None
 
+    # -- which worksheets the workbook has ---------------------------------------------------
+
+    def _worksheets_file(self) -> Path:
+        return self.folder / f"{entry_name(self.ledger, 'worksheets')}.names"
+
+    def load_worksheets(self, index: ZipIndex) -> frozenset[str] | None:
+        """The names of the workbook's worksheets as calamine last listed them, when the
+        parts that say which sheets there are (every member but the worksheet parts: the
+        workbook part, its relationships, the content types) are unchanged; else None."""
+        payload = _read_entry(self._worksheets_file())
+        if payload is None:
+            return None
+        try:
+            key, names = marshal.loads(payload)
+            if key != (self.ledger, index.context) or type(names) is not tuple:
+                return None
+            return frozenset(str(name) for name in names)
+        except Exception:  # a damaged entry that passed its digest: never trusted
+            return None
+
+    def store_worksheets(self, index: ZipIndex, names: Iterable[str]) -> None:
+        """Keep the names of the worksheets calamine listed in the workbook ``index``
+        describes (failing to is never an error)."""
+        payload = marshal.dumps(((self.ledger, index.context), tuple(names)))
+        self._write_file(self._worksheets_file(), payload)
+
+    def carry_worksheets(self, before: ZipIndex, after: ZipIndex, written: Iterable[str]) -> None:
+        """Carry the worksheet names over a write by procdoc, from the workbook ``before``
+        describes to the one ``after`` describes: the write removes no sheet and adds
+        those of ``written`` it did not find (every sheet procdoc writes is a worksheet)."""
+        names = self.load_worksheets(before)
+        if names is not None:
+            self.store_worksheets(after, sorted(names.union(written)))
+
     # -- what is kept of one zip member: its segments (procdoc.ledger.segments), formulas
 
     def _member_file(self, member: str, kind: str) -> Path:

@@ -143,7 +143,7 @@ def read_snapshot(
             ) from exc
         _check_magic(path, display)
         sheets = (
-            _read_sheets(path, names, display)
+            _read_sheets(path, names, display)[0]
             if cache is None
             else _read_cached(path, names, display, cache)
         )
@@ -164,19 +164,27 @@ def _read_cached(
     """:func:`_read_sheets` through ``cache``: entries whose key still holds are used,
     the other sheets are read by calamine and stored, but only when the zip's directory
     is the same after that read as before it (so an entry never pairs one version's key
-    with another's cells)."""
+    with another's cells). The names of the workbook's worksheets are kept too, so that a
+    sheet the workbook does not have (a register no case has been filed in yet) does not
+    send every read to calamine to find it missing."""
     index = ZipIndex.read(path)
     if index is None:
-        return _read_sheets(path, names, display)
+        return _read_sheets(path, names, display)[0]
     found: dict[str, Sheet] = {}
     for name, spec in names.items():
         sheet = cache.load(index, name, spec)
         if sheet is not None:
             found[name] = sheet
-    missing = {name: spec for name, spec in names.items() if name not in found}
+    there = cache.load_worksheets(index)
+    missing = {
+        name: spec
+        for name, spec in names.items()
+        if name not in found and (there is None or name in there)
+    }
     if missing:
-        read = _read_sheets(path, missing, display)
+        read, worksheets = _read_sheets(path, missing, display)
         if ZipIndex.read(path) == index:
+            cache.store_worksheets(index, worksheets)
             members = sheet_members(path)
             for name, sheet in read.items():
                 member = members.get(name)
@@ -186,7 +194,8 @@ def _read_cached(
     return {name: found[name] for name in names if name in found}
 
 
-def _read_sheets(path: Path, names: SheetSpecs, display: str) -> dict[str, Sheet]:
+def _read_sheets(path: Path, names: SheetSpecs, display: str) -> tuple[dict[str, Sheet], list[str]]:
+    """The sheets of ``names`` the workbook has, and the names of all its worksheets."""
     from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
 
     try:
@@ -214,7 +223,7 @@ def _read_sheets(path: Path, names: SheetSpecs, display: str) -> dict[str, Sheet
                 if not is_calamine_panic(exc):
                     raise
                 raise LedgerError(no_date_message(path, display, name, export=False)) from None
-    return out
+    return out, [name for name, kind in kinds.items() if kind == SheetTypeEnum.WorkSheet]
 
 
 def iter_grid(sheet: CalamineSheet) -> Iterator[tuple[int, list[Any]]]:

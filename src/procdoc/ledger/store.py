@@ -339,6 +339,9 @@ class LedgerStore:
         from procdoc.ledger.patch import expected_read
 
         before = ZipIndex.of(report.before)
+        if self.cache is not None and before is not None:
+            with contextlib.suppress(Exception):  # the next read then asks calamine
+                self.cache.carry_worksheets(before, after, report.sheets)
         if self.cache is None or before is None or report.styles_changed:
             # A style added at the end of the list is the one a cell whose style number is
             # past the end (Excel reads it as General) now has: such a cell could read
