@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from html import escape
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
 BODY = "仿宋_GB2312"
 HEADING = "黑体"
@@ -222,7 +222,7 @@ def _run_xml(size: float) -> tuple[str, str]:
 
 def _t(text: str) -> str:
     space = ' xml:space="preserve"' if text != text.strip() else ""
-    return f"<w:t{space}>{escape(text)}</w:t>"
+    return f"<w:t{space}>{escape(text, quote=False)}</w:t>"
 
 
 def _cell_xml(
