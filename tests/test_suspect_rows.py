@@ -236,3 +236,25 @@ def test_a_pairing_is_found_whatever_else_the_subject_column_holds(mini_cases: P
     wb.save(root / "ledger.xlsx")
     found, _daily = both_ways(root)
     assert [(m["case"], m["key"]) for m in found["matches"]] == [("MN2026-002", "K-ONE")]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.sampled_from(["", " ", "A-1", " A-1", "A-1 ", "\u3000A-1", "A-1\n", "甲"]),
+            st.text(max_size=4),
+            st.integers(-3, 3),
+            st.floats(allow_nan=False),
+            st.booleans(),
+        ),
+        max_size=30,
+    ),
+    st.booleans(),
+)
+def test_every_id_of_a_column_reads_as_one_id_at_a_time(
+    values: list[object], as_tuple: bool
+) -> None:
+    column = tuple(values) if as_tuple else values
+    assert list(procdoc.casebook._ids_of(column)) == [procdoc.casebook._id_of(v) for v in values]

@@ -329,7 +329,7 @@ class Casebook:
         assert id_col is not None
         places, duplicates, twice = self._places, self._duplicates, self._twice_rows
         located = self._located
-        for index, cid in enumerate(map(_id_of, sheet.column_values(id_col))):
+        for index, cid in enumerate(_ids_of(sheet.column_values(id_col))):
             if not cid:
                 row = sheet.row_at(index)
                 if any(v is not None for v in row.values):
@@ -432,12 +432,14 @@ class Casebook:
             twice = self.duplicates
         else:  # the wanted rows alone, without indexing every row
             ids = [
-                (reg, sheet, cols, list(map(_id_of, sheet.column_values(cols.core["id"] or 0))))
+                (reg, sheet, cols, _ids_of(sheet.column_values(cols.core["id"] or 0)))
                 for reg, sheet, cols in self._registers
             ]
-            counts = Counter(itertools.chain.from_iterable(cids for *_unused, cids in ids))
-            if any(n > 1 for cid, n in counts.items() if cid):
-                twice = _held_twice(ids, counts)
+            every = list(itertools.chain.from_iterable(cids for *_unused, cids in ids))
+            distinct = set(every)
+            distinct.discard(None)
+            if len(distinct) < len(every) - every.count(None):  # an id held twice
+                twice = _held_twice(ids, Counter(every))
             for reg, sheet, cols, cids in ids:
                 wanted = rows(sheet, cols.core)
                 for index in range(len(cids)) if wanted is None else sorted(wanted):
@@ -779,7 +781,7 @@ def _matches(values: Sequence[Any], case_id: str) -> list[int]:
 
 
 def _held_twice(
-    ids: list[tuple[Register, Sheet, _Columns, list[str | None]]], counts: Counter[str | None]
+    ids: list[tuple[Register, Sheet, _Columns, Sequence[str | None]]], counts: Counter[str | None]
 ) -> dict[str, list[str]]:
     """The ids held more than once, each with the cells holding it, in the order the
     index of every row gives them (:attr:`Casebook.duplicates`: by each id's second row)."""
@@ -793,6 +795,18 @@ def _held_twice(
                 if len(held) == 2:
                     order.append(cid)
     return {cid: cells[cid] for cid in order}
+
+
+def _ids_of(values: Sequence[Any]) -> Sequence[str | None]:
+    """:func:`_id_of` of every cell of an id column: the column itself when every cell
+    already holds a clean id (told by C loops, not a Python call per cell: 100k ids in a
+    few ms instead of 30)."""
+    clean = (
+        set(map(type, values)) == {str}
+        and "" not in values
+        and all(map(str.__eq__, map(str.strip, values), values))
+    )
+    return values if clean else list(map(_id_of, values))
 
 
 def _id_of(raw: Any) -> str | None:
