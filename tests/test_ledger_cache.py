@@ -32,7 +32,7 @@ def stores(folder: Path) -> tuple[LedgerStore, LedgerStore]:
     path = folder / "ledger.xlsx"
     return (
         LedgerStore(
-            path, state_dir=folder / ".procdoc", sheets=(LEDGER, HISTORY), cache_specs=SPECS
+            path, state_dir=folder / ".procdoc", sheets=(LEDGER, HISTORY), cache_specs=READ
         ),
         LedgerStore(path, state_dir=folder / ".procdoc", sheets=(LEDGER, HISTORY), cache=False),
     )
@@ -73,7 +73,10 @@ def same_one_by_one(a: Snapshot, b: Snapshot) -> None:
 
 #: A register that comes and goes (the property test adds and removes it).
 LATER = "督办"
-READ = {**SPECS, LATER: None}
+#: The register read as a register is: its rows whose 标题 (here) is not a closed word are
+#: kept apart (HeaderSpec.apart), so a read of one row comes from there, others from blocks.
+SHUT = ("已办结", "已撤销")
+READ = {LEDGER: HeaderSpec(row=1, apart=("标题", SHUT)), HISTORY: SPECS[HISTORY], LATER: None}
 
 
 def check(folder: Path) -> None:
@@ -109,6 +112,7 @@ def make(folder: Path) -> None:
 
 _value = st.one_of(
     st.none(),
+    st.sampled_from(["已办结", " 已撤销 ", "办理中"]),  # in and out of the rows kept apart
     st.booleans(),
     st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=8),
     st.integers(-(2**40), 2**40),
@@ -137,13 +141,14 @@ _op = st.one_of(
 @contextlib.contextmanager
 def small_blocks(rows: int = 2) -> Iterator[None]:
     """Cache entries of ``rows`` rows a block, so that the few rows of these tests make
-    several blocks (an entry made with another block size is not used)."""
-    saved = cache_mod.BLOCK_ROWS
-    cache_mod.BLOCK_ROWS = rows
+    several blocks (an entry made with another block size is not used), and rows kept
+    apart however many there are."""
+    saved = cache_mod.BLOCK_ROWS, cache_mod.APART_SHARE
+    cache_mod.BLOCK_ROWS, cache_mod.APART_SHARE = rows, 1
     try:
         yield
     finally:
-        cache_mod.BLOCK_ROWS = saved
+        cache_mod.BLOCK_ROWS, cache_mod.APART_SHARE = saved
 
 
 def apply(folder: Path, op: tuple[object, ...]) -> None:
@@ -464,3 +469,55 @@ def test_the_worksheet_names_are_carried_over_procdoc_s_own_writes(tmp_path: Pat
     same(cached.read(specs), truth)
     with no_calamine():
         same(cached.read(specs), truth)
+
+
+def test_open_rows_are_read_without_unpacking_the_rest(tmp_path: Path) -> None:
+    """The rows a register keeps apart (HeaderSpec.apart: here those whose 标题 is not a
+    closed word) are read one by one from there, the blocks left packed; a write by
+    procdoc that closes one, or adds one, carries them over, and every row still reads as
+    a cold read does."""
+    create_workbook(
+        tmp_path / "ledger.xlsx",
+        {
+            LEDGER: (
+                ["编号", "标题", "期限"],
+                [
+                    {
+                        "编号": f"A-{i}",
+                        "标题": "办理中" if i % 5 == 0 else "已办结",
+                        "期限": date(2026, 5, 1 + i % 20),
+                    }
+                    for i in range(40)
+                ],
+            ),
+            HISTORY: (["编号", "时间", "动作"], []),
+        },
+    )
+    cached, cold = stores(tmp_path)
+    spec = {LEDGER: READ[LEDGER]}
+    with small_blocks(8):
+        cache_mod.APART_SHARE = 4  # 8 of 40 rows: kept apart
+        cached.read(spec)
+        sheet = cached.read(spec).sheets[LEDGER]
+        truth = cold.read([LEDGER]).sheets[LEDGER]
+        assert isinstance(sheet, cache_mod.CachedSheet)
+        for i in range(0, 40, 5):
+            assert sheet.row_at(i) == truth.rows[i]
+        assert sorted(sheet._kept_apart()) == list(range(0, 40, 5))
+        assert not sheet._unpacked  # no block was unpacked for them
+        cached.update(
+            lambda s: Batch(
+                {
+                    LEDGER: SheetChanges(
+                        set={2 + 5: {"标题": "已办结"}},
+                        append=[{"编号": "A-40", "标题": "办理中", "期限": date(2026, 6, 1)}],
+                    )
+                }
+            ),
+            read_sheets=spec,
+        )
+        with no_calamine():
+            sheet = cached.read(spec).sheets[LEDGER]
+        truth = cold.read([LEDGER]).sheets[LEDGER]
+        assert sorted(sheet._kept_apart()) == [0, 10, 15, 20, 25, 30, 35, 40]
+        assert [sheet.row_at(i) for i in range(41)] == truth.rows

@@ -275,11 +275,13 @@ class Layout:
         the row holding the id label among the top rows (else the most of its labels)."""
         from procdoc.ledger.model import HeaderSpec
 
+        shut = tuple(word for word, key in STATUS_IDS.items() if key != "open")
         specs = {
             reg.sheet: HeaderSpec(
                 row=reg.header_row,
                 id_label=reg.core["id"],
                 labels=tuple(c.label for c in reg.columns()),
+                apart=(reg.core["status"], shut),  # the open cases, for overdue and todo
             )
             for reg in self.registers.values()
         }

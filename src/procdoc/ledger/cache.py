@@ -45,7 +45,7 @@ from procdoc.ledger.cells import label_key
 from procdoc.ledger.model import HEADER_SEARCH_ROWS, CellValue, HeaderSpec, Row, Sheet
 from procdoc.ledger.segments import SegmentIndex
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 MAGIC = b"procdoc-sheet-cache\n"
 _FORMAT = EntryFormat(MAGIC, FORMAT_VERSION)
 BLOCK_ROWS = 1024
@@ -226,7 +226,7 @@ class SheetCache:
         if key is None:
             return
         try:
-            body = _encode(sheet)
+            body = _encode(sheet, spec)
         except ValueError:  # a value marshal cannot hold: leave the sheet uncached
             return
         self._put(sheet.name, spec, key, member, body)
@@ -294,7 +294,7 @@ class SheetCache:
 def _spec_key(spec: HeaderSpec | None) -> tuple[Any, ...] | None:
     if spec is None:
         return None
-    return (spec.row, spec.id_label, tuple(spec.labels))
+    return (spec.row, spec.id_label, tuple(spec.labels), spec.apart)
 
 
 def _read_entry(path: Path) -> memoryview | None:
@@ -329,13 +329,13 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _encode(sheet: Sheet) -> tuple[Any, ...]:
+def _encode(sheet: Sheet, spec: HeaderSpec | None) -> tuple[Any, ...]:
     """The sheet as marshal data (the garbage collector paused: see :func:`_gc_paused`)."""
     with _gc_paused():
-        return _encode_body(sheet)
+        return _encode_body(sheet, spec)
 
 
-def _encode_body(sheet: Sheet) -> tuple[Any, ...]:
+def _encode_body(sheet: Sheet, spec: HeaderSpec | None) -> tuple[Any, ...]:
     rows = sheet.rows
     lengths = array("I", [len(r.values) for r in rows])
     numbers = array("I", [r.number for r in rows])
@@ -370,6 +370,16 @@ def _encode_body(sheet: Sheet) -> tuple[Any, ...]:
         tuple(marshal.dumps(column[start : start + BLOCK_ROWS]) for column in columns)
         for start in range(0, len(rows), BLOCK_ROWS)
     ]
+    apart = None
+    found = _apart_column(spec, sheet.header, width)
+    if found is not None:
+        col, words = found
+        kept = {
+            i: tuple(column[i] for column in columns[:length])
+            for i, (length, value) in enumerate(zip(lengths, columns[col], strict=True))
+            if _is_apart(value, words)
+        }
+        apart = _pack_apart(kept, len(rows))
     return (
         sheet.name,
         sheet.header,
@@ -380,7 +390,39 @@ def _encode_body(sheet: Sheet) -> tuple[Any, ...]:
         dated,
         width,
         blocks,
+        apart,
     )
+
+
+APART_SHARE = 4
+"""Rows are kept apart (see :attr:`HeaderSpec.apart`) only while they are at most one in
+this many of the sheet's: when most rows are wanted, unpacking the blocks costs no more."""
+
+
+def _apart_column(
+    spec: HeaderSpec | None, header: Sequence[str], width: int
+) -> tuple[int, frozenset[str]] | None:
+    """The column whose cell decides which rows are kept apart, and the words that keep a
+    row with the rest; None: no rows are kept apart."""
+    if spec is None or spec.apart is None:
+        return None
+    label, words = spec.apart
+    wanted = label_key(label)
+    col = next((i for i, name in enumerate(header) if label_key(name) == wanted), None)
+    return None if col is None or col >= width else (col, frozenset(words))
+
+
+def _is_apart(value: object, words: frozenset[str]) -> bool:
+    """Whether a row whose deciding cell holds ``value`` (as stored) is kept apart."""
+    return not (type(value) is str and value.strip() in words)
+
+
+def _pack_apart(kept: Mapping[int, tuple[Any, ...]], n_rows: int) -> tuple[bytes, bytes] | None:
+    """The rows kept apart as stored: their indexes, and their cells a tuple each."""
+    if len(kept) * APART_SHARE > n_rows:
+        return None
+    order = sorted(kept)
+    return array("I", order).tobytes(), marshal.dumps(tuple(kept[i] for i in order))
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})
@@ -407,7 +449,7 @@ def _patched(
     ``read_as`` says; text as the reader reads it: itself, empty as None) in place,
     unpacking and packing again only the blocks that hold those rows; None when the result
     could differ from a cold read of the new sheet (see :meth:`SheetCache.refresh`)."""
-    name, header, header_row, merged, numbers_raw, lengths_raw, dated, width, blocks = body
+    name, header, header_row, merged, numbers_raw, lengths_raw, dated, width, blocks, apart = body
     numbers = array("I")
     numbers.frombytes(numbers_raw)
     lengths = array("I")
@@ -437,6 +479,7 @@ def _patched(
             blocks[b] = (*parts, *[marshal.dumps((None,) * rows_in)] * (wide - width))
         width = wide
     work: dict[int, list[list[Any]]] = {}
+    touched: list[int] = []  # the indexes of the rows written
     convert: dict[tuple[type, CellValue], object] = {}
 
     def stored(col: int, value: CellValue) -> object:
@@ -455,6 +498,7 @@ def _patched(
         if numbers[i] != number:
             return None  # a row where the sheet had none, above its last: rows would move
         b, at = divmod(i, BLOCK_ROWS)
+        touched.append(i)
         columns = work.get(b)
         if columns is None:
             columns = work[b] = [list(marshal.loads(part)) for part in blocks[b]]
@@ -480,6 +524,7 @@ def _patched(
             lengths.append(length)
     if added:
         first = len(numbers) - len(added)
+        touched.extend(range(first, len(numbers)))
         b = first // BLOCK_ROWS
         at = first
         grid = list(zip(*added, strict=True)) if width else []
@@ -496,6 +541,23 @@ def _patched(
                 column.extend(new[at - first : stop - first])
             at = stop
             b += 1
+    found = _apart_column(spec, header, width)
+    if apart is not None and found is not None:
+        col, words = found
+        indexes_raw, rows_raw = apart
+        indexes = array("I")
+        indexes.frombytes(indexes_raw)
+        kept = dict(zip(indexes, marshal.loads(rows_raw), strict=True))
+        for i in touched:
+            b, at = divmod(i, BLOCK_ROWS)
+            columns = work[b]
+            if _is_apart(columns[col][at], words):
+                kept[i] = tuple(column[at] for column in columns[: lengths[i]])
+            else:
+                kept.pop(i, None)
+        apart = _pack_apart(kept, len(numbers))
+    else:
+        apart = None  # a sheet none were kept apart in is left so until it is read again
     for b, columns in work.items():
         part = tuple(marshal.dumps(tuple(column)) for column in columns)
         if b < len(blocks):
@@ -512,6 +574,7 @@ def _patched(
         sorted(dated),
         width,
         blocks,
+        apart,
     )
 
 
@@ -533,7 +596,7 @@ class _Back(dict[object, CellValue]):
 
 def _decode(body: tuple[Any, ...]) -> CachedSheet:
     """The sheet :func:`_encode` stored, its rows left packed until asked for."""
-    name, header, header_row, merged, numbers_raw, lengths_raw, dated, width, blocks = body
+    name, header, header_row, merged, numbers_raw, lengths_raw, dated, width, blocks, apart = body
     numbers = array("I")
     numbers.frombytes(numbers_raw)
     lengths = array("I")
@@ -541,6 +604,8 @@ def _decode(body: tuple[Any, ...]) -> CachedSheet:
     if len(numbers) != len(lengths) or len(blocks) != -(-len(numbers) // BLOCK_ROWS):
         raise ValueError("an entry whose parts disagree")
     if any(len(block) != width for block in blocks):
+        raise ValueError("an entry whose parts disagree")
+    if apart is not None and (type(apart) is not tuple or len(apart) != 2):
         raise ValueError("an entry whose parts disagree")
     return CachedSheet(
         name=name,
@@ -552,6 +617,7 @@ def _decode(body: tuple[Any, ...]) -> CachedSheet:
         dated=frozenset(dated),
         width=width,
         blocks=[tuple(block) for block in blocks],
+        apart=apart,
     )
 
 
@@ -573,6 +639,7 @@ class CachedSheet(Sheet):
         dated: frozenset[int],
         width: int,
         blocks: list[tuple[bytes, ...]],
+        apart: tuple[bytes, bytes] | None = None,
     ) -> None:
         self.name = name
         self.header = header
@@ -585,6 +652,8 @@ class CachedSheet(Sheet):
         self._dated = dated
         self._width = width
         self._blocks = blocks
+        self._apart = apart
+        self._kept: dict[int, tuple[Any, ...]] | None = None
         self._unpacked: dict[int, list[tuple[Any, ...]]] = {}
         self._columns: dict[int, tuple[CellValue, ...]] = {}
         self._rows: list[Row] | None = None
@@ -612,6 +681,7 @@ class CachedSheet(Sheet):
                 self._rows = self._all_rows()
             # every row is built now: the packed cells and what was unpacked are dropped
             self._blocks = []
+            self._apart = self._kept = None
             self._unpacked.clear()
             self._columns.clear()
         return self._rows
@@ -647,6 +717,14 @@ class CachedSheet(Sheet):
             return self._rows[index]
         if index < 0:
             index += len(self._numbers)
+        if self._apart is not None:
+            kept = self._kept_apart().get(index)
+            if kept is not None:
+                values = list(kept)
+                for i in self._dated:
+                    if i < len(values):
+                        values[i] = self._back[values[i]]
+                return Row(self._numbers[index], values)
         block, at = divmod(index, BLOCK_ROWS)
         columns = self._unpacked.get(block)
         if columns is None:  # kept as stored: a row's dates are made when it is asked for
@@ -659,6 +737,29 @@ class CachedSheet(Sheet):
             if i < length:
                 values[i] = back[values[i]]
         return Row(self._numbers[index], values)
+
+    def _kept_apart(self) -> dict[int, tuple[Any, ...]]:
+        """The rows kept apart (see :attr:`HeaderSpec.apart`) by index, unpacked once;
+        none when the entry's parts disagree (the blocks then serve every row)."""
+        if self._kept is None:
+            self._kept = {}
+            if self._apart is not None:
+                indexes = array("I")
+                with contextlib.suppress(Exception), _gc_paused():
+                    indexes.frombytes(self._apart[0])
+                    rows = marshal.loads(self._apart[1])
+                    n = len(self._numbers)
+                    if (
+                        type(rows) is tuple
+                        and len(rows) == len(indexes)
+                        and max(indexes, default=0) < n
+                    ):
+                        self._kept = {
+                            i: row
+                            for i, row in zip(indexes, rows, strict=True)
+                            if type(row) is tuple and len(row) == self._lengths[i]
+                        }
+        return self._kept
 
     def _all_rows(self) -> list[Row]:
         numbers, lengths, width = self._numbers, self._lengths, self._width

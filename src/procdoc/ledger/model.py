@@ -49,6 +49,11 @@ class HeaderSpec:
     row: int | None = None
     id_label: str | None = None
     labels: tuple[str, ...] = ()
+    #: For the read cache alone (what is read never depends on it): ``(label, words)``,
+    #: the rows whose cell under ``label`` is not one of ``words`` (its text, spaces around
+    #: ignored) - a register's open cases - are also kept whole apart from the rest, so
+    #: that a command reading those rows alone does not unpack every row near them.
+    apart: tuple[str, tuple[str, ...]] | None = field(default=None, repr=False)
 
 
 MergedRange = tuple[int, int, int, int]
