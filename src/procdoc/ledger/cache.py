@@ -374,12 +374,10 @@ def _encode_body(sheet: Sheet, spec: HeaderSpec | None) -> tuple[Any, ...]:
     found = _apart_column(spec, sheet.header, width)
     if found is not None:
         col, words = found
-        kept = {
-            i: tuple(column[i] for column in columns[:length])
-            for i, (length, value) in enumerate(zip(lengths, columns[col], strict=True))
-            if _is_apart(value, words)
-        }
-        apart = _pack_apart(kept, len(rows))
+        chosen = [i for i, value in enumerate(columns[col]) if _is_apart(value, words)]
+        if len(chosen) * APART_SHARE <= len(rows):  # else not packed only to be dropped
+            kept = {i: tuple(column[i] for column in columns[: lengths[i]]) for i in chosen}
+            apart = _pack_apart(kept, len(rows))
     return (
         sheet.name,
         sheet.header,
