@@ -21,8 +21,17 @@ code can run when it loads, unlike pickle) of the key and the sheet stored colum
 in blocks of :data:`BLOCK_ROWS` rows (row numbers, row lengths, then per block one
 marshalled tuple per column; dates and datetimes as ordinals and ISO texts, shared through
 a table), so that a read of one case unpacks the id column and one block, not the sheet
-(:class:`CachedSheet`). A missing, truncated, corrupt or foreign-version file, or one whose
-key differs, is ignored and rebuilt. Deleting ``.procdoc/cache`` is always safe.
+(:class:`CachedSheet`). When the spec says so (:attr:`HeaderSpec.apart`: a register's open
+cases), the rows it names are also kept whole, a tuple each, apart from the blocks, while
+they are at most one in :data:`APART_SHARE`: a command that builds only those rows, spread
+one in twenty over a year's register, reads them without unpacking every block. A missing,
+truncated, corrupt or foreign-version file, or one whose key differs, is ignored and
+rebuilt. Deleting ``.procdoc/cache`` is always safe.
+
+Beside the entries of sheets: the names of the workbook's worksheets, keyed by the
+workbook-level parts (so a sheet the workbook lacks is not looked for by calamine on every
+read), and what is kept of a zip member for procdoc's next write (its segments, whether it
+holds formulas).
 """
 
 from __future__ import annotations
