@@ -21,6 +21,8 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+from procdoc import __version__
+
 try:  # CPython's own SHA-1: the digest hashlib gives, without loading OpenSSL (4-9 ms)
     from _sha1 import sha1 as _sha1  # type: ignore[import-not-found]
 except ImportError:  # another Python
@@ -96,8 +98,9 @@ class EntryFormat:
 class TextMemo:
     """What procdoc made of a small file (a parsed YAML document, a calendar's days), kept
     in a folder under the file's name and whole text and given back only while the file
-    holds exactly that text: no mtime, which a quick edit can leave unchanged, is trusted.
-    The result must be data marshal holds."""
+    holds exactly that text, for this version of procdoc: no mtime, which a quick edit can
+    leave unchanged, is trusted. The result must be data marshal holds. ``version``: raise
+    it whenever what is kept, or how it is made from the text, changes."""
 
     def __init__(self, kind: str, version: int) -> None:
         self.kind = kind
@@ -115,12 +118,12 @@ class TextMemo:
             key, made = marshal.loads(payload)
         except Exception:  # a damaged entry that passed its CRC: never trusted
             return None
-        return made if key == (name, raw) else None
+        return made if key == (__version__, name, raw) else None
 
     def put(self, folder: Path, name: str, raw: bytes, made: Any) -> None:
         """Keep ``made`` for ``name`` holding ``raw`` (nothing when marshal cannot hold it)."""
         try:
-            payload = marshal.dumps(((name, raw), made))
+            payload = marshal.dumps(((__version__, name, raw), made))
         except ValueError:
             return
         self.format.write(self._file(folder, name), payload)
