@@ -375,17 +375,19 @@ def test_a_period_builds_only_the_rows_it_may_count(office: Path) -> None:
 
 def test_report_cells_keep_text_as_typed(tmp_path: Path) -> None:
     """A case's text that begins with "=" or looks like a link is written as that text
-    (never a formula Excel would run, nor a link), numbers as numbers."""
+    (never a formula Excel would run, nor a link), numbers as numbers, empty text as a
+    blank cell."""
     from procdoc.reports.sheets import ReportBook
 
     book = ReportBook(tmp_path / "r.xlsx")
-    book.table("表", "标题", ["甲", "乙", "丙"], [["=1+1", "https://example.cn/a", 2.5]])
+    book.table("表", "标题", ["甲", "乙", "丙", "丁"], [["=1+1", "https://example.cn/a", 2.5, ""]])
     book.close()
     sheet = openpyxl.load_workbook(tmp_path / "r.xlsx")["表"]
-    row = [sheet.cell(row=4, column=c) for c in (1, 2, 3)]
+    row = [sheet.cell(row=4, column=c) for c in (1, 2, 3, 4)]
     assert [(c.value, c.data_type) for c in row] == [
         ("=1+1", "s"),
         ("https://example.cn/a", "s"),
         (2.5, "n"),
+        (None, "n"),  # empty text: a blank cell (COUNTA and ISBLANK see it empty)
     ]
     assert row[1].hyperlink is None

@@ -95,8 +95,10 @@ class ReportBook:
             # text straight to write_string: faster than write()'s guessing (86k cells of
             # a month's statistics: 0.20 -> 0.13 s), and a case's text that begins with
             # "=" or looks like a link stays the text it is, never a formula or a link
-            if kind_of is str:
+            if kind_of is str and value:
                 sheet.write_string(row, col, value, style)
+            elif kind_of is str:  # empty: a blank cell, as write() made it (COUNTA, ISBLANK)
+                sheet.write_blank(row, col, None, style)
             elif kind_of is int or kind_of is float:
                 sheet.write_number(row, col, value, style)
             else:
