@@ -121,7 +121,8 @@ def test_problems_are_found_the_same_from_the_cache(mini: Path) -> None:
     assert [str(p) for p in Workspace(mini).load_processes()[1]] == cold
 
 
-def test_a_calendar_file_is_read_again_when_its_text_changes(mini: Path) -> None:
+def with_calendar_file(mini: Path, text: str) -> Path:
+    """List 日历.yaml under calendar: files: of the mini workspace and write it."""
     config = mini / "procdoc.yaml"
     config.write_text(
         config.read_text(encoding="utf-8").replace(
@@ -129,7 +130,11 @@ def test_a_calendar_file_is_read_again_when_its_text_changes(mini: Path) -> None
         ),
         encoding="utf-8",
     )
-    days = write(mini / "日历.yaml", "holidays:\n  - 2027-01-04\nworkdays: [2027-01-09]\n")
+    return write(mini / "日历.yaml", text)
+
+
+def test_a_calendar_file_is_read_again_when_its_text_changes(mini: Path) -> None:
+    days = with_calendar_file(mini, "holidays:\n  - 2027-01-04\nworkdays: [2027-01-09]\n")
     cold = Workspace(mini).calendar
     assert list((mini / ".procdoc" / "cache").glob("*.calendar"))
     warm = Workspace(mini).calendar
@@ -143,14 +148,7 @@ def test_a_calendar_file_is_read_again_when_its_text_changes(mini: Path) -> None
 
 
 def test_a_warm_workspace_does_not_load_pyyaml(mini: Path) -> None:
-    config = mini / "procdoc.yaml"
-    config.write_text(
-        config.read_text(encoding="utf-8").replace(
-            "  holidays: []", "  holidays: []\n  files: [日历.yaml]"
-        ),
-        encoding="utf-8",
-    )
-    write(mini / "日历.yaml", "holidays:\n  - 2027-01-04\n")
+    with_calendar_file(mini, "holidays:\n  - 2027-01-04\n")
     filled = Workspace(mini)  # fills the cache
     assert filled.processes and filled.calendar.is_workday(date(2027, 1, 5))
     code = (

@@ -79,6 +79,27 @@ class EntryFormat:
             return None
         return self.unwrap(data)
 
+    def load(self, path: Path, key: object) -> Any:
+        """The body of the entry at ``path``, stored as ``(key, body)``, when its key is
+        ``key``; else None."""
+        payload = self.read(path)
+        if payload is None:
+            return None
+        try:
+            stored, body = marshal.loads(payload)
+        except Exception:  # a damaged entry that passed its CRC: never trusted
+            return None
+        return body if stored == key else None
+
+    def dump(self, path: Path, key: Any, body: Any) -> bool:
+        """Store ``body`` under ``key`` at ``path`` (False when marshal cannot hold it or
+        the file cannot be written)."""
+        try:
+            payload = marshal.dumps((key, body))
+        except ValueError:
+            return False
+        return self.write(path, payload)
+
     def write(self, target: Path, payload: bytes) -> bool:
         """Write an entry's file whole or not at all; False when it could not be written."""
         tmp = target.with_name(f".{target.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
@@ -111,19 +132,8 @@ class TextMemo:
 
     def get(self, folder: Path, name: str, raw: bytes) -> Any:
         """What was kept for ``name`` holding ``raw``, or None."""
-        payload = self.format.read(self._file(folder, name))
-        if payload is None:
-            return None
-        try:
-            key, made = marshal.loads(payload)
-        except Exception:  # a damaged entry that passed its CRC: never trusted
-            return None
-        return made if key == (__version__, name, raw) else None
+        return self.format.load(self._file(folder, name), (__version__, name, raw))
 
     def put(self, folder: Path, name: str, raw: bytes, made: Any) -> None:
         """Keep ``made`` for ``name`` holding ``raw`` (nothing when marshal cannot hold it)."""
-        try:
-            payload = marshal.dumps(((__version__, name, raw), made))
-        except ValueError:
-            return
-        self.format.write(self._file(folder, name), payload)
+        self.format.dump(self._file(folder, name), (__version__, name, raw), made)

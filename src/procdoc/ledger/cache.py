@@ -144,22 +144,15 @@ class SheetCache:
         """The names of the workbook's worksheets as calamine last listed them, when the
         parts that say which sheets there are (every member but the worksheet parts: the
         workbook part, its relationships, the content types) are unchanged; else None."""
-        payload = _read_entry(self._worksheets_file())
-        if payload is None:
+        names = _FORMAT.load(self._worksheets_file(), (self.ledger, index.context))
+        if type(names) is not tuple or not all(type(name) is str for name in names):
             return None
-        try:
-            key, names = marshal.loads(payload)
-            if key != (self.ledger, index.context) or type(names) is not tuple:
-                return None
-            return frozenset(str(name) for name in names)
-        except Exception:  # a damaged entry that passed its digest: never trusted
-            return None
+        return frozenset(names)
 
     def store_worksheets(self, index: ZipIndex, names: Iterable[str]) -> None:
         """Keep the names of the worksheets calamine listed in the workbook ``index``
         describes (failing to is never an error)."""
-        payload = marshal.dumps(((self.ledger, index.context), tuple(names)))
-        self._write_file(self._worksheets_file(), payload)
+        _FORMAT.dump(self._worksheets_file(), (self.ledger, index.context), tuple(names))
 
     def carry_worksheets(self, before: ZipIndex, after: ZipIndex, written: Iterable[str]) -> None:
         """Carry the worksheet names over a write by procdoc, from the workbook ``before``
@@ -186,14 +179,7 @@ class SheetCache:
 
     def _load_member(self, member: zipraw.Member, kind: str) -> Any:
         """What was kept of exactly this member (its name, CRC-32 and sizes), or None."""
-        payload = _read_entry(self._member_file(member.name, kind))
-        if payload is None:
-            return None
-        try:
-            key, body = marshal.loads(payload)
-        except Exception:  # a damaged entry that passed its digest: never trusted
-            return None
-        return body if key == self._member_key(member) else None
+        return _FORMAT.load(self._member_file(member.name, kind), self._member_key(member))
 
     def load_segments(self, member: zipraw.Member) -> SegmentIndex | None:
         """The segment index a write by procdoc left for ``member``, when it is intact and
@@ -211,8 +197,7 @@ class SheetCache:
 
     def remember_formulas(self, member: zipraw.Member, found: bool) -> None:
         """Keep whether ``member`` holds a formula (failing to is never an error)."""
-        key = self._member_key(member)
-        self._write_file(self._member_file(member.name, "formulas"), marshal.dumps((key, found)))
+        _FORMAT.dump(self._member_file(member.name, "formulas"), self._member_key(member), found)
 
     def store_segments(self, indexes: Mapping[str, SegmentIndex], after: ZipIndex) -> None:
         """Keep the segment indexes of the members a write rewrote (``after`` describes
@@ -223,8 +208,7 @@ class SheetCache:
                 continue
             _name, crc, csize, size = found
             key = (self.ledger, SEGMENTS_VERSION, name, crc, csize, size)
-            payload = marshal.dumps((key, index.to_data()))
-            self._write_file(self._member_file(name, "segments"), payload)
+            _FORMAT.dump(self._member_file(name, "segments"), key, index.to_data())
 
     # -- writing --------------------------------------------------------------------------
 
