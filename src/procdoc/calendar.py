@@ -559,12 +559,12 @@ def _read_calendar_file(
                 name=name, strerror=err.strerror
             )
         ) from None
+    kept = _MEMO.get(cache, name, raw) if cache is not None else None
     found = None
-    if cache is not None:
+    if kept is not None:
         with contextlib.suppress(Exception):  # a damaged entry that passed its CRC
             found = {
                 key: [(date.fromordinal(day), str(where)) for day, where in kept[key]]
-                for kept in [_MEMO.get(cache, name, raw)]
                 for key in _FILE_KEYS
             }
     if found is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -195,7 +196,11 @@ def _convert(node: yaml.Node, path: PathKey, doc: Document) -> Any:
         ) from err
 
 
-_CONSTRUCTOR: list[Any] = []
+@functools.cache
+def _constructor() -> Any:
+    import yaml
+
+    return yaml.SafeLoader("")
 
 
 def _scalar(node: yaml.ScalarNode) -> Any:
@@ -203,11 +208,7 @@ def _scalar(node: yaml.ScalarNode) -> Any:
     ``=`` (YAML 1.1's "value" type, which safe_load has no constructor for) is text."""
     if node.tag == "tag:yaml.org,2002:value":
         return node.value
-    if not _CONSTRUCTOR:
-        import yaml
-
-        _CONSTRUCTOR.append(yaml.SafeLoader(""))
-    return _CONSTRUCTOR[0].construct_object(node, deep=True)
+    return _constructor().construct_object(node, deep=True)
 
 
 # -- parsed documents kept under .procdoc/cache ---------------------------------------------

@@ -97,7 +97,7 @@ class ReportBook:
             # "=" or looks like a link stays the text it is, never a formula or a link
             if kind_of is str and value:
                 sheet.write_string(row, col, value, style)
-            elif kind_of is str:  # empty: a blank cell, as write() made it (COUNTA, ISBLANK)
+            elif kind_of is str:  # a blank cell, as write() made it (COUNTA, ISBLANK)
                 sheet.write_blank(row, col, None, style)
             elif kind_of is int or kind_of is float:
                 sheet.write_number(row, col, value, style)
