@@ -76,3 +76,25 @@ def test_an_export_cell_is_named(tmp_path: Path) -> None:
     path = ledger_with(tmp_path / "export.xlsx", "[h]:mm:ss", 1e9)
     with pytest.raises(ImportFileError, match=r"export\.xlsx 台账!B3: 1000000000 is no date"):
         read_grid(path)
+
+
+def test_a_sheet_parsed_ahead_names_its_cell(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The second sheet of a read is parsed in a thread of its own (reader._ParseAhead):
+    calamine failing there is met again where it always was, with the same one line and
+    no Rust message on standard error."""
+    path = tmp_path / "ledger.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    wb.add_worksheet("台账").write_row(0, 0, ["编号", "时间"])
+    ws = wb.add_worksheet("流转记录")
+    ws.write_row(0, 0, ["编号", "时间"])
+    ws.write(1, 0, "A-1")
+    ws.write_number(1, 1, -2199023255552.0, wb.add_format({"num_format": "yyyy-mm-dd hh:mm"}))
+    wb.close()
+    for cache in (True, False):
+        store = LedgerStore(path, state_dir=tmp_path / ".procdoc", cache=cache)
+        capfd.readouterr()
+        with pytest.raises(LedgerError, match=r"ledger\.xlsx 流转记录!B2: .* is no date or time"):
+            store.read(["台账", "流转记录"])
+        assert "panicked" not in capfd.readouterr().err

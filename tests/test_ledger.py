@@ -6,6 +6,7 @@ import operator
 import re
 import struct
 import tempfile
+import threading
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from procdoc.ledger import Batch, LedgerStore, SheetChanges, Snapshot, create_wo
 from procdoc.ledger import patch as patch_mod
 from procdoc.ledger.cells import MAX_NUMBER, MIN_NUMBER, check_value, is_plain
 from procdoc.ledger.patch import expected_read
+from procdoc.ledger.sheets import sheet_members
 
 LEDGER = "台账"
 HISTORY = "流转记录"
@@ -206,6 +208,106 @@ def test_read_values_and_types(tmp_path: Path) -> None:
     assert sheet.value(second, "没有") is None
     assert sheet.column("编号") == 0 and sheet.column(" 编号") == 0
     assert snapshot.fingerprint is not None and snapshot.fingerprint[0] == path.stat().st_size
+
+
+def test_sheets_read_together_equal_sheets_read_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read of several sheets parses all but the first in a thread of its own
+    (reader._ParseAhead); what it reads is what reading each sheet alone gives, also when
+    that thread cannot open the workbook (the sheet is then parsed where it always was)."""
+    from procdoc.ledger import reader
+
+    path = tmp_path / "ledger.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    day = wb.add_format({"num_format": "yyyy-mm-dd"})
+    for s, name in enumerate(["甲", "乙", "丙"]):
+        ws = wb.add_worksheet(name)
+        ws.write_row(0, 0, ["编号", "日期", "数"])
+        for r in range(1, 300 * (s + 1)):
+            ws.write_string(r, 0, f"{name}-{r}")
+            ws.write_datetime(r, 1, datetime(2026, 1, 1) + timedelta(days=r), day)
+            ws.write_number(r, 2, r / 4)
+    wb.close()
+    names = {"乙": None, "没有": None, "甲": None, "丙": None}
+    alone = {name: reader._read_sheets(path, {name: None}, "x")[0].get(name) for name in names}
+    together, worksheets = reader._read_sheets(path, names, "x")
+    assert worksheets == ["甲", "乙", "丙"]
+    assert list(together) == ["乙", "甲", "丙"]
+    for name, sheet in together.items():
+        assert sheet == alone[name]
+    refused: list[str] = []
+    real = CalamineWorkbook.from_path
+
+    def from_path(at: str) -> CalamineWorkbook:
+        if threading.current_thread() is not threading.main_thread():
+            refused.append(at)
+            raise OSError("busy")
+        return real(at)
+
+    monkeypatch.setattr(CalamineWorkbook, "from_path", from_path)
+    assert reader._read_sheets(path, names, "x")[0] == together
+    assert refused == [str(path)]
+
+
+@pytest.mark.parametrize("cache", [True, False])
+def test_a_read_ahead_is_used_only_for_the_version_it_read(tmp_path: Path, cache: bool) -> None:
+    """LedgerStore.read_ahead (an import has the ledger parsed while it reads its export):
+    the update given it plans on exactly what a read under the lock gives, whether the file
+    stayed as the thread read it, was written by procdoc meanwhile, or by another program;
+    and a read ahead of other sheets is not used."""
+    from test_ledger_registers import rewrite_member
+
+    from procdoc.ledger import reader
+
+    store = store_for(tmp_path, cache=cache)
+    store.update(
+        lambda s: Batch(
+            {
+                LEDGER: SheetChanges(header=HEADER, append=[{"编号": "A-1", "标题": "甲"}]),
+                HISTORY: SheetChanges(header=HISTORY_HEADER, append=[{"编号": "A-1"}]),
+            }
+        ),
+        read_sheets=[LEDGER, HISTORY],
+    )
+    taken: list[tuple[int, int]] = []
+    real_take = reader.ReadAhead.take
+
+    def take(self: reader.ReadAhead, index: object, names: object) -> object:
+        loaded, parsed = real_take(self, index, names)  # type: ignore[arg-type]
+        taken.append((len(loaded), len(parsed)))
+        return loaded, parsed
+
+    seen: list[list[object]] = []
+
+    def plan(snap: Snapshot) -> Batch:
+        seen.append([snap.sheets[LEDGER].rows[0].values[2], len(snap.sheets[HISTORY].rows)])
+        return Batch({HISTORY: SheetChanges(append=[{"编号": "A-1"}])})
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(reader.ReadAhead, "take", take)
+        ahead = store.read_ahead([LEDGER, HISTORY])  # as it is: used
+        store.update(plan, read_sheets=[LEDGER, HISTORY], ahead=ahead)
+        ahead = store.read_ahead([LEDGER, HISTORY])  # again: from the cache, if there is one
+        store.update(plan, read_sheets=[LEDGER, HISTORY], ahead=ahead)
+        ahead = store.read_ahead([LEDGER, HISTORY])  # then written by procdoc: not used
+        ahead.close()
+        store.update(
+            lambda s: Batch({LEDGER: SheetChanges(set={2: {"标题": "乙"}})}), read_sheets=[LEDGER]
+        )
+        store.update(plan, read_sheets=[LEDGER, HISTORY], ahead=ahead)
+        ahead = store.read_ahead([LEDGER, HISTORY])  # then changed by another program: not used
+        ahead.close()
+        rewrite_member(
+            tmp_path / "ledger.xlsx",
+            sheet_members(tmp_path / "ledger.xlsx")[LEDGER],
+            lambda data: data.replace("乙".encode(), "丙".encode()),
+        )
+        store.update(plan, read_sheets=[LEDGER, HISTORY], ahead=ahead)
+        ahead = store.read_ahead([LEDGER])  # of other sheets: not used
+        store.update(plan, read_sheets=[LEDGER, HISTORY], ahead=ahead)
+    assert seen == [["甲", 1], ["甲", 2], ["乙", 3], ["丙", 4], ["丙", 5]]
+    assert taken == [(0, 2), (2, 0) if cache else (0, 2), (0, 0), (0, 0), (0, 0)]
 
 
 def test_a_read_hashes_nothing_and_no_write_could_trust_it(tmp_path: Path) -> None:

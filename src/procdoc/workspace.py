@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from procdoc.engine import Engine
     from procdoc.layout import Layout
     from procdoc.ledger import Batch, LedgerStore, Sheet, Snapshot
+    from procdoc.ledger.model import HeaderSpec
+    from procdoc.ledger.reader import ReadAhead
 
 T = TypeVar("T")
 
@@ -299,12 +301,23 @@ class Workspace:
 
         return load
 
-    def change(self, plan: Callable[[Casebook, Change], T]) -> T:
+    def change(self, plan: Callable[[Casebook, Change], T], *, ahead: ReadAhead | None = None) -> T:
         """Run ``plan`` against the ledger under its lock and write what it recorded, all or
-        nothing. ``plan`` raising a ProcdocError writes nothing."""
+        nothing. ``plan`` raising a ProcdocError writes nothing. ``ahead``: what
+        :meth:`read_ahead` began."""
         run = _Run(self, plan)
-        self.store.update(run, read_sheets=self.layout.read_specs())
+        self.store.update(run, read_sheets=self._change_specs(), ahead=ahead)
         return run.result
+
+    def read_ahead(self) -> ReadAhead:
+        """Begin, in a thread of its own, the read a :meth:`change` starts with (see
+        :meth:`LedgerStore.read_ahead`): for a command with other work to do first."""
+        return self.store.read_ahead(self._change_specs())
+
+    def _change_specs(self) -> dict[str, HeaderSpec]:
+        """What a write reads: the registers and 流转记录 (every write records history; a
+        read of both lets calamine parse them side by side)."""
+        return self.layout.read_specs(history=True)
 
     def engine(self) -> Engine:
         from procdoc.engine import Engine

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from procdoc.casebook import Casebook, Change
 from procdoc.config import Source
@@ -28,6 +28,9 @@ from procdoc.importer.merge import (
 from procdoc.importer.reader import read_grid
 from procdoc.process.model import Process
 from procdoc.workspace import Workspace
+
+if TYPE_CHECKING:
+    from procdoc.ledger.reader import ReadAhead
 
 #: Where a workspace remembers the exports it has imported (by content hash).
 IMPORTED_FILE = "imported.json"
@@ -79,14 +82,19 @@ def import_files(
     file with any bad row is refused whole (nothing is written). After a write, each
     file's content hash is remembered, so `--folder` will not import it again."""
     moment = at or ws.now()
-    prepared = []
     for path in files:
         if not path.is_file():
             raise ImportFileError(_("{path}: no such file").format(path=path))
-        prepared.append(
+    ahead = None if dry_run or not files else ws.read_ahead()  # parsed while the files are
+    try:
+        prepared = [
             _strict(_prepare(ws, path, _digest(path), source, moment, progress), strict)
-        )
-    _write(ws, prepared, moment, dry_run, progress)
+            for path in files
+        ]
+        _write(ws, prepared, moment, dry_run, progress, ahead)
+    finally:
+        if ahead is not None:
+            ahead.close()
     return [p.result for p in prepared]
 
 
@@ -110,29 +118,40 @@ def import_folder(
     known = _imported(ws)
     prepared: list[_Prepared] = []
     seen: dict[str, Path] = {}
-    for path in _exports(folder):
-        digest = _digest(path)
-        if digest in known:
-            when = known[digest].get("at", "")
-            done.skipped.append(
-                Skipped(str(path), _("imported before ({when})").format(when=when), imported=True)
-            )
-            continue
-        if digest in seen:
-            done.skipped.append(
-                Skipped(str(path), _("the same content as {name}").format(name=seen[digest].name))
-            )
-            continue
-        try:
-            found = _prepare(ws, path, digest, source, moment, progress)
-        except SourceError:  # procdoc.yaml's fault, not the file's
-            raise
-        except ImportFileError as err:  # not an export procdoc knows: not this import's
-            done.skipped.append(Skipped(str(path), str(err).removeprefix(f"{path}: ")))
-            continue
-        prepared.append(_strict(found, strict))
-        seen[digest] = path
-    _write(ws, prepared, moment, dry_run, progress)
+    ahead: ReadAhead | None = None
+    try:
+        for path in _exports(folder):
+            digest = _digest(path)
+            if digest in known:
+                when = known[digest].get("at", "")
+                done.skipped.append(
+                    Skipped(
+                        str(path), _("imported before ({when})").format(when=when), imported=True
+                    )
+                )
+                continue
+            if digest in seen:
+                done.skipped.append(
+                    Skipped(
+                        str(path), _("the same content as {name}").format(name=seen[digest].name)
+                    )
+                )
+                continue
+            if ahead is None and not dry_run:  # something to import: the ledger is parsed meanwhile
+                ahead = ws.read_ahead()
+            try:
+                found = _prepare(ws, path, digest, source, moment, progress)
+            except SourceError:  # procdoc.yaml's fault, not the file's
+                raise
+            except ImportFileError as err:  # not an export procdoc knows: not this import's
+                done.skipped.append(Skipped(str(path), str(err).removeprefix(f"{path}: ")))
+                continue
+            prepared.append(_strict(found, strict))
+            seen[digest] = path
+        _write(ws, prepared, moment, dry_run, progress, ahead)
+    finally:
+        if ahead is not None:
+            ahead.close()
     done.files = [p.result for p in prepared]
     return done
 
@@ -194,6 +213,7 @@ def _write(
     moment: datetime,
     dry_run: bool,
     progress: Progress | None,
+    ahead: ReadAhead | None,
 ) -> None:
     engine = ws.engine()
 
@@ -213,7 +233,7 @@ def _write(
         return
     if not prepared:
         return
-    ws.change(plan)
+    ws.change(plan, ahead=ahead)
     _remember(ws, prepared, moment)
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
@@ -26,7 +28,7 @@ from procdoc.ledger.model import (
 from procdoc.ledger.sheets import sheet_members
 
 if TYPE_CHECKING:
-    from python_calamine import CalamineSheet, CalamineWorkbook
+    from python_calamine import CalamineSheet
 
 _READ_ATTEMPTS = 3
 
@@ -121,6 +123,7 @@ def read_snapshot(
     display: str,
     cache: SheetCache | None = None,
     hashed: bool = True,
+    ahead: ReadAhead | None = None,
 ) -> Snapshot:
     """Read the sheets ``names`` (those present) of the workbook at ``path``; with
     ``cache``, sheets whose cached entry still holds are taken from it (see
@@ -129,7 +132,9 @@ def read_snapshot(
     The snapshot's fingerprint holds the file's SHA-256 only when ``hashed``: a write
     needs it to know the file is still the one it read; a read only needs the size and
     mtime to know the file did not change while it was read (its digest is then "", which
-    matches no file, so a write from such a snapshot would refuse rather than trust it)."""
+    matches no file, so a write from such a snapshot would refuse rather than trust it).
+
+    ``ahead``: what a :class:`ReadAhead` of these sheets found, used where it still holds."""
     for _unused in range(_READ_ATTEMPTS):
         try:
             before = fingerprint(path) if hashed else _stat_print(path)
@@ -142,11 +147,8 @@ def read_snapshot(
                 )
             ) from exc
         _check_magic(path, display)
-        sheets = (
-            _read_sheets(path, names, display)[0]
-            if cache is None
-            else _read_cached(path, names, display, cache)
-        )
+        sheets = _read_cached(path, names, display, cache, ahead)
+        ahead = None  # a second attempt reads it all again
         try:
             st = os.stat(path)
         except FileNotFoundError:
@@ -159,20 +161,26 @@ def read_snapshot(
 
 
 def _read_cached(
-    path: Path, names: SheetSpecs, display: str, cache: SheetCache
+    path: Path,
+    names: SheetSpecs,
+    display: str,
+    cache: SheetCache | None,
+    ahead: ReadAhead | None = None,
 ) -> dict[str, Sheet]:
     """:func:`_read_sheets` through ``cache``: entries whose key still holds are used,
     the other sheets are read by calamine and stored, but only when the zip's directory
     is the same after that read as before it (so an entry never pairs one version's key
     with another's cells). The names of the workbook's worksheets are kept too, so that a
     sheet the workbook does not have (a register no case has been filed in yet) does not
-    send every read to calamine to find it missing."""
-    index = ZipIndex.read(path)
-    if index is None:
-        return _read_sheets(path, names, display)[0]
+    send every read to calamine to find it missing. Without ``cache``, every sheet is read
+    by calamine (but for what ``ahead`` parsed of this version)."""
+    index = ZipIndex.read(path) if cache is not None or ahead is not None else None
+    loaded, parsed = ahead.take(index, names) if ahead is not None else ({}, {})
+    if cache is None or index is None:
+        return _read_sheets(path, names, display, parsed)[0]
     found: dict[str, Sheet] = {}
     for name, spec in names.items():
-        sheet = cache.load(index, name, spec)
+        sheet = loaded[name] if name in loaded else cache.load(index, name, spec)
         if sheet is not None:
             found[name] = sheet
     there = cache.load_worksheets(index)
@@ -182,7 +190,7 @@ def _read_cached(
         if name not in found and (there is None or name in there)
     }
     if missing:
-        read, worksheets = _read_sheets(path, missing, display)
+        read, worksheets = _read_sheets(path, missing, display, parsed)
         if ZipIndex.read(path) == index:
             cache.store_worksheets(index, worksheets)
             members = sheet_members(path)
@@ -194,8 +202,14 @@ def _read_cached(
     return {name: found[name] for name in names if name in found}
 
 
-def _read_sheets(path: Path, names: SheetSpecs, display: str) -> tuple[dict[str, Sheet], list[str]]:
-    """The sheets of ``names`` the workbook has, and the names of all its worksheets."""
+def _read_sheets(
+    path: Path,
+    names: SheetSpecs,
+    display: str,
+    parsed: Mapping[str, CalamineSheet] | None = None,
+) -> tuple[dict[str, Sheet], list[str]]:
+    """The sheets of ``names`` the workbook has, and the names of all its worksheets.
+    ``parsed``: sheets calamine already parsed from this version of the file."""
     from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
 
     try:
@@ -210,20 +224,126 @@ def _read_sheets(path: Path, names: SheetSpecs, display: str) -> tuple[dict[str,
         ) from exc
     with wb:
         kinds = {m.name: m.typ for m in wb.sheets_metadata}
+        wanted = [name for name in names if kinds.get(name) == SheetTypeEnum.WorkSheet]
         out: dict[str, Sheet] = {}
-        for name, spec in names.items():
-            if kinds.get(name) != SheetTypeEnum.WorkSheet:
-                continue
+        parsed = dict(parsed or {})
+        with quiet_panics():
+            ahead = _ParseAhead(path, [name for name in wanted[1:] if name not in parsed])
             try:
-                with quiet_panics():
-                    out[name] = _read_sheet(wb, name, spec)
-            except CalamineError as exc:
-                raise unreadable(display, f"sheet {name}: {exc}") from None
-            except BaseException as exc:
-                if not is_calamine_panic(exc):
-                    raise
-                raise LedgerError(no_date_message(path, display, name, export=False)) from None
+                for name in wanted:
+                    try:
+                        sheet = parsed.pop(name, None) or ahead.sheet(name)
+                        out[name] = _read_sheet(
+                            sheet or wb.get_sheet_by_name(name), name, names[name]
+                        )
+                    except CalamineError as exc:
+                        raise unreadable(display, f"sheet {name}: {exc}") from None
+                    except BaseException as exc:
+                        if not is_calamine_panic(exc):
+                            raise
+                        raise LedgerError(
+                            no_date_message(path, display, name, export=False)
+                        ) from None
+            finally:
+                ahead.close()
     return out, [name for name, kind in kinds.items() if kind == SheetTypeEnum.WorkSheet]
+
+
+class _ParseAhead:
+    """calamine parses ``names`` of the workbook at ``path`` in a thread of its own, while
+    the caller reads the first sheet: the parse is Rust that lets go of the GIL, so a
+    register and 流转记录 read in the time of the larger (0.38 -> 0.23 s at 10k cases, two
+    cores). Only the parse runs there; the values become Python objects in the caller's
+    thread. A sheet the thread could not parse (the workbook would not open, a panic, a
+    calamine error) is parsed again by the caller, which then meets the same error where
+    it always did."""
+
+    def __init__(self, path: Path, names: list[str]) -> None:
+        self.parsed: dict[str, CalamineSheet] = {}
+        self.names = set(names)
+        self.thread: threading.Thread | None = None
+        if names:
+            self.thread = threading.Thread(target=self._run, args=(path, names), daemon=True)
+            self.thread.start()
+
+    def _run(self, path: Path, names: list[str]) -> None:
+        from python_calamine import CalamineWorkbook
+
+        with contextlib.suppress(BaseException), CalamineWorkbook.from_path(str(path)) as wb:
+            for name in names:
+                self.parsed[name] = wb.get_sheet_by_name(name)
+
+    def sheet(self, name: str) -> CalamineSheet | None:
+        """The parsed sheet ``name`` (waiting for it), or None: parse it yourself."""
+        if self.thread is not None and name in self.names and name not in self.parsed:
+            self.thread.join()
+        return self.parsed.pop(name, None)
+
+    def close(self) -> None:
+        if self.thread is not None:
+            self.thread.join()
+        self.parsed.clear()
+
+
+class ReadAhead:
+    """A read of ``names`` begun ahead of time, in a thread of its own, while the caller
+    does something else first (an import reads and merges its export, 0.3 s at 10k rows,
+    before it takes the lock and reads the ledger). The thread loads the sheets the read
+    cache holds for this version of the file and has calamine parse the others (Rust that
+    lets go of the GIL); making Python values of what calamine parsed, keeping it in the
+    cache, and every message, happen in the read that takes what this found
+    (:func:`read_snapshot`), where they always did.
+
+    What it found is used only for the version of the file it read: the zip's directory
+    (every member's CRC-32 and sizes, as the cache is keyed) the same before and after the
+    thread's work and when it is taken. Anything that went wrong here is dropped: the read
+    then does that part itself, and meets the error where it always did."""
+
+    def __init__(self, path: Path, names: SheetSpecs, cache: SheetCache | None) -> None:
+        self.names = dict(names)
+        self.index: ZipIndex | None = None
+        self.loaded: dict[str, Sheet] = {}
+        self.parsed: dict[str, CalamineSheet] = {}
+        self.thread = threading.Thread(target=self._run, args=(path, cache), daemon=True)
+        self.thread.start()
+
+    def _run(self, path: Path, cache: SheetCache | None) -> None:
+        from python_calamine import CalamineWorkbook, SheetTypeEnum
+
+        with contextlib.suppress(BaseException):
+            index = ZipIndex.read(path)
+            if index is None:
+                return
+            for name, spec in self.names.items():
+                sheet = cache.load(index, name, spec) if cache is not None else None
+                if sheet is not None:
+                    self.loaded[name] = sheet
+            rest = [name for name in self.names if name not in self.loaded]
+            if rest:
+                with CalamineWorkbook.from_path(str(path)) as wb:
+                    kinds = {m.name: m.typ for m in wb.sheets_metadata}
+                    for name in rest:
+                        if kinds.get(name) == SheetTypeEnum.WorkSheet:
+                            self.parsed[name] = wb.get_sheet_by_name(name)
+            if ZipIndex.read(path) == index:
+                self.index = index
+
+    def take(
+        self, index: ZipIndex | None, names: SheetSpecs
+    ) -> tuple[dict[str, Sheet], dict[str, CalamineSheet]]:
+        """(the sheets loaded from the cache, the sheets calamine parsed) for a read of
+        ``names`` in the version of the file ``index`` describes: nothing when that is not
+        what this read, or when it was taken before."""
+        self.close()
+        loaded, parsed, self.loaded, self.parsed = self.loaded, self.parsed, {}, {}
+        if index is None or index != self.index or dict(names) != self.names:
+            return {}, {}
+        return loaded, parsed
+
+    def close(self) -> None:
+        """Wait for the thread (so it holds the file open no longer: Windows would refuse
+        to replace it)."""
+        self.thread.join()
 
 
 def iter_grid(sheet: CalamineSheet) -> Iterator[tuple[int, list[Any]]]:
@@ -251,8 +371,7 @@ def iter_grid(sheet: CalamineSheet) -> Iterator[tuple[int, list[Any]]]:
         yield number, (pad + raw if pad else raw)
 
 
-def _read_sheet(wb: CalamineWorkbook, name: str, spec: HeaderSpec | None) -> Sheet:
-    sheet = wb.get_sheet_by_name(name)
+def _read_sheet(sheet: CalamineSheet, name: str, spec: HeaderSpec | None) -> Sheet:
     memo = _Memo()
     memo[""] = None
     get = memo.__getitem__

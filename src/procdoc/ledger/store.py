@@ -24,6 +24,7 @@ from procdoc.ledger.model import (
 )
 from procdoc.ledger.owners import check_not_open
 from procdoc.ledger.reader import (
+    ReadAhead,
     SheetSpecs,
     fingerprint,
     fingerprint_of,
@@ -87,7 +88,11 @@ class LedgerStore:
     # -- reading ----------------------------------------------------------------------------
 
     def read(
-        self, sheets: Sequence[str] | SheetSpecs | None = None, *, hashed: bool = False
+        self,
+        sheets: Sequence[str] | SheetSpecs | None = None,
+        *,
+        hashed: bool = False,
+        ahead: ReadAhead | None = None,
     ) -> Snapshot:
         """Read the named sheets (default: all of ``self.sheets``) without taking the lock.
 
@@ -105,6 +110,17 @@ class LedgerStore:
             display=self.display,
             cache=self.cache,
             hashed=hashed,
+            ahead=ahead,
+        )
+
+    def read_ahead(self, sheets: Sequence[str] | SheetSpecs | None = None) -> ReadAhead:
+        """Begin reading ``sheets`` (as :meth:`read` names them) in a thread of its own,
+        for the :meth:`update` given it as ``ahead`` (see :class:`ReadAhead`): a caller with
+        other work to do before it writes (an import's export) has the ledger parsed
+        meanwhile. The read under the lock uses what it found only if the file is still
+        the version it read. ``close()`` it when it is not given to an update."""
+        return ReadAhead(
+            self.path, sheet_specs(self.sheets if sheets is None else sheets), self.cache
         )
 
     def _remember(self, specs: SheetSpecs) -> None:
@@ -117,6 +133,7 @@ class LedgerStore:
         plan: Callable[[Snapshot], Batch],
         *,
         read_sheets: Sequence[str] | SheetSpecs | None = None,
+        ahead: ReadAhead | None = None,
     ) -> Batch:
         """Read, plan and write under the lock; return the batch that was written.
 
@@ -124,25 +141,30 @@ class LedgerStore:
         first of ``self.sheets``) and returns what to write; if it raises, nothing is
         written. If the ledger changes on disk while the new version is being written
         (someone saved it in Excel), the snapshot is read again and ``plan`` run again, up
-        to :data:`REPLANS` times.
+        to :data:`REPLANS` times. ``ahead``: a :meth:`read_ahead` of ``read_sheets``, for
+        the first read.
         """
         names = sheet_specs(read_sheets if read_sheets is not None else self.sheets[:1])
-        with self._locked():
-            for _attempt in range(REPLANS + 1):
-                check_not_open(self.path, self.display)
-                snapshot = self.read(names, hashed=True)
-                batch = plan(snapshot)
-                if batch.is_empty():
-                    return batch
-                seen = snapshot.fingerprint
-                del snapshot  # the rows can be large; the write does not need them
-                if self._write(batch, seen):
-                    return batch
-            raise LedgerChangedError(
-                _(
-                    "{display} kept changing while procdoc was writing it ({replans} tries); make sure nobody is saving it and run again"
-                ).format(display=self.display, replans=REPLANS + 1)
-            )
+        try:
+            with self._locked():
+                for attempt in range(REPLANS + 1):
+                    check_not_open(self.path, self.display)
+                    snapshot = self.read(names, hashed=True, ahead=None if attempt else ahead)
+                    batch = plan(snapshot)
+                    if batch.is_empty():
+                        return batch
+                    seen = snapshot.fingerprint
+                    del snapshot  # the rows can be large; the write does not need them
+                    if self._write(batch, seen):
+                        return batch
+                raise LedgerChangedError(
+                    _(
+                        "{display} kept changing while procdoc was writing it ({replans} tries); make sure nobody is saving it and run again"
+                    ).format(display=self.display, replans=REPLANS + 1)
+                )
+        finally:
+            if ahead is not None:  # (taking it waited for it; not taken, it may still run)
+                ahead.close()
 
     def undo(
         self,
