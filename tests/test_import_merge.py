@@ -226,3 +226,28 @@ def test_a_value_the_ledger_cannot_hold_leaves_only_its_row_out(
         result.problems[1].message
     )
     assert {r["来源编号"] for r in ledger_rows(office)} == {"202611010001", "202611010004"}
+
+
+def test_the_import_bar_is_drawn_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`procdoc import` draws a bar per file on standard error when that is a terminal;
+    redirected (cron, a pipe), there is no bar, and no thread redrawing one."""
+    import io
+    import sys
+
+    from procdoc import cli
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    with cli._import_bar() as progress:
+        assert progress is None
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.setenv("COLUMNS", "80")
+    with cli._import_bar() as progress:
+        assert progress is not None
+        progress("/某处/钉钉-报销审批.xlsx", 3, 10)
+        progress("/某处/钉钉-报销审批.xlsx", 7, 10)
+    assert terminal.getvalue().startswith("\x1b[?25l")  # the bar hid the cursor to draw

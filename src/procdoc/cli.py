@@ -4,10 +4,11 @@ Heavy libraries (pandas, calamine, docxtpl, xlsxwriter, lxml) are imported insid
 commands that need them, so ``procdoc --help`` starts instantly.
 """
 
+import contextlib
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -888,6 +889,43 @@ def manual(
 # -- import ---------------------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def _import_bar() -> Iterator[Callable[[str, int, int], None] | None]:
+    """A progress bar per file on standard error while an import runs, when that is a
+    terminal (else nothing: no bar to draw, no thread redrawing it, and Rich is not
+    loaded unless a warning or the table needs it)."""
+    from procdoc import console
+
+    if not (sys.stderr is not None and sys.stderr.isatty()):
+        yield None
+        return
+    from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn
+    from rich.text import Text
+
+    class Count(ProgressColumn):
+        """``done/total``; nothing while the total is unknown (reading, writing)."""
+
+        def render(self, task: Task) -> Text:
+            shown = "" if task.total is None else f"{task.completed:.0f}/{task.total:.0f}"
+            return Text(shown, style="progress.download")
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        Count(),
+        console=console.err,
+        transient=True,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(file: str, done: int, total: int) -> None:
+            if file not in tasks:
+                tasks[file] = bar.add_task(console.escape(Path(file).name), total=total or None)
+            bar.update(tasks[file], completed=done, total=total or None)
+
+        yield progress
+
+
 @app.command("import", help=_("Merge OA exports into the ledger by their key."))
 @handle_errors
 def import_(
@@ -919,9 +957,6 @@ def import_(
     workspace: WorkspaceOpt = None,
     format: FormatOpt = Format.table,
 ) -> None:
-    from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn
-    from rich.text import Text
-
     from procdoc import console
     from procdoc.commands.imports import FolderImport, import_files, import_folder
     from procdoc.errors import UsageError
@@ -934,30 +969,9 @@ def import_(
             else _("nothing to import"),
             hint=_("procdoc import FILE... or procdoc import --folder DIR"),
         )
-
-    class Count(ProgressColumn):
-        """``done/total``; nothing while the total is unknown (reading, writing)."""
-
-        def render(self, task: Task) -> Text:
-            shown = "" if task.total is None else f"{task.completed:.0f}/{task.total:.0f}"
-            return Text(shown, style="progress.download")
-
     ws = _ws(workspace)
     done: FolderImport | None = None
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        Count(),
-        console=console.err,
-        transient=True,
-    ) as bar:
-        tasks: dict[str, Any] = {}
-
-        def progress(file: str, done: int, total: int) -> None:
-            if file not in tasks:
-                tasks[file] = bar.add_task(console.escape(Path(file).name), total=total or None)
-            bar.update(tasks[file], completed=done, total=total or None)
-
+    with _import_bar() as progress:
         options: dict[str, Any] = dict(
             source=source, dry_run=dry_run, strict=strict, progress=progress
         )

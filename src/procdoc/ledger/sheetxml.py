@@ -344,7 +344,7 @@ class SheetPatcher:
         self.new_styles: dict[int | Literal["anchor"] | None, _StyleMap] = {}
         self.rests: dict[tuple[int | None, type, CellValue], tuple[bytes, set[int], CellValue]] = {}
         #: appended rows' cells (column, label, style) by the row's labels
-        self.layouts: dict[tuple[str, ...], list[tuple[int, str, int | None]]] = {}
+        self.layouts: dict[tuple[str, ...], list[tuple[int, str, int | None, bytes]]] = {}
         self.has_formulas = False
         self.formulas_removed = False
         self.checked = False
@@ -970,33 +970,65 @@ class SheetPatcher:
 
     def _build_new_row(self, number: int, values: dict[str, CellValue]) -> bytes:
         """:meth:`_build_row` for a row appended where there was none: the common case
-        of a large import, so its cells are laid out once per set of labels."""
-        layout = self.layouts.get(tuple(values))
+        of a large import, so its cells are laid out once per set of labels, and what
+        :class:`_RowOut` and :meth:`_wrote` do is done inline (15,000 rows of an import
+        of 10k rows: 0.34 -> 0.2 s)."""
+        key = tuple(values)
+        layout = self.layouts.get(key)
         if layout is None:
             style_of = self._new_cell_styles("append", b"")
             column_of = self.column_of
             by_col = {column_of[label]: label for label in values}  # last one wins
-            layout = self.layouts[tuple(values)] = [
-                (col, label, style_of[col]) for col, label in sorted(by_col.items())
+            layout = self.layouts[key] = [
+                (col, label, style_of[col], b'<c r="' + _letters(col))
+                for col, label in sorted(by_col.items())
             ]
-        row = _RowOut(number, len(self.probe_rows) + 1)
-        out: list[bytes] = []
+        here = b"%d" % number
+        out: list[bytes] = [b""]  # the row's tag, once it is known to hold a cell
         writes: dict[int, CellValue] = {}
+        mine: list[bytes] = []
+        expect: dict[int, CellValue] = {}
+        probe = b""
+        lo = hi = -1
         rests = self.rests
-        for col, label, style in layout:
+        for col, label, style, cell in layout:
             value = values[label]
             entry = rests.get((style, type(value), value))
             if entry is None:
                 entry = self._new_cell(value, style, number, col)
             rest, probed, value = entry
             writes[col] = value
+            if value is not None:
+                if lo < 0:
+                    lo = col
+                hi = col
             if rest:  # (empty, without a style: no cell)
-                out.append(row.cell(col, rest, probed, value))
-        self._wrote(number, writes)
-        self._probe(row)
-        if not out:
+                if col not in probed:
+                    probed.add(col)
+                    if not mine:
+                        probe = b"%d" % (len(self.probe_rows) + 1)
+                    mine.append(cell + probe + rest)
+                    expect[col] = value
+                out.append(cell + here + rest)
+        self.written[number] = writes
+        if lo >= 0:
+            box = self.box
+            if box is None:
+                self.box = [number, lo, number, hi]
+            else:
+                box[0] = min(box[0], number)
+                box[1] = min(box[1], lo)
+                box[2] = max(box[2], number)
+                box[3] = max(box[3], hi)
+        if mine:
+            self.probe_rows.append(b"".join([b'<row r="', probe, b'">', *mine, b"</row>"]))
+            self.probe_numbers.append(number)
+            self.probe_values.append(expect)
+        if len(out) == 1:
             return b""
-        return b"".join([b'<row r="%d"%s>' % (number, self._anchor_attrs()), *out, b"</row>"])
+        out[0] = b'<row r="%d"%s>' % (number, self._anchor_attrs())
+        out.append(b"</row>")
+        return b"".join(out)
 
     def _wrote(self, number: int, writes: dict[int, CellValue]) -> None:
         """Record the cells written to row ``number``; widen the box that holds values."""
