@@ -233,3 +233,30 @@ def test_a_word_report_is_a_whole_package_written_without_python_docx(tmp_path: 
     body = doc.paragraphs[1]
     assert body.paragraph_format.first_line_indent.pt == 24 and body.runs[0].bold
     assert str(body.runs[0].font.color.rgb) == "C00000"
+
+
+def test_daily_workbook_writes_a_cases_text_as_text(built: Path, tmp_path: Path) -> None:
+    """A late case whose title begins with "=" (or looks like a link) is that text in the
+    daily workbook's sheets, never a formula Excel would run nor a hyperlink."""
+    import openpyxl
+
+    root = Path(shutil.copytree(built, tmp_path / "ws"))
+    wb = openpyxl.load_workbook(root / "ledger.xlsx")
+    titles = {"W003": '=HYPERLINK("https://example.cn","点击")', "W006": "https://example.cn/a"}
+    for sheet in wb.worksheets:
+        header = [c.value for c in sheet[1]]
+        if "编号" not in header or "标题" not in header:
+            continue
+        for row in sheet.iter_rows(min_row=2):
+            title = titles.get(str(row[header.index("编号")].value))
+            if title is not None:
+                cell = row[header.index("标题")]
+                cell.value = title
+                cell.data_type = "s"  # text in the ledger, as an office would type it
+    wb.save(root / "ledger.xlsx")
+    code, _out, err = daily(root, "2026-03-27 17:00", tmp_path / "out")
+    assert code == 0, err
+    with zipfile.ZipFile(tmp_path / "out" / "daily-2026-03-27.xlsx") as z:
+        xml = "".join(z.read(n).decode() for n in z.namelist() if n.endswith((".xml", ".rels")))
+    assert "<f>" not in xml and "HYPERLINK" in xml and "https://example.cn/a" in xml
+    assert "<hyperlink" not in xml and "relationships/hyperlink" not in xml

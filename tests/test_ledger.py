@@ -256,9 +256,8 @@ def test_a_read_ahead_is_used_only_for_the_version_it_read(tmp_path: Path, cache
     the update given it plans on exactly what a read under the lock gives, whether the file
     stayed as the thread read it, was written by procdoc meanwhile, or by another program;
     and a read ahead of other sheets is not used."""
-    from test_ledger_registers import rewrite_member
-
     from procdoc.ledger import reader
+    from test_ledger_registers import rewrite_member
 
     store = store_for(tmp_path, cache=cache)
     store.update(

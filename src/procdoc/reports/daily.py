@@ -124,9 +124,9 @@ def write_daily(
 def _write_xlsx(rep: DailyReport, path: Path, *, office: str) -> None:
     import xlsxwriter
 
-    from procdoc.reports.sheets import print_setup
+    from procdoc.reports.sheets import WORKBOOK_OPTIONS, print_setup
 
-    wb = xlsxwriter.Workbook(str(path), {"remove_timezone": True})
+    wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
     try:
         bold = wb.add_format({"bold": True})
         title = wb.add_format({"bold": True, "font_size": 16})

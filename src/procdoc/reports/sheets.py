@@ -53,13 +53,19 @@ def _lines(text: str, width: float) -> int:
     return max(1, math.ceil(units / max(width - 1, 1)))
 
 
+#: How every report workbook is opened: times without their zone, and text written as
+#: the text it is: xlsxwriter's write() would otherwise make a case's text that begins
+#: with "=" a formula Excel runs, and link-like text a hyperlink.
+WORKBOOK_OPTIONS = {"remove_timezone": True, "strings_to_formulas": False, "strings_to_urls": False}
+
+
 class ReportBook:
     """An xlsxwriter workbook with the formats every report uses."""
 
     def __init__(self, path: Path) -> None:
         import xlsxwriter
 
-        self.wb = xlsxwriter.Workbook(str(path), {"remove_timezone": True})
+        self.wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
         add = self.wb.add_format
         self.title = add({"bold": True, "font_size": 16})
         self.note = add({"italic": True, "font_color": "#555555"})
