@@ -251,3 +251,39 @@ def test_the_import_bar_is_drawn_only_on_a_terminal(monkeypatch: pytest.MonkeyPa
         progress("/某处/钉钉-报销审批.xlsx", 3, 10)
         progress("/某处/钉钉-报销审批.xlsx", 7, 10)
     assert terminal.getvalue().startswith("\x1b[?25l")  # the bar hid the cursor to draw
+
+
+def test_an_import_reads_the_ledger_ahead_and_a_dry_run_does_not(
+    office: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`import` has the ledger read in a thread while it reads its exports (see
+    LedgerStore.read_ahead); the write takes what that read found when the ledger is
+    still that version. A dry run, which writes nothing, reads nothing ahead; the thread
+    is always done by the time the import returns."""
+    from procdoc.commands import imports
+    from procdoc.ledger import reader
+
+    files = [OA / "钉钉-报销审批.xlsx"]
+    import_files(Workspace(office), files)  # the ledger exists from here on
+    found: list[tuple[list[str], list[str]]] = []
+    real_take = reader.ReadAhead.take
+    started: list[reader.ReadAhead] = []
+    real_init = reader.ReadAhead.__init__
+
+    def init(self: reader.ReadAhead, *args: object) -> None:
+        real_init(self, *args)  # type: ignore[arg-type]
+        started.append(self)
+
+    def take(self: reader.ReadAhead, index: object, names: object) -> object:
+        loaded, parsed = real_take(self, index, names)  # type: ignore[arg-type]
+        found.append((sorted(loaded), sorted(parsed)))
+        return loaded, parsed
+
+    monkeypatch.setattr(reader.ReadAhead, "__init__", init)
+    monkeypatch.setattr(reader.ReadAhead, "take", take)
+    imports.import_files(Workspace(office), files, dry_run=True)
+    assert started == [] and found == []
+    imports.import_files(Workspace(office), [OA / "报销-旧版.xls"])
+    assert len(started) == 1 and not started[0].thread.is_alive()
+    # the dry run's read left 报销 in the cache; 流转记录 was parsed by calamine
+    assert found == [(["报销"], ["流转记录"])]

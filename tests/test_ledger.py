@@ -248,6 +248,12 @@ def test_sheets_read_together_equal_sheets_read_alone(
     monkeypatch.setattr(CalamineWorkbook, "from_path", from_path)
     assert reader._read_sheets(path, names, "x")[0] == together
     assert refused == [str(path)]
+    # a ledger larger than SIDE_BY_SIDE_BYTES: one sheet at a time, and no read ahead
+    monkeypatch.setattr(reader, "SIDE_BY_SIDE_BYTES", path.stat().st_size - 1)
+    refused.clear()
+    assert reader._read_sheets(path, names, "x")[0] == together
+    assert refused == []
+    assert LedgerStore(path, state_dir=tmp_path / ".procdoc").read_ahead(list(names)) is None
 
 
 @pytest.mark.parametrize("cache", [True, False])

@@ -309,7 +309,7 @@ class Workspace:
         self.store.update(run, read_sheets=self._change_specs(), ahead=ahead)
         return run.result
 
-    def read_ahead(self) -> ReadAhead:
+    def read_ahead(self) -> ReadAhead | None:
         """Begin, in a thread of its own, the read a :meth:`change` starts with (see
         :meth:`LedgerStore.read_ahead`): for a command with other work to do first."""
         return self.store.read_ahead(self._change_specs())

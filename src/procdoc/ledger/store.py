@@ -30,6 +30,7 @@ from procdoc.ledger.reader import (
     fingerprint_of,
     read_snapshot,
     sheet_specs,
+    side_by_side,
 )
 
 if TYPE_CHECKING:
@@ -113,15 +114,18 @@ class LedgerStore:
             ahead=ahead,
         )
 
-    def read_ahead(self, sheets: Sequence[str] | SheetSpecs | None = None) -> ReadAhead:
+    def read_ahead(self, sheets: Sequence[str] | SheetSpecs | None = None) -> ReadAhead | None:
         """Begin reading ``sheets`` (as :meth:`read` names them) in a thread of its own,
         for the :meth:`update` given it as ``ahead`` (see :class:`ReadAhead`): a caller with
         other work to do before it writes (an import's export) has the ledger parsed
         meanwhile. The read under the lock uses what it found only if the file is still
-        the version it read. ``close()`` it when it is not given to an update."""
-        return ReadAhead(
-            self.path, sheet_specs(self.sheets if sheets is None else sheets), self.cache
-        )
+        the version it read. ``close()`` it when it is not given to an update. None (no
+        read ahead) for a ledger too large to hold parsed beside the caller's own work
+        (see :data:`~procdoc.ledger.reader.SIDE_BY_SIDE_BYTES`), or none yet."""
+        if not side_by_side(self.path):
+            return None
+        specs = sheet_specs(self.sheets if sheets is None else sheets)
+        return ReadAhead(self.path, specs, self.cache)
 
     def _remember(self, specs: SheetSpecs) -> None:
         self._cached.update(dict.fromkeys(specs.items()))
