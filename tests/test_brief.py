@@ -260,3 +260,22 @@ def test_daily_workbook_writes_a_cases_text_as_text(built: Path, tmp_path: Path)
         xml = "".join(z.read(n).decode() for n in z.namelist() if n.endswith((".xml", ".rels")))
     assert "<f>" not in xml and "HYPERLINK" in xml and "https://example.cn/a" in xml
     assert "<hyperlink" not in xml and "relationships/hyperlink" not in xml
+
+
+@pytest.mark.skipif(
+    __import__("procdoc.docx.pdf", fromlist=["find_soffice"]).find_soffice() is None,
+    reason="LibreOffice is not installed",
+)
+def test_the_brief_opens_in_libreoffice(built: Path, tmp_path: Path) -> None:
+    """The brief procdoc zips itself is a document LibreOffice opens and lays out: one A4
+    page for this day's three late cases."""
+    import re as regex
+
+    from procdoc.docx import pdf
+
+    code, _out, err = daily(built, "2026-03-27 17:00", tmp_path)
+    assert code == 0, err
+    [made] = pdf.to_pdf([tmp_path / "daily-2026-03-27.docx"], tmp_path / "pdf")
+    data = made.read_bytes()
+    assert data.startswith(b"%PDF")
+    assert len(regex.findall(rb"/Type\s*/Page[^s]", data)) == 1
