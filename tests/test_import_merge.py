@@ -285,5 +285,57 @@ def test_an_import_reads_the_ledger_ahead_and_a_dry_run_does_not(
     assert started == [] and found == []
     imports.import_files(Workspace(office), [OA / "报销-旧版.xls"])
     assert len(started) == 1 and not started[0].thread.is_alive()
-    # the dry run's read left 报销 in the cache; 流转记录 was parsed by calamine
-    assert found == [(["报销"], ["流转记录"])]
+    # the registers are taken by the write's read (报销 from the cache the dry run's read
+    # filled), 流转记录 (parsed by calamine) when the write reads it to append to it
+    assert found == [(["报销"], []), ([], ["流转记录"])]
+
+
+def test_a_bad_cell_in_the_history_stops_only_the_writes_that_read_it(office: Path) -> None:
+    """A write reads 流转记录 only when it appends to it (the read ahead of an import
+    included): a 时间 there that is no date stops those writes, in one line naming the
+    cell, and no other. An import that changes nothing still succeeds, and an advance of
+    an unknown case is still told so."""
+    import re
+
+    from procdoc.ledger.sheets import sheet_members
+    from test_ledger_registers import rewrite_member
+
+    export = OA / "钉钉-报销审批.xlsx"
+    code, _, err = cli(office, "import", str(export))
+    assert code == 0, err
+    ledger = office / "台账.xlsx"
+
+    def no_date(data: bytes) -> bytes:  # 流转记录!B2 (时间): a number past any date
+        return re.sub(
+            rb'(<c r="B2"[^>]*><v>)[^<]*(</v>)', rb"\g<1>-2199023255552\g<2>", data, count=1
+        )
+
+    rewrite_member(ledger, sheet_members(ledger)["流转记录"], no_date)
+    code, out, err = cli(office, "import", str(export), "--format", "json")
+    assert code == 0, err  # nothing to append: 流转记录 is not read
+    assert json.loads(out)["files"][0]["unchanged"] > 0
+    code, _, err = cli(office, "advance", "BX-没有", "--step", "部门审核")
+    assert code == 1 and "unknown case 'BX-没有'" in err
+    case = next(iter(Workspace(office).casebook().cases())).id
+    code, _, err = cli(office, "set", case, "--set", "reason=甲", "--at", "2026-11-20 09:00")
+    assert code == 1 and "流转记录!B2" in err and "no date or time" in err  # it appends
+
+
+def test_import_reports_the_first_file_s_problem_first(office: Path) -> None:
+    """Files are checked in the order given: an export no source matches, then a missing
+    file, is reported as the former (the read ahead changes nothing of this); and a
+    register layout procdoc.yaml gets wrong is reported by the write, after the exports'
+    own problems, as before."""
+    code, _, err = cli(office, "import", str(OA / "README.md"), str(office / "没有.xlsx"))
+    assert code == 1 and "no source matches" in err and "没有.xlsx" not in err
+    baoxiao = office / "processes" / "baoxiao.yaml"
+    text = baoxiao.read_text(encoding="utf-8")
+    assert "label: 部门" in text
+    baoxiao.write_text(text.replace("label: 部门", "label: 当前环节", 1), encoding="utf-8")
+    code, _, err = cli(office, "import", str(OA / "README.md"))
+    assert code == 1 and "no source matches" in err
+    folder = office / "exports"
+    folder.mkdir()
+    shutil.copy(OA / "README.md", folder / "a.csv")
+    code, _, err = cli(office, "import", "--folder", str(folder))
+    assert code == 0 and "a.csv" in err  # skipped, as before; nothing to write

@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from procdoc.engine import Engine
     from procdoc.layout import Layout
     from procdoc.ledger import Batch, LedgerStore, Sheet, Snapshot
-    from procdoc.ledger.model import HeaderSpec
     from procdoc.ledger.reader import ReadAhead
 
 T = TypeVar("T")
@@ -304,20 +303,24 @@ class Workspace:
     def change(self, plan: Callable[[Casebook, Change], T], *, ahead: ReadAhead | None = None) -> T:
         """Run ``plan`` against the ledger under its lock and write what it recorded, all or
         nothing. ``plan`` raising a ProcdocError writes nothing. ``ahead``: what
-        :meth:`read_ahead` began."""
+        :meth:`read_ahead` began (the registers, and 流转记录 for when the write reads it)."""
         run = _Run(self, plan)
-        self.store.update(run, read_sheets=self._change_specs(), ahead=ahead)
+        self.store.update(run, read_sheets=self.layout.read_specs(), ahead=ahead)
         return run.result
 
     def read_ahead(self) -> ReadAhead | None:
-        """Begin, in a thread of its own, the read a :meth:`change` starts with (see
-        :meth:`LedgerStore.read_ahead`): for a command with other work to do first."""
-        return self.store.read_ahead(self._change_specs())
+        """Begin, in a thread of its own, the reads of a :meth:`change` (see
+        :meth:`LedgerStore.read_ahead`): the registers, and 流转记录, which a write reads
+        when it appends to it (only then: a cell there that cannot be read stops only the
+        writes that need it). For a command with other work to do first. None when the
+        registers' layout cannot be worked out: the write reports that where it always did."""
+        from procdoc.errors import ProcdocError
 
-    def _change_specs(self) -> dict[str, HeaderSpec]:
-        """What a write reads: the registers and 流转记录 (every write records history; a
-        read of both lets calamine parse them side by side)."""
-        return self.layout.read_specs(history=True)
+        try:
+            specs = self.layout.read_specs(history=True)
+        except ProcdocError:
+            return None
+        return self.store.read_ahead(specs)
 
     def engine(self) -> Engine:
         from procdoc.engine import Engine

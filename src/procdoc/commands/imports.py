@@ -82,15 +82,17 @@ def import_files(
     file with any bad row is refused whole (nothing is written). After a write, each
     file's content hash is remembered, so `--folder` will not import it again."""
     moment = at or ws.now()
-    for path in files:
-        if not path.is_file():
-            raise ImportFileError(_("{path}: no such file").format(path=path))
-    ahead = None if dry_run or not files else ws.read_ahead()  # parsed while the files are
+    prepared = []
+    ahead: ReadAhead | None = None
     try:
-        prepared = [
-            _strict(_prepare(ws, path, _digest(path), source, moment, progress), strict)
-            for path in files
-        ]
+        for path in files:
+            if not path.is_file():
+                raise ImportFileError(_("{path}: no such file").format(path=path))
+            if ahead is None and not dry_run:  # the ledger is read while the files are
+                ahead = ws.read_ahead()
+            prepared.append(
+                _strict(_prepare(ws, path, _digest(path), source, moment, progress), strict)
+            )
         _write(ws, prepared, moment, dry_run, progress, ahead)
     finally:
         if ahead is not None:
@@ -137,7 +139,7 @@ def import_folder(
                     )
                 )
                 continue
-            if ahead is None and not dry_run:  # something to import: the ledger is parsed meanwhile
+            if ahead is None and not dry_run:  # the ledger is read while the files are
                 ahead = ws.read_ahead()
             try:
                 found = _prepare(ws, path, digest, source, moment, progress)

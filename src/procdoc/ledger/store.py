@@ -85,15 +85,12 @@ class LedgerStore:
         this store has read. A write's own reads fill the cache like any read: the entries
         of the version it read are then carried over to the version it writes."""
         self._remember(cache_specs or {})
+        self._ahead: ReadAhead | None = None  # what the update under way may take from
 
     # -- reading ----------------------------------------------------------------------------
 
     def read(
-        self,
-        sheets: Sequence[str] | SheetSpecs | None = None,
-        *,
-        hashed: bool = False,
-        ahead: ReadAhead | None = None,
+        self, sheets: Sequence[str] | SheetSpecs | None = None, *, hashed: bool = False
     ) -> Snapshot:
         """Read the named sheets (default: all of ``self.sheets``) without taking the lock.
 
@@ -102,6 +99,7 @@ class LedgerStore:
         ``Snapshot(exists=False, sheets={})``; sheets the workbook lacks are absent from
         ``Snapshot.sheets``. The file is hashed only when ``hashed`` (see
         :func:`~procdoc.ledger.reader.read_snapshot`): :meth:`update` hashes what it reads.
+        During an :meth:`update` given a read ahead, the sheets it read are taken from it.
         """
         specs = sheet_specs(self.sheets if sheets is None else sheets)
         self._remember(specs)
@@ -111,7 +109,7 @@ class LedgerStore:
             display=self.display,
             cache=self.cache,
             hashed=hashed,
-            ahead=ahead,
+            ahead=self._ahead,
         )
 
     def read_ahead(self, sheets: Sequence[str] | SheetSpecs | None = None) -> ReadAhead | None:
@@ -145,15 +143,17 @@ class LedgerStore:
         first of ``self.sheets``) and returns what to write; if it raises, nothing is
         written. If the ledger changes on disk while the new version is being written
         (someone saved it in Excel), the snapshot is read again and ``plan`` run again, up
-        to :data:`REPLANS` times. ``ahead``: a :meth:`read_ahead` of ``read_sheets``, for
-        the first read.
+        to :data:`REPLANS` times. ``ahead``: a :meth:`read_ahead`, from which the first
+        planning's reads (``read_sheets``, and any sheet ``plan`` reads through
+        :meth:`read`) take what it read of the version they read.
         """
         names = sheet_specs(read_sheets if read_sheets is not None else self.sheets[:1])
         try:
             with self._locked():
                 for attempt in range(REPLANS + 1):
+                    self._ahead = None if attempt else ahead
                     check_not_open(self.path, self.display)
-                    snapshot = self.read(names, hashed=True, ahead=None if attempt else ahead)
+                    snapshot = self.read(names, hashed=True)
                     batch = plan(snapshot)
                     if batch.is_empty():
                         return batch
@@ -167,7 +167,8 @@ class LedgerStore:
                     ).format(display=self.display, replans=REPLANS + 1)
                 )
         finally:
-            if ahead is not None:  # (taking it waited for it; not taken, it may still run)
+            self._ahead = None
+            if ahead is not None:  # (taking from it waited for it; else it may still run)
                 ahead.close()
 
     def undo(
