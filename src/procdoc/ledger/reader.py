@@ -248,10 +248,12 @@ def _read_sheets(
             try:
                 for name in wanted:
                     try:
-                        sheet = parsed.pop(name, None) or ahead.sheet(name)
-                        out[name] = _read_sheet(
-                            sheet or wb.get_sheet_by_name(name), name, names[name]
-                        )
+                        sheet = parsed.pop(name, None)
+                        if sheet is None:
+                            sheet = ahead.sheet(name)
+                        if sheet is None:
+                            sheet = wb.get_sheet_by_name(name)
+                        out[name] = _read_sheet(sheet, name, names[name])
                     except CalamineError as exc:
                         raise unreadable(display, f"sheet {name}: {exc}") from None
                     except BaseException as exc:
