@@ -937,9 +937,15 @@ class SheetPatcher:
 
     def _probe(self, row: _RowOut) -> None:
         if row.mine:
-            self.probe_rows.append(b"".join([b'<row r="', row.probe, b'">', *row.mine, b"</row>"]))
-            self.probe_numbers.append(row.number)
-            self.probe_values.append(row.expect)
+            self._probe_row(row.number, row.probe, row.mine, row.expect)
+
+    def _probe_row(
+        self, number: int, probe: bytes, cells: list[bytes], expect: dict[int, CellValue]
+    ) -> None:
+        """Put ``cells`` of row ``number`` in the probe, as its row ``probe``."""
+        self.probe_rows.append(b"".join([b'<row r="', probe, b'">', *cells, b"</row>"]))
+        self.probe_numbers.append(number)
+        self.probe_values.append(expect)
 
     def _new_cell_styles(self, kind: str, open_tag: bytes) -> dict[int, int | None]:
         """The style of a cell procdoc adds to a row of ``kind`` by column: an appended row
@@ -1012,18 +1018,9 @@ class SheetPatcher:
                 out.append(cell + here + rest)
         self.written[number] = writes
         if lo >= 0:
-            box = self.box
-            if box is None:
-                self.box = [number, lo, number, hi]
-            else:
-                box[0] = min(box[0], number)
-                box[1] = min(box[1], lo)
-                box[2] = max(box[2], number)
-                box[3] = max(box[3], hi)
+            self._widen(number, lo, hi)
         if mine:
-            self.probe_rows.append(b"".join([b'<row r="', probe, b'">', *mine, b"</row>"]))
-            self.probe_numbers.append(number)
-            self.probe_values.append(expect)
+            self._probe_row(number, probe, mine, expect)
         if len(out) == 1:
             return b""
         out[0] = b'<row r="%d"%s>' % (number, self._anchor_attrs())
@@ -1035,15 +1032,18 @@ class SheetPatcher:
         self.written[number] = writes
         filled = [col for col, value in writes.items() if value is not None]
         if filled:
-            lo, hi = min(filled), max(filled)
-            box = self.box
-            if box is None:
-                self.box = [number, lo, number, hi]
-            else:
-                box[0] = min(box[0], number)
-                box[1] = min(box[1], lo)
-                box[2] = max(box[2], number)
-                box[3] = max(box[3], hi)
+            self._widen(number, min(filled), max(filled))
+
+    def _widen(self, number: int, lo: int, hi: int) -> None:
+        """Widen the box that holds values to row ``number``, columns ``lo`` to ``hi``."""
+        box = self.box
+        if box is None:
+            self.box = [number, lo, number, hi]
+        else:
+            box[0] = min(box[0], number)
+            box[1] = min(box[1], lo)
+            box[2] = max(box[2], number)
+            box[3] = max(box[3], hi)
 
     def _anchor_attrs(self) -> bytes:
         self._anchor()
