@@ -6,7 +6,7 @@ import contextlib
 import itertools
 import os
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -267,13 +267,25 @@ def _read_sheets(
     return out, [name for name, kind in kinds.items() if kind == SheetTypeEnum.WorkSheet]
 
 
+def _parse(path: Path, names: Iterable[str], into: dict[str, CalamineSheet]) -> None:
+    """Have calamine parse the worksheets among ``names`` of the workbook at ``path`` into
+    ``into``, in a workbook opened for this (the thread's own)."""
+    from python_calamine import CalamineWorkbook, SheetTypeEnum
+
+    with CalamineWorkbook.from_path(str(path)) as wb:
+        kinds = {m.name: m.typ for m in wb.sheets_metadata}
+        for name in names:
+            if kinds.get(name) == SheetTypeEnum.WorkSheet:
+                into[name] = wb.get_sheet_by_name(name)
+
+
 class _ParseAhead:
     """calamine parses ``names`` of the workbook at ``path`` in a thread of its own, while
     the caller reads the first sheet: the parse is Rust that lets go of the GIL, so a
-    register and 流转记录 of 10k cases read in 0.31 s instead of 0.38 s on two cores. Only the parse runs there; the values become Python objects in the caller's
-    thread. A sheet the thread could not parse (the workbook would not open, a panic, a
-    calamine error) is parsed again by the caller, which then meets the same error where
-    it always did."""
+    register and 流转记录 of 10k cases read in 0.31 s instead of 0.38 s on two cores. Only
+    the parse runs there; the values become Python objects in the caller's thread. A sheet
+    the thread could not parse (the workbook would not open, a panic, a calamine error) is
+    parsed again by the caller, which then meets the same error where it always did."""
 
     def __init__(self, path: Path, names: list[str]) -> None:
         self.parsed: dict[str, CalamineSheet] = {}
@@ -284,11 +296,8 @@ class _ParseAhead:
             self.thread.start()
 
     def _run(self, path: Path, names: list[str]) -> None:
-        from python_calamine import CalamineWorkbook
-
-        with contextlib.suppress(BaseException), CalamineWorkbook.from_path(str(path)) as wb:
-            for name in names:
-                self.parsed[name] = wb.get_sheet_by_name(name)
+        with contextlib.suppress(BaseException):
+            _parse(path, names, self.parsed)
 
     def sheet(self, name: str) -> CalamineSheet | None:
         """The parsed sheet ``name`` (waiting for it), or None: parse it yourself."""
@@ -308,10 +317,10 @@ _NO_SPEC = object()  # (a sheet a read ahead did not read)
 class ReadAhead:
     """A read of ``names`` begun ahead of time, in a thread of its own, while the caller
     does something else first (an import reads its export and checks its rows, 0.3 s at
-    10k rows, before it takes the lock and reads the ledger). The thread loads the sheets the read
-    cache holds for this version of the file and has calamine parse the others (Rust that
-    lets go of the GIL); making Python values of what calamine parsed, keeping it in the
-    cache, and every message, happen in the read that takes what this found
+    10k rows, before it takes the lock and reads the ledger). The thread loads the sheets
+    the read cache holds for this version of the file and has calamine parse the others
+    (Rust that lets go of the GIL); making Python values of what calamine parsed, keeping
+    it in the cache, and every message, happen in the read that takes what this found
     (:func:`read_snapshot`), where they always did.
 
     What it found is used only for the version of the file it read: the zip's directory
@@ -330,8 +339,6 @@ class ReadAhead:
         self.thread.start()
 
     def _run(self, path: Path, cache: SheetCache | None) -> None:
-        from python_calamine import CalamineWorkbook, SheetTypeEnum
-
         with contextlib.suppress(BaseException):
             index = ZipIndex.read(path)
             if index is None:
@@ -342,11 +349,7 @@ class ReadAhead:
                     self.loaded[name] = sheet
             rest = [name for name in self.names if name not in self.loaded]
             if rest:
-                with CalamineWorkbook.from_path(str(path)) as wb:
-                    kinds = {m.name: m.typ for m in wb.sheets_metadata}
-                    for name in rest:
-                        if kinds.get(name) == SheetTypeEnum.WorkSheet:
-                            self.parsed[name] = wb.get_sheet_by_name(name)
+                _parse(path, rest, self.parsed)
             if ZipIndex.read(path) == index:
                 self.index = index
 

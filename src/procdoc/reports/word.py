@@ -38,8 +38,6 @@ class WordReport:
         self.body_size = body_size
         self.landscape = landscape
         self.margins_mm = margins_mm
-        _top, right, _bottom, left = margins_mm
-        self.text_width_mm = (297 if landscape else 210) - left - right
         self.body: list[str] = []
 
     def title(self, text: str, *, size: float = 22) -> None:
@@ -47,9 +45,6 @@ class WordReport:
 
     def heading(self, text: str, *, size: float = 14) -> None:
         self.para(text, font=HEADING, size=size, before=6, after=3, keep_next=True)
-
-    def subheading(self, text: str, *, size: float | None = None) -> None:
-        self.para(text, font=SUBHEADING, size=size or self.body_size, bold=True, keep_next=True)
 
     def para(
         self,
