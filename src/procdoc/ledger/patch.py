@@ -517,7 +517,7 @@ def _verify_segments(g: BinaryIO, member: zipraw.Member, body: _Body) -> None:
     pos = zipraw.data_offset(g, member)
     for i, s in enumerate(parts):
         if i in body.copied:
-            if zlib.crc32(zipraw.read_at(g, pos, s.clen, member.name)) != s.ccrc:
+            if zipraw.crc32(zipraw.read_at(g, pos, s.clen, member.name), 0) != s.ccrc:
                 raise failed()
         elif inflate(g, pos, s, member.name, last=i == len(parts) - 1) is None:
             raise failed()

@@ -158,7 +158,7 @@ class Span:
         pos = self.start
         for s in self.segments:
             raw = zipraw.read_at(self.source, pos, s.clen, self.name)
-            if zlib.crc32(raw) != s.ccrc:
+            if zipraw.crc32(raw, 0) != s.ccrc:
                 raise StaleSegments(self.name)
             pos += s.clen
             yield s, raw
@@ -168,14 +168,14 @@ def inflate(f: BinaryIO, start: int, s: Segment, name: str, *, last: bool = Fals
     """A segment's bytes, inflated on their own; None unless they match its CRC-32 and
     size and end where it does (with the final block when ``last``)."""
     raw = zipraw.read_at(f, start, s.clen, name)
-    inflater = zlib.decompressobj(-15)
+    inflater = zipraw.inflater()
     try:
         data = inflater.decompress(raw)
-    except zlib.error:
+    except zipraw.INFLATE_ERRORS:
         return None
     if (
         len(data) != s.ulen
-        or zlib.crc32(data) != s.crc
+        or zipraw.crc32(data, 0) != s.crc
         or inflater.unconsumed_tail
         or inflater.eof != last
         or (inflater.eof and inflater.unused_data)
@@ -275,7 +275,7 @@ class SegmentWriter:
     def _put(self, data: bytes) -> None:
         if data:
             self.clen += len(data)
-            self.ccrc = zlib.crc32(data, self.ccrc)
+            self.ccrc = zipraw.crc32(data, self.ccrc)
             self.out(data)
 
     def write(self, data: bytes) -> None:
@@ -310,7 +310,7 @@ class SegmentWriter:
         return (self.size if self.segments else FIRST_SEGMENT) - self.ulen
 
     def _take(self, data: bytes) -> None:
-        self.crc = zlib.crc32(data, self.crc)
+        self.crc = zipraw.crc32(data, self.crc)
         self.ulen += len(data)
         self._put(self.deflater.compress(data))
 

@@ -10,12 +10,35 @@ from __future__ import annotations
 import struct
 import time
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from types import ModuleType
 from typing import BinaryIO, Protocol
 
 from procdoc.errors import LedgerError
 from procdoc.i18n import _
+
+_isal: ModuleType | None
+try:
+    from isal import isal_zlib as _isal
+except ImportError:  # pragma: no cover - isal is a dependency; a platform without it
+    _isal = None
+
+crc32: Callable[[bytes, int], int] = _isal.crc32 if _isal is not None else zlib.crc32
+"""CRC-32 as zlib computes it: ISA-L's when installed (about 7x zlib's on a sheet part)."""
+
+#: What inflating damaged bytes raises (ISA-L's error is not zlib's).
+INFLATE_ERRORS: tuple[type[Exception], ...] = (
+    (zlib.error, _isal.error) if _isal is not None else (zlib.error,)
+)
+
+
+def inflater() -> Inflater:
+    """A raw inflater (zip's deflate, no header): ISA-L's when installed. Inflating and
+    checking the CRC of the two sheets of a 10k-case ledger (21 MB of XML) takes 0.007 s
+    instead of zlib's 0.026 s, 100k cases 0.066 s instead of 0.25 s (best of 5 here)."""
+    return (_isal or zlib).decompressobj(-15)  # type: ignore[no-any-return]
+
 
 _EOCD = struct.Struct("<4s4H2LH")
 _CDIR = struct.Struct("<4s6H3L5H2L")
@@ -173,27 +196,27 @@ def iter_inflated(f: BinaryIO, member: Member) -> Iterator[bytes]:
                 name=member.name, method=member.method
             )
         )
-    inflater = zlib.decompressobj(-15) if member.method == 8 else None
+    inflate = inflater() if member.method == 8 else None
     crc = 0
     total = 0
-    for raw in iter_compressed(f, member, 1 << 17 if inflater is not None else _COPY_CHUNK):
+    for raw in iter_compressed(f, member, 1 << 17 if inflate is not None else _COPY_CHUNK):
         try:
-            piece = raw if inflater is None else inflater.decompress(raw)
-        except zlib.error:  # damaged bytes: what the CRC check would say
+            piece = raw if inflate is None else inflate.decompress(raw)
+        except INFLATE_ERRORS:  # damaged bytes: what the CRC check would say
             raise ZipFormatError(
                 _("zip member {name} fails its CRC check").format(name=member.name)
             ) from None
         if piece:
-            crc = zlib.crc32(piece, crc)
+            crc = crc32(piece, crc)
             total += len(piece)
             yield piece
-    if inflater is not None:
-        rest = inflater.flush()
+    if inflate is not None:
+        rest = inflate.flush()
         if rest:
-            crc = zlib.crc32(rest, crc)
+            crc = crc32(rest, crc)
             total += len(rest)
             yield rest
-        if not inflater.eof:
+        if not inflate.eof:
             raise ZipFormatError(_("zip member {name} is cut short").format(name=member.name))
     if crc != member.crc or total != member.size:
         raise ZipFormatError(_("zip member {name} fails its CRC check").format(name=member.name))
@@ -262,6 +285,15 @@ def crc32_combine(crc1: int, crc2: int, len2: int) -> int:
     return _crc_mult(power, crc1) ^ crc2
 
 
+class Inflater(Protocol):
+    eof: bool
+    unconsumed_tail: bytes
+    unused_data: bytes
+
+    def decompress(self, data: bytes, /) -> bytes: ...
+    def flush(self, /) -> bytes: ...
+
+
 class Deflater(Protocol):
     def compress(self, data: bytes, /) -> bytes: ...
     def flush(self, mode: int = ..., /) -> bytes: ...
@@ -272,11 +304,9 @@ def fast_deflater() -> tuple[Deflater, str]:
     ``isal`` package, about 5x faster than zlib's level 1 at the same size, measured on
     the 100k-row register) when it is installed, else zlib's level 1. Both write the
     ordinary deflate format every zip reader inflates (Excel, WPS, LibreOffice)."""
-    try:
-        from isal import isal_zlib
-    except ImportError:  # pragma: no cover - isal is a dependency; a platform without it
+    if _isal is None:  # pragma: no cover - isal is a dependency; a platform without it
         return zlib.compressobj(1, zlib.DEFLATED, -15), "zlib-1"
-    return isal_zlib.compressobj(1, isal_zlib.DEFLATED, -15), "isal-1"
+    return _isal.compressobj(1, _isal.DEFLATED, -15), "isal-1"
 
 
 class ZipWriter:
