@@ -381,3 +381,44 @@ def test_the_ledger_keeps_its_permissions(tmp_path: Path) -> None:
     finally:
         os.umask(old)
     assert (fresh / "ledger.xlsx").stat().st_mode & 0o777 == 0o644  # not mkstemp's 0600
+
+
+def test_a_read_only_ledger_is_not_written(tmp_path: Path) -> None:
+    """Marked read-only (chmod a-w; the Read-only box on Windows): refused in one line, as
+    Excel refuses to save over it; replacing the file would go round the mark."""
+    path = tmp_path / "ledger.xlsx"
+    make_ledger(path)
+    path.chmod(0o444)
+    before = digest(path)
+    try:
+        with pytest.raises(LedgerError, match=r"ledger\.xlsx is marked read-only: make it writable"):
+            store_for(tmp_path).update(set_status("C-1", "已办结"))
+        assert digest(path) == before
+        assert path.stat().st_mode & 0o777 == 0o444
+        assert not (tmp_path / ".procdoc" / "backups").exists()
+    finally:
+        path.chmod(0o644)
+
+
+def test_a_state_folder_that_cannot_take_the_record_refuses_the_write(tmp_path: Path) -> None:
+    """The record `undo` needs is written before the ledger is replaced: when it cannot
+    be (here its temp path is taken by a folder; in an office, .procdoc is read-only), the
+    ledger stays as it was and the previous record with it, instead of a new ledger that
+    undo cannot match."""
+    path = tmp_path / "ledger.xlsx"
+    make_ledger(path)
+    store = store_for(tmp_path)
+    store.update(set_status("C-1", "已办结"))
+    record = tmp_path / ".procdoc" / "last-write.json"
+    last = record.read_bytes()
+    before = digest(path)
+    (tmp_path / ".procdoc" / ".last-write.json.tmp").mkdir()
+    with pytest.raises(LedgerError, match=r"cannot write .*last-write\.json: .*run again"):
+        store.update(set_status("C-2", "已办结"))
+    assert digest(path) == before
+    assert record.read_bytes() == last
+    assert len(list((tmp_path / ".procdoc" / "backups").iterdir())) == 1  # the first write's
+    (tmp_path / ".procdoc" / ".last-write.json.tmp").rmdir()
+    store.update(set_status("C-2", "已办结"))
+    assert digest(path) != before
+    assert not (tmp_path / ".procdoc" / ".last-write.json.tmp").exists()

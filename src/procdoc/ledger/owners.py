@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import stat
 import struct
 from pathlib import Path
 
-from procdoc.errors import LedgerLockedError
+from procdoc.errors import LedgerError, LedgerLockedError
 from procdoc.i18n import _
 
 
@@ -111,7 +112,20 @@ def owner_of(path: Path) -> str | None:
 
 
 def check_not_open(path: Path, display: str) -> None:
-    """Raise :class:`LedgerLockedError` if another program has the ledger open."""
+    """Raise :class:`LedgerLockedError` if another program has the ledger open, and
+    :class:`LedgerError` if its file is marked read-only (replacing it would go round the
+    mark, as Excel will not: on Windows, the open below would take it for another program's
+    hold)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        mode = None
+    if mode is not None and not mode & stat.S_IWUSR:
+        raise LedgerError(
+            _(
+                "{display} is marked read-only: make it writable (uncheck Read-only in its Properties, or chmod u+w) and run again"
+            ).format(display=display)
+        )
     holder = _holder(path)
     if holder is not None:
         user, app, owner = holder

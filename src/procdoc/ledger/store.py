@@ -298,6 +298,7 @@ class LedgerStore:
 
         tmp = temp_beside(self.path)
         backup: Path | None = None
+        record: Path | None = None
         report: PatchReport | None = None
         try:
             if seen is None:
@@ -320,23 +321,7 @@ class LedgerStore:
             members, sheets = undo_record.parts_of(tmp, self.display)
             if seen is not None:
                 backup = self._backup()
-            check_not_open(self.path, self.display)
-            if not self._still(seen):
-                return False  # saved by someone else, maybe during the backup copy
-            try:
-                os.replace(tmp, self.path)
-            except PermissionError:
-                raise LedgerLockedError(
-                    _(
-                        "{display} could not be replaced (another program holds it open): close it there and run again"
-                    ).format(display=self.display)
-                ) from None
-            _fsync_dir(self.path.parent)
-            if after is not None and report is not None:
-                self._carry_cache(report, after)
-                with contextlib.suppress(Exception):  # the next write then reads it all
-                    self.cache.store_segments(report.segments, after)  # type: ignore[union-attr]
-            undo_record.save(
+            record = undo_record.prepare(
                 self.state_dir,
                 undo_record.LastWrite(
                     ledger=str(self.path.resolve()),
@@ -351,12 +336,33 @@ class LedgerStore:
                     created=seen is None,
                 ),
             )
+            check_not_open(self.path, self.display)
+            if not self._still(seen):
+                return False  # saved by someone else, maybe during the backup copy
+            try:
+                os.replace(tmp, self.path)
+            except PermissionError:
+                raise LedgerLockedError(
+                    _(
+                        "{display} could not be replaced (another program holds it open): close it there and run again"
+                    ).format(display=self.display)
+                ) from None
+            undo_record.commit(record, self.state_dir)
+            record = None
+            _fsync_dir(self.path.parent)
+            if after is not None and report is not None:
+                self._carry_cache(report, after)
+                with contextlib.suppress(Exception):  # the next write then reads it all
+                    self.cache.store_segments(report.segments, after)  # type: ignore[union-attr]
             if backup is not None:
                 self._prune_backups()
                 backup = None  # kept
             return True
         finally:
             tmp.unlink(missing_ok=True)
+            if record is not None:  # the write did not happen: nor did this record
+                with contextlib.suppress(OSError):
+                    record.unlink(missing_ok=True)
             if backup is not None:  # the write did not happen: this copy backs up nothing
                 backup.unlink(missing_ok=True)
 

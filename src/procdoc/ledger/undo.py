@@ -9,6 +9,7 @@ back only while the ledger is still exactly what procdoc wrote; otherwise
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import asdict, dataclass
@@ -69,17 +70,36 @@ def sheets_written(record: LastWrite, backup_dir: Path, display: str) -> list[st
     ]
 
 
-def save(state_dir: Path, record: LastWrite) -> None:
-    """Write the record atomically; on failure make sure no stale record remains (an
-    undo then finds nothing to undo rather than a wrong version)."""
-    target = state_dir / RECORD
+def prepare(state_dir: Path, record: LastWrite) -> Path:
+    """Write the record of a write about to happen beside where it goes, before the ledger
+    is replaced: a state folder procdoc cannot write then refuses the write, rather than
+    leaving a new ledger that ``undo`` cannot match. :func:`commit` puts it in place."""
     partial = state_dir / f".{RECORD}.tmp"
     try:
         partial.write_text(json.dumps(asdict(record), ensure_ascii=False), encoding="utf-8")
+    except OSError as err:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        raise LedgerError(
+            _(
+                "cannot write {path}: {reason}; procdoc keeps the record of its last write there (for undo): make the folder writable and run again"
+            ).format(path=state_dir / RECORD, reason=err.strerror or err)
+        ) from None
+    return partial
+
+
+def commit(partial: Path, state_dir: Path) -> None:
+    """Put a :func:`prepare`-d record in place once the ledger is replaced; should even
+    that fail, make sure no stale record remains (an undo then finds nothing to undo
+    rather than a wrong version)."""
+    target = state_dir / RECORD
+    try:
         os.replace(partial, target)
     except OSError:
-        partial.unlink(missing_ok=True)
-        target.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            target.unlink(missing_ok=True)
 
 
 def load(state_dir: Path, ledger: Path) -> LastWrite | None:
