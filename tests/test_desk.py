@@ -201,6 +201,23 @@ def test_withdraw_takes_back_ones_own_last_move_only(office: Path) -> None:
         cases.withdraw(ws, cid, by="王敏", at=datetime(2026, 11, 2, 14, 0))
 
 
+def test_withdraw_after_moves_in_one_minute_takes_back_the_last_only(office: Path) -> None:
+    """Moves by one person given the same --at share a moment in 流转记录: withdraw takes
+    back the last of them (it took the case back to before the first: a SPEC review)."""
+    cid = letter(office)
+    ws = Workspace(office)
+    advance1(ws, cid, step="accept", by="王敏", at=datetime(2026, 11, 2, 10))
+    at = datetime(2026, 11, 3, 10)
+    advance1(ws, cid, step="assign", by="李强", sets=["accepted=是"], assign="赵刚", at=at)
+    advance1(ws, cid, step="handle", by="李强", assign="某区城管局", at=at)
+    back = cases.withdraw(ws, cid, by="李强", at=datetime(2026, 11, 3, 11))
+    assert back.case.step is not None and back.case.step.id == "assign"
+    assert back.case.assignee == "赵刚"  # the last move's 转办 only is taken back
+    assert back.case.fields["accepted"] == "是"  # set with the move before: kept
+    with pytest.raises(CaseError, match="last event is not a move"):  # one move back only
+        cases.withdraw(ws, cid, by="李强", at=datetime(2026, 11, 3, 12))
+
+
 def test_advance_moves_several_cases_all_or_none(office: Path) -> None:
     one, two = letter(office, "一"), letter(office, "二")
     ws = Workspace(office)

@@ -409,6 +409,12 @@ class Casebook:
                 if near
                 else _("see `procdoc list`")
             )
+            files = {str(p.pos.file if p.pos else p.message): p for p in self.broken.values()}
+            if files:  # its process's file may be one procdoc could not read (SPEC §5)
+                problem = next(iter(files.values()))
+                hint = _(
+                    "{pos}: {message}: the cases of a process whose file has errors cannot be found until it is fixed (procdoc validate lists every problem)"
+                ).format(pos=problem.pos, message=problem.message)
             raise CaseError(
                 _("unknown case '{case_id}' in {name}").format(case_id=case_id, name=self.name),
                 hint=hint,
@@ -714,6 +720,14 @@ class Casebook:
             if subject in (sequence, None):
                 out.append(_cell(values, cols["new"]) if subject else _cell(values, cols["note"]))
         return out
+
+    def history_ids(self) -> Sequence[Any]:
+        """Every 编号 cell of 流转记录: the ids cases have had, a deleted row's included."""
+        sheet = self.history_sheet()
+        if sheet is None:
+            return []
+        col = sheet.column(HISTORY_COLUMNS["case"])
+        return [] if col is None else sheet.column_values(col)
 
     def history_sheet(self) -> Sheet | None:
         """The 流转记录 sheet, read on first use (most commands never need it)."""

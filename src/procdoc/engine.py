@@ -311,15 +311,18 @@ class Engine:
     def next_id(self, process: Process, book: Casebook, at: datetime) -> str:
         """The next id from the process's ``case_id`` pattern; the sequence counts per
         process (per year when the pattern holds {year}), and an id in use by any case of
-        any register is never given."""
+        any register, or named in 流转记录 (a case whose row was deleted by hand keeps its
+        history there), is never given."""
         pattern = process.case_id
         key = (process.id, at.year if "{year" in pattern else 0)
         seq = book.sequences.get(key)
         if seq is None:
             regex = pattern_regex(pattern, at.year)
             seq = 0
-            for cid in book.ids():
-                m = regex.match(cid)
+            ids = book.ids()
+            gone = set(book.history_ids()).difference(ids)  # (a few, if any)
+            for cid in (*ids, *gone):
+                m = regex.match(cid) if type(cid) is str else None
                 if m:
                     seq = max(seq, int(m.group("seq")))
         while True:
@@ -557,7 +560,17 @@ class Engine:
                         or "nobody listed"
                     ),
                 )
-            if signer is not None and signer not in signed:
+            if signer is not None and signer in signed:  # (nothing to write: refused)
+                raise CaseError(
+                    _("{id}: {signer} has already signed at {name}; awaiting {awaited}").format(
+                        id=case.id,
+                        signer=signer,
+                        name=current.name,
+                        awaited=", ".join(s for s in current.signers if s not in signed),
+                    ),
+                    hint=_("each signer role signs once"),
+                )
+            if signer is not None:
                 signed.append(signer)
                 change.record(
                     case.id, at, "sign", from_step=current, by=by, note=note, subject=signer
@@ -915,7 +928,7 @@ class Engine:
         history = self._history(book, change, case)
         self._not_before(case, history, at)
         group = _last_command(history)
-        move = next((h for h in group if h.action in ("advance", "return", "sign")), None)
+        move = next((h for h in group if h.action in _MOVES), None)
         if move is None:
             last = history[-1] if history else None
             raise CaseError(
@@ -1176,16 +1189,25 @@ def describe(changes: Sequence[tuple[str, Any, Any]]) -> str:
 
 def _last_command(history: Sequence[HistoryEntry]) -> list[HistoryEntry]:
     """The rows the case's last command wrote: the trailing run with one moment and one
-    person (a move with its corrections, number and closing)."""
+    person (a move with its corrections, number and closing). Moves made by one person
+    within one minute (``--at`` given to each) share the run: a command writes its
+    corrections, then its move, then what follows from the move (承办人, number, closing),
+    so the last command's rows start after the move before its own."""
     if not history:
         return []
     last = history[-1]
-    group = []
+    group: list[HistoryEntry] = []
     for entry in reversed(history):
         if entry.at != last.at or entry.by != last.by or entry.action in ("withdraw", "render"):
             break
         group.append(entry)
-    return list(reversed(group))
+    group.reverse()
+    moves = [i for i, entry in enumerate(group) if entry.action in _MOVES]
+    return group[moves[-2] + 1 :] if len(moves) > 1 else group
+
+
+#: The history actions that move a case (what `withdraw` takes back).
+_MOVES = frozenset({"advance", "return", "sign"})
 
 
 def _typed(kind: str, value: Any) -> Any:
