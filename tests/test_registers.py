@@ -407,3 +407,38 @@ def test_a_row_naming_a_process_kept_in_another_register_is_reported(library: Pa
     assert [p["where"] for p in found["problems"]] == [cell, empty]
     code, out, err = cli(library, "show", sw.id)
     assert code == 1 and out == "" and cell in err and len(err.strip().splitlines()) == 1
+
+
+def test_merged_cells_in_the_offices_own_columns_are_left_alone(mini: Path) -> None:
+    """Cells merged in columns the office added to the register (headed, not procdoc's)
+    block nothing and survive writes; merged among procdoc's columns still refuse (found
+    by QA: a merge of two hand cells stopped every command on every register)."""
+    ws = Workspace(mini)
+    at = datetime(2026, 10, 9, 9, 0)
+    one, two = (
+        cases.new(ws, "mini", title=t, sets=["applicant=张三"], at=at).id for t in ("一", "二")
+    )
+    ledger = mini / "ledger.xlsx"
+    wb = openpyxl.load_workbook(ledger)
+    sheet = next(s for s in wb.worksheets if s.title != "流转记录")
+    last = sheet.max_column
+    sheet.cell(1, last + 1, "备注")
+    sheet.cell(1, last + 2, "附注")
+    sheet.cell(2, last + 1, "两格合并的说明")
+    sheet.merge_cells(start_row=2, start_column=last + 1, end_row=3, end_column=last + 2)
+    wb.save(ledger)
+    code, out, err = cli(mini, "list")
+    assert code == 0, err
+    assert one in out and two in out
+    code, _out, err = cli(mini, "advance", one, "--step", "review", "--at", "2026-10-10 09:00")
+    assert code == 0, err
+    merged = openpyxl.load_workbook(ledger)[sheet.title].merged_cells.ranges
+    assert [str(r) for r in merged] == [str(r) for r in sheet.merged_cells.ranges]
+    wb = openpyxl.load_workbook(ledger)
+    sheet = wb[sheet.title]
+    sheet.merge_cells(start_row=2, start_column=2, end_row=3, end_column=2)  # 标题 of both
+    wb.save(ledger)
+    before = ledger.read_bytes()
+    code, _out, err = cli(mini, "advance", two, "--step", "review", "--at", "2026-10-10 09:00")
+    assert code == 1 and "merged cells inside the register's rows" in err
+    assert ledger.read_bytes() == before

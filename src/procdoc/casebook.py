@@ -138,7 +138,9 @@ class _Columns:
             for p in reg.processes
         }
         self.number = sheet.column(reg.number_column) if reg.number_column else None
-        _refuse_merged(reg, sheet, where)
+        owned = {*self.core.values(), self.number}
+        owned.update(col for fields in self.fields.values() for _f, _d, col in fields)
+        _refuse_merged(reg, sheet, where, {c for c in owned if c is not None})
         #: a hand-kept register not taken over yet: no id column at all
         has_rows = sheet.n_rows() > 0
         self.unadopted = self.core["id"] is None and has_rows
@@ -161,16 +163,21 @@ def header_row(sheet: Sheet) -> int:
     return sheet.header_row
 
 
-def _refuse_merged(reg: Register, sheet: Sheet, where: str) -> None:
-    """A register is one row a case: merged cells among its rows, or a header spread over
-    two rows, cannot be read (or written) safely. A merged title above the header and a
-    header cell spanning columns are fine."""
+def _refuse_merged(reg: Register, sheet: Sheet, where: str, owned: set[int]) -> None:
+    """A register is one row a case: merged cells among its rows in procdoc's columns
+    (``owned``) or right of the header (where it adds the columns it lacks), or a header
+    spread over two rows, cannot be read (or written) safely. A merged title above the
+    header, a header cell spanning columns and merged cells in the office's own headed
+    columns (procdoc neither reads nor writes them) are fine."""
     from procdoc.ledger.cells import format_range
 
     top = sheet.header_row
+    width = len(sheet.header)
     for r1, c1, r2, c2 in sheet.merged:
         if r2 < top or r1 == r2 == top:
             continue
+        if r1 > top and c2 < width and not owned.intersection(range(c1, c2 + 1)):
+            continue  # the office's own columns
         cells = f"{reg.sheet}!{format_range(r1, c1, r2, c2)}"
         if r1 <= top:
             raise LedgerError(

@@ -364,9 +364,11 @@ def adopt(
                     "name the register's sheet under registers: {id}: sheet: in procdoc.yaml"
                 ).format(id=proc.id),
             )
-        _refuse_merged(reg, sheet, name)
         col = {key: sheet.column(label) for key, label in reg.core.items()}
         fields = [(fdef, sheet.column(label)) for fdef, label in reg.field_columns(proc)]
+        number = sheet.column(reg.number_column) if reg.number_column else None
+        owned = {*col.values(), *(c for _fdef, c in fields), number}
+        _refuse_merged(reg, sheet, name, {c for c in owned if c is not None})
 
         def cell(values: list[Any], i: int | None) -> Any:
             return values[i] if i is not None and i < len(values) else None
