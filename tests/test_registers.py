@@ -442,3 +442,29 @@ def test_merged_cells_in_the_offices_own_columns_are_left_alone(mini: Path) -> N
     code, _out, err = cli(mini, "advance", two, "--step", "review", "--at", "2026-10-10 09:00")
     assert code == 1 and "merged cells inside the register's rows" in err
     assert ledger.read_bytes() == before
+
+
+def test_a_header_row_that_is_no_header_is_an_error_not_an_empty_register(tmp_path: Path) -> None:
+    """`header_row` pointing at a data row (the header is in row 3): every case vanished,
+    `list` said 0 cases and `check` found nothing (a SPEC review); now one line names the
+    row and what to set, exit 1."""
+    root = init_workspace(tmp_path / "office", processes=["shouwen"])
+    cfg = root / "procdoc.yaml"
+    cfg.write_text(
+        cfg.read_text(encoding="utf-8")
+        + "registers:\n  shouwen:\n    sheet: 收文登记簿\n    header_row: 3\n"
+        + '    title: "{year}年收文登记台账"\n',
+        encoding="utf-8",
+    )
+    for title in ("一", "二"):
+        code, _out, err = cli(root, "new", "shouwen", "--title", title, "--set", "from_org=甲")
+        assert code == 0, err
+    assert "2 cases" in cli(root, "list")[2]  # (the count goes to stderr)
+    cfg.write_text(
+        cfg.read_text(encoding="utf-8").replace("header_row: 3", "header_row: 5"), encoding="utf-8"
+    )
+    for command in ("list", "check"):
+        code, _out, err = cli(root, command)
+        assert code == 1, (command, err)
+        assert "收文登记簿!5: row 5 holds none of the register's labels" in err
+        assert "set header_row under registers: shouwen:" in err

@@ -138,9 +138,25 @@ class _Columns:
             for p in reg.processes
         }
         self.number = sheet.column(reg.number_column) if reg.number_column else None
-        owned = {*self.core.values(), self.number}
-        owned.update(col for fields in self.fields.values() for _f, _d, col in fields)
-        _refuse_merged(reg, sheet, where, {c for c in owned if c is not None})
+        columns = [*self.core.values(), self.number]
+        columns += [col for fields in self.fields.values() for _f, _d, col in fields]
+        owned = {col for col in columns if col is not None}
+        if not owned and any(v not in (None, "") for v in sheet.header):
+            # (a header_row pointing at a data row: every case would vanish silently)
+            raise LedgerError(
+                _(
+                    "{where} {sheet}!{header_row}: row {header_row} holds none of the register's labels ({labels} ...), so it is not its header"
+                ).format(
+                    where=where,
+                    sheet=reg.sheet,
+                    header_row=header_row(sheet),
+                    labels=", ".join(reg.core[k] for k in ("id", "title", "step")),
+                ),
+                hint=_(
+                    "set header_row under registers: {id}: in procdoc.yaml to the header's row, or remove it to let procdoc find the header"
+                ).format(id=reg.processes[0].id),
+            )
+        _refuse_merged(reg, sheet, where, owned)
         #: a hand-kept register not taken over yet: no id column at all
         has_rows = sheet.n_rows() > 0
         self.unadopted = self.core["id"] is None and has_rows
