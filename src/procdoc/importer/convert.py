@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -192,7 +193,7 @@ def to_datetime(
             moment = datetime.fromisoformat(text)
         except ValueError as err:
             raise ConversionError(
-                _("{value!r} is not a date ({err})").format(value=value, err=err)
+                _("{value!r} is not a date ({err})").format(value=value, err=date_error(err))
             ) from err
         if moment.tzinfo is not None and zone is not None:
             from procdoc.clock import to_zone
@@ -260,5 +261,24 @@ def _date_from_parts(
         )
     except ValueError as err:
         raise ConversionError(
-            _("{shown} is not a date ({err})").format(shown=shown, err=err)
+            _("{shown} is not a date ({err})").format(shown=shown, err=date_error(err))
         ) from err
+
+
+def date_error(err: ValueError) -> str:
+    """Why Python's datetime refused a date, in the user's language (its own words are
+    English: an import warning read "不是日期（day is out of range for month）")."""
+    text = str(err)
+    reasons: tuple[tuple[str, Callable[[], str]], ...] = (
+        ("day is out of range", lambda: _("no such day in that month")),
+        ("month must be", lambda: _("no such month")),
+        ("hour must be", lambda: _("no such hour")),
+        ("minute must be", lambda: _("no such minute")),
+        ("second must be", lambda: _("no such second")),
+        ("year", lambda: _("year out of range")),
+        ("Invalid isoformat", lambda: _("not a date in the form yyyy-mm-dd")),
+    )
+    for start, why in reasons:
+        if text.startswith(start):
+            return why()
+    return text
