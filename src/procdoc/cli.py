@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 i18n.setup()  # before the help texts below are made: they are in the user's language
 clitext.localize()  # typer's own words (Usage:, Options, Error:) in that language too
+clitext.wrap_wide()  # help wrapped by terminal columns (Chinese characters are two)
 
 app = typer.Typer(
     name="procdoc",

@@ -11,6 +11,7 @@ is changed for English.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from typing import IO, Any
 
@@ -40,6 +41,71 @@ def translate_usage_error(message: str) -> str:
         if pattern.match(message):
             return pattern.sub(words().replace("\\", "\\\\"), message, count=1)
     return message
+
+
+def _cells(text: str) -> int:
+    """How many terminal columns ``text`` takes: a Chinese character (East Asian wide or
+    full-width) two, anything else one."""
+    return len(text) + sum(1 for ch in text if unicodedata.east_asian_width(ch) in "WF")
+
+
+_WIDE_RUN = re.compile(
+    r"[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]|[^\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]+"
+)
+
+
+#: Punctuation a Chinese line never starts with (避头点).
+_NO_LINE_START = frozenset("、，。；：！？）》」』】〕…")
+
+
+def _wide_wrapper(base: type[Any]) -> type[Any]:
+    """click's help wrapper (``base``), measuring lines in terminal columns and free to
+    break between Chinese characters: click counts characters and breaks only at spaces,
+    so a line of Chinese help took twice the terminal's width."""
+
+    class WideWrapper(base):  # type: ignore[misc]
+        def _split(self, text: str) -> list[str]:
+            out: list[str] = []
+            for chunk in super()._split(text):
+                out.extend(_WIDE_RUN.findall(chunk) if _cells(chunk) != len(chunk) else [chunk])
+            return out
+
+        def _wrap_chunks(self, chunks: list[str]) -> list[str]:
+            lines: list[str] = []
+            chunks.reverse()
+            while chunks:
+                indent = self.subsequent_indent if lines else self.initial_indent
+                width = self.width - _cells(indent)
+                if self.drop_whitespace and lines and not chunks[-1].strip():
+                    del chunks[-1]
+                line: list[str] = []
+                used = 0
+                while chunks and used + _cells(chunks[-1]) <= width:
+                    used += _cells(chunks[-1])
+                    line.append(chunks.pop())
+                if chunks and _cells(chunks[-1]) > width - used and not line:
+                    self._handle_long_word(chunks, line, used, width)
+                else:  # 、，。 never start a line: take characters along
+                    while chunks and chunks[-1][:1] in _NO_LINE_START and len(line) > 1:
+                        chunks.append(line.pop())
+                if self.drop_whitespace and line and not line[-1].strip():
+                    del line[-1]
+                if line:
+                    lines.append(indent + "".join(line))
+            return lines
+
+    return WideWrapper
+
+
+def wrap_wide() -> None:
+    """Have typer's help wrap Chinese text by terminal columns (in either language: the
+    English help holds Chinese words too)."""
+    from typer._click import _textwrap
+
+    if not getattr(_textwrap.TextWrapper, "procdoc_wide", False):
+        wrapper = _wide_wrapper(_textwrap.TextWrapper)
+        wrapper.procdoc_wide = True
+        _textwrap.TextWrapper = wrapper  # type: ignore[misc]
 
 
 def localize() -> None:
