@@ -65,6 +65,19 @@ def test_validate_warns_about_roles_nobody_holds(office: Path) -> None:
     assert not report.errors
 
 
+def test_validate_warns_about_a_listed_role_no_step_uses_and_nobody_holds(office: Path) -> None:
+    """SPEC §9: "a process role nobody in people: holds", also one under roles: that no
+    step names yet (it was left out: a SPEC review)."""
+    path = office / "processes" / "xinfang.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("\nroles: [") + len("\nroles: [")
+    path.write_text(text[:start] + "督查员, " + text[start:], encoding="utf-8")
+    report = validate(Workspace(office))
+    warned = [p.message for p in report.warnings if "held by nobody" in p.message]
+    assert "xinfang: role 督查员 is held by nobody under people:" in warned
+    assert not report.errors
+
+
 def test_every_write_names_a_listed_person_who_holds_the_steps_role(office: Path) -> None:
     cid = letter(office)
     ledger = office / "ledger.xlsx"

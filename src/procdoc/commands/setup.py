@@ -295,6 +295,13 @@ def _check_people(ws: Workspace, processes: dict[str, Process], p: Problems) -> 
                     "{id}: role {role} is held by nobody under people:, so its steps cannot be acted on"
                 ).format(id=process.id, role=role),
             )
+        for role in sorted(set(process.roles) - used - held):  # listed under roles: only
+            p.warning(
+                ("people",),
+                _("{id}: role {role} is held by nobody under people:").format(
+                    id=process.id, role=role
+                ),
+            )
 
 
 def _check_calendar(ws: Workspace, today: date) -> list[Problem]:
