@@ -376,3 +376,32 @@ def test_a_tag_that_cannot_be_built_is_one_positioned_error(mini: Path) -> None:
         "processes/bad.yaml:2:9: error: '!!python/name:os.system x' cannot be read as a value: put it in quotes"
         in out
     )
+
+
+def bad_file_errors(mini: Path, text: str) -> tuple[list[str], str]:
+    """The problems `validate` lists for processes/bad.yaml, and its whole output."""
+    (mini / "processes" / "bad.yaml").write_text(text, encoding="utf-8")
+    code, out, err = run("validate", "-w", str(mini))
+    assert code == 3, out + err
+    return [line for line in out.splitlines() if line.startswith("processes/bad.yaml")], out
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "{label: 收到日期, type: dat}",  # `from: received` would have said "of type text"
+        "{label: 收到日期, type: choic, choices: [a]}",  # "'choices' given but ... type text"
+    ],
+)
+def test_an_unknown_field_type_is_one_error_and_no_false_second(mini: Path, spec: str) -> None:
+    text = BASE.replace("  f: {label: 字段, type: text}", f"  received: {spec}").replace(
+        "    role: 甲\n", "    role: 甲\n    deadline: {duration: 5d, from: received}\n"
+    )
+    lines, out = bad_file_errors(mini, text)
+    assert len(lines) == 1 and "unknown field type" in lines[0], out
+
+
+def test_a_when_that_does_not_parse_is_one_error_and_no_fallback_warning(mini: Path) -> None:
+    text = BASE.replace("next: [b]", 'next: [{to: b, when: "f =="}, b]')
+    lines, out = bad_file_errors(mini, text)
+    assert len(lines) == 1 and "does not parse" in lines[0], out

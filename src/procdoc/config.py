@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from procdoc.calendar import Duration
+from procdoc.calendar import _CONFIG_KEYS as CALENDAR_KEYS
+from procdoc.calendar import _FILE_KEYS as CALENDAR_LISTS
+from procdoc.calendar import Duration, _parse_entry
 from procdoc.errors import CalendarError
 from procdoc.i18n import _
 from procdoc.layout import CORE_LABELS, sheet_name_problem
@@ -116,6 +118,12 @@ class Config:
         return self.root / ".procdoc"
 
 
+def default_config(root: Path) -> Config:
+    """The settings of a procdoc.yaml that sets only its name (the folder's): what
+    `validate` checks the workspace with when procdoc.yaml cannot be parsed."""
+    return parse_config(Document(CONFIG_NAME, {"name": root.name}), root)[0]
+
+
 def parse_config(doc: Document, root: Path) -> tuple[Config, Problems]:
     """Build the settings from ``doc``; every problem is collected with its position."""
     p = Problems(doc)
@@ -130,7 +138,8 @@ def parse_config(doc: Document, root: Path) -> tuple[Config, Problems]:
     data = doc.data
     if data is None:
         data = {}
-    if not isinstance(data, dict):
+    mapping = isinstance(data, dict)
+    if not mapping:  # then that is the one problem: no key can be looked for
         p.error(
             (),
             _("{config_name} must be a mapping of settings, not {type_name}").format(
@@ -140,11 +149,19 @@ def parse_config(doc: Document, root: Path) -> tuple[Config, Problems]:
         data = {}
     _unknown(p, data, CONFIG_KEYS, (), CONFIG_NAME)
     name = data.get("name")
-    if not isinstance(name, str) or not name.strip():
+    if name is not None and not isinstance(name, str):
+        p.error(
+            ("name",),
+            _("'{key}' must be text, not {type_name}").format(
+                key="name", type_name=_type_name(name)
+            ),
+        )
+    elif mapping and (name is None or not name.strip()):
         p.error(
             ("name",) if "name" in data else (),
             _("missing required key 'name' (the office's name, e.g. name: XX市XX局办公室)"),
         )
+    if not isinstance(name, str) or not name.strip():
         name = root.name
     cfg = Config(
         root=root,
@@ -156,7 +173,7 @@ def parse_config(doc: Document, root: Path) -> tuple[Config, Problems]:
     )
     if "calendar" in data:
         if isinstance(data["calendar"], dict):
-            cfg.calendar = data["calendar"]
+            cfg.calendar = _calendar(p, data["calendar"])
         elif data["calendar"] is not None:
             p.error(
                 ("calendar",),
@@ -209,6 +226,38 @@ def _unknown(
                 _("unknown key '{key}' in {what}{extra}").format(key=key, what=what, extra=extra),
                 key=True,
             )
+
+
+def _calendar(p: Problems, value: dict[str, Any]) -> dict[str, Any]:
+    """`calendar:` (SPEC §4), its keys and every date of its holidays and workdays checked
+    at their positions. What is wrong is reported and left out of what the calendar is
+    built from, which then does not report it again without a position."""
+    _unknown(p, value, set(CALENDAR_KEYS), ("calendar",), "calendar")
+    out = {key: entry for key, entry in value.items() if key in CALENDAR_KEYS}
+    roll = out.get("roll_calendar_deadlines", True)
+    if not isinstance(roll, bool):
+        p.error(
+            ("calendar", "roll_calendar_deadlines"),
+            _("'{key}' must be true or false, not {value!r}").format(
+                key="roll_calendar_deadlines", value=roll
+            ),
+        )
+        del out["roll_calendar_deadlines"]
+    for kind in CALENDAR_LISTS:
+        entries = out.get(kind)
+        if entries is None:
+            continue
+        listed = isinstance(entries, list)
+        good = []
+        for i, entry in enumerate(entries if listed else [entries]):
+            try:
+                list(_parse_entry(entry, where=f"calendar.{kind}"))
+            except CalendarError as err:
+                p.error(("calendar", kind, i) if listed else ("calendar", kind), err.message)
+            else:
+                good.append(entry)
+        out[kind] = good
+    return out
 
 
 def _path(p: Problems, data: dict[str, Any], key: str, root: Path, default: str) -> Path:

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar
 
-from procdoc.config import CONFIG_NAME, Config, parse_config
+from procdoc.config import CONFIG_NAME, Config, default_config, parse_config
 from procdoc.errors import ConfigError, WorkspaceError
 from procdoc.i18n import _
-from procdoc.process.loader import Problem, load_process
+from procdoc.process.loader import Problem, Problems, load_process, syntax_problem
 from procdoc.process.model import Process
-from procdoc.yamlpos import YamlSyntaxError, display_path, load_file
+from procdoc.yamlpos import Document, YamlSyntaxError, display_path, load_file
 
 if TYPE_CHECKING:
     from procdoc.calendar import WorkCalendar
@@ -66,21 +67,37 @@ def find_root(start: Path | None = None, explicit: Path | str | None = None) -> 
 class Workspace:
     """A loaded workspace. Processes, calendar, layout and ledger load lazily on first use.
 
-    With ``lenient`` (for `validate`), errors in procdoc.yaml are kept in
-    ``config_problems`` instead of refusing the workspace.
+    With ``lenient`` (for `validate`), errors in procdoc.yaml, a YAML syntax error too, are
+    kept in ``config_problems`` instead of refusing the workspace.
     """
 
     def __init__(self, root: Path, *, lenient: bool = False) -> None:
         self.root = root.resolve()
         #: Where parsed YAML and sheets are kept between commands (never the user's files).
         self.cache_dir = self.root / ".procdoc" / "cache"
+        self.config: Config
+        self.config_problems: Problems
+        #: Whether procdoc.yaml could be read as settings; when not (only with ``lenient``:
+        #: a syntax error, or a list or a text), the settings are the defaults and the
+        #: checks that need the real ones are skipped.
+        self.config_read = True
         try:
             doc = load_file(self.root / CONFIG_NAME, base=self.root, cache=self.cache_dir)
         except YamlSyntaxError as err:
-            raise ConfigError([Problem("error", err.pos, err.message.split(": ", 1)[-1])]) from err
-        self.config_doc = doc  # kept: validate reports source problems at their positions
-        self.config: Config
-        self.config, self.config_problems = parse_config(doc, self.root)
+            if not lenient:
+                raise ConfigError([syntax_problem(err)]) from err
+            doc = Document(err.pos.file, {})
+            self.config, self.config_problems = default_config(self.root), Problems(doc)
+            self.config_problems.append(syntax_problem(err))
+            self.config_read = False
+        else:
+            self.config, self.config_problems = parse_config(doc, self.root)
+        if not isinstance(doc.data, dict):  # a list or a text: reported, and no settings
+            self.config_read = self.config_read and doc.data is None
+            doc = replace(doc, data={})
+        #: Kept for validate, which reports source problems at their positions; its
+        #: ``data`` is always a mapping.
+        self.config_doc = doc
         #: Problems met while the command ran that make it exit 1 after doing what it
         #: could (SPEC §5): cases of a process file with errors.
         self.blocking: list[str] = []
@@ -128,7 +145,8 @@ class Workspace:
         left_out: list[Process] = []
         names: dict[str, Process] = {}
         templates = self.template_names()
-        numbering = list(self.config.numbering)
+        # procdoc.yaml unparsed: its sequences are unknown, so no step's number is checked
+        numbering = list(self.config.numbering) if self.config_read else None
         for path in self.process_files():
             process, probs = load_process(
                 path, base=self.root, templates=templates, numbering=numbering, cache=self.cache_dir

@@ -38,10 +38,12 @@ class Pos:
 
 
 class YamlSyntaxError(ProcdocError):
-    """A file that is not well-formed YAML; ``pos`` says where."""
+    """A file that is not well-formed YAML; ``pos`` says where, ``detail`` what (and what
+    to do), without the position."""
 
     def __init__(self, message: str, pos: Pos) -> None:
         self.pos = pos
+        self.detail = message
         super().__init__(f"{pos}: {message}")
 
 
@@ -142,13 +144,31 @@ def load_text(text: str, name: str) -> Document:
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         pos = Pos(name, mark.line + 1, mark.column + 1) if mark else Pos(name, 1, 1)
-        problem = err.problem or err.context or _("invalid YAML")
-        if mark is not None and _char_at(text, mark.line, mark.column) == "\t":
-            problem += _(": a tab (YAML is indented with spaces only)")
-        raise YamlSyntaxError(problem, pos) from err
+        char = _char_at(text, mark.line, mark.column) if mark is not None else ""
+        raise YamlSyntaxError(syntax_message(err.problem or err.context, char), pos) from err
     except yaml.YAMLError as err:  # ReaderError: control characters and the like
         raise YamlSyntaxError(str(err).splitlines()[0], Pos(name, 1, 1)) from err
     return doc
+
+
+#: PyYAML's words for a character no value may start with (``@``, a backquote) and for an
+#: alias to no anchor (a value starting with ``*``): both mean the value needs quotes.
+_NEEDS_QUOTES = ("cannot start any token", "undefined alias")
+
+
+def syntax_message(problem: str | None, char: str = "") -> str:
+    """What a YAML syntax error says, and what to do about it: ``problem`` is PyYAML's
+    description, ``char`` the character where it was found. One wording for every file
+    procdoc reads with :func:`load_text` (procdoc.yaml and the process files alike)."""
+    if char == "\t":
+        return _("not valid YAML: a tab (YAML is indented with spaces only): indent with spaces")
+    if not problem:
+        return _("invalid YAML")
+    if any(words in problem for words in _NEEDS_QUOTES):
+        return _("not valid YAML: {problem} (put this value in quotes)").format(problem=problem)
+    return _(
+        "not valid YAML: {problem} (check the indentation of this line and the one above: the keys of one mapping and the items of one list start in the same column; a value holding ': ' needs quotes)"
+    ).format(problem=problem)
 
 
 def _char_at(text: str, line: int, column: int) -> str:
@@ -169,7 +189,7 @@ def _convert(node: yaml.Node, path: PathKey, doc: Document) -> Any:
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = _scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
+            key = _value(key_node, doc) if isinstance(key_node, yaml.ScalarNode) else None
             if not isinstance(key, str | int | float | bool | _dt.date) or isinstance(
                 key, _dt.datetime
             ):
@@ -186,6 +206,16 @@ def _convert(node: yaml.Node, path: PathKey, doc: Document) -> Any:
     if isinstance(node, yaml.SequenceNode):
         return [_convert(item, (*path, i), doc) for i, item in enumerate(node.value)]
     assert isinstance(node, yaml.ScalarNode)
+    return _value(node, doc)
+
+
+def _value(node: yaml.ScalarNode, doc: Document) -> Any:
+    """A scalar, key or value, as safe_load builds it. A plain scalar that looks like a date
+    or a number but is none (``2026-13-01``, ``0b_``) is its text, as YAML 1.2 reads it:
+    where a date is needed, the check of that key says so at its position. A tag no
+    constructor takes is a syntax error."""
+    import yaml
+
     try:
         return _scalar(node)
     except yaml.constructor.ConstructorError as err:  # a tag safe_load cannot build
@@ -194,6 +224,8 @@ def _convert(node: yaml.Node, path: PathKey, doc: Document) -> Any:
             _("{value!r} cannot be read as a value: put it in quotes").format(value=written),
             Pos(doc.file, *_position(node)),
         ) from err
+    except Exception:  # a constructor's ValueError (month must be in 1..12) and the like
+        return node.value
 
 
 @functools.cache

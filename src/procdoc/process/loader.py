@@ -92,6 +92,12 @@ class Problems(list[Problem]):
         return [p for p in self if p.severity == "error"]
 
 
+def syntax_problem(err: YamlSyntaxError) -> Problem:
+    """A file that is not YAML as the one problem it has: what `validate` lists for a process
+    file and for procdoc.yaml alike."""
+    return Problem("error", err.pos, err.detail)
+
+
 def _type_name(value: Any) -> str:
     return {
         str: "text", int: "a number", float: "a number", bool: "true/false", list: "a list",
@@ -114,7 +120,7 @@ def load_process(
         doc = load_file(path, base=base, cache=cache)
     except YamlSyntaxError as err:
         problems = Problems()
-        problems.append(Problem("error", err.pos, err.message.split(": ", 1)[-1]))
+        problems.append(syntax_problem(err))
         return None, problems
     except ProcdocError as err:
         problems = Problems()
@@ -136,6 +142,11 @@ class _Builder:
         self.templates = templates
         self.numbering = numbering
         self.p = Problems(doc)
+        #: Fields whose `type` is unknown and branches whose `when` does not parse (by
+        #: id()): their error is reported once, and the checks that would read the type
+        #: or the condition skip them instead of adding false errors of their own.
+        self.untyped: set[str] = set()
+        self.unparsed: set[int] = set()
 
     # -- small typed getters -------------------------------------------------------
     def _text(
@@ -508,10 +519,12 @@ class _Builder:
             self._unknown_keys(spec, FIELD_KEYS, path, _("field '{fid}'").format(fid=fid))
             label = self._text(spec, "label", path) or fid
             ftype = self._one_of(spec, "type", FIELD_TYPES, path, _("field type"))
+            if spec.get("type", ftype) not in FIELD_TYPES:
+                self.untyped.add(fid)
             choices = self._texts(spec, "choices", path)
             if ftype == "choice" and not choices:
                 p.error(path, _("field '{fid}' is a choice but has no 'choices'").format(fid=fid))
-            if choices and ftype != "choice":
+            if choices and ftype != "choice" and fid not in self.untyped:
                 p.error(
                     (*path, "choices"),
                     _(
@@ -633,6 +646,7 @@ class _Builder:
             self._unknown_keys(item, BRANCH_KEYS, ipath, _("a branch"))
             to = self._text(item, "to", ipath, required=True)
             when = None
+            unparsed = False
             if item.get("when") is not None:
                 text = item["when"]
                 if not isinstance(text, str):
@@ -640,6 +654,7 @@ class _Builder:
                 try:
                     when = expr.parse(text)
                 except expr.ExpressionError as err:
+                    unparsed = True
                     self.p.error(
                         (*ipath, "when"),
                         _("condition '{text}' {err}").format(text=text, err=err)
@@ -647,6 +662,8 @@ class _Builder:
                     )
             if to:
                 out.append(Branch(to, when))
+                if unparsed:
+                    self.unparsed.add(id(out[-1]))
         return tuple(out)
 
     # -- references and the graph -----------------------------------------------------
@@ -679,7 +696,7 @@ class _Builder:
                         start=start
                     ),
                 )
-            elif fdef.type not in ("date", "datetime"):
+            elif fdef.type not in ("date", "datetime") and start not in self.untyped:
                 self.p.error(
                     where,
                     _(
@@ -759,7 +776,14 @@ class _Builder:
                                 text=branch.when.text, name=name, known=_known(process.fields)
                             ),
                         )
-            fallback_at = next((j for j, b in enumerate(step.next) if b.when is None), None)
+            fallback_at = next(
+                (
+                    j
+                    for j, b in enumerate(step.next)
+                    if b.when is None and id(b) not in self.unparsed
+                ),
+                None,
+            )
             if fallback_at is not None and fallback_at < len(step.next) - 1:
                 p.warning(
                     (*path, "next", fallback_at + 1),
