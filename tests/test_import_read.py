@@ -675,10 +675,10 @@ def test_to_date_1904_serial() -> None:
 @pytest.mark.parametrize(
     ("value", "reason"),
     [
-        ("2024年13月1日", r"'2024年13月1日' is not a date \(month must be in 1\.\.12\)"),
-        ("2026-09-31 09:15", r"'2026-09-31 09:15' is not a date \(day is out of range"),
-        ("20241301", r"'20241301' is not a date \(month"),
-        (20240230, r"20240230 is not a date \(day is out of range"),
+        ("2024年13月1日", r"'2024年13月1日' is not a date \(no such month\)"),
+        ("2026-09-31 09:15", r"'2026-09-31 09:15' is not a date \(no such day in that month"),
+        ("20241301", r"'20241301' is not a date \(no such month"),
+        (20240230, r"20240230 is not a date \(no such day in that month"),
         ("7/1/2024", r"'7/1/2024' is ambiguous"),
         ("1.7.2024", "ambiguous"),
         ("24/7/1", "ambiguous"),
@@ -687,7 +687,7 @@ def test_to_date_1904_serial() -> None:
         (12345, r"12345 is not a date \(neither yyyymmdd nor an Excel date serial\)"),
         (3.5, "is not a date"),
         (10**400, "is not a date"),
-        ("2024-07-04T25:00:00", r"is not a date \(hour must be in 0\.\.23\)"),
+        ("2024-07-04T25:00:00", r"is not a date \(no such hour\)"),
         (True, "'TRUE' is not a date"),
     ],
 )
@@ -852,7 +852,7 @@ def test_sample_dingtalk() -> None:
     assert by_row[20][key] == by_row[8][key]  # the duplicate on purpose
     assert len(set(ids)) == 29
     assert by_row[25][started] == "2026-09-31 09:15"  # the bad time on purpose
-    with pytest.raises(ConversionError, match="day is out of range"):
+    with pytest.raises(ConversionError, match="no such day in that month"):
         to_datetime(by_row[25][started])
     others = [to_datetime(row[started]) for number, row in table.rows if number != 25]
     assert all(
@@ -982,3 +982,75 @@ def test_samples_are_what_the_script_makes(tmp_path: Path) -> None:
             assert (tmp_path / name).read_bytes() == (SAMPLES / name).read_bytes(), name
         else:
             assert read_grid(tmp_path / name).rows == read_grid(SAMPLES / name).rows, name
+
+
+# --------------------------------------------------------------------------- not the workbook its name says
+
+
+@pytest.mark.parametrize("name", ["fake.xlsx", "fake.xls", "fake.xlsm"])
+def test_text_named_as_a_workbook_is_not_the_workbook_its_name_says(
+    tmp_path: Path, name: str
+) -> None:
+    """It was read as a one-column CSV: `no source matches its header (0 columns match)`,
+    or with --source `no header row ... found row 1: 不是表格`."""
+    path = tmp_path / name
+    path.write_text("不是表格\n", encoding="utf-8")
+    suffix = path.suffix
+    with pytest.raises(ImportFileError) as info:
+        read_grid(path)
+    assert str(info.value) == (
+        f"{path} is named {suffix} but is not an Excel workbook: it is plain text "
+        "beginning '不是表格'; download or export it again from the OA system (as .xlsx, "
+        ".xls or .csv) and import that"
+    )
+
+
+def test_a_web_page_named_as_a_workbook_says_what_page_it_is(tmp_path: Path) -> None:
+    path = tmp_path / "收文.xlsx"
+    path.write_text(
+        "<html><head><title>会话已过期</title></head><body>请重新登录</body></html>",
+        encoding="utf-8",
+    )
+    with pytest.raises(ImportFileError, match=r"is named \.xlsx but is not an Excel workbook"):
+        read_grid(path)
+    with pytest.raises(
+        ImportFileError, match="a web page that holds no table, titled '会话已过期'"
+    ):
+        read_grid(path)
+    path = tmp_path / "page.html"  # its name promises no workbook: as before
+    path.write_text("<html><body>请重新登录</body></html>", encoding="utf-8")
+    with pytest.raises(ImportFileError, match="looks like a web page but holds no table"):
+        read_grid(path)
+
+
+def test_tables_saved_as_text_under_a_workbook_name_are_still_read(tmp_path: Path) -> None:
+    """What OA systems do and procdoc reads by content (SPEC §6) stays: an HTML table or
+    delimited text saved as .xls, a header alone (a quiet day's export), text named .csv."""
+    tsv = tmp_path / "导出.xls"
+    tsv.write_bytes("收文编号\t标题\t来文单位\n007\t通知\t市政府\n".encode("gbk"))
+    assert read_grid(tsv).rows == [["收文编号", "标题", "来文单位"], ["007", "通知", "市政府"]]
+    header_only = tmp_path / "空.xls"
+    header_only.write_text("收文编号,标题,来文单位\n", encoding="utf-8")
+    assert read_grid(header_only).rows == [["收文编号", "标题", "来文单位"]]
+    html = tmp_path / "泛微.xlsx"
+    html.write_text("<table><tr><td>收文编号</td></tr><tr><td>007</td></tr></table>")
+    assert read_grid(html).rows == [["收文编号"], ["007"]]
+    note = tmp_path / "note.csv"
+    note.write_text("不是表格\n", encoding="utf-8")
+    assert read_grid(note).rows == [["不是表格"]]
+
+
+@pytest.mark.parametrize("source", [[], ["--source", "any"]])
+def test_cli_import_of_text_named_xlsx_is_one_line_exit_1(
+    library: Path, tmp_path: Path, source: list[str]
+) -> None:
+    from typer.testing import CliRunner
+
+    from procdoc.cli import app
+
+    fake = tmp_path / "fake.xlsx"
+    fake.write_text("不是表格\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["import", str(fake), *source, "-w", str(library)])
+    assert result.exit_code == 1, result.stdout + result.stderr
+    assert result.stderr.startswith(f"Error: {fake} is named .xlsx but is not an Excel workbook")
+    assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr

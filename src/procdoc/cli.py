@@ -178,6 +178,18 @@ def _day(text: str | None, option: str) -> date | None:
     return moment.date() if moment else None
 
 
+def _sets(pairs: list[str] | None) -> list[str]:
+    """``--set FIELD=VALUE`` pairs; one without ``=`` cannot be read: bad usage (exit 2),
+    like a bad ``--at``. Whether the field and its value suit the case is the engine's to
+    say (exit 1)."""
+    from procdoc.errors import UsageError
+
+    for pair in pairs or []:
+        if "=" not in pair:
+            raise UsageError(_("--set '{pair}' must be FIELD=VALUE").format(pair=pair))
+    return list(pairs or [])
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"procdoc {__version__}")
@@ -320,10 +332,11 @@ def graph(
     ] = None,
 ) -> None:
     from procdoc.commands.setup import graph as draw
+    from procdoc.errors import UsageError
     from procdoc.fileio import atomic_write
 
     if format is GraphFormat.png and output is None:
-        raise ProcdocError(_("--format png writes binary data: give -o FILE.png"))
+        raise UsageError(_("--format png writes binary data: give -o FILE.png"))
     data = draw(_ws(workspace), process, fmt=format.value, case=case)
     if output:
         atomic_write(output, data)
@@ -355,7 +368,7 @@ def new(
         _ws(workspace),
         process,
         title=title,
-        sets=sets or [],
+        sets=_sets(sets),
         by=by,
         assign=assign,
         at=_moment(at, "--at"),
@@ -401,7 +414,7 @@ def advance(
         by=by,
         note=note,
         at=_moment(at, "--at"),
-        sets=sets or [],
+        sets=_sets(sets),
         assign=assign,
     )
     for result in results:
@@ -477,7 +490,7 @@ def set_(
     from procdoc.engine import describe
 
     done = cases.set_fields(
-        _ws(workspace), case, sets=sets, by=by, note=note, at=_moment(at, "--at")
+        _ws(workspace), case, sets=_sets(sets), by=by, note=note, at=_moment(at, "--at")
     )
     if not done.changes:
         console.info(_("{id}: nothing changed (the values are already so)").format(id=done.case.id))
@@ -774,7 +787,11 @@ def render(
     from procdoc.commands.documents import render as run
 
     ws = _ws(workspace)
-    with Progress(console=console.err, transient=True) as bar:
+    # a bar only where Rich draws and wipes it: elsewhere (cron, a pipe, a file) it ends a
+    # progress display with an empty line, which came before `Error:` and the summary
+    with Progress(
+        console=console.err, transient=True, disable=not console.err.is_interactive
+    ) as bar:
         task = bar.add_task(_("rendering {template}").format(template=template), total=None)
         result = run(
             ws,

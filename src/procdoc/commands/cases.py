@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from procdoc.calendar import Duration
 from procdoc.engine import Correction, Engine, ExtendResult, MoveResult
-from procdoc.errors import CaseError, ProcessError, UsageError
+from procdoc.errors import CalendarError, CaseError, ProcessError, UsageError
 from procdoc.i18n import _
 from procdoc.layout import STATUS_IDS
 from procdoc.model import Case, HistoryEntry
@@ -17,6 +18,7 @@ from procdoc.workspace import Workspace
 
 if TYPE_CHECKING:
     from procdoc.casebook import RowFilter
+    from procdoc.process.model import Process
 
 
 def new(
@@ -93,7 +95,12 @@ def extend(
     at: datetime | None = None,
     late: bool = False,
 ) -> ExtendResult:
-    """Extend the current step's deadline (SPEC §4)."""
+    """Extend the current step's deadline (SPEC §4). A duration that cannot be read is
+    bad usage, before the case is looked at."""
+    try:
+        Duration.parse(by)
+    except CalendarError as err:
+        raise UsageError(_("--by: {message}").format(message=err.message)) from err
     engine = ws.engine()
     moment = at or ws.now()
     return ws.change(
@@ -211,11 +218,7 @@ def select(
     noted for the CLI to report (SPEC §5)."""
     sel = sel or Selection()
     proc = ws.process(sel.process) if sel.process else None
-    if sel.step and proc and proc.find_step(sel.step) is None:
-        raise ProcessError(
-            _("{id} has no step '{step}'").format(id=proc.id, step=sel.step),
-            hint=", ".join(s.name for s in proc.steps),
-        )
+    check_step(ws, proc, sel.step)
     status = status_id(sel.status)
     if sel.assignee:
         ws.engine().person(sel.assignee, "--assignee")
@@ -244,6 +247,29 @@ def select(
     return out
 
 
+def check_step(ws: Workspace, proc: Process | None, step: str | None) -> None:
+    """``--step`` of a command that selects cases: a step (id or name) of ``proc``, or of
+    some process when ``proc`` is None; else a ProcessError naming the steps there are
+    (a misspelt step must not match nothing silently)."""
+    if not step:
+        return
+    if proc is not None:
+        if proc.find_step(step) is None:
+            raise ProcessError(
+                _("{id} has no step '{step}'").format(id=proc.id, step=step),
+                hint=", ".join(s.name for s in proc.steps),
+            )
+        return
+    processes = list(ws.processes.values())
+    if any(p.find_step(step) is not None for p in processes):
+        return
+    steps = "; ".join(f"{p.id}: {', '.join(s.name for s in p.steps)}" for p in processes)
+    raise ProcessError(
+        _("no process has a step '{step}'").format(step=step),
+        hint=_("steps: {steps}").format(steps=steps or "none"),
+    )
+
+
 def list_cases(ws: Workspace, sel: Selection | None = None) -> list[Case]:
     """Cases, by process, step, status, assignee or department."""
     return select(ws, None, sel)
@@ -254,7 +280,7 @@ def dept_members(ws: Workspace, dept: str) -> set[str]:
     members = {p.name for p in people.values() if p.dept == dept}
     if people and not members:
         depts = sorted({p.dept for p in people.values() if p.dept})
-        raise UsageError(
+        raise CaseError(
             _("--dept {dept}: nobody under people: is in that department").format(dept=dept),
             hint=_("departments: {depts}").format(depts=", ".join(depts)),
         )

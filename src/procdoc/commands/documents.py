@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from procdoc.casebook import Casebook, Change
+from procdoc.commands.cases import check_step
 from procdoc.documents.render import output_path
 from procdoc.engine import since_entry
-from procdoc.errors import LedgerLockedError, ProcessError, RenderError
+from procdoc.errors import LedgerLockedError, RenderError
 from procdoc.i18n import _
 from procdoc.model import Case, HistoryEntry
 from procdoc.reports.overdue import classify
@@ -225,8 +226,7 @@ def _select(
     if ids:
         return [book.case(cid) for cid in ids]
     proc = ws.process(process) if process else None
-    if step and proc and proc.find_step(step) is None:
-        raise ProcessError(_("{id} has no step '{step}'").format(id=proc.id, step=step))
+    check_step(ws, proc, step)
     chosen: list[Case] = []
     default = not (process or step or overdue)
     for case in book.cases():

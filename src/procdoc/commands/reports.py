@@ -104,10 +104,16 @@ def report_daily(
     out: Path | None = None,
     workdays_only: bool = False,
 ) -> DailyReport | None:
-    """Write the daily report; None when ``workdays_only`` and the day is a day off."""
+    """Write the daily report; None when ``workdays_only`` and the day is a day off.
+
+    A ledger open in Excel, WPS or LibreOffice is read as last saved: the report is
+    written all the same, saying so at its top, and the open ledger is noted for the CLI
+    to report (exit 1, as a process file with errors is), so that the person the
+    scheduler tells closes it before the day's writes are refused."""
     moment = as_of or ws.now()
     if workdays_only and not ws.calendar.is_workday(moment.date()):
         return None
+    held = _held_open(ws.config.ledger)
     cases = cases_as_of(ws, moment)
     rep = build_daily(
         cases,
@@ -117,12 +123,41 @@ def report_daily(
         reminders=ws.config.reminders,
         missing=list(ws.blocking),
     )
+    error = None
+    if held is not None:
+        user, app, owner = held
+        rep.ledger_open = (
+            f"{ws.config.ledger.name} 正由 {user} 在 {app} 中打开"
+            "，本报告依据其最近一次保存的内容，未保存的修改未计入"
+        )
+        error = _(
+            "{ledger} is open in {app} by {user} ({owner}): the report was written from its last saved version, without unsaved changes; close it there (if nobody has it open, delete {owner})"
+        ).format(ledger=ws.rel(ws.config.ledger), app=app, user=user, owner=owner.name)
     folder = out or ws.config.output / "reports"
     write_daily(rep, folder, office=ws.config.name, like=ws.config.ledger)
     from procdoc.reports.brief import write_brief
 
     write_brief(rep, folder, office=ws.config.name, people=ws.config.people, like=ws.config.ledger)
+    if error is not None:  # said once the report is written; the CLI exits 1 on it
+        ws.blocking.append(error)
     return rep
+
+
+def _held_open(ledger: Path) -> tuple[str, str, Path] | None:
+    """(user, application, owner file) when the ledger is open in Excel/WPS (its ``~$``
+    owner file) or LibreOffice (its lock file); None when it is not, or does not exist."""
+    from procdoc.ledger import owner_of
+    from procdoc.ledger.owners import excel_owner_file, libreoffice_lock_file
+
+    if not ledger.exists():
+        return None
+    user = owner_of(ledger)
+    if user is None:
+        return None
+    excel = excel_owner_file(ledger)
+    if excel.exists():
+        return user, "Excel/WPS", excel
+    return user, "LibreOffice", libreoffice_lock_file(ledger)
 
 
 # -- statistics, the monthly report, 抽查 (SPEC §10) ----------------------------------------

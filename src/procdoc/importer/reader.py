@@ -38,6 +38,11 @@ Kind: TypeAlias = Literal["xlsx", "xls", "csv", "html"]
 __all__ = ["CellValue", "Grid", "Kind", "read_grid", "sniff"]
 
 _HEAD_SIZE = 8192
+#: Names that say "an Excel workbook". An OA system may save an HTML table or delimited
+#: text under them (Excel opens those .xls files too), and such a table is read by its
+#: content; text that is no table under such a name is reported as not the workbook its
+#: name says (a failed download, an error page, a renamed note), not searched for a header.
+_WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xlsb", ".xls"})
 _DELIMITERS = (",", ";", "\t", "|")
 _SNIFF_LINES = 200
 
@@ -207,7 +212,40 @@ def _sniff_text(path: Path, head: bytes, *, complete: bool) -> Kind:
     controls = sum(1 for ch in text if ch < " " and ch not in "\t\r\n\f\v\x1a")
     if controls > len(text) // 100:
         raise _not_a_table(path, head)
+    if path.suffix.lower() in _WORKBOOK_SUFFIXES and not _has_columns(text):
+        raise _not_the_workbook(
+            path, _("plain text beginning '{start}'").format(start=_start(text))
+        )
     return "csv"
+
+
+def _has_columns(text: str) -> bool:
+    """Whether some line of ``text`` splits into two or more fields at one of the
+    delimiters a CSV export uses (a header alone will do: an export of a quiet day)."""
+    sample = "\n".join(text.splitlines()[:_SNIFF_LINES])
+    for delimiter in _DELIMITERS:
+        try:
+            rows = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
+            if any(sum(1 for cell in row if cell.strip()) >= 2 for row in rows):
+                return True
+        except csv.Error:
+            continue
+    return False
+
+
+def _start(text: str, width: int = 30) -> str:
+    """The first line of ``text`` that holds anything, cut to ``width`` characters."""
+    line = next((ln.strip() for ln in text.lstrip("\ufeff").splitlines() if ln.strip()), "")
+    line = "".join(ch for ch in line if ch.isprintable())
+    return line if len(line) <= width else line[:width] + "…"
+
+
+def _not_the_workbook(path: Path, what: str) -> ImportFileError:
+    return ImportFileError(
+        _(
+            "{path} is named {suffix} but is not an Excel workbook: it is {what}; download or export it again from the OA system (as .xlsx, .xls or .csv) and import that"
+        ).format(path=path, suffix=path.suffix, what=what)
+    )
 
 
 def _bom_encoding(head: bytes) -> str | None:
@@ -490,6 +528,14 @@ def _read_html(path: Path, data: bytes) -> tuple[list[list[CellValue]], str]:
         if len(own) > len(best):
             best = own
     if not best:
+        if path.suffix.lower() in _WORKBOOK_SUFFIXES:
+            title = _SPACES.sub(" ", document.findtext(".//title") or "").strip()
+            raise _not_the_workbook(
+                path,
+                _("a web page that holds no table, titled '{title}'").format(title=_start(title))
+                if title
+                else _("a web page that holds no table"),
+            )
         raise ImportFileError(
             _(
                 "{path} looks like a web page but holds no table: export the table from the OA system as .xlsx, .xls or .csv"

@@ -85,8 +85,8 @@ def _document(rep: DailyReport, *, office: str, people: Mapping[str, Person]) ->
         center=True,
         after=6,
     )
-    for line in rep.missing:
-        doc.para(f"未计入：{line}", size=10.5, bold=True, color="C00000")
+    for line in rep.notices():
+        doc.para(line, size=10.5, bold=True, color="C00000")
 
     doc.heading("一、需上报的案件")
     escalate = sorted((f for f in rep.flags if f.escalate), key=urgency)

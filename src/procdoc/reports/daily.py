@@ -25,6 +25,7 @@ class DailyReport:
     day: date
     as_of: datetime
     missing: list[str] = field(default_factory=list)  # process files with errors: not counted
+    ledger_open: str | None = None  # the ledger was open in Excel/WPS/LibreOffice: who has it
     unreadable: list[str] = field(default_factory=list)  # cells procdoc could not read
     opened: list[Case] = field(default_factory=list)
     closed: list[Case] = field(default_factory=list)
@@ -52,11 +53,20 @@ class DailyReport:
     def unknown(self) -> list[Flag]:
         return [f for f in self.flags if f.level == "unknown"]
 
-    def summary_lines(self) -> list[str]:
-        total_open = sum(n for _, n, _ in self.open_by_process)
+    def notices(self) -> list[str]:
+        """What the report could not count, for its top: the process files with errors,
+        and a ledger open elsewhere (read as last saved)."""
         lines = [f"未计入：{m}" for m in self.missing]
-        lines += [
-            f"{date_cn(self.day)} 日报",
+        if self.ledger_open:
+            lines.append(f"注意：{self.ledger_open}")
+        return lines
+
+    def summary_lines(self) -> list[str]:
+        return [*self.notices(), f"{date_cn(self.day)} 日报", *self.figure_lines()]
+
+    def figure_lines(self) -> list[str]:
+        total_open = sum(n for _, n, _ in self.open_by_process)
+        lines = [
             f"今日新增 {len(self.opened)} 件，今日办结 {len(self.closed)} 件，在办 {total_open} 件",
             f"逾期 {len(self.overdue)} 件，今日到期/临期 {len(self.due_soon)} 件",
         ]
@@ -150,8 +160,8 @@ def _write_xlsx(rep: DailyReport, path: Path, *, office: str) -> None:
         ws.set_column(1, 3, 12)
         ws.write(0, 0, f"{office} 流程日报 {date_cn(rep.day)}", title)
         ws.write(1, 0, f"统计时点：{rep.as_of:%Y-%m-%d %H:%M}")
-        for i, line in enumerate(rep.missing):
-            ws.write(2 + i, 4, f"未计入：{line}", bold)
+        for i, line in enumerate(rep.notices()):
+            ws.write(2 + i, 4, line, bold)
         figures = [("今日新增", len(rep.opened)), ("今日办结", len(rep.closed)),
                    ("在办", sum(n for _, n, _ in rep.open_by_process)), ("逾期", len(rep.overdue)),
                    ("今日到期/临期", len(rep.due_soon))]  # fmt: skip
@@ -259,11 +269,11 @@ def _markdown(rep: DailyReport, *, office: str) -> str:
     parts = [
         f"# {office} 流程日报 {date_cn(rep.day)}",
         "",
-        *(f"> **未计入：{line}**\n" for line in rep.missing),
+        *(f"> **{line}**\n" for line in rep.notices()),
         f"统计时点：{rep.as_of:%Y-%m-%d %H:%M}",
         "",
     ]
-    parts += [f"- {line}" for line in rep.summary_lines()[1:]]
+    parts += [f"- {line}" for line in rep.figure_lines()]
     parts += [
         "",
         "## 逾期",

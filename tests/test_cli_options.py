@@ -1,0 +1,223 @@
+"""Option values on the command line: a --step that no process has, one exit code for each
+kind of bad value, `report daily` beside a ledger open in Excel, and `render`'s stderr."""
+
+from __future__ import annotations
+
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from procdoc.cli import app
+from procdoc.commands import cases
+from procdoc.workspace import Workspace
+
+runner = CliRunner()
+
+PEOPLE = """
+people:
+  王敏: {dept: 办公室, roles: [登记员, 收发员]}
+  李强: {dept: 办公室, roles: [信访部门, 办公室主任]}
+  赵刚: {dept: 信访科, roles: [信访部门]}
+  某区城管局: {dept: 承办单位, roles: [承办单位]}
+"""
+
+
+def cli(root: Path, *args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, [*args, "-w", str(root)])
+    assert "Traceback" not in result.stdout + result.stderr, result.stdout + result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def office(library: Path) -> Path:
+    """The library's workspace with `people:` and one 信访 case (XF2026-0001)."""
+    cfg = library / "procdoc.yaml"
+    cfg.write_text(cfg.read_text(encoding="utf-8") + PEOPLE, encoding="utf-8")
+    cases.new(
+        Workspace(library), "xinfang", title="反映噪音", sets=["petitioner=张三"], by="王敏",
+        at=datetime(2026, 11, 2, 9, 0),
+    )  # fmt: skip
+    return library
+
+
+# -- a --step no process has ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["list", "--step", "nosuch"],
+        ["render", "--template", "accept_notice", "--step", "nosuch"],
+    ],
+)
+def test_a_step_no_process_has_is_an_error_naming_the_steps(office: Path, args: list[str]) -> None:
+    """It matched nothing and said `0 cases` / `0 written` (exit 0): a typo passed."""
+    code, out, err = cli(office, *args)
+    assert code == 1, out + err
+    assert err.startswith("Error: no process has a step 'nosuch' (steps: "), err
+    assert "xinfang: 信访登记, 受理审查" in err and "shouwen: 收文签收" in err
+    assert len(err.splitlines()) == 1
+    assert out == ""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["list", "--process", "xinfang", "--step", "nosuch"],
+        ["render", "--template", "accept_notice", "--process", "xinfang", "--step", "nosuch"],
+    ],
+)
+def test_a_step_the_process_lacks_names_its_steps(office: Path, args: list[str]) -> None:
+    code, _out, err = cli(office, *args)
+    assert code == 1
+    assert err.startswith("Error: xinfang has no step 'nosuch' (信访登记, 受理审查, "), err
+
+
+def test_a_step_some_process_has_still_selects(office: Path) -> None:
+    code, out, err = cli(office, "list", "--step", "信访登记", "--format", "json")
+    assert code == 0, err
+    assert '"XF2026-0001"' in out
+    code, out, err = cli(office, "list", "--step", "accept", "--format", "json")
+    assert (code, out.strip()) == (0, "[]"), err
+
+
+# -- one rule for bad option values -----------------------------------------------------------
+
+#: A value procdoc cannot read whatever the workspace holds, or options that cannot go
+#: together: bad usage, exit 2.
+UNREADABLE = [
+    ["extend", "XF2026-0001", "--by", "30x", "--reason", "现场监测"],
+    ["overdue", "--within", "3q"],
+    ["overdue", "--as-of", "2026-13-01"],
+    ["todo", "--who", "王敏", "--as-of", "明天"],
+    ["new", "xinfang", "--title", "x", "--set", "petitioner", "--by", "王敏"],
+    ["advance", "XF2026-0001", "--step", "accept", "--set", "accepted", "--by", "王敏"],
+    ["set", "XF2026-0001", "--set", "phone", "--by", "王敏"],
+    ["list", "--status", "pending"],
+    ["report", "monthly", "--month", "2026-13"],
+    ["report", "stats", "--from", "2026-03-31", "--to", "2026-03-01"],
+    ["sample", "--percent", "0"],
+    ["render", "--template", "accept_notice", "--date", "2026-02-30"],
+    ["graph", "xinfang", "--format", "png"],
+    ["todo", "--done"],
+]
+
+#: A well-formed value the workspace or the ledger turns down: the user can fix it, exit 1.
+UNKNOWN = [
+    ["todo", "--who", "王明"],
+    ["todo", "--dept", "信访课"],
+    ["overdue", "--dept", "nosuch"],
+    ["list", "--dept", "nosuch"],
+    ["list", "--assignee", "王明"],
+    ["overdue", "--assignee", "王明"],
+    ["list", "--process", "nosuch"],
+    ["list", "--step", "nosuch"],
+    ["extend", "XF2026-0001", "--by", "30d", "--reason", "现场监测", "--who", "王明"],
+    ["extend", "XF2026-0009", "--by", "30d", "--reason", "现场监测"],
+    ["new", "xinfang", "--title", "x", "--set", "nosuch=1", "--by", "王敏"],
+    ["set", "XF2026-0001", "--set", "received=明天", "--by", "王敏"],
+    ["render", "--template", "nosuch"],
+]
+
+
+@pytest.mark.parametrize("args", UNREADABLE, ids=lambda a: " ".join(a))
+def test_a_value_that_cannot_be_read_is_bad_usage(office: Path, args: list[str]) -> None:
+    before = (office / "ledger.xlsx").read_bytes()
+    code, out, err = cli(office, *args)
+    assert code == 2, out + err
+    assert err.startswith("Error: ") and len(err.splitlines()) == 1, err
+    assert (office / "ledger.xlsx").read_bytes() == before
+
+
+@pytest.mark.parametrize("args", UNKNOWN, ids=lambda a: " ".join(a))
+def test_a_value_the_workspace_turns_down_exits_1(office: Path, args: list[str]) -> None:
+    before = (office / "ledger.xlsx").read_bytes()
+    code, out, err = cli(office, *args)
+    assert code == 1, out + err
+    assert err.startswith("Error: ") and len(err.splitlines()) == 1, err
+    assert (office / "ledger.xlsx").read_bytes() == before
+
+
+def test_extend_refuses_a_bad_duration_before_looking_at_the_case(office: Path) -> None:
+    code, _out, err = cli(office, "extend", "NOPE-1", "--by", "30x", "--reason", "r")
+    assert code == 2
+    assert (
+        err == "Error: --by: bad duration '30x': write 15d, 5wd, 24h (or 15日, 5个工作日, 24小时)\n"
+    )
+
+
+# -- report daily beside a ledger open in Excel (README: exit 1, the report still written) ----
+
+
+def test_report_daily_with_the_ledger_open_writes_the_report_and_exits_1(
+    office: Path, tmp_path: Path
+) -> None:
+    import docx
+
+    out = tmp_path / "reports"
+    args = ["report", "daily", "--as-of", "2026-11-20 08:00", "--out", str(out)]
+    code, stdout, err = cli(office, *args)
+    assert (code, err.count("Error")) == (0, 0), err
+    (office / "~$ledger.xlsx").write_bytes(b"\x04" + "张三".encode("gbk"))  # Excel's owner file
+    for made in out.iterdir():
+        made.unlink()
+    code, stdout, err = cli(office, *args)
+    assert code == 1, stdout + err
+    errors = [line for line in err.splitlines() if line.startswith("Error:")]
+    assert errors == [
+        "Error: ledger.xlsx is open in Excel/WPS by 张三 (~$ledger.xlsx): the report was "
+        "written from its last saved version, without unsaved changes; close it there (if "
+        "nobody has it open, delete ~$ledger.xlsx)"
+    ]
+    notice = "注意：ledger.xlsx 正由 张三 在 Excel/WPS 中打开，本报告依据其最近一次保存的内容"
+    assert stdout.splitlines()[0].startswith(notice)
+    assert "2026年11月20日 日报" in stdout  # the summary is printed as ever
+    markdown = (out / "daily-2026-11-20.md").read_text(encoding="utf-8")
+    assert markdown.splitlines()[2].startswith(f"> **{notice}")
+    assert "- 2026年11月20日 日报" not in markdown  # the title is not a bullet
+    brief = docx.Document(str(out / "daily-2026-11-20.docx"))
+    assert notice in "\n".join(p.text for p in brief.paragraphs[:4])
+    with zipfile.ZipFile(out / "daily-2026-11-20.xlsx") as z:
+        assert notice in z.read("xl/sharedStrings.xml").decode("utf-8")
+
+
+def test_report_daily_skipped_on_a_day_off_exits_0_even_with_the_ledger_open(
+    office: Path, tmp_path: Path
+) -> None:
+    (office / "~$ledger.xlsx").write_bytes(b"\x04" + "张三".encode("gbk"))
+    code, _out, err = cli(
+        office, "report", "daily", "--as-of", "2026-11-21 08:00", "--workdays-only",
+        "--out", str(tmp_path),
+    )  # fmt: skip
+    assert code == 0 and "Error" not in err, err
+
+
+# -- render's stderr ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["render", "--template", "accept_notice", "--case", "NOPE-1"],
+        ["render", "--template", "accept_notice", "--process", "nosuch"],
+    ],
+)
+def test_render_errors_are_one_line_with_no_blank_line_before(
+    office: Path, args: list[str]
+) -> None:
+    code, _out, err = cli(office, *args)
+    assert code == 1
+    assert err.startswith("Error: "), repr(err)
+    assert err.count("\n") == 1, repr(err)
+
+
+def test_render_output_has_no_blank_line(office: Path) -> None:
+    code, _out, err = cli(office, "render", "--template", "accept_notice")
+    assert code == 0, err
+    assert err == "accept_notice: 0 written, 0 kept\n"
