@@ -406,13 +406,91 @@ def test_undefined_in_header_only(built: dict[str, Path]) -> None:
 
 
 def test_variables_match_docxtpl(built: dict[str, Path]) -> None:
+    """docxtpl's undeclared variables, split into those needed and the optional ones."""
     for name in ("notice", "columns", "pictures", "simple"):
         path = built[name]
         expected = DocxTemplate(str(path)).get_undeclared_template_variables()
-        assert template_variables(path) == expected, name
+        compiled = CompiledTemplate.compile(path)
+        assert compiled.variables | compiled.optional == expected, name
+        assert not compiled.variables & compiled.optional, name
+        assert template_variables(path) == compiled.variables, name
     assert template_variables(built["notice"]) == {
-        "org", "year", "seq", "applicant", "urgent", "note", "materials", "case_no",
+        "org", "year", "seq", "applicant", "urgent", "materials", "case_no",
     }  # fmt: skip
+    assert template_for(built["notice"]).optional == {"note"}  # {{ note|default('无') }}
+
+
+# (template, required, optional): a variable is optional when every use of it is guarded
+GUARDS: list[tuple[str, set[str], set[str]]] = [
+    ("{{ phone|default('') }}", set(), {"phone"}),
+    ("{{ phone|d }}", set(), {"phone"}),
+    ("{{ content|default(title, true) }}", {"title"}, {"content"}),
+    ("{% if phone is defined %}{{ phone }}{% endif %}", set(), {"phone"}),
+    ("{% if phone is defined and phone %}（{{ phone }}）{% endif %}", set(), {"phone"}),
+    ("{% if phone is not defined %}无{% else %}{{ phone }}{% endif %}", set(), {"phone"}),
+    (
+        "{% if phone is undefined or not phone %}无{% else %}{{ phone }}{% endif %}",
+        set(),
+        {"phone"},
+    ),
+    ("{% if a %}{% elif phone is defined %}{{ phone }}{% endif %}", {"a"}, {"phone"}),
+    (
+        "{% if phone is not defined %}{% elif a %}{{ phone }}{% else %}{{ phone }}{% endif %}",
+        {"a"},
+        {"phone"},
+    ),
+    ("{{ phone if phone is defined else '无' }}", set(), {"phone"}),
+    ("{% if phone|default('') %}{{ phone }}{% endif %}", set(), {"phone"}),
+    ("{% for m in items %}{{ m }}{{ note|d('') }}{% endfor %}", {"items"}, {"note"}),
+    ("{% set phone = phone|default('') %}{{ phone }}", set(), {"phone"}),
+    # any unguarded use makes a variable required
+    ("{{ phone }}{{ phone|default('') }}", {"phone"}, set()),
+    ("{% if phone %}{{ phone }}{% endif %}", {"phone"}, set()),
+    ("{{ phone or '' }}", {"phone"}, set()),
+    ("{% if phone is defined %}{% else %}{{ phone }}{% endif %}", {"phone"}, set()),
+    (
+        "{% if a %}{% elif phone is defined %}{% else %}{{ phone }}{% endif %}",
+        {"a", "phone"},
+        set(),
+    ),
+    ("{% if phone|default('无') %}{{ phone }}{% endif %}", {"phone"}, set()),
+    ("{{ x.name|default('') }}", {"x"}, set()),  # x.name fails before the filter runs
+]
+
+
+@pytest.mark.parametrize(("source", "required", "optional"), GUARDS)
+def test_optional_variables_are_the_ones_used_only_under_a_guard(
+    source: str, required: set[str], optional: set[str]
+) -> None:
+    environment = engine.jinja_environment()
+    assert engine.variable_needs(environment.parse(source)) == (required, optional)
+    # a context holding only the required variables renders (StrictUndefined never fires)
+    environment.from_string(source).render({name: ["值"] for name in required})
+
+
+def test_a_guarded_variable_may_be_missing_an_unguarded_one_may_not(tmp_path: Path) -> None:
+    """SPEC §7: an undefined variable is an error, not a blank, unless the template itself
+    says what to do without it."""
+    path = tmp_path / "guarded.docx"
+    build_simple(
+        path,
+        body="电话：{{ phone|default('无') }}{% if fax is defined %}，传真：{{ fax }}{% endif %}",
+        header="{{ v }}",
+    )
+    compiled = CompiledTemplate.compile(path)
+    assert (compiled.variables, compiled.optional) == ({"v"}, {"phone", "fax"})
+    assert body_texts(compiled.render({"v": "1"})) == ["电话：无"]
+    assert body_texts(compiled.render({"v": "1", "phone": "12345", "fax": "6789"})) == [
+        "电话：12345，传真：6789"
+    ]
+    with pytest.raises(RenderError, match="undefined variable 'v'"):
+        compiled.render({"phone": "12345"})
+    both = tmp_path / "both.docx"
+    build_simple(both, body="{{ phone|default('') }}（{{ phone }}）", header="")
+    compiled = CompiledTemplate.compile(both)
+    assert (compiled.variables, compiled.optional) == ({"phone"}, set())
+    with pytest.raises(RenderError, match="undefined variable 'phone'"):
+        compiled.render({})
 
 
 def test_syntax_error_names_the_part(tmp_path: Path) -> None:

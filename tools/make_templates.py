@@ -584,7 +584,11 @@ def normalize_zip(data: bytes) -> bytes:
 #
 # Jinja notes: every tag sits inside one run (the builder writes each text as one run),
 # so docxtpl sees it whole. Empty fields are "" (defined), hence `or` defaults and
-# `{% if x %}` guards. Numbers are formatted only when they are numbers (`is number`).
+# `{% if x %}` guards. A field a minimal process may not have at all (SPEC §2's 信访事项办理
+# has no content, handler_org or phone) is guarded with Jinja's own means instead,
+# `x|default(y, true)` and `{% if x is defined and x %}`: validate then counts it as
+# optional, and the document reads the same when the field is there.
+# Numbers are formatted only when they are numbers (`is number`).
 # No curly quotes inside {{ }} / {% %}: docxtpl turns them into straight quotes.
 
 #: the amount with two decimals when it is a number, as given otherwise ("" when empty)
@@ -593,9 +597,10 @@ NUMBER_OR_BLANK = "{{ '%.2f'|format(amount) if amount is number else amount }}"
 
 #: The 信访人 and the matter, as the 信访 letters open.
 PETITION = (
-    "你于{{ received_cn or opened_cn }}{% if channel %}以{{ channel }}形式{% endif %}提出的信访事项"
+    "你于{{ received_cn|default(opened_cn, true) }}"
+    "{% if channel is defined and channel %}以{{ channel }}形式{% endif %}提出的信访事项"
 )
-MATTER = "信访事项：{{ content or title }}"
+MATTER = "信访事项：{{ content|default(title, true) }}"
 
 
 def letter(title: str, to: str = "{{ petitioner }}：", *, spacing: float = 14) -> Template:
@@ -660,7 +665,7 @@ def build_accept_notice() -> Template:
     t = petition_letter("信访事项受理告知书", "收悉。")
     t.para(
         "根据《信访工作条例》有关规定，经审查，该事项属于本机关职权范围，决定予以受理"
-        "{% if handler_org %}，并已交由{{ handler_org }}办理{% endif %}。"
+        "{% if handler_org is defined and handler_org %}，并已交由{{ handler_org }}办理{% endif %}。"
     )
     t.para(
         "{% if extended %}因{{ last_extension.reason }}，经本机关负责人批准，办理期限延长"
@@ -672,7 +677,7 @@ def build_accept_notice() -> Template:
         "办结后将向你出具书面信访处理意见。"
     )
     t.para(
-        "请保持联系方式畅通{% if phone %}（登记的联系电话：{{ phone }}）{% endif %}，"
+        "请保持联系方式畅通{% if phone is defined and phone %}（登记的联系电话：{{ phone }}）{% endif %}，"
         "联系方式变更的请及时告知。"
     )
     t.para("特此告知。")

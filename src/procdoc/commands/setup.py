@@ -378,7 +378,7 @@ NUMBERING = """
 numbering:
   fawen:
     format: "某办发〔{year}〕{seq}号"
-    field: fawen_no
+    field: doc_no
 """
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 
 
 def check_templates(ws: Workspace, processes: Mapping[str, Process]) -> list[Problem]:
-    """Lint every template; check its variables against the fields it can receive."""
+    """Lint every template; check the variables it needs against the fields it can receive
+    (a variable it uses only under a guard, ``{{ x|default('') }}`` or ``{% if x is
+    defined %}``, is optional: a process need not have it)."""
     from procdoc.docx.lint import lint_template, template_variables
 
     out: list[Problem] = []
@@ -75,14 +77,19 @@ def check_templates(ws: Workspace, processes: Mapping[str, Process]) -> list[Pro
 
 @dataclass
 class TemplateInfo:
+    """A template for `procdoc templates`. ``variables``: every variable it uses, by name,
+    an optional one (used only under a guard, see ``CompiledTemplate.optional``) marked
+    with a ``?`` (``phone?``); ``optional``: those names alone."""
+
     name: str
     title: str
     variables: list[str]
     processes: list[str]
+    optional: list[str] = field(default_factory=list)
 
 
 def templates_info(ws: Workspace) -> list[TemplateInfo]:
-    from procdoc.docx.lint import template_variables
+    from procdoc.docx.lint import template_variable_needs
 
     out = []
     for name in ws.template_names():
@@ -91,10 +98,13 @@ def templates_info(ws: Workspace) -> list[TemplateInfo]:
             {p.id for p in ws.processes.values() for s in p.steps if name in s.documents}
         )
         try:
-            variables = sorted(template_variables(path))
+            required, optional = template_variable_needs(path)
         except RenderError:
-            variables = []
-        out.append(TemplateInfo(name, template_title(path), variables, users))
+            required = optional = frozenset()
+        shown = sorted([*required, *(f"{v}?" for v in optional)], key=lambda v: v.rstrip("?"))
+        out.append(
+            TemplateInfo(name, template_title(path), shown, users, optional=sorted(optional))
+        )
     return out
 
 

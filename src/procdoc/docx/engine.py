@@ -46,7 +46,15 @@ from docx import Document
 from docx.opc.constants import CONTENT_TYPE as CT
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docxtpl import DocxTemplate, InlineImage, RichText, RichTextParagraph
-from jinja2 import Environment, StrictUndefined, Template, TemplateSyntaxError, UndefinedError, meta
+from jinja2 import (
+    Environment,
+    StrictUndefined,
+    Template,
+    TemplateSyntaxError,
+    UndefinedError,
+    meta,
+    nodes,
+)
 from lxml import etree
 
 from procdoc.errors import RenderError
@@ -60,6 +68,7 @@ __all__ = [
     "jinja_environment",
     "read_template_parts",
     "render_batch",
+    "variable_needs",
 ]
 
 PartKind = Literal["document", "header", "footer", "footnotes", "endnotes", "core"]
@@ -243,15 +252,146 @@ def prepare_part(helper: Any, part: TemplatePart) -> str:
     return _PARAGRAPH_START.sub(r"\n<w:p\1", patched)
 
 
-def compile_part(path: Path, part: TemplatePart, source: str) -> tuple[Template, frozenset[str]]:
-    """The compiled part and its undeclared variables; RenderError on a syntax error."""
+def compile_part(
+    path: Path, part: TemplatePart, source: str
+) -> tuple[Template, frozenset[str], frozenset[str]]:
+    """The compiled part, the variables it needs and those it uses only under a guard
+    (see :func:`variable_needs`); RenderError on a syntax error."""
     env = jinja_environment()
     try:
-        names = meta.find_undeclared_variables(env.parse(source))
+        required, optional = variable_needs(env.parse(source))
         template = env.from_string(source)
     except TemplateSyntaxError as exc:
         raise _syntax_error(path, part.name, source, exc) from exc
-    return template, frozenset(names) - frozenset(env.globals)
+    own = frozenset(env.globals)
+    return template, required - own, optional - own
+
+
+# ------------------------------------------------------------- optional variables
+
+_DEFAULT_FILTERS: Final = frozenset({"default", "d"})
+_Names = frozenset[str]
+_NO_NAMES: Final[_Names] = frozenset()
+
+
+def variable_needs(tree: nodes.Template) -> tuple[frozenset[str], frozenset[str]]:
+    """The undeclared variables of a parsed template: ``(required, optional)``.
+
+    A variable is optional when every use of it is guarded with Jinja's own means, so
+    that rendering without it cannot fail under StrictUndefined: ``{{ x|default(...) }}``
+    (or ``|d``), the test ``x is defined`` / ``x is undefined``, and whatever only runs
+    when ``x`` is defined: the body of ``{% if x is defined %}`` (and of ``{% elif %}`` /
+    ``{% else %}`` after ``x is not defined``), the right side of ``x is defined and …``
+    or ``x is undefined or …``, the branches of ``… if x is defined else …``, and the
+    body of ``{% if x|default('') %}``. Any other use makes it required: ``{{ x }}``,
+    ``{% if x %}``, ``x or y``, ``x.attr|default('')`` (the attribute of an undefined
+    variable is an error before the filter sees it). The guarded uses are taken out of
+    ``tree`` (it is changed) and Jinja's own scoping finds what remains undeclared.
+    """
+    everything = frozenset(meta.find_undeclared_variables(tree))
+    if not _take_out_guarded(tree, _NO_NAMES):
+        return everything, _NO_NAMES
+    required = frozenset(meta.find_undeclared_variables(tree)) & everything
+    return required, everything - required
+
+
+def _guarded_name(node: nodes.Node) -> str | None:
+    """``x`` when ``node`` is ``x|default(...)``, ``x is defined`` or ``x is undefined``."""
+    guard = (isinstance(node, nodes.Filter) and node.name in _DEFAULT_FILTERS) or (
+        isinstance(node, nodes.Test) and node.name in ("defined", "undefined")
+    )
+    inner = getattr(node, "node", None) if guard else None
+    return inner.name if isinstance(inner, nodes.Name) and inner.ctx == "load" else None
+
+
+def _implies(test: nodes.Node) -> tuple[_Names, _Names]:
+    """The variables certainly defined when ``test`` is true, and when it is false."""
+    if isinstance(test, nodes.Not):
+        when_true, when_false = _implies(test.node)
+        return when_false, when_true
+    if isinstance(test, nodes.And):
+        left, right = _implies(test.left), _implies(test.right)
+        return left[0] | right[0], left[1] & right[1]
+    if isinstance(test, nodes.Or):
+        left, right = _implies(test.left), _implies(test.right)
+        return left[0] & right[0], left[1] | right[1]
+    name = _guarded_name(test)
+    if name is None:
+        return _NO_NAMES, _NO_NAMES
+    if isinstance(test, nodes.Test):
+        if test.name == "defined":
+            return frozenset({name}), _NO_NAMES
+        return _NO_NAMES, frozenset({name})
+    # x|default(v) is true only when x is defined if v is a false constant ('' or none)
+    assert isinstance(test, nodes.Filter)
+    plain = not (test.kwargs or test.dyn_args or test.dyn_kwargs)
+    if plain and (not test.args or _false_constant(test.args[0])):
+        return frozenset({name}), _NO_NAMES
+    return _NO_NAMES, _NO_NAMES
+
+
+def _false_constant(node: nodes.Node) -> bool:
+    return isinstance(node, nodes.Const) and not node.value
+
+
+def _take_out_guarded(node: nodes.Node, defined: _Names) -> bool:
+    """Replace each guarded use of a variable under ``node`` by a constant; ``defined``:
+    the variables certainly defined where ``node`` is. Whether anything was replaced."""
+    changed = False
+
+    def visit(child: Any, known: _Names) -> Any:
+        nonlocal changed
+        if isinstance(child, nodes.Name) and child.ctx == "load" and child.name in known:
+            changed = True
+            return nodes.Const(None, lineno=child.lineno)
+        changed |= _take_out_guarded(child, known)
+        return child
+
+    def visit_all(children: list[Any], known: _Names) -> list[Any]:
+        return [visit(child, known) for child in children]
+
+    if isinstance(node, nodes.Filter | nodes.Test) and _guarded_name(node) is not None:
+        node.node = nodes.Const(None, lineno=node.lineno)
+        changed = True
+    if isinstance(node, nodes.If):
+        when_true, when_false = _implies(node.test)
+        node.test = visit(node.test, defined)
+        node.body = visit_all(node.body, defined | when_true)
+        known = defined | when_false
+        for branch in node.elif_:
+            branch_true, branch_false = _implies(branch.test)
+            branch.test = visit(branch.test, known)
+            branch.body = visit_all(branch.body, known | branch_true)
+            branch.elif_ = visit_all(branch.elif_, known | branch_false)
+            branch.else_ = visit_all(branch.else_, known | branch_false)
+            known = known | branch_false
+        node.else_ = visit_all(node.else_, known)
+        return changed
+    if isinstance(node, nodes.CondExpr):
+        when_true, when_false = _implies(node.test)
+        node.test = visit(node.test, defined)
+        node.expr1 = visit(node.expr1, defined | when_true)
+        if node.expr2 is not None:
+            node.expr2 = visit(node.expr2, defined | when_false)
+        return changed
+    if isinstance(node, nodes.And | nodes.Or):
+        when_true, when_false = _implies(node.left)
+        node.left = visit(node.left, defined)
+        node.right = visit(
+            node.right, defined | (when_true if isinstance(node, nodes.And) else when_false)
+        )
+        return changed
+    for field in node.fields:
+        value = getattr(node, field, None)
+        if isinstance(value, nodes.Node):
+            setattr(node, field, visit(value, defined))
+        elif isinstance(value, list):
+            setattr(
+                node,
+                field,
+                [visit(item, defined) if isinstance(item, nodes.Node) else item for item in value],
+            )
+    return changed
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,7 +410,11 @@ class CompiledTemplate:
 
     ``variables`` are the top-level names the template uses and does not define itself
     (docxtpl's ``get_undeclared_template_variables``, over every part rendered here, less
-    Jinja's globals such as ``range``). ``fast`` is False when every document goes through
+    Jinja's globals such as ``range``) and that it needs: those used somewhere without a
+    guard. ``optional`` are the others, used only under a guard such as
+    ``{{ x|default('') }}`` or ``{% if x is defined %}`` (:func:`variable_needs`): a
+    context may lack them. Rendering refuses any undefined variable used unguarded
+    (StrictUndefined). ``fast`` is False when every document goes through
     docxtpl: when asked for, or when the package has no main document part of its own
     name. A fast template still hands a document to docxtpl when its context holds an
     ``InlineImage``, a ``Subdoc`` or a ``RichText`` with hyperlinks.
@@ -279,6 +423,7 @@ class CompiledTemplate:
     name: str
     path: Path
     variables: frozenset[str]
+    optional: frozenset[str]
     fast: bool
 
     def __init__(
@@ -287,6 +432,7 @@ class CompiledTemplate:
         path: Path,
         source: bytes,
         variables: frozenset[str],
+        optional: frozenset[str] = frozenset(),
         fast: bool,
         parts: tuple[_CompiledPart, ...],
         prebuilt: bytes,
@@ -296,6 +442,7 @@ class CompiledTemplate:
         self.name = path.stem
         self.path = path
         self.variables = variables
+        self.optional = optional
         self.fast = fast
         self._source = source
         self._parts = parts
@@ -319,6 +466,7 @@ class CompiledTemplate:
         helper = DocxTemplate(io.BytesIO(source))
         compiled: list[_CompiledPart] = []
         variables: set[str] = set()
+        optional: set[str] = set()
         drawings = tables = False
         with zipfile.ZipFile(io.BytesIO(source)) as archive:
             infos = {info.filename: info for info in archive.infolist()}
@@ -326,8 +474,9 @@ class CompiledTemplate:
                 if not part.templated:
                     continue
                 prepared = prepare_part(helper, part)
-                template, names = compile_part(path, part, prepared)
+                template, names, guarded = compile_part(path, part, prepared)
                 variables |= names
+                optional |= guarded
                 if part.kind == "document":
                     drawings = "docPr" in prepared
                     tables = "tbl" in prepared
@@ -356,6 +505,7 @@ class CompiledTemplate:
             path=path,
             source=source,
             variables=frozenset(variables),
+            optional=frozenset(optional - variables),
             # The fast path needs the main document part under its own name in the zip.
             fast=not force_docxtpl and bool(compiled) and compiled[0].main,
             parts=tuple(compiled),

@@ -31,7 +31,7 @@ from procdoc.docx.engine import (
 from procdoc.errors import RenderError
 from procdoc.i18n import _
 
-__all__ = ["TemplateProblem", "lint_template", "template_variables"]
+__all__ = ["TemplateProblem", "lint_template", "template_variable_needs", "template_variables"]
 
 Severity = Literal["error", "warning"]
 
@@ -60,8 +60,17 @@ class TemplateProblem:
 
 
 def template_variables(path: Path) -> frozenset[str]:
-    """The variables the template uses and does not define itself (RenderError if broken)."""
+    """The variables the template needs: it uses them, does not define them itself and
+    uses them somewhere without a guard (RenderError if the template is broken)."""
     return CompiledTemplate.compile(path).variables
+
+
+def template_variable_needs(path: Path) -> tuple[frozenset[str], frozenset[str]]:
+    """``(required, optional)``: the variables the template needs, and those it uses only
+    under a guard (``{{ x|default('') }}``, ``{% if x is defined %}``), which a case may
+    lack. RenderError if the template is broken."""
+    compiled = CompiledTemplate.compile(path)
+    return compiled.variables, compiled.optional
 
 
 def lint_template(path: Path) -> list[TemplateProblem]:

@@ -208,9 +208,18 @@ def number_pattern(fmt: str) -> re.Pattern[str]:
     return re.compile("^" + "".join(out) + "$")
 
 
-def number_cells(book: Casebook, field_id: str) -> list[NumberCell]:
+def number_cells(book: Casebook, field_id: str, sequence: str | None = None) -> list[NumberCell]:
     """Every non-empty cell of field ``field_id`` in every register that holds it, in
-    sheet and row order, with its case id."""
+    sheet and row order, with its case id. With ``sequence``, only the processes that
+    take a number from it (a step with ``number: SEQUENCE``), when any does: another
+    process may keep a field of the same id for something else (收文's doc_no, 来文字号,
+    beside 发文's doc_no, 发文字号)."""
+    takers = {
+        process.id
+        for reg in book.layout.registers.values()
+        for process in reg.processes
+        if sequence is not None and any(step.number == sequence for step in process.steps)
+    }
     out: list[NumberCell] = []
     seen: set[tuple[str, int]] = set()
     for reg in book.layout.registers.values():
@@ -219,7 +228,7 @@ def number_cells(book: Casebook, field_id: str) -> list[NumberCell]:
             continue
         id_col = sheet.column(reg.core["id"])
         for process in reg.processes:
-            if field_id not in process.fields:
+            if field_id not in process.fields or (takers and process.id not in takers):
                 continue
             col = sheet.column(reg.field_label(process, field_id))
             if col is None or (reg.sheet, col) in seen:
@@ -255,7 +264,7 @@ def check_numbers(
         pattern = number_pattern(seq_def.format)
         example = seq_def.format.format(year=2026, seq=12)
         by_year: dict[int, list[NumberCell]] = defaultdict(list)
-        for cell in number_cells(book, seq_def.field):
+        for cell in number_cells(book, seq_def.field, name):
             m = pattern.match(cell.value)
             if m is None:
                 report.malformed.append(Malformed(name, cell, example))
