@@ -515,13 +515,17 @@ def test_bad_config(tmp_path, config, needles):
 @pytest.mark.parametrize(
     ("text", "needles"),
     [
-        ("holidays: [2027-01-01\n", ["bad.yaml:2", "broken YAML"]),
-        ("holidays:\n  - 2027-01-01\n  - 2027-13-01\n", ["bad.yaml:3", "'2027-13-01'"]),
-        ("holidays:\n  - 2027-01-01\nholiday:\n  - 2027-01-02\n", ["bad.yaml:3", "`holiday`"]),
-        ("- 2027-01-01\n", ["bad.yaml:1", "mapping"]),
-        ("holidays:\n  - {day: 2027-01-01}\n", ["bad.yaml:2", "expected a date"]),
+        ("holidays: [2027-01-01\n", ["bad.yaml:2:1: not valid YAML: ", "indentation"]),
+        ("holidays:\n  - 2027-01-01\n  - 2027-13-01\n", ["bad.yaml:3:5:", "'2027-13-01'"]),
+        (
+            "holidays:\n  - 2027-01-01\nholiday:\n  - 2027-01-02\n",
+            ["bad.yaml:3:1:", "'holiday'", "did you mean 'holidays'"],
+        ),
+        ("- 2027-01-01\n", ["bad.yaml:1:1:", "mapping"]),
+        ("holidays:\n  - {day: 2027-01-01}\n", ["bad.yaml:2:5:", "expected a date"]),
         ("holidays: [2027-01-01]\nworkdays: [2027-01-01]\n", ["bad.yaml:1", "bad.yaml:2", "both"]),
-        ("holidays: [1]\n---\nworkdays: [2]\n", ["bad.yaml", "broken YAML"]),
+        ("holidays: [1]\n---\nworkdays: [2]\n", ["bad.yaml:2:1: not valid YAML: "]),
+        ("holidays: [2027-01-01]\nholidays: [2027-01-02]\n", ["bad.yaml:2:1:", "duplicate"]),
     ],
 )
 def test_bad_calendar_file(tmp_path, text, needles):

@@ -35,24 +35,25 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 from procdoc.cachefile import TextMemo
 from procdoc.errors import CalendarError, ProcdocWarning
 from procdoc.i18n import _
-
-if TYPE_CHECKING:
-    import yaml
+from procdoc.yamlpos import Pos, YamlSyntaxError, load_bytes
 
 __all__ = [
+    "CalendarFile",
     "Due",
     "Duration",
     "Unit",
     "WorkCalendar",
+    "calendar_files",
     "date_cn",
     "format_due",
     "format_moment",
     "parse_moment",
+    "read_calendar_file",
 ]
 
 Due: TypeAlias = date | datetime
@@ -298,8 +299,15 @@ class WorkCalendar:
             for value in _as_list(config.get(kind)):
                 for day in _parse_entry(value, where=label):
                     sources[kind].setdefault(day, label)
-        for path in _calendar_files(config.get("files"), base_dir=base_dir, where=where):
-            _read_calendar_file(path, base_dir=base_dir, into=sources, cache=cache)
+        for entry in _as_list(config.get("files")):
+            for path in calendar_files(entry, base_dir=base_dir):
+                read = read_calendar_file(path, base_dir=base_dir, cache=cache)
+                if read.problems:
+                    pos, message = read.problems[0]
+                    raise CalendarError(f"{pos}: {message}")
+                for kind, days in read.days.items():
+                    for day, pos in days:
+                        sources[kind].setdefault(day, str(pos))
         holidays, workdays = sources["holidays"], sources["workdays"]
         conflicts = sorted(holidays.keys() & workdays.keys())
         if conflicts:
@@ -517,39 +525,49 @@ def _display(path: Path, base_dir: Path) -> str:
         return str(path)
 
 
-def _calendar_files(value: object, *, base_dir: Path, where: str) -> list[Path]:
-    paths: list[Path] = []
-    for entry in _as_list(value):
-        if not isinstance(entry, str) or not entry.strip():
-            raise CalendarError(
-                _(
-                    "{where}: bad entry {entry!r} under `calendar.files`: give paths of YAML files, relative to the workspace"
-                ).format(where=where, entry=entry)
-            )
-        if any(char in entry for char in "*?["):
-            pattern = str(base_dir / entry)
-            paths.extend(Path(p) for p in sorted(glob.glob(pattern)) if Path(p).is_file())
-            continue
-        path = base_dir / entry
-        if not path.is_file():
-            raise CalendarError(
-                _(
-                    "{display}: calendar file not found (listed under `calendar.files` in {where})"
-                ).format(display=_display(path, base_dir), where=where)
-            )
-        paths.append(path)
-    return paths
+def calendar_files(entry: object, *, base_dir: Path) -> list[Path]:
+    """The files one entry of ``calendar.files`` names: a path, or a glob pattern (which
+    may match none), relative to ``base_dir``. CalendarError: an entry that is no path, or
+    a path with no file."""
+    if not isinstance(entry, str) or not entry.strip():
+        raise CalendarError(
+            _(
+                "bad entry {entry!r} under `calendar.files`: give paths of YAML files, relative to the workspace"
+            ).format(entry=entry)
+        )
+    if any(char in entry for char in "*?["):
+        pattern = str(base_dir / entry)
+        return [Path(p) for p in sorted(glob.glob(pattern)) if Path(p).is_file()]
+    path = base_dir / entry
+    if not path.is_file():
+        raise CalendarError(
+            _(
+                "{display}: calendar file not found (listed under `calendar.files` in {where})"
+            ).format(display=_display(path, base_dir), where="procdoc.yaml")
+        )
+    return [path]
 
 
-_MEMO = TextMemo("calendar", 1)
+@dataclass(frozen=True)
+class CalendarFile:
+    """One calendar file as read: the days listed under ``holidays:`` and ``workdays:``,
+    each with where it is written, and every problem found, each with its position. The
+    entries that are wrong are left out of ``days``; the others are there."""
+
+    name: str
+    days: dict[str, list[tuple[date, Pos]]]
+    problems: list[tuple[Pos, str]]
 
 
-def _read_calendar_file(
-    path: Path, *, base_dir: Path, into: dict[str, dict[date, str]], cache: Path | None = None
-) -> None:
-    """Add the ``holidays:`` and ``workdays:`` of one YAML file to ``into``, with positions.
-    With ``cache`` (the workspace's ``.procdoc/cache``), the days read from the file are
-    kept there and used while the file holds exactly the same text."""
+#: Days kept as (ordinal, line, column) per key, for files without problems.
+_MEMO = TextMemo("calendar", 2)
+
+
+def read_calendar_file(path: Path, *, base_dir: Path, cache: Path | None = None) -> CalendarFile:
+    """Read the ``holidays:`` and ``workdays:`` of one YAML file, with their positions.
+    CalendarError when the file cannot be read at all. With ``cache`` (the workspace's
+    ``.procdoc/cache``), the days of a file without problems are kept there and used while
+    the file holds exactly the same text (then PyYAML is not even imported)."""
     name = _display(path, base_dir)
     try:
         raw = path.read_bytes()
@@ -560,79 +578,91 @@ def _read_calendar_file(
             )
         ) from None
     kept = _MEMO.get(cache, name, raw) if cache is not None else None
-    found = None
     if kept is not None:
         with contextlib.suppress(Exception):  # a damaged entry that passed its CRC
-            found = {
-                key: [(date.fromordinal(day), str(where)) for day, where in kept[key]]
+            days = {
+                key: [(date.fromordinal(day), Pos(name, line, col)) for day, line, col in kept[key]]
                 for key in _FILE_KEYS
             }
-    if found is None:
-        found = _calendar_days(raw, name)
-        if cache is not None:
-            days = {key: [(day.toordinal(), where) for day, where in found[key]] for key in found}
-            _MEMO.put(cache, name, raw, days)
-    for key, days_found in found.items():
-        for day, where in days_found:
-            into[key].setdefault(day, where)
+            return CalendarFile(name, days, [])
+    read = _calendar_days(raw, name)
+    if cache is not None and not read.problems:
+        _MEMO.put(
+            cache,
+            name,
+            raw,
+            {
+                key: [(day.toordinal(), pos.line, pos.col) for day, pos in found]
+                for key, found in read.days.items()
+            },
+        )
+    return read
 
 
-def _calendar_days(raw: bytes, name: str) -> dict[str, list[tuple[date, str]]]:
-    """The days a calendar file lists under each key, in order, with where each is."""
-    import yaml
-
+def _calendar_days(raw: bytes, name: str) -> CalendarFile:
+    """Every day a calendar file lists and every problem in it, each at its line and column.
+    A file that is not YAML (not UTF-8, a syntax error) says so the way procdoc.yaml and
+    the process files do (:func:`procdoc.yamlpos.syntax_message`)."""
+    days: dict[str, list[tuple[date, Pos]]] = {key: [] for key in _FILE_KEYS}
+    problems: list[tuple[Pos, str]] = []
+    read = CalendarFile(name, days, problems)
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise CalendarError(
-            _("{name}: not UTF-8 text: save it as UTF-8").format(name=name)
-        ) from None
-    found: dict[str, list[tuple[date, str]]] = {key: [] for key in _FILE_KEYS}
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        at = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark is not None else name
-        problem = getattr(err, "problem", None) or _("invalid YAML")
-        raise CalendarError(
-            _("{at}: broken YAML: {problem}").format(at=at, problem=problem)
-        ) from None
-    if root is None:
-        return found
-    if not isinstance(root, yaml.MappingNode):
-        raise CalendarError(
-            _("{name}:{line}: expected a mapping with `holidays:` and `workdays:` lists").format(
-                name=name, line=root.start_mark.line + 1
+        doc = load_bytes(raw, name)
+    except YamlSyntaxError as err:
+        problems.append((err.pos, err.detail))
+        return read
+    if doc.data is None:
+        return read
+    if not isinstance(doc.data, dict):
+        problems.append(
+            (doc.where(()), _("expected a mapping with `holidays:` and `workdays:` lists"))
+        )
+        return read
+    for path, pos in doc.duplicates:
+        problems.append(
+            (
+                pos,
+                _("duplicate key '{dup_path}' (the later one would silently win)").format(
+                    dup_path=path[-1]
+                ),
             )
         )
-    for key_node, value_node in root.value:
-        key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+    for key, value in doc.data.items():
         if key not in _FILE_KEYS:
-            raise CalendarError(
-                _("{name}:{line}: unknown key `{key}`: use holidays and workdays").format(
-                    name=name, line=key_node.start_mark.line + 1, key=key
+            problems.append((doc.where((key,), key=True), _unknown_key(str(key))))
+            continue
+        listed = isinstance(value, list)
+        for i, item in enumerate(value if listed else _as_list(value)):
+            pos = doc.where((key, i) if listed else (key,))
+            if isinstance(item, dict | list):
+                problems.append(
+                    (
+                        pos,
+                        _("expected a date under '{key}': {date_help}").format(
+                            key=key, date_help=_DATE_HELP
+                        ),
+                    )
                 )
-            )
-        for item in _scalar_items(value_node, name=name, key=key):
-            where = f"{name}:{item.start_mark.line + 1}"
-            found[key].extend((day, where) for day in _parse_entry(item.value, where=where))
-    return found
+                continue
+            try:
+                days[key].extend((day, pos) for day in list(_parse_entry(item, where=key)))
+            except CalendarError as err:
+                problems.append((pos, err.message))
+    return read
 
 
-def _scalar_items(node: yaml.Node, *, name: str, key: str) -> list[yaml.ScalarNode]:
-    import yaml
+def _unknown_key(key: str) -> str:
+    import difflib
 
-    if isinstance(node, yaml.ScalarNode):
-        return [] if node.tag == "tag:yaml.org,2002:null" else [node]
-    items = node.value if isinstance(node, yaml.SequenceNode) else [node]
-    for item in items:
-        if not isinstance(item, yaml.ScalarNode):
-            raise CalendarError(
-                _("{name}:{line}: expected a date under `{key}`: {date_help}").format(
-                    name=name, line=item.start_mark.line + 1, key=key, date_help=_DATE_HELP
-                )
-            )
-    return list(items)
+    near = difflib.get_close_matches(key, _FILE_KEYS, n=1, cutoff=0.7)
+    extra = (
+        _(" (did you mean '{hint}'?)").format(hint=near[0])
+        if near
+        else _("; allowed: {sorted}").format(sorted=", ".join(_FILE_KEYS))
+    )
+    return _("unknown key '{key}' in {what}{extra}").format(
+        key=key, what=_("the calendar file"), extra=extra
+    )
 
 
 # --- moments and formatting -------------------------------------------------------

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from procdoc.calendar import _CONFIG_KEYS as CALENDAR_KEYS
 from procdoc.calendar import _FILE_KEYS as CALENDAR_LISTS
-from procdoc.calendar import Duration, _parse_entry
+from procdoc.calendar import Duration, _parse_entry, calendar_files, read_calendar_file
 from procdoc.errors import CalendarError
 from procdoc.i18n import _
 from procdoc.layout import CORE_LABELS, sheet_name_problem
-from procdoc.process.loader import Problems, _closest, _type_name
-from procdoc.yamlpos import Document, PathKey
+from procdoc.process.loader import Problem, Problems, _closest, _type_name
+from procdoc.yamlpos import Document, PathKey, Pos
 
 CONFIG_NAME = "procdoc.yaml"
 
@@ -101,7 +102,7 @@ class Config:
     processes: Path
     templates: Path
     output: Path
-    calendar: dict[str, Any] | None = None
+    calendar: dict[str, Any] | None = None  # as checked: the good days, files read (_calendar)
     reminders: Reminders = Reminders()
     sources: dict[str, Source] = field(default_factory=dict)
     numbering: dict[str, Numbering] = field(default_factory=dict)
@@ -173,7 +174,7 @@ def parse_config(doc: Document, root: Path) -> tuple[Config, Problems]:
     )
     if "calendar" in data:
         if isinstance(data["calendar"], dict):
-            cfg.calendar = _calendar(p, data["calendar"])
+            cfg.calendar = _calendar(p, doc, data["calendar"], root)
         elif data["calendar"] is not None:
             p.error(
                 ("calendar",),
@@ -228,36 +229,89 @@ def _unknown(
             )
 
 
-def _calendar(p: Problems, value: dict[str, Any]) -> dict[str, Any]:
-    """`calendar:` (SPEC §4), its keys and every date of its holidays and workdays checked
-    at their positions. What is wrong is reported and left out of what the calendar is
-    built from, which then does not report it again without a position."""
+def _calendar(p: Problems, doc: Document, value: dict[str, Any], root: Path) -> dict[str, Any]:
+    """`calendar:` (SPEC §4): its keys, every date of its holidays and workdays, the files
+    it lists and every entry of those, and no day both a holiday and a workday, each
+    problem at its own position: procdoc.yaml's line and column, or the calendar file's.
+    What is wrong is reported and left out of what is returned, which is what the calendar
+    is built from: the good days of the lists and of the files (read once, here), so that
+    building it does not report anything again without a position."""
     _unknown(p, value, set(CALENDAR_KEYS), ("calendar",), "calendar")
-    out = {key: entry for key, entry in value.items() if key in CALENDAR_KEYS}
-    roll = out.get("roll_calendar_deadlines", True)
-    if not isinstance(roll, bool):
+    out: dict[str, Any] = {}
+    roll = value.get("roll_calendar_deadlines", True)
+    if isinstance(roll, bool):
+        out["roll_calendar_deadlines"] = roll
+    else:
         p.error(
             ("calendar", "roll_calendar_deadlines"),
             _("'{key}' must be true or false, not {value!r}").format(
                 key="roll_calendar_deadlines", value=roll
             ),
         )
-        del out["roll_calendar_deadlines"]
+    found: dict[str, dict[date, Pos]] = {kind: {} for kind in CALENDAR_LISTS}
     for kind in CALENDAR_LISTS:
-        entries = out.get(kind)
-        if entries is None:
-            continue
-        listed = isinstance(entries, list)
-        good = []
-        for i, entry in enumerate(entries if listed else [entries]):
+        for entry, path in _items(value, kind):
             try:
-                list(_parse_entry(entry, where=f"calendar.{kind}"))
+                days = list(_parse_entry(entry, where=f"calendar.{kind}"))
             except CalendarError as err:
-                p.error(("calendar", kind, i) if listed else ("calendar", kind), err.message)
-            else:
-                good.append(entry)
-        out[kind] = good
+                p.error(path, err.message)
+                continue
+            for day in days:
+                found[kind].setdefault(day, doc.where(path))
+    cache = root / ".procdoc" / "cache"  # the Workspace's cache_dir
+    seen: set[Path] = set()
+    for entry, path in _items(value, "files"):
+        try:
+            files = [f for f in calendar_files(entry, base_dir=root) if f.resolve() not in seen]
+            seen.update(f.resolve() for f in files)
+            read = [read_calendar_file(f, base_dir=root, cache=cache) for f in files]
+        except CalendarError as err:
+            p.error(path, err.message)
+            continue
+        for one in read:
+            p.extend(Problem("error", pos, message) for pos, message in one.problems)
+            for kind, listed in one.days.items():
+                for day, pos in listed:
+                    found[kind].setdefault(day, pos)
+    holidays, workdays = found["holidays"], found["workdays"]
+    clashes: dict[tuple[Pos, Pos], list[date]] = {}
+    for day in sorted(holidays.keys() & workdays.keys()):
+        clashes.setdefault((workdays.pop(day), holidays[day]), []).append(day)
+    for (workday, holiday), days in clashes.items():
+        p.append(
+            Problem(
+                "error",
+                workday,
+                _(
+                    "{days} is listed here as a workday and at {holiday} as a holiday: keep each day in one list"
+                ).format(days=_day_runs(days), holiday=holiday),
+            )
+        )
+    out["holidays"], out["workdays"] = sorted(holidays), sorted(workdays)
     return out
+
+
+def _items(value: dict[str, Any], key: str) -> Iterator[tuple[Any, PathKey]]:
+    """Each entry under ``key`` with its path: the items of a list, or the one value."""
+    entries = value.get(key)
+    if isinstance(entries, list):
+        yield from ((entry, ("calendar", key, i)) for i, entry in enumerate(entries))
+    elif entries is not None:
+        yield entries, ("calendar", key)
+
+
+def _day_runs(days: list[date]) -> str:
+    """Sorted days as runs: ``2027-10-01..2027-10-07, 2027-10-09``."""
+    runs: list[list[date]] = []
+    for day in days:
+        if runs and (day - runs[-1][-1]).days == 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return ", ".join(
+        run[0].isoformat() if len(run) == 1 else f"{run[0].isoformat()}..{run[-1].isoformat()}"
+        for run in runs
+    )
 
 
 def _path(p: Problems, data: dict[str, Any], key: str, root: Path, default: str) -> Path:

@@ -270,20 +270,36 @@ def split(ws: Workspace) -> SplitResult:
 
 def _record_registers(ws: Workspace, sheets: dict[str, str]) -> str:
     """Write `registers:` into procdoc.yaml with ruamel.yaml, keeping the file's comments
-    and layout (it is a file a person wrote)."""
+    and layout (it is a file a person wrote). A plain scalar that looks like a date or a
+    number but is none (``name: 2026-13-01``), which procdoc reads as its text, is read
+    and written back as written; anything else ruamel cannot read is one error line."""
     import io
 
-    from ruamel.yaml import YAML
     from ruamel.yaml.comments import CommentedMap
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     from procdoc.config import CONFIG_NAME
+    from procdoc.errors import WorkspaceError
     from procdoc.fileio import atomic_write
 
     path = ws.root / CONFIG_NAME
-    yaml = YAML()
-    yaml.preserve_quotes = True
-    yaml.width = 4096
-    data = yaml.load(path.read_text(encoding="utf-8"))
+    yaml = _round_trip_yaml()
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"))
+    except YAMLError as err:
+        mark = err.problem_mark if isinstance(err, MarkedYAMLError) else None
+        where = ws.rel(path) + (f":{mark.line + 1}:{mark.column + 1}" if mark else "")
+        listed = ", ".join(f"{pid}: {{sheet: {sheet}}}" for pid, sheet in sheets.items())
+        raise WorkspaceError(
+            _(
+                "{where}: cannot be updated ({problem}); the registers are in the ledger: add to {config_name} by hand: registers: {{{listed}}}"
+            ).format(
+                where=where,
+                problem=getattr(err, "problem", None) or str(err).partition("\n")[0],
+                config_name=CONFIG_NAME,
+                listed=listed,
+            )
+        ) from None
     registers = CommentedMap()
     for pid, sheet in sheets.items():
         entry = CommentedMap()
@@ -299,6 +315,52 @@ def _record_registers(ws: Workspace, sheets: dict[str, str]) -> str:
     yaml.dump(data, buf)
     atomic_write(path, buf.getvalue(), like=path)
     return ws.rel(path)
+
+
+def _round_trip_yaml() -> Any:
+    """ruamel.yaml's round trip, reading a plain scalar its constructors refuse (a date
+    with month 13, an int like ``0b_``: ValueError, IndexError) as the text written, kept
+    plain when written back, the way procdoc's own loader reads it (procdoc.yamlpos)."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.constructor import RoundTripConstructor
+    from ruamel.yaml.nodes import ScalarNode
+    from ruamel.yaml.representer import RoundTripRepresenter
+
+    class AsWritten(str):
+        tag = ""
+
+    class Constructor(RoundTripConstructor):
+        pass
+
+    class Representer(RoundTripRepresenter):
+        pass
+
+    def lenient(tag: str) -> None:
+        strict = RoundTripConstructor.yaml_constructors[tag]
+
+        def construct(self: Any, node: Any) -> Any:
+            try:
+                return strict(self, node)
+            except Exception:
+                if not isinstance(node, ScalarNode) or node.style is not None:
+                    raise
+                text = AsWritten(node.value)
+                text.tag = tag
+                return text
+
+        Constructor.add_constructor(tag, construct)
+
+    for kind in ("null", "bool", "int", "float", "timestamp"):
+        lenient(f"tag:yaml.org,2002:{kind}")
+    Representer.add_representer(
+        AsWritten, lambda self, data: self.represent_scalar(data.tag, str(data))
+    )
+    yaml = YAML()
+    yaml.Constructor = Constructor
+    yaml.Representer = Representer
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    return yaml
 
 
 @dataclass

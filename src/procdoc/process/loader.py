@@ -99,10 +99,28 @@ def syntax_problem(err: YamlSyntaxError) -> Problem:
 
 
 def _type_name(value: Any) -> str:
-    return {
-        str: "text", int: "a number", float: "a number", bool: "true/false", list: "a list",
-        dict: "a mapping", type(None): "empty",
-    }.get(type(value), type(value).__name__)  # fmt: skip
+    """What a message calls the type of a YAML value ("must be text, not a list"), in the
+    user's language like the message around it."""
+    import datetime as dt
+
+    kind = type(value)
+    if kind is str:
+        return _("text")
+    if kind is int or kind is float:
+        return _("a number")
+    if kind is bool:
+        return _("true/false")
+    if kind is list:
+        return _("a list")
+    if kind is dict:
+        return _("a mapping")
+    if value is None:
+        return _("empty")
+    if kind is dt.datetime:
+        return _("a date and time")
+    if kind is dt.date:
+        return _("a date")
+    return kind.__name__
 
 
 def load_process(
