@@ -50,9 +50,7 @@ def test_a_case_of_a_process_file_procdoc_cannot_read_is_not_just_unknown(
 ) -> None:
     """A process file with a YAML syntax error: its cases cannot be found, and the error
     says which file and where, not only "unknown case" (SPEC §5; found by QA)."""
-    cid = cases.new(
-        ws_of(library), "xinfang", title="反映噪音", sets=["petitioner=张三"], at=AT
-    ).id
+    cid = cases.new(ws_of(library), "xinfang", title="反映噪音", sets=["petitioner=张三"], at=AT).id
     path = library / "processes" / "xinfang.yaml"
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("\nsteps:", "\n steps:", 1), encoding="utf-8")
@@ -184,7 +182,7 @@ def test_countersign_all_waits_for_every_signer(mini: Path) -> None:
     with pytest.raises(CaseError, match="awaiting 部门负责人"):
         advance1(ws_of(mini), cid, step="boss", by="路人甲")
     before = (mini / "ledger.xlsx").read_bytes()
-    with pytest.raises(CaseError, match="财务 has already signed at .*; awaiting 部门负责人"):
+    with pytest.raises(CaseError, match=r"财务 has already signed at .*; awaiting 部门负责人"):
         advance1(ws_of(mini), cid, step="boss", by="财务", at=datetime(2026, 10, 9, 10, 30))
     assert (mini / "ledger.xlsx").read_bytes() == before  # refused: counted once, nothing written
     done = advance1(ws_of(mini), cid, step="boss", by="部门负责人", at=datetime(2026, 10, 9, 11, 0))

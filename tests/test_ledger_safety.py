@@ -391,7 +391,9 @@ def test_a_read_only_ledger_is_not_written(tmp_path: Path) -> None:
     path.chmod(0o444)
     before = digest(path)
     try:
-        with pytest.raises(LedgerError, match=r"ledger\.xlsx is marked read-only: make it writable"):
+        with pytest.raises(
+            LedgerError, match=r"ledger\.xlsx is marked read-only: make it writable"
+        ):
             store_for(tmp_path).update(set_status("C-1", "已办结"))
         assert digest(path) == before
         assert path.stat().st_mode & 0o777 == 0o444
