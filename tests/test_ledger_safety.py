@@ -424,3 +424,30 @@ def test_a_state_folder_that_cannot_take_the_record_refuses_the_write(tmp_path: 
     store.update(set_status("C-2", "已办结"))
     assert digest(path) != before
     assert not (tmp_path / ".procdoc" / ".last-write.json.tmp").exists()
+
+
+def test_backups_are_named_on_the_workspace_clock_and_a_failed_backup_says_what(
+    tmp_path: Path,
+) -> None:
+    """A backup's name is its time on the workspace's clock (Beijing time, whatever the
+    host's), as the undo record's; a backup folder procdoc cannot write refuses the write in
+    one line with what to do (it said only "<temp file>: Permission denied")."""
+    path = tmp_path / "ledger.xlsx"
+    make_ledger(path)
+    store = store_for(tmp_path, timezone="Asia/Shanghai")
+    store.update(set_status("C-1", "已办结"))
+    (backup,) = (tmp_path / ".procdoc" / "backups").iterdir()
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    stamp = datetime.strptime(backup.name[len("ledger-") : len("ledger-") + 15], "%Y%m%d-%H%M%S")
+    assert abs((now.replace(tzinfo=None) - stamp).total_seconds()) < 120
+    shutil.rmtree(tmp_path / ".procdoc" / "backups")
+    (tmp_path / ".procdoc" / "backups").write_text("a file where the folder should be")
+    before = digest(path)
+    with pytest.raises(
+        LedgerError, match=r"cannot back up ledger\.xlsx into .*backups: .*run again"
+    ):
+        store.update(set_status("C-2", "已办结"))
+    assert digest(path) == before

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from procdoc.errors import LedgerChangedError, LedgerError, LedgerLockedError
 from procdoc.i18n import _
@@ -440,20 +441,31 @@ class LedgerStore:
         if self.backups <= 0:
             return None
         folder = self.backup_dir
-        folder.mkdir(parents=True, exist_ok=True)
         stem = self.path.stem
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        # named on the workspace's clock (Beijing time), as the undo record and messages
+        zone = ZoneInfo(self.timezone) if self.timezone else None
+        stamp = datetime.now(zone).strftime("%Y%m%d-%H%M%S-%f")
         target = folder / f"{stem}-{stamp}{self.path.suffix}"
-        n = 1
-        while target.exists():
-            target = folder / f"{stem}-{stamp}-{n}{self.path.suffix}"
-            n += 1
         partial = folder / f".{target.name}.tmp"
         try:
-            shutil.copy2(self.path, partial)
-            os.replace(partial, target)
-        finally:
-            partial.unlink(missing_ok=True)
+            folder.mkdir(parents=True, exist_ok=True)
+            n = 1
+            while target.exists():
+                target = folder / f"{stem}-{stamp}-{n}{self.path.suffix}"
+                n += 1
+            partial = folder / f".{target.name}.tmp"
+            try:
+                shutil.copy2(self.path, partial)
+                os.replace(partial, target)
+            finally:
+                with contextlib.suppress(OSError):
+                    partial.unlink(missing_ok=True)
+        except OSError as err:
+            raise LedgerError(
+                _(
+                    "cannot back up {display} into {folder}: {reason}; make that folder writable (or set backups: 0 in procdoc.yaml) and run again"
+                ).format(display=self.display, folder=folder, reason=err.strerror or err)
+            ) from None
         return target
 
     def _prune_backups(self) -> None:
