@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from conftest import advance1, write
 from procdoc.cli import app
 from procdoc.commands import cases
-from procdoc.errors import CaseError, ProcdocWarning
+from procdoc.errors import CaseError, ProcdocError, ProcdocWarning
 from procdoc.workspace import Workspace
 
 runner = CliRunner()
@@ -58,6 +58,9 @@ def test_a_case_of_a_process_file_procdoc_cannot_read_is_not_just_unknown(
     assert code == 1
     assert f"unknown case '{cid}'" in err
     assert "processes/xinfang.yaml:" in err and "cannot be found until it is fixed" in err
+    cases.new(ws_of(library), "baoxiao", title="差旅", sets=["applicant=李四", "amount=100"], at=AT)
+    code, _out, err = cli(library, "show", "BX2026-0011")  # a typo of a case that is there
+    assert code == 1 and "did you mean BX2026-0001" in err  # the near ids come first
 
 
 def test_a_deleted_rows_id_is_not_given_again(mini: Path) -> None:
@@ -116,13 +119,13 @@ def test_sequence_restarts_each_year(mini: Path) -> None:
         (["applicant=张三", "ok=也许"], "'也许' is not one of 是, 否"),
         (["applicant=张三", "received=2026-13-01"], "field received (收到日期, date)"),
         (["applicant=张三", "nosuch=1"], "has no field 'nosuch'"),
-        (["applicant"], "must be FIELD=VALUE"),
+        (["applicant"], "must be FIELD=VALUE"),  # bad usage (UsageError, exit 2)
     ],
 )
 def test_new_refuses_bad_values_and_writes_nothing(
     mini: Path, sets: list[str], message: str
 ) -> None:
-    with pytest.raises(CaseError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(ProcdocError, match=message.replace("(", r"\(").replace(")", r"\)")):
         cases.new(ws_of(mini), "mini", title="x", sets=sets, at=AT)
     assert not (mini / "ledger.xlsx").exists()
 
@@ -170,6 +173,19 @@ def _to_sign(mini: Path, amount: str = "8000") -> str:
     advance1(ws_of(mini), cid, step="review", at=AT)
     advance1(ws_of(mini), cid, step="sign", at=datetime(2026, 10, 9, 9, 0))
     return cid
+
+
+def test_withdraw_keeps_the_earlier_moves_assignee(mini: Path) -> None:
+    """Two moves in one minute, both to 乙: the second writes no 转办 row (nothing changes),
+    so withdrawing it must not put back the first move's (承办人 was emptied: a review)."""
+    cid = opened(mini, ok="是", amount="100", received="2026-09-30")
+    at = datetime(2026, 10, 9, 10, 0)
+    advance1(ws_of(mini), cid, step="review", assign="乙", at=at)
+    advance1(ws_of(mini), cid, step="sign", assign="乙", at=at)
+    back = cases.withdraw(ws_of(mini), cid, at=datetime(2026, 10, 9, 10, 1))
+    assert back.case.step is not None and back.case.step.id == "review"
+    assert back.case.assignee == "乙"
+    assert cases.show(ws_of(mini), cid).assignee == "乙"
 
 
 def test_countersign_all_waits_for_every_signer(mini: Path) -> None:

@@ -466,5 +466,26 @@ def test_a_header_row_that_is_no_header_is_an_error_not_an_empty_register(tmp_pa
     for command in ("list", "check"):
         code, _out, err = cli(root, command)
         assert code == 1, (command, err)
-        assert "收文登记簿!5: row 5 holds none of the register's labels" in err
+        assert "收文登记簿 row 5 holds none of the register's labels" in err
         assert "set header_row under registers: shouwen:" in err
+
+
+def test_a_merge_in_the_offices_column_reaching_below_the_last_case_is_refused(
+    mini: Path,
+) -> None:
+    """The next appended case would fall inside it and show its text (a review)."""
+    ws = Workspace(mini)
+    at = datetime(2026, 10, 9, 9, 0)
+    cases.new(ws, "mini", title="一", sets=["applicant=张三"], at=at)
+    ledger = mini / "ledger.xlsx"
+    wb = openpyxl.load_workbook(ledger)
+    sheet = next(s for s in wb.worksheets if s.title != "流转记录")
+    last = sheet.max_column
+    sheet.cell(1, last + 1, "备注")
+    sheet.cell(2, last + 1, "跨到下一行的说明")
+    sheet.merge_cells(start_row=2, start_column=last + 1, end_row=3, end_column=last + 1)
+    wb.save(ledger)
+    before = ledger.read_bytes()
+    code, _out, err = cli(mini, "new", "mini", "--title", "二", "--set", "applicant=李四")
+    assert code == 1 and "merged cells inside the register's rows" in err
+    assert ledger.read_bytes() == before

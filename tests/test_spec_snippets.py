@@ -191,3 +191,21 @@ def test_the_spec_numbering_example_leaves_the_other_doc_no_alone(tmp_path: Path
     assert code == 0, said
     code, said = cli(root, "check")
     assert code == 0, said
+    # a 来文字号 written like this office's own 发文字号 is not taken for one given: the
+    # next 发文 gets the office's number 1 (it got 31: a review)
+    written = yaml.safe_load((root / "procdoc.yaml").read_text(encoding="utf-8"))
+    fmt = written["numbering"]["fawen"]["format"]
+    own = fmt.format(year=2026, seq=30)
+    code, said = cli(root, "new", "shouwen", "--title", "转来本局发文", "--set", "from_org=市局",
+                     "--set", f"doc_no={own}", "--at", "2026-10-09 10:00")  # fmt: skip
+    assert code == 0, said
+    code, said = cli(root, "new", "fawen", "--title", "通知", "--at", "2026-10-09 11:00")
+    assert code == 0, said
+    for step in ("audit", "sign", "recheck", "register"):
+        code, said = cli(root, "advance", "FW2026-0001", "--step", step, "--at", "2026-10-12 09:00")
+        assert code == 0, said
+    assert cases.show(Workspace(root), "FW2026-0001").fields["doc_no"] == fmt.format(
+        year=2026, seq=1
+    )
+    code, said = cli(root, "check")
+    assert code == 0, said

@@ -145,15 +145,21 @@ class _Columns:
             # (a header_row pointing at a data row: every case would vanish silently)
             raise LedgerError(
                 _(
-                    "{where} {sheet}!{header_row}: row {header_row} holds none of the register's labels ({labels} ...), so it is not its header"
+                    "{where} {sheet} row {header_row} holds none of the register's labels ({labels} ...), so it is not its header"
                 ).format(
                     where=where,
                     sheet=reg.sheet,
                     header_row=header_row(sheet),
                     labels=", ".join(reg.core[k] for k in ("id", "title", "step")),
                 ),
-                hint=_(
-                    "set header_row under registers: {id}: in procdoc.yaml to the header's row, or remove it to let procdoc find the header"
+                hint=(
+                    _(
+                        "set header_row under registers: {id}: in procdoc.yaml to the header's row, or remove it to let procdoc find the header"
+                    )
+                    if reg.header_row is not None
+                    else _(
+                        "write the register's header in one of the sheet's top 10 rows, or say which row holds it with header_row under registers: {id}: in procdoc.yaml"
+                    )
                 ).format(id=reg.processes[0].id),
             )
         _refuse_merged(reg, sheet, where, owned)
@@ -181,10 +187,11 @@ def header_row(sheet: Sheet) -> int:
 
 def _refuse_merged(reg: Register, sheet: Sheet, where: str, owned: set[int]) -> None:
     """A register is one row a case: merged cells among its rows in procdoc's columns
-    (``owned``) or right of the header (where it adds the columns it lacks), or a header
-    spread over two rows, cannot be read (or written) safely. A merged title above the
-    header, a header cell spanning columns and merged cells in the office's own headed
-    columns (procdoc neither reads nor writes them) are fine."""
+    (``owned``), right of the header (where it adds the columns it lacks) or reaching below
+    its last case (an appended case would fall inside), or a header spread over two rows,
+    cannot be read (or written) safely. A merged title above the header, a header cell
+    spanning columns and merged cells in the office's own headed columns among the cases
+    (procdoc neither reads nor writes them) are fine."""
     from procdoc.ledger.cells import format_range
 
     top = sheet.header_row
@@ -192,8 +199,14 @@ def _refuse_merged(reg: Register, sheet: Sheet, where: str, owned: set[int]) -> 
     for r1, c1, r2, c2 in sheet.merged:
         if r2 < top or r1 == r2 == top:
             continue
-        if r1 > top and c2 < width and not owned.intersection(range(c1, c2 + 1)):
-            continue  # the office's own columns
+        if (
+            r1 > top
+            and c2 < width
+            and not owned.intersection(range(c1, c2 + 1))
+            and sheet.n_rows()
+            and r2 <= sheet.row_at(-1).number  # (one row: the cache unpacks one block)
+        ):
+            continue  # the office's own columns, among the cases it holds
         cells = f"{reg.sheet}!{format_range(r1, c1, r2, c2)}"
         if r1 <= top:
             raise LedgerError(
@@ -433,7 +446,7 @@ class Casebook:
                 else _("see `procdoc list`")
             )
             files = {str(p.pos.file if p.pos else p.message): p for p in self.broken.values()}
-            if files:  # its process's file may be one procdoc could not read (SPEC §5)
+            if files and not near:  # its process's file may be one procdoc cannot read (§5)
                 problem = next(iter(files.values()))
                 hint = _(
                     "{pos}: {message}: the cases of a process whose file has errors cannot be found until it is fixed (procdoc validate lists every problem)"

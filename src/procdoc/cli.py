@@ -178,18 +178,6 @@ def _day(text: str | None, option: str) -> date | None:
     return moment.date() if moment else None
 
 
-def _sets(pairs: list[str] | None) -> list[str]:
-    """``--set FIELD=VALUE`` pairs; one without ``=`` cannot be read: bad usage (exit 2),
-    like a bad ``--at``. Whether the field and its value suit the case is the engine's to
-    say (exit 1)."""
-    from procdoc.errors import UsageError
-
-    for pair in pairs or []:
-        if "=" not in pair:
-            raise UsageError(_("--set '{pair}' must be FIELD=VALUE").format(pair=pair))
-    return list(pairs or [])
-
-
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"procdoc {__version__}")
@@ -368,7 +356,7 @@ def new(
         _ws(workspace),
         process,
         title=title,
-        sets=_sets(sets),
+        sets=sets or [],
         by=by,
         assign=assign,
         at=_moment(at, "--at"),
@@ -414,7 +402,7 @@ def advance(
         by=by,
         note=note,
         at=_moment(at, "--at"),
-        sets=_sets(sets),
+        sets=sets or [],
         assign=assign,
     )
     for result in results:
@@ -490,7 +478,7 @@ def set_(
     from procdoc.engine import describe
 
     done = cases.set_fields(
-        _ws(workspace), case, sets=_sets(sets), by=by, note=note, at=_moment(at, "--at")
+        _ws(workspace), case, sets=sets or [], by=by, note=note, at=_moment(at, "--at")
     )
     if not done.changes:
         console.info(_("{id}: nothing changed (the values are already so)").format(id=done.case.id))

@@ -19,7 +19,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from procdoc.calendar import Due, Duration, WorkCalendar, format_due, format_moment
-from procdoc.errors import CalendarError, CaseError, ProcdocWarning
+from procdoc.errors import CalendarError, CaseError, ProcdocWarning, UsageError
 from procdoc.i18n import _
 from procdoc.layout import ACTIONS, ENTRY_ACTIONS, STATUS_WORDS
 from procdoc.model import Case, HistoryEntry
@@ -198,8 +198,8 @@ class Engine:
         fields: dict[str, Any] = {}
         core: dict[str, Any] = {}
         for pair in pairs:
-            if "=" not in pair:
-                raise CaseError(
+            if "=" not in pair:  # a value that cannot be read: bad usage (exit 2)
+                raise UsageError(
                     _("--set '{pair}' must be FIELD=VALUE").format(pair=pair),
                     hint=_("fields of {id}: {field_list}").format(
                         id=process.id, field_list=_field_list(process)
@@ -347,8 +347,8 @@ class Engine:
         regex = pattern_regex(seq_def.format, at.year)
         used = seq_def.start - 1
         values: list[Any] = []
-        for process in self.processes.values():
-            if seq_def.field in process.fields:
+        for process in self.processes.values():  # (as check reads them: reports.numbers)
+            if seq_def.field in process.fields and process.takes_numbers(step.number):
                 values += book.column_values(process, seq_def.field)
         values += [n for n in book.given_numbers(step.number)]
         values += change.pending_numbers(step.number)
@@ -1203,11 +1203,18 @@ def _last_command(history: Sequence[HistoryEntry]) -> list[HistoryEntry]:
         group.append(entry)
     group.reverse()
     moves = [i for i, entry in enumerate(group) if entry.action in _MOVES]
-    return group[moves[-2] + 1 :] if len(moves) > 1 else group
+    if len(moves) < 2:
+        return group
+    start = moves[-2] + 1
+    while group[start].action in _AFTER_MOVE:  # the earlier move's own 承办人, number ...
+        start += 1
+    return group[start:]
 
 
-#: The history actions that move a case (what `withdraw` takes back).
+#: The history actions that move a case (what `withdraw` takes back), and those a move
+#: writes after its own row (its 承办人, its number, the case's closing).
 _MOVES = frozenset({"advance", "return", "sign"})
+_AFTER_MOVE = frozenset({"assign", "number", "close"})
 
 
 def _typed(kind: str, value: Any) -> Any:

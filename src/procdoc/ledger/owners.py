@@ -111,21 +111,27 @@ def owner_of(path: Path) -> str | None:
     return holder[0] if holder else None
 
 
-def check_not_open(path: Path, display: str) -> None:
-    """Raise :class:`LedgerLockedError` if another program has the ledger open, and
-    :class:`LedgerError` if its file is marked read-only (replacing it would go round the
-    mark, as Excel will not: on Windows, the open below would take it for another program's
-    hold)."""
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:
-        mode = None
-    if mode is not None and not mode & stat.S_IWUSR:
+def check_writable(path: Path, display: str) -> None:
+    """Raise :class:`LedgerError` if the ledger's file is marked read-only: replacing it
+    would go round the mark, as Excel will not. Checked when there is something to write
+    (an import that changes nothing runs on an archived, read-only ledger)."""
+    if _read_only(path):
         raise LedgerError(
             _(
                 "{display} is marked read-only: make it writable (uncheck Read-only in its Properties, or chmod u+w) and run again"
             ).format(display=display)
         )
+
+
+def _read_only(path: Path) -> bool:
+    try:
+        return not os.stat(path).st_mode & stat.S_IWUSR
+    except OSError:
+        return False
+
+
+def check_not_open(path: Path, display: str) -> None:
+    """Raise :class:`LedgerLockedError` if another program has the ledger open."""
     holder = _holder(path)
     if holder is not None:
         user, app, owner = holder
@@ -134,7 +140,8 @@ def check_not_open(path: Path, display: str) -> None:
                 "{display} is open in {app} by {user} ({name}): close it there and run again; if nobody has it open, delete that file"
             ).format(display=display, app=app, user=user, name=owner.name)
         )
-    if os.name == "nt" and path.exists():  # pragma: no cover - Windows only
+    # (a read-only file cannot be opened for writing either: check_writable says why)
+    if os.name == "nt" and path.exists() and not _read_only(path):  # pragma: no cover
         try:
             with open(path, "r+b"):
                 pass

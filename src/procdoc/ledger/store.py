@@ -23,7 +23,7 @@ from procdoc.ledger.model import (
     HeaderSpec,
     Snapshot,
 )
-from procdoc.ledger.owners import check_not_open
+from procdoc.ledger.owners import check_not_open, check_writable
 from procdoc.ledger.reader import (
     ReadAhead,
     SheetSpecs,
@@ -297,6 +297,8 @@ class LedgerStore:
         from procdoc.ledger import undo as undo_record
         from procdoc.ledger.patch import patch_file
 
+        if seen is not None:  # (there is something to write: a batch that is not empty)
+            check_writable(self.path, self.display)
         tmp = temp_beside(self.path)
         backup: Path | None = None
         record: Path | None = None
@@ -356,7 +358,7 @@ class LedgerStore:
                 with contextlib.suppress(Exception):  # the next write then reads it all
                     self.cache.store_segments(report.segments, after)  # type: ignore[union-attr]
             if backup is not None:
-                self._prune_backups()
+                self._prune_backups(backup)
                 backup = None  # kept
             return True
         finally:
@@ -468,14 +470,17 @@ class LedgerStore:
             ) from None
         return target
 
-    def _prune_backups(self) -> None:
+    def _prune_backups(self, made: Path) -> None:
+        """Keep the newest backups: ``made`` (the one this write just made, whatever its
+        name says: names follow the workspace's clock, which a changed `timezone:` or
+        another machine's clock may set back) and the others newest first by name."""
         pattern = self._backup_pattern()
-        kept = sorted(
-            (p for p in self.backup_dir.iterdir() if pattern.fullmatch(p.name)),
+        others = sorted(
+            (p for p in self.backup_dir.iterdir() if pattern.fullmatch(p.name) and p != made),
             key=lambda p: p.name,
             reverse=True,
         )
-        for old in kept[self.backups :]:
+        for old in others[max(self.backups - 1, 0) :]:
             old.unlink(missing_ok=True)
 
     def _remove_partial_backups(self) -> None:

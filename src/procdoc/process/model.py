@@ -117,6 +117,10 @@ class Process:
     def first_step(self) -> Step:
         return self.steps[0]
 
+    def takes_numbers(self, sequence: str) -> bool:
+        """Whether a step of this process gives numbers from ``sequence`` (``number:``)."""
+        return any(step.number == sequence for step in self.steps)
+
     def find_step(self, key: str) -> Step | None:
         """The step whose id or name is ``key``."""
         for step in self.steps:

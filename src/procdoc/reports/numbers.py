@@ -218,7 +218,7 @@ def number_cells(book: Casebook, field_id: str, sequence: str | None = None) -> 
         process.id
         for reg in book.layout.registers.values()
         for process in reg.processes
-        if sequence is not None and any(step.number == sequence for step in process.steps)
+        if sequence is not None and process.takes_numbers(sequence)
     }
     out: list[NumberCell] = []
     seen: set[tuple[str, int]] = set()
