@@ -136,6 +136,30 @@ def samples(tmp_path: Path) -> Path:
     return target
 
 
+#: The people of the office the desk tests (todo, --by, --dept) work with.
+PEOPLE = """
+people:
+  王敏: {dept: 办公室, roles: [登记员, 收发员]}
+  李强: {dept: 办公室, roles: [信访部门, 办公室主任]}
+  赵刚: {dept: 信访科, roles: [信访部门]}
+  某区城管局: {dept: 承办单位, roles: [承办单位]}
+"""
+
+
+def cli(root: Path, *args: str) -> tuple[int, str, str]:
+    """Run procdoc in ``root`` (CliRunner): exit code, stdout, stderr; never a traceback."""
+    from typer.testing import CliRunner
+
+    from procdoc.cli import app
+
+    result = CliRunner().invoke(app, [*args, "-w", str(root)])
+    assert "Traceback" not in result.stdout + result.stderr, result.stdout + result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
+    return result.exit_code, result.stdout, result.stderr
+
+
 def advance1(ws: Any, case_id: str, **options: Any) -> Any:
     """Move one case (``commands.cases.advance`` moves several in one write)."""
     from procdoc.commands import cases

@@ -11,15 +11,12 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from conftest import advance1, write
-from procdoc.cli import app
+from conftest import advance1, cli, write
 from procdoc.commands import cases
 from procdoc.errors import CaseError, ProcdocError, ProcdocWarning
 from procdoc.workspace import Workspace
 
-runner = CliRunner()
 AT = datetime(2026, 9, 30, 9, 0)
 
 
@@ -29,15 +26,6 @@ def ws_of(root: Path) -> Workspace:
 
 def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def cli(root: Path, *args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, [*args, "-w", str(root)])
-    assert "Traceback" not in result.stdout + result.stderr, result.stdout + result.stderr
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
-        result.exception
-    )
-    return result.exit_code, result.stdout, result.stderr
 
 
 def opened(root: Path, **sets: str) -> str:

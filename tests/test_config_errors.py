@@ -13,25 +13,12 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from conftest import MINI_CONFIG
-from procdoc.cli import app
+from conftest import MINI_CONFIG, cli
 from procdoc.commands.setup import validate
 from procdoc.errors import ProcdocError
 from procdoc.workspace import Workspace
 from procdoc.yamlpos import load_text
-
-runner = CliRunner()
-
-
-def cli(root: Path, *args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, [*args, "-w", str(root)])
-    assert "Traceback" not in result.stdout + result.stderr, result.stdout + result.stderr
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
-        result.exception
-    )
-    return result.exit_code, result.stdout, result.stderr
 
 
 def errors(out: str) -> list[str]:

@@ -9,35 +9,14 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from typer.testing import CliRunner
 
-from conftest import advance1
-from procdoc.cli import app
+from conftest import PEOPLE, advance1, cli
 from procdoc.commands import cases
 from procdoc.commands.desk import todo
 from procdoc.commands.reports import overdue
 from procdoc.commands.setup import validate
 from procdoc.errors import CaseError
 from procdoc.workspace import Workspace
-
-runner = CliRunner()
-
-PEOPLE = """
-people:
-  王敏: {dept: 办公室, roles: [登记员, 收发员]}
-  李强: {dept: 办公室, roles: [信访部门, 办公室主任]}
-  赵刚: {dept: 信访科, roles: [信访部门]}
-  某区城管局: {dept: 承办单位, roles: [承办单位]}
-"""
-
-
-def cli(root: Path, *args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, [*args, "-w", str(root)])
-    assert "Traceback" not in result.stdout + result.stderr, result.stdout + result.stderr
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
-        result.exception
-    )
-    return result.exit_code, result.stdout, result.stderr
 
 
 def digest(path: Path) -> str:

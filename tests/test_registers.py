@@ -12,25 +12,13 @@ from pathlib import Path
 import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
-from typer.testing import CliRunner
 
-from conftest import REPO, advance1
-from procdoc.cli import app
+from conftest import REPO, advance1, cli
 from procdoc.commands import cases
 from procdoc.commands.setup import init_workspace
 from procdoc.workspace import Workspace
 
-runner = CliRunner()
 LEGACY = REPO / "tests" / "data" / "legacy-0.1"
-
-
-def cli(root: Path, *args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, [*args, "-w", str(root)])
-    assert "Traceback" not in result.stdout + result.stderr, result.stdout + result.stderr
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
-        result.exception
-    )
-    return result.exit_code, result.stdout, result.stderr
 
 
 def sheets(path: Path) -> list[str]:
