@@ -453,3 +453,22 @@ def test_the_id_scan_finds_the_rows_text_reads_as_the_id(values: list[object], c
 
     assert _matches(values, cid) == [i for i, v in enumerate(values) if text(v) == cid]
     assert _matches(tuple(values), cid) == _matches(values, cid)
+
+
+def test_a_case_at_an_unknown_step_names_its_cell_as_check_does(mini: Path) -> None:
+    """`advance` named the row (sheet!row 2) where `check` names the cell (sheet!D2)."""
+    import openpyxl
+    from openpyxl.utils import get_column_letter
+
+    cid = opened(mini)
+    path = mini / "ledger.xlsx"
+    wb = openpyxl.load_workbook(path)
+    sheet = next(ws for ws in wb.worksheets if ws.title != "流转记录")
+    col = next(c for c in range(1, sheet.max_column + 1) if sheet.cell(1, c).value == "当前环节")
+    sheet.cell(2, col).value = "不存在的环节"
+    wb.save(path)
+    cell = f"{sheet.title}!{get_column_letter(col)}2"
+    code, _out, err = cli(mini, "advance", cid, "--step", "review")
+    assert code == 1 and f"fix its 当前环节 cell ({cell})" in err
+    code, out, _err = cli(mini, "check")
+    assert code == 3 and cell in out

@@ -465,7 +465,7 @@ class Engine:
         out.extend((case.process.step(t), "back") for t in case.step.back)
         return out
 
-    def _open_case(self, case: Case, doing: str) -> Step:
+    def _open_case(self, book: Casebook, case: Case, doing: str) -> Step:
         if case.status != "open":
             when = _(" on {date:%Y-%m-%d}").format(date=case.closed) if case.closed else ""
             state = _("closed") if case.status == "closed" else _("cancelled")
@@ -483,13 +483,12 @@ class Engine:
         if case.step is None:
             raise CaseError(
                 _(
-                    "case {id} is at an unknown step ('{step_text}'); fix its {labels} cell ({sheet}!row {row})"
+                    "case {id} is at an unknown step ('{step_text}'); fix its {labels} cell ({cell})"
                 ).format(
                     id=case.id,
                     step_text=case.step_text,
                     labels=self.config.labels["step"],
-                    sheet=case.sheet,
-                    row=case.row,
+                    cell=book.cell_of(case, "step"),  # as check names it: sheet!C3
                 ),
                 hint=_("steps of {id}: {items}").format(
                     id=case.process.id, items=", ".join(s.name for s in case.process.steps)
@@ -515,7 +514,7 @@ class Engine:
         process = case.process
         by = self.person(by)
         assign = self.person(assign, "--assign")
-        current = self._open_case(case, _("moved"))
+        current = self._open_case(book, case, _("moved"))
         history = self._history(book, change, case)
         self._not_before(case, history, at)
         target = process.find_step(to)
@@ -644,7 +643,7 @@ class Engine:
         moves, any number of them, whatever their `when` (the OA system has decided)."""
         case = book.case(case_id)
         before = case.copy()
-        current = self._open_case(case, _("moved"))
+        current = self._open_case(book, case, _("moved"))
         if to.id not in forward_steps(case.process, current):
             raise CaseError(
                 _("{id}: {name} is not ahead of {name2} (no `next` moves lead there)").format(
@@ -715,7 +714,7 @@ class Engine:
         case = book.case(case_id)
         before = case.copy()
         who = self.person(who, "--who")
-        step = self._open_case(case, _("extended"))
+        step = self._open_case(book, case, _("extended"))
         history = self._history(book, change, case)
         self._not_before(case, history, at)
         if case.due is None:
@@ -848,7 +847,7 @@ class Engine:
                 _("assign needs the person to hand the case to"), hint=_("procdoc assign CASE NAME")
             )
         target = self.person(person, "assign")
-        self._open_case(case, _("handed over"))
+        self._open_case(book, case, _("handed over"))
         history = self._history(book, change, case)
         self._not_before(case, history, at)
         if target == case.assignee:
@@ -885,7 +884,7 @@ class Engine:
         case = book.case(case_id)
         before = case.copy()
         by = self.person(by)
-        step = self._open_case(case, _("cancelled"))
+        step = self._open_case(book, case, _("cancelled"))
         if not reason or not reason.strip():
             raise CaseError(_("a cancellation needs a reason"), hint=_("--reason TEXT"))
         history = self._history(book, change, case)
