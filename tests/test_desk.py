@@ -296,3 +296,25 @@ def test_undo_names_only_the_sheets_the_write_changed(office: Path) -> None:
     assert code == 0, err
     named = out.rstrip().rsplit("(", 1)[1].rstrip(")").split(", ")
     assert sorted(named) == sorted(["信访事项办理", "流转记录"])  # not 收文办理
+
+
+def test_correcting_the_date_a_deadline_counts_from_counts_it_again(office: Path) -> None:
+    """受理审查 counts 15日 from [received, register]: setting 收到日期 right moves the
+    running deadline, and the change says so in 流转记录 (it stayed, so a statutory 告知
+    deadline could pass unnoticed: QA). A deadline counted from a step stays."""
+    ws = Workspace(office)
+    cid = cases.new(
+        ws, "xinfang", title="反映噪音", sets=["petitioner=张三"], by="王敏",
+        at=datetime(2026, 9, 30, 16, 0),
+    ).id  # fmt: skip
+    moved = advance1(ws, cid, step="accept", by="王敏", at=datetime(2026, 10, 8, 9, 0))
+    assert moved.case.due == date(2026, 10, 15)  # 9-30 + 15日
+    done = cases.set_fields(
+        ws, cid, sets=["received=2026-09-28"], by="王敏", at=datetime(2026, 10, 8, 10, 0)
+    )
+    assert done.case.due == date(2026, 10, 13)  # 9-28 + 15日, a working day
+    assert cases.show(ws, cid).due == date(2026, 10, 13)
+    rows = [(h.action, h.subject, h.old, h.new) for h in cases.show(ws, cid).history or []]
+    assert ("set", "环节期限", date(2026, 10, 15), date(2026, 10, 13)) in rows
+    code, out, _err = cli(office, "overdue", "--as-of", "2026-10-14", "--format", "json")
+    assert code == 0 and cid in out

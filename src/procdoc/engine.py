@@ -807,9 +807,14 @@ class Engine:
         case.fields.update(fields)
         for key, value in core.items():
             setattr(case, key, value)
+        self._recount(case, before, history, at)
         done = corrections(before, case, self.config.labels)
         if not done:
             return Correction(case, "set")
+        for key in ("due", "case_due"):  # counted again from a corrected date: said too
+            old_due, new_due = getattr(before, key), getattr(case, key)
+            if not same(old_due, new_due):
+                done.append((self.config.labels[key], old_due, new_due))
         case.updated = at
         for label, old, new in done:
             change.record(
@@ -826,6 +831,39 @@ class Engine:
             )
         change.update_case(before, case)
         return Correction(case, "set", done)
+
+    def _recount(
+        self, case: Case, before: Case, history: Sequence[HistoryEntry], at: datetime
+    ) -> None:
+        """Count again the open case's running deadlines that count from a date field the
+        correction changed (受理审查 `from: [received, register]` after 收到日期 is set
+        right): the step's, with the extensions granted at it, and the process's 办结期限
+        when it counts from that field. A deadline that counts from a step, or from
+        nothing, stays as it was first counted."""
+        changed = {f for f, v in case.fields.items() if before.fields.get(f) != v}
+        step = case.step
+        if not changed or case.status != "open" or step is None:
+            return
+        entries = _entries(history, case.process)
+        entries.setdefault(step.id, case.entered or at)
+        rule = step.deadline
+        if rule is not None and changed & set(rule.starts) and case.due is not None:
+            due = self.step_due(
+                case,
+                step,
+                case.entered or at,
+                entries=entries,
+                extensions=self.extensions(case, history),
+            )
+            if due is not None:
+                if case.case_due is not None and case.case_due == case.due:
+                    case.case_due = due  # (信访 办理: the 办结期限 moves with it)
+                case.due = due
+        rule = case.process.deadline
+        if rule is not None and changed & set(rule.starts) and case.case_due is not None:
+            case_due = self.due(case, rule, at, entries=entries, what=_("the process"))
+            if case_due is not None:
+                case.case_due = case_due
 
     def assign(
         self,
