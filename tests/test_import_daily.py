@@ -192,6 +192,19 @@ def test_import_moves_are_history_rows_and_enter_the_step(office: Path) -> None:
     assert first.opened == datetime(2026, 9, 28)
 
 
+def test_cli_import_at_dates_the_moves_when_the_export_was_made(office: Path) -> None:
+    """`import --at` (README: every command takes --at): the cases an export moves enter
+    their steps then, and their deadlines count from then, not from the moment the clerk
+    ran the import (QA: a batch of old exports was dated today)."""
+    for path, moment in FANWEI[:2]:
+        code, _out, err = cli(office, "import", str(path), "--at", f"{moment:%Y-%m-%d %H:%M}")
+        assert code == 0, err
+    moved = by_doc(office)[9]  # 收文登记 -> 收文初审 in the 10-10 export
+    assert moved.entered == datetime(2026, 10, 10, 17, 10)
+    code, _out, err = cli(office, "import", str(FANWEI[2][0]), "--at", "2026-10-32")
+    assert code == 2 and "--at" in err
+
+
 def test_zhiyuan_after_fanwei_matches_all_20(office: Path) -> None:
     three_days(office)
     steps = {n: c.step.id for n, c in by_doc(office).items() if c.step}

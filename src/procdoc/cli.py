@@ -960,6 +960,7 @@ def import_(
     strict: Annotated[
         bool, typer.Option("--strict", help=_("Refuse a file with any bad row."))
     ] = False,
+    at: AtOpt = None,
     workspace: WorkspaceOpt = None,
     format: FormatOpt = Format.table,
 ) -> None:
@@ -979,7 +980,11 @@ def import_(
     done: FolderImport | None = None
     with _import_bar() as progress:
         options: dict[str, Any] = dict(
-            source=source, dry_run=dry_run, strict=strict, progress=progress
+            source=source,
+            dry_run=dry_run,
+            strict=strict,
+            progress=progress,
+            at=_moment(at, "--at"),  # when the export was made, for moves and history
         )
         if folder is not None:
             done = import_folder(ws, folder, **options)
