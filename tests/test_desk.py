@@ -318,3 +318,25 @@ def test_correcting_the_date_a_deadline_counts_from_counts_it_again(office: Path
     assert ("set", "环节期限", date(2026, 10, 15), date(2026, 10, 13)) in rows
     code, out, _err = cli(office, "overdue", "--as-of", "2026-10-14", "--format", "json")
     assert code == 0 and cid in out
+
+
+def test_a_case_is_handed_only_to_a_holder_of_its_steps_role(office: Path) -> None:
+    """`--assign` and `assign` to someone who does not hold the step's role: that person
+    could not move it, and the case left the desks of those who can (QA). Refused, naming
+    who may; nothing written."""
+    cid = letter(office)
+    ledger = office / "ledger.xlsx"
+    before = digest(ledger)
+    code, _out, err = cli(
+        office, "advance", cid, "--step", "accept", "--by", "王敏", "--assign", "王敏"
+    )
+    assert code == 1 and "王敏 does not hold the role 信访部门 of step 受理审查" in err
+    assert "李强, 赵刚" in err
+    assert digest(ledger) == before
+    advance1(Workspace(office), cid, step="accept", by="王敏", at=datetime(2026, 11, 2, 10))
+    before = digest(ledger)
+    code, _out, err = cli(office, "assign", cid, "某区城管局", "--by", "李强")
+    assert code == 1 and "某区城管局 does not hold the role 信访部门" in err
+    assert digest(ledger) == before
+    code, _out, err = cli(office, "assign", cid, "赵刚", "--by", "李强")
+    assert code == 0, err

@@ -588,6 +588,14 @@ def test_urge_notices_go_to_late_cases_whose_step_calls_for_them(library: Path) 
     assert [c for c, _ in urged.written] == [late] and waiting not in docx_text(urged.written[0][1])
     text = docx_text(urged.written[0][1])
     assert "平件承办" in text and "市政府办公室" in text  # the late step, the 来文单位
+    # dated 11-12 (--date): late as of that day, not as of the day it was rendered (QA:
+    # "截至2026年11月12日，已逾期13日")
+    dated = render(
+        Workspace(library), "urge_notice", cases=[late], all_=True, at=moment, force=True,
+        doc_date=date(2026, 11, 12),
+    )  # fmt: skip
+    text = docx_text(dated.written[0][1])
+    assert "截至2026年11月12日，已逾期2日（2个工作日）" in text  # due 11-10
 
 
 def test_render_pdf_writes_documents_even_without_libreoffice(

@@ -934,3 +934,21 @@ def test_builder_of_another_template_and_replace_media(
     data = compiled.render({"v": "值"}, builder=builder)
     media = [n for n in members(data) if n.startswith("word/media/")]
     assert [members(data)[n] for n in media] == [other_png.read_bytes()]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "{{ cycler.__init__.__globals__.os.popen('echo PWNED').read() }}",
+        "{{ v.__class__.__mro__ }}",
+        "{{ v.__class__.__init__.__globals__ }}",
+    ],
+)
+def test_a_template_reaches_no_python_internals(tmp_path: Path, body: str) -> None:
+    """A template is a Word file anyone may put in templates/: Jinja's sandbox keeps it
+    from Python's internals (a QA template ran a shell command through cycler)."""
+    path = tmp_path / "bad.docx"
+    build_simple(path, body=body, header="")
+    with pytest.raises(RenderError) as caught:
+        template_for(path).render({"v": "甲"})
+    assert "PWNED" not in caught.value.message and "\n" not in caught.value.message

@@ -169,10 +169,31 @@ class Engine:
                 return role
         return None
 
+    def _may_hold(self, case: Case, step: Step, person: str) -> None:
+        """With `people:`, a case at ``step`` is handed only to a holder of its role: anyone
+        else could not move it, and it would leave the desks of those who can."""
+        if not self.people or not step.role or step.kind == "countersign":
+            return
+        if person in self.people and step.role in self.people[person].roles:
+            return
+        who = self.holders(step.role)
+        raise CaseError(
+            _(
+                "{person} does not hold the role {role} of step {name}, so {id} cannot wait on them there"
+            ).format(person=person, role=step.role, name=step.name, id=case.id),
+            hint=_("hand it to one who may: {who}").format(who=", ".join(who))
+            if who
+            else _("nobody under people: holds {role}; add it to someone's roles").format(
+                role=step.role
+            ),
+        )
+
     def _enter_assignee(self, case: Case, step: Step, assign: str | None) -> None:
-        """Entering a step sets the assignee: ``--assign``, else the one holder of the
-        step's role (with `people:`; else the case keeps its assignee)."""
+        """Entering a step sets the assignee: ``--assign`` (with `people:`, a holder of the
+        step's role), else the one holder of the step's role (with `people:`; else the case
+        keeps its assignee)."""
         if assign:
+            self._may_hold(case, step, assign)
             case.assignee = assign
         elif self.people:
             holders = self.holders(step.role)
@@ -885,7 +906,9 @@ class Engine:
                 _("assign needs the person to hand the case to"), hint=_("procdoc assign CASE NAME")
             )
         target = self.person(person, "assign")
-        self._open_case(book, case, _("handed over"))
+        step = self._open_case(book, case, _("handed over"))
+        if target is not None:
+            self._may_hold(case, step, target)
         history = self._history(book, change, case)
         self._not_before(case, history, at)
         if target == case.assignee:

@@ -316,13 +316,17 @@ def _context(ws: Workspace, job: _Job, moment: datetime) -> dict[str, Any]:
     from procdoc.documents.context import context
 
     step = job.case.step
+    # a document says how late a case is as of its own date (截至{date}，已逾期N日): a
+    # 催办通知书 rendered again keeps its first date, and --date sets another
+    dated = job.doc_date
+    as_of: date | datetime = moment if dated is None or dated == moment.date() else dated
     return context(
         job.case,
         office=ws.config.name,
         today=moment.date(),
-        doc_date=job.doc_date,
+        doc_date=dated,
         history=job.history,
         people=ws.engine().holders(step.role) if step else [],
         calendar=ws.calendar,
-        as_of=moment,
+        as_of=as_of,
     )

@@ -101,10 +101,16 @@ _ENVIRONMENT: Environment | None = None
 
 
 def jinja_environment() -> Environment:
-    """The one Jinja environment of procdoc's documents: autoescape, StrictUndefined."""
+    """The one Jinja environment of procdoc's documents: autoescape, StrictUndefined, and
+    sandboxed (Jinja's immutable sandbox): a template is a Word file anyone may drop into
+    templates/, so it reaches no Python internals (``x.__class__``, ``cycler.__init__``
+    and on to ``os``: a QA template ran a shell command through them) and changes no
+    value it is given, as the safe `when` expressions of the process files."""
     global _ENVIRONMENT
     if _ENVIRONMENT is None:
-        _ENVIRONMENT = Environment(autoescape=True, undefined=StrictUndefined)
+        from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+        _ENVIRONMENT = ImmutableSandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
     return _ENVIRONMENT
 
 
