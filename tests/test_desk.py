@@ -340,3 +340,32 @@ def test_a_case_is_handed_only_to_a_holder_of_its_steps_role(office: Path) -> No
     assert digest(ledger) == before
     code, _out, err = cli(office, "assign", cid, "赵刚", "--by", "李强")
     assert code == 0, err
+
+
+def test_an_extension_after_a_return_extends_the_case_deadline_too(office: Path) -> None:
+    """信访 办理 and the 办结期限 count 60日 from 受理. After a 退回 to 受理审查 the step's
+    deadline counts from the latest entry, the 办结期限 from the first; an extension of 办理
+    left the 办结期限 where it was, and `overdue` called the extended case late (QA)."""
+    ws = Workspace(office)
+    cid = cases.new(
+        ws, "xinfang", title="反映噪音", sets=["petitioner=张三", "received=2026-10-09"],
+        by="王敏", at=datetime(2026, 10, 9, 9, 0),
+    ).id  # fmt: skip
+    moves = [
+        ("accept", "王敏", datetime(2026, 10, 10, 9), ["accepted=是"]),
+        ("assign", "李强", datetime(2026, 10, 12, 9), []),
+        ("handle", "李强", datetime(2026, 10, 13, 9), []),
+        ("accept", "某区城管局", datetime(2026, 10, 20, 9), []),  # 退回
+        ("assign", "李强", datetime(2026, 10, 20, 10), []),
+        ("handle", "李强", datetime(2026, 10, 21, 9), []),
+    ]
+    for step, by, at, sets in moves:
+        advance1(ws, cid, step=step, by=by, at=at, sets=sets)
+    before = cases.show(ws, cid)
+    assert before.case_due == date(2026, 12, 9)  # 10-10 + 60日
+    done = cases.extend(
+        ws, cid, by="30d", reason="情况复杂", who="李强", at=datetime(2026, 11, 20, 9)
+    )
+    assert done.case.case_due is not None and done.case.case_due > date(2026, 12, 9)
+    code, out, _err = cli(office, "overdue", "--as-of", "2026-12-15", "--format", "json")
+    assert code == 0 and cid not in out

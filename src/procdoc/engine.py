@@ -787,7 +787,17 @@ class Engine:
         )
         new_due = first if first is not None else self.calendar.due(old, duration)
         case.due = new_due
-        if case.case_due is not None and case.case_due == old:
+        rule = case.process.deadline
+        if case.case_due is not None and rule is not None and rule == step.deadline:
+            # the 办结期限 is this step's rule (信访 办理: 60日 from 受理): extended with it,
+            # counted from where it was first counted (after a 退回 the step's own deadline
+            # counts from the step's latest entry, the 办结期限 from its first)
+            counted = self.due(
+                case, rule, at, entries=_entries(history, case.process, first=True),
+                extensions=[*used, duration], what=_("the process"),
+            )  # fmt: skip
+            case.case_due = counted if counted is not None else new_due
+        elif case.case_due is not None and case.case_due == old:
             case.case_due = new_due
         case.updated = at
         change.record(
@@ -1300,8 +1310,10 @@ def _hours(d: Duration) -> int:
     return d.amount if d.unit == "h" else d.amount * 24
 
 
-def _entries(history: Sequence[HistoryEntry], process: Process) -> dict[str, datetime]:
-    """When the case last entered each step, from its history."""
+def _entries(
+    history: Sequence[HistoryEntry], process: Process, *, first: bool = False
+) -> dict[str, datetime]:
+    """When the case last (``first``: first) entered each step, from its history."""
     out: dict[str, datetime] = {}
     for entry in history:
         if (
@@ -1309,6 +1321,7 @@ def _entries(history: Sequence[HistoryEntry], process: Process) -> dict[str, dat
             and entry.at
             and entry.action in ENTRY_ACTIONS
             and process.find_step(entry.to_step)
+            and not (first and entry.to_step in out)
         ):
             out[entry.to_step] = entry.at
     return out
