@@ -284,6 +284,23 @@ def test_a_render_name_giving_another_cases_file_is_refused(office: Path) -> Non
     assert not [h for h in hist if h.action == "render"]
 
 
+def test_a_long_title_in_render_name_is_cut_to_a_name_every_system_takes(office: Path) -> None:
+    """A 156-character title in `render_name`: "File name too long" (QA). The name is cut
+    to 200 bytes of UTF-8 (Linux takes 255, Windows 255 UTF-16 units), its suffix kept."""
+    cfg = office / "procdoc.yaml"
+    cfg.write_text(
+        cfg.read_text(encoding="utf-8") + 'render_name: "{title}-{template}.docx"\n',
+        encoding="utf-8",
+    )
+    cid = at_issue(office)
+    title = "关于进一步加强和改进新时代信访工作的若干意见" * 7
+    cases.set_fields(Workspace(office), cid, sets=[f"title={title}"], at=datetime(2026, 10, 8, 13))
+    done = render(Workspace(office), "letter", cases=[cid], at=datetime(2026, 10, 9, 9, 0))
+    ((_, path),) = done.written
+    assert path.exists() and path.suffix == ".docx" and path.stem.endswith("…")
+    assert len(path.name.encode("utf-8")) <= 200 and path.name.startswith("关于进一步")
+
+
 # ------------------------------------------------------------------ the context (issue 17)
 
 

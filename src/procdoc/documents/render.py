@@ -21,6 +21,23 @@ def safe_name(text: str) -> str:
     return name[:150] or "_"
 
 
+#: The longest file name written, in UTF-8 bytes: Linux takes 255 bytes, Windows 255
+#: UTF-16 units; a Chinese character is 3 bytes, so about 66 of them and the suffix.
+NAME_BYTES = 200
+
+
+def fit_name(name: str) -> str:
+    """``name`` cut to :data:`NAME_BYTES` (a long title in `render_name`: "File name too
+    long"), its suffix kept, "…" where it was cut."""
+    if len(name.encode("utf-8")) <= NAME_BYTES:
+        return name
+    stem, dot, suffix = name.rpartition(".")
+    stem, suffix = (stem, dot + suffix) if dot else (name, "")
+    room = NAME_BYTES - len(suffix.encode("utf-8")) - len("…".encode())
+    cut = stem.encode("utf-8")[:room].decode("utf-8", "ignore").rstrip(" .")
+    return f"{cut}…{suffix}"
+
+
 def output_path(out_dir: Path, pattern: str, case: Case, template: str) -> Path:
     values = {k: safe_name(str(v)) for k, v in {**case.fields, "id": case.id, "template": template, "title": case.title,
               "process": case.process.name, "step": case.step_name or "", "ref": case.ref or ""}.items()}  # fmt: skip
@@ -38,6 +55,7 @@ def output_path(out_dir: Path, pattern: str, case: Case, template: str) -> Path:
     path = out_dir.joinpath(*parts) if parts else out_dir / f"{safe_name(case.id)}-{template}.docx"
     if path.suffix.lower() != ".docx":
         path = path.with_name(path.name + ".docx")
+    path = path.with_name(fit_name(path.name))
     resolved = path.resolve()
     if not resolved.is_relative_to(out_dir.resolve()):
         raise RenderError(
