@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from pathlib import Path
 
@@ -131,6 +132,18 @@ def test_unknown_template_and_validate_checks_templates(office: Path) -> None:
     check = runner.invoke(app, ["validate", "-w", str(office)])
     assert check.exit_code == 3
     assert "templates/letter.docx" in check.stdout and "full-width" in check.stdout
+
+
+def test_templates_lists_a_broken_template_and_says_so(office: Path) -> None:
+    """`procdoc templates` listed a template with a syntax error as fine, its variables
+    empty (QA): it is listed, with a warning naming it and why."""
+    make_template(office / "templates" / "broken.docx", ["{% if applicant %}没有结尾"])
+    result = runner.invoke(app, ["templates", "-w", str(office)])
+    assert result.exit_code == 0 and "broken" in result.stdout
+    assert "template broken cannot be rendered:" in result.stderr
+    listed = runner.invoke(app, ["templates", "--format", "json", "-w", str(office)])
+    broken = next(t for t in json.loads(listed.stdout) if t["name"] == "broken")
+    assert broken["problem"]
 
 
 def test_output_names_are_safe_and_stay_inside(office: Path, tmp_path: Path) -> None:

@@ -841,6 +841,13 @@ def templates(workspace: WorkspaceOpt = None, format: FormatOpt = Format.table) 
     from procdoc.documents.templates import templates_info
 
     infos = templates_info(_ws(workspace))
+    for t in infos:  # a broken template is listed, and said to be broken (QA: it was hidden)
+        if t.problem:
+            console.warning(
+                _("template {name} cannot be rendered: {problem} (procdoc validate)").format(
+                    name=t.name, problem=t.problem
+                )
+            )
     if format is Format.json:
         console.print_json(
             [
@@ -849,6 +856,7 @@ def templates(workspace: WorkspaceOpt = None, format: FormatOpt = Format.table) 
                     "title": t.title,
                     "variables": t.variables,
                     "processes": t.processes,
+                    **({"problem": t.problem} if t.problem else {}),
                 }
                 for t in infos
             ]

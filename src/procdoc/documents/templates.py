@@ -79,13 +79,16 @@ def check_templates(ws: Workspace, processes: Mapping[str, Process]) -> list[Pro
 class TemplateInfo:
     """A template for `procdoc templates`. ``variables``: every variable it uses, by name,
     an optional one (used only under a guard, see ``CompiledTemplate.optional``) marked
-    with a ``?`` (``phone?``); ``optional``: those names alone."""
+    with a ``?`` (``phone?``); ``optional``: those names alone; ``problem``: why it cannot
+    be rendered (`validate` says where)."""
 
     name: str
     title: str
     variables: list[str]
     processes: list[str]
     optional: list[str] = field(default_factory=list)
+    #: why the template cannot be rendered (a syntax error), None when it can
+    problem: str | None = None
 
 
 def templates_info(ws: Workspace) -> list[TemplateInfo]:
@@ -97,13 +100,22 @@ def templates_info(ws: Workspace) -> list[TemplateInfo]:
         users = sorted(
             {p.id for p in ws.processes.values() for s in p.steps if name in s.documents}
         )
+        problem = None
         try:
             required, optional = template_variable_needs(path)
-        except RenderError:
+        except RenderError as err:  # listed all the same, with what is wrong with it
             required = optional = frozenset()
+            problem = err.message
         shown = sorted([*required, *(f"{v}?" for v in optional)], key=lambda v: v.rstrip("?"))
         out.append(
-            TemplateInfo(name, template_title(path), shown, users, optional=sorted(optional))
+            TemplateInfo(
+                name,
+                template_title(path),
+                shown,
+                users,
+                optional=sorted(optional),
+                problem=problem,
+            )
         )
     return out
 
