@@ -119,6 +119,19 @@ def library(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def legacy(tmp_path: Path) -> Path:
+    """A workspace whose ledger was made by procdoc 0.1 (one shared 台账 sheet)."""
+    from procdoc.commands.setup import init_workspace
+
+    data = REPO / "tests" / "data" / "legacy-0.1"
+    root = init_workspace(tmp_path / "office")
+    for name in ("台账.xlsx", "procdoc.yaml"):
+        shutil.copy(data / name, root / name)
+    shutil.copytree(data / "calendar", root / "calendar")
+    return root
+
+
+@pytest.fixture
 def make_process(mini: Path) -> Callable[[str, str], Path]:
     """Write an extra process file into the mini workspace."""
 

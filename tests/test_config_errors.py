@@ -7,7 +7,6 @@ import contextlib
 import datetime as dt
 import gettext
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -311,20 +310,6 @@ def test_a_type_name_goes_through_the_catalogue(
 
 
 # -- registers split rewrites procdoc.yaml (SPEC §3) ----------------------------------------
-
-
-@pytest.fixture
-def legacy(tmp_path: Path) -> Path:
-    """A workspace whose ledger was made by procdoc 0.1 (one shared 台账 sheet)."""
-    from conftest import REPO
-    from procdoc.commands.setup import init_workspace
-
-    data = REPO / "tests" / "data" / "legacy-0.1"
-    root = init_workspace(tmp_path / "office")
-    for name in ("台账.xlsx", "procdoc.yaml"):
-        shutil.copy(data / name, root / name)
-    shutil.copytree(data / "calendar", root / "calendar")
-    return root
 
 
 def test_registers_split_keeps_a_scalar_that_is_no_date_as_written(legacy: Path) -> None:

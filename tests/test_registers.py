@@ -18,8 +18,6 @@ from procdoc.commands import cases
 from procdoc.commands.setup import init_workspace
 from procdoc.workspace import Workspace
 
-LEGACY = REPO / "tests" / "data" / "legacy-0.1"
-
 
 def sheets(path: Path) -> list[str]:
     return list(CalamineWorkbook.from_path(str(path)).sheet_names)
@@ -29,16 +27,6 @@ def rows(path: Path, sheet: str) -> list[dict[str, object]]:
     grid = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(sheet).to_python()
     header = [str(h) for h in grid[0]]
     return [dict(zip(header, r, strict=False)) for r in grid[1:]]
-
-
-@pytest.fixture
-def legacy(tmp_path: Path) -> Path:
-    """A workspace whose ledger was made by procdoc 0.1 (one shared 台账 sheet)."""
-    root = init_workspace(tmp_path / "office")
-    for name in ("台账.xlsx", "procdoc.yaml"):
-        shutil.copy(LEGACY / name, root / name)
-    shutil.copytree(LEGACY / "calendar", root / "calendar")
-    return root
 
 
 def test_a_new_workspace_keeps_each_process_in_its_own_register(library: Path) -> None:
