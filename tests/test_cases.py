@@ -196,6 +196,113 @@ def test_countersign_all_waits_for_every_signer(mini: Path) -> None:
     assert actions.count("sign") == 2
 
 
+def test_withdrawing_the_move_a_countersign_made_keeps_the_earlier_signature(mini: Path) -> None:
+    """财务 signs, then 部门负责人's signature moves the case on: withdrawing that move takes
+    back 部门负责人's signature, the move and what it corrected, and 财务's stays in force
+    (the signatures were read from the rows the withdrawal took back, so 财务's was lost:
+    QA)."""
+    cid = _to_sign(mini, amount="100")
+    advance1(ws_of(mini), cid, step="issue", by="财务", at=datetime(2026, 10, 9, 10, 0))
+    moved = advance1(
+        ws_of(mini), cid, step="issue", by="部门负责人", sets=["amount=200"],
+        at=datetime(2026, 10, 9, 11, 0),
+    )  # fmt: skip
+    assert moved.action == "advance" and moved.case.step is not None
+    assert moved.case.step.id == "issue"
+    back = cases.withdraw(ws_of(mini), cid, by="部门负责人", at=datetime(2026, 10, 9, 11, 30))
+    assert back.case.step is not None and back.case.step.id == "sign"
+    assert back.awaiting == ["部门负责人"]
+    assert back.case.fields["amount"] == 100  # corrected with the move: put back
+    assert back.case.due == date(2026, 10, 13)  # the deadline it had at 会签
+    hist = cases.show(ws_of(mini), cid).history or []
+    assert [(h.action, h.from_step, h.to_step, h.subject) for h in hist[-2:]] == [
+        ("withdraw", "issue", "sign", "流转"),
+        ("withdraw", "sign", "sign", "部门负责人"),  # the signature taken back, said so
+    ]
+    with pytest.raises(CaseError, match=r"财务 has already signed at 会签; awaiting 部门负责人"):
+        advance1(ws_of(mini), cid, step="issue", by="财务", at=datetime(2026, 10, 9, 12, 0))
+    again = advance1(
+        ws_of(mini), cid, step="issue", by="部门负责人", at=datetime(2026, 10, 9, 12, 0)
+    )
+    assert again.action == "advance" and again.case.step is not None
+    assert again.case.step.id == "issue"
+
+
+def test_a_withdrawal_recorded_before_the_fix_keeps_the_earlier_signature_too(
+    mini: Path,
+) -> None:
+    """A ledger written before withdraw recorded the signature it took back (one 撤回 row,
+    of the move): the signature just before the withdrawn move is taken back with it, the
+    earlier one stays, and the case waits for the withdrawn signer (not for nobody)."""
+    import openpyxl
+
+    cid = _to_sign(mini, amount="100")
+    advance1(ws_of(mini), cid, step="issue", by="财务", at=datetime(2026, 10, 9, 10, 0))
+    advance1(ws_of(mini), cid, step="issue", by="部门负责人", at=datetime(2026, 10, 9, 11, 0))
+    cases.withdraw(ws_of(mini), cid, by="部门负责人", at=datetime(2026, 10, 9, 11, 30))
+    ledger = mini / "ledger.xlsx"
+    wb = openpyxl.load_workbook(ledger)  # the test plays the older procdoc's ledger
+    history = wb["流转记录"]
+    assert "撤回会签：部门负责人" in [c.value for c in history[history.max_row]]
+    history.delete_rows(history.max_row)
+    wb.save(ledger)
+    with pytest.raises(CaseError, match=r"财务 has already signed at 会签; awaiting 部门负责人"):
+        advance1(ws_of(mini), cid, step="issue", by="财务", at=datetime(2026, 10, 9, 12, 0))
+    again = advance1(
+        ws_of(mini), cid, step="issue", by="部门负责人", at=datetime(2026, 10, 9, 12, 0)
+    )
+    assert again.action == "advance"
+
+
+def test_withdrawing_a_signature_keeps_the_other_signers(mini: Path) -> None:
+    """Three signers: taking back the second signature leaves the first in force (the
+    withdrawal was read as the case entering 会签 again, every signature lost: QA)."""
+    proc = mini / "processes" / "mini.yaml"
+    text = proc.read_text(encoding="utf-8")
+    proc.write_text(
+        text.replace("[财务, 部门负责人]", "[财务, 部门负责人, 领导]"), encoding="utf-8"
+    )
+    cid = _to_sign(mini, amount="100")
+    advance1(ws_of(mini), cid, step="issue", by="财务", at=datetime(2026, 10, 9, 10, 0))
+    advance1(ws_of(mini), cid, step="issue", by="部门负责人", at=datetime(2026, 10, 9, 11, 0))
+    back = cases.withdraw(ws_of(mini), cid, by="部门负责人", at=datetime(2026, 10, 9, 11, 30))
+    assert back.changes == [("会签", "部门负责人", None)]
+    assert back.awaiting == ["部门负责人", "领导"]
+    signed = advance1(ws_of(mini), cid, step="issue", by="领导", at=datetime(2026, 10, 9, 12, 0))
+    assert signed.action == "sign" and signed.awaiting == ["部门负责人"]
+    assert signed.signed == ["财务", "领导"]
+
+
+def test_time_left_counts_to_the_deadline_that_falls_first(
+    mini: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 发文 the step's deadline (11-30) is later than the 办结期限 (30 日 from 审查:
+    10-30): show's 剩余 and todo's count to the 办结期限, name it, and say 逾期 once it has
+    passed, as `overdue` flags the case (they counted to 11-30: QA)."""
+    from procdoc.commands.desk import todo
+    from procdoc.commands.reports import overdue
+
+    cid = _to_sign(mini, amount="100")
+    advance1(ws_of(mini), cid, step="issue", by="财务", at=datetime(2026, 10, 9, 10, 0))
+    advance1(ws_of(mini), cid, step="issue", by="部门负责人", at=datetime(2026, 10, 9, 11, 0))
+    ws = ws_of(mini)
+    case = cases.show(ws, cid)
+    assert (case.due, case.case_due) == (date(2026, 11, 30), date(2026, 10, 30))
+    before = datetime(2026, 10, 26, 9, 0)
+    assert cases.time_left(ws, case, now=before) == "办结期限剩余 4 天（4 个工作日）"
+    as_of = datetime(2026, 11, 5, 9, 0)
+    (flag,) = overdue(ws, as_of=as_of)
+    assert (flag.deadline, flag.late_days, flag.late_workdays) == ("case", 6, 4)
+    assert cases.time_left(ws, case, now=as_of) == "办结期限已逾期 6 天（4 个工作日）"
+    (item,) = todo(ws, as_of=as_of)
+    assert item.level == "overdue" and item.left == "办结期限逾期 6 天"
+    monkeypatch.setattr(Workspace, "now", lambda self: as_of)
+    code, out, _ = cli(mini, "show", cid, "--format", "csv")
+    assert code == 0 and "剩余,办结期限已逾期 6 天（4 个工作日）" in out.splitlines()
+    other = opened(mini)  # at 登记: only the step's deadline (10-08)
+    assert cases.time_left(ws, cases.show(ws, other), now=as_of) == "已逾期 28 天（21 个工作日）"
+
+
 def test_countersign_any_and_return(mini: Path) -> None:
     proc = mini / "processes" / "mini.yaml"
     proc.write_text(

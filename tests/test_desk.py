@@ -210,6 +210,51 @@ def test_withdraw_after_moves_in_one_minute_takes_back_the_last_only(office: Pat
         cases.withdraw(ws, cid, by="李强", at=datetime(2026, 11, 3, 12))
 
 
+#: An office for 报销's 财务会签 (signers 财务 and 部门负责人; 财务 held by two people).
+SIGNERS = """
+people:
+  张三: {dept: 综合科, roles: [申请人]}
+  李四: {dept: 综合科, roles: [部门负责人]}
+  王五: {dept: 财务科, roles: [财务]}
+  钱六: {dept: 财务科, roles: [财务]}
+"""
+
+
+def test_withdrawing_the_last_countersign_leaves_it_on_the_withdrawn_signers_desk_only(
+    library: Path,
+) -> None:
+    """王五 signs for 财务, 李四's signature moves the case on, 李四 withdraws: the case is
+    back at 财务会签 waiting for 李四 alone, as withdraw, show and todo all say (todo put
+    it back on the desks of 财务 too, their signature lost: QA)."""
+    cfg = library / "procdoc.yaml"
+    cfg.write_text(cfg.read_text(encoding="utf-8") + SIGNERS, encoding="utf-8")
+    ws = Workspace(library)
+    cid = cases.new(
+        ws, "baoxiao", title="差旅", sets=["applicant=张三", "amount=100"], by="张三",
+        at=datetime(2026, 11, 2, 9),
+    ).id  # fmt: skip
+    advance1(ws, cid, step="dept_review", by="张三", at=datetime(2026, 11, 2, 10))
+    advance1(ws, cid, step="countersign", by="李四", at=datetime(2026, 11, 2, 11))
+    advance1(ws, cid, step="pay", by="王五", at=datetime(2026, 11, 3, 9))
+    advance1(ws, cid, step="pay", by="李四", at=datetime(2026, 11, 3, 10))
+    code, out, err = cli(library, "withdraw", cid, "--by", "李四", "--at", "2026-11-03 11:00")
+    assert code == 0, err
+    assert out.strip() == f"{cid}: withdrawn, back at 财务会签, due 2026-11-04; awaiting 部门负责人"
+    shown = json.loads(cli(library, "show", cid, "--format", "json")[1])
+    assert shown["step"] == "countersign" and shown["assignee"] is None
+    assert [(h["action"], h.get("subject")) for h in shown["history"][-2:]] == [
+        ("withdraw", "流转"),
+        ("withdraw", "部门负责人"),
+    ]
+    as_of = datetime(2026, 11, 3, 12)
+    assert [(i.case.id, i.why) for i in todo(ws, who="李四", as_of=as_of)] == [
+        (cid, "会签（部门负责人）")
+    ]
+    assert todo(ws, who="王五", as_of=as_of) == todo(ws, who="钱六", as_of=as_of) == []
+    code, _, err = cli(library, "advance", cid, "--step", "pay", "--by", "钱六")
+    assert code == 1 and "财务 has already signed at 财务会签; awaiting 部门负责人" in err
+
+
 def test_advance_moves_several_cases_all_or_none(office: Path) -> None:
     one, two = letter(office, "一"), letter(office, "二")
     ws = Workspace(office)

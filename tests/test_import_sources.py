@@ -224,7 +224,11 @@ def test_statuses_a_case_cannot_take_are_reported(office: Path, tmp_path: Path) 
     result = imp(office, second, at=datetime(2026, 10, 13, 17))
     messages = {p.row: p.message for p in result.reported}
     assert messages[2].endswith("'待签收' (签收) is not ahead of 办理: LW2026-001 stays at 办理")
-    assert "'办理中' (办理) would move it on, but LW2026-002 is 已办结" in messages[3]
+    # behind the closed case's step: "would move it back" (it said "on": QA)
+    assert messages[3].endswith(
+        "'办理中' (办理) would move it back from 办结, and LW2026-002 is 已办结: "
+        "LW2026-002 stays at 办结"
+    )
     assert "状态 (I4) is empty (no status): LW2026-003 stays at 签收" in messages[4]
     assert not result.moved and result.unchanged == 0
     cancelled = cases.cancel(
@@ -233,7 +237,53 @@ def test_statuses_a_case_cannot_take_are_reported(office: Path, tmp_path: Path) 
     assert cancelled.case.status == "cancelled"
     third = export(tmp_path, "E3,丙,市丙局,丙3,2026-10-09,1,1,无,办理中", name="导出3.csv")
     result = imp(office, third, at=datetime(2026, 10, 15, 17))
-    assert "LW2026-003 is 已撤销" in result.reported[0].message
+    assert result.reported[0].message.endswith(  # ahead of the cancelled case's step
+        "'办理中' (办理) would move it on, but LW2026-003 is 已撤销: LW2026-003 stays at 签收"
+    )
+
+
+def test_an_assignee_nobody_lists_under_people_is_imported_and_said_once_a_name(
+    office: Path, tmp_path: Path
+) -> None:
+    """With people: set, a 承办人 the import writes that nobody there is gets one warning
+    a name, at its first row, naming its cells; the OA is the source of truth, so it is
+    imported all the same (it was written without a word: QA). Without people: no
+    warning."""
+    mapped = SOURCE.replace(
+        "      密级: secrecy\n", "      密级: secrecy\n      承办人: assignee\n"
+    )
+    write(office / "procdoc.yaml", mapped + "people:\n  王敏: {dept: 办公室, roles: [登记员]}\n")
+    header = HEADER.replace(",状态", ",承办人,状态")
+    first = export(
+        tmp_path,
+        "G1,甲,市甲局,甲1,2026-10-09,1,1,无,王敏,待签收",
+        "G2,乙,市乙局,乙2,2026-10-09,1,1,无,张某,待签收",
+        "G3,丙,市丙局,丙3,2026-10-09,1,1,无,张某,待签收",
+        "G4,丁,市丁局,丁4,2026-10-09,1,1,无,李某,待签收",
+        header=header,
+    )
+    result = imp(office, first)
+    assert len(result.new) == 4 and not result.problems
+    tail = ": imported as the OA gives it; add them under people: or correct the name in the OA"
+    assert [(p.row, p.message) for p in result.reported] == [
+        (3, "承办人 (I3) '张某' is not listed under people: in procdoc.yaml (also I4)" + tail),
+        (5, "承办人 (I5) '李某' is not listed under people: in procdoc.yaml" + tail),
+    ]
+    assert [case_of(office, k).assignee for k in ("G1", "G2", "G4")] == ["王敏", "张某", "李某"]
+    second = export(
+        tmp_path,
+        "G1,甲,市甲局,甲1,2026-10-09,1,1,无,赵某,待签收",  # handed on in the OA
+        "G2,乙,市乙局,乙2,2026-10-09,1,1,无,张某,待签收",  # as before: nothing written
+        header=header,
+        name="导出2.csv",
+    )
+    code, _, err = cli(office, "import", str(second), "--at", "2026-10-13 17:00")
+    assert code == 0 and case_of(office, "G1").assignee == "赵某"
+    assert err.count("Warning:") == 1
+    assert f"{second}: row 2: 承办人 (I2) '赵某' is not listed under people:" in err
+    write(office / "procdoc.yaml", mapped)  # no people: names are free text
+    third = export(tmp_path, "G5,戊,市戊局,戊5,2026-10-09,1,1,无,孙某,待签收", header=header)
+    assert imp(office, third).reported == []
 
 
 def test_several_next_moves_at_once_whatever_their_conditions(office: Path, tmp_path: Path) -> None:

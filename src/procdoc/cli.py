@@ -538,7 +538,14 @@ def withdraw(
         else ""
     )
     due = _(", due {due}").format(due=console.text(done.case.due)) if done.case.due else ""
-    console.say(_("{id}: withdrawn,{back}{due}").format(id=done.case.id, back=back, due=due))
+    awaiting = (
+        _("; awaiting {awaiting}").format(awaiting=", ".join(done.awaiting))
+        if done.awaiting
+        else ""
+    )
+    console.say(
+        _("{id}: withdrawn,{back}{due}").format(id=done.case.id, back=back, due=due) + awaiting
+    )
 
 
 CASE_HEADER = ["编号", "流程", "标题", "当前环节", "状态", "承办人", "环节期限", "办结期限"]
@@ -573,7 +580,6 @@ def show(
     from procdoc import console
     from procdoc.commands import cases
     from procdoc.layout import ACTIONS, STATUS_WORDS
-    from procdoc.reports.overdue import time_left
 
     ws = _ws(workspace)
     c = cases.show(ws, case)
@@ -585,8 +591,9 @@ def show(
         ["状态", STATUS_WORDS[c.status]], ["承办人", c.assignee], ["登记时间", c.opened],
         ["环节开始", c.entered], ["环节期限", c.due], ["办结期限", c.case_due], ["来源编号", c.ref],
     ]  # fmt: skip
-    if c.status == "open" and c.due:
-        rows.append(["剩余", time_left(c.due, ws.calendar, now=ws.now())])
+    left = cases.time_left(ws, c, now=ws.now())
+    if left:
+        rows.append(["剩余", left])
     rows += [[fdef.label, c.fields.get(fid)] for fid, fdef in c.process.fields.items()]
     if format is Format.csv:
         console.print_csv(["项目", "值"], rows)

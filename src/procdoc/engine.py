@@ -14,7 +14,7 @@ import re
 import string
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -67,6 +67,7 @@ class Correction:
     case: Case
     action: str
     changes: list[tuple[str, Any, Any]] = field(default_factory=list)  # label, old, new
+    awaiting: list[str] = field(default_factory=list)  # withdraw: signers awaited again
 
 
 @dataclass
@@ -384,7 +385,19 @@ class Engine:
 
     # -- history checks ----------------------------------------------------------------------
     def _history(self, book: Casebook, change: Change, case: Case) -> list[HistoryEntry]:
-        return [*book.history(case), *change.pending_history(case.id)]
+        """The case's history with the rows this change has recorded so far, their steps
+        by id (as the casebook reads them back; the change holds the ledger's names)."""
+        process = case.process
+
+        def step_id(text: str | None) -> str | None:
+            found = process.find_step(text) if text else None
+            return found.id if found else text
+
+        pending = [
+            replace(h, from_step=step_id(h.from_step), to_step=step_id(h.to_step))
+            for h in change.pending_history(case.id)
+        ]
+        return [*book.history(case), *pending]
 
     @staticmethod
     def _not_before(case: Case, history: Sequence[HistoryEntry], at: datetime) -> None:
@@ -991,14 +1004,17 @@ class Engine:
         at: datetime,
     ) -> Correction:
         """撤回: take back the last move the same person made, while nothing else has
-        happened to the case since."""
+        happened to the case since. A countersign signature is taken back alone; the move
+        a countersign's last signature made is taken back with that signature, and the
+        other signers' signatures stay in force."""
         case = book.case(case_id)
         before = case.copy()
         by = self.person(by)
         history = self._history(book, change, case)
         self._not_before(case, history, at)
         group = _last_command(history)
-        move = next((h for h in group if h.action in _MOVES), None)
+        moves = [h for h in group if h.action in _MOVES]
+        move = moves[-1] if moves else None  # (a countersign's last signature, then its move)
         if move is None:
             last = history[-1] if history else None
             raise CaseError(
@@ -1025,16 +1041,18 @@ class Engine:
                 ),
             )
         process = case.process
-        changes: list[tuple[str, Any, Any]] = []
         if move.action == "sign":
-            step = case.step
-            change.record(
-                case.id, at, "withdraw", from_step=step, to_step=step, by=by, subject=move.subject,
-                note=f"撤回会签：{move.subject}",
-            )  # fmt: skip
+            step = self._open_case(book, case, _("withdrawn"))
+            self._put_back(case, group)
+            role = self._unsign(change, case, step, move, at, by)
             case.updated = at
             change.update_case(before, case)
-            return Correction(case, "withdraw", [("会签", move.subject, None)])
+            return Correction(
+                case,
+                "withdraw",
+                [("会签", role, None)],
+                awaiting=self._awaiting(case, self._history(book, change, case)),
+            )
         origin = process.find_step(move.from_step or "")
         if origin is None:
             raise CaseError(
@@ -1045,13 +1063,7 @@ class Engine:
         earlier = history[: history.index(group[0])]
         entries = _entries(earlier, process)
         entered = entries.get(origin.id) or case.opened
-        for h in group:  # values corrected with the move, and its 承办人, are put back
-            if h.action in ("set", "assign") and h.subject == self.config.labels["assignee"]:
-                case.assignee = h.old
-            elif h.action == "set" and h.subject:
-                fdef = process.field_by_label(h.subject)
-                if fdef is not None:
-                    case.fields[fdef.id] = _typed(fdef.type, h.old)
+        self._put_back(case, group)
         case.step = origin
         case.entered = entered
         case.status = "open"
@@ -1077,9 +1089,54 @@ class Engine:
             by=by,
             subject=ACTIONS[move.action],
         )
-        changes.append((self.config.labels["step"], move.to_step, origin.name))
+        changes: list[tuple[str, Any, Any]] = [
+            (self.config.labels["step"], move.to_step, origin.name)
+        ]
+        awaiting: list[str] = []
+        signature = next((h for h in group if h.action == "sign" and h is not move), None)
+        if signature is not None:  # the signature that completed a countersign goes too;
+            role = self._unsign(change, case, origin, signature, at, by)  # the others stay
+            changes.append(("会签", role, None))
+            awaiting = self._awaiting(case, self._history(book, change, case))
         change.update_case(before, case)
-        return Correction(case, "withdraw", changes)
+        return Correction(case, "withdraw", changes, awaiting=awaiting)
+
+    def _put_back(self, case: Case, group: Sequence[HistoryEntry]) -> None:
+        """The values corrected with a withdrawn command, and its 承办人, as they were."""
+        for h in group:
+            if h.action in ("set", "assign") and h.subject == self.config.labels["assignee"]:
+                case.assignee = h.old
+            elif h.action == "set" and h.subject:
+                fdef = case.process.field_by_label(h.subject)
+                if fdef is not None:
+                    case.fields[fdef.id] = _typed(fdef.type, h.old)
+
+    def _unsign(
+        self,
+        change: Change,
+        case: Case,
+        step: Step,
+        sign: HistoryEntry,
+        at: datetime,
+        by: str | None,
+    ) -> str | None:
+        """Record that the signature ``sign`` at the countersign ``step`` is taken back
+        (one `withdraw` row naming the signer role, which :meth:`_signed` reads); the
+        other signers' signatures stay."""
+        role = sign.subject or self._signer(step, sign.by)
+        change.record(
+            case.id, at, "withdraw", from_step=step, to_step=step, by=by, subject=role,
+            note=f"撤回会签：{role}",
+        )  # fmt: skip
+        return role
+
+    def _awaiting(self, case: Case, history: Sequence[HistoryEntry]) -> list[str]:
+        """The signer roles a case at a countersign step still waits for."""
+        step = case.step
+        if step is None or step.kind != "countersign":
+            return []
+        signed = self._signed(case, history)
+        return [s for s in step.signers if s not in signed]
 
     # -- history read back -------------------------------------------------------------------
     def extensions(self, case: Case, history: Sequence[HistoryEntry]) -> list[Duration]:
@@ -1100,16 +1157,33 @@ class Engine:
         return out
 
     def _signed(self, case: Case, history: Sequence[HistoryEntry]) -> list[str]:
-        """The signer roles that have signed since the case entered its countersign step."""
-        assert case.step is not None
+        """The signer roles that have signed since the case entered its countersign step
+        (a withdrawn move did not leave it: see :func:`since_entry`), less the signatures
+        taken back. Withdrawing the move a signature completed takes back that signature,
+        the row just before the move (also in a ledger written before the withdrawal said
+        so in a row of its own)."""
+        step = case.step
+        assert step is not None
         signed: list[str] = []
+        last: HistoryEntry | None = None
         for entry in since_entry(case, history):
-            if entry.action == "sign" and entry.from_step == case.step.id:
-                role = entry.subject or self._signer(case.step, entry.by)
+            if entry.action == "sign" and entry.from_step == step.id:
+                role = entry.subject or self._signer(step, entry.by)
                 if role and role not in signed:
                     signed.append(role)
+            elif entry.action == "withdraw" and entry.from_step != entry.to_step:
+                completed = (
+                    last is not None
+                    and last.action == "sign"
+                    and last.by == entry.by
+                    and entry.subject == ACTIONS["advance"]
+                )
+                role = (last.subject or self._signer(step, last.by)) if last and completed else None
+                if role in signed:
+                    signed.remove(role or "")
             elif entry.action == "withdraw" and entry.subject in signed:
                 signed.remove(entry.subject or "")
+            last = entry
         return signed
 
     def visits(self, case: Case, history: Sequence[HistoryEntry]) -> list[Visit]:
@@ -1130,12 +1204,10 @@ class Engine:
                         )
                     except CalendarError:
                         pass
-                elif entry.action in ("cancel",) or (
-                    entry.action in ENTRY_ACTIONS and entry.to_step is not None
-                ):
+                elif entry.action in ("cancel",) or _enters(entry):
                     current.left = entry.at
                     current.how = entry.action
-            if entry.action in ENTRY_ACTIONS and entry.to_step:
+            if _enters(entry) and entry.to_step:
                 step = process.find_step(entry.to_step)
                 if step is None:
                     continue
@@ -1227,15 +1299,31 @@ def forward_steps(process: Process, step: Step) -> frozenset[str]:
 
 
 def since_entry(case: Case, history: Sequence[HistoryEntry]) -> list[HistoryEntry]:
-    """The history recorded since the case last entered its current step."""
+    """The history recorded since the case last entered its current step. A withdrawn
+    move did not leave the step: the stay it ended goes on (its signatures, extensions
+    and documents count), with the withdrawal's rows after it."""
     step_id = case.step.id if case.step else None
     out: list[HistoryEntry] = []
+    left: list[HistoryEntry] = []  # the stay at the step when the case last left it
     for entry in history:
-        if entry.to_step == step_id and entry.action in ENTRY_ACTIONS:
-            out = []
-        else:
-            out.append(entry)
+        if entry.to_step == step_id and _enters(entry):
+            out = [*left, entry] if entry.action == "withdraw" else []
+            continue
+        if _enters(entry) and entry.from_step == step_id:
+            left = list(out)
+        out.append(entry)
     return out
+
+
+def first_due(case: Case) -> tuple[str, Due] | None:
+    """The deadline an open case must meet first: ("step", its step's deadline) or
+    ("case", its 办结期限), whichever ends earlier (the step's on a tie); None when it
+    has neither or is not open. Its time left counts to this one, as `overdue` flags the
+    case by the more urgent of the two."""
+    if case.status != "open":
+        return None
+    dues = [(which, due) for which, due in (("step", case.due), ("case", case.case_due)) if due]
+    return min(dues, key=lambda d: WorkCalendar.due_moment(d[1]), default=None)
 
 
 def corrections(before: Case, after: Case, labels: Mapping[str, str]) -> list[tuple[str, Any, Any]]:
@@ -1262,7 +1350,8 @@ def _last_command(history: Sequence[HistoryEntry]) -> list[HistoryEntry]:
     person (a move with its corrections, number and closing). Moves made by one person
     within one minute (``--at`` given to each) share the run: a command writes its
     corrections, then its move, then what follows from the move (承办人, number, closing),
-    so the last command's rows start after the move before its own."""
+    so the last command's rows start after the move before its own. The signature that
+    completed a countersign is written just before its move, and belongs to it."""
     if not history:
         return []
     last = history[-1]
@@ -1272,7 +1361,9 @@ def _last_command(history: Sequence[HistoryEntry]) -> list[HistoryEntry]:
             break
         group.append(entry)
     group.reverse()
-    moves = [i for i, entry in enumerate(group) if entry.action in _MOVES]
+    moves = [
+        i for i, entry in enumerate(group) if entry.action in _MOVES and not _completes(group, i)
+    ]
     if len(moves) < 2:
         return group
     start = moves[-2] + 1
@@ -1285,6 +1376,28 @@ def _last_command(history: Sequence[HistoryEntry]) -> list[HistoryEntry]:
 #: writes after its own row (its 承办人, its number, the case's closing).
 _MOVES = frozenset({"advance", "return", "sign"})
 _AFTER_MOVE = frozenset({"assign", "number", "close"})
+
+
+def _completes(group: Sequence[HistoryEntry], i: int) -> bool:
+    """Whether ``group[i]`` is the signature that completed a countersign: one command
+    wrote it and, right after it, the move on from that step."""
+    sign, after = group[i], group[i + 1] if i + 1 < len(group) else None
+    return (
+        sign.action == "sign"
+        and after is not None
+        and after.action == "advance"
+        and after.from_step == sign.from_step
+    )
+
+
+def _enters(entry: HistoryEntry) -> bool:
+    """Whether a history row enters a step (a signature taken back, a `withdraw` from a
+    step to itself, does not: the case stays where it was)."""
+    return (
+        entry.action in ENTRY_ACTIONS
+        and entry.to_step is not None
+        and not (entry.action == "withdraw" and entry.from_step == entry.to_step)
+    )
 
 
 def _typed(kind: str, value: Any) -> Any:
@@ -1319,7 +1432,7 @@ def _entries(
         if (
             entry.to_step
             and entry.at
-            and entry.action in ENTRY_ACTIONS
+            and _enters(entry)
             and process.find_step(entry.to_step)
             and not (first and entry.to_step in out)
         ):

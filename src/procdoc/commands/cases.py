@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from procdoc.calendar import Duration
-from procdoc.engine import Correction, Engine, ExtendResult, MoveResult
+from procdoc.engine import Correction, Engine, ExtendResult, MoveResult, first_due
 from procdoc.errors import CalendarError, CaseError, ProcessError, UsageError
 from procdoc.i18n import _
 from procdoc.layout import STATUS_IDS
@@ -179,6 +179,20 @@ def show(ws: Workspace, case_id: str) -> Case:
     case = book.case(case_id)
     case.history = book.history(case)
     return case
+
+
+def time_left(ws: Workspace, case: Case, *, now: datetime, short: bool = False) -> str:
+    """The time an open case has left (剩余 5 天（3 个工作日）, 已逾期 2 天…), counted to
+    the deadline that falls first, the step's or the 办结期限, which is then named
+    (办结期限已逾期 2 天…); empty when it has no deadline or is not open."""
+    from procdoc.reports.overdue import time_left as left
+
+    first = first_due(case)
+    if first is None:
+        return ""
+    which, due = first
+    text = left(due, ws.calendar, now=now, short=short)
+    return ws.config.labels["case_due"] + text if which == "case" else text
 
 
 def status_id(status: str | None) -> str | None:

@@ -7,14 +7,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from procdoc.calendar import Due
-from procdoc.commands.cases import dept_members, waits_for
+from procdoc.commands.cases import dept_members, time_left, waits_for
 from procdoc.commands.reports import within_of
 from procdoc.engine import WITH_THE_MOVE
 from procdoc.errors import UsageError
 from procdoc.i18n import _
 from procdoc.layout import ACTIONS
 from procdoc.model import Case
-from procdoc.reports.overdue import LEVEL_ORDER, Flag, flag_case, time_left
+from procdoc.reports.overdue import LEVEL_ORDER, Flag, flag_case
 from procdoc.workspace import Workspace
 
 DONE_DAYS = 30
@@ -82,9 +82,7 @@ def todo(
         if why is None:
             continue
         flag = flag_case(case, moment, window, ws.calendar, ws.config.reminders)
-        left = (
-            time_left(case.due, ws.calendar, now=moment, short=True) if case.due is not None else ""
-        )
+        left = time_left(ws, case, now=moment, short=True)
         items.append(TodoItem(case, why, flag, left))
     items.sort(key=lambda i: _urgency(i.flag, i.case.due, i.case.id))
     return items

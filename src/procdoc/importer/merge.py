@@ -509,6 +509,7 @@ class Merge:
         self.mapped_fields = [t for t in targets if t in process.fields]
         self.mapped_core = [t for t in targets if t in CORE_TARGETS - {"ref", "opened"}]
         self._ahead: dict[str, frozenset[str]] = {}
+        self.unlisted: dict[str, list[int]] = {}  # 承办人 nobody under people: -> its rows
 
     def run(self, progress: Progress | None = None) -> None:
         result = self.result
@@ -517,6 +518,35 @@ class Merge:
             if progress and (done % 500 == 0 or done == total):
                 progress(result.file, done, total)
             self.one(record)
+        self.report_unlisted()
+
+    def assignee(self, record: Record, name: str) -> None:
+        """Note a 承办人 the row writes that nobody under `people:` is (with `people:` set):
+        the OA is the source of truth, so it is written, and said once a name."""
+        people = self.engine.people
+        if people and name not in people:
+            self.unlisted.setdefault(name, []).append(record.row)
+
+    def report_unlisted(self) -> None:
+        """One warning for each 承办人 written that `people:` does not list, at its first
+        row, naming its cells."""
+        header = next((h for h, ts in self.source.columns.items() if "assignee" in ts), "")
+        letter = self.result.letters.get("assignee", "")
+        for name, rows in self.unlisted.items():
+            also = (
+                _(" (also {cells})").format(cells=", ".join(f"{letter}{r}" for r in rows[1:]))
+                if rows[1:]
+                else ""
+            )
+            self.result.reported.append(
+                RowProblem(
+                    self.result.file,
+                    rows[0],
+                    _(
+                        "{cell} '{name}' is not listed under people: in procdoc.yaml{also}: imported as the OA gives it; add them under people: or correct the name in the OA"
+                    ).format(cell=f"{header} ({letter}{rows[0]})", name=name, also=also),
+                )
+            )
 
     def note(self, record: Record) -> str:
         return f"{self.result.file} 第{record.row}行"
@@ -624,6 +654,7 @@ class Merge:
         if record.core.get("assignee"):
             new.assignee = record.core["assignee"]
             self.change.add_case(new)
+            self.assignee(record, new.assignee)
         self.by_ref[record.key] = new.id
         self.claimed[new.id] = record.row
         if self.index is not None:
@@ -681,6 +712,8 @@ class Merge:
             if value is not None and not same(getattr(case, key), value):
                 changes.append((self.labels[key], getattr(case, key), value))
                 setattr(case, key, value)
+                if key == "assignee":
+                    self.assignee(record, value)
         if not changes:
             return changes
         case.updated = self.at
@@ -720,24 +753,32 @@ class Merge:
             return False
         if target.id == current.id:
             return False
-        if case.status != "open":
-            self.report(
-                record,
+        ahead = self._ahead.get(current.id)
+        if ahead is None:
+            ahead = self._ahead[current.id] = forward_steps(self.process, current)
+        if case.status != "open":  # closed or cancelled: no status moves it, either way
+            message = (
                 _(
                     "{status_cell} '{status}'{named} would move it on, but {id} is {status_words}: {stays}"
-                ).format(
+                )
+                if target.id in ahead
+                else _(
+                    "{status_cell} '{status}'{named} would move it back from {name}, and {id} is {status_words}: {stays}"
+                )
+            )
+            self.report(
+                record,
+                message.format(
                     status_cell=record.status_cell,
                     status=record.status,
                     named=_named(record, target),
+                    name=current.name,
                     id=case.id,
                     status_words=STATUS_WORDS[case.status],
                     stays=stays,
                 ),
             )
             return False
-        ahead = self._ahead.get(current.id)
-        if ahead is None:
-            ahead = self._ahead[current.id] = forward_steps(self.process, current)
         if target.id not in ahead:
             self.report(
                 record,
