@@ -23,7 +23,7 @@ import pytest
 from docx.enum.section import WD_ORIENT
 from typer.testing import CliRunner
 
-from conftest import write
+from conftest import cli, write
 from ledger2026 import build
 from procdoc.cli import app
 from procdoc.commands import cases
@@ -279,3 +279,51 @@ def test_the_brief_opens_in_libreoffice(built: Path, tmp_path: Path) -> None:
     data = made.read_bytes()
     assert data.startswith(b"%PDF")
     assert len(regex.findall(rb"/Type\s*/Page[^s]", data)) == 1
+
+
+def test_daily_workbook_wraps_long_texts_and_lists_closing_times(
+    built: Path, tmp_path: Path
+) -> None:
+    """The lists of the daily workbook print a long title whole: every text cell wraps
+    (top-aligned) and no row height is written, so Excel and WPS size each row to its
+    text. 今日办结 gives each case's 办结时间 (W002: closed 3/20 09:00, opened 3/2), as
+    今日新增 gives the 登记时间 (W006: 3/20 09:00)."""
+    import openpyxl
+
+    root = Path(shutil.copytree(built, tmp_path / "ws"))
+    long_title = "关于报送2026年第一季度各项业务统计数据及重点工作任务推进落实情况的函" * 2
+    code, _out, err = cli(
+        root,
+        "set",
+        "W003",
+        "--set",
+        f"title={long_title}",
+        "--by",
+        "赵六",
+        "--at",
+        "2026-03-19 09:00",
+    )
+    assert code == 0, err
+    code, _out, err = daily(root, "2026-03-20 17:00", tmp_path / "out")
+    assert code == 0, err
+    wb = openpyxl.load_workbook(tmp_path / "out" / "daily-2026-03-20.xlsx")
+    late = wb["逾期"]
+    assert [c.value for c in late[1]][:3] == ["编号", "流程", "标题"]
+    [row] = [r for r in late.iter_rows(min_row=2) if r[0].value == "W003"]
+    assert row[2].value == long_title
+    for cell in row:
+        if isinstance(cell.value, str):
+            assert cell.alignment.wrap_text, cell.coordinate
+    for name in ("逾期", "临期", "在办分布", "滞留环节", "今日新增", "今日办结"):
+        sheet = wb[name]
+        for r in range(2, sheet.max_row + 1):
+            assert sheet.row_dimensions[r].height is None, (name, r)  # left to the application
+            for cell in sheet[r]:
+                if isinstance(cell.value, str):
+                    assert cell.alignment.wrap_text, (name, cell.coordinate)
+    closed = [[c.value for c in r] for r in wb["今日办结"].iter_rows()]
+    assert closed[0][4] == "办结时间"
+    assert closed[1][0] == "W002" and closed[1][4] == datetime(2026, 3, 20, 9, 0)
+    opened = [[c.value for c in r] for r in wb["今日新增"].iter_rows()]
+    assert opened[0][4] == "登记时间"
+    assert opened[1][0] == "W006" and opened[1][4] == datetime(2026, 3, 20, 9, 0)

@@ -10,7 +10,7 @@ import docx
 import pytest
 from typer.testing import CliRunner
 
-from conftest import REPO, advance1
+from conftest import REPO, advance1, cli
 from procdoc.cli import app
 from procdoc.commands import cases
 from procdoc.commands.documents import render
@@ -111,8 +111,14 @@ def test_selectors(office: Path) -> None:
     assert [c for c, _ in by_case.written] == [other]
     by_step = render(Workspace(office), "letter", step="发文", out=office / "o2")
     assert [c for c, _ in by_step.written] == [cid]
+    # --process: the cases that reached a step calling for the letter (发文 lists it; the
+    # other case is still at 登记, its 文号 not given yet), the rest counted as not due
     by_process = render(Workspace(office), "letter", process="mini", out=office / "o3")
-    assert sorted(c for c, _ in by_process.written) == sorted([cid, other])
+    assert [c for c, _ in by_process.written] == [cid] and by_process.not_due == 1
+    # a template no step lists is for whichever cases are chosen
+    make_template(office / "templates" / "memo.docx", ["{{ title }}"])
+    memo = render(Workspace(office), "memo", process="mini", out=office / "o4")
+    assert sorted(c for c, _ in memo.written) == sorted([cid, other]) and memo.not_due == 0
 
 
 def test_undefined_variable_is_an_error_before_anything_is_written(office: Path) -> None:
@@ -641,3 +647,134 @@ def test_render_pdf_writes_documents_even_without_libreoffice(
     assert result.exit_code == 1 and "Traceback" not in result.stderr
     assert result.stderr.count("Error:") == 1 and "PDFs were not" in result.stderr
     assert (library / "out" / "accept_notice" / f"{cid}-accept_notice.docx").exists()
+
+
+# ------------------------------------------------------------------ which case gets which document
+
+
+def test_an_opinion_waits_for_its_conclusion_and_is_dated_the_day_it_was_written(
+    library: Path,
+) -> None:
+    """The 信访处理意见书 states the 处理意见: plain `render` leaves it out while that is
+    empty, saying why (not a letter with a blank where the opinion goes, dated the day
+    the case entered 信访办理), and renders it once filled, dated the day it was filled.
+    `--case` still renders a case as it is."""
+    cid = accepted_letter(library)
+    advance1(Workspace(library), cid, step="handle", by="某区城管局", at=datetime(2026, 11, 6, 9))
+    early = render(Workspace(library), "xinfang_opinion", at=datetime(2026, 11, 20, 9, 0))
+    assert early.written == []
+    [skip] = early.skipped
+    assert (skip.case, skip.step, skip.fields, skip.labels) == (
+        cid,
+        "信访办理",
+        ("result",),
+        ("处理意见",),
+    )
+    code, _out, err = cli(library, "render", "--template", "xinfang_opinion", "--at", "2026-11-20")
+    assert code == 0
+    assert f"skipped {cid}: xinfang_opinion at 信访办理 requires 处理意见, still empty" in err
+    assert f"procdoc set {cid} --set result=" in err and "1 skipped" in err
+    cases.set_fields(
+        Workspace(library), cid, sets=["result=已责令施工单位停止夜间施工。"],
+        at=datetime(2026, 12, 18, 15, 0),
+    )  # fmt: skip
+    done = render(Workspace(library), "xinfang_opinion", at=datetime(2026, 12, 20, 9, 0))
+    [(_id, path)] = done.written
+    text = docx_text(path)
+    assert "已责令施工单位停止夜间施工。" in text
+    assert "\t2026年12月18日" in text and "2026年11月6日" not in text  # the opinion's day
+    assert done.skipped == []
+
+
+def test_notices_go_to_the_cases_they_are_due_for(library: Path) -> None:
+    """受理告知书: for the accepted case (now at 信访办理), by --process and by --step;
+    not for the case refused (不予受理) nor the one not yet decided, which are counted as
+    not due. The 不予受理告知书 waits for its reason; --case renders it as it is."""
+    accepted = accepted_letter(library)
+    ws = Workspace(library)
+    refused = cases.new(ws, "xinfang", title="咨询低保", sets=["petitioner=李四"],
+                        at=datetime(2026, 11, 4, 9, 30)).id  # fmt: skip
+    advance1(ws, refused, step="accept", at=datetime(2026, 11, 4, 10, 30))
+    advance1(ws, refused, step="reject", sets=["accepted=否"], at=datetime(2026, 11, 5, 10))
+    pending = cases.new(ws, "xinfang", title="反映积水", sets=["petitioner=王五"],
+                        at=datetime(2026, 11, 4, 11)).id  # fmt: skip
+    advance1(
+        Workspace(library), accepted, step="handle", by="某区城管局", at=datetime(2026, 11, 6, 9)
+    )
+    moment = datetime(2026, 11, 20, 9, 0)
+    by_process = render(Workspace(library), "accept_notice", process="xinfang", at=moment)
+    assert [c for c, _ in by_process.written] == [accepted] and by_process.not_due == 2
+    code, _out, err = cli(library, "render", "--template", "accept_notice", "--process",
+                          "xinfang", "--out", str(library / "o1"), "--at", "2026-11-20")  # fmt: skip
+    assert code == 0 and "2 cases left out: they never reached a step that calls for" in err
+    by_step = render(Workspace(library), "accept_notice", step="handle", out=library / "o2",
+                     at=moment)  # fmt: skip
+    assert [c for c, _ in by_step.written] == [accepted]  # it passed 受理交办
+    dated = docx_text(by_step.written[0][1])
+    assert "\t2026年11月5日" in dated  # the day it entered 受理交办, as before
+    # 不予受理告知书: the reason first
+    plain = render(Workspace(library), "reject_notice", at=moment)
+    assert plain.written == [] and [k.case for k in plain.skipped] == [refused]
+    asked = render(Workspace(library), "reject_notice", cases=[refused], at=moment)
+    assert [c for c, _ in asked.written] == [refused]
+    assert pending not in [k.case for k in plain.skipped]
+
+
+def test_a_document_may_require_only_fields_of_its_process(library: Path) -> None:
+    proc = library / "processes" / "xinfang.yaml"
+    text = proc.read_text(encoding="utf-8")
+    assert "requires: [result]" in text
+    proc.write_text(text.replace("requires: [result]", "requires: [reslt]"), encoding="utf-8")
+    code, out, _err = cli(library, "validate")
+    assert code == 3
+    assert (
+        "document 'xinfang_opinion' requires unknown field 'reslt' (did you mean 'result'?)" in out
+    )
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if "requires: [result]" in t)
+    assert f"processes/xinfang.yaml:{line}:" in out
+
+
+# ------------------------------------------------------------------ 金额大写
+
+
+@pytest.mark.parametrize(
+    ("amount", "upper"),
+    [
+        (0.5, "伍角整"),
+        (10, "壹拾元整"),
+        (100.05, "壹佰元零伍分"),
+        (1234.5, "壹仟贰佰叁拾肆元伍角整"),
+        (10000, "壹万元整"),
+        (100000000, "壹亿元整"),
+        (0, "零元整"),
+        (0.05, "伍分"),
+        (16, "壹拾陆元整"),
+        (1004.56, "壹仟零肆元伍角陆分"),
+        (325.04, "叁佰贰拾伍元零肆分"),
+        (1000001, "壹佰万零壹元整"),
+        (100010000, "壹亿零壹万元整"),
+        (120000000.07, "壹亿贰仟万元零柒分"),
+        (3260.499, "叁仟贰佰陆拾元伍角整"),  # rounded to the 分
+        ("1,234.50", "壹仟贰佰叁拾肆元伍角整"),
+        ("", ""),
+        (None, ""),
+        ("约500元", "约500元"),  # no number: as it is
+    ],
+)
+def test_amounts_in_capital_numerals(amount: object, upper: str) -> None:
+    from procdoc.docx.filters import rmb_upper
+
+    assert rmb_upper(amount) == upper
+
+
+def test_baoxiao_form_writes_the_amount_in_capitals(library: Path) -> None:
+    """The 报销审批单's 金额大写 row holds the amount in capital numerals (it had only the
+    words 人民币（大写）：, the template using no variable there and no filter existing)."""
+    cid = cases.new(
+        Workspace(library), "baoxiao", title="差旅费", sets=["applicant=孙七", "amount=1234.5"],
+        at=datetime(2026, 9, 1, 9, 0),
+    ).id  # fmt: skip
+    [(_id, path)] = render(Workspace(library), "baoxiao", cases=[cid]).written
+    text = docx_text(path)
+    assert "人民币（小写）：¥1234.50 元" in text
+    assert "人民币（大写）：壹仟贰佰叁拾肆元伍角整" in text

@@ -263,8 +263,16 @@ def member(data: bytes, name: str = "word/document.xml") -> bytes:
 
 
 def docxtpl_render(path: Path, context: Mapping[str, Any]) -> bytes:
+    """docxtpl's own rendering, in a plain Jinja environment that has procdoc's filters
+    (the library's 报销审批单 writes ``amount|rmb_upper``) and nothing else of procdoc's."""
+    from jinja2 import Environment
+
+    from procdoc.docx.filters import FILTERS
+
+    env = Environment()
+    env.filters.update(FILTERS)
     template = DocxTemplate(str(path))
-    template.render(dict(context), autoescape=True)
+    template.render(dict(context), jinja_env=env, autoescape=True)
     out = io.BytesIO()
     template.save(out)
     return out.getvalue()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import zipfile
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import docx
@@ -150,3 +150,34 @@ def test_empty_month(built: Path, tmp_path: Path) -> None:
     assert (
         CalamineWorkbook.from_path(str(tmp_path / "monthly-2026-05.xlsx")).sheet_names[0] == "环比"
     )
+
+
+def test_steps_seen_only_in_the_month_before_are_listed(built: Path, tmp_path: Path) -> None:
+    """环节时限执行情况 lists every step with a deadline that cases of either month reached:
+    April has one 纪要 (J005, 整理 left in time), so 发文's 起草 and 印发 were seen in March
+    only; they are listed with March's rates and nothing for April."""
+    import shutil
+
+    from conftest import advance1
+    from procdoc.commands import cases
+    from procdoc.workspace import Workspace
+
+    root = Path(shutil.copytree(built, tmp_path / "办公室"))
+    j5 = cases.new(Workspace(root), "jiyao", title="4月周例会纪要", at=datetime(2026, 4, 1, 9)).id
+    advance1(Workspace(root), j5, step="done", at=datetime(2026, 4, 2, 9))
+    code, _out, err = monthly(root, tmp_path / "rep", "--month", "2026-04")
+    assert code == 0, err
+    doc = docx.Document(str(tmp_path / "rep" / "monthly-2026-04.docx"))
+    limits = doc.tables[2]
+    assert [c.text for c in limits.rows[0].cells] == [
+        "流程·环节",
+        "时限",
+        "本月达标率",
+        "上月达标率",
+        "在办超时",
+    ]
+    assert [[c.text for c in r.cells] for r in limits.rows][1:] == [
+        ["纪要·整理", "48小时", "100.0%", "50.0%", "0"],
+        ["发文·起草", "2个工作日", "—", "75.0%", "0"],
+        ["发文·印发", "5个工作日", "—", "100.0%", "0"],
+    ]

@@ -391,3 +391,97 @@ def test_report_cells_keep_text_as_typed(tmp_path: Path) -> None:
         (None, "n"),  # empty text: a blank cell (COUNTA and ISBLANK see it empty)
     ]
     assert row[1].hyperlink is None
+
+
+#: An OA export of 发文 that maps no 完成时间: a row 已完成 comes in at 归档 (final), its
+#: 办结时间 the moment it was entered and 流转记录 one 导入 row with no step before.
+OA_SOURCE = """\
+sources:
+  oa:
+    process: wen
+    key: 编号
+    columns: {标题: title, 发起时间: opened, 事由: subject}
+    status_column: 状态
+    status_steps: {已完成: done}
+"""
+
+
+def import_closed(root: Path, tmp_path: Path) -> None:
+    """Two 发文 closed in the OA in March (and one in February, for the monthly report's
+    month before), imported on 4/1: none has a step in 流转记录."""
+    config = root / "procdoc.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + OA_SOURCE, encoding="utf-8")
+    export = tmp_path / "oa.csv"
+    export.write_text(
+        "编号,标题,发起时间,事由,状态\n"
+        "OA-1,关于印发值班表的通知,2026-03-10 09:00,值班,已完成\n"
+        "OA-2,关于报送信息的通知,2026-03-11 09:00,信息,已完成\n"
+        "OA-3,关于春节安排的通知,2026-02-09 09:00,春节,已完成\n",
+        encoding="utf-8-sig",
+    )
+    code, _out, err = cli(root, "import", str(export), "--at", "2026-04-01 09:00")
+    assert code == 0, err
+
+
+def test_closed_cases_with_no_step_in_history_are_left_out_of_the_times(
+    office: Path, tmp_path: Path
+) -> None:
+    """A case that came in closed has no 用时 and no 按时 to count: it is neither on time
+    nor a 0-day case. It counts as opened and closed; 用时 and 按时办结率 are March's
+    cases with steps (test_by_process: on time 2 of 4, [2, 2, 5, 14] wd), and the
+    reports say how many were left out and which."""
+    import_closed(office, tmp_path)
+    code, out, err = cli(
+        office, "report", "stats", *MARCH, "--format", "json", "--out", str(office / "rep")
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    ids = data["untimed"]
+    assert len(ids) == 2 and all(i.startswith("W") for i in ids)
+    wen, total = groups(data)["wen"], data["total"]
+    assert (wen["opened"], wen["closed"]) == (5, 4)  # W001, W002 and the two imported
+    assert (wen["on_time_rate"], wen["mean_workdays"], wen["median_workdays"]) == (0.5, 9.5, 9.5)
+    assert (total["closed"], total["on_time_rate"]) == (6, 0.5)
+    assert (total["mean_workdays"], total["median_workdays"]) == (5.75, 3.5)
+    assert "2 closed cases left out of 用时 and 按时办结率" in err and ids[0] in err
+    # the workbook says so under the 统计 title, and 明细 marks each case
+    book = CalamineWorkbook.from_path(
+        str(office / "rep" / "stats-2026-03-01_2026-03-31-process.xlsx")
+    )
+    notes = [r[0] for r in book.get_sheet_by_name("统计").to_python()[1:4]]
+    assert any(str(n).startswith("未计入用时和按时办结率：2 件已办结案件") for n in notes), notes
+    detail = {r[0]: r for r in book.get_sheet_by_name("明细").to_python()[3:]}
+    for case_id in ids:
+        row = detail[case_id]
+        assert (row[8], row[9]) == ("", "")  # 办结用时, 按时办结: blank, not 0 and 是
+        assert "未计入用时和按时办结率" in row[13]
+    # 抽查 sees no verdict either: the case was never judged on time
+    march = [(date(2026, 3, 1), date(2026, 3, 31))]
+    _book, facts = reports.period_facts(Workspace(office), "opened", march)
+    on_time = {f.case.id: f.on_time for f in facts}
+    assert [on_time[i] for i in ids] == [None, None] and on_time["W001"] is True
+
+
+def test_monthly_report_leaves_out_cases_with_no_step_in_history(
+    office: Path, tmp_path: Path
+) -> None:
+    """The monthly report (March beside February) counts the imported cases as opened and
+    closed, keeps them out of 按时办结率 and 用时, and says how many in 需关注的问题."""
+    import docx
+
+    import_closed(office, tmp_path)
+    out_dir = tmp_path / "rep"
+    code, out, err = cli(
+        office, "report", "monthly", "--month", "2026-03", "--format", "json", "--out", str(out_dir)
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    now, before = data["current"]["total"], data["previous"]["total"]
+    assert (now["closed"], now["on_time_rate"], now["mean_workdays"]) == (6, 0.5, 5.75)
+    # February: W005 (3 wd) and J003 (1 wd), both on time, beside the imported one
+    assert (before["closed"], before["on_time_rate"], before["mean_workdays"]) == (3, 1.0, 2.0)
+    assert "2026-03: 2 closed cases left out" in err and "2026-02: 1 closed case left out" in err
+    lines = [p.text for p in docx.Document(str(out_dir / "monthly-2026-03.docx")).paragraphs]
+    assert any(
+        "本月 2 件、上月 1 件已办结案件的流转记录没有办结前的环节" in line for line in lines
+    ), lines

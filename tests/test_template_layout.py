@@ -26,6 +26,8 @@ TEMPLATES = sorted((REPO / "templates").glob("*.docx"))
 #: One A4 page with long texts (意见书 may run longer: their conclusions have no limit).
 ONE_PAGE = ["accept_notice", "reject_notice", "urge_notice", "duban", "shouwen",
             "extend_notice", "transfer_letter", "delivery_receipt", "baoxiao"]  # fmt: skip
+#: The rows (their first cell's text) that may split across pages: texts of any length.
+FLOWING = {"duban": ("事项内容", "任务要求", "进展情况")}
 SIGNED = ["accept_notice", "reject_notice", "urge_notice", "notice", "extend_notice",
           "xinfang_opinion", "review_opinion", "transfer_letter"]  # fmt: skip
 
@@ -110,10 +112,14 @@ def test_page_fonts_footers_and_tables(path: Path) -> None:
         assert ppr.find(w("jc")).get(w("val")) == align
         assert int(ppr.find(w("ind")).get(w(side))) == 320  # one 三号 character
         assert run_props(para) == ("宋体", 28)  # 4号
-    # tables: rows never split, and their heights add up to less than the text block
+    # tables: rows never split, but for a row that holds a text of any length (督办单's
+    # 事项内容): it flows on to the next page and does not keep with the next row; the
+    # rows' heights add up to less than the text block
     for table in pkg.document.iter(w("tbl")):
         rows = table.findall(w("tr"))
-        assert all(r.find(f"{w('trPr')}/{w('cantSplit')}") is not None for r in rows)
+        flowing = [r for r in rows if r.find(f"{w('trPr')}/{w('cantSplit')}") is None]
+        assert tuple(text(r.find(w("tc"))) for r in flowing) == FLOWING.get(path.stem, ())
+        assert not [k for r in flowing for k in r.iter(w("keepNext"))], path.stem
         heights = [int(r.find(f"{w('trPr')}/{w('trHeight')}").get(w("val"))) for r in rows]
         assert sum(heights) < twips(225)
         width = sum(int(c.get(w("w"))) for c in table.find(w("tblGrid")))
@@ -209,3 +215,39 @@ def test_forms_are_one_page_in_libreoffice(library: Path, tmp_path: Path) -> Non
         docs.append(out)
     pages = {p.stem: _pdf_pages(p.read_bytes()) for p in to_pdf(docs, tmp_path / "pdf")}
     assert pages == dict.fromkeys(ONE_PAGE, 1)
+
+
+def test_duban_long_matter_starts_on_page_one_and_flows(library: Path, tmp_path: Path) -> None:
+    """A 督办单 whose 督办事项 runs to 1,200 characters: the title, the 督办编号 line and the
+    table start on page 1, the matter runs on to page 2, and the rest of the form follows
+    it there (the rows kept together used to push the whole table to page 2, leaving the
+    title alone on page 1)."""
+    import shutil
+    import subprocess
+
+    from procdoc.commands.documents import render
+    from procdoc.docx.pdf import find_soffice, to_pdf
+    from procdoc.workspace import Workspace
+
+    if find_soffice() is None or shutil.which("pdftotext") is None:
+        pytest.skip("LibreOffice or pdftotext is not installed")
+    matter = (LONG * 5)[:1200]
+    assert len(matter) == 1200
+    db = cases.new(Workspace(library), "duban", title="推进老旧小区改造项目", sets=[
+        "due_date=2026-10-30", f"matter={matter}", "requirement=按月报送进展",
+        "lead_org=市住房和城乡建设局", "owner=张三"], at=datetime(2026, 9, 1, 9, 0)).id  # fmt: skip
+    result = render(Workspace(library), "duban", cases=[db], out=tmp_path, at=datetime(2026, 9, 2))
+    [(_id, docx_path)] = result.written
+    [pdf] = to_pdf([docx_path], tmp_path / "pdf")
+
+    def page(n: int) -> str:
+        args = ["pdftotext", "-f", str(n), "-l", str(n), str(pdf), "-"]
+        return "".join(
+            subprocess.run(args, capture_output=True, text=True, check=True).stdout.split()
+        )
+
+    assert _pdf_pages(pdf.read_bytes()) == 2
+    first, second = page(1), page(2)
+    assert "督办单" in first and "督办编号" in first
+    assert "督办事项" in first and "事项内容" in first and matter[:40] in first
+    assert "办结情况" in second and "说明" in second and matter[-20:] in second

@@ -23,7 +23,8 @@ id, title, process, step, status, assignee, ref, source, opened, entered, due,
 case_due, closed, today, year, office, date (the document's date, 成文日期), history,
 people, extensions, extended, last_extension, late_days, late_workdays, step_limit,
 limits, registered_by, addressee, source_org, source_no, and NAME_cn for each date
-(e.g. due_cn, date_cn). `urge_notice` serves every process and so uses core values
+(e.g. due_cn, date_cn); besides Jinja's filters, procdoc's rmb_upper (an amount in
+capital numerals, 金额大写). `urge_notice` serves every process and so uses core values
 only. See templates/README.md for the list per template.
 """
 
@@ -445,6 +446,7 @@ class Template:
         header_rows: Sequence[int] = (),
         size: float = TABLE_PT,
         row_mm: float = 10,
+        flow: Sequence[int] = (),
     ):
         """A form table. Each row is a list of cells (text, (text, span) or a Cell).
 
@@ -452,7 +454,11 @@ class Template:
         Rows in `header_rows` are shaded headings in 黑体. Every row is at least
         `row_mm` high (`heights_mm` per row; rows in `exact` exactly that high), never
         splits across pages, and keeps with the next, so the table stays on one page
-        with what follows it.
+        with what follows it. Rows in `flow` hold a text of any length (a 督办事项 of
+        1,200 characters): they may split across pages and do not keep with the next,
+        so a long text runs on to the next page where it must, the table starting on
+        the first (a chain of rows kept together that no page can hold would be pushed
+        whole to the next page, leaving the title alone on the first).
         """
         # a table needs a paragraph-level anchor: consume the pending first paragraph
         if self._first is not None:
@@ -477,7 +483,8 @@ class Template:
             row.height_rule = (
                 WD_ROW_HEIGHT_RULE.EXACTLY if r in exact else WD_ROW_HEIGHT_RULE.AT_LEAST
             )
-            _on_off(row._tr.get_or_add_trPr(), "w:cantSplit")
+            if r not in flow:
+                _on_off(row._tr.get_or_add_trPr(), "w:cantSplit")
             cells = [_cell(c) for c in spec]
             if sum(c.span for c in cells) != ncols:
                 raise ValueError(f"row {r} of {self.title_text!r} spans {cells} != {ncols}")
@@ -496,7 +503,7 @@ class Template:
                     font=HEITI if is_head else FANGSONG,
                     align=CENTER if (is_label or is_head) else LEFT,
                     tall=height > 15,
-                    keep_next=r < len(rows) - 1,
+                    keep_next=r < len(rows) - 1 and r not in flow,
                 )
                 col += spec_cell.span
         # the tcW of every grid cell, so Word and LibreOffice agree on widths
@@ -593,6 +600,9 @@ def normalize_zip(data: bytes) -> bytes:
 
 #: the amount with two decimals when it is a number, as given otherwise ("" when empty)
 NUMBER_OR_BLANK = "{{ '%.2f'|format(amount) if amount is number else amount }}"
+#: the amount in capital numerals (procdoc's filter rmb_upper: 1234.5 -> 壹仟贰佰叁拾肆元伍角整;
+#: "" when empty, a text that holds no number as it is)
+AMOUNT_UPPER = "{{ amount|rmb_upper }}"
 
 
 #: The 信访人 and the matter, as the 信访 letters open.
@@ -869,6 +879,7 @@ def build_duban() -> Template:
         ],
         heights_mm={0: 12, 2: 26, 3: 22, 4: 12, 8: 32, 9: 15, 10: 15},
         row_mm=9,
+        flow=(2, 3, 8),  # 事项内容, 任务要求, 进展情况: texts of any length
     )
     t.note(
         "说明：请主办单位按反馈频次报送进展情况，于完成时限前办结并书面报告办理结果；"
@@ -945,7 +956,7 @@ def build_baoxiao() -> Template:
             ],
             ["报销事由", ("{{ reason }}", 3)],
             ["报销金额", ("人民币（小写）：¥" + NUMBER_OR_BLANK + " 元", 3)],
-            ["金额大写", ("人民币（大写）：", 3)],
+            ["金额大写", ("人民币（大写）：" + AMOUNT_UPPER, 3)],
         ],
         heights_mm={2: 22},
     )

@@ -752,9 +752,23 @@ def render(
         list[str] | None, typer.Option("--case", help=_("Render for this case (repeatable)."))
     ] = None,
     process: Annotated[
-        str | None, typer.Option("--process", help=_("Every case of this process."))
+        str | None,
+        typer.Option(
+            "--process",
+            help=_(
+                "The cases of this process that reached a step calling for the template (every case when no step does)."
+            ),
+        ),
     ] = None,
-    step: Annotated[str | None, typer.Option("--step", help=_("Every case at this step."))] = None,
+    step: Annotated[
+        str | None,
+        typer.Option(
+            "--step",
+            help=_(
+                "The cases at this step (that reached a step calling for the template, when one does)."
+            ),
+        ),
+    ] = None,
     overdue: Annotated[
         bool, typer.Option("--overdue", help=_("The late cases whose current step calls for it."))
     ] = False,
@@ -826,6 +840,26 @@ def render(
                 "recorded {path} for {cid} (it was there already; --force to render it again)"
             ).format(path=ws.rel(path), cid=cid)
         )
+    for skip in result.skipped:
+        console.info(
+            _(
+                "skipped {cid}: {template} at {step} requires {labels}, still empty (fill it with procdoc set {cid} --set {field}=...; --case {cid} renders it as it is)"
+            ).format(
+                cid=skip.case,
+                template=template,
+                step=skip.step,
+                labels="、".join(skip.labels),
+                field=skip.fields[0],
+            )
+        )
+    if result.not_due:
+        console.info(
+            ngettext(
+                "{n} case left out: it never reached a step that calls for {template}",
+                "{n} cases left out: they never reached a step that calls for {template}",
+                result.not_due,
+            ).format(n=result.not_due, template=template)
+        )
     console.info(
         _("{template}: {n_written} written, {n_kept} kept").format(
             template=template, n_written=len(result.written), n_kept=len(result.kept)
@@ -836,6 +870,11 @@ def render(
             else ""
         )
         + (_(", {n_pdfs} PDFs").format(n_pdfs=len(result.pdfs)) if result.pdfs else "")
+        + (
+            _(", {n_skipped} skipped").format(n_skipped=len(result.skipped))
+            if result.skipped
+            else ""
+        )
     )
     if result.pdf_error:
         raise typer.Exit(int(ExitCode.USER))
@@ -1386,6 +1425,7 @@ def report_stats(
         STEP_TIME_HEADER,
         TIME_COLUMNS,
         number_rows,
+        untimed_message,
     )
 
     ws = _ws(workspace)
@@ -1396,6 +1436,9 @@ def report_stats(
                 start=rep.start.isoformat(), end=rep.end.isoformat()
             )
         )
+    untimed = untimed_message(rep)
+    if untimed:
+        console.info(untimed)
     if format is Format.json:
         console.print_json(rep.as_dict())
     elif format is Format.csv:
@@ -1447,6 +1490,7 @@ def report_monthly(
     from procdoc import console
     from procdoc.commands.reports import report_monthly as run
     from procdoc.reports.monthly import COMPARE_HEADER, PROCESS_HEADER
+    from procdoc.reports.stats import untimed_message
 
     ws = _ws(workspace)
     rep = run(ws, month=month, out=out)
@@ -1454,6 +1498,10 @@ def report_monthly(
         console.info(
             _("no cases opened in {month:%Y-%m}: every figure is 0").format(month=rep.month)
         )
+    for stats in (rep.current, rep.previous):
+        untimed = untimed_message(stats, label=f"{stats.start:%Y-%m}: ")
+        if untimed:
+            console.info(untimed)
     if format is MonthlyFormat.json:
         console.print_json(rep.as_dict())
     else:

@@ -13,10 +13,11 @@ from typing import Any
 from procdoc.casebook import Casebook, Change
 from procdoc.commands.cases import check_step
 from procdoc.documents.render import output_path
-from procdoc.engine import since_entry
+from procdoc.engine import Engine, since_entry
 from procdoc.errors import LedgerLockedError, RenderError
 from procdoc.i18n import _
 from procdoc.model import Case, HistoryEntry
+from procdoc.process.model import Step
 from procdoc.reports.overdue import classify
 from procdoc.workspace import Workspace
 
@@ -31,6 +32,10 @@ class RenderResult:
     pdfs: list[Path] = field(default_factory=list)
     pdf_error: str | None = None  # why the PDFs were not written (the documents were)
     fast: bool = True
+    #: due but not rendered (without --case): a field the document requires is empty
+    skipped: list[Skipped] = field(default_factory=list)
+    #: cases --process/--step chose that no step they reached calls for the template
+    not_due: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         def items(pairs: list[tuple[str, Path]]) -> list[dict[str, str]]:
@@ -42,7 +47,23 @@ class RenderResult:
             "kept": items(self.kept),
             "recorded": items(self.recorded),
             "pdfs": [str(p) for p in self.pdfs],
+            "skipped": [
+                {"id": k.case, "step": k.step, "empty": list(k.fields), "labels": list(k.labels)}
+                for k in self.skipped
+            ],
+            "not_due": self.not_due,
         }
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A document due for a case that ``render`` without ``--case`` did not write: the
+    fields its step says it requires (``requires:``) are empty."""
+
+    case: str
+    step: str  # the step that lists the document (its name)
+    fields: tuple[str, ...]  # the empty fields' ids
+    labels: tuple[str, ...]  # ... and their labels
 
 
 @dataclass
@@ -86,9 +107,12 @@ def render(
     compiled = CompiledTemplate.compile(path)
     moment = at or ws.now()
     book = ws.casebook(history=True)
-    chosen = _select(ws, book, template, cases, process, step, overdue, all_, moment)
+    chosen, skipped, not_due = _select(
+        ws, book, template, cases, process, step, overdue, all_, moment
+    )
     out_dir = out or ws.config.output / template
     result = RenderResult(template=template, out_dir=out_dir, fast=compiled.fast)
+    result.skipped, result.not_due = skipped, not_due
     owners = _rendered_files(ws, book)
     jobs: list[_Job] = []
     targets: dict[Path, str] = {}
@@ -219,21 +243,33 @@ def _select(
     overdue: bool,
     all_: bool,
     moment: datetime,
-) -> list[Case]:
-    """SPEC §7: the cases named; else every open case whose current step lists the
-    template and has not had it since entering (a `when: overdue` document only while the
-    case is late there); ``overdue``: the late cases whose current step lists it."""
+) -> tuple[list[Case], list[Skipped], int]:
+    """SPEC §7: the cases named (whatever their state); else the cases the document is due
+    for. Plain ``render``: every open case whose current step lists the template and has
+    not had it since entering (a `when: overdue` document only while the case is late
+    there, a `when: extended` one once its deadline there was extended); ``overdue``: the
+    late cases whose current step lists it. ``process``/``step``: their cases that reached
+    a step listing it (a 受理告知书 for the cases that were accepted, not for those refused
+    or not yet decided), or every one of them when no step of their process lists it.
+    Without ``ids``, a document whose step says it ``requires:`` a field is left out,
+    with why, while that field is empty (a 信访处理意见书 without its 处理意见). Returns
+    the cases, the ones left out for an empty field, and how many ``process``/``step``
+    chose that the document is not due for."""
     if ids:
-        return [book.case(cid) for cid in ids]
+        return [book.case(cid) for cid in ids], [], 0
     proc = ws.process(process) if process else None
     check_step(ws, proc, step)
     chosen: list[Case] = []
+    skipped: list[Skipped] = []
+    not_due = 0
     default = not (process or step or overdue)
+    engine = None if default or overdue else ws.engine()
     for case in book.cases():
         if proc and case.process.id != proc.id:
             continue
         if step and (case.step is None or step not in (case.step.id, case.step.name)):
             continue
+        listing: Step | None = None
         if overdue or default:
             lists = case.step is not None and template in case.step.documents
             if case.status != "open" or not lists:
@@ -249,9 +285,57 @@ def _select(
                     continue
                 if not all_ and _rendered_since_entry(book, case, template):
                     continue
+            listing = case.step
+        elif any(template in s.documents for s in case.process.steps):
+            assert engine is not None
+            due_at = _due_at(ws, engine, book, case, template, moment)
+            if due_at is None or case.status == "cancelled":
+                not_due += 1
+                continue
+            listing = due_at
+        empty = [fid for fid in listing.requires(template) if _empty(case, fid)] if listing else []
+        if empty and listing is not None:
+            labels = tuple(case.process.fields[f].label for f in empty)
+            skipped.append(Skipped(case.id, listing.name, tuple(empty), labels))
+            continue
         chosen.append(case)
     ws.note_broken()
-    return chosen
+    return chosen, skipped, not_due
+
+
+def _empty(case: Case, fid: str) -> bool:
+    value = case.fields.get(fid)
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _due_at(
+    ws: Workspace, engine: Engine, book: Casebook, case: Case, template: str, moment: datetime
+) -> Step | None:
+    """The step at which ``template`` is due for the case, ``--process``/``--step``'s
+    way: its current step when that lists it (a `when: overdue` document while the case
+    is late there, a `when: extended` one once extended there), else the last step it
+    reached, and did not leave by taking the move back (撤回), that lists a plain
+    document or a `when: extended` one it was extended at; None: the document is not
+    due for it."""
+    current = case.step
+    if current is not None and case.status == "open" and template in current.documents:
+        if template in _overdue_only(case):
+            return current if _late(ws, case, moment) else None
+        if template in current.extended_documents:
+            return current if _extended(book, case) else None
+        return current
+    history = book.history(case)
+    extended_at = {e.from_step for e in history if e.action == "extend"}
+    for visit in reversed(engine.visits(case, history)):
+        s = visit.step
+        if visit.how == "withdraw" or template not in s.documents:
+            continue
+        if template in s.overdue_documents:
+            continue
+        if template in s.extended_documents and s.id not in extended_at:
+            continue
+        return s
+    return None
 
 
 def _overdue_only(case: Case) -> frozenset[str]:
@@ -289,8 +373,10 @@ def _document_date(
     case: Case, history: Sequence[HistoryEntry], template: str, moment: datetime
 ) -> date:
     """The document's date (成文日期), SPEC §7: the date it was first given when rendered
-    before; else the day the case entered the step that lists it; the day of rendering for
-    a `when: overdue` document or one no step lists."""
+    before; else the day the case entered the step that lists it, or, for a document
+    that step says ``requires:`` fields (a 信访处理意见书 its 处理意见), the day they were
+    last filled in when that is later: the day of the decision it states; the day of
+    rendering for a `when: overdue` document or one no step lists."""
     for e in reversed(history):
         if e.action == "render" and e.subject == template and isinstance(e.new, date):
             return e.new.date() if isinstance(e.new, datetime) else e.new
@@ -300,16 +386,31 @@ def _document_date(
         granted = [e.at for e in since_entry(case, history) if e.action == "extend" and e.at]
         return granted[-1].date() if granted else moment.date()
     steps = {s.id for s in case.process.steps if template in s.documents}
+    entered: tuple[Step, date] | None = None
     if case.step is not None and case.step.id in steps and case.entered is not None:
-        return case.entered.date()
-    for e in reversed(history):
-        if (
-            e.to_step in steps
-            and e.at is not None
-            and e.action in ("advance", "return", "new", "import")
-        ):
-            return e.at.date()
-    return moment.date()
+        entered = case.step, case.entered.date()
+    else:
+        for e in reversed(history):
+            if (
+                e.to_step in steps
+                and e.at is not None
+                and e.action in ("advance", "return", "new", "import")
+            ):
+                entered = case.process.step(e.to_step), e.at.date()
+                break
+    if entered is None:
+        return moment.date()
+    listing, day = entered
+    labels = {case.process.fields[f].label for f in listing.requires(template)}
+    filled = [
+        e.at.date()
+        for e in history
+        if e.action in ("set", "update")
+        and e.subject in labels
+        and e.at is not None
+        and e.new not in (None, "")
+    ]
+    return max([day, *filled])
 
 
 def _context(ws: Workspace, job: _Job, moment: datetime) -> dict[str, Any]:

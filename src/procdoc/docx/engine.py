@@ -105,12 +105,18 @@ def jinja_environment() -> Environment:
     sandboxed (Jinja's immutable sandbox): a template is a Word file anyone may drop into
     templates/, so it reaches no Python internals (``x.__class__``, ``cycler.__init__``
     and on to ``os``: a QA template ran a shell command through them) and changes no
-    value it is given, as the safe `when` expressions of the process files."""
+    value it is given, as the safe `when` expressions of the process files. Besides
+    Jinja's filters, a template may use procdoc's (:mod:`procdoc.docx.filters`):
+    ``{{ amount|rmb_upper }}`` writes an amount in capital numerals (金额大写)."""
     global _ENVIRONMENT
     if _ENVIRONMENT is None:
         from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-        _ENVIRONMENT = ImmutableSandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
+        from procdoc.docx.filters import FILTERS
+
+        env = ImmutableSandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
+        env.filters.update(FILTERS)
+        _ENVIRONMENT = env
     return _ENVIRONMENT
 
 

@@ -43,7 +43,7 @@ STEP_KEYS = {
 }  # fmt: skip
 BRANCH_KEYS = {"to", "when"}
 DEADLINE_KEYS = {"duration", "from"}
-DOCUMENT_KEYS = {"template", "when"}
+DOCUMENT_KEYS = {"template", "when", "requires"}
 DOCUMENT_WHEN = ("overdue", "extended")
 FAQ_KEYS = {"q", "a"}
 ID_RE = re.compile(r"^[a-z0-9_-]+$")
@@ -165,6 +165,7 @@ class _Builder:
         #: or the condition skip them instead of adding false errors of their own.
         self.untyped: set[str] = set()
         self.unparsed: set[int] = set()
+        self.field_ids: set[str] = set()
 
     # -- small typed getters -------------------------------------------------------
     def _text(
@@ -306,15 +307,21 @@ class _Builder:
 
     def _documents(
         self, value: Any, path: PathKey
-    ) -> tuple[tuple[str, ...], frozenset[str], frozenset[str]]:
+    ) -> tuple[
+        tuple[str, ...], frozenset[str], frozenset[str], tuple[tuple[str, tuple[str, ...]], ...]
+    ]:
         """A step's ``documents``: template names, or ``{template: NAME, when: overdue}``
         for a document due only while the case is late at the step (a 催办通知书), or
-        ``when: extended`` for one due once its deadline there was extended (a 延期告知书)."""
+        ``when: extended`` for one due once its deadline there was extended (a 延期告知书);
+        ``requires: [FIELD, ...]`` names the fields its text needs (a 信访处理意见书 its
+        处理意见): rendered without --case only once they are filled."""
         if not isinstance(value, list) or all(not isinstance(v, dict) for v in value):
-            return self._texts({"documents": value}, "documents", path), frozenset(), frozenset()
+            plain = self._texts({"documents": value}, "documents", path)
+            return plain, frozenset(), frozenset(), ()
         names: list[str] = []
         overdue: set[str] = set()
         extended: set[str] = set()
+        requires: list[tuple[str, tuple[str, ...]]] = []
         for i, item in enumerate(value):
             ipath: PathKey = (*path, "documents", i)
             if not isinstance(item, dict):
@@ -328,9 +335,27 @@ class _Builder:
                     overdue.add(name)
                 if item["when"] == "extended" and name:
                     extended.add(name)
+            needs = self._texts(item, "requires", ipath)
+            for j, fid in enumerate(needs):
+                if fid not in self.field_ids:
+                    hint = _closest(fid, self.field_ids)
+                    self.p.error(
+                        (*ipath, "requires", j)
+                        if isinstance(item["requires"], list)
+                        else (*ipath, "requires"),
+                        _("document '{template}' requires unknown field '{fid}'{known}").format(
+                            template=name,
+                            fid=fid,
+                            known=_(" (did you mean '{hint}'?)").format(hint=hint)
+                            if hint
+                            else _known(self.field_ids),
+                        ),
+                    )
             if name:
                 names.append(name)
-        return tuple(names), frozenset(overdue), frozenset(extended)
+                if needs:
+                    requires.append((name, needs))
+        return tuple(names), frozenset(overdue), frozenset(extended), tuple(requires)
 
     def _terms(self, value: Any) -> dict[str, str]:
         """``terms``: 名词解释, a mapping of term to its explanation."""
@@ -426,6 +451,7 @@ class _Builder:
             if role in roles[:i]:
                 p.error(("roles", i), _("role '{role}' is listed twice").format(role=role))
         fields = self._fields(data.get("fields"))
+        self.field_ids = set(fields)  # what a document's `requires:` may name
         steps = self._steps(data.get("steps"))
         deadline, from_path = self._deadline(data.get("deadline"), ("deadline",))
         process = Process(
@@ -605,7 +631,7 @@ class _Builder:
                 else None
             )
             number = self._text(spec, "number", path) or None
-            documents, overdue_documents, extended_documents = self._documents(
+            documents, overdue_documents, extended_documents, document_requires = self._documents(
                 spec.get("documents"), path
             )
             steps.append(
@@ -622,6 +648,7 @@ class _Builder:
                     documents=documents,
                     overdue_documents=overdue_documents,
                     extended_documents=extended_documents,
+                    document_requires=document_requires,
                     number=number,
                     extend=extend,
                     final=self._bool(spec, "final", path),

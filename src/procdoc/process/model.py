@@ -83,6 +83,14 @@ class Step:
     overdue_documents: frozenset[str] = frozenset()
     #: ``{template: NAME, when: extended}``: due once the deadline here was extended
     extended_documents: frozenset[str] = frozenset()
+    #: ``{template: NAME, requires: [FIELD, ...]}``: (template, field ids) of the documents
+    #: whose text needs those fields (a 信访处理意见书 its 处理意见): ``render`` without
+    #: ``--case`` leaves them out, saying why, while one is empty
+    document_requires: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def requires(self, template: str) -> tuple[str, ...]:
+        """The fields ``template`` needs filled at this step (``requires:``)."""
+        return next((fids for name, fids in self.document_requires if name == template), ())
 
 
 @dataclass(frozen=True)

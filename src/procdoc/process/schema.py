@@ -114,6 +114,12 @@ def process_schema() -> dict[str, Any]:
                             "enum": ["overdue", "extended"],
                             "description": "due only while the case is late at this step",
                         },
+                        "requires": {
+                            "type": "array",
+                            "items": {"type": "string"},
+                            "description": "fields its text needs: rendered without --case"
+                            " only once they are filled",
+                        },
                     },
                 ),
             },

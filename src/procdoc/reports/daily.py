@@ -149,11 +149,15 @@ def _write_xlsx(rep: DailyReport, path: Path, *, office: str) -> None:
                 "valign": "vcenter",
             }
         )
-        datef = wb.add_format({"num_format": "yyyy-mm-dd"})
-        dtf = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
-        red = wb.add_format({"bg_color": "#F8CBAD"})
-        yellow = wb.add_format({"bg_color": "#FFE699"})
-        blue = wb.add_format({"bg_color": "#BDD7EE"})
+        # the lists' cells wrap, top-aligned: a long title prints whole on as many lines
+        # as it takes (no row height is written: the spreadsheet program sizes the row)
+        top_left = {"text_wrap": True, "valign": "top"}
+        wrap = wb.add_format(top_left)
+        datef = wb.add_format({**top_left, "num_format": "yyyy-mm-dd"})
+        dtf = wb.add_format({**top_left, "num_format": "yyyy-mm-dd hh:mm"})
+        red = wb.add_format({**top_left, "bg_color": "#F8CBAD"})
+        yellow = wb.add_format({**top_left, "bg_color": "#FFE699"})
+        blue = wb.add_format({**top_left, "bg_color": "#BDD7EE"})
 
         ws = wb.add_worksheet("汇总")
         ws.set_column(0, 0, 22)
@@ -195,20 +199,20 @@ def _write_xlsx(rep: DailyReport, path: Path, *, office: str) -> None:
             sh.write_row(0, 0, FLAG_HEADER, head)
             sh.freeze_panes(1, 0)
             sh.set_column(0, 0, 16)
-            sh.set_column(1, 3, 18)
-            sh.set_column(4, 11, 11)
+            sh.set_column(1, 1, 14)
+            sh.set_column(2, 2, 36)  # 标题
+            sh.set_column(3, 4, 14)
+            sh.set_column(5, 11, 11)
             for r, f in enumerate(flags, start=1):
                 row = flag_row(f)
-                fmt = {"overdue": red, "due_today": yellow, "due_soon": blue}.get(f.level)
+                fmt = {"overdue": red, "due_today": yellow, "due_soon": blue}.get(f.level, wrap)
                 for c, value in enumerate(row):
                     if isinstance(value, datetime):
                         sh.write_datetime(r, c, value, dtf)
                     elif isinstance(value, date):
                         sh.write_datetime(r, c, datetime(value.year, value.month, value.day), datef)
-                    elif c == 5:
-                        sh.write(r, c, value, fmt)
                     else:
-                        sh.write(r, c, value)
+                        sh.write(r, c, value, fmt if c == 5 else wrap)
             sh.autofilter(0, 0, max(1, len(flags)), len(FLAG_HEADER) - 1)
             print_setup(sh, header_rows=(0, 0))
 
@@ -221,7 +225,7 @@ def _write_xlsx(rep: DailyReport, path: Path, *, office: str) -> None:
         sh.write_row(0, 0, ["流程", "环节", "在办件数"], head)
         sh.set_column(0, 1, 20)
         for r, row in enumerate(rep.open_by_step, start=1):
-            sh.write_row(r, 0, list(row))
+            sh.write_row(r, 0, list(row), wrap)
 
         sh = wb.add_worksheet("滞留环节")
         sh.write_row(
@@ -233,16 +237,24 @@ def _write_xlsx(rep: DailyReport, path: Path, *, office: str) -> None:
         sh.set_column(0, 1, 20)
         sh.set_column(2, 5, 14)
         for r, wait in enumerate(rep.waits, start=1):
-            sh.write_row(r, 0, list(wait))
+            sh.write_row(r, 0, list(wait), wrap)
 
-        for name, cases in (("今日新增", rep.opened), ("今日办结", rep.closed)):
+        # 今日新增 with each case's 登记时间, 今日办结 with its 办结时间
+        for name, cases, key, label in (
+            ("今日新增", rep.opened, "opened", "登记时间"),
+            ("今日办结", rep.closed, "closed", "办结时间"),
+        ):
             sh = wb.add_worksheet(name)
-            sh.write_row(0, 0, ["编号", "流程", "标题", "当前环节", "登记时间"], head)
-            sh.set_column(0, 3, 18)
+            sh.write_row(0, 0, ["编号", "流程", "标题", "当前环节", label], head)
+            sh.set_column(0, 1, 16)
+            sh.set_column(2, 2, 36)  # 标题
+            sh.set_column(3, 3, 14)
+            sh.set_column(4, 4, 17)
             for r, c in enumerate(cases, start=1):
-                sh.write_row(r, 0, [c.id, c.process.name, c.title, c.step_name])
-                if c.opened:
-                    sh.write_datetime(r, 4, c.opened, dtf)
+                sh.write_row(r, 0, [c.id, c.process.name, c.title, c.step_name], wrap)
+                moment = getattr(c, key)
+                if moment:
+                    sh.write_datetime(r, 4, moment, dtf)
         for sheet in wb.worksheets()[len(wb.worksheets()) - 4 :]:  # 在办分布 ... 今日办结
             print_setup(sheet, header_rows=(0, 0))
     finally:

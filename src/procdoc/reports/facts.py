@@ -71,7 +71,7 @@ class CaseFacts:
     stays: list[Stay] = field(default_factory=list)
     returns: list[str] = field(default_factory=list)  # the step id each return left from
     extensions: list[str] = field(default_factory=list)  # the step id of each extension
-    workdays: int | None = None  # to close; None when open, cancelled or unknown
+    workdays: int | None = None  # to close; None when open, cancelled, untimed or unknown
     unknown: list[str] = field(default_factory=list)  # why a duration is unknown
 
     @property
@@ -79,10 +79,19 @@ class CaseFacts:
         return self.case.status
 
     @property
+    def untimed(self) -> bool:
+        """A closed case whose 流转记录 records no step before its final one: no history at
+        all, or only the row that put it in the ledger already closed (an OA export's
+        已完成 row, a register taken over as 已办结). Nothing tells how long it took or
+        whether a deadline was kept (its 办结时间 is the moment it was entered), so it is
+        left out of 用时 and 按时办结率, and the reports say how many were."""
+        return self.case.status == "closed" and not any(not s.step.final for s in self.stays)
+
+    @property
     def on_time(self) -> bool | None:
         """A closed case left every step by its deadline (extensions included); None
-        when it is not closed or its history holds no stay to judge by."""
-        if self.case.status != "closed" or not self.stays:
+        when it is not closed or its history holds no step to judge by (``untimed``)."""
+        if self.case.status != "closed" or self.untimed:
             return None
         return all(s.on_time is not False for s in self.stays)
 
@@ -134,8 +143,8 @@ def case_facts(
             facts.returns.append(entry.from_step)
         elif entry.action == "extend":
             facts.extensions.append(entry.from_step or "")
-    if case.status != "closed":
-        return facts
+    if case.status != "closed" or facts.untimed:
+        return facts  # no time to close: open, or nothing recorded to count it from
     bad = [k for k in ("opened", "closed") if k in case.unread]
     if bad:
         cells = ", ".join(f"{labels[k]} {cell_of(book, case, k)}" for k in bad)

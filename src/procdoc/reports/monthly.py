@@ -162,21 +162,36 @@ class MonthlyReport:
             for name, a, b in self.pairs()
         ]
 
-    def limit_pairs(self) -> list[tuple[StepLimit, StepLimit | None]]:
+    def limit_pairs(self) -> list[tuple[StepLimit | None, StepLimit | None]]:
+        """(this month, the month before) for every step with a deadline that cases of
+        either month reached, a step seen in one month only too: by process (as this
+        month lists them, then those of the month before only), each in its steps' order."""
+        now = {(s.process.id, s.step.id): s for s in self.current.limits}
         before = {(s.process.id, s.step.id): s for s in self.previous.limits}
-        return [(s, before.get((s.process.id, s.step.id))) for s in self.current.limits]
+        both = {**before, **now}
+        processes = list(dict.fromkeys(p for p, _step in [*now, *before]))
+
+        def place(key: tuple[str, str]) -> tuple[int, int]:
+            steps = [s.id for s in both[key].process.steps]
+            return processes.index(key[0]), steps.index(key[1])
+
+        return [(now.get(k), before.get(k)) for k in sorted(both, key=place)]
 
     def limit_rows(self) -> list[list[str]]:
-        return [
-            [
-                f"{s.process.name}·{s.step.name}",
-                s.step.deadline.label_cn() if s.step.deadline else "",
-                percent(s.on_time_rate),
-                percent(b.on_time_rate if b else None),
-                str(s.overdue_open),
-            ]
-            for s, b in self.limit_pairs()
-        ]
+        rows = []
+        for a, b in self.limit_pairs():
+            s = a or b
+            assert s is not None
+            rows.append(
+                [
+                    f"{s.process.name}·{s.step.name}",
+                    s.step.deadline.label_cn() if s.step.deadline else "",
+                    percent(a.on_time_rate if a else None),
+                    percent(b.on_time_rate if b else None),
+                    str(a.overdue_open if a else 0),
+                ]
+            )
+        return rows
 
     def as_dict(self) -> dict[str, Any]:
         now, before = self.current.total, self.previous.total
@@ -213,6 +228,16 @@ class MonthlyReport:
         if self.current.unknown:
             out.append(
                 f"{len(self.current.unknown)} 件案件的登记或办结时间无法读取，未计入用时，请核对台账。"
+            )
+        months = [
+            f"{word} {len(r.untimed)} 件"
+            for word, r in (("本月", self.current), ("上月", self.previous))
+            if r.untimed
+        ]
+        if months:
+            out.append(
+                f"{'、'.join(months)}已办结案件的流转记录没有办结前的环节（如导入或接管时已办结），"
+                "无从计算用时、判断是否按时，未计入用时和按时办结率。"
             )
         out += [f"未计入：{m}" for m in self.current.missing]
         return out

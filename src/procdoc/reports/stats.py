@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from procdoc.calendar import format_due
 from procdoc.errors import ProcdocWarning, UsageError
-from procdoc.i18n import _
+from procdoc.i18n import _, ngettext
 from procdoc.reports.facts import NO_DEPT, CaseFacts
 from procdoc.reports.numbers import NumberReport
 
@@ -248,6 +248,8 @@ class StatsReport:
     facts: list[CaseFacts]  # the cases of the period (cancelled ones too)
     unknown: list[str] = field(default_factory=list)  # durations that could not be counted
     missing: list[str] = field(default_factory=list)  # process files with errors
+    #: closed cases whose 流转记录 records no step (CaseFacts.untimed): not in the times
+    untimed: list[str] = field(default_factory=list)
     xlsx: Path | None = None
 
     @property
@@ -258,6 +260,16 @@ class StatsReport:
         from procdoc.calendar import date_cn
 
         return f"{date_cn(self.start)}至{date_cn(self.end)}"
+
+    def untimed_note(self) -> str:
+        """The reports' line for the closed cases left out of the times ("" when none)."""
+        if not self.untimed:
+            return ""
+        ids = "、".join(self.untimed[:5]) + ("等，见“明细”的说明" if len(self.untimed) > 5 else "")
+        return (
+            f"未计入用时和按时办结率：{len(self.untimed)} 件已办结案件的流转记录没有办结前的环节"
+            f"（如导入或接管时已办结），无从计算用时、判断是否按时（{ids}）"
+        )
 
     def rows(self) -> list[list[Any]]:
         return [g.row() for g in self.groups] + ([self.total.row()] if self.groups else [])
@@ -292,6 +304,7 @@ class StatsReport:
             "steps": [s.as_dict() for s in self.limits],
             "numbers": self.numbers.as_dict(),
             "unknown": list(self.unknown),
+            "untimed": list(self.untimed),
             "missing": list(self.missing),
             "xlsx": str(self.xlsx) if self.xlsx else None,
         }
@@ -329,6 +342,7 @@ def build_stats(
     _aggregate(chosen, [total], lambda f: [(0, None)])
     _step_times(chosen, [total], lambda f: [0])
     unknown = [line for f in chosen for line in f.unknown]
+    untimed = [f.case.id for f in chosen if f.untimed]
     return StatsReport(
         start=start,
         end=end,
@@ -340,6 +354,7 @@ def build_stats(
         numbers=numbers,
         facts=chosen,
         unknown=unknown,
+        untimed=untimed,
     )
 
 
@@ -541,6 +556,18 @@ def warn_unknown(lines: Iterable[str]) -> None:
         warnings.warn(line, ProcdocWarning, stacklevel=2)
 
 
+def untimed_message(rep: StatsReport, *, label: str = "") -> str | None:
+    """The console's line for the closed cases left out of 用时 and 按时办结率."""
+    n = len(rep.untimed)
+    if not n:
+        return None
+    return ngettext(
+        "{label}{n} closed case left out of 用时 and 按时办结率: 流转记录 records no step before it was closed (e.g. imported already closed): {ids}",
+        "{label}{n} closed cases left out of 用时 and 按时办结率: 流转记录 records no step before they were closed (e.g. imported already closed): {ids}",
+        n,
+    ).format(label=label, n=n, ids=", ".join(rep.untimed[:10]) + (" …" if n > 10 else ""))
+
+
 def due_text(value: date | datetime | None) -> str:
     return format_due(value) if value is not None else ""
 
@@ -551,6 +578,10 @@ DETAIL_HEADER = [
     "编号", "流程", "标题", "承办部门", "承办人", "状态", "登记时间", "办结时间",
     "办结用时（工作日）", "按时办结", "退回", "延期", "超时环节", "说明",
 ]  # fmt: skip
+
+
+#: 明细's 说明 of a closed case left out of the times (CaseFacts.untimed).
+UNTIMED_DETAIL = "流转记录无办结前的环节，未计入用时和按时办结率"
 
 
 def stats_name(rep: StatsReport) -> str:
@@ -587,6 +618,7 @@ def add_stats_sheets(
         f"统计范围：{rep.period_cn()}新增的案件（已撤销的单列）；状态截至 {rep.as_of:%Y-%m-%d %H:%M}；用时按工作日计，起始日不计",
         *(f"未计入：{m}" for m in rep.missing),
         *(f"用时未知：{u}" for u in rep.unknown),
+        *([rep.untimed_note()] if rep.untimed else []),
     ]
     if rep.empty:
         notes.insert(0, "本期无新增案件")
@@ -668,7 +700,8 @@ def add_stats_sheets(
             c.id, c.process.name, c.title, f.dept or NO_DEPT, c.assignee,
             STATUS_WORDS[c.status], f.opened, c.closed if c.status != "open" else None,
             f.workdays, {True: "是", False: "否"}.get(f.on_time, "") if f.on_time is not None else "",
-            len(f.returns), len(f.extensions), late, "；".join(f.unknown),
+            len(f.returns), len(f.extensions), late,
+            "；".join([*f.unknown, *([UNTIMED_DETAIL] if f.untimed else [])]),
         ])  # fmt: skip
     book.table(
         "明细", f"{office} 案件明细（{rep.period_cn()}新增）", DETAIL_HEADER, detail,
