@@ -154,3 +154,42 @@ def test_nothing_closed_and_bad_input(built: Path, tmp_path: Path) -> None:
     ):
         code, out, err = run(root, *args)
         assert code == 2 and out == "", args
+
+
+def test_histories_are_read_for_the_drawn_cases_and_those_without_a_closing_time(
+    built: Path,
+) -> None:
+    """The draw reads a case's history (its facts) only when it is drawn, or when its 办结时间
+    cell is empty (then the history says when it closed), and draws what reading every
+    case's facts first would draw."""
+    from dataclasses import replace
+
+    from procdoc.commands.reports import period_cases
+    from procdoc.model import Case
+    from procdoc.reports.facts import CaseFacts
+    from procdoc.reports.sample import closed_at, draw
+
+    ws = Workspace(built)
+    _book, found, facts_of = period_cases(ws, "closed", [(date(2026, 3, 1), date(2026, 3, 31))])
+    # W002's 办结时间 as if left empty by hand: only its history says it closed on 3/20
+    found = [replace(c, closed=None) if c.id == "W002" else c for c in found]
+    asked: list[str] = []
+
+    def counted(case: Case) -> CaseFacts:
+        asked.append(case.id)
+        return facts_of(case)
+
+    first, last = date(2026, 3, 1), date(2026, 3, 31)
+    rep = draw(found, counted, start=first, end=last, percent=25, seed=7)
+    assert [c.id for c in rep.population] == ["J001", "J002", "W001", "W002"]
+    assert sorted(set(asked)) == sorted({"W002", *(f.case.id for f in rep.drawn)})
+    assert len(rep.drawn) == 1
+    every = [facts_of(c) for c in found]  # the eager way: every case's facts first
+    closed_in_march = sorted(
+        f.case.id
+        for f in every
+        if f.status == "closed"
+        and (moment := closed_at(f)) is not None
+        and first <= moment.date() <= last
+    )
+    assert [c.id for c in rep.population] == closed_in_march

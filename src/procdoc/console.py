@@ -196,7 +196,7 @@ def print_table(
     wrapped (ids, dates and numbers never cut), streamed, paged in a terminal. With
     ``drop_empty``, a column empty in every row is left out. No rows, no table: the
     caller's count says so."""
-    cells = [[text(v) for v in row] for row in rows]
+    cells = [list(map(text, row)) for row in rows]
     if not cells:
         return
     header = list(header)
@@ -260,24 +260,36 @@ def layout_table(
     for line in _row_lines(header, widths, "┃"):
         yield paint(line, "bold")
     yield rule("┡", "╇", "┩", "━")
-    cells = _Cells(cell_len)
+    columns = [_Cells(cell_len, w) for w in widths]
+    lookup = dict.__getitem__  # (each column's __missing__ lays out a value met first)
     blank = [" " * (w + 2) for w in widths]
     for r, row in enumerate(rows):
         style = styles[r] if styles and r < len(styles) else None
-        parts = [cells[value, w] for value, w in zip(row, widths, strict=False)]
-        parts += [cells["", w] for w in widths[len(parts) :]]
-        if all(len(p) == 1 for p in parts):  # the usual row: every cell fits on one line
-            yield paint("│" + "│".join([p[0] for p in parts]) + "│", style)
+        parts: list[str | tuple[str, ...]] = list(map(lookup, columns, row))
+        if len(parts) < n:
+            parts += blank[len(parts) :]
+        try:  # the usual row: every cell fits on one line (a str; a wrapped one is a tuple)
+            yield paint("│" + "│".join(parts) + "│", style)  # type: ignore[arg-type]
             continue
-        for k in range(max(map(len, parts))):
-            pieces = [p[k] if k < len(p) else blank[c] for c, p in enumerate(parts)]
+        except TypeError:
+            pass
+        lines = [(p,) if isinstance(p, str) else p for p in parts]
+        height = max(map(len, lines))
+        for c, p in enumerate(lines):
+            if len(p) < height:
+                lines[c] = p + (blank[c],) * (height - len(p))
+        for pieces in zip(*lines, strict=True):
             yield paint("│" + "│".join(pieces) + "│", style)
     yield rule("└", "┴", "┘", "─")
 
 
 def _atom(value: str, size: int) -> bool:
     """An id, a date, a number: one short run of Latin letters, digits and punctuation."""
-    return size <= 24 and _NOT_ATOM.search(value) is None
+    if size > 24:
+        return False
+    if value.isascii():  # (the usual id or date: no search needed)
+        return value.isprintable() and " " not in value
+    return _NOT_ATOM.search(value) is None
 
 
 _NOT_ATOM = re.compile("[^\x21-\u2e7f]")
@@ -287,29 +299,39 @@ class _Widths(dict[str, int]):
     """Each text's width in terminal cells (CJK two), measured once (rich.cells)."""
 
     def __missing__(self, value: str) -> int:
+        if value.isascii() and value.isprintable():  # ids, dates, numbers: one cell each
+            size = self[value] = len(value)
+            return size
         from rich.cells import cell_len
 
         size = self[value] = cell_len(value)
         return size
 
 
-class _Cells(dict[tuple[str, int], tuple[str, ...]]):
-    """The lines of a cell ``(value, width)`` as a row prints them (wrapped, padded to the
-    column's width, a space each side), laid out once per distinct value: a long table
-    repeats its steps, people and levels on every row."""
+class _Cells(dict[str, "str | tuple[str, ...]"]):
+    """The lines of the cells of a column ``width`` cells wide, by value, as a row prints
+    them (wrapped, padded to the width, a space each side): a line when the value fits on
+    one, else a tuple of them. Laid out once per distinct value: a long table repeats its
+    steps, people and levels on every row."""
 
-    def __init__(self, widths: Callable[[str], int]) -> None:
+    def __init__(self, widths: Callable[[str], int], width: int) -> None:
         super().__init__()
         self.widths = widths
+        self.width = width
 
-    def __missing__(self, key: tuple[str, int]) -> tuple[str, ...]:
-        value, width = key
+    def __missing__(self, value: str) -> str | tuple[str, ...]:
+        width = self.width
         size = self.widths(value)
-        fits = size <= width and "\n" not in value
-        lines = [value.rstrip()] if fits else _wrap(value, width)
-        out = self[key] = tuple(
-            " " + line + " " * (width - self.widths(line)) + " " for line in lines
-        )
+        if size <= width and "\n" not in value:
+            line = value.rstrip()
+            out: str | tuple[str, ...] = " " + line + " " * (width - self.widths(line)) + " "
+        else:
+            out = tuple(
+                " " + line + " " * (width - self.widths(line)) + " " for line in _wrap(value, width)
+            )
+            if len(out) == 1:
+                out = out[0]
+        self[value] = out
         return out
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import operator
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
@@ -171,6 +171,15 @@ def period_facts(
     whose cell says it does not are never built (see :func:`~procdoc.casebook.dated_rows`),
     so a month's statistics cost the month's cases. Cases of process files with errors
     are noted for the CLI (SPEC §5)."""
+    book, cases, facts_of = period_cases(ws, key, periods)
+    return book, [facts_of(c) for c in cases]
+
+
+def period_cases(
+    ws: Workspace, key: str, periods: Sequence[tuple[date, date]]
+) -> tuple[Casebook, list[Case], Callable[[Case], CaseFacts]]:
+    """The cases :func:`period_facts` reads, and how to read the facts of one of them
+    (its history): for a command that needs the facts of some of them only."""
     from procdoc.casebook import dated_rows
     from procdoc.reports.facts import case_facts
 
@@ -180,7 +189,7 @@ def period_facts(
     ws.note_broken()
     engine = ws.engine()
     people = ws.config.people
-    return book, [case_facts(book, engine, c, people=people) for c in cases]
+    return book, cases, partial(case_facts, book, engine, people=people)
 
 
 def report_stats(
@@ -271,8 +280,8 @@ def sample(
 
     first, last = period_of(start, end, ws.now().date())
     proc = ws.process(process).id if process else None
-    _book, facts = period_facts(ws, "closed", [(first, last)])
-    rep = draw(facts, start=first, end=last, percent=percent, seed=seed, process=proc)
+    _book, cases, facts_of = period_cases(ws, "closed", [(first, last)])
+    rep = draw(cases, facts_of, start=first, end=last, percent=percent, seed=seed, process=proc)
     write_sample(
         rep, out or ws.config.output / "reports", office=ws.config.name, like=ws.config.ledger
     )

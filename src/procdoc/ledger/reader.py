@@ -243,10 +243,14 @@ def _read_sheets(
         out: dict[str, Sheet] = {}
         parsed = dict(parsed or {})
         with quiet_panics():
-            later = [name for name in wanted[1:] if name not in parsed]
-            ahead = _ParseAhead(path, later if side_by_side(path) else [])
+            # Two sheets or more to parse: a thread parses the first (a register, the
+            # largest as a rule) while this one parses the others and makes their values,
+            # then makes the first's (see _ParseAhead)
+            rest = [name for name in wanted if name not in parsed]
+            first = rest[:1] if len(rest) > 1 and side_by_side(path) else []
+            ahead = _ParseAhead(path, first)
             try:
-                for name in wanted:
+                for name in [*(n for n in wanted if n not in first), *first]:
                     try:
                         sheet = parsed.pop(name, None)
                         if sheet is None:
@@ -264,6 +268,7 @@ def _read_sheets(
                         ) from None
             finally:
                 ahead.close()
+    out = {name: out[name] for name in wanted}
     return out, [name for name, kind in kinds.items() if kind == SheetTypeEnum.WorkSheet]
 
 
