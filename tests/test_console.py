@@ -103,3 +103,26 @@ def test_a_text_is_as_wide_as_rich_measures_it(value: str) -> None:
     from procdoc.console import _Widths
 
     assert _Widths()[value] == cell_len(value)
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.booleans(),
+            st.integers(-2, 2),
+            st.floats(-2, 2, allow_nan=False),
+            st.dates(),
+            st.datetimes(),
+            st.text(max_size=3),
+        ),
+        max_size=12,
+    )
+)
+def test_a_table_shows_each_value_as_text_does_in_any_order(values: list[object]) -> None:
+    """The table's texts of repeated values, made once, are those of console.text: 1,
+    1.0 and True are equal keys but read 1, 1 and 是."""
+    from procdoc.console import _Shown, text
+
+    shown = _Shown()
+    assert [v if type(v) is str else shown[v] for v in values] == [text(v) for v in values]

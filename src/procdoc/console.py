@@ -196,7 +196,8 @@ def print_table(
     wrapped (ids, dates and numbers never cut), streamed, paged in a terminal. With
     ``drop_empty``, a column empty in every row is left out. No rows, no table: the
     caller's count says so."""
-    cells = [list(map(text, row)) for row in rows]
+    shown = _Shown()
+    cells = [[v if type(v) is str else shown[v] for v in row] for row in rows]
     if not cells:
         return
     header = list(header)
@@ -490,6 +491,21 @@ def _page(lines: Iterator[str]) -> None:
     except KeyboardInterrupt:
         pager.terminate()
     pager.wait()
+
+
+class _Shown(dict[Any, str]):
+    """:func:`text` of each value that is not a str, made once for dates, times and empty
+    cells (a table repeats them); numbers are not kept (``True == 1 == 1.0`` read
+    differently)."""
+
+    def __missing__(self, value: Any) -> str:
+        shown = text(value)
+        if type(value) in _SHOWN_KEPT:
+            self[value] = shown
+        return shown
+
+
+_SHOWN_KEPT = frozenset({type(None), date, datetime})
 
 
 def text(value: Any) -> str:
