@@ -579,3 +579,28 @@ def test_a_case_at_an_unknown_step_names_its_cell_as_check_does(mini: Path) -> N
     assert code == 1 and f"fix its 当前环节 cell ({cell})" in err
     code, out, _err = cli(mini, "check")
     assert code == 3 and cell in out
+
+
+def test_a_person_holding_two_signer_roles_signs_for_the_one_not_yet_signed(
+    mini: Path,
+) -> None:
+    """吴双 holds 财务 and 部门负责人; once 钱会计 has signed for 财务, 吴双's signature is
+    部门负责人's (todo lists the case for 吴双: it was refused as '财务 has already signed')."""
+    config = mini / "procdoc.yaml"
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        + "people:\n"
+        + "  王敏: {roles: [登记员, 承办人]}\n"
+        + "  钱会计: {roles: [财务]}\n"
+        + "  吴双: {roles: [财务, 部门负责人]}\n",
+        encoding="utf-8",
+    )
+    cid = opened(mini, ok="是", amount="100", received="2026-09-30")
+    advance1(ws_of(mini), cid, step="review", by="王敏", at=AT)
+    advance1(ws_of(mini), cid, step="sign", by="王敏", at=datetime(2026, 10, 9, 9, 0))
+    first = advance1(ws_of(mini), cid, step="issue", by="钱会计", at=datetime(2026, 10, 9, 10, 0))
+    assert first.signed == ["财务"]
+    done = advance1(ws_of(mini), cid, step="issue", by="吴双", at=datetime(2026, 10, 9, 11, 0))
+    assert done.to_step.id == "issue"
+    history = ws_of(mini).casebook().history(cases.show(ws_of(mini), cid))
+    assert [h.subject for h in history if h.action == "sign"] == ["财务", "部门负责人"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import date, datetime
 from pathlib import Path
 
@@ -732,6 +733,10 @@ def test_a_document_may_require_only_fields_of_its_process(library: Path) -> Non
     )
     line = next(i for i, t in enumerate(text.splitlines(), 1) if "requires: [result]" in t)
     assert f"processes/xinfang.yaml:{line}:" in out
+    # the label instead of the id: the id it labels is named
+    proc.write_text(text.replace("requires: [result]", "requires: [处理意见]"), encoding="utf-8")
+    code, out, _err = cli(library, "validate")
+    assert code == 3 and "requires unknown field '处理意见' (did you mean 'result'?)" in out
 
 
 # ------------------------------------------------------------------ 金额大写
@@ -778,3 +783,41 @@ def test_baoxiao_form_writes_the_amount_in_capitals(library: Path) -> None:
     text = docx_text(path)
     assert "人民币（小写）：¥1234.50 元" in text
     assert "人民币（大写）：壹仟贰佰叁拾肆元伍角整" in text
+
+
+def test_a_case_imported_at_a_later_step_has_passed_the_steps_on_every_way_to_it(
+    tmp_path: Path,
+) -> None:
+    """The 钉钉 export opens 28 报销 cases, their history beginning at the step the OA gives
+    (部门审核, or 归档 for 已完成): their 报销审批单 (listed at 报销提交, which every way to
+    部门审核 passes) is due for --step 部门审核 and --process (they were left out as never
+    having reached it: review). A cancelled case is left out and counted apart, whether or
+    not a step lists the template."""
+    from procdoc.commands.documents import passed_before
+    from procdoc.commands.imports import import_files
+    from procdoc.commands.setup import init_workspace
+
+    root = init_workspace(tmp_path / "office", name="某市某局办公室")
+    shutil.copy(REPO / "samples" / "demo" / "procdoc.yaml", root / "procdoc.yaml")
+    shutil.copytree(REPO / "samples" / "demo" / "calendar", root / "calendar")
+    ws = Workspace(root)
+    process = ws.processes["baoxiao"]
+    order = [s.id for s in passed_before(process, process.step("pay"))]
+    assert order[:2] == ["submit", "dept_review"] and "pay" not in order
+    assert passed_before(process, process.step("submit")) == []
+    import_files(ws, [REPO / "samples" / "oa" / "钉钉-报销审批.xlsx"])
+    at_review = [
+        c.id for c in cases.list_cases(Workspace(root)) if c.step and c.step.id == "dept_review"
+    ]
+    assert at_review
+    moment = datetime(2026, 11, 20, 9, 0)
+    by_step = render(Workspace(root), "baoxiao", step="部门审核", at=moment)
+    assert sorted(c for c, _ in by_step.written) == sorted(at_review) and by_step.not_due == 0
+    cases.cancel(Workspace(root), at_review[0], reason="撤回申请", at=moment)
+    shutil.copy(root / "templates" / "baoxiao.docx", root / "templates" / "copy.docx")
+    for template in ("baoxiao", "copy"):  # listed by a step; listed by none
+        again = render(
+            Workspace(root), template, process="baoxiao", out=root / template, all_=True, at=moment
+        )
+        assert at_review[0] not in [c for c, _ in again.written]
+        assert again.cancelled == 1 and again.not_due == 0

@@ -286,6 +286,27 @@ def test_an_assignee_nobody_lists_under_people_is_imported_and_said_once_a_name(
     assert imp(office, third).reported == []
 
 
+def test_an_unlisted_assignee_on_many_rows_names_a_few_cells_and_counts_the_rest(
+    office: Path, tmp_path: Path
+) -> None:
+    """400 rows of one name nobody lists: one warning naming the first cells and how many
+    more (it named all 399 in a line of 2,500 characters: review)."""
+    mapped = SOURCE.replace(
+        "      密级: secrecy\n", "      密级: secrecy\n      承办人: assignee\n"
+    )
+    write(office / "procdoc.yaml", mapped + "people:\n  王敏: {dept: 办公室, roles: [登记员]}\n")
+    rows = [f"H{i},甲{i},市甲局,甲{i},2026-10-09,1,1,无,周强,待签收" for i in range(400)]
+    header = HEADER.replace(",状态", ",承办人,状态")
+    result = imp(office, export(tmp_path, *rows, header=header))
+    (warning,) = result.reported
+    assert warning.row == 2
+    assert (
+        "'周强' is not listed under people: in procdoc.yaml (also I3, I4, I5, I6, I7, … (+394)):"
+        in warning.message
+    )
+    assert len(warning.message) < 200
+
+
 def test_several_next_moves_at_once_whatever_their_conditions(office: Path, tmp_path: Path) -> None:
     imp(office, export(tmp_path, "F1,甲,市甲局,甲1,2026-10-09,1,1,无,待签收"))
     result = imp(

@@ -860,6 +860,14 @@ def render(
                 result.not_due,
             ).format(n=result.not_due, template=template)
         )
+    if result.cancelled:
+        console.info(
+            ngettext(
+                "{n} cancelled case left out (--case renders a document for it)",
+                "{n} cancelled cases left out (--case renders a document for one)",
+                result.cancelled,
+            ).format(n=result.cancelled)
+        )
     console.info(
         _("{template}: {n_written} written, {n_kept} kept").format(
             template=template, n_written=len(result.written), n_kept=len(result.kept)

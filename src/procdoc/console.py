@@ -286,11 +286,7 @@ def layout_table(
 
 def _atom(value: str, size: int) -> bool:
     """An id, a date, a number: one short run of Latin letters, digits and punctuation."""
-    if size > 24:
-        return False
-    if value.isascii():  # (the usual id or date: no search needed)
-        return value.isprintable() and " " not in value
-    return _NOT_ATOM.search(value) is None
+    return size <= 24 and _NOT_ATOM.search(value) is None
 
 
 _NOT_ATOM = re.compile("[^\x21-\u2e7f]")

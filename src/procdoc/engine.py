@@ -155,16 +155,18 @@ class Engine:
             ),
         )
 
-    def _signer(self, step: Step, by: str | None) -> str | None:
-        """The signer role that ``by`` signs for: with `people:`, the signer role the
-        person holds (the first not yet signed is chosen by the caller); without, ``by``
-        names the role itself, or ``ROLE:NAME``."""
+    def _signer(self, step: Step, by: str | None, signed: Sequence[str] = ()) -> str | None:
+        """The signer role that ``by`` signs for: with `people:`, the first signer role the
+        person holds that has not ``signed`` yet (the first they hold when all have);
+        without, ``by`` names the role itself, or ``ROLE:NAME``."""
         if not by:
             return None
         who = by.strip()
         if self.people and who in self.people:
             held = [r for r in step.signers if r in self.people[who].roles]
-            return held[0] if held else None
+            unsigned = [r for r in held if r not in signed]
+            chosen = unsigned or held
+            return chosen[0] if chosen else None
         for role in step.signers:
             if who == role or re.match(rf"^{re.escape(role)}\s*[:：/（(]", who):
                 return role
@@ -580,7 +582,7 @@ class Engine:
         self._record_sets(change, before, case, at, by, current)
         if current.kind == "countersign" and how == "next":
             signed = self._signed(case, history)
-            signer = self._signer(current, by)
+            signer = self._signer(current, by, signed)
             if signer is None and by is not None and self.people:
                 raise CaseError(
                     _("{by} holds none of the signer roles of {name} ({signers})").format(

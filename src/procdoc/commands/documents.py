@@ -17,7 +17,7 @@ from procdoc.engine import Engine, since_entry
 from procdoc.errors import LedgerLockedError, RenderError
 from procdoc.i18n import _
 from procdoc.model import Case, HistoryEntry
-from procdoc.process.model import Step
+from procdoc.process.model import Process, Step
 from procdoc.reports.overdue import classify
 from procdoc.workspace import Workspace
 
@@ -36,6 +36,8 @@ class RenderResult:
     skipped: list[Skipped] = field(default_factory=list)
     #: cases --process/--step chose that no step they reached calls for the template
     not_due: int = 0
+    #: cancelled cases --process/--step left out (a document goes to one only by --case)
+    cancelled: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         def items(pairs: list[tuple[str, Path]]) -> list[dict[str, str]]:
@@ -52,6 +54,7 @@ class RenderResult:
                 for k in self.skipped
             ],
             "not_due": self.not_due,
+            "cancelled": self.cancelled,
         }
 
 
@@ -107,12 +110,12 @@ def render(
     compiled = CompiledTemplate.compile(path)
     moment = at or ws.now()
     book = ws.casebook(history=True)
-    chosen, skipped, not_due = _select(
+    chosen, skipped, not_due, cancelled = _select(
         ws, book, template, cases, process, step, overdue, all_, moment
     )
     out_dir = out or ws.config.output / template
     result = RenderResult(template=template, out_dir=out_dir, fast=compiled.fast)
-    result.skipped, result.not_due = skipped, not_due
+    result.skipped, result.not_due, result.cancelled = skipped, not_due, cancelled
     owners = _rendered_files(ws, book)
     jobs: list[_Job] = []
     targets: dict[Path, str] = {}
@@ -243,7 +246,7 @@ def _select(
     overdue: bool,
     all_: bool,
     moment: datetime,
-) -> tuple[list[Case], list[Skipped], int]:
+) -> tuple[list[Case], list[Skipped], int, int]:
     """SPEC §7: the cases named (whatever their state); else the cases the document is due
     for. Plain ``render``: every open case whose current step lists the template and has
     not had it since entering (a `when: overdue` document only while the case is late
@@ -253,15 +256,16 @@ def _select(
     or not yet decided), or every one of them when no step of their process lists it.
     Without ``ids``, a document whose step says it ``requires:`` a field is left out,
     with why, while that field is empty (a 信访处理意见书 without its 处理意见). Returns
-    the cases, the ones left out for an empty field, and how many ``process``/``step``
-    chose that the document is not due for."""
+    the cases, the ones left out for an empty field, how many ``process``/``step`` chose
+    that the document is not due for, and how many cancelled cases they left out (a
+    cancelled case gets a document only when ``ids`` name it)."""
     if ids:
-        return [book.case(cid) for cid in ids], [], 0
+        return [book.case(cid) for cid in ids], [], 0, 0
     proc = ws.process(process) if process else None
     check_step(ws, proc, step)
     chosen: list[Case] = []
     skipped: list[Skipped] = []
-    not_due = 0
+    not_due = cancelled = 0
     default = not (process or step or overdue)
     engine = None if default or overdue else ws.engine()
     for case in book.cases():
@@ -286,10 +290,13 @@ def _select(
                 if not all_ and _rendered_since_entry(book, case, template):
                     continue
             listing = case.step
+        elif case.status == "cancelled":
+            cancelled += 1
+            continue
         elif any(template in s.documents for s in case.process.steps):
             assert engine is not None
             due_at = _due_at(ws, engine, book, case, template, moment)
-            if due_at is None or case.status == "cancelled":
+            if due_at is None:
                 not_due += 1
                 continue
             listing = due_at
@@ -300,7 +307,7 @@ def _select(
             continue
         chosen.append(case)
     ws.note_broken()
-    return chosen, skipped, not_due
+    return chosen, skipped, not_due, cancelled
 
 
 def _empty(case: Case, fid: str) -> bool:
@@ -326,7 +333,8 @@ def _due_at(
         return current
     history = book.history(case)
     extended_at = {e.from_step for e in history if e.action == "extend"}
-    for visit in reversed(engine.visits(case, history)):
+    visits = engine.visits(case, history)
+    for visit in reversed(visits):
         s = visit.step
         if visit.how == "withdraw" or template not in s.documents:
             continue
@@ -335,7 +343,40 @@ def _due_at(
         if template in s.extended_documents and s.id not in extended_at:
             continue
         return s
+    # a case imported or taken over at a later step (its history begins there) has
+    # passed every step that lies on each way to it
+    first = visits[0].step if visits else current
+    for s in reversed(passed_before(case.process, first) if first is not None else []):
+        if template in s.documents and not (
+            template in s.overdue_documents or template in s.extended_documents
+        ):
+            return s
     return None
+
+
+def passed_before(process: Process, step: Step) -> list[Step]:
+    """The steps, in the process's order, that every way from its first step to ``step``
+    goes through by `next` moves (``step`` itself left out): those a case that starts its
+    history at ``step`` (imported, or taken over, there) has passed. None when ``step``
+    cannot be reached from the first step at all."""
+    steps = process.steps
+
+    def reached(skip: str | None) -> set[str]:
+        seen: set[str] = set()
+        todo = [steps[0].id] if steps and steps[0].id != skip else []
+        while todo:
+            sid = todo.pop()
+            if sid in seen:
+                continue
+            seen.add(sid)
+            found = process.find_step(sid)
+            if found is not None:
+                todo.extend(b.to for b in found.next if b.to != skip)
+        return seen
+
+    if not steps or step.id not in reached(None):
+        return []
+    return [s for s in steps if s.id != step.id and step.id not in reached(s.id)]
 
 
 def _overdue_only(case: Case) -> frozenset[str]:

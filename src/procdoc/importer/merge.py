@@ -481,6 +481,10 @@ def _title_columns(source: Source) -> list[str]:
         ) from err
 
 
+UNLISTED_CELLS = 5
+"""How many more cells a warning of a 承办人 that `people:` does not list names."""
+
+
 class Merge:
     """One file's ``result.records`` merged into the ledger through ``change``:
     ``Merge(engine, book, change, process, source, result, at=..., by=...).run()``."""
@@ -533,11 +537,11 @@ class Merge:
         header = next((h for h, ts in self.source.columns.items() if "assignee" in ts), "")
         letter = self.result.letters.get("assignee", "")
         for name, rows in self.unlisted.items():
-            also = (
-                _(" (also {cells})").format(cells=", ".join(f"{letter}{r}" for r in rows[1:]))
-                if rows[1:]
-                else ""
-            )
+            more = rows[1:]
+            cells = ", ".join(f"{letter}{r}" for r in more[:UNLISTED_CELLS])
+            if len(more) > UNLISTED_CELLS:  # (a daily export names one person on many rows)
+                cells += f", … (+{len(more) - UNLISTED_CELLS})"
+            also = _(" (also {cells})").format(cells=cells) if more else ""
             self.result.reported.append(
                 RowProblem(
                     self.result.file,

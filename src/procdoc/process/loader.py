@@ -166,6 +166,7 @@ class _Builder:
         self.untyped: set[str] = set()
         self.unparsed: set[int] = set()
         self.field_ids: set[str] = set()
+        self.field_labels: dict[str, str] = {}
 
     # -- small typed getters -------------------------------------------------------
     def _text(
@@ -338,7 +339,7 @@ class _Builder:
             needs = self._texts(item, "requires", ipath)
             for j, fid in enumerate(needs):
                 if fid not in self.field_ids:
-                    hint = _closest(fid, self.field_ids)
+                    hint = self.field_labels.get(fid) or _closest(fid, self.field_ids)
                     self.p.error(
                         (*ipath, "requires", j)
                         if isinstance(item["requires"], list)
@@ -452,6 +453,7 @@ class _Builder:
                 p.error(("roles", i), _("role '{role}' is listed twice").format(role=role))
         fields = self._fields(data.get("fields"))
         self.field_ids = set(fields)  # what a document's `requires:` may name
+        self.field_labels = {f.label: fid for fid, f in fields.items()}  # (for a hint)
         steps = self._steps(data.get("steps"))
         deadline, from_path = self._deadline(data.get("deadline"), ("deadline",))
         process = Process(
@@ -943,7 +945,7 @@ def _known(names: Iterable[str]) -> str:
     if not listed:
         return ""
     shown = ", ".join(listed[:12]) + (" ..." if len(listed) > 12 else "")
-    return f" (known: {shown})"
+    return _(" (known: {names})").format(names=shown)
 
 
 def _closest(word: str, candidates: Iterable[str]) -> str | None:
