@@ -126,3 +126,14 @@ def test_a_table_shows_each_value_as_text_does_in_any_order(values: list[object]
 
     shown = _Shown()
     assert [v if type(v) is str else shown[v] for v in values] == [text(v) for v in values]
+
+
+def test_a_column_of_ids_and_dates_is_never_cut_whatever_ascii_it_holds() -> None:
+    """Every printable character up to U+2E7F, DEL included, belongs to an id or a date:
+    a column of such values keeps them whole (a shortcut for ASCII cut 2026-03-04 in two
+    beside 'x\x7f': review)."""
+    from procdoc.console import layout_table
+
+    rows = [["2026-03-04", "长" * 40], ["x\x7f", "长"]]
+    lines = list(layout_table(None, ["日期", "说明"], rows, width=20))
+    assert any("2026-03-04" in line for line in lines), lines
