@@ -1287,8 +1287,14 @@ class Engine:
 def forward_steps(process: Process, step: Step) -> frozenset[str]:
     """The ids of the steps ahead of ``step``: reachable by `next` moves, any number of
     them, whatever their `when` (`back` moves do not count)."""
+    return reachable(process, [b.to for b in step.next])
+
+
+def reachable(process: Process, start: Sequence[str], avoid: str | None = None) -> frozenset[str]:
+    """The ids of the steps reached from the steps ``start`` by `next` moves (``start``
+    included), whatever their `when`, never through the step ``avoid``."""
     seen: set[str] = set()
-    todo = [b.to for b in step.next]
+    todo = [sid for sid in start if sid != avoid]
     while todo:
         sid = todo.pop()
         if sid in seen:
@@ -1296,7 +1302,7 @@ def forward_steps(process: Process, step: Step) -> frozenset[str]:
         seen.add(sid)
         found = process.find_step(sid)
         if found is not None:
-            todo.extend(b.to for b in found.next)
+            todo.extend(b.to for b in found.next if b.to != avoid)
     return frozenset(seen)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from procdoc.casebook import Casebook, Change
 from procdoc.commands.cases import check_step
 from procdoc.documents.render import output_path
-from procdoc.engine import Engine, since_entry
+from procdoc.engine import Engine, reachable, since_entry
 from procdoc.errors import LedgerLockedError, RenderError
 from procdoc.i18n import _
 from procdoc.model import Case, HistoryEntry
@@ -359,24 +359,22 @@ def passed_before(process: Process, step: Step) -> list[Step]:
     goes through by `next` moves (``step`` itself left out): those a case that starts its
     history at ``step`` (imported, or taken over, there) has passed. None when ``step``
     cannot be reached from the first step at all."""
+    known = _PASSED.get((process.id, step.id))
+    if known is not None and known[0] is process:
+        return known[1]
     steps = process.steps
+    first = [steps[0].id] if steps else []
+    passed = (
+        [s for s in steps if s.id != step.id and step.id not in reachable(process, first, s.id)]
+        if step.id in reachable(process, first)
+        else []
+    )
+    _PASSED[process.id, step.id] = (process, passed)
+    return passed
 
-    def reached(skip: str | None) -> set[str]:
-        seen: set[str] = set()
-        todo = [steps[0].id] if steps and steps[0].id != skip else []
-        while todo:
-            sid = todo.pop()
-            if sid in seen:
-                continue
-            seen.add(sid)
-            found = process.find_step(sid)
-            if found is not None:
-                todo.extend(b.to for b in found.next if b.to != skip)
-        return seen
 
-    if not steps or step.id not in reached(None):
-        return []
-    return [s for s in steps if s.id != step.id and step.id not in reached(s.id)]
+#: passed_before's answers (a batch asks once per case), for the Process object asked of
+_PASSED: dict[tuple[str, str], tuple[Process, list[Step]]] = {}
 
 
 def _overdue_only(case: Case) -> frozenset[str]:
