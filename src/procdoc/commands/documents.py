@@ -357,7 +357,7 @@ def _due_at(
 def passed_before(process: Process, step: Step) -> list[Step]:
     """The steps, in the process's order, that every way from its first step to ``step``
     goes through by `next` moves (``step`` itself left out): those a case that starts its
-    history at ``step`` (imported, or taken over, there) has passed. None when ``step``
+    history at ``step`` (imported, or taken over, there) has passed; none when ``step``
     cannot be reached from the first step at all."""
     known = _PASSED.get((process.id, step.id))
     if known is not None and known[0] is process:
