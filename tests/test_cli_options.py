@@ -46,6 +46,15 @@ def test_a_step_no_process_has_is_an_error_naming_the_steps(office: Path, args: 
     assert out == ""
 
 
+def test_a_misspelt_step_is_answered_with_the_steps_it_is_close_to(office: Path) -> None:
+    """信访办里 for 信访办理: the near steps, not every step of every process (a line of
+    1,000 characters)."""
+    code, _out, err = cli(office, "list", "--step", "信访办里")
+    assert code == 1
+    assert err.startswith("Error: no process has a step '信访办里' (did you mean 信访办理"), err
+    assert "shouwen" not in err and len(err) < 120
+
+
 @pytest.mark.parametrize(
     "args",
     [

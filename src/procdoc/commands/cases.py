@@ -277,11 +277,16 @@ def check_step(ws: Workspace, proc: Process | None, step: str | None) -> None:
     processes = list(ws.processes.values())
     if any(p.find_step(step) is not None for p in processes):
         return
-    steps = "; ".join(f"{p.id}: {', '.join(s.name for s in p.steps)}" for p in processes)
-    raise ProcessError(
-        _("no process has a step '{step}'").format(step=step),
-        hint=_("steps: {steps}").format(steps=steps or "none"),
-    )
+    import difflib
+
+    names = list(dict.fromkeys(s.name for p in processes for s in p.steps))
+    near = difflib.get_close_matches(step, names, n=3, cutoff=0.5)
+    if near:  # a misspelt step: the steps it is close to, not every step of every process
+        hint = _("did you mean {near}?").format(near=", ".join(near))
+    else:
+        steps = "; ".join(f"{p.id}: {', '.join(s.name for s in p.steps)}" for p in processes)
+        hint = _("steps: {steps}").format(steps=steps or "none")
+    raise ProcessError(_("no process has a step '{step}'").format(step=step), hint=hint)
 
 
 def list_cases(ws: Workspace, sel: Selection | None = None) -> list[Case]:
