@@ -7,9 +7,9 @@ import itertools
 import os
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from procdoc.errors import LedgerError
 from procdoc.i18n import _
@@ -66,12 +66,14 @@ class _Memo(dict[object, CellValue]):
     """
 
     def __missing__(self, key: object) -> CellValue:
+        kind = type(key)
+        if kind is str or kind is datetime:  # read as they are (most cells met once)
+            same = cast(CellValue, key)
+            if len(self) < MEMO_LIMIT:
+                self[key] = same
+            return same
         # plain dates are few (one per day) and often repeated: always shared
-        full = len(self) >= MEMO_LIMIT and type(key) is not date
-        if type(key) is str:
-            if not full:
-                self[key] = key
-            return key
+        full = len(self) >= MEMO_LIMIT and kind is not date
         value = normalise_read(key)
         if not (full or key == 0 or key == 1):
             self[key] = value
