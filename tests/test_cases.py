@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import warnings
 from datetime import date, datetime
 from pathlib import Path
@@ -604,3 +605,38 @@ def test_a_person_holding_two_signer_roles_signs_for_the_one_not_yet_signed(
     assert done.to_step.id == "issue"
     history = ws_of(mini).casebook().history(cases.show(ws_of(mini), cid))
     assert [h.subject for h in history if h.action == "sign"] == ["财务", "部门负责人"]
+
+
+def test_withdraw_refuses_when_the_step_was_changed_by_hand_since_the_move(mini: Path) -> None:
+    """QA: the clerk moved the case on in the register by hand; withdraw put it back where
+    the last recorded move had come from, and the hand edit was lost (exit 0)."""
+    import openpyxl
+
+    cid = opened(mini, ok="是", amount="100", received="2026-09-30")
+    advance1(ws_of(mini), cid, step="review", at=AT)
+    ledger = mini / "ledger.xlsx"
+    wb = openpyxl.load_workbook(ledger)
+    sheet = wb["测试流程"]
+    col = next(c.column_letter for c in sheet[1] if c.value == "当前环节")
+    sheet[f"{col}2"] = "会签"
+    wb.save(ledger)
+    before = digest(ledger)
+    with pytest.raises(
+        CaseError, match=f"{cid} is at 会签, not at 审查 where its last move left it"
+    ):
+        cases.withdraw(ws_of(mini), cid, at=datetime(2026, 10, 9, 10, 1))
+    assert digest(ledger) == before
+
+
+def test_set_will_not_empty_the_title_or_a_required_field_of_an_open_case(mini: Path) -> None:
+    """QA: `set --set title=` and `--set applicant=` (required) were taken on an open
+    case, while `new` refuses a case without them."""
+    cid = opened(mini, ok="是", amount="100", received="2026-09-30")
+    ledger = mini / "ledger.xlsx"
+    before = digest(ledger)
+    for typed, named in (("title=", "title (标题)"), ("applicant=", "applicant (申请人)")):
+        with pytest.raises(CaseError, match=rf"{cid}: {re.escape(named)} cannot be emptied"):
+            cases.set_fields(ws_of(mini), cid, sets=[typed], at=AT)
+    assert digest(ledger) == before
+    done = cases.set_fields(ws_of(mini), cid, sets=["amount="], at=AT)  # not required: fine
+    assert done.changes and done.changes[0][2] is None

@@ -130,7 +130,8 @@ def test_check_reports_each_problem_with_its_cell(mini: Path) -> None:
     sh[f"{header['登记时间']}4"] = "9月10日"
     sh[f"{header['申请人']}5"] = None
     sh[f"{header['编号']}6"] = ids[0]
-    sh["B8"] = "合计"
+    sh["B8"] = "补登的一件"  # typed without an id
+    sh["B9"] = "合计"  # the office's total row: no case, and not reported as one
     wb.save(ledger)
     code, out, _ = cli(mini, "check")
     assert code == 3
@@ -139,6 +140,7 @@ def test_check_reports_each_problem_with_its_cell(mini: Path) -> None:
     assert f"测试流程!{header['申请人']}5: open case {ids[3]} has no 申请人" in out
     assert f"case id {ids[0]} is held twice (测试流程!A2, 测试流程!A6)" in out
     assert "测试流程!row 8: a row with data but no 编号" in out
+    assert "row 9" not in out
     code, out, _ = cli(mini, "check", "--format", "json")
     assert code == 3 and json.loads(out)["ok"] is False
 
@@ -465,3 +467,77 @@ def test_a_merge_in_the_offices_column_reaching_below_the_last_case_is_refused(
     code, _out, err = cli(mini, "new", "mini", "--title", "二", "--set", "applicant=李四")
     assert code == 1 and "merged cells inside the register's rows" in err
     assert ledger.read_bytes() == before
+
+
+def test_adopt_reads_the_office_status_words_skips_totals_and_never_guesses_a_date(
+    kept: Path,
+) -> None:
+    """QA: adopt wrote 办理中 over 已撤销 (a cancelled matter came back open and late) and
+    over 办结; took the 合计 and 制表人 rows for cases and wrote into them; and counted the
+    deadlines of a row whose 收文日期 it could not read (11月3日) from the adoption."""
+    import hashlib
+
+    import openpyxl  # (to play the clerk editing the register in Excel)
+
+    def digest(path: Path) -> str:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+
+    ledger = kept / "ledger.xlsx"
+    wb = openpyxl.load_workbook(ledger)
+    ws = wb["收文台账"]
+    ws["G3"], ws["G4"] = "已撤销", "办结"
+    ws["B5"] = "11月3日"
+    ws["E6"] = None  # a row without a title
+    last = ws.max_row
+    ws.cell(last + 1, 1, "合计")
+    ws.cell(last + 1, 5, "共30件")
+    ws.cell(last + 2, 1, "制表人：王敏")
+    wb.save(ledger)
+    before = digest(ledger)
+    code, _out, err = cli(kept, "adopt", "shouwen")
+    assert code == 1 and err.startswith("Error: ledger.xlsx 收文台账!G4: '办结' is not a status")
+    assert "nothing was taken over" in err and digest(ledger) == before
+    wb = openpyxl.load_workbook(ledger)
+    wb["收文台账"]["G4"] = "已办结"
+    wb.save(ledger)
+    before = digest(ledger)
+    code, _out, err = cli(kept, "adopt", "shouwen")
+    assert code == 1 and "收文台账!B5: " in err and "(收文日期)" in err, err
+    assert digest(ledger) == before
+    wb = openpyxl.load_workbook(ledger)
+    wb["收文台账"]["B5"] = "2026-09-03"
+    wb.save(ledger)
+    code, out, err = cli(kept, "adopt", "shouwen", "--at", "2026-10-12 17:30")
+    assert code == 0, err
+    assert "收文台账 row 6: no 标题: not taken over" in err
+    assert f"收文台账 row {last + 1}: 合计: not taken over" in err
+    assert f"收文台账 row {last + 2}: 制表人：王敏: not taken over" in err
+    assert "took over 29 rows" in err
+    rows = grid(ledger, "收文台账")
+    assert rows[2][6] == "已撤销" and rows[last][0] == "合计"
+    cancelled = json.loads(cli(kept, "list", "--status", "cancelled", "--format", "json")[1])
+    assert [c["title"] for c in cancelled] == [rows[2][4]]
+    code, out, err = cli(kept, "check")
+    assert "row 6" in out + err and f"row {last + 1}" not in out + err  # the total is no case
+
+
+def test_the_next_running_number_counts_numbers_stored_as_text(kept: Path) -> None:
+    """QA: 序号 typed as text ('1' ... '30', as Excel keeps a number typed into a text
+    cell) was not counted, and the next case got 序号 1 again."""
+    import openpyxl
+
+    ledger = kept / "ledger.xlsx"
+    wb = openpyxl.load_workbook(ledger)
+    sheet = wb["收文台账"]
+    for row in range(3, sheet.max_row + 1):
+        value = sheet.cell(row, 1).value
+        if isinstance(value, int | float):
+            sheet.cell(row, 1).value = str(int(value))
+    wb.save(ledger)
+    assert cli(kept, "adopt", "shouwen", "--at", "2026-10-12 17:30")[0] == 0
+    code, _out, err = cli(
+        kept, "new", "shouwen", "--title", "关于冬季防火的通知", "--set", "from_org=市应急管理局",
+        "--at", "2026-12-01 09:00",
+    )  # fmt: skip
+    assert code == 0, err
+    assert grid(ledger, "收文台账")[-1][0] == 31

@@ -375,7 +375,7 @@ class Casebook:
         for index, cid in enumerate(_ids_of(sheet.column_values(id_col))):
             if not cid:
                 row = sheet.row_at(index)
-                if any(v is not None for v in row.values):
+                if any(v is not None for v in row.values) and not _footer(row, cols):
                     self._stray.append((reg, row.number))
                 continue
             place = located.get(cid)
@@ -396,6 +396,8 @@ class Casebook:
             for v in sheet.column_values(cols.number):
                 if isinstance(v, int | float) and not isinstance(v, bool):
                     top = max(top, int(v))
+                elif isinstance(v, str) and v.strip().isascii() and v.strip().isdigit():
+                    top = max(top, int(v))  # a number stored as text, as Excel lets one
             self._numbers[reg.sheet] = top
 
     def _locate(self, case_id: str) -> list[_Place]:
@@ -864,6 +866,14 @@ def _ids_of(values: Sequence[Any]) -> Sequence[str | None]:
         and all(map(str.__eq__, map(str.strip, values), values))
     )
     return values if clean else list(map(_id_of, values))
+
+
+def _footer(row: Row, cols: _Columns) -> bool:
+    """Whether a row without an id is the register's 合计 or 制表人 row: not a case, and
+    not a row to take over."""
+    from procdoc.importer.table import footer_text
+
+    return footer_text(row.values, cols.core["title"]) is not None
 
 
 def _id_of(raw: Any) -> str | None:

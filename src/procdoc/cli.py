@@ -1211,6 +1211,7 @@ def adopt(
                 "sheet": result.sheet,
                 "dry_run": dry_run,
                 "already": result.already,
+                "skipped": [{"row": n, "why": why} for n, why in result.skipped],
                 "adopted": [
                     {
                         "row": a.row,
@@ -1229,6 +1230,12 @@ def adopt(
         return
     if rows:
         console.print_table(result.sheet, header, rows)
+    for number, why in result.skipped:
+        console.info(
+            _("{sheet} row {number}: {why}: not taken over").format(
+                sheet=result.sheet, number=number, why=why
+            )
+        )
     summary = (
         _("{sheet}: would take over {n_adopted} rows; {already} had an id already (left alone)")
         if dry_run

@@ -850,6 +850,20 @@ class Engine:
         history = self._history(book, change, case)
         self._not_before(case, history, at)
         fields, core = self.parse_sets(case.process, sets)
+        emptied = [
+            f"{f.id} ({f.label})"
+            for f in case.process.fields.values()
+            if f.required and f.id in fields and fields[f.id] is None
+        ]
+        if "title" in core and not (core["title"] or "").strip():
+            emptied.insert(0, f"title ({self.config.labels['title']})")
+        if emptied and case.status == "open":  # as `new` refuses a case without them
+            raise CaseError(
+                _("{id}: {fields} cannot be emptied while the case is open").format(
+                    id=case.id, fields=", ".join(emptied)
+                ),
+                hint=_("give a value with --set FIELD=VALUE; nothing was written"),
+            )
         case.fields.update(fields)
         for key, value in core.items():
             setattr(case, key, value)
@@ -1061,6 +1075,21 @@ class Engine:
                 _("{id}: the step it came from ('{from_step}') is unknown").format(
                     id=case.id, from_step=move.from_step
                 )
+            )
+        left = process.find_step(move.to_step or "")
+        if case.step is None or left is None or case.step.id != left.id:
+            # the 当前环节 was changed by hand since: putting the case back would undo that
+            raise CaseError(
+                _(
+                    "{id} is at {here}, not at {to} where its last move left it: the cell was changed since, and withdrawing would overwrite it"
+                ).format(
+                    id=case.id,
+                    here=case.step_name or "?",
+                    to=left.name if left else move.to_step,
+                ),
+                hint=_(
+                    "move the case with procdoc advance, or put the cell back; nothing was written"
+                ),
             )
         earlier = history[: history.index(group[0])]
         entries = _entries(earlier, process)

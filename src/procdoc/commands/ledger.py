@@ -380,6 +380,8 @@ class AdoptResult:
     adopted: list[Adopted] = field(default_factory=list)
     already: int = 0  # rows that had an id: left alone
     dry_run: bool = False
+    #: rows not taken over, and why: a 合计/制表人 row, a row without a title
+    skipped: list[tuple[int, str]] = field(default_factory=list)
 
 
 def adopt(
@@ -397,8 +399,10 @@ def adopt(
     each case gets one 接管 row in 流转记录. Rows that have an id are left alone, so
     running it again changes nothing."""
     from procdoc.casebook import Casebook, Change, _refuse_merged
-    from procdoc.errors import LedgerError, ProcessError
-    from procdoc.layout import STATUS_IDS
+    from procdoc.errors import LedgerError, ProcdocWarning, ProcessError
+    from procdoc.importer.table import footer_text
+    from procdoc.layout import STATUS_IDS, STATUS_WORDS
+    from procdoc.ledger.cells import col_letters
     from procdoc.model import Case
     from procdoc.values import Unreadable, as_moment, read_field, text
 
@@ -417,6 +421,7 @@ def adopt(
 
     def plan(book: Casebook, change: Change) -> None:
         result.adopted.clear()
+        result.skipped.clear()
         result.already = 0
         sheet = book.snapshot.sheets.get(reg.sheet)
         if sheet is None:
@@ -435,10 +440,21 @@ def adopt(
         def cell(values: list[Any], i: int | None) -> Any:
             return values[i] if i is not None and i < len(values) else None
 
+        def at_cell(key: str, number: int) -> str:
+            return f"{reg.sheet}!{col_letters(col[key] or 0)}{number}"
+
+        unread: list[str] = []  # field cells that cannot be read: kept, and said
         for row in sheet.rows:
             values = row.values
             if text(cell(values, col["id"])):
                 result.already += 1
+                continue
+            footer = footer_text(values, col["title"])
+            if footer is not None:  # 合计, 制表人: part of the register, not a case
+                result.skipped.append((row.number, footer))
+                continue
+            if not text(cell(values, col["title"])):
+                result.skipped.append((row.number, _("no {title}").format(title=reg.core["title"])))
                 continue
             where = f"{reg.sheet}!row {row.number}"
             case_fields: dict[str, Any] = {}
@@ -447,10 +463,24 @@ def adopt(
                     case_fields[fdef.id] = read_field(fdef, cell(values, i))
                 except Unreadable:
                     case_fields[fdef.id] = None
+                    unread.append(f"{col_letters(i or 0)}{row.number}")
             named = text(cell(values, col["step"]))
             here = proc.find_step(named) if named else start
-            done = STATUS_IDS.get(text(cell(values, col["status"])) or "") == "closed"
-            if done and not named:  # the register says 已办结: taken over closed
+            word = text(cell(values, col["status"]))
+            status = STATUS_IDS.get(word or "", "open")
+            if word and word not in STATUS_IDS:  # the office's own word: not guessed
+                raise LedgerError(
+                    _(
+                        "{name} {cell}: '{word}' is not a status ({words}); nothing was taken over"
+                    ).format(
+                        name=name,
+                        cell=at_cell("status", row.number),
+                        word=word,
+                        words="/".join(STATUS_WORDS.values()),
+                    ),
+                    hint=_("write one of them in the cell, or leave it empty (办理中)"),
+                )
+            if status == "closed" and not named:  # the register says 已办结: taken over closed
                 here = next((s for s in proc.steps if s.final), here)
             if here is None:
                 raise LedgerError(
@@ -463,8 +493,16 @@ def adopt(
                 )
             try:
                 opened = as_moment(cell(values, col["opened"]))
-            except Unreadable:
-                opened = None
+            except Unreadable as err:  # its deadlines count from it: not guessed either
+                raise LedgerError(
+                    _("{name} {cell}: {err} ({label}); nothing was taken over").format(
+                        name=name,
+                        cell=at_cell("opened", row.number),
+                        err=err,
+                        label=reg.core["opened"],
+                    ),
+                    hint=_("write the full date (2026-11-03) in the cell"),
+                ) from None
             entered = opened or moment
             case = Case(
                 id=engine.next_id(proc, book, entered),
@@ -483,6 +521,8 @@ def adopt(
             engine._case_due(case, entered, entries, here)
             if here.final:
                 case.status, case.due, case.closed = "closed", None, entered
+            elif status == "cancelled":  # the register says 已撤销: taken over cancelled
+                case.status, case.due, case.case_due, case.closed = "cancelled", None, None, entered
             book.pending[case.id] = case
             change.claim(case)
             change.record(
@@ -494,6 +534,19 @@ def adopt(
                 + ("" if opened else f"（无{reg.core['opened']}，期限自接管起算）"),
             )
             result.adopted.append(Adopted(case.id, row.number, here.name, case.due, case.title))
+        if unread:
+            warnings.warn(
+                _(
+                    "{name} {sheet}: {cells}: cannot be read as their fields' types; taken over as they are (procdoc check lists them)"
+                ).format(
+                    name=name,
+                    sheet=reg.sheet,
+                    cells=", ".join(unread[:10])
+                    + (f", … (+{len(unread) - 10})" if len(unread) > 10 else ""),
+                ),
+                ProcdocWarning,
+                stacklevel=2,
+            )
 
     with warnings.catch_warnings():  # "run procdoc adopt" is what is happening
         warnings.simplefilter("ignore", UnadoptedWarning)

@@ -203,8 +203,9 @@ def _is_blank(row: Sequence[CellValue]) -> bool:
     return all(_is_empty(value) for value in row)
 
 
-def _footer_text(row: Sequence[CellValue], key_column: int | None) -> str | None:
-    """The cell text that makes ``row`` a footer row, or None."""
+def footer_text(row: Sequence[CellValue], key_column: int | None) -> str | None:
+    """The cell text that makes ``row`` a footer row (合计, 制表人 ...), or None: an
+    export's, or a hand-kept register's below its last case."""
     first = next((value for value in row if not _is_empty(value)), None)
     cells = [first]
     if key_column is not None and key_column < len(row):
@@ -252,7 +253,7 @@ def _data_rows(
                 )
             )
             continue
-        footer = _footer_text(row, key_column)
+        footer = footer_text(row, key_column)
         if footer is not None:
             footer_row = number
             skipped.append((number, f"footer: {_short(footer)}"))
