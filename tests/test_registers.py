@@ -541,3 +541,16 @@ def test_the_next_running_number_counts_numbers_stored_as_text(kept: Path) -> No
     )  # fmt: skip
     assert code == 0, err
     assert grid(ledger, "收文台账")[-1][0] == 31
+
+
+def test_adopt_warns_of_a_configured_label_the_header_does_not_have(kept: Path) -> None:
+    """QA: `opened: 收文时间` where the register says 收文日期 added an empty column and
+    counted every deadline from the adoption, without a word."""
+    cfg = kept / "procdoc.yaml"
+    cfg.write_text(
+        cfg.read_text(encoding="utf-8").replace("opened: 收文日期", "opened: 收文时间"),
+        encoding="utf-8",
+    )
+    code, _out, err = cli(kept, "adopt", "shouwen", "--dry-run")
+    assert code == 0
+    assert "registers: shouwen: columns: opened: '收文时间' not in the header (row 2)" in err

@@ -443,6 +443,28 @@ def adopt(
         def at_cell(key: str, number: int) -> str:
             return f"{reg.sheet}!{col_letters(col[key] or 0)}{number}"
 
+        spec = ws.config.registers.get(proc.id)
+        typed = {"opened", "title", *proc.fields}  # what the office keeps, procdoc reads
+        absent = [
+            f"{key}: '{label}'"
+            for key, label in (spec.columns.items() if spec else ())
+            if key in typed and sheet.column(label) is None
+        ]
+        if absent:  # a label misspelt in procdoc.yaml: an empty column would be added
+            warnings.warn(
+                _(
+                    "{name} {sheet}: registers: {id}: columns: {absent} not in the header (row {row}): procdoc adds it empty; if the register calls it otherwise, fix the label in procdoc.yaml"
+                ).format(
+                    name=name,
+                    sheet=reg.sheet,
+                    id=proc.id,
+                    absent=", ".join(absent),
+                    row=sheet.header_row,
+                ),
+                ProcdocWarning,
+                stacklevel=2,
+            )
+
         unread: list[str] = []  # field cells that cannot be read: kept, and said
         for row in sheet.rows:
             values = row.values
