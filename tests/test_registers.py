@@ -554,3 +554,20 @@ def test_adopt_warns_of_a_configured_label_the_header_does_not_have(kept: Path) 
     code, _out, err = cli(kept, "adopt", "shouwen", "--dry-run")
     assert code == 0
     assert "registers: shouwen: columns: opened: '收文时间' not in the header (row 2)" in err
+
+
+def test_withdrawing_the_first_move_of_an_adopted_case_restores_its_own_stay(kept: Path) -> None:
+    """QA: the stay an adopted case is put back into began on its 收文日期 (its deadline
+    counts from it), not at the adoption, weeks later and after that deadline."""
+    assert cli(kept, "adopt", "shouwen", "--at", "2026-10-12 17:30")[0] == 0
+    listed = json.loads(cli(kept, "list", "--status", "open", "--format", "json")[1])
+    case = listed[0]
+    code, _out, err = cli(
+        kept, "advance", case["id"], "--step", "register", "--at", "2026-10-13 09:00"
+    )
+    assert code == 0, err
+    code, _out, err = cli(kept, "withdraw", case["id"], "--at", "2026-10-13 09:30")
+    assert code == 0, err
+    back = json.loads(cli(kept, "show", case["id"], "--format", "json")[1])
+    assert back["entered"] == case["entered"] == case["opened"]
+    assert back["due"] == case["due"]

@@ -1094,6 +1094,9 @@ class Engine:
         earlier = history[: history.index(group[0])]
         entries = _entries(earlier, process)
         entered = entries.get(origin.id) or case.opened
+        came = next((h for h in reversed(earlier) if h.to_step == origin.id and _enters(h)), None)
+        if came is not None and came.action == "adopt" and case.opened is not None:
+            entered = case.opened  # adopt counts a stay from the register's own date
         self._put_back(case, group)
         case.step = origin
         case.entered = entered
