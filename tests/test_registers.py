@@ -571,3 +571,20 @@ def test_withdrawing_the_first_move_of_an_adopted_case_restores_its_own_stay(kep
     back = json.loads(cli(kept, "show", case["id"], "--format", "json")[1])
     assert back["entered"] == case["entered"] == case["opened"]
     assert back["due"] == case["due"]
+
+
+def test_a_register_with_an_id_column_of_the_office_own_says_how_to_adopt_it(
+    kept: Path,
+) -> None:
+    """QA: a register whose 序号 column is headed 编号 (the office's own numbering) was
+    refused by every command with 'rename the header back' and a non-cell '收文台账!1'."""
+    import openpyxl
+
+    ledger = kept / "ledger.xlsx"
+    wb = openpyxl.load_workbook(ledger)
+    wb["收文台账"]["A2"] = "编号"
+    wb.save(ledger)
+    code, _out, err = cli(kept, "adopt", "shouwen")
+    assert code == 1
+    assert "收文台账 row 2: no '当前环节', '环节期限' column" in err, err
+    assert "give procdoc's ids another label (registers: shouwen: columns: {id: 收文编号}" in err

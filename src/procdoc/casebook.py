@@ -175,16 +175,23 @@ class _Columns:
         self.unadopted = self.core["id"] is None and has_rows
         missing = [reg.core[k] for k in _REQUIRED if self.core[k] is None]
         if missing and has_rows and not self.unadopted:
+            owned_by_procdoc = self.core["step"] is not None or self.core["due"] is not None
             raise LedgerError(
-                _("{where} {sheet}!{header_row}: no {items} column in the header row").format(
+                _("{where} {sheet} row {header_row}: no {items} column in the header row").format(
                     where=where,
                     sheet=reg.sheet,
                     header_row=header_row(sheet),
                     items=", ".join(repr(m) for m in missing),
                 ),
-                hint=_(
-                    "rename the header back, or set the label under labels: (or registers: {id}: columns:) in procdoc.yaml"
-                ).format(id=reg.processes[0].id),
+                hint=(
+                    _(
+                        "rename the header back, or set the label under labels: (or registers: {id}: columns:) in procdoc.yaml"
+                    )
+                    if owned_by_procdoc
+                    else _(
+                        "a register with a {label} column of the office's own: give procdoc's ids another label (registers: {id}: columns: {{id: 收文编号}} in procdoc.yaml), then run procdoc adopt {id}"
+                    )
+                ).format(id=reg.processes[0].id, label=reg.core["id"]),
             )
 
 
