@@ -640,3 +640,14 @@ def test_set_will_not_empty_the_title_or_a_required_field_of_an_open_case(mini: 
     assert digest(ledger) == before
     done = cases.set_fields(ws_of(mini), cid, sets=["amount="], at=AT)  # not required: fine
     assert done.changes and done.changes[0][2] is None
+
+
+def test_a_misspelt_field_in_set_is_answered_with_the_fields_it_is_close_to(mini: Path) -> None:
+    """QA: `--set nosuch=1` listed every field of the process in one line; a near miss
+    (amout) now names the field it is close to, a far one still lists them all."""
+    with pytest.raises(CaseError) as near:
+        cases.new(ws_of(mini), "mini", title="x", sets=["applicant=张三", "amout=1"], at=AT)
+    assert near.value.hint == "did you mean amount?"
+    with pytest.raises(CaseError) as far:
+        cases.new(ws_of(mini), "mini", title="x", sets=["applicant=张三", "nosuch=1"], at=AT)
+    assert far.value.hint is not None and far.value.hint.startswith("fields: applicant (申请人")

@@ -239,9 +239,17 @@ class Engine:
                 if core_key in SETTABLE_CORE:
                     core[core_key] = raw.strip() or None
                     continue
+                near = difflib.get_close_matches(
+                    key,
+                    [*process.fields, *(f.label for f in process.fields.values()), *SETTABLE_CORE],
+                    n=3,
+                    cutoff=0.6,
+                )
                 raise CaseError(
                     _("--set {key}: {id} has no field '{key}'").format(key=key, id=process.id),
-                    hint=_("fields: {field_list}; also {settable_core}").format(
+                    hint=_("did you mean {near}?").format(near=", ".join(near))
+                    if near  # (a misspelt field: not the list of every field, 600 characters)
+                    else _("fields: {field_list}; also {settable_core}").format(
                         field_list=_field_list(process), settable_core=", ".join(SETTABLE_CORE)
                     ),
                 )
