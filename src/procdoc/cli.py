@@ -1237,9 +1237,17 @@ def adopt(
             )
         )
     summary = (
-        _("{sheet}: would take over {n_adopted} rows; {already} had an id already (left alone)")
+        ngettext(
+            "{sheet}: would take over {n_adopted} row; {already} had an id already (left alone)",
+            "{sheet}: would take over {n_adopted} rows; {already} had an id already (left alone)",
+            len(result.adopted),
+        )
         if dry_run
-        else _("{sheet}: took over {n_adopted} rows; {already} had an id already (left alone)")
+        else ngettext(
+            "{sheet}: took over {n_adopted} row; {already} had an id already (left alone)",
+            "{sheet}: took over {n_adopted} rows; {already} had an id already (left alone)",
+            len(result.adopted),
+        )
     )
     console.info(
         summary.format(sheet=result.sheet, n_adopted=len(result.adopted), already=result.already)
