@@ -325,7 +325,7 @@ def test_the_tour_in_chinese_leaves_no_english(tmp_path: Path, samples: Path) ->
     assert "[必填]" in help_text and "required" not in help_text
     assert not english_left(help_text), help_text
     usage = run(["advance", "XF2099-0001"], root, env)
-    assert usage.returncode == 2 and "错误：缺少选项 '--step'" in usage.stderr, usage.stderr
+    assert usage.returncode == 2 and "错误：缺少选项 '--step'。" in usage.stderr, usage.stderr
     assert "procdoc advance --help' 查看帮助。" in usage.stderr
     yaml = (root / "procdoc.yaml").read_text(encoding="utf-8")
     (root / "procdoc.yaml").write_text("language: en\n" + yaml, encoding="utf-8")

@@ -40,7 +40,10 @@ def translate_usage_error(message: str) -> str:
     """A click usage error with its opening words in the user's language."""
     for opening, words in _OPENINGS:
         if message.startswith(opening):
-            return words() + message[len(opening) :]
+            out = words() + message[len(opening) :]
+            if language() == "zh" and out.endswith("."):  # click's full stop, in Chinese
+                out = out[:-1] + "。"
+            return out
     return message
 
 
