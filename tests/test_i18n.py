@@ -349,3 +349,22 @@ def test_mo_is_read_by_stdlib_gettext() -> None:
     with MO.open("rb") as fp:
         t = gettext.GNUTranslations(io.BytesIO(fp.read()))
     assert t.gettext("Warning:") == "警告："
+
+
+def test_a_usage_error_of_click_reads_in_chinese_through_its_last_word() -> None:
+    """QA: '--format x' said '取值无效： ... 'x' is not one of ...': click's words after
+    the opening stayed English, and its full stop too."""
+    from procdoc.clitext import translate_usage_error
+
+    try:
+        i18n.set_language("zh")
+        said = translate_usage_error(
+            "Invalid value for '--format': 'x' is not one of 'table', 'json'."
+        )
+        assert said.endswith("'x' 不是以下之一：'table', 'json'。") and "is not" not in said
+        said = translate_usage_error("Invalid value for '--percent': 'abc' is not a valid float.")
+        assert said.endswith("'abc' 不是有效的数字。")
+    finally:
+        i18n.set_language("en")
+    english = "Invalid value for '--percent': 'abc' is not a valid float."
+    assert translate_usage_error(english) == english

@@ -30,6 +30,16 @@ _OPENINGS: tuple[tuple[str, Callable[[], str]], ...] = (
 )
 
 
+#: click's words inside a usage error, for a Chinese one (not gettext: click's English is
+#: not procdoc's to translate one message at a time, only these fragments of it).
+_CLICK_WORDS = (
+    ("' is not one of ", "' 不是以下之一："),
+    ("' is not a valid float", "' 不是有效的数字"),
+    ("' is not a valid integer", "' 不是有效的整数"),
+    ("' is not a valid boolean", "' 不是有效的是/否值"),
+)
+
+
 def typer_headings() -> tuple[str, ...]:
     """typer's help headings and marks: typer asks gettext for them, which is our ``_`` once
     localized; named here so that the catalogue holds them."""
@@ -41,8 +51,11 @@ def translate_usage_error(message: str) -> str:
     for opening, words in _OPENINGS:
         if message.startswith(opening):
             out = words() + message[len(opening) :]
-            if language() == "zh" and out.endswith("."):  # click's full stop, in Chinese
-                out = out[:-1] + "。"
+            if language() == "zh":
+                for english, chinese in _CLICK_WORDS:  # click's own words after the opening
+                    out = out.replace(english, chinese)
+                if out.endswith("."):  # click's full stop, in Chinese
+                    out = out[:-1] + "。"
             return out
     return message
 
