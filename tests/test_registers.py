@@ -387,6 +387,30 @@ def test_a_row_naming_a_process_kept_in_another_register_is_reported(library: Pa
     assert code == 1 and out == "" and cell in err and len(err.strip().splitlines()) == 1
 
 
+def office_note(ledger: Path, labels: list[str], note: str) -> tuple[str, str]:
+    """Head the office's own columns ``labels`` right of the register's (as a clerk does in
+    Excel), write ``note`` in row 2 and merge it over them, rows 2 and 3: the register's
+    sheet and the merged range."""
+    wb = openpyxl.load_workbook(ledger)
+    sheet = next(s for s in wb.worksheets if s.title != "流转记录")
+    last = sheet.max_column
+    for i, label in enumerate(labels, start=1):
+        sheet.cell(1, last + i, label)
+    sheet.cell(2, last + 1, note)
+    sheet.merge_cells(start_row=2, start_column=last + 1, end_row=3, end_column=last + len(labels))
+    wb.save(ledger)
+    return sheet.title, str(next(iter(sheet.merged_cells.ranges)))
+
+
+def edit_cells(ledger: Path, sheet: str, cells: dict[str, object]) -> None:
+    """Type ``cells`` (A1 reference -> value; None empties) into ``sheet`` as a clerk does
+    in Excel."""
+    wb = openpyxl.load_workbook(ledger)
+    for ref, value in cells.items():
+        wb[sheet][ref] = value
+    wb.save(ledger)
+
+
 def test_merged_cells_in_the_offices_own_columns_are_left_alone(mini: Path) -> None:
     """Cells merged in columns the office added to the register (headed, not procdoc's)
     block nothing and survive writes; merged among procdoc's columns still refuse (found
@@ -397,23 +421,16 @@ def test_merged_cells_in_the_offices_own_columns_are_left_alone(mini: Path) -> N
         cases.new(ws, "mini", title=t, sets=["applicant=张三"], at=at).id for t in ("一", "二")
     )
     ledger = mini / "ledger.xlsx"
-    wb = openpyxl.load_workbook(ledger)
-    sheet = next(s for s in wb.worksheets if s.title != "流转记录")
-    last = sheet.max_column
-    sheet.cell(1, last + 1, "备注")
-    sheet.cell(1, last + 2, "附注")
-    sheet.cell(2, last + 1, "两格合并的说明")
-    sheet.merge_cells(start_row=2, start_column=last + 1, end_row=3, end_column=last + 2)
-    wb.save(ledger)
+    title, merge = office_note(ledger, ["备注", "附注"], "两格合并的说明")
     code, out, err = cli(mini, "list")
     assert code == 0, err
     assert one in out and two in out
     code, _out, err = cli(mini, "advance", one, "--step", "review", "--at", "2026-10-10 09:00")
     assert code == 0, err
-    merged = openpyxl.load_workbook(ledger)[sheet.title].merged_cells.ranges
-    assert [str(r) for r in merged] == [str(r) for r in sheet.merged_cells.ranges]
+    merged = openpyxl.load_workbook(ledger)[title].merged_cells.ranges
+    assert [str(r) for r in merged] == [merge]
     wb = openpyxl.load_workbook(ledger)
-    sheet = wb[sheet.title]
+    sheet = wb[title]
     sheet.merge_cells(start_row=2, start_column=2, end_row=3, end_column=2)  # 标题 of both
     wb.save(ledger)
     before = ledger.read_bytes()
@@ -456,13 +473,7 @@ def test_a_merge_in_the_offices_column_reaching_below_the_last_case_is_refused(
     at = datetime(2026, 10, 9, 9, 0)
     cases.new(ws, "mini", title="一", sets=["applicant=张三"], at=at)
     ledger = mini / "ledger.xlsx"
-    wb = openpyxl.load_workbook(ledger)
-    sheet = next(s for s in wb.worksheets if s.title != "流转记录")
-    last = sheet.max_column
-    sheet.cell(1, last + 1, "备注")
-    sheet.cell(2, last + 1, "跨到下一行的说明")
-    sheet.merge_cells(start_row=2, start_column=last + 1, end_row=3, end_column=last + 1)
-    wb.save(ledger)
+    office_note(ledger, ["备注"], "跨到下一行的说明")
     before = ledger.read_bytes()
     code, _out, err = cli(mini, "new", "mini", "--title", "二", "--set", "applicant=李四")
     assert code == 1 and "merged cells inside the register's rows" in err
@@ -477,36 +488,34 @@ def test_adopt_reads_the_office_status_words_skips_totals_and_never_guesses_a_da
     deadlines of a row whose 收文日期 it could not read (11月3日) from the adoption."""
     import hashlib
 
-    import openpyxl  # (to play the clerk editing the register in Excel)
-
     def digest(path: Path) -> str:
         return hashlib.sha256(path.read_bytes()).hexdigest()
 
     ledger = kept / "ledger.xlsx"
-    wb = openpyxl.load_workbook(ledger)
-    ws = wb["收文台账"]
-    ws["G3"], ws["G4"] = "已撤销", "办结"
-    ws["B5"] = "11月3日"
-    ws["E6"] = None  # a row without a title
-    last = ws.max_row
-    ws.cell(last + 1, 1, "合计")
-    ws.cell(last + 1, 5, "共30件")
-    ws.cell(last + 2, 1, "制表人：王敏")
-    wb.save(ledger)
+    last = len(grid(ledger, "收文台账"))
+    edit_cells(
+        ledger,
+        "收文台账",
+        {
+            "G3": "已撤销",
+            "G4": "办结",
+            "B5": "11月3日",
+            "E6": None,  # a row without a title
+            f"A{last + 1}": "合计",
+            f"E{last + 1}": "共30件",
+            f"A{last + 2}": "制表人：王敏",
+        },
+    )
     before = digest(ledger)
     code, _out, err = cli(kept, "adopt", "shouwen")
     assert code == 1 and err.startswith("Error: ledger.xlsx 收文台账!G4: '办结' is not a status")
     assert "nothing was taken over" in err and digest(ledger) == before
-    wb = openpyxl.load_workbook(ledger)
-    wb["收文台账"]["G4"] = "已办结"
-    wb.save(ledger)
+    edit_cells(ledger, "收文台账", {"G4": "已办结"})
     before = digest(ledger)
     code, _out, err = cli(kept, "adopt", "shouwen")
     assert code == 1 and "收文台账!B5: " in err and "(收文日期)" in err, err
     assert digest(ledger) == before
-    wb = openpyxl.load_workbook(ledger)
-    wb["收文台账"]["B5"] = "2026-09-03"
-    wb.save(ledger)
+    edit_cells(ledger, "收文台账", {"B5": "2026-09-03"})
     code, out, err = cli(kept, "adopt", "shouwen", "--at", "2026-10-12 17:30")
     assert code == 0, err
     assert "收文台账 row 6: no 标题: not taken over" in err
@@ -524,16 +533,9 @@ def test_adopt_reads_the_office_status_words_skips_totals_and_never_guesses_a_da
 def test_the_next_running_number_counts_numbers_stored_as_text(kept: Path) -> None:
     """QA: 序号 typed as text ('1' ... '30', as Excel keeps a number typed into a text
     cell) was not counted, and the next case got 序号 1 again."""
-    import openpyxl
-
     ledger = kept / "ledger.xlsx"
-    wb = openpyxl.load_workbook(ledger)
-    sheet = wb["收文台账"]
-    for row in range(3, sheet.max_row + 1):
-        value = sheet.cell(row, 1).value
-        if isinstance(value, int | float):
-            sheet.cell(row, 1).value = str(int(value))
-    wb.save(ledger)
+    numbers = [row[0] for row in grid(ledger, "收文台账")[2:]]
+    edit_cells(ledger, "收文台账", {f"A{i}": str(int(n)) for i, n in enumerate(numbers, 3)})
     assert cli(kept, "adopt", "shouwen", "--at", "2026-10-12 17:30")[0] == 0
     code, _out, err = cli(
         kept, "new", "shouwen", "--title", "关于冬季防火的通知", "--set", "from_org=市应急管理局",
@@ -578,12 +580,8 @@ def test_a_register_with_an_id_column_of_the_office_own_says_how_to_adopt_it(
 ) -> None:
     """QA: a register whose 序号 column is headed 编号 (the office's own numbering) was
     refused by every command with 'rename the header back' and a non-cell '收文台账!1'."""
-    import openpyxl
-
     ledger = kept / "ledger.xlsx"
-    wb = openpyxl.load_workbook(ledger)
-    wb["收文台账"]["A2"] = "编号"
-    wb.save(ledger)
+    edit_cells(ledger, "收文台账", {"A2": "编号"})
     code, _out, err = cli(kept, "adopt", "shouwen")
     assert code == 1
     assert "收文台账 row 2: no '当前环节', '环节期限' column" in err, err

@@ -1008,11 +1008,7 @@ def _build(case_id: str, process: Process, place: _Place, ledger: str) -> Case:
     if step_text and step is None:
         unread.add("step")
         problems.append(_unknown_step_problem(process, place, ledger, step_text))
-    closed_at = (
-        closed_raw
-        if closed_raw is None or type(closed_raw) is datetime
-        else _read_core("closed", closed_raw, place, ledger, problems, unread)
-    )
+    closed_at = _dated("closed", closed_raw, place, ledger, problems, unread)
     status_text = status_raw.strip() or None if type(status_raw) is str else text(status_raw)
     status: Status
     if status_text in STATUS_IDS:
@@ -1057,16 +1053,11 @@ def _build(case_id: str, process: Process, place: _Place, ledger: str) -> Case:
                 )
             )
     opened, entered, due, case_due, updated = dated
-    if not (opened is None or type(opened) is datetime):
-        opened = _read_core("opened", opened, place, ledger, problems, unread)
-    if not (entered is None or type(entered) is datetime):
-        entered = _read_core("entered", entered, place, ledger, problems, unread)
-    if not (due is None or type(due) is date):
-        due = _read_core("due", due, place, ledger, problems, unread)
-    if not (case_due is None or type(case_due) is date):
-        case_due = _read_core("case_due", case_due, place, ledger, problems, unread)
-    if not (updated is None or type(updated) is datetime):
-        updated = _read_core("updated", updated, place, ledger, problems, unread)
+    opened = _dated("opened", opened, place, ledger, problems, unread)
+    entered = _dated("entered", entered, place, ledger, problems, unread)
+    due = _dated("due", due, place, ledger, problems, unread)
+    case_due = _dated("case_due", case_due, place, ledger, problems, unread)
+    updated = _dated("updated", updated, place, ledger, problems, unread)
     return Case(
         id=case_id,
         process=process,
@@ -1091,11 +1082,18 @@ def _build(case_id: str, process: Process, place: _Place, ledger: str) -> Case:
     )
 
 
-def _read_core(
+#: The type each dated core cell holds as read already (a due date is a date; a moment,
+#: a datetime): such a cell is taken as it is.
+_READY = {key: date if key in ("due", "case_due") else datetime for key in _READS}
+
+
+def _dated(
     key: str, raw: Any, place: _Place, ledger: str, problems: list[str], unread: set[str]
 ) -> Any:
-    """A dated core cell read by its reader of :data:`_READS`; None, with a problem on the
-    case, when it cannot be read."""
+    """A dated core cell read by its reader of :data:`_READS` (one already of its type, or
+    empty, as it is); None, with a problem on the case, when it cannot be read."""
+    if raw is None or type(raw) is _READY[key]:
+        return raw
     try:
         return _READS[key](raw)
     except Unreadable as err:

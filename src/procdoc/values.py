@@ -3,6 +3,7 @@ them as a cell would, and showing them as people read them. The one value format
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -163,3 +164,10 @@ def same(a: Any, b: Any) -> bool:
     if isinstance(a, datetime) != isinstance(b, datetime):
         return False
     return bool(a == b)
+
+
+def first_few(items: Sequence[str], most: int) -> str:
+    """``items`` joined by commas, the first ``most`` of them and how many more (``A3,
+    A4, … (+394)``): a message names a few cells, not hundreds."""
+    shown = ", ".join(items[:most])
+    return shown + (f", … (+{len(items) - most})" if len(items) > most else "")

@@ -404,7 +404,7 @@ def adopt(
     from procdoc.layout import STATUS_IDS, STATUS_WORDS
     from procdoc.ledger.cells import col_letters
     from procdoc.model import Case
-    from procdoc.values import Unreadable, as_moment, read_field, text
+    from procdoc.values import Unreadable, as_moment, first_few, read_field, text
 
     proc = ws.process(process)
     reg = ws.layout.register_of(proc)
@@ -563,8 +563,7 @@ def adopt(
                 ).format(
                     name=name,
                     sheet=reg.sheet,
-                    cells=", ".join(unread[:10])
-                    + (f", … (+{len(unread) - 10})" if len(unread) > 10 else ""),
+                    cells=first_few(unread, 10),
                 ),
                 ProcdocWarning,
                 stacklevel=2,

@@ -31,7 +31,7 @@ from procdoc.layout import STATUS_WORDS
 from procdoc.ledger.cells import check_value, col_letters, is_plain
 from procdoc.model import iso
 from procdoc.process.model import Process, Step
-from procdoc.values import convert_field, same, shown
+from procdoc.values import convert_field, first_few, same, shown
 
 if TYPE_CHECKING:
     from procdoc.casebook import Casebook, Change
@@ -537,11 +537,10 @@ class Merge:
         header = next((h for h, ts in self.source.columns.items() if "assignee" in ts), "")
         letter = self.result.letters.get("assignee", "")
         for name, rows in self.unlisted.items():
-            more = rows[1:]
-            cells = ", ".join(f"{letter}{r}" for r in more[:UNLISTED_CELLS])
-            if len(more) > UNLISTED_CELLS:  # (a daily export names one person on many rows)
-                cells += f", … (+{len(more) - UNLISTED_CELLS})"
-            also = _(" (also {cells})").format(cells=cells) if more else ""
+            more = [f"{letter}{r}" for r in rows[1:]]  # (a daily export: one name, many rows)
+            also = (
+                _(" (also {cells})").format(cells=first_few(more, UNLISTED_CELLS)) if more else ""
+            )
             self.result.reported.append(
                 RowProblem(
                     self.result.file,

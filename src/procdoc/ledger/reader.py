@@ -288,9 +288,9 @@ def _parse(path: Path, names: Iterable[str], into: dict[str, CalamineSheet]) -> 
 
 class _ParseAhead:
     """calamine parses ``names`` of the workbook at ``path`` in a thread of its own, while
-    the caller reads the first sheet: the parse is Rust that lets go of the GIL, so a
-    register and 流转记录 of 10k cases read in 0.31 s instead of 0.38 s on two cores. Only
-    the parse runs there; the values become Python objects in the caller's thread. A sheet
+    the caller parses and reads the other sheets (:func:`_read_sheets` gives it the
+    register, and reads 流转记录 meanwhile): the parse is Rust that lets go of the GIL.
+    Only the parse runs there; the values become Python objects in the caller's thread. A sheet
     the thread could not parse (the workbook would not open, a panic, a calamine error) is
     parsed again by the caller, which then meets the same error where it always did."""
 
