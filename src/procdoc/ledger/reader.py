@@ -9,7 +9,7 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from procdoc.errors import LedgerError
 from procdoc.i18n import _
@@ -65,13 +65,12 @@ class _Memo(dict[object, CellValue]):
     not stored: ``True``, ``1`` and ``1.0`` are equal dict keys but must keep their types.
     """
 
-    def __missing__(self, key: object) -> CellValue:
+    def __missing__(self, key: Any) -> CellValue:
         kind = type(key)
         if kind is str or kind is datetime:  # read as they are (most cells met once)
-            same = cast(CellValue, key)
             if len(self) < MEMO_LIMIT:
-                self[key] = same
-            return same
+                self[key] = key
+            return key  # type: ignore[no-any-return]
         # plain dates are few (one per day) and often repeated: always shared
         full = len(self) >= MEMO_LIMIT and kind is not date
         value = normalise_read(key)
