@@ -18,13 +18,13 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from procdoc.calendar import Due, Duration, WorkCalendar, format_due, format_moment
+from procdoc.calendar import Due, Duration, WorkCalendar, format_due
 from procdoc.errors import CalendarError, CaseError, ProcdocWarning, UsageError
 from procdoc.i18n import _
 from procdoc.layout import ACTIONS, ENTRY_ACTIONS, STATUS_WORDS
 from procdoc.model import Case, HistoryEntry
 from procdoc.process.model import DeadlineRule, Process, Step
-from procdoc.values import convert_field, same, shown
+from procdoc.values import convert_field, display, same, shown
 
 if TYPE_CHECKING:
     from procdoc.casebook import Casebook, Change
@@ -420,9 +420,9 @@ class Engine:
                     "{id}: --at {format_moment} is earlier than its last recorded event ({get} at {format_moment2})"
                 ).format(
                     id=case.id,
-                    format_moment=format_moment(at),
+                    format_moment=display(at),
                     get=ACTIONS.get(last.action, last.action),
-                    format_moment2=format_moment(last.at),
+                    format_moment2=display(last.at),
                 ),
                 hint=_("give a moment at or after it; history stays in time order"),
             )
@@ -1046,7 +1046,7 @@ class Engine:
                 + (
                     _(" ({get} at {format_moment})").format(
                         get=ACTIONS.get(last.action, last.action),
-                        format_moment=format_moment(last.at),
+                        format_moment=display(last.at),
                     )
                     if last and last.at
                     else ""
