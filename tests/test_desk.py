@@ -193,6 +193,29 @@ def test_withdraw_takes_back_ones_own_last_move_only(office: Path) -> None:
         cases.withdraw(ws, cid, by="王敏", at=datetime(2026, 11, 2, 14, 0))
 
 
+def test_a_withdrawn_move_is_no_stay_in_the_case_s_history(office: Path) -> None:
+    """Statistics, 抽查 and the daily report as of a past day read a case's stays from
+    流转记录: a move taken back is not a stay at the step it reached, and the stay it
+    ended goes on with its own entry and deadline (not a second, fresh one)."""
+    cid = letter(office)
+    ws = Workspace(office)
+    first = cases.show(ws, cid)
+    advance1(ws, cid, step="accept", by="王敏", at=datetime(2026, 11, 2, 10))
+    cases.withdraw(ws, cid, by="王敏", at=datetime(2026, 11, 2, 10, 30))
+    advance1(ws, cid, step="accept", by="王敏", at=datetime(2026, 11, 3, 16))
+    book, engine = ws.casebook(history=True), ws.engine()
+    case = book.case(cid)
+    stays = [
+        (v.step.id, v.entered, v.left, v.due, v.how)
+        for v in engine.visits(case, book.history(case))
+    ]
+    assert stays[0] == ("register", first.entered, datetime(2026, 11, 3, 16), first.due, "advance")
+    assert [s[0] for s in stays] == ["register", "accept"] and stays[1][4] == "open"
+    then = engine.as_of(case, book.history(case), datetime(2026, 11, 2, 11))
+    assert then is not None and then.step is not None and then.step.id == "register"
+    assert (then.entered, then.due) == (first.entered, first.due)
+
+
 def test_withdraw_after_moves_in_one_minute_takes_back_the_last_only(office: Path) -> None:
     """Moves by one person given the same --at share a moment in 流转记录: withdraw takes
     back the last of them (it took the case back to before the first: a SPEC review)."""

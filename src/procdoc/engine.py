@@ -1229,12 +1229,33 @@ class Engine:
         return signed
 
     def visits(self, case: Case, history: Sequence[HistoryEntry]) -> list[Visit]:
-        """Every stay of the case at a step, oldest first, with the deadline it had."""
+        """Every stay of the case at a step, oldest first, with the deadline it had.
+
+        A withdrawn move did not happen, as the case's row says after `withdraw`: the stay
+        it began is dropped and the stay it ended goes on, from its own entry and with its
+        own deadline (a stay of ten minutes at 审核 and a second, fresh one at 登记 would
+        count a step the case never reached and a deadline it never had)."""
         out: list[Visit] = []
         process = case.process
         entries: dict[str, datetime] = {}
+        before: list[datetime | None] = []  # per stay: when its step was entered before it
         for entry in history:
             if entry.at is None:
+                continue
+            if (
+                entry.action == "withdraw"
+                and _enters(entry)
+                and len(out) >= 2
+                and out[-1].step.id == entry.from_step
+                and out[-2].step.id == entry.to_step
+            ):
+                taken = out.pop()
+                earlier = before.pop()
+                if earlier is None:
+                    entries.pop(taken.step.id, None)
+                else:
+                    entries[taken.step.id] = earlier
+                out[-1].left, out[-1].how = None, "open"
                 continue
             if out and out[-1].left is None:
                 current = out[-1]
@@ -1253,6 +1274,7 @@ class Engine:
                 step = process.find_step(entry.to_step)
                 if step is None:
                     continue
+                before.append(entries.get(step.id))
                 entries[step.id] = entry.at
                 due = (
                     _as_due_value(entry.new)
