@@ -528,6 +528,13 @@ def test_adopt_reads_the_office_status_words_skips_totals_and_never_guesses_a_da
     assert [c["title"] for c in cancelled] == [rows[2][4]]
     code, out, err = cli(kept, "check")
     assert "row 6" in out + err and f"row {last + 1}" not in out + err  # the total is no case
+    code, out, err = cli(
+        kept, "new", "shouwen", "--title", "关于冬季防火的通知", "--set", "from_org=市应急管理局",
+        "--at", "2026-12-01 09:00",
+    )  # fmt: skip
+    assert code == 0, err
+    assert f"收文台账: the new rows go below its row {last + 2} (制表人：王敏)" in err
+    assert grid(ledger, "收文台账")[-1][4] == "关于冬季防火的通知"  # written, below the footer
 
 
 def test_the_next_running_number_counts_numbers_stored_as_text(kept: Path) -> None:
@@ -542,6 +549,7 @@ def test_the_next_running_number_counts_numbers_stored_as_text(kept: Path) -> No
         "--at", "2026-12-01 09:00",
     )  # fmt: skip
     assert code == 0, err
+    assert "go below its row" not in err  # the register ends with a case, not a total
     assert grid(ledger, "收文台账")[-1][0] == 31
 
 

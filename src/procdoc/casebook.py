@@ -1314,6 +1314,8 @@ class Change:
                 {k: cell_for(v) for k, v in values.items() if keep(k, v)}
                 for values in self.new_rows.get(name, [])
             ]
+            if changes.append and existing is not None:
+                _warn_below_footer(existing, reg)
             _describe_sheet(changes, reg, existing, self._written_on())
         if self.history:
             hist = batch.sheet(HISTORY_SHEET)
@@ -1328,6 +1330,27 @@ class Change:
         moments = [r[HISTORY_COLUMNS["at"]] for r in self.history]
         latest = max((m for m in moments if isinstance(m, datetime)), default=None)
         return latest.date() if latest is not None else date.today()
+
+
+def _warn_below_footer(sheet: Sheet, reg: Register) -> None:
+    """Say so when new rows go below the 合计 or 制表人 row a hand-kept register ends
+    with: procdoc appends below the last row and does not move the office's rows (nor
+    their formulas), so the total is the office's to move down."""
+    from procdoc.importer.table import footer_text
+
+    last = sheet.rows[-1] if sheet.rows else None
+    if last is None:
+        return
+    words = footer_text(last.values, sheet.column(reg.core["title"]))
+    if words is None:
+        return
+    warnings.warn(
+        _(
+            "{sheet}: the new rows go below its row {number} ({words}): procdoc does not move the office's rows; move that row to the end in Excel or WPS"
+        ).format(sheet=sheet.name, number=last.number, words=words),
+        ProcdocWarning,
+        stacklevel=2,
+    )
 
 
 def _keep(sheet: Sheet | None) -> Callable[[str, Any], bool]:
