@@ -292,6 +292,7 @@ class Casebook:
         self.unadopted: list[Register] = []  # hand-kept registers not taken over yet
         self.broken_rows: Counter[str] = Counter()  # rows of processes with errors, by process
         self._built: dict[str, Case] = {}
+        self._process_memo: dict[tuple[str, type, Any], Process | None] = {}
         # The registers are checked now (their headers, merged cells, whether taken over);
         # their rows are indexed when a command first needs every case. Until then a case
         # asked for by id is found by scanning the id columns alone (see :meth:`case`).
@@ -594,7 +595,12 @@ class Casebook:
         reg = place.register
         if not reg.shared:
             return self._process_for(reg, None)
-        return self._process_for(reg, _cell(place.row.values, place.columns.core["process"]))
+        raw = _cell(place.row.values, place.columns.core["process"])
+        key = (reg.sheet, type(raw), raw)  # a shared register's 流程 cells repeat a few names
+        memo = self._process_memo
+        if key not in memo:
+            memo[key] = self._process_for(reg, raw)
+        return memo[key]
 
     def _process_for(self, reg: Register, raw: Any) -> Process | None:
         """The process of a row of ``reg`` whose 流程 cell holds ``raw`` (not looked at in
