@@ -594,3 +594,25 @@ def test_a_register_with_an_id_column_of_the_office_own_says_how_to_adopt_it(
     assert code == 1
     assert "收文台账 row 2: no '当前环节', '环节期限' column" in err, err
     assert "give procdoc's ids another label (registers: shouwen: columns: {id: 收文编号}" in err
+
+
+def test_the_print_area_takes_in_the_rows_appended_below_it(kept: Path) -> None:
+    """The office's register prints A1:H32 (its 30 rows): a case procdoc adds in row 33
+    would not print. An area that ended at the last row grows with the rows appended;
+    its columns, and an area that ends elsewhere, stay the office's."""
+
+    def area(path: Path) -> str | None:
+        return openpyxl.load_workbook(path)["收文台账"].print_area  # type: ignore[no-any-return]
+
+    ledger = kept / "ledger.xlsx"
+    assert area(ledger) == "'收文台账'!$A$1:$H$32"
+    assert cli(kept, "adopt", "shouwen", "--at", "2026-10-12 17:30")[0] == 0
+    assert area(ledger) == "'收文台账'!$A$1:$H$32"  # columns added, no row: as it was
+    new = ("new", "shouwen", "--set", "from_org=市应急管理局", "--at", "2026-12-01 09:00")
+    assert cli(kept, *new, "--title", "关于冬季防火的通知")[0] == 0
+    assert area(ledger) == "'收文台账'!$A$1:$H$33"
+    wb = openpyxl.load_workbook(ledger)
+    wb["收文台账"].print_area = "A1:H20"  # the office prints part of it: its choice
+    wb.save(ledger)
+    assert cli(kept, *new, "--title", "关于做好元旦春节期间工作的通知")[0] == 0
+    assert area(ledger) == "'收文台账'!$A$1:$H$20"

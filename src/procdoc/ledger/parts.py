@@ -239,6 +239,25 @@ class Package:
             el.text = f"{sheet_part}!{_absolute(new)}"
             self.workbook_changed = True
 
+    def grow_print_area(self, ref: SheetRef, last_before: int, last_after: int) -> None:
+        """Rows appended right below the sheet's print area join it: an area that ended at
+        the last row holding a value (``last_before``) is made to end at ``last_after``,
+        so the register prints its new rows as the office printed the old ones. An area
+        that ends elsewhere, or names several ranges, is the office's and is left alone."""
+        names = self.workbook.find(q("definedNames"))
+        if names is None or last_after <= last_before:
+            return
+        for el in names.iter(q("definedName")):
+            if el.get("name") != "_xlnm.Print_Area" or el.get("localSheetId") != str(ref.index):
+                continue
+            text = el.text or ""
+            sheet_part, bang, rng = text.rpartition("!")
+            m = re.fullmatch(r"(\$?[A-Za-z]+\$?\d+):(\$?[A-Za-z]+)(\$?)(\d+)", rng)
+            if not bang or m is None or int(m.group(4)) != last_before:
+                continue
+            el.text = f"{sheet_part}!{m.group(1)}:{m.group(2)}{m.group(3)}{last_after}"
+            self.workbook_changed = True
+
     def check_can_add_sheet(self, name: str) -> None:
         """Refuse to add a sheet to a workbook whose structure is protected."""
         protection = self.workbook.find(q("workbookProtection"))

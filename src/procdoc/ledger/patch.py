@@ -4,7 +4,8 @@ The output keeps the members in their original order. Besides the sheets the bat
 only these members may change, and only when needed:
 
 * ``xl/workbook.xml`` - ``fullCalcOnLoad`` when the workbook has formulas, the
-  ``_xlnm._FilterDatabase`` name when an autofilter grows, new sheets (with their
+  ``_xlnm._FilterDatabase`` name when an autofilter grows, the ``_xlnm.Print_Area``
+  name when rows are appended right below it, new sheets (with their
   ``_xlnm._FilterDatabase`` and ``_xlnm.Print_Titles``; laid out by
   :mod:`procdoc.ledger.newsheet`; refused when the workbook's structure is protected);
 * ``xl/_rels/workbook.xml.rels`` and ``[Content_Types].xml`` - new sheets, calcChain removal;
@@ -293,6 +294,8 @@ def _patch(
                     continue
                 if result.filter_old and result.filter_new:
                     pkg.filter_database(ref, result.filter_old, result.filter_new)
+                if result.appended:
+                    pkg.grow_print_area(ref, result.last_row_before, result.last_row)
                 _update_tables(pkg, ref, result, display)
             if styles.changed and pkg.styles_path:
                 pkg.changed[_member_name(pkg, pkg.styles_path)] = styles.to_bytes()
