@@ -97,7 +97,7 @@ def test_brief(built: Path, tmp_path: Path) -> None:
         ["综合科：逾期 1 件，今日到期 0 件"],
         ["W006", "关于补报材料的通知", "发文·起草", "钱七", "2026-03-24", "逾期3个工作日，需催办"],
         ["孙八：逾期 0 件，今日到期 1 件"],
-        ["J004", "专项检查纪要", "纪要·整理", "孙八", "2026-03-27T18:00", "今日到期"],
+        ["J004", "专项检查纪要", "纪要·整理", "孙八", "2026-03-27 18:00", "今日到期"],
     ]
     for table in doc.tables:  # rows never split across pages; the header repeats
         for i, row in enumerate(table.rows):

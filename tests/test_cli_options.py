@@ -212,3 +212,25 @@ def test_render_output_has_no_blank_line(office: Path) -> None:
     code, _out, err = cli(office, "render", "--template", "accept_notice")
     assert code == 0, err
     assert err == "accept_notice: 0 written, 0 kept\n"
+
+
+def test_the_workspace_can_be_named_before_the_command(
+    office: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """QA: `procdoc -w DIR report daily` (as `git -C DIR`) was refused with 'No such
+    option: -w'. Given before the command it names the workspace (over
+    $PROCDOC_WORKSPACE); the command's own -w still wins."""
+    from typer.testing import CliRunner
+
+    from procdoc.cli import app
+    from procdoc.workspace import ENV_VAR
+
+    monkeypatch.setenv(ENV_VAR, str(office / "nosuch"))  # restored after the test
+    cid = cases.new(
+        Workspace(office), "xinfang", title="件", sets=["petitioner=张三"], by="王敏"
+    ).id
+    result = CliRunner().invoke(app, ["-w", str(office), "list", "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    assert cid in result.stdout
+    result = CliRunner().invoke(app, ["-w", str(office / "nosuch"), "list", "-w", str(office)])
+    assert result.exit_code == 0 and cid in result.stdout

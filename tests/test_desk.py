@@ -216,6 +216,66 @@ def test_a_withdrawn_move_is_no_stay_in_the_case_s_history(office: Path) -> None
     assert (then.entered, then.due) == (first.entered, first.due)
 
 
+def test_a_withdrawn_move_counts_no_entry_for_the_deadlines_counted_from_a_step(
+    office: Path,
+) -> None:
+    """QA: the 60 days of 办理 count from 受理; a withdrawal back to 受理 counted as entering
+    it again (7 days more), a second withdrawal put 环节开始 at the first withdrawal's time,
+    and a 办结期限 counted by a withdrawn move stayed (and was not counted again when the
+    case entered 受理 for real)."""
+    cid = letter(office)
+    ws = Workspace(office)
+    advance1(ws, cid, step="accept", by="王敏", at=datetime(2026, 11, 2, 10))
+    assert cases.show(ws, cid).case_due == date(2027, 1, 1)
+    advance1(ws, cid, step="assign", by="李强", sets=["accepted=是"], at=datetime(2026, 11, 9, 10))
+    cases.withdraw(ws, cid, by="李强", at=datetime(2026, 11, 9, 10, 30))
+    advance1(ws, cid, step="assign", by="李强", sets=["accepted=是"], at=datetime(2026, 11, 10, 10))
+    cases.withdraw(ws, cid, by="李强", at=datetime(2026, 11, 10, 10, 30))
+    assert cases.show(ws, cid).entered == datetime(2026, 11, 2, 10)  # not the first withdrawal
+    advance1(ws, cid, step="assign", by="李强", sets=["accepted=是"], at=datetime(2026, 11, 10, 11))
+    moved = advance1(ws, cid, step="handle", by="李强", at=datetime(2026, 11, 10, 12))
+    assert moved.case.due == date(2027, 1, 1) == moved.case.case_due  # 60日 from 11-02
+
+    other = letter(office, title="反映路灯不亮")
+    advance1(ws, other, step="accept", by="王敏", at=datetime(2026, 11, 2, 10))
+    cases.withdraw(ws, other, by="王敏", at=datetime(2026, 11, 4, 9))
+    assert cases.show(ws, other).case_due is None  # counted by the move: taken back with it
+    advance1(ws, other, step="accept", by="王敏", at=datetime(2026, 11, 4, 10))
+    assert cases.show(ws, other).case_due == date(2027, 1, 4)  # 60日 from 11-04
+    advance1(
+        ws, other, step="assign", by="李强", sets=["accepted=是"], at=datetime(2026, 11, 6, 10)
+    )
+    moved = advance1(ws, other, step="handle", by="李强", at=datetime(2026, 11, 6, 11))
+    assert moved.case.due == moved.case.case_due == date(2027, 1, 4)
+
+
+def test_a_withdrawn_return_is_no_return_in_the_statistics(office: Path) -> None:
+    cid = letter(office)
+    ws = Workspace(office)
+    advance1(ws, cid, step="accept", by="王敏", at=datetime(2026, 11, 2, 10))
+    advance1(ws, cid, step="assign", by="李强", sets=["accepted=是"], at=datetime(2026, 11, 3, 10))
+    advance1(ws, cid, step="handle", by="李强", at=datetime(2026, 11, 3, 11))
+    advance1(ws, cid, step="accept", by="某区城管局", at=datetime(2026, 11, 4, 11))  # 退回
+    cases.withdraw(ws, cid, by="某区城管局", at=datetime(2026, 11, 4, 11, 30))
+    code, out, err = cli(office, "report", "stats", "--from", "2026-11-01", "--to", "2026-11-30",
+                         "--format", "json")  # fmt: skip
+    assert code == 0, err
+    group = json.loads(out)["groups"][0]
+    assert group["returns"] == 0 and group["return_rate"] == 0
+
+
+def test_withdraw_without_by_names_who_made_the_move(library: Path) -> None:
+    """QA: without `people:` and without --by, the refusal read 'made by 王敏, not nobody
+    named' (and kept 'nobody named' in English in the Chinese message)."""
+    cid = letter(library)
+    advance1(Workspace(library), cid, step="accept", by="王敏", at=datetime(2026, 11, 3, 9))
+    before = digest(library / "ledger.xlsx")
+    code, _, err = cli(library, "withdraw", cid, "--at", "2026-11-03 09:10")
+    assert code == 1 and "the last move was made by 王敏: say who withdraws it with --by" in err
+    assert "add --by 王敏" in err and "nobody" not in err
+    assert digest(library / "ledger.xlsx") == before
+
+
 def test_withdraw_after_moves_in_one_minute_takes_back_the_last_only(office: Path) -> None:
     """Moves by one person given the same --at share a moment in 流转记录: withdraw takes
     back the last of them (it took the case back to before the first: a SPEC review)."""

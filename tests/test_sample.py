@@ -133,6 +133,11 @@ def test_workbook_for_the_auditor(built: Path) -> None:
     assert "随机种子" in str(rows[1][0])
     detail = wb.get_sheet_by_name("环节明细").to_python()
     assert sum(1 for r in detail if r and r[0] == "W002") == 4
+    head = detail.index(["编号", "环节", "进入时间", "离开时间", "期限", "结果", "离开方式"])
+    dues = [r[4] for r in detail[head + 1 :] if r and r[0]]
+    # a deadline is a date (or a moment for hours), as 进入时间 and 离开时间 beside it: never
+    # ISO text such as 2026-03-27T18:00
+    assert dues and all(isinstance(d, date) or d == "" for d in dues), dues
     with zipfile.ZipFile(path) as z:
         sheet = z.read("xl/worksheets/sheet1.xml").decode()
         book = z.read("xl/workbook.xml").decode()

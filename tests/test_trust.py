@@ -395,7 +395,7 @@ def test_an_extension_after_the_deadline_needs_late_and_is_recorded_so(mini: Pat
     ):
         advance1(ws, cid, step=step, by=by, at=datetime(2026, 10, day, 10, 0))
     late = datetime(2026, 12, 1, 9, 0)  # the deadline was 11-30
-    with pytest.raises(CaseError, match=r"has passed.*--late"):
+    with pytest.raises(CaseError, match=r"the deadline 2026-11-30 of .* has passed.*--late"):
         cases.extend(ws, cid, by="10d", reason="补充材料", at=late)
     r = cases.extend(ws, cid, by="10d", reason="补充材料", at=late, late=True)
     assert r.late and r.new == date(2026, 12, 9)  # as first counted: 11-29 + 10d

@@ -398,7 +398,10 @@ class WorkCalendar:
         except OverflowError:
             raise CalendarError(
                 _("{duration} after {format_due} falls after the year 9999").format(
-                    duration=duration, format_due=format_due(start)
+                    duration=duration,
+                    format_due=f"{start:%Y-%m-%d %H:%M}"
+                    if isinstance(start, datetime)
+                    else start.isoformat(),
                 )
             ) from None
 

@@ -190,8 +190,16 @@ def main_options(
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help=_("Show the version.")),
     ] = False,
+    workspace: WorkspaceOpt = None,
 ) -> None:
-    pass
+    # `procdoc -w DIR report daily`, as `git -C DIR`: the folder every command then uses
+    # unless it is given its own -w (the same place $PROCDOC_WORKSPACE takes)
+    if workspace is not None:
+        import os
+
+        from procdoc.workspace import ENV_VAR
+
+        os.environ[ENV_VAR] = str(workspace)
 
 
 # -- workspace and processes ------------------------------------------------------------------

@@ -148,6 +148,11 @@ def localize() -> None:
 
     formatting.HelpFormatter.write_usage = usage  # type: ignore[method-assign]
 
+    def heading(self: Any, heading: str) -> None:  # 选项：, with the language's colon
+        self.write(" " * self.current_indent + _("{heading}:").format(heading=heading) + "\n")
+
+    formatting.HelpFormatter.write_heading = heading  # type: ignore[method-assign]
+
     get_help_option = _click.core.Command.get_help_option
 
     def help_option(self: Any, ctx: Any) -> Any:

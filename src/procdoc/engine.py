@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from procdoc.calendar import Due, Duration, WorkCalendar, format_due
+from procdoc.calendar import Due, Duration, WorkCalendar
 from procdoc.errors import CalendarError, CaseError, ProcdocWarning, UsageError
 from procdoc.i18n import _
 from procdoc.layout import ACTIONS, ENTRY_ACTIONS, STATUS_WORDS
@@ -330,14 +330,22 @@ class Engine:
         rule = case.process.deadline
         if rule is None or case.case_due is not None:
             return
-        steps = [s for s in rule.starts if case.process.find_step(s) is not None]
-        if steps and entering.id not in steps and not any(s in entries for s in steps):
-            fields_set = any(
-                isinstance(case.fields.get(s), date) for s in rule.starts if s not in steps
-            )
-            if not fields_set:
-                return
+        if entering.id not in rule.starts and self._not_counted_yet(case, entries):
+            return
         case.case_due = self.due(case, rule, at, entries=entries, what=_("the process"))
+
+    @staticmethod
+    def _not_counted_yet(case: Case, entries: Mapping[str, datetime]) -> bool:
+        """Whether the process deadline cannot be counted yet with the steps entered as in
+        ``entries``: it counts from a step the case has not entered (and from no field
+        holding a date)."""
+        rule = case.process.deadline
+        if rule is None:
+            return True
+        steps = [s for s in rule.starts if case.process.find_step(s) is not None]
+        if not steps or any(s in entries for s in steps):
+            return False
+        return not any(isinstance(case.fields.get(s), date) for s in rule.starts if s not in steps)
 
     # -- ids and numbers --------------------------------------------------------------------
     def next_id(self, process: Process, book: Casebook, at: datetime) -> str:
@@ -800,7 +808,7 @@ class Engine:
             raise CaseError(
                 _(
                     "{id}: the deadline {format_due} of {name} has passed; an extension is granted before it passes"
-                ).format(id=case.id, format_due=format_due(old), name=step.name),
+                ).format(id=case.id, format_due=display(old), name=step.name),
                 hint=_("if it was approved late, say so with --late (it is recorded as such)"),
             )
         entries = _entries(history, case.process)
@@ -1056,11 +1064,28 @@ class Engine:
                 ),
             )
         if (move.by or None) != (by or None):
+            if not by:  # the move names who made it: withdraw must be told who withdraws
+                raise CaseError(
+                    _(
+                        "{id}: the last move was made by {value}: say who withdraws it with --by"
+                    ).format(id=case.id, value=move.by),
+                    hint=_("only they can withdraw it: add --by {value}").format(value=move.by),
+                )
             raise CaseError(
-                _(
-                    "{id}: the last move was made by {value}, not {value2}; only they can withdraw it"
-                ).format(id=case.id, value=move.by or "nobody named", value2=by or "nobody named"),
-                hint=_(
+                (
+                    _(
+                        "{id}: the last move was made by {value}, not {value2}; only they can withdraw it"
+                    )
+                    if move.by
+                    else _(
+                        "{id}: the last move was recorded without a name (no --by), not by {value2}; withdraw it without --by"
+                    )
+                ).format(id=case.id, value=move.by, value2=by),
+                hint=_("a signature is withdrawn as it was given: --by {value}").format(
+                    value=move.by
+                )
+                if move.by and move.by.rpartition(":")[2] == by
+                else _(
                     "withdraw takes back your own last move while nothing else has happened since"
                 ),
             )
@@ -1102,7 +1127,9 @@ class Engine:
         earlier = history[: history.index(group[0])]
         entries = _entries(earlier, process)
         entered = entries.get(origin.id) or case.opened
-        came = next((h for h in reversed(earlier) if h.to_step == origin.id and _enters(h)), None)
+        came = next(
+            (h for h in reversed(standing(earlier)) if h.to_step == origin.id and _enters(h)), None
+        )
         if came is not None and came.action == "adopt" and case.opened is not None:
             entered = case.opened  # adopt counts a stay from the register's own date
         self._put_back(case, group)
@@ -1121,6 +1148,14 @@ class Engine:
                 extensions=self.extensions(case, earlier),
             )
         )
+        rule = process.deadline
+        if rule is not None and case.case_due is not None and self._not_counted_yet(case, entries):
+            # the move entered the step the 办结期限 counts from, and counted it: it goes
+            # with the move (unless the cell was changed since: then it is the office's)
+            moved = {**entries, left.id: move.at or at}
+            counted = self.due(case, rule, move.at or at, entries=moved, what=_("the process"))
+            if counted == case.case_due:
+                case.case_due = None
         case.updated = at
         change.record(
             case.id,
@@ -1231,31 +1266,15 @@ class Engine:
     def visits(self, case: Case, history: Sequence[HistoryEntry]) -> list[Visit]:
         """Every stay of the case at a step, oldest first, with the deadline it had.
 
-        A withdrawn move did not happen, as the case's row says after `withdraw`: the stay
-        it began is dropped and the stay it ended goes on, from its own entry and with its
-        own deadline (a stay of ten minutes at 审核 and a second, fresh one at 登记 would
+        A withdrawn move did not happen, as the case's row says after `withdraw`
+        (:func:`standing`): the stay it ended goes on, from its own entry and with its own
+        deadline (a stay of ten minutes at 审核 and a second, fresh one at 登记 would
         count a step the case never reached and a deadline it never had)."""
         out: list[Visit] = []
         process = case.process
         entries: dict[str, datetime] = {}
-        before: list[datetime | None] = []  # per stay: when its step was entered before it
-        for entry in history:
+        for entry in standing(history):
             if entry.at is None:
-                continue
-            if (
-                entry.action == "withdraw"
-                and _enters(entry)
-                and len(out) >= 2
-                and out[-1].step.id == entry.from_step
-                and out[-2].step.id == entry.to_step
-            ):
-                taken = out.pop()
-                earlier = before.pop()
-                if earlier is None:
-                    entries.pop(taken.step.id, None)
-                else:
-                    entries[taken.step.id] = earlier
-                out[-1].left, out[-1].how = None, "open"
                 continue
             if out and out[-1].left is None:
                 current = out[-1]
@@ -1274,7 +1293,6 @@ class Engine:
                 step = process.find_step(entry.to_step)
                 if step is None:
                     continue
-                before.append(entries.get(step.id))
                 entries[step.id] = entry.at
                 due = (
                     _as_due_value(entry.new)
@@ -1493,12 +1511,38 @@ def _hours(d: Duration) -> int:
     return d.amount if d.unit == "h" else d.amount * 24
 
 
+def standing(history: Sequence[HistoryEntry]) -> list[HistoryEntry]:
+    """The history as the case's row tells it: without the moves `withdraw` took back,
+    nor the rows that took them back. A withdrawn move did not happen: the step it left
+    was not left (its entry, its deadline and the 办结期限 counted from it stand), the
+    step it reached was not entered, and a withdrawn 退回 is no return. Signatures taken
+    back (a withdrawal from a step to itself) are kept: they enter no step."""
+    out: list[HistoryEntry] = []
+    for entry in history:
+        if entry.action == "withdraw" and entry.from_step != entry.to_step:
+            for i in range(len(out) - 1, -1, -1):
+                move = out[i]
+                if (
+                    move.action in ("advance", "return", "close")
+                    and move.to_step == entry.from_step
+                    and move.from_step in (None, entry.to_step)
+                ):
+                    del out[i]
+                    break
+            else:  # no move to take back (a history edited by hand): kept as it was
+                out.append(entry)
+            continue
+        out.append(entry)
+    return out
+
+
 def _entries(
     history: Sequence[HistoryEntry], process: Process, *, first: bool = False
 ) -> dict[str, datetime]:
-    """When the case last (``first``: first) entered each step, from its history."""
+    """When the case last (``first``: first) entered each step, from its history (a
+    move `withdraw` took back is no entry, nor is the withdrawal: :func:`standing`)."""
     out: dict[str, datetime] = {}
-    for entry in history:
+    for entry in standing(history):
         if (
             entry.to_step
             and entry.at

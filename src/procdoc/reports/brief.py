@@ -11,10 +11,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from procdoc.calendar import date_cn, format_due
+from procdoc.calendar import date_cn
 from procdoc.fileio import atomic_write
 from procdoc.reports.facts import NO_DEPT, dept_of
 from procdoc.reports.overdue import urgency
+from procdoc.values import display
 
 if TYPE_CHECKING:
     from procdoc.config import Person
@@ -99,7 +100,7 @@ def _document(rep: DailyReport, *, office: str, people: Mapping[str, Person]) ->
                     f.case.title,
                     f"{f.case.process.name}·{f.case.step_name or ''}",
                     dept_of(f.case, people) or NO_DEPT,
-                    format_due(f.due) if f.due is not None else "",
+                    display(f.due),
                     late_text(f),
                 ]
                 for f in escalate
@@ -134,7 +135,7 @@ def _document(rep: DailyReport, *, office: str, people: Mapping[str, Person]) ->
                     f.case.title,
                     f"{f.case.process.name}·{f.case.step_name or ''}",
                     f.case.assignee or "",
-                    format_due(f.due) if f.due is not None else "",
+                    display(f.due),
                     late_text(f),
                 ]
                 for f in flags

@@ -129,6 +129,8 @@ def case_facts(
     history: Sequence[HistoryEntry] | None = None,
 ) -> CaseFacts:
     """The facts of one case, read from its row and its history."""
+    from procdoc.engine import standing
+
     cal = engine.calendar
     hist = list(book.history(case) if history is None else history)
     labels = book.layout.register_of(case.process).core
@@ -138,7 +140,7 @@ def case_facts(
     facts = CaseFacts(case, opened, dept_of(case, people))
     for visit in engine.visits(case, hist):
         facts.stays.append(_stay(visit, cal))
-    for entry in hist:
+    for entry in standing(hist):  # a 退回 taken back by `withdraw` is no return
         if entry.action == "return" and entry.from_step:
             facts.returns.append(entry.from_step)
         elif entry.action == "extend":

@@ -252,7 +252,7 @@ def _workbook(rep: SampleReport, path: Path, *, office: str) -> None:
                 s.step.name,
                 s.entered,
                 s.left,
-                format_due(s.due) if s.due is not None else "",
+                s.due,  # a date, or a moment for a deadline in hours: as the cells beside it
                 verdict(s),
                 HOW_CN.get(s.how, s.how),
             ]

@@ -28,7 +28,6 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from procdoc.calendar import format_due
 from procdoc.errors import ProcdocWarning, UsageError
 from procdoc.i18n import _, ngettext
 from procdoc.reports.facts import NO_DEPT, CaseFacts
@@ -566,10 +565,6 @@ def untimed_message(rep: StatsReport, *, label: str = "") -> str | None:
         "{label}{n} closed cases left out of 用时 and 按时办结率: 流转记录 records no step before they were closed (e.g. imported already closed): {ids}",
         n,
     ).format(label=label, n=n, ids=", ".join(rep.untimed[:10]) + (" …" if n > 10 else ""))
-
-
-def due_text(value: date | datetime | None) -> str:
-    return format_due(value) if value is not None else ""
 
 
 # -- the workbook --------------------------------------------------------------------------
