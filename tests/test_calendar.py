@@ -588,6 +588,7 @@ def test_random_calendar_file_text_fails_cleanly(tmp_path_factory, text):
         ("2026-10-13T09:30", datetime(2026, 10, 13, 9, 30)),
         ("2026-10-13T09:30:15", datetime(2026, 10, 13, 9, 30, 15)),
         (" 2026-10-13 ", datetime(2026, 10, 13)),
+        ("2026-11-05 9:00", datetime(2026, 11, 5, 9, 0)),  # as a clerk types it (QA)
     ],
 )
 def test_parse_moment(text, expected):
@@ -595,7 +596,17 @@ def test_parse_moment(text, expected):
 
 
 @pytest.mark.parametrize(
-    "bad", ["2026-13-01", "2026-02-30", "2026-10-13 25:00", "2026/10/13", "13.10.2026", "", "today"]
+    "bad",
+    [
+        "2026-13-01",
+        "2026-02-30",
+        "2026-10-13 25:00",
+        "2026-10-13 123:00",
+        "2026/10/13",
+        "13.10.2026",
+        "",
+        "today",
+    ],
 )
 def test_bad_moment(bad):
     with pytest.raises(CalendarError) as info:

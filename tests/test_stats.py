@@ -168,6 +168,15 @@ def test_table_and_csv(built: Path) -> None:
     # 各环节平均用时 by process: each step once (a 合计 row would repeat it)
     steps_part = out.split("各环节平均用时")[1].split("各环节时限达标情况")[0]
     assert "合计" not in steps_part and "发文" in steps_part
+    # by step, a group is its step: one 环节 column, each step once, no 合计 (QA: the
+    # table had 环节 twice and a 合计 row for every step again)
+    code, out, _ = cli(
+        built, "report", "stats", *MARCH, "--by", "step", "--out", str(built / "rep")
+    )
+    steps_part = out.split("各环节平均用时")[1].split("各环节时限达标情况")[0]
+    header = next(line for line in steps_part.splitlines() if "停留次数" in line)
+    assert code == 0 and header.count("环节") == 1 and "合计" not in steps_part
+    assert steps_part.count("发文·印发") == 1
     code, out, _ = cli(
         built, "report", "stats", *MARCH, "--format", "csv", "--out", str(built / "rep")
     )
@@ -247,6 +256,11 @@ def test_numbers_duplicates_and_gaps(office: Path) -> None:
         [["发文!P2", "发文!P4"]],
     )
     assert [m["seq"] for m in shown["missing"]] == [3, 5]
+    # the 文号 sheet holds 重号率 as a rate (shown 20.0%), as the other sheets' rates: QA
+    # found it as the text '20.0%', which a formula cannot use
+    sheet = CalamineWorkbook.from_path(str(data["xlsx"])).get_sheet_by_name("文号").to_python()
+    head = next(i for i, r in enumerate(sheet) if r and r[0] == "编号序列")
+    assert sheet[head + 1][4] == pytest.approx(0.2)
 
 
 def test_no_numbers_no_duplicates(built: Path) -> None:

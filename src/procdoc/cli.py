@@ -1277,7 +1277,9 @@ def undo(by: ByOpt = None, at: AtOpt = None, workspace: WorkspaceOpt = None) -> 
     message = _("{ledger}: put back as it was before procdoc's write of {at}").format(
         ledger=result.ledger, at=result.undone
     )
-    sheets = f" ({', '.join(result.sheets)})" if result.sheets else ""
+    sheets = (
+        _(" ({sheets})").format(sheets=_(", ").join(result.sheets)) if result.sheets else ""
+    )
     console.say(message + sheets)
     console.info(_("recorded in 流转记录; procdoc undo again puts back what this undid"))
 
@@ -1453,7 +1455,6 @@ def report_stats(
         COUNT_COLUMNS,
         LIMIT_HEADER,
         NUMBER_HEADER,
-        STEP_TIME_HEADER,
         TIME_COLUMNS,
         number_rows,
         untimed_message,
@@ -1483,9 +1484,9 @@ def report_stats(
             [header[i] for i in TIME_COLUMNS],
             [[r[i] for i in TIME_COLUMNS] for r in rows],
         )
-        steps = rep.step_rows()
+        step_header, steps = rep.step_table()
         if steps:
-            console.print_table("各环节平均用时（工作日）", [header[0], *STEP_TIME_HEADER], steps)
+            console.print_table("各环节平均用时（工作日）", step_header, steps)
         limits = [s.row() for s in rep.limits]
         if limits:
             console.print_table("各环节时限达标情况", LIMIT_HEADER, limits)

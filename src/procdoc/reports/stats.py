@@ -218,14 +218,16 @@ class StepLimit:
         ]  # fmt: skip
 
 
-def number_rows(numbers: NumberReport) -> list[list[Any]]:
+def number_rows(numbers: NumberReport, *, rates: bool = False) -> list[list[Any]]:
+    """The 文号 table's rows; ``rates``: 重号率 as the rate itself (a workbook's cell, shown
+    as a percentage), else as its text."""
     return [
         [
             y.sequence,
             y.year,
             y.numbered,
             y.distinct,
-            percent(y.duplicate_rate),
+            y.duplicate_rate if rates else percent(y.duplicate_rate),
             "；".join(f"{d.number} {' '.join(c.cell for c in d.cells)}" for d in y.duplicates)
             or "无",
             " ".join(g.number for g in y.missing) or "无",
@@ -276,12 +278,17 @@ class StatsReport:
     def header(self) -> list[str]:
         return [BY_CN[self.by], *GROUP_HEADER]
 
-    def step_rows(self) -> list[list[Any]]:
-        """(group, step, stays, mean working days) of every group, then of 合计 (except
-        by process: a step belongs to one process, so its 合计 row would repeat it)."""
+    def step_table(self) -> tuple[list[str], list[list[Any]]]:
+        """The header and rows of 各环节平均用时: (group, step, stays, mean working days)
+        of every group, then of 合计 (except by process: a step belongs to one process,
+        so its 合计 row would repeat it). By step, a group is its step: (step, stays,
+        mean), once each, without a 合计 that would list every step again."""
+        if self.by == "step":
+            rows = [[g.label, s.stays, days_text(s.mean)] for g in self.groups for s in g.steps]
+            return [BY_CN[self.by], *STEP_TIME_HEADER[1:]], rows
         totals = [self.total] if self.groups and self.by != "process" else []
         groups = [*self.groups, *totals]
-        return [
+        rows = [
             [
                 g.label,
                 s.step.name if g.plain_step_keys else f"{s.process.name}·{s.step.name}",
@@ -291,6 +298,7 @@ class StatsReport:
             for g in groups
             for s in g.steps
         ]
+        return [BY_CN[self.by], *STEP_TIME_HEADER], rows
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -681,8 +689,8 @@ def add_stats_sheets(
         empty="本期无设时限的环节",
     )  # fmt: skip
     book.table(
-        "文号", f"{office} 文号编号情况", NUMBER_HEADER, number_rows(rep.numbers),
-        widths=[12, 7, 10, 11, 9, 50, 40], kinds=["", "", "", "", "", "", ""],
+        "文号", f"{office} 文号编号情况", NUMBER_HEADER, number_rows(rep.numbers, rates=True),
+        widths=[12, 7, 10, 11, 9, 50, 40], kinds=["", "", "", "", "pct", "", ""],
         notes=["重号率 = (编号件数 − 不重复编号) ÷ 编号件数，标准为 0",
                *rep.numbers.malformed_messages()],
         empty="未设置编号序列（procdoc.yaml 的 numbering:）",
