@@ -1277,9 +1277,7 @@ def undo(by: ByOpt = None, at: AtOpt = None, workspace: WorkspaceOpt = None) -> 
     message = _("{ledger}: put back as it was before procdoc's write of {at}").format(
         ledger=result.ledger, at=result.undone
     )
-    sheets = (
-        _(" ({sheets})").format(sheets=_(", ").join(result.sheets)) if result.sheets else ""
-    )
+    sheets = _(" ({sheets})").format(sheets=_(", ").join(result.sheets)) if result.sheets else ""
     console.say(message + sheets)
     console.info(_("recorded in 流转记录; procdoc undo again puts back what this undid"))
 
