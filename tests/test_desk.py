@@ -303,6 +303,27 @@ people:
 """
 
 
+def test_withdrawing_a_signature_says_the_case_stays_where_it_is(library: Path) -> None:
+    """QA: a signature taken back read 'withdrawn, back at 财务会签', as if the case had
+    moved; it never left the step."""
+    cfg = library / "procdoc.yaml"
+    cfg.write_text(cfg.read_text(encoding="utf-8") + SIGNERS, encoding="utf-8")
+    ws = Workspace(library)
+    cid = cases.new(
+        ws, "baoxiao", title="差旅", sets=["applicant=张三", "amount=100"], by="张三",
+        at=datetime(2026, 11, 2, 9),
+    ).id  # fmt: skip
+    advance1(ws, cid, step="dept_review", by="张三", at=datetime(2026, 11, 2, 10))
+    advance1(ws, cid, step="countersign", by="李四", at=datetime(2026, 11, 2, 11))
+    advance1(ws, cid, step="pay", by="王五", at=datetime(2026, 11, 3, 9))
+    code, out, err = cli(library, "withdraw", cid, "--by", "王五", "--at", "2026-11-03 10:00")
+    assert code == 0, err
+    assert out.strip().startswith(f"{cid}: the signature of 财务 withdrawn, still at 财务会签")
+    assert "awaiting" in out and "财务" in out.split("awaiting")[1]
+    shown = cli(library, "show", cid)[1]
+    assert "收回会签：" in shown  # the 撤回 row says what it took back (财务 wraps at 80)
+
+
 def test_withdrawing_the_last_countersign_leaves_it_on_the_withdrawn_signers_desk_only(
     library: Path,
 ) -> None:

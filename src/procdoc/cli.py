@@ -551,6 +551,15 @@ def withdraw(
         if done.awaiting
         else ""
     )
+    signed = [old for label, old, _new in done.changes if label == "会签"]
+    if signed and len(done.changes) == 1:  # a signature taken back: the case did not move
+        console.say(
+            _("{id}: the signature of {role} withdrawn, still at {step_name}{due}").format(
+                id=done.case.id, role=signed[0], step_name=done.case.step_name or "?", due=due
+            )
+            + awaiting
+        )
+        return
     console.say(
         _("{id}: withdrawn,{back}{due}").format(id=done.case.id, back=back, due=due) + awaiting
     )
@@ -620,13 +629,25 @@ def show(
             step_name(h.to_step),
             h.by,
             h.note,
-            _change_text(h.subject, h.old, h.new),
+            _withdrawn_text(h.subject)
+            if h.action == "withdraw"
+            else _change_text(h.subject, h.old, h.new),
         ]
         for h in c.history or []
     ]
     console.print_table(
         "流转记录", ["时间", "动作", "从环节", "到环节", "办理人", "意见", "变化"], hist
     )
+
+
+def _withdrawn_text(subject: str | None) -> str:
+    """A 撤回 row's 变化: what it took back, 收回流转 (a move, 退回 alike) or 收回会签：财务 (a
+    signature, by its role)."""
+    from procdoc.layout import ACTIONS
+
+    if not subject:
+        return ""
+    return f"收回{subject}" if subject in ACTIONS.values() else f"收回会签：{subject}"
 
 
 def _change_text(subject: str | None, old: Any, new: Any) -> str:
