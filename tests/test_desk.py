@@ -303,9 +303,8 @@ people:
 """
 
 
-def test_withdrawing_a_signature_says_the_case_stays_where_it_is(library: Path) -> None:
-    """QA: a signature taken back read 'withdrawn, back at 财务会签', as if the case had
-    moved; it never left the step."""
+def signed_for_finance(library: Path) -> tuple[Workspace, str]:
+    """A 报销 case at 财务会签, signed by 王五 for 财务 (部门负责人 still to sign)."""
     cfg = library / "procdoc.yaml"
     cfg.write_text(cfg.read_text(encoding="utf-8") + SIGNERS, encoding="utf-8")
     ws = Workspace(library)
@@ -316,6 +315,13 @@ def test_withdrawing_a_signature_says_the_case_stays_where_it_is(library: Path) 
     advance1(ws, cid, step="dept_review", by="张三", at=datetime(2026, 11, 2, 10))
     advance1(ws, cid, step="countersign", by="李四", at=datetime(2026, 11, 2, 11))
     advance1(ws, cid, step="pay", by="王五", at=datetime(2026, 11, 3, 9))
+    return ws, cid
+
+
+def test_withdrawing_a_signature_says_the_case_stays_where_it_is(library: Path) -> None:
+    """QA: a signature taken back read 'withdrawn, back at 财务会签', as if the case had
+    moved; it never left the step."""
+    _ws, cid = signed_for_finance(library)
     code, out, err = cli(library, "withdraw", cid, "--by", "王五", "--at", "2026-11-03 10:00")
     assert code == 0, err
     assert out.strip().startswith(f"{cid}: the signature of 财务 withdrawn, still at 财务会签")
@@ -330,16 +336,7 @@ def test_withdrawing_the_last_countersign_leaves_it_on_the_withdrawn_signers_des
     """王五 signs for 财务, 李四's signature moves the case on, 李四 withdraws: the case is
     back at 财务会签 waiting for 李四 alone, as withdraw, show and todo all say (todo put
     it back on the desks of 财务 too, their signature lost: QA)."""
-    cfg = library / "procdoc.yaml"
-    cfg.write_text(cfg.read_text(encoding="utf-8") + SIGNERS, encoding="utf-8")
-    ws = Workspace(library)
-    cid = cases.new(
-        ws, "baoxiao", title="差旅", sets=["applicant=张三", "amount=100"], by="张三",
-        at=datetime(2026, 11, 2, 9),
-    ).id  # fmt: skip
-    advance1(ws, cid, step="dept_review", by="张三", at=datetime(2026, 11, 2, 10))
-    advance1(ws, cid, step="countersign", by="李四", at=datetime(2026, 11, 2, 11))
-    advance1(ws, cid, step="pay", by="王五", at=datetime(2026, 11, 3, 9))
+    ws, cid = signed_for_finance(library)
     advance1(ws, cid, step="pay", by="李四", at=datetime(2026, 11, 3, 10))
     code, out, err = cli(library, "withdraw", cid, "--by", "李四", "--at", "2026-11-03 11:00")
     assert code == 0, err
