@@ -124,6 +124,40 @@ def test_changed_value_is_updated_and_recorded_user_columns_untouched(
     assert (last["原值"], last["新值"]) == (2130.4, 2230.4)
 
 
+def test_a_value_corrected_in_the_ledger_stays_while_the_oa_still_says_the_old_one(
+    office: Path, tmp_path: Path
+) -> None:
+    """QA: the clerk corrected 金额 with `set`; importing the same export again put the OA's
+    value back, silently. While the export still says what the last import gave, the
+    correction stands and is said (nothing written); once the OA changes the value, the
+    export's is taken and the correction it replaces is said."""
+    from procdoc.commands import cases
+
+    import_files(Workspace(office), [OA / "钉钉-报销审批.xlsx"])
+    cid = next(r for r in ledger_rows(office) if r["来源编号"] == "202609011600000860029")["编号"]
+    assert isinstance(cid, str)
+    cases.set_fields(Workspace(office), cid, sets=["amount=2000"], by="王敏")
+    before = digest(office / "台账.xlsx")
+    (again,) = import_files(Workspace(office), [OA / "钉钉-报销审批.xlsx"])
+    assert again.changed == []
+    [kept] = [p.message for p in again.reported if cid in p.message]
+    assert kept.startswith(f"{cid} 金额: kept '2000', changed in the ledger since the import")
+    assert digest(office / "台账.xlsx") == before
+    # an edit in Excel is a correction as well
+    wb = openpyxl.load_workbook(office / "台账.xlsx")
+    sheet = wb["报销"]
+    head = [c.value for c in sheet[1]]
+    row = next(r for r in sheet.iter_rows(min_row=2) if r[head.index("编号")].value == cid)
+    row[head.index("金额")].value = 1999
+    wb.save(office / "台账.xlsx")
+    (again,) = import_files(Workspace(office), [OA / "钉钉-报销审批.xlsx"])
+    assert again.changed == [] and any("kept '1999'" in p.message for p in again.reported)
+    # the OA changes it: the export's value is taken, and what it replaces is said
+    (changed,) = import_files(Workspace(office), [_changed_export(tmp_path)])
+    assert [(u.id, u.changes) for u in changed.changed] == [(cid, [("金额", 1999, 2230.4)])]
+    assert any("the export's '2230.4' replaces '1999'" in p.message for p in changed.reported)
+
+
 def test_dry_run_writes_nothing(office: Path) -> None:
     import_files(Workspace(office), [OA / "钉钉-报销审批.xlsx"])
     before = digest(office / "台账.xlsx")
@@ -234,22 +268,28 @@ def test_the_import_bar_is_drawn_only_on_a_terminal(monkeypatch: pytest.MonkeyPa
     import io
     import sys
 
-    from procdoc import cli
+    from procdoc import cli, console
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
             return True
 
+    # procdoc's stderr console is made on first use, for the stderr of that moment: made
+    # here for each phase, and dropped after the test (made on this test's terminal, it
+    # would draw in colour for the tests after it in this worker)
+    monkeypatch.delitem(vars(console), "err", raising=False)
     monkeypatch.setattr(sys, "stderr", io.StringIO())
     with cli._import_bar() as progress:
         assert progress is None
     terminal = Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
+    vars(console).pop("err", None)  # made again, on the terminal
     monkeypatch.setenv("COLUMNS", "80")
     with cli._import_bar() as progress:
         assert progress is not None
         progress("/某处/钉钉-报销审批.xlsx", 3, 10)
         progress("/某处/钉钉-报销审批.xlsx", 7, 10)
+    vars(console).pop("err", None)
     assert terminal.getvalue().startswith("\x1b[?25l")  # the bar hid the cursor to draw
 
 

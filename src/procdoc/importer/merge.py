@@ -27,11 +27,11 @@ from procdoc.importer.convert import ConversionError, NoYear, to_datetime, to_nu
 from procdoc.importer.match import MatchIndex, recorded_keys
 from procdoc.importer.reader import CellValue, Grid
 from procdoc.importer.table import Table, header_key, locate_table, match_score
-from procdoc.layout import STATUS_WORDS
+from procdoc.layout import ACTIONS, HISTORY_COLUMNS, STATUS_WORDS
 from procdoc.ledger.cells import check_value, col_letters, is_plain
 from procdoc.model import iso
 from procdoc.process.model import Process, Step
-from procdoc.values import convert_field, first_few, same, shown
+from procdoc.values import convert_field, display, first_few, same, shown, text
 
 if TYPE_CHECKING:
     from procdoc.casebook import Casebook, Change
@@ -461,6 +461,58 @@ def _cells(values: list[Any]) -> Callable[[int | None], Any]:
     return cell
 
 
+_UNKNOWN = object()
+"""What an import gave a value when 流转记录 does not say (see :meth:`Merge.kept`)."""
+
+_GIVEN_BY = {ACTIONS["update"]: "import", ACTIONS["set"]: "person", ACTIONS["assign"]: "person"}
+
+
+def _imported_values(book: Casebook, change: Change) -> dict[tuple[str, str], Any]:
+    """(case id, item) -> the value the last import gave it, for every item 流转记录 (and
+    what this change recorded so far) can tell: the new value of its last 导入更新 row;
+    else, for a case an import opened, the value the first 修改 or 转办 of it replaced.
+    Read column by column in one pass (an import of 10,000 rows asks for thousands)."""
+    h = HISTORY_COLUMNS
+    rows: list[tuple[Any, ...]] = []
+    sheet = book.history_sheet()
+    if sheet is not None:
+        cols = [sheet.column(h[key]) for key in ("case", "action", "subject", "old", "new")]
+        if cols[0] is not None and cols[1] is not None:
+            ids = sheet.column_values(cols[0])
+            rows.extend(
+                zip(
+                    *(sheet.column_values(c) if c is not None else [None] * len(ids) for c in cols),
+                    strict=True,
+                )
+            )
+    rows.extend(
+        (r[h["case"]], r[h["action"]], r[h["subject"]], r[h["old"]], r[h["new"]])
+        for r in change.history
+    )
+    given: dict[tuple[str, str], Any] = {}
+    opened: dict[str, bool] = {}  # case id -> whether an import opened it (its first row)
+    for raw_id, action, subject, old, new in rows:
+        cid = raw_id if type(raw_id) is str else text(raw_id)
+        if not cid:
+            continue
+        first = opened.setdefault(cid, action == ACTIONS["import"])
+        by = _GIVEN_BY.get(action)
+        if by is None or subject is None:
+            continue
+        key = (cid, subject if type(subject) is str else str(subject))
+        if by == "import":
+            given[key] = new
+        elif first and key not in given:
+            given[key] = old
+    return given
+
+
+def _alike(a: Any, b: Any) -> bool:
+    """Whether two values are the same value, one of them perhaps as 流转记录 keeps it
+    (text)."""
+    return same(a, b) or display(a) == display(b)
+
+
 def _title_columns(source: Source) -> list[str]:
     """The export headers a source's ``title`` pattern uses."""
     import string
@@ -514,6 +566,7 @@ class Merge:
         self.mapped_core = [t for t in targets if t in CORE_TARGETS - {"ref", "opened"}]
         self._ahead: dict[str, frozenset[str]] = {}
         self.unlisted: dict[str, list[int]] = {}  # 承办人 nobody under people: -> its rows
+        self._given: dict[tuple[str, str], Any] | None = None  # see _imported
 
     def run(self, progress: Progress | None = None) -> None:
         result = self.result
@@ -697,6 +750,8 @@ class Merge:
 
     def record_update(self, case: Case, note: str, subject: str, old: Any, new: Any) -> None:
         """One 导入更新 row in 流转记录: what changed (or was paired) from what to what."""
+        if self._given is not None:
+            self._given[case.id, subject] = new
         self.change.record(
             case.id, self.at, "update", from_step=case.step, to_step=case.step, by=self.by,
             note=note, subject=subject, old=old, new=new,
@@ -708,11 +763,16 @@ class Merge:
         fields = self.process.fields
         for fid in self.mapped_fields:
             if fid in record.fields and not same(case.fields.get(fid), record.fields[fid]):
-                changes.append((fields[fid].label, case.fields.get(fid), record.fields[fid]))
-                case.fields[fid] = record.fields[fid]
+                label, ours, theirs = fields[fid].label, case.fields.get(fid), record.fields[fid]
+                if self.kept(case, record, label, ours, theirs):
+                    continue
+                changes.append((label, ours, theirs))
+                case.fields[fid] = theirs
         for key in self.mapped_core:
             value = record.core.get(key)
             if value is not None and not same(getattr(case, key), value):
+                if self.kept(case, record, self.labels[key], getattr(case, key), value):
+                    continue
                 changes.append((self.labels[key], getattr(case, key), value))
                 setattr(case, key, value)
                 if key == "assignee":
@@ -725,6 +785,42 @@ class Merge:
             self.record_update(case, self.note(record), label, old, new_value)
         self.result.changed.append(Updated(case.id, record.key, changes))
         return changes
+
+    def kept(self, case: Case, record: Record, label: str, ours: Any, theirs: Any) -> bool:
+        """Whether the ledger's value of ``label`` stays, though the export says otherwise:
+        it was changed in the ledger since the last import gave it (by `set`, `assign` or by
+        hand in Excel) and the export still says what that import gave (the OA has not
+        changed it): the office's correction stands, and is said. When the OA changed it
+        too, the export's value is taken, and the value it replaces is said. A value no
+        import is known to have given (no row in 流转记录 says) is the export's to set."""
+        given = self._imported(case, label)
+        if given is _UNKNOWN or _alike(ours, given):
+            return False
+        if _alike(theirs, given):
+            self.report(
+                record,
+                _(
+                    "{id} {label}: kept '{ours}', changed in the ledger since the import that gave '{given}' (the export still says so); correct it in the OA, or change it back in the ledger"
+                ).format(id=case.id, label=label, ours=shown(ours), given=shown(given)),
+            )
+            return True
+        self.report(
+            record,
+            _(
+                "{id} {label}: the export's '{theirs}' replaces '{ours}', which was changed in the ledger since the import that gave '{given}'"
+            ).format(
+                id=case.id, label=label, theirs=shown(theirs), ours=shown(ours), given=shown(given)
+            ),
+        )
+        return False
+
+    def _imported(self, case: Case, label: str) -> Any:
+        """The value of ``label`` the last import gave the case, as 流转记录 tells it: the
+        new value of its last 导入更新 row; else, for a case an import opened, the value
+        the first change by a person (修改, 转办) replaced; else unknown."""
+        if self._given is None:
+            self._given = _imported_values(self.book, self.change)
+        return self._given.get((case.id, label), _UNKNOWN)
 
     def move(self, case: Case, record: Record) -> bool:
         """Move the case to the step its status maps to, when that lies ahead; report a
