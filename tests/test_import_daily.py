@@ -205,6 +205,18 @@ def test_cli_import_at_dates_the_moves_when_the_export_was_made(office: Path) ->
     assert code == 2 and "--at" in err
 
 
+def test_an_import_dated_before_a_case_entered_its_step_says_so(office: Path) -> None:
+    """QA: `--at 2026-10-01` (a typo for 10-11) on the 10-10 export moved cases, dated at
+    their entry to the step they left (history stays in time order), without a word."""
+    imp(office, FANWEI[0])
+    early = imp(office, (FANWEI[1][0], datetime(2026, 10, 1, 9, 0)))
+    assert early.moved
+    late = [p.message for p in early.reported if "is earlier (check --at)" in p.message]
+    # (the cases that entered their step before 10-01 move then, in time order: not said)
+    assert late and all(any(m.id in line for m in early.moved) for line in late), late
+    assert late[0].endswith("the import's moment 2026-10-01 09:00 is earlier (check --at)")
+
+
 def test_zhiyuan_after_fanwei_matches_all_20(office: Path) -> None:
     three_days(office)
     steps = {n: c.step.id for n, c in by_doc(office).items() if c.step}

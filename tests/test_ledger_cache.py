@@ -521,3 +521,43 @@ def test_open_rows_are_read_without_unpacking_the_rest(tmp_path: Path) -> None:
         truth = cold.read([LEDGER]).sheets[LEDGER]
         assert sorted(sheet._kept_apart()) == [0, 10, 15, 20, 25, 30, 35, 40]
         assert [sheet.row_at(i) for i in range(41)] == truth.rows
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [None, date(2026, 11, 21), date(2026, 11, 20), "2026-11-21 09:00", 3],
+)
+def test_the_rows_changed_after_a_moment_are_told_as_stored(tmp_path: Path, extra: object) -> None:
+    """`overdue --as-of` a day past asks which rows 更新时间 says changed since; a cached
+    sheet tells it from the stored values (ISO text sorts as the moments), without making
+    a datetime of each, and says the same as the cold read; a column holding anything
+    else is left to the caller (None)."""
+    moments = [datetime(2026, 11, 20, 8, 59, 59, 500000), datetime(2026, 11, 20, 9, 0)]
+    moments += [datetime(2026, 11, 19 + i % 3, 9, i) for i in range(30)]
+    rows: list[dict[str, object]] = [{"编号": f"A-{i}", "更新": m} for i, m in enumerate(moments)]
+    rows.insert(5, {"编号": "A-empty"})
+    if extra is not None:
+        rows.append({"编号": "A-hand", "更新": extra})
+    create_workbook(tmp_path / "ledger.xlsx", {LEDGER: (["编号", "更新"], rows)})
+    cached, cold = stores(tmp_path)
+    with small_blocks(8):
+        cached.read([LEDGER])
+        sheet = cached.read([LEDGER]).sheets[LEDGER]
+        truth = cold.read([LEDGER]).sheets[LEDGER]
+        assert isinstance(sheet, cache_mod.CachedSheet)
+        moment = datetime(2026, 11, 20, 9, 0)
+        got = sheet.later_than(1, moment)
+        assert got == truth.later_than(1, moment)
+        if isinstance(extra, str | int):  # typed by hand: the caller reads the column
+            assert got is None
+        else:  # a date (a midnight read back as one) is later when its day is
+            expected = [
+                i
+                for i, r in enumerate(rows)
+                if "更新" in r
+                and (
+                    r["更新"] if isinstance(r["更新"], datetime) else datetime(2026, 11, extra.day)
+                )  # type: ignore[union-attr]
+                > moment
+            ]
+            assert got == expected and got

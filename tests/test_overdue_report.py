@@ -265,6 +265,9 @@ def test_overdue_builds_only_the_rows_that_could_be_listed_and_lists_the_same(
         return Batch(changes)
 
     Workspace(office).store.update(typed)
+    # the ledger as it is now, asked about any day: the clock is put before every day asked
+    # (a day past reads the cases as they stood then: see the test after this one)
+    monkeypatch.setattr(Workspace, "now", lambda _self: datetime(2026, 9, 1, 8, 0))
     built: list[str] = []
     real_build = casebook._build
 
@@ -319,3 +322,26 @@ def test_overdue_builds_only_the_rows_that_could_be_listed_and_lists_the_same(
         listed = cases.list_cases(Workspace(office), cases.Selection(status="open"))
     assert [c.id for c in listed] == [c.id for c in every_case if c.status == "open"]
     assert made[1].id not in built and made[5].id not in built
+
+
+def test_a_day_past_reads_the_cases_as_they_stood_then(office: Path) -> None:
+    """QA: `overdue --as-of` and `todo --as-of` a day past read today's ledger: they listed
+    a case opened days later, and a case at the step it reached since, where `report daily`
+    of that day does not (SPEC §8). A day past reads the cases as they stood then."""
+    from procdoc.commands.desk import todo
+
+    ws = Workspace(office)
+    early = cases.new(ws, "task", title="早", at=datetime(2026, 9, 20, 9, 0)).id
+    later = cases.new(ws, "task", title="晚", at=datetime(2026, 10, 14, 9, 0)).id
+    advance1(Workspace(office), early, step="slow", at=datetime(2026, 10, 20, 9, 0))
+    listed = overdue_json(office, "2026-10-12 09:00", "--within", "30d")
+    assert [(c["id"], c["step"]) for c in listed] == [(early, "work")]  # as it stood
+    now = overdue_json(office, "2026-12-30 09:00", "--within", "30d")
+    assert {c["id"] for c in now} == {early, later}
+    waiting = todo(Workspace(office), as_of=datetime(2026, 10, 12, 9, 0))
+    assert [(i.case.id, i.case.step.id if i.case.step else None) for i in waiting] == [
+        (early, "work")
+    ]
+    code, out, err = _report(office, "2026-10-12 09:00")
+    assert code == 0, err
+    assert "在办 1 件" in out  # as `report daily` of that day counts

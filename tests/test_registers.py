@@ -616,3 +616,20 @@ def test_the_print_area_takes_in_the_rows_appended_below_it(kept: Path) -> None:
     wb.save(ledger)
     assert cli(kept, *new, "--title", "关于做好元旦春节期间工作的通知")[0] == 0
     assert area(ledger) == "'收文台账'!$A$1:$H$20"
+
+
+def test_an_adopted_case_s_stay_counts_from_the_register_s_date(kept: Path) -> None:
+    """`adopt` counts a case's stay from its 收文日期 (its 环节开始 says so); the stays the
+    reports read counted it from the adoption, and a day past before the adoption left
+    the case out: it is as procdoc first knew it."""
+    from procdoc.workspace import Workspace
+
+    assert cli(kept, "adopt", "shouwen", "--at", "2026-10-12 17:30")[0] == 0
+    ws = Workspace(kept)
+    book, engine = ws.casebook(), ws.engine()
+    case = next(c for c in book.cases() if c.status == "open")
+    history = book.history(case)
+    [stay] = engine.visits(case, history)
+    assert stay.entered == case.entered == case.opened and stay.due == case.due
+    then = engine.as_of(case, history, datetime(2026, 10, 12, 9, 0))  # before the adoption
+    assert then is not None and (then.step, then.due) == (case.step, case.due)

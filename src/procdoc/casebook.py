@@ -109,6 +109,30 @@ def dated_rows(key: str, keep: Callable[[date], bool]) -> RowFilter:
     return rows
 
 
+def changed_after(moment: datetime) -> RowFilter:
+    """The rows whose 更新时间 (``updated``) is later than ``moment``, or cannot be read as
+    a moment (the case decides, read back from 流转记录): the cases procdoc changed since.
+    An empty cell, or a register without the column, keeps no row: nothing says it changed."""
+
+    def holds(raw: Any) -> bool:
+        if type(raw) is datetime:  # as procdoc writes it: no reading needed
+            return raw > moment
+        try:
+            found = as_moment(raw)
+        except Unreadable:
+            return True
+        return found is not None and found > moment
+
+    def rows(sheet: Sheet, core: Mapping[str, int | None]) -> Collection[int] | None:
+        col = core["updated"]
+        if col is None:
+            return []
+        later = sheet.later_than(col, moment)  # the column as procdoc writes it
+        return later if later is not None else list(rows_where(sheet.column_values(col), holds))
+
+    return rows
+
+
 def any_of(*filters: RowFilter) -> RowFilter:
     """The rows any of ``filters`` keeps (every row, when one of them keeps every row)."""
 

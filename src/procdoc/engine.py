@@ -1293,13 +1293,16 @@ class Engine:
                 step = process.find_step(entry.to_step)
                 if step is None:
                     continue
-                entries[step.id] = entry.at
+                start = entry.at
+                if entry.action == "adopt" and not out and case.opened is not None:
+                    start = min(case.opened, entry.at)  # from the register's own date
+                entries[step.id] = start
                 due = (
                     _as_due_value(entry.new)
                     if entry.new is not None and entry.action in ("advance", "return")
-                    else self.step_due(case, step, entry.at, entries=entries)
+                    else self.step_due(case, step, start, entries=entries)
                 )
-                out.append(Visit(step, entry.at, None, due, how="open"))
+                out.append(Visit(step, start, None, due, how="open"))
                 if step.final:
                     out[-1].left = entry.at
                     out[-1].how = "close"
@@ -1307,7 +1310,9 @@ class Engine:
 
     def as_of(self, case: Case, history: Sequence[HistoryEntry], moment: datetime) -> Case | None:
         """The case as it stood at ``moment`` (None when it was opened later): its step,
-        status, entry and deadline then, from its history."""
+        status, entry and deadline then, from its history. A case opened before ``moment``
+        that procdoc came to know only later (taken over, imported, or registered after
+        its 登记时间) is as its first recorded event left it: nothing says otherwise."""
         if case.opened is not None and case.opened > moment:
             return None
         past = [h for h in history if h.at is not None and h.at <= moment]
@@ -1315,6 +1320,10 @@ class Engine:
             return case
         then = case.copy()
         visits = self.visits(case, past)
+        if not visits and case.opened is not None:
+            first = next((i for i, h in enumerate(history) if _enters(h)), None)
+            past = [] if first is None else list(history[: first + 1])
+            visits = self.visits(case, past)
         if not visits:
             return None if history else then
         last = visits[-1]

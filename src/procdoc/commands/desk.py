@@ -8,7 +8,7 @@ from typing import Any
 
 from procdoc.calendar import Due
 from procdoc.commands.cases import dept_members, time_left, waits_for
-from procdoc.commands.reports import within_of
+from procdoc.commands.reports import stood_at, within_of
 from procdoc.engine import WITH_THE_MOVE
 from procdoc.errors import UsageError
 from procdoc.i18n import _
@@ -69,8 +69,11 @@ def todo(
     from procdoc.casebook import open_rows
 
     book = ws.casebook(history=True)
-    cases = list(book.cases(None if done else open_rows))  # waiting: open cases only
-    ws.note_broken()
+    if not done and moment < ws.now():  # a moment past: the cases as they stood then
+        cases = stood_at(ws, moment, open_rows, book)
+    else:
+        cases = list(book.cases(None if done else open_rows))  # waiting: open cases only
+        ws.note_broken()
     if done:
         return _done(cases, book, people or set(), moment)
     window = within_of(ws, None)

@@ -20,7 +20,7 @@ from procdoc.reports.overdue import overdue as flag_cases
 from procdoc.workspace import Workspace
 
 if TYPE_CHECKING:
-    from procdoc.casebook import Casebook
+    from procdoc.casebook import Casebook, RowFilter
     from procdoc.reports.facts import CaseFacts
     from procdoc.reports.monthly import MonthlyReport
     from procdoc.reports.sample import SampleReport
@@ -53,7 +53,10 @@ def overdue(
     cal = ws.calendar
     # only the rows of open cases whose deadline is near, past or unreadable are built
     near = due_rows(lambda due: classify(due, moment, window, cal) is not None)
-    cases = select(ws, None, sel, rows=near)
+    if moment < ws.now():  # a moment past: the cases as they stood then (as `report daily`)
+        cases = select(ws, stood_at(ws, moment, near), sel)
+    else:
+        cases = select(ws, None, sel, rows=near)
     return flag_cases(
         cases,
         as_of=moment,
@@ -61,6 +64,31 @@ def overdue(
         cal=ws.calendar,
         reminders=ws.config.reminders,
     )
+
+
+def stood_at(
+    ws: Workspace, moment: datetime, rows: RowFilter, book: Casebook | None = None
+) -> list[Case]:
+    """The cases as they stood at ``moment``, a moment past, among those ``rows`` keeps
+    now and those changed since (更新时间 later than ``moment``): a case opened later is
+    left out, one that moved, closed or was extended since is read back from 流转记录 as
+    it was then (``Engine.as_of``); the others are as their rows say. So `overdue` and
+    `todo` of a day past agree with `report daily` of that day (SPEC §8)."""
+    from procdoc.casebook import any_of, changed_after
+
+    book = book or ws.casebook()  # 流转记录 is read only if a case changed since
+    engine = ws.engine()
+    out = []
+    for case in book.cases(any_of(rows, changed_after(moment))):
+        changed = case.updated is not None and case.updated > moment
+        if changed or (case.opened is not None and case.opened > moment):
+            then = engine.as_of(case, book.history(case), moment)
+            if then is None:
+                continue
+            case = then
+        out.append(case)
+    ws.note_broken()
+    return out
 
 
 def cases_as_of(ws: Workspace, moment: datetime) -> list[Case]:

@@ -890,6 +890,7 @@ class Merge:
                 ),
             )
             return False
+        entered = case.entered
         self.engine.import_move(
             self.book,
             self.change,
@@ -899,6 +900,19 @@ class Merge:
             by=self.by,
             note=self.note(record),
         )
+        if entered is not None and entered > self.at:  # history stays in time order
+            self.report(
+                record,
+                _(
+                    "{id} moved to {name} at {entered}, when it entered {name2}: the import's moment {at} is earlier (check --at)"
+                ).format(
+                    id=case.id,
+                    name=target.name,
+                    entered=display(entered),
+                    name2=current.name,
+                    at=display(self.at),
+                ),
+            )
         self.result.moved.append(Moved(case.id, record.key, record.status, current, target))
         return True
 

@@ -712,6 +712,29 @@ class CachedSheet(Sheet):
         self._columns[col] = values
         return values
 
+    def later_than(self, col: int, moment: datetime) -> list[int] | None:
+        # compared as stored, without making a datetime of each value: a datetime is kept
+        # as ("t", its ISO text), and ISO texts of one form sort as the moments they name;
+        # a date as ("d", its ordinal), later when its day is
+        if self._rows is not None or col in self._columns or col not in self._dated:
+            return super().later_than(col, moment)
+        with _gc_paused():
+            parts = [
+                self._unpacked[b][col] if b in self._unpacked else marshal.loads(block[col])
+                for b, block in enumerate(self._blocks)
+            ]
+        stamp, day = moment.isoformat(), moment.toordinal()
+        out = []
+        for i, value in enumerate(itertools.chain.from_iterable(parts)):
+            if value is None:
+                continue
+            if type(value) is not tuple:
+                return None  # text, a number: the caller reads the column
+            kind, stored = value
+            if stored > stamp if kind == "t" else stored > day:
+                out.append(i)
+        return out
+
     def row_at(self, index: int) -> Row:
         if self._rows is not None:
             return self._rows[index]

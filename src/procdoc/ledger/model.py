@@ -10,6 +10,8 @@ from typing import Literal
 
 from procdoc.ledger.cells import label_key
 
+_MOMENTS = frozenset({datetime, date, type(None)})
+
 Fingerprint = tuple[int, int, str]
 """``(size, mtime_ns, sha256 hex)`` of a ledger file: how procdoc tells that it changed."""
 
@@ -112,6 +114,21 @@ class Sheet:
     def row_at(self, index: int) -> Row:
         """The data row at ``index`` of :attr:`rows`."""
         return self.rows[index]
+
+    def later_than(self, col: int, moment: datetime) -> list[int] | None:
+        """The indexes of the data rows whose 0-based column ``col`` holds a moment later
+        than ``moment`` (a date: its midnight), when the column holds datetimes, dates and
+        empty cells only (as procdoc writes 更新时间, a midnight read back as a date); None
+        when it holds anything else (the caller reads it)."""
+        values = self.column_values(col)
+        if not set(map(type, values)) <= _MOMENTS:
+            return None
+        day = moment.toordinal()
+        return [
+            i
+            for i, v in enumerate(values)
+            if v is not None and (v > moment if type(v) is datetime else v.toordinal() > day)  # type: ignore[union-attr]
+        ]
 
 
 @dataclass
