@@ -16,7 +16,7 @@ from procdoc.cli import app
 from procdoc.commands import cases
 from procdoc.commands.documents import render
 from procdoc.documents.render import output_path
-from procdoc.errors import RenderError
+from procdoc.errors import ProcdocWarning, RenderError
 from procdoc.workspace import Workspace
 
 runner = CliRunner()
@@ -685,6 +685,44 @@ def test_an_opinion_waits_for_its_conclusion_and_is_dated_the_day_it_was_written
     assert "已责令施工单位停止夜间施工。" in text
     assert "\t2026年12月18日" in text and "2026年11月6日" not in text  # the opinion's day
     assert done.skipped == []
+
+
+def test_a_form_without_what_it_is_for_waits_and_says_so(library: Path) -> None:
+    """QA: a batch `render` printed a 报销审批单 with 金额 empty (and with 金额 typed
+    一千二, its 大写 line read 一千二), a 督办单 without 事项 or 主办单位, a 会议通知
+    without 地点: the library's forms require those fields, a cell that cannot be read
+    counts as not filled, and the batch says which to fill."""
+    from procdoc.ledger import Batch, SheetChanges
+
+    ws = Workspace(library)
+    empty = cases.new(ws, "baoxiao", title="差旅", sets=["applicant=张三", "amount=1"],
+                      at=datetime(2026, 11, 2, 9)).id  # fmt: skip
+    typed = cases.new(Workspace(library), "baoxiao", title="办公用品",
+                      sets=["applicant=李四", "amount=1200"], at=datetime(2026, 11, 2, 10)).id  # fmt: skip
+    good = cases.new(Workspace(library), "baoxiao", title="培训",
+                     sets=["applicant=王五", "amount=300"], at=datetime(2026, 11, 2, 11)).id  # fmt: skip
+    book = Workspace(library).casebook()
+    where, cleared = book.case(typed), book.case(empty)  # as an OA export or Excel leaves them
+    Workspace(library).store.update(
+        lambda _s: Batch(
+            {
+                where.sheet: SheetChanges(
+                    set={where.row: {"金额": "一千二"}, cleared.row: {"金额": None}}
+                )
+            }
+        )
+    )
+    with pytest.warns(ProcdocWarning, match="一千二"):
+        done = render(Workspace(library), "baoxiao", at=datetime(2026, 11, 3, 9, 0))
+    assert [cid for cid, _path in done.written] == [good]
+    assert {(k.case, k.labels) for k in done.skipped} == {(empty, ("金额",)), (typed, ("金额",))}
+    duban = cases.new(Workspace(library), "duban", title="落实会议精神",
+                      sets=["due_date=2026-12-31"], at=datetime(2026, 12, 1, 9)).id  # fmt: skip
+    advance1(Workspace(library), duban, step="assign", at=datetime(2026, 12, 2, 9))
+    waits = render(Workspace(library), "duban", at=datetime(2026, 12, 2, 10))
+    assert waits.written == [] and [k.labels for k in waits.skipped] == [
+        ("事项", "任务要求", "主办单位")
+    ]
 
 
 def test_notices_go_to_the_cases_they_are_due_for(library: Path) -> None:

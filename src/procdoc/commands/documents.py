@@ -311,8 +311,10 @@ def _select(
 
 
 def _empty(case: Case, fid: str) -> bool:
+    """Whether a field a document requires is not there to print: empty, or a cell that
+    cannot be read as its type (金额 typed as 一千二 would print as its own 大写)."""
     value = case.fields.get(fid)
-    return value is None or (isinstance(value, str) and not value.strip())
+    return value is None or (isinstance(value, str) and not value.strip()) or fid in case.unread
 
 
 def _due_at(
