@@ -96,6 +96,31 @@ def test_registers_split_copies_every_case_into_its_own_register(legacy: Path) -
     assert code == 1 and "already keeps a register per process" in err
 
 
+def test_undo_of_a_split_puts_back_procdoc_yaml_too(legacy: Path) -> None:
+    """QA: `undo` after `registers split` put back the ledger but left the split's
+    registers: block in procdoc.yaml: every case vanished from list and check, without a
+    word, and split refused to run again. procdoc.yaml goes back with the ledger (and
+    forward again with a second undo); edited since, the undo is refused, nothing written."""
+    config = legacy / "procdoc.yaml"
+    original = config.read_text(encoding="utf-8")
+    before = json.loads(cli(legacy, "list", "--format", "json")[1])
+    assert cli(legacy, "registers", "split")[0] == 0
+    split = config.read_text(encoding="utf-8")
+    code, out, err = cli(legacy, "undo")
+    assert code == 0, err
+    assert "procdoc.yaml: put back as it was before that write" in out
+    assert config.read_text(encoding="utf-8") == original
+    assert json.loads(cli(legacy, "list", "--format", "json")[1]) == before
+    assert cli(legacy, "undo")[0] == 0  # the undo undone: the split is back, with its config
+    assert config.read_text(encoding="utf-8") == split
+    assert len(json.loads(cli(legacy, "list", "--format", "json")[1])) == len(before)
+    config.write_text(split + "# 改过\n", encoding="utf-8")
+    ledger = (legacy / "台账.xlsx").read_bytes()
+    code, _out, err = cli(legacy, "undo")
+    assert code != 0 and "procdoc.yaml changed since procdoc's last write" in err
+    assert (legacy / "台账.xlsx").read_bytes() == ledger
+
+
 def test_registers_split_refuses_a_row_of_no_known_process(legacy: Path) -> None:
     """A 流程 typed wrongly in the old 台账: `registers split` cannot tell which register
     the row goes to, so it refuses in one line naming the cell and writes nothing (it

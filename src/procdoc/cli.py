@@ -1300,6 +1300,12 @@ def undo(by: ByOpt = None, at: AtOpt = None, workspace: WorkspaceOpt = None) -> 
     )
     sheets = _(" ({sheets})").format(sheets=_(", ").join(result.sheets)) if result.sheets else ""
     console.say(message + sheets)
+    if result.config:
+        console.say(
+            _("{config}: put back as it was before that write (registers split changed it)").format(
+                config=result.config
+            )
+        )
     console.info(_("recorded in 流转记录; procdoc undo again puts back what this undid"))
 
 

@@ -3,12 +3,14 @@ register, `registers split` a shared 台账, `undo` procdoc's last write."""
 
 from __future__ import annotations
 
+import json
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from procdoc.errors import ProcdocWarning, UnadoptedWarning
+from procdoc.config import CONFIG_NAME
+from procdoc.errors import ProcdocWarning, UnadoptedWarning, WorkspaceError
 from procdoc.i18n import _
 from procdoc.workspace import Workspace
 
@@ -262,10 +264,41 @@ def split(ws: Workspace) -> SplitResult:
         return batch
 
     ws.store.update(plan, read_sheets=[LEGACY_SHEET])
+    before = (ws.root / CONFIG_NAME).read_text(encoding="utf-8")
     result.config = _record_registers(
         ws, {p.id: target.register_of(p).sheet for p in ws.processes.values()}
     )
+    _remember_configs(ws, before, (ws.root / CONFIG_NAME).read_text(encoding="utf-8"))
     return result
+
+
+#: In the state folder: the procdoc.yaml that goes with each version of the ledger a
+#: `registers split` (or an undo of one) wrote, by the version's SHA-256, so that `undo`
+#: puts procdoc.yaml back with the ledger (the split's `registers:` block names sheets
+#: the ledger before it does not have).
+CONFIGS = "configs.json"
+
+
+def _remember_configs(ws: Workspace, before: str, after: str) -> None:
+    """Pair the version of the ledger procdoc just wrote with ``after``, and the version
+    before it with ``before`` (from the undo record of that write)."""
+    from procdoc.fileio import atomic_write
+    from procdoc.ledger import undo as undo_record
+
+    last = undo_record.load(ws.store.state_dir, ws.store.path)
+    if last is None or last.backup_sha256 is None:
+        return
+    configs = _configs(ws)
+    configs[last.backup_sha256], configs[last.sha256] = before, after
+    atomic_write(ws.store.state_dir / CONFIGS, json.dumps(configs, ensure_ascii=False))
+
+
+def _configs(ws: Workspace) -> dict[str, str]:
+    try:
+        found = json.loads((ws.store.state_dir / CONFIGS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def _record_registers(ws: Workspace, sheets: dict[str, str]) -> str:
@@ -586,6 +619,7 @@ class UndoResult:
     ledger: str
     undone: str  # when the write that was undone happened (ISO 8601, local time)
     sheets: list[str]  # the sheets that write changed
+    config: str | None = None  # procdoc.yaml, when it was put back too (see CONFIGS)
 
 
 def undo(ws: Workspace, *, by: str | None = None, at: datetime | None = None) -> UndoResult:
@@ -617,5 +651,29 @@ def undo(ws: Workspace, *, by: str | None = None, at: datetime | None = None) ->
         )
         return change.batch()
 
+    # a split (or the undo of one) changed procdoc.yaml as well: it goes back with the
+    # ledger, unless it was edited since (then nothing is written)
+    config = ws.root / CONFIG_NAME
+    configs = _configs(ws)
+    last = undo_record.load(store.state_dir, store.path)
+    back = None
+    if last is not None and last.sha256 in configs and last.backup_sha256 in configs:
+        back = configs[last.backup_sha256 or ""]
+        if config.read_text(encoding="utf-8") != configs[last.sha256]:
+            raise WorkspaceError(
+                _(
+                    "{config} changed since procdoc's last write of {ledger} ({what}), which changed {config} too; undo would leave the two apart"
+                ).format(config=CONFIG_NAME, ledger=result.ledger, what="registers split"),
+                hint=_(
+                    "put back the registers: block as procdoc wrote it, then run undo again; nothing was written"
+                ),
+            )
     store.undo(plan, read_sheets=ws.layout.read_specs())
+    if back is not None:
+        from procdoc.fileio import atomic_write
+
+        now = configs[last.sha256]  # type: ignore[union-attr]
+        atomic_write(config, back, like=config)
+        result.config = ws.rel(config)
+        _remember_configs(ws, now, back)
     return result
