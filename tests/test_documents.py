@@ -673,7 +673,10 @@ def test_an_opinion_waits_for_its_conclusion_and_is_dated_the_day_it_was_written
     )
     code, _out, err = cli(library, "render", "--template", "xinfang_opinion", "--at", "2026-11-20")
     assert code == 0
-    assert f"skipped {cid}: xinfang_opinion at 信访办理 requires 处理意见, still empty" in err
+    assert (
+        f"skipped {cid}: xinfang_opinion at 信访办理 requires 处理意见, still empty or unreadable"
+        in err
+    )
     assert f"procdoc set {cid} --set result=" in err and "1 skipped" in err
     cases.set_fields(
         Workspace(library), cid, sets=["result=已责令施工单位停止夜间施工。"],
@@ -722,6 +725,14 @@ def test_a_form_without_what_it_is_for_waits_and_says_so(library: Path) -> None:
     waits = render(Workspace(library), "duban", at=datetime(2026, 12, 2, 10))
     assert waits.written == [] and [k.labels for k in waits.skipped] == [
         ("事项", "任务要求", "主办单位")
+    ]
+    # --format csv lists the documents written (QA: it printed the plain lines)
+    code, out, err = cli(library, "render", "--template", "baoxiao", "--case", good, "--force",
+                         "--format", "csv")  # fmt: skip
+    assert code == 0, err
+    assert out.lstrip("\ufeff").splitlines() == [
+        "编号,文件",
+        f"{good},out/baoxiao/{good}-baoxiao.docx",
     ]
 
 

@@ -857,8 +857,11 @@ def render(
         if result.pdf_error:
             raise typer.Exit(int(ExitCode.USER))
         return
-    for cid, path in result.written:
-        console.say(f"{cid}\t{ws.rel(path)}")
+    if format is Format.csv:  # the documents written, one a row (the notes go to stderr)
+        console.print_csv(["编号", "文件"], [[cid, ws.rel(path)] for cid, path in result.written])
+    else:
+        for cid, path in result.written:
+            console.say(f"{cid}\t{ws.rel(path)}")
     for path in result.pdfs:
         console.say(f"\t{ws.rel(path)}")
     for _cid, path in result.kept:
@@ -872,7 +875,7 @@ def render(
     for skip in result.skipped:
         console.info(
             _(
-                "skipped {cid}: {template} at {step} requires {labels}, still empty (fill it with procdoc set {cid} --set {field}=...; --case {cid} renders it as it is)"
+                "skipped {cid}: {template} at {step} requires {labels}, still empty or unreadable (fill it with procdoc set {cid} --set {field}=...; --case {cid} renders it as it is)"
             ).format(
                 cid=skip.case,
                 template=template,
