@@ -656,10 +656,10 @@ def undo(ws: Workspace, *, by: str | None = None, at: datetime | None = None) ->
     config = ws.root / CONFIG_NAME
     configs = _configs(ws)
     last = undo_record.load(store.state_dir, store.path)
-    back = None
+    pair = None  # (procdoc.yaml with the version undone, with the version put back)
     if last is not None and last.sha256 in configs and last.backup_sha256 in configs:
-        back = configs[last.backup_sha256 or ""]
-        if config.read_text(encoding="utf-8") != configs[last.sha256]:
+        pair = configs[last.sha256], configs[last.backup_sha256 or ""]
+        if config.read_text(encoding="utf-8") != pair[0]:
             raise WorkspaceError(
                 _(
                     "{config} changed since procdoc's last write of {ledger} ({what}), which changed {config} too; undo would leave the two apart"
@@ -669,10 +669,10 @@ def undo(ws: Workspace, *, by: str | None = None, at: datetime | None = None) ->
                 ),
             )
     store.undo(plan, read_sheets=ws.layout.read_specs())
-    if back is not None:
+    if pair is not None:
         from procdoc.fileio import atomic_write
 
-        now = configs[last.sha256]  # type: ignore[union-attr]
+        now, back = pair
         atomic_write(config, back, like=config)
         result.config = ws.rel(config)
         _remember_configs(ws, now, back)

@@ -92,37 +92,25 @@ def stood_at(
 
 
 def cases_as_of(ws: Workspace, moment: datetime) -> list[Case]:
-    """The cases the daily report at ``moment`` looks at, as they stood then: opened by
-    then, with their step, status and deadline then (read back from 流转记录 when
-    anything happened since). For now: the open ones, those opened or closed today and
-    those with a cell that cannot be read (the report lists them); the others are not
-    built. For a moment past: every case (any could have been open then)."""
+    """The cases the daily report at ``moment`` looks at, as they stood then: the open
+    ones, those opened or closed that day and those with a cell that cannot be read (the
+    report lists them); the others are not built. For a moment past, those and the ones
+    changed since, read back from 流转记录 as they were (:func:`stood_at`)."""
     from procdoc.casebook import any_of, dated_rows, open_rows
 
     book = ws.casebook(history=True)
-    now = moment >= ws.now()
-    on_today = partial(operator.eq, moment.date())
-    rows = (
-        any_of(
-            open_rows,
-            book.suspect_rows,
-            dated_rows("opened", on_today),
-            dated_rows("closed", on_today),
-        )
-        if now
-        else None
+    on_the_day = partial(operator.eq, moment.date())
+    rows = any_of(
+        open_rows,
+        book.suspect_rows,
+        dated_rows("opened", on_the_day),
+        dated_rows("closed", on_the_day),
     )
+    if moment < ws.now():
+        return stood_at(ws, moment, rows, book)
     cases = list(book.cases(rows))
     ws.note_broken()
-    if now:
-        return cases
-    engine = ws.engine()
-    out = []
-    for case in cases:
-        then = engine.as_of(case, book.history(case), moment)
-        if then is not None:
-            out.append(then)
-    return out
+    return cases
 
 
 def report_daily(
