@@ -38,7 +38,7 @@ bench: $(STAMP)
 LOCALE := src/procdoc/locale
 POT    := $(LOCALE)/procdoc.pot
 messages: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _ -k ngettext:1,2 --sort-by-file \
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k ngettext:1,2 -k pgettext:1c,2 --sort-by-file \
 	  --project procdoc --copyright-holder "procdoc" --msgid-bugs-address "" -o $(POT) .
 	$(BIN)/pybabel update -i $(POT) -d $(LOCALE) -D procdoc -l zh_CN --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile -d $(LOCALE) -D procdoc -l zh_CN --statistics

@@ -65,7 +65,7 @@ def test_a_misspelt_step_is_answered_with_the_steps_it_is_close_to(office: Path)
 def test_a_step_the_process_lacks_names_its_steps(office: Path, args: list[str]) -> None:
     code, _out, err = cli(office, *args)
     assert code == 1
-    assert err.startswith("Error: xinfang has no step 'nosuch' (信访登记, 受理审查, "), err
+    assert err.startswith("Error: 信访事项办理 has no step 'nosuch' (信访登记, 受理审查, "), err
 
 
 def test_a_step_some_process_has_still_selects(office: Path) -> None:
@@ -123,7 +123,7 @@ def test_a_value_that_cannot_be_read_is_bad_usage(office: Path, args: list[str])
     assert err.startswith("Error: ") and len(err.splitlines()) == 1, err
     assert (office / "ledger.xlsx").read_bytes() == before
     if "--set" in args:  # what may be set is still said (it was lost: a review)
-        assert "fields of xinfang: " in err, err
+        assert "fields of 信访事项办理: " in err, err
 
 
 @pytest.mark.parametrize("args", UNKNOWN, ids=lambda a: " ".join(a))

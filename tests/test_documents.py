@@ -123,10 +123,16 @@ def test_selectors(office: Path) -> None:
 
 
 def test_undefined_variable_is_an_error_before_anything_is_written(office: Path) -> None:
-    make_template(office / "templates" / "bad.docx", ["{{ petitioner }}"])
+    make_template(office / "templates" / "bad.docx", ["{{ petitioner }}{{ phone }}"])
     at_issue(office)
-    with pytest.raises(RenderError, match="uses petitioner, which case MN2026-001"):
-        render(Workspace(office), "bad", process="mini")
+    ws = Workspace(office)
+    with pytest.raises(RenderError) as caught:
+        render(ws, "bad", process="mini")
+    # the case's process by its name, as the office calls it
+    name = ws.process("mini").name
+    assert caught.value.message == (
+        f"template bad uses petitioner, phone, which case MN2026-001 ({name}) does not have"
+    )
     assert not (office / "out" / "bad").exists()
 
 
@@ -151,6 +157,15 @@ def test_templates_lists_a_broken_template_and_says_so(office: Path) -> None:
     listed = runner.invoke(app, ["templates", "--format", "json", "-w", str(office)])
     broken = next(t for t in json.loads(listed.stdout) if t["name"] == "broken")
     assert broken["problem"]
+    # a file that is no Word document at all: listed and said, never a traceback (QA)
+    (office / "templates" / "junk.docx").write_text("junk", encoding="utf-8")
+    result = runner.invoke(app, ["templates", "-w", str(office)])
+    assert result.exit_code == 0 and result.exception is None
+    assert "template junk cannot be rendered:" in result.stderr and "not a Word .docx" in (
+        result.stderr
+    )
+    check = runner.invoke(app, ["validate", "-w", str(office)])
+    assert "error: : " not in check.stdout and "not a Word .docx file" in check.stdout
 
 
 def test_output_names_are_safe_and_stay_inside(office: Path, tmp_path: Path) -> None:

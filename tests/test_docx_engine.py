@@ -519,6 +519,64 @@ def test_syntax_error_names_the_part(tmp_path: Path) -> None:
         CompiledTemplate.compile(header)
 
 
+def test_an_unclosed_block_is_shown_where_it_opens(tmp_path: Path) -> None:
+    path = tmp_path / "open.docx"
+    document = docx.Document()
+    document.add_paragraph("第一段：{{ v }}")
+    document.add_paragraph("第二段：{% if v %}有值")
+    for i in range(3):
+        document.add_paragraph(f"第{i + 3}段")
+    document.add_paragraph("末段：{{ v }}")
+    document.save(path)
+    with pytest.raises(RenderError) as caught:
+        CompiledTemplate.compile(path)
+    message = caught.value.message
+    # Jinja names the end of the part; the paragraph to fix is the one with the tag
+    assert "near '第二段：{% if v %}有值'" in message
+    assert message.endswith("{% if %} is never closed: add {% endif %} where the block ends")
+
+
+@pytest.mark.parametrize(
+    ("source", "said"),
+    [
+        ("{% if a %}x", "{% if %} is never closed: add {% endif %} where the block ends"),
+        ("{% for a in b %}x", "{% for %} is never closed: add {% endfor %} where the block ends"),
+        ("{% endif %}", "{% endif %} has no opening tag before it"),
+        ("{% foo %}", "unknown tag {% foo %}"),
+        ("{{ a ", "'{{' is never closed: add '}}' after the name"),
+        ("{% if a %}{% endfor %}", "{% endfor %} where {% endif %} is expected"),
+        ("{% if a %}{% for x in y %}{% endif %}", "{% endif %} where {% endfor %} is expected"),
+        ("{{ a b }}", "unexpected 'b' in a tag"),
+        ("{{ }}", "a '{{ }}' that ends before its name or expression does"),
+        ("{% if %}{% endif %}", "a tag with no condition in it"),
+    ],
+)
+def test_jinja_syntax_errors_are_said_in_the_offices_terms(source: str, said: str) -> None:
+    from jinja2 import TemplateSyntaxError
+
+    with pytest.raises(TemplateSyntaxError) as caught:
+        engine.jinja_environment().parse(source)
+    assert engine.syntax_message(caught.value.message or "").startswith(said)
+
+
+def test_a_runtime_error_names_the_fix_and_leaves_no_folder(tmp_path: Path) -> None:
+    path = tmp_path / "zero.docx"
+    build_simple(path, body="值：{{ v }} {{ 1 / 0 }}", header="")
+    out = tmp_path / "out" / "zero" / "X-1-zero.docx"
+    with pytest.raises(RenderError) as caught:
+        render_batch(path, [(out, {"v": "一"})])
+    assert caught.value.message == (
+        "X-1-zero.docx: template zero: error in word/document.xml: division by zero"
+    )
+    assert caught.value.hint == "fix the expression in the template; this document was not written"
+    assert not (tmp_path / "out").exists()  # the folders made for it are gone again
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    with pytest.raises(RenderError):
+        render_batch(path, [(kept / "X-1-zero.docx", {"v": "一"})])
+    assert kept.is_dir()  # a folder that was there before is left as it was
+
+
 def test_not_a_docx(tmp_path: Path) -> None:
     text = tmp_path / "notes.docx"
     text.write_text("not a zip", encoding="utf-8")

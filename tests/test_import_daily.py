@@ -479,7 +479,7 @@ def test_folder_strict_refuses_a_file_with_bad_rows(office: Path, tmp_path: Path
         encoding="utf-8",
     )
     code, _, err = cli(office, "import", "--folder", str(folder), "--strict")
-    assert code == 1 and "row 3" in err and "--strict" in err
+    assert code == 1 and "row 3" in err and "(--strict: 1 bad row, nothing imported)" in err
     assert not (office / "ledger.xlsx").exists()
     assert not (office / ".procdoc" / "imported.json").exists()
     code, _, err = cli(office, "import", "--folder", str(folder))

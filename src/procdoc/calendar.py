@@ -39,7 +39,7 @@ from typing import Any, Literal, TypeAlias
 
 from procdoc.cachefile import TextMemo
 from procdoc.errors import CalendarError, ProcdocWarning
-from procdoc.i18n import _
+from procdoc.i18n import _, name_list
 from procdoc.yamlpos import Pos, YamlSyntaxError, load_bytes
 
 __all__ = [
@@ -123,6 +123,12 @@ class Duration:
     def label_cn(self) -> str:
         """The Chinese spelling used in documents: ``15日``, ``5个工作日``, ``24小时``."""
         return f"{self.amount}{_LABEL_CN[self.unit]}"
+
+    def shown(self) -> str:
+        """As a message says it: :meth:`label_cn` to a Chinese user, else ``15d``."""
+        from procdoc.i18n import language
+
+        return self.label_cn() if language() == "zh" else str(self)
 
     def fits_within(self, limit: Duration) -> bool:
         """Whether this duration is at most ``limit`` (an extension against a step's ``extend``).
@@ -229,7 +235,7 @@ class WorkCalendar:
         self._workdays = frozenset(_as_date(d) for d in workdays)
         both = sorted(self._holidays & self._workdays)
         if both:
-            days = ", ".join(d.isoformat() for d in both)
+            days = name_list(d.isoformat() for d in both)
             raise CalendarError(
                 _("{days} listed both as a holiday and as a workday: keep it in one list").format(
                     days=days
@@ -276,14 +282,14 @@ class WorkCalendar:
         if not isinstance(config, Mapping):
             raise CalendarError(
                 _("{where}: `calendar:` must be a mapping with keys {config_keys}").format(
-                    where=where, config_keys=", ".join(_CONFIG_KEYS)
+                    where=where, config_keys=name_list(_CONFIG_KEYS)
                 )
             )
         for key in config:
             if key not in _CONFIG_KEYS:
                 raise CalendarError(
                     _("{where}: unknown key `calendar.{key}`: use {config_keys}").format(
-                        where=where, key=key, config_keys=", ".join(_CONFIG_KEYS)
+                        where=where, key=key, config_keys=name_list(_CONFIG_KEYS)
                     )
                 )
         roll = config.get("roll_calendar_deadlines", True)
@@ -661,7 +667,7 @@ def _unknown_key(key: str) -> str:
     extra = (
         _(" (did you mean '{hint}'?)").format(hint=near[0])
         if near
-        else _("; allowed: {sorted}").format(sorted=", ".join(_FILE_KEYS))
+        else _("; allowed: {sorted}").format(sorted=name_list(_FILE_KEYS))
     )
     return _("unknown key '{key}' in {what}{extra}").format(
         key=key, what=_("the calendar file"), extra=extra

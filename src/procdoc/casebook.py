@@ -21,7 +21,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from procdoc.errors import CaseError, LedgerError, ProcdocWarning, UnadoptedWarning
-from procdoc.i18n import _
+from procdoc.i18n import _, name_list
 from procdoc.layout import (
     ACTION_IDS,
     ACTIONS,
@@ -181,7 +181,7 @@ class _Columns:
                     where=where,
                     sheet=reg.sheet,
                     header_row=header_row(sheet),
-                    labels=", ".join(reg.core[k] for k in ("id", "title", "step")),
+                    labels=name_list(reg.core[k] for k in ("id", "title", "step")),
                 ),
                 hint=(
                     _(
@@ -205,7 +205,7 @@ class _Columns:
                     where=where,
                     sheet=reg.sheet,
                     header_row=header_row(sheet),
-                    items=", ".join(repr(m) for m in missing),
+                    items=name_list(repr(m) for m in missing),
                 ),
                 hint=(
                     _(
@@ -474,7 +474,7 @@ class Casebook:
         if case_id in self.duplicates:
             raise CaseError(
                 _("case '{case_id}' is held twice in {name}: {duplicates}").format(
-                    case_id=case_id, name=self.name, duplicates=", ".join(self.duplicates[case_id])
+                    case_id=case_id, name=self.name, duplicates=name_list(self.duplicates[case_id])
                 ),
                 hint=_("remove or renumber the duplicate rows first"),
             )
@@ -482,7 +482,7 @@ class Casebook:
         if place is None:
             near = difflib.get_close_matches(case_id, self.ids(), n=3, cutoff=0.6)
             hint = (
-                _("did you mean {near}?").format(near=", ".join(near))
+                _("did you mean {near}?").format(near=name_list(near))
                 if near
                 else _("see `procdoc list`")
             )
@@ -542,7 +542,7 @@ class Casebook:
             warnings.warn(
                 _(
                     "{name}: case {cid} is held twice ({duplicates}): left out until one row is removed or renumbered"
-                ).format(name=self.name, cid=cid, duplicates=", ".join(cells)),
+                ).format(name=self.name, cid=cid, duplicates=name_list(cells)),
                 ProcdocWarning,
                 stacklevel=2,
             )
@@ -699,7 +699,7 @@ class Casebook:
                 name=self.name, cell=cell, case_id=case_id, value=value
             )
         here = [p.name for p in reg.processes if p.id in self.processes]
-        known = ", ".join(here or [p.name for p in self.processes.values()])
+        known = name_list(here or [p.name for p in self.processes.values()])
         if strict:
             raise CaseError(message, hint=_("known: {known}").format(known=known))
         self.unreadable.append(message)

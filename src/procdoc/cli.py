@@ -18,7 +18,7 @@ import typer
 
 from procdoc import __version__, clitext, i18n
 from procdoc.errors import ExitCode, ProcdocError
-from procdoc.i18n import _, ngettext
+from procdoc.i18n import _, name_list, ngettext
 
 if TYPE_CHECKING:
     from procdoc.commands.cases import Selection
@@ -419,9 +419,9 @@ def advance(
             console.say(
                 _("{id}: signed by {signed} at {step_name}; awaiting {awaiting}").format(
                     id=c.id,
-                    signed=", ".join(result.signed),
+                    signed=name_list(result.signed),
                     step_name=c.step_name,
-                    awaiting=", ".join(result.awaiting),
+                    awaiting=name_list(result.awaiting),
                 )
             )
             continue
@@ -491,7 +491,7 @@ def set_(
     if not done.changes:
         console.info(_("{id}: nothing changed (the values are already so)").format(id=done.case.id))
         return
-    console.say(f"{done.case.id}: {describe(done.changes)}")
+    console.say(_("{id}: {changes}").format(id=done.case.id, changes=describe(done.changes)))
 
 
 @app.command(help=_("转办: hand a case to another person."))
@@ -509,7 +509,7 @@ def assign(
     from procdoc.engine import describe
 
     done = cases.assign(_ws(workspace), case, name, by=by, note=note, at=_moment(at, "--at"))
-    console.say(f"{done.case.id}: {describe(done.changes)}")
+    console.say(_("{id}: {changes}").format(id=done.case.id, changes=describe(done.changes)))
 
 
 @app.command(help=_("撤销: close a case as cancelled (its row, history and numbers stay)."))
@@ -547,7 +547,7 @@ def withdraw(
     )
     due = _(", due {due}").format(due=console.text(done.case.due)) if done.case.due else ""
     awaiting = (
-        _("; awaiting {awaiting}").format(awaiting=", ".join(done.awaiting))
+        _("; awaiting {awaiting}").format(awaiting=name_list(done.awaiting))
         if done.awaiting
         else ""
     )
@@ -926,7 +926,8 @@ def templates(workspace: WorkspaceOpt = None, format: FormatOpt = Format.table) 
     from procdoc import console
     from procdoc.documents.templates import templates_info
 
-    infos = templates_info(_ws(workspace))
+    ws = _ws(workspace)
+    infos = templates_info(ws)
     for t in infos:  # a broken template is listed, and said to be broken (QA: it was hidden)
         if t.problem:
             console.warning(
@@ -949,7 +950,11 @@ def templates(workspace: WorkspaceOpt = None, format: FormatOpt = Format.table) 
         )
         return
     header = ["名称", "标题", "流程", "变量"]
-    rows = [[t.name, t.title, ", ".join(t.processes), ", ".join(t.variables)] for t in infos]
+    named = {p.id: p.name for p in ws.processes.values()}  # the table says 信访事项办理
+    rows = [
+        [t.name, t.title, name_list(named.get(p, p) for p in t.processes), name_list(t.variables)]
+        for t in infos
+    ]
     if format is Format.csv:
         console.print_csv(header, rows)
     else:
@@ -1329,7 +1334,7 @@ def registers_split(workspace: WorkspaceOpt = None) -> None:
     for sheet, count in result.rows.items():
         own = result.own_columns.get(sheet)
         extra = (
-            _(" (with the office's own columns {own})").format(own=", ".join(own)) if own else ""
+            _(" (with the office's own columns {own})").format(own=name_list(own)) if own else ""
         )
         console.say(
             ngettext("{sheet}: {n} case{extra}", "{sheet}: {n} cases{extra}", count).format(

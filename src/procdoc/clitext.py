@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Callable
 from typing import IO, Any
 
-from procdoc.i18n import _, language
+from procdoc.i18n import _, language, name_list
 
 #: click's usage-error openings, translated where they start a message.
 _OPENINGS: tuple[tuple[str, Callable[[], str]], ...] = (
@@ -36,6 +36,7 @@ _CLICK_WORDS = (
     ("' is not one of ", "' 不是以下之一："),
     ("' is not a valid float", "' 不是有效的数字"),
     ("' is not a valid integer", "' 不是有效的整数"),
+    ("' is not a valid int", "' 不是有效的整数"),
     ("' is not a valid boolean", "' 不是有效的是/否值"),
 )
 
@@ -46,8 +47,54 @@ def typer_headings() -> tuple[str, ...]:
     return (_("Options"), _("Arguments"), _("Commands"), _("required"), _("default: {default}"))
 
 
+#: click's whole usage errors that have values inside, each said in the user's language.
+_WHOLE: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
+    (
+        re.compile(r"No such command '(.+)'\.(?: Did you mean (.+)\?)?"),
+        lambda m: (
+            _("No such command '{name}'.").format(name=m[1])
+            + (_(" Did you mean {choices}?").format(choices=_comma_list(m[2])) if m[2] else "")
+        ),
+    ),
+    (
+        re.compile(
+            r"No such option: (\S+)(?: (?:Did you mean (\S+)\?|\(Possible options: (.+)\)))?"
+        ),
+        lambda m: (
+            _("No such option: {option}").format(option=m[1])
+            + (
+                _(" (did you mean {choices}?)").format(choices=_comma_list(m[2] or m[3]))
+                if m[2] or m[3]
+                else ""
+            )
+        ),
+    ),
+    (
+        re.compile(r"Got unexpected extra arguments?(?:\(s\))? \((.+)\)"),
+        lambda m: _("Got unexpected extra arguments: {args}").format(args=m[1]),
+    ),
+    (
+        re.compile(r"Option '(.+)' requires an argument\."),
+        lambda m: _("Option '{option}' requires a value.").format(option=m[1]),
+    ),
+    (
+        re.compile(r"Option '(.+)' does not take a value\."),
+        lambda m: _("Option '{option}' does not take a value.").format(option=m[1]),
+    ),
+)
+
+
+def _comma_list(text: str) -> str:
+    """click's ``'a', 'b'`` (or ``--a, --b``) as a list in the user's language."""
+    return name_list(part.strip() for part in text.split(","))
+
+
 def translate_usage_error(message: str) -> str:
     """A click usage error with its opening words in the user's language."""
+    for pattern, said in _WHOLE:
+        whole = pattern.fullmatch(message)
+        if whole:
+            return said(whole)
     for opening, words in _OPENINGS:
         if message.startswith(opening):
             out = words() + message[len(opening) :]
@@ -56,6 +103,10 @@ def translate_usage_error(message: str) -> str:
                     out = out.replace(english, chinese)
                 if out.endswith("."):  # click's full stop, in Chinese
                     out = out[:-1] + "。"
+                out = out.replace("： ", "：")  # no space after a full-width colon
+                head, sep, choices = out.partition("' 不是以下之一：")
+                if sep:  # 'table'、'json'、'csv'
+                    out = head + sep + choices.replace(", ", "、")
             return out
     return message
 

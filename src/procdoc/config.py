@@ -12,7 +12,7 @@ from procdoc.calendar import _CONFIG_KEYS as CALENDAR_KEYS
 from procdoc.calendar import _FILE_KEYS as CALENDAR_LISTS
 from procdoc.calendar import Duration, _parse_entry, calendar_files, read_calendar_file
 from procdoc.errors import CalendarError
-from procdoc.i18n import _
+from procdoc.i18n import _, name_list
 from procdoc.layout import CORE_LABELS, sheet_name_problem
 from procdoc.process.loader import Problem, Problems, _closest, _type_name
 from procdoc.yamlpos import Document, PathKey, Pos
@@ -220,7 +220,7 @@ def _unknown(
             extra = (
                 _(" (did you mean '{hint}'?)").format(hint=hint)
                 if hint
-                else _("; allowed: {sorted}").format(sorted=", ".join(sorted(allowed)))
+                else _("; allowed: {sorted}").format(sorted=name_list(sorted(allowed)))
             )
             p.error(
                 (*path, key),
@@ -308,7 +308,7 @@ def _day_runs(days: list[date]) -> str:
             runs[-1].append(day)
         else:
             runs.append([day])
-    return ", ".join(
+    return name_list(
         run[0].isoformat() if len(run) == 1 else f"{run[0].isoformat()}..{run[-1].isoformat()}"
         for run in runs
     )

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from procdoc.calendar import Due, Duration, WorkCalendar
 from procdoc.errors import CalendarError, CaseError, ProcdocWarning, UsageError
-from procdoc.i18n import _
+from procdoc.i18n import _, name_list, pgettext
 from procdoc.layout import ACTIONS, ENTRY_ACTIONS, STATUS_WORDS
 from procdoc.model import Case, HistoryEntry
 from procdoc.process.model import DeadlineRule, Process, Step
@@ -125,9 +125,9 @@ class Engine:
             _("{option} {name}: no such person under people: in procdoc.yaml").format(
                 option=option, name=name
             ),
-            hint=_("did you mean {near}?").format(near=", ".join(near))
+            hint=_("did you mean {near}?").format(near=name_list(near))
             if near
-            else _("known: {people}").format(people=", ".join(self.people)),
+            else _("known: {people}").format(people=name_list(self.people)),
         )
 
     def holders(self, role: str | None) -> list[str]:
@@ -148,7 +148,7 @@ class Engine:
             _("{by} does not hold the role {role} of step {name}, so cannot move {id}").format(
                 by=by, role=step.role, name=step.name, id=case.id
             ),
-            hint=_("who may: {who}").format(who=", ".join(who))
+            hint=_("who may: {who}").format(who=name_list(who))
             if who
             else _("nobody under people: holds {role}; add it to someone's roles").format(
                 role=step.role
@@ -184,7 +184,7 @@ class Engine:
             _(
                 "{person} does not hold the role {role} of step {name}, so {id} cannot wait on them there"
             ).format(person=person, role=step.role, name=step.name, id=case.id),
-            hint=_("hand it to one who may: {who}").format(who=", ".join(who))
+            hint=_("hand it to one who may: {who}").format(who=name_list(who))
             if who
             else _("nobody under people: holds {role}; add it to someone's roles").format(
                 role=step.role
@@ -226,7 +226,7 @@ class Engine:
                 raise UsageError(
                     _("--set '{pair}' must be FIELD=VALUE").format(pair=pair),
                     hint=_("fields of {id}: {field_list}").format(
-                        id=process.id, field_list=_field_list(process)
+                        id=process.name, field_list=_field_list(process)
                     ),
                 )
             key, _unused, raw = pair.partition("=")
@@ -246,11 +246,11 @@ class Engine:
                     cutoff=0.6,
                 )
                 raise CaseError(
-                    _("--set {key}: {id} has no field '{key}'").format(key=key, id=process.id),
-                    hint=_("did you mean {near}?").format(near=", ".join(near))
+                    _("--set {key}: {id} has no field '{key}'").format(key=key, id=process.name),
+                    hint=_("did you mean {near}?").format(near=name_list(near))
                     if near  # (a misspelt field: not the list of every field, 600 characters)
                     else _("fields: {field_list}; also {settable_core}").format(
-                        field_list=_field_list(process), settable_core=", ".join(SETTABLE_CORE)
+                        field_list=_field_list(process), settable_core=name_list(SETTABLE_CORE)
                     ),
                 )
             try:
@@ -258,7 +258,7 @@ class Engine:
             except ValueError as err:
                 raise CaseError(
                     _("--set {key}: field {id} ({label}, {type}) {err}").format(
-                        key=key, id=fdef.id, label=fdef.label, type=fdef.type, err=err
+                        key=key, id=fdef.id, label=fdef.label, type=type_word(fdef.type), err=err
                     )
                 ) from err
         if "assignee" in core:
@@ -292,7 +292,7 @@ class Engine:
                 base = entries.get(start, at)
                 break
         if base is None:
-            names = ", ".join(rule.starts)
+            names = name_list(rule.starts)
             warnings.warn(
                 _(
                     "{id}: {what} counts its deadline from {names}, which is empty: no deadline set"
@@ -468,7 +468,7 @@ class Engine:
         if missing:
             raise CaseError(
                 _("{id}: required field(s) missing: {missing}").format(
-                    id=process.id, missing=", ".join(missing)
+                    id=process.name, missing=name_list(missing)
                 ),
                 hint=_("give them with --set FIELD=VALUE"),
             )
@@ -543,7 +543,7 @@ class Engine:
                     cell=book.cell_of(case, "step"),  # as check names it: sheet!C3
                 ),
                 hint=_("steps of {id}: {items}").format(
-                    id=case.process.id, items=", ".join(s.name for s in case.process.steps)
+                    id=case.process.name, items=name_list(s.name for s in case.process.steps)
                 ),
             )
         return case.step
@@ -572,7 +572,7 @@ class Engine:
         target = process.find_step(to)
         if target is None:
             raise CaseError(
-                _("{id}: {id2} has no step '{to}'").format(id=case.id, id2=process.id, to=to),
+                _("{id}: {id2} has no step '{to}'").format(id=case.id, id2=process.name, to=to),
                 hint=_("allowed from {name}: {allowed_text}").format(
                     name=current.name, allowed_text=self._allowed_text(case)
                 ),
@@ -602,10 +602,10 @@ class Engine:
             if signer is None and by is not None and self.people:
                 raise CaseError(
                     _("{by} holds none of the signer roles of {name} ({signers})").format(
-                        by=by, name=current.name, signers=", ".join(current.signers)
+                        by=by, name=current.name, signers=name_list(current.signers)
                     ),
                     hint=_("who may sign: {value}").format(
-                        value=", ".join(
+                        value=name_list(
                             sorted({n for r in current.signers for n in self.holders(r)})
                         )
                         or "nobody listed"
@@ -617,7 +617,7 @@ class Engine:
                         id=case.id,
                         signer=signer,
                         name=current.name,
-                        awaited=", ".join(s for s in current.signers if s not in signed),
+                        awaited=name_list(s for s in current.signers if s not in signed),
                     ),
                     hint=_("each signer role signs once"),
                 )
@@ -635,7 +635,7 @@ class Engine:
                 if signer is None:
                     raise CaseError(
                         _("{id} is at countersign step {name}: awaiting {awaited}").format(
-                            id=case.id, name=current.name, awaited=", ".join(awaited)
+                            id=case.id, name=current.name, awaited=name_list(awaited)
                         ),
                         hint=_("each signer signs with --by ROLE (or --by ROLE:NAME)")
                         if not self.people
@@ -786,16 +786,21 @@ class Engine:
             raise CaseError(
                 _(
                     "step {name} of {id} may not be extended (no `extend:` in its definition)"
-                ).format(name=step.name, id=case.process.id)
+                ).format(name=step.name, id=case.process.name)
             )
         used = self.extensions(case, history)
         total_hours = sum(_hours(d) for d in used) + _hours(duration)
         if total_hours > _hours(step.extend):
-            already = " + ".join(str(d) for d in used)
+            already = " + ".join(d.shown() for d in used)
             raise CaseError(
                 _(
                     "cannot extend {id} by {duration}: step {name} may be extended by at most {extend}"
-                ).format(id=case.id, duration=duration, name=step.name, extend=step.extend)
+                ).format(
+                    id=case.id,
+                    duration=duration.shown(),
+                    name=step.name,
+                    extend=step.extend.shown(),
+                )
                 + (
                     _(" in all, and {already} was already granted").format(already=already)
                     if used
@@ -876,7 +881,7 @@ class Engine:
         if emptied and case.status == "open":  # as `new` refuses a case without them
             raise CaseError(
                 _("{id}: {fields} cannot be emptied while the case is open").format(
-                    id=case.id, fields=", ".join(emptied)
+                    id=case.id, fields=name_list(emptied)
                 ),
                 hint=_("give a value with --set FIELD=VALUE; nothing was written"),
             )
@@ -1000,7 +1005,7 @@ class Engine:
         case = book.case(case_id)
         before = case.copy()
         by = self.person(by)
-        step = self._open_case(book, case, _("cancelled"))
+        step = self._open_case(book, case, pgettext("a case cannot be", "cancelled"))
         if not reason or not reason.strip():
             raise CaseError(_("a cancellation needs a reason"), hint=_("--reason TEXT"))
         history = self._history(book, change, case)
@@ -1343,7 +1348,7 @@ class Engine:
         moves = self.allowed_moves(case)
         if not moves:
             return "none"
-        return ", ".join(
+        return name_list(
             f"{s.name} ({s.id}{', 退回' if how == 'back' else ''})" for s, how in moves
         )
 
@@ -1351,7 +1356,7 @@ class Engine:
         assert case.step is not None
         for branch in case.step.next:
             if branch.to == target.id and branch.when is not None:
-                values = ", ".join(
+                values = name_list(
                     _("{name} is {value}").format(name=n, value=_repr(case.fields.get(n)))
                     for n in sorted(branch.when.names)
                 )
@@ -1369,7 +1374,7 @@ class Engine:
                     "cannot move {id} from {name} to {name2}: an earlier branch's condition holds, so the fallback is closed"
                 ).format(id=case.id, name=case.step.name, name2=target.name)
         return _("cannot move {id} from {name} to {name2}: {id2} has no such move").format(
-            id=case.id, name=case.step.name, name2=target.name, id2=case.process.id
+            id=case.id, name=case.step.name, name2=target.name, id2=case.process.name
         )
 
 
@@ -1439,7 +1444,10 @@ def corrections(before: Case, after: Case, labels: Mapping[str, str]) -> list[tu
 
 def describe(changes: Sequence[tuple[str, Any, Any]]) -> str:
     """``金额: 100 → 200；标题: … → …`` for messages."""
-    return "；".join(f"{label}: {shown(old)} → {shown(new)}" for label, old, new in changes)
+    return _("; ").join(
+        _("{label}: {old} → {new}").format(label=label, old=shown(old), new=shown(new))
+        for label, old, new in changes
+    )
 
 
 def _last_command(history: Sequence[HistoryEntry]) -> list[HistoryEntry]:
@@ -1512,8 +1520,21 @@ def _as_due_value(value: Any) -> Due | None:
         return None
 
 
+def type_word(kind: str) -> str:
+    """A field type as a message says it (``date``; 日期 to a Chinese user)."""
+    words = {
+        "text": _("text"),
+        "number": _("number"),
+        "date": _("date"),
+        "datetime": _("date and time"),
+        "choice": _("choice"),
+        "bool": _("yes/no"),
+    }
+    return words.get(kind, kind)
+
+
 def _repr(value: Any) -> str:
-    return "empty" if value is None else repr(value)
+    return _("empty") if value is None else repr(value)
 
 
 def _hours(d: Duration) -> int:
@@ -1564,7 +1585,7 @@ def _entries(
 
 
 def _field_list(process: Process) -> str:
-    return ", ".join(f"{f.id} ({f.label})" for f in process.fields.values()) or "none"
+    return name_list(f"{f.id} ({f.label})" for f in process.fields.values()) or "none"
 
 
 def pattern_regex(pattern: str, year: int) -> re.Pattern[str]:

@@ -22,7 +22,7 @@ import gettext as _gettext
 import os
 import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 __all__ = ["_", "language", "ngettext", "set_language", "setup"]
@@ -76,6 +76,21 @@ def ngettext(singular: str, plural: str, n: int) -> str:
         language()
     assert _translations is not None
     return _translations.ngettext(singular, plural, n)
+
+
+def pgettext(context: str, message: str) -> str:
+    """``message`` in the user's language, told apart by ``context`` from the same words
+    meaning something else (``cancelled`` the state, 已撤销, and the act, 撤销)."""
+    if _translations is None:
+        language()
+    assert _translations is not None
+    return _translations.pgettext(context, message)
+
+
+def name_list(items: Iterable[str]) -> str:
+    """``items`` as a list in a sentence: ``a, b, c`` in English, ``a、b、c`` in Chinese."""
+    # TRANSLATORS: what separates the items of a list of names in a sentence
+    return _(", ").join(items)
 
 
 # -- choosing the language ---------------------------------------------------------------

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from procdoc.calendar import Due
-from procdoc.i18n import _
+from procdoc.i18n import _, name_list
 from procdoc.process.model import FieldDef
 
 TRUE_WORDS = {"是", "true", "yes", "y", "1", "对", "√", "✓"}
@@ -46,7 +46,7 @@ def convert_field(fdef: FieldDef, raw: Any) -> Any:
         if fdef.type == "choice" and text is not None and text not in fdef.choices:
             raise ValueError(
                 _("'{text}' is not one of {choices}").format(
-                    text=text, choices=", ".join(fdef.choices)
+                    text=text, choices=name_list(fdef.choices)
                 )
             )
         return text
@@ -75,7 +75,7 @@ def read_field(fdef: FieldDef, raw: Any) -> Any:
         if text is not None and text not in fdef.choices:
             raise Unreadable(
                 _("'{text}' is not one of {choices}").format(
-                    text=text, choices=", ".join(fdef.choices)
+                    text=text, choices=name_list(fdef.choices)
                 )
             )
         return text
@@ -169,5 +169,5 @@ def same(a: Any, b: Any) -> bool:
 def first_few(items: Sequence[str], most: int) -> str:
     """``items`` joined by commas, the first ``most`` of them and how many more (``A3,
     A4, … (+394)``): a message names a few cells, not hundreds."""
-    shown = ", ".join(items[:most])
+    shown = name_list(items[:most])
     return shown + (f", … (+{len(items) - most})" if len(items) > most else "")

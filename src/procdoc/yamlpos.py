@@ -164,11 +164,47 @@ def syntax_message(problem: str | None, char: str = "") -> str:
         return _("not valid YAML: a tab (YAML is indented with spaces only): indent with spaces")
     if not problem:
         return _("invalid YAML")
+    problem = yaml_problem(problem)
     if any(words in problem for words in _NEEDS_QUOTES):
         return _("not valid YAML: {problem} (put this value in quotes)").format(problem=problem)
     return _(
         "not valid YAML: {problem} (check the indentation of this line and the one above: the keys of one mapping and the items of one list start in the same column; a value holding ': ' needs quotes)"
     ).format(problem=problem)
+
+
+def yaml_problem(problem: str) -> str:
+    """PyYAML's description of a syntax error in the user's language: the ones met in
+    hand-written files are in the catalogue (PyYAML's own words are its msgids); others
+    stay as PyYAML says them."""
+    known = {
+        "found unexpected end of stream": _("found unexpected end of stream"),
+        "did not find expected ',' or '}'": _("did not find expected ',' or '}'"),
+        "did not find expected ',' or ']'": _("did not find expected ',' or ']'"),
+        "mapping values are not allowed here": _("mapping values are not allowed here"),
+        "mapping values are not allowed in this context": _(
+            "mapping values are not allowed in this context"
+        ),
+        "did not find expected key": _("did not find expected key"),
+        "did not find expected '-' indicator": _("did not find expected '-' indicator"),
+        "could not find expected ':'": _("could not find expected ':'"),
+        "found undefined alias": _("found undefined alias"),
+        "found unexpected ':'": _("found unexpected ':'"),
+        "found character that cannot start any token": _(
+            "found character that cannot start any token"
+        ),
+    }
+    if problem in known:
+        return known[problem]
+    for english, said in known.items():
+        if problem.startswith(english):  # "found undefined alias 'x'", "... '@' that ..."
+            return said + problem[len(english) :]
+    if problem.startswith("found character '") and problem.endswith("that cannot start any token"):
+        return _("found character {char} that cannot start any token").format(
+            char=problem[len("found character ") : -len(" that cannot start any token")]
+        )
+    if problem.startswith("expected <block end>, but found"):
+        return _("a line is indented differently from the ones beside it")
+    return problem
 
 
 def _char_at(text: str, line: int, column: int) -> str:

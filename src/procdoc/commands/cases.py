@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from procdoc.calendar import Duration
 from procdoc.engine import Correction, Engine, ExtendResult, MoveResult, first_due
 from procdoc.errors import CalendarError, CaseError, ProcessError, UsageError
-from procdoc.i18n import _
+from procdoc.i18n import _, name_list
 from procdoc.layout import STATUS_IDS
 from procdoc.model import Case, HistoryEntry
 from procdoc.workspace import Workspace
@@ -270,8 +270,8 @@ def check_step(ws: Workspace, proc: Process | None, step: str | None) -> None:
     if proc is not None:
         if proc.find_step(step) is None:
             raise ProcessError(
-                _("{id} has no step '{step}'").format(id=proc.id, step=step),
-                hint=", ".join(s.name for s in proc.steps),
+                _("{id} has no step '{step}'").format(id=proc.name, step=step),
+                hint=name_list(s.name for s in proc.steps),
             )
         return
     processes = list(ws.processes.values())
@@ -282,7 +282,7 @@ def check_step(ws: Workspace, proc: Process | None, step: str | None) -> None:
     names = list(dict.fromkeys(s.name for p in processes for s in p.steps))
     near = difflib.get_close_matches(step, names, n=3, cutoff=0.5)
     if near:  # a misspelt step: the steps it is close to, not every step of every process
-        hint = _("did you mean {near}?").format(near=", ".join(near))
+        hint = _("did you mean {near}?").format(near=name_list(near))
     else:
         steps = "; ".join(f"{p.id}: {', '.join(s.name for s in p.steps)}" for p in processes)
         hint = _("steps: {steps}").format(steps=steps or "none")
@@ -301,7 +301,7 @@ def dept_members(ws: Workspace, dept: str) -> set[str]:
         depts = sorted({p.dept for p in people.values() if p.dept})
         raise CaseError(
             _("--dept {dept}: nobody under people: is in that department").format(dept=dept),
-            hint=_("departments: {depts}").format(depts=", ".join(depts)),
+            hint=_("departments: {depts}").format(depts=name_list(depts)),
         )
     return members
 

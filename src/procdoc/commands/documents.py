@@ -15,7 +15,7 @@ from procdoc.commands.cases import check_step
 from procdoc.documents.render import output_path
 from procdoc.engine import Engine, reachable, since_entry
 from procdoc.errors import LedgerLockedError, RenderError
-from procdoc.i18n import _
+from procdoc.i18n import _, name_list
 from procdoc.model import Case, HistoryEntry
 from procdoc.process.model import Process, Step
 from procdoc.reports.overdue import classify
@@ -100,7 +100,7 @@ def render(
 
     path = ws.config.templates / f"{template}.docx"
     if not path.is_file():
-        known = ", ".join(ws.template_names()) or "none"
+        known = name_list(ws.template_names()) or "none"
         raise RenderError(
             _("no template '{template}' in {templates}/").format(
                 template=template, templates=ws.rel(ws.config.templates)
@@ -169,9 +169,9 @@ def render(
                     "template {template} uses {missing}, which case {id} ({id2}) does not have"
                 ).format(
                     template=template,
-                    missing=", ".join(missing),
+                    missing=name_list(missing),
                     id=job.case.id,
-                    id2=job.case.process.id,
+                    id2=job.case.process.name,
                 ),
                 hint=_(
                     "nothing was written; fix the template or the process fields (procdoc validate checks this)"

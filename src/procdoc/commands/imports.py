@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from procdoc.casebook import Casebook, Change
 from procdoc.config import Source
 from procdoc.errors import ImportFileError, ProcdocWarning
-from procdoc.i18n import _
+from procdoc.i18n import _, ngettext
 from procdoc.importer.merge import (
     FileResult,
     Merge,
@@ -202,9 +202,11 @@ def _strict(prepared: _Prepared, strict: bool) -> _Prepared:
     problems = prepared.result.problems
     if strict and problems:
         raise ImportFileError(
-            _("{problems} (--strict: {n_problems} bad rows, nothing imported)").format(
-                problems=problems[0], n_problems=len(problems)
-            )
+            ngettext(
+                "{problems} (--strict: {n_problems} bad row, nothing imported)",
+                "{problems} (--strict: {n_problems} bad rows, nothing imported)",
+                len(problems),
+            ).format(problems=problems[0], n_problems=len(problems))
         )
     return prepared
 

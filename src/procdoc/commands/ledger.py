@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from procdoc.config import CONFIG_NAME
 from procdoc.errors import ProcdocWarning, UnadoptedWarning, WorkspaceError
-from procdoc.i18n import _
+from procdoc.i18n import _, name_list
 from procdoc.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -93,7 +93,7 @@ def check(ws: Workspace) -> CheckReport:
         report.findings.append(
             Finding(
                 cells[0],
-                _("case id {cid} is held twice ({cells})").format(cid=cid, cells=", ".join(cells)),
+                _("case id {cid} is held twice ({cells})").format(cid=cid, cells=name_list(cells)),
             )
         )
     for message in book.unreadable:
@@ -112,7 +112,7 @@ def check(ws: Workspace) -> CheckReport:
 
     numbers = check_numbers(book, ws.config.numbering)
     for _year, dup in numbers.duplicates:
-        held = ", ".join(f"{c.cell} ({c.case})" if c.case else c.cell for c in dup.cells)
+        held = name_list(f"{c.cell} ({c.case})" if c.case else c.cell for c in dup.cells)
         report.findings.append(
             Finding(
                 dup.cells[0].cell,
@@ -207,7 +207,7 @@ def split(ws: Workspace) -> SplitResult:
     if taken:
         raise LedgerError(
             _("{name} already has sheet(s) {taken}").format(
-                name=ws.config.ledger.name, taken=", ".join(taken)
+                name=ws.config.ledger.name, taken=name_list(taken)
             ),
             hint=_(
                 "rename or remove them (or list the registers under registers: yourself); nothing was written"
@@ -220,7 +220,7 @@ def split(ws: Workspace) -> SplitResult:
         if book.duplicates:
             cid, cells = next(iter(book.duplicates.items()))
             raise LedgerError(
-                _("case {cid} is held twice ({cells})").format(cid=cid, cells=", ".join(cells)),
+                _("case {cid} is held twice ({cells})").format(cid=cid, cells=name_list(cells)),
                 hint=_("remove or renumber one row first; nothing was written"),
             )
         for cid, place in book.places.items():
@@ -444,8 +444,8 @@ def adopt(
     start = proc.first_step if step is None else proc.find_step(step)
     if start is None:
         raise ProcessError(
-            _("--step: {id} has no step '{step}'").format(id=proc.id, step=step),
-            hint=", ".join(f"{s.name} ({s.id})" for s in proc.steps),
+            _("--step: {id} has no step '{step}'").format(id=proc.name, step=step),
+            hint=name_list(f"{s.name} ({s.id})" for s in proc.steps),
         )
     engine = ws.engine()
     moment = at or ws.now()
@@ -491,7 +491,7 @@ def adopt(
                     name=name,
                     sheet=reg.sheet,
                     id=proc.id,
-                    absent=", ".join(absent),
+                    absent=name_list(absent),
                     row=sheet.header_row,
                 ),
                 ProcdocWarning,
@@ -543,7 +543,7 @@ def adopt(
                         name=name, where=where, named=named, name2=proc.name
                     ),
                     hint=_("steps: {items}; nothing was written").format(
-                        items=", ".join(s.name for s in proc.steps)
+                        items=name_list(s.name for s in proc.steps)
                     ),
                 )
             try:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from procdoc.calendar import Duration
 from procdoc.commands.cases import Selection, select
 from procdoc.errors import CalendarError, UsageError
-from procdoc.i18n import _
+from procdoc.i18n import _, name_list
 from procdoc.model import Case
 from procdoc.reports.daily import DailyReport, build_daily, write_daily
 from procdoc.reports.overdue import Flag, classify
@@ -224,7 +224,7 @@ def report_stats(
     if by not in BY_CHOICES:
         raise UsageError(
             _("--by must be one of {by_choices}, not '{by}'").format(
-                by_choices=", ".join(BY_CHOICES), by=by
+                by_choices=name_list(BY_CHOICES), by=by
             )
         )
     now = ws.now()

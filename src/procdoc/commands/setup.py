@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from procdoc.config import CONFIG_NAME, Source
 from procdoc.errors import CalendarError, ProcdocError, WorkspaceError
-from procdoc.i18n import _
+from procdoc.i18n import _, name_list
 from procdoc.layout import CORE_LABELS
 from procdoc.process.loader import Problem, Problems
 from procdoc.process.model import Process
@@ -132,7 +132,7 @@ def _check_registers(ws: Workspace, processes: dict[str, Process], p: Problems) 
                 ("registers", key),
                 _(
                     "registers: '{key}' is not a process id (known: {value}; \"*\" means every other process)"
-                ).format(key=key, value=", ".join(processes) or "none"),
+                ).format(key=key, value=name_list(processes) or "none"),
                 key=True,
             )
             continue
@@ -147,8 +147,8 @@ def _check_registers(ws: Workspace, processes: dict[str, Process], p: Problems) 
                 ).format(
                     key=key,
                     column=column,
-                    core_labels=", ".join(CORE_LABELS),
-                    items=", ".join(o.id for o in owners),
+                    core_labels=name_list(CORE_LABELS),
+                    items=name_list(o.id for o in owners),
                 ),
                 key=True,
             )
@@ -209,7 +209,7 @@ def _check_sources(ws: Workspace, processes: dict[str, Process], p: Problems) ->
                             header=header,
                             target=target,
                             id=process.id,
-                            import_targets=", ".join(IMPORT_TARGETS),
+                            import_targets=name_list(IMPORT_TARGETS),
                         ),
                     )
         mapped = set(source.targets())
@@ -422,7 +422,7 @@ def init_workspace(
             if match is None:
                 raise WorkspaceError(
                     _("--processes: the library has no process '{word}'").format(word=word),
-                    hint=_("library: {items}").format(items=", ".join(p.stem for p in files)),
+                    hint=_("library: {items}").format(items=name_list(p.stem for p in files)),
                 )
             chosen.append(match)
         used = {

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from procdoc.documents.context import core_names, names_for
 from procdoc.errors import RenderError
-from procdoc.i18n import _
+from procdoc.i18n import _, name_list
 from procdoc.process.loader import Problem
 from procdoc.process.model import Process
 from procdoc.yamlpos import Pos
@@ -38,7 +38,11 @@ def check_templates(ws: Workspace, processes: Mapping[str, Process]) -> list[Pro
         problems = lint_template(path)
         for problem in problems:
             out.append(
-                Problem(problem.severity, Pos(shown, 1, 1), f"{problem.part}: {problem.message}")
+                Problem(
+                    problem.severity,
+                    Pos(shown, 1, 1),
+                    f"{problem.part}: {problem.message}" if problem.part else problem.message,
+                )
             )
         if any(p.severity == "error" for p in problems):
             continue
@@ -57,7 +61,7 @@ def check_templates(ws: Workspace, processes: Mapping[str, Process]) -> list[Pro
                             Pos(shown, 1, 1),
                             _(
                                 "uses {missing}, which process {id} (it lists this template) does not provide"
-                            ).format(missing=", ".join(missing), id=process.id),
+                            ).format(missing=name_list(missing), id=process.id),
                         )
                     )
         else:
@@ -68,7 +72,7 @@ def check_templates(ws: Workspace, processes: Mapping[str, Process]) -> list[Pro
                         "warning",
                         Pos(shown, 1, 1),
                         _("uses {missing}, which no process provides").format(
-                            missing=", ".join(missing)
+                            missing=name_list(missing)
                         ),
                     )
                 )
@@ -122,9 +126,16 @@ def templates_info(ws: Workspace) -> list[TemplateInfo]:
 
 def template_title(path: Path) -> str:
     """The document's title: its core property, else its first line without tags."""
-    import docx
+    import zipfile
 
-    doc = docx.Document(str(path))
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+    from lxml import etree
+
+    try:
+        doc = docx.Document(str(path))
+    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile, etree.XMLSyntaxError):
+        return ""  # not a readable .docx: the template's problem says so where it is listed
     if doc.core_properties.title:
         return str(doc.core_properties.title)
     for para in doc.paragraphs:

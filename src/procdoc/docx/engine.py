@@ -243,8 +243,91 @@ def _near(source: str, lineno: int | None) -> str:
 
 
 def describe_syntax_error(source: str, exc: TemplateSyntaxError) -> str:
-    """``near '<document text>': <jinja message>`` for a syntax error in a prepared part."""
-    return f"near '{_near(source, exc.lineno)}': {exc.message}"
+    """``near '<document text>': <what is wrong>`` for a syntax error in a prepared part."""
+    message = exc.message or ""
+    line = exc.lineno
+    innermost = _INNERMOST.search(message)
+    if message.startswith("Unexpected end of template") and innermost:
+        line = _unclosed_line(source, innermost.group(1)) or line  # where the block opens
+    return _("near '{text}': {message}").format(
+        text=_near(source, line), message=syntax_message(message)
+    )
+
+
+def _unclosed_line(source: str, block: str) -> int | None:
+    """The line of the innermost ``{% block %}`` left open in ``source`` (Jinja says the
+    end of the template, which is far from the tag to fix)."""
+    from jinja2 import TemplateSyntaxError as _Syntax
+
+    opened: list[tuple[str, int]] = []
+    after_begin = False
+    try:
+        for lineno, kind, value in jinja_environment().lex(source):
+            if kind == "block_begin":
+                after_begin = True
+                continue
+            if kind == "whitespace":
+                continue
+            if after_begin and kind == "name":
+                if value in ("if", "for", "with", "macro", "call", "filter"):
+                    opened.append((value, lineno))
+                elif value.startswith("end") and opened and opened[-1][0] == value[3:]:
+                    opened.pop()
+            after_begin = False
+    except _Syntax:
+        return None
+    lines = [n for tag, n in opened if tag == block]
+    return lines[-1] if lines else None
+
+
+def _tag(name: str) -> str:
+    return "{% " + name + " %}"
+
+
+def syntax_message(message: str) -> str:
+    """Jinja's message for a syntax error, said in the office's terms (and translated)
+    for the mistakes made in Word: a block never closed, closed in the wrong order or
+    twice, an unknown tag, a ``{{`` never closed. Any other message is Jinja's own."""
+    innermost = _INNERMOST.search(message)
+    unknown = _UNKNOWN_TAG.match(message)
+    if message.startswith("Unexpected end of template") and innermost:
+        block = innermost.group(1)
+        return _("{tag} is never closed: add {end} where the block ends").format(
+            tag=_tag(block), end=_tag("end" + block)
+        )
+    if unknown and innermost:
+        block = innermost.group(1)
+        return _("{found} where {end} is expected: close the inner {tag} block first").format(
+            found=_tag(unknown.group(1)), end=_tag("end" + block), tag=_tag(block)
+        )
+    if unknown and unknown.group(1) in _CLOSING:
+        return _("{found} has no opening tag before it: remove it or add the opening tag").format(
+            found=_tag(unknown.group(1))
+        )
+    if unknown:
+        return _("unknown tag {found}: the tags are if, elif, else, for and their end tags").format(
+            found=_tag(unknown.group(1))
+        )
+    if message.startswith("unexpected end of template, expected 'end of print statement'"):
+        return _("'{{' is never closed: add '}}' after the name")
+    got = _GOT.match(message)
+    if got and got.group(1) == "end of print statement":
+        return _("a '{{ }}' that ends before its name or expression does: complete it")
+    if got and got.group(1) == "end of statement block":
+        return _("a tag with no condition in it: write what it tests")
+    if got:
+        return _(
+            "unexpected '{got}' in a tag: one name in each {braces}; check the spelling"
+        ).format(got=got.group(1), braces="{{ }}")
+    return message
+
+
+_INNERMOST: Final = re.compile(r"The innermost block that needs to be closed is '(\w+)'")
+_UNKNOWN_TAG: Final = re.compile(r"Encountered unknown tag '(\w+)'")
+_GOT: Final = re.compile(
+    r"(?:(?:Expected an expression|expected token '[^']*'), got|^unexpected) '([^']*)'$"
+)
+_CLOSING: Final = frozenset({"endif", "endfor", "else", "elif", "endwith", "endmacro"})
 
 
 def _syntax_error(path: Path, part: str, source: str, exc: TemplateSyntaxError) -> RenderError:
@@ -620,7 +703,8 @@ class CompiledTemplate:
         return RenderError(
             _("template {name}: error in {part}: {detail}").format(
                 name=self.name, part=part, detail=detail
-            )
+            ),
+            hint=_("fix the expression in the template; this document was not written"),
         )
 
     def _malformed(self, part: str, exc: Exception) -> RenderError:
@@ -654,7 +738,7 @@ class CompiledTemplate:
         except TemplateSyntaxError as exc:
             raise RenderError(
                 _("{display}: template syntax error: {message}").format(
-                    display=_display(self.path), message=exc.message
+                    display=_display(self.path), message=syntax_message(exc.message or "")
                 )
             ) from exc
         except Exception as exc:
@@ -1034,8 +1118,38 @@ def render_batch(
     twice = [str(out) for out, n in collections.Counter(outputs).items() if n > 1]
     if twice:
         raise RenderError(_("two documents would be written to {twice}").format(twice=twice[0]))
-    for folder in {out.parent for out in outputs}:
+    created = _make_folders({out.parent for out in outputs})
+    try:
+        return _render_jobs(compiled, jobs, outputs, workers=workers, on_done=on_done)
+    except BaseException:
+        _remove_if_empty(created)  # a refused render leaves no empty folder behind
+        raise
+
+
+def _make_folders(folders: Iterable[Path]) -> list[Path]:
+    """Create ``folders`` (and their parents); the ones this made, deepest first."""
+    made: list[Path] = []
+    for folder in folders:
+        missing = [p for p in (folder, *folder.parents) if not p.exists()]
         folder.mkdir(parents=True, exist_ok=True)
+        made.extend(missing)
+    return sorted(set(made), key=lambda p: len(p.parts), reverse=True)
+
+
+def _remove_if_empty(folders: Iterable[Path]) -> None:
+    for folder in folders:  # deepest first: a parent is empty once its children are gone
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # only an empty folder: never one a document was written to
+
+
+def _render_jobs(
+    compiled: CompiledTemplate,
+    jobs: Sequence[tuple[Path, Mapping[str, Any]]],
+    outputs: list[Path],
+    *,
+    workers: int,
+    on_done: Callable[[Path], None] | None,
+) -> list[Path]:
     count = workers if workers > 0 else _workers_for(len(jobs), compiled)
     count = min(count, max(1, len(jobs)))
     if count > 1 and any(_bound_template(context) for _unused, context in jobs):

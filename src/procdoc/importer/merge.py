@@ -22,7 +22,7 @@ from procdoc.clock import to_zone
 from procdoc.config import DEFAULT_TIMEZONE, Source
 from procdoc.engine import forward_steps
 from procdoc.errors import ImportFileError, LedgerError
-from procdoc.i18n import _
+from procdoc.i18n import _, name_list
 from procdoc.importer.convert import ConversionError, NoYear, to_datetime, to_number, to_text
 from procdoc.importer.match import MatchIndex, recorded_keys
 from procdoc.importer.reader import CellValue, Grid
@@ -57,7 +57,9 @@ class RowProblem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}: row {self.row}: {self.message}"
+        return _("{file}: row {row}: {message}").format(
+            file=self.file, row=self.row, message=self.message
+        )
 
 
 @dataclass
@@ -185,7 +187,7 @@ def choose_source(grid: Grid, sources: dict[str, Source], name: str | None, file
     most columns found, then (between as many) the fewest of its columns missing."""
     if name is not None:
         if name not in sources:
-            known = ", ".join(sources) or _("none (add sources: to procdoc.yaml)")
+            known = name_list(sources) or _("none (add sources: to procdoc.yaml)")
             raise SourceError(
                 _("unknown source '{name}'").format(name=name),
                 hint=_("known: {known}").format(known=known),
@@ -202,7 +204,7 @@ def choose_source(grid: Grid, sources: dict[str, Source], name: str | None, file
         scored.append(((score, score - len({header_key(c) for c in s.columns})), s.name))
     scores = sorted(scored, reverse=True)
     best, best_name = scores[0]
-    listed = ", ".join(_("{n} ({s} columns match)").format(n=n, s=s[0]) for s, n in scores)
+    listed = name_list(_("{n} ({s} columns match)").format(n=n, s=s[0]) for s, n in scores)
     if best[0] < min(3, min(len(s.columns) for s in sources.values())):
         raise ImportFileError(
             _("{file}: no source matches its header").format(file=file),
@@ -228,7 +230,7 @@ def check_source(source: Source, process: Process) -> None:
                     "source {name}: status_steps: '{status}' maps to unknown step '{step}' of {id}"
                 ).format(name=source.name, status=status, step=step, id=process.id),
                 hint=_("steps: {items}; procdoc validate lists every problem").format(
-                    items=", ".join(s.id for s in process.steps)
+                    items=name_list(s.id for s in process.steps)
                 ),
             )
     # A match field that is no field of the process, or that this source does not map, is
@@ -355,12 +357,14 @@ def read_records(
                 try:
                     value = _put(record, process, target, raw, zone, None)
                     if not is_plain(value):  # one the ledger cannot hold is this row's problem
-                        check_value(value, f"{header} ({col_letters(col)}{number})")
+                        check_value(value, _at(header, col, number))
                 except NoYear:
                     later.append((header, col, raw, target))
                     continue
                 except (ValueError, ConversionError) as err:
-                    errors.append(f"{header} ({col_letters(col)}{number}): {err}")
+                    errors.append(
+                        _("{what}: {detail}").format(what=_at(header, col, number), detail=err)
+                    )
                     continue
                 except LedgerError as err:
                     errors.append(str(err))
@@ -371,12 +375,14 @@ def read_records(
             try:
                 _put(record, process, target, raw, zone, near or fallback_day)
             except (ValueError, ConversionError) as err:
-                errors.append(f"{header} ({col_letters(col)}{number}): {err}")
+                errors.append(
+                    _("{what}: {detail}").format(what=_at(header, col, number), detail=err)
+                )
         for fdef in required:
             if record.fields.get(fdef.id) is None:
                 header = header_of[fdef.id]
                 col = cols.get(header)
-                where = f"{header} ({col_letters(col)}{number})" if col is not None else header
+                where = _at(header, col, number) if col is not None else header
                 errors.append(
                     _("{where} is empty, but {label} is required").format(
                         where=where, label=fdef.label
@@ -384,7 +390,7 @@ def read_records(
                 )
         if errors:
             result.problems.append(
-                RowProblem(shown, number, "; ".join(errors) + _(": row left out"))
+                RowProblem(shown, number, _("; ").join(errors) + _(": row left out"))
             )
             continue
         if source.title:
@@ -393,7 +399,7 @@ def read_records(
         if status_col is not None:
             status = to_text(cell(status_col)) or ""
             record.status = status
-            record.status_cell = f"{source.status_column} ({col_letters(status_col)}{number})"
+            record.status_cell = _at(source.status_column or "", status_col, number)
             record.step = source.status_steps.get(status)
         result.records.append(record)
     result.read_problems = len(result.problems)
@@ -600,7 +606,13 @@ class Merge:
                     rows[0],
                     _(
                         "{cell} '{name}' is not listed under people: in procdoc.yaml{also}: imported as the OA gives it; add them under people: or correct the name in the OA"
-                    ).format(cell=f"{header} ({letter}{rows[0]})", name=name, also=also),
+                    ).format(
+                        cell=_("{header} ({cell})").format(
+                            header=header, cell=f"{letter}{rows[0]}"
+                        ),
+                        name=name,
+                        also=also,
+                    ),
                 )
             )
 
@@ -647,7 +659,7 @@ class Merge:
                     key2=record.key,
                     found=found,
                     on=self._on(record),
-                    ids=", ".join(ids),
+                    ids=name_list(ids),
                 ),
                 hint=_(
                     "cancel the duplicate case (procdoc cancel) or correct the fields that differ, then import again"
@@ -832,7 +844,9 @@ class Merge:
             id=case.id, value=current.name if current else case.step_text
         )
         if record.step is None:
-            self.report(record, f"{self._unknown(record)}: {stays}")
+            self.report(
+                record, _("{what}: {detail}").format(what=self._unknown(record), detail=stays)
+            )
             return False
         target = self.process.step(record.step)
         if current is None:
@@ -923,3 +937,8 @@ class Merge:
         return _("{status_cell} '{status}' is not under status_steps of source {name}").format(
             status_cell=record.status_cell, status=record.status, name=self.source.name
         )
+
+
+def _at(header: str, col: int, number: int) -> str:
+    """An export's column and cell in a message: ``发起时间 (E25)``, ``发起时间（E25）``."""
+    return _("{header} ({cell})").format(header=header, cell=f"{col_letters(col)}{number}")

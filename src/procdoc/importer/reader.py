@@ -29,7 +29,7 @@ import python_calamine as calamine
 from lxml import etree
 
 from procdoc.errors import ImportFileError
-from procdoc.i18n import _
+from procdoc.i18n import _, name_list
 from procdoc.ledger.baddates import is_calamine_panic, no_date_message, quiet_panics
 
 CellValue: TypeAlias = str | int | float | bool | date | datetime | None
@@ -389,7 +389,7 @@ def _read_named_sheet(
             )
         sheet = visible[0]
     elif sheet not in workbook.sheet_names:
-        listed = ", ".join(workbook.sheet_names)
+        listed = name_list(workbook.sheet_names)
         raise ImportFileError(
             _("{path} has no sheet named {sheet!r}; its sheets: {listed}").format(
                 path=path, sheet=sheet, listed=listed

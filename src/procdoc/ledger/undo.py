@@ -18,7 +18,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from procdoc.errors import LedgerError
-from procdoc.i18n import _
+from procdoc.i18n import _, name_list, ngettext
 from procdoc.ledger import zipraw
 from procdoc.ledger.model import Fingerprint
 from procdoc.ledger.parts import Package
@@ -137,13 +137,25 @@ def what_changed(record: LastWrite, path: Path, display: str, zone: str | None =
         and (member != record.sheets[name] or members.get(member) != record.members.get(member))
     ]
     if differ:
-        found.append(f"{_sheets(differ)} {'differs' if len(differ) == 1 else 'differ'}")
+        found.append(
+            ngettext("sheet {names} differs", "sheets {names} differ", len(differ)).format(
+                names=name_list(differ)
+            )
+        )
     added = [name for name in sheets if name not in record.sheets]
     if added:
-        found.append(f"{_sheets(added)} {'was' if len(added) == 1 else 'were'} added")
+        found.append(
+            ngettext("sheet {names} was added", "sheets {names} were added", len(added)).format(
+                names=name_list(added)
+            )
+        )
     removed = [name for name in record.sheets if name not in sheets]
     if removed:
-        found.append(f"{_sheets(removed)} {'was' if len(removed) == 1 else 'were'} removed")
+        found.append(
+            ngettext(
+                "sheet {names} was removed", "sheets {names} were removed", len(removed)
+            ).format(names=name_list(removed))
+        )
     sheet_members = set(sheets.values()) | set(record.sheets.values())
     others = sorted(
         name
@@ -151,11 +163,9 @@ def what_changed(record: LastWrite, path: Path, display: str, zone: str | None =
         if name not in sheet_members and members.get(name) != record.members.get(name)
     )
     if others and not found:
-        found.append(_("its other parts differ ({others})").format(others=", ".join(others[:3])))
+        found.append(_("its other parts differ ({others})").format(others=name_list(others[:3])))
     if not found:
         found.append(_("it was saved again, its parts unchanged"))
-    return f"{'; '.join(found)} (modified {modified})"
-
-
-def _sheets(names: list[str]) -> str:
-    return ("sheet " if len(names) == 1 else "sheets ") + ", ".join(names)
+    return _("{changes} (modified {modified})").format(
+        changes=_("; ").join(found), modified=modified
+    )

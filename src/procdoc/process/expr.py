@@ -82,7 +82,7 @@ def parse(text: str) -> Expression:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as err:
         raise ExpressionError(
-            _("does not parse: {msg}").format(msg=err.msg), err.offset or 1
+            _("does not parse: {msg}").format(msg=_syntax_words(err.msg)), err.offset or 1
         ) from err
     names: set[str] = set()
     _check(tree.body, names)
@@ -199,3 +199,17 @@ def _eval(node: ast.AST, values: Mapping[str, Any]) -> Any:
 
 def _truthy(value: Any) -> bool:
     return value is not _MISSING and bool(value)
+
+
+def _syntax_words(msg: str) -> str:
+    """Python's description of a syntax error in a condition, in the user's language for
+    the usual ones (a half-written comparison, a bracket or quote left open)."""
+    if msg == "invalid syntax" or msg.startswith("invalid syntax."):
+        return _("invalid syntax")
+    if msg.endswith("was never closed"):
+        return _("{bracket} was never closed").format(bracket=msg.split()[0])
+    if msg.startswith("unterminated string literal"):
+        return _("a quote is never closed")
+    if msg.startswith("unmatched "):
+        return _("{bracket} has no opening bracket").format(bracket=msg.split()[1])
+    return msg

@@ -16,7 +16,7 @@ from typing import Any, Literal, cast
 
 from procdoc.calendar import Duration
 from procdoc.errors import CalendarError, ProcdocError
-from procdoc.i18n import _
+from procdoc.i18n import _, name_list
 from procdoc.process import expr
 from procdoc.process.model import (
     FIELD_TYPES,
@@ -234,7 +234,7 @@ class _Builder:
             self.p.error(
                 (*path, key),
                 _("unknown {what} '{value}'; use one of {allowed}").format(
-                    what=what, value=value, allowed=", ".join(allowed)
+                    what=what, value=value, allowed=name_list(allowed)
                 ),
             )
             return allowed[0]
@@ -249,7 +249,7 @@ class _Builder:
                 extra = (
                     _(" (did you mean '{hint}'?)").format(hint=hint)
                     if hint
-                    else f"; allowed: {', '.join(sorted(allowed))}"
+                    else _("; allowed: {sorted}").format(sorted=name_list(sorted(allowed)))
                 )
                 self.p.error(
                     (*path, key),
@@ -513,7 +513,7 @@ class _Builder:
                 path,
                 _(
                     "case_id pattern uses unknown placeholder(s) {sorted}; only {{year}} and {{seq}} exist"
-                ).format(sorted=", ".join(sorted(unknown))),
+                ).format(sorted=name_list(sorted(unknown))),
             )
         if "seq" not in names:
             self.p.error(path, _("case_id pattern must contain {seq} so that ids are unique"))
@@ -944,7 +944,7 @@ def _known(names: Iterable[str]) -> str:
     listed = sorted(names)
     if not listed:
         return ""
-    shown = ", ".join(listed[:12]) + (" ..." if len(listed) > 12 else "")
+    shown = name_list(listed[:12]) + (" ..." if len(listed) > 12 else "")
     return _(" (known: {names})").format(names=shown)
 
 

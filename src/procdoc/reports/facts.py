@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from procdoc.i18n import _
+from procdoc.i18n import _, name_list
 from procdoc.ledger.cells import col_letters
 
 if TYPE_CHECKING:
@@ -149,7 +149,7 @@ def case_facts(
         return facts  # no time to close: open, or nothing recorded to count it from
     bad = [k for k in ("opened", "closed") if k in case.unread]
     if bad:
-        cells = ", ".join(f"{labels[k]} {cell_of(book, case, k)}" for k in bad)
+        cells = name_list(f"{labels[k]} {cell_of(book, case, k)}" for k in bad)
         facts.unknown.append(
             _("{id}: {cells} cannot be read as a date: its time to close is unknown").format(
                 id=case.id, cells=cells

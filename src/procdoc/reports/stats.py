@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from procdoc.errors import ProcdocWarning, UsageError
-from procdoc.i18n import _, ngettext
+from procdoc.i18n import _, name_list, ngettext
 from procdoc.reports.facts import NO_DEPT, CaseFacts
 from procdoc.reports.numbers import NumberReport
 
@@ -338,7 +338,7 @@ def build_stats(
     if by not in BY_CHOICES:
         raise UsageError(
             _("--by must be one of {by_choices}, not '{by}'").format(
-                by_choices=", ".join(BY_CHOICES), by=by
+                by_choices=name_list(BY_CHOICES), by=by
             )
         )
     chosen = [f for f in facts if in_period(f, start, end)]
@@ -572,7 +572,7 @@ def untimed_message(rep: StatsReport, *, label: str = "") -> str | None:
         "{label}{n} closed case left out of 用时 and 按时办结率: 流转记录 records no step before it was closed (e.g. imported already closed): {ids}",
         "{label}{n} closed cases left out of 用时 and 按时办结率: 流转记录 records no step before they were closed (e.g. imported already closed): {ids}",
         n,
-    ).format(label=label, n=n, ids=", ".join(rep.untimed[:10]) + (" …" if n > 10 else ""))
+    ).format(label=label, n=n, ids=name_list(rep.untimed[:10]) + (" …" if n > 10 else ""))
 
 
 # -- the workbook --------------------------------------------------------------------------
