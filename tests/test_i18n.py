@@ -360,6 +360,9 @@ def test_the_tour_in_chinese_leaves_no_english(tmp_path: Path, samples: Path) ->
     assert "用法：" in help_text and "选项" in help_text and "显示本帮助并退出。" in help_text
     assert "[必填]" in help_text and "required" not in help_text
     assert not english_left(help_text), help_text
+    listing = run(["--help"], root, env).stdout  # each command's first sentence (QA: "...")
+    assert "  sample     抽查：从某一期间办结的案件中随机抽取一部分" in listing, listing
+    assert not re.search(r"^  \w+ +\.\.\.$", listing, re.M), listing  # not "sample  ..."
     usage = run(["advance", "XF2099-0001"], root, env)
     assert usage.returncode == 2 and "错误：缺少选项 '--step'。" in usage.stderr, usage.stderr
     assert "procdoc advance --help' 查看帮助。" in usage.stderr

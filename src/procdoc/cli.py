@@ -170,7 +170,7 @@ def _moment(text: str | None, option: str) -> datetime | None:
     try:
         return parse_moment(text)
     except CalendarError as err:
-        raise UsageError(f"{option}: {err.message}") from err
+        raise UsageError(_("{what}: {detail}").format(what=option, detail=err.message)) from err
 
 
 def _day(text: str | None, option: str) -> date | None:

@@ -180,6 +180,23 @@ def wrap_wide() -> None:
         _textwrap.TextWrapper = wrapper  # type: ignore[misc]
 
 
+def short_help(help: str, max_length: int = 45) -> str:
+    """A command's line in the list of commands: its first sentence. click's own breaks
+    only at spaces and ends a sentence only at ".", so a Chinese help text longer than
+    the line came out as "..." alone (QA: ``sample     ...``). Cut at the first 。 or ；,
+    then at ``max_length`` characters with …."""
+    from typer._click.utils import make_default_short_help
+
+    text = help.split("\n\n")[0].strip()
+    if _cells(text) == len(text):  # no Chinese: click's way
+        return make_default_short_help(help, max_length)
+    text = " ".join(text.split())
+    ends = [i for i in (text.find("。"), text.find("；")) if i >= 0]
+    if ends:  # the first sentence, with its 。 (a ； is dropped)
+        text = text[: min(ends) + (text[min(ends)] == "。")]
+    return text if len(text) <= max_length else text[: max_length - 1] + "…"
+
+
 def localize() -> None:
     """Put typer's frame words in the user's language (only when it is not English)."""
     if language() == "en":
@@ -191,6 +208,7 @@ def localize() -> None:
     from typer._click.utils import echo
 
     typer.core._ = _  # type: ignore[attr-defined]  # see typer_headings
+    _click.core.make_default_short_help = short_help  # type: ignore[attr-defined]
 
     write_usage = formatting.HelpFormatter.write_usage
 

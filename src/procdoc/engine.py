@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from procdoc.calendar import Due, Duration, WorkCalendar
 from procdoc.errors import CalendarError, CaseError, ProcdocWarning, UsageError
-from procdoc.i18n import _, name_list, pgettext
+from procdoc.i18n import _, aside, name_list, pgettext
 from procdoc.layout import ACTIONS, ENTRY_ACTIONS, STATUS_WORDS
 from procdoc.model import Case, HistoryEntry
 from procdoc.process.model import DeadlineRule, Process, Step
@@ -461,7 +461,7 @@ class Engine:
         if values:
             fields = {**values, **fields}
         missing = [
-            f"{f.id} ({f.label})"
+            aside(f.id, f.label)
             for f in process.fields.values()
             if f.required and fields.get(f.id) is None
         ]
@@ -872,7 +872,7 @@ class Engine:
         self._not_before(case, history, at)
         fields, core = self.parse_sets(case.process, sets)
         emptied = [
-            f"{f.id} ({f.label})"
+            aside(f.id, f.label)
             for f in case.process.fields.values()
             if f.required and f.id in fields and fields[f.id] is None
         ]
@@ -1349,7 +1349,7 @@ class Engine:
         if not moves:
             return "none"
         return name_list(
-            f"{s.name} ({s.id}{', 退回' if how == 'back' else ''})" for s, how in moves
+            aside(s.name, s.id + (_(", back") if how == "back" else "")) for s, how in moves
         )
 
     def _refusal(self, case: Case, target: Step) -> str:
@@ -1585,7 +1585,7 @@ def _entries(
 
 
 def _field_list(process: Process) -> str:
-    return name_list(f"{f.id} ({f.label})" for f in process.fields.values()) or "none"
+    return name_list(aside(f.id, f.label) for f in process.fields.values()) or "none"
 
 
 def pattern_regex(pattern: str, year: int) -> re.Pattern[str]:

@@ -87,6 +87,12 @@ def pgettext(context: str, message: str) -> str:
     return _translations.pgettext(context, message)
 
 
+def aside(text: object, inner: object) -> str:
+    """``text (inner)``; ``text（inner）`` in Chinese: an id beside its name, a cell beside
+    its column, in a message."""
+    return _("{text} ({inner})").format(text=text, inner=inner)
+
+
 def name_list(items: Iterable[str]) -> str:
     """``items`` as a list in a sentence: ``a, b, c`` in English, ``a、b、c`` in Chinese."""
     # TRANSLATORS: what separates the items of a list of names in a sentence

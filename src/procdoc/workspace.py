@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 from procdoc.config import CONFIG_NAME, Config, default_config, parse_config
 from procdoc.errors import ConfigError, WorkspaceError
-from procdoc.i18n import _, name_list
+from procdoc.i18n import _, aside, name_list
 from procdoc.process.loader import Problem, Problems, load_process, syntax_problem
 from procdoc.process.model import Process
 from procdoc.yamlpos import Document, YamlSyntaxError, display_path, load_file
@@ -231,7 +231,7 @@ class Workspace:
                 ),
                 hint=_("fix the file (procdoc validate lists every problem)"),
             )
-        known = name_list(f"{p.id} ({p.name})" for p in self.processes.values()) or "none"
+        known = name_list(aside(p.id, p.name) for p in self.processes.values()) or "none"
         raise ProcessError(
             _("unknown process '{key}'").format(key=key),
             hint=_("known: {known}").format(known=known),

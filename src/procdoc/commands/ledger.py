@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from procdoc.config import CONFIG_NAME
 from procdoc.errors import ProcdocWarning, UnadoptedWarning, WorkspaceError
-from procdoc.i18n import _, name_list
+from procdoc.i18n import _, aside, name_list
 from procdoc.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -112,7 +112,7 @@ def check(ws: Workspace) -> CheckReport:
 
     numbers = check_numbers(book, ws.config.numbering)
     for _year, dup in numbers.duplicates:
-        held = name_list(f"{c.cell} ({c.case})" if c.case else c.cell for c in dup.cells)
+        held = name_list(aside(c.cell, c.case) if c.case else c.cell for c in dup.cells)
         report.findings.append(
             Finding(
                 dup.cells[0].cell,
@@ -445,7 +445,7 @@ def adopt(
     if start is None:
         raise ProcessError(
             _("--step: {id} has no step '{step}'").format(id=proc.name, step=step),
-            hint=name_list(f"{s.name} ({s.id})" for s in proc.steps),
+            hint=name_list(aside(s.name, s.id) for s in proc.steps),
         )
     engine = ws.engine()
     moment = at or ws.now()

@@ -1039,7 +1039,9 @@ def _render_one(template: CompiledTemplate, out: Path, context: Mapping[str, Any
     try:
         data = template.render(context)
     except RenderError as exc:
-        raise RenderError(f"{out.name}: {exc.message}", hint=exc.hint) from exc
+        raise RenderError(
+            _("{what}: {detail}").format(what=out.name, detail=exc.message), hint=exc.hint
+        ) from exc
     write_atomic(out, data)
 
 

@@ -22,7 +22,7 @@ from procdoc.clock import to_zone
 from procdoc.config import DEFAULT_TIMEZONE, Source
 from procdoc.engine import forward_steps
 from procdoc.errors import ImportFileError, LedgerError
-from procdoc.i18n import _, name_list
+from procdoc.i18n import _, aside, name_list
 from procdoc.importer.convert import ConversionError, NoYear, to_datetime, to_number, to_text
 from procdoc.importer.match import MatchIndex, recorded_keys
 from procdoc.importer.reader import CellValue, Grid
@@ -302,7 +302,7 @@ def read_records(
     seen: dict[str, int] = {}
     for number, values in table.rows:
         cell = _cells(values)
-        key_cell = f"{source.key} ({key_letters}{number})"
+        key_cell = aside(source.key, f"{key_letters}{number}")
         try:
             key = to_text(cell(key_col))
         except ConversionError as err:
@@ -607,9 +607,7 @@ class Merge:
                     _(
                         "{cell} '{name}' is not listed under people: in procdoc.yaml{also}: imported as the OA gives it; add them under people: or correct the name in the OA"
                     ).format(
-                        cell=_("{header} ({cell})").format(
-                            header=header, cell=f"{letter}{rows[0]}"
-                        ),
+                        cell=aside(header, f"{letter}{rows[0]}"),
                         name=name,
                         also=also,
                     ),
@@ -941,4 +939,4 @@ class Merge:
 
 def _at(header: str, col: int, number: int) -> str:
     """An export's column and cell in a message: ``发起时间 (E25)``, ``发起时间（E25）``."""
-    return _("{header} ({cell})").format(header=header, cell=f"{col_letters(col)}{number}")
+    return aside(header, f"{col_letters(col)}{number}")

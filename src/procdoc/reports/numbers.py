@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from procdoc.i18n import _, name_list
+from procdoc.i18n import _, aside, name_list
 from procdoc.ledger.cells import col_letters
 from procdoc.values import text
 
@@ -148,7 +148,7 @@ class NumberReport:
         """One line per problem, each naming its cells (for `check` and warnings)."""
         out = []
         for _y, d in self.duplicates:
-            cases = name_list(f"{c.cell} ({c.case})" if c.case else c.cell for c in d.cells)
+            cases = name_list(aside(c.cell, c.case) if c.case else c.cell for c in d.cells)
             out.append(
                 _("{ledger}: {number} is held {n_cells} times: {cases}").format(
                     ledger=ledger, number=d.number, n_cells=len(d.cells), cases=cases
