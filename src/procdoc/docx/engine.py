@@ -308,6 +308,11 @@ def syntax_message(message: str) -> str:
         return _("unknown tag {found}: the tags are if, elif, else, for and their end tags").format(
             found=_tag(unknown.group(1))
         )
+    no_filter = _NO_FILTER.match(message)
+    if no_filter:
+        return _("no filter named '{name}': the filters are Jinja's and rmb_upper").format(
+            name=no_filter[1]
+        )
     if message.startswith("unexpected end of template, expected 'end of print statement'"):
         return _("'{{' is never closed: add '}}' after the name")
     got = _GOT.match(message)
@@ -322,11 +327,30 @@ def syntax_message(message: str) -> str:
     return message
 
 
+_NO_ATTRIBUTE: Final = re.compile(r"^'(\w+) object' has no attribute '([^']+)'$")
+
+
+def _kind(python_type: str) -> str:
+    """What a template's value is, in the office's words (Jinja names Python's type)."""
+    kinds = {
+        "str": _("text"),
+        "int": _("number"),
+        "float": _("number"),
+        "Decimal": _("number"),
+        "date": _("date"),
+        "datetime": _("date"),
+        "list": _("list"),
+        "dict": _("mapping"),
+    }
+    return kinds.get(python_type, python_type)
+
+
 _INNERMOST: Final = re.compile(r"The innermost block that needs to be closed is '(\w+)'")
 _UNKNOWN_TAG: Final = re.compile(r"Encountered unknown tag '(\w+)'")
 _GOT: Final = re.compile(
     r"(?:(?:Expected an expression|expected token '[^']*'), got|^unexpected) '([^']*)'$"
 )
+_NO_FILTER: Final = re.compile(r"No filter named '([^']+)'")
 _CLOSING: Final = frozenset({"endif", "endfor", "else", "elif", "endwith", "endmacro"})
 
 
@@ -694,10 +718,20 @@ class CompiledTemplate:
                     ),
                     hint=_("add the field to the case or fix the name in the template"),
                 )
+            attribute = _NO_ATTRIBUTE.match(exc.message or "")
             return RenderError(
                 _("template {name}: {message} (in {part})").format(
-                    name=self.name, message=exc.message, part=part
-                )
+                    name=self.name,
+                    message=(
+                        _("a {kind} has no '.{attr}'").format(
+                            kind=_kind(attribute[1]), attr=attribute[2]
+                        )
+                        if attribute
+                        else exc.message
+                    ),
+                    part=part,
+                ),
+                hint=_("check the name after the dot in the template"),
             )
         detail = str(exc) or type(exc).__name__
         return RenderError(
