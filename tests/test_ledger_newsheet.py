@@ -261,3 +261,68 @@ def test_a_wide_register_folds_bookkeeping_columns_and_prints_on_a3(tmp_path: Pa
     assert (
         openpyxl.load_workbook(tmp_path / "b" / "ledger.xlsx")[REGISTER].page_setup.paperSize == 9
     )
+
+
+def test_wrapped_text_columns_grow_the_rows_procdoc_adds(tmp_path: Path) -> None:
+    """A register procdoc creates wraps its text columns, and each row it adds is made
+    tall enough for its longest wrapped cell: a long 标题 was cut off on paper (QA). A
+    short row keeps the default height; appending later rows does not copy a tall one."""
+    columns = (
+        ColumnSpec("编号"),
+        ColumnSpec("标题", width=20, wrap=True),
+        ColumnSpec("日期", "date"),
+    )
+    layout = NewSheet(columns=columns, title="登记簿")
+    long_title = "关于进一步加强和改进机关公文处理工作的通知（试行）"  # 26 characters: 3 lines
+    rows = [
+        {"编号": "A-1", "标题": long_title, "日期": date(2026, 3, 1)},
+        {"编号": "A-2", "标题": "短标题", "日期": date(2026, 3, 2)},
+        {"编号": "A-3", "标题": "第一行\n第二行", "日期": date(2026, 3, 3)},
+    ]
+    store = store_for(tmp_path)
+    store.update(
+        lambda s: Batch({REGISTER: SheetChanges(header_row=2, create=layout, append=rows)}),
+        read_sheets=[REGISTER],
+    )  # type: ignore[arg-type]
+    store.update(
+        lambda s: Batch(
+            {REGISTER: SheetChanges(header_row=2, append=[{"编号": "A-4", "标题": "又一个短标题"}])}
+        ),
+        read_sheets=[REGISTER],
+    )  # a later write: its anchor is the short row before it
+    ws = openpyxl.load_workbook(tmp_path / "ledger.xlsx")[REGISTER]
+    assert ws["B3"].alignment.wrap_text and ws["B4"].alignment.wrap_text
+    assert ws["B3"].value == long_title
+    heights = {r: ws.row_dimensions[r].height for r in range(3, 7)}
+    assert heights[3] == 45  # three lines of 15 points
+    assert heights[4] is None and heights[6] is None  # one line: the default height
+    assert heights[5] == 30  # a line break in the cell: two lines
+    assert not ws["A3"].alignment.wrap_text  # an id column is not wrapped
+    assert ws["C3"].number_format == "yyyy-mm-dd"  # dates stay dates
+
+
+def test_an_office_registers_row_height_is_kept_when_it_shows_the_text(tmp_path: Path) -> None:
+    """Rows the office made tall stay as tall: procdoc only ever grows an appended row."""
+    path = tmp_path / "ledger.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet(REGISTER)
+    wrap = wb.add_format({"text_wrap": True})
+    ws.set_column(1, 1, 20)
+    ws.write_row(0, 0, ["编号", "标题"])
+    ws.set_row(1, 60)  # the office's rows are 60 points, room to write by hand
+    ws.write_row(1, 0, ["A-1", "短"], wrap)
+    wb.close()
+    store = store_for(tmp_path)
+    long_title = "关于进一步加强和改进机关公文处理工作的通知（试行）"
+    store.update(
+        lambda s: Batch({REGISTER: SheetChanges(append=[{"编号": "A-2", "标题": long_title}])}),
+        read_sheets=[REGISTER],
+    )
+    longer = long_title * 3  # eight lines: taller than the office's rows
+    store.update(
+        lambda s: Batch({REGISTER: SheetChanges(append=[{"编号": "A-3", "标题": longer}])}),
+        read_sheets=[REGISTER],
+    )
+    sheet = openpyxl.load_workbook(path)[REGISTER]
+    assert sheet.row_dimensions[3].height == 60  # the anchor's height shows three lines
+    assert sheet.row_dimensions[4].height == 120  # eight lines, grown past the office's 60

@@ -1434,15 +1434,16 @@ def _describe_history(changes: SheetChanges, sheet: Sheet | None) -> None:
     columns = [
         Column(key, label, HISTORY_KINDS.get(key, "text")) for key, label in HISTORY_COLUMNS.items()
     ]
-    changes.create = new_sheet_spec(columns, title=None)
+    changes.create = new_sheet_spec(columns, title=None, wrap=False)
 
 
 def new_sheet_spec(
-    columns: list[Column], *, title: str | None, header_at: int | None = None
+    columns: list[Column], *, title: str | None, header_at: int | None = None, wrap: bool = True
 ) -> NewSheet:
     """How the ledger store lays out a register it creates, ready to print: the register's
     columns with their kinds (a yes/no field is a text column), the merged title row, and
-    the header in the register's `header_row` when it sets one."""
+    the header in the register's `header_row` when it sets one. With ``wrap`` its text
+    columns wrap (a long 标题 prints whole, its row made taller)."""
     kinds: dict[str, ColumnKind] = {
         "text": "text", "bool": "text", "number": "number", "date": "date",
         "datetime": "datetime", "choice": "choice",
@@ -1454,6 +1455,7 @@ def new_sheet_spec(
                 kinds.get(c.kind, "text"),
                 choices=c.choices,
                 width=_TITLE_WIDTH if c.key == "title" else None,
+                wrap=wrap and kinds.get(c.kind, "text") == "text" and c.key not in _FOLDED,
                 folded=c.key in _FOLDED,
             )
             for c in columns

@@ -271,6 +271,27 @@ _BUILTIN_TIME = frozenset({18, 19, 20, 21, 32, 33, 34, 35, 45, 46, 47, 55, 56})
 _FORMAT_NOISE = re.compile(r'"[^"]*"|\\.|_.|\*.|\[(?![hms]+\])[^\]]*\]', re.IGNORECASE)
 
 
+LINE_HEIGHT = 15.0
+"""Points a line of the default font (11 pt) takes in a row: a row holding wrapped text is
+this many points per line."""
+MAX_LINES = 10
+"""The most lines a row procdoc sizes is made tall for (a longer text scrolls in the cell)."""
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """About how many lines ``text`` takes when wrapped in a column ``width`` wide (Excel's
+    unit: a digit; a Chinese character is about two). Cheap enough for every cell of a
+    large import: a text that fits is told by its length alone."""
+    room = max(width - 1.0, 1.0)
+    if len(text) * 2.2 <= room and "\n" not in text:
+        return 1
+    lines = 0
+    for part in text.split("\n"):
+        wide = (len(part.encode("utf-8")) - len(part)) // 2  # a CJK character is 3 bytes
+        lines += max(1, math.ceil((1.1 * len(part) + wide) / room))
+    return lines
+
+
 def format_kind(num_fmt_id: int, code: str | None) -> str:
     """``"date"`` (shows a date), ``"time"`` (a time or duration only) or ``"other"``."""
     if code is None:

@@ -160,6 +160,9 @@ class ColumnSpec:
     width: float | None = None
     """In Excel's units (characters of the default font; a Chinese character counts 2);
     None: from the label, the kind and the first values."""
+    wrap: bool = False
+    """Text wraps in the cell (on screen and on paper), and rows procdoc adds are made tall
+    enough to show it (see :func:`~procdoc.ledger.cells.wrapped_lines`)."""
     folded: bool = False
     """Grouped and folded away (Excel's outline ``+`` above the columns shows it): on
     screen and on paper the column takes no room until someone opens the group."""

@@ -111,10 +111,13 @@ def new_sheet_xml(
     first_data = header + 1
     cols = []
     validations = []
+    wrapped = any(c.wrap for c in columns)
     for i, column in enumerate(columns):
         style = ""
-        if column.kind in ("date", "datetime"):
-            code = Styles.DATETIME if column.kind == "datetime" else Styles.DATE
+        code = {"date": Styles.DATE, "datetime": Styles.DATETIME}.get(column.kind, "General")
+        if wrapped:  # a register: every cell centred in rows that grow for wrapped text
+            style = f' style="{styles.body_style(code, wrap=column.wrap)}"'
+        elif code != "General":
             style = f' style="{styles.variant(None, code)}"'
         folded = ' hidden="1" outlineLevel="1"' if column.folded else ""
         cols.append(

@@ -511,6 +511,46 @@ class Styles:
         self.changed = True
         return fmt_id
 
+    def body_style(self, code: str, *, wrap: bool) -> int:
+        """A data cell of a register procdoc creates: the workbook's first style with
+        ``code`` (``General`` or a date format), centred vertically, text wrapped with
+        ``wrap`` (rows procdoc adds grow to show it: see :meth:`wraps`)."""
+        key = (None, f"<body {code} {'wrap' if wrap else ''}>")
+        if key in self._variants:
+            return self._variants[key]
+        xfs = self._cell_xfs()
+        xf = copy.deepcopy(xfs[0]) if len(xfs) else etree.Element(q("xf"))
+        if not len(xfs):
+            for attr in ("fontId", "fillId", "borderId", "xfId"):
+                xf.set(attr, "0")
+        for old in xf.findall(q("alignment")):
+            xf.remove(old)
+        xf.set("numFmtId", str(0 if code == "General" else self._fmt_id(code)))
+        if code != "General":
+            xf.set("applyNumberFormat", "1")
+        xf.set("applyAlignment", "1")
+        alignment = etree.SubElement(xf, q("alignment"), vertical="center")
+        if wrap:
+            alignment.set("wrapText", "1")
+        index = self._find_or_add(xfs, xf)
+        self._variants[key] = index
+        return index
+
+    def wraps(self, s: int | None) -> bool:
+        """Whether cell style ``s`` wraps its text."""
+        if s is None:
+            return False
+        if self._root is None:
+            data = self._load()
+            if data is None:
+                return False  # no styles part: nothing wraps
+            self._root = parse_xml(data, self.where)
+        xfs = self._cell_xfs()
+        if s >= len(xfs):
+            return False
+        alignment = xfs[s].find(q("alignment"))
+        return alignment is not None and alignment.get("wrapText") in ("1", "true")
+
     def header_style(self) -> int:
         """Bold on a light fill, wrapped and centred, thin borders: the header of a sheet
         procdoc creates."""

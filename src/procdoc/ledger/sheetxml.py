@@ -22,6 +22,7 @@ Anything the splice cannot handle safely raises :class:`LedgerError` naming the 
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -32,7 +33,9 @@ from typing import Literal
 from procdoc.errors import LedgerError
 from procdoc.i18n import _
 from procdoc.ledger.cells import (
+    LINE_HEIGHT,
     MAX_COLS,
+    MAX_LINES,
     MAX_ROWS,
     cell_ref,
     check_value,
@@ -48,6 +51,7 @@ from procdoc.ledger.cells import (
     parse_range,
     parse_ref,
     serial,
+    wrapped_lines,
 )
 from procdoc.ledger.model import CellValue, SheetChanges
 from procdoc.ledger.parts import MAIN, STRICT_MAIN, SharedStrings, Styles, xml_text
@@ -85,6 +89,10 @@ it went to: the same bytes in the same column read back the same, so the probe c
 of them. Text over 64 characters (titles, notes: seldom repeated) is not remembered, nor
 anything past this many; such cells are always probed."""
 _ROW_COPY_ATTRS = (b"s", b"customFormat", b"ht", b"customHeight")
+_ROW_HEIGHT = re.compile(rb' ht="([0-9.]+)"')
+_ROW_HEIGHT_ATTRS = re.compile(rb' (?:ht|customHeight)="[^"]*"')
+DEFAULT_COL_WIDTH = 8.43
+"""Excel's width of a column ``<cols>`` does not size."""
 
 
 @dataclass
@@ -326,6 +334,9 @@ class SheetPatcher:
         self.anchor_styles: dict[int, int | None] | None = None
         self.anchor_row_attrs = b""
         self.col_styles: list[tuple[int, int, int]] = []
+        self.col_widths: list[tuple[int, int, float]] = []
+        #: an appended row's wrapping cells (label, column width) by the row's labels
+        self.wrapping: dict[tuple[str, ...], list[tuple[str, float]]] = {}
         #: header columns by :func:`label_key`, and by labels as the plan spells them
         self.columns: dict[str, int] = {}
         self.column_of = _ColumnOf(self.columns)
@@ -473,8 +484,20 @@ class SheetPatcher:
     def _parse_cols(self, pre: bytes) -> None:
         for m in _COL.finditer(pre):
             a = _attrs(m.group(0))
-            if b"style" in a and b"min" in a and b"max" in a:
-                self.col_styles.append((int(a[b"min"]) - 1, int(a[b"max"]) - 1, int(a[b"style"])))
+            if b"min" not in a or b"max" not in a:
+                continue
+            lo, hi = int(a[b"min"]) - 1, int(a[b"max"]) - 1
+            if b"style" in a:
+                self.col_styles.append((lo, hi, int(a[b"style"])))
+            if b"width" in a:
+                with contextlib.suppress(ValueError):
+                    self.col_widths.append((lo, hi, float(a[b"width"])))
+
+    def _col_width(self, col: int) -> float:
+        for lo, hi, width in self.col_widths:
+            if lo <= col <= hi:
+                return width
+        return DEFAULT_COL_WIDTH
 
     def _col_style(self, col: int) -> int | None:
         for lo, hi, style in self.col_styles:
@@ -823,8 +846,28 @@ class SheetPatcher:
                 for col, raw in cells.items():
                     s = _Cell(raw, col).attrs.get(b"s")
                     styles[col] = int(s) if s is not None else None
+                if b"ht" in row_attrs and self._sized_for_its_text(row_attrs, cells, styles):
+                    # procdoc made that row tall for its own text: a new row is sized for
+                    # its own (an office's height, one its text does not explain, is kept)
+                    self.anchor_row_attrs = _ROW_HEIGHT_ATTRS.sub(b"", self.anchor_row_attrs)
             self.anchor_styles = styles
         return self.anchor_styles
+
+    def _sized_for_its_text(
+        self, row_attrs: dict[bytes, bytes], cells: dict[int, bytes], styles: dict[int, int | None]
+    ) -> bool:
+        """Whether a row's height is the one :meth:`_row_attrs` gives its wrapped text."""
+        lines = 1
+        for col, raw in cells.items():
+            if self.styles.wraps(styles[col]):
+                value = self._decode(_Cell(raw, col))
+                if isinstance(value, str):
+                    lines = max(lines, wrapped_lines(value, self._col_width(col)))
+        try:
+            height = float(row_attrs[b"ht"])
+        except ValueError:
+            return False
+        return lines > 1 and height == LINE_HEIGHT * min(lines, MAX_LINES)
 
     def _build_row(self, number: int, existing: bytes | None) -> bytes:
         kind, values = self.targets[number]
@@ -989,6 +1032,11 @@ class SheetPatcher:
                 (col, label, style_of[col], b'<c r="' + _letters(col))
                 for col, label in sorted(by_col.items())
             ]
+            self.wrapping[key] = [
+                (label, self._col_width(col))
+                for col, label, style, _cell in layout
+                if self.styles.wraps(style)
+            ]
         here = b"%d" % number
         out: list[bytes] = [b""]  # the row's tag, once it is known to hold a cell
         writes: dict[int, CellValue] = {}
@@ -1023,9 +1071,32 @@ class SheetPatcher:
             self._probe_row(number, probe, mine, expect)
         if len(out) == 1:
             return b""
-        out[0] = b'<row r="%d"%s>' % (number, self._anchor_attrs())
+        out[0] = b'<row r="%d"%s>' % (number, self._row_attrs(values, self.wrapping[key]))
         out.append(b"</row>")
         return b"".join(out)
+
+    def _row_attrs(self, values: dict[str, CellValue], wrapping: list[tuple[str, float]]) -> bytes:
+        """An appended row's attributes: the last row's (its style, its height), made taller
+        when a cell that wraps holds more lines than that height shows."""
+        attrs = self._anchor_attrs()
+        if not wrapping:
+            return attrs
+        lines = max(
+            (
+                wrapped_lines(v, width)
+                for label, width in wrapping
+                if type(v := values[label]) is str
+            ),
+            default=1,
+        )
+        if lines <= 1:
+            return attrs
+        height = LINE_HEIGHT * min(lines, MAX_LINES)
+        found = _ROW_HEIGHT.search(attrs)
+        if found is not None and float(found.group(1)) >= height:
+            return attrs
+        kept = _ROW_HEIGHT_ATTRS.sub(b"", attrs)
+        return kept + b' ht="%s" customHeight="1"' % number_text(height).encode()
 
     def _wrote(self, number: int, writes: dict[int, CellValue]) -> None:
         """Record the cells written to row ``number``; widen the box that holds values."""
