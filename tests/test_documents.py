@@ -547,9 +547,16 @@ def test_notices_state_the_real_deadline_the_date_and_the_late_step(library: Pat
     ctx = context(case, office="某局", today=date(2026, 11, 2), doc_date=date(2026, 2, 20),
                   history=case.history or [], calendar=ws.calendar)  # fmt: skip
     accept = rendered_text("accept_notice", ctx)
-    assert "办理期限延长30日，本机关将于2026年4月7日前办结" in accept
-    assert "因需要现场勘验" in accept and "60日内" not in accept
+    # the deadline as it stood at 受理: the extension granted on 2/20 is told by the
+    # 延期办理告知书, never by a letter dated at 受理 (QA: the 受理告知书 dated 10-12 told
+    # of the extension of 11-19)
+    first_due = ctx["extensions"][0]["old_cn"]
+    assert first_due == "2026年3月6日" and ctx["case_due_cn"] == "2026年4月7日"
+    assert f"本机关将于{first_due}前办结（自受理之日起60日内）" in accept
+    assert "延长30日" not in accept and "需要现场勘验" not in accept
     assert "\t2026年2月20日" in accept and "2026年11月2日" not in accept  # 成文日期 = date
+    transfer = rendered_text("transfer_letter", ctx)
+    assert f"自受理之日起60日内办结（{first_due}前）" in transfer
     extend = rendered_text("extend_notice", ctx)
     assert "延长后的办结期限为2026年4月7日" in extend and "第三十四条" in extend
 
