@@ -710,6 +710,16 @@ def test_an_opinion_waits_for_its_conclusion_and_is_dated_the_day_it_was_written
     assert "已责令施工单位停止夜间施工。" in text
     assert "\t2026年12月18日" in text and "2026年11月6日" not in text  # the opinion's day
     assert done.skipped == []
+    # --case renders a case as it is, and says when the blank is there (QA: a letter
+    # with no 处理意见 looked finished)
+    code, _out, err = cli(library, "render", "--template", "xinfang_opinion", "--case", cid)
+    assert code == 0 and "is empty" not in err
+    cases.set_fields(Workspace(library), cid, sets=["result="], at=datetime(2026, 12, 21, 9, 0))
+    code, _out, err = cli(
+        library, "render", "--template", "xinfang_opinion", "--case", cid, "--force"
+    )
+    assert code == 0, err
+    assert f"{cid}: 处理意见 is empty: the document is written with it blank" in err
 
 
 def test_a_form_without_what_it_is_for_waits_and_says_so(library: Path) -> None:
@@ -843,6 +853,17 @@ def test_amounts_in_capital_numerals(amount: object, upper: str) -> None:
     assert rmb_upper(amount) == upper
 
 
+@pytest.mark.parametrize(
+    ("amount", "figures"),
+    [(2130.4, "2,130.40"), (5000, "5,000.00"), ("1,234.5", "1,234.50"), ("¥12", "12.00"),
+     (0.005, "0.01"), (-3.2, "-3.20"), (None, ""), ("  ", ""), ("一千二", "一千二")],
+)  # fmt: skip
+def test_amounts_in_figures(amount: object, figures: str) -> None:
+    from procdoc.docx.filters import money
+
+    assert money(amount) == figures
+
+
 def test_baoxiao_form_writes_the_amount_in_capitals(library: Path) -> None:
     """The 报销审批单's 金额大写 row holds the amount in capital numerals (it had only the
     words 人民币（大写）：, the template using no variable there and no filter existing)."""
@@ -852,7 +873,7 @@ def test_baoxiao_form_writes_the_amount_in_capitals(library: Path) -> None:
     ).id  # fmt: skip
     [(_id, path)] = render(Workspace(library), "baoxiao", cases=[cid]).written
     text = docx_text(path)
-    assert "人民币（小写）：¥1234.50 元" in text
+    assert "人民币（小写）：¥1,234.50\n" in text + "\n"  # (it said ¥1234.50 元: ¥ and 元 both)
     assert "人民币（大写）：壹仟贰佰叁拾肆元伍角整" in text
 
 

@@ -54,6 +54,25 @@ def test_a_new_workspace_keeps_each_process_in_its_own_register(library: Path) -
     assert ws_sw.freeze_panes == "A2" and ws_sw.page_setup.orientation == "landscape"
 
 
+def test_a_new_register_shows_amounts_and_wraps_its_text(library: Path) -> None:
+    """QA, on paper: 金额 read 2130.4 and 6616 (no number format), and a long 事由 was cut
+    off at the column's edge."""
+    ws = Workspace(library)
+    reason = "赴杭州参加省财政厅组织的项目评审会并实地考察两个试点单位的建设情况"
+    bx = cases.new(
+        ws, "baoxiao", title="差旅费", sets=["applicant=孙七", "amount=2130.4", f"reason={reason}"],
+        at=datetime(2026, 11, 2, 9, 0),
+    )  # fmt: skip
+    sheet = openpyxl.load_workbook(library / "ledger.xlsx")["报销"]
+    letter = {c.value: c.column_letter for c in sheet[1]}
+    row = next(r for r in range(2, sheet.max_row + 1) if sheet[f"A{r}"].value == bx.id)
+    amount = sheet[f"{letter['金额']}{row}"]
+    assert amount.value == 2130.4 and amount.number_format == "#,##0.00"
+    assert sheet[f"{letter['事由']}{row}"].alignment.wrap_text
+    assert sheet.row_dimensions[row].height and sheet.row_dimensions[row].height >= 30
+    assert not sheet[f"{letter['编号']}{row}"].alignment.wrap_text  # ids stay on one line
+
+
 def test_a_ledger_made_before_registers_keeps_working(legacy: Path) -> None:
     code, out, err = cli(legacy, "list", "--format", "json")
     assert code == 0, err

@@ -598,8 +598,8 @@ def normalize_zip(data: bytes) -> bytes:
 # Numbers are formatted only when they are numbers (`is number`).
 # No curly quotes inside {{ }} / {% %}: docxtpl turns them into straight quotes.
 
-#: the amount with two decimals when it is a number, as given otherwise ("" when empty)
-NUMBER_OR_BLANK = "{{ '%.2f'|format(amount) if amount is number else amount }}"
+#: the amount in figures, 2,130.40 (procdoc's filter money; a text as given, "" when empty)
+NUMBER_OR_BLANK = "{{ amount|money }}"
 #: the amount in capital numerals (procdoc's filter rmb_upper: 1234.5 -> 壹仟贰佰叁拾肆元伍角整;
 #: "" when empty, a text that holds no number as it is)
 AMOUNT_UPPER = "{{ amount|rmb_upper }}"
@@ -962,7 +962,7 @@ def build_baoxiao() -> Template:
                 "{% else %}{{ invoice_count }}{% endif %}",
             ],
             ["报销事由", ("{{ reason }}", 3)],
-            ["报销金额", ("人民币（小写）：¥" + NUMBER_OR_BLANK + " 元", 3)],
+            ["报销金额", ("人民币（小写）：¥" + NUMBER_OR_BLANK, 3)],
             ["金额大写", ("人民币（大写）：" + AMOUNT_UPPER, 3)],
         ],
         heights_mm={2: 22},

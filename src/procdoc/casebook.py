@@ -1455,7 +1455,8 @@ def new_sheet_spec(
                 kinds.get(c.kind, "text"),
                 choices=c.choices,
                 width=_TITLE_WIDTH if c.key == "title" else None,
-                wrap=wrap and kinds.get(c.kind, "text") == "text" and c.key not in _FOLDED,
+                number_format=MONEY_FORMAT if c.kind == "number" and is_money(c.label) else None,
+                wrap=wrap and kinds.get(c.kind, "text") == "text" and c.key not in _UNWRAPPED,
                 folded=c.key in _FOLDED,
             )
             for c in columns
@@ -1465,8 +1466,21 @@ def new_sheet_spec(
     )
 
 
+#: How a register procdoc creates shows an amount: 2,130.40.
+MONEY_FORMAT = "#,##0.00"
+
+
+def is_money(label: str) -> bool:
+    """Whether a number field holds an amount of money, by its label (金额, 报销金额,
+    总金额（元）, 费用, 预算): the office's word for it, as no field type says so."""
+    return any(word in label for word in ("金额", "费用", "预算", "（元）", "(元)", "万元"))
+
+
 #: A title column holds about 18 Chinese characters on a line.
 _TITLE_WIDTH = 38.0
 #: procdoc's bookkeeping columns in a register it creates: grouped and folded (Excel's
 #: outline ``+`` shows them), so the register prints the columns an office reads.
 _FOLDED = frozenset({"entered", "source", "ref", "updated"})
+#: Text columns of a register that never wrap: the id (one line, read as one word) and
+#: the folded bookkeeping.
+_UNWRAPPED = _FOLDED | {"id"}

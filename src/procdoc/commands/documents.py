@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -14,7 +15,7 @@ from procdoc.casebook import Casebook, Change
 from procdoc.commands.cases import check_step
 from procdoc.documents.render import output_path
 from procdoc.engine import Engine, reachable, since_entry
-from procdoc.errors import LedgerLockedError, RenderError
+from procdoc.errors import LedgerLockedError, ProcdocWarning, RenderError
 from procdoc.i18n import _, name_list
 from procdoc.model import Case, HistoryEntry
 from procdoc.process.model import Process, Step
@@ -260,7 +261,10 @@ def _select(
     that the document is not due for, and how many cancelled cases they left out (a
     cancelled case gets a document only when ``ids`` name it)."""
     if ids:
-        return [book.case(cid) for cid in ids], [], 0, 0
+        named = [book.case(cid) for cid in ids]
+        for case in named:
+            _warn_blank(case, template)
+        return named, [], 0, 0
     proc = ws.process(process) if process else None
     check_step(ws, proc, step)
     chosen: list[Case] = []
@@ -308,6 +312,24 @@ def _select(
         chosen.append(case)
     ws.note_broken()
     return chosen, skipped, not_due, cancelled
+
+
+def _warn_blank(case: Case, template: str) -> None:
+    """``--case`` renders a case as it is: say so when a field the document requires (at
+    its current step, else any step listing it) is empty, so that a letter printed with a
+    blank where its 处理意见 goes is not taken for a finished one (QA)."""
+    steps = [case.step] if case.step is not None and template in case.step.documents else []
+    steps = steps or [s for s in case.process.steps if template in s.documents]
+    empty = dict.fromkeys(f for s in steps for f in s.requires(template) if _empty(case, f))
+    if empty:
+        labels = name_list(case.process.fields[f].label for f in empty if f in case.process.fields)
+        warnings.warn(
+            _(
+                "{id}: {labels} is empty: the document is written with it blank (plain `procdoc render` waits until it is filled)"
+            ).format(id=case.id, labels=labels),
+            ProcdocWarning,
+            stacklevel=2,
+        )
 
 
 def _empty(case: Case, fid: str) -> bool:

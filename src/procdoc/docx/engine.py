@@ -107,7 +107,8 @@ def jinja_environment() -> Environment:
     and on to ``os``: a QA template ran a shell command through them) and changes no
     value it is given, as the safe `when` expressions of the process files. Besides
     Jinja's filters, a template may use procdoc's (:mod:`procdoc.docx.filters`):
-    ``{{ amount|rmb_upper }}`` writes an amount in capital numerals (金额大写)."""
+    ``{{ amount|rmb_upper }}`` writes an amount in capital numerals (金额大写),
+    ``{{ amount|money }}`` in figures (``2,130.40``)."""
     global _ENVIRONMENT
     if _ENVIRONMENT is None:
         from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -310,7 +311,7 @@ def syntax_message(message: str) -> str:
         )
     no_filter = _NO_FILTER.match(message)
     if no_filter:
-        return _("no filter named '{name}': the filters are Jinja's and rmb_upper").format(
+        return _("no filter named '{name}': the filters are Jinja's, rmb_upper and money").format(
             name=no_filter[1]
         )
     if message.startswith("unexpected end of template, expected 'end of print statement'"):

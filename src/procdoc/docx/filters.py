@@ -99,5 +99,15 @@ def rmb_upper(value: Any) -> str:
     return sign + out
 
 
+def money(value: Any) -> str:
+    """``value`` as an amount is written in figures on a form (人民币小写): ``2,130.40``
+    for 2130.4 (thousands separated, two decimals, rounded to the 分); "" for an empty
+    value, and any other text as it is."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return ""
+    amount = _amount(value)
+    return str(value) if amount is None else f"{amount:,.2f}"
+
+
 #: name -> filter, added to the documents' Jinja environment.
-FILTERS: dict[str, Callable[[Any], str]] = {"rmb_upper": rmb_upper}
+FILTERS: dict[str, Callable[[Any], str]] = {"rmb_upper": rmb_upper, "money": money}

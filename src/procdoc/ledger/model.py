@@ -160,6 +160,9 @@ class ColumnSpec:
     width: float | None = None
     """In Excel's units (characters of the default font; a Chinese character counts 2);
     None: from the label, the kind and the first values."""
+    number_format: str | None = None
+    """The Excel number format of a number column (``#,##0.00`` for an amount); None:
+    General."""
     wrap: bool = False
     """Text wraps in the cell (on screen and on paper), and rows procdoc adds are made tall
     enough to show it (see :func:`~procdoc.ledger.cells.wrapped_lines`)."""

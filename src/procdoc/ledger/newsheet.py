@@ -114,7 +114,9 @@ def new_sheet_xml(
     wrapped = any(c.wrap for c in columns)
     for i, column in enumerate(columns):
         style = ""
-        code = {"date": Styles.DATE, "datetime": Styles.DATETIME}.get(column.kind, "General")
+        code = {"date": Styles.DATE, "datetime": Styles.DATETIME}.get(
+            column.kind, column.number_format or "General"
+        )
         if wrapped:  # a register: every cell centred in rows that grow for wrapped text
             style = f' style="{styles.body_style(code, wrap=column.wrap)}"'
         elif code != "General":
