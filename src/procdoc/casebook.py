@@ -10,6 +10,7 @@ the ledger batch, sheet by sheet.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import itertools
 import operator
@@ -1434,7 +1435,24 @@ def _describe_history(changes: SheetChanges, sheet: Sheet | None) -> None:
     columns = [
         Column(key, label, HISTORY_KINDS.get(key, "text")) for key, label in HISTORY_COLUMNS.items()
     ]
-    changes.create = new_sheet_spec(columns, title=None, wrap=False)
+    spec = new_sheet_spec(columns, title=None, wrap=False)
+    # 意见 (a reason, a correction's note, a document's file) wide and wrapped: it was cut
+    # off at 14 characters wherever 项目 beside it was filled (QA, on paper)
+    wide = {
+        HISTORY_COLUMNS["note"]: 40.0,
+        HISTORY_COLUMNS["by"]: 18.0,
+        HISTORY_COLUMNS["old"]: 18.0,
+        HISTORY_COLUMNS["new"]: 18.0,
+    }
+    changes.create = dataclasses.replace(
+        spec,
+        columns=tuple(
+            dataclasses.replace(c, width=wide[c.label], wrap=c.label == HISTORY_COLUMNS["note"])
+            if c.label in wide
+            else c
+            for c in spec.columns
+        ),
+    )
 
 
 def new_sheet_spec(

@@ -283,12 +283,12 @@ def wrapped_lines(text: str, width: float) -> int:
     unit: a digit; a Chinese character is about two). Cheap enough for every cell of a
     large import: a text that fits is told by its length alone."""
     room = max(width - 1.0, 1.0)
-    if len(text) * 2.2 <= room and "\n" not in text:
+    if len(text) * 2 <= room and "\n" not in text:
         return 1
     lines = 0
     for part in text.split("\n"):
         wide = (len(part.encode("utf-8")) - len(part)) // 2  # a CJK character is 3 bytes
-        lines += max(1, math.ceil((1.1 * len(part) + wide) / room))
+        lines += max(1, math.ceil((len(part) + wide) / room))  # it is two units wide
     return lines
 
 
