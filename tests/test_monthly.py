@@ -101,7 +101,7 @@ def test_word_report(built: Path, tmp_path: Path) -> None:
         ["发文·印发", "5个工作日", "100.0%", "100.0%", "1"],
     ]
     assert (
-        "编号序列 fawen：2026 年共编号 4 件，重号率 0.0%（标准为 0），重号 0 个，缺号：无。"
+        "编号序列 测办发〔2026〕N号：2026 年共编号 4 件，重号率 0.0%（标准为 0），重号 0 个，缺号：无。"
         in lines
     )
     attention = lines[lines.index("五、需关注的问题") + 1 :]

@@ -130,7 +130,7 @@ def test_workbook_for_the_auditor(built: Path) -> None:
     head = next(i for i, r in enumerate(rows) if r and r[0] == "序号")
     assert rows[head][-3:] == ["检查意见", "检查人", "检查日期"]
     assert [r[1] for r in rows[head + 1 : head + 5]] == ["J001", "J002", "W001", "W002"]
-    assert "随机种子" in str(rows[1][0])
+    assert "随机种子" in str(rows[1][0]) and "--seed" not in str(rows[1][0])  # printed: QA
     detail = wb.get_sheet_by_name("环节明细").to_python()
     assert sum(1 for r in detail if r and r[0] == "W002") == 4
     head = detail.index(["编号", "环节", "进入时间", "离开时间", "期限", "结果", "离开方式"])

@@ -261,6 +261,7 @@ def test_numbers_duplicates_and_gaps(office: Path) -> None:
     sheet = CalamineWorkbook.from_path(str(data["xlsx"])).get_sheet_by_name("文号").to_python()
     head = next(i for i, r in enumerate(sheet) if r and r[0] == "编号序列")
     assert sheet[head + 1][4] == pytest.approx(0.2)
+    assert sheet[head + 1][0] == "测办发〔2026〕N号"  # the form an office knows, not "fawen"
 
 
 def test_no_numbers_no_duplicates(built: Path) -> None:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from procdoc.errors import ProcdocWarning
+from procdoc.i18n import _
 from procdoc.process.graph import condition_words, deadline_words, start_name
 from procdoc.process.model import Process
 
@@ -260,9 +263,15 @@ def _markdown_to_docx(process: Process, text: str, target: Path) -> None:
                 png = render_graphviz(to_dot(process, words=True), "png")
                 doc.add_picture(io.BytesIO(png), width=Mm(150))
             elif not in_code:
-                para(
-                    "（安装 Graphviz 后重新生成本手册即可插入流程图；Markdown 版含 Mermaid 流程图。）",
-                    size=12,
+                # no Graphviz here: the page says where the flow is, the CLI how to
+                # get the picture
+                para("各环节的办理顺序及去向见下文“环节说明”表。", size=12)
+                warnings.warn(
+                    _(
+                        "the Word manual has no flowchart: Graphviz (`dot`) is not installed; install it and run procdoc manual again (the Markdown manual has a Mermaid flowchart)"
+                    ),
+                    ProcdocWarning,
+                    stacklevel=2,
                 )
             in_code = not in_code
             continue

@@ -324,7 +324,7 @@ def _document(rep: MonthlyReport, *, office: str) -> WordReport:
         for y in years:
             missing = "、".join(g.number for g in y.missing) or "无"
             doc.para(
-                f"编号序列 {y.sequence}：{y.year} 年共编号 {y.numbered} 件，重号率 {percent(y.duplicate_rate)}"
+                f"编号序列 {y.shown or y.sequence}：{y.year} 年共编号 {y.numbered} 件，重号率 {percent(y.duplicate_rate)}"
                 f"（标准为 0），重号 {len(y.duplicates)} 个，缺号：{missing}。",
                 indent=True,
             )

@@ -79,6 +79,9 @@ class SequenceYear:
     sequence: str
     year: int
     cells: list[NumberCell] = field(default_factory=list)
+    shown: str = ""
+    """The sequence as an office knows it, its numbers' form (``某办发〔2026〕N号``); the
+    reports print it (``fawen`` is a key of procdoc.yaml)."""
     duplicates: list[Duplicate] = field(default_factory=list)
     missing: list[Gap] = field(default_factory=list)
 
@@ -277,13 +280,19 @@ def check_numbers(
             report.years.append(_year(name, seq_def, year, by_year[year]))
         for year in sorted(wanted or ()):  # a year asked for and never numbered: rate 0
             if year not in by_year:
-                report.years.append(SequenceYear(name, year))
+                report.years.append(SequenceYear(name, year, shown=shown_as(seq_def, year)))
     report.years.sort(key=lambda y: (y.sequence, y.year))
     return report
 
 
+def shown_as(seq_def: Numbering, year: int) -> str:
+    """A sequence's numbers' form in ``year``: ``某办发〔{year}〕{seq}号`` -> ``某办发〔2026〕N号``."""
+    text = re.sub(r"\{seq[^}]*\}", "N", seq_def.format)
+    return re.sub(r"\{year[^}]*\}", str(year), text)
+
+
 def _year(name: str, seq_def: Numbering, year: int, cells: list[NumberCell]) -> SequenceYear:
-    out = SequenceYear(name, year, cells=list(cells))
+    out = SequenceYear(name, year, cells=list(cells), shown=shown_as(seq_def, year))
     held: dict[int, list[NumberCell]] = defaultdict(list)
     for cell in cells:
         assert cell.seq is not None

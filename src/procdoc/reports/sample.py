@@ -98,16 +98,23 @@ class SampleReport:
             for i, f in enumerate(self.drawn, start=1)
         ]
 
-    def seed_note(self) -> str:
+    def seed_note(self, *, printed: bool = False) -> str:
+        """The seed and how to draw again; ``printed``: for the sheet the auditor reads,
+        without the command's options."""
         if self.seed_derived:
-            return f"随机种子 {self.seed}（由期间得出：再次运行抽取相同案件；--seed 可另行抽取）"
-        return f"随机种子 {self.seed}（--seed 指定：以同一种子再次运行抽取相同案件）"
+            again = "" if printed else "；--seed 可另行抽取"
+            return f"随机种子 {self.seed}（由期间得出：再次运行抽取相同案件{again}）"
+        given = "指定的种子" if printed else "--seed 指定"
+        return f"随机种子 {self.seed}（{given}：以同一种子再次运行抽取相同案件）"
 
-    def describe(self) -> str:
+    def describe(self, *, printed: bool = False) -> str:
         scope = (
             f"{self.start.isoformat()} 至 {self.end.isoformat()} 办结的 {len(self.population)} 件"
         )
-        return f"抽查 {scope}中的 {self.percent:g}%（向上取整）：{len(self.drawn)} 件；{self.seed_note()}"
+        return (
+            f"抽查 {scope}中的 {self.percent:g}%（向上取整）：{len(self.drawn)} 件；"
+            f"{self.seed_note(printed=printed)}"
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -235,7 +242,7 @@ def _workbook(rep: SampleReport, path: Path, *, office: str) -> None:
             [*SAMPLE_HEADER, *AUDIT_HEADER],
             rows,
             widths=[5, 12, 9, 22, 8, 15, 34, 12, 30, 8, 11],
-            notes=[rep.describe()],
+            notes=[rep.describe(printed=True)],
             empty="本期无办结案件可供抽查",
         )
         blank_date = book.wb.add_format({"border": 1, "num_format": "yyyy-mm-dd", "valign": "top"})

@@ -223,7 +223,7 @@ def number_rows(numbers: NumberReport, *, rates: bool = False) -> list[list[Any]
     as a percentage), else as its text."""
     return [
         [
-            y.sequence,
+            y.shown or y.sequence,
             y.year,
             y.numbered,
             y.distinct,
