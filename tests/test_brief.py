@@ -285,9 +285,11 @@ def test_daily_workbook_wraps_long_texts_and_lists_closing_times(
     built: Path, tmp_path: Path
 ) -> None:
     """The lists of the daily workbook print a long title whole: every text cell wraps
-    (top-aligned) and no row height is written, so Excel and WPS size each row to its
-    text. 今日办结 gives each case's 办结时间 (W002: closed 3/20 09:00, opened 3/2), as
-    今日新增 gives the 登记时间 (W006: 3/20 09:00)."""
+    (top-aligned, in borders) and its row is as tall as its lines (LibreOffice sizes no
+    row when it opens a file: QA saw the title cut to its first line; Excel and WPS
+    keep the height written). An empty list says 无 under its header rather than print a
+    bare header. 今日办结 gives each case's 办结时间 (W002: closed 3/20 09:00, opened 3/2),
+    as 今日新增 gives the 登记时间 (W006: 3/20 09:00)."""
     import openpyxl
 
     root = Path(shutil.copytree(built, tmp_path / "ws"))
@@ -314,13 +316,19 @@ def test_daily_workbook_wraps_long_texts_and_lists_closing_times(
     for cell in row:
         if isinstance(cell.value, str):
             assert cell.alignment.wrap_text, cell.coordinate
+    assert late.row_dimensions[row[0].row].height == 15 * 4  # 70 characters in 36: 4 lines
+    assert row[0].border.left.style == "thin"
     for name in ("逾期", "临期", "在办分布", "滞留环节", "今日新增", "今日办结"):
         sheet = wb[name]
+        assert sheet.max_row >= 2, name  # a row under the header: a case, or 无
         for r in range(2, sheet.max_row + 1):
-            assert sheet.row_dimensions[r].height is None, (name, r)  # left to the application
             for cell in sheet[r]:
                 if isinstance(cell.value, str):
                     assert cell.alignment.wrap_text, (name, cell.coordinate)
+            if long_title not in [c.value for c in sheet[r]]:  # short texts: 1 to 3 lines
+                assert sheet.row_dimensions[r].height in (None, 30, 45), (name, r)
+    empty = [n for n in wb.sheetnames if wb[n]["A2"].value == "无"]
+    assert all(wb[n].max_row == 2 for n in empty)  # an empty list says so, alone
     closed = [[c.value for c in r] for r in wb["今日办结"].iter_rows()]
     assert closed[0][4] == "办结时间"
     assert closed[1][0] == "W002" and closed[1][4] == datetime(2026, 3, 20, 9, 0)

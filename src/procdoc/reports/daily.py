@@ -134,7 +134,7 @@ def write_daily(
 def _write_xlsx(rep: DailyReport, path: Path, *, office: str) -> None:
     import xlsxwriter
 
-    from procdoc.reports.sheets import WORKBOOK_OPTIONS, print_setup
+    from procdoc.reports.sheets import WORKBOOK_OPTIONS, print_setup, row_height
 
     wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
     try:
@@ -149,9 +149,9 @@ def _write_xlsx(rep: DailyReport, path: Path, *, office: str) -> None:
                 "valign": "vcenter",
             }
         )
-        # the lists' cells wrap, top-aligned: a long title prints whole on as many lines
-        # as it takes (no row height is written: the spreadsheet program sizes the row)
-        top_left = {"text_wrap": True, "valign": "top"}
+        # the lists' cells wrap, top-aligned, in thin borders: a long title prints whole
+        # on as many lines as it takes (row_height: no spreadsheet sizes the row itself)
+        top_left = {"text_wrap": True, "valign": "top", "border": 1}
         wrap = wb.add_format(top_left)
         datef = wb.add_format({**top_left, "num_format": "yyyy-mm-dd"})
         dtf = wb.add_format({**top_left, "num_format": "yyyy-mm-dd hh:mm"})
@@ -175,7 +175,9 @@ def _write_xlsx(rep: DailyReport, path: Path, *, office: str) -> None:
         top = 10
         ws.write_row(top, 0, ["流程", "在办", "逾期"], head)
         for i, (p, n, late) in enumerate(rep.open_by_process):
-            ws.write_row(top + 1 + i, 0, [p, n, late])
+            ws.write_row(top + 1 + i, 0, [p, n, late], wrap)
+        if not rep.open_by_process:
+            ws.write(top + 1, 0, "无", wrap)
         if rep.open_by_process:
             chart = wb.add_chart({"type": "column"})
             last = top + len(rep.open_by_process)
@@ -198,13 +200,16 @@ def _write_xlsx(rep: DailyReport, path: Path, *, office: str) -> None:
             sh = wb.add_worksheet(name)
             sh.write_row(0, 0, FLAG_HEADER, head)
             sh.freeze_panes(1, 0)
-            sh.set_column(0, 0, 16)
-            sh.set_column(1, 1, 14)
-            sh.set_column(2, 2, 36)  # 标题
-            sh.set_column(3, 4, 14)
-            sh.set_column(5, 11, 11)
+            widths = [16, 14, 36, 14, 14, *([11] * 7)]  # 编号, 流程, 标题 (wide), ...
+            for c, w in enumerate(widths):
+                sh.set_column(c, c, w)
+            if not flags:
+                sh.write(1, 0, "无", wrap)  # a printed page that says so, not a bare header
             for r, f in enumerate(flags, start=1):
                 row = flag_row(f)
+                height = row_height(row, widths)
+                if height is not None:
+                    sh.set_row(r, height)
                 fmt = {"overdue": red, "due_today": yellow, "due_soon": blue}.get(f.level, wrap)
                 for c, value in enumerate(row):
                     if isinstance(value, datetime):
@@ -226,6 +231,8 @@ def _write_xlsx(rep: DailyReport, path: Path, *, office: str) -> None:
         sh.set_column(0, 1, 20)
         for r, row in enumerate(rep.open_by_step, start=1):
             sh.write_row(r, 0, list(row), wrap)
+        if not rep.open_by_step:
+            sh.write(1, 0, "无", wrap)
 
         sh = wb.add_worksheet("滞留环节")
         sh.write_row(
@@ -238,6 +245,8 @@ def _write_xlsx(rep: DailyReport, path: Path, *, office: str) -> None:
         sh.set_column(2, 5, 14)
         for r, wait in enumerate(rep.waits, start=1):
             sh.write_row(r, 0, list(wait), wrap)
+        if not rep.waits:
+            sh.write(1, 0, "无", wrap)
 
         # 今日新增 with each case's 登记时间, 今日办结 with its 办结时间
         for name, cases, key, label in (
@@ -246,15 +255,22 @@ def _write_xlsx(rep: DailyReport, path: Path, *, office: str) -> None:
         ):
             sh = wb.add_worksheet(name)
             sh.write_row(0, 0, ["编号", "流程", "标题", "当前环节", label], head)
-            sh.set_column(0, 1, 16)
-            sh.set_column(2, 2, 36)  # 标题
-            sh.set_column(3, 3, 14)
-            sh.set_column(4, 4, 17)
+            widths = [16, 16, 36, 14, 17]
+            for col, w in enumerate(widths):
+                sh.set_column(col, col, w)
+            if not cases:
+                sh.write(1, 0, "无", wrap)
             for r, c in enumerate(cases, start=1):
-                sh.write_row(r, 0, [c.id, c.process.name, c.title, c.step_name], wrap)
+                texts = [c.id, c.process.name, c.title, c.step_name]
+                sh.write_row(r, 0, texts, wrap)
+                height = row_height(texts, widths)
+                if height is not None:
+                    sh.set_row(r, height)
                 moment = getattr(c, key)
                 if moment:
                     sh.write_datetime(r, 4, moment, dtf)
+                else:
+                    sh.write_blank(r, 4, None, wrap)
         for sheet in wb.worksheets()[len(wb.worksheets()) - 4 :]:  # 在办分布 ... 今日办结
             print_setup(sheet, header_rows=(0, 0))
     finally:

@@ -10,6 +10,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from procdoc.ledger.cells import wrapped_lines
+
 #: A4 in xlsxwriter's paper codes.
 A4 = 9
 FOOTER = "&C第 &P 页 共 &N 页"
@@ -46,11 +48,19 @@ def print_setup(
     sheet.set_footer(FOOTER)
 
 
-def _lines(text: str, width: float) -> int:
-    """About how many lines ``text`` takes in a column ``width`` characters wide (a
-    Chinese character is about two)."""
-    units = sum(2.1 if ord(ch) > 0x2E80 else 1.1 for ch in text)
-    return max(1, math.ceil(units / max(width - 1, 1)))
+def row_height(row: Sequence[Any], widths: Sequence[float]) -> float | None:
+    """The height a row of wrapped text needs (15 points a line, at most 12 lines; None
+    for one line): spreadsheets do not grow a row for wrapped text when they open a file
+    (LibreOffice cut a long 标题 to its first line)."""
+    lines = max(
+        (
+            wrapped_lines(v, widths[c])
+            for c, v in enumerate(row)
+            if c < len(widths) and type(v) is str
+        ),
+        default=1,
+    )
+    return 15.0 * min(lines, 12) if lines > 1 else None
 
 
 #: How every report workbook is opened: times without their zone, and text written as
@@ -147,17 +157,9 @@ class ReportBook:
             for c, value in enumerate(row):
                 kind = kinds[c] if c < len(kinds) else ""
                 self.write(sheet, r, c, value, "bold" if last and not kind else kind)
-            # spreadsheets do not grow a row for wrapped text on opening: give it the lines
-            lines = max(
-                (
-                    _lines(v, width[c])
-                    for c, v in enumerate(row)
-                    if c < ncols and isinstance(v, str)
-                ),
-                default=1,
-            )
-            if lines > 1:
-                sheet.set_row(r, 15 * min(lines, 12))
+            height = row_height(row, width)
+            if height is not None:
+                sheet.set_row(r, height)
         if not rows:
             sheet.write(top + 1, 0, empty, self.note)
         sheet.freeze_panes(top + 1, 0)
