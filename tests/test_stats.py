@@ -270,6 +270,30 @@ def test_no_numbers_no_duplicates(built: Path) -> None:
     assert (year["numbered"], year["duplicate_rate"], year["missing"]) == (4, 0.0, [])
 
 
+def test_a_chart_with_nothing_to_show_is_left_out(office: Path, tmp_path: Path) -> None:
+    """QA: with no case closed yet, the 办结率 and 办结用时 charts printed whole pages of
+    bare axes. A period whose one case is still open charts its counts only."""
+    from procdoc.reports.stats import has_values
+
+    assert not has_values([["甲", 0, None], ["乙", 0.0, None]], [1, 2])
+    assert has_values([["甲", 0, 3]], [1, 2]) and not has_values([["甲", "3"]], [1])
+    proc = next(iter(Workspace(office).processes))
+    cases.new(Workspace(office), proc, title="四月的事", at=datetime(2026, 4, 2, 9, 0))
+    code, out, err = cli(
+        office, "report", "stats", "--from", "2026-04-01", "--to", "2026-04-30",
+        "--format", "json", "--out", str(tmp_path),
+    )  # fmt: skip
+    assert code == 0, err
+    data = json.loads(out)
+    assert (data["total"]["opened"], data["total"]["closed"]) == (1, 0)
+    with zipfile.ZipFile(str(data["xlsx"])) as z:
+        charts = [n for n in z.namelist() if re.fullmatch(r"xl/charts/chart\d+\.xml", n)]
+        assert len(charts) == 1 and "件数" in z.read(charts[0]).decode()
+    table = CalamineWorkbook.from_path(str(data["xlsx"])).get_sheet_by_name("统计").to_python()
+    total = next(r for r in table if r and r[0] == "合计")
+    assert total[6:9] == ["—", "—", "—"]  # no rate, no time: said, not a blank cell
+
+
 def test_empty_period(built: Path, tmp_path: Path) -> None:
     code, out, err = cli(
         built, "report", "stats", "--from", "2026-05-01", "--to", "2026-05-31",

@@ -341,7 +341,7 @@ def _document(rep: MonthlyReport, *, office: str) -> WordReport:
 
 def _workbook(rep: MonthlyReport, path: Path, *, office: str) -> None:
     from procdoc.reports.sheets import ReportBook
-    from procdoc.reports.stats import add_stats_sheets
+    from procdoc.reports.stats import add_stats_sheets, has_values
 
     book = ReportBook(path)
     try:
@@ -393,11 +393,18 @@ def _workbook(rep: MonthlyReport, path: Path, *, office: str) -> None:
         charts: list[Any] = []
         if pairs:
             rows = (top + 1, top + len(pairs))
+            table = [
+                [name, value(a, "opened") or 0, value(b, "opened") or 0, None, None,
+                 value(a, "on_time_rate"), value(b, "on_time_rate")]
+                for name, a, b in pairs
+            ]  # fmt: skip
             for title, cols, labels, axis in (
                 ("各流程新增件数（本月与上月）", (1, 2), "0", {"min": 0}),
                 ("各流程按时办结率（本月与上月）", (5, 6), "0%",
                  {"min": 0, "max": 1, "num_format": "0%"}),
             ):  # fmt: skip
+                if not has_values(table, cols):
+                    continue  # nothing to draw: no page of bare axes
                 series = [(c, header[c]) for c in cols]
                 charts.append(
                     book.series_chart(title, "环比", rows, series, labels=labels, axis=axis)

@@ -609,6 +609,17 @@ def write_stats(rep: StatsReport, out_dir: Path, *, office: str, like: Path | No
     return target
 
 
+def has_values(rows: Sequence[Sequence[Any]], columns: Sequence[int]) -> bool:
+    """Whether a chart of ``columns`` of ``rows`` would show anything: a number other
+    than 0 in one of them."""
+    return any(
+        isinstance(row[c], int | float) and row[c] != 0
+        for row in rows
+        for c in columns
+        if c < len(row)
+    )
+
+
 def add_stats_sheets(
     book: Any, rep: StatsReport, *, office: str, title: str | None = None, extra: Sequence[Any] = ()
 ) -> None:
@@ -653,6 +664,8 @@ def add_stats_sheets(
             (f"各{by}办结用时（工作日）", ((7, "平均"), (8, "中位数")), "0.0",
              {"name": "工作日", "min": 0}, None),
         ):  # fmt: skip
+            if not has_values(rows[: len(rep.groups)], [c for c, _name in series]):
+                continue  # (a chart with nothing to show printed a page of bare axes: QA)
             charts.append(
                 book.series_chart(
                     title, "统计", span, series, labels=labels, axis=axis, subtype=subtype
@@ -661,7 +674,7 @@ def add_stats_sheets(
     limit_notes = [
         "离开次数：本期新增案件在该环节的停留中已离开的次数；按时：在期限（含延期）内离开"
     ]
-    if any(s.stays for s in rep.limits):
+    if any(s.stays for s in rep.limits) and any(s.on_time_rate is not None for s in rep.limits):
         first_limit = 2 + len(limit_notes) + 1  # the 环节时限 sheet's first data row
         charts.append(
             book.series_chart(
