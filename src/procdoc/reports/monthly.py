@@ -213,11 +213,17 @@ class MonthlyReport:
         that could not be counted, process files left out."""
         out = []
         for s in self.current.limits:
-            if s.stays and s.on_time_rate is not None and s.on_time_rate < 0.8:
+            if s.on_time_rate is not None and s.on_time_rate < 0.8:
+                why = [
+                    *([f"{s.late} 次超时"] if s.late else []),
+                    *([f"{s.overdue_open} 件在办已超时限"] if s.overdue_open else []),
+                ]
+                limit = s.step.deadline.label_cn() if s.step.deadline else ""
                 out.append(
-                    f"{s.process.name}“{s.step.name}”环节时限达标率 {percent(s.on_time_rate)}（{s.late} 次超时，时限 {s.step.deadline.label_cn() if s.step.deadline else ''}）。"
+                    f"{s.process.name}“{s.step.name}”环节时限达标率 {percent(s.on_time_rate)}"
+                    f"（{'，'.join(why)}，时限 {limit}）。"
                 )
-            if s.overdue_open:
+            elif s.overdue_open:
                 out.append(
                     f"{s.process.name}“{s.step.name}”环节尚有 {s.overdue_open} 件在办已超时限。"
                 )
