@@ -360,12 +360,13 @@ def _workbook(rep: MonthlyReport, path: Path, *, office: str) -> None:
             notes=["环比：件数为增减百分比，比率为百分点之差，用时为工作日之差"],
         )
         points = book.wb.add_format(
-            {"border": 1, "num_format": '+0.0"个百分点";-0.0"个百分点";0.0"个百分点"'}
+            {"border": 1, "num_format": '+0.0"个百分点";-0.0"个百分点";+0.0"个百分点"'}
         )
         days = book.wb.add_format(
-            {"border": 1, "num_format": '+0.0#"个工作日";-0.0#"个工作日";0"个工作日"'}
+            {"border": 1, "num_format": '+0.0#"个工作日";-0.0#"个工作日";+0"个工作日"'}
         )
-        signed = book.wb.add_format({"border": 1, "num_format": "+0.0%;-0.0%;0.0%"})
+        # a zero change is "+0.0" as the Word report writes it (change_text)
+        signed = book.wb.add_format({"border": 1, "num_format": "+0.0%;-0.0%;+0.0%"})
         now, before = rep.current.total, rep.previous.total
         for r, (key, _label, kind) in enumerate(METRICS, start=first):  # the figures as numbers
             a, b = value(now, key), value(before, key)

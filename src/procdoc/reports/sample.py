@@ -241,7 +241,7 @@ def _workbook(rep: SampleReport, path: Path, *, office: str) -> None:
             f"{office} 案件抽查表",
             [*SAMPLE_HEADER, *AUDIT_HEADER],
             rows,
-            widths=[5, 12, 9, 22, 8, 15, 34, 12, 30, 8, 11],
+            widths=[5, 12, 9, 22, 8, 15, 34, 12, 30, 12, 11],  # 检查人: room to sign (QA)
             notes=[rep.describe(printed=True)],
             empty="本期无办结案件可供抽查",
         )
