@@ -494,6 +494,20 @@ def test_context_lateness_counts_working_days(library: Path) -> None:
     assert lateness(case, date(2026, 10, 12), ws.calendar) == (12, 4)  # 10-10 is a make-up workday
 
 
+def test_manual_table_columns_follow_their_text() -> None:
+    """QA: Word's equal columns put 下一环节 on five lines beside a one-digit 序号."""
+    from procdoc.documents.manual import column_widths
+
+    rows = [
+        ["序号", "环节", "下一环节"],
+        ["1", "信访登记", "受理交办（是否受理为是时）；不予受理告知（是否受理为否时）"],
+        ["10", "信访归档", "（办结）"],
+    ]
+    widths = column_widths(rows, 156.0)
+    assert sum(widths) == pytest.approx(156.0)
+    assert widths[0] < widths[1] < widths[2] and widths[0] >= 156.0 / 8  # "10" on a line
+
+
 def test_manual_of_shouwen_reads_as_a_document(library: Path) -> None:
     from procdoc.documents.manual import manual_markdown, template_titles
 

@@ -164,6 +164,24 @@ def template_titles(folder: Path | None, names: Any) -> dict[str, str]:
     return out
 
 
+#: The text block of an A4 page with the manual's margins (28 and 26 mm).
+TEXT_WIDTH_MM = 156.0
+
+
+def column_widths(rows: list[list[str]], total: float) -> list[float]:
+    """Column widths (mm) adding up to ``total``, each growing with its longest text (a
+    Chinese character two units, 6 to 40 of them, damped: a long column does not starve
+    the short ones): Word's equal columns put the manual's 下一环节 on five lines beside a
+    序号 column of one digit (QA)."""
+    from procdoc.ledger.newsheet import text_width
+
+    n = max(len(r) for r in rows)
+    weights = [
+        min(40, max(6, *(text_width(r[c]) for r in rows if c < len(r)))) ** 0.7 for c in range(n)
+    ]
+    return [total * w / sum(weights) for w in weights]
+
+
 def write_manual(
     process: Process, target: Path, *, office: str, fmt: str, templates: Path | None = None
 ) -> Path:
@@ -250,9 +268,14 @@ def _markdown_to_docx(process: Process, text: str, target: Path) -> None:
         header, *body = table_rows
         table = doc.add_table(rows=1 + len(body), cols=len(header))
         table.style = "Table Grid"
+        table.autofit = False
+        widths = column_widths([header, *body], TEXT_WIDTH_MM)
+        for column, width in zip(table.columns, widths, strict=False):
+            column.width = Mm(width)  # the grid (LibreOffice reads it) and each cell (Word)
         for r, row in enumerate([header, *body]):
             for c, value in enumerate(row[: len(header)]):
                 cell = table.cell(r, c)
+                cell.width = Mm(widths[c])
                 cell.text = ""
                 font(cell.paragraphs[0].add_run(value), "仿宋_GB2312", 10.5, bold=(r == 0))
         table_rows.clear()
