@@ -25,9 +25,9 @@ if TYPE_CHECKING:
 
 WEEKDAYS = "一二三四五六日"
 ESCALATE_HEADER = ["编号", "标题", "流程·环节", "承办部门", "期限", "逾期"]
-ESCALATE_WIDTHS = (31, 38, 30, 21, 22, 32)
+ESCALATE_WIDTHS = (25, 42, 35, 20, 22, 30)  # 收文办理·收文签收 on a line (QA)
 DEPT_HEADER = ["编号", "标题", "流程·环节", "承办人", "期限", "情况"]
-DEPT_WIDTHS = (31, 38, 30, 21, 22, 32)
+DEPT_WIDTHS = (25, 42, 35, 20, 22, 30)
 TABLE_SIZE = 10
 
 
