@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from procdoc.calendar import Due, Duration, WorkCalendar
 from procdoc.errors import CalendarError, CaseError, ProcdocWarning, UsageError
-from procdoc.i18n import _, aside, name_list, pgettext
+from procdoc.i18n import _, aside, kind_word, name_list, pgettext
 from procdoc.layout import ACTIONS, ENTRY_ACTIONS, STATUS_WORDS
 from procdoc.model import Case, HistoryEntry
 from procdoc.process.model import DeadlineRule, Process, Step
@@ -258,7 +258,7 @@ class Engine:
             except ValueError as err:
                 raise CaseError(
                     _("--set {key}: field {id} ({label}, {type}) {err}").format(
-                        key=key, id=fdef.id, label=fdef.label, type=type_word(fdef.type), err=err
+                        key=key, id=fdef.id, label=fdef.label, type=kind_word(fdef.type), err=err
                     )
                 ) from err
         if "assignee" in core:
@@ -1518,19 +1518,6 @@ def _as_due_value(value: Any) -> Due | None:
         return as_due(value)
     except Unreadable:
         return None
-
-
-def type_word(kind: str) -> str:
-    """A field type as a message says it (``date``; 日期 to a Chinese user)."""
-    words = {
-        "text": _("text"),
-        "number": _("number"),
-        "date": _("date"),
-        "datetime": _("date and time"),
-        "choice": _("choice"),
-        "bool": _("yes/no"),
-    }
-    return words.get(kind, kind)
 
 
 def _repr(value: Any) -> str:

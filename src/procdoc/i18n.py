@@ -93,6 +93,22 @@ def aside(text: object, inner: object) -> str:
     return _("{text} ({inner})").format(text=text, inner=inner)
 
 
+def kind_word(kind: str) -> str:
+    """A kind of value as a message says it: a field type (``date``; 日期 to a Chinese
+    user), or ``list`` / ``mapping``; any other word as it is."""
+    words = {
+        "text": _("text"),
+        "number": _("number"),
+        "date": _("date"),
+        "datetime": _("date and time"),
+        "choice": _("choice"),
+        "bool": _("yes/no"),
+        "list": _("list"),
+        "mapping": _("mapping"),
+    }
+    return words.get(kind, kind)
+
+
 def name_list(items: Iterable[str]) -> str:
     """``items`` as a list in a sentence: ``a, b, c`` in English, ``a、b、c`` in Chinese."""
     # TRANSLATORS: what separates the items of a list of names in a sentence

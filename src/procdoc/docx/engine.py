@@ -58,7 +58,7 @@ from jinja2 import (
 from lxml import etree
 
 from procdoc.errors import RenderError
-from procdoc.i18n import _
+from procdoc.i18n import _, kind_word
 
 __all__ = [
     "CompiledTemplate",
@@ -333,17 +333,9 @@ _NO_ATTRIBUTE: Final = re.compile(r"^'(\w+) object' has no attribute '([^']+)'$"
 
 def _kind(python_type: str) -> str:
     """What a template's value is, in the office's words (Jinja names Python's type)."""
-    kinds = {
-        "str": _("text"),
-        "int": _("number"),
-        "float": _("number"),
-        "Decimal": _("number"),
-        "date": _("date"),
-        "datetime": _("date"),
-        "list": _("list"),
-        "dict": _("mapping"),
-    }
-    return kinds.get(python_type, python_type)
+    kinds = {"str": "text", "int": "number", "float": "number", "Decimal": "number",
+             "date": "date", "datetime": "date", "list": "list", "dict": "mapping"}  # fmt: skip
+    return kind_word(kinds.get(python_type, python_type))
 
 
 _INNERMOST: Final = re.compile(r"The innermost block that needs to be closed is '(\w+)'")
