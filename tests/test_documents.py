@@ -441,7 +441,8 @@ def test_context_extension_from_structured_history(library: Path) -> None:
     ext = context(case, office="某局", today=date(2026, 3, 1), history=[entry])["extensions"]
     assert ext == [
         {"duration": "30日", "reason": "需要现场勘验", "at_cn": "2026年2月20日",
-         "old_cn": "2026年3月6日", "new_cn": "2026年4月7日"}
+         "old_cn": "2026年3月6日", "new_cn": "2026年4月7日", "step": "信访办理",
+         "step_id": "handle"}
     ]  # fmt: skip
 
 
@@ -576,6 +577,9 @@ def test_notices_state_the_real_deadline_the_date_and_the_late_step(library: Pat
     assert "\t2026年2月20日" in accept and "2026年11月2日" not in accept  # 成文日期 = date
     transfer = rendered_text("transfer_letter", ctx)
     assert f"自受理之日起60日内办结（{first_due}前）" in transfer
+    # an extension of another step (信访复核) did not move the 办结期限 (review)
+    other = {**ctx, "extensions": [{**ctx["extensions"][0], "step_id": "recheck"}]}
+    assert "本机关将于2026年4月7日前办结" in rendered_text("accept_notice", other)
     extend = rendered_text("extend_notice", ctx)
     assert "延长后的办结期限为2026年4月7日" in extend and "第三十四条" in extend
 
@@ -875,7 +879,8 @@ def test_amounts_in_capital_numerals(amount: object, upper: str) -> None:
 @pytest.mark.parametrize(
     ("amount", "figures"),
     [(2130.4, "2,130.40"), (5000, "5,000.00"), ("1,234.5", "1,234.50"), ("¥12", "12.00"),
-     (0.005, "0.01"), (-3.2, "-3.20"), (None, ""), ("  ", ""), ("一千二", "一千二")],
+     (0.005, "0.01"), (-3.2, "-3.20"), (None, ""), ("  ", ""), ("一千二", "一千二"),
+     (-0.001, "0.00"), ("-0", "0.00"), (1e30, "1e+30"), ("1E+30", "1E+30")],
 )  # fmt: skip
 def test_amounts_in_figures(amount: object, figures: str) -> None:
     from procdoc.docx.filters import money

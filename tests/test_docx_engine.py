@@ -10,6 +10,8 @@ import zipfile
 import zlib
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -407,6 +409,11 @@ def test_default_filter_and_missing_variable(built: dict[str, Path]) -> None:
         compiled.render({**NOTICE_CONTEXT, "materials": [{"name": "x", "count": 1}]})
     assert caught.value.message.startswith("template notice: a mapping has no '.kind' (in ")
     assert caught.value.hint == "check the name after the dot in the template"
+    for value, said in ((date(2026, 1, 2), "a date has no '.name'"),
+                        (Decimal("1.5"), "a number has no '.name'"),
+                        (None, "an empty value has no '.name'")):  # fmt: skip
+        with pytest.raises(RenderError, match=re.escape(said)):  # (review: English left)
+            compiled.render({**NOTICE_CONTEXT, "materials": [value]})
 
 
 def test_undefined_in_header_only(built: dict[str, Path]) -> None:

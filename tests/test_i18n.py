@@ -349,6 +349,12 @@ def test_the_tour_in_chinese_leaves_no_english(tmp_path: Path, samples: Path) ->
         said[args[0]] = text
     assert "模板 junk 无法生成" in said["templates"], said["templates"]
     assert "缺少“,”或“}”" in said["validate"]
+    # a value that needs quotes is said so in Chinese too (review: the advice was lost)
+    (root / "processes" / "zz.yaml").write_text(
+        "id: zz\nname: '@x'\ndescription: @x\n", encoding="utf-8"
+    )
+    quotes = run(["validate"], root, env)
+    assert "值不能以该字符开头（请给这个值加上引号）" in quotes.stdout, quotes.stdout
     (root / "templates" / "junk.docx").unlink()
     (root / "processes" / "zz.yaml").unlink()
     bad = run(["init", str(root)], tmp_path, env)  # exists already

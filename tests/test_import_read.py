@@ -509,7 +509,7 @@ def test_no_header_row_found() -> None:
         locate_table(grid, ["审批编号", "标题", "发起人姓名", "总金额（元）", "事由"])
     message = str(info.value)
     assert "no header row matching the source's columns in the first 30 rows of t.xlsx" in message
-    assert "expected e.g. 审批编号, 标题, 发起人姓名, 总金额（元）, ..." in message
+    assert "expected e.g. 审批编号, 标题, 发起人姓名, 总金额（元）, …" in message
     assert "found row 2: 编号, 名称, 备注" in message
 
 

@@ -301,6 +301,36 @@ def test_wrapped_text_columns_grow_the_rows_procdoc_adds(tmp_path: Path) -> None
     assert ws["C3"].number_format == "yyyy-mm-dd"  # dates stay dates
 
 
+def test_a_height_procdoc_gave_is_not_copied_after_the_text_is_shortened(
+    tmp_path: Path,
+) -> None:
+    """Review: after `set` shortened a four-line text, the row kept its 60 points (its
+    text no longer explains them) and every row appended after it copied them."""
+    columns = (ColumnSpec("编号"), ColumnSpec("事项", width=20, wrap=True))
+    layout = NewSheet(columns=columns)
+    store = store_for(tmp_path)
+    store.update(
+        lambda s: Batch({REGISTER: SheetChanges(create=layout, append=[
+            {"编号": "A-1", "事项": "第一行\n第二行\n第三行\n第四行"},
+        ])}),
+        read_sheets=[REGISTER],
+    )  # fmt: skip
+    store.update(
+        lambda s: Batch({REGISTER: SheetChanges(set={2: {"事项": "短"}})}),
+        read_sheets=[REGISTER],
+    )
+    for k in (2, 3):
+        store.update(
+            lambda s, k=k: Batch(
+                {REGISTER: SheetChanges(append=[{"编号": f"A-{k}", "事项": "又一个"}])}
+            ),
+            read_sheets=[REGISTER],
+        )
+    ws = openpyxl.load_workbook(tmp_path / "ledger.xlsx")[REGISTER]
+    assert ws["B2"].value == "短" and ws.row_dimensions[2].height == 60  # (as set left it)
+    assert ws.row_dimensions[3].height is None and ws.row_dimensions[4].height is None
+
+
 def test_an_office_registers_row_height_is_kept_when_it_shows_the_text(tmp_path: Path) -> None:
     """Rows the office made tall stay as tall: procdoc only ever grows an appended row."""
     path = tmp_path / "ledger.xlsx"

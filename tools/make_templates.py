@@ -670,10 +670,12 @@ def build_urge_notice() -> Template:
     return t
 
 
-#: The 办结期限 as it stood before any extension: the deadline the first extension moved
-#: (in the library's 信访 process the 办结期限 is the 信访办理 step's), else the case's.
+#: The 办结期限 as it stood before any extension: the deadline the first extension of the
+#: 信访办理 step moved (in the library's 信访 process the 办结期限 is that step's; a 复核
+#: extension is not the 办结期限's), else the case's.
 FIRST_DUE = (
-    "{{ extensions[0].old_cn if extended and extensions[0].old_cn else case_due_cn }}"
+    "{% for e in extensions if e.step_id == 'handle' and e.old_cn %}"
+    "{% if loop.first %}{{ e.old_cn }}{% endif %}{% else %}{{ case_due_cn }}{% endfor %}"
 )
 
 

@@ -1491,7 +1491,9 @@ MONEY_FORMAT = "#,##0.00"
 def is_money(label: str) -> bool:
     """Whether a number field holds an amount of money, by its label (金额, 报销金额,
     总金额（元）, 费用, 预算): the office's word for it, as no field type says so."""
-    return any(word in label for word in ("金额", "费用", "预算", "（元）", "(元)", "万元"))
+    money = any(word in label for word in ("金额", "费用", "预算", "（元）", "(元)", "万元"))
+    # 预算年度, 费用笔数: a year or a count beside the word
+    return money and not any(word in label for word in ("年度", "年份", "笔数", "次数", "件数"))
 
 
 #: A title column holds about 18 Chinese characters on a line.

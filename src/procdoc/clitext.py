@@ -183,8 +183,9 @@ def wrap_wide() -> None:
 def short_help(help: str, max_length: int = 45) -> str:
     """A command's line in the list of commands: its first sentence. click's own breaks
     only at spaces and ends a sentence only at ".", so a Chinese help text longer than
-    the line came out as "..." alone (QA: ``sample     ...``). Cut at the first 。 or ；,
-    then at ``max_length`` characters with …."""
+    the line came out as "..." alone (QA: ``sample     ...``). Cut at the first 。 or ；;
+    a first sentence longer than two lines (``max_length`` terminal columns each: a
+    Chinese character takes two) is cut there with …, a shorter one wraps whole."""
     from typer._click.utils import make_default_short_help
 
     text = help.split("\n\n")[0].strip()
@@ -194,7 +195,12 @@ def short_help(help: str, max_length: int = 45) -> str:
     ends = [i for i in (text.find("。"), text.find("；")) if i >= 0]
     if ends:  # the first sentence, with its 。 (a ； is dropped)
         text = text[: min(ends) + (text[min(ends)] == "。")]
-    return text if len(text) <= max_length else text[: max_length - 1] + "…"
+    room = 2 * max_length - 2  # (the …)
+    if _cells(text) <= 2 * max_length:
+        return text
+    while _cells(text) > room:
+        text = text[:-1]
+    return text + "…"
 
 
 def localize() -> None:

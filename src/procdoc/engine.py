@@ -1347,7 +1347,7 @@ class Engine:
     def _allowed_text(self, case: Case) -> str:
         moves = self.allowed_moves(case)
         if not moves:
-            return "none"
+            return _("none")
         return name_list(
             aside(s.name, s.id + (_(", back") if how == "back" else "")) for s, how in moves
         )
@@ -1572,7 +1572,7 @@ def _entries(
 
 
 def _field_list(process: Process) -> str:
-    return name_list(aside(f.id, f.label) for f in process.fields.values()) or "none"
+    return name_list(aside(f.id, f.label) for f in process.fields.values()) or _("none")
 
 
 def pattern_regex(pattern: str, year: int) -> re.Pattern[str]:

@@ -170,4 +170,5 @@ def first_few(items: Sequence[str], most: int) -> str:
     """``items`` joined by commas, the first ``most`` of them and how many more (``A3,
     A4, … (+394)``): a message names a few cells, not hundreds."""
     shown = name_list(items[:most])
-    return shown + (f", … (+{len(items) - most})" if len(items) > most else "")
+    more = f"… (+{len(items) - most})" if len(items) > most else None
+    return name_list([*items[:most], more]) if more else shown

@@ -231,7 +231,7 @@ class Workspace:
                 ),
                 hint=_("fix the file (procdoc validate lists every problem)"),
             )
-        known = name_list(aside(p.id, p.name) for p in self.processes.values()) or "none"
+        known = name_list(aside(p.id, p.name) for p in self.processes.values()) or _("none")
         raise ProcessError(
             _("unknown process '{key}'").format(key=key),
             hint=_("known: {known}").format(known=known),

@@ -164,8 +164,9 @@ def syntax_message(problem: str | None, char: str = "") -> str:
         return _("not valid YAML: a tab (YAML is indented with spaces only): indent with spaces")
     if not problem:
         return _("invalid YAML")
+    quotes = any(words in problem for words in _NEEDS_QUOTES)  # PyYAML's words, untranslated
     problem = yaml_problem(problem)
-    if any(words in problem for words in _NEEDS_QUOTES):
+    if quotes:
         return _("not valid YAML: {problem} (put this value in quotes)").format(problem=problem)
     return _(
         "not valid YAML: {problem} (check the indentation of this line and the one above: the keys of one mapping and the items of one list start in the same column; a value holding ': ' needs quotes)"

@@ -285,7 +285,7 @@ def check_step(ws: Workspace, proc: Process | None, step: str | None) -> None:
         hint = _("did you mean {near}?").format(near=name_list(near))
     else:
         steps = "; ".join(f"{p.id}: {', '.join(s.name for s in p.steps)}" for p in processes)
-        hint = _("steps: {steps}").format(steps=steps or "none")
+        hint = _("steps: {steps}").format(steps=steps or _("none"))
     raise ProcessError(_("no process has a step '{step}'").format(step=step), hint=hint)
 
 

@@ -101,7 +101,7 @@ def render(
 
     path = ws.config.templates / f"{template}.docx"
     if not path.is_file():
-        known = name_list(ws.template_names()) or "none"
+        known = name_list(ws.template_names()) or _("none")
         raise RenderError(
             _("no template '{template}' in {templates}/").format(
                 template=template, templates=ws.rel(ws.config.templates)

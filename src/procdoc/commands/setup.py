@@ -132,7 +132,7 @@ def _check_registers(ws: Workspace, processes: dict[str, Process], p: Problems) 
                 ("registers", key),
                 _(
                     "registers: '{key}' is not a process id (known: {value}; \"*\" means every other process)"
-                ).format(key=key, value=name_list(processes) or "none"),
+                ).format(key=key, value=name_list(processes) or _("none")),
                 key=True,
             )
             continue

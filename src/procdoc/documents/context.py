@@ -154,7 +154,7 @@ def context(
         "source_org": _by_label(case, SOURCE_ORG_LABEL),
         "source_no": _by_label(case, SOURCE_NO_LABEL),
     }
-    extensions = [_extension(entry) for entry in history if entry.action == "extend"]
+    extensions = [_extension(process, entry) for entry in history if entry.action == "extend"]
     ctx["extensions"] = extensions
     ctx["extended"] = bool(extensions)
     ctx["last_extension"] = extensions[-1] if extensions else dict.fromkeys(_extension_keys(), "")
@@ -201,12 +201,13 @@ def _event(process: Process, entry: HistoryEntry) -> dict[str, Any]:
 
 
 def _extension_keys() -> tuple[str, ...]:
-    return ("duration", "reason", "at_cn", "old_cn", "new_cn")
+    return ("duration", "reason", "at_cn", "old_cn", "new_cn", "step", "step_id")
 
 
-def _extension(entry: HistoryEntry) -> dict[str, str]:
-    """One 'extend' event: subject the duration, old/new the deadlines, note the reason.
-    Ledgers written before events had a subject keep ``30日：reason`` in the note."""
+def _extension(process: Process, entry: HistoryEntry) -> dict[str, str]:
+    """One 'extend' event: subject the duration, old/new the deadlines, note the reason,
+    the step extended (its name and id). Ledgers written before events had a subject
+    keep ``30日：reason`` in the note."""
     duration, reason = entry.subject or "", entry.note or ""
     if not duration and "：" in reason:
         duration, reason = reason.split("：", 1)
@@ -222,6 +223,8 @@ def _extension(entry: HistoryEntry) -> dict[str, str]:
         "at_cn": _cn(entry.at),
         "old_cn": _cn(entry.old),
         "new_cn": _cn(entry.new),
+        "step": _step_name(process, entry.from_step),
+        "step_id": step.id if (step := process.find_step(entry.from_step or "")) else "",
     }
 
 

@@ -175,7 +175,7 @@ def column_widths(rows: list[list[str]], total: float) -> list[float]:
     序号 column of one digit (QA)."""
     from procdoc.ledger.newsheet import text_width
 
-    n = max(len(r) for r in rows)
+    n = len(rows[0])  # the header's columns: a cell beyond them is not shown
     weights = [
         min(40, max(6, *(text_width(r[c]) for r in rows if c < len(r)))) ** 0.7 for c in range(n)
     ]

@@ -41,7 +41,9 @@ def check_templates(ws: Workspace, processes: Mapping[str, Process]) -> list[Pro
                 Problem(
                     problem.severity,
                     Pos(shown, 1, 1),
-                    f"{problem.part}: {problem.message}" if problem.part else problem.message,
+                    _("{what}: {detail}").format(what=problem.part, detail=problem.message)
+                    if problem.part
+                    else problem.message,
                 )
             )
         if any(p.severity == "error" for p in problems):

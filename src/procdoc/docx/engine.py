@@ -328,7 +328,9 @@ def syntax_message(message: str) -> str:
     return message
 
 
-_NO_ATTRIBUTE: Final = re.compile(r"^'(\w+) object' has no attribute '([^']+)'$")
+_NO_ATTRIBUTE: Final = re.compile(
+    r"^'(?:(?:[\w]+\.)*(\w+) object|(None))' has no attribute '([^']+)'$"
+)
 
 
 def _kind(python_type: str) -> str:
@@ -716,8 +718,10 @@ class CompiledTemplate:
                 _("template {name}: {message} (in {part})").format(
                     name=self.name,
                     message=(
-                        _("a {kind} has no '.{attr}'").format(
-                            kind=_kind(attribute[1]), attr=attribute[2]
+                        _("an empty value has no '.{attr}'").format(attr=attribute[3])
+                        if attribute and attribute[2]
+                        else _("a {kind} has no '.{attr}'").format(
+                            kind=_kind(attribute[1]), attr=attribute[3]
                         )
                         if attribute
                         else exc.message

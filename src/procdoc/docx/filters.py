@@ -37,7 +37,11 @@ def _amount(value: Any) -> Decimal | None:
         return None
     if not amount.is_finite():
         return None
-    return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    try:
+        amount = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    except InvalidOperation:  # too many digits for the 分 (1e30): not an amount
+        return None
+    return amount if amount else abs(amount)  # -0.001 is 0.00, not -0.00
 
 
 def _group(n: int) -> str:

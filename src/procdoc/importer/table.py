@@ -159,7 +159,7 @@ def locate_table(
     if key is not None:
         key_column = best.columns.get(header_key(key))
         if key_column is None:
-            found = name_list(text for text in best.headers if text) or "nothing"
+            found = name_list(text for text in best.headers if text) or _("nothing")
             raise ImportFileError(
                 _(
                     "the key column {key} is not in the header (row {header_row}) of {path}; the header has: {found}"
@@ -178,7 +178,7 @@ def locate_table(
 def _no_header_message(
     grid: Grid, wanted: Collection[str], candidates: list[_Candidate], scan_rows: int
 ) -> str:
-    expected = name_list(list(wanted)[:4]) + (", ..." if len(wanted) > 4 else "")
+    expected = name_list([*list(wanted)[:4], *(["…"] if len(wanted) > 4 else [])])
     fullest = max(
         (c for c in candidates if not c.two_rows),
         key=lambda c: (c.score, sum(1 for text in c.headers if text)),
@@ -188,7 +188,7 @@ def _no_header_message(
         found = _("only empty rows")
     else:
         texts = [text for text in fullest.headers if text]
-        shown = name_list(texts[:8]) + (", ..." if len(texts) > 8 else "")
+        shown = name_list([*texts[:8], *(["…"] if len(texts) > 8 else [])])
         found = f"row {fullest.header_row}: {shown}"
     return _(
         "no header row matching the source's columns in the first {scan_rows} rows of {path}; expected e.g. {expected}; found {found}"

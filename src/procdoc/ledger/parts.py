@@ -518,6 +518,11 @@ class Styles:
         key = (None, f"<body {code} {'wrap' if wrap else ''}>")
         if key in self._variants:
             return self._variants[key]
+        index = self._find_or_add(self._cell_xfs(), self._body_xf(code, wrap=wrap))
+        self._variants[key] = index
+        return index
+
+    def _body_xf(self, code: str, *, wrap: bool) -> Element:
         xfs = self._cell_xfs()
         xf = copy.deepcopy(xfs[0]) if len(xfs) else etree.Element(q("xf"))
         if not len(xfs):
@@ -532,9 +537,15 @@ class Styles:
         alignment = etree.SubElement(xf, q("alignment"), vertical="center")
         if wrap:
             alignment.set("wrapText", "1")
-        index = self._find_or_add(xfs, xf)
-        self._variants[key] = index
-        return index
+        return xf
+
+    def is_wrapped_body(self, s: int | None) -> bool:
+        """Whether cell style ``s`` is the wrapped text style of a register procdoc
+        created (:meth:`body_style`): its rows' heights are procdoc's."""
+        if s is None or not self.wraps(s):
+            return False
+        xfs = self._cell_xfs()
+        return bool(etree.tostring(xfs[s]) == etree.tostring(self._body_xf("General", wrap=True)))
 
     def wraps(self, s: int | None) -> bool:
         """Whether cell style ``s`` wraps its text."""

@@ -846,9 +846,13 @@ class SheetPatcher:
                 for col, raw in cells.items():
                     s = _Cell(raw, col).attrs.get(b"s")
                     styles[col] = int(s) if s is not None else None
-                if b"ht" in row_attrs and self._sized_for_its_text(row_attrs, cells, styles):
-                    # procdoc made that row tall for its own text: a new row is sized for
-                    # its own (an office's height, one its text does not explain, is kept)
+                if b"ht" in row_attrs and (
+                    any(self.styles.is_wrapped_body(s) for s in styles.values())
+                    or self._sized_for_its_text(row_attrs, cells, styles)
+                ):
+                    # procdoc made that row tall for its own text (in a register it
+                    # created every height is procdoc's, even after `set` shortened the
+                    # text): a new row is sized for its own; an office's height is kept
                     self.anchor_row_attrs = _ROW_HEIGHT_ATTRS.sub(b"", self.anchor_row_attrs)
             self.anchor_styles = styles
         return self.anchor_styles
@@ -1093,8 +1097,9 @@ class SheetPatcher:
             return attrs
         height = LINE_HEIGHT * min(lines, MAX_LINES)
         found = _ROW_HEIGHT.search(attrs)
-        if found is not None and float(found.group(1)) >= height:
-            return attrs
+        with contextlib.suppress(ValueError):  # (a height that is no number is replaced)
+            if found is not None and float(found.group(1)) >= height:
+                return attrs
         kept = _ROW_HEIGHT_ATTRS.sub(b"", attrs)
         return kept + b' ht="%s" customHeight="1"' % number_text(height).encode()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import operator
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -204,12 +205,19 @@ def _truthy(value: Any) -> bool:
 def _syntax_words(msg: str) -> str:
     """Python's description of a syntax error in a condition, in the user's language for
     the usual ones (a half-written comparison, a bracket or quote left open)."""
-    if msg == "invalid syntax" or msg.startswith("invalid syntax."):
+    if msg == "invalid syntax":
         return _("invalid syntax")
+    if msg == "invalid syntax. Perhaps you forgot a comma?":
+        return _("invalid syntax: perhaps a comma is missing")
     if msg.endswith("was never closed"):
         return _("{bracket} was never closed").format(bracket=msg.split()[0])
-    if msg.startswith("unterminated string literal"):
+    if msg.startswith(("unterminated string literal", "unterminated triple-quoted string")):
         return _("a quote is never closed")
     if msg.startswith("unmatched "):
         return _("{bracket} has no opening bracket").format(bracket=msg.split()[1])
+    mismatch = re.fullmatch(
+        r"closing parenthesis '(.)' does not match opening parenthesis '(.)'.*", msg
+    )
+    if mismatch:
+        return _("{close} does not close {open}").format(close=mismatch[1], open=mismatch[2])
     return msg

@@ -95,9 +95,7 @@ class ReportBook:
 
     def write(self, sheet: Any, row: int, col: int, value: Any, kind: str = "") -> None:
         """One cell: dates and moments as real dates, rates as percentages, None empty."""
-        if value is None and kind in ("pct", "num"):
-            sheet.write_string(row, col, "—", self.cell)  # no rate, no time: as printed
-        elif value is None:
+        if value is None:  # (not "—": a chart reads text as 0 and would draw a 0% bar)
             sheet.write_blank(row, col, None, self.cell)
         elif isinstance(value, datetime):
             sheet.write_datetime(row, col, value, self.moment)

@@ -574,7 +574,7 @@ def untimed_message(rep: StatsReport, *, label: str = "") -> str | None:
         "{label}{n} closed case left out of 用时 and 按时办结率: 流转记录 records no step before it was closed (e.g. imported already closed): {ids}",
         "{label}{n} closed cases left out of 用时 and 按时办结率: 流转记录 records no step before they were closed (e.g. imported already closed): {ids}",
         n,
-    ).format(label=label, n=n, ids=name_list(rep.untimed[:10]) + (" …" if n > 10 else ""))
+    ).format(label=label, n=n, ids=name_list([*rep.untimed[:10], *(["…"] if n > 10 else [])]))
 
 
 # -- the workbook --------------------------------------------------------------------------
@@ -615,7 +615,7 @@ def has_values(rows: Sequence[Sequence[Any]], columns: Sequence[int]) -> bool:
     """Whether a chart of ``columns`` of ``rows`` would show anything: a number other
     than 0 in one of them."""
     return any(
-        isinstance(row[c], int | float) and row[c] != 0
+        isinstance(row[c], int | float) and not isinstance(row[c], bool) and row[c] != 0
         for row in rows
         for c in columns
         if c < len(row)
