@@ -25,7 +25,17 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-__all__ = ["_", "language", "ngettext", "set_language", "setup"]
+__all__ = [
+    "_",
+    "aside",
+    "kind_word",
+    "language",
+    "name_list",
+    "ngettext",
+    "pgettext",
+    "set_language",
+    "setup",
+]
 
 DOMAIN = "procdoc"
 LOCALE_DIR = Path(__file__).parent / "locale"
