@@ -600,6 +600,7 @@ def test_notices_state_the_real_deadline_the_date_and_the_late_step(library: Pat
     form = rendered_text("shouwen", ctx)
     assert "办理时限\n5个工作日（可延长2个工作日）" in form
     assert "登记人\n周登记" in form  # registered_by when 登记人 is empty
+    assert "承办人" in form and "当前环节" not in form  # the office's form, not procdoc's state
 
 
 # ------------------------------------------------------------------ render, wired (issue 17)

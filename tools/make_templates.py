@@ -920,13 +920,13 @@ def build_shouwen() -> Template:
                 "来文字号",
                 Cell("{{ doc_no }}", size=small, nowrap=True),
             ],
-            [
+            [  # every short value in 小四, as the long ones beside them (QA: two sizes)
                 "来文日期",
-                "{{ received_cn }}",
+                Cell("{{ received_cn }}", size=small),
                 "份数",
-                "{{ copies|int if copies is number else copies }}",
+                Cell("{{ copies|int if copies is number else copies }}", size=small),
             ],
-            ["紧急程度", "{{ urgency }}", "密级", "{{ secrecy }}"],
+            ["紧急程度", Cell("{{ urgency }}", size=small), "密级", Cell("{{ secrecy }}", size=small)],
             ["文件标题", Cell("{{ title }}", 3)],
             [
                 "办理时限",
@@ -937,7 +937,12 @@ def build_shouwen() -> Template:
             ["拟办意见", Cell("{{ opinion }}", 3, small)],
             ["领导批示", Cell("{{ instruction }}\n批示领导：{{ leader }}", 3, small)],
             ["办理结果", Cell("{{ result }}", 3, small)],
-            ["登记人", "{{ registrar or registered_by }}", "当前环节", "{{ step }}"],
+            [  # (承办人, not procdoc's 当前环节: the form is the office's)
+                "登记人",
+                Cell("{{ registrar or registered_by }}", size=small),
+                "承办人",
+                Cell("{{ assignee }}", size=small),
+            ],
             ["备注", Cell("", 3, small)],
         ],
         heights_mm={3: 14, 5: 18, 6: 66, 7: 18, 9: 14},
