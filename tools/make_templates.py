@@ -151,12 +151,16 @@ def add_field(paragraph, instr: str, placeholder: str, font: str, size: float) -
     fld_char("end")
 
 
-def bottom_border(paragraph, *, color: str = "FF0000", size_eighths: int = 12) -> None:
-    """A rule under the paragraph as wide as the type area (the red 分隔线)."""
+def bottom_border(
+    paragraph, *, color: str = "FF0000", size_eighths: int = 12, side: str = "bottom",
+    style: str = "single",
+) -> None:
+    """A rule under (``side``: over) the paragraph as wide as the type area (the red
+    分隔线; dashed, the cut line of a 回执)."""
     ppr = paragraph._p.get_or_add_pPr()
     pbdr = OxmlElement("w:pBdr")
-    bottom = OxmlElement("w:bottom")
-    bottom.set(qn("w:val"), "single")
+    bottom = OxmlElement(f"w:{side}")
+    bottom.set(qn("w:val"), style)
     bottom.set(qn("w:sz"), str(size_eighths))
     bottom.set(qn("w:space"), "1")
     bottom.set(qn("w:color"), color)
@@ -652,11 +656,11 @@ def build_urge_notice() -> Template:
     )
     t.para("特此催办。")
     t.signature()
-    t.note(
-        "- - - - - - - - - - - - - - - - 回　执 - - - - - - - - - - - - - - - -",
-        before=6,
-        keep_next=True,
-    )
+    # the cut line: a dashed rule over the whole type area (dashes typed as text fell
+    # short of the table's width on paper: QA), 回执 centred under it
+    cut = t.para("回　执", size=SMALL_PT, align=CENTER, indent=False, line=SMALL_PT + 4,
+                 before=10, keep_next=True)  # fmt: skip
+    bottom_border(cut, color="000000", size_eighths=6, side="top", style="dashed")
     t.table(
         [26, 52, 26, 52],
         [
