@@ -677,3 +677,25 @@ def test_an_adopted_case_s_stay_counts_from_the_register_s_date(kept: Path) -> N
     assert stay.entered == case.entered == case.opened and stay.due == case.due
     then = engine.as_of(case, history, datetime(2026, 10, 12, 9, 0))  # before the adoption
     assert then is not None and (then.step, then.due) == (case.step, case.due)
+
+
+def test_a_ledger_whose_history_was_deleted_refuses_to_write(library: Path) -> None:
+    """QA: with 流转记录 deleted by hand, procdoc started it again empty: every case's
+    history was gone, and an import put the export's 金额 back over the office's
+    correction (which only the history told apart). A write is refused, naming what to
+    do, and changes nothing."""
+    import hashlib
+
+    ws = Workspace(library)
+    bx = cases.new(ws, "baoxiao", title="差旅费", sets=["applicant=孙七", "amount=100"],
+                   at=datetime(2026, 11, 2, 9, 0))  # fmt: skip
+    ledger = library / "ledger.xlsx"
+    book = openpyxl.load_workbook(ledger)
+    del book["流转记录"]
+    book.save(ledger)
+    before = hashlib.sha256(ledger.read_bytes()).hexdigest()
+    code, _out, err = cli(library, "set", bx.id, "--set", "amount=200", "--by", "王敏")
+    assert code == 1
+    assert "has no 流转记录 sheet, but its registers hold 1 case (BX2026-0001)" in err
+    assert "rename the sheet back to 流转记录, or restore the ledger from .procdoc/backups/" in err
+    assert hashlib.sha256(ledger.read_bytes()).hexdigest() == before

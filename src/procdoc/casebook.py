@@ -22,7 +22,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from procdoc.errors import CaseError, LedgerError, ProcdocWarning, UnadoptedWarning
-from procdoc.i18n import _, name_list
+from procdoc.i18n import _, name_list, ngettext
 from procdoc.layout import (
     ACTION_IDS,
     ACTIONS,
@@ -1352,8 +1352,37 @@ class Change:
             hist = batch.sheet(HISTORY_SHEET)
             hist.header = list(HISTORY_COLUMNS.values())
             hist.append = self.history
-            _describe_history(hist, self.book.history_sheet())
+            history_sheet = self.book.history_sheet()
+            if history_sheet is None:
+                self._refuse_lost_history()
+            _describe_history(hist, history_sheet)
         return batch
+
+    def _refuse_lost_history(self) -> None:
+        """A ledger whose registers hold cases procdoc numbered but has no 流转记录 lost
+        it (deleted or renamed by hand): starting it again empty would drop every case's
+        history and, with it, what the office corrected (an import would put back the
+        export's values over them). Taking over a hand-kept register starts it (adopt)."""
+        if any(r[HISTORY_COLUMNS["action"]] == ACTIONS["adopt"] for r in self.history):
+            return
+        held = [
+            value
+            for _reg, sheet, cols in self.book._registers
+            if cols.core["id"] is not None
+            for value in sheet.column_values(cols.core["id"])
+            if value not in (None, "")
+        ]
+        if held:
+            raise LedgerError(
+                ngettext(
+                    "{ledger} has no {history} sheet, but its registers hold {n} case ({id}): the history was deleted or renamed, and this write would start it again empty",
+                    "{ledger} has no {history} sheet, but its registers hold {n} cases (first {id}): the history was deleted or renamed, and this write would start it again empty",
+                    len(held),
+                ).format(ledger=self.book.name, history=HISTORY_SHEET, n=len(held), id=held[0]),
+                hint=_(
+                    "rename the sheet back to {history}, or restore the ledger from .procdoc/backups/; nothing was written"
+                ).format(history=HISTORY_SHEET),
+            )
 
     def _written_on(self) -> date:
         """The day this change happens (its history's latest moment, which is the
