@@ -699,3 +699,32 @@ def test_a_ledger_whose_history_was_deleted_refuses_to_write(library: Path) -> N
     assert "has no 流转记录 sheet, but its registers hold 1 case (BX2026-0001)" in err
     assert "rename the sheet back to 流转记录, or restore the ledger from .procdoc/backups/" in err
     assert hashlib.sha256(ledger.read_bytes()).hexdigest() == before
+
+
+def test_a_renamed_register_is_not_created_again(library: Path) -> None:
+    """QA: with the 报销 sheet renamed by hand, an import created a new 报销 sheet and
+    registered the same 28 exports again under new ids. 流转记录 names the cases the
+    missing sheet held: creating the register again is refused, other registers work."""
+    import hashlib
+
+    ws = Workspace(library)
+    bx = cases.new(ws, "baoxiao", title="差旅费", sets=["applicant=孙七", "amount=100"],
+                   at=datetime(2026, 11, 2, 9, 0))  # fmt: skip
+    ledger = library / "ledger.xlsx"
+    book = openpyxl.load_workbook(ledger)
+    book["报销"].title = "报销2026"
+    book.save(ledger)
+    before = hashlib.sha256(ledger.read_bytes()).hexdigest()
+    code, _out, err = cli(
+        library, "new", "baoxiao", "--title", "又一笔", "--set", "applicant=孙七",
+        "--set", "amount=5", "--by", "王敏",
+    )  # fmt: skip
+    assert code == 1
+    assert (
+        f"the register sheet 报销 is missing, but 流转记录 records 1 case of it that no sheet "
+        f"holds ({bx.id})" in err
+    )
+    assert "rename it back to 报销, or name its sheet under registers: in procdoc.yaml" in err
+    assert hashlib.sha256(ledger.read_bytes()).hexdigest() == before
+    code, _out, err = cli(library, "new", "xinfang", "--title", "噪音", "--set", "petitioner=张三")
+    assert code == 0, err  # another register is not held up

@@ -14,6 +14,8 @@ import dataclasses
 import difflib
 import itertools
 import operator
+import re
+import string
 import warnings
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -1347,6 +1349,8 @@ class Change:
             ]
             if changes.append and existing is not None:
                 _warn_below_footer(existing, reg)
+            if changes.append and existing is None:
+                self._refuse_lost_register(reg)
             _describe_sheet(changes, reg, existing, self._written_on())
         if self.history:
             hist = batch.sheet(HISTORY_SHEET)
@@ -1357,6 +1361,36 @@ class Change:
                 self._refuse_lost_history()
             _describe_history(hist, history_sheet)
         return batch
+
+    def _refuse_lost_register(self, reg: Register) -> None:
+        """A register about to be created while 流转记录 names cases of its process that
+        no sheet holds was renamed or deleted by hand: creating it again would register
+        the same exports a second time, under new ids (QA: 28 cases twice, and `check`
+        clean)."""
+        held = set(self.book.ids())
+        patterns = [_id_regex(p.case_id) for p in reg.processes]
+        gone = [
+            cid
+            for cid in dict.fromkeys(self.book.history_ids())
+            if type(cid) is str and cid not in held and any(r.match(cid) for r in patterns)
+        ]
+        if gone:
+            raise LedgerError(
+                ngettext(
+                    "{ledger}: the register sheet {sheet} is missing, but {history} records {n} case of it that no sheet holds ({id})",
+                    "{ledger}: the register sheet {sheet} is missing, but {history} records {n} cases of it that no sheet holds (first {id})",
+                    len(gone),
+                ).format(
+                    ledger=self.book.name,
+                    sheet=reg.sheet,
+                    history=HISTORY_SHEET,
+                    n=len(gone),
+                    id=gone[0],
+                ),
+                hint=_(
+                    "was it renamed or deleted? rename it back to {sheet}, or name its sheet under registers: in procdoc.yaml; nothing was written"
+                ).format(sheet=reg.sheet),
+            )
 
     def _refuse_lost_history(self) -> None:
         """A ledger whose registers hold cases procdoc numbered but has no 流转记录 lost
@@ -1455,6 +1489,16 @@ def _describe_sheet(changes: SheetChanges, reg: Register, sheet: Sheet | None, o
     spec = new_sheet_spec(reg.columns(), title=reg.sheet_title(on), header_at=reg.header_row)
     changes.create = spec
     changes.header_row = spec.header_row
+
+
+def _id_regex(pattern: str) -> re.Pattern[str]:
+    """Case ids made from a process's ``case_id`` pattern, of any year."""
+    out = []
+    for literal, name, _spec, _conv in string.Formatter().parse(pattern):
+        out.append(re.escape(literal))
+        if name in ("year", "seq"):
+            out.append(r"\d+")
+    return re.compile("^" + "".join(out) + "$")
 
 
 def _describe_history(changes: SheetChanges, sheet: Sheet | None) -> None:
