@@ -728,3 +728,31 @@ def test_a_renamed_register_is_not_created_again(library: Path) -> None:
     assert hashlib.sha256(ledger.read_bytes()).hexdigest() == before
     code, _out, err = cli(library, "new", "xinfang", "--title", "噪音", "--set", "petitioner=张三")
     assert code == 0, err  # another register is not held up
+
+
+def test_a_branch_on_an_unreadable_field_is_refused(library: Path) -> None:
+    """QA: 金额 typed 1.2万 is text, `amount > 5000` does not hold for it, and the case
+    went past 总经理审批 to 出纳付款. A move whose branches test a field that cannot be
+    read is refused, naming the cell; a value given with --set is read."""
+    ws = Workspace(library)
+    bx = cases.new(ws, "baoxiao", title="差旅费", sets=["applicant=孙七", "amount=100"],
+                   at=datetime(2026, 11, 2, 9, 0))  # fmt: skip
+    for step, hour in (("dept_review", 10), ("countersign", 11)):
+        advance1(Workspace(library), bx.id, step=step, at=datetime(2026, 11, 2, hour, 0))
+    ledger = library / "ledger.xlsx"
+    book = openpyxl.load_workbook(ledger)
+    sheet = book["报销"]
+    header = [c.value for c in sheet[1]]
+    cell = sheet.cell(2, header.index("金额") + 1)
+    cell.value = "1.2万"
+    book.save(ledger)
+    code, _out, err = cli(library, "advance", bx.id, "--step", "pay", "--by", "财务")
+    assert code == 1, err
+    assert (
+        f"where it goes from 财务会签 depends on 金额, and its cell 报销!{cell.coordinate}" in err
+    )
+    assert "cannot be read ('1.2万')" in err and "--set amount=VALUE" in err
+    code, _out, err = cli(  # 12000 read: over 5000, 总经理审批 is where it goes
+        library, "advance", bx.id, "--step", "gm_approve", "--by", "财务", "--set", "amount=12000"
+    )
+    assert code == 0, err

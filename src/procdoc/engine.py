@@ -579,8 +579,11 @@ class Engine:
             )
         fields, core = self.parse_sets(process, sets)
         case.fields.update(fields)
+        case.unread -= set(fields)  # a value given now is read
         for key, value in core.items():
             setattr(case, key, value)
+        if target.id not in current.back:  # (a return tests no condition)
+            self._conditions_readable(book, case, current)
         moves = self.allowed_moves(case)
         how = next((h for s, h in moves if s.id == target.id), None)
         if how is None:
@@ -1351,6 +1354,29 @@ class Engine:
         return name_list(
             aside(s.name, s.id + (_(", back") if how == "back" else "")) for s, how in moves
         )
+
+    def _conditions_readable(self, book: Casebook, case: Case, step: Step) -> None:
+        """A move out of ``step`` whose branches test a field that cannot be read is
+        refused: the condition would read the text as it is, and the case take the
+        fallback branch (QA: 金额 typed 1.2万 skipped 总经理审批 for an amount over 5000)."""
+        names = {n for branch in step.next if branch.when is not None for n in branch.when.names}
+        bad = sorted(names & case.unread)
+        if bad:
+            fdef = case.process.fields[bad[0]]
+            raise CaseError(
+                _(
+                    "cannot move {id}: where it goes from {step} depends on {label}, and its cell {cell} cannot be read ({value!r})"
+                ).format(
+                    id=case.id,
+                    step=step.name,
+                    label=fdef.label,
+                    cell=book.cell_of(case, bad[0]),
+                    value=case.fields.get(bad[0]),
+                ),
+                hint=_("fix the cell, or give the value with --set {field}=VALUE").format(
+                    field=bad[0]
+                ),
+            )
 
     def _refusal(self, case: Case, target: Step) -> str:
         assert case.step is not None
