@@ -380,3 +380,22 @@ def test_import_reports_the_first_file_s_problem_first(office: Path) -> None:
     shutil.copy(OA / "README.md", folder / "a.csv")
     code, _, err = cli(office, "import", "--folder", str(folder))
     assert code == 0 and "a.csv" in err  # skipped, as before; nothing to write
+
+
+def test_a_long_key_saved_as_a_number_is_refused_with_its_cell(
+    office: Path, tmp_path: Path
+) -> None:
+    """QA: an export whose 审批编号 column was a number matched on a rounded key
+    ('202609021606000700000'), so the same 审批 could come in twice. Such a row is left
+    out, naming the cell and what to do; the rows beside it come in."""
+    src = openpyxl.load_workbook(OA / "钉钉-报销审批.xlsx")
+    sheet = src.active
+    header = [c.value for c in sheet[1]]
+    key = header.index("审批编号") + 1
+    sheet.cell(2, key).value = float(sheet.cell(2, key).value)  # "转换为数字"
+    export = tmp_path / "数字编号.xlsx"
+    src.save(export)
+    code, _out, err = cli(office, "import", str(export))
+    assert code == 0, err
+    assert "row 2:" in err and "is a number too long to be exact" in err
+    assert "format the column as text in the export: row left out" in err

@@ -303,8 +303,22 @@ def read_records(
     for number, values in table.rows:
         cell = _cells(values)
         key_cell = aside(source.key, f"{key_letters}{number}")
+        raw_key = cell(key_col)
+        if type(raw_key) in (int, float) and abs(raw_key) >= 1e15:
+            # a spreadsheet keeps 15 digits of a number: a long 审批编号 saved as one has
+            # lost its last digits, and would match nothing (or the wrong case)
+            result.problems.append(
+                RowProblem(
+                    shown,
+                    number,
+                    _(
+                        "{key_cell}: {value:.0f} is a number too long to be exact (a spreadsheet keeps 15 digits): format the column as text in the export: row left out"
+                    ).format(key_cell=key_cell, value=raw_key),
+                )
+            )
+            continue
         try:
-            key = to_text(cell(key_col))
+            key = to_text(raw_key)
         except ConversionError as err:
             result.problems.append(
                 RowProblem(
