@@ -399,3 +399,23 @@ def test_a_long_key_saved_as_a_number_is_refused_with_its_cell(
     assert code == 0, err
     assert "row 2:" in err and "is a number too long to be exact" in err
     assert "format the column as text in the export: row left out" in err
+
+
+def test_a_mapped_column_missing_from_the_export_is_said(office: Path, tmp_path: Path) -> None:
+    """QA: with 事由 renamed 报销事由 and the 费用类别 header blanked, the import filled
+    neither and said nothing."""
+    src = openpyxl.load_workbook(OA / "钉钉-报销审批.xlsx")
+    sheet = src.active
+    for cell in sheet[1]:
+        if cell.value == "事由":
+            cell.value = "报销事由"
+        elif cell.value == "费用类别":
+            cell.value = None
+    export = tmp_path / "改了表头.xlsx"
+    src.save(export)
+    code, _out, err = cli(office, "import", str(export))
+    assert code == 0, err
+    assert "no 费用类别, 事由 columns, which sources: dingtalk-baoxiao maps" in err or (
+        "no 事由, 费用类别 columns, which sources: dingtalk-baoxiao maps" in err
+    ), err
+    assert "rename the headers back or fix columns: in procdoc.yaml" in err

@@ -22,7 +22,7 @@ from procdoc.clock import to_zone
 from procdoc.config import DEFAULT_TIMEZONE, Source
 from procdoc.engine import forward_steps
 from procdoc.errors import ImportFileError, LedgerError
-from procdoc.i18n import _, aside, name_list
+from procdoc.i18n import _, aside, name_list, ngettext
 from procdoc.importer.convert import ConversionError, NoYear, to_datetime, to_number, to_text
 from procdoc.importer.match import MatchIndex, recorded_keys
 from procdoc.importer.reader import CellValue, Grid
@@ -130,12 +130,14 @@ class FileResult:
     reported: list[RowProblem] = field(default_factory=list)  # imported, step left as it was
     unchanged: int = 0
     read_problems: int = 0  # how many of ``problems`` reading found (the rest: merging)
+    read_reported: int = 0  # how many of ``reported`` reading found (a column missing)
     letters: dict[str, str] = field(default_factory=dict)  # target -> its column (A, B, ...)
 
     def reset(self) -> None:
         """Forget what a merge found (the write may plan the merge again)."""
         del self.problems[self.read_problems :]
-        for found in (self.new, self.changed, self.moved, self.matched, self.reported):
+        del self.reported[self.read_reported :]  # (what reading said stays: QA)
+        for found in (self.new, self.changed, self.moved, self.matched):
             found.clear()
         self.unchanged = 0
 
@@ -292,6 +294,19 @@ def read_records(
                 ),
             )
         )
+    missing = [h for h in source.columns if h != source.key and cols.get(h) is None]
+    if missing:  # (a renamed or blanked header: its values would be left out unsaid, QA)
+        result.reported.append(
+            RowProblem(
+                shown,
+                table.header_row,
+                ngettext(
+                    "no {columns} column, which sources: {name} maps: it is left empty in every case; rename the header back or fix columns: in procdoc.yaml",
+                    "no {columns} columns, which sources: {name} maps: they are left empty in every case; rename the headers back or fix columns: in procdoc.yaml",
+                    len(missing),
+                ).format(columns=name_list(missing), name=source.name),
+            )
+        )
     result.letters = {
         target: col_letters(col)
         for target, header in header_of.items()
@@ -417,6 +432,7 @@ def read_records(
             record.step = source.status_steps.get(status)
         result.records.append(record)
     result.read_problems = len(result.problems)
+    result.read_reported = len(result.reported)
     return result, table
 
 
