@@ -152,7 +152,11 @@ def add_field(paragraph, instr: str, placeholder: str, font: str, size: float) -
 
 
 def bottom_border(
-    paragraph, *, color: str = "FF0000", size_eighths: int = 12, side: str = "bottom",
+    paragraph,
+    *,
+    color: str = "FF0000",
+    size_eighths: int = 12,
+    side: str = "bottom",
     style: str = "single",
 ) -> None:
     """A rule under (``side``: over) the paragraph as wide as the type area (the red
@@ -930,7 +934,12 @@ def build_shouwen() -> Template:
                 "份数",
                 Cell("{{ copies|int if copies is number else copies }}", size=small),
             ],
-            ["紧急程度", Cell("{{ urgency }}", size=small), "密级", Cell("{{ secrecy }}", size=small)],
+            [
+                "紧急程度",
+                Cell("{{ urgency }}", size=small),
+                "密级",
+                Cell("{{ secrecy }}", size=small),
+            ],
             ["文件标题", Cell("{{ title }}", 3)],
             [
                 "办理时限",
