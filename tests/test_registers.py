@@ -756,3 +756,35 @@ def test_a_branch_on_an_unreadable_field_is_refused(library: Path) -> None:
         library, "advance", bx.id, "--step", "gm_approve", "--by", "财务", "--set", "amount=12000"
     )
     assert code == 0, err
+
+
+def test_merged_cells_in_one_register_hold_up_that_register_only(library: Path) -> None:
+    """QA: cells merged among one register's rows stopped every command: `check` (exit
+    1, not 3), `list` and the daily report of every process. That register is left out
+    (said), `check` lists it, and nothing is written to it or asked of its cases."""
+    import hashlib
+
+    ws = Workspace(library)
+    at = datetime(2026, 11, 2, 9, 0)
+    bx = cases.new(ws, "baoxiao", title="差旅费", sets=["applicant=孙七", "amount=100"], at=at)
+    cases.new(Workspace(library), "baoxiao", title="会议费", sets=["applicant=周八", "amount=9"],
+              at=at)  # fmt: skip
+    xf = cases.new(Workspace(library), "xinfang", title="噪音", sets=["petitioner=张三"], at=at)
+    ledger = library / "ledger.xlsx"
+    book = openpyxl.load_workbook(ledger)
+    book["报销"].merge_cells("B2:B3")
+    book.save(ledger)
+    before = hashlib.sha256(ledger.read_bytes()).hexdigest()
+    code, out, _err = cli(library, "check")
+    assert code == 3 and "报销!B2:B3: merged cells inside the register's rows" in out, out
+    code, out, err = cli(library, "list", "--format", "json")
+    assert code == 0 and [c["id"] for c in json.loads(out)] == [xf.id]
+    assert "报销!B2:B3: merged cells inside the register's rows: its cases are left out" in err
+    code, _out, err = cli(library, "show", bx.id)
+    assert code == 1 and "merged cells inside the register's rows" in err
+    code, _out, err = cli(library, "new", "baoxiao", "--title", "又一笔", "--set", "applicant=孙七",
+                          "--set", "amount=5")  # fmt: skip
+    assert code == 1 and "unmerge them" in err
+    assert hashlib.sha256(ledger.read_bytes()).hexdigest() == before
+    code, _out, err = cli(library, "report", "daily", "--as-of", "2026-11-20 08:00")
+    assert code == 0, err  # cron's report is written, saying what it left out

@@ -196,7 +196,8 @@ class _Columns:
                     )
                 ).format(id=reg.processes[0].id),
             )
-        _refuse_merged(reg, sheet, where, owned)
+        self.owned = owned
+        """The columns procdoc reads (merged cells among them: :func:`_refuse_merged`)."""
         #: a hand-kept register not taken over yet: no id column at all
         has_rows = sheet.n_rows() > 0
         self.unadopted = self.core["id"] is None and has_rows
@@ -317,6 +318,9 @@ class Casebook:
         self.unreadable: list[str] = []  # rows that are no case procdoc can read
         self._stray: list[tuple[Register, int]] = []  # rows with data but no id (not cases)
         self.unadopted: list[Register] = []  # hand-kept registers not taken over yet
+        #: registers that cannot be read safely (merged cells among their rows), by sheet
+        self.blocked: dict[str, LedgerError] = {}
+        self.blocked_said = False
         self.broken_rows: Counter[str] = Counter()  # rows of processes with errors, by process
         self._built: dict[str, Case] = {}
         self._process_memo: dict[tuple[str, type, Any], Process | None] = {}
@@ -369,6 +373,8 @@ class Casebook:
         tell whether it holds anything)."""
         if not self._indexed:
             self._indexed = True
+            if not self.blocked_said:
+                self._say_blocked()
             for reg, sheet, cols in self._registers:
                 self._index(reg, sheet, cols)
 
@@ -380,8 +386,17 @@ class Casebook:
 
     # -- reading -------------------------------------------------------------------------
     def _check(self, reg: Register, sheet: Sheet) -> _Columns | None:
-        """The register's columns; None when its rows hold no cases procdoc reads."""
+        """The register's columns; None when its rows hold no cases procdoc reads (a
+        register with merged cells among its rows is left out, said, and held: no write
+        to it and no case asked for is answered while it is so, see :attr:`blocked`)."""
         cols = _Columns(reg, sheet, self.name)
+        try:
+            _refuse_merged(reg, sheet, self.name, cols.owned)
+        except LedgerError as err:
+            # (it stopped every command, `check` and cron's daily report included: QA;
+            # said when the cases are read, see _ensure_index: a write says it as its error)
+            self.blocked[reg.sheet] = err
+            return None
         if cols.unadopted:
             self.unadopted.append(reg)
             warnings.warn(
@@ -482,6 +497,8 @@ class Casebook:
                 hint=_("remove or renumber the duplicate rows first"),
             )
         place = self.places.get(case_id)
+        if place is None and self.blocked:
+            raise next(iter(self.blocked.values()))  # (the case may well be held there)
         if place is None:
             near = difflib.get_close_matches(case_id, self.ids(), n=3, cutoff=0.6)
             hint = (
@@ -503,11 +520,24 @@ class Casebook:
         assert found is not None
         return found
 
+    def _say_blocked(self) -> None:
+        """Warn, once, of each register left out (:attr:`blocked`): a command that reads
+        every case (a list, the daily report) gives its answer without them."""
+        self.blocked_said = True
+        for err in self.blocked.values():
+            warnings.warn(
+                _("{message}: its cases are left out until then").format(message=err.message),
+                ProcdocWarning,
+                stacklevel=4,
+            )
+
     def cases(self, rows: RowFilter | None = None) -> Iterator[Case]:
         """Every case procdoc can read, in register and row order (pending ones last).
 
         ``rows`` narrows them from a register's columns alone (see :data:`RowFilter`):
         the other rows are never built, so their cells are neither read nor reported."""
+        if not self.blocked_said:
+            self._say_blocked()
         twice: Mapping[str, list[str]] = {}
         if rows is None:
             self._every_row()
@@ -1333,6 +1363,8 @@ class Change:
         for name in self.layout.sheets():
             if name not in sheets:
                 continue
+            if name in self.book.blocked:
+                raise self.book.blocked[name]
             reg = self.layout.registers[name]
             changes = batch.sheet(name)
             existing = self.book.snapshot.sheets.get(name)

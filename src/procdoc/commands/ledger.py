@@ -80,6 +80,10 @@ def check(ws: Workspace) -> CheckReport:
     from procdoc.importer.match import match_pairs
 
     report.matches = match_pairs(book)
+    for err in book.blocked.values():  # a register that cannot be read: a finding too
+        said = err.message.removeprefix(f"{name} ")  # (where: the ledger, said once)
+        report.findings.append(Finding(name, f"{said} ({err.hint})" if err.hint else said))
+
     for problem in ws.broken_files():
         report.findings.append(
             Finding(
