@@ -728,6 +728,9 @@ def test_a_renamed_register_is_not_created_again(library: Path) -> None:
     assert hashlib.sha256(ledger.read_bytes()).hexdigest() == before
     code, _out, err = cli(library, "new", "xinfang", "--title", "噪音", "--set", "petitioner=张三")
     assert code == 0, err  # another register is not held up
+    code, out, _err = cli(library, "check")  # (it said 0 problems: QA)
+    assert code == 3
+    assert f"流转记录: 1 case recorded here that no register holds ({bx.id})" in out, out
 
 
 def test_a_branch_on_an_unreadable_field_is_refused(library: Path) -> None:

@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from procdoc.config import CONFIG_NAME
 from procdoc.errors import ProcdocWarning, UnadoptedWarning, WorkspaceError
-from procdoc.i18n import _, aside, name_list
+from procdoc.i18n import _, aside, name_list, ngettext
+from procdoc.layout import HISTORY_SHEET
+from procdoc.values import first_few
 from procdoc.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -103,6 +105,21 @@ def check(ws: Workspace) -> CheckReport:
     for message in book.unreadable:
         where, _unused, what = message.partition(": ")
         report.findings.append(Finding(where.removeprefix(f"{name} "), what))
+    in_registers = set(book.ids())
+    gone = [
+        c for c in dict.fromkeys(book.history_ids()) if type(c) is str and c not in in_registers
+    ]
+    if gone and not book.blocked:  # (a register held: its cases are said there)
+        report.findings.append(
+            Finding(
+                HISTORY_SHEET,
+                ngettext(
+                    "{n} case recorded here that no register holds ({ids}): a register sheet renamed or deleted, or its row deleted by hand? put it back, or record why (procdoc cancel keeps a case's row)",
+                    "{n} cases recorded here that no register holds ({ids}): a register sheet renamed or deleted, or their rows deleted by hand? put them back, or record why (procdoc cancel keeps a case's row)",
+                    len(gone),
+                ).format(n=len(gone), ids=first_few(gone, 5)),
+            )
+        )
     for reg, row in book.stray:
         report.findings.append(
             Finding(
