@@ -14,8 +14,6 @@ import dataclasses
 import difflib
 import itertools
 import operator
-import re
-import string
 import warnings
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -373,8 +371,7 @@ class Casebook:
         tell whether it holds anything)."""
         if not self._indexed:
             self._indexed = True
-            if not self.blocked_said:
-                self._say_blocked()
+            self._say_blocked()
             for reg, sheet, cols in self._registers:
                 self._index(reg, sheet, cols)
 
@@ -523,6 +520,8 @@ class Casebook:
     def _say_blocked(self) -> None:
         """Warn, once, of each register left out (:attr:`blocked`): a command that reads
         every case (a list, the daily report) gives its answer without them."""
+        if self.blocked_said:
+            return
         self.blocked_said = True
         for err in self.blocked.values():
             warnings.warn(
@@ -536,8 +535,7 @@ class Casebook:
 
         ``rows`` narrows them from a register's columns alone (see :data:`RowFilter`):
         the other rows are never built, so their cells are neither read nor reported."""
-        if not self.blocked_said:
-            self._say_blocked()
+        self._say_blocked()
         twice: Mapping[str, list[str]] = {}
         if rows is None:
             self._every_row()
@@ -835,6 +833,12 @@ class Casebook:
             if subject in (sequence, None):
                 out.append(_cell(values, cols["new"]) if subject else _cell(values, cols["note"]))
         return out
+
+    def gone_ids(self) -> list[str]:
+        """The ids 流转记录 names that no register holds (a row deleted or renumbered by
+        hand, a register renamed or deleted), in the order it first names them."""
+        held = set(self.ids())
+        return [c for c in dict.fromkeys(self.history_ids()) if type(c) is str and c not in held]
 
     def history_ids(self) -> Sequence[Any]:
         """Every 编号 cell of 流转记录: the ids cases have had, a deleted row's included."""
@@ -1399,13 +1403,10 @@ class Change:
         no sheet holds was renamed or deleted by hand: creating it again would register
         the same exports a second time, under new ids (QA: 28 cases twice, and `check`
         clean)."""
-        held = set(self.book.ids())
-        patterns = [_id_regex(p.case_id) for p in reg.processes]
-        gone = [
-            cid
-            for cid in dict.fromkeys(self.book.history_ids())
-            if type(cid) is str and cid not in held and any(r.match(cid) for r in patterns)
-        ]
+        from procdoc.engine import pattern_regex
+
+        patterns = [pattern_regex(p.case_id, None) for p in reg.processes]
+        gone = [c for c in self.book.gone_ids() if any(r.match(c) for r in patterns)]
         if gone:
             raise LedgerError(
                 ngettext(
@@ -1521,16 +1522,6 @@ def _describe_sheet(changes: SheetChanges, reg: Register, sheet: Sheet | None, o
     spec = new_sheet_spec(reg.columns(), title=reg.sheet_title(on), header_at=reg.header_row)
     changes.create = spec
     changes.header_row = spec.header_row
-
-
-def _id_regex(pattern: str) -> re.Pattern[str]:
-    """Case ids made from a process's ``case_id`` pattern, of any year."""
-    out = []
-    for literal, name, _spec, _conv in string.Formatter().parse(pattern):
-        out.append(re.escape(literal))
-        if name in ("year", "seq"):
-            out.append(r"\d+")
-    return re.compile("^" + "".join(out) + "$")
 
 
 def _describe_history(changes: SheetChanges, sheet: Sheet | None) -> None:

@@ -359,9 +359,7 @@ class Engine:
         if seq is None:
             regex = pattern_regex(pattern, at.year)
             seq = 0
-            ids = book.ids()
-            gone = set(book.history_ids()).difference(ids)  # (a few, if any)
-            for cid in (*ids, *gone):
+            for cid in (*book.ids(), *book.gone_ids()):
                 m = regex.match(cid) if type(cid) is str else None
                 if m:
                     seq = max(seq, int(m.group("seq")))
@@ -1601,12 +1599,15 @@ def _field_list(process: Process) -> str:
     return name_list(aside(f.id, f.label) for f in process.fields.values()) or _("none")
 
 
-def pattern_regex(pattern: str, year: int) -> re.Pattern[str]:
-    """A regex matching ids/numbers made from ``pattern`` in ``year``; group ``seq``."""
+def pattern_regex(pattern: str, year: int | None) -> re.Pattern[str]:
+    """A regex matching ids/numbers made from ``pattern`` in ``year`` (None: any year);
+    group ``seq``."""
     out = []
     for literal, name, spec, _conv in string.Formatter().parse(pattern):
         out.append(re.escape(literal))
-        if name == "year":
+        if name == "year" and year is None:
+            out.append(r"\d+")
+        elif name == "year":
             out.append(str(year) if not spec else re.escape(format(year, spec)))
         elif name == "seq":
             out.append(r"(?P<seq>\d+)")

@@ -105,10 +105,7 @@ def check(ws: Workspace) -> CheckReport:
     for message in book.unreadable:
         where, _unused, what = message.partition(": ")
         report.findings.append(Finding(where.removeprefix(f"{name} "), what))
-    in_registers = set(book.ids())
-    gone = [
-        c for c in dict.fromkeys(book.history_ids()) if type(c) is str and c not in in_registers
-    ]
+    gone = book.gone_ids()
     if gone and not book.blocked:  # (a register held: its cases are said there)
         report.findings.append(
             Finding(
