@@ -561,3 +561,73 @@ def test_the_rows_changed_after_a_moment_are_told_as_stored(tmp_path: Path, extr
                 > moment
             ]
             assert got == expected and got
+
+
+_grid_value = st.one_of(st.just(""), _value, st.sampled_from([1, 1.0, True, 0, 0.0, False]))
+
+
+@settings(
+    max_examples=int(os.environ.get("PROCDOC_EXAMPLES", "25")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(
+    rows=st.lists(st.lists(_grid_value, max_size=7), max_size=12),
+    title=st.booleans(),
+)
+@example(rows=[[1, 1.0, True], [True, 1, 1.0], ["x", "x", "x"], ["y", "z", "x"]], title=False)
+def test_a_sheet_packed_cold_equals_the_sheet_read_row_by_row(
+    rows: list[list[object]], title: bool
+) -> None:
+    """The first read of a sheet packs calamine's rows into what the cache keeps, a block
+    at a time, with no row made (reader._read_sheet_packed): what it reads equals the row
+    by row read, asked whole or a column and a row at a time, whatever the cells hold
+    (1, 1.0 and True side by side, empty cells inside and at the end of rows, empty rows,
+    columns that turn from repeating to distinct)."""
+    from python_calamine import CalamineWorkbook
+
+    from procdoc.ledger import reader
+
+    with tempfile.TemporaryDirectory() as tmp, small_blocks():
+        path = Path(tmp) / "grid.xlsx"
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        ws.title = LEDGER
+        top = 2 if title else 1
+        if title:
+            ws.cell(row=1, column=1, value="登记簿")
+        for col, label in enumerate(["编号", "标题", "期限", "时间", "金额"], start=1):
+            ws.cell(row=top, column=col, value=label)
+        try:
+            for r, values in enumerate(rows, start=top + 1):
+                for c, value in enumerate(values, start=1):
+                    if value != "":
+                        ws.cell(row=r, column=c, value=value)  # type: ignore[arg-type]
+            wb.save(path)
+        except (ValueError, IllegalCharacterError):
+            return  # a value openpyxl will not write
+        spec = HeaderSpec(id_label="编号", apart=("标题", SHUT))
+        with CalamineWorkbook.from_path(str(path)) as book:
+            try:
+                truth = reader._read_sheet(book.get_sheet_by_name(LEDGER), LEDGER, spec)
+            except BaseException as exc:  # a cell no date can be made of
+                if not reader.is_calamine_panic(exc):
+                    raise
+                return
+            packed = reader._read_sheet_packed(book.get_sheet_by_name(LEDGER), LEDGER, spec)
+            again = reader._read_sheet_packed(book.get_sheet_by_name(LEDGER), LEDGER, spec)
+        # (within small_blocks: an entry is read with the block size it was made with)
+        assert isinstance(packed, cache_mod.CachedSheet)
+        assert packed.packed is not None
+        assert cache_mod._decode(packed.packed) == truth
+        truth_shot = Snapshot(
+            path=path, exists=True, sheets={LEDGER: truth}, fingerprint=(0, 0, "")
+        )
+        same_one_by_one(
+            Snapshot(path=path, exists=True, sheets={LEDGER: again}, fingerprint=(0, 0, "")),
+            truth_shot,
+        )
+        same(
+            Snapshot(path=path, exists=True, sheets={LEDGER: packed}, fingerprint=(0, 0, "")),
+            truth_shot,
+        )
