@@ -459,6 +459,44 @@ def test_folder_skips_exports_imported_by_name_and_copies(office: Path, tmp_path
     assert reasons["c.xls"].startswith("imported before")
 
 
+def test_an_undone_import_is_taken_again_by_the_folder_import(
+    office: Path, tmp_path: Path
+) -> None:
+    """`undo` of an import forgets its exports: the next `import --folder` (cron's daily
+    run) imports them again instead of skipping them as imported while the ledger no
+    longer holds what they brought. An undo of another write forgets nothing."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    shutil.copy(FANWEI[0][0], folder / "a.xls")
+    code, _, err = cli(office, "import", "--folder", str(folder))
+    assert code == 0, err
+    ledger = office / "ledger.xlsx"
+    imported = digest(ledger)
+    shutil.copy(FANWEI[1][0], folder / "b.xls")
+    code, _, err = cli(office, "import", "--folder", str(folder))
+    assert code == 0, err
+    code, out, err = cli(office, "undo")
+    assert code == 0, err
+    assert "b.xls: their import is undone; `import --folder` takes them again" in out + err
+    assert "a.xls" not in out + err
+    record = json.loads((office / ".procdoc" / "imported.json").read_text(encoding="utf-8"))
+    assert sorted(e["name"] for e in record["files"].values()) == ["a.xls"]
+    code, _, err = cli(office, "import", "--folder", str(folder))
+    assert code == 0, err
+    again = import_folder(Workspace(office), folder, dry_run=True, at=FANWEI[1][1])
+    assert again.files == [] and {Path(s.file).name for s in again.skipped} == {"a.xls", "b.xls"}
+    assert digest(ledger) != imported  # b.xls is in the ledger again
+    # an undo of a write that imported nothing forgets nothing
+    case = next(iter(by_doc(office).values())).id
+    code, _, err = cli(office, "set", case, "--set", "opinion=手改", "--by", "张三")
+    assert code == 0, err
+    code, out, err = cli(office, "undo")
+    assert code == 0, err
+    assert "import --folder" not in out + err
+    record = json.loads((office / ".procdoc" / "imported.json").read_text(encoding="utf-8"))
+    assert sorted(e["name"] for e in record["files"].values()) == ["a.xls", "b.xls"]
+
+
 def test_import_needs_files_or_a_folder(office: Path, tmp_path: Path) -> None:
     code, _, err = cli(office, "import")
     assert code == 2 and "nothing to import" in err

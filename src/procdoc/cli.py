@@ -1314,6 +1314,12 @@ def undo(by: ByOpt = None, at: AtOpt = None, workspace: WorkspaceOpt = None) -> 
                 config=result.config
             )
         )
+    if result.exports:
+        console.say(
+            _("{names}: their import is undone; `import --folder` takes them again").format(
+                names=name_list(result.exports)
+            )
+        )
     console.info(_("recorded in 流转记录; procdoc undo again puts back what this undid"))
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from procdoc.casebook import Casebook, Change
 from procdoc.config import Source
 from procdoc.errors import ImportFileError, ProcdocWarning
-from procdoc.i18n import _, ngettext
+from procdoc.i18n import _, name_list, ngettext
 from procdoc.importer.merge import (
     FileResult,
     Merge,
@@ -237,8 +237,10 @@ def _write(
         return
     if not prepared:
         return
+    before = _last_written(ws)
     ws.change(plan, ahead=ahead)
-    _remember(ws, prepared, moment)
+    after = _last_written(ws)
+    _remember(ws, prepared, moment, written=after if after != before else None)
 
 
 # -- which exports were imported ----------------------------------------------------------------
@@ -286,11 +288,16 @@ def _imported(ws: Workspace) -> dict[str, dict[str, Any]]:
     }
 
 
-def _remember(ws: Workspace, prepared: list[_Prepared], moment: datetime) -> None:
-    """Add the files just written to the ledger to .procdoc/imported.json."""
-    from procdoc.fileio import WriteError, atomic_write
+def _last_written(ws: Workspace) -> str | None:
+    """The SHA-256 of the ledger procdoc last wrote (``undo``'s record), or None."""
+    from procdoc.ledger import undo as undo_record
 
-    path = _record_path(ws)
+    last = undo_record.load(ws.store.state_dir, ws.store.path)
+    return last.sha256 if last is not None else None
+
+
+def _recorded(path: Path) -> dict[str, Any]:
+    """The entries of .procdoc/imported.json as they are (none when it cannot be read)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         files = data["files"]
@@ -298,22 +305,64 @@ def _remember(ws: Workspace, prepared: list[_Prepared], moment: datetime) -> Non
             raise TypeError
     except (OSError, ValueError, KeyError, TypeError):
         files = {}
+    return files
+
+
+def _save_record(path: Path, files: dict[str, Any], consequence: str) -> None:
+    from procdoc.fileio import WriteError, atomic_write
+
+    text = json.dumps({"files": files}, ensure_ascii=False, indent=1, sort_keys=True)
+    try:
+        atomic_write(path, text + "\n")
+    except WriteError as err:  # the ledger is written: say so, do not fail the command
+        warnings.warn(f"{err.message}: {consequence}", ProcdocWarning, stacklevel=3)
+
+
+def _remember(
+    ws: Workspace, prepared: list[_Prepared], moment: datetime, *, written: str | None
+) -> None:
+    """Add the files just imported to .procdoc/imported.json, each with the version of the
+    ledger their import wrote (``written``, its SHA-256; None: the import changed nothing),
+    so that an ``undo`` of that write forgets them (:func:`forget_undone`)."""
+    path = _record_path(ws)
+    files = _recorded(path)
     ledger = ws.rel(ws.config.ledger)
     for p in prepared:
-        files[p.digest] = {
+        entry = {
             "name": p.path.name,
             "source": p.source.name,
             "at": moment.isoformat(timespec="minutes"),
             "ledger": ledger,
         }
-    text = json.dumps({"files": files}, ensure_ascii=False, indent=1, sort_keys=True)
-    try:
-        atomic_write(path, text + "\n")
-    except WriteError as err:  # the ledger is written: say so, do not fail the import
-        warnings.warn(
-            _(
-                "{message}: `import --folder` will take these exports again (that changes nothing)"
-            ).format(message=err.message),
-            ProcdocWarning,
-            stacklevel=2,
-        )
+        if written is not None:
+            entry["written"] = written
+        files[p.digest] = entry
+    _save_record(
+        path,
+        files,
+        _("`import --folder` will take these exports again (that changes nothing)"),
+    )
+
+
+def forget_undone(ws: Workspace, undone: str) -> list[str]:
+    """Forget the exports whose import wrote the version of the ledger ``undo`` just put
+    away (SHA-256 ``undone``): `import --folder` takes them again, as it would have had they
+    never been imported. Their file names."""
+    path = _record_path(ws)
+    files = _recorded(path)
+    gone = [
+        digest
+        for digest, entry in files.items()
+        if isinstance(entry, dict) and entry.get("written") == undone
+    ]
+    if not gone:
+        return []
+    names = [str(files.pop(digest).get("name", "")) for digest in gone]
+    _save_record(
+        path,
+        files,
+        _(
+            "`import --folder` still takes {names} for imported: import them by name to take them again"
+        ).format(names=name_list(names)),
+    )
+    return names

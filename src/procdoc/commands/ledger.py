@@ -638,6 +638,7 @@ class UndoResult:
     undone: str  # when the write that was undone happened (ISO 8601, local time)
     sheets: list[str]  # the sheets that write changed
     config: str | None = None  # procdoc.yaml, when it was put back too (see CONFIGS)
+    exports: list[str] = field(default_factory=list)  # imported by the write undone
 
 
 def undo(ws: Workspace, *, by: str | None = None, at: datetime | None = None) -> UndoResult:
@@ -652,12 +653,14 @@ def undo(ws: Workspace, *, by: str | None = None, at: datetime | None = None) ->
     moment = at or ws.now()
     store = ws.store
     result = UndoResult(ledger=ws.config.ledger.name, undone="", sheets=[])
+    undone: list[str] = []  # the SHA-256 of the version the undo puts away
 
     def plan(snapshot: Snapshot) -> Batch:
         # under the store's lock: the record read here is the write being undone
         last = undo_record.load(store.state_dir, store.path)
         if last is not None:
             result.undone = last.at
+            undone[:] = [last.sha256]
             result.sheets = undo_record.sheets_written(last, store.backup_dir, store.display)
         change = Change(ws._casebook(snapshot))
         change.record(
@@ -687,6 +690,10 @@ def undo(ws: Workspace, *, by: str | None = None, at: datetime | None = None) ->
                 ),
             )
     store.undo(plan, read_sheets=ws.layout.read_specs())
+    if undone:
+        from procdoc.commands.imports import forget_undone
+
+        result.exports = forget_undone(ws, undone[0])
     if pair is not None:
         from procdoc.fileio import atomic_write
 
