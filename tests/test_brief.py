@@ -335,3 +335,63 @@ def test_daily_workbook_wraps_long_texts_and_lists_closing_times(
     opened = [[c.value for c in r] for r in wb["今日新增"].iter_rows()]
     assert opened[0][4] == "登记时间"
     assert opened[1][0] == "W006" and opened[1][4] == datetime(2026, 3, 20, 9, 0)
+
+
+LONG = "关于进一步加强和改进机关公文处理工作规范化建设的实施意见（征求意见稿）"
+
+
+@pytest.fixture(scope="module")
+def crowded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """ledger2026.py's office with 60 more late cases across five departments, some of
+    them long enough to wrap in the brief's 标题 column."""
+    root = build(tmp_path_factory.mktemp("crowded") / "办公室")
+    depts = ["办公室", "综合科", "秘书科", "信息科", "督查室"]
+    for n in range(60):
+        title = LONG if n % 3 == 0 else f"关于第{n + 1}项工作的通知"
+        cases.new(
+            Workspace(root), "wen", title=title, assign=f"承办人{n % 7}",
+            sets=["subject=例行", f"dept={depts[n % 5]}"], at=datetime(2026, 3, 2 + n % 18, 9),
+        )  # fmt: skip
+    return root
+
+
+def test_a_crowded_day_s_brief_stays_one_page_and_counts_what_it_leaves_out(
+    crowded: Path, tmp_path: Path
+) -> None:
+    """SPEC §8's brief is one page: on a day with more late cases than a page holds, the
+    most urgent are listed and each department's heading says how many more the daily
+    workbook lists (LibreOffice lays it out on one A4 page: the test below)."""
+    import re as regex
+
+    code, _out, err = daily(crowded, "2026-03-27 17:00", tmp_path)
+    assert code == 0, err
+    path = tmp_path / "daily-2026-03-27.docx"
+    doc = docx.Document(str(path))
+    escalate, by_dept = doc.tables
+    heading = next(t for t in texts(doc) if t.startswith("二、"))
+    overdue, today = (int(n) for n in regex.findall(r"(\d+) 件", heading))
+    listed_escalate = [r for r in rows(escalate)[1:] if len(r) > 1]
+    more = [r[0] for r in rows(escalate)[1:] if len(r) == 1]
+    escalated = len(listed_escalate) + sum(int(regex.search(r"另有 (\d+) 件", m)[1]) for m in more)
+    bands = [r[0] for r in rows(by_dept)[1:] if len(r) == 1]
+    listed = [r for r in rows(by_dept)[1:] if len(r) > 1]
+    left_out = [int(m[1]) for b in bands if (m := regex.search(r"另 (\d+) 件未列出", b))]
+    assert left_out and all("见 daily-2026-03-27.xlsx" in b for b in bands if "未列出" in b)
+    # every late case is listed or counted: in 一 (escalated) or in its department in 二
+    assert escalated + len(listed) + sum(left_out) == overdue + today
+    assert len(bands) == 5  # the five departments
+
+
+@pytest.mark.skipif(
+    __import__("procdoc.docx.pdf", fromlist=["find_soffice"]).find_soffice() is None,
+    reason="LibreOffice is not installed",
+)
+def test_a_crowded_day_s_brief_is_one_page_in_libreoffice(crowded: Path, tmp_path: Path) -> None:
+    import re as regex
+
+    from procdoc.docx import pdf
+
+    code, _out, err = daily(crowded, "2026-03-27 17:00", tmp_path)
+    assert code == 0, err
+    [made] = pdf.to_pdf([tmp_path / "daily-2026-03-27.docx"], tmp_path / "pdf")
+    assert len(regex.findall(rb"/Type\s*/Page[^s]", made.read_bytes())) == 1

@@ -459,9 +459,7 @@ def test_folder_skips_exports_imported_by_name_and_copies(office: Path, tmp_path
     assert reasons["c.xls"].startswith("imported before")
 
 
-def test_an_undone_import_is_taken_again_by_the_folder_import(
-    office: Path, tmp_path: Path
-) -> None:
+def test_an_undone_import_is_taken_again_by_the_folder_import(office: Path, tmp_path: Path) -> None:
     """`undo` of an import forgets its exports: the next `import --folder` (cron's daily
     run) imports them again instead of skipping them as imported while the ledger no
     longer holds what they brought. An undo of another write forgets nothing."""
