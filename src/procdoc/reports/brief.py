@@ -199,7 +199,7 @@ def _dept_row(f: Flag) -> list[object]:
 # as many such lines as it takes. _PAGE_LINES was found by laying briefs out in LibreOffice
 # (tests/test_brief.py checks one page for short and for long titles).
 
-_PAGE_LINES = 52
+_PAGE_LINES = 46
 """Lines of 10-point table text one A4 page holds beside the title, the three headings
 and the two tables' header rows."""
 _BODY_CHARS = 40
