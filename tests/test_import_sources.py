@@ -434,3 +434,68 @@ def test_a_case_at_a_step_typed_by_hand_is_reported_not_moved(office: Path, tmp_
         result = imp(office, later)
     assert not result.moved
     assert "LW2026-001 is at a step laiwen does not have ('待定')" in result.reported[0].message
+
+
+def test_a_reference_excel_turned_into_a_number_is_found_not_duplicated(
+    office: Path, tmp_path: Path
+) -> None:
+    """Excel's "convert to number" on the 来源编号 column (the green triangle's offer)
+    keeps 15 significant digits and drops leading zeros. `check` lists a reference that
+    lost digits; an import whose key such a number may have been refuses, naming the
+    cell, instead of opening a second case for the matter; put back as text, the import
+    finds its cases again."""
+    import openpyxl
+
+    long_key, short_key = "202609011600000860029", "000123"
+    path = export(
+        tmp_path,
+        f"{long_key},一号,某局,某发〔2026〕1号,2026-10-09,1,,,待签收",
+        f"{short_key},二号,某局,某发〔2026〕2号,2026-10-09,1,,,待签收",
+    )
+    first = imp(office, path)
+    assert len(first.new) == 2
+    ws = Workspace(office)
+    ledger = ws.config.ledger
+    sheet = ws.layout.register_of(ws.process("laiwen")).sheet
+    book = openpyxl.load_workbook(ledger)
+    reg = book[sheet]
+    col = [c.value for c in reg[1]].index("来源编号") + 1
+    cells = {}
+    for row in range(2, reg.max_row + 1):
+        cell = reg.cell(row=row, column=col)
+        if cell.value == long_key:
+            cell.value = float(f"{float(long_key):.15g}")  # as Excel keeps it
+        elif cell.value == short_key:
+            cell.value = 123
+        else:
+            continue
+        cells[cell.value] = f"{sheet}!{cell.coordinate}"
+    book.save(ledger)
+    assert len(cells) == 2
+
+    code, out, _err = cli(office, "check")
+    assert code == 3
+    assert f"{cells[2.02609011600001e20]}: 来源编号 of " in out
+    assert "is the number 202609011600001000000, not text" in out
+    assert cells[123] not in out  # a small number may be the reference as typed
+
+    before = digest(ledger)
+    with pytest.raises(ImportFileError) as refused:
+        imp(office, path)
+    message = str(refused.value)
+    assert f"row 2: 编号 {long_key} is no case's 来源编号" in message
+    assert f"({cells[2.02609011600001e20]}) is the number 202609011600001000000" in message
+    assert "nothing imported" in message and "procdoc check lists them" in refused.value.hint
+    assert digest(ledger) == before  # refused: nothing written
+    only_short = export(
+        tmp_path, f"{short_key},二号,某局,某发〔2026〕2号,2026-10-09,1,,,待签收", name="短.csv"
+    )
+    with pytest.raises(ImportFileError, match=rf"\({cells[123]}\) is the number 123"):
+        imp(office, only_short)
+
+    ids = {c.title: c.id for c in Workspace(office).casebook().cases()}
+    for title, key in (("一号", long_key), ("二号", short_key)):
+        code, _out, err = cli(office, "set", ids[title], "--set", f"ref={key}", "--by", "张三")
+        assert code == 0, err
+    again = imp(office, path)
+    assert again.new == [] and again.unchanged == 2

@@ -265,6 +265,44 @@ def _refuse_merged(reg: Register, sheet: Sheet, where: str, owned: set[int]) -> 
         )
 
 
+EXCEL_DIGITS = 15
+"""The significant digits Excel keeps of a number."""
+
+
+@dataclasses.dataclass(frozen=True)
+class NumberRef:
+    """A case whose OA reference cell holds a number (see :meth:`Casebook.number_refs`)."""
+
+    case: str
+    value: int | float
+    cell: str  # 报销!L2
+    label: str  # the reference column's label (来源编号)
+
+    def lost_digits(self) -> bool:
+        """Whether the number cannot be the reference it was: a float, or more digits than
+        Excel keeps (15)."""
+        return type(self.value) is float or abs(self.value) >= 10**EXCEL_DIGITS
+
+    def shown(self) -> str:
+        """The number as Excel's formula bar shows it (202609011600001000000)."""
+        value = self.value
+        if type(value) is float and value.is_integer():
+            from decimal import Decimal
+
+            return format(Decimal(f"{value:.{EXCEL_DIGITS}g}"), "f")
+        return str(value)
+
+    def could_be(self, key: str) -> bool:
+        """Whether ``key`` (an export's text) turned into a number could give this one."""
+        digits = key.strip()
+        if not digits.isdigit():
+            return False
+        if type(self.value) is float or len(digits.lstrip("0")) > EXCEL_DIGITS:
+            # Excel keeps 15 significant digits (openpyxl and others write 16 or 17)
+            return f"{float(digits):.{EXCEL_DIGITS}g}" == f"{self.value:.{EXCEL_DIGITS}g}"
+        return int(digits) == self.value and digits != str(self.value)
+
+
 class _Place:
     """Where a case's row is: its register, sheet and columns, and the row's index among
     the sheet's data rows (the row itself is taken from the sheet when first asked for)."""
@@ -774,6 +812,30 @@ class Casebook:
         for cid, case in self.pending.items():
             if case.process.id == process.id and case.ref:
                 out.setdefault(case.ref, cid)
+        return out
+
+    def number_refs(self, process: Process | None = None) -> list[NumberRef]:
+        """The cases (of ``process``, or of every process) whose OA reference cell holds a
+        number, not text: procdoc writes a reference as text, so a number there is Excel's
+        "convert to number" (or a retyped cell), which drops leading zeros and every digit
+        past the 15th. An import then no longer finds the case by its key."""
+        out: list[NumberRef] = []
+        self._every_row()
+        for cid, place in [*self.places.items(), *self._twice]:
+            reg = place.register
+            if process is not None and (
+                reg is not self.layout.register_of(process)
+                or (reg.shared and self.process_of(place) is not process)
+            ):
+                continue
+            col = place.columns.core["ref"]
+            values = place.row.values
+            if col is None or col >= len(values):
+                continue
+            value = values[col]
+            if type(value) is int or type(value) is float:
+                cell = f"{reg.sheet}!{col_letters(col)}{place.row.number}"
+                out.append(NumberRef(cid, value, cell, reg.core["ref"]))
         return out
 
     def row_values(

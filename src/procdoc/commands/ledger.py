@@ -117,6 +117,16 @@ def check(ws: Workspace) -> CheckReport:
                 ).format(n=len(gone), ids=first_few(gone, 5)),
             )
         )
+    for ref in book.number_refs():
+        if ref.lost_digits():
+            report.findings.append(
+                Finding(
+                    ref.cell,
+                    _(
+                        "{label} of {id} is the number {number}, not text: Excel's convert to number keeps 15 digits, so the next import will not find the case by it; type it back as text as the OA gives it (procdoc set {id} --set ref=...)"
+                    ).format(label=ref.label, id=ref.case, number=ref.shown()),
+                )
+            )
     for reg, row in book.stray:
         report.findings.append(
             Finding(

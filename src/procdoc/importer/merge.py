@@ -34,7 +34,7 @@ from procdoc.process.model import Process, Step
 from procdoc.values import convert_field, display, first_few, same, shown, text
 
 if TYPE_CHECKING:
-    from procdoc.casebook import Casebook, Change
+    from procdoc.casebook import Casebook, Change, NumberRef
     from procdoc.engine import Engine
     from procdoc.model import Case
 
@@ -603,6 +603,7 @@ class Merge:
         self._ahead: dict[str, frozenset[str]] = {}
         self.unlisted: dict[str, list[int]] = {}  # 承办人 nobody under people: -> its rows
         self._given: dict[tuple[str, str], Any] | None = None  # see _imported
+        self._number_refs: list[NumberRef] | None = None  # see refuse_number_ref
 
     def run(self, progress: Progress | None = None) -> None:
         result = self.result
@@ -718,6 +719,7 @@ class Merge:
             )
             return
         if found is None:
+            self.refuse_number_ref(record)
             self.open(record)
             return
         case = self.book.case(found)
@@ -729,6 +731,33 @@ class Merge:
         moved = self.move(case, record)
         if not (matched or changes or moved or len(self.result.reported) > reported):
             self.result.unchanged += 1
+
+    def refuse_number_ref(self, record: Record) -> None:
+        """Refuse the import when a case's reference cell holds a number the row's key
+        could have become (Excel's "convert to number" on the column): opening a case for
+        the row would hold the matter twice."""
+        if self._number_refs is None:
+            self._number_refs = self.book.number_refs(self.process)
+        hit = next((n for n in self._number_refs if n.could_be(record.key)), None)
+        if hit is None:
+            return
+        raise ImportFileError(
+            _(
+                "{file}: row {row}: {key} {value} is no case's {label}, but {case}'s {label} ({cell}) is the number {number}: Excel turned the column into numbers, keeping 15 digits; nothing imported"
+            ).format(
+                file=self.result.file,
+                row=record.row,
+                key=self.source.key,
+                value=record.key,
+                label=hit.label,
+                case=hit.case,
+                cell=hit.cell,
+                number=hit.shown(),
+            ),
+            hint=_(
+                "type each {label} back as text as the OA gives it (procdoc check lists them; procdoc set {case} --set ref=... when this row is that case), then import again"
+            ).format(label=hit.label, case=hit.case),
+        )
 
     def open(self, record: Record) -> None:
         process = self.process
