@@ -1028,3 +1028,34 @@ def test_a_template_reaches_no_python_internals(tmp_path: Path, body: str) -> No
     with pytest.raises(RenderError) as caught:
         template_for(path).render({"v": "甲"})
     assert "PWNED" not in caught.value.message and "\n" not in caught.value.message
+
+
+@pytest.mark.parametrize("rich", [False, True], ids=["fast", "docxtpl"])
+def test_a_case_id_or_a_date_is_never_broken_at_its_hyphen(tmp_path: Path, rich: bool) -> None:
+    """Word and LibreOffice break a line after a hyphen: a letter printed "XF2026-" at the
+    end of a line and "0001" on the next. A hyphen between a letter or digit and a digit
+    (a case id, a date, a phone number) is written as Word's non-breaking hyphen, which
+    reads back as "-"; other hyphens are left as typed. Both rendering paths do it (a
+    RichText value sends a document through docxtpl itself)."""
+    path = tmp_path / "t.docx"
+    build_simple(
+        path,
+        body="编号：{{ v }}，日期 2026-11-20，电话 010-12345678，a - b，re-do{{r r }}",
+        header="页眉：{{ v }}",
+    )
+    template = template_for(path)
+    builder = template.builder() if rich else None
+    r = RichText("！")
+    if builder is not None:  # a hyperlink needs docxtpl's own rendering
+        r.add("链接", url_id=builder.build_url_id("https://example.org/a"))
+    data = template.render({"v": "XF2026-0001", "r": r}, builder=builder)
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        xml = z.read("word/document.xml").decode("utf-8")
+        header = z.read(next(n for n in z.namelist() if n.startswith("word/header"))).decode()
+    assert xml.count("<w:noBreakHyphen/>") == 4  # XF2026-0001, 2026-11-20 twice, 010-…
+    assert "XF2026</w:t><w:noBreakHyphen/>" in xml
+    assert "a - b" in xml and "re-do" in xml  # not between a letter or digit and a digit
+    assert body_texts(data)[0].startswith(
+        "编号：XF2026-0001，日期 2026-11-20，电话 010-12345678，a - b，re-do！"
+    )
+    assert "<w:noBreakHyphen/>" in header  # 页眉：XF2026-0001

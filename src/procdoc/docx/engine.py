@@ -663,6 +663,8 @@ class CompiledTemplate:
             xml = xml.replace("\r\n", "\n").replace("\r", "\n")
         if "\n" in xml or "\t" in xml or "\a" in xml or "\f" in xml:
             xml = str(self._helper.resolve_listing(xml))
+        if "-" in xml:
+            xml = keep_numbers_whole(xml)
         xml, data, tree = self._well_formed(part, xml)
         if part.main and (self._drawings or self._tables):
             fix_tables = self._tables and _tables_need_fix(tree)
@@ -774,7 +776,7 @@ class CompiledTemplate:
             ) from exc
         except Exception as exc:
             raise self._render_error(exc, _("the document")) from exc
-        data = out.getvalue()
+        data = _numbers_kept_whole(out.getvalue(), [part.name for part in self._parts])
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             for part in self._parts:
                 try:
@@ -1030,6 +1032,49 @@ def _for_docxtpl(value: Any, template: Any) -> Any:
         rebound.tpl = template
         return rebound
     return value
+
+
+_TEXT_RUN = re.compile(r"<w:t(?:\s[^>]*)?>([^<]*)</w:t>")
+_HYPHEN_IN_NUMBER = re.compile(r"(?<=[A-Za-z0-9])-(?=[0-9])")
+_NO_BREAK_HYPHEN = '</w:t><w:noBreakHyphen/><w:t xml:space="preserve">'
+
+
+def keep_numbers_whole(xml: str) -> str:
+    """Each hyphen between a letter or digit and a digit in the document's text (a case
+    id XF2026-0001, a date 2026-11-20, a phone number 010-12345678) as Word's
+    non-breaking hyphen (``<w:noBreakHyphen/>``, shown and copied as "-"): Word and
+    LibreOffice break a line after a hyphen, which printed "XF2026-" at the end of one
+    line of a letter and "0001" on the next."""
+
+    def whole(m: re.Match[str]) -> str:
+        text = m.group(1)
+        if "-" not in text or _HYPHEN_IN_NUMBER.search(text) is None:
+            return m.group(0)
+        pieces = _HYPHEN_IN_NUMBER.split(text)
+        return '<w:t xml:space="preserve">' + _NO_BREAK_HYPHEN.join(pieces) + "</w:t>"
+
+    return _TEXT_RUN.sub(whole, xml)
+
+
+def _numbers_kept_whole(data: bytes, names: Sequence[str]) -> bytes:
+    """The package ``data`` with :func:`keep_numbers_whole` applied to its parts ``names``
+    (what docxtpl rendered: the fast path applies it as it renders)."""
+    changed: dict[str, bytes] = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for name in names:
+            try:
+                text = archive.read(name).decode("utf-8")
+            except (KeyError, UnicodeDecodeError):
+                continue  # reported by the checks that follow
+            if "-" in text and (kept := keep_numbers_whole(text)) != text:
+                changed[name] = kept.encode("utf-8")
+        if not changed:
+            return data
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as copy_to:
+            for info in archive.infolist():
+                copy_to.writestr(info, changed.get(info.filename) or archive.read(info))
+    return out.getvalue()
 
 
 def _clean_string(text: str) -> str:
