@@ -499,3 +499,55 @@ def test_a_reference_excel_turned_into_a_number_is_found_not_duplicated(
         assert code == 0, err
     again = imp(office, path)
     assert again.new == [] and again.unchanged == 2
+
+
+def test_a_number_field_s_min_and_max_are_kept_by_set_import_and_check(
+    office: Path, tmp_path: Path
+) -> None:
+    """`min:`/`max:` bound a number field (the library's 份数 is at least 1): `set` refuses
+    a value out of bounds and writes nothing, an import leaves the row out with its cell,
+    and `check` lists a cell typed out of bounds in Excel."""
+    import openpyxl
+
+    process = office / "processes" / "laiwen.yaml"
+    write(
+        process,
+        PROCESS.replace(
+            "{label: 份数, type: number}", "{label: 份数, type: number, min: 1}"
+        ).replace("{label: 金额, type: number}", "{label: 金额, type: number, min: 0, max: 5000}"),
+    )
+    code, out, _err = cli(office, "validate")
+    assert code == 0, out
+    path = export(
+        tmp_path,
+        "A-1,一号,某局,某发〔2026〕1号,2026-10-09,2,100,,待签收",
+        "A-2,二号,某局,某发〔2026〕2号,2026-10-09,0,100,,待签收",
+        "A-3,三号,某局,某发〔2026〕3号,2026-10-09,1,9000,,待签收",
+    )
+    result = imp(office, path)
+    assert [r.key for r in result.new] == ["A-1"]
+    problems = [str(p) for p in result.problems]
+    assert any("row 3" in p and "'0' is less than 1, the least 份数 may be" in p for p in problems)
+    assert any(
+        "row 4" in p and "'9000' is more than 5000, the most 金额 may be" in p for p in problems
+    )
+
+    case = case_of(office, "A-1")
+    ledger = Workspace(office).config.ledger
+    before = digest(ledger)
+    code, _out, err = cli(office, "set", case.id, "--set", "copies=-3", "--by", "张三")
+    assert code == 1 and "'-3' is less than 1, the least 份数 may be" in err
+    assert digest(ledger) == before
+    code, _out, err = cli(office, "set", case.id, "--set", "copies=3", "--by", "张三")
+    assert code == 0, err
+
+    book = openpyxl.load_workbook(ledger)
+    ws = Workspace(office)
+    sheet = book[ws.layout.register_of(ws.process("laiwen")).sheet]
+    col = [c.value for c in sheet[1]].index("份数") + 1
+    sheet.cell(row=2, column=col).value = -3  # typed in Excel
+    book.save(ledger)
+    code, out, _err = cli(office, "check")
+    assert code == 3
+    assert f"{sheet.title}!{sheet.cell(row=2, column=col).coordinate}: " in out
+    assert "'-3' is less than 1, the least 份数 may be" in out

@@ -85,6 +85,24 @@ CASES = [
     ("wrong type", BASE.replace("roles: [甲]", "roles: 5"), "'roles' must be a list", "2:8"),
     ("bad field type", BASE.replace("type: text", "type: txt"), "unknown field type 'txt'", "4:24"),
     (
+        "min on a text field",
+        BASE.replace("type: text}", "type: text, min: 1}"),
+        "'min' given but field 'f' has type text; it bounds a number field",
+        "4:35",
+    ),
+    (
+        "min not a number",
+        BASE.replace("type: text}", "type: number, min: 一}"),
+        "field 'f': min must be a number, not text",
+        "4:37",
+    ),
+    (
+        "min above max",
+        BASE.replace("type: text}", "type: number, min: 5, max: 1}"),
+        "field 'f': min 5 is more than max 1",
+        "4:37",
+    ),
+    (
         "bad duration",
         BASE.replace("    role: 甲\n", "    role: 甲\n    deadline: 3x\n"),
         "bad duration '3x'",

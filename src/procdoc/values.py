@@ -28,7 +28,7 @@ def convert_field(fdef: FieldDef, raw: Any) -> Any:
         return None
     try:
         if fdef.type == "number":
-            return to_number(raw)
+            return within_bounds(fdef, to_number(raw))
         if fdef.type == "date":
             return to_date(raw)
         if fdef.type == "datetime":
@@ -52,6 +52,25 @@ def convert_field(fdef: FieldDef, raw: Any) -> Any:
         return text
     except ConversionError as err:
         raise ValueError(str(err)) from err
+
+
+def within_bounds(fdef: FieldDef, number: Any) -> Any:
+    """``number``, when the field's ``min:`` and ``max:`` allow it; else ValueError."""
+    if number is None or isinstance(number, bool):
+        return number
+    if fdef.minimum is not None and number < fdef.minimum:
+        raise ValueError(
+            _("'{value}' is less than {bound}, the least {label} may be").format(
+                value=text(number), bound=text(fdef.minimum), label=fdef.label
+            )
+        )
+    if fdef.maximum is not None and number > fdef.maximum:
+        raise ValueError(
+            _("'{value}' is more than {bound}, the most {label} may be").format(
+                value=text(number), bound=text(fdef.maximum), label=fdef.label
+            )
+        )
+    return number
 
 
 def cell_for(value: Any) -> Any:
@@ -79,7 +98,14 @@ def read_field(fdef: FieldDef, raw: Any) -> Any:
                 )
             )
         return text
-    if (kind == "number" and cls in (int, float)) or (kind == "date" and cls is date):
+    if kind == "number" and cls in (int, float):
+        if fdef.minimum is None and fdef.maximum is None:
+            return raw
+        try:
+            return within_bounds(fdef, raw)
+        except ValueError as err:
+            raise Unreadable(str(err)) from err
+    if kind == "date" and cls is date:
         return raw
     if kind == "datetime" and cls in (datetime, date):
         return raw

@@ -36,7 +36,7 @@ Severity = Literal["error", "warning"]
 
 PROCESS_KEYS = {"name", "id", "description", "case_id", "roles", "fields", "steps", "deadline",
                 "purpose", "basis", "terms", "faq", "addressee"}  # fmt: skip
-FIELD_KEYS = {"label", "type", "required", "choices", "description"}
+FIELD_KEYS = {"label", "type", "required", "choices", "description", "min", "max"}
 STEP_KEYS = {
     "id", "name", "role", "deadline", "next", "back", "kind", "signers", "mode", "documents",
     "number", "extend", "final", "description", "inputs", "outputs", "risks",
@@ -585,6 +585,14 @@ class _Builder:
                     ).format(label=label, labels=labels[label]),
                 )
             labels[label] = fid
+            low, high = (self._bound(spec, key, path, fid, ftype) for key in ("min", "max"))
+            if low is not None and high is not None and low > high:
+                p.error(
+                    (*path, "min"),
+                    _("field '{fid}': min {low} is more than max {high}").format(
+                        fid=fid, low=low, high=high
+                    ),
+                )
             out[fid] = FieldDef(
                 id=fid,
                 label=label,
@@ -592,8 +600,35 @@ class _Builder:
                 required=self._bool(spec, "required", path),
                 choices=choices,
                 description=self._text(spec, "description", path),
+                minimum=low,
+                maximum=high,
             )
         return out
+
+    def _bound(
+        self, spec: dict[str, Any], key: str, path: PathKey, fid: str, ftype: str
+    ) -> int | float | None:
+        """A number field's ``min:`` or ``max:``: a number, for a number field only."""
+        if key not in spec:
+            return None
+        value = spec[key]
+        if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+            self.p.error(
+                (*path, key),
+                _("field '{fid}': {key} must be a number, not {type_name}").format(
+                    fid=fid, key=key, type_name=_type_name(value)
+                ),
+            )
+            return None
+        if ftype != "number" and fid not in self.untyped:
+            self.p.error(
+                (*path, key),
+                _(
+                    "'{key}' given but field '{fid}' has type {ftype}; it bounds a number field"
+                ).format(key=key, fid=fid, ftype=ftype),
+            )
+            return None
+        return value
 
     def _steps(self, value: Any) -> list[Step]:
         p = self.p

@@ -24,6 +24,10 @@ class FieldDef:
     required: bool = False
     choices: tuple[str, ...] = ()
     description: str = ""
+    minimum: int | float | None = None
+    """A number field's least value (``min:``); None: no bound."""
+    maximum: int | float | None = None
+    """A number field's greatest value (``max:``); None: no bound."""
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,8 @@ def process_schema() -> dict[str, Any]:
             "required": {"type": "boolean"},
             "choices": _texts(),
             "description": {"type": "string"},
+            "min": {"type": "number", "description": "a number field's least value"},
+            "max": {"type": "number", "description": "a number field's greatest value"},
         },
     }
     branch = _name_or_object(
