@@ -493,6 +493,10 @@ def test_cli_show_list_json_shapes(mini: Path) -> None:
             "'abc' is not a number",
         ),
         (["advance", "MN2026-001", "--step", "review", "--at", "2026-13-01"], "bad time"),
+        (  # the loser of two advances at once: the case is where it asked to go
+            ["advance", "MN2026-001", "--step", "register"],
+            "MN2026-001 is already at 登记 (since 2026-",
+        ),
         (["new", "nosuch", "--title", "x"], "unknown process 'nosuch'"),
         (["extend", "MN2026-001", "--by", "3x", "--reason", "r"], "bad duration"),
     ],

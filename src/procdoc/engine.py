@@ -1378,6 +1378,10 @@ class Engine:
 
     def _refusal(self, case: Case, target: Step) -> str:
         assert case.step is not None
+        if target.id == case.step.id:  # (two advances at once: the other one got there first)
+            return _("{id} is already at {name} (since {when}): nothing to move").format(
+                id=case.id, name=target.name, when=display(case.entered) if case.entered else "?"
+            )
         for branch in case.step.next:
             if branch.to == target.id and branch.when is not None:
                 values = name_list(
