@@ -114,6 +114,37 @@ def test_without_backups_there_is_nothing_to_put_back(tmp_path: Path) -> None:
         store.undo(record_undo)
 
 
+def test_a_copied_workspace_undoes_while_its_ledger_is_the_version_written(
+    tmp_path: Path,
+) -> None:
+    """The record names the ledger by its absolute path; a workspace copied or moved with
+    its state folder still undoes procdoc's last write while its ledger is byte for byte
+    the version that write left. Changed since, the refusal names the ledger the record is
+    of, not "records no write"."""
+    first = tmp_path / "办公室"
+    first.mkdir()
+    make_ledger(first / "ledger.xlsx")
+    store_for(first).update(close_case("C-1"))
+    copy = tmp_path / "办公室-副本"
+    shutil.copytree(first, copy)
+    store_for(copy).undo(record_undo, read_sheets=[HISTORY])
+    assert state(store_for(copy)) == (["办理中", "办理中", "办理中"], ["撤销上次操作"])
+    assert state(store_for(first)) == (["已办结", "办理中", "办理中"], ["办结"])  # untouched
+
+    again = tmp_path / "又一个副本"
+    shutil.copytree(first, again)
+    excel_saves_history(again / "ledger.xlsx")
+    before = digest(again / "ledger.xlsx")
+    with pytest.raises(LedgerError) as info:
+        store_for(again).undo(record_undo)
+    assert str(info.value).startswith(
+        "nothing to undo: procdoc's last write recorded in .procdoc/last-write.json is of "
+        f"{(first / 'ledger.xlsx').resolve()} ("
+    )
+    assert "and ledger.xlsx is not that version" in str(info.value)
+    assert digest(again / "ledger.xlsx") == before
+
+
 def excel_saves_history(path: Path) -> None:
     """What an Excel save that changed the 流转记录 sheet looks like to procdoc."""
     with zipfile.ZipFile(path) as z:

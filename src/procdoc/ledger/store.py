@@ -196,6 +196,22 @@ class LedgerStore:
         with self._locked():
             record = undo_record.load(self.state_dir, self.path)
             if record is None:
+                other = undo_record.load_any(self.state_dir)
+                if other is not None:
+                    raise LedgerError(
+                        _(
+                            "nothing to undo: procdoc's last write recorded in {name}/{record} is of {other} ({at}), and {display} is not that version"
+                        ).format(
+                            name=self.state_dir.name,
+                            record=undo_record.RECORD,
+                            other=other.ledger,
+                            at=other.at,
+                            display=self.display,
+                        ),
+                        hint=_(
+                            "undo from the workspace that wrote it; a copied workspace can undo only while its ledger is that version, unchanged"
+                        ),
+                    )
                 raise LedgerError(
                     _(
                         "nothing to undo: procdoc has not written {display} from this workspace ({name}/{record} records no write)"

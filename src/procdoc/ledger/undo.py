@@ -103,13 +103,42 @@ def commit(partial: Path, state_dir: Path) -> None:
 
 
 def load(state_dir: Path, ledger: Path) -> LastWrite | None:
-    """The record of the last write of ``ledger`` from this state folder, if any."""
+    """The record of the last write of ``ledger`` from this state folder, if any. A record
+    made at another path counts when ``ledger`` holds exactly what it records (the
+    workspace was copied or moved, its state folder with it)."""
+    record = load_any(state_dir)
+    if record is None:
+        return None
+    if record.ledger == str(ledger.resolve()) or _holds(ledger, record):
+        return record
+    return None
+
+
+def load_any(state_dir: Path) -> LastWrite | None:
+    """The record in this state folder, whichever ledger it names; None when there is none
+    (or it cannot be read)."""
     try:
         data = json.loads((state_dir / RECORD).read_text(encoding="utf-8"))
-        record = LastWrite(**data)
+        return LastWrite(**data)
     except (OSError, ValueError, TypeError):
         return None
-    return record if record.ledger == str(ledger.resolve()) else None
+
+
+def _holds(ledger: Path, record: LastWrite) -> bool:
+    """Whether ``ledger`` is byte for byte the version ``record`` says procdoc wrote (its
+    size first: only a file of that size is hashed)."""
+    import hashlib
+
+    try:
+        if os.stat(ledger).st_size != record.size:
+            return False
+        digest = hashlib.sha256()
+        with open(ledger, "rb") as f:
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)
+    except OSError:
+        return False
+    return digest.hexdigest() == record.sha256
 
 
 def when(mtime_ns: int, zone: str | None = None) -> str:
