@@ -495,6 +495,50 @@ def test_an_undone_import_is_taken_again_by_the_folder_import(office: Path, tmp_
     assert sorted(e["name"] for e in record["files"].values()) == ["a.xls", "b.xls"]
 
 
+def names(office: Path, part: str = "files") -> list[str]:
+    record = json.loads((office / ".procdoc" / "imported.json").read_text(encoding="utf-8"))
+    return sorted(e["name"] for e in record.get(part, {}).values())
+
+
+def test_an_undone_import_forgets_the_exports_it_made_redundant_and_a_redo_remembers(
+    office: Path, tmp_path: Path
+) -> None:
+    """An export whose import changed nothing (its content already in the ledger) owes
+    its content to the version it found: an undo of that version forgets it too. An undo
+    of the undo puts the forgotten exports back as imported, and says so (QA)."""
+    code, _, err = cli(
+        office, "new", "duban", "--title", "先有的案件", "--set", "due_date=2026-12-31"
+    )
+    assert code == 0, err
+    first = tmp_path / "first"
+    first.mkdir()
+    shutil.copy(FANWEI[0][0], first / "a.xls")
+    code, _, err = cli(office, "import", str(first / "a.xls"))
+    assert code == 0, err
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    copy = folder / "a-again.xls"  # the same export saved again: another file, no change
+    copy.write_bytes(FANWEI[0][0].read_bytes() + b"\n")
+    code, _, err = cli(office, "import", "--folder", str(folder))
+    assert code == 0, err
+    assert names(office) == ["a-again.xls", "a.xls"]
+    code, out, err = cli(office, "undo")
+    assert code == 0, err
+    assert "a.xls, a-again.xls: their import is undone" in out + err
+    assert names(office) == [] and names(office, "undone") == ["a-again.xls", "a.xls"]
+    code, out, err = cli(office, "undo")  # the undo undone: the import is back
+    assert code == 0, err
+    assert "imported again with the version put back" in out + err
+    assert names(office) == ["a-again.xls", "a.xls"] and names(office, "undone") == []
+    preview = import_folder(Workspace(office), folder, dry_run=True, at=FANWEI[0][1])
+    assert preview.files == []  # the folder's export is known again
+    code, out, err = cli(office, "undo")  # and undone once more
+    assert code == 0, err
+    preview = import_folder(Workspace(office), folder, dry_run=True, at=FANWEI[0][1])
+    assert [Path(r.file).name for r in preview.files] == ["a-again.xls"]
+    assert len(preview.files[0].new) == 12
+
+
 def test_import_needs_files_or_a_folder(office: Path, tmp_path: Path) -> None:
     code, _, err = cli(office, "import")
     assert code == 2 and "nothing to import" in err

@@ -485,13 +485,20 @@ def test_a_reference_excel_turned_into_a_number_is_found_not_duplicated(
     message = str(refused.value)
     assert f"row 2: 编号 {long_key} is no case's 来源编号" in message
     assert f"({cells[2.02609011600001e20]}) is the number 202609011600001000000" in message
-    assert "nothing imported" in message and "procdoc check lists them" in refused.value.hint
+    assert "keeping 15 digits; nothing imported" in message
+    assert refused.value.hint is not None and f"--set ref={long_key}" in refused.value.hint
     assert digest(ledger) == before  # refused: nothing written
     only_short = export(
         tmp_path, f"{short_key},二号,某局,某发〔2026〕2号,2026-10-09,1,,,待签收", name="短.csv"
     )
-    with pytest.raises(ImportFileError, match=rf"\({cells[123]}\) is the number 123"):
+    with pytest.raises(
+        ImportFileError,
+        match=rf"\({cells[123]}\) is the number 123: Excel turned the column into numbers, dropping leading zeros",
+    ):
         imp(office, only_short)
+    # a key of other scripts' digits (², ２) is no number Excel made: no refusal, no crash
+    odd = export(tmp_path, "²,三号,某局,某发〔2026〕3号,2026-10-09,1,,,待签收", name="上标.csv")
+    assert [r.key for r in imp(office, odd).new] == ["²"]
 
     ids = {c.title: c.id for c in Workspace(office).casebook().cases()}
     for title, key in (("一号", long_key), ("二号", short_key)):

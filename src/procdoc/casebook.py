@@ -283,6 +283,10 @@ class NumberRef:
         Excel keeps (15)."""
         return type(self.value) is float or abs(self.value) >= 10**EXCEL_DIGITS
 
+    def zeros_dropped(self, key: str) -> bool:
+        """Whether the number is ``key`` without its leading zeros (not digits lost)."""
+        return not self.lost_digits() and key.strip().startswith("0")
+
     def shown(self) -> str:
         """The number as Excel's formula bar shows it (202609011600001000000)."""
         value = self.value
@@ -295,7 +299,7 @@ class NumberRef:
     def could_be(self, key: str) -> bool:
         """Whether ``key`` (an export's text) turned into a number could give this one."""
         digits = key.strip()
-        if not digits.isdigit():
+        if not (digits.isascii() and digits.isdigit()):  # (² and ２ are digits to isdigit)
             return False
         if type(self.value) is float or len(digits.lstrip("0")) > EXCEL_DIGITS:
             # Excel keeps 15 significant digits (openpyxl and others write 16 or 17)

@@ -1320,6 +1320,12 @@ def undo(by: ByOpt = None, at: AtOpt = None, workspace: WorkspaceOpt = None) -> 
                 names=name_list(result.exports)
             )
         )
+    if result.exports_back:
+        console.say(
+            _("{names}: imported again with the version put back").format(
+                names=name_list(result.exports_back)
+            )
+        )
     console.info(_("recorded in 流转记录; procdoc undo again puts back what this undid"))
 
 

@@ -240,7 +240,8 @@ def _write(
     before = _last_written(ws)
     ws.change(plan, ahead=ahead)
     after = _last_written(ws)
-    _remember(ws, prepared, moment, written=after if after != before else None)
+    # an import that changed nothing found its exports' content in the version before
+    _remember(ws, prepared, moment, written=after if after != before else before)
 
 
 # -- which exports were imported ----------------------------------------------------------------
@@ -296,22 +297,27 @@ def _last_written(ws: Workspace) -> str | None:
     return last.sha256 if last is not None else None
 
 
-def _recorded(path: Path) -> dict[str, Any]:
-    """The entries of .procdoc/imported.json as they are (none when it cannot be read)."""
+def _recorded(path: Path, part: str = "files") -> dict[str, Any]:
+    """The entries of .procdoc/imported.json as they are (none when it cannot be read):
+    ``files``, the exports imported, or ``undone``, those whose import was undone."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        files = data["files"]
+        files = data.get(part, {}) if part != "files" else data["files"]
         if not isinstance(files, dict):
             raise TypeError
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         files = {}
     return files
 
 
-def _save_record(path: Path, files: dict[str, Any], consequence: str) -> None:
+def _save_record(
+    path: Path, files: dict[str, Any], consequence: str, undone: dict[str, Any] | None = None
+) -> None:
     from procdoc.fileio import WriteError, atomic_write
 
-    text = json.dumps({"files": files}, ensure_ascii=False, indent=1, sort_keys=True)
+    kept = _recorded(path, "undone") if undone is None else undone
+    data = {"files": files, "undone": kept} if kept else {"files": files}
+    text = json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True)
     try:
         atomic_write(path, text + "\n")
     except WriteError as err:  # the ledger is written: say so, do not fail the command
@@ -344,25 +350,40 @@ def _remember(
     )
 
 
-def forget_undone(ws: Workspace, undone: str) -> list[str]:
-    """Forget the exports whose import wrote the version of the ledger ``undo`` just put
-    away (SHA-256 ``undone``): `import --folder` takes them again, as it would have had they
-    never been imported. Their file names."""
+def forget_undone(ws: Workspace, undone: str, now: str | None) -> tuple[list[str], list[str]]:
+    """After ``undo`` put away the version of the ledger whose SHA-256 is ``undone`` and
+    wrote the version ``now``: forget the exports whose content came in with ``undone``
+    (`import --folder` takes them again, as it would have had they never been imported),
+    kept aside under ``undone`` in imported.json; and take back those an earlier undo put
+    aside when this one puts their version back (an undo of that undo). The file names
+    (forgotten, taken back)."""
     path = _record_path(ws)
     files = _recorded(path)
-    gone = [
-        digest
-        for digest, entry in files.items()
-        if isinstance(entry, dict) and entry.get("written") == undone
-    ]
-    if not gone:
-        return []
-    names = [str(files.pop(digest).get("name", "")) for digest in gone]
+    aside_ = _recorded(path, "undone")
+    gone = [d for d, e in files.items() if isinstance(e, dict) and e.get("written") == undone]
+    back = [d for d, e in aside_.items() if isinstance(e, dict) and e.get("undone_by") == undone]
+    if not gone and not back:
+        return [], []
+    forgotten, restored = [], []
+    for digest in back:
+        entry = dict(aside_.pop(digest))
+        entry.pop("undone_by", None)
+        if now is not None:
+            entry["written"] = now
+        files[digest] = entry
+        restored.append(str(entry.get("name", "")))
+    for digest in gone:
+        entry = dict(files.pop(digest))
+        if now is not None:
+            entry["undone_by"] = now
+            aside_[digest] = entry
+        forgotten.append(str(entry.get("name", "")))
     _save_record(
         path,
         files,
         _(
             "`import --folder` still takes {names} for imported: import them by name to take them again"
-        ).format(names=name_list(names)),
+        ).format(names=name_list(forgotten or restored)),
+        undone=aside_,
     )
-    return names
+    return forgotten, restored

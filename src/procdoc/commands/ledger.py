@@ -649,6 +649,7 @@ class UndoResult:
     sheets: list[str]  # the sheets that write changed
     config: str | None = None  # procdoc.yaml, when it was put back too (see CONFIGS)
     exports: list[str] = field(default_factory=list)  # imported by the write undone
+    exports_back: list[str] = field(default_factory=list)  # an undo of their undo: imported
 
 
 def undo(ws: Workspace, *, by: str | None = None, at: datetime | None = None) -> UndoResult:
@@ -703,7 +704,10 @@ def undo(ws: Workspace, *, by: str | None = None, at: datetime | None = None) ->
     if undone:
         from procdoc.commands.imports import forget_undone
 
-        result.exports = forget_undone(ws, undone[0])
+        written = undo_record.load(store.state_dir, store.path)
+        result.exports, result.exports_back = forget_undone(
+            ws, undone[0], written.sha256 if written is not None else None
+        )
     if pair is not None:
         from procdoc.fileio import atomic_write
 

@@ -741,9 +741,14 @@ class Merge:
         hit = next((n for n in self._number_refs if n.could_be(record.key)), None)
         if hit is None:
             return
+        what = (
+            _("Excel turned the column into numbers, dropping leading zeros")
+            if hit.zeros_dropped(record.key)
+            else _("Excel turned the column into numbers, keeping 15 digits")
+        )
         raise ImportFileError(
             _(
-                "{file}: row {row}: {key} {value} is no case's {label}, but {case}'s {label} ({cell}) is the number {number}: Excel turned the column into numbers, keeping 15 digits; nothing imported"
+                "{file}: row {row}: {key} {value} is no case's {label}, but {case}'s {label} ({cell}) is the number {number}: {what}; nothing imported"
             ).format(
                 file=self.result.file,
                 row=record.row,
@@ -753,10 +758,11 @@ class Merge:
                 case=hit.case,
                 cell=hit.cell,
                 number=hit.shown(),
+                what=what,
             ),
             hint=_(
-                "type each {label} back as text as the OA gives it (procdoc check lists them; procdoc set {case} --set ref=... when this row is that case), then import again"
-            ).format(label=hit.label, case=hit.case),
+                "type each {label} back as text as the OA gives it (procdoc set {case} --set ref={value} when this row is that case), then import again"
+            ).format(label=hit.label, case=hit.case, value=record.key),
         )
 
     def open(self, record: Record) -> None:
