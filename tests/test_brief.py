@@ -395,3 +395,59 @@ def test_a_crowded_day_s_brief_is_one_page_in_libreoffice(crowded: Path, tmp_pat
     assert code == 0, err
     [made] = pdf.to_pdf([tmp_path / "daily-2026-03-27.docx"], tmp_path / "pdf")
     assert len(regex.findall(rb"/Type\s*/Page[^s]", made.read_bytes())) == 1
+
+
+@pytest.fixture(scope="module")
+def departments(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """ledger2026.py's office with 40 departments of long names under people:, two late
+    cases each (QA: their headings alone ran past the page)."""
+    root = build(tmp_path_factory.mktemp("depts") / "办公室")
+    for n in range(80):
+        cases.new(
+            Workspace(root), "wen", title=f"关于第{n + 1}项工作的通知", assign=f"经办{n % 40:02d}",
+            sets=["subject=例行"], at=datetime(2026, 3, 2 + n % 15, 9),
+        )  # fmt: skip
+    people = "".join(f"  经办{n:02d}: {{dept: 第{n}业务综合协调处}}\n" for n in range(40))
+    config = (root / "procdoc.yaml").read_text(encoding="utf-8")
+    write(root / "procdoc.yaml", config + "people:\n" + people)
+    return root
+
+
+def test_many_departments_fit_the_page_and_the_rest_are_counted(
+    departments: Path, tmp_path: Path
+) -> None:
+    import re as regex
+
+    code, _out, err = daily(departments, "2026-03-27 17:00", tmp_path)
+    assert code == 0, err
+    doc = docx.Document(str(tmp_path / "daily-2026-03-27.docx"))
+    _escalate, by_dept = doc.tables
+    heading = next(t for t in texts(doc) if t.startswith("二、"))
+    overdue, today = (int(n) for n in regex.findall(r"(\d+) 件", heading))
+    bands = [r[0] for r in rows(by_dept)[1:] if len(r) == 1]
+    *shown, rest = bands
+    found = regex.match(
+        r"另有 (\d+) 个部门逾期 (\d+) 件、今日到期 (\d+) 件（其中需上报 \d+ 件），未列出", rest
+    )
+    assert found is not None, rest
+    assert 0 < len(shown) < 40 and int(found[1]) + len(shown) >= 40
+    # every late case is counted once: in a department's heading or on the last line
+    late = sum(int(regex.search(r"逾期 (\d+) 件", b)[1]) for b in shown) + int(found[2])
+    assert late == overdue and today == 0
+
+
+@pytest.mark.skipif(
+    __import__("procdoc.docx.pdf", fromlist=["find_soffice"]).find_soffice() is None,
+    reason="LibreOffice is not installed",
+)
+def test_many_departments_brief_is_one_page_in_libreoffice(
+    departments: Path, tmp_path: Path
+) -> None:
+    import re as regex
+
+    from procdoc.docx import pdf
+
+    code, _out, err = daily(departments, "2026-03-27 17:00", tmp_path)
+    assert code == 0, err
+    [made] = pdf.to_pdf([tmp_path / "daily-2026-03-27.docx"], tmp_path / "pdf")
+    assert len(regex.findall(rb"/Type\s*/Page[^s]", made.read_bytes())) == 1

@@ -59,6 +59,7 @@ from lxml import etree
 
 from procdoc.errors import RenderError
 from procdoc.i18n import _, kind_word
+from procdoc.nobreak import keep_numbers_whole
 
 __all__ = [
     "CompiledTemplate",
@@ -1032,28 +1033,6 @@ def _for_docxtpl(value: Any, template: Any) -> Any:
         rebound.tpl = template
         return rebound
     return value
-
-
-_TEXT_RUN = re.compile(r"<w:t(?:\s[^>]*)?>([^<]*)</w:t>")
-_HYPHEN_IN_NUMBER = re.compile(r"(?<=[A-Za-z0-9])-(?=[0-9])")
-_NO_BREAK_HYPHEN = '</w:t><w:noBreakHyphen/><w:t xml:space="preserve">'
-
-
-def keep_numbers_whole(xml: str) -> str:
-    """Each hyphen between a letter or digit and a digit in the document's text (a case
-    id XF2026-0001, a date 2026-11-20, a phone number 010-12345678) as Word's
-    non-breaking hyphen (``<w:noBreakHyphen/>``, shown and copied as "-"): Word and
-    LibreOffice break a line after a hyphen, which printed "XF2026-" at the end of one
-    line of a letter and "0001" on the next."""
-
-    def whole(m: re.Match[str]) -> str:
-        text = m.group(1)
-        if "-" not in text or _HYPHEN_IN_NUMBER.search(text) is None:
-            return m.group(0)
-        pieces = _HYPHEN_IN_NUMBER.split(text)
-        return '<w:t xml:space="preserve">' + _NO_BREAK_HYPHEN.join(pieces) + "</w:t>"
-
-    return _TEXT_RUN.sub(whole, xml)
 
 
 def _numbers_kept_whole(data: bytes, names: Sequence[str]) -> bytes:

@@ -3,7 +3,7 @@ beside the daily report. What a head reads first comes first: process files left
 (their cases are not counted), the cases to escalate, then what is overdue or due today
 by 承办部门, then the day's counts. It stays one page: when the day's cases do not fit,
 the most urgent are listed (the cases to escalate first, then each department's in turns)
-and the page says how many more the daily workbook lists (:func:`fit_page`). Rows never
+and the page says how many more the daily workbook lists (:meth:`Page.fit`). Rows never
 split across a page; the header row repeats."""
 
 from __future__ import annotations
@@ -99,17 +99,18 @@ def _document(rep: DailyReport, *, office: str, people: Mapping[str, Person]) ->
     groups = by_dept(rep, people)
     today_lines = _today_lines(rep)
     used = sum(_para_lines(line) for line in [*today_lines, *notices])
-    listed = fit_page(escalate, groups, _PAGE_LINES - used)
     workbook = f"daily-{rep.day.isoformat()}.xlsx"
+    page = Page(workbook, people)
+    listed = page.fit(escalate, groups, _PAGE_LINES - used)
 
     doc.heading("一、需上报的案件")
     if escalate:
         shown = escalate[: listed.escalate]
-        rows: list[list[object]] = [_escalate_row(f, people) for f in shown]
+        rows: list[list[str]] = [page.escalate_row(f) for f in shown]
         bands: list[int] = []
         if len(shown) < len(escalate):
             bands.append(len(rows))
-            rows.append([f"另有 {len(escalate) - len(shown)} 件需上报，未列出，见 {workbook}"])
+            rows.append([page.more_escalated(len(escalate) - len(shown))])
         doc.table(ESCALATE_HEADER, rows, widths_mm=ESCALATE_WIDTHS, bands=bands, size=TABLE_SIZE)
     else:
         doc.para("无。", indent=True)
@@ -120,21 +121,15 @@ def _document(rep: DailyReport, *, office: str, people: Mapping[str, Person]) ->
     if groups:
         rows = []
         bands = []
-        for (dept, flags), keep in zip(groups, listed.by_dept, strict=True):
-            late = sum(f.level == "overdue" for f in flags)
-            escalated = sum(f.escalate for f in flags)
+        shown_groups = groups[: listed.departments]
+        for (dept, flags), keep in zip(shown_groups, listed.by_dept, strict=True):
             rest = [f for f in flags if not f.escalate]  # listed under 一 already
-            if escalated == len(flags):
-                note = "，均需上报（见上表）"
-            elif escalated:
-                note = f"（其中需上报 {escalated} 件，见上表），今日到期 {len(flags) - late} 件"
-            else:
-                note = f"，今日到期 {len(flags) - late} 件"
-            if keep < len(rest):
-                note += f"；另 {len(rest) - keep} 件未列出，见 {workbook}"
             bands.append(len(rows))
-            rows.append([f"{dept}：逾期 {late} 件{note}"])
-            rows += [_dept_row(f) for f in rest[:keep]]
+            rows.append([page.heading(dept, flags, len(rest) - keep)])
+            rows += [page.dept_row(f) for f in rest[:keep]]
+        if listed.departments < len(groups):
+            bands.append(len(rows))
+            rows.append([page.more_departments(groups[listed.departments :])])
         doc.table(DEPT_HEADER, rows, widths_mm=DEPT_WIDTHS, bands=bands, size=TABLE_SIZE)
     else:
         doc.para("无。", indent=True)
@@ -170,34 +165,14 @@ def _today_lines(rep: DailyReport) -> list[str]:
     return lines
 
 
-def _escalate_row(f: Flag, people: Mapping[str, Person]) -> list[object]:
-    return [
-        f.case.id,
-        f.case.title,
-        f"{f.case.process.name}·{f.case.step_name or ''}",
-        dept_of(f.case, people) or NO_DEPT,
-        display(f.due),
-        late_text(f),
-    ]
-
-
-def _dept_row(f: Flag) -> list[object]:
-    return [
-        f.case.id,
-        f.case.title,
-        f"{f.case.process.name}·{f.case.step_name or ''}",
-        f.case.assignee or "",
-        display(f.due),
-        late_text(f),
-    ]
-
-
 # -- one page --------------------------------------------------------------------------------
 #
 # The brief is one page (SPEC §8): the daily workbook lists every case. What the page holds
-# is counted in lines of table text at TABLE_SIZE; a paragraph of 三 at the body size counts
-# as many such lines as it takes. _PAGE_LINES was found by laying briefs out in LibreOffice
-# (tests/test_brief.py checks one page for short and for long titles).
+# is counted in lines of table text at TABLE_SIZE (a row is as tall as its tallest cell; a
+# department's heading spans the table); a paragraph of 三 at the body size counts as many
+# such lines as it takes. _PAGE_LINES was found by laying briefs out in LibreOffice
+# (tests/test_brief.py checks one page for short and long titles, long department names
+# and many departments).
 
 _PAGE_LINES = 46
 """Lines of 10-point table text one A4 page holds beside the title, the three headings
@@ -205,57 +180,118 @@ and the two tables' header rows."""
 _BODY_CHARS = 40
 """Full-width characters on a line of 三 (12 point across 174 mm, indented)."""
 _CELL_PAD_MM = 3.8  # Word's default cell margins, 1.9 mm each side
+_HEADINGS_SHARE = 0.5
+"""The most of the page departments' headings take; the departments after them are
+counted on one line."""
 
 
 @dataclass
 class Listed:
-    """How many of the cases the brief lists: the first ``escalate`` of 一, and the first
-    ``by_dept[i]`` not escalated of each department in 二."""
+    """What the brief lists: the first ``escalate`` cases of 一; in 二, the first
+    ``departments`` departments, and the first ``by_dept[i]`` not escalated of each."""
 
     escalate: int
+    departments: int
     by_dept: list[int]
 
 
-def fit_page(
-    escalate: Sequence[Flag], groups: Sequence[tuple[str, Sequence[Flag]]], budget: int
-) -> Listed:
-    """What fits on the page in ``budget`` lines: the cases to escalate, most urgent first,
-    then each department's others in turns (the first of each, then the second of each, ...),
-    every department's heading kept. What is left out is counted on the page."""
-    room = budget - len(groups)  # a heading line a department
-    lines = [_row_lines(_texts(f, dept=True)) for f in escalate]
-    shown = 0
-    for n in lines:
-        if n > room - (1 if shown + 1 < len(escalate) else 0):
-            break
-        room -= n
-        shown += 1
-    if shown < len(escalate):
-        room -= 1  # the line saying how many more
-    rests = [[f for f in flags if not f.escalate] for _, flags in groups]
-    keep = [0] * len(groups)
-    took = True
-    while took:  # a turn: the next case of each department, while it fits
-        took = False
-        for i, rest in enumerate(rests):
-            if keep[i] < len(rest):
-                n = _row_lines(_texts(rest[keep[i]], dept=False))
-                if n <= room:
-                    room -= n
-                    keep[i] += 1
-                    took = True
-    return Listed(shown, keep)
+@dataclass
+class Page:
+    """The rows of the brief's tables, and what of them fits on its page."""
 
+    workbook: str  # the daily workbook's name, where what is left out is listed
+    people: Mapping[str, Person]
 
-def _texts(f: Flag, *, dept: bool) -> list[str]:
-    return [
-        f.case.id,
-        f.case.title or "",
-        f"{f.case.process.name}·{f.case.step_name or ''}",
-        "部门名称" if dept else (f.case.assignee or ""),
-        display(f.due),
-        late_text(f),
-    ]
+    def escalate_row(self, f: Flag) -> list[str]:
+        return [
+            f.case.id,
+            f.case.title or "",
+            f"{f.case.process.name}·{f.case.step_name or ''}",
+            dept_of(f.case, self.people) or NO_DEPT,
+            display(f.due),
+            late_text(f),
+        ]
+
+    def dept_row(self, f: Flag) -> list[str]:
+        return [
+            f.case.id,
+            f.case.title or "",
+            f"{f.case.process.name}·{f.case.step_name or ''}",
+            f.case.assignee or "",
+            display(f.due),
+            late_text(f),
+        ]
+
+    def heading(self, dept: str, flags: Sequence[Flag], left_out: int) -> str:
+        late = sum(f.level == "overdue" for f in flags)
+        escalated = sum(f.escalate for f in flags)
+        if escalated == len(flags):
+            note = "，均需上报（见上表）"
+        elif escalated:
+            note = f"（其中需上报 {escalated} 件，见上表），今日到期 {len(flags) - late} 件"
+        else:
+            note = f"，今日到期 {len(flags) - late} 件"
+        if left_out:
+            note += f"；另 {left_out} 件未列出，见 {self.workbook}"
+        return f"{dept}：逾期 {late} 件{note}"
+
+    def more_escalated(self, n: int) -> str:
+        return f"另有 {n} 件需上报，未列出，见 {self.workbook}"
+
+    def more_departments(self, groups: Sequence[tuple[str, Sequence[Flag]]]) -> str:
+        flags = [f for _, fs in groups for f in fs]
+        late = sum(f.level == "overdue" for f in flags)
+        return (
+            f"另有 {len(groups)} 个部门逾期 {late} 件、今日到期 {len(flags) - late} 件"
+            f"（其中需上报 {sum(f.escalate for f in flags)} 件），未列出，见 {self.workbook}"
+        )
+
+    def fit(
+        self,
+        escalate: Sequence[Flag],
+        groups: Sequence[tuple[str, Sequence[Flag]]],
+        budget: int,
+    ) -> Listed:
+        """What fits in ``budget`` lines: the departments' headings (as many as take at
+        most half the page, the rest counted on one line), the cases to escalate, most
+        urgent first, then each department's others in turns (the first of each, then the
+        second of each, ...). What is left out is counted on the page."""
+        rests = [[f for f in flags if not f.escalate] for _, flags in groups]
+        # a heading is measured as it would read with cases left out (the longest form)
+        heads = [
+            _band_lines(self.heading(dept, flags, len(rest) or 1))
+            for (dept, flags), rest in zip(groups, rests, strict=True)
+        ]
+        departments, room = 0, budget
+        for n in heads:
+            if room - n < budget * (1 - _HEADINGS_SHARE) and departments < len(groups):
+                break
+            room -= n
+            departments += 1
+        if departments < len(groups):
+            room -= _band_lines(self.more_departments(groups[departments:]))
+        shown = 0
+        more = _band_lines(self.more_escalated(len(escalate)))
+        for f in escalate:
+            n = _row_lines(self.escalate_row(f))
+            if n > room - (more if shown + 1 < len(escalate) else 0):
+                break
+            room -= n
+            shown += 1
+        if shown < len(escalate):
+            room -= more
+        keep = [0] * departments
+        took = True
+        while took:  # a turn: the next case of each department, while it fits
+            took = False
+            for i in range(departments):
+                if keep[i] < len(rests[i]):
+                    n = _row_lines(self.dept_row(rests[i][keep[i]]))
+                    if n <= room:
+                        room -= n
+                        keep[i] += 1
+                        took = True
+        return Listed(shown, departments, keep)
 
 
 def _row_lines(texts: Sequence[str]) -> int:
@@ -264,6 +300,11 @@ def _row_lines(texts: Sequence[str]) -> int:
         _text_lines(text, width - _CELL_PAD_MM, TABLE_SIZE)
         for text, width in zip(texts, DEPT_WIDTHS, strict=True)
     )
+
+
+def _band_lines(text: str) -> int:
+    """The lines a heading across the whole table takes (bold: a little wider)."""
+    return _text_lines(text, (sum(DEPT_WIDTHS) - _CELL_PAD_MM) / 1.05, TABLE_SIZE)
 
 
 def _para_lines(text: str) -> int:

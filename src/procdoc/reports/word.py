@@ -19,6 +19,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from procdoc.nobreak import keep_numbers_whole
+
 BODY = "仿宋_GB2312"
 HEADING = "黑体"
 SUBHEADING = "楷体_GB2312"
@@ -132,6 +134,7 @@ class WordReport:
             '<w:cols w:space="720"/><w:docGrid w:linePitch="360"/></w:sectPr>'
         )
         document = "".join([_DOCUMENT_HEAD, *body, section, "</w:body></w:document>"])
+        document = keep_numbers_whole(document)  # a case id or a date never ends a line
         parts = {
             "[Content_Types].xml": _CONTENT_TYPES,
             "_rels/.rels": _PACKAGE_RELS,
