@@ -502,8 +502,10 @@ def test_a_reference_excel_turned_into_a_number_is_found_not_duplicated(
 
     ids = {c.title: c.id for c in Workspace(office).casebook().cases()}
     for title, key in (("一号", long_key), ("二号", short_key)):
-        code, _out, err = cli(office, "set", ids[title], "--set", f"ref={key}", "--by", "张三")
+        code, out, err = cli(office, "set", ids[title], "--set", f"ref={key}", "--by", "张三")
         assert code == 0, err
+        if key == long_key:  # the old value as Excel's formula bar shows it, as check does
+            assert f"来源编号: 202609011600001000000 → {long_key}" in out + err
     again = imp(office, path)
     assert again.new == [] and again.unchanged == 2
 

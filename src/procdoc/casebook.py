@@ -41,7 +41,7 @@ from procdoc.ledger.model import ColumnKind, ColumnSpec, NewSheet, SheetChanges
 from procdoc.model import Case, HistoryEntry, Status
 from procdoc.process.loader import Problem
 from procdoc.process.model import Process, Step
-from procdoc.values import Unreadable, as_due, as_moment, cell_for, read_field, same, text
+from procdoc.values import Unreadable, as_due, as_moment, cell_for, display, read_field, same, text
 
 if TYPE_CHECKING:
     from procdoc.ledger import Batch, Row, Sheet, Snapshot
@@ -289,12 +289,7 @@ class NumberRef:
 
     def shown(self) -> str:
         """The number as Excel's formula bar shows it (202609011600001000000)."""
-        value = self.value
-        if type(value) is float and value.is_integer():
-            from decimal import Decimal
-
-            return format(Decimal(f"{value:.{EXCEL_DIGITS}g}"), "f")
-        return str(value)
+        return display(self.value)
 
     def could_be(self, key: str) -> bool:
         """Whether ``key`` (an export's text) turned into a number could give this one."""

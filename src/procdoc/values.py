@@ -151,7 +151,7 @@ def text(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+        return whole_number(value)
     out = str(value).strip()
     return out or None
 
@@ -167,8 +167,18 @@ def display(value: Any, empty: str = "") -> str:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+        return whole_number(value)
     return str(value)
+
+
+def whole_number(value: float) -> str:
+    """A whole float as digits: 5.0 as 5; past 15 digits as Excel's formula bar shows it
+    (15 significant digits, then zeros), not the binary float's own digits."""
+    if abs(value) >= 1e15:
+        from decimal import Decimal
+
+        return format(Decimal(f"{value:.15g}"), "f")
+    return str(int(value))
 
 
 def shown(value: Any) -> str:
