@@ -350,12 +350,7 @@ def _encode_body(sheet: Sheet, spec: HeaderSpec | None) -> tuple[Any, ...]:
         for i, column in enumerate(grid):
             kinds = set(map(type, column))
             if datetime in kinds or date in kinds:
-                distinct = dict.fromkeys(column)
-                moments = [v for v in distinct if type(v) is datetime and v not in stand]
-                stand.update(_stand_ins("t", moments, map(datetime.isoformat, moments)))
-                days = [v for v in distinct if type(v) is date and v not in stand]
-                stand.update(_stand_ins("d", days, map(date.toordinal, days)))
-                columns.append(tuple(map(stand.get, column, column)))
+                columns.append(_dates_stood_in(column, stand))
                 dated.append(i)
             elif kinds - _PLAIN:
                 raise ValueError(f"a cell of type {kinds - _PLAIN} cannot be cached")
@@ -449,12 +444,7 @@ class Packer:
         for i, column in enumerate(columns):
             kinds = set(map(type, column))
             if datetime in kinds or date in kinds:
-                distinct = dict.fromkeys(column)
-                moments = [v for v in distinct if type(v) is datetime]
-                stand.update(_stand_ins("t", moments, map(datetime.isoformat, moments)))
-                days = [v for v in distinct if type(v) is date]
-                stand.update(_stand_ins("d", days, map(date.toordinal, days)))
-                columns[i] = tuple(map(stand.get, column, column))
+                columns[i] = _dates_stood_in(column, stand)
                 self.dated.add(i)
         kept = self.kept
         if self.apart_at is not None and kept is not None:
@@ -532,6 +522,19 @@ def packed_sheet(body: tuple[Any, ...]) -> CachedSheet:
     sheet = _decode(body)
     sheet.packed = body
     return sheet
+
+
+def _dates_stood_in(
+    column: tuple[Any, ...], stand: dict[object, tuple[str, object]]
+) -> tuple[Any, ...]:
+    """A column holding dates or datetimes as stored: each one by its stand-in, one tuple
+    per distinct value (kept in ``stand``, shared by the columns of one marshalling)."""
+    distinct = dict.fromkeys(column)
+    moments = [v for v in distinct if type(v) is datetime and v not in stand]
+    stand.update(_stand_ins("t", moments, map(datetime.isoformat, moments)))
+    days = [v for v in distinct if type(v) is date and v not in stand]
+    stand.update(_stand_ins("d", days, map(date.toordinal, days)))
+    return tuple(map(stand.get, column, column))
 
 
 def _stand_ins(

@@ -484,7 +484,8 @@ def _read_sheet(sheet: CalamineSheet, name: str, spec: HeaderSpec | None) -> She
 def _read_sheet_packed(sheet: CalamineSheet, name: str, spec: HeaderSpec | None) -> Sheet:
     """The sheet as a read cache entry holds it (:func:`~procdoc.ledger.cache.packed_sheet`),
     packed a block at a time from calamine's rows: it equals :func:`_read_sheet`'s, and
-    costs about half as much where the cache keeps it anyway."""
+    where the cache keeps it anyway, costs about two thirds of reading row by row and
+    encoding (beyond calamine's own making of the values)."""
     memo = _Memo()
     memo[""] = None
     header_row, header, grid = _header_of(sheet, spec)
