@@ -328,8 +328,10 @@ def _remember(
     ws: Workspace, prepared: list[_Prepared], moment: datetime, *, written: str | None
 ) -> None:
     """Add the files just imported to .procdoc/imported.json, each with the version of the
-    ledger their import wrote (``written``, its SHA-256; None: the import changed nothing),
-    so that an ``undo`` of that write forgets them (:func:`forget_undone`)."""
+    ledger that holds what they brought (``written``, its SHA-256: the version their import
+    wrote, or the one before when it changed nothing; None when procdoc has not written
+    the ledger yet), so that an ``undo`` of that version forgets them
+    (:func:`forget_undone`)."""
     path = _record_path(ws)
     files = _recorded(path)
     ledger = ws.rel(ws.config.ledger)
@@ -359,14 +361,14 @@ def forget_undone(ws: Workspace, undone: str, now: str | None) -> tuple[list[str
     (forgotten, taken back)."""
     path = _record_path(ws)
     files = _recorded(path)
-    aside_ = _recorded(path, "undone")
+    put_aside = _recorded(path, "undone")
     gone = [d for d, e in files.items() if isinstance(e, dict) and e.get("written") == undone]
-    back = [d for d, e in aside_.items() if isinstance(e, dict) and e.get("undone_by") == undone]
+    back = [d for d, e in put_aside.items() if isinstance(e, dict) and e.get("undone_by") == undone]
     if not gone and not back:
         return [], []
     forgotten, restored = [], []
     for digest in back:
-        entry = dict(aside_.pop(digest))
+        entry = dict(put_aside.pop(digest))
         entry.pop("undone_by", None)
         if now is not None:
             entry["written"] = now
@@ -376,7 +378,7 @@ def forget_undone(ws: Workspace, undone: str, now: str | None) -> tuple[list[str
         entry = dict(files.pop(digest))
         if now is not None:
             entry["undone_by"] = now
-            aside_[digest] = entry
+            put_aside[digest] = entry
         forgotten.append(str(entry.get("name", "")))
     _save_record(
         path,
@@ -384,6 +386,6 @@ def forget_undone(ws: Workspace, undone: str, now: str | None) -> tuple[list[str
         _(
             "`import --folder` still takes {names} for imported: import them by name to take them again"
         ).format(names=name_list(forgotten or restored)),
-        undone=aside_,
+        undone=put_aside,
     )
     return forgotten, restored
