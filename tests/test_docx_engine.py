@@ -555,6 +555,11 @@ def test_an_unclosed_block_is_shown_where_it_opens(tmp_path: Path) -> None:
         ("{{ a ", "'{{' is never closed: add '}}' after the name"),
         ("{% if a %}{% endfor %}", "{% endfor %} where {% endif %} is expected"),
         ("{% if a %}{% for x in y %}{% endif %}", "{% endif %} where {% endfor %} is expected"),
+        (
+            "{% if a %}x{% else %}y{% else %}z{% endif %}",
+            "{% else %} after the {% else %} of this {% if %}: an {% if %} has one {% else %}, last",
+        ),
+        ("{% if a %}x{% else %}y{% elif b %}z{% endif %}", "{% elif %} after the {% else %}"),
         ("{{ a b }}", "unexpected 'b' in a tag"),
         ("{{ }}", "a '{{ }}' that ends before its name or expression does"),
         ("{% if %}{% endif %}", "a tag with no condition in it"),

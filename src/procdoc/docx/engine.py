@@ -299,6 +299,15 @@ def syntax_message(message: str) -> str:
         )
     if unknown and innermost:
         block = innermost.group(1)
+        if block == "if" and unknown.group(1) in ("else", "elif"):  # after an {% else %}
+            return _(
+                "{found} after the {else_tag} of this {tag}: an {tag} has one {else_tag}, last (a further choice is an {elif_tag} before it)"
+            ).format(
+                found=_tag(unknown.group(1)),
+                else_tag=_tag("else"),
+                tag=_tag("if"),
+                elif_tag=_tag("elif"),
+            )
         return _("{found} where {end} is expected: close the inner {tag} block first").format(
             found=_tag(unknown.group(1)), end=_tag("end" + block), tag=_tag(block)
         )
