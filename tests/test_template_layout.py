@@ -251,3 +251,32 @@ def test_duban_long_matter_starts_on_page_one_and_flows(library: Path, tmp_path:
     assert "督办单" in first and "督办编号" in first
     assert "督办事项" in first and "事项内容" in first and matter[:40] in first
     assert "办结情况" in second and "说明" in second and matter[-20:] in second
+
+
+@pytest.mark.parametrize(
+    ("step_id", "sent"),
+    [
+        ("assign", "信访事项受理告知书"),
+        ("reply", "信访处理意见书"),
+        ("handle", "＿＿＿＿＿＿＿＿＿＿＿＿（文书名称）"),  # `render --case` at another step
+    ],
+)
+def test_the_delivery_receipt_names_what_it_delivers_or_leaves_a_line(
+    step_id: str, sent: str
+) -> None:
+    """送达回证's 送达文书 names the document of the step the case is at; rendered for a
+    case at a step with no document to deliver, it is a line to write the name on, not an
+    empty cell that reads as nothing sent (QA's known list)."""
+    import io
+
+    import docx
+
+    from procdoc.docx import CompiledTemplate
+
+    template = CompiledTemplate.compile(REPO / "templates" / "delivery_receipt.docx")
+    data = template.render(
+        {"office": "某局", "id": "XF2026-0001", "step_id": step_id, "petitioner": "张三",
+         "address": "某路1号", "phone": "010-1"}  # fmt: skip
+    )
+    first = docx.Document(io.BytesIO(data)).tables[0].rows[0].cells
+    assert [c.text for c in first] == ["送达文书", sent]

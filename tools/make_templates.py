@@ -807,7 +807,10 @@ def build_delivery_receipt() -> Template:
         "{% if step_id == 'assign' %}信访事项受理告知书"
         "{% elif step_id == 'reject' %}信访事项不予受理告知书"
         "{% elif step_id == 'reply' %}信访处理意见书"
-        "{% elif step_id == 'review_reply' %}信访事项复查意见书{% endif %}"
+        "{% elif step_id == 'review_reply' %}信访事项复查意见书"
+        # rendered for a case at another step (`render --case`): a line to write the
+        # document's name on, not an empty cell that reads as nothing sent
+        "{% else %}＿＿＿＿＿＿＿＿＿＿＿＿（文书名称）{% endif %}"
     )
     t.table(
         [34, 122],
