@@ -274,9 +274,7 @@ def test_the_delivery_receipt_names_what_it_delivers_or_leaves_a_line(
     from procdoc.docx import CompiledTemplate
 
     template = CompiledTemplate.compile(REPO / "templates" / "delivery_receipt.docx")
-    data = template.render(
-        {"office": "某局", "id": "XF2026-0001", "step_id": step_id, "petitioner": "张三",
-         "address": "某路1号", "phone": "010-1"}  # fmt: skip
-    )
+    values = {"office": "某局", "id": "XF2026-0001", "step_id": step_id}
+    data = template.render({**values, "petitioner": "张三", "address": "某路1号", "phone": "1"})
     first = docx.Document(io.BytesIO(data)).tables[0].rows[0].cells
     assert [c.text for c in first] == ["送达文书", sent]
