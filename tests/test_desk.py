@@ -193,6 +193,36 @@ def test_withdraw_takes_back_ones_own_last_move_only(office: Path) -> None:
         cases.withdraw(ws, cid, by="王敏", at=datetime(2026, 11, 2, 14, 0))
 
 
+def test_a_history_sorted_newest_first_in_excel_still_reads_oldest_first(office: Path) -> None:
+    """An office that sorts 流转记录 newest first in Excel (a stable sort: one command's
+    rows keep their order) does not change what procdoc reads: `show` lists the history
+    oldest first, and `withdraw` finds the last move and who made it (QA: it named the
+    wrong event)."""
+    cid = letter(office)
+    ws = Workspace(office)
+    advance1(ws, cid, step="accept", by="王敏", assign="赵刚", at=datetime(2026, 11, 2, 10))
+    expected = [(h.action, h.at) for h in cases.show(ws, cid).history or []]
+    ledger = office / "ledger.xlsx"
+    book = openpyxl.load_workbook(ledger)
+    sheet = book["流转记录"]
+    header = [c.value for c in sheet[1]]
+    when = header.index("时间")
+    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
+    # Excel's 降序 by 时间: newest first, rows of one moment keeping their order (stable)
+    order = sorted(range(len(rows)), key=lambda i: (rows[i][when], -i), reverse=True)
+    rows = [rows[i] for i in order]
+    for r, values in enumerate(rows, start=2):
+        for c, value in enumerate(values, start=1):
+            sheet.cell(row=r, column=c).value = value
+    book.save(ledger)
+    ws = Workspace(office)
+    assert [(h.action, h.at) for h in cases.show(ws, cid).history or []] == expected
+    with pytest.raises(CaseError, match="the last move was made by 王敏, not 李强"):
+        cases.withdraw(ws, cid, by="李强", at=datetime(2026, 11, 2, 11))
+    back = cases.withdraw(ws, cid, by="王敏", at=datetime(2026, 11, 2, 11))
+    assert back.case.step is not None and back.case.step.id == "register"
+
+
 def test_a_withdrawn_move_is_no_stay_in_the_case_s_history(office: Path) -> None:
     """Statistics, 抽查 and the daily report as of a past day read a case's stays from
     流转记录: a move taken back is not a stay at the step it reached, and the stay it

@@ -930,14 +930,29 @@ class Casebook:
             at = self._history_scans.get(case.id)
             if at is None:
                 at = self._history_scans[case.id] = _matches(sheet.column_values(id_col), case.id)
-            return [_entry(case, sheet.row_at(i), cols) for i in at]
+            return _in_time_order([_entry(case, sheet.row_at(i), cols) for i in at])
         if self._history_index is None:
             self._history_index = {}
             for row in sheet.rows:
                 cid = text(row.values[id_col]) if id_col < len(row.values) else None
                 if cid:
                     self._history_index.setdefault(cid, []).append(row)
-        return [_entry(case, row, cols) for row in self._history_index.get(case.id, [])]
+        rows = self._history_index.get(case.id, [])
+        return _in_time_order([_entry(case, row, cols) for row in rows])
+
+
+def _in_time_order(entries: list[HistoryEntry]) -> list[HistoryEntry]:
+    """A case's history oldest first: as procdoc appends it, unless the office sorted
+    流转记录 in Excel (newest first, or by 编号 then 时间 descending); then by time, rows of
+    one moment in the order they stand (Excel's sort keeps the order of equal rows, and a
+    command writes its rows at one moment). A history with a time that cannot be read is
+    left in sheet order."""
+    times = [e.at for e in entries]
+    if all(a is not None and b is not None and a <= b for a, b in itertools.pairwise(times)):
+        return entries
+    if any(t is None for t in times):
+        return entries
+    return sorted(entries, key=operator.attrgetter("at"))
 
 
 #: How many cases' histories are found by scanning 流转记录's id column before it is
