@@ -88,6 +88,35 @@ def test_rendered_document_reads_back(office: Path) -> None:
     assert (hist[-1].note or "").startswith("out/letter/")
 
 
+def test_a_document_is_recorded_by_its_title_and_known_by_its_template(office: Path) -> None:
+    """流转记录's 项目 of a 生成文书 row names the document as the office knows it, its
+    title with the template (`测试通知书（letter）`); procdoc knows the document by the
+    template either way (a plain render does not give the case a second one), rows
+    written before with the template alone included."""
+    d = docx.Document(str(office / "templates" / "letter.docx"))
+    d.paragraphs[0].insert_paragraph_before("测试通知书")
+    d.save(str(office / "templates" / "letter.docx"))
+    cid = at_issue(office)
+    render(Workspace(office), "letter", at=datetime(2026, 10, 9, 9, 0))
+    hist = cases.show(Workspace(office), cid).history or []
+    assert [h.subject for h in hist if h.action == "render"] == ["测试通知书（letter）"]
+    again = render(Workspace(office), "letter", at=datetime(2026, 10, 9, 10, 0))
+    assert again.written == []  # rendered already since the case entered its step
+
+    from procdoc.commands.documents import is_render_of
+    from procdoc.model import HistoryEntry
+
+    def rendered(subject: str) -> HistoryEntry:
+        return HistoryEntry(
+            at=None, case=cid, action="render", from_step=None, to_step=None, by=None,
+            note=None, subject=subject,
+        )  # fmt: skip
+
+    assert is_render_of(rendered("letter"), "letter")  # as written before
+    assert not is_render_of(rendered("letter"), "let")
+    assert not is_render_of(rendered("通知（letter2）"), "letter")
+
+
 def test_default_selection_renders_once_then_all_again(office: Path) -> None:
     at_issue(office)
     assert len(render(Workspace(office), "letter").written) == 1

@@ -14,6 +14,7 @@ from typing import Any
 from procdoc.casebook import Casebook, Change
 from procdoc.commands.cases import check_step
 from procdoc.documents.render import output_path
+from procdoc.documents.templates import template_title
 from procdoc.engine import Engine, reachable, since_entry
 from procdoc.errors import LedgerLockedError, ProcdocWarning, RenderError
 from procdoc.i18n import _, name_list
@@ -205,7 +206,8 @@ def render(
         to_record = [j for j in jobs if j.target in done_set]
         result.written = [(j.case.id, j.target) for j in to_record if j.target not in recorded]
         if to_record:
-            ws.change(lambda b, change: _record(ws, b, change, template, to_record, moment))
+            subject = rendered_subject(template, template_title(path))
+            ws.change(lambda b, change: _record(ws, b, change, subject, to_record, moment))
         if ws.config.ledger.exists():  # documents are as readable as the ledger
             for path in written:
                 with contextlib.suppress(OSError):
@@ -220,8 +222,23 @@ def render(
     return result
 
 
+def rendered_subject(template: str, title: str) -> str:
+    """The 项目 of a 生成文书 row: the document's title with its template,
+    ``信访事项受理告知书（accept_notice）``, as a person reading 流转记录 knows it; the
+    template alone when it has no title."""
+    title = " ".join(title.split())  # a title on two lines (某局\n送达回证) on one
+    return f"{title}（{template}）" if title and title != template else template
+
+
+def is_render_of(entry: HistoryEntry, template: str) -> bool:
+    """Whether ``entry`` records a document of ``template`` (its 项目 as
+    :func:`rendered_subject` writes it, or the template alone as written before)."""
+    subject = entry.subject or ""
+    return entry.action == "render" and (subject == template or subject.endswith(f"（{template}）"))
+
+
 def _record(
-    ws: Workspace, book: Casebook, change: Change, template: str, jobs: list[_Job], at: datetime
+    ws: Workspace, book: Casebook, change: Change, subject: str, jobs: list[_Job], at: datetime
 ) -> None:
     for job in jobs:
         case = book.case(job.case.id)
@@ -232,7 +249,7 @@ def _record(
             from_step=case.step,
             to_step=case.step,
             note=ws.rel(job.target),
-            subject=template,
+            subject=subject,
             new=job.doc_date,
         )
 
@@ -416,10 +433,7 @@ def _extended(book: Casebook, case: Case) -> bool:
 
 
 def _rendered_since_entry(book: Casebook, case: Case, template: str) -> bool:
-    return any(
-        e.action == "render" and e.subject == template
-        for e in since_entry(case, book.history(case))
-    )
+    return any(is_render_of(e, template) for e in since_entry(case, book.history(case)))
 
 
 def _rendered_files(ws: Workspace, book: Casebook) -> dict[str, str]:
@@ -441,7 +455,7 @@ def _document_date(
     last filled in when that is later: the day of the decision it states; the day of
     rendering for a `when: overdue` document or one no step lists."""
     for e in reversed(history):
-        if e.action == "render" and e.subject == template and isinstance(e.new, date):
+        if is_render_of(e, template) and isinstance(e.new, date):
             return e.new.date() if isinstance(e.new, datetime) else e.new
     if template in _overdue_only(case):
         return moment.date()
