@@ -89,12 +89,14 @@ def test_rendered_document_reads_back(office: Path) -> None:
 
 
 def test_a_document_is_recorded_by_its_title_and_known_by_its_template(office: Path) -> None:
-    """流转记录's 项目 of a 生成文书 row names the document as the office knows it, its
-    title with the template (`测试通知书（letter）`); procdoc knows the document by the
+    """流转记录's 项目 of a 生成文书 row names the document as the office knows it, the
+    title in its properties with the template (`测试通知书（letter）`; a line of its text
+    is never taken for it, QA); procdoc knows the document by the
     template either way (a plain render does not give the case a second one), rows
     written before with the template alone included."""
     d = docx.Document(str(office / "templates" / "letter.docx"))
-    d.paragraphs[0].insert_paragraph_before("测试通知书")
+    d.paragraphs[0].insert_paragraph_before("注：本页由测试生成")  # text is never the title
+    d.core_properties.title = "测试通知书"
     d.save(str(office / "templates" / "letter.docx"))
     cid = at_issue(office)
     render(Workspace(office), "letter", at=datetime(2026, 10, 9, 9, 0))
@@ -811,6 +813,11 @@ def test_a_form_without_what_it_is_for_waits_and_says_so(library: Path) -> None:
     assert waits.written == [] and [k.labels for k in waits.skipped] == [
         ("事项", "任务要求", "主办单位")
     ]
+    # --case renders it as it stands, saying which field does not read (QA: it said empty)
+    code, _out, err = cli(library, "render", "--template", "baoxiao", "--case", typed)
+    assert code == 0, err
+    assert f"{typed}: 金额 does not read as its field allows (procdoc check says why)" in err
+    assert "金额 is empty" not in err
     # --format csv lists the documents written (QA: it printed the plain lines)
     code, out, err = cli(library, "render", "--template", "baoxiao", "--case", good, "--force",
                          "--format", "csv")  # fmt: skip

@@ -560,6 +560,10 @@ def test_an_unclosed_block_is_shown_where_it_opens(tmp_path: Path) -> None:
             "{% else %} after the {% else %} of this {% if %}: an {% if %} has one {% else %}, last",
         ),
         ("{% if a %}x{% else %}y{% elif b %}z{% endif %}", "{% elif %} after the {% else %}"),
+        (
+            "{% for x in y %}{{ x }}{% else %}无{% else %}再{% endfor %}",
+            "{% else %} after the {% else %} of this {% for %}: a {% for %} has one {% else %}",
+        ),
         ("{{ a b }}", "unexpected 'b' in a tag"),
         ("{{ }}", "a '{{ }}' that ends before its name or expression does"),
         ("{% if %}{% endif %}", "a tag with no condition in it"),

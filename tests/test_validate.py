@@ -97,6 +97,18 @@ CASES = [
         "4:37",
     ),
     (
+        "min not finite",
+        BASE.replace("type: text}", "type: number, min: .inf}"),
+        "field 'f': min must be a finite number, not inf",
+        "4:37",
+    ),
+    (
+        "max nan",
+        BASE.replace("type: text}", "type: number, max: .nan}"),
+        "field 'f': max must be a finite number, not nan",
+        "4:37",
+    ),
+    (
         "min above max",
         BASE.replace("type: text}", "type: number, min: 5, max: 1}"),
         "field 'f': min 5 is more than max 1",

@@ -14,7 +14,7 @@ from typing import Any
 from procdoc.casebook import Casebook, Change
 from procdoc.commands.cases import check_step
 from procdoc.documents.render import output_path
-from procdoc.documents.templates import template_title
+from procdoc.documents.templates import core_title
 from procdoc.engine import Engine, reachable, since_entry
 from procdoc.errors import LedgerLockedError, ProcdocWarning, RenderError
 from procdoc.i18n import _, name_list
@@ -206,7 +206,7 @@ def render(
         to_record = [j for j in jobs if j.target in done_set]
         result.written = [(j.case.id, j.target) for j in to_record if j.target not in recorded]
         if to_record:
-            subject = rendered_subject(template, template_title(path))
+            subject = rendered_subject(template, core_title(path))
             ws.change(lambda b, change: _record(ws, b, change, subject, to_record, moment))
         if ws.config.ledger.exists():  # documents are as readable as the ledger
             for path in written:
@@ -223,9 +223,9 @@ def render(
 
 
 def rendered_subject(template: str, title: str) -> str:
-    """The 项目 of a 生成文书 row: the document's title with its template,
-    ``信访事项受理告知书（accept_notice）``, as a person reading 流转记录 knows it; the
-    template alone when it has no title."""
+    """The 项目 of a 生成文书 row: the document's title (the one in its properties, never
+    guessed from its text) with its template, ``信访事项受理告知书（accept_notice）``, as a
+    person reading 流转记录 knows it; the template alone when it has no title."""
     title = " ".join(title.split())  # a title on two lines (某局\n送达回证) on one
     return f"{title}（{template}）" if title and title != template else template
 
@@ -337,13 +337,23 @@ def _warn_blank(case: Case, template: str) -> None:
     blank where its 处理意见 goes is not taken for a finished one (QA)."""
     steps = [case.step] if case.step is not None and template in case.step.documents else []
     steps = steps or [s for s in case.process.steps if template in s.documents]
-    empty = dict.fromkeys(f for s in steps for f in s.requires(template) if _empty(case, f))
+    missing = dict.fromkeys(f for s in steps for f in s.requires(template) if _empty(case, f))
+    fields = case.process.fields
+    unread = [f for f in missing if f in case.unread and f in fields]
+    empty = [f for f in missing if f not in case.unread and f in fields]
     if empty:
-        labels = name_list(case.process.fields[f].label for f in empty if f in case.process.fields)
         warnings.warn(
             _(
                 "{id}: {labels} is empty: the document is written with it blank (plain `procdoc render` waits until it is filled)"
-            ).format(id=case.id, labels=labels),
+            ).format(id=case.id, labels=name_list(fields[f].label for f in empty)),
+            ProcdocWarning,
+            stacklevel=2,
+        )
+    if unread:
+        warnings.warn(
+            _(
+                "{id}: {labels} does not read as its field allows (procdoc check says why): the document prints the cell as it stands (plain `procdoc render` waits until it is fixed)"
+            ).format(id=case.id, labels=name_list(fields[f].label for f in unread)),
             ProcdocWarning,
             stacklevel=2,
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from procdoc.documents.context import core_names, names_for
 from procdoc.errors import RenderError
@@ -126,8 +126,9 @@ def templates_info(ws: Workspace) -> list[TemplateInfo]:
     return out
 
 
-def template_title(path: Path) -> str:
-    """The document's title: its core property, else its first line without tags."""
+def _opened(path: Path) -> Any:
+    """The template as python-docx reads it; None when it is not a readable .docx (the
+    template's problem says so where it is listed)."""
     import zipfile
 
     import docx
@@ -135,13 +136,27 @@ def template_title(path: Path) -> str:
     from lxml import etree
 
     try:
-        doc = docx.Document(str(path))
+        return docx.Document(str(path))
     except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile, etree.XMLSyntaxError):
-        return ""  # not a readable .docx: the template's problem says so where it is listed
+        return None
+
+
+def core_title(path: Path) -> str:
+    """The title in the template's properties (Word: 文件 > 信息 > 属性 > 标题; the
+    library's templates have one), "" when it has none."""
+    doc = _opened(path)
+    return str(doc.core_properties.title or "") if doc is not None else ""
+
+
+def template_title(path: Path) -> str:
+    """The document's title: its core property, else its first line without tags."""
+    doc = _opened(path)
+    if doc is None:
+        return ""
     if doc.core_properties.title:
         return str(doc.core_properties.title)
     for para in doc.paragraphs:
-        text = para.text.strip()
+        text = str(para.text).strip()
         if text and "{" not in text and "｛" not in text:
             return text
     return ""

@@ -299,6 +299,10 @@ def syntax_message(message: str) -> str:
         )
     if unknown and innermost:
         block = innermost.group(1)
+        if block == "for" and unknown.group(1) == "else":  # a second {% else %}
+            return _(
+                "{found} after the {else_tag} of this {tag}: a {tag} has one {else_tag}, last"
+            ).format(found=_tag("else"), else_tag=_tag("else"), tag=_tag("for"))
         if block == "if" and unknown.group(1) in ("else", "elif"):  # after an {% else %}
             return _(
                 "{found} after the {else_tag} of this {tag}: an {tag} has one {else_tag}, last (a further choice is an {elif_tag} before it)"

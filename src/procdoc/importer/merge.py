@@ -372,6 +372,7 @@ def read_records(
         seen[key] = number
         record = Record(row=number, key=key, fields={}, core={"ref": key})
         errors: list[str] = []
+        refused: set[str] = set()  # the targets whose cell was refused (said once)
         later: list[tuple[str, int, CellValue, str]] = []  # dates waiting for a year
         near: date | None = None
         for header, targets in source.columns.items():
@@ -394,9 +395,11 @@ def read_records(
                     errors.append(
                         _("{what}: {detail}").format(what=_at(header, col, number), detail=err)
                     )
+                    refused.add(target)
                     continue
                 except LedgerError as err:
                     errors.append(str(err))
+                    refused.add(target)
                     continue
                 if near is None and isinstance(value, date):
                     near = value.date() if isinstance(value, datetime) else value
@@ -407,8 +410,9 @@ def read_records(
                 errors.append(
                     _("{what}: {detail}").format(what=_at(header, col, number), detail=err)
                 )
+                refused.add(target)
         for fdef in required:
-            if record.fields.get(fdef.id) is None:
+            if record.fields.get(fdef.id) is None and fdef.id not in refused:
                 header = header_of[fdef.id]
                 col = cols.get(header)
                 where = _at(header, col, number) if col is not None else header

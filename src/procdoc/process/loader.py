@@ -7,6 +7,7 @@ when its shape is too broken to use.
 
 from __future__ import annotations
 
+import math
 import re
 import string
 from collections.abc import Collection, Iterable, Sequence
@@ -612,11 +613,19 @@ class _Builder:
         if key not in spec:
             return None
         value = spec[key]
-        if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        if isinstance(value, bool) or not isinstance(value, int | float):
             self.p.error(
                 (*path, key),
                 _("field '{fid}': {key} must be a number, not {type_name}").format(
                     fid=fid, key=key, type_name=_type_name(value)
+                ),
+            )
+            return None
+        if not math.isfinite(value):  # .nan, .inf: no value could meet it
+            self.p.error(
+                (*path, key),
+                _("field '{fid}': {key} must be a finite number, not {value}").format(
+                    fid=fid, key=key, value=value
                 ),
             )
             return None
