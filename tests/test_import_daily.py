@@ -345,6 +345,28 @@ def test_one_row_matching_two_cases_writes_nothing(office: Path) -> None:
     assert len(imp(office, FANWEI[0]).matched) == 12
 
 
+def test_a_matter_cancelled_outright_is_not_opened_again_by_the_other_source(
+    office: Path,
+) -> None:
+    """A case cancelled with no other case of its matter (重复登记 in the OA, say) is still
+    that matter's case: the other source's row that `match:` finds only it for is that
+    case, reported as cancelled, not opened anew; and the first source's next export,
+    whose key names the cancelled case, goes in (QA: a second case was opened, and then
+    every 泛微 import stopped with "two cases for one matter")."""
+    imp(office, FANWEI[1])  # the 10-10 export opens document #11 among others
+    ws = Workspace(office)
+    cancelled = by_doc(office)[11].id
+    cases.cancel(ws, cancelled, reason="重复登记", by="王敏", at=datetime(2026, 10, 10, 18))
+    doc_no = Workspace(office).casebook().case(cancelled).fields["doc_no"]
+    zhiyuan = imp(office, ZHIYUAN)
+    same = [c.id for c in Workspace(office).casebook().cases() if c.fields.get("doc_no") == doc_no]
+    assert same == [cancelled]  # no second case of the matter
+    assert cancelled in {m.id for m in zhiyuan.matched}
+    later = imp(office, FANWEI[2])  # 10-12: its key names the cancelled case
+    assert later.new == [] or all(n.key != fanwei_key(11) for n in later.new)
+    assert Workspace(office).casebook().case(cancelled).status == "cancelled"
+
+
 def cli(root: Path, *args: str) -> tuple[int, str, str]:
     result = runner.invoke(app, [*args, "-w", str(root)])
     assert "Traceback" not in result.stdout + result.stderr

@@ -47,28 +47,41 @@ def match_key(values: Iterable[Any]) -> tuple[str, ...] | None:
 
 
 class MatchIndex:
-    """The cases of a process by their `match:` fields (cancelled cases left out: cancelling
-    one of two cases of the same matter is how the office settles them)."""
+    """The cases of a process by their `match:` fields. Cancelled cases are kept apart:
+    cancelling one of two cases of the same matter is how the office settles them, so a
+    cancelled case is the match only when no case in force is (a matter cancelled outright
+    stays that case, and is not opened again)."""
 
     def __init__(self, book: Casebook, process: Process, fields: Sequence[str]) -> None:
         self.fields = tuple(fields)
         self._cases: dict[tuple[str, ...], list[str]] = {}
+        self._cancelled: dict[tuple[str, ...], list[str]] = {}
+        self.cancelled_ids: set[str] = set()
         for cid, values in book.row_values(process, (*self.fields, "status")):
             if STATUS_IDS.get(text(values[-1]) or "") == "cancelled":
-                continue
-            self.add(cid, values[:-1])
+                self.cancelled_ids.add(cid)
+                _add(self._cancelled, cid, values[:-1])
+            else:
+                self.add(cid, values[:-1])
 
     def add(self, case_id: str, values: Iterable[Any]) -> None:
-        key = match_key(values)
-        if key is not None:
-            ids = self._cases.setdefault(key, [])
-            if case_id not in ids:
-                ids.append(case_id)
+        _add(self._cases, case_id, values)
 
     def find(self, values: Iterable[Any]) -> list[str]:
-        """The ids of the cases whose `match:` fields equal ``values``."""
+        """The ids of the cases in force whose `match:` fields equal ``values``; else of
+        the cancelled ones."""
         key = match_key(values)
-        return list(self._cases.get(key, ())) if key is not None else []
+        if key is None:
+            return []
+        return list(self._cases.get(key) or self._cancelled.get(key) or [])
+
+
+def _add(index: dict[tuple[str, ...], list[str]], case_id: str, values: Iterable[Any]) -> None:
+    key = match_key(values)
+    if key is not None:
+        ids = index.setdefault(key, [])
+        if case_id not in ids:
+            ids.append(case_id)
 
 
 @dataclass(frozen=True)

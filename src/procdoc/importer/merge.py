@@ -681,6 +681,10 @@ class Merge:
                     ),
                 )
             return (ids[0], True) if ids else (None, False)
+        if ids and found not in ids and len(ids) == 1 and found in self.index.cancelled_ids:
+            # the key's case was cancelled as the duplicate of the one `match:` finds: the
+            # office settled the matter there
+            return ids[0], True
         if ids and found not in ids:
             raise ImportFileError(
                 _(
