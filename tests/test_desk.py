@@ -63,6 +63,9 @@ def test_every_write_names_a_listed_person_who_holds_the_steps_role(office: Path
     before = digest(ledger)
     code, _, err = cli(office, "advance", cid, "--step", "accept", "--at", "2026-11-02 10:00")
     assert code == 1 and "every write names who does it" in err
+    # extend names its writer with --who (its --by is the duration): required too (QA)
+    code, _, err = cli(office, "extend", cid, "--by", "5wd", "--reason", "需会商")
+    assert code == 1 and "every write names who does it (add --who NAME" in err
     code, _, err = cli(
         office, "advance", cid, "--step", "accept", "--by", "王明", "--at", "2026-11-02 10:00"
     )

@@ -974,3 +974,23 @@ def test_a_case_imported_at_a_later_step_has_passed_the_steps_on_every_way_to_it
         )
         assert at_review[0] not in [c for c, _ in again.written]
         assert again.cancelled == 1 and again.not_due == 0
+
+
+def test_an_imported_case_has_no_registrar_but_its_own(library: Path) -> None:
+    """An import writes 导入:FILE as its 办理人: a file, not the person who registered the
+    letter, so `registered_by` is empty for it and the 收文处理笺 prints 登记人 blank or the
+    export's own 登记人 (QA: it printed 导入:泛微-收文-2026-10-09.xls)."""
+    from procdoc.documents.context import registered_by
+    from procdoc.layout import IMPORT_BY
+    from procdoc.model import HistoryEntry
+
+    process = Workspace(library).process("shouwen")
+
+    def opened(by: str, action: str) -> HistoryEntry:
+        return HistoryEntry(
+            at=None, case="SW2026-0001", action=action, from_step=None,
+            to_step=process.first_step.id, by=by, note=None,
+        )  # fmt: skip
+
+    assert registered_by(process, [opened(f"{IMPORT_BY}泛微-收文.xls", "import")]) == ""
+    assert registered_by(process, [opened("王敏", "new")]) == "王敏"

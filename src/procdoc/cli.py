@@ -525,7 +525,7 @@ def cancel(
     from procdoc.commands import cases
 
     done = cases.cancel(_ws(workspace), case, reason=reason, by=by, at=_moment(at, "--at"))
-    console.say(f"{done.case.id}: 已撤销")
+    console.say(_("{id}: cancelled (已撤销)").format(id=done.case.id))
 
 
 @app.command(help=_("撤回: take back your own last move while nothing else has happened since."))

@@ -104,18 +104,24 @@ class Engine:
         self.people: Mapping[str, Person] = config.people
 
     # -- people ---------------------------------------------------------------------------
-    def person(self, name: str | None, option: str = "--by") -> str | None:
+    def person(
+        self, name: str | None, option: str = "--by", *, writer: bool | None = None
+    ) -> str | None:
         """``name`` checked against `people:` (when set): a listed person, or a CaseError
-        naming the nearest. Without `people:` names are free text."""
+        naming the nearest. Without `people:` names are free text. ``writer``: the option
+        names who does a write, which `people:` makes required (``--by``, and ``--who``
+        of `extend`, whose ``--by`` is the duration)."""
         if name is not None:
             name = name.strip() or None
         if not self.people:
             return name
         if name is None:
-            if option == "--by":
+            if writer if writer is not None else option == "--by":
                 raise CaseError(
                     _("with people: in procdoc.yaml every write names who does it"),
-                    hint=_("add --by NAME (one of the people listed there)"),
+                    hint=_("add {option} NAME (one of the people listed there)").format(
+                        option=option
+                    ),
                 )
             return None
         if name in self.people:
@@ -766,7 +772,7 @@ class Engine:
     ) -> ExtendResult:
         case = book.case(case_id)
         before = case.copy()
-        who = self.person(who, "--who")
+        who = self.person(who, "--who", writer=True)
         step = self._open_case(book, case, _("extended"))
         history = self._history(book, change, case)
         self._not_before(case, history, at)

@@ -76,6 +76,10 @@ STATUS_IDS: dict[str, str] = {
     **{key: key for key in STATUS_WORDS},
 }
 
+IMPORT_BY = "导入:"
+"""How an import names itself as 办理人 in 流转记录 (``导入:泛微-收文-2026-10-09.xls``): a
+file, not a person."""
+
 #: History actions: the ledger keeps the Chinese word, JSON the id.
 ACTIONS: dict[str, str] = {
     "new": "新建",

@@ -26,6 +26,7 @@ from procdoc.importer.merge import (
     read_records,
 )
 from procdoc.importer.reader import read_grid
+from procdoc.layout import IMPORT_BY
 from procdoc.process.model import Process
 from procdoc.workspace import Workspace
 
@@ -224,7 +225,7 @@ def _write(
     def plan(book: Casebook, change: Change) -> None:
         for p in prepared:
             p.result.reset()
-            by = f"导入:{p.path.name}"
+            by = f"{IMPORT_BY}{p.path.name}"
             Merge(engine, book, change, p.process, p.source, p.result, at=moment, by=by).run(
                 progress
             )

@@ -13,7 +13,7 @@ from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 from procdoc.calendar import WorkCalendar, date_cn
-from procdoc.layout import STATUS_WORDS
+from procdoc.layout import IMPORT_BY, STATUS_WORDS
 from procdoc.process.graph import step_limit
 from procdoc.process.model import Process
 
@@ -230,11 +230,12 @@ def _extension(process: Process, entry: HistoryEntry) -> dict[str, str]:
 
 def registered_by(process: Process, history: Sequence[HistoryEntry]) -> str:
     """Who opened or registered the case: the ``by`` of its 'new' or 'import' event, or
-    of the first event entering the first step."""
+    of the first event entering the first step; "" when an import opened it (its 办理人
+    names the export file, not a person: QA found 登记人 导入:泛微-收文-2026-10-09.xls)."""
     first = process.first_step.id if process.steps else None
     for entry in history:
         if entry.by and (entry.action in ("new", "import") or entry.to_step == first):
-            return entry.by
+            return "" if entry.by.startswith(IMPORT_BY) else entry.by
     return ""
 
 
