@@ -548,3 +548,22 @@ def test_an_extension_after_a_return_extends_the_case_deadline_too(office: Path)
     assert done.case.case_due is not None and done.case.case_due > date(2026, 12, 9)
     code, out, _err = cli(office, "overdue", "--as-of", "2026-12-15", "--format", "json")
     assert code == 0 and cid not in out
+
+
+def test_a_total_row_typed_in_the_id_column_is_no_case(office: Path) -> None:
+    """An office ends its register with 合计 in the 编号 column and a formula beside it:
+    that row is no case for `list`, `check` or the counts (QA: it became an open case
+    named 合计, and `check` asked for its 来文单位)."""
+    first, second = letter(office), letter(office, title="反映停车", day=3)
+    ledger = office / "ledger.xlsx"
+    book = openpyxl.load_workbook(ledger)
+    sheet = book[Workspace(office).layout.register_of(Workspace(office).process("xinfang")).sheet]
+    last = sheet.max_row + 1
+    sheet.cell(row=last, column=1, value="合计")
+    sheet.cell(row=last, column=2, value=f'=COUNTA(A2:A{last - 1})&"件"')
+    book.save(ledger)
+    code, out, err = cli(office, "list", "--format", "json")
+    assert code == 0, err
+    assert sorted(c["id"] for c in json.loads(out)) == sorted([first, second])
+    code, out, _err = cli(office, "check")
+    assert "合计" not in out

@@ -14,6 +14,7 @@ import dataclasses
 import difflib
 import itertools
 import operator
+import re
 import warnings
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -26,6 +27,7 @@ from procdoc.i18n import _, name_list, ngettext
 from procdoc.layout import (
     ACTION_IDS,
     ACTIONS,
+    FOOTER_FIRST,
     HISTORY_COLUMNS,
     HISTORY_KINDS,
     HISTORY_SHEET,
@@ -1009,13 +1011,22 @@ def _held_twice(
 def _ids_of(values: Sequence[Any]) -> Sequence[str | None]:
     """:func:`_id_of` of every cell of an id column: the column itself when every cell
     already holds a clean id (told by C loops, not a Python call per cell: 100k ids in a
-    few ms instead of 30)."""
+    few ms instead of 30). A footer's word in the column (合计 under the last case, with
+    a formula beside it) is no id: None, as an empty cell (QA: it became a case)."""
     clean = (
         set(map(type, values)) == {str}
         and "" not in values
         and all(map(str.__eq__, map(str.strip, values), values))
     )
-    return values if clean else list(map(_id_of, values))
+    ids: Sequence[str | None] = values if clean else list(map(_id_of, values))
+    texts = values if clean else [i for i in ids if i]
+    if _FOOTER_HINT.search("\x00".join(texts)) is None:  # (in C: ids are rarely Chinese)
+        return ids
+    return [None if i and _footer_id(i) else i for i in ids]
+
+
+_FOOTER_HINT = re.compile(f"[{''.join(sorted(FOOTER_FIRST))}]")
+"""Any first character of a footer word: an id column without one holds no footer."""
 
 
 def _footer(row: Row, cols: _Columns) -> bool:
@@ -1024,6 +1035,13 @@ def _footer(row: Row, cols: _Columns) -> bool:
     from procdoc.importer.table import footer_text
 
     return footer_text(row.values, cols.core["title"]) is not None
+
+
+def _footer_id(cid: str) -> bool:
+    """Whether an id cell holds a footer's word (合计, 总计, 制表人 ...) rather than an id."""
+    from procdoc.importer.table import footer_text
+
+    return footer_text([cid], 0) is not None
 
 
 def _id_of(raw: Any) -> str | None:

@@ -76,6 +76,12 @@ STATUS_IDS: dict[str, str] = {
     **{key: key for key in STATUS_WORDS},
 }
 
+FOOTER_WORDS = ("合计", "总计", "小计", "制表", "审核人", "审核:", "备注:", "说明:", "导出时间", "打印时间")  # fmt: skip
+"""Words that start a footer row (合计, 制表人 ...) of an export or a hand-kept register
+(also ``共12条``): a row, or an id cell, holding one is no case."""
+FOOTER_FIRST = frozenset(word[0] for word in (*FOOTER_WORDS, "共"))
+"""The first characters of the footer words: a cell starting otherwise is no footer."""
+
 IMPORT_BY = "导入:"
 """How an import names itself as 办理人 in 流转记录 (``导入:泛微-收文-2026-10-09.xls``): a
 file, not a person."""

@@ -16,26 +16,14 @@ from itertools import zip_longest
 from procdoc.errors import ImportFileError
 from procdoc.i18n import _, name_list
 from procdoc.importer.reader import CellValue, Grid
+from procdoc.layout import FOOTER_FIRST, FOOTER_WORDS
 
 __all__ = ["Table", "header_key", "locate_table", "match_score", "normalize_header"]
 
 _INVISIBLE = re.compile(r"[\s\u200b-\u200d\u2060\ufeff]+")
 _LEADING = re.compile(r"[\s\u200b-\u200d\u2060\ufeff]*")
-_FOOTER_WORDS = (
-    "合计",
-    "总计",
-    "小计",
-    "制表",
-    "审核人",
-    "审核:",
-    "备注:",
-    "说明:",
-    "导出时间",
-    "打印时间",
-)
-_FOOTER = re.compile(rf"^({'|'.join(_FOOTER_WORDS)}|共\d+(条|项|件|笔))")
-_FOOTER_FIRST = frozenset(word[0] for word in (*_FOOTER_WORDS, "共"))
-"""The first characters of the footer words: a cell starting otherwise is no footer."""
+_FOOTER = re.compile(rf"^({'|'.join(FOOTER_WORDS)}|共\d+(条|项|件|笔))")
+_FOOTER_FIRST = FOOTER_FIRST
 
 
 def normalize_header(value: CellValue) -> str:
