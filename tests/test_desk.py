@@ -567,3 +567,21 @@ def test_a_total_row_typed_in_the_id_column_is_no_case(office: Path) -> None:
     assert sorted(c["id"] for c in json.loads(out)) == sorted([first, second])
     code, out, _err = cli(office, "check")
     assert "合计" not in out
+
+
+def test_a_day_past_names_the_assignee_of_that_day(office: Path) -> None:
+    """`overdue`/`report daily` of a moment past read a case as it stood then: its 承办人
+    too, not the one given since (QA: the 10-09 report named the 承办人 of 10-12)."""
+    from procdoc.casebook import open_rows
+    from procdoc.commands.reports import stood_at
+
+    cid = letter(office)
+    ws = Workspace(office)
+    holder = cases.show(ws, cid).assignee
+    advance1(ws, cid, step="accept", by="王敏", assign="赵刚", at=datetime(2026, 11, 3, 10))
+    assert cases.show(Workspace(office), cid).assignee == "赵刚"
+    ws = Workspace(office)
+    [then] = [c for c in stood_at(ws, datetime(2026, 11, 2, 17), open_rows) if c.id == cid]
+    assert then.step is not None and then.step.id == "register" and then.assignee == holder
+    [now] = [c for c in stood_at(ws, datetime(2026, 11, 3, 17), open_rows) if c.id == cid]
+    assert now.assignee == "赵刚"

@@ -24,7 +24,7 @@ from procdoc.i18n import _, aside, kind_word, name_list, pgettext
 from procdoc.layout import ACTIONS, ENTRY_ACTIONS, STATUS_WORDS
 from procdoc.model import Case, HistoryEntry
 from procdoc.process.model import DeadlineRule, Process, Step
-from procdoc.values import convert_field, display, same, shown
+from procdoc.values import convert_field, display, same, shown, text
 
 if TYPE_CHECKING:
     from procdoc.casebook import Casebook, Change
@@ -1348,6 +1348,15 @@ class Engine:
         then.closed = last.left if then.status != "open" else None
         if then.status != "open":
             then.due = None
+        # the 承办人 then: the old value of the first change of it after the moment (a
+        # move's 转办, a `set`, an import), else the one the row holds (QA: the daily report
+        # of a day past named the 承办人 given days later)
+        label = self.config.labels["assignee"]
+        later = next(
+            (h for h in history if h.at is not None and h.at > moment and h.subject == label), None
+        )
+        if later is not None:
+            then.assignee = text(later.old)
         return then
 
     # -- messages ---------------------------------------------------------------------------
