@@ -1193,14 +1193,14 @@ def check(workspace: WorkspaceOpt = None, format: FormatOpt = Format.table) -> N
     elif format is Format.csv:
         console.print_csv(["位置", "问题"], [[f.where, f.message] for f in report.findings])
     else:
-        for finding in report.findings:
-            console.say(str(finding))
-        if report.matches:
+        if report.matches:  # for the record; the findings come last, by the summary (QA)
             console.print_table(
                 _("the same matter found in two sources (match:)"),
                 ["编号", "另一来源编号", "时间", "说明"],
                 [[m.case, m.key, m.at, m.note] for m in report.matches],
             )
+        for finding in report.findings:
+            console.say(str(finding))
         summary = _("{cases} in {registers}: {problems}").format(
             cases=ngettext("{n} case", "{n} cases", report.cases).format(n=report.cases),
             registers=ngettext("{n} register", "{n} registers", len(report.registers)).format(
