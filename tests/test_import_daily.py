@@ -625,3 +625,38 @@ def test_an_unwritable_record_of_imports_is_a_warning(office: Path) -> None:
     assert (office / "ledger.xlsx").exists()
     code, _, err = cli(office, "import", "--folder", str(OA))
     assert code == 1 and "imported.json cannot be read" in err
+
+
+PEOPLE_WEEK = """
+people:
+  王敏: {dept: 办公室, roles: [收发员, 登记员]}
+  刘洋: {dept: 办公室, roles: [登记员, 档案员]}
+  李建国: {dept: 办公室, roles: [办公室主任]}
+  韩志强: {dept: 局领导, roles: [批示领导]}
+  冯雪梅: {dept: 局领导, roles: [批示领导]}
+  陈静: {dept: 综合科, roles: [承办人]}
+  赵磊: {dept: 综合科, roles: [承办人]}
+  孙婷: {dept: 财务科, roles: [承办人]}
+  周强: {dept: 规划科, roles: [承办人]}
+  何军: {dept: 督查室, roles: [督办员]}
+"""
+
+
+def test_an_export_s_assignee_who_cannot_move_the_case_is_written_and_said(
+    office: Path,
+) -> None:
+    """The OA is the source of truth for 承办人, so an export's is written; with `people:`
+    set, one who does not hold the role of the case's step is said with who may move it
+    there (QA: cases at 收文催办 went to 承办人 who cannot move them, and left 何军's 待办
+    without a word)."""
+    config = office / "procdoc.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + PEOPLE_WEEK, encoding="utf-8")
+    for export in FANWEI:
+        imp(office, export)
+    result = imp(office, ZHIYUAN)
+    said = [p.message for p in result.reported if "does not hold the role" in p.message]
+    assert said and all(
+        "of step 收文催办: written as the OA gives it, but only 何军" in m for m in said
+    )
+    waiting = [c for c in Workspace(office).casebook().cases() if c.step_name == "收文催办"]
+    assert any(c.assignee in ("赵磊", "孙婷") for c in waiting)  # written as the OA gives it

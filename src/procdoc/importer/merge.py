@@ -608,6 +608,7 @@ class Merge:
         self.unlisted: dict[str, list[int]] = {}  # 承办人 nobody under people: -> its rows
         self._given: dict[tuple[str, str], Any] | None = None  # see _imported
         self._number_refs: list[NumberRef] | None = None  # see refuse_number_ref
+        self.handed: set[str] = set()  # cases the rows gave a 承办人 (see check_holder)
 
     def run(self, progress: Progress | None = None) -> None:
         result = self.result
@@ -624,6 +625,31 @@ class Merge:
         people = self.engine.people
         if people and name not in people:
             self.unlisted.setdefault(name, []).append(record.row)
+
+    def check_holder(self, record: Record, case: Case) -> None:
+        """Say so when the 承办人 the export gives a case does not hold the role of the step
+        it is at (with `people:` set): the OA is the source of truth, so it is written, but
+        that person cannot move the case, and it leaves the desks of those who can (QA)."""
+        people, step, who = self.engine.people, case.step, case.assignee
+        if not people or step is None or not step.role or step.kind == "countersign":
+            return
+        if case.status != "open" or not who or who not in people:
+            return  # (a name nobody lists is said by report_unlisted)
+        if step.role in people[who].roles:
+            return
+        may = self.engine.holders(step.role)
+        self.report(
+            record,
+            _(
+                "{id}: 承办人 {name} from the export does not hold the role {role} of step {step}: written as the OA gives it, but only {who} may move it there"
+            ).format(
+                id=case.id,
+                name=who,
+                role=step.role,
+                step=step.name,
+                who=name_list(may) if may else _("nobody"),
+            ),
+        )
 
     def report_unlisted(self) -> None:
         """One warning for each 承办人 written that `people:` does not list, at its first
@@ -737,6 +763,8 @@ class Merge:
             self.match(case, record)
         changes = self.update(case, record)
         moved = self.move(case, record)
+        if case.id in self.handed or moved:
+            self.check_holder(record, self.book.case(case.id))
         if not (matched or changes or moved or len(self.result.reported) > reported):
             self.result.unchanged += 1
 
@@ -794,6 +822,7 @@ class Merge:
             new.assignee = record.core["assignee"]
             self.change.add_case(new)
             self.assignee(record, new.assignee)
+            self.check_holder(record, new)
         self.by_ref[record.key] = new.id
         self.claimed[new.id] = record.row
         if self.index is not None:
@@ -860,6 +889,7 @@ class Merge:
                 setattr(case, key, value)
                 if key == "assignee":
                     self.assignee(record, value)
+                    self.handed.add(case.id)
         if not changes:
             return changes
         case.updated = self.at
@@ -890,7 +920,7 @@ class Merge:
         self.report(
             record,
             _(
-                "{id} {label}: the export's '{theirs}' replaces '{ours}', which was changed in the ledger since the import that gave '{given}'"
+                "{id} {label}: the export's '{theirs}' replaces '{ours}', which was changed since the import that gave '{given}'"
             ).format(
                 id=case.id, label=label, theirs=shown(theirs), ours=shown(ours), given=shown(given)
             ),
