@@ -525,3 +525,32 @@ def test_monthly_report_leaves_out_cases_with_no_step_in_history(
     assert any(
         "本月 2 件、上月 1 件已办结案件的流转记录没有办结前的环节" in line for line in lines
     ), lines
+
+
+def test_a_case_closed_at_a_final_step_counts_for_who_handled_it(mini: Path) -> None:
+    """The move into 归档 hands a case to the one who files it; `report stats --by
+    assignee`/`dept` and `sample` count it for the 承办人 who had it before (QA: every
+    closed case was credited to the archivist)."""
+    from conftest import advance1
+
+    ws = Workspace(mini)
+    cid = cases.new(ws, "mini", title="测试", sets=["applicant=张三", "ok=否"],
+                    assign="王敏", at=datetime(2026, 10, 5, 9)).id  # fmt: skip
+    advance1(Workspace(mini), cid, step="review", assign="赵磊", at=datetime(2026, 10, 6, 9))
+    advance1(Workspace(mini), cid, step="archive", assign="刘洋", at=datetime(2026, 10, 8, 9))
+    assert cases.show(Workspace(mini), cid).assignee == "刘洋"
+    result = runner.invoke(
+        app,
+        ["report", "stats", "--from", "2026-10-01", "--to", "2026-10-31", "--by", "assignee",
+         "--format", "json", "--out", str(mini / "out"), "-w", str(mini)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    groups = {g["group"]: g for g in json.loads(result.stdout)["groups"]}
+    assert groups["赵磊"]["closed"] == 1 and "刘洋" not in groups
+    result = runner.invoke(
+        app,
+        ["sample", "--percent", "100", "--from", "2026-10-01", "--to", "2026-10-31",
+         "--format", "json", "--out", str(mini / "out"), "-w", str(mini)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert [c["assignee"] for c in json.loads(result.stdout)["cases"]] == ["赵磊"]

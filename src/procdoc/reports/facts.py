@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from procdoc.i18n import _, name_list
 from procdoc.ledger.cells import col_letters
+from procdoc.values import text
 
 if TYPE_CHECKING:
     from procdoc.calendar import WorkCalendar
@@ -34,14 +35,37 @@ NO_DEPT = "未指定"
 def dept_of(case: Case, people: Mapping[str, Person]) -> str | None:
     """The case's 承办部门: its assignee's `dept` under `people:`, else a
     承办单位/承办部门/主办单位 field of the case, else the assignee."""
-    person = people.get(case.assignee or "")
+    return dept_for(case, people, case.assignee)
+
+
+def dept_for(case: Case, people: Mapping[str, Person], who: str | None) -> str | None:
+    """:func:`dept_of` with ``who`` as the case's 承办人 (whom it counts for)."""
+    person = people.get(who or "")
     if person is not None and person.dept:
         return person.dept
     for label in DEPT_LABELS:
         for fdef in case.process.fields.values():
             if fdef.label == label and case.fields.get(fdef.id):
                 return str(case.fields[fdef.id])
-    return case.assignee
+    return who
+
+
+def handler_of(
+    case: Case, stays: Sequence[Stay], history: Sequence[HistoryEntry], label: str
+) -> str | None:
+    """Whom a case counts for in the statistics and 抽查: its 承办人; for a case closed at
+    a final step, the one who had it before it got there (the move into 归档 hands it to
+    the 档案员, who did not handle the matter: QA found every closed case credited to
+    the archivist). Read from the first change of 承办人 (``label``) at or after the case
+    entered that step."""
+    last = stays[-1] if stays else None
+    if case.status != "closed" or last is None or not last.step.final:
+        return case.assignee
+    change = next(
+        (h for h in history if h.at is not None and h.at >= last.entered and h.subject == label),
+        None,
+    )
+    return text(change.old) if change is not None else case.assignee
 
 
 @dataclass
@@ -69,6 +93,7 @@ class CaseFacts:
     opened: datetime | None  # the register's 登记时间, else the first event's moment
     dept: str | None
     stays: list[Stay] = field(default_factory=list)
+    assignee: str | None = None  # whom it counts for (see handler_of)
     returns: list[str] = field(default_factory=list)  # the step id each return left from
     extensions: list[str] = field(default_factory=list)  # the step id of each extension
     workdays: int | None = None  # to close; None when open, cancelled, untimed or unknown
@@ -137,9 +162,11 @@ def case_facts(
     opened = case.opened if "opened" not in case.unread else None
     if opened is None:
         opened = next((h.at for h in hist if h.at is not None), None)
-    facts = CaseFacts(case, opened, dept_of(case, people))
+    facts = CaseFacts(case, opened, None)
     for visit in engine.visits(case, hist):
         facts.stays.append(_stay(visit, cal))
+    facts.assignee = handler_of(case, facts.stays, hist, engine.config.labels["assignee"])
+    facts.dept = dept_for(case, people, facts.assignee)
     for entry in standing(hist):  # a 退回 taken back by `withdraw` is no return
         if entry.action == "return" and entry.from_step:
             facts.returns.append(entry.from_step)

@@ -417,7 +417,7 @@ def _key(f: CaseFacts, by: By) -> str | None:
         return f.case.process.id
     if by == "dept":
         return f.dept
-    return f.case.assignee
+    return f.assignee
 
 
 def _aggregate(
@@ -716,7 +716,7 @@ def add_stats_sheets(
         c = f.case
         late = "、".join(f"{s.step.name}（{s.late}）" for s in f.stays if s.on_time is False)
         detail.append([
-            c.id, c.process.name, c.title, f.dept or NO_DEPT, c.assignee,
+            c.id, c.process.name, c.title, f.dept or NO_DEPT, f.assignee,
             STATUS_WORDS[c.status], f.opened, c.closed if c.status != "open" else None,
             f.workdays, {True: "是", False: "否"}.get(f.on_time, "") if f.on_time is not None else "",
             len(f.returns), len(f.extensions), late,
