@@ -660,3 +660,29 @@ def test_an_export_s_assignee_who_cannot_move_the_case_is_written_and_said(
     )
     waiting = [c for c in Workspace(office).casebook().cases() if c.step_name == "收文催办"]
     assert any(c.assignee in ("赵磊", "孙婷") for c in waiting)  # written as the OA gives it
+
+
+def test_a_cancelled_duplicate_never_blocks_the_key_s_own_case_nor_repeats_its_match(
+    office: Path, tmp_path: Path
+) -> None:
+    """QA: with a typo in one export, the other source opened a second case of the matter,
+    which the office cancelled. When the typo is fixed, the key's own case in force takes
+    the row (the cancelled duplicate that `match:` now finds does not block the import);
+    the other source's key, whose case was cancelled, goes to the case in force, and its
+    match is recorded once, not again on every import."""
+    typo = _fanwei_with(tmp_path, 2, "市发展改革委", "某发改笔误〔2026〕1号")
+    imp(office, (typo, FANWEI[1][1]))
+    imp(office, ZHIYUAN)  # doc 2 does not match the typo: a second case of it is opened
+    ws = Workspace(office)
+    twins = [c for c in ws.casebook().cases() if c.ref == zhiyuan_key(2)]
+    assert len(twins) == 1
+    cases.cancel(ws, twins[0].id, reason="重复", by="王敏", at=datetime(2026, 10, 10, 18))
+    fixed = imp(office, FANWEI[1])  # the real export: doc 2's key is its own case
+    assert fixed.new == []
+    kept = next(c for c in Workspace(office).casebook().cases() if c.ref == fanwei_key(2))
+    assert kept.fields["doc_no"] != "某发改笔误〔2026〕1号"  # updated from the export
+    for _ in range(2):  # the 致远 key of the cancelled twin goes to the case in force
+        imp(office, ZHIYUAN)
+    history = cases.show(Workspace(office), kept.id).history or []
+    pairs = [h for h in history if h.subject == "来源编号" and h.new == zhiyuan_key(2)]
+    assert len(pairs) == 1  # the match, recorded once

@@ -539,6 +539,12 @@ def test_a_case_closed_at_a_final_step_counts_for_who_handled_it(mini: Path) -> 
     advance1(Workspace(mini), cid, step="review", assign="赵磊", at=datetime(2026, 10, 6, 9))
     advance1(Workspace(mini), cid, step="archive", assign="刘洋", at=datetime(2026, 10, 8, 9))
     assert cases.show(Workspace(mini), cid).assignee == "刘洋"
+    # handed over and closed in one minute (QA): the one it was handed to closed it
+    other = cases.new(Workspace(mini), "mini", title="另一件", sets=["applicant=李四", "ok=否"],
+                      assign="王敏", at=datetime(2026, 10, 5, 9)).id  # fmt: skip
+    advance1(Workspace(mini), other, step="review", assign="赵磊", at=datetime(2026, 10, 6, 9))
+    cases.assign(Workspace(mini), other, "钱七", at=datetime(2026, 10, 8, 9))
+    advance1(Workspace(mini), other, step="archive", at=datetime(2026, 10, 8, 9))
     result = runner.invoke(
         app,
         ["report", "stats", "--from", "2026-10-01", "--to", "2026-10-31", "--by", "assignee",
@@ -547,10 +553,11 @@ def test_a_case_closed_at_a_final_step_counts_for_who_handled_it(mini: Path) -> 
     assert result.exit_code == 0, result.stderr
     groups = {g["group"]: g for g in json.loads(result.stdout)["groups"]}
     assert groups["赵磊"]["closed"] == 1 and "刘洋" not in groups
+    assert groups["钱七"]["closed"] == 1
     result = runner.invoke(
         app,
         ["sample", "--percent", "100", "--from", "2026-10-01", "--to", "2026-10-31",
          "--format", "json", "--out", str(mini / "out"), "-w", str(mini)],
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
-    assert [c["assignee"] for c in json.loads(result.stdout)["cases"]] == ["赵磊"]
+    assert sorted(c["assignee"] for c in json.loads(result.stdout)["cases"]) == ["赵磊", "钱七"]

@@ -684,12 +684,20 @@ class Merge:
     # -- which case -------------------------------------------------------------------------
     def find(self, record: Record) -> tuple[str | None, bool]:
         """(the case the row is, whether `match:` found it)."""
-        found = self.by_ref.get(record.key) or self.recorded.get(record.key)
+        by_ref, recorded = self.by_ref.get(record.key), self.recorded.get(record.key)
+        found = by_ref or recorded
+        cancelled = self.index.cancelled_ids if self.index is not None else frozenset()
+        if by_ref in cancelled and recorded is not None and recorded != by_ref:
+            found = recorded  # the key's case was cancelled, and its matter settled there
         if found is not None and not self.book.has(found):
             found = None  # a recorded key whose case was deleted by hand
         if self.index is None:
             return found, False
         ids = self.index.find(record.fields.get(f) for f in self.source.match)
+        if ids and all(i in cancelled for i in ids) and (found is not None or len(ids) > 1):
+            # only cancelled cases match: the key's own case, in force or not, is the row's;
+            # with no key known, the first of them (a matter cancelled twice over)
+            return (found, False) if found is not None else (ids[0], True)
         if found is None:
             if len(ids) > 1:
                 raise ImportFileError(

@@ -57,14 +57,23 @@ def handler_of(
     a final step, the one who had it before it got there (the move into 归档 hands it to
     the 档案员, who did not handle the matter: QA found every closed case credited to
     the archivist). Read from the first change of 承办人 (``label``) at or after the case
-    entered that step."""
+    entered that step: the move's own rows come after the move (an `assign` in the same
+    minute, before it, is the handler's own)."""
     last = stays[-1] if stays else None
     if case.status != "closed" or last is None or not last.step.final:
         return case.assignee
-    change = next(
-        (h for h in history if h.at is not None and h.at >= last.entered and h.subject == label),
+    step = last.step.id
+    into = next(
+        (
+            i
+            for i in range(len(history) - 1, -1, -1)
+            if history[i].to_step == step and history[i].from_step != step
+        ),
         None,
     )
+    if into is None:
+        return case.assignee
+    change = next((h for h in history[into + 1 :] if h.subject == label), None)
     return text(change.old) if change is not None else case.assignee
 
 
