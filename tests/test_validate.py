@@ -85,6 +85,12 @@ CASES = [
     ("wrong type", BASE.replace("roles: [甲]", "roles: 5"), "'roles' must be a list", "2:8"),
     ("bad field type", BASE.replace("type: text", "type: txt"), "unknown field type 'txt'", "4:24"),
     (
+        "case_id read as a footer",
+        BASE.replace("name: 坏流程\n", 'name: 坏流程\ncase_id: "共{seq}件"\n'),
+        "case_id pattern '共{seq}件' makes ids a register reads as its 合计 line (共1件)",
+        "2:10",
+    ),
+    (
         "min on a text field",
         BASE.replace("type: text}", "type: text, min: 1}"),
         "'min' given but field 'f' has type text; it bounds a number field",

@@ -81,6 +81,8 @@ FOOTER_WORDS = ("合计", "总计", "小计", "制表", "审核人", "审核:", 
 (also ``共12条``): a row, or an id cell, holding one is no case."""
 FOOTER_FIRST = frozenset(word[0] for word in (*FOOTER_WORDS, "共"))
 """The first characters of the footer words: a cell starting otherwise is no footer."""
+FOOTER = re.compile(rf"^({'|'.join(FOOTER_WORDS)}|共\d+(条|项|件|笔))")
+"""A footer's text (white space taken out first), from its start."""
 
 IMPORT_BY = "导入:"
 """How an import names itself as 办理人 in 流转记录 (``导入:泛微-收文-2026-10-09.xls``): a

@@ -16,13 +16,13 @@ from itertools import zip_longest
 from procdoc.errors import ImportFileError
 from procdoc.i18n import _, name_list
 from procdoc.importer.reader import CellValue, Grid
-from procdoc.layout import FOOTER_FIRST, FOOTER_WORDS
+from procdoc.layout import FOOTER, FOOTER_FIRST
 
 __all__ = ["Table", "header_key", "locate_table", "match_score", "normalize_header"]
 
 _INVISIBLE = re.compile(r"[\s\u200b-\u200d\u2060\ufeff]+")
 _LEADING = re.compile(r"[\s\u200b-\u200d\u2060\ufeff]*")
-_FOOTER = re.compile(rf"^({'|'.join(FOOTER_WORDS)}|共\d+(条|项|件|笔))")
+_FOOTER = FOOTER
 _FOOTER_FIRST = FOOTER_FIRST
 
 

@@ -18,6 +18,7 @@ from typing import Any, Literal, cast
 from procdoc.calendar import Duration
 from procdoc.errors import CalendarError, ProcdocError
 from procdoc.i18n import _, name_list
+from procdoc.layout import FOOTER
 from procdoc.process import expr
 from procdoc.process.model import (
     FIELD_TYPES,
@@ -518,6 +519,15 @@ class _Builder:
             )
         if "seq" not in names:
             self.p.error(path, _("case_id pattern must contain {seq} so that ids are unique"))
+            return
+        example = pattern.format(year=2026, seq=1)
+        if FOOTER.match("".join(example.split())):
+            self.p.error(
+                path,
+                _(
+                    "case_id pattern '{pattern}' makes ids a register reads as its 合计 line ({example}): start it otherwise"
+                ).format(pattern=pattern, example=example),
+            )
 
     def _fields(self, value: Any) -> dict[str, FieldDef]:
         p = self.p
