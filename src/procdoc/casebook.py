@@ -27,6 +27,7 @@ from procdoc.i18n import _, name_list, ngettext
 from procdoc.layout import (
     ACTION_IDS,
     ACTIONS,
+    FOOTER,
     FOOTER_FIRST,
     HISTORY_COLUMNS,
     HISTORY_KINDS,
@@ -950,9 +951,7 @@ def _in_time_order(entries: list[HistoryEntry]) -> list[HistoryEntry]:
     command writes its rows at one moment). A history with a time that cannot be read is
     left in sheet order."""
     times = [e.at for e in entries]
-    if all(a is not None and b is not None and a <= b for a, b in itertools.pairwise(times)):
-        return entries
-    if any(t is None for t in times):
+    if None in times or all(a <= b for a, b in itertools.pairwise(times)):  # type: ignore[operator]
         return entries
     return sorted(entries, key=operator.attrgetter("at"))
 
@@ -1039,9 +1038,7 @@ def _footer(row: Row, cols: _Columns) -> bool:
 
 def _footer_id(cid: str) -> bool:
     """Whether an id cell holds a footer's word (合计, 总计, 制表人 ...) rather than an id."""
-    from procdoc.importer.table import footer_text
-
-    return footer_text([cid], 0) is not None
+    return FOOTER.match("".join(cid.split())) is not None
 
 
 def _id_of(raw: Any) -> str | None:

@@ -104,9 +104,7 @@ class Engine:
         self.people: Mapping[str, Person] = config.people
 
     # -- people ---------------------------------------------------------------------------
-    def person(
-        self, name: str | None, option: str = "--by", *, writer: bool | None = None
-    ) -> str | None:
+    def person(self, name: str | None, option: str = "--by", *, writer: bool = False) -> str | None:
         """``name`` checked against `people:` (when set): a listed person, or a CaseError
         naming the nearest. Without `people:` names are free text. ``writer``: the option
         names who does a write, which `people:` makes required (``--by``, and ``--who``
@@ -116,7 +114,7 @@ class Engine:
         if not self.people:
             return name
         if name is None:
-            if writer if writer is not None else option == "--by":
+            if writer or option == "--by":
                 raise CaseError(
                     _("with people: in procdoc.yaml every write names who does it"),
                     hint=_("add {option} NAME (one of the people listed there)").format(

@@ -715,7 +715,7 @@ class Merge:
                     ),
                 )
             return (ids[0], True) if ids else (None, False)
-        if ids and found not in ids and len(ids) == 1 and found in self.index.cancelled_ids:
+        if ids and found not in ids and len(ids) == 1 and found in cancelled:
             # the key's case was cancelled as the duplicate of the one `match:` finds: the
             # office settled the matter there
             return ids[0], True

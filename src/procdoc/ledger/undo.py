@@ -127,18 +127,12 @@ def load_any(state_dir: Path) -> LastWrite | None:
 def _holds(ledger: Path, record: LastWrite) -> bool:
     """Whether ``ledger`` is byte for byte the version ``record`` says procdoc wrote (its
     size first: only a file of that size is hashed)."""
-    import hashlib
+    from procdoc.ledger.reader import fingerprint
 
     try:
-        if os.stat(ledger).st_size != record.size:
-            return False
-        digest = hashlib.sha256()
-        with open(ledger, "rb") as f:
-            while chunk := f.read(1 << 20):
-                digest.update(chunk)
+        return os.stat(ledger).st_size == record.size and fingerprint(ledger)[2] == record.sha256
     except OSError:
         return False
-    return digest.hexdigest() == record.sha256
 
 
 def when(mtime_ns: int, zone: str | None = None) -> str:

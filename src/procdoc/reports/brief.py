@@ -142,12 +142,12 @@ def _document(rep: DailyReport, *, office: str, people: Mapping[str, Person]) ->
 
 def _today_lines(rep: DailyReport) -> list[str]:
     """The paragraphs of 三、今日情况."""
-    groups_today = sum(f.level == "due_today" for f in rep.flags)
+    today = sum(f.level == "due_today" for f in rep.flags)
     total_open = sum(n for _, n, _ in rep.open_by_process)
     soon = sum(f.level == "due_soon" for f in rep.flags)
     lines = [
         f"今日新增 {len(rep.opened)} 件，办结 {len(rep.closed)} 件；在办 {total_open} 件，其中逾期 "
-        f"{len(rep.overdue)} 件、今日到期 {groups_today} 件、临期 {soon} 件。"
+        f"{len(rep.overdue)} 件、今日到期 {today} 件、临期 {soon} 件。"
     ]
     if rep.open_by_process:
         spread = "；".join(
@@ -203,24 +203,12 @@ class Page:
     people: Mapping[str, Person]
 
     def escalate_row(self, f: Flag) -> list[str]:
-        return [
-            f.case.id,
-            f.case.title or "",
-            f"{f.case.process.name}·{f.case.step_name or ''}",
-            dept_of(f.case, self.people) or NO_DEPT,
-            display(f.due),
-            late_text(f),
-        ]
+        """A row of 一: the case's 承办部门 in its fourth column."""
+        return _row(f, dept_of(f.case, self.people) or NO_DEPT)
 
     def dept_row(self, f: Flag) -> list[str]:
-        return [
-            f.case.id,
-            f.case.title or "",
-            f"{f.case.process.name}·{f.case.step_name or ''}",
-            f.case.assignee or "",
-            display(f.due),
-            late_text(f),
-        ]
+        """A row of 二, under its department's heading: the 承办人 in its fourth column."""
+        return _row(f, f.case.assignee or "")
 
     def heading(self, dept: str, flags: Sequence[Flag], left_out: int) -> str:
         late = sum(f.level == "overdue" for f in flags)
@@ -292,6 +280,12 @@ class Page:
                         keep[i] += 1
                         took = True
         return Listed(shown, departments, keep)
+
+
+def _row(f: Flag, fourth: str) -> list[str]:
+    case = f.case
+    step = f"{case.process.name}·{case.step_name or ''}"
+    return [case.id, case.title or "", step, fourth, display(f.due), late_text(f)]
 
 
 def _row_lines(texts: Sequence[str]) -> int:

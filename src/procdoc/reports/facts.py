@@ -56,9 +56,9 @@ def handler_of(
     """Whom a case counts for in the statistics and 抽查: its 承办人; for a case closed at
     a final step, the one who had it before it got there (the move into 归档 hands it to
     the 档案员, who did not handle the matter: QA found every closed case credited to
-    the archivist). Read from the first change of 承办人 (``label``) at or after the case
-    entered that step: the move's own rows come after the move (an `assign` in the same
-    minute, before it, is the handler's own)."""
+    the archivist). Read from the first change of 承办人 (``label``) after the row of the
+    move into that step, where a move writes its 转办 (an `assign` in the same minute,
+    before the move, is the handler's own)."""
     last = stays[-1] if stays else None
     if case.status != "closed" or last is None or not last.step.final:
         return case.assignee
