@@ -433,6 +433,62 @@ def test_report_cells_keep_text_as_typed(tmp_path: Path) -> None:
     assert row[1].hyperlink is None
 
 
+def test_a_tables_rows_written_as_text_read_as_xlsxwriter_writes_them(tmp_path: Path) -> None:
+    """A table's rows written in one go as SpreadsheetML text (the fast path of large
+    tables such as 明细) read back in Excel's terms, value, type, number format, bold and
+    row height, as the same rows written cell by cell through xlsxwriter; the sheet's
+    dimension and filter cover them."""
+    from zoneinfo import ZoneInfo
+
+    from procdoc.reports.sheets import ReportBook
+
+    long = "关于进一步加强和改进新形势下机关公文处理与档案管理工作的实施意见（征求意见稿）"
+    rows = [
+        ["甲-1", "=1+1", 2, 0.25, date(2026, 12, 4), datetime(2026, 12, 4, 9, 30), None, ""],
+        ["a<b & c", "  前后空格 ", 3.5, None, "—", datetime(2026, 1, 2, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai")), True, False],
+        ["换行\n第二行", long, -1, 1.0, "未知", "控制\x07字符", 1.5, 7],
+        ["合计", "", 10, 0.5, None, None, 2.25, "x"],
+    ]  # fmt: skip
+    kinds = ["", "", "", "pct", "", "", "num", ""]
+    widths = [10, 12, 8, 8, 12, 16, 8, 8]
+    header = ["编号", "标题", "件数", "比率", "日期", "时间", "用时", "备注"]
+    for editable in (True, False):
+        book = ReportBook(tmp_path / f"r{editable}.xlsx")
+        book.table(
+            "表", "标题", header, rows, widths=widths, kinds=kinds, notes=["注一", "注二"],
+            bold_last=True, editable=editable,
+        )  # fmt: skip
+        book.close()
+
+    def seen(path: Path) -> list[object]:
+        sheet = openpyxl.load_workbook(path)["表"]
+        cells = [
+            (c.coordinate, c.value, c.data_type, c.number_format, c.font.b, c.border.left.style,
+             c.alignment.wrap_text, c.alignment.vertical, c.fill.fgColor.rgb)
+            for row in sheet.iter_rows()
+            for c in row
+        ]  # fmt: skip
+        heights = {r: d.height for r, d in sheet.row_dimensions.items() if d.height}
+        return [sheet.dimensions, sheet.auto_filter.ref, sheet.freeze_panes, heights, cells]
+
+    by_cell, as_text = seen(tmp_path / "rTrue.xlsx"), seen(tmp_path / "rFalse.xlsx")
+    assert as_text == by_cell
+    assert as_text[0] == "A1:H9" and as_text[1] == "A5:H9"
+    values = {c[0]: c[1:3] for c in as_text[4]}
+    assert values["A6"] == ("甲-1", "s") and values["B6"] == ("=1+1", "s")
+    assert values["F7"] == (datetime(2026, 1, 2, 8, 0), "d")  # Beijing wall time, no zone
+    assert values["G7"] == (1, "n") and values["H7"] == (False, "b")  # a number when 用时
+    assert values["A9"][0] == "合计" and as_text[3][8] > 15  # two lines: 换行
+
+    # text that looks like Excel's escape is written escaped (xlsxwriter leaves it as it
+    # is, and Excel then shows "A"); calamine reads what was given
+    book = ReportBook(tmp_path / "x.xlsx")
+    book.table("表", "标题", ["甲", "乙"], [["a<b & c", "_x0041_"]])
+    book.close()
+    calamine = CalamineWorkbook.from_path(str(tmp_path / "x.xlsx"))
+    assert calamine.get_sheet_by_name("表").to_python()[3] == ["a<b & c", "_x0041_"]
+
+
 #: An OA export of 发文 that maps no 完成时间: a row 已完成 comes in at 归档 (final), its
 #: 办结时间 the moment it was entered and 流转记录 one 导入 row with no step before.
 OA_SOURCE = """\

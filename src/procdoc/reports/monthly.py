@@ -358,6 +358,7 @@ def _workbook(rep: MonthlyReport, path: Path, *, office: str) -> None:
             rep.compare_rows(),
             widths=[26, 14, 14, 21],
             notes=["环比：件数为增减百分比，比率为百分点之差，用时为工作日之差"],
+            editable=True,
         )
         points = book.wb.add_format(
             {"border": 1, "num_format": '+0.0"个百分点";-0.0"个百分点";+0.0"个百分点"'}

@@ -244,6 +244,7 @@ def _workbook(rep: SampleReport, path: Path, *, office: str) -> None:
             widths=[5, 12, 9, 22, 8, 15, 34, 12, 30, 12, 11],  # 检查人: room to sign (QA)
             notes=[rep.describe(printed=True)],
             empty="本期无办结案件可供抽查",
+            editable=True,
         )
         blank_date = book.wb.add_format({"border": 1, "num_format": "yyyy-mm-dd", "valign": "top"})
         for r in range(first, first + len(rows)):
