@@ -460,3 +460,43 @@ def test_backups_are_named_on_the_workspace_clock_and_a_failed_backup_says_what(
     ):
         store.update(set_status("C-2", "已办结"))
     assert digest(path) == before
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="symbolic links need privileges on Windows")
+def test_a_ledger_that_is_a_link_is_written_where_it_points(library: Path, tmp_path: Path) -> None:
+    """A workspace whose ledger is a symbolic link to the office's file on a share: procdoc
+    writes that file and keeps the link (replacing the link made a copy of its own that
+    the office never saw), and an owner file beside that file refuses the write."""
+    from conftest import cli
+
+    share = tmp_path / "共享 盘"
+    share.mkdir()
+    new = [
+        "new",
+        "xinfang",
+        "--title",
+        "甲",
+        "--set",
+        "petitioner=张三",
+        "--at",
+        "2026-11-02 09:00",
+    ]
+    assert cli(library, *new)[0] == 0
+    real = share / "台账.xlsx"
+    shutil.move(library / "ledger.xlsx", real)
+    (library / "ledger.xlsx").symlink_to(real)
+    code, _out, err = cli(library, *new[:3], "乙", *new[4:])
+    assert code == 0, err
+    assert (library / "ledger.xlsx").is_symlink()
+    ids = [
+        r[0]
+        for r in CalamineWorkbook.from_path(str(real)).get_sheet_by_name("信访事项办理").to_python()
+    ]
+    assert ids[-2:] == ["XF2026-0001", "XF2026-0002"]
+    before = digest(real)
+    (share / ".~lock.台账.xlsx#").write_text(
+        ",张三,pc,张三,05.12.2026 10:00,file:///x;", encoding="utf-8"
+    )
+    code, _out, err = cli(library, *new[:3], "丙", *new[4:])
+    assert code != 0 and "张三" in err
+    assert digest(real) == before and (library / "ledger.xlsx").is_symlink()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -167,7 +168,7 @@ def parse_config(doc: Document, root: Path) -> tuple[Config, Problems]:
     cfg = Config(
         root=root,
         name=name.strip(),
-        ledger=_path(p, data, "ledger", root, "ledger.xlsx"),
+        ledger=_ledger_path(_path(p, data, "ledger", root, "ledger.xlsx")),
         processes=_path(p, data, "processes", root, "processes"),
         templates=_path(p, data, "templates", root, "templates"),
         output=_path(p, data, "output", root, "out"),
@@ -321,6 +322,17 @@ def _path(p: Problems, data: dict[str, Any], key: str, root: Path, default: str)
         value = default
     path = Path(value)
     return path if path.is_absolute() else root / path
+
+
+def _ledger_path(path: Path) -> Path:
+    """The ledger's file: the one a symbolic link (to the office's file on a share) points
+    to, so that a write replaces that file, and its lock, its backups and the Excel/WPS or
+    LibreOffice owner files are looked for beside it (replacing the link made a copy of its
+    own that the office never saw: QA). Other paths are kept as written."""
+    try:
+        return Path(os.path.realpath(path)) if path.is_symlink() else path
+    except OSError:
+        return path
 
 
 def _duration(p: Problems, value: Any, path: PathKey, default: Duration) -> Duration:
