@@ -345,3 +345,48 @@ def test_a_day_past_reads_the_cases_as_they_stood_then(office: Path) -> None:
     code, out, err = _report(office, "2026-10-12 09:00")
     assert code == 0, err
     assert "在办 1 件" in out  # as `report daily` of that day counts
+
+
+def test_an_hour_deadline_at_midnight_is_that_moment(
+    mini: Path, make_process: Callable[[str, str], Path]
+) -> None:
+    """A 2h deadline from 22:00 falls at 00:00, which the 办理期限 cell cannot tell from a
+    day: it is read as that moment (due 00:00, late from then), not the end of that day."""
+    from conftest import cli
+
+    make_process(
+        "h.yaml",
+        "name: 急件\nid: h\nroles: [甲]\nsteps:\n"
+        "  - {id: a, name: 受理, role: 甲, deadline: 2h, next: [b]}\n"
+        "  - {id: b, name: 完成, role: 甲, final: true}\n",
+    )
+    assert cli(mini, "new", "h", "--title", "零点", "--at", "2026-10-09 22:00")[0] == 0
+    code, out, err = cli(mini, "show", "CASE-1", "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["due"] == "2026-10-10T00:00"
+    code, out, err = cli(mini, "overdue", "--as-of", "2026-10-10 08:00", "--format", "json")
+    assert code == 0, err
+    (case,) = json.loads(out)
+    assert (case["level"], case["deadline_due"]) == ("overdue", "2026-10-10T00:00")
+
+
+def test_an_hour_deadline_under_an_hour_away_reads_in_minutes() -> None:
+    """剩 30 分钟 / 逾期 10 分钟, not 剩 0 小时 / 逾期 0 小时 (QA); hours from one on."""
+    from procdoc.calendar import WorkCalendar
+    from procdoc.reports.overdue import time_left
+
+    cal = WorkCalendar()
+    due = datetime(2026, 10, 9, 14, 0)
+    said = {
+        at: (time_left(due, cal, now=datetime(2026, 10, 9, *at)),
+             time_left(due, cal, now=datetime(2026, 10, 9, *at), short=True))
+        for at in ((13, 30), (14, 0), (14, 10), (14, 0, 20), (16, 40), (11, 0))
+    }  # fmt: skip
+    assert said == {
+        (13, 30): ("剩余 30 分钟", "剩 30 分钟"),
+        (14, 0): ("剩余 0 分钟", "剩 0 分钟"),
+        (14, 10): ("已逾期 10 分钟", "逾期 10 分钟"),
+        (14, 0, 20): ("已逾期 1 分钟", "逾期 1 分钟"),
+        (16, 40): ("已逾期 3 小时", "逾期 3 小时"),
+        (11, 0): ("剩余 3 小时", "剩 3 小时"),
+    }

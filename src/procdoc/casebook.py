@@ -18,7 +18,7 @@ import re
 import warnings
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, time
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -43,7 +43,7 @@ from procdoc.ledger.cells import col_letters
 from procdoc.ledger.model import ColumnKind, ColumnSpec, NewSheet, SheetChanges
 from procdoc.model import Case, HistoryEntry, Status
 from procdoc.process.loader import Problem
-from procdoc.process.model import Process, Step
+from procdoc.process.model import DeadlineRule, Process, Step
 from procdoc.values import Unreadable, as_due, as_moment, cell_for, display, read_field, same, text
 
 if TYPE_CHECKING:
@@ -1213,8 +1213,12 @@ def _build(case_id: str, process: Process, place: _Place, ledger: str) -> Case:
     opened, entered, due, case_due, updated = dated
     opened = _dated("opened", opened, place, ledger, problems, unread)
     entered = _dated("entered", entered, place, ledger, problems, unread)
-    due = _dated("due", due, place, ledger, problems, unread)
-    case_due = _dated("case_due", case_due, place, ledger, problems, unread)
+    due = _in_hours(
+        _dated("due", due, place, ledger, problems, unread), step.deadline if step else None
+    )
+    case_due = _in_hours(
+        _dated("case_due", case_due, place, ledger, problems, unread), process.deadline
+    )
     updated = _dated("updated", updated, place, ledger, problems, unread)
     return Case(
         id=case_id,
@@ -1238,6 +1242,16 @@ def _build(case_id: str, process: Process, place: _Place, ledger: str) -> Case:
         problems=problems,
         unread=unread,
     )
+
+
+def _in_hours(due: Any, rule: DeadlineRule | None) -> Any:
+    """A deadline cell read as a day (``due``) that is a deadline in hours (``rule``'s):
+    one that fell at 00:00, which a cell cannot tell from a day (Excel keeps both as a
+    number, calamine gives a date). It is that moment, not the end of that day (QA: a 2h
+    deadline of 22:00 was not late until the next midnight)."""
+    if type(due) is date and rule is not None and rule.duration.unit == "h":
+        return datetime.combine(due, time())
+    return due
 
 
 #: The type each dated core cell holds as read already (a due date is a date; a moment,

@@ -153,6 +153,15 @@ def urgency(f: Flag) -> tuple[int, int, date, str]:
     )
 
 
+def _hours_text(hours: float, *, late: bool = False) -> str:
+    """N 小时, or N 分钟 under an hour (QA: 10 minutes late read 逾期 0 小时); a late
+    deadline is at least 1 分钟 late."""
+    if hours >= 1:
+        return f"{hours:.0f} 小时"
+    minutes = round(hours * 60)
+    return f"{max(minutes, 1) if late else minutes} 分钟"
+
+
 def time_left(
     due: Due, cal: WorkCalendar, *, now: datetime | None = None, short: bool = False
 ) -> str:
@@ -161,9 +170,9 @@ def time_left(
     moment = now or datetime.now()
     if isinstance(due, datetime):
         hours = (due - moment).total_seconds() / 3600
-        if short:
-            return f"剩 {hours:.0f} 小时" if hours >= 0 else f"逾期 {-hours:.0f} 小时"
-        return f"剩余 {hours:.0f} 小时" if hours >= 0 else f"已逾期 {-hours:.0f} 小时"
+        if hours >= 0:
+            return f"{'剩' if short else '剩余'} {_hours_text(hours)}"
+        return f"{'逾期' if short else '已逾期'} {_hours_text(-hours, late=True)}"
     today = moment.date()
     if due == today:
         return "今日到期"
