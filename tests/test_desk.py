@@ -585,3 +585,39 @@ def test_a_day_past_names_the_assignee_of_that_day(office: Path) -> None:
     assert then.step is not None and then.step.id == "register" and then.assignee == holder
     [now] = [c for c in stood_at(ws, datetime(2026, 11, 3, 17), open_rows) if c.id == cid]
     assert now.assignee == "赵刚"
+
+
+def test_a_case_of_someone_who_left_is_on_the_desks_of_the_steps_role(office: Path) -> None:
+    """A 承办人 taken off people: (left the office) leaves an open case on nobody's desk:
+    the holders of its step's role see it, `list --assignee` still finds it by the name in
+    the ledger, and `check` says so with the cell (QA: the case was on no desk at all)."""
+    from procdoc.commands.desk import todo
+
+    cid = letter(office)
+    advance1(
+        Workspace(office),
+        cid,
+        step="accept",
+        by="王敏",
+        assign="赵刚",
+        at=datetime(2026, 11, 3, 10),
+    )
+    cfg = office / "procdoc.yaml"
+    cfg.write_text(
+        "".join(line for line in cfg.read_text(encoding="utf-8").splitlines(keepends=True)
+                if not line.startswith("  赵刚:")),
+        encoding="utf-8",
+    )  # fmt: skip
+    ws = Workspace(office)
+    step = cases.show(ws, cid).step
+    assert step is not None and step.role == "信访部门"
+    assert [(i.case.id, i.why) for i in todo(ws, who="李强")] == [(cid, "岗位（信访部门）")]
+    assert todo(ws, who="王敏") == []
+    code, out, err = cli(office, "list", "--assignee", "赵刚", "--format", "json")
+    assert code == 0, err
+    assert [c["id"] for c in json.loads(out)] == [cid]
+    code, _out, err = cli(office, "list", "--assignee", "赵钢")
+    assert code != 0 and "no such person" in err
+    code, out, _err = cli(office, "check")
+    assert code == 3 and "承办人 赵刚 is not under people:" in out
+    assert f"procdoc assign {cid} NAME" in out

@@ -234,8 +234,12 @@ def select(
     proc = ws.process(sel.process) if sel.process else None
     check_step(ws, proc, sel.step)
     status = status_id(sel.status)
+    unknown: CaseError | None = None
     if sel.assignee:
-        ws.engine().person(sel.assignee, "--assignee")
+        try:
+            ws.engine().person(sel.assignee, "--assignee")
+        except CaseError as err:  # refused below unless a case has this 承办人 (one who left)
+            unknown = err
     members = dept_members(ws, sel.dept) if sel.dept else None
     engine = ws.engine()
     if cases is None:
@@ -245,6 +249,8 @@ def select(
             rows = open_rows  # closed and cancelled rows are not built
         cases = list(ws.casebook().cases(rows))
         ws.note_broken()
+    if unknown is not None and not any(c.assignee == sel.assignee for c in cases):
+        raise unknown
     out = []
     for case in cases:
         if proc and case.process.id != proc.id:
@@ -342,6 +348,7 @@ def waits_for(
             if role not in signed and people & set(engine.holders(role)):
                 return f"会签（{role}）"
         return None
-    if not case.assignee and people & set(engine.holders(step.role)):
+    unlisted = bool(engine.people) and case.assignee not in engine.people  # (left the office)
+    if (not case.assignee or unlisted) and people & set(engine.holders(step.role)):
         return f"岗位（{step.role}）"
     return None

@@ -174,6 +174,16 @@ def check(ws: Workspace) -> CheckReport:
             report.findings.append(Finding(where, what.removesuffix(_("; fix the cell"))))
         if case.status != "open":
             continue
+        people = ws.config.people
+        if people and case.assignee and case.assignee not in people:
+            report.findings.append(
+                Finding(
+                    book.cell_of(case, "assignee"),
+                    _(
+                        "open case {id}'s 承办人 {name} is not under people: in procdoc.yaml (left the office?): its step's role holders have it on their desks; procdoc assign {id} NAME hands it on"
+                    ).format(id=case.id, name=case.assignee),
+                )
+            )
         for fdef in case.process.fields.values():
             if fdef.required and case.fields.get(fdef.id) in (None, ""):
                 report.findings.append(
