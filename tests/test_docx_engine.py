@@ -391,6 +391,30 @@ def test_carriage_returns_are_newlines(built: dict[str, Path]) -> None:
     assert body_texts(data) == ["值：一\n二\n三"]
 
 
+@pytest.mark.parametrize("force_docxtpl", [False, True])
+def test_a_newline_does_not_spread_the_line_before_it(
+    built: dict[str, Path], force_docxtpl: bool
+) -> None:
+    """A value's newline is a line break in a paragraph that may be justified: every
+    document says doNotExpandShiftReturn (Word and LibreOffice then leave the line before
+    it as it is; QA saw 二   、   渣   土   车), on both rendering paths, and the template's
+    other settings are kept. A template that says otherwise is left as it says."""
+    template = CompiledTemplate.compile(built["simple"], force_docxtpl=force_docxtpl)
+    with zipfile.ZipFile(built["simple"]) as z:
+        before = z.read("word/settings.xml")
+    assert b"doNotExpandShiftReturn" not in before and b"<w:compat>" in before
+    data = template.render({"v": "一、甲；\n二、乙"})
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        after = z.read("word/settings.xml")
+    assert after.replace(b"<w:doNotExpandShiftReturn/>", b"", 1) == before
+    compat = etree.fromstring(after).find(qn("w:compat"))
+    assert compat is not None and compat[0].tag == qn("w:doNotExpandShiftReturn")
+    assert body_texts(data) == ["值：一、甲；\n二、乙"]
+    for path in REPO_TEMPLATES:  # the library's own carry it
+        with zipfile.ZipFile(path) as z:
+            assert b"<w:compat><w:doNotExpandShiftReturn/>" in z.read("word/settings.xml"), path
+
+
 def test_listing_characters_as_docxtpl(built: dict[str, Path]) -> None:
     # \a starts a new paragraph, \f a page break, as docxtpl's Listing
     data = template_for(built["simple"]).render({"v": "甲\a乙\f丙"})

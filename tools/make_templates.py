@@ -346,6 +346,11 @@ class Template:
         双页码居左空一字. Odd pages use the default footer, even pages the even one
         (w:evenAndOddHeaders in the settings). No header: no running case number."""
         self.doc.settings.odd_and_even_pages_header_footer = True
+        # a value's newline is a line break in a justified paragraph: without this, Word
+        # and LibreOffice spread the line before it across the page (QA)
+        compat = self.doc.settings.element.find(qn("w:compat"))
+        if compat is not None and compat.find(qn("w:doNotExpandShiftReturn")) is None:
+            compat.insert(0, OxmlElement("w:doNotExpandShiftReturn"))
         section = self.doc.sections[0]
         for footer, align in ((section.footer, RIGHT), (section.even_page_footer, LEFT)):
             fp = footer.paragraphs[0]

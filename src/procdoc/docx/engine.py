@@ -591,6 +591,7 @@ class CompiledTemplate:
     def compile(cls, path: Path, *, force_docxtpl: bool = False) -> CompiledTemplate:
         """Prepare ``path`` once. ``force_docxtpl`` renders every document with docxtpl."""
         source, parts = read_template_parts(path)
+        source = _breaks_not_justified(source)
         helper = DocxTemplate(io.BytesIO(source))
         compiled: list[_CompiledPart] = []
         variables: set[str] = set()
@@ -881,6 +882,38 @@ _UTF8_NAME: Final = 0x800
 def _dos_time(date_time: tuple[int, int, int, int, int, int]) -> tuple[int, int]:
     year, month, day, hour, minute, second = date_time
     return hour << 11 | minute << 5 | second // 2, (year - 1980) << 9 | month << 5 | day
+
+
+_COMPAT = re.compile(rb"<(\w+):compat(?:\s*/>|\s*>)")
+
+
+def _breaks_not_justified(source: bytes) -> bytes:
+    """The template with Word's ``doNotExpandShiftReturn`` set (unless it says otherwise):
+    a value's newline is a line break (``<w:br/>``) in a paragraph justified to both
+    edges, and without the setting Word and LibreOffice spread the line before each break
+    across the page (信 访 事 项 ： 一 、… : QA). Set in the settings' ``compat``
+    element; a template without one is left as it is."""
+    with zipfile.ZipFile(io.BytesIO(source)) as archive:
+        try:
+            settings = archive.read("word/settings.xml")
+        except KeyError:
+            return source
+        found = _COMPAT.search(settings)
+        if b"doNotExpandShiftReturn" in settings or found is None:
+            return source
+        prefix = found.group(1)
+        setting = b"<%s:doNotExpandShiftReturn/>" % prefix
+        if found.group(0).endswith(b"/>"):
+            tag = b"<%s:compat>%s</%s:compat>" % (prefix, setting, prefix)
+        else:
+            tag = found.group(0) + setting
+        patched = settings[: found.start()] + tag + settings[found.end() :]
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as copy_:
+            for info in archive.infolist():
+                data = patched if info.filename == "word/settings.xml" else archive.read(info)
+                copy_.writestr(info, data)
+    return out.getvalue()
 
 
 class _Package:
