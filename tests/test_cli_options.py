@@ -234,3 +234,56 @@ def test_the_workspace_can_be_named_before_the_command(
     assert cid in result.stdout
     result = CliRunner().invoke(app, ["-w", str(office / "nosuch"), "list", "-w", str(office)])
     assert result.exit_code == 0 and cid in result.stdout
+
+
+@pytest.mark.parametrize("value", ["", "0", "false", "no", "OFF"])
+def test_procdoc_debug_off_values_keep_the_one_line_error(
+    library: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    """PROCDOC_DEBUG=0 (or false, no, off) is off: one Error: line (=0 turned tracebacks
+    on: QA); =1 raises, for the traceback."""
+    monkeypatch.setenv("PROCDOC_DEBUG", value)
+    code, _out, err = cli(library, "show", "NOPE")
+    assert code == 1 and err.startswith("Error: unknown case 'NOPE'")
+    from typer.testing import CliRunner
+
+    from procdoc.cli import app
+
+    monkeypatch.setenv("PROCDOC_DEBUG", "1")
+    result = CliRunner().invoke(app, ["show", "NOPE", "-w", str(library)])
+    assert result.exit_code != 0 and type(result.exception).__name__ == "CaseError"
+
+
+def test_an_out_folder_that_cannot_be_made_says_which_and_what_to_do(library: Path) -> None:
+    """--out naming a file (or a place that cannot hold a folder): one line naming the
+    folder and what to do, exit 1, nothing written (a bare "f: File exists": QA)."""
+    code, _out, err = cli(
+        library,
+        "new",
+        "xinfang",
+        "--title",
+        "甲",
+        "--set",
+        "petitioner=张三",
+        "--at",
+        "2026-11-02 09:00",
+    )
+    assert code == 0, err
+    (library / "f").write_text("", encoding="utf-8")
+    code, _out, err = cli(
+        library,
+        "render",
+        "--template",
+        "delivery_receipt",
+        "--case",
+        "XF2026-0001",
+        "--out",
+        str(library / "f"),
+    )
+    assert code == 1
+    (line,) = err.strip().splitlines()  # (the reason is the system's words)
+    assert line.startswith(f"Error: cannot make the folder {library / 'f'}: ")
+    assert line.endswith(
+        "(a file of that name is in the way, or the place cannot be written: give another folder (--out))"
+    )
+    assert (library / "f").read_text(encoding="utf-8") == ""

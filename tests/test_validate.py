@@ -441,3 +441,25 @@ def test_a_when_that_does_not_parse_is_one_error_and_no_fallback_warning(mini: P
     text = BASE.replace("next: [b]", 'next: [{to: b, when: "f =="}, b]')
     lines, out = bad_file_errors(mini, text)
     assert len(lines) == 1 and "does not parse" in lines[0], out
+
+
+def test_a_zero_deadline_is_warned_about_with_its_place(mini: Path) -> None:
+    """`deadline: 0wd` (or 0h, an extension of 0d) is a typo as a rule: due the moment the
+    clock starts, a day off included (QA: 0wd from 10-03 was due on a holiday). A warning
+    with file:line:column; --strict fails. (A zero counted from a date field, due on that
+    day, is meant: the library's 督办 and 会议 have one, and validate cleanly.)"""
+    write(
+        mini / "processes" / "zero.yaml",
+        "name: 零时限\nid: zero\nroles: [甲]\nsteps:\n"
+        "  - {id: a, name: 受理, role: 甲, deadline: 0wd, extend: 0d, next: [b]}\n"
+        "  - {id: b, name: 完成, role: 甲, final: true}\n",
+    )
+    code, out, _ = run("validate", "-w", str(mini))
+    assert code == 0, out
+    assert "processes/zero.yaml:5:42: warning: a duration of 0wd is no time at all" in out.replace(
+        "\\", "/"
+    )
+    assert "processes/zero.yaml:5:55: warning: a duration of 0d is no time at all" in out.replace(
+        "\\", "/"
+    )
+    assert run("validate", "-w", str(mini), "--strict")[0] == 3

@@ -84,6 +84,18 @@ AssigneeOpt = Annotated[
 DeptOpt = Annotated[str | None, typer.Option("--dept", help=_("Only cases of this department."))]
 
 
+def _debugging() -> bool:
+    """PROCDOC_DEBUG set to anything but empty, 0, false, no or off: an error shows its
+    traceback (=0 turned them on: QA)."""
+    return os.environ.get("PROCDOC_DEBUG", "").strip().lower() not in (
+        "",
+        "0",
+        "false",
+        "no",
+        "off",
+    )
+
+
 def handle_errors(func: F) -> F:
     """Turn ProcdocErrors (and OSErrors) into one `Error: ...` line and the error's exit
     code; after a command that met cases of a process file with errors, say so and exit 1."""
@@ -98,13 +110,13 @@ def handle_errors(func: F) -> F:
         try:
             result = func(*args, **kwargs)
         except ConfigError as err:
-            if os.environ.get("PROCDOC_DEBUG"):
+            if _debugging():
                 raise
             for line in err.lines():
                 console.error(line)
             raise typer.Exit(int(err.exit_code)) from None
         except ProcdocError as err:
-            if os.environ.get("PROCDOC_DEBUG"):
+            if _debugging():
                 raise
             console.error(str(err))
             raise typer.Exit(int(err.exit_code)) from None
@@ -112,7 +124,7 @@ def handle_errors(func: F) -> F:
             console.quiet_broken_pipe()
             return None
         except OSError as err:
-            if os.environ.get("PROCDOC_DEBUG"):
+            if _debugging():
                 raise
             where = f"{err.filename}: " if err.filename else ""
             console.error(f"{where}{err.strerror or err}")
@@ -909,7 +921,13 @@ def render(
             if result.recorded
             else ""
         )
-        + (_(", {n_pdfs} PDFs").format(n_pdfs=len(result.pdfs)) if result.pdfs else "")
+        + (
+            ngettext(", {n_pdfs} PDF", ", {n_pdfs} PDFs", len(result.pdfs)).format(
+                n_pdfs=len(result.pdfs)
+            )
+            if result.pdfs
+            else ""
+        )
         + (
             _(", {n_skipped} skipped").format(n_skipped=len(result.skipped))
             if result.skipped

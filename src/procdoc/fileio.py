@@ -37,6 +37,24 @@ def temp_beside(path: Path) -> Path:
     )  # pragma: no cover
 
 
+def make_folder(folder: Path) -> None:
+    """Create ``folder`` and its parents (those there are kept); WriteError on an OSError,
+    saying which folder and what to do (a bare "File exists" said neither: QA)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise WriteError(
+            _("cannot make the folder {folder}: {reason}").format(
+                folder=folder, reason=err.strerror or err
+            ),
+            hint=_(
+                "a file of that name is in the way, or the place cannot be written: give another folder (--out)"
+            )
+            if isinstance(err, FileExistsError | NotADirectoryError)
+            else _("give a folder you can write to (--out)"),
+        ) from None
+
+
 def atomic_write(
     target: Path, content: bytes | str | Callable[[Path], object], *, like: Path | None = None
 ) -> Path:
@@ -44,8 +62,8 @@ def atomic_write(
     given) to ``target`` atomically; give it the permission bits of ``like`` (the ledger)
     when that exists. Raises :class:`WriteError` naming the file on an OSError."""
     tmp: Path | None = None
+    make_folder(target.parent)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
         tmp = temp_beside(target)
         if isinstance(content, bytes):
             tmp.write_bytes(content)

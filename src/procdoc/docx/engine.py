@@ -58,6 +58,7 @@ from jinja2 import (
 from lxml import etree
 
 from procdoc.errors import RenderError
+from procdoc.fileio import make_folder
 from procdoc.i18n import _, kind_word
 from procdoc.nobreak import keep_numbers_whole
 
@@ -1234,7 +1235,7 @@ def _make_folders(folders: Iterable[Path]) -> list[Path]:
     made: list[Path] = []
     for folder in folders:
         missing = [p for p in (folder, *folder.parents) if not p.exists()]
-        folder.mkdir(parents=True, exist_ok=True)
+        make_folder(folder)
         made.extend(missing)
     return sorted(set(made), key=lambda p: len(p.parts), reverse=True)
 

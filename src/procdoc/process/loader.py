@@ -261,7 +261,9 @@ class _Builder:
                     key=True,
                 )
 
-    def _duration(self, value: Any, path: PathKey) -> Duration | None:
+    def _duration(self, value: Any, path: PathKey, *, zero: bool = False) -> Duration | None:
+        """``value`` read as a duration; ``zero``: a zero is meant (a deadline counted from a
+        date field: due on that day), else it is warned about."""
         if isinstance(value, bool) or not isinstance(value, str | int):
             self.p.error(
                 path,
@@ -271,10 +273,18 @@ class _Builder:
             )
             return None
         try:
-            return Duration.parse(value)
+            duration = Duration.parse(value)
         except CalendarError as err:
             self.p.error(path, err.message)
             return None
+        if duration.amount == 0 and not zero:  # a typo as a rule: due as the clock starts
+            self.p.warning(
+                path,
+                _(
+                    "a duration of {value} is no time at all: due the moment it starts (on a day off too); did you mean another number?"
+                ).format(value=str(value).strip()),
+            )
+        return duration
 
     def _deadline(self, value: Any, path: PathKey) -> tuple[DeadlineRule | None, PathKey | None]:
         if value is None:
@@ -284,8 +294,8 @@ class _Builder:
             if "duration" not in value:
                 self.p.error(path, _("missing required key 'duration' in the deadline"))
                 return None, None
-            duration = self._duration(value["duration"], (*path, "duration"))
             start = value.get("from")
+            duration = self._duration(value["duration"], (*path, "duration"), zero=bool(start))
             starts = start if isinstance(start, list) else [start] if start is not None else []
             if not all(isinstance(s, str) and s for s in starts) or (
                 isinstance(start, list) and not start
