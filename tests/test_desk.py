@@ -389,6 +389,23 @@ def test_withdrawing_the_last_countersign_leaves_it_on_the_withdrawn_signers_des
     assert code == 1 and "财务 has already signed at 财务会签; awaiting 部门负责人" in err
 
 
+def test_a_desk_of_a_moment_past_has_the_countersigns_not_yet_signed_then(library: Path) -> None:
+    """`todo --as-of` a moment past: a countersign signed since, or a case closed since,
+    is on the desks of those who had not signed by then (it read today's signatures: the
+    case was on no signer's desk of the past once it closed: QA)."""
+    ws, cid = signed_for_finance(library)  # 王五 signed for 财务 on 11-03 09:00
+    before = datetime(2026, 11, 2, 12)
+    assert [i.case.id for i in todo(ws, who="钱六", as_of=before)] == [cid]
+    assert [i.why for i in todo(ws, who="李四", as_of=before)] == ["会签（部门负责人）"]
+    advance1(ws, cid, step="pay", by="李四", at=datetime(2026, 11, 3, 10))  # on to 支付
+    ws = Workspace(library)
+    assert [i.why for i in todo(ws, who="王五", as_of=before)] == ["会签（财务）"]
+    assert [i.why for i in todo(ws, who="李四", as_of=datetime(2026, 11, 3, 9, 30))] == [
+        "会签（部门负责人）"
+    ]
+    assert todo(ws, who="王五", as_of=datetime(2026, 11, 3, 9, 30)) == []
+
+
 def test_advance_moves_several_cases_all_or_none(office: Path) -> None:
     one, two = letter(office, "一"), letter(office, "二")
     ws = Workspace(office)

@@ -13,7 +13,7 @@ from procdoc.engine import WITH_THE_MOVE
 from procdoc.errors import UsageError
 from procdoc.i18n import _
 from procdoc.layout import ACTIONS
-from procdoc.model import Case
+from procdoc.model import Case, HistoryEntry
 from procdoc.reports.overdue import LEVEL_ORDER, Flag, flag_case
 from procdoc.workspace import Workspace
 
@@ -69,8 +69,12 @@ def todo(
     from procdoc.casebook import open_rows
 
     book = ws.casebook(history=True)
+    history = book.history
     if not done and moment < ws.now():  # a moment past: the cases as they stood then
         cases = stood_at(ws, moment, open_rows, book)
+
+        def history(case: Case) -> list[HistoryEntry]:  # who had signed by then (QA)
+            return [h for h in book.history(case) if h.at is None or h.at <= moment]
     else:
         cases = list(book.cases(None if done else open_rows))  # waiting: open cases only
         ws.note_broken()
@@ -81,7 +85,7 @@ def todo(
     for case in cases:
         if case.status != "open":
             continue
-        why = waits_for(engine, case, people, book.history)
+        why = waits_for(engine, case, people, history)
         if why is None:
             continue
         flag = flag_case(case, moment, window, ws.calendar, ws.config.reminders)
