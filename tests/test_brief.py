@@ -380,6 +380,9 @@ def test_a_crowded_day_s_brief_stays_one_page_and_counts_what_it_leaves_out(
     # every late case is listed or counted: in 一 (escalated) or in its department in 二
     assert escalated + len(listed) + sum(left_out) == overdue + today
     assert len(bands) == 5  # the five departments
+    # cases to escalate left out of 一: a heading does not send the reader to 上表 alone
+    assert more and any("见上表及 daily-2026-03-27.xlsx" in b for b in bands)
+    assert not any(b.endswith("（见上表）") for b in bands)
 
 
 @pytest.mark.skipif(
@@ -451,3 +454,55 @@ def test_many_departments_brief_is_one_page_in_libreoffice(
     assert code == 0, err
     [made] = pdf.to_pdf([tmp_path / "daily-2026-03-27.docx"], tmp_path / "pdf")
     assert len(regex.findall(rb"/Type\s*/Page[^s]", made.read_bytes())) == 1
+
+
+@pytest.fixture(scope="module")
+def roomy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """QA's day: 19 late cases to escalate, two of them with long titles, on a page with
+    room for all (the brief left 5 out with a fifth of the page empty)."""
+    from procdoc.commands.setup import init_workspace
+
+    root = init_workspace(tmp_path_factory.mktemp("roomy") / "office", name="某市某局办公室")
+    titles = [LONG_QA, "关于召开2026年第四季度安全生产工作会议的通知"]
+    for n in range(15):
+        cases.new(
+            Workspace(root), "baoxiao", title=titles[n] if n < 2 else f"报销{n}",
+            sets=["applicant=张三", "amount=100"], at=datetime(2026, 11, 5 + n % 5, 9),
+        )  # fmt: skip
+    for org in ("甲局", "乙局", "丙局", "丁局"):
+        cases.new(
+            Workspace(root), "xinfang", title=f"信访{org}",
+            sets=["petitioner=李四", f"handler_org={org}"], at=datetime(2026, 11, 2, 9),
+        )  # fmt: skip
+    return root
+
+
+LONG_QA = (
+    "关于印发《某省2026—2027年度冬春季森林草原防灭火工作方案》及做好岁末年初安全防范工作的紧急通知"
+)
+
+
+def test_a_brief_with_room_lists_every_case(roomy: Path, tmp_path: Path) -> None:
+    """Nothing is left out while the page has room: rows are counted by their lines as
+    Word and LibreOffice wrap Chinese (and their padding), a department whose cases are
+    all escalated is not measured as if some were left out (QA)."""
+    code, _out, err = daily(roomy, "2026-12-04 08:00", tmp_path)
+    assert code == 0, err
+    doc = docx.Document(str(tmp_path / "daily-2026-12-04.docx"))
+    escalate, _by_dept = doc.tables
+    assert len(rows(escalate)) == 1 + 19  # the header and every case
+    assert not any("未列出" in t for t in texts(doc))
+    assert not any("未列出" in r[0] for table in doc.tables for r in rows(table))
+
+
+@pytest.mark.skipif(
+    __import__("procdoc.docx.pdf", fromlist=["find_soffice"]).find_soffice() is None,
+    reason="LibreOffice is not installed",
+)
+def test_a_brief_with_room_is_one_page_in_libreoffice(roomy: Path, tmp_path: Path) -> None:
+    from procdoc.docx import pdf
+
+    code, _out, err = daily(roomy, "2026-12-04 08:00", tmp_path)
+    assert code == 0, err
+    [made] = pdf.to_pdf([tmp_path / "daily-2026-12-04.docx"], tmp_path / "pdf")
+    assert len(re.findall(rb"/Type\s*/Page[^s]", made.read_bytes())) == 1

@@ -30,9 +30,10 @@ if TYPE_CHECKING:
 
 WEEKDAYS = "一二三四五六日"
 ESCALATE_HEADER = ["编号", "标题", "流程·环节", "承办部门", "期限", "逾期"]
-ESCALATE_WIDTHS = (25, 42, 35, 20, 22, 30)  # 收文办理·收文签收 on a line (QA)
+# 收文办理·收文签收 on a line (QA); 逾期 23 个工作日 too, with room to spare
+ESCALATE_WIDTHS = (24, 41, 35, 20, 22, 32)
 DEPT_HEADER = ["编号", "标题", "流程·环节", "承办人", "期限", "情况"]
-DEPT_WIDTHS = (25, 42, 35, 20, 22, 30)
+DEPT_WIDTHS = ESCALATE_WIDTHS
 TABLE_SIZE = 10
 
 
@@ -122,10 +123,12 @@ def _document(rep: DailyReport, *, office: str, people: Mapping[str, Person]) ->
         rows = []
         bands = []
         shown_groups = groups[: listed.departments]
+        unlisted = {f.case.id for f in escalate[listed.escalate :]}
         for (dept, flags), keep in zip(shown_groups, listed.by_dept, strict=True):
             rest = [f for f in flags if not f.escalate]  # listed under 一 already
             bands.append(len(rows))
-            rows.append([page.heading(dept, flags, len(rest) - keep)])
+            missing = any(f.case.id in unlisted for f in flags)
+            rows.append([page.heading(dept, flags, len(rest) - keep, missing)])
             rows += [page.dept_row(f) for f in rest[:keep]]
         if listed.departments < len(groups):
             bands.append(len(rows))
@@ -174,9 +177,13 @@ def _today_lines(rep: DailyReport) -> list[str]:
 # (tests/test_brief.py checks one page for short and long titles, long department names
 # and many departments).
 
-_PAGE_LINES = 46
+_PAGE_LINES = 49
 """Lines of 10-point table text one A4 page holds beside the title, the three headings
-and the two tables' header rows."""
+and the two tables' header rows (each row costing its padding too, :data:`_ROW_PAD`)."""
+_ROW_PAD = 0.2
+"""A table row's padding, in lines: in LibreOffice a row of one line is 4.7 mm, of two
+8.5 mm, of five 19.9 mm (about 3.85 mm a line and 0.8 mm a row). Counting rows by their
+lines alone left a fifth of the page empty under long titles (QA)."""
 _BODY_CHARS = 40
 """Full-width characters on a line of 三 (12 point across 174 mm, indented)."""
 _CELL_PAD_MM = 3.8  # Word's default cell margins, 1.9 mm each side
@@ -210,13 +217,18 @@ class Page:
         """A row of 二, under its department's heading: the 承办人 in its fourth column."""
         return _row(f, f.case.assignee or "")
 
-    def heading(self, dept: str, flags: Sequence[Flag], left_out: int) -> str:
+    def heading(
+        self, dept: str, flags: Sequence[Flag], left_out: int, unlisted: bool = True
+    ) -> str:
+        """A department's heading in 二; ``unlisted``: some of its cases to escalate are
+        not in the table of 一 (there was no room), so the workbook is named for them."""
         late = sum(f.level == "overdue" for f in flags)
         escalated = sum(f.escalate for f in flags)
+        above = f"见上表及 {self.workbook}" if unlisted else "见上表"
         if escalated == len(flags):
-            note = "，均需上报（见上表）"
+            note = f"，均需上报（{above}）"
         elif escalated:
-            note = f"（其中需上报 {escalated} 件，见上表），今日到期 {len(flags) - late} 件"
+            note = f"（其中需上报 {escalated} 件，{above}），今日到期 {len(flags) - late} 件"
         else:
             note = f"，今日到期 {len(flags) - late} 件"
         if left_out:
@@ -238,16 +250,17 @@ class Page:
         self,
         escalate: Sequence[Flag],
         groups: Sequence[tuple[str, Sequence[Flag]]],
-        budget: int,
+        budget: float,
     ) -> Listed:
         """What fits in ``budget`` lines: the departments' headings (as many as take at
         most half the page, the rest counted on one line), the cases to escalate, most
         urgent first, then each department's others in turns (the first of each, then the
         second of each, ...). What is left out is counted on the page."""
         rests = [[f for f in flags if not f.escalate] for _, flags in groups]
-        # a heading is measured as it would read with cases left out (the longest form)
+        # a heading is measured as it would read with cases left out (the longest form;
+        # none can be when all its cases are escalated: QA found a page a fifth empty)
         heads = [
-            _band_lines(self.heading(dept, flags, len(rest) or 1))
+            _band_lines(self.heading(dept, flags, len(rest)))
             for (dept, flags), rest in zip(groups, rests, strict=True)
         ]
         departments, room = 0, budget
@@ -288,17 +301,18 @@ def _row(f: Flag, fourth: str) -> list[str]:
     return [case.id, case.title or "", step, fourth, display(f.due), late_text(f)]
 
 
-def _row_lines(texts: Sequence[str]) -> int:
-    """The lines the tallest cell of a row takes at TABLE_SIZE."""
-    return max(
+def _row_lines(texts: Sequence[str]) -> float:
+    """The height of a row in lines: the lines its tallest cell takes at TABLE_SIZE, and
+    the row's own padding (:data:`_ROW_PAD`)."""
+    return _ROW_PAD + max(
         _text_lines(text, width - _CELL_PAD_MM, TABLE_SIZE)
         for text, width in zip(texts, DEPT_WIDTHS, strict=True)
     )
 
 
-def _band_lines(text: str) -> int:
-    """The lines a heading across the whole table takes (bold: a little wider)."""
-    return _text_lines(text, (sum(DEPT_WIDTHS) - _CELL_PAD_MM) / 1.05, TABLE_SIZE)
+def _band_lines(text: str) -> float:
+    """The height of a heading across the whole table (bold: a little wider), in lines."""
+    return _ROW_PAD + _text_lines(text, (sum(DEPT_WIDTHS) - _CELL_PAD_MM) / 1.05, TABLE_SIZE)
 
 
 def _para_lines(text: str) -> int:
@@ -307,6 +321,22 @@ def _para_lines(text: str) -> int:
 
 
 def _text_lines(text: str, width_mm: float, size: float) -> int:
-    per_line = 0.95 * width_mm / (size * 0.3528)  # full-width characters a line holds
-    units = sum(1.0 if east_asian_width(ch) in "WF" else 0.55 for ch in text)
-    return max(1, math.ceil(units / per_line - 1e-9))
+    """The lines ``text`` takes in a column ``width_mm`` wide at ``size`` points, filled
+    a character at a time as Word and LibreOffice fill a line of Chinese: a full-width
+    character is one em, a space or a · a quarter, other half-width ones a half, and a quarter
+    em is added where Chinese meets a letter or digit (both programs space them apart by
+    default). A column of 4.6 ems holds 第5业务 and not 第5业务综; counting ems alone put
+    a 承办部门 on two lines where it took three, and the page ran over (QA)."""
+    room = width_mm / (size * 0.3528)  # the ems a line holds
+    lines, used, wide_before = 1, 0.0, None
+    for ch in text:
+        wide = east_asian_width(ch) in "WF"
+        width = 1.0 if wide else 0.25 if ch in " ·" else 0.5
+        if ch != " " and wide_before is not None and wide != wide_before:
+            width += 0.25
+        wide_before = None if ch == " " else wide
+        if used + width > room:
+            lines, used = lines + 1, width
+        else:
+            used += width
+    return lines
