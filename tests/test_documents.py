@@ -994,3 +994,67 @@ def test_an_imported_case_has_no_registrar_but_its_own(library: Path) -> None:
 
     assert registered_by(process, [opened(f"{IMPORT_BY}泛微-收文.xls", "import")]) == ""
     assert registered_by(process, [opened("王敏", "new")]) == "王敏"
+
+
+def test_a_receipt_of_an_earlier_step_is_kept_and_the_way_to_keep_both_said(
+    library: Path,
+) -> None:
+    """送达回证 is listed at 受理交办 and at 信访答复: at 答复 its default name is the file of
+    the 受理告知书's receipt. It is kept, and the warning says why and how to keep both
+    ({step} in render_name), which then writes the second beside the first (--force
+    replaced the first: QA)."""
+    steps = [
+        ("accept", "2026-11-05 10:00", []),
+        ("assign", "2026-11-05 11:00", ["--set", "accepted=是"]),
+    ]
+    assert (
+        cli(
+            library,
+            "new",
+            "xinfang",
+            "--title",
+            "测试",
+            "--set",
+            "petitioner=钱七",
+            "--at",
+            "2026-11-05 09:00",
+        )[0]
+        == 0
+    )
+    for step, at, extra in steps:
+        assert cli(library, "advance", "XF2026-0001", "--step", step, *extra, "--at", at)[0] == 0
+    render_receipt = ["render", "--template", "delivery_receipt", "--case", "XF2026-0001"]
+    assert cli(library, *render_receipt, "--at", "2026-11-05 12:00")[0] == 0
+    first = library / "out" / "delivery_receipt" / "XF2026-0001-delivery_receipt.docx"
+    before = first.read_bytes()
+    assert (
+        cli(library, "advance", "XF2026-0001", "--step", "handle", "--at", "2026-11-06 09:00")[0]
+        == 0
+    )
+    assert (
+        cli(library, "set", "XF2026-0001", "--set", "result=已答复", "--at", "2026-11-06 10:00")[0]
+        == 0
+    )
+    assert (
+        cli(library, "advance", "XF2026-0001", "--step", "reply", "--at", "2026-11-06 11:00")[0]
+        == 0
+    )
+    code, _out, err = cli(library, *render_receipt, "--at", "2026-11-06 12:00")
+    assert code == 0 and first.read_bytes() == before
+    assert (
+        "Warning: kept out/delivery_receipt/XF2026-0001-delivery_receipt.docx: it was made before XF2026-0001 entered the step"
+        in err.replace("\\", "/")
+    )
+    assert '(render_name: "{id}-{template}-{step}.docx")' in err
+    cfg = library / "procdoc.yaml"
+    text = cfg.read_text(encoding="utf-8")
+    assert '\nrender_name: "{id}-{template}.docx"\n' in text
+    cfg.write_text(
+        text.replace(
+            '\nrender_name: "{id}-{template}.docx"', '\nrender_name: "{id}-{template}-{step}.docx"'
+        ),
+        encoding="utf-8",
+    )
+    code, out, err = cli(library, *render_receipt, "--at", "2026-11-06 12:00")
+    assert code == 0, err
+    assert "XF2026-0001-delivery_receipt-信访答复.docx" in out and first.read_bytes() == before

@@ -876,8 +876,15 @@ def render(
             console.say(f"{cid}\t{ws.rel(path)}")
     for path in result.pdfs:
         console.say(f"\t{ws.rel(path)}")
-    for _cid, path in result.kept:
-        console.info(_("kept {path} (exists; --force to overwrite)").format(path=ws.rel(path)))
+    for cid, path in result.kept:
+        if path in result.earlier:  # this step's document would replace an earlier step's
+            console.warning(
+                _(
+                    'kept {path}: it was made before {cid} entered the step it is at, and this step\'s document would replace it; to keep both, put {{step}} in render_name in procdoc.yaml (render_name: "{{id}}-{{template}}-{{step}}.docx") and render again (--force replaces it)'
+                ).format(path=ws.rel(path), cid=cid)
+            )
+        else:
+            console.info(_("kept {path} (exists; --force to overwrite)").format(path=ws.rel(path)))
     for cid, path in result.recorded:
         console.info(
             _(

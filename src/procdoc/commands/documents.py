@@ -40,6 +40,9 @@ class RenderResult:
     not_due: int = 0
     #: cancelled cases --process/--step left out (a document goes to one only by --case)
     cancelled: int = 0
+    #: of ``kept``: files made before the case entered the step it is at, which this
+    #: step's document would have replaced (a 送达回证 for another 送达文书: QA)
+    earlier: set[Path] = field(default_factory=set)
 
     def as_dict(self) -> dict[str, Any]:
         def items(pairs: list[tuple[str, Path]]) -> list[dict[str, str]]:
@@ -154,6 +157,10 @@ def render(
         job = _Job(case, target, day, history)
         if target.exists() and not force:
             (result.kept if owner == case.id else result.recorded).append((case.id, target))
+            if owner == case.id and not any(
+                is_render_of(e, template) for e in since_entry(case, history)
+            ):
+                result.earlier.add(target)
             if owner != case.id:
                 jobs.append(job)  # recorded below, not rendered
             continue

@@ -371,6 +371,8 @@ reminders:
 # people:
 #   王敏: {{dept: 办公室, roles: [登记员, 收发员]}}
 {numbering}
+# Document file names; add {{step}} for one file per step where a template serves
+# several steps (a 送达回证 at each step a document is served): "{{id}}-{{template}}-{{step}}.docx"
 render_name: "{{id}}-{{template}}.docx"
 """
 
