@@ -1220,3 +1220,39 @@ def test_values_round_trip_through_a_new_workbook(values: list[object]) -> None:
         for label, value in cells.items():
             got = sheet.value(sheet.rows[0], label) if sheet.rows else None
             assert _matches(_expected(value), got), (label, value)
+
+
+def test_an_active_sort_grows_with_the_filter_when_rows_are_appended(tmp_path: Path) -> None:
+    """A register sorted by a column in Excel keeps its sort's ranges (<sortState>, its
+    <sortCondition>) over the rows appended, as the filter's, so sorting again takes the
+    new rows in (they stayed at A2:F6: QA); a sort range that ends elsewhere is left."""
+    path = tmp_path / "ledger.xlsx"
+    simple_ledger(path)  # 5 rows under the header, the filter A1:F6
+    member = "xl/worksheets/sheet1.xml"
+    with zipfile.ZipFile(path) as z:
+        parts = {i.filename: z.read(i) for i in z.infolist()}
+    xml = parts[member].decode("utf-8")
+    assert '<autoFilter ref="A1:F6"/>' in xml
+    parts[member] = xml.replace(
+        '<autoFilter ref="A1:F6"/>',
+        '<autoFilter ref="A1:F6"><sortState ref="A2:F6"><sortCondition descending="1" '
+        'ref="F2:F6"/><sortCondition ref="B2:B4"/></sortState></autoFilter>',
+    ).encode("utf-8")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    store = store_for(tmp_path)
+
+    def plan(snapshot: Snapshot) -> Batch:
+        batch = Batch()
+        batch.sheet(LEDGER).append.append(
+            {"编号": "XF2026-0009", "标题": "新来信", "状态": "办理中"}
+        )
+        return batch
+
+    store.update(plan)
+    xml = read_xml(path, member)
+    assert (
+        '<autoFilter ref="A1:F7"><sortState ref="A2:F7"><sortCondition descending="1" '
+        'ref="F2:F7"/><sortCondition ref="B2:B4"/></sortState></autoFilter>'
+    ) in xml

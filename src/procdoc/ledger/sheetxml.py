@@ -77,6 +77,10 @@ _MERGE = re.compile(rb"""<mergeCell\b[^>]*?\bref\s*=\s*["']([^"']+)["']""")
 _AUTOFILTER = re.compile(rb"""(<autoFilter\b[^>]*?\bref\s*=\s*["'])([^"']*)(["'])""")
 #: where drop-downs and conditional formats say which cells they cover: the ``sqref`` of
 #: <dataValidation> and <conditionalFormatting>, and the <xm:sqref> of their x14 forms
+#: an active sort's ranges (<sortState>, in <autoFilter> or on its own, and its
+#: <sortCondition>s): they grow with the filter, or a sort applied again leaves out the
+#: rows appended (QA)
+_SORT_REF = re.compile(rb"""(<sort(?:State|Condition)\b[^>]*?\sref\s*=\s*["'])([^"']*)(["'])""")
 _SQREF = re.compile(
     rb"""((?:<(?:dataValidation|conditionalFormatting)\b[^>]*?\ssqref\s*=\s*["'])"""
     rb"""|<(?:[\w.-]+:)?sqref>)([^"'<]*)(["']|</(?:[\w.-]+:)?sqref>)"""
@@ -193,6 +197,18 @@ class _StyleMap(dict[int, "int | None"]):
 #: filled as they are met)
 _LETTERS: dict[int, bytes] = {col: col_letters(col).encode("ascii") for col in range(702)}
 _COLUMN_OF: dict[bytes, int] = {letters: col for col, letters in _LETTERS.items()}
+
+
+def _grow_to(last: int, new_last: int, m: re.Match[bytes]) -> bytes:
+    """A range (of :data:`_SORT_REF`) that ended on row ``last`` made to end on
+    ``new_last``; any other as it is."""
+    try:
+        r1, c1, r2, c2 = parse_range(m.group(2).decode("ascii"))
+    except (ValueError, UnicodeDecodeError):
+        return m.group(0)
+    if r2 != last:
+        return m.group(0)
+    return m.group(1) + format_range(r1, c1, new_last, c2).encode() + m.group(3)
 
 
 def _letters(col: int) -> bytes:
@@ -1326,4 +1342,8 @@ class SheetPatcher:
         if (r1, c1, r2, c2) == parse_range(old):
             return post
         self.filter_old, self.filter_new = old, new
-        return post[: m.start(2)] + new.encode() + post[m.end(2) :]
+        post = post[: m.start(2)] + new.encode() + post[m.end(2) :]
+        old_last = parse_range(old)[2]
+        if r2 > old_last:
+            post = _SORT_REF.sub(partial(_grow_to, old_last, r2), post)
+        return post
