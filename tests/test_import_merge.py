@@ -419,3 +419,28 @@ def test_a_mapped_column_missing_from_the_export_is_said(office: Path, tmp_path:
         "no 事由, 费用类别 columns, which sources: dingtalk-baoxiao maps" in err
     ), err
     assert "rename the headers back or fix columns: in procdoc.yaml" in err
+
+
+def test_a_value_typed_over_in_excel_that_no_record_explains_is_replaced_and_said(
+    office: Path,
+) -> None:
+    """A case an import opened, its 金额 typed over in Excel (no row of 流转记录 says what
+    the import gave): the export's value is taken, as the OA's, but said, with the typed
+    value, which 流转记录 keeps as 原值 (it was replaced silently: QA). 承办人, which the OA
+    hands on every day, is not said."""
+    import_files(Workspace(office), [OA / "钉钉-报销审批.xlsx"])
+    cid = next(r for r in ledger_rows(office) if r["来源编号"] == "202609011600000860029")["编号"]
+    wb = openpyxl.load_workbook(office / "台账.xlsx")
+    sheet = wb["报销"]
+    head = [c.value for c in sheet[1]]
+    row = next(r for r in sheet.iter_rows(min_row=2) if r[head.index("编号")].value == cid)
+    row[head.index("金额")].value = 1999
+    wb.save(office / "台账.xlsx")
+    (again,) = import_files(Workspace(office), [OA / "钉钉-报销审批.xlsx"])
+    assert [(u.id, u.changes) for u in again.changed] == [(cid, [("金额", 1999, 2130.4)])]
+    [said] = [p.message for p in again.reported if cid in p.message]
+    assert said.startswith(
+        f"{cid} 金额: the export's '2130.4' replaces '1999', which no row of 流转记录 accounts for"
+    )
+    last = [h for h in ledger_rows(office, "流转记录") if h["编号"] == cid][-1]
+    assert (last["动作"], last["项目"], last["原值"]) == ("导入更新", "金额", 1999)

@@ -891,7 +891,8 @@ class Merge:
         for key in self.mapped_core:
             value = record.core.get(key)
             if value is not None and not same(getattr(case, key), value):
-                if self.kept(case, record, self.labels[key], getattr(case, key), value):
+                label, ours = self.labels[key], getattr(case, key)
+                if self.kept(case, record, label, ours, value, say=key != "assignee"):
                     continue
                 changes.append((self.labels[key], getattr(case, key), value))
                 setattr(case, key, value)
@@ -907,15 +908,27 @@ class Merge:
         self.result.changed.append(Updated(case.id, record.key, changes))
         return changes
 
-    def kept(self, case: Case, record: Record, label: str, ours: Any, theirs: Any) -> bool:
+    def kept(
+        self, case: Case, record: Record, label: str, ours: Any, theirs: Any, *, say: bool = True
+    ) -> bool:
         """Whether the ledger's value of ``label`` stays, though the export says otherwise:
         it was changed in the ledger since the last import gave it (by `set`, `assign` or by
         hand in Excel) and the export still says what that import gave (the OA has not
         changed it): the office's correction stands, and is said. When the OA changed it
         too, the export's value is taken, and the value it replaces is said. A value no
-        import is known to have given (no row in 流转记录 says) is the export's to set."""
+        import is known to have given (no row in 流转记录 says) is the export's to set, and
+        ``say`` says so (not for 承办人, which the OA hands on every day)."""
         given = self._imported(case, label)
-        if given is _UNKNOWN or _alike(ours, given):
+        if given is _UNKNOWN:
+            if say and ours is not None and ours != "":  # replaced, and said (QA: silently)
+                self.report(
+                    record,
+                    _(
+                        "{id} {label}: the export's '{theirs}' replaces '{ours}', which no row of 流转记录 accounts for (typed in the ledger, or the OA changed it since the import that opened the case); the old value is kept in 流转记录 (原值), and a correction made with procdoc set stands against the export"
+                    ).format(id=case.id, label=label, theirs=shown(theirs), ours=shown(ours)),
+                )
+            return False
+        if _alike(ours, given):
             return False
         if _alike(theirs, given):
             self.report(
