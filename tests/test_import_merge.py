@@ -444,3 +444,56 @@ def test_a_value_typed_over_in_excel_that_no_record_explains_is_replaced_and_sai
     )
     last = [h for h in ledger_rows(office, "流转记录") if h["编号"] == cid][-1]
     assert (last["动作"], last["项目"], last["原值"]) == ("导入更新", "金额", 1999)
+
+
+def test_a_key_in_full_width_digits_is_the_same_key(office: Path, tmp_path: Path) -> None:
+    """The OA's ２０２６０９０１… is the key 20260901… it exported before: the case it
+    opened, not a second one (QA); the ledger keeps the key as first exported."""
+    import_files(Workspace(office), [OA / "钉钉-报销审批.xlsx"])
+    count = len(ledger_rows(office))
+    wide = tmp_path / "钉钉-全角.xlsx"
+    shutil.copy(OA / "钉钉-报销审批.xlsx", wide)
+    wb = openpyxl.load_workbook(wide)
+    ws = wb.active
+    assert ws is not None
+    head = [c.value for c in ws[1]]
+    col = head.index("审批编号") + 1
+    key = str(ws.cell(row=2, column=col).value)
+    ws.cell(
+        row=2,
+        column=col,
+        value=" " + key.translate({ord(d): ord(d) + 0xFEE0 for d in "0123456789"}),
+    )
+    wb.save(wide)
+    (result,) = import_files(Workspace(office), [wide])
+    assert result.new == [] and len(ledger_rows(office)) == count
+    assert any(r["来源编号"] == key for r in ledger_rows(office))
+
+
+def test_a_csv_field_longer_than_the_csv_module_reads_leaves_its_row_out(
+    office: Path, tmp_path: Path
+) -> None:
+    """A CSV whose one field is 140,000 characters was refused whole as 'not a readable
+    CSV file' (the csv module's 131,072 limit: QA): the field is read, its row reported
+    with the cell (no Excel cell holds it) and left out, the rest imported."""
+    export = tmp_path / "big.csv"
+    reason = "长" * 140_000
+    export.write_text(
+        "审批编号,标题,审批状态,发起时间,发起人姓名,发起人部门,费用类别,总金额（元）,事由\n"
+        f"202611030930000000001,甲,审批中,2026-11-03 09:30,张三,办公室,差旅费,100,{reason}\n"
+        "202611030930000000002,乙,审批中,2026-11-03 09:30,李四,办公室,差旅费,100,出差\n",
+        encoding="utf-8-sig",
+    )
+    (result,) = import_files(Workspace(office), [export], source="dingtalk-baoxiao")
+    assert [n.key for n in result.new] == ["202611030930000000002"]
+    [bad] = result.problems
+    assert bad.row == 2 and "事由 (I2)" in bad.message and "32767" in bad.message
+
+
+def test_a_folder_given_as_a_file_and_a_file_as_a_folder_say_what_to_run(
+    office: Path, tmp_path: Path
+) -> None:
+    code, _out, err = cli(office, "import", str(tmp_path))
+    assert code == 1 and f"{tmp_path} is a folder: import --folder {tmp_path}" in err
+    code, _out, err = cli(office, "import", "--folder", str(OA / "钉钉-报销审批.xlsx"))
+    assert code == 1 and "is a file, not a folder: import " in err

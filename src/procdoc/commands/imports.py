@@ -87,6 +87,12 @@ def import_files(
     ahead: ReadAhead | None = None
     try:
         for path in files:
+            if path.is_dir():
+                raise ImportFileError(
+                    _(
+                        "{path} is a folder: import --folder {path} imports the exports in it"
+                    ).format(path=path)
+                )
             if not path.is_file():
                 raise ImportFileError(_("{path}: no such file").format(path=path))
             if ahead is None and not dry_run:  # the ledger is read while the files are
@@ -114,6 +120,10 @@ def import_folder(
     """Import every export in ``folder`` not imported yet (known by content hash), oldest
     first by file time, then by name, in one write. A file that matches no source, or
     cannot be read, is skipped and reported; bad rows are as in :func:`import_files`."""
+    if folder.is_file():
+        raise ImportFileError(
+            _("{folder} is a file, not a folder: import {folder} imports it").format(folder=folder)
+        )
     if not folder.is_dir():
         raise ImportFileError(_("{folder}: no such folder").format(folder=folder))
     moment = at or ws.now()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from procdoc.casebook import Casebook, Change
     from procdoc.process.model import Process
 
-__all__ = ["MatchIndex", "MatchPair", "match_key", "match_pairs", "recorded_keys"]
+__all__ = ["KeyIndex", "MatchIndex", "MatchPair", "match_key", "match_pairs", "recorded_keys"]
 
 _SPACE = re.compile(r"\s+")
 
@@ -37,6 +37,33 @@ def _same_form(value: Any) -> str:
         return value.isoformat()
     shown = text(value)
     return _SPACE.sub("", unicodedata.normalize("NFKC", shown)) if shown else ""
+
+
+class KeyIndex(dict[str, str]):
+    """Case ids by an export's key, the keys compared as matches compare values
+    (:func:`_same_form`: full-width digits as digits, no spaces): the OA's
+    ２０２６１１０３… and 20261103… are one key, which opened the case a second time (QA).
+    The ledger keeps each key as it was exported."""
+
+    def __init__(self, pairs: Mapping[str, str]) -> None:
+        super().__init__()
+        for key, cid in pairs.items():
+            self.setdefault(key, cid)
+
+    def __getitem__(self, key: str) -> str:
+        return super().__getitem__(_same_form(key))
+
+    def __setitem__(self, key: str, cid: str) -> None:
+        super().__setitem__(_same_form(key), cid)
+
+    def __contains__(self, key: object) -> bool:
+        return super().__contains__(_same_form(key))
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return super().get(_same_form(key), default)
+
+    def setdefault(self, key: str, default: str) -> str:
+        return super().setdefault(_same_form(key), default)
 
 
 def match_key(values: Iterable[Any]) -> tuple[str, ...] | None:

@@ -24,7 +24,7 @@ from procdoc.engine import forward_steps
 from procdoc.errors import ImportFileError, LedgerError
 from procdoc.i18n import _, aside, name_list, ngettext
 from procdoc.importer.convert import ConversionError, NoYear, to_datetime, to_number, to_text
-from procdoc.importer.match import MatchIndex, recorded_keys
+from procdoc.importer.match import KeyIndex, MatchIndex, recorded_keys
 from procdoc.importer.reader import CellValue, Grid
 from procdoc.importer.table import Table, header_key, locate_table, match_score
 from procdoc.layout import ACTIONS, HISTORY_COLUMNS, STATUS_WORDS
@@ -596,8 +596,8 @@ class Merge:
         self.engine, self.book, self.change = engine, book, change
         self.process, self.source, self.result = process, source, result
         self.at, self.by = at, by
-        self.by_ref = book.refs(process)
-        self.recorded = recorded_keys(book, change) if source.match else {}
+        self.by_ref = KeyIndex(book.refs(process))
+        self.recorded = KeyIndex(recorded_keys(book, change) if source.match else {})
         self.index = MatchIndex(book, process, source.match) if can_match(source, process) else None
         self.claimed: dict[str, int] = {}  # case id -> the row of this file that has it
         self.labels = engine.config.labels

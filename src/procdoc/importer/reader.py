@@ -485,6 +485,11 @@ def _pick_delimiter(text: str) -> str:
     return best
 
 
+# A field longer than the csv module's 131,072 characters refused the whole file; such a
+# cell is read, and its row reported (no spreadsheet cell holds it) while the rest go in
+# (QA). 2**31 - 1: the most the module takes on every platform (a C long on Windows).
+csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
+
 _EXCEL_TEXT_FORMULA = re.compile(r'^="(.*)"$', re.DOTALL)
 
 
