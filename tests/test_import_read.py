@@ -319,10 +319,20 @@ def test_utf16_tab_text_as_excel_saves_unicode_text(tmp_path: Path) -> None:
 
 
 def test_csv_that_the_csv_module_refuses(tmp_path: Path) -> None:
+    """A quote left open takes the rest of the file into one cell: refused, naming the line
+    it opens on (a small file lost its rows after it without a word: QA); a long field
+    alone is read (the csv module's 131,072 limit refused it)."""
     path = tmp_path / "broken.csv"
     path.write_text('编号,标题\n1,"' + "x" * 140_000 + "\n", encoding="utf-8")
     with pytest.raises(ImportFileError, match=r"broken\.csv is not a readable CSV file"):
         read_grid(path)
+    path.write_text('编号,标题\n1,甲\n2,"乙\n3,丙\n4,丁\n', encoding="utf-8")
+    with pytest.raises(ImportFileError, match=r"a quote opened on line 3 is never closed"):
+        read_grid(path)
+    path.write_text(
+        '编号,标题\n1,"' + "x" * 140_000 + '"\n2,"关于""十四五""规划"\n', encoding="utf-8"
+    )
+    assert [len(r[1] or "") for r in read_grid(path).rows[1:]] == [140_000, 9]
 
 
 def test_plain_utf8_csv_and_excel_text_formula(tmp_path: Path) -> None:

@@ -494,8 +494,15 @@ _EXCEL_TEXT_FORMULA = re.compile(r'^="(.*)"$', re.DOTALL)
 
 
 def _read_csv(text: str, delimiter: str) -> list[list[CellValue]]:
+    """The rows of a CSV. A quote that is never closed would take the rest of the file
+    into one cell (the csv module allows it, and the rows after it were lost without a
+    word): csv.Error, naming the line it opens on."""
     rows: list[list[CellValue]] = []
-    for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    start = last = 1  # the line the last record began on
+    record: list[str] = []
+    for record in reader:
+        last, start = start, reader.line_num + 1
         row: list[CellValue] = []
         for cell in record:
             # ="000123" is how some systems keep Excel from reading an id as a number
@@ -504,6 +511,10 @@ def _read_csv(text: str, delimiter: str) -> list[list[CellValue]]:
                 cell = match.group(1)
             row.append(cell if cell != "" else None)
         rows.append(row)
+    # a quote left open runs to the end: the last record, with a line break in its last
+    # cell, and an odd number of quotes in the file (balanced ones come in pairs)
+    if record and "\n" in record[-1] and text.count('"') % 2:
+        raise csv.Error(_("a quote opened on line {line} is never closed").format(line=last))
     return rows
 
 
