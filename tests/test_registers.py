@@ -637,7 +637,23 @@ def test_a_register_with_an_id_column_of_the_office_own_says_how_to_adopt_it(
     code, _out, err = cli(kept, "adopt", "shouwen")
     assert code == 1
     assert "收文台账 row 2: no '当前环节', '环节期限' column" in err, err
-    assert "give procdoc's ids another label (registers: shouwen: columns: {id: 收文编号}" in err
+    assert (
+        "give procdoc's ids a column of their own (registers: shouwen: columns: {id: 案件编号}"
+        in err
+    )
+    # the office's 收文编号 mapped as procdoc's ids already: another label, not that one
+    # (the hint gave {id: 收文编号} back: QA)
+    edit_cells(ledger, "收文台账", {"A2": "收文编号"})
+    config = kept / "procdoc.yaml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(
+        text.replace("columns: {opened:", "columns: {id: 收文编号, opened:"), encoding="utf-8"
+    )
+    code, _out, err = cli(kept, "adopt", "shouwen")
+    assert code == 1
+    assert (
+        "(registers: shouwen: columns: {id: 编号} in procdoc.yaml; map 收文编号 to a field" in err
+    )
 
 
 def test_the_print_area_takes_in_the_rows_appended_below_it(kept: Path) -> None:

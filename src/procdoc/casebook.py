@@ -218,9 +218,15 @@ class _Columns:
                     )
                     if owned_by_procdoc
                     else _(
-                        "a register with a {label} column of the office's own: give procdoc's ids another label (registers: {id}: columns: {{id: 收文编号}} in procdoc.yaml), then run procdoc adopt {id}"
+                        "a register with a {label} column of the office's own: give procdoc's ids a column of their own (registers: {id}: columns: {{id: {other}}} in procdoc.yaml; map {label} to a field to keep it with each case), then run procdoc adopt {id}"
                     )
-                ).format(id=reg.processes[0].id, label=reg.core["id"]),
+                ).format(
+                    id=reg.processes[0].id,
+                    label=reg.core["id"],
+                    other="案件编号"
+                    if label_key(reg.core["id"] or "") == label_key("编号")
+                    else "编号",
+                ),
             )
 
 
