@@ -629,3 +629,48 @@ def test_date_cn():
     assert date_cn(D("2026-05-15")) == "2026年5月15日"
     assert date_cn(D("2026-10-01")) == "2026年10月1日"
     assert date_cn(datetime(2026, 1, 2, 9, 30)) == "2026年1月2日"
+
+
+def test_check_lists_a_deadline_counted_before_its_years_holidays_were_listed(
+    tmp_path: Path,
+) -> None:
+    """A 受理审查 deadline counted in December 2026, before calendar/2027.yaml was added,
+    ends on 2027-01-01 (Monday-Friday, as the SPEC counts a year without holidays); once
+    the file lists 元旦, `check` names the cell and the date counted now (2027-01-04),
+    exit 3 (it said nothing: QA). One counted the same either way is not listed."""
+    from conftest import cli
+    from procdoc.commands.setup import init_workspace
+
+    root = init_workspace(tmp_path / "office", processes=["xinfang"])
+    for title, received in (("甲", "2026-12-17"), ("乙", "2026-12-28")):
+        new = [
+            "new",
+            "xinfang",
+            "--title",
+            title,
+            "--set",
+            "petitioner=张三",
+            "--set",
+            f"received={received}",
+        ]
+        assert cli(root, *new, "--at", "2026-12-30 09:00")[0] == 0
+    for cid in ("XF2026-0001", "XF2026-0002"):
+        assert cli(root, "advance", cid, "--step", "accept", "--at", "2026-12-30 10:00")[0] == 0
+    assert cli(root, "check")[0] == 0
+    (root / "calendar").mkdir()
+    (root / "calendar" / "2027.yaml").write_text(
+        'holidays: [2027-01-01, "2027-02-05..2027-02-12"]\n', encoding="utf-8"
+    )
+    config = root / "procdoc.yaml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("  files: []", "  files: [calendar/*.yaml]"),
+        encoding="utf-8",
+    )
+    code, out, _err = cli(root, "check")
+    assert code == 3
+    found = [line for line in out.splitlines() if "holidays were listed" in line]
+    assert found == [
+        "信访事项办理!G2: XF2026-0001's step deadline 2027-01-01 was counted before 2027's holidays "
+        "were listed; counted with them it is 2027-01-04: type 2027-01-04 in the cell, or leave "
+        "it to stand as first counted"
+    ]

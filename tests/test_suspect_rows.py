@@ -259,7 +259,7 @@ def test_a_pairing_is_found_whatever_else_the_subject_column_holds(mini_cases: P
                     "共12件",
                     "合计划",
                 ]
-            ),  # fmt: skip
+            ),
             st.text(max_size=4),
             st.integers(-3, 3),
             st.floats(allow_nan=False),

@@ -918,6 +918,24 @@ class Engine:
         change.update_case(before, case)
         return Correction(case, "set", done)
 
+    def counted_due(self, case: Case, history: Sequence[HistoryEntry]) -> Due | None:
+        """The open case's step deadline as the calendar counts it now, from the moment it
+        entered the step (or the date its rule counts from), with the extensions granted
+        there; None when it has none to count."""
+        step = case.step
+        if case.status != "open" or step is None or step.deadline is None:
+            return None
+        at = case.entered or case.opened
+        if at is None:
+            return None
+        entries = _entries(history, case.process)
+        entries.setdefault(step.id, at)
+        with warnings.catch_warnings():  # (a year still without holidays: said elsewhere)
+            warnings.simplefilter("ignore", ProcdocWarning)
+            return self.step_due(
+                case, step, at, entries=entries, extensions=self.extensions(case, history)
+            )
+
     def _recount(
         self, case: Case, before: Case, history: Sequence[HistoryEntry], at: datetime
     ) -> None:

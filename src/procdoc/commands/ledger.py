@@ -10,15 +10,18 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from procdoc.config import CONFIG_NAME
-from procdoc.errors import ProcdocWarning, UnadoptedWarning, WorkspaceError
+from procdoc.errors import ProcdocError, ProcdocWarning, UnadoptedWarning, WorkspaceError
 from procdoc.i18n import _, aside, name_list, ngettext
 from procdoc.layout import HISTORY_SHEET
-from procdoc.values import first_few
+from procdoc.values import display, first_few
 from procdoc.workspace import Workspace
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from procdoc.importer.match import MatchPair
     from procdoc.ledger import Batch, Snapshot
+    from procdoc.model import Case
 
 
 @dataclass
@@ -194,7 +197,48 @@ def check(ws: Workspace) -> CheckReport:
                         ),
                     )
                 )
+    _recounted(ws, [c for c in cases if c.status == "open"], report)
     return report
+
+
+def _recounted(ws: Workspace, cases: Sequence[Case], report: CheckReport) -> None:
+    """The open cases whose step deadline falls in a year chinese-calendar does not know
+    and procdoc.yaml's calendar now does, counted again: one counted before that year's
+    holidays were listed (Monday-Friday, as the SPEC counts such a year) is a finding,
+    with the date it comes to now (QA: adding calendar/2027.yaml left every deadline
+    counted before it as it was, and check said nothing)."""
+    from procdoc.calendar import _package_covers
+
+    cal = ws.calendar
+    due_year = {
+        c.id: c.due.year
+        for c in cases
+        if c.due is not None and not _package_covers(c.due.year) and cal.covers(c.due.year)
+    }
+    if not due_year:
+        return
+    engine = ws.engine()
+    with warnings.catch_warnings():  # (the cases' own problems are findings already)
+        warnings.simplefilter("ignore", ProcdocWarning)
+        book = ws.casebook(history=True)
+        counted = {}
+        for cid in sorted(due_year):
+            try:
+                case = book.case(cid)
+            except ProcdocError:  # held twice, or its process unusable: said already
+                continue
+            counted[cid] = (case, engine.counted_due(case, book.history(case)))
+    for cid, (case, now) in counted.items():
+        if now is None or now == case.due:
+            continue
+        report.findings.append(
+            Finding(
+                book.cell_of(case, "due"),
+                _(
+                    "{id}'s step deadline {due} was counted before {year}'s holidays were listed; counted with them it is {now}: type {now} in the cell, or leave it to stand as first counted"
+                ).format(id=cid, due=display(case.due), year=due_year[cid], now=display(now)),
+            )
+        )
 
 
 @dataclass
