@@ -257,18 +257,7 @@ def test_procdoc_debug_off_values_keep_the_one_line_error(
 def test_an_out_folder_that_cannot_be_made_says_which_and_what_to_do(library: Path) -> None:
     """--out naming a file (or a place that cannot hold a folder): one line naming the
     folder and what to do, exit 1, nothing written (a bare "f: File exists": QA)."""
-    code, _out, err = cli(
-        library,
-        "new",
-        "xinfang",
-        "--title",
-        "甲",
-        "--set",
-        "petitioner=张三",
-        "--at",
-        "2026-11-02 09:00",
-    )
-    assert code == 0, err
+    cases.new(Workspace(library), "xinfang", title="甲", sets=["petitioner=张三"])
     (library / "f").write_text("", encoding="utf-8")
     code, _out, err = cli(
         library,

@@ -42,6 +42,16 @@ def ledger_rows(root: Path, sheet: str = "报销") -> list[dict[str, object]]:
     return [dict(zip(header, r, strict=False)) for r in rows[1:]]
 
 
+def type_over(root: Path, cid: object, label: str, value: object) -> None:
+    """Type ``value`` over the 报销 cell of ``label`` of case ``cid``, as in Excel."""
+    wb = openpyxl.load_workbook(root / "台账.xlsx")
+    sheet = wb["报销"]
+    head = [c.value for c in sheet[1]]
+    row = next(r for r in sheet.iter_rows(min_row=2) if r[head.index("编号")].value == cid)
+    row[head.index(label)].value = value
+    wb.save(root / "台账.xlsx")
+
+
 def cli(root: Path, *args: str) -> tuple[int, str, str]:
     result = runner.invoke(app, [*args, "-w", str(root)])
     assert "Traceback" not in result.stdout + result.stderr
@@ -144,12 +154,7 @@ def test_a_value_corrected_in_the_ledger_stays_while_the_oa_still_says_the_old_o
     assert kept.startswith(f"{cid} 金额: kept '2000', changed in the ledger since the import")
     assert digest(office / "台账.xlsx") == before
     # an edit in Excel is a correction as well
-    wb = openpyxl.load_workbook(office / "台账.xlsx")
-    sheet = wb["报销"]
-    head = [c.value for c in sheet[1]]
-    row = next(r for r in sheet.iter_rows(min_row=2) if r[head.index("编号")].value == cid)
-    row[head.index("金额")].value = 1999
-    wb.save(office / "台账.xlsx")
+    type_over(office, cid, "金额", 1999)
     (again,) = import_files(Workspace(office), [OA / "钉钉-报销审批.xlsx"])
     assert again.changed == [] and any("kept '1999'" in p.message for p in again.reported)
     # the OA changes it: the export's value is taken, and what it replaces is said
@@ -430,12 +435,7 @@ def test_a_value_typed_over_in_excel_that_no_record_explains_is_replaced_and_sai
     hands on every day, is not said."""
     import_files(Workspace(office), [OA / "钉钉-报销审批.xlsx"])
     cid = next(r for r in ledger_rows(office) if r["来源编号"] == "202609011600000860029")["编号"]
-    wb = openpyxl.load_workbook(office / "台账.xlsx")
-    sheet = wb["报销"]
-    head = [c.value for c in sheet[1]]
-    row = next(r for r in sheet.iter_rows(min_row=2) if r[head.index("编号")].value == cid)
-    row[head.index("金额")].value = 1999
-    wb.save(office / "台账.xlsx")
+    type_over(office, cid, "金额", 1999)
     (again,) = import_files(Workspace(office), [OA / "钉钉-报销审批.xlsx"])
     assert [(u.id, u.changes) for u in again.changed] == [(cid, [("金额", 1999, 2130.4)])]
     [said] = [p.message for p in again.reported if cid in p.message]
