@@ -333,6 +333,21 @@ def test_csv_that_the_csv_module_refuses(tmp_path: Path) -> None:
         '编号,标题\n1,"' + "x" * 140_000 + '"\n2,"关于""十四五""规划"\n', encoding="utf-8"
     )
     assert [len(r[1] or "") for r in read_grid(path).rows[1:]] == [140_000, 9]
+    # a literal quote in a cell that does not start with one is no quoting, and a cell of
+    # two lines at the very end is closed (an odd count of quotes refused this: QA)
+    path.write_text(
+        '收文编号,公文标题,来文单位,紧急程度\nS001,关于"十四五规划的通知,市政府,平件\n'
+        'S002,检查通知,市财政局,"加急\n特急"\n', encoding="utf-8",
+    )  # fmt: skip
+    assert [r[0] for r in read_grid(path).rows[1:]] == ["S001", "S002"]
+    # a quote opened and closed only by a literal one rows later: the rows between were
+    # one cell (lost without a word: QA)
+    path.write_text(
+        '收文编号,公文标题,来文单位,紧急程度\nS001,"检查通知,市政府,平件\nS002,x,y,z\n'
+        'S003,21" 显示器,市政府,平件\n', encoding="utf-8",
+    )  # fmt: skip
+    with pytest.raises(ImportFileError, match=r"a quote opened on line 2 runs over the rows"):
+        read_grid(path)
 
 
 def test_plain_utf8_csv_and_excel_text_formula(tmp_path: Path) -> None:

@@ -494,15 +494,24 @@ _EXCEL_TEXT_FORMULA = re.compile(r'^="(.*)"$', re.DOTALL)
 
 
 def _read_csv(text: str, delimiter: str) -> list[list[CellValue]]:
-    """The rows of a CSV. A quote that is never closed would take the rest of the file
-    into one cell (the csv module allows it, and the rows after it were lost without a
-    word): csv.Error, naming the line it opens on."""
+    """The rows of a CSV. A quote opened and never closed (or closed only by a quote
+    further down that was meant literally, as in 21" 显示器) takes the rows after it into
+    one cell: the csv module allows it, and those rows were lost without a word (QA).
+    csv.Error, naming the line of the record it opens in, when the file's last cell runs
+    to its end without the quote that would close it, or when a cell's later lines hold
+    as many delimiters as a row has (rows swallowed, in a file of three columns or more)."""
     rows: list[list[CellValue]] = []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    start = last = 1  # the line the last record began on
+    start = last = 1  # the line the record began on
     record: list[str] = []
+    width = 0
     for record in reader:
         last, start = start, reader.line_num + 1
+        width = width or len(record)
+        if width >= 3 and any(_swallows(cell, delimiter, width) for cell in record):
+            raise csv.Error(
+                _("a quote opened on line {line} runs over the rows after it").format(line=last)
+            )
         row: list[CellValue] = []
         for cell in record:
             # ="000123" is how some systems keep Excel from reading an id as a number
@@ -511,11 +520,18 @@ def _read_csv(text: str, delimiter: str) -> list[list[CellValue]]:
                 cell = match.group(1)
             row.append(cell if cell != "" else None)
         rows.append(row)
-    # a quote left open runs to the end: the last record, with a line break in its last
-    # cell, and an odd number of quotes in the file (balanced ones come in pairs)
-    if record and "\n" in record[-1] and text.count('"') % 2:
+    # a quote left open runs to the end of the file: the last record's last cell, holding
+    # a line break, and the file not ending with the quote that would close it (a quote
+    # inside a cell that does not start with one, 关于"十四五"规划, is no quoting)
+    if record and "\n" in record[-1] and not text.rstrip("\r\n").endswith('"'):
         raise csv.Error(_("a quote opened on line {line} is never closed").format(line=last))
     return rows
+
+
+def _swallows(cell: str, delimiter: str, width: int) -> bool:
+    """Whether a cell's later lines look like rows of the file (``width`` cells each):
+    what a quote left open takes in. A multi-line cell of text has no such lines."""
+    return "\n" in cell and any(line.count(delimiter) >= width - 1 for line in cell.split("\n")[1:])
 
 
 # HTML ----------------------------------------------------------------------------------
