@@ -497,3 +497,18 @@ def test_a_folder_given_as_a_file_and_a_file_as_a_folder_say_what_to_run(
     assert code == 1 and f"{tmp_path} is a folder: import --folder {tmp_path}" in err
     code, _out, err = cli(office, "import", "--folder", str(OA / "钉钉-报销审批.xlsx"))
     assert code == 1 and "is a file, not a folder: import " in err
+
+
+def test_a_change_between_two_exports_of_one_import_is_the_oa_s(
+    office: Path, tmp_path: Path
+) -> None:
+    """Two days' exports imported together (as `--folder` takes them): the second's new
+    金额 replaces what the first opened the case with, as an OA change, without the word
+    for a value no one accounts for (it was said: QA)."""
+    (first, second) = import_files(
+        Workspace(office), [OA / "钉钉-报销审批.xlsx", _changed_export(tmp_path)]
+    )
+    assert len(first.new) > 0 and [u.changes for u in second.changed] == [
+        [("金额", 2130.4, 2230.4)]
+    ]
+    assert not any("accounts for" in p.message for p in [*first.reported, *second.reported])

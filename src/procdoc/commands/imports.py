@@ -233,12 +233,13 @@ def _write(
     engine = ws.engine()
 
     def plan(book: Casebook, change: Change) -> None:
+        gave: dict[tuple[str, str], Any] = {}  # what the files opened cases with
         for p in prepared:
             p.result.reset()
             by = f"{IMPORT_BY}{p.path.name}"
-            Merge(engine, book, change, p.process, p.source, p.result, at=moment, by=by).run(
-                progress
-            )
+            Merge(
+                engine, book, change, p.process, p.source, p.result, at=moment, by=by, gave=gave
+            ).run(progress)
         if progress and not dry_run:
             progress(f"写入 {ws.config.ledger.name}", 0, 0)  # merged; writing comes next
 

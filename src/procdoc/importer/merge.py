@@ -592,8 +592,12 @@ class Merge:
         *,
         at: datetime,
         by: str,
+        gave: dict[tuple[str, str], Any] | None = None,
     ) -> None:
+        """``gave``: (case id, label) -> what an import gave the case it opened, shared by
+        the files of one import (see :meth:`kept`)."""
         self.engine, self.book, self.change = engine, book, change
+        self.gave = gave if gave is not None else {}
         self.process, self.source, self.result = process, source, result
         self.at, self.by = at, by
         self.by_ref = KeyIndex(book.refs(process))
@@ -833,6 +837,14 @@ class Merge:
             self.check_holder(record, new)
         self.by_ref[record.key] = new.id
         self.claimed[new.id] = record.row
+        # what this import gave the case it opened: a later file of the same import (the
+        # next day's export in one --folder) that says otherwise is the OA's change, not
+        # a value no one accounts for (QA)
+        fields = self.process.fields
+        for fid in self.mapped_fields:
+            self.gave[new.id, fields[fid].label] = new.fields.get(fid)
+        for key in self.mapped_core:
+            self.gave[new.id, self.labels[key]] = getattr(new, key, None)
         if self.index is not None:
             self.index.add(new.id, (record.fields.get(f) for f in self.source.match))
         if record.status is not None and step is None:
@@ -954,7 +966,7 @@ class Merge:
         the first change by a person (修改, 转办) replaced; else unknown."""
         if self._given is None:
             self._given = _imported_values(self.book, self.change)
-        return self._given.get((case.id, label), _UNKNOWN)
+        return self._given.get((case.id, label), self.gave.get((case.id, label), _UNKNOWN))
 
     def move(self, case: Case, record: Record) -> bool:
         """Move the case to the step its status maps to, when that lies ahead; report a
