@@ -512,3 +512,24 @@ def test_a_change_between_two_exports_of_one_import_is_the_oa_s(
         [("金额", 2130.4, 2230.4)]
     ]
     assert not any("accounts for" in p.message for p in [*first.reported, *second.reported])
+
+
+def test_one_key_written_two_ways_in_one_export_is_a_duplicate(
+    office: Path, tmp_path: Path
+) -> None:
+    """Two rows whose keys differ only by full-width digits or spaces are one key twice:
+    the second is reported as a duplicate key with its cell (it read 'the same matter as
+    row 2 (, case …)': QA)."""
+    export = tmp_path / "dup.csv"
+    export.write_text(
+        "审批编号,标题,审批状态,发起时间,发起人姓名,发起人部门,费用类别,总金额（元）,事由\n"
+        "2026110301,甲,审批中,2026-11-03 09:30,张三,办公室,差旅费,100,出差\n"
+        "２０２６１１０３０１ ,乙,审批中,2026-11-03 09:30,李四,办公室,差旅费,100,出差\n",
+        encoding="utf-8-sig",
+    )
+    (result,) = import_files(Workspace(office), [export], source="dingtalk-baoxiao", dry_run=True)
+    assert [n.key for n in result.new] == ["2026110301"]
+    [dup] = result.problems
+    assert dup.row == 3 and dup.message.startswith(
+        "duplicate 审批编号 ２０２６１１０３０１ in A3 (also row 2)"
+    )

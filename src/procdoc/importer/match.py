@@ -25,7 +25,9 @@ if TYPE_CHECKING:
     from procdoc.casebook import Casebook, Change
     from procdoc.process.model import Process
 
-__all__ = ["KeyIndex", "MatchIndex", "MatchPair", "match_key", "match_pairs", "recorded_keys"]
+__all__ = [
+    "KeyIndex", "MatchIndex", "MatchPair", "key_form", "match_key", "match_pairs", "recorded_keys",
+]  # fmt: skip
 
 _SPACE = re.compile(r"\s+")
 
@@ -37,6 +39,11 @@ def _same_form(value: Any) -> str:
         return value.isoformat()
     shown = text(value)
     return _SPACE.sub("", unicodedata.normalize("NFKC", shown)) if shown else ""
+
+
+def key_form(key: str) -> str:
+    """An export's key as keys are compared (:func:`_same_form`)."""
+    return _same_form(key)
 
 
 class KeyIndex(dict[str, str]):

@@ -24,7 +24,7 @@ from procdoc.engine import forward_steps
 from procdoc.errors import ImportFileError, LedgerError
 from procdoc.i18n import _, aside, name_list, ngettext
 from procdoc.importer.convert import ConversionError, NoYear, to_datetime, to_number, to_text
-from procdoc.importer.match import KeyIndex, MatchIndex, recorded_keys
+from procdoc.importer.match import KeyIndex, MatchIndex, key_form, recorded_keys
 from procdoc.importer.reader import CellValue, Grid
 from procdoc.importer.table import Table, header_key, locate_table, match_score
 from procdoc.layout import ACTIONS, HISTORY_COLUMNS, STATUS_WORDS
@@ -352,7 +352,8 @@ def read_records(
                 )
             )
             continue
-        if key in seen:
+        form = key_form(key)  # (the same key, full-width or spaced: see KeyIndex)
+        if form in seen:
             result.problems.append(
                 RowProblem(
                     shown,
@@ -364,12 +365,12 @@ def read_records(
                         key2=key,
                         key_letters=key_letters,
                         number=number,
-                        seen=seen[key],
+                        seen=seen[form],
                     ),
                 )
             )
             continue
-        seen[key] = number
+        seen[form] = number
         record = Record(row=number, key=key, fields={}, core={"ref": key})
         errors: list[str] = []
         refused: set[str] = set()  # the targets whose cell was refused (said once)
