@@ -487,6 +487,18 @@ def test_a_tables_rows_written_as_text_read_as_xlsxwriter_writes_them(tmp_path: 
     book.close()
     calamine = CalamineWorkbook.from_path(str(tmp_path / "x.xlsx"))
     assert calamine.get_sheet_by_name("表").to_python()[3] == ["a<b & c", "_x0041_"]
+    # a date before 1900-03-01 (a typo in a case's cell) has no serial Excel reads right
+    # (its 1900 leap year; negative before 1900): written as its text (QA)
+    book = ReportBook(tmp_path / "y.xlsx")
+    book.table(
+        "表",
+        "标题",
+        ["甲", "乙", "丙"],
+        [[date(1899, 12, 1), datetime(1900, 1, 1, 10), date(1900, 3, 1)]],
+    )
+    book.close()
+    row = [c.value for c in openpyxl.load_workbook(tmp_path / "y.xlsx")["表"][4]]
+    assert row == ["1899-12-01", "1900-01-01 10:00", datetime(1900, 3, 1)]
 
 
 #: An OA export of 发文 that maps no 完成时间: a row 已完成 comes in at 归档 (final), its

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from procdoc.ledger.cells import col_letters, inline_string, number_text, serial, wrapped_lines
+from procdoc.values import display
 
 #: A4 in xlsxwriter's paper codes.
 A4 = 9
@@ -301,6 +302,11 @@ class ReportBook:
         return chart
 
 
+_FIRST_SERIAL_DAY = date(1900, 3, 1)
+"""Excel's serials are off by one before this day (its 1900 leap year) and negative before
+1900: an earlier date (a typo in a case's cell) is written as its text (QA)."""
+
+
 def _cell_xml(ref: str, value: Any, style: dict[str, int], kind: str) -> str:
     """One cell of :meth:`ReportBook.rows_xml`, as :meth:`ReportBook.write` writes it:
     ``kind`` is "pct" or "num" for a number so formatted, "bold" or "" for the rest."""
@@ -311,6 +317,9 @@ def _cell_xml(ref: str, value: Any, style: dict[str, int], kind: str) -> str:
         return f'<c r="{ref}" s="{style[kind]}"/>'  # blank, as write() made it
     if value is None:
         return f'<c r="{ref}" s="{style[""]}"/>'
+    day = value.date() if isinstance(value, datetime) else value
+    if isinstance(day, date) and day < _FIRST_SERIAL_DAY:  # a typo's date, as text
+        return _cell_xml(ref, display(value), style, kind)
     if isinstance(value, datetime):
         moment = value.replace(tzinfo=None)  # remove_timezone, as the workbook's option
         return f'<c r="{ref}" s="{style["moment"]}"><v>{number_text(serial(moment))}</v></c>'
