@@ -637,7 +637,8 @@ def test_check_lists_a_deadline_counted_before_its_years_holidays_were_listed(
     """A 受理审查 deadline counted in December 2026, before calendar/2027.yaml was added,
     ends on 2027-01-01 (Monday-Friday, as the SPEC counts a year without holidays); once
     the file lists 元旦, `check` names the cell and the date counted now (2027-01-04),
-    exit 3 (it said nothing: QA). One counted the same either way is not listed."""
+    exit 3 (it said nothing: QA). One counted the same either way is not listed, nor one
+    typed over by hand."""
     from conftest import cli
     from procdoc.commands.setup import init_workspace
 
@@ -674,3 +675,11 @@ def test_check_lists_a_deadline_counted_before_its_years_holidays_were_listed(
         "were listed; counted with them it is 2027-01-04: type 2027-01-04 in the cell, or leave "
         "it to stand as first counted"
     ]
+    # a deadline typed over by hand is not one procdoc counted before: not listed (QA)
+    import openpyxl
+
+    wb = openpyxl.load_workbook(root / "ledger.xlsx")
+    wb["信访事项办理"]["G2"] = date(2027, 1, 8)
+    wb.save(root / "ledger.xlsx")
+    code, out, _err = cli(root, "check")
+    assert code == 0 and "holidays were listed" not in out

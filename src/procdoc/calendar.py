@@ -245,6 +245,15 @@ class WorkCalendar:
         self._listed_years = frozenset(d.year for d in self._holidays | self._workdays)
         self._years: dict[int, _Year] = {}
 
+    def without_listed(self) -> WorkCalendar:
+        """This calendar without the days it lists for the years chinese-calendar does not
+        know: how procdoc counted those years (Monday-Friday) before they were listed."""
+        return WorkCalendar(
+            holidays=(d for d in self._holidays if _package_covers(d.year)),
+            workdays=(d for d in self._workdays if _package_covers(d.year)),
+            roll_calendar_deadlines=self.roll_calendar_deadlines,
+        )
+
     def __repr__(self) -> str:
         return (
             f"WorkCalendar(holidays={len(self._holidays)} days, "

@@ -919,14 +919,14 @@ class Engine:
         return Correction(case, "set", done)
 
     def counted_due(self, case: Case, history: Sequence[HistoryEntry]) -> Due | None:
-        """The open case's step deadline as the calendar counts it now, from the moment it
-        entered the step (or the date its rule counts from), with the extensions granted
-        there; None when it has none to count."""
+        """The open case's step deadline as this engine's calendar counts it, from the
+        moment it entered the step (or the date its rule counts from), with the extensions
+        granted there; None when it has none to count, or its 环节开始 cannot be read."""
         step = case.step
         if case.status != "open" or step is None or step.deadline is None:
             return None
-        at = case.entered or case.opened
-        if at is None:
+        at = case.entered
+        if at is None or "entered" in case.unread:
             return None
         entries = _entries(history, case.process)
         entries.setdefault(step.id, at)

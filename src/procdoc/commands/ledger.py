@@ -217,7 +217,10 @@ def _recounted(ws: Workspace, cases: Sequence[Case], report: CheckReport) -> Non
     }
     if not due_year:
         return
+    from procdoc.engine import Engine
+
     engine = ws.engine()
+    before = Engine(ws.config, ws.processes, cal.without_listed())  # as first counted
     with warnings.catch_warnings():  # (the cases' own problems are findings already)
         warnings.simplefilter("ignore", ProcdocWarning)
         book = ws.casebook(history=True)
@@ -227,9 +230,15 @@ def _recounted(ws: Workspace, cases: Sequence[Case], report: CheckReport) -> Non
                 case = book.case(cid)
             except ProcdocError:  # held twice, or its process unusable: said already
                 continue
-            counted[cid] = (case, engine.counted_due(case, book.history(case)))
-    for cid, (case, now) in counted.items():
-        if now is None or now == case.due:
+            history = book.history(case)
+            counted[cid] = (
+                case,
+                engine.counted_due(case, history),
+                before.counted_due(case, history),
+            )
+    for cid, (case, now, then) in counted.items():
+        # only a deadline as procdoc counted it then (not one typed over by hand since)
+        if now is None or now == case.due or then != case.due:
             continue
         report.findings.append(
             Finding(
