@@ -506,3 +506,53 @@ def test_a_brief_with_room_is_one_page_in_libreoffice(roomy: Path, tmp_path: Pat
     assert code == 0, err
     [made] = pdf.to_pdf([tmp_path / "daily-2026-12-04.docx"], tmp_path / "pdf")
     assert len(re.findall(rb"/Type\s*/Page[^s]", made.read_bytes())) == 1
+
+
+def test_lines_are_counted_as_libreoffice_sets_them() -> None:
+    """Widths measured in LibreOffice's PDFs of briefs: a case id on one line of the 25 mm
+    编号 column (24 mm wrapped SW2026-0001: QA), 逾期 23 个工作日 on one line of 30 mm, 4
+    characters a line of the 20 mm 承办部门 column around a digit (第5业务 / 综合协调 / 处), a
+    Latin word kept whole, a line break in the text a line of its own (QA: 6 lines
+    counted as 3)."""
+    from procdoc.reports.brief import DEPT_WIDTHS, _text_lines
+
+    def lines(text: str, col: int) -> int:
+        return _text_lines(text, DEPT_WIDTHS[col] - 3.8, 10)
+
+    assert DEPT_WIDTHS == (25, 42, 35, 20, 22, 30)
+    assert [lines(i, 0) for i in ("SW2026-0001", "XF2026-0123", "BX2026-9999")] == [1, 1, 1]
+    assert lines("逾期 23 个工作日", 5) == 1 and lines("2026-11-03", 4) == 1
+    assert lines("第5业务综合协调处", 3) == 3 and lines("收文办理·收文签收", 2) == 1
+    assert lines("关于开展检查\n的通知\n（第一部分）\n附件一\n附件二\n附件三", 1) == 6
+    english = "关于举办2026 International Conference on Administrative Modernization and Interoperability Standardization第3次筹备会的通知"
+    assert lines(english, 1) == 7  # as LibreOffice sets it (6 counted ran the page over: QA)
+
+
+@pytest.fixture(scope="module")
+def latin(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """40 late 报销 cases, half with a title of long English words, half with a title of
+    six lines (QA: both ran the brief to a second page)."""
+    from procdoc.commands.setup import init_workspace
+
+    root = init_workspace(tmp_path_factory.mktemp("latin") / "office", name="某市某局办公室")
+    english = "关于举办2026 International Conference on Administrative Modernization and Interoperability Standardization第{}次筹备会的通知"
+    lines = "关于开展检查\n的通知\n（第一部分）\n附件一\n附件二\n附件三"
+    for n in range(40):
+        cases.new(
+            Workspace(root), "baoxiao", title=english.format(n) if n % 2 else lines,
+            sets=["applicant=张三", "amount=100"], at=datetime(2026, 11, 2 + n % 20, 9),
+        )  # fmt: skip
+    return root
+
+
+@pytest.mark.skipif(
+    __import__("procdoc.docx.pdf", fromlist=["find_soffice"]).find_soffice() is None,
+    reason="LibreOffice is not installed",
+)
+def test_a_brief_of_english_and_many_line_titles_is_one_page(latin: Path, tmp_path: Path) -> None:
+    from procdoc.docx import pdf
+
+    code, _out, err = daily(latin, "2026-12-04 08:00", tmp_path)
+    assert code == 0, err
+    [made] = pdf.to_pdf([tmp_path / "daily-2026-12-04.docx"], tmp_path / "pdf")
+    assert len(re.findall(rb"/Type\s*/Page[^s]", made.read_bytes())) == 1

@@ -9,6 +9,7 @@ split across a page; the header row repeats."""
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -30,8 +31,7 @@ if TYPE_CHECKING:
 
 WEEKDAYS = "一二三四五六日"
 ESCALATE_HEADER = ["编号", "标题", "流程·环节", "承办部门", "期限", "逾期"]
-# 收文办理·收文签收 on a line (QA); 逾期 23 个工作日 too, with room to spare
-ESCALATE_WIDTHS = (24, 41, 35, 20, 22, 32)
+ESCALATE_WIDTHS = (25, 42, 35, 20, 22, 30)  # 收文办理·收文签收 on a line (QA)
 DEPT_HEADER = ["编号", "标题", "流程·环节", "承办人", "期限", "情况"]
 DEPT_WIDTHS = ESCALATE_WIDTHS
 TABLE_SIZE = 10
@@ -311,8 +311,8 @@ def _row_lines(texts: Sequence[str]) -> float:
 
 
 def _band_lines(text: str) -> float:
-    """The height of a heading across the whole table (bold: a little wider), in lines."""
-    return _ROW_PAD + _text_lines(text, (sum(DEPT_WIDTHS) - _CELL_PAD_MM) / 1.05, TABLE_SIZE)
+    """The height of a heading across the whole table, in lines (bold Chinese is as wide)."""
+    return _ROW_PAD + _text_lines(text, sum(DEPT_WIDTHS) - _CELL_PAD_MM, TABLE_SIZE)
 
 
 def _para_lines(text: str) -> int:
@@ -321,22 +321,69 @@ def _para_lines(text: str) -> int:
 
 
 def _text_lines(text: str, width_mm: float, size: float) -> int:
-    """The lines ``text`` takes in a column ``width_mm`` wide at ``size`` points, filled
-    a character at a time as Word and LibreOffice fill a line of Chinese: a full-width
-    character is one em, a space or a · a quarter, other half-width ones a half, and a quarter
-    em is added where Chinese meets a letter or digit (both programs space them apart by
-    default). A column of 4.6 ems holds 第5业务 and not 第5业务综; counting ems alone put
-    a 承办部门 on two lines where it took three, and the page ran over (QA)."""
+    """The lines ``text`` takes in a column ``width_mm`` wide at ``size`` points, filled as
+    LibreOffice fills a line (measured in its PDFs): a Chinese character one em, a letter
+    or digit of Times New Roman about half (capitals more), a space a fifth, as much again
+    where Chinese meets a letter or digit (both Word and LibreOffice space them apart); a
+    Chinese line breaks at any character, a Latin word only where it ends, a line break
+    in the text where it stands. (A column of 4.6 ems holds 第5业务 and not 第5业务综;
+    counting ems alone put rows on fewer lines than they took, and the page ran over:
+    QA.)"""
     room = width_mm / (size * 0.3528)  # the ems a line holds
-    lines, used, wide_before = 1, 0.0, None
-    for ch in text:
-        wide = east_asian_width(ch) in "WF"
-        width = 1.0 if wide else 0.25 if ch in " ·" else 0.5
-        if ch != " " and wide_before is not None and wide != wide_before:
-            width += 0.25
-        wide_before = None if ch == " " else wide
-        if used + width > room:
-            lines, used = lines + 1, width
-        else:
-            used += width
+    lines, used, before = 1, 0.0, ""
+    for token in _TOKENS.findall(text):
+        if token == "\n":
+            lines, used, before = lines + 1, 0.0, ""
+            continue
+        width = sum(_em(ch) for ch in token)
+        if before and _spaced(before, token[0]):
+            width += 0.2
+        if used + width > room and used > 0:
+            lines, used = lines + 1, 0.0
+            width = sum(_em(ch) for ch in token)
+        while width > room:  # a word longer than a line: broken where it must
+            lines, width = lines + 1, width - room
+        used += width
+        before = token[-1]
     return lines
+
+
+_TOKENS = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@&%+#=?-]*|\n|.", re.DOTALL)
+"""A Latin word (kept on one line, as a line breaks only after it), a line break, or one
+character of anything else."""
+
+
+_TIMES = {
+    **dict(zip("abcdefghijklmnopqrstuvwxyz", (
+        0.444, 0.5, 0.444, 0.5, 0.444, 0.333, 0.5, 0.5, 0.278, 0.278, 0.5, 0.278, 0.778,
+        0.5, 0.5, 0.5, 0.5, 0.333, 0.389, 0.278, 0.5, 0.5, 0.722, 0.5, 0.5, 0.444,
+    ), strict=True)),
+    **dict(zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ", (
+        0.722, 0.667, 0.667, 0.722, 0.611, 0.556, 0.722, 0.722, 0.333, 0.389, 0.722, 0.611,
+        0.889, 0.722, 0.722, 0.556, 0.722, 0.667, 0.556, 0.611, 0.722, 0.722, 0.944, 0.722,
+        0.722, 0.611,
+    ), strict=True)),
+    " ": 0.2, "·": 0.34, "-": 0.333, ".": 0.25, ",": 0.25, ":": 0.278, "/": 0.278,
+    "(": 0.333, ")": 0.333, "_": 0.5, "@": 0.921, "%": 0.833, "&": 0.778,
+}  # fmt: skip
+"""The widths of Times New Roman's characters in ems (Liberation Serif, which LibreOffice
+sets in its place, has the same); digits and the rest a half. A space is a fifth here:
+Word and LibreOffice set a space between Chinese that narrow."""
+
+
+def _em(ch: str) -> float:
+    """The width of a character of the brief's tables, in ems (Times New Roman's for the
+    Latin ones, as LibreOffice sets them)."""
+    if east_asian_width(ch) in "WF":
+        return 1.0
+    return _TIMES.get(ch, 0.5)
+
+
+def _spaced(before: str, after: str) -> bool:
+    """Whether Word and LibreOffice put space between two neighbours: Chinese and a letter
+    or digit, either way round."""
+    wide_before, wide_after = (east_asian_width(ch) in "WF" for ch in (before, after))
+    if wide_before == wide_after:
+        return False
+    half = after if wide_before else before
+    return half.isascii() and half.isalnum()
