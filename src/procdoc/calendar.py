@@ -245,6 +245,11 @@ class WorkCalendar:
         self._listed_years = frozenset(d.year for d in self._holidays | self._workdays)
         self._years: dict[int, _Year] = {}
 
+    def listed_only(self, year: int) -> bool:
+        """Whether ``year``'s holidays come from the workspace's lists alone (chinese-calendar
+        does not know the year): before they were listed, procdoc counted it Monday-Friday."""
+        return year in self._listed_years and not _package_covers(year)
+
     def without_listed(self) -> WorkCalendar:
         """This calendar without the days it lists for the years chinese-calendar does not
         know: how procdoc counted those years (Monday-Friday) before they were listed."""

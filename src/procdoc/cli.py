@@ -87,13 +87,10 @@ DeptOpt = Annotated[str | None, typer.Option("--dept", help=_("Only cases of thi
 def _debugging() -> bool:
     """PROCDOC_DEBUG set to anything but empty, 0, false, no or off: an error shows its
     traceback (=0 turned them on: QA)."""
-    return os.environ.get("PROCDOC_DEBUG", "").strip().lower() not in (
-        "",
-        "0",
-        "false",
-        "no",
-        "off",
-    )
+    return os.environ.get("PROCDOC_DEBUG", "").strip().lower() not in _OFF
+
+
+_OFF = frozenset({"", "0", "false", "no", "off"})
 
 
 def handle_errors(func: F) -> F:

@@ -207,13 +207,9 @@ def _recounted(ws: Workspace, cases: Sequence[Case], report: CheckReport) -> Non
     holidays were listed (Monday-Friday, as the SPEC counts such a year) is a finding,
     with the date it comes to now (QA: adding calendar/2027.yaml left every deadline
     counted before it as it was, and check said nothing)."""
-    from procdoc.calendar import _package_covers
-
     cal = ws.calendar
     due_year = {
-        c.id: c.due.year
-        for c in cases
-        if c.due is not None and not _package_covers(c.due.year) and cal.covers(c.due.year)
+        c.id: c.due.year for c in cases if c.due is not None and cal.listed_only(c.due.year)
     }
     if not due_year:
         return

@@ -502,6 +502,10 @@ def _cells(values: list[Any]) -> Callable[[int | None], Any]:
     return cell
 
 
+UNACCOUNTED_SAID = 5
+"""How many values replaced that no row of 流转记录 accounts for an import says one by one
+(the rest are counted on one line)."""
+
 _UNKNOWN = object()
 """What an import gave a value when 流转记录 does not say (see :meth:`Merge.kept`)."""
 
@@ -614,6 +618,7 @@ class Merge:
         self._given: dict[tuple[str, str], Any] | None = None  # see _imported
         self._number_refs: list[NumberRef] | None = None  # see refuse_number_ref
         self.handed: set[str] = set()  # cases the rows gave a 承办人 (see check_holder)
+        self.unaccounted: list[int] = []  # rows whose value no record accounted for (kept)
 
     def run(self, progress: Progress | None = None) -> None:
         result = self.result
@@ -623,6 +628,7 @@ class Merge:
                 progress(result.file, done, total)
             self.one(record)
         self.report_unlisted()
+        self.report_unaccounted()
 
     def assignee(self, record: Record, name: str) -> None:
         """Note a 承办人 the row writes that nobody under `people:` is (with `people:` set):
@@ -676,6 +682,28 @@ class Merge:
                         cell=aside(header, f"{letter}{rows[0]}"),
                         name=name,
                         also=also,
+                    ),
+                )
+            )
+
+    def report_unaccounted(self) -> None:
+        """The values replaced that no row of 流转记录 accounted for beyond the first
+        :data:`UNACCOUNTED_SAID` (each said with its row): counted on one line, at the
+        first of their rows (the first import into a register kept by hand replaces
+        hundreds of typed values, each kept in 流转记录 as 原值)."""
+        rest = self.unaccounted[UNACCOUNTED_SAID:]
+        if rest:
+            self.result.reported.append(
+                RowProblem(
+                    self.result.file,
+                    rest[0],
+                    ngettext(
+                        "{n} more value no row of 流转记录 accounts for replaced by the export's (rows {rows}): each old value is kept in 流转记录 (原值)",
+                        "{n} more values no row of 流转记录 accounts for replaced by the export's (rows {rows}): each old value is kept in 流转记录 (原值)",
+                        len(rest),
+                    ).format(
+                        n=len(rest),
+                        rows=first_few([str(r) for r in sorted(set(rest))], UNLISTED_CELLS),
                     ),
                 )
             )
@@ -907,7 +935,7 @@ class Merge:
                 label, ours = self.labels[key], getattr(case, key)
                 if self.kept(case, record, label, ours, value, say=key != "assignee"):
                     continue
-                changes.append((self.labels[key], getattr(case, key), value))
+                changes.append((label, ours, value))
                 setattr(case, key, value)
                 if key == "assignee":
                     self.assignee(record, value)
@@ -934,6 +962,13 @@ class Merge:
         given = self._imported(case, label)
         if given is _UNKNOWN:
             if say and ours is not None and ours != "":  # replaced, and said (QA: silently)
+                self.unaccounted.append(record.row)
+            if (
+                say
+                and ours is not None
+                and ours != ""
+                and len(self.unaccounted) <= UNACCOUNTED_SAID
+            ):
                 self.report(
                     record,
                     _(

@@ -24,7 +24,9 @@ MIN_NUMBER = 2.2251e-308
 
 _EPOCH_1900 = datetime(1899, 12, 30)
 _EPOCH_1904 = datetime(1904, 1, 1)
-_FIRST_DATE = date(1900, 3, 1)  # Excel's serials are off by one before this (the 1900 leap bug)
+FIRST_SERIAL_DATE = date(
+    1900, 3, 1
+)  # Excel's serials are off by one before this (the 1900 leap bug)
 _FIRST_DATETIME = datetime(1900, 3, 1)
 
 
@@ -138,7 +140,7 @@ def check_value(value: CellValue, where: str | Callable[[], str]) -> CellValue:
                     where=_place(where), value=value
                 )
             )
-        if value.date() < _FIRST_DATE:
+        if value.date() < FIRST_SERIAL_DATE:
             raise LedgerError(
                 _("{where}: Excel cannot store the date {value:%Y-%m-%d}").format(
                     where=_place(where), value=value
@@ -146,7 +148,7 @@ def check_value(value: CellValue, where: str | Callable[[], str]) -> CellValue:
             )
         return _round_ms(value)
     if isinstance(value, date):
-        if value < _FIRST_DATE:
+        if value < FIRST_SERIAL_DATE:
             raise LedgerError(
                 _("{where}: Excel cannot store the date {value:%Y-%m-%d}").format(
                     where=_place(where), value=value
@@ -174,7 +176,7 @@ def is_plain(value: CellValue) -> bool:
             and value.isprintable()
         )
         or (type(value) is int and -MAX_EXACT_INT <= value <= MAX_EXACT_INT)
-        or (type(value) is date and value >= _FIRST_DATE)
+        or (type(value) is date and value >= FIRST_SERIAL_DATE)
         or (
             type(value) is datetime
             and value.tzinfo is None

@@ -11,7 +11,14 @@ from numbers import Real
 from pathlib import Path
 from typing import Any
 
-from procdoc.ledger.cells import col_letters, inline_string, number_text, serial, wrapped_lines
+from procdoc.ledger.cells import (
+    FIRST_SERIAL_DATE,
+    col_letters,
+    inline_string,
+    number_text,
+    serial,
+    wrapped_lines,
+)
 from procdoc.values import display
 
 #: A4 in xlsxwriter's paper codes.
@@ -302,11 +309,6 @@ class ReportBook:
         return chart
 
 
-_FIRST_SERIAL_DAY = date(1900, 3, 1)
-"""Excel's serials are off by one before this day (its 1900 leap year) and negative before
-1900: an earlier date (a typo in a case's cell) is written as its text (QA)."""
-
-
 def _cell_xml(ref: str, value: Any, style: dict[str, int], kind: str) -> str:
     """One cell of :meth:`ReportBook.rows_xml`, as :meth:`ReportBook.write` writes it:
     ``kind`` is "pct" or "num" for a number so formatted, "bold" or "" for the rest."""
@@ -318,7 +320,9 @@ def _cell_xml(ref: str, value: Any, style: dict[str, int], kind: str) -> str:
     if value is None:
         return f'<c r="{ref}" s="{style[""]}"/>'
     day = value.date() if isinstance(value, datetime) else value
-    if isinstance(day, date) and day < _FIRST_SERIAL_DAY:  # a typo's date, as text
+    # Excel's serials are a day off before 1900-03-01 (its 1900 leap year), negative before
+    # 1900: such a date (a typo in a case's cell) is written as its text (QA)
+    if isinstance(day, date) and day < FIRST_SERIAL_DATE:
         return _cell_xml(ref, display(value), style, kind)
     if isinstance(value, datetime):
         moment = value.replace(tzinfo=None)  # remove_timezone, as the workbook's option
