@@ -807,3 +807,52 @@ def test_merged_cells_in_one_register_hold_up_that_register_only(library: Path) 
     assert hashlib.sha256(ledger.read_bytes()).hexdigest() == before
     code, _out, err = cli(library, "report", "daily", "--as-of", "2026-11-20 08:00")
     assert code == 0, err  # cron's report is written, saying what it left out
+
+
+def test_a_field_a_register_heads_otherwise_is_said_and_recorded_under_its_heading(
+    tmp_path: Path,
+) -> None:
+    """A register that calls 信访事项 (the field content) 诉求摘要, and heads its titles
+    信访事项: `set` says and 流转记录 records 诉求摘要, `show` lists it so, and `--set`
+    takes the heading too (they said 信访事项, which the office reads as its title column:
+    QA)."""
+    root = init_workspace(tmp_path / "office", processes=["xinfang"])
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "信访台账"
+    ws.append(["序号", "收到日期", "信访人", "信访事项", "诉求摘要", "承办单位"])
+    ws.append([1, "2026.9.8", "张三", "反映小区噪音扰民", None, "某区城管局"])
+    wb.save(root / "ledger.xlsx")
+    config = root / "procdoc.yaml"
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        + "registers:\n  xinfang:\n    sheet: 信访台账\n    columns: {title: 信访事项, content: 诉求摘要, "
+        "received: 收到日期, petitioner: 信访人, handler_org: 承办单位}\n    number_column: 序号\n",
+        encoding="utf-8",
+    )
+    assert cli(root, "adopt", "xinfang", "--at", "2026-12-03 08:30")[0] == 0
+    code, out, err = cli(
+        root, "set", "XF2026-0001", "--set", "content=夜间施工", "--at", "2026-12-03 09:00"
+    )
+    assert code == 0 and out.strip() == "XF2026-0001: 诉求摘要: （空） → 夜间施工", out + err
+    code, out, err = cli(
+        root, "set", "XF2026-0001", "--set", "诉求摘要=夜间施工噪音", "--at", "2026-12-03 09:10"
+    )
+    assert code == 0 and "诉求摘要: 夜间施工 → 夜间施工噪音" in out, err
+    shown = json.loads(cli(root, "show", "XF2026-0001", "--format", "json")[1])
+    assert shown["title"] == "反映小区噪音扰民" and shown["fields"]["content"] == "夜间施工噪音"
+    csv_rows = cli(root, "show", "XF2026-0001", "--format", "csv")[1].splitlines()
+    assert "诉求摘要,夜间施工噪音" in csv_rows and not any(
+        r.startswith("信访事项,") for r in csv_rows
+    )
+    history = (
+        CalamineWorkbook.from_path(str(root / "ledger.xlsx"))
+        .get_sheet_by_name("流转记录")
+        .to_python()
+    )
+    head = history[0]
+    assert [r[head.index("项目")] for r in history[1:] if r[head.index("动作")] == "修改"] == [
+        "诉求摘要",
+        "诉求摘要",
+    ]

@@ -620,7 +620,7 @@ def show(
     left = cases.time_left(ws, c, now=ws.now())
     if left:
         rows.append(["剩余", left])
-    rows += [[fdef.label, c.fields.get(fid)] for fid, fdef in c.process.fields.items()]
+    rows += [[ws.field_label(c.process, fid), c.fields.get(fid)] for fid in c.process.fields]
     if format is Format.csv:
         console.print_csv(["项目", "值"], rows)
         return

@@ -13,7 +13,7 @@ import difflib
 import re
 import string
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -97,10 +97,15 @@ class Engine:
         config: Config,
         processes: Mapping[str, Process],
         calendar: WorkCalendar,
+        *,
+        field_label: Callable[[Process, str], str] | None = None,
     ) -> None:
+        """``field_label``: a field's label as the ledger heads it (its register's), for what
+        is said and recorded in 流转记录; the process's label when not given."""
         self.config = config
         self.processes = processes
         self.calendar = calendar
+        self.field_label = field_label or (lambda process, fid: process.fields[fid].label)
         self.people: Mapping[str, Person] = config.people
 
     # -- people ---------------------------------------------------------------------------
@@ -236,6 +241,11 @@ class Engine:
             key, _unused, raw = pair.partition("=")
             key = key.strip()
             fdef = process.fields.get(key) or process.field_by_label(key)
+            if fdef is None:  # the label the register heads it with
+                fdef = next(
+                    (f for f in process.fields.values() if self.field_label(process, f.id) == key),
+                    None,
+                )
             if fdef is None:
                 core_key = next(
                     (k for k, label in self.config.labels.items() if key in (k, label)), None
@@ -741,7 +751,7 @@ class Engine:
         step: Step | None,
     ) -> list[tuple[str, Any, Any]]:
         """One `set` row per corrected value (its label, old and new value)."""
-        out = corrections(before, after, self.config.labels)
+        out = corrections(before, after, self.config.labels, self.field_label)
         for label, old, new in out:
             change.record(
                 after.id,
@@ -894,7 +904,7 @@ class Engine:
         for key, value in core.items():
             setattr(case, key, value)
         self._recount(case, before, history, at)
-        done = corrections(before, case, self.config.labels)
+        done = corrections(before, case, self.config.labels, self.field_label)
         if not done:
             return Correction(case, "set")
         for key in ("due", "case_due"):  # counted again from a corrected date: said too
@@ -1487,13 +1497,19 @@ def first_due(case: Case) -> tuple[str, Due] | None:
     return min(dues, key=lambda d: WorkCalendar.due_moment(d[1]), default=None)
 
 
-def corrections(before: Case, after: Case, labels: Mapping[str, str]) -> list[tuple[str, Any, Any]]:
-    """(label, old, new) of each field or settable core value that differs."""
+def corrections(
+    before: Case,
+    after: Case,
+    labels: Mapping[str, str],
+    field_label: Callable[[Process, str], str],
+) -> list[tuple[str, Any, Any]]:
+    """(label, old, new) of each field or settable core value that differs; a field under
+    its register's label (``field_label``)."""
     out = []
-    for fid, fdef in after.process.fields.items():
+    for fid in after.process.fields:
         old, new = before.fields.get(fid), after.fields.get(fid)
         if not same(old, new):
-            out.append((fdef.label, old, new))
+            out.append((field_label(after.process, fid), old, new))
     for key in SETTABLE_CORE:
         old, new = getattr(before, key), getattr(after, key)
         if not same(old, new):

@@ -343,7 +343,14 @@ class Workspace:
     def engine(self) -> Engine:
         from procdoc.engine import Engine
 
-        return Engine(self.config, self.processes, self.calendar)
+        return Engine(self.config, self.processes, self.calendar, field_label=self.field_label)
+
+    def field_label(self, process: Process, fid: str) -> str:
+        """A field's label as its register heads it (a register's `columns:` may call a
+        field otherwise than its process does: 诉求摘要 for 信访事项); the process's label
+        when the register has no such field."""
+        labels = self.layout.register_of(process).fields.get(process.id, {})
+        return labels.get(fid) or process.fields[fid].label
 
 
 class _Run(Generic[T]):

@@ -711,6 +711,10 @@ class Merge:
     def note(self, record: Record) -> str:
         return f"{self.result.file} 第{record.row}行"
 
+    def label(self, fid: str) -> str:
+        """A field's label as its register heads it (what 流转记录 records)."""
+        return self.engine.field_label(self.process, fid)
+
     def report(self, record: Record, message: str) -> None:
         self.result.reported.append(RowProblem(self.result.file, record.row, message))
 
@@ -773,9 +777,9 @@ class Merge:
 
     def _on(self, record: Record) -> str:
         """The row's `match:` values with their cells: 来文字号 某府办发〔2026〕45号 (I14)."""
-        fields, letters = self.process.fields, self.result.letters
+        label, letters = self.label, self.result.letters
         return "、".join(
-            f"{fields[f].label} {shown(record.fields.get(f))} ({letters.get(f, '?')}{record.row})"
+            f"{label(f)} {shown(record.fields.get(f))} ({letters.get(f, '?')}{record.row})"
             for f in self.source.match
         )
 
@@ -869,9 +873,8 @@ class Merge:
         # what this import gave the case it opened: a later file of the same import (the
         # next day's export in one --folder) that says otherwise is the OA's change, not
         # a value no one accounts for (QA)
-        fields = self.process.fields
         for fid in self.mapped_fields:
-            self.gave[new.id, fields[fid].label] = new.fields.get(fid)
+            self.gave[new.id, self.label(fid)] = new.fields.get(fid)
         for key in self.mapped_core:
             self.gave[new.id, self.labels[key]] = getattr(new, key, None)
         if self.index is not None:
@@ -905,8 +908,7 @@ class Merge:
         note = f"{self.note(record)}：{self.source.name} 的同一事项（{self._on(record)}）"
         self.record_update(case, note, self.labels["ref"], None, record.key)
         self.recorded[record.key] = case.id
-        fields = self.process.fields
-        on = [(fields[f].label, record.fields.get(f)) for f in self.source.match]
+        on = [(self.label(f), record.fields.get(f)) for f in self.source.match]
         self.result.matched.append(Matched(case.id, record.key, case.ref, on))
 
     def record_update(self, case: Case, note: str, subject: str, old: Any, new: Any) -> None:
@@ -921,10 +923,9 @@ class Merge:
     def update(self, case: Case, record: Record) -> list[tuple[str, Any, Any]]:
         before = case.copy()
         changes: list[tuple[str, Any, Any]] = []
-        fields = self.process.fields
         for fid in self.mapped_fields:
             if fid in record.fields and not same(case.fields.get(fid), record.fields[fid]):
-                label, ours, theirs = fields[fid].label, case.fields.get(fid), record.fields[fid]
+                label, ours, theirs = self.label(fid), case.fields.get(fid), record.fields[fid]
                 if self.kept(case, record, label, ours, theirs):
                     continue
                 changes.append((label, ours, theirs))
