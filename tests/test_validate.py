@@ -463,3 +463,29 @@ def test_a_zero_deadline_is_warned_about_with_its_place(mini: Path) -> None:
         "\\", "/"
     )
     assert run("validate", "-w", str(mini), "--strict")[0] == 3
+
+
+@pytest.mark.parametrize(
+    "name", ["报销/用印审批", "会议[内部]", "审批：财务?", "'收文'", "长" * 32]
+)
+def test_a_process_name_excel_cannot_take_as_a_sheet_is_an_error(mini: Path, name: str) -> None:
+    """A register is named after its process: a name Excel refuses for a sheet is an error
+    at the process's name: (procdoc made such a sheet, and LibreOffice renamed it Sheet1 on
+    saving: QA); `new` refuses and writes nothing; `registers: ID: sheet:` settles it."""
+    path = mini / "processes" / "mini.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("name: 测试流程", f'name: "{name}"', 1), encoding="utf-8")
+    code, out, _err = run("validate", "-w", str(mini))
+    assert code == 3
+    assert "processes/mini.yaml:1:7: error: a sheet name" in out.replace("\\", "/")
+    code, _out, err = run(
+        "new", "mini", "--title", "甲", "--set", "applicant=张三", "-w", str(mini)
+    )
+    assert code == 1 and "procdoc cannot add the sheet" in err
+    assert not (mini / "ledger.xlsx").exists()
+    config = mini / "procdoc.yaml"
+    config.write_text(
+        config.read_text(encoding="utf-8") + "registers:\n  mini:\n    sheet: 测试\n",
+        encoding="utf-8",
+    )
+    assert run("validate", "-w", str(mini))[0] == 0

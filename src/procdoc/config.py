@@ -14,7 +14,8 @@ from procdoc.calendar import _FILE_KEYS as CALENDAR_LISTS
 from procdoc.calendar import Duration, _parse_entry, calendar_files, read_calendar_file
 from procdoc.errors import CalendarError
 from procdoc.i18n import _, name_list
-from procdoc.layout import CORE_LABELS, sheet_name_problem
+from procdoc.layout import CORE_LABELS
+from procdoc.ledger.cells import sheet_name_problem
 from procdoc.process.loader import Problem, Problems, _closest, _type_name
 from procdoc.yamlpos import Document, PathKey, Pos
 

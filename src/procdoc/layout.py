@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
-from procdoc.i18n import _
 from procdoc.process.model import FieldDef, Process
 
 if TYPE_CHECKING:
@@ -111,9 +110,6 @@ ACTION_IDS = {word: key for key, word in ACTIONS.items()}
 #: The history actions by which a case enters a step.
 ENTRY_ACTIONS = frozenset({"advance", "return", "new", "import", "adopt", "withdraw"})
 
-#: Characters Excel does not allow in a sheet name, and its length limit.
-_BAD_SHEET = re.compile(r"[\[\]:*?/\\]")
-SHEET_NAME_MAX = 31
 HEADER_SCAN_ROWS = 10
 _SPACE = re.compile(r"\s+")
 
@@ -122,26 +118,6 @@ def label_key(text: object) -> str:
     """A header label as procdoc compares it: spaces and line breaks removed, so
     ``承 办 人`` and ``承办\\n人`` are ``承办人``."""
     return _SPACE.sub("", str(text)) if text is not None else ""
-
-
-def sheet_name_problem(name: str) -> str | None:
-    """Why ``name`` cannot be an Excel sheet name, or None."""
-    if not name.strip():
-        return _("a sheet name cannot be empty")
-    if len(name) > SHEET_NAME_MAX:
-        return _(
-            "a sheet name has at most {sheet_name_max} characters ('{name}' has {n_name})"
-        ).format(sheet_name_max=SHEET_NAME_MAX, name=name, n_name=len(name))
-    bad = _BAD_SHEET.search(name)
-    if bad:
-        return _("a sheet name cannot hold '{group}' (Excel refuses [ ] : * ? / \\)").format(
-            group=bad.group()
-        )
-    if name.startswith("'") or name.endswith("'"):
-        return _("a sheet name cannot start or end with an apostrophe")
-    if name.lower() == "history":
-        return _("'History' is reserved by Excel")
-    return None
 
 
 @dataclass(frozen=True)

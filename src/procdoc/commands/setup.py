@@ -3,6 +3,7 @@ holds, `graph` draws a process."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 from dataclasses import dataclass, field
@@ -70,6 +71,7 @@ def validate(ws: Workspace, *, today: date | None = None) -> ValidationReport:
         )
     checks = Problems(ws.config_doc)
     _check_fields(ws, processes, report.problems)
+    _check_sheet_names(ws, processes, report.problems)
     _check_registers(ws, processes, checks)
     _check_sources(ws, processes, checks)
     _check_people(ws, processes, checks)
@@ -117,6 +119,35 @@ def _check_fields(ws: Workspace, processes: dict[str, Process], out: list[Proble
                             ).format(id=step.id, number=step.number, target=target, id2=process.id),
                         )
                     )
+
+
+def _check_sheet_names(ws: Workspace, processes: dict[str, Process], out: list[Problem]) -> None:
+    """A register named after its process (no `registers: ID: sheet:`) takes the process's
+    name as its sheet's: one Excel cannot take (/ : ? * [ ], 32 characters or more) is an
+    error at the process's `name:` (procdoc made such a sheet, and LibreOffice renamed it
+    Sheet1 on saving: QA)."""
+    from procdoc.ledger.cells import sheet_name_problem
+    from procdoc.yamlpos import load_file
+
+    for process in processes.values():
+        spec = ws.config.registers.get(process.id) or ws.config.registers.get("*")
+        if spec is not None and spec.sheet:
+            continue
+        problem = sheet_name_problem(process.name)
+        if problem is None:
+            continue
+        pos: Pos | None = process.pos
+        with contextlib.suppress(ProcdocError):
+            pos = load_file(process.path, base=ws.root).where(("name",))
+        out.append(
+            Problem(
+                "error",
+                pos,
+                _(
+                    "{problem}: its register's sheet is named after the process; give the process another name, or name the sheet under registers: {id}: sheet: in procdoc.yaml"
+                ).format(problem=problem, id=process.id),
+            )
+        )
 
 
 def _check_registers(ws: Workspace, processes: dict[str, Process], p: Problems) -> None:

@@ -352,3 +352,30 @@ def label_of(value: object) -> str:
     if isinstance(v, bool):
         return "TRUE" if v else "FALSE"
     return str(v).strip()
+
+
+# -- sheet names -----------------------------------------------------------------------
+
+#: Characters Excel does not allow in a sheet name, and its length limit.
+_BAD_SHEET = re.compile(r"[\[\]:*?/\\]")
+SHEET_NAME_MAX = 31
+
+
+def sheet_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be an Excel sheet name, or None."""
+    if not name.strip():
+        return _("a sheet name cannot be empty")
+    if len(name) > SHEET_NAME_MAX:
+        return _(
+            "a sheet name has at most {sheet_name_max} characters ('{name}' has {n_name})"
+        ).format(sheet_name_max=SHEET_NAME_MAX, name=name, n_name=len(name))
+    bad = _BAD_SHEET.search(name)
+    if bad:
+        return _("a sheet name cannot hold '{group}' (Excel refuses [ ] : * ? / \\)").format(
+            group=bad.group()
+        )
+    if name.startswith("'") or name.endswith("'"):
+        return _("a sheet name cannot start or end with an apostrophe")
+    if name.lower() == "history":
+        return _("'History' is reserved by Excel")
+    return None

@@ -17,7 +17,7 @@ from lxml import etree
 from procdoc.errors import LedgerError
 from procdoc.i18n import _
 from procdoc.ledger import zipraw
-from procdoc.ledger.cells import format_kind
+from procdoc.ledger.cells import format_kind, sheet_name_problem
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 STRICT_MAIN = "http://purl.oclc.org/ooxml/spreadsheetml/main"
@@ -269,7 +269,19 @@ class Package:
             )
 
     def add_sheet(self, name: str) -> SheetRef:
-        """Add a worksheet part and register it in workbook.xml, its rels and content types."""
+        """Add a worksheet part and register it in workbook.xml, its rels and content types.
+        A name Excel cannot take is refused (LibreOffice renamed such a sheet Sheet1 on
+        saving, and the register was lost: QA)."""
+        problem = sheet_name_problem(name)
+        if problem is not None:
+            raise LedgerError(
+                _("{display}: procdoc cannot add the sheet '{name}': {problem}").format(
+                    display=self.display, name=name, problem=problem
+                ),
+                hint=_(
+                    "name the register's sheet under registers: in procdoc.yaml (registers: ID: sheet: NAME); nothing was written"
+                ),
+            )
         existing = {m.name.lower() for m in self.members} | {n.lower() for n in self.added_paths}
         base = posixpath.dirname(self.workbook_path)
         n = 1
