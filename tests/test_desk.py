@@ -638,3 +638,25 @@ def test_a_case_of_someone_who_left_is_on_the_desks_of_the_steps_role(office: Pa
     code, out, _err = cli(office, "check")
     assert code == 3 and "承办人 赵刚 is not under people:" in out
     assert f"procdoc assign {cid} NAME" in out
+
+
+def test_a_moment_past_has_the_title_and_fields_of_then(office: Path) -> None:
+    """`overdue`/`report daily` of a moment past read the title and fields as they stood
+    then, from the old values of the corrections made since (they gave the title set two
+    days later: QA)."""
+    from procdoc.casebook import open_rows
+    from procdoc.commands.reports import stood_at
+
+    cid = letter(office, title="反映噪音")
+    cases.set_fields(
+        Workspace(office), cid, sets=["title=反映夜间施工噪音", "petitioner=李四"], by="王敏",
+        at=datetime(2026, 11, 4, 9, 0),
+    )  # fmt: skip
+    [then] = [
+        c for c in stood_at(Workspace(office), datetime(2026, 11, 3, 17), open_rows) if c.id == cid
+    ]
+    assert (then.title, then.fields["petitioner"]) == ("反映噪音", "张三")
+    [now] = [
+        c for c in stood_at(Workspace(office), datetime(2026, 11, 4, 17), open_rows) if c.id == cid
+    ]
+    assert (now.title, now.fields["petitioner"]) == ("反映夜间施工噪音", "李四")

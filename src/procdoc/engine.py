@@ -24,7 +24,7 @@ from procdoc.i18n import _, aside, kind_word, name_list, pgettext
 from procdoc.layout import ACTIONS, ENTRY_ACTIONS, STATUS_WORDS
 from procdoc.model import Case, HistoryEntry
 from procdoc.process.model import DeadlineRule, Process, Step
-from procdoc.values import convert_field, display, same, shown, text
+from procdoc.values import Unreadable, convert_field, display, read_field, same, shown, text
 
 if TYPE_CHECKING:
     from procdoc.casebook import Casebook, Change
@@ -1383,7 +1383,33 @@ class Engine:
         )
         if later is not None:
             then.assignee = text(later.old)
+        self._values_then(then, history, moment)
         return then
+
+    def _values_then(self, then: Case, history: Sequence[HistoryEntry], moment: datetime) -> None:
+        """The title and fields as they stood at ``moment``: each changed since (a `set`,
+        an import's update) is the old value of its first change after it (QA: the daily
+        report of a day past gave titles corrected days later)."""
+        process = then.process
+        subjects: dict[str, str] = {self.config.labels["title"]: "title"}
+        for fid, fdef in process.fields.items():
+            subjects[self.field_label(process, fid)] = fid
+            subjects.setdefault(fdef.label, fid)
+        done: set[str] = set()
+        for h in history:
+            if h.at is None or h.at <= moment or h.action not in ("set", "update"):
+                continue
+            key = subjects.get(h.subject or "")
+            if key is None or key in done:
+                continue
+            done.add(key)
+            if key == "title":
+                then.title = text(h.old) or ""
+                continue
+            try:
+                then.fields[key] = None if h.old is None else read_field(process.fields[key], h.old)
+            except Unreadable:
+                then.fields[key] = h.old
 
     # -- messages ---------------------------------------------------------------------------
     def _allowed_text(self, case: Case) -> str:
