@@ -489,3 +489,27 @@ def test_a_process_name_excel_cannot_take_as_a_sheet_is_an_error(mini: Path, nam
         encoding="utf-8",
     )
     assert run("validate", "-w", str(mini))[0] == 0
+
+
+def test_a_sequence_no_step_numbers_from_is_said_and_reads_no_numbers(tmp_path: Path) -> None:
+    """`numbering: fawen` left in procdoc.yaml with no process numbering from it (the 发文
+    file removed): validate says so, and `check` does not read every 来文字号 (doc_no of
+    收文) as a malformed 发文字号 (it exited 3 every day: QA)."""
+    from procdoc.commands.setup import init_workspace
+
+    root = init_workspace(tmp_path / "office", processes=["shouwen"])
+    config = root / "procdoc.yaml"
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        + 'numbering:\n  fawen:\n    format: "某办发〔{year}〕{seq}号"\n    field: doc_no\n',
+        encoding="utf-8",
+    )
+    code, out, _err = run("validate", "-w", str(root))
+    assert code == 0 and "numbering: fawen: no step has number: fawen" in out
+    code, _out, err = run(
+        "new", "shouwen", "--title", "关于报送年度工作总结的通知", "--set", "from_org=市政府办公室",
+        "--set", "doc_no=某府办函〔2026〕131号", "--at", "2026-11-23 09:00", "-w", str(root),
+    )  # fmt: skip
+    assert code == 0, err
+    code, out, _err = run("check", "-w", str(root))
+    assert code == 0 and "fawen" not in out, out

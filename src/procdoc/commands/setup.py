@@ -75,6 +75,7 @@ def validate(ws: Workspace, *, today: date | None = None) -> ValidationReport:
     _check_registers(ws, processes, checks)
     _check_sources(ws, processes, checks)
     _check_people(ws, processes, checks)
+    _check_numbering(ws, processes, checks)
     report.problems.extend(checks)
     report.problems.extend(_check_calendar(ws, today or ws.now().date()))
     from procdoc.documents.templates import check_templates
@@ -308,6 +309,21 @@ def _check_start(source: Source, process: Process, name: str, p: Problems) -> No
             "source '{name}' maps no column to opened (or to a date its first step counts from): imported cases would count their deadlines from the moment of import"
         ).format(name=name),
     )
+
+
+def _check_numbering(ws: Workspace, processes: dict[str, Process], p: Problems) -> None:
+    """A `numbering:` sequence no step takes numbers from gives none, and `check` and
+    `report stats` have no 发文字号 of it to look at: said (QA: with the 发文 process file
+    removed after `init`, the sequence stayed, unused)."""
+    for name in ws.config.numbering:
+        if not any(process.takes_numbers(name) for process in processes.values()):
+            p.warning(
+                ("numbering", name),
+                _(
+                    "numbering: {name}: no step has number: {name}, so it gives no numbers and check and report stats look at none; add number: {name} to the step that numbers, or remove the sequence"
+                ).format(name=name),
+                key=True,
+            )
 
 
 def _check_people(ws: Workspace, processes: dict[str, Process], p: Problems) -> None:

@@ -214,15 +214,18 @@ def number_pattern(fmt: str) -> re.Pattern[str]:
 def number_cells(book: Casebook, field_id: str, sequence: str | None = None) -> list[NumberCell]:
     """Every non-empty cell of field ``field_id`` in every register that holds it, in
     sheet and row order, with its case id. With ``sequence``, only the processes that
-    take a number from it (a step with ``number: SEQUENCE``), when any does: another
-    process may keep a field of the same id for something else (收文's doc_no, 来文字号,
-    beside 发文's doc_no, 发文字号)."""
+    take a number from it (a step with ``number: SEQUENCE``; none when no step does):
+    another process may keep a field of the same id for something else (收文's doc_no,
+    来文字号, beside 发文's doc_no, 发文字号; QA: with the 发文 process removed, every 来文字号
+    was a malformed 发文字号)."""
     takers = {
         process.id
         for reg in book.layout.registers.values()
         for process in reg.processes
         if sequence is not None and process.takes_numbers(sequence)
     }
+    if sequence is not None and not takers:
+        return []
     out: list[NumberCell] = []
     seen: set[tuple[str, int]] = set()
     for reg in book.layout.registers.values():
