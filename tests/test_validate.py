@@ -513,3 +513,18 @@ def test_a_sequence_no_step_numbers_from_is_said_and_reads_no_numbers(tmp_path: 
     assert code == 0, err
     code, out, _err = run("check", "-w", str(root))
     assert code == 0 and "fawen" not in out, out
+
+
+def test_a_return_to_a_step_ahead_is_an_error(mini: Path) -> None:
+    """back: names a step the case came through; one ahead (发文 from 审查) moved the case on
+    past the branches' `when` as a 'return' (QA)."""
+    path = mini / "processes" / "mini.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace("    deadline: 15d\n", "    deadline: 15d\n    back: [issue]\n", 1),
+        encoding="utf-8",
+    )
+    code, out, _err = run("validate", "-w", str(mini))
+    assert code == 3
+    assert "back: 'issue' is not a step before 'review'" in out
+    assert "processes/mini.yaml:22:12: error:" in out.replace("\\", "/"), out

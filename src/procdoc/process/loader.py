@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 import string
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -973,6 +973,17 @@ class _Builder:
                         sid=sid, id=process.first_step.id
                     ),
                 )
+        # a return goes back to a step the case passed through: one from which `next`
+        # leads to the step returning (back: to a step ahead skipped its `when`: QA)
+        for step in process.steps:
+            for j, target in enumerate(step.back):
+                if target in ids and step.id not in _ahead_of(target, edges):
+                    self.p.error(
+                        ("steps", ids[step.id], "back", j),
+                        _(
+                            "back: '{target}' is not a step before '{id}': a return (退回) goes to a step the case came through; a move ahead is a next:"
+                        ).format(target=target, id=step.id),
+                    )
         # a cycle through `next` alone is a return that was not declared with `back`
         state: dict[str, int] = {}
         for root in edges:
@@ -1017,3 +1028,16 @@ def _closest(word: str, candidates: Iterable[str]) -> str | None:
 
     found = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.7)
     return found[0] if found else None
+
+
+def _ahead_of(start: str, edges: Mapping[str, Sequence[str]]) -> set[str]:
+    """The steps `next` leads to from ``start``, at any distance (``start`` not among them
+    unless a cycle leads back to it)."""
+    seen: set[str] = set()
+    todo = list(edges.get(start, ()))
+    while todo:
+        sid = todo.pop()
+        if sid not in seen:
+            seen.add(sid)
+            todo.extend(edges.get(sid, ()))
+    return seen
