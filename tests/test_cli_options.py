@@ -276,3 +276,26 @@ def test_an_out_folder_that_cannot_be_made_says_which_and_what_to_do(library: Pa
         "(a file of that name is in the way, or the place cannot be written: give another folder (--out))"
     )
     assert (library / "f").read_text(encoding="utf-8") == ""
+
+
+def test_schema_takes_w_as_every_command_does(library: Path, tmp_path: Path) -> None:
+    """SPEC §5: every command takes -w; `procdoc schema -w DIR` refused it (QA). -o makes
+    its folder (`.procdoc/` of a fresh workspace: the README's line failed there)."""
+    code, out, err = cli(library, "schema")
+    assert code == 0 and '"$schema"' in out, err
+    target = tmp_path / "fresh" / ".procdoc" / "process.schema.json"
+    code, _out, err = cli(library, "schema", "-o", str(target))
+    assert code == 0 and target.read_text(encoding="utf-8").startswith("{"), err
+
+
+def test_check_of_a_broken_process_file_says_only_the_file(library: Path) -> None:
+    """A process file with an error: `check` names the file, not its cases as rows deleted
+    by hand from a register (QA)."""
+    cases.new(Workspace(library), "xinfang", title="甲", sets=["petitioner=张三"])
+    path = library / "processes" / "xinfang.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("\nroles: ", "\nroles： ", 1), encoding="utf-8"
+    )
+    code, out, _err = cli(library, "check")
+    assert code == 3 and "processes/xinfang.yaml:" in out.replace("\\", "/")
+    assert "no register holds" not in out

@@ -306,7 +306,10 @@ def schema(
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help=_("Write to this file instead of stdout."))
     ] = None,
+    workspace: WorkspaceOpt = None,
 ) -> None:
+    # (-w is taken as every command takes it: the schema is the same for every workspace,
+    # and a relative --output is where the command runs)
     import json
 
     from procdoc.fileio import atomic_write

@@ -109,7 +109,9 @@ def check(ws: Workspace) -> CheckReport:
         where, _unused, what = message.partition(": ")
         report.findings.append(Finding(where.removeprefix(f"{name} "), what))
     gone = book.gone_ids()
-    if gone and not book.blocked:  # (a register held: its cases are said there)
+    # (a register held, or a process file with errors whose register procdoc cannot know:
+    # its cases are said there, not as rows deleted by hand: QA)
+    if gone and not book.blocked and not ws.broken_files():
         report.findings.append(
             Finding(
                 HISTORY_SHEET,
