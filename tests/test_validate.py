@@ -528,3 +528,28 @@ def test_a_return_to_a_step_ahead_is_an_error(mini: Path) -> None:
     assert code == 3
     assert "back: 'issue' is not a step before 'review'" in out
     assert "processes/mini.yaml:22:12: error:" in out.replace("\\", "/"), out
+
+
+def test_a_full_width_colon_and_chinese_commas_are_said_where_they_are(mini: Path) -> None:
+    """roles： [...] was told a line later as an indentation problem, and [登记员，承办人]
+    as roles not declared at every step using them (QA): each is said at its own place,
+    with what to type instead."""
+    path = mini / "processes" / "mini.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("\nroles: ", "\nroles： ", 1), encoding="utf-8")
+    code, out, _err = run("validate", "-w", str(mini))
+    assert code == 3
+    assert (
+        "processes/mini.yaml:4:6: error: a full-width colon '：' after 'roles': write ':' (half-width) and a space"
+        in out.replace("\\", "/")
+    )
+    path.write_text(
+        text.replace("roles: [登记员, 承办人,", "roles: [登记员，承办人、", 1), encoding="utf-8"
+    )
+    code, out, _err = run("validate", "-w", str(mini))
+    assert code == 3
+    lines = [line for line in out.replace("\\", "/").splitlines() if "error" in line]
+    assert lines == [
+        "processes/mini.yaml:4:9: error: '登记员，承办人、 财务' is read as one name: items are separated "
+        "by ',' (half-width), not '，' or '、' (登记员, 承办人, 财务)"
+    ], out

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import functools
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -144,11 +145,33 @@ def load_text(text: str, name: str) -> Document:
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         pos = Pos(name, mark.line + 1, mark.column + 1) if mark else Pos(name, 1, 1)
+        wide = _wide_colon(text, mark.line if mark else 0)
+        if wide is not None:  # roles：[...]: the error is told a line later, as indentation
+            line, col, key = wide
+            raise YamlSyntaxError(
+                _(
+                    "a full-width colon '：' after '{key}': write ':' (half-width) and a space"
+                ).format(key=key),
+                Pos(name, line, col),
+            ) from err
         char = _char_at(text, mark.line, mark.column) if mark is not None else ""
         raise YamlSyntaxError(syntax_message(err.problem or err.context, char), pos) from err
     except yaml.YAMLError as err:  # ReaderError: control characters and the like
         raise YamlSyntaxError(str(err).splitlines()[0], Pos(name, 1, 1)) from err
     return doc
+
+
+_WIDE_COLON = re.compile(r"^(\s*(?:-\s+)?)([^\s#'\"：:][^：:#'\"]*?)：(?=\s|$)")
+
+
+def _wide_colon(text: str, upto: int) -> tuple[int, int, str] | None:
+    """The first line, up to line ``upto`` (0-based) and the one after, where a key ends
+    with a full-width colon (``roles： [...]``): (line, column, key), counted from 1."""
+    for n, line in enumerate(text.splitlines()[: upto + 2]):
+        m = _WIDE_COLON.match(line)
+        if m is not None:
+            return n + 1, m.end(2) + 1, m.group(2).strip()
+    return None
 
 
 #: PyYAML's words for a character no value may start with (``@``, a backquote) and for an

@@ -94,6 +94,12 @@ class Problems(list[Problem]):
         return [p for p in self if p.severity == "error"]
 
 
+#: The lists whose items are names (roles, step ids, templates, field ids): a Chinese comma
+#: in one is a separator typed the Chinese way.
+_NAME_LISTS = frozenset({"roles", "back", "signers", "documents", "requires", "addressee"})
+_CN_COMMA = re.compile("[，、]")
+
+
 def syntax_problem(err: YamlSyntaxError) -> Problem:
     """A file that is not YAML as the one problem it has: what `validate` lists for a process
     file and for procdoc.yaml alike."""
@@ -203,7 +209,7 @@ class _Builder:
                 ),
             )
             return ()
-        out = []
+        out: list[str] = []
         for i, item in enumerate(value):
             if isinstance(item, bool) or not isinstance(item, str | int | float):
                 self.p.error(
@@ -212,6 +218,16 @@ class _Builder:
                         key=key, type_name=_type_name(item)
                     ),
                 )
+            elif key in _NAME_LISTS and isinstance(item, str) and _CN_COMMA.search(item):
+                # [登记员，承办人]: one item with Chinese commas in it, not a list of two (QA)
+                parts = [t.strip() for t in _CN_COMMA.split(item) if t.strip()]
+                self.p.error(
+                    (*path, key, i),
+                    _(
+                        "'{item}' is read as one name: items are separated by ',' (half-width), not '，' or '、' ({fixed})"
+                    ).format(item=item, fixed=", ".join(parts)),
+                )
+                out.extend(parts)
             else:
                 out.append(str(item).strip())
         return tuple(out)
