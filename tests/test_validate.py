@@ -553,3 +553,30 @@ def test_a_full_width_colon_and_chinese_commas_are_said_where_they_are(mini: Pat
         "processes/mini.yaml:4:9: error: '登记员，承办人、 财务' is read as one name: items are separated "
         "by ',' (half-width), not '，' or '、' (登记员, 承办人, 财务)"
     ], out
+
+
+@pytest.mark.parametrize(
+    ("when", "said"),
+    [
+        ("ok = '是'", "error: condition 'ok = '是'' uses '=', which gives a value: to compare, write '==' (at character 4)"),
+        ("ok == “是”", "error: condition 'ok == “是”' has Chinese quotes “: write a text in ASCII quotes ('是') (at character 7)"),
+        ("ok == 是", "names unknown field '是' (known: "),
+        ("ok == '同意'", "warning: condition 'ok == '同意'': '同意' is not one of 是否同意's choices (是, 否), so this branch never holds"),
+    ],
+)  # fmt: skip
+def test_a_condition_typed_the_office_way_says_what_to_write(
+    mini: Path, when: str, said: str
+) -> None:
+    """`when:` as a clerk types it: '=' for '==', Chinese quotes, a text without quotes, a
+    choice the field does not have (the branch never held and every case took the
+    fallback, without a word: QA)."""
+    path = mini / "processes" / "mini.yaml"
+    text = path.read_text(encoding="utf-8")
+    original = "when: \"ok == '是'\""
+    assert original in text
+    path.write_text(text.replace(original, f'when: "{when}"', 1), encoding="utf-8")
+    code, out, _err = run("validate", "-w", str(mini))
+    assert said in out, out
+    assert code == (0 if "warning" in said else 3)
+    if when == "ok == 是":
+        assert "; a text is written in quotes: '是'" in out

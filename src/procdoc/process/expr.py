@@ -79,15 +79,32 @@ def parse(text: str) -> Expression:
             _("expression longer than {max_length} characters").format(max_length=MAX_LENGTH)
         )
     source = text.strip()
+    curly = _CURLY_QUOTE.search(source)
+    if curly is not None:  # accepted == “是”: typed with a Chinese input method (QA)
+        raise ExpressionError(
+            _("has Chinese quotes {quote}: write a text in ASCII quotes ('是')").format(
+                quote=curly.group()
+            ),
+            curly.start() + 1,
+        )
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as err:
+        single = _SINGLE_EQUALS.search(source)
+        if single is not None:  # accepted = '是' (QA)
+            raise ExpressionError(
+                _("uses '=', which gives a value: to compare, write '=='"), single.start() + 1
+            ) from err
         raise ExpressionError(
             _("does not parse: {msg}").format(msg=_syntax_words(err.msg)), err.offset or 1
         ) from err
     names: set[str] = set()
     _check(tree.body, names)
     return Expression(text=source, tree=tree.body, names=frozenset(names))
+
+
+_CURLY_QUOTE = re.compile("[“”‘’「」]")
+_SINGLE_EQUALS = re.compile(r"(?<![=!<>])=(?!=)")
 
 
 def _check(node: ast.AST, names: set[str]) -> None:

@@ -901,8 +901,27 @@ class _Builder:
                             (*bpath, "when"),
                             _("condition '{text}' names unknown field '{name}'{known}").format(
                                 text=branch.when.text, name=name, known=_known(process.fields)
+                            )
+                            + (
+                                _("; a text is written in quotes: '{name}'").format(name=name)
+                                if not name.isascii()
+                                else ""
                             ),
                         )
+                    for fid, value in _compared_texts(branch.when):
+                        fdef = process.fields.get(fid)
+                        if fdef is not None and fdef.choices and value not in fdef.choices:
+                            p.warning(
+                                (*bpath, "when"),
+                                _(
+                                    "condition '{text}': '{value}' is not one of {label}'s choices ({choices}), so this branch never holds"
+                                ).format(
+                                    text=branch.when.text,
+                                    value=value,
+                                    label=fdef.label,
+                                    choices=name_list(fdef.choices),
+                                ),
+                            )
             fallback_at = next(
                 (
                     j
@@ -1057,3 +1076,22 @@ def _ahead_of(start: str, edges: Mapping[str, Sequence[str]]) -> set[str]:
             seen.add(sid)
             todo.extend(edges.get(sid, ()))
     return seen
+
+
+def _compared_texts(expr: Any) -> list[tuple[str, str]]:
+    """(field id, text) for every text a condition compares a field with (``ok == '是'``,
+    ``ok in ['是', '否']``, either way round)."""
+    import ast
+
+    out: list[tuple[str, str]] = []
+    for node in ast.walk(expr.tree):
+        if not isinstance(node, ast.Compare):
+            continue
+        sides = [node.left, *node.comparators]
+        names = [s.id for s in sides if isinstance(s, ast.Name)]
+        for side in sides:
+            items = side.elts if isinstance(side, ast.List | ast.Tuple | ast.Set) else [side]
+            for item in items:
+                if isinstance(item, ast.Constant) and isinstance(item.value, str):
+                    out.extend((name, item.value) for name in names)
+    return out
