@@ -580,3 +580,19 @@ def test_a_condition_typed_the_office_way_says_what_to_write(
     assert code == (0 if "warning" in said else 3)
     if when == "ok == 是":
         assert "; a text is written in quotes: '是'" in out
+
+
+def test_a_deadline_from_a_later_step_and_odd_signers_are_said(mini: Path) -> None:
+    """`from:` a step the case reaches only later counted from the step's own start without
+    a word; a 会签 of one signer role, or a role listed twice, validated clean (QA)."""
+    path = mini / "processes" / "mini.yaml"
+    text = path.read_text(encoding="utf-8")
+    broken = text.replace("    deadline: 15d\n", "    deadline: {duration: 15d, from: issue}\n", 1)
+    path.write_text(
+        broken.replace("signers: [财务, 部门负责人]", "signers: [财务, 财务]", 1), encoding="utf-8"
+    )
+    code, out, _err = run("validate", "-w", str(mini))
+    assert code == 3
+    assert "error: 'from: issue' is a step the case reaches after 'review'" in out
+    assert "error: signer '财务' is listed twice" in out
+    assert "warning: countersign step 'sign' has one signer role" in out

@@ -878,7 +878,19 @@ class _Builder:
                         id=step.id
                     ),
                 )
+            if step.kind == "countersign" and len(set(step.signers)) == 1:
+                p.warning(
+                    (*path, "signers"),
+                    _(
+                        "countersign step '{id}' has one signer role: a 会签 asks several; a step for one role is a task"
+                    ).format(id=step.id),
+                )
             for j, signer in enumerate(step.signers):
+                if signer in step.signers[:j]:
+                    p.error(
+                        (*path, "signers", j),
+                        _("signer '{signer}' is listed twice").format(signer=signer),
+                    )
                 if signer not in process.roles:
                     p.error(
                         (*path, "signers", j),
@@ -1019,6 +1031,19 @@ class _Builder:
                             "back: '{target}' is not a step before '{id}': a return (退回) goes to a step the case came through; a move ahead is a next:"
                         ).format(target=target, id=step.id),
                     )
+        # a step's deadline counts from a step the case came through, or from itself
+        for step in process.steps:
+            rule = step.deadline
+            start = rule.start if rule is not None else None
+            if start in ids and start != step.id and step.id not in _ahead_of(start, edges):
+                many = rule is not None and len(rule.starts) > 1
+                where: PathKey = ("steps", ids[step.id], "deadline", "from")
+                self.p.error(
+                    (*where, 0) if many else where,
+                    _(
+                        "'from: {start}' is a step the case reaches after '{id}': a step's deadline counts from a step it came through, or from its own start"
+                    ).format(start=start, id=step.id),
+                )
         # a cycle through `next` alone is a return that was not declared with `back`
         state: dict[str, int] = {}
         for root in edges:
