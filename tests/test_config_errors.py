@@ -330,6 +330,29 @@ def test_registers_split_keeps_a_scalar_that_is_no_date_as_written(legacy: Path)
     assert ws.config.registers["baoxiao"].sheet == "报销"
 
 
+def test_registers_split_keeps_the_file_s_indentation_line_ends_and_bom(legacy: Path) -> None:
+    """A procdoc.yaml indented by four spaces, written on Windows (CRLF) and saved with a
+    BOM: `registers split` adds its block and leaves every other line as it was (it was
+    re-indented to two spaces, its line ends and BOM dropped: QA)."""
+    import re as regex
+
+    config = legacy / "procdoc.yaml"
+    lines = config.read_text(encoding="utf-8").splitlines()
+    four = [regex.sub(r"^( +)", lambda m: " " * (2 * len(m.group(1))), line) for line in lines]
+    at = four.index("    files: [calendar/*.yaml]") + 1
+    four[at:at] = ["    holidays:", "        - 2027-01-01   # 元旦", "        - 2027-02-05"]
+    text = "\r\n".join(four) + "\r\n"
+    config.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    code, out, err = cli(legacy, "registers", "split")
+    assert code == 0, out + err
+    raw = config.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and raw.count(b"\n") == raw.count(b"\r\n")
+    written = raw[3:].decode("utf-8").split("\r\n")
+    assert written[: len(four)] == four  # every line before registers: as it was
+    assert any(line.startswith("registers:") for line in written[len(four) :])
+    assert Workspace(legacy).config.registers["baoxiao"].sheet == "报销"
+
+
 def test_registers_split_says_in_one_line_when_procdoc_yaml_cannot_be_read(legacy: Path) -> None:
     from procdoc.commands.ledger import _record_registers
     from procdoc.errors import WorkspaceError

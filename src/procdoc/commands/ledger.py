@@ -3,7 +3,9 @@ register, `registers split` a shared 台账, `undo` procdoc's last write."""
 
 from __future__ import annotations
 
+import codecs
 import json
+import re
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -405,9 +407,15 @@ def _record_registers(ws: Workspace, sheets: dict[str, str]) -> str:
     from procdoc.fileio import atomic_write
 
     path = ws.root / CONFIG_NAME
+    raw = path.read_bytes()
+    bom = raw.startswith(codecs.BOM_UTF8)  # (kept: a file saved by Notepad has one)
+    text = raw.decode("utf-8-sig")
+    crlf = "\r\n" in text  # (kept: a file written on Windows)
+    text = text.replace("\r\n", "\n")
     yaml = _round_trip_yaml()
+    _keep_indentation(yaml, text)
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"))
+        data = yaml.load(text)
     except YAMLError as err:
         mark = err.problem_mark if isinstance(err, MarkedYAMLError) else None
         where = ws.rel(path) + (f":{mark.line + 1}:{mark.column + 1}" if mark else "")
@@ -435,8 +443,29 @@ def _record_registers(ws: Workspace, sheets: dict[str, str]) -> str:
     )
     buf = io.StringIO()
     yaml.dump(data, buf)
-    atomic_write(path, buf.getvalue(), like=path)
+    out = buf.getvalue().replace("\n", "\r\n") if crlf else buf.getvalue()
+    atomic_write(path, (codecs.BOM_UTF8 if bom else b"") + out.encode("utf-8"), like=path)
     return ws.rel(path)
+
+
+_KEY_LINE = re.compile(r"^( +)[^\s#-][^:#]*:")
+
+
+def _keep_indentation(yaml: Any, text: str) -> None:
+    """Have ``yaml`` indent as ``text`` does: its nested keys (4 spaces or 2) and its lists
+    (``- `` under their key or indented), so the lines procdoc does not change come out
+    as they were (QA: a 4-space file was re-indented to 2)."""
+    from ruamel.yaml.util import load_yaml_guess_indent
+
+    keys = [len(m.group(1)) for line in text.splitlines() if (m := _KEY_LINE.match(line))]
+    mapping = min(keys) if keys else 2
+    try:
+        _data, sequence, offset = load_yaml_guess_indent(text)
+    except Exception:  # (the load proper says what is wrong with the file)
+        sequence = offset = None
+    if offset is None or sequence is None:
+        sequence, offset = mapping, 0
+    yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
 
 
 def _round_trip_yaml() -> Any:
