@@ -596,3 +596,14 @@ def test_a_deadline_from_a_later_step_and_odd_signers_are_said(mini: Path) -> No
     assert "error: 'from: issue' is a step the case reaches after 'review'" in out
     assert "error: signer '财务' is listed twice" in out
     assert "warning: countersign step 'sign' has one signer role" in out
+
+
+def test_an_empty_process_file_says_it_is_empty(mini: Path) -> None:
+    """It said 'this file holds empty' (QA)."""
+    (mini / "processes" / "empty.yaml").write_text("", encoding="utf-8")
+    code, out, _err = run("validate", "-w", str(mini))
+    assert code == 3
+    assert (
+        "processes/empty.yaml:1:1: error: the file is empty: a process file holds name:, steps:"
+        in out.replace("\\", "/")
+    )

@@ -645,9 +645,9 @@ def _calendar_days(raw: bytes, name: str) -> CalendarFile:
         problems.append(
             (
                 pos,
-                _("duplicate key '{dup_path}' (the later one would silently win)").format(
-                    dup_path=path[-1]
-                ),
+                _(
+                    "duplicate key '{dup_path}' (the later one would silently win): keep one of them"
+                ).format(dup_path=path[-1]),
             )
         )
     for key, value in doc.data.items():

@@ -133,9 +133,9 @@ def parse_config(doc: Document, root: Path) -> tuple[Config, Problems]:
     for dup_path, _pos in doc.duplicates:
         p.error(
             dup_path,
-            _("duplicate key '{dup_path}' (the later one would silently win)").format(
-                dup_path=dup_path[-1]
-            ),
+            _(
+                "duplicate key '{dup_path}' (the later one would silently win): keep one of them"
+            ).format(dup_path=dup_path[-1]),
             key=True,
         )
     data = doc.data

@@ -448,9 +448,9 @@ class _Builder:
                 Problem(
                     "error",
                     pos,
-                    _("duplicate key '{dup_path}' (the later one would silently win)").format(
-                        dup_path=dup_path[-1]
-                    ),
+                    _(
+                        "duplicate key '{dup_path}' (the later one would silently win): keep one of them"
+                    ).format(dup_path=dup_path[-1]),
                 )
             )
         data = doc.data
@@ -458,6 +458,10 @@ class _Builder:
             p.error(
                 (),
                 _(
+                    "the file is empty: a process file holds name:, steps: and the rest (see procdoc init's processes/)"
+                )
+                if data is None
+                else _(
                     "a process file must be a mapping with name, steps, ...; this file holds {type_name}"
                 ).format(type_name=_type_name(data)),
             )
