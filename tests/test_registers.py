@@ -856,3 +856,16 @@ def test_a_field_a_register_heads_otherwise_is_said_and_recorded_under_its_headi
         "诉求摘要",
         "诉求摘要",
     ]
+
+
+def test_a_legacy_shared_register_takes_no_sheet_name_from_a_process(legacy: Path) -> None:
+    """In a ledger of one shared 台账 no sheet is named after a process: a name with '/'
+    is no error there (validate said one: QA); `registers split` is where it matters."""
+    path = legacy / "processes" / "yongyin.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace("\nname: 用印申请\n", "\nname: 用印申请（公章/合同章）\n", 1), encoding="utf-8"
+    )
+    assert "用印申请（公章/合同章）" in path.read_text(encoding="utf-8")
+    _code, out, err = cli(legacy, "validate")
+    assert "processes/yongyin.yaml" not in (out + err).replace("\\", "/"), out + err

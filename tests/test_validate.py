@@ -607,3 +607,52 @@ def test_an_empty_process_file_says_it_is_empty(mini: Path) -> None:
         "processes/empty.yaml:1:1: error: the file is empty: a process file holds name:, steps:"
         in out.replace("\\", "/")
     )
+
+
+T_PROCESS = """\
+name: 二测流程
+id: t
+case_id: "T{year}-{seq:04d}"
+roles: [甲, 乙, 丙]
+fields:
+  urgency: {label: 紧急程度, type: choice, choices: [特急, 加急, 平件]}
+  got:     {label: 收到日期, type: date}
+  c:       {label: 交办日期, type: date}
+steps:
+  - {id: a, name: 甲办, role: 甲, next: [{to: b, when: "'急' in urgency"}, {to: c, when: "urgency in '特急加急'"}, {to: c}]}
+  - {id: b, name: 乙办, role: 乙, deadline: {duration: 3wd, from: [got, a]}, next: [c]}
+  - {id: c, name: 会签, kind: countersign, signers: [甲, 乙], mode: any, deadline: {duration: 2wd, from: c}, back: [a, c], next: [d]}
+  - {id: d, name: 丙办, role: 丙, deadline: {duration: 1wd, from: [got, e]}, back: [a, b, c], next: [e]}
+  - {id: e, name: 结束, role: 丙, final: true}
+"""
+
+
+def test_what_an_office_writes_is_not_taken_for_a_mistake(mini: Path) -> None:
+    """A second look at the checks above (QA): a text tested in a field (`'急' in
+    urgency`) is no choice; a 会签 sent back to itself is a return; `from:` an id that is a
+    date field too counts from the field; and a later step among `from:`'s fallbacks is
+    still said."""
+    write(mini / "processes" / "t.yaml", T_PROCESS)
+    code, out, _err = run("validate", "-w", str(mini))
+    t_lines = [line for line in out.replace("\\\\", "/").splitlines() if "processes/t.yaml" in line]
+    assert t_lines == [
+        "processes/t.yaml:13:70: error: 'from: e' is a step the case reaches after 'd': a step's "
+        "deadline counts from a step it came through, or from its own start"
+    ], out
+    assert code == 3
+
+
+def test_a_full_width_colon_in_a_description_is_text(mini: Path) -> None:
+    """A 要求： in a folded description is text: the real error further down is said, not
+    the colon (QA)."""
+    path = mini / "processes" / "mini.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("id: mini\n", "id: mini\ndescription: >-\n  用印要求：按规定办理\n", 1)
+    text = text.replace(
+        "  applicant: {label: 申请人, type: text, required: true}",
+        "  applicant: {label: 申请人, type: text, required: true",
+        1,
+    )
+    path.write_text(text, encoding="utf-8")
+    code, out, _err = run("validate", "-w", str(mini))
+    assert code == 3 and "full-width colon" not in out and "mini.yaml:" in out

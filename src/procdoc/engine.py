@@ -1384,6 +1384,7 @@ class Engine:
         if later is not None:
             then.assignee = text(later.old)
         self._values_then(then, history, moment)
+        then.updated = max((h.at for h in past if h.at is not None), default=then.opened)
         return then
 
     def _values_then(self, then: Case, history: Sequence[HistoryEntry], moment: datetime) -> None:

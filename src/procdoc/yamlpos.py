@@ -164,11 +164,13 @@ def load_text(text: str, name: str) -> Document:
 _WIDE_COLON = re.compile(r"^(\s*(?:-\s+)?)([^\s#'\"：:][^：:#'\"]*?)：(?=\s|$)")
 
 
-def _wide_colon(text: str, upto: int) -> tuple[int, int, str] | None:
-    """The first line, up to line ``upto`` (0-based) and the one after, where a key ends
-    with a full-width colon (``roles： [...]``): (line, column, key), counted from 1."""
-    for n, line in enumerate(text.splitlines()[: upto + 2]):
-        m = _WIDE_COLON.match(line)
+def _wide_colon(text: str, at: int) -> tuple[int, int, str] | None:
+    """A line within two of line ``at`` (0-based, where the parser gave up) whose key ends
+    with a full-width colon (``roles： [...]``, told a line later): (line, column, key),
+    counted from 1. Farther off, a full-width colon is text (a description's 要求：)."""
+    lines = text.splitlines()
+    for n in range(max(at - 2, 0), min(at + 2, len(lines))):
+        m = _WIDE_COLON.match(lines[n])
         if m is not None:
             return n + 1, m.end(2) + 1, m.group(2).strip()
     return None

@@ -134,6 +134,11 @@ def _check_sheet_names(ws: Workspace, processes: dict[str, Process], out: list[P
         spec = ws.config.registers.get(process.id) or ws.config.registers.get("*")
         if spec is not None and spec.sheet:
             continue
+        try:  # (a ledger of one shared 台账, as made before registers: no sheet of its own)
+            if ws.layout.register_of(process).sheet != process.name:
+                continue
+        except (KeyError, ProcdocError):
+            pass
         problem = sheet_name_problem(process.name)
         if problem is None:
             continue

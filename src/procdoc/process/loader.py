@@ -1028,7 +1028,8 @@ class _Builder:
         # leads to the step returning (back: to a step ahead skipped its `when`: QA)
         for step in process.steps:
             for j, target in enumerate(step.back):
-                if target in ids and step.id not in _ahead_of(target, edges):
+                # (back to itself: the step again, as a 会签 sent round once more)
+                if target in ids and target != step.id and step.id not in _ahead_of(target, edges):
                     self.p.error(
                         ("steps", ids[step.id], "back", j),
                         _(
@@ -1037,17 +1038,19 @@ class _Builder:
                     )
         # a step's deadline counts from a step the case came through, or from itself
         for step in process.steps:
-            rule = step.deadline
-            start = rule.start if rule is not None else None
-            if start in ids and start != step.id and step.id not in _ahead_of(start, edges):
-                many = rule is not None and len(rule.starts) > 1
-                where: PathKey = ("steps", ids[step.id], "deadline", "from")
-                self.p.error(
-                    (*where, 0) if many else where,
-                    _(
-                        "'from: {start}' is a step the case reaches after '{id}': a step's deadline counts from a step it came through, or from its own start"
-                    ).format(start=start, id=step.id),
-                )
+            starts = step.deadline.starts if step.deadline is not None else ()
+            for k, start in enumerate(starts):
+                # (a field of the same id is read first: Engine.due)
+                if start not in ids or start in process.fields or start == step.id:
+                    continue
+                if step.id not in _ahead_of(start, edges):
+                    where: PathKey = ("steps", ids[step.id], "deadline", "from")
+                    self.p.error(
+                        (*where, k) if len(starts) > 1 else where,
+                        _(
+                            "'from: {start}' is a step the case reaches after '{id}': a step's deadline counts from a step it came through, or from its own start"
+                        ).format(start=start, id=step.id),
+                    )
         # a cycle through `next` alone is a return that was not declared with `back`
         state: dict[str, int] = {}
         for root in edges:
@@ -1117,10 +1120,20 @@ def _compared_texts(expr: Any) -> list[tuple[str, str]]:
         if not isinstance(node, ast.Compare):
             continue
         sides = [node.left, *node.comparators]
-        names = [s.id for s in sides if isinstance(s, ast.Name)]
-        for side in sides:
-            items = side.elts if isinstance(side, ast.List | ast.Tuple | ast.Set) else [side]
-            for item in items:
-                if isinstance(item, ast.Constant) and isinstance(item.value, str):
-                    out.extend((name, item.value) for name in names)
+        for op, left, right in zip(node.ops, sides, sides[1:], strict=False):
+            if isinstance(op, ast.Eq | ast.NotEq):  # field == '是', either way round
+                pairs = [(left, right), (right, left)]
+            elif isinstance(op, ast.In | ast.NotIn) and isinstance(
+                right, ast.List | ast.Tuple | ast.Set
+            ):  # field in ['是', '否']; '急' in field is a test of the text, not a choice
+                pairs = [(left, item) for item in right.elts]
+            else:
+                continue
+            out.extend(
+                (field.id, text.value)
+                for field, text in pairs
+                if isinstance(field, ast.Name)
+                and isinstance(text, ast.Constant)
+                and isinstance(text.value, str)
+            )
     return out
