@@ -299,3 +299,28 @@ def test_check_of_a_broken_process_file_says_only_the_file(library: Path) -> Non
     code, out, _err = cli(library, "check")
     assert code == 3 and "processes/xinfang.yaml:" in out.replace("\\", "/")
     assert "no register holds" not in out
+
+
+def test_a_case_of_a_broken_process_file_is_not_said_to_be_missing(library: Path) -> None:
+    """`show` of a case whose process file has a syntax error named other processes' ids
+    as near matches, as if the case were gone (QA): the file's error is said first."""
+    cid = cases.new(Workspace(library), "xinfang", title="甲", sets=["petitioner=张三"]).id
+    cases.new(Workspace(library), "baoxiao", title="乙", sets=["applicant=李四", "amount=1"])
+    path = library / "processes" / "xinfang.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("\nsteps:", "\nsteps", 1), encoding="utf-8"
+    )
+    code, _out, err = cli(library, "show", cid)
+    assert code == 1
+    assert (
+        "processes/xinfang.yaml:" in err.replace("\\", "/")
+        and "cannot be found until it is fixed" in err
+    )
+
+
+def test_a_bad_date_option_says_date(library: Path) -> None:
+    """`--date 2026-13-01` asked for 'YYYY-MM-DD or YYYY-MM-DD HH:MM' (QA)."""
+    code, _out, err = cli(
+        library, "render", "--template", "accept_notice", "--all", "--date", "2026-13-01"
+    )
+    assert code == 2 and "--date: '2026-13-01' is not a date: write YYYY-MM-DD" in err

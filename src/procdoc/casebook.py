@@ -550,11 +550,13 @@ class Casebook:
                 else _("see `procdoc list`")
             )
             files = {str(p.pos.file if p.pos else p.message): p for p in self.broken.values()}
-            if files and not near:  # its process's file may be one procdoc cannot read (§5)
-                problem = next(iter(files.values()))
+            if files:  # its process's file may be one procdoc cannot read (§5): said first
+                problem = next(iter(files.values()))  # (a near id of another process misled: QA)
                 hint = _(
                     "{pos}: {message}: the cases of a process whose file has errors cannot be found until it is fixed (procdoc validate lists every problem)"
-                ).format(pos=problem.pos, message=problem.message)
+                ).format(pos=problem.pos, message=problem.message) + (
+                    _("; or did you mean {near}?").format(near=name_list(near)) if near else ""
+                )
             raise CaseError(
                 _("unknown case '{case_id}' in {name}").format(case_id=case_id, name=self.name),
                 hint=hint,

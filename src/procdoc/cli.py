@@ -183,8 +183,19 @@ def _moment(text: str | None, option: str) -> datetime | None:
 
 
 def _day(text: str | None, option: str) -> date | None:
-    moment = _moment(text, option)
-    return moment.date() if moment else None
+    """A date option (a moment is taken for its day); a bad one is said as a date (it
+    asked for a time: QA)."""
+    if text is None:
+        return None
+    from procdoc.calendar import parse_moment
+    from procdoc.errors import CalendarError, UsageError
+
+    try:
+        return parse_moment(text).date()
+    except CalendarError as err:
+        raise UsageError(
+            _("{option}: '{text}' is not a date: write YYYY-MM-DD").format(option=option, text=text)
+        ) from err
 
 
 def _version(value: bool) -> None:
