@@ -655,3 +655,30 @@ def test_a_misspelt_field_in_set_is_answered_with_the_fields_it_is_close_to(mini
     with pytest.raises(CaseError) as far:
         cases.new(ws_of(mini), "mini", title="x", sets=["applicant=张三", "nosuch=1"], at=AT)
     assert far.value.hint is not None and far.value.hint.startswith("fields: applicant (申请人")
+
+
+def test_an_extension_must_extend_and_a_field_is_set_once(library: Path) -> None:
+    """A day's deadline extended by hours ended at 03:00 of that day (earlier: QA), an
+    extension of 0d was written, and a field given twice took the last value silently:
+    each is refused, nothing written."""
+    ws = Workspace(library)
+    cid = cases.new(
+        ws, "duban", title="D", sets=["due_date=2026-11-10"], at=datetime(2026, 11, 2, 9)
+    ).id
+    advance1(ws, cid, step="assign", at=datetime(2026, 11, 2, 10))
+    advance1(ws, cid, step="feedback", at=datetime(2026, 11, 2, 11))
+    ledger = library / "ledger.xlsx"
+    before = hashlib.sha256(ledger.read_bytes()).hexdigest()
+    code, _out, err = cli(
+        library, "extend", cid, "--by", "3h", "--reason", "补材料", "--at", "2026-11-05 09:00"
+    )
+    assert code == 1 and "is a day, which hours cannot extend; extend it by days" in err
+    code, _out, err = cli(
+        library, "extend", cid, "--by", "0d", "--reason", "x", "--at", "2026-11-05 09:00"
+    )
+    assert code == 1 and "an extension of nothing" in err
+    for pair in (["title=a", "title=b"], ["due_date=2026-11-11", "完成时限=2026-11-12"]):
+        sets = [arg for value in pair for arg in ("--set", value)]
+        code, _out, err = cli(library, "set", cid, *sets)
+        assert code == 2 and "is given twice; give it once" in err, err
+    assert hashlib.sha256(ledger.read_bytes()).hexdigest() == before

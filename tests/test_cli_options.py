@@ -324,3 +324,23 @@ def test_a_bad_date_option_says_date(library: Path) -> None:
         library, "render", "--template", "accept_notice", "--all", "--date", "2026-13-01"
     )
     assert code == 2 and "--date: '2026-13-01' is not a date: write YYYY-MM-DD" in err
+
+
+def test_a_full_disk_is_said_with_what_to_do(
+    library: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ENOSPC said a bare 'No space left on device' (QA): what happened and what to do."""
+    import errno
+
+    from procdoc.commands import cases as cases_mod
+
+    def full(*_args: object, **_kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(cases_mod, "new", full)
+    code, _out, err = cli(library, "new", "xinfang", "--title", "甲", "--set", "petitioner=张三")
+    assert code == 1
+    assert err.strip() == (
+        "Error: no space left on the disk: the file being written was not (procdoc writes a "
+        "file whole or not at all, and the ledger is as it was); free some space and run it again"
+    )

@@ -5,6 +5,7 @@ commands that need them, so ``procdoc --help`` starts instantly.
 """
 
 import contextlib
+import errno
 import functools
 import os
 import sys
@@ -124,7 +125,14 @@ def handle_errors(func: F) -> F:
             if _debugging():
                 raise
             where = f"{err.filename}: " if err.filename else ""
-            console.error(f"{where}{err.strerror or err}")
+            if err.errno == errno.ENOSPC:  # (a bare "No space left on device": QA)
+                console.error(
+                    _(
+                        "{where}no space left on the disk: the file being written was not (procdoc writes a file whole or not at all, and the ledger is as it was); free some space and run it again"
+                    ).format(where=where)
+                )
+            else:
+                console.error(f"{where}{err.strerror or err}")
             raise typer.Exit(int(ExitCode.USER)) from None
         except KeyboardInterrupt:
             console.error(_("interrupted; nothing was written that was not complete"))

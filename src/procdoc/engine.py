@@ -251,6 +251,12 @@ class Engine:
                     (k for k, label in self.config.labels.items() if key in (k, label)), None
                 )
                 if core_key in SETTABLE_CORE:
+                    if core_key in core:
+                        raise UsageError(
+                            _("--set {key}: {id} is given twice; give it once").format(
+                                key=key, id=core_key
+                            )
+                        )
                     core[core_key] = raw.strip() or None
                     continue
                 near = difflib.get_close_matches(
@@ -266,6 +272,10 @@ class Engine:
                     else _("fields: {field_list}; also {settable_core}").format(
                         field_list=_field_list(process), settable_core=name_list(SETTABLE_CORE)
                     ),
+                )
+            if fdef.id in fields:  # (the last one silently won: QA)
+                raise UsageError(
+                    _("--set {key}: {id} is given twice; give it once").format(key=key, id=fdef.id)
                 )
             try:
                 fields[fdef.id] = convert_field(fdef, raw)
@@ -797,6 +807,20 @@ class Engine:
             duration = Duration.parse(amount)
         except CalendarError as err:
             raise CaseError(_("--by: {message}").format(message=err.message)) from err
+        if duration.amount == 0:
+            raise CaseError(
+                _(
+                    "--by {duration}: an extension of nothing; give how much longer (5d, 3wd, 24h)"
+                ).format(duration=duration.shown())
+            )
+        if duration.unit == "h" and not isinstance(case.due, datetime):
+            # a day's deadline ends with the day: hours counted from its start made the
+            # "extension" end the deadline at 03:00 of that day (QA)
+            raise CaseError(
+                _(
+                    "--by {duration}: {id}'s deadline {due} is a day, which hours cannot extend; extend it by days (1d, 1wd)"
+                ).format(duration=duration.shown(), id=case.id, due=case.due)
+            )
         if step.extend is None:
             raise CaseError(
                 _(
