@@ -656,3 +656,11 @@ def test_a_full_width_colon_in_a_description_is_text(mini: Path) -> None:
     path.write_text(text, encoding="utf-8")
     code, out, _err = run("validate", "-w", str(mini))
     assert code == 3 and "full-width colon" not in out and "mini.yaml:" in out
+
+
+def test_validate_csv_says_its_severity_in_the_header_s_words(mini: Path) -> None:
+    """Under the Chinese header 严重程度 the rows said warning/error (QA): 警告/错误."""
+    (mini / "processes" / "empty.yaml").write_text("", encoding="utf-8")
+    code, out, _err = run("validate", "--format", "csv", "-w", str(mini))
+    rows = [line.split(",")[0] for line in out.lstrip("\ufeff").splitlines()]
+    assert code == 3 and rows[0] == "严重程度" and "错误" in rows[1:] and "error" not in rows

@@ -284,7 +284,7 @@ def validate(
             ["严重程度", "文件", "行", "列", "问题"],
             [
                 [
-                    p.severity,
+                    {"error": "错误", "warning": "警告"}.get(p.severity, p.severity),  # (QA)
                     p.pos.file if p.pos else "",
                     p.pos.line if p.pos else "",
                     p.pos.col if p.pos else "",
