@@ -1477,7 +1477,9 @@ class Engine:
         for branch in case.step.next:
             if branch.to == target.id and branch.when is not None:
                 values = name_list(
-                    _("{name} is {value}").format(name=n, value=_repr(case.fields.get(n)))
+                    _("{name} is empty").format(name=n)
+                    if case.fields.get(n) is None
+                    else _("{name} is {value}").format(name=n, value=repr(case.fields[n]))
                     for n in sorted(branch.when.names)
                 )
                 return _(
@@ -1644,10 +1646,6 @@ def _as_due_value(value: Any) -> Due | None:
         return as_due(value)
     except Unreadable:
         return None
-
-
-def _repr(value: Any) -> str:
-    return _("empty") if value is None else repr(value)
 
 
 def _hours(d: Duration) -> int:
