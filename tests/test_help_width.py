@@ -51,3 +51,13 @@ def test_every_help_fits_80_columns(lang: str) -> None:
             assert line.strip()[:1] not in _NO_LINE_START, (lang, name, line)
     if lang == "zh":
         assert any(_cells(line) > 60 for line in helps["report"].splitlines())  # still wide
+
+
+def test_a_chinese_command_line_cut_at_a_clause_says_more_follows() -> None:
+    """A command's line in the list is its first sentence; one cut at ；read as the whole
+    help (QA): it ends with … then; one ending with 。 keeps it."""
+    from procdoc.clitext import short_help
+
+    assert short_help("抽查：随机抽取一部分；并生成表格。\n\n更多") == "抽查：随机抽取一部分…"
+    assert short_help("根据台账生成的报表。后面还有") == "根据台账生成的报表。"
+    assert short_help("Draw a share of the cases. More.") == "Draw a share of the cases."

@@ -183,7 +183,8 @@ def wrap_wide() -> None:
 def short_help(help: str, max_length: int = 45) -> str:
     """A command's line in the list of commands: its first sentence. click's own breaks
     only at spaces and ends a sentence only at ".", so a Chinese help text longer than
-    the line came out as "..." alone (QA: ``sample     ...``). Cut at the first 。 or ；;
+    the line came out as "..." alone (QA: ``sample     ...``). Cut at the first 。 or ；
+    (then …: a clause cut short read as the whole help: QA);
     a first sentence longer than two lines (``max_length`` terminal columns each: a
     Chinese character takes two) is cut there with …, a shorter one wraps whole."""
     from typer._click.utils import make_default_short_help
@@ -193,8 +194,9 @@ def short_help(help: str, max_length: int = 45) -> str:
         return make_default_short_help(help, max_length)
     text = " ".join(text.split())
     ends = [i for i in (text.find("。"), text.find("；")) if i >= 0]
-    if ends:  # the first sentence, with its 。 (a ； is dropped)
-        text = text[: min(ends) + (text[min(ends)] == "。")]
+    if ends:  # the first sentence, with its 。 (a ； is dropped, and … says more follows)
+        end = min(ends)
+        text = text[: end + 1] if text[end] == "。" else text[:end] + "…"
     room = 2 * max_length - 2  # (the …)
     if _cells(text) <= 2 * max_length:
         return text
