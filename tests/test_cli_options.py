@@ -344,3 +344,20 @@ def test_a_full_disk_is_said_with_what_to_do(
         "Error: no space left on the disk: the file being written was not (procdoc writes a "
         "file whole or not at all, and the ledger is as it was); free some space and run it again"
     )
+
+
+def test_an_at_years_ahead_is_refused(library: Path) -> None:
+    """`--at 2030-...` for 2026 was taken, and every later write to the case was refused
+    until 2030 (each must come after it: QA). An --at more than 60 days ahead is refused,
+    nothing written (exit 2)."""
+    from datetime import timedelta
+
+    from procdoc.clock import now_in
+
+    ahead = now_in("Asia/Shanghai") + timedelta(days=400)
+    code, _out, err = cli(
+        library, "new", "xinfang", "--title", "甲", "--set", "petitioner=张三",
+        "--at", f"{ahead:%Y-%m-%d} 09:00",
+    )  # fmt: skip
+    assert code == 2 and "days from now: --at says when the event happened" in err
+    assert not (library / "ledger.xlsx").exists()

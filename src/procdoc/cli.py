@@ -185,9 +185,25 @@ def _moment(text: str | None, option: str) -> datetime | None:
     from procdoc.errors import CalendarError, UsageError
 
     try:
-        return parse_moment(text)
+        moment = parse_moment(text)
     except CalendarError as err:
         raise UsageError(_("{what}: {detail}").format(what=option, detail=err.message)) from err
+    if option == "--at":  # when an event happened: a year typed wrong locked the case (QA)
+        from procdoc.clock import now_in
+
+        ahead = (moment - now_in("Asia/Shanghai")).days
+        if ahead > AT_AHEAD_DAYS:
+            raise UsageError(
+                _(
+                    "--at {moment:%Y-%m-%d %H:%M} is {days} days from now: --at says when the event happened (a year typed wrong?)"
+                ).format(moment=moment, days=ahead)
+            )
+    return moment
+
+
+AT_AHEAD_DAYS = 60
+"""How far ahead of now an `--at` may be: a write is recorded when it happened, and one
+dated years ahead blocked every later write to the case (each must come after it)."""
 
 
 def _day(text: str | None, option: str) -> date | None:
