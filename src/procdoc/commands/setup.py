@@ -131,14 +131,11 @@ def _check_sheet_names(ws: Workspace, processes: dict[str, Process], out: list[P
     from procdoc.yamlpos import load_file
 
     for process in processes.values():
-        spec = ws.config.registers.get(process.id) or ws.config.registers.get("*")
-        if spec is not None and spec.sheet:
-            continue
-        try:  # (a ledger of one shared 台账, as made before registers: no sheet of its own)
+        # (`registers: ID: sheet:` names it otherwise, or a ledger of one shared 台账, as
+        # made before registers, gives the process no sheet of its own)
+        with contextlib.suppress(KeyError, ProcdocError):
             if ws.layout.register_of(process).sheet != process.name:
                 continue
-        except (KeyError, ProcdocError):
-            pass
         problem = sheet_name_problem(process.name)
         if problem is None:
             continue
