@@ -415,19 +415,23 @@ class Packer:
         self.unique: set[int] = set()
         """Columns of mostly distinct values in a whole block: not shared from then on."""
 
-    def add(self, number: int, raw: list[Any]) -> None:
-        """A row as calamine gives it (``""`` for an empty cell); a row of empty cells
-        is skipped, as the reader skips it."""
-        n = len(raw)
-        while n and (raw[n - 1] == "" or raw[n - 1] is None):
-            n -= 1
-        if not n:
-            return
-        self.numbers.append(number)
-        self._lens.append(n)
-        self._raws.append(raw)
-        if len(self._raws) == BLOCK_ROWS:
-            self._flush()
+    def add_rows(self, grid: Iterable[tuple[int, list[Any]]]) -> None:
+        """Each ``(number, raw)`` of ``grid``: a row as calamine gives it (``""`` for an
+        empty cell), its number; a row of empty cells is skipped, as the reader skips it.
+        One call for the sheet's rows (a call a row was a tenth of a cold read's packing)."""
+        number_of, raws, lens = self.numbers.append, self._raws, self._lens
+        for number, raw in grid:
+            n = len(raw)
+            while n and (raw[n - 1] == "" or raw[n - 1] is None):
+                n -= 1
+            if not n:
+                continue
+            number_of(number)
+            lens.append(n)
+            raws.append(raw)
+            if len(raws) == BLOCK_ROWS:
+                self._flush()
+                raws, lens = self._raws, self._lens
 
     def _flush(self) -> None:
         raws, lens = self._raws, self._lens

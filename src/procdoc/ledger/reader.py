@@ -26,9 +26,13 @@ from procdoc.ledger.model import (
     Snapshot,
 )
 from procdoc.ledger.sheets import sheet_members
+from procdoc.ledger.split import SplitFailed, SplitSheet, split_sheet, worth_a_look
 
 if TYPE_CHECKING:
     from python_calamine import CalamineSheet
+
+    Parsed = CalamineSheet | SplitSheet
+    """A sheet calamine parsed, whole or in parts."""
 
 _READ_ATTEMPTS = 3
 
@@ -235,7 +239,7 @@ def _read_sheets(
     names: SheetSpecs,
     display: str,
     parsed: Mapping[str, CalamineSheet] | None = None,
-    make: Callable[[CalamineSheet, str, HeaderSpec | None], Sheet] | None = None,
+    make: Callable[[Parsed, str, HeaderSpec | None], Sheet] | None = None,
     *,
     together: bool = False,
 ) -> tuple[dict[str, Sheet], list[str]]:
@@ -267,17 +271,24 @@ def _read_sheets(
             # largest as a rule) while this one parses the others and makes their values,
             # then makes the first's (see _ParseAhead)
             rest = [name for name in wanted if name not in parsed]
+            split = _split(path, rest)
+            rest = [name for name in rest if name not in split]
             first = rest[:1] if len(rest) > 1 and (together or side_by_side(path)) else []
             ahead = _ParseAhead(path, first)
             try:
                 for name in [*(n for n in wanted if n not in first), *first]:
                     try:
-                        sheet = parsed.pop(name, None)
+                        sheet: Parsed | None = parsed.pop(name, None)
+                        if sheet is None:
+                            sheet = split.pop(name, None)
                         if sheet is None:
                             sheet = ahead.sheet(name)
                         if sheet is None:
                             sheet = wb.get_sheet_by_name(name)
-                        out[name] = make(sheet, name, names[name])
+                        try:
+                            out[name] = make(sheet, name, names[name])
+                        except SplitFailed:  # parse it whole, as always
+                            out[name] = make(wb.get_sheet_by_name(name), name, names[name])
                     except CalamineError as exc:
                         raise unreadable(display, f"sheet {name}: {exc}") from None
                     except BaseException as exc:
@@ -288,8 +299,25 @@ def _read_sheets(
                         ) from None
             finally:
                 ahead.close()
+                for left in split.values():
+                    left.close()
     out = {name: out[name] for name in wanted}
     return out, [name for name, kind in kinds.items() if kind == SheetTypeEnum.WorkSheet]
+
+
+def _split(path: Path, names: list[str]) -> dict[str, SplitSheet]:
+    """The sheets among ``names`` large enough to be parsed in parts, their parts being
+    parsed (see :mod:`procdoc.ledger.split`)."""
+    if not worth_a_look(str(path)):
+        return {}
+    members = sheet_members(path)
+    found = {}
+    for name in names:
+        member = members.get(name)
+        sheet = split_sheet(str(path), member, name) if member is not None else None
+        if sheet is not None:
+            found[name] = sheet
+    return found
 
 
 def _parse(path: Path, names: Iterable[str], into: dict[str, CalamineSheet]) -> None:
@@ -400,8 +428,16 @@ class ReadAhead:
         self.thread.join()
 
 
-def iter_grid(sheet: CalamineSheet) -> Iterator[tuple[int, list[Any]]]:
-    """``(excel_row_number, raw values from column A)`` for each row calamine yields.
+def iter_grid(sheet: Parsed) -> Iterator[tuple[int, list[Any]]]:
+    """``(excel_row_number, raw values from column A)`` for each row calamine yields (a
+    sheet parsed in parts: each part's, the first as a whole sheet's)."""
+    if isinstance(sheet, SplitSheet):
+        return sheet.grid(_whole_grid)
+    return _whole_grid(sheet)
+
+
+def _whole_grid(sheet: CalamineSheet) -> Iterator[tuple[int, list[Any]]]:
+    """:func:`iter_grid` of a sheet calamine parsed whole.
 
     python-calamine's ``iter_rows()`` starts at row 1 even when ``sheet.start`` is lower
     down, but at ``sheet.start``'s column; both are detected here rather than assumed: a
@@ -426,7 +462,7 @@ def iter_grid(sheet: CalamineSheet) -> Iterator[tuple[int, list[Any]]]:
 
 
 def _header_of(
-    sheet: CalamineSheet, spec: HeaderSpec | None
+    sheet: Parsed, spec: HeaderSpec | None
 ) -> tuple[int, list[str], Iterator[tuple[int, list[Any]]]]:
     """The header's row number, its labels (trailing empty ones dropped), and the rows
     below it (``(excel_row_number, raw values from column A)``)."""
@@ -456,7 +492,7 @@ def _header_of(
     return header_row, header, rows
 
 
-def _merged(sheet: CalamineSheet, header_row: int) -> list[tuple[int, int, int, int]]:
+def _merged(sheet: Parsed, header_row: int) -> list[tuple[int, int, int, int]]:
     return [
         (r1 + 1, c1, r2 + 1, c2)
         for (r1, c1), (r2, c2) in sheet.merged_cell_ranges or ()
@@ -464,7 +500,7 @@ def _merged(sheet: CalamineSheet, header_row: int) -> list[tuple[int, int, int, 
     ]
 
 
-def _read_sheet(sheet: CalamineSheet, name: str, spec: HeaderSpec | None) -> Sheet:
+def _read_sheet(sheet: Parsed, name: str, spec: HeaderSpec | None) -> Sheet:
     """The sheet as :class:`Row` objects, each value normalised through :class:`_Memo`."""
     memo = _Memo()
     memo[""] = None
@@ -481,7 +517,7 @@ def _read_sheet(sheet: CalamineSheet, name: str, spec: HeaderSpec | None) -> She
     return Sheet(name=name, header=header, rows=rows, header_row=header_row, merged=merged)
 
 
-def _read_sheet_packed(sheet: CalamineSheet, name: str, spec: HeaderSpec | None) -> Sheet:
+def _read_sheet_packed(sheet: Parsed, name: str, spec: HeaderSpec | None) -> Sheet:
     """The sheet as a read cache entry holds it (:func:`~procdoc.ledger.cache.packed_sheet`),
     packed a block at a time from calamine's rows: it equals :func:`_read_sheet`'s, and
     where the cache keeps it anyway, costs about two thirds of reading row by row and
@@ -490,9 +526,7 @@ def _read_sheet_packed(sheet: CalamineSheet, name: str, spec: HeaderSpec | None)
     memo[""] = None
     header_row, header, grid = _header_of(sheet, spec)
     packer = Packer(header, spec, memo.__getitem__)
-    add = packer.add
-    for number, raw in grid:
-        add(number, raw)
+    packer.add_rows(grid)
     body = packer.body(name, header, header_row, _merged(sheet, header_row))
     return packed_sheet(body)
 

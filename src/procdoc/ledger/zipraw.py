@@ -348,14 +348,16 @@ class ZipWriter:
         crc: int,
         size: int,
         like: Member | None = None,
+        method: int = 8,
     ) -> None:
-        """Write a member whose deflated data is ``chunks`` (CRC and size given)."""
+        """Write a member whose deflated data is ``chunks`` (CRC and size given);
+        ``method`` 0: ``chunks`` are the data itself, stored."""
         offset = self.out.tell()
         self._check_offset(offset)
         raw_name = name.encode("utf-8")
         flags = 0x800 if not name.isascii() else 0
         mtime, mdate = self._now
-        header = _LOCAL.pack(_LOCAL_SIG, 20, flags, 8, mtime, mdate, 0, 0, 0, len(raw_name), 0)
+        header = _LOCAL.pack(_LOCAL_SIG, 20, flags, method, mtime, mdate, 0, 0, 0, len(raw_name), 0)
         self.out.write(header + raw_name)
         csize = 0
         for chunk in chunks:
@@ -376,7 +378,7 @@ class ZipWriter:
             made_by,
             20,
             flags,
-            8,
+            method,
             mtime,
             mdate,
             crc,
