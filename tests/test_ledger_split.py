@@ -274,3 +274,29 @@ def test_the_cache_keeps_a_sheet_read_in_parts_as_read_whole(tmp_path: Path) -> 
     again = cached.read(specs).sheets[LEDGER]  # from the cache the parts filled
     assert made and made[0].parts > 1
     assert list(first.rows) == list(truth.rows) == list(again.rows)
+
+
+def test_two_sheets_in_parts_read_as_whole_the_second_parsed_ahead(tmp_path: Path) -> None:
+    """A register and 流转记录 both large: the second's parts are handed out as soon as
+    the first's are all cut (SplitSheet.after), and both read as parsed whole."""
+    path = tmp_path / "ledger.xlsx"
+    create_workbook(
+        path,
+        {
+            LEDGER: (["编号", "标题"], [{"编号": f"A-{i}", "标题": f"第{i}件"} for i in range(80)]),
+            "流转记录": (
+                ["编号", "时间", "动作"],
+                [
+                    {"编号": f"A-{i // 2}", "时间": datetime(2026, 5, 1, 9, i % 60), "动作": "流转"}
+                    for i in range(160)
+                ],
+            ),
+        },
+    )
+    specs = {LEDGER: SPEC, "流转记录": HeaderSpec(id_label="编号")}
+    whole = reader._read_sheets(path, specs, "x")[0]
+    with in_parts() as made:
+        parts = reader._read_sheets(path, specs, "x")[0]
+    assert parts == whole and len(whole["流转记录"].rows) == 160
+    assert [m.name for m in made] == [LEDGER, "流转记录"] and made[0].after is made[1]
+    assert all(m.parts > 1 for m in made)

@@ -311,11 +311,13 @@ def _split(path: Path, names: list[str]) -> dict[str, SplitSheet]:
     if not worth_a_look(str(path)):
         return {}
     members = sheet_members(path)
-    found = {}
+    found: dict[str, SplitSheet] = {}
     for name in names:
         member = members.get(name)
         sheet = split_sheet(str(path), member, name) if member is not None else None
         if sheet is not None:
+            for before in found.values():  # read in this order: parse the next one ahead
+                before.after = before.after or sheet
             found[name] = sheet
     return found
 

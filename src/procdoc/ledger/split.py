@@ -287,6 +287,8 @@ class SplitSheet:
         self.pool: ThreadPoolExecutor = ThreadPoolExecutor(WORKERS)
         self.pending: deque[Future[CalamineSheet]] = deque()
         self.merged_cell_ranges: list[Any] | None = None
+        self.after: SplitSheet | None = None
+        """The sheet read after this one, whose parts are handed out once this one's are."""
         self.parts = 0
         self._hand(first)
 
@@ -300,6 +302,8 @@ class SplitSheet:
     def _fill(self) -> None:
         while len(self.pending) <= AHEAD and not self.rest.done:
             self._hand(next(self.rest))
+        if self.rest.done and self.after is not None:  # all cut: the next sheet's turn
+            self.after._fill()
 
     def _next_part(self) -> CalamineSheet | None:
         """The next part, parsed (None: no more); SplitFailed when it could not be."""
