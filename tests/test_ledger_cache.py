@@ -7,7 +7,6 @@ import contextlib
 import os
 import re
 import tempfile
-import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -21,6 +20,7 @@ from openpyxl.utils.exceptions import IllegalCharacterError
 from procdoc.errors import LedgerError
 from procdoc.ledger import Batch, HeaderSpec, LedgerStore, SheetChanges, Snapshot, create_workbook
 from procdoc.ledger import cache as cache_mod
+from test_ledger_registers import rewrite_member
 
 LEDGER = "台账"
 HISTORY = "流转记录"
@@ -206,13 +206,11 @@ def _apply(folder: Path, op: tuple[object, ...]) -> None:
 
 
 def rewrite_first_text(path: Path, text: str) -> None:
-    with zipfile.ZipFile(path) as z:
-        parts = [(info, z.read(info)) for info in z.infolist()]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        for info, data in parts:
-            if info.filename == "xl/worksheets/sheet1.xml":
-                data = re.sub(rb"<t>[^<]*</t>", f"<t>{text}</t>".encode(), data, count=2)
-            z.writestr(info, data)
+    rewrite_member(
+        path,
+        "xl/worksheets/sheet1.xml",
+        lambda data: re.sub(rb"<t>[^<]*</t>", f"<t>{text}</t>".encode(), data, count=2),
+    )
 
 
 @settings(

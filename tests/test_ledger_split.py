@@ -9,7 +9,7 @@ import os
 import re
 import threading
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from openpyxl.utils.exceptions import IllegalCharacterError
 
 from procdoc.errors import LedgerError
 from procdoc.ledger import HeaderSpec, cache, create_workbook, reader, split
+from test_ledger_registers import rewrite_member
 
 LEDGER = "台账"
 SPEC = HeaderSpec(id_label="编号", apart=("标题", ("已办结",)))
@@ -149,15 +150,9 @@ def test_a_sheet_read_in_parts_equals_the_sheet_read_whole(
         assert made and (made[0].parts > 1 or len(placed) < 3)
 
 
-def sheet_xml(path: Path, change: object) -> None:
-    """Rewrite the first sheet's XML with ``change`` (bytes -> bytes)."""
-    with zipfile.ZipFile(path) as z:
-        members = [(info, z.read(info)) for info in z.infolist()]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        for info, data in members:
-            if info.filename == "xl/worksheets/sheet1.xml":
-                data = change(data)  # type: ignore[operator]
-            z.writestr(info, data)
+def sheet_xml(path: Path, change: Callable[[bytes], bytes]) -> None:
+    """Rewrite the first sheet's XML with ``change``."""
+    rewrite_member(path, "xl/worksheets/sheet1.xml", change)
 
 
 def register(path: Path, n: int = 60) -> None:
