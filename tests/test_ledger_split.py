@@ -295,3 +295,78 @@ def test_two_sheets_in_parts_read_as_whole_the_second_parsed_ahead(tmp_path: Pat
     assert parts == whole and len(whole["流转记录"].rows) == 160
     assert [m.name for m in made] == [LEDGER, "流转记录"] and made[0].after is made[1]
     assert all(m.parts > 1 for m in made)
+
+
+def test_ctrl_c_while_a_part_is_parsed_stops_the_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C is no part that failed: the read stops (second look: the sheet was parsed
+    again whole and the command went on, a write too)."""
+    path = tmp_path / "ledger.xlsx"
+    register(path, 200)
+    real = split._parse
+
+    def interrupted(data: bytes, name: str) -> object:
+        if threading.current_thread() is not threading.main_thread():
+            raise KeyboardInterrupt
+        return real(data, name)
+
+    monkeypatch.setattr(split, "_parse", interrupted)
+    before = threading.active_count()
+    with in_parts(), pytest.raises(KeyboardInterrupt):
+        read(path)
+    assert threading.active_count() == before
+
+
+def test_the_header_is_looked_for_in_the_first_rows_however_the_parts_fall(
+    tmp_path: Path,
+) -> None:
+    """Rows 1-10 are searched for the header; a part that begins below them (its empty
+    rows before are not given) does not add its first row to the search (second look: a
+    header on row 12 was found in parts, not whole)."""
+    path = tmp_path / "ledger.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = LEDGER
+    ws.cell(row=1, column=1, value="登记簿")
+    for c, label in enumerate(["编号", "标题"], 1):
+        ws.cell(row=12, column=c, value=label)
+    for r in range(13, 20):
+        ws.cell(row=r, column=1, value=f"A-{r}")
+    wb.save(path)
+    with in_parts(50) as made:
+        parts = read(path)
+    assert parts == read(path) and made and made[0].parts > 2
+
+
+def test_a_read_stopped_half_way_leaves_no_thread_or_open_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An exception out of the rows' loop (Ctrl-C while values are made) closes the
+    parts' threads and the file at once, not when the exception is dropped."""
+    path = tmp_path / "ledger.xlsx"
+    register(path, 300)
+    calls = [0]
+    real = reader._Memo.__missing__
+
+    def stopped(self: reader._Memo, key: object) -> object:
+        calls[0] += 1
+        if calls[0] == 30:
+            raise KeyboardInterrupt
+        return real(self, key)
+
+    monkeypatch.setattr(reader._Memo, "__missing__", stopped)
+    before = threading.active_count()
+    with in_parts() as made:
+        try:
+            read(path)
+        except KeyboardInterrupt:
+            assert made and made[0].parts > 1
+            assert threading.active_count() == before  # while the exception lives
+            if Path("/proc/self/fd").is_dir():
+                opened = {
+                    os.path.realpath(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")
+                }
+                assert str(path.resolve()) not in opened
+        else:
+            raise AssertionError("the read went on")

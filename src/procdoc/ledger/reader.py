@@ -289,6 +289,9 @@ def _read_sheets(
                             out[name] = make(sheet, name, names[name])
                         except SplitFailed:  # parse it whole, as always
                             out[name] = make(wb.get_sheet_by_name(name), name, names[name])
+                        finally:  # whatever was raised: no thread or open file left
+                            if isinstance(sheet, SplitSheet):
+                                sheet.close()
                     except CalamineError as exc:
                         raise unreadable(display, f"sheet {name}: {exc}") from None
                     except BaseException as exc:
@@ -471,17 +474,22 @@ def _header_of(
     grid = iter_grid(sheet)
     fixed = 1 if spec is None else spec.row
     top: list[tuple[int, list[Any]]] = []  # the rows a header is looked for in
+    below: list[tuple[int, list[Any]]] = []  # a row read past the rows searched
     if fixed is None:
+        # by number: a sheet parsed in parts skips the empty rows before a part's first
         for number, raw in grid:
+            if number > HEADER_SEARCH_ROWS:
+                below.append((number, raw))
+                break
             top.append((number, raw))
-            if number >= HEADER_SEARCH_ROWS:
+            if number == HEADER_SEARCH_ROWS:
                 break
         assert spec is not None
         header_row = _find_header(top, spec)
     else:
         header_row = fixed
     header: list[str] = []
-    rows = itertools.chain(top, grid)
+    rows = itertools.chain(top, below, grid)
     for number, raw in rows:
         if number == header_row:
             header = [label_of(v) for v in raw]

@@ -312,8 +312,10 @@ class SplitSheet:
             return None
         try:
             return self.pending.popleft().result()
-        except BaseException:
-            raise SplitFailed from None
+        except BaseException as exc:  # Ctrl-C stays Ctrl-C (second look: it was read whole)
+            if isinstance(exc, Exception) or type(exc).__name__ == "PanicException":
+                raise SplitFailed from None
+            raise
 
     def grid(self, top: Any) -> Iterator[tuple[int, list[Any]]]:
         """``(excel_row_number, raw values from column A)`` of each row; ``top``: how
