@@ -18,28 +18,10 @@ import os
 import struct
 import sys
 import zlib
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from procdoc import __version__
-
-
-def _crc32(data: bytes | memoryview) -> int:
-    """CRC-32 as zlib computes it; ISA-L's when installed (about 7x zlib's: a 100k
-    register's entry, 25 MB, is checked in 2 ms instead of 13), loaded at the first
-    entry checked (a command that reads no entry does not import it)."""
-    if not _CRC:
-        try:
-            from isal.isal_zlib import crc32
-        except ImportError:  # pragma: no cover - isal is a dependency; a platform without it
-            crc32 = zlib.crc32
-        _CRC.append(crc32)
-    return _CRC[0](data)
-
-
-_CRC: list[Callable[[bytes | memoryview], int]] = []
-
 
 try:  # CPython's own SHA-1: the digest hashlib gives, without loading OpenSSL (4-9 ms)
     from _sha1 import sha1 as _sha1  # type: ignore[import-not-found]
@@ -66,7 +48,7 @@ class EntryFormat:
     def head(self, payload: bytes) -> bytes:
         """What an entry's file holds before ``payload``."""
         return self.magic + _HEAD.pack(
-            self.version, marshal.version, *sys.version_info[:2], len(payload), _crc32(payload)
+            self.version, marshal.version, *sys.version_info[:2], len(payload), zlib.crc32(payload)
         )
 
     def unwrap(self, data: bytes) -> memoryview | None:
@@ -85,7 +67,7 @@ class EntryFormat:
         ):
             return None
         payload = memoryview(data)[start:]
-        if len(payload) != length or _crc32(payload) != digest:
+        if len(payload) != length or zlib.crc32(payload) != digest:
             return None
         return payload
 
