@@ -629,3 +629,51 @@ def test_a_sheet_packed_cold_equals_the_sheet_read_row_by_row(
             Snapshot(path=path, exists=True, sheets={LEDGER: packed}, fingerprint=(0, 0, "")),
             truth_shot,
         )
+
+
+def test_an_entry_read_in_place_stays_what_it_was_when_it_is_replaced(tmp_path: Path) -> None:
+    """An entry's columns are read where they lie in the file (mapped on POSIX, not
+    copied: see cache._unpack_entry). A write that replaces the entry (a new file renamed
+    over it) or deleting the cache leaves a sheet read before it as it was."""
+    make(tmp_path)
+    cached, cold = stores(tmp_path)
+    cached.read(SPECS)
+    with no_calamine():
+        before = cached.read([LEDGER])  # from the entry, nothing unpacked yet
+    truth = cold.read([LEDGER])
+    cached.update(lambda s: Batch({LEDGER: SheetChanges(set={2: {"标题": "改了"}})}))
+    for entry in entries(tmp_path):
+        entry.unlink()
+    same(before, truth)  # unpacked now, from the old entry
+    assert cold.read([LEDGER]).sheets[LEDGER].rows[0].values[1] == "改了"
+
+
+def test_an_entry_whose_blocks_lie_outside_it_is_not_used(tmp_path: Path) -> None:
+    """A block's place in the entry past its end (a damaged entry that passed its CRC)
+    is refused when the entry is read, not when a command unpacks the block."""
+    make(tmp_path)
+    cached, cold = stores(tmp_path)
+    cached.read(SPECS)
+    sheets = cache_mod.SheetCache(tmp_path / ".procdoc" / "cache", tmp_path / "ledger.xlsx")
+    index = cache_mod.ZipIndex.read(tmp_path / "ledger.xlsx")
+    assert index is not None
+
+    def loaded() -> list[object]:
+        return [sheets.load(index, name, spec) for name, spec in SPECS.items()]
+
+    assert None not in loaded()
+    for entry in entries(tmp_path):
+        payload = cache_mod._unwrap(entry.read_bytes())
+        assert payload is not None
+        key, member, (*head, blocks, apart) = cache_mod._unpack_entry(payload)
+        shifted = [tuple(part.tobytes() for part in block) for block in blocks]
+        parts = cache_mod._pack_entry(key, member, (*head, shifted, apart))
+        size = int.from_bytes(parts[0], "little")
+        marshalled = bytearray(parts[1])
+        data = b"".join(bytes(p) for p in parts[2:])
+        # the same entry with its data cut short: every place still names the old length
+        assert cache_mod._FORMAT.write_parts(entry, [parts[0], bytes(marshalled), data[:-1]])
+        assert size == len(marshalled)
+    assert loaded() == [None, None]
+    same(cached.read(SPECS), cold.read(SPECS))  # rebuilt
+    assert None not in loaded()
