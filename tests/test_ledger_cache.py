@@ -632,19 +632,26 @@ def test_a_sheet_packed_cold_equals_the_sheet_read_row_by_row(
 
 
 def test_an_entry_read_in_place_stays_what_it_was_when_it_is_replaced(tmp_path: Path) -> None:
-    """An entry's columns are read where they lie in the file (mapped on POSIX, not
-    copied: see cache._unpack_entry). A write that replaces the entry (a new file renamed
-    over it) or deleting the cache leaves a sheet read before it as it was."""
+    """An entry's columns are views of the entry as read (see cache._unpack_entry), not
+    of the file: a write that replaces the entry (a new file renamed over it), deleting
+    the cache, or a program rewriting the entry in place (a second look found a mapped
+    entry gave another answer, or a bus error) leaves a sheet read before as it was."""
     make(tmp_path)
     cached, cold = stores(tmp_path)
     cached.read(SPECS)
     with no_calamine():
         before = cached.read([LEDGER])  # from the entry, nothing unpacked yet
     truth = cold.read([LEDGER])
+    for entry in entries(tmp_path):  # in place: cut short, then other bytes as long
+        data = entry.read_bytes()
+        with open(entry, "r+b") as f:
+            f.truncate(len(data) // 2)
+        with open(entry, "r+b") as f:
+            f.write(data[: len(data) // 2] + bytes(len(data) - len(data) // 2))
+    same(before, truth)  # unpacked now, as it was read
     cached.update(lambda s: Batch({LEDGER: SheetChanges(set={2: {"标题": "改了"}})}))
     for entry in entries(tmp_path):
         entry.unlink()
-    same(before, truth)  # unpacked now, from the old entry
     assert cold.read([LEDGER]).sheets[LEDGER].rows[0].values[1] == "改了"
 
 

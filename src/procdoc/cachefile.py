@@ -80,23 +80,6 @@ class EntryFormat:
             return None
         return self.unwrap(data)
 
-    def read_mapped(self, path: Path) -> memoryview | None:
-        """:meth:`read`, the file mapped rather than copied into memory where that is
-        safe: a 30 MB entry is checked and used from the page cache (read and copied, its
-        fresh pages alone took 15-20 ms). Only on POSIX: Windows would refuse to replace a
-        mapped file, and entries are replaced whole (a new file renamed over the old one,
-        which leaves a mapping of the old one as it was)."""
-        if os.name != "posix":
-            return self.read(path)
-        import mmap
-
-        try:
-            with open(path, "rb") as f:
-                mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-        except (OSError, ValueError):  # no file; an empty one cannot be mapped
-            return None
-        return self.unwrap(memoryview(mapped))
-
     def load(self, path: Path, key: object) -> Any:
         """The body of the entry at ``path``, stored as ``(key, body)``, when its key is
         ``key``; else None."""

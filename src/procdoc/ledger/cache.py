@@ -22,8 +22,11 @@ in blocks of :data:`BLOCK_ROWS` rows (row numbers, row lengths, then per block o
 marshalled tuple per column; dates and datetimes as ordinals and ISO texts, shared through
 a table), so that a read of one case unpacks the id column and one block, not the sheet
 (:class:`CachedSheet`). The blocks' marshal data follow the rest, which says where each
-lies (:func:`_pack_entry`): a read takes them where they are in the file, mapped on POSIX,
-instead of copying 30 MB for a 100k register (its load 45 -> 16 ms). When the spec says so (:attr:`HeaderSpec.apart`: a register's open
+lies (:func:`_pack_entry`): a read takes them where they lie in the file as read, instead
+of copying 30 MB again for a 100k register (its load 45 -> 33 ms). The file is read, not
+mapped (17 ms): a mapping would see a change made to the file in place by another program
+after its check (a second look: a bus error, or another answer), and a network share
+replacing it under the mapping. When the spec says so (:attr:`HeaderSpec.apart`: a register's open
 cases), the rows it names are also kept whole, a tuple each, apart from the blocks, while
 they are at most one in :data:`APART_SHARE`: a command that builds only those rows, spread
 one in twenty over a year's register, reads them without unpacking every block. A missing,
@@ -297,7 +300,7 @@ def _spec_key(spec: HeaderSpec | None) -> tuple[Any, ...] | None:
 
 def _read_entry(path: Path) -> memoryview | None:
     """The payload of the entry file at ``path``; None: none there to trust."""
-    return _FORMAT.read_mapped(path)
+    return _FORMAT.read(path)
 
 
 _MARSHALLED = struct.Struct("<Q")
@@ -325,7 +328,8 @@ def _pack_entry(key: tuple[Any, ...], member: str, body: tuple[Any, ...]) -> lis
 
 def _unpack_entry(payload: memoryview) -> tuple[Any, str, tuple[Any, ...]]:
     """(key, member, body) of an entry's payload (see :func:`_pack_entry`): each block's
-    columns are views of the payload, unmarshalled when a read asks for them."""
+    columns are views of the payload (the file as read, in memory), unmarshalled when a
+    read asks for them."""
     (size,) = _MARSHALLED.unpack_from(payload)
     start = _MARSHALLED.size + size
     key, member, (*head, where, apart) = marshal.loads(payload[_MARSHALLED.size : start])
