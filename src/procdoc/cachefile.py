@@ -46,12 +46,6 @@ class EntryFormat:
         self.magic = magic
         self.version = version
 
-    def head(self, payload: bytes) -> bytes:
-        """What an entry's file holds before ``payload``."""
-        return self.magic + _HEAD.pack(
-            self.version, marshal.version, *sys.version_info[:2], len(payload), zlib.crc32(payload)
-        )
-
     def unwrap(self, data: bytes | memoryview) -> memoryview | None:
         """The payload of an entry's file, or None unless it is whole, of this format, this
         Python's marshal, and matches its CRC."""

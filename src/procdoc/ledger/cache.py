@@ -26,8 +26,8 @@ lies (:func:`_pack_entry`): a read takes them where they lie in the file as read
 of copying 30 MB again for a 100k register (its load 45 -> 33 ms). The file is read, not
 mapped (17 ms): a mapping would see a change made to the file in place by another program
 after its check (a second look: a bus error, or another answer), and a network share
-replacing it under the mapping. When the spec says so (:attr:`HeaderSpec.apart`: a register's open
-cases), the rows it names are also kept whole, a tuple each, apart from the blocks, while
+replacing it under the mapping. When the spec says so (:attr:`HeaderSpec.apart`: a
+register's open cases), the rows it names are also kept whole, a tuple each, apart from the blocks, while
 they are at most one in :data:`APART_SHARE`: a command that builds only those rows, spread
 one in twenty over a year's register, reads them without unpacking every block. A missing,
 truncated, corrupt or foreign-version file, or one whose key differs, is ignored and
