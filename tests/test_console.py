@@ -137,3 +137,28 @@ def test_a_column_of_ids_and_dates_is_never_cut_whatever_ascii_it_holds() -> Non
     rows = [["2026-03-04", "长" * 40], ["x\x7f", "长"]]
     lines = list(layout_table(None, ["日期", "说明"], rows, width=20))
     assert any("2026-03-04" in line for line in lines), lines
+
+
+def test_a_moment_wraps_at_its_space_not_inside_its_date() -> None:
+    """A column of moments (a date, a space, a time) is no column of atoms, so it gives
+    way when the table is too wide for the screen: it wraps between its words, not inside
+    the date (QA: `抽查` at 80 columns showed `2026-10-0` over `2 00:17`)."""
+    header = ["编号", "标题", "办结时间", "各环节时限", "必填项缺失", "承办人", "备注"]
+    rows = [
+        [
+            "BX2026-000882",
+            "王芳提交的费用报销",
+            f"2026-10-{d:02d} 0{d % 10}:17",
+            "报销提交 按时；部门审核 在办",
+            "无",
+            "陈静",
+            "—" * 12,
+        ]
+        for d in range(1, 20)
+    ]
+    lines = list(layout_table(None, header, rows, width=80))
+    assert all(cell_len(line) <= 80 for line in lines)
+    body = "\n".join(lines)
+    assert body.count("2026-10-") == 19
+    assert all(f"2026-10-{d:02d}" in body for d in range(1, 20))  # each date whole
+    assert "00:17" in body or "01:17" in body

@@ -238,14 +238,22 @@ def layout_table(
     n = len(header)
     content = [0] * n
     keep = [True] * n  # a column of ids, dates and numbers is never cut
+    words = [0] * n  # the longest word of a column of Latin text (a moment: its date)
     for i in range(n):
         column = [row[i] if i < len(row) else "" for row in rows]
         content[i] = max(map(cell_len, column), default=0)
-        keep[i] = all(_atom(value, cell_len(value)) for value in set(column) if value)
+        distinct = set(column)
+        keep[i] = all(_atom(value, cell_len(value)) for value in distinct if value)
+        if not keep[i] and all(map(str.isascii, distinct)):
+            words[i] = max(map(len, " ".join(distinct).split()), default=0)
     natural = [max(cell_len(h), c) for h, c in zip(header, content, strict=True)]
     least = [min(cell_len(h), 4) for h in header]
-    # a kept column's values are never cut, but its header wraps down to them
-    floor = [max(content[i], least[i]) if keep[i] else least[i] for i in range(n)]
+    # a kept column's values are never cut, but its header wraps down to them; a column
+    # of Latin words wraps between them (`2026-10-02 00:17` was cut as `2026-10-0`/`2 …`)
+    floor = [
+        max(content[i], least[i]) if keep[i] else max(least[i], min(words[i], _WORD))
+        for i in range(n)
+    ]
     widths = _fit(natural, keep, floor, width - 3 * n - 1)
 
     def paint(line: str, style: str | None) -> str:
@@ -282,6 +290,11 @@ def layout_table(
         for pieces in zip(*lines, strict=True):
             yield paint("│" + "│".join(pieces) + "│", style)
     yield rule("└", "┴", "┘", "─")
+
+
+_WORD = 10
+"""The longest word of Latin text a column keeps whole (a date; a longer one, a path or
+an address, is cut where the column ends)."""
 
 
 def _atom(value: str, size: int) -> bool:
