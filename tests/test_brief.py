@@ -29,6 +29,27 @@ from procdoc.cli import app
 from procdoc.commands import cases
 from procdoc.workspace import Workspace
 
+needs_libreoffice = pytest.mark.skipif(
+    __import__("procdoc.docx.pdf", fromlist=["find_soffice"]).find_soffice() is None,
+    reason="LibreOffice is not installed",
+)
+
+
+def brief_pdf(root: Path, at: str, tmp_path: Path) -> bytes:
+    """The PDF LibreOffice makes of the brief of `report daily --at at` in ``root``."""
+    from procdoc.docx import pdf
+
+    code, _out, err = daily(root, at, tmp_path)
+    assert code == 0, err
+    [made] = pdf.to_pdf([tmp_path / f"daily-{at[:10]}.docx"], tmp_path / "pdf")
+    return made.read_bytes()
+
+
+def pages(data: bytes) -> int:
+    """The pages of a PDF."""
+    return len(re.findall(rb"/Type\s*/Page[^s]", data))
+
+
 runner = CliRunner()
 
 
@@ -262,23 +283,13 @@ def test_daily_workbook_writes_a_cases_text_as_text(built: Path, tmp_path: Path)
     assert "<hyperlink" not in xml and "relationships/hyperlink" not in xml
 
 
-@pytest.mark.skipif(
-    __import__("procdoc.docx.pdf", fromlist=["find_soffice"]).find_soffice() is None,
-    reason="LibreOffice is not installed",
-)
+@needs_libreoffice
 def test_the_brief_opens_in_libreoffice(built: Path, tmp_path: Path) -> None:
     """The brief procdoc zips itself is a document LibreOffice opens and lays out: one A4
     page for this day's three late cases."""
-    import re as regex
-
-    from procdoc.docx import pdf
-
-    code, _out, err = daily(built, "2026-03-27 17:00", tmp_path)
-    assert code == 0, err
-    [made] = pdf.to_pdf([tmp_path / "daily-2026-03-27.docx"], tmp_path / "pdf")
-    data = made.read_bytes()
+    data = brief_pdf(built, "2026-03-27 17:00", tmp_path)
     assert data.startswith(b"%PDF")
-    assert len(regex.findall(rb"/Type\s*/Page[^s]", data)) == 1
+    assert pages(data) == 1
 
 
 def test_daily_workbook_wraps_long_texts_and_lists_closing_times(
@@ -385,19 +396,10 @@ def test_a_crowded_day_s_brief_stays_one_page_and_counts_what_it_leaves_out(
     assert not any(b.endswith("（见上表）") for b in bands)
 
 
-@pytest.mark.skipif(
-    __import__("procdoc.docx.pdf", fromlist=["find_soffice"]).find_soffice() is None,
-    reason="LibreOffice is not installed",
-)
+@needs_libreoffice
 def test_a_crowded_day_s_brief_is_one_page_in_libreoffice(crowded: Path, tmp_path: Path) -> None:
-    import re as regex
-
-    from procdoc.docx import pdf
-
-    code, _out, err = daily(crowded, "2026-03-27 17:00", tmp_path)
-    assert code == 0, err
-    [made] = pdf.to_pdf([tmp_path / "daily-2026-03-27.docx"], tmp_path / "pdf")
-    assert len(regex.findall(rb"/Type\s*/Page[^s]", made.read_bytes())) == 1
+    data = brief_pdf(crowded, "2026-03-27 17:00", tmp_path)
+    assert pages(data) == 1
 
 
 @pytest.fixture(scope="module")
@@ -439,21 +441,12 @@ def test_many_departments_fit_the_page_and_the_rest_are_counted(
     assert late == overdue and today == 0
 
 
-@pytest.mark.skipif(
-    __import__("procdoc.docx.pdf", fromlist=["find_soffice"]).find_soffice() is None,
-    reason="LibreOffice is not installed",
-)
+@needs_libreoffice
 def test_many_departments_brief_is_one_page_in_libreoffice(
     departments: Path, tmp_path: Path
 ) -> None:
-    import re as regex
-
-    from procdoc.docx import pdf
-
-    code, _out, err = daily(departments, "2026-03-27 17:00", tmp_path)
-    assert code == 0, err
-    [made] = pdf.to_pdf([tmp_path / "daily-2026-03-27.docx"], tmp_path / "pdf")
-    assert len(regex.findall(rb"/Type\s*/Page[^s]", made.read_bytes())) == 1
+    data = brief_pdf(departments, "2026-03-27 17:00", tmp_path)
+    assert pages(data) == 1
 
 
 @pytest.fixture(scope="module")
@@ -495,17 +488,10 @@ def test_a_brief_with_room_lists_every_case(roomy: Path, tmp_path: Path) -> None
     assert not any("未列出" in r[0] for table in doc.tables for r in rows(table))
 
 
-@pytest.mark.skipif(
-    __import__("procdoc.docx.pdf", fromlist=["find_soffice"]).find_soffice() is None,
-    reason="LibreOffice is not installed",
-)
+@needs_libreoffice
 def test_a_brief_with_room_is_one_page_in_libreoffice(roomy: Path, tmp_path: Path) -> None:
-    from procdoc.docx import pdf
-
-    code, _out, err = daily(roomy, "2026-12-04 08:00", tmp_path)
-    assert code == 0, err
-    [made] = pdf.to_pdf([tmp_path / "daily-2026-12-04.docx"], tmp_path / "pdf")
-    assert len(re.findall(rb"/Type\s*/Page[^s]", made.read_bytes())) == 1
+    data = brief_pdf(roomy, "2026-12-04 08:00", tmp_path)
+    assert pages(data) == 1
 
 
 def test_lines_are_counted_as_libreoffice_sets_them() -> None:
@@ -545,14 +531,7 @@ def latin(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.mark.skipif(
-    __import__("procdoc.docx.pdf", fromlist=["find_soffice"]).find_soffice() is None,
-    reason="LibreOffice is not installed",
-)
+@needs_libreoffice
 def test_a_brief_of_english_and_many_line_titles_is_one_page(latin: Path, tmp_path: Path) -> None:
-    from procdoc.docx import pdf
-
-    code, _out, err = daily(latin, "2026-12-04 08:00", tmp_path)
-    assert code == 0, err
-    [made] = pdf.to_pdf([tmp_path / "daily-2026-12-04.docx"], tmp_path / "pdf")
-    assert len(re.findall(rb"/Type\s*/Page[^s]", made.read_bytes())) == 1
+    data = brief_pdf(latin, "2026-12-04 08:00", tmp_path)
+    assert pages(data) == 1

@@ -116,8 +116,7 @@ def split_sheet(path: str, member: str, name: str) -> SplitSheet | None:
     try:
         with open(path, "rb") as f:
             members, _comment = zipraw.read_directory(f)
-            by_name = {m.name: m for m in members}
-            sheet = by_name.get(member)
+            sheet = next((m for m in members if m.name == member), None)
             if sheet is None or sheet.size < SPLIT_BYTES or sheet.method not in (0, 8):
                 return None
             kept = [m for m in members if m is not sheet and not m.name.startswith(_LEAVE_OUT)]
@@ -283,7 +282,6 @@ class SplitSheet:
         self.name = name
         self.zips = zips
         self.rest = rest
-        self.head = rest.head
         self.pool: ThreadPoolExecutor = ThreadPoolExecutor(WORKERS)
         self.pending: deque[Future[CalamineSheet]] = deque()
         self.merged_cell_ranges: list[Any] | None = None
@@ -294,8 +292,7 @@ class SplitSheet:
 
     def _hand(self, part: tuple[bytes, bytes]) -> None:
         rows, tail = part
-        data = self.zips.zip(self.head, rows, tail)
-        del rows
+        data = self.zips.zip(self.rest.head, rows, tail)
         self.pending.append(self.pool.submit(_parse, data, self.name))
         self.parts += 1
 
