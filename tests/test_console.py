@@ -3,6 +3,7 @@ at 80 columns and when redirected; CSV opens in Excel on a Chinese Windows."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 
@@ -162,3 +163,23 @@ def test_a_moment_wraps_at_its_space_not_inside_its_date() -> None:
     assert body.count("2026-10-") == 19
     assert all(f"2026-10-{d:02d}" in body for d in range(1, 20))  # each date whole
     assert "00:17" in body or "01:17" in body
+
+
+def test_a_long_list_in_json_is_one_document_written_in_pieces(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`--format json` of more items than one piece holds (500) is one compact document,
+    each date and moment as :func:`plain` shows it, nothing lost at the joins."""
+    from datetime import date
+
+    from procdoc.console import plain, print_json
+
+    for count in (0, 1, 499, 500, 501, 1234):
+        items = [
+            {"id": f"C{i}", "due": date(2026, 1, 1 + i % 28), "at": datetime(2026, 1, 1, 9, i % 60)}
+            for i in range(count)
+        ]
+        print_json(iter(items))
+        out = capsys.readouterr().out
+        assert json.loads(out) == [plain(item) for item in items], count
+        assert out.endswith("]\n") and ", " not in out  # compact, for scripts

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import zipfile
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 from typer.testing import CliRunner
 
@@ -390,3 +392,37 @@ def test_an_hour_deadline_under_an_hour_away_reads_in_minutes() -> None:
         (16, 40): ("已逾期 3 小时", "逾期 3 小时"),
         (11, 0): ("剩余 3 小时", "剩 3 小时"),
     }
+
+
+@given(
+    dues=st.lists(  # each day as a date and as a moment of that day
+        st.tuples(st.dates(min_value=date(2026, 10, 1), max_value=date(2026, 10, 31)), st.times()),
+        min_size=1,
+        max_size=15,
+    ).map(lambda days: [due for d, t in days for due in (d, datetime.combine(d, t))]),
+    case_dues=st.lists(st.integers(min_value=-1, max_value=29), min_size=1, max_size=60),
+    hour=st.integers(min_value=0, max_value=23),
+)
+def test_flags_read_with_each_deadline_read_once_are_the_flags_read_one_by_one(
+    dues: list[date], case_dues: list[int], hour: int
+) -> None:
+    """`overdue` reads each deadline once for every case that has it (a register's cases
+    share a few hundred): the flags are those of each case read alone, a day and that day
+    at 00:00 kept apart."""
+    from procdoc.calendar import WorkCalendar
+    from procdoc.config import Reminders
+    from procdoc.model import Case
+    from procdoc.process.model import Process
+    from procdoc.reports.overdue import flag_case, overdue
+
+    process = Process(id="p", name="事项", path=Path("p.yaml"), file="p.yaml", steps=[])
+    cal, reminders, within = WorkCalendar(), Reminders(), Duration.parse("3wd")
+    as_of = datetime(2026, 10, 12, hour, 30)
+    made = [
+        Case(id=f"C{i:03d}", process=process, step=None, due=dues[k % len(dues)] if k >= 0 else None,
+             case_due=dues[(k * 7) % len(dues)] if k % 3 == 0 else None)
+        for i, k in enumerate(case_dues)
+    ]  # fmt: skip
+    alone = [f for c in made if (f := flag_case(c, as_of, within, cal, reminders)) is not None]
+    got = overdue(made, as_of=as_of, within=within, cal=cal, reminders=reminders)
+    assert sorted(got, key=lambda f: f.case.id) == sorted(alone, key=lambda f: f.case.id)

@@ -715,6 +715,8 @@ def parse_moment(text: str) -> datetime:
 
 def format_moment(moment: datetime) -> str:
     """ISO to the minute: ``2026-10-13T09:30``."""
+    if moment.tzinfo is None:  # (procdoc's moments are Beijing time without a zone)
+        return moment.isoformat(timespec="minutes")
     return (
         f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
         f"T{moment.hour:02d}:{moment.minute:02d}"

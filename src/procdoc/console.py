@@ -12,6 +12,7 @@ git does."""
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import re
 import sys
@@ -152,20 +153,34 @@ def _json_default(value: Any) -> Any:
 
 def print_json(data: Any) -> None:
     """One JSON document on stdout. Indented for a person at a terminal; compact for
-    scripts, and a list is written item by item (fast C encoder, little memory)."""
+    scripts (no spaces), and a list is written 500 items at a time (fast C encoder, little
+    memory)."""
     if sys.stdout.isatty():
         sys.stdout.write(
             json.dumps(data, ensure_ascii=False, indent=2, default=_json_default) + "\n"
         )
     elif isinstance(data, Iterable) and not isinstance(data, dict | str):
+        # in lists of _JSON_CHUNK items: one call of the C encoder each, one write
+        encode = json.JSONEncoder(
+            ensure_ascii=False, separators=(",", ":"), default=_json_default
+        ).encode
         write = sys.stdout.write
         write("[")
-        for i, item in enumerate(data):
-            write(("," if i else "") + json.dumps(item, ensure_ascii=False, default=_json_default))
+        items = iter(data)
+        sep = ""
+        while chunk := list(itertools.islice(items, _JSON_CHUNK)):
+            write(sep + encode(chunk)[1:-1])
+            sep = ","
         write("]\n")
     else:
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, default=_json_default) + "\n")
+        sys.stdout.write(
+            json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+            + "\n"
+        )
     sys.stdout.flush()
+
+
+_JSON_CHUNK = 500
 
 
 def print_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
@@ -240,9 +255,8 @@ def layout_table(
     keep = [True] * n  # a column of ids, dates and numbers is never cut
     words = [0] * n  # the longest word of a column of Latin text (a moment: its date)
     for i in range(n):
-        column = [row[i] if i < len(row) else "" for row in rows]
-        content[i] = max(map(cell_len, column), default=0)
-        distinct = set(column)
+        distinct = {row[i] if i < len(row) else "" for row in rows}
+        content[i] = max(map(cell_len, distinct), default=0)
         keep[i] = all(_atom(value, cell_len(value)) for value in distinct if value)
         if not keep[i] and all(map(str.isascii, distinct)):
             words[i] = max(map(len, " ".join(distinct).split()), default=0)
@@ -272,23 +286,26 @@ def layout_table(
     columns = [_Cells(cell_len, w) for w in widths]
     lookup = dict.__getitem__  # (each column's __missing__ lays out a value met first)
     blank = [" " * (w + 2) for w in widths]
+    codes = [_ANSI.get(s or "") for s in styles] if ansi and styles else []
     for r, row in enumerate(rows):
-        style = styles[r] if styles and r < len(styles) else None
         parts: list[str | tuple[str, ...]] = list(map(lookup, columns, row))
         if len(parts) < n:
             parts += blank[len(parts) :]
+        code = codes[r] if r < len(codes) else None
         try:  # the usual row: every cell fits on one line (a str; a wrapped one is a tuple)
-            yield paint("│" + "│".join(parts) + "│", style)  # type: ignore[arg-type]
-            continue
+            line = "│" + "│".join(parts) + "│"  # type: ignore[arg-type]
         except TypeError:
-            pass
-        lines = [(p,) if isinstance(p, str) else p for p in parts]
-        height = max(map(len, lines))
-        for c, p in enumerate(lines):
-            if len(p) < height:
-                lines[c] = p + (blank[c],) * (height - len(p))
-        for pieces in zip(*lines, strict=True):
-            yield paint("│" + "│".join(pieces) + "│", style)
+            height = max(len(p) for p in parts if type(p) is tuple)
+            for c, p in enumerate(parts):  # each cell padded to the row's height
+                if isinstance(p, str):
+                    parts[c] = (p,) + (blank[c],) * (height - 1)
+                elif len(p) < height:
+                    parts[c] = p + (blank[c],) * (height - len(p))
+            for pieces in zip(*parts, strict=True):
+                line = "│" + "│".join(pieces) + "│"
+                yield f"\x1b[{code}m{line}\x1b[0m" if code else line
+            continue
+        yield f"\x1b[{code}m{line}\x1b[0m" if code else line
     yield rule("└", "┴", "┘", "─")
 
 

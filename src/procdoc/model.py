@@ -14,9 +14,12 @@ Status = Literal["open", "closed", "cancelled"]
 
 def iso(value: Any) -> Any:
     """A value as JSON shows it: moments ``YYYY-MM-DDTHH:MM``, dates ISO."""
-    if isinstance(value, datetime):
+    kind = type(value)
+    if kind is str or value is None:  # the usual cell, checked first: a list of 10,000 cases
+        return value
+    if kind is datetime or isinstance(value, datetime):
         return format_moment(value)
-    if isinstance(value, date):
+    if kind is date or isinstance(value, date):
         return value.isoformat()
     return value
 

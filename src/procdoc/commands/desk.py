@@ -82,13 +82,14 @@ def todo(
         return _done(cases, book, people or set(), moment)
     window = within_of(ws, None)
     items = []
+    memo: dict[Any, Any] = {}  # (each deadline read once)
     for case in cases:
         if case.status != "open":
             continue
         why = waits_for(engine, case, people, history)
         if why is None:
             continue
-        flag = flag_case(case, moment, window, ws.calendar, ws.config.reminders)
+        flag = flag_case(case, moment, window, ws.calendar, ws.config.reminders, memo)
         left = time_left(ws, case, now=moment, short=True)
         items.append(TodoItem(case, why, flag, left))
     items.sort(key=lambda i: _urgency(i.flag, i.case.due, i.case.id))

@@ -91,9 +91,21 @@ def classify(due: Due, as_of: datetime, within: Duration, cal: WorkCalendar) -> 
     )
 
 
+_Reading = tuple["Level | None", int, int, bool, bool]
+"""A deadline's level at a moment, its days and workdays late, whether to urge, to escalate."""
+
+
 def flag_case(
-    case: Case, as_of: datetime, within: Duration, cal: WorkCalendar, reminders: Reminders
+    case: Case,
+    as_of: datetime,
+    within: Duration,
+    cal: WorkCalendar,
+    reminders: Reminders,
+    memo: dict[Due, _Reading] | None = None,
 ) -> Flag | None:
+    """The flag of ``case`` at ``as_of``, or None when no deadline of it is close.
+    ``memo``: the reading of each deadline met before, kept by a caller that flags many
+    cases (a register's cases share a few hundred deadlines)."""
     if case.status != "open":
         return None
     if "due" in case.unread and case.case_due is None:  # a deadline typed by hand, unreadable
@@ -102,20 +114,35 @@ def flag_case(
     for which, due in (("step", case.due), ("case", case.case_due)):
         if due is None:
             continue
-        level = classify(due, as_of, within, cal)
+        reading = memo.get(due) if memo is not None else None
+        if reading is None:
+            reading = _reading(due, as_of, within, cal, reminders)
+            if memo is not None:
+                memo[due] = reading
+        level, late_days, late_work, urge, escalate = reading
         if level is None:
             continue
-        late = level == "overdue"
-        due_day = _due_date(due)
-        late_days = max(0, (as_of.date() - due_day).days) if late else 0
-        late_work = cal.workdays_after(due_day, as_of.date()) if late else 0
-        flag = Flag(case, level, which, due, late_days, late_work)  # type: ignore[arg-type]
-        if late:
-            flag.urge = late_work >= _workdays(reminders.urge_after)
-            flag.escalate = late_work >= _workdays(reminders.escalate_after)
+        flag = Flag(case, level, which, due, late_days, late_work, urge, escalate)  # type: ignore[arg-type]
         if best is None or urgency(flag) < urgency(best):
             best = flag
     return best
+
+
+def _reading(
+    due: Due, as_of: datetime, within: Duration, cal: WorkCalendar, reminders: Reminders
+) -> _Reading:
+    level = classify(due, as_of, within, cal)
+    if level != "overdue":
+        return level, 0, 0, False, False
+    due_day = _due_date(due)
+    late_work = cal.workdays_after(due_day, as_of.date())
+    return (
+        level,
+        max(0, (as_of.date() - due_day).days),
+        late_work,
+        late_work >= _workdays(reminders.urge_after),
+        late_work >= _workdays(reminders.escalate_after),
+    )
 
 
 def _workdays(d: Duration) -> int:
@@ -138,7 +165,10 @@ def overdue(
 ) -> list[Flag]:
     """Every open case that is overdue, due today or due within ``within``, grouped by
     process and sorted by lateness (most late first)."""
-    flags = [f for c in cases if (f := flag_case(c, as_of, within, cal, reminders)) is not None]
+    memo: dict[Due, _Reading] = {}
+    flags = [
+        f for c in cases if (f := flag_case(c, as_of, within, cal, reminders, memo)) is not None
+    ]
     flags.sort(key=lambda f: (f.case.process.name, *urgency(f)))
     return flags
 
@@ -223,8 +253,8 @@ def flag_view(flags: Iterable[Flag]) -> tuple[list[str], list[list[Any]]]:
                 c.assignee,
                 LEVEL_CN[f.level] + which,
                 f.due,
-                f.late_days or "",
-                f.late_workdays or "",
+                str(f.late_days) if f.late_days else "",  # (text: a table of 10,000)
+                str(f.late_workdays) if f.late_workdays else "",
                 remind,
             ]
         )
