@@ -183,3 +183,19 @@ def test_a_long_list_in_json_is_one_document_written_in_pieces(
         out = capsys.readouterr().out
         assert json.loads(out) == [plain(item) for item in items], count
         assert out.endswith("]\n") and ", " not in out  # compact, for scripts
+
+
+def test_json_takes_what_orjson_refuses_as_the_standard_encoder_writes_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A number past 64 bits (a 21-digit reference typed as a number) is written whole,
+    numbers read back as they were, and a value JSON cannot hold is refused as before."""
+    from procdoc.console import print_json
+
+    items = [{"ref": 2**70, "amount": 3676.87, "small": 0.1, "big": 1e16, "n": -7}]
+    print_json(iter(items))
+    assert json.loads(capsys.readouterr().out) == items
+    print_json({"ref": 2**70, "day": datetime(2026, 10, 9, 14, 5, 59)})
+    assert json.loads(capsys.readouterr().out) == {"ref": 2**70, "day": "2026-10-09T14:05"}
+    with pytest.raises(TypeError, match="set is not JSON serialisable"):
+        print_json([{"odd": {1, 2}}])

@@ -1201,6 +1201,9 @@ def _build(case_id: str, process: Process, place: _Place, ledger: str) -> Case:
         if raw is None:
             fields[fid] = None
             continue
+        if type(raw) is str and fdef.type == "text":  # (read_field's first case, in line)
+            fields[fid] = raw.strip() or None
+            continue
         try:
             fields[fid] = read_field(fdef, raw)
         except Unreadable as err:
@@ -1219,15 +1222,21 @@ def _build(case_id: str, process: Process, place: _Place, ledger: str) -> Case:
                 )
             )
     opened, entered, due, case_due, updated = dated
-    opened = _dated("opened", opened, place, ledger, problems, unread)
-    entered = _dated("entered", entered, place, ledger, problems, unread)
-    due = _in_hours(
-        _dated("due", due, place, ledger, problems, unread), step.deadline if step else None
-    )
-    case_due = _in_hours(
-        _dated("case_due", case_due, place, ledger, problems, unread), process.deadline
-    )
-    updated = _dated("updated", updated, place, ledger, problems, unread)
+    # (a cell already of its type, or empty, as it is: checked here, 50,000 times a list)
+    if opened is not None and type(opened) is not datetime:
+        opened = _dated("opened", opened, place, ledger, problems, unread)
+    if entered is not None and type(entered) is not datetime:
+        entered = _dated("entered", entered, place, ledger, problems, unread)
+    if due is not None and type(due) is not date:
+        due = _dated("due", due, place, ledger, problems, unread)
+    if type(due) is date and step is not None and step.deadline is not None:
+        due = _in_hours(due, step.deadline)
+    if case_due is not None and type(case_due) is not date:
+        case_due = _dated("case_due", case_due, place, ledger, problems, unread)
+    if type(case_due) is date and process.deadline is not None:
+        case_due = _in_hours(case_due, process.deadline)
+    if updated is not None and type(updated) is not datetime:
+        updated = _dated("updated", updated, place, ledger, problems, unread)
     return Case(
         id=case_id,
         process=process,

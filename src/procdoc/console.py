@@ -153,31 +153,38 @@ def _json_default(value: Any) -> Any:
 
 def print_json(data: Any) -> None:
     """One JSON document on stdout. Indented for a person at a terminal; compact for
-    scripts (no spaces), and a list is written 500 items at a time (fast C encoder, little
+    scripts (no spaces), and a list is written 500 items at a time (orjson, little
     memory)."""
     if sys.stdout.isatty():
         sys.stdout.write(
             json.dumps(data, ensure_ascii=False, indent=2, default=_json_default) + "\n"
         )
     elif isinstance(data, Iterable) and not isinstance(data, dict | str):
-        # in lists of _JSON_CHUNK items: one call of the C encoder each, one write
-        encode = json.JSONEncoder(
-            ensure_ascii=False, separators=(",", ":"), default=_json_default
-        ).encode
         write = sys.stdout.write
         write("[")
         items = iter(data)
         sep = ""
         while chunk := list(itertools.islice(items, _JSON_CHUNK)):
-            write(sep + encode(chunk)[1:-1])
+            write(sep + _compact(chunk)[1:-1])
             sep = ","
         write("]\n")
     else:
-        sys.stdout.write(
-            json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=_json_default)
-            + "\n"
-        )
+        sys.stdout.write(_compact(data) + "\n")
     sys.stdout.flush()
+
+
+def _compact(value: Any) -> str:
+    """``value`` as compact JSON, dates and moments as :func:`plain` writes them: by
+    orjson, or the standard encoder for what orjson refuses (an integer past 64 bits, a
+    lone surrogate in a text), which writes it as before."""
+    import orjson
+
+    try:
+        return orjson.dumps(
+            value, default=_json_default, option=orjson.OPT_PASSTHROUGH_DATETIME
+        ).decode()
+    except TypeError:  # (orjson.JSONEncodeError is one)
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_default)
 
 
 _JSON_CHUNK = 500
