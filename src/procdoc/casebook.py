@@ -375,6 +375,7 @@ class Casebook:
         self._indexed = False
         self._located: dict[str, _Place] = {}  # cases found by such a scan
         self._history_scans: dict[str, list[int]] = {}
+        self._history_cols: dict[str, int | None] | None = None  # 流转记录's columns by key
         for reg in layout.registers.values():
             sheet = snapshot.sheets.get(reg.sheet)
             if sheet is not None:
@@ -933,7 +934,11 @@ class Casebook:
         sheet = self.history_sheet()
         if sheet is None:
             return []
-        cols = {key: sheet.column(label) for key, label in HISTORY_COLUMNS.items()}
+        cols = self._history_cols
+        if cols is None:
+            cols = self._history_cols = {
+                key: sheet.column(label) for key, label in HISTORY_COLUMNS.items()
+            }
         id_col = cols["case"]
         if id_col is None:
             return []

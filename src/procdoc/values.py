@@ -148,6 +148,8 @@ def as_due(value: Any) -> Due | None:
 
 def text(value: Any) -> str | None:
     """A cell as text: stripped, ``5.0`` as ``5``, empty as None."""
+    if type(value) is str:  # the usual cell, first
+        return value.strip() or None
     if value is None:
         return None
     if isinstance(value, float) and value.is_integer():
