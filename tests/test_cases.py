@@ -682,3 +682,37 @@ def test_an_extension_must_extend_and_a_field_is_set_once(library: Path) -> None
         code, _out, err = cli(library, "set", cid, *sets)
         assert code == 2 and "is given twice; give it once" in err, err
     assert hashlib.sha256(ledger.read_bytes()).hexdigest() == before
+
+
+def test_a_history_is_the_same_found_by_scanning_or_by_the_index(
+    mini: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first few histories asked for are found by scanning 流转记录's id column, the
+    rest through an index of it: both give every case its own rows, an id typed by hand
+    with spaces around it included."""
+    import openpyxl
+
+    from procdoc import casebook
+
+    ids = [opened(mini) for _ in range(7)]
+    for cid in ids[::2]:
+        advance1(ws_of(mini), cid, step="review", at=datetime(2026, 10, 10, 9, 0))
+    path = mini / "ledger.xlsx"
+    wb = openpyxl.load_workbook(path)
+    log = wb["流转记录"]
+    cell = next(c for c in log["A"] if c.value == ids[4] and c.row > 1)
+    cell.value = f" {ids[4]} "  # typed again by hand
+    wb.save(path)
+
+    def histories(scans: int) -> list[list[tuple[object, ...]]]:
+        monkeypatch.setattr(casebook, "_HISTORY_SCANS", scans)
+        book = ws_of(mini).casebook()
+        return [
+            [(h.case, h.action, h.to_step, h.row) for h in book.history(book.case(cid))]
+            for cid in ids
+        ]
+
+    scanned, indexed, both = histories(100), histories(0), histories(4)
+    assert scanned == indexed == both
+    assert [len(h) for h in scanned] == [2, 1, 2, 1, 2, 1, 2]
+    assert all(h[0] == cid for cid, rows in zip(ids, scanned, strict=True) for h in rows)

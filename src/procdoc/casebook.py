@@ -351,7 +351,7 @@ class Casebook:
         self.broken = dict(broken or {})  # first error of each process left out, by id and name
         self._load_history = load_history
         self._history_sheet: Sheet | None = snapshot.sheets.get(HISTORY_SHEET)
-        self._history_index: dict[str, list[Row]] | None = None
+        self._history_index: dict[str, list[int]] | None = None  # id -> row indexes
         self._by_key = {key: p for p in processes.values() for key in (p.id, p.name)}
         self._places: dict[str, _Place] = {}
         self._duplicates: dict[str, list[str]] = {}  # id -> the cells holding it
@@ -947,14 +947,14 @@ class Casebook:
             if at is None:
                 at = self._history_scans[case.id] = _matches(sheet.column_values(id_col), case.id)
             return _in_time_order([_entry(case, sheet.row_at(i), cols) for i in at])
-        if self._history_index is None:
+        if self._history_index is None:  # from the id column: a row is taken when asked for
             self._history_index = {}
-            for row in sheet.rows:
-                cid = text(row.values[id_col]) if id_col < len(row.values) else None
+            for i, raw in enumerate(sheet.column_values(id_col)):
+                cid = text(raw)
                 if cid:
-                    self._history_index.setdefault(cid, []).append(row)
-        rows = self._history_index.get(case.id, [])
-        return _in_time_order([_entry(case, row, cols) for row in rows])
+                    self._history_index.setdefault(cid, []).append(i)
+        at = self._history_index.get(case.id, [])
+        return _in_time_order([_entry(case, sheet.row_at(i), cols) for i in at])
 
 
 def _in_time_order(entries: list[HistoryEntry]) -> list[HistoryEntry]:
