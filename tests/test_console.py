@@ -199,3 +199,32 @@ def test_json_takes_what_orjson_refuses_as_the_standard_encoder_writes_it(
     assert json.loads(capsys.readouterr().out) == {"ref": 2**70, "day": "2026-10-09T14:05"}
     with pytest.raises(TypeError, match="set is not JSON serialisable"):
         print_json([{"odd": {1, 2}}])
+
+
+@pytest.mark.parametrize("tty", [False, True])
+def test_json_at_a_terminal_and_redirected_hold_the_same_values(
+    tty: bool, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`list`, `todo` and `overdue` give their items one by one: at a terminal they are
+    printed indented (they stopped with a traceback); a number that is none (a cell typed
+    NaN or inf) is null either way, with orjson and with the encoder that takes what
+    orjson refuses (an integer past 64 bits)."""
+    import sys
+
+    from procdoc.console import print_json
+
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: tty)
+    items = [
+        {"id": "C1", "amount": float("nan"), "big": 2**70},
+        {"id": "C2", "amount": float("inf"), "due": datetime(2026, 11, 2, 9, 30)},
+    ]
+    expected = [
+        {"id": "C1", "amount": None, "big": 2**70},
+        {"id": "C2", "amount": None, "due": "2026-11-02T09:30"},
+    ]
+    print_json(dict(item) for item in items)
+    out = capsys.readouterr().out
+    assert json.loads(out) == expected
+    assert ('\n  {\n    "id": "C1",' in out) is tty
+    print_json(items[1])  # orjson alone
+    assert json.loads(capsys.readouterr().out) == expected[1]

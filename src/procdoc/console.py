@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+import math
 import re
 import sys
 import warnings
@@ -154,37 +155,53 @@ def _json_default(value: Any) -> Any:
 def print_json(data: Any) -> None:
     """One JSON document on stdout. Indented for a person at a terminal; compact for
     scripts (no spaces), and a list is written 500 items at a time (orjson, little
-    memory)."""
-    if sys.stdout.isatty():
-        sys.stdout.write(
-            json.dumps(data, ensure_ascii=False, indent=2, default=_json_default) + "\n"
-        )
-    elif isinstance(data, Iterable) and not isinstance(data, dict | str):
+    memory). A number that is none (NaN, infinity: a cell typed so) is ``null``, as strict
+    JSON has it."""
+    listed = isinstance(data, Iterable) and not isinstance(data, dict | str)
+    if sys.stdout.isatty():  # (a list given as a generator: `overdue` read it as an error)
+        sys.stdout.write(_dumps(list(data) if listed else data, indent=True) + "\n")
+    elif listed:
         write = sys.stdout.write
         write("[")
         items = iter(data)
         sep = ""
         while chunk := list(itertools.islice(items, _JSON_CHUNK)):
-            write(sep + _compact(chunk)[1:-1])
+            write(sep + _dumps(chunk)[1:-1])
             sep = ","
         write("]\n")
     else:
-        sys.stdout.write(_compact(data) + "\n")
+        sys.stdout.write(_dumps(data) + "\n")
     sys.stdout.flush()
 
 
-def _compact(value: Any) -> str:
-    """``value`` as compact JSON, dates and moments as :func:`plain` writes them: by
-    orjson, or the standard encoder for what orjson refuses (an integer past 64 bits, a
-    lone surrogate in a text), which writes it as before."""
+def _dumps(value: Any, *, indent: bool = False) -> str:
+    """``value`` as JSON, dates and moments as :func:`plain` writes them: by orjson, or
+    the standard encoder for what orjson refuses (an integer past 64 bits, a lone
+    surrogate), which writes the same."""
     import orjson
 
+    option = orjson.OPT_PASSTHROUGH_DATETIME | (orjson.OPT_INDENT_2 if indent else 0)
     try:
-        return orjson.dumps(
-            value, default=_json_default, option=orjson.OPT_PASSTHROUGH_DATETIME
-        ).decode()
+        return orjson.dumps(value, default=_json_default, option=option).decode()
     except TypeError:  # (orjson.JSONEncodeError is one)
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+        return json.dumps(
+            _finite(value),
+            ensure_ascii=False,
+            indent=2 if indent else None,
+            separators=None if indent else (",", ":"),
+            default=_json_default,
+        )
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with each number that is none (NaN, infinity) as None, as orjson has it."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 _JSON_CHUNK = 500
