@@ -83,12 +83,27 @@ def due_rows(keep: Callable[[Any], bool]) -> RowFilter:
         return due is not None and keep(due)
 
     def rows(sheet: Sheet, core: Mapping[str, int | None]) -> Collection[int] | None:
+        opened = open_rows(sheet, core)
         near: set[int] = set()
         for col in (core["due"], core["case_due"]):
-            if col is not None:
-                near.update(rows_where(sheet.column_values(col), wanted))
-        opened = open_rows(sheet, core)
-        return near if opened is None else near & opened
+            if col is None:
+                continue
+            values = sheet.column_values(col)
+            if opened is None:
+                near.update(rows_where(values, wanted))
+                continue
+            # the open rows' cells alone (a year's register: 1 in 20), each distinct one
+            # read once, told apart by type as rows_where does (1 and True read unlike)
+            seen: dict[tuple[type, Any], bool] = {}
+            for i in opened:
+                raw = values[i]
+                key = (type(raw), raw)
+                hit = seen.get(key)
+                if hit is None:
+                    hit = seen[key] = wanted(raw)
+                if hit:
+                    near.add(i)
+        return near
 
     return rows
 
