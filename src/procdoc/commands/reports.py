@@ -14,13 +14,13 @@ from procdoc.commands.cases import Selection, select
 from procdoc.errors import CalendarError, UsageError
 from procdoc.i18n import _, name_list
 from procdoc.model import Case
-from procdoc.reports.daily import DailyReport, build_daily, write_daily
 from procdoc.reports.overdue import Flag, classify
 from procdoc.reports.overdue import overdue as flag_cases
 from procdoc.workspace import Workspace
 
 if TYPE_CHECKING:
     from procdoc.casebook import Casebook, RowFilter
+    from procdoc.reports.daily import DailyReport
     from procdoc.reports.facts import CaseFacts
     from procdoc.reports.monthly import MonthlyReport
     from procdoc.reports.sample import SampleReport
@@ -126,6 +126,8 @@ def report_daily(
     written all the same, saying so at its top, and the open ledger is noted for the CLI
     to report (exit 1, as a process file with errors is), so that the person the
     scheduler tells closes it before the day's writes are refused."""
+    from procdoc.reports.daily import build_daily, write_daily
+
     moment = as_of or ws.now()
     if workdays_only and not ws.calendar.is_workday(moment.date()):
         return None

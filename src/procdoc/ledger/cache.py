@@ -52,13 +52,15 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from procdoc.cachefile import EntryFormat, entry_name
 from procdoc.ledger import zipraw
 from procdoc.ledger.cells import label_key
 from procdoc.ledger.model import HEADER_SEARCH_ROWS, CellValue, HeaderSpec, Row, Sheet
-from procdoc.ledger.segments import SegmentIndex
+
+if TYPE_CHECKING:
+    from procdoc.ledger.segments import SegmentIndex
 
 FORMAT_VERSION = 4
 MAGIC = b"procdoc-sheet-cache\n"
@@ -190,6 +192,8 @@ class SheetCache:
     def load_segments(self, member: zipraw.Member) -> SegmentIndex | None:
         """The segment index a write by procdoc left for ``member``, when it is intact and
         made for this very member (its name, CRC-32 and sizes); else None."""
+        from procdoc.ledger.segments import SegmentIndex  # (a write's alone)
+
         body = self._load_member(member, "segments")
         try:
             return SegmentIndex.from_data(body) if body is not None else None
