@@ -458,10 +458,14 @@ def test_a_tables_rows_written_as_text_read_as_xlsxwriter_writes_them(tmp_path: 
             "表", "标题", header, rows, widths=widths, kinds=kinds, notes=["注一", "注二"],
             bold_last=True, editable=editable,
         )  # fmt: skip
+        book.table(  # a form to fill in by hand: rows of one height, a date column blank
+            "表2", "标题", header, rows, widths=widths, kinds=kinds, editable=editable,
+            height=40, blanks={6: book.wb.add_format({"border": 1, "num_format": "yyyy-mm-dd"})},
+        )  # fmt: skip
         book.close()
 
-    def seen(path: Path) -> list[object]:
-        sheet = openpyxl.load_workbook(path)["表"]
+    def seen(path: Path, name: str = "表") -> list[object]:
+        sheet = openpyxl.load_workbook(path)[name]
         cells = [
             (c.coordinate, c.value, c.data_type, c.number_format, c.font.b, c.border.left.style,
              c.alignment.wrap_text, c.alignment.vertical, c.fill.fgColor.rgb)
@@ -473,6 +477,13 @@ def test_a_tables_rows_written_as_text_read_as_xlsxwriter_writes_them(tmp_path: 
 
     by_cell, as_text = seen(tmp_path / "rTrue.xlsx"), seen(tmp_path / "rFalse.xlsx")
     assert as_text == by_cell
+    form = seen(tmp_path / "rFalse.xlsx", "表2")
+    assert form == seen(tmp_path / "rTrue.xlsx", "表2")
+    # every data row 40 points, in whole pixels as xlsxwriter keeps it (the header, row 3,
+    # as tall as its text)
+    assert [form[3][r] for r in range(4, 4 + len(rows))] == [39.75] * len(rows)
+    blank = {c[0]: c[1:4] for c in form[4]}
+    assert blank["G4"] == (None, "n", "yyyy-mm-dd") and blank["D5"] == (None, "n", "General")
     assert as_text[0] == "A1:H9" and as_text[1] == "A5:H9"
     values = {c[0]: c[1:3] for c in as_text[4]}
     assert values["A6"] == ("甲-1", "s") and values["B6"] == ("=1+1", "s")

@@ -236,6 +236,7 @@ def _workbook(rep: SampleReport, path: Path, *, office: str) -> None:
     book = ReportBook(path)
     try:
         rows = [[*row[:6], row[6], row[7], None, None, None] for row in rep.rows()]
+        blank_date = book.wb.add_format({"border": 1, "num_format": "yyyy-mm-dd", "valign": "top"})
         sheet, first = book.table(
             "抽查",
             f"{office} 案件抽查表",
@@ -244,12 +245,9 @@ def _workbook(rep: SampleReport, path: Path, *, office: str) -> None:
             widths=[5, 12, 9, 22, 8, 15, 34, 12, 30, 12, 11],  # 检查人: room to sign (QA)
             notes=[rep.describe(printed=True)],
             empty="本期无办结案件可供抽查",
-            editable=True,
+            height=60,  # room to write the 检查意见 by hand
+            blanks={10: blank_date},  # the 检查日期, written by hand
         )
-        blank_date = book.wb.add_format({"border": 1, "num_format": "yyyy-mm-dd", "valign": "top"})
-        for r in range(first, first + len(rows)):
-            sheet.set_row(r, 60)  # room to write the 检查意见 by hand
-            sheet.write_blank(r, 10, None, blank_date)
         end = first + len(rows) + 1
         sheet.write(end, 0, "检查人（签字）：", book.note)
         sheet.write(end, 6, "日期：", book.note)

@@ -5,7 +5,7 @@ one to a page. Used by the daily report, the statistics and the 抽查 sheet."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from numbers import Real
 from pathlib import Path
@@ -162,12 +162,17 @@ class ReportBook:
         empty: str = "本期无数据",
         bold_last: bool = False,
         editable: bool = False,
+        height: float | None = None,
+        blanks: Mapping[int, Any] | None = None,
     ) -> tuple[Any, int]:
         """A sheet holding one table under a title and notes, ready to print: the header
         row repeated, frozen and filtered. Returns the sheet and the 0-based row of the
         table's first data row. The rows are written as text in one go (:meth:`rows_xml`)
-        unless ``editable``: the caller writes into them afterwards (a height, a cell of
-        its own), so they are written cell by cell through xlsxwriter."""
+        unless ``editable``: the caller writes into them afterwards (a cell of its own),
+        so they are written cell by cell through xlsxwriter. ``height``: every data row's
+        height (points; default: as tall as its wrapped text); ``blanks``: the format of an
+        empty cell of a column (by 0-based column; default: bordered text), as a form left
+        to be filled in by hand wants (a date to write)."""
         sheet = self.wb.add_worksheet(name, worksheet_class=self.text_rows_sheet)
         ncols = len(header)
         sheet.write(0, 0, title, self.title)
@@ -183,18 +188,24 @@ class ReportBook:
         sheet.set_row(top, 16 * min(3, max(1, lines)))
         for c in range(ncols):
             sheet.set_column(c, c, width[c])
+        blanks = blanks or {}
         if not editable and rows:
-            sheet.text_rows = self.rows_xml(top + 1, rows, kinds, width, bold_last=bold_last)
+            sheet.text_rows = self.rows_xml(
+                top + 1, rows, kinds, width, bold_last=bold_last, height=height, blanks=blanks
+            )
             # the table's extent, for the sheet's <dimension> (no cell is held for it)
             sheet._check_dimensions(top + len(rows), max(ncols, *map(len, rows)) - 1)
         for r, row in enumerate(rows if editable else (), start=top + 1):
             last = bold_last and r == top + len(rows)
             for c, value in enumerate(row):
+                if value is None and c in blanks:
+                    sheet.write_blank(r, c, None, blanks[c])
+                    continue
                 kind = kinds[c] if c < len(kinds) else ""
                 self.write(sheet, r, c, value, "bold" if last and not kind else kind)
-            height = row_height(row, width)
-            if height is not None:
-                sheet.set_row(r, height)
+            tall = height if height is not None else row_height(row, width)
+            if tall is not None:
+                sheet.set_row(r, tall)
         if not rows:
             sheet.write(top + 1, 0, empty, self.note)
         sheet.freeze_panes(top + 1, 0)
@@ -211,10 +222,13 @@ class ReportBook:
         widths: Sequence[float],
         *,
         bold_last: bool,
+        height: float | None = None,
+        blanks: Mapping[int, Any] | None = None,
     ) -> list[str]:
         """The ``<row>`` elements of ``rows`` from the 0-based row ``first`` on, each cell
-        as :meth:`write` writes it (its format, its type; text inline), each row as tall as
-        its wrapped text (:func:`row_height`)."""
+        as :meth:`write` writes it (its format, its type; text inline), each row ``height``
+        tall or as tall as its wrapped text (:func:`row_height`); an empty cell of a column
+        in ``blanks`` in that column's format (see :meth:`table`)."""
         style = {
             kind: fmt._get_xf_index()  # the index xlsxwriter gives a format it writes
             for kind, fmt in (
@@ -222,6 +236,9 @@ class ReportBook:
                 ("date", self.date), ("moment", self.moment),
             )
         }  # fmt: skip
+        blank = {c: fmt._get_xf_index() for c, fmt in (blanks or {}).items()}
+        # a height in whole pixels, as xlsxwriter's set_row() keeps it (40 points: 39.75)
+        fixed = None if height is None else int(height * 4 / 3 + 0.5) * 0.75
         ncols = max(map(len, rows))
         letters = [col_letters(c) for c in range(ncols)]
         kinds = [kinds[c] if c < len(kinds) else "" for c in range(ncols)]
@@ -239,10 +256,12 @@ class ReportBook:
                         f'<c r="{letters[c]}{number}" s="{style[kind]}" t="inlineStr">'
                         f"{inline_string(value)}</c>"
                     )
+                elif value is None and c in blank:
+                    cells.append(f'<c r="{letters[c]}{number}" s="{blank[c]}"/>')
                 else:
                     cells.append(_cell_xml(f"{letters[c]}{number}", value, style, kind))
-            height = row_height(row, widths)
-            tall = f' ht="{height:g}" customHeight="1"' if height is not None else ""
+            points = fixed if fixed is not None else row_height(row, widths)
+            tall = f' ht="{points:g}" customHeight="1"' if points is not None else ""
             out.append(f'<row r="{number}"{tall}>{"".join(cells)}</row>')
         return out
 
