@@ -84,25 +84,16 @@ def due_rows(keep: Callable[[Any], bool]) -> RowFilter:
 
     def rows(sheet: Sheet, core: Mapping[str, int | None]) -> Collection[int] | None:
         opened = open_rows(sheet, core)
+        # the open rows' deadlines alone (a year's register: 1 in 20 rows)
+        where: Sequence[int] | None = None if opened is None else sorted(opened)
         near: set[int] = set()
         for col in (core["due"], core["case_due"]):
-            if col is None:
-                continue
-            values = sheet.column_values(col)
-            if opened is None:
-                near.update(rows_where(values, wanted))
-                continue
-            # the open rows' cells alone (a year's register: 1 in 20), each distinct one
-            # read once, told apart by type as rows_where does (1 and True read unlike)
-            seen: dict[tuple[type, Any], bool] = {}
-            for i in opened:
-                raw = values[i]
-                key = (type(raw), raw)
-                hit = seen.get(key)
-                if hit is None:
-                    hit = seen[key] = wanted(raw)
-                if hit:
-                    near.add(i)
+            if col is not None:
+                values = sheet.column_values(col)
+                if where is not None:
+                    values = [values[i] for i in where]
+                found = rows_where(values, wanted)
+                near.update(found if where is None else map(where.__getitem__, found))
         return near
 
     return rows
@@ -1221,9 +1212,6 @@ def _build(case_id: str, process: Process, place: _Place, ledger: str) -> Case:
         if raw is None:
             fields[fid] = None
             continue
-        if type(raw) is str and fdef.type == "text":  # (read_field's first case, in line)
-            fields[fid] = raw.strip() or None
-            continue
         try:
             fields[fid] = read_field(fdef, raw)
         except Unreadable as err:
@@ -1242,21 +1230,15 @@ def _build(case_id: str, process: Process, place: _Place, ledger: str) -> Case:
                 )
             )
     opened, entered, due, case_due, updated = dated
-    # (a cell already of its type, or empty, as it is: checked here, 50,000 times a list)
-    if opened is not None and type(opened) is not datetime:
-        opened = _dated("opened", opened, place, ledger, problems, unread)
-    if entered is not None and type(entered) is not datetime:
-        entered = _dated("entered", entered, place, ledger, problems, unread)
-    if due is not None and type(due) is not date:
-        due = _dated("due", due, place, ledger, problems, unread)
-    if type(due) is date and step is not None and step.deadline is not None:
-        due = _in_hours(due, step.deadline)
-    if case_due is not None and type(case_due) is not date:
-        case_due = _dated("case_due", case_due, place, ledger, problems, unread)
-    if type(case_due) is date and process.deadline is not None:
-        case_due = _in_hours(case_due, process.deadline)
-    if updated is not None and type(updated) is not datetime:
-        updated = _dated("updated", updated, place, ledger, problems, unread)
+    opened = _dated("opened", opened, place, ledger, problems, unread)
+    entered = _dated("entered", entered, place, ledger, problems, unread)
+    due = _in_hours(
+        _dated("due", due, place, ledger, problems, unread), step.deadline if step else None
+    )
+    case_due = _in_hours(
+        _dated("case_due", case_due, place, ledger, problems, unread), process.deadline
+    )
+    updated = _dated("updated", updated, place, ledger, problems, unread)
     return Case(
         id=case_id,
         process=process,
