@@ -348,6 +348,7 @@ class Casebook:
         *,
         broken: Mapping[str, Problem] | None = None,
         load_history: Callable[[], Sheet | None] | None = None,
+        pick_history: Callable[[str], tuple[Sheet, bool] | None] | None = None,
         ledger: str = "ledger.xlsx",
     ) -> None:
         self.snapshot = snapshot
@@ -356,6 +357,8 @@ class Casebook:
         self.name = ledger  # the ledger's file name, for messages
         self.broken = dict(broken or {})  # first error of each process left out, by id and name
         self._load_history = load_history
+        #: the first case's rows of 流转记录 alone (see :meth:`history`)
+        self._pick_history = pick_history
         self._history_sheet: Sheet | None = snapshot.sheets.get(HISTORY_SHEET)
         self._history_index: dict[str, list[int]] | None = None  # id -> row indexes
         self._by_key = {key: p for p in processes.values() for key in (p.id, p.name)}
@@ -936,7 +939,17 @@ class Casebook:
 
     def history(self, case: Case) -> list[HistoryEntry]:
         """The case's history, oldest first. The first few cases asked for are found by
-        scanning 流转记录's id column; after that every row is indexed once."""
+        scanning 流转记录's id column; after that every row is indexed once. A book given
+        ``pick_history`` takes the first case's rows alone from the sheet's XML when the
+        read cache does not hold the sheet (a cold `show`: see :mod:`procdoc.ledger.pick`)."""
+        if self._history_sheet is None and self._pick_history is not None:
+            picked = self._picked_history(case.id)
+            if picked is not None:
+                where = {key: picked.column(label) for key, label in HISTORY_COLUMNS.items()}
+                if where["case"] is None:
+                    return []
+                rows = _matches(picked.column_values(where["case"]), case.id)
+                return _in_time_order([_entry(case, picked.row_at(i), where) for i in rows])
         sheet = self.history_sheet()
         if sheet is None:
             return []
@@ -961,6 +974,21 @@ class Casebook:
                     self._history_index.setdefault(cid, []).append(i)
         at = self._history_index.get(case.id, [])
         return _in_time_order([_entry(case, sheet.row_at(i), cols) for i in at])
+
+    def _picked_history(self, case_id: str) -> Sheet | None:
+        """流转记录's rows that may be ``case_id``'s, picked from its XML (once: a second
+        case's history reads the whole sheet); None when they are not (the whole sheet is
+        read: it was in the read cache, the file changed since the book was read, or the
+        id cannot be searched)."""
+        pick, self._pick_history = self._pick_history, None
+        got = pick(case_id) if pick is not None else None
+        if got is None:
+            return None
+        sheet, whole = got
+        if whole:  # from the read cache: every case's rows at hand
+            self._history_sheet, self._load_history = sheet, None
+            return None
+        return sheet
 
 
 def _in_time_order(entries: list[HistoryEntry]) -> list[HistoryEntry]:

@@ -174,8 +174,9 @@ def withdraw(
 
 
 def show(ws: Workspace, case_id: str) -> Case:
-    """A case with its history (the register and 流转记录 read as one snapshot)."""
-    book = ws.casebook(history=True)
+    """A case with its history: on a cold read, its rows of 流转记录 alone, picked from the
+    version of the file the register was read from (see :meth:`Workspace.casebook`)."""
+    book = ws.casebook(one_history=True)
     case = book.case(case_id)
     case.history = book.history(case)
     return case

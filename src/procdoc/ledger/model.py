@@ -142,6 +142,8 @@ class Snapshot:
     """The requested sheets that are present in the workbook, in the order asked for."""
     fingerprint: Fingerprint | None
     """``(size, mtime_ns, sha256)`` of the file read; ``None`` when it does not exist."""
+    parsed: frozenset[str] = frozenset()
+    """The sheets calamine parsed for this read (the others came from the read cache)."""
 
 
 ColumnKind = Literal["text", "number", "date", "datetime", "choice"]

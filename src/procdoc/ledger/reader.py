@@ -171,14 +171,16 @@ def read_snapshot(
         _check_magic(path, display)
         # a read alone parses its sheets side by side whatever the ledger's size (a write
         # holds to SIDE_BY_SIDE_BYTES: its peak memory is what an office PC has to spare)
-        sheets = _read_cached(path, names, display, cache, ahead, together=not hashed)
+        sheets, parsed = _read_cached(path, names, display, cache, ahead, together=not hashed)
         ahead = None  # a second attempt reads it all again (the file changed meanwhile)
         try:
             st = os.stat(path)
         except FileNotFoundError:
             continue
         if (st.st_size, st.st_mtime_ns) == before[:2]:
-            return Snapshot(path=path, exists=True, sheets=sheets, fingerprint=before)
+            return Snapshot(
+                path=path, exists=True, sheets=sheets, fingerprint=before, parsed=parsed
+            )
     raise LedgerError(
         _("{display} kept changing while procdoc read it; try again").format(display=display)
     )
@@ -192,7 +194,7 @@ def _read_cached(
     ahead: ReadAhead | None = None,
     *,
     together: bool = False,
-) -> dict[str, Sheet]:
+) -> tuple[dict[str, Sheet], frozenset[str]]:
     """:func:`_read_sheets` through ``cache``: entries whose key still holds are used,
     the other sheets are read by calamine and stored, but only when the zip's directory
     is the same after that read as before it (so an entry never pairs one version's key
@@ -200,11 +202,12 @@ def _read_cached(
     sheet the workbook does not have (a register no case has been filed in yet) does not
     send every read to calamine to find it missing. Without ``cache``, every sheet is read
     by calamine (but for what ``ahead`` parsed of this version). ``together``: see
-    :func:`_read_sheets`."""
+    :func:`_read_sheets`. With the sheets, the names of those calamine parsed."""
     index = ZipIndex.read(path) if cache is not None or ahead is not None else None
     loaded, parsed = ahead.take(index, names) if ahead is not None else ({}, {})
     if cache is None or index is None:
-        return _read_sheets(path, names, display, parsed, together=together)[0]
+        read = _read_sheets(path, names, display, parsed, together=together)[0]
+        return read, frozenset(read)
     found: dict[str, Sheet] = {}
     for name, spec in names.items():
         sheet = loaded[name] if name in loaded else cache.load(index, name, spec)
@@ -231,7 +234,7 @@ def _read_cached(
             if isinstance(sheet, CachedSheet):
                 sheet.packed = None  # stored or not, no longer needed
         found.update(read)
-    return {name: found[name] for name in names if name in found}
+    return {name: found[name] for name in names if name in found}, frozenset(missing)
 
 
 def _read_sheets(
@@ -539,6 +542,39 @@ def _read_sheet_packed(sheet: Parsed, name: str, spec: HeaderSpec | None) -> She
     packer.add_rows(grid)
     body = packer.body(name, header, header_row, _merged(sheet, header_row))
     return packed_sheet(body)
+
+
+def read_rows_holding(path: Path, name: str, spec: HeaderSpec | None, word: str) -> Sheet | None:
+    """The sheet ``name`` of the workbook at ``path`` as :func:`_read_sheet` reads it, but
+    with only the rows that may hold a cell reading as ``word`` below its header (others
+    among them: the caller compares its own column), picked from the sheet's XML without
+    parsing it (see :mod:`procdoc.ledger.pick`); None when they cannot be told so, or
+    anything goes wrong: read the sheet whole, which says what is wrong where it always
+    did."""
+    import io
+
+    from python_calamine import CalamineWorkbook
+
+    from procdoc.ledger.pick import pick_rows
+
+    keep = max(HEADER_SEARCH_ROWS, spec.row or 0 if spec is not None else 1)
+    picked = pick_rows(path, name, word, keep)
+    if picked is None:
+        return None
+    try:
+        with quiet_panics(), CalamineWorkbook.from_filelike(io.BytesIO(picked.data)) as wb:
+            sheet = _read_sheet(wb.get_sheet_by_name(name), name, spec)
+    except BaseException as exc:  # Ctrl-C stays Ctrl-C
+        if isinstance(exc, Exception) or is_calamine_panic(exc):
+            return None
+        raise
+    real = picked.numbers
+    return Sheet(
+        name=name,
+        header=sheet.header,
+        rows=[Row(real.get(row.number, row.number), row.values) for row in sheet.rows],
+        header_row=sheet.header_row,
+    )
 
 
 def _find_header(top: list[tuple[int, list[Any]]], spec: HeaderSpec) -> int:

@@ -27,7 +27,7 @@ import os
 import re
 from collections import deque
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from procdoc.ledger import zipraw
 
@@ -82,9 +82,9 @@ _LEAVE_OUT = (
 """Members a part's zip leaves out: other sheets and what only they refer to (calamine
 reads a sheet's cells from its own part, and the workbook's parts when it opens)."""
 
-_SHEET_DATA = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?)sheetData\b[^>]*?(/?)>")
-_ROOT = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?worksheet)[\s>]")
-_NUMBERED = re.compile(rb"""<(?:[A-Za-z_][\w.-]*:)?row\s[^>]*?\br\s*=\s*["']\d+["']""")
+SHEET_DATA = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?)sheetData\b[^>]*?(/?)>")
+ROOT = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?worksheet)[\s>]")
+NUMBERED = re.compile(rb"""<(?:[A-Za-z_][\w.-]*:)?row\s[^>]*?\br\s*=\s*["']\d+["']""")
 
 
 class SplitFailed(Exception):
@@ -119,13 +119,10 @@ def split_sheet(path: str, member: str, name: str) -> SplitSheet | None:
             sheet = next((m for m in members if m.name == member), None)
             if sheet is None or sheet.size < SPLIT_BYTES or sheet.method not in (0, 8):
                 return None
-            kept = [m for m in members if m is not sheet and not m.name.startswith(_LEAVE_OUT)]
+            kept = kept_members(members, sheet)
             if sheet.size < STRINGS_SHARE * sum(m.size for m in kept):
                 return None
-            prefix = io.BytesIO()
-            writer = zipraw.ZipWriter(prefix)
-            for m in kept:
-                writer.copy(f, m)
+            zips = PartZips.of(f, kept, member)
     except (OSError, zipraw.ZipFormatError):
         return None
     parts = _Cutter(_inflated(path, sheet), PART_BYTES)
@@ -136,7 +133,7 @@ def split_sheet(path: str, member: str, name: str) -> SplitSheet | None:
     if first is None:
         parts.close()
         return None
-    return SplitSheet(name, _PartZips(prefix.getvalue(), writer.records, member), first, parts)
+    return SplitSheet(name, zips, first, parts)
 
 
 def _inflated(path: str, member: zipraw.Member) -> Iterator[bytes]:
@@ -166,12 +163,12 @@ class _Cutter:
         buf = self.buf
         for piece in self.pieces:
             buf += piece
-            found = _SHEET_DATA.search(buf)
+            found = SHEET_DATA.search(buf)
             if found is not None:
                 break
         else:
             return None
-        root = _ROOT.search(buf, 0, found.start())
+        root = ROOT.search(buf, 0, found.start())
         if found.group(2) or root is None:  # <sheetData/>: no rows at all
             return None
         prefix = found.group(1)
@@ -192,7 +189,7 @@ class _Cutter:
             close()
 
     def _numbered(self, at: int) -> bool:
-        return _NUMBERED.match(self.buf, at) is not None
+        return NUMBERED.match(self.buf, at) is not None
 
     def __iter__(self) -> Iterator[tuple[bytes, bytes]]:
         return self
@@ -242,7 +239,13 @@ class _Cutter:
             at = after
 
 
-class _PartZips:
+def kept_members(members: list[zipraw.Member], sheet: zipraw.Member) -> list[zipraw.Member]:
+    """The members a part's zip holds beside its sheet: the workbook's parts calamine reads
+    as it opens (see :data:`_LEAVE_OUT`)."""
+    return [m for m in members if m is not sheet and not m.name.startswith(_LEAVE_OUT)]
+
+
+class PartZips:
     """Makes the zip calamine reads a part from: the workbook's kept members copied raw,
     then the part's sheet, stored."""
 
@@ -250,6 +253,16 @@ class _PartZips:
         self.prefix = prefix
         self.records = records
         self.member = member
+
+    @classmethod
+    def of(cls, f: BinaryIO, kept: list[zipraw.Member], member: str) -> PartZips:
+        """The zips of parts of the sheet held in ``member``, with the ``kept`` members of
+        the workbook open in ``f`` (see :func:`kept_members`)."""
+        prefix = io.BytesIO()
+        writer = zipraw.ZipWriter(prefix)
+        for m in kept:
+            writer.copy(f, m)
+        return cls(prefix.getvalue(), writer.records, member)
 
     def zip(self, head: bytes, rows: bytes, tail: bytes) -> bytes:
         out = io.BytesIO()
@@ -275,7 +288,7 @@ class SplitSheet:
     :func:`procdoc.ledger.reader.iter_grid` gives a whole sheet's."""
 
     def __init__(
-        self, name: str, zips: _PartZips, first: tuple[bytes, bytes], rest: _Cutter
+        self, name: str, zips: PartZips, first: tuple[bytes, bytes], rest: _Cutter
     ) -> None:
         from concurrent.futures import ThreadPoolExecutor
 

@@ -21,6 +21,7 @@ from procdoc.ledger.model import (
     Batch,
     Fingerprint,
     HeaderSpec,
+    Sheet,
     Snapshot,
 )
 from procdoc.ledger.owners import check_not_open, check_writable
@@ -29,6 +30,7 @@ from procdoc.ledger.reader import (
     SheetSpecs,
     fingerprint,
     fingerprint_of,
+    read_rows_holding,
     read_snapshot,
     sheet_specs,
     side_by_side,
@@ -112,6 +114,38 @@ class LedgerStore:
             hashed=hashed,
             ahead=self._ahead,
         )
+
+    def read_rows_holding(
+        self, name: str, spec: HeaderSpec | None, word: str, seen: Fingerprint | None
+    ) -> tuple[Sheet, bool] | None:
+        """The sheet ``name`` (its header where ``spec`` says) of the version of the file a
+        read saw (``seen``: its snapshot's fingerprint), for its rows holding ``word``: the
+        whole sheet (``True``) when the read cache holds it, else the rows that may hold
+        ``word`` picked from its XML (``False``; see
+        :func:`~procdoc.ledger.reader.read_rows_holding`). None when the file is no longer
+        that version or the rows cannot be picked so: read the whole sheet."""
+        if seen is None:
+            return None
+
+        def same() -> bool:
+            try:
+                st = os.stat(self.path)
+            except OSError:
+                return False
+            return (st.st_size, st.st_mtime_ns) == tuple(seen[:2])
+
+        if not same():
+            return None
+        index = ZipIndex.read(self.path) if self.cache is not None else None
+        if self.cache is not None and index is not None:
+            self._remember({name: spec})
+            whole = self.cache.load(index, name, spec)
+            if whole is not None and same():
+                return whole, True
+        picked = read_rows_holding(self.path, name, spec, word)
+        if picked is None or not same():
+            return None
+        return picked, False
 
     def read_ahead(self, sheets: Sequence[str] | SheetSpecs | None = None) -> ReadAhead | None:
         """Begin reading ``sheets`` (as :meth:`read` names them) in a thread of its own,

@@ -1,0 +1,327 @@
+"""A case's rows of 流转记录 picked from the sheet's XML (procdoc.ledger.pick) are the rows
+the whole sheet gives that case, numbers and values alike, whichever program wrote the
+workbook; where the XML alone cannot say so, nothing is picked and the sheet is read
+whole. A cold `show` picks; its answer is the answer of a read of the whole sheet."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+import xlsxwriter
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import advance1, cli
+from procdoc.ledger import HeaderSpec, LedgerStore, Sheet, create_workbook, reader, store
+from procdoc.ledger.pick import pick_rows, searchable
+from procdoc.values import text
+from test_cases import AT, opened, ws_of
+from test_ledger_registers import rewrite_member
+
+NAME = "流转记录"
+SPEC = HeaderSpec(id_label="编号", labels=("编号", "时间", "动作", "办理人", "意见"))
+LABELS = ["编号", "时间", "动作", "办理人", "意见"]
+T0 = datetime(2026, 10, 6, 9, 30)
+
+Rows = list[tuple[int, list[Any]]]
+"""(row number, values from column A) of the sheet below its title rows."""
+
+
+def whole(path: Path, spec: HeaderSpec = SPEC) -> Sheet:
+    return reader._read_sheets(path, {NAME: spec}, "ledger.xlsx")[0][NAME]
+
+
+def rows_of(sheet: Sheet, case_id: str) -> list[tuple[int, list[Any]]]:
+    """The rows whose 编号 reads as ``case_id`` (as Casebook.history compares it)."""
+    col = sheet.column("编号")
+    assert col is not None
+    return [
+        (row.number, row.values)
+        for row in sheet.rows
+        if col < len(row.values) and text(row.values[col]) == case_id
+    ]
+
+
+def picked_equal(path: Path, case_id: str, spec: HeaderSpec = SPEC) -> Sheet | None:
+    """What was picked for ``case_id`` (None: nothing); when something was, it holds the
+    rows the whole sheet holds for it, and the same header."""
+    full = whole(path, spec)
+    got = reader.read_rows_holding(path, NAME, spec, case_id)
+    if got is not None:
+        assert (got.header, got.header_row) == (full.header, full.header_row)
+        assert rows_of(got, case_id) == rows_of(full, case_id)
+        assert len(got.rows) <= len(full.rows)
+    return got
+
+
+# -- writers ------------------------------------------------------------------------------
+
+
+def by_procdoc(path: Path, rows: Rows, title: int) -> None:
+    """Inline strings, as procdoc writes (a register before 流转记录: its second sheet)."""
+    if title:
+        raise _Skip
+    grid: dict[int, dict[str, Any]] = {}
+    for number, values in rows:
+        grid[number] = {LABELS[c]: v for c, v in enumerate(values) if v is not None}
+    last = max(grid, default=1)
+    body = [grid.get(n, {}) for n in range(2, last + 1)]
+    create_workbook(
+        path, {"台账": (["编号", "标题"], [{"编号": "X", "标题": "t"}]), NAME: (LABELS, body)}
+    )
+
+
+def by_xlsxwriter(path: Path, rows: Rows, title: int, *, inline: bool = False) -> None:
+    """Shared strings (as Excel keeps them), or inline strings (constant memory)."""
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": inline})
+    wb.add_worksheet("台账").write_row(0, 0, ["编号", "标题"])
+    ws = wb.add_worksheet(NAME)
+    moment = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    for r in range(title):
+        ws.write(r, 0, f"标题行{r}")
+    ws.write_row(title, 0, LABELS)
+    for number, values in rows:
+        for c, v in enumerate(values):
+            if isinstance(v, datetime):
+                ws.write_datetime(number - 1 + title, c, v, moment)
+            elif v is not None:
+                ws.write(number - 1 + title, c, v)
+    wb.close()
+
+
+def by_openpyxl(path: Path, rows: Rows, title: int) -> None:
+    """openpyxl: every character beyond ASCII written as a character reference."""
+    wb = openpyxl.Workbook()
+    wb.active.title = "台账"
+    ws = wb.create_sheet(NAME)
+    for r in range(title):
+        ws.cell(row=r + 1, column=1, value=f"标题行{r}")
+    for c, label in enumerate(LABELS, 1):
+        ws.cell(row=title + 1, column=c, value=label)
+    for number, values in rows:
+        for c, v in enumerate(values, 1):
+            if v is not None:
+                ws.cell(row=number + title, column=c, value=v)
+    wb.save(path)
+
+
+class _Skip(Exception):
+    """A sheet this writer does not make (procdoc writes no title above 流转记录)."""
+
+
+WRITERS: dict[str, Callable[[Path, Rows, int], None]] = {
+    "procdoc": by_procdoc,
+    "xlsxwriter": by_xlsxwriter,
+    "xlsxwriter-inline": lambda p, r, t: by_xlsxwriter(p, r, t, inline=True),
+    "openpyxl": by_openpyxl,
+}
+
+IDS = ["BX2026-000001", "BX2026-000002", "BX2026-0000011", "收文2026-1", "XF-7"]
+"""Ids of the random sheets: one holds another (BX2026-000001 in BX2026-0000011), one
+is beyond ASCII."""
+
+_id_cell = st.sampled_from([*IDS, " BX2026-000001 ", "BX2026-000001\n", "", "12", "备注"])
+
+
+@settings(
+    max_examples=int(os.environ.get("PROCDOC_EXAMPLES", "25")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.integers(0, 2),  # empty rows before
+            _id_cell,
+            st.integers(0, 10_000),  # minutes after T0
+            st.sampled_from(["流转", "导入", "退回", None]),
+            st.sampled_from([None, "同意", "见BX2026-000002", "收文2026-1 已阅", "A&B <c>"]),
+        ),
+        max_size=40,
+    ),
+    title=st.integers(0, 2),
+    writer=st.sampled_from(sorted(WRITERS)),
+)
+def test_the_rows_picked_are_the_rows_the_whole_sheet_gives(
+    rows: list[tuple[int, str, int, str | None, str | None]], title: int, writer: str
+) -> None:
+    """Ids padded and not, an id inside another, in other columns too, rows apart and in
+    the top rows, titles above the header, strings shared or inline or referenced."""
+    placed: Rows = []
+    at = 2
+    for gap, cid, minutes, action, note in rows:
+        at += gap
+        placed.append((at, [cid or None, T0 + timedelta(minutes=minutes), action, "王敏", note]))
+        at += 1
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "ledger.xlsx"
+        try:
+            WRITERS[writer](path, placed, title)
+        except _Skip:
+            return
+        for cid in IDS:
+            got = picked_equal(path, cid)
+            if writer == "openpyxl" and not cid.isascii():
+                assert got is None  # referenced characters: read whole
+            else:
+                assert got is not None, (writer, cid)
+
+
+def history(n: int) -> Rows:
+    """``n`` rows of three cases' history in turn."""
+    return [
+        (2 + i, [f"C-{i % 3}", T0 + timedelta(hours=i), "流转", "王敏", f"第{i}行"])
+        for i in range(n)
+    ]
+
+
+@pytest.mark.parametrize("writer", sorted(WRITERS))
+def test_rows_far_below_the_top_are_renumbered_there_and_back(tmp_path: Path, writer: str) -> None:
+    path = tmp_path / "ledger.xlsx"
+    WRITERS[writer](path, history(300), 0)
+    got = picked_equal(path, "C-2")
+    assert got is not None
+    assert [n for n, _ in rows_of(got, "C-2")] == list(range(4, 302, 3))
+    assert len(got.rows) == 9 + 97  # rows 2-10 (the top ten), and the case's below
+
+
+def test_an_id_in_runs_of_shared_rich_text_is_found(tmp_path: Path) -> None:
+    """An id typed in Excel with part of it bold: a shared item in runs."""
+    path = tmp_path / "ledger.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet(NAME)
+    ws.write_row(0, 0, LABELS)
+    for r in range(1, 40):
+        ws.write_row(r, 0, [f"C-{r % 4}", "x", "流转"])
+    ws.write_rich_string(40, 0, "C-", wb.add_format({"bold": True}), "1")
+    ws.write_row(40, 1, ["y", "退回"])
+    wb.close()
+    got = picked_equal(path, "C-1")
+    assert got is not None and [n for n, _ in rows_of(got, "C-1")][-1] == 41
+
+
+def test_rich_inline_text_sends_the_sheet_whole(tmp_path: Path) -> None:
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+
+    path = tmp_path / "ledger.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = NAME
+    ws.append(LABELS)
+    ws.append([CellRichText([TextBlock(InlineFont(b=True), "C-"), "1"]), "x"])
+    ws.append(["C-1", "y"])
+    wb.save(path)
+    assert len(rows_of(whole(path), "C-1")) == 2
+    assert reader.read_rows_holding(path, NAME, SPEC, "C-1") is None
+
+
+@pytest.mark.parametrize(
+    "case_id", ["12", "1.5e3", "A&B", "A<B", 'A"B', "A'B", "a_x0041_", " C-1", "C-1 ", ""]
+)
+def test_ids_the_xml_may_hold_otherwise_are_not_searched(case_id: str) -> None:
+    assert not searchable(case_id)
+
+
+def test_searchable_ids(tmp_path: Path) -> None:
+    assert all(searchable(c) for c in ["BX2026-000001", "收文〔2026〕1号", "XF-7", "C 1"])
+
+
+def test_a_part_not_in_utf8_or_rows_out_of_order_send_the_sheet_whole(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.xlsx"
+    by_procdoc(path, history(60), 0)
+    assert pick_rows(path, NAME, "C-1", 10) is not None
+    member = "xl/worksheets/sheet2.xml"
+
+    def swap(xml: bytes) -> bytes:  # row 60 (C-1's) before row 21
+        rows = re.findall(rb"<row .*?</row>", xml)
+        start, end = xml.index(rows[20]), xml.index(rows[-1]) + len(rows[-1])
+        return xml[:start] + rows[59] + b"".join(rows[20:59] + rows[60:]) + xml[end:]
+
+    rewrite_member(path, member, swap)
+    assert pick_rows(path, NAME, "C-1", 10) is None
+    by_procdoc(path, history(60), 0)
+    rewrite_member(path, member, lambda x: x.replace(b'encoding="UTF-8"', b'encoding="GBK"', 1))
+    assert pick_rows(path, NAME, "C-1", 10) is None
+
+
+def test_a_prefixed_namespace_is_picked_too(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.xlsx"
+    by_procdoc(path, history(60), 0)
+
+    def prefixed(xml: bytes) -> bytes:
+        xml = xml.replace(b'<worksheet xmlns="', b'<x:worksheet xmlns:x="')
+        xml = re.sub(rb"<(/?)(?!x:)([a-zA-Z]+)([ />])", rb"<\1x:\2\3", xml)
+        return xml.replace(b"<x:?xml", b"<?xml")
+
+    rewrite_member(path, "xl/worksheets/sheet2.xml", prefixed)
+    got = picked_equal(path, "C-0")
+    assert got is not None and len(rows_of(got, "C-0")) == 20
+
+
+def test_a_header_below_the_rows_searched_keeps_every_row_above_it(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.xlsx"
+    by_xlsxwriter(path, history(80), 12)  # the header in row 13
+    spec = HeaderSpec(row=13, id_label="编号")
+    got = picked_equal(path, "C-1", spec)
+    assert got is not None and got.header_row == 13 and len(rows_of(got, "C-1")) == 27
+
+
+def test_a_sheet_without_the_id_gives_its_header_alone(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.xlsx"
+    by_procdoc(path, history(60), 0)
+    got = picked_equal(path, "C-9")
+    assert got is not None and rows_of(got, "C-9") == [] and len(got.rows) == 9
+
+
+# -- the store and show --------------------------------------------------------------------
+
+
+def test_the_store_picks_only_from_the_version_a_read_saw(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.xlsx"
+    by_procdoc(path, history(60), 0)
+    ledger = LedgerStore(path, state_dir=tmp_path / ".procdoc", sheets=("台账", NAME))
+    seen = ledger.read(["台账"]).fingerprint
+    got = ledger.read_rows_holding(NAME, SPEC, "C-1", seen)
+    assert got is not None and got[1] is False and len(rows_of(got[0], "C-1")) == 20
+    os.utime(path, ns=(0, 0))  # another version of the file since
+    assert ledger.read_rows_holding(NAME, SPEC, "C-1", seen) is None
+    seen = ledger.read({NAME: SPEC}).fingerprint  # now in the read cache: taken whole
+    got = ledger.read_rows_holding(NAME, SPEC, "C-1", seen)
+    assert got is not None and got[1] is True and len(got[0].rows) == 60
+
+
+def test_a_cold_show_picks_and_answers_as_a_read_of_the_whole_sheet(
+    mini: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = [opened(mini, applicant=f"申请人{i}") for i in range(8)]
+    for cid in ids[::2]:
+        advance1(ws_of(mini), cid, step="review", at=AT)
+    picks: list[Sheet | None] = []
+    real = store.read_rows_holding
+
+    def counted(*args: Any) -> Sheet | None:
+        picks.append(real(*args))
+        return picks[-1]
+
+    monkeypatch.setattr(store, "read_rows_holding", counted)
+    cache = mini / ".procdoc" / "cache"
+    for cid in ids[2:5]:
+        shutil.rmtree(cache, ignore_errors=True)
+        cold = cli(mini, "show", cid, "--format", "json")
+        assert picks and picks[-1] is not None  # picked
+        picked_count = len(picks)
+        again = cli(mini, "show", cid, "--format", "json")  # registers cached: whole
+        assert len(picks) == picked_count
+        assert cold == again and cold[0] == 0
+        assert len(json.loads(cold[1])["history"]) >= 1
