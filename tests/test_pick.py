@@ -10,8 +10,9 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable
-from datetime import datetime, timedelta
+import zipfile
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +23,21 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import advance1, cli
-from procdoc.ledger import HeaderSpec, LedgerStore, Sheet, create_workbook, reader, store
+from procdoc.ledger import HeaderSpec, LedgerStore, Sheet, create_workbook, pick, reader, store
 from procdoc.ledger.pick import pick_rows, searchable
 from procdoc.values import text
 from test_cases import AT, opened, ws_of
 from test_ledger_registers import rewrite_member
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _any_strings() -> Iterator[None]:
+    """Rows picked whatever the size of the shared strings (the tests' sheets are small
+    beside them): the rule is tested on its own."""
+    saved, pick.STRINGS_SHARE = pick.STRINGS_SHARE, 0
+    yield
+    pick.STRINGS_SHARE = saved
+
 
 NAME = "流转记录"
 SPEC = HeaderSpec(id_label="编号", labels=("编号", "时间", "动作", "办理人", "意见"))
@@ -325,3 +336,146 @@ def test_a_cold_show_picks_and_answers_as_a_read_of_the_whole_sheet(
         assert len(picks) == picked_count
         assert cold == again and cold[0] == 0
         assert len(json.loads(cold[1])["history"]) >= 1
+
+
+def test_a_sheet_beside_large_shared_strings_is_read_whole(tmp_path: Path) -> None:
+    """Excel keeps every text in the shared strings, which calamine parses again for the
+    rows picked: where they are more than a sixteenth of the sheet, it is read whole."""
+    path = tmp_path / "ledger.xlsx"
+    by_xlsxwriter(path, history(300), 0)
+    assert picked_equal(path, "C-1") is not None
+    pick.STRINGS_SHARE = 16
+    try:
+        assert reader.read_rows_holding(path, NAME, SPEC, "C-1") is None
+    finally:
+        pick.STRINGS_SHARE = 0
+
+
+# -- XML no spreadsheet program writes, but valid or read by calamine all the same (a
+# second look found each missing rows): the rows picked are the whole sheet's, or none
+
+SHEET2, SST = "xl/worksheets/sheet2.xml", "xl/sharedStrings.xml"
+A30 = b'<c r="A30" t="s"><v>11</v></c>'  # C-1, shared string 11, in row 30
+EDITS: dict[str, tuple[str, Callable[[bytes], bytes]]] = {
+    "an index with a leading zero": (
+        SHEET2,
+        lambda x: x.replace(A30, A30.replace(b">11<", b">011<")),
+    ),
+    "an index with spaces": (SHEET2, lambda x: x.replace(A30, A30.replace(b">11<", b"> 11 <"))),
+    "a row whose cells name another": (
+        SHEET2,
+        lambda x: x.replace(b'<row r="30" ', b'<row r="40" '),
+    ),
+    "a row number given twice": (
+        SHEET2,
+        lambda x: re.sub(
+            rb'(<row r="27" .*?</row>)',
+            rb'\1<row r="27"><c r="E27" t="inlineStr"><is><t>dup</t></is></c></row>',
+            x,
+            count=1,
+        ),
+    ),
+    "a comment among the items": (
+        SST,
+        lambda x: re.sub(rb"(<sst[^>]*>)", rb"\1<!--<si><t>old</t></si>-->", x, count=1),
+    ),
+    "an instruction among the items": (
+        SST,
+        lambda x: re.sub(rb"(<sst[^>]*>)", rb"\1<?pi <si><t>old</t></si>?>", x, count=1),
+    ),
+    "two texts in one item": (
+        SST,
+        lambda x: x.replace(b"<si><t>C-1</t></si>", b"<si><t>C-</t><t>1</t></si>", 1),
+    ),
+    "phonetic text": (
+        SST,
+        lambda x: x.replace(
+            b"<si><t>C-1</t></si>", b'<si><t>C-</t><rPh sb="0" eb="1"><t>1</t></rPh></si>', 1
+        ),
+    ),
+    "an ASCII character reference": (
+        SST,
+        lambda x: x.replace(b"<si><t>C-1</t></si>", b"<si><t>&#67;-1</t></si>", 1),
+    ),
+    "Excel's escape in an item": (
+        SST,
+        lambda x: x.replace(b"<si><t>C-1</t></si>", b"<si><t>C_x002D_1</t></si>", 1),
+    ),
+    "Excel's escape inline": (
+        SHEET2,
+        lambda x: x.replace(A30, b'<c r="A30" t="inlineStr"><is><t>_x0043_-1</t></is></c>'),
+    ),
+    "runs ending in a space inline": (
+        SHEET2,
+        lambda x: x.replace(
+            A30, b'<c r="A30" t="inlineStr"><is><r><t>C-</t></r ><r><t>1</t></r ></is></c>'
+        ),
+    ),
+    "runs ending in a space shared": (
+        SST,
+        lambda x: x.replace(
+            b"<si><t>C-1</t></si>", b"<si><r><t>C-</t></r ><r><rPr><b/></rPr><t>1</t></r ></si>", 1
+        ),
+    ),
+    "CDATA": (
+        SHEET2,
+        lambda x: x.replace(
+            A30, b'<c r="A30" t="inlineStr"><is><t><![CDATA[C-]]><![CDATA[1]]></t></is></c>'
+        ),
+    ),
+    "a formula's text": (
+        SHEET2,
+        lambda x: x.replace(A30, b'<c r="A30" t="str"><f>"C-"&amp;1</f><v>C-1</v></c>'),
+    ),
+    "line breaks between tags": (SHEET2, lambda x: x.replace(b"><", b">\r\n  <")),
+    "a row number in single quotes": (
+        SHEET2,
+        lambda x: x.replace(b'<row r="30" ', b"<row  r = '30' "),
+    ),
+    "a row without its number": (SHEET2, lambda x: x.replace(b'<row r="29" ', b"<row ")),
+    "no relationship to the shared strings": (
+        "xl/_rels/workbook.xml.rels",
+        lambda x: re.sub(rb"<Relationship [^>]*sharedStrings[^>]*/>", b"", x),
+    ),
+}
+
+
+@pytest.mark.parametrize("edit", sorted(EDITS))
+def test_xml_written_otherwise_gives_the_same_rows_or_none(tmp_path: Path, edit: str) -> None:
+    path = tmp_path / "ledger.xlsx"
+    by_xlsxwriter(path, [(2 + i, [f"C-{i % 3}", "x", "流转", "王", f"n{i}"]) for i in range(30)], 0)
+    member, change = EDITS[edit]
+    with zipfile.ZipFile(path) as z:
+        assert change(z.read(member)) != z.read(member), edit  # the edit took
+    rewrite_member(path, member, change)
+    picked_equal(path, "C-1")
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [date(2026, 1, 5), datetime(2026, 1, 5, 9, 30), time(9, 30), True, timedelta(days=1, hours=2)],
+)
+def test_an_id_a_typed_cell_reads_as_is_not_searched(tmp_path: Path, typed: Any) -> None:
+    """A date, a time, a yes/no kept as a number (46027 for 2026-01-05)."""
+    path = tmp_path / "ledger.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet(NAME)
+    ws.write_row(0, 0, LABELS)
+    shown = wb.add_format({"num_format": "yyyy-mm-dd hh:mm" if typed is not True else "General"})
+    for r in range(1, 40):
+        ws.write(r, 0, typed, shown) if r % 3 else ws.write(r, 0, "C-0")
+    wb.close()
+    case_id = text(whole(path).rows[0].values[0])  # (a time reads as 09:30)
+    assert case_id is not None and not searchable(case_id), case_id
+
+
+def test_a_declaration_without_its_encoding_is_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.xlsx"
+    by_procdoc(path, history(60), 0)
+    rewrite_member(
+        path,
+        "xl/worksheets/sheet2.xml",
+        lambda x: re.sub(rb"<\?xml[^>]*\?>", b'<?xml version="1.0"?>', x),
+    )
+    got = picked_equal(path, "C-1")
+    assert got is not None and len(rows_of(got, "C-1")) == 20
