@@ -63,6 +63,10 @@ def test_wrapping_never_starts_a_line_with_closing_punctuation_and_breaks_paths_
     assert not any(line[:1] in "，。、" for line in lines), lines
     assert "".join(lines) == "催办、上报，已逾期。"
     assert _wrap("samples/oa/export.xlsx", 12) == ["samples/oa/", "export.xlsx"]
+    # a line breaks after a closing mark that follows a Latin word (`templates` cut
+    # `handler_o`/`rg?` in a list of names joined by 、)
+    names = "case_due_cn、channel?、handler_org?、office"
+    assert _wrap(names, 24) == ["case_due_cn、channel?、", "handler_org?、office"]
 
 
 @given(
@@ -77,6 +81,58 @@ def test_a_cell_laid_out_once_prints_as_the_row_layout_does(value: str, width: i
     got = _Cells(_Widths().__getitem__, width)[value]
     lines = (got,) if isinstance(got, str) else got  # one line is held as a str
     assert lines == tuple(line[1:-1] for line in _row_lines([value], [width], "|"))
+
+
+@given(st.text(alphabet="ab 甲乙，。/\n\t", max_size=14), st.integers(1, 12))
+def test_a_cell_without_padding_prints_as_the_row_layout_does(value: str, width: int) -> None:
+    from procdoc.console import _Cells, _row_lines, _Widths
+
+    got = _Cells(_Widths().__getitem__, width, 0)[value]
+    lines = (got,) if isinstance(got, str) else got
+    assert lines == tuple(line[1:-1] for line in _row_lines([value], [width], "|", 0))
+
+
+OVERDUE = ["编号", "标题", "当前环节", "承办人", "等级", "期限", "逾期天数", "工作日", "提醒"]
+
+
+def overdue_rows(n: int) -> list[list[str]]:
+    return [
+        [
+            f"BX2026-{i:06d}",
+            "杨帆提交的费用报销",
+            "报销提交",
+            "周杰",
+            "逾期",
+            "2026-09-02",
+            "94",
+            "63",
+            "上报",
+        ]
+        for i in range(n)
+    ]
+
+
+def test_a_table_too_wide_for_the_screen_gives_its_padding_to_the_text() -> None:
+    """At 80 columns `overdue`'s nine columns gave 标题 five cells (two characters a line,
+    five lines a case); without the space each side of a cell, and with the headers
+    wrapped before any cell, every case takes one line."""
+    lines = list(layout_table(None, OVERDUE, overdue_rows(50), width=80))
+    body = [line for line in lines if line.startswith("│")]
+    assert len(body) == 50 and all(cell_len(line) <= 80 for line in lines)
+    assert body[0].startswith("│BX2026-000000│杨帆提交的费用报销│报销提交")
+    assert len([line for line in lines if line.startswith("┃")]) == 2  # headers wrapped
+    wide = list(layout_table(None, OVERDUE, overdue_rows(50), width=160))  # room to spare
+    assert next(line for line in wide if line.startswith("│")).startswith("│ BX2026-000000 │")
+
+
+def test_columns_give_way_where_the_fewest_rows_grow() -> None:
+    """Two text columns, one of them too wide: the one whose long values are rare wraps,
+    and a row already made taller by another cell wraps its own for free."""
+    rows = [["甲" * 10, "乙" * 5] for _ in range(30)] + [["甲" * 10, "乙" * 10]]
+    lines = list(layout_table(None, ["甲", "乙"], rows, width=2 * 20 + 3 - 4))
+    body = [line for line in lines if line.startswith("│")]
+    assert len(body) == 32  # the one row with a long 乙 takes two lines, no other
+    assert body[0].startswith("│" + "甲" * 10 + "│")
 
 
 def test_a_character_wider_than_its_column_is_put_alone_on_a_line() -> None:

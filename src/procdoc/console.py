@@ -18,6 +18,7 @@ import math
 import re
 import sys
 import warnings
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -278,6 +279,8 @@ def layout_table(
     content = [0] * n
     keep = [True] * n  # a column of ids, dates and numbers is never cut
     words = [0] * n  # the longest word of a column of Latin text (a moment: its date)
+    # how many rows have each shape: the width of each of their cells
+    shapes = Counter(tuple(map(cell_len, row)) for row in rows)
     for i in range(n):
         distinct = {row[i] if i < len(row) else "" for row in rows}
         content[i] = max(map(cell_len, distinct), default=0)
@@ -292,24 +295,28 @@ def layout_table(
         max(content[i], least[i]) if keep[i] else max(least[i], min(words[i], _WORD))
         for i in range(n)
     ]
-    widths = _fit(natural, keep, floor, width - 3 * n - 1)
+    # a cell is padded with a space each side, unless the table is too wide for the screen
+    # so: then the space goes to the text (at 80 columns `overdue`'s 9 columns gave 标题 5
+    # cells, two characters a line, where without padding it has 23)
+    pad = 1 if sum(natural) + 3 * n + 1 <= width else 0
+    widths = _fit(natural, floor, width - (2 * pad + 1) * n - 1, content, shapes)
 
     def paint(line: str, style: str | None) -> str:
         code = _ANSI.get(style or "")
         return f"\x1b[{code}m{line}\x1b[0m" if ansi and code else line
 
     def rule(left: str, mid: str, right: str, fill: str) -> str:
-        return left + mid.join(fill * (w + 2) for w in widths) + right
+        return left + mid.join(fill * (w + 2 * pad) for w in widths) + right
 
     if title:
         yield paint(title, "bold")
     yield rule("┏", "┳", "┓", "━")
-    for line in _row_lines(header, widths, "┃"):
+    for line in _row_lines(header, widths, "┃", pad):
         yield paint(line, "bold")
     yield rule("┡", "╇", "┩", "━")
-    columns = [_Cells(cell_len, w) for w in widths]
+    columns = [_Cells(cell_len, w, pad) for w in widths]
     lookup = dict.__getitem__  # (each column's __missing__ lays out a value met first)
-    blank = [" " * (w + 2) for w in widths]
+    blank = [" " * (w + 2 * pad) for w in widths]
     codes = [_ANSI.get(s or "") for s in styles] if ansi and styles else []
     for r, row in enumerate(rows):
         parts: list[str | tuple[str, ...]] = list(map(lookup, columns, row))
@@ -365,20 +372,22 @@ class _Cells(dict[str, "str | tuple[str, ...]"]):
     one, else a tuple of them. Laid out once per distinct value: a long table repeats its
     steps, people and levels on every row."""
 
-    def __init__(self, widths: Callable[[str], int], width: int) -> None:
+    def __init__(self, widths: Callable[[str], int], width: int, pad: int = 1) -> None:
         super().__init__()
         self.widths = widths
         self.width = width
+        self.side = " " * pad
 
     def __missing__(self, value: str) -> str | tuple[str, ...]:
-        width = self.width
+        width, side = self.width, self.side
         size = self.widths(value)
         if size <= width and "\n" not in value:
             line = value.rstrip()
-            out: str | tuple[str, ...] = " " + line + " " * (width - self.widths(line)) + " "
+            out: str | tuple[str, ...] = side + line + " " * (width - self.widths(line)) + side
         else:
             out = tuple(
-                " " + line + " " * (width - self.widths(line)) + " " for line in _wrap(value, width)
+                side + line + " " * (width - self.widths(line)) + side
+                for line in _wrap(value, width)
             )
             if len(out) == 1:
                 out = out[0]
@@ -386,16 +395,61 @@ class _Cells(dict[str, "str | tuple[str, ...]"]):
         return out
 
 
-def _fit(natural: list[int], keep: list[bool], floor: list[int], room: int) -> list[int]:
-    """Column widths: natural when they fit; else the wrappable columns give way, widest
-    first: long texts down to six CJK characters, then the headers of kept columns down to
-    their values, then short texts down to two, then all of them (headers wrap too).
-    ``floor``: the least each column may take (a kept column's widest value)."""
+def _fit(
+    natural: list[int],
+    floor: list[int],
+    room: int,
+    content: list[int],
+    shapes: Counter[tuple[int, ...]],
+) -> list[int]:
+    """Column widths: natural when they fit; else the columns give way, first their headers
+    down to the widest value under them (a header wrapped costs one line, a cell wrapped a
+    line in every row it is in), then a cell at a time where it costs the least (ties:
+    the widest column): the lines the rows grow by (a row is as tall as its tallest cell),
+    and the cells it makes wrap that did not (a cell wrapping in a row another already
+    makes taller costs no line, but a reader a word cut). ``floor``: the least each column may
+    take (a column of ids, dates and numbers never cuts a value); ``content``: each
+    column's widest value; ``shapes``: how many rows have each shape, the width of each of
+    their cells (the commonest :data:`_SHAPES` are weighed)."""
     n = range(len(natural))
-    widths = _shrink(natural, [natural[i] if keep[i] else min(natural[i], 12) for i in n], room)
-    widths = _shrink(widths, [floor[i] if keep[i] else widths[i] for i in n], room)
-    short = [floor[i] if widths[i] < 12 else widths[i] for i in n]  # short texts first
-    return _shrink(_shrink(widths, short, room), floor, room)
+    widths = _shrink(natural, [max(content[i], floor[i]) for i in n], room)
+    over = sum(widths) - room
+    if over <= 0:
+        return widths
+    rows = [(shape, count) for shape, count in shapes.most_common(_SHAPES)]
+    tall = [_height(shape, widths) for shape, _count in rows]
+    while over > 0:
+        cut = [i for i in n if widths[i] > max(floor[i], 1)]
+        if not cut:
+            break
+        i = min(cut, key=lambda i: (_more_lines(rows, tall, i, widths[i] - 1), -widths[i]))
+        widths[i] -= 1
+        over -= 1
+        tall = [_height(shape, widths) for shape, _count in rows]
+    return widths
+
+
+def _more_lines(
+    rows: list[tuple[tuple[int, ...], int]], tall: list[int], i: int, narrower: int
+) -> int:
+    """What narrowing column ``i`` to ``narrower`` costs the rows (shapes, how many of
+    each, each now ``tall``): the lines they grow by, and the cells that wrapped nowhere
+    and now do (a short name cut costs a reader, a row already tall or not)."""
+    more = 0
+    for (shape, count), height in zip(rows, tall, strict=True):
+        if i < len(shape) and shape[i] > narrower:
+            more += count * (max(0, -(-shape[i] // narrower) - height) + (shape[i] == narrower + 1))
+    return more
+
+
+_SHAPES = 300
+"""How many of a table's commonest row shapes :func:`_fit` weighs (each width it tries
+costs a pass over them)."""
+
+
+def _height(shape: tuple[int, ...], widths: list[int]) -> int:
+    """How many lines a row of cells this wide takes in columns ``widths`` wide."""
+    return max((-(-size // w) for size, w in zip(shape, widths, strict=False) if size), default=1)
 
 
 def _shrink(widths: list[int], floor: list[int], room: int) -> list[int]:
@@ -415,16 +469,17 @@ def _shrink(widths: list[int], floor: list[int], room: int) -> list[int]:
     return widths
 
 
-def _row_lines(row: Sequence[str], widths: list[int], bar: str) -> Iterator[str]:
+def _row_lines(row: Sequence[str], widths: list[int], bar: str, pad: int = 1) -> Iterator[str]:
     from rich.cells import cell_len
 
     parts = [_wrap(row[i] if i < len(row) else "", w) for i, w in enumerate(widths)]
     height = max((len(p) for p in parts), default=1)
+    side = " " * pad
     for k in range(height):
         cells = []
         for piece, w in zip(parts, widths, strict=True):
             value = piece[k] if k < len(piece) else ""
-            cells.append(" " + value + " " * (w - cell_len(value)) + " ")
+            cells.append(side + value + " " * (w - cell_len(value)) + side)
         yield bar + bar.join(cells) + bar
 
 
@@ -468,8 +523,9 @@ def _tokens(text: str) -> Iterator[str]:
     word = ""
     for ch in text:
         if ch in _CLOSERS and (word or pieces):
-            if word:
-                word += ch
+            if word:  # a line may break after it (`case_due_cn、channel?、…` was one word)
+                pieces.append(word + ch)
+                word = ""
             else:
                 pieces[-1] += ch
         elif ch == " " or ord(ch) > 0x2E7F:
