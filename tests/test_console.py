@@ -135,6 +135,52 @@ def test_columns_give_way_where_the_fewest_rows_grow() -> None:
     assert body[0].startswith("│" + "甲" * 10 + "│")
 
 
+def test_a_column_of_wide_characters_under_a_one_letter_header_keeps_the_width() -> None:
+    """A second look: a column headed ``#`` was narrowed to one cell, and its 甲 stuck out."""
+    rows = [["甲", "x" * 40]] + [["", "y" * 40] for _ in range(5)]
+    lines = list(layout_table(None, ["#", "note"], rows, width=44))
+    assert max(map(cell_len, lines)) <= 44
+
+
+def test_a_long_cell_costs_a_few_rounds_not_one_a_cell(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The columns give way a share at a time (a pasted note of 20,000 characters made
+    20,000 rounds of weighing every row shape: 3.9 s for 10,000 rows)."""
+    from procdoc import console
+
+    calls = []
+    real = console._cost
+    monkeypatch.setattr(console, "_cost", lambda *a: calls.append(1) or real(*a))
+    rows = overdue_rows(200)
+    rows[5][1] = "log line " * 2000
+    lines = list(layout_table(None, OVERDUE, rows, width=100))
+    assert max(map(cell_len, lines)) <= 100 and len(calls) < 200
+
+
+def test_a_column_every_row_fills_gives_way_before_a_text_is_cut_to_two_characters() -> None:
+    """A second look: paths of one width in every row were kept whole (cutting them cut
+    every row at once) while 标题 went down to two characters a line. (At 60 columns it
+    still gives 标题 three characters: a path's cut is weighed as a Chinese word's.)"""
+    import random
+
+    rng = random.Random(237)
+    text = "信访事项受理告知书费用报销审批单送达回证督办会议通知不予复查意见收文处理笺转送交办函"
+    header = ["编号", "path", "承办人", "标题", "当前环节"]
+    rows = [
+        [
+            f"BX2026-{i:06d}",
+            f"samples/oa/export-{rng.randint(10, 99)}.xlsx",
+            rng.choice(["周杰", "张伟"]),
+            "".join(rng.choice(text) for _ in range(rng.randint(8, 20))),
+            "总经理审批",
+        ]
+        for i in range(33)
+    ]
+    lines = list(layout_table(None, header, rows, width=80))
+    head = next(line for line in lines if line.startswith("┃"))
+    assert max(map(cell_len, lines)) <= 80
+    assert cell_len(head.split("┃")[4]) >= 16  # 标题: eight characters a line at least
+
+
 def test_a_character_wider_than_its_column_is_put_alone_on_a_line() -> None:
     from procdoc.console import _wrap
 

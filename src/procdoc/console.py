@@ -281,25 +281,30 @@ def layout_table(
     words = [0] * n  # the longest word of a column of Latin text (a moment: its date)
     # how many rows have each shape: the width of each of their cells
     shapes = Counter(tuple(map(cell_len, row)) for row in rows)
+    wide = [False] * n  # a column holding characters two cells wide (CJK)
     for i in range(n):
         distinct = {row[i] if i < len(row) else "" for row in rows}
         content[i] = max(map(cell_len, distinct), default=0)
         keep[i] = all(_atom(value, cell_len(value)) for value in distinct if value)
-        if not keep[i] and all(map(str.isascii, distinct)):
+        wide[i] = any(cell_len(value) > len(value) for value in distinct)
+        if not keep[i] and not wide[i] and all(map(str.isascii, distinct)):
             words[i] = max(map(len, " ".join(distinct).split()), default=0)
     natural = [max(cell_len(h), c) for h, c in zip(header, content, strict=True)]
     least = [min(cell_len(h), 4) for h in header]
     # a kept column's values are never cut, but its header wraps down to them; a column
-    # of Latin words wraps between them (`2026-10-02 00:17` was cut as `2026-10-0`/`2 …`)
+    # of Latin words wraps between them (`2026-10-02 00:17` was cut as `2026-10-0`/`2 …`);
+    # one of wide characters holds one at least
     floor = [
-        max(content[i], least[i]) if keep[i] else max(least[i], min(words[i], _WORD))
+        max(content[i], least[i])
+        if keep[i]
+        else max(least[i], min(words[i], _WORD), 2 if wide[i] else 1)
         for i in range(n)
     ]
     # a cell is padded with a space each side, unless the table is too wide for the screen
     # so: then the space goes to the text (at 80 columns `overdue`'s 9 columns gave 标题 5
     # cells, two characters a line, where without padding it has 23)
     pad = 1 if sum(natural) + 3 * n + 1 <= width else 0
-    widths = _fit(natural, floor, width - (2 * pad + 1) * n - 1, content, shapes)
+    widths = _fit(natural, floor, width - (2 * pad + 1) * n - 1, content, shapes, wide)
 
     def paint(line: str, style: str | None) -> str:
         code = _ANSI.get(style or "")
@@ -401,55 +406,80 @@ def _fit(
     room: int,
     content: list[int],
     shapes: Counter[tuple[int, ...]],
+    wide: list[bool],
 ) -> list[int]:
     """Column widths: natural when they fit; else the columns give way, first their headers
     down to the widest value under them (a header wrapped costs one line, a cell wrapped a
-    line in every row it is in), then a cell at a time where it costs the least (ties:
-    the widest column): the lines the rows grow by (a row is as tall as its tallest cell),
-    and the cells it makes wrap that did not (a cell wrapping in a row another already
-    makes taller costs no line, but a reader a word cut). ``floor``: the least each column may
-    take (a column of ids, dates and numbers never cuts a value); ``content``: each
-    column's widest value; ``shapes``: how many rows have each shape, the width of each of
-    their cells (the commonest :data:`_SHAPES` are weighed)."""
+    line in every row it is in), then where it costs the least for each cell given up:
+    the lines the rows grow by (a row is as tall as its tallest cell), the lines its cells
+    grow by, and, three times over, the cells cut that were whole (a row already tall
+    costs no line to cut a short name in it, but a reader a word). Each round one column gives its share of what is
+    still needed, or all it can (a few rounds a column). ``floor``: the least each column may take
+    (a column of ids, dates and numbers never cuts a value); ``content``: each column's
+    widest value; ``shapes``: how many rows have each shape, the width of each of their
+    cells (the commonest :data:`_SHAPES` are weighed); ``wide``: the columns of wide
+    characters, which fill a line to an even width."""
     n = range(len(natural))
     widths = _shrink(natural, [max(content[i], floor[i]) for i in n], room)
     over = sum(widths) - room
     if over <= 0:
         return widths
-    rows = [(shape, count) for shape, count in shapes.most_common(_SHAPES)]
-    tall = [_height(shape, widths) for shape, _count in rows]
+    rows = shapes.most_common(_SHAPES)
     while over > 0:
-        cut = [i for i in n if widths[i] > max(floor[i], 1)]
-        if not cut:
+        tall = [_height(shape, widths, wide) for shape, _count in rows]
+        best: tuple[tuple[float, int], int, int] | None = None
+        able = [i for i in n if widths[i] > floor[i]]
+        share = -(-over // max(len(able), 1))  # what is still needed, shared out
+        for i in able:
+            give = min(share, widths[i] - floor[i])
+            cost = _cost(rows, tall, i, widths[i], widths[i] - give, wide[i])
+            key = (cost / give, -widths[i])
+            if best is None or key < best[0]:
+                best = (key, i, give)
+        if best is None:
             break
-        i = min(cut, key=lambda i: (_more_lines(rows, tall, i, widths[i] - 1), -widths[i]))
-        widths[i] -= 1
-        over -= 1
-        tall = [_height(shape, widths) for shape, _count in rows]
+        _key, i, give = best
+        widths[i] -= give
+        over -= give
     return widths
 
 
-def _more_lines(
-    rows: list[tuple[tuple[int, ...], int]], tall: list[int], i: int, narrower: int
+_SHAPES = 300
+"""How many of a table's commonest row shapes :func:`_fit` weighs."""
+
+
+def _lines(size: int, width: int, wide: bool) -> int:
+    """How many lines a value ``size`` cells wide takes in a column ``width`` wide (of wide
+    characters: an even width's worth a line)."""
+    if wide and width > 1:
+        width -= width & 1
+    return -(-size // width) if size else 1
+
+
+def _height(shape: tuple[int, ...], widths: list[int], wide: list[bool]) -> int:
+    """How many lines a row of cells this wide takes in columns ``widths`` wide."""
+    return max(map(_lines, shape, widths, wide), default=1)
+
+
+def _cost(
+    rows: list[tuple[tuple[int, ...], int]],
+    tall: list[int],
+    i: int,
+    width: int,
+    narrower: int,
+    wide: bool,
 ) -> int:
-    """What narrowing column ``i`` to ``narrower`` costs the rows (shapes, how many of
-    each, each now ``tall``): the lines they grow by, and the cells that wrapped nowhere
-    and now do (a short name cut costs a reader, a row already tall or not)."""
+    """What narrowing column ``i`` from ``width`` to ``narrower`` costs the rows (shapes,
+    how many of each, each now ``tall``): the lines they grow by, the lines its cells grow
+    by (a cell squeezed in a row another makes tall costs a reader, not a line), and three
+    for each cell cut that was whole."""
     more = 0
     for (shape, count), height in zip(rows, tall, strict=True):
         if i < len(shape) and shape[i] > narrower:
-            more += count * (max(0, -(-shape[i] // narrower) - height) + (shape[i] == narrower + 1))
+            was, lines = _lines(shape[i], width, wide), _lines(shape[i], narrower, wide)
+            cut = 3 if was == 1 < lines else 0
+            more += count * (max(0, lines - height) + lines - was + cut)
     return more
-
-
-_SHAPES = 300
-"""How many of a table's commonest row shapes :func:`_fit` weighs (each width it tries
-costs a pass over them)."""
-
-
-def _height(shape: tuple[int, ...], widths: list[int]) -> int:
-    """How many lines a row of cells this wide takes in columns ``widths`` wide."""
-    return max((-(-size // w) for size, w in zip(shape, widths, strict=False) if size), default=1)
 
 
 def _shrink(widths: list[int], floor: list[int], room: int) -> list[int]:
