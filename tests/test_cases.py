@@ -716,3 +716,41 @@ def test_a_history_is_the_same_found_by_scanning_or_by_the_index(
     assert scanned == indexed == both
     assert [len(h) for h in scanned] == [2, 1, 2, 1, 2, 1, 2]
     assert all(h[0] == cid for cid, rows in zip(ids, scanned, strict=True) for h in rows)
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["a", "b", "c", "d"]),
+        st.one_of(
+            st.none(),
+            st.booleans(),
+            st.integers(-(10**6), 10**6),
+            st.floats(allow_nan=False, allow_infinity=False),
+            st.text(max_size=5),
+            st.dates(),
+            st.datetimes(),
+        ),
+    ),
+    st.lists(st.datetimes(), max_size=8),
+)
+def test_json_shows_fields_and_moments_as_iso_reads_each(
+    fields: dict[str, object], moments: list[datetime]
+) -> None:
+    """A case's fields are copied whole when none is a date, and a moment's text is
+    remembered (at most so many): the JSON is what reading each value gives."""
+    from procdoc import model
+    from procdoc.calendar import format_moment
+
+    def one(value: object) -> object:
+        if isinstance(value, datetime):
+            return format_moment(value)
+        return value.isoformat() if isinstance(value, date) else value
+
+    saved = model._MOMENTS_KEPT
+    model._MOMENTS_KEPT = 3  # cleared as it fills
+    try:
+        assert model._json_fields(fields) == {k: one(v) for k, v in fields.items()}
+        assert model._json_fields(fields) is not fields
+        assert [model.iso(m) for m in moments * 2] == [format_moment(m) for m in moments * 2]
+    finally:
+        model._MOMENTS_KEPT = saved
