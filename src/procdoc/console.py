@@ -11,9 +11,7 @@ git does."""
 
 from __future__ import annotations
 
-import csv
 import itertools
-import json
 import math
 import re
 import sys
@@ -185,6 +183,8 @@ def _dumps(value: Any, *, indent: bool = False) -> str:
     try:
         return orjson.dumps(value, default=_json_default, option=option).decode()
     except TypeError:  # (orjson.JSONEncodeError is one)
+        import json
+
         return json.dumps(
             _finite(value),
             ensure_ascii=False,
@@ -211,6 +211,8 @@ _JSON_CHUNK = 500
 def print_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """CSV on stdout as Excel on a Chinese Windows opens it: a UTF-8 byte-order mark, the
     table's own headers, CRLF line ends; values as the table shows them."""
+    import csv
+
     out = sys.stdout
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")

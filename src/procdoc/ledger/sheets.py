@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import html
 import re
-import zipfile
 from pathlib import Path
 
 _SHEET = re.compile(rb"""<(?:\w+:)?sheet\b[^>]*?\bname\s*=\s*(["'])(.*?)\1""", re.S)
@@ -14,6 +12,9 @@ def sheet_names(path: Path) -> list[str]:
     """The sheet names of the workbook at ``path``, in workbook order; ``[]`` when the
     file does not exist or is no readable workbook (the commands that read it then say
     why)."""
+    import html
+    import zipfile
+
     try:
         with zipfile.ZipFile(path) as zf:
             data = zf.read("xl/workbook.xml")
