@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from procdoc.calendar import Duration
-from procdoc.engine import Correction, Engine, ExtendResult, MoveResult, first_due
 from procdoc.errors import CalendarError, CaseError, ProcessError, UsageError
 from procdoc.i18n import _, name_list
 from procdoc.layout import STATUS_IDS
@@ -18,6 +17,7 @@ from procdoc.workspace import Workspace
 
 if TYPE_CHECKING:
     from procdoc.casebook import RowFilter
+    from procdoc.engine import Correction, Engine, ExtendResult, MoveResult
     from procdoc.process.model import Process
 
 
@@ -186,6 +186,7 @@ def time_left(ws: Workspace, case: Case, *, now: datetime, short: bool = False) 
     """The time an open case has left (剩余 5 天（3 个工作日）, 已逾期 2 天…), counted to
     the deadline that falls first, the step's or the 办结期限, which is then named
     (办结期限已逾期 2 天…); empty when it has no deadline or is not open."""
+    from procdoc.engine import first_due
     from procdoc.reports.overdue import time_left as left
 
     first = first_due(case)
@@ -242,7 +243,7 @@ def select(
         except CaseError as err:  # refused below unless a case has this 承办人 (one who left)
             unknown = err
     members = dept_members(ws, sel.dept) if sel.dept else None
-    engine = ws.engine()
+    engine = ws.engine() if members is not None else None  # (--dept: who is in it)
     if cases is None:
         if rows is None and status == "open":
             from procdoc.casebook import open_rows
@@ -262,7 +263,7 @@ def select(
             continue
         if sel.assignee and case.assignee != sel.assignee:
             continue
-        if members is not None and not _in_dept(engine, case, sel.dept or "", members):
+        if engine is not None and not _in_dept(engine, case, sel.dept or "", members or set()):
             continue
         out.append(case)
     return out
