@@ -10,8 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 REPO = Path(__file__).resolve().parents[1]
+
+WORKBOOKS = settings(
+    max_examples=int(os.environ.get("PROCDOC_EXAMPLES", "25")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+"""Hypothesis for tests that write a workbook an example (slow): 25 examples, or
+``$PROCDOC_EXAMPLES``; no deadline."""
 
 # The suite checks English messages, whatever the machine's locale: PROCDOC_LANG comes
 # first in the choice of language (tests/test_i18n.py runs the Chinese ones).

@@ -4,7 +4,6 @@ procdoc and other programs do to the file; a damaged entry is rebuilt, never tru
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import tempfile
 from collections.abc import Iterator
@@ -13,10 +12,11 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 from openpyxl.utils.exceptions import IllegalCharacterError
 
+from conftest import WORKBOOKS
 from procdoc.errors import LedgerError
 from procdoc.ledger import Batch, HeaderSpec, LedgerStore, SheetChanges, Snapshot, create_workbook
 from procdoc.ledger import cache as cache_mod
@@ -213,11 +213,7 @@ def rewrite_first_text(path: Path, text: str) -> None:
     )
 
 
-@settings(
-    max_examples=int(os.environ.get("PROCDOC_EXAMPLES", "25")),
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+@WORKBOOKS
 @given(st.lists(_op, min_size=1, max_size=6))
 @example([("history", 2.2250738585072014e-308), ("openpyxl", 2, 2, "\x01"), ("set", 3, "新列", 1)])
 @example([("openpyxl", 3, 4, -(2**40)), ("set", 2, "标题", "x")])  # a 时间 no date can be
@@ -564,11 +560,7 @@ def test_the_rows_changed_after_a_moment_are_told_as_stored(tmp_path: Path, extr
 _grid_value = st.one_of(st.just(""), _value, st.sampled_from([1, 1.0, True, 0, 0.0, False]))
 
 
-@settings(
-    max_examples=int(os.environ.get("PROCDOC_EXAMPLES", "25")),
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+@WORKBOOKS
 @given(
     rows=st.lists(st.lists(_grid_value, max_size=7), max_size=12),
     title=st.booleans(),

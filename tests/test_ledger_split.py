@@ -15,10 +15,11 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl.utils.exceptions import IllegalCharacterError
 
+from conftest import WORKBOOKS
 from procdoc.errors import LedgerError
 from procdoc.ledger import HeaderSpec, cache, create_workbook, reader, split
 from test_ledger_registers import rewrite_member
@@ -83,11 +84,7 @@ _cell = st.one_of(
 )
 
 
-@settings(
-    max_examples=int(os.environ.get("PROCDOC_EXAMPLES", "25")),
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+@WORKBOOKS
 @given(
     rows=st.lists(
         st.tuples(st.integers(0, 3), st.integers(0, 3), st.lists(_cell, max_size=6)),

@@ -19,10 +19,10 @@ from typing import Any
 import openpyxl
 import pytest
 import xlsxwriter
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import advance1, cli
+from conftest import WORKBOOKS, advance1, cli
 from procdoc.ledger import HeaderSpec, LedgerStore, Sheet, create_workbook, pick, reader, store
 from procdoc.ledger.pick import pick_rows, searchable
 from procdoc.values import text
@@ -144,11 +144,7 @@ is beyond ASCII."""
 _id_cell = st.sampled_from([*IDS, " BX2026-000001 ", "BX2026-000001\n", "", "12", "备注"])
 
 
-@settings(
-    max_examples=int(os.environ.get("PROCDOC_EXAMPLES", "25")),
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+@WORKBOOKS
 @given(
     rows=st.lists(
         st.tuples(

@@ -8,7 +8,6 @@ sizes an office gets set them back."""
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import shutil
 import tempfile
@@ -20,10 +19,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 import xlsxwriter
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
+from conftest import WORKBOOKS
 from procdoc.errors import LedgerError
 from procdoc.ledger import Batch, LedgerStore, SheetChanges, create_workbook, segments, zipraw
 from procdoc.ledger import patch as patch_mod
@@ -152,11 +152,7 @@ _op = st.one_of(
 )
 
 
-@settings(
-    max_examples=int(os.environ.get("PROCDOC_EXAMPLES", "25")),
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+@WORKBOOKS
 @given(
     st.lists(_op, min_size=2, max_size=6),
     st.sampled_from(["", "n", "q", "nq"]),
