@@ -858,6 +858,8 @@ class CachedSheet(Sheet):
         self._apart = apart
         self._kept: dict[int, tuple[Any, ...]] | None = None
         self._unpacked: dict[int, list[tuple[Any, ...]]] = {}
+        self._block_rows: dict[int, list[tuple[Any, ...]]] = {}
+        """Each block asked a row of: its rows, dates made (:meth:`row_at`)."""
         self._columns: dict[int, tuple[CellValue, ...]] = {}
         self._rows: list[Row] | None = None
         self.packed: tuple[Any, ...] | None = None
@@ -888,6 +890,7 @@ class CachedSheet(Sheet):
             self._blocks = []
             self._apart = self._kept = None
             self._unpacked.clear()
+            self._block_rows.clear()
             self._columns.clear()
         return self._rows
 
@@ -954,17 +957,18 @@ class CachedSheet(Sheet):
                         values[i] = self._back[values[i]]
                 return Row(self._numbers[index], values)
         block, at = divmod(index, BLOCK_ROWS)
-        columns = self._unpacked.get(block)
-        if columns is None:  # kept as stored: a row's dates are made when it is asked for
+        rows = self._block_rows.get(block)
+        if rows is None:  # the block's rows at once, in C (a list of every case asks them all)
             with _gc_paused():
-                columns = self._unpacked[block] = [marshal.loads(p) for p in self._blocks[block]]
+                columns = self._unpack(block)
+                rows = self._block_rows[block] = (
+                    list(zip(*columns, strict=True))
+                    if columns
+                    else [()] * len(self._numbers[block * BLOCK_ROWS : (block + 1) * BLOCK_ROWS])
+                )
+        cells = rows[at]
         length = self._lengths[index]
-        values = [column[at] for column in columns[:length]]
-        back = self._back
-        for i in self._dated:
-            if i < length:
-                values[i] = back[values[i]]
-        return Row(self._numbers[index], values)
+        return Row(self._numbers[index], list(cells if len(cells) == length else cells[:length]))
 
     def _kept_apart(self) -> dict[int, tuple[Any, ...]]:
         """The rows kept apart (see :attr:`HeaderSpec.apart`) by index, unpacked once;
