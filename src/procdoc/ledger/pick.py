@@ -9,7 +9,8 @@ id, with the sheet's top rows (where its header is looked for), make a small she
 calamine reads as it reads any: dates by the workbook's styles, strings by its shared
 strings, in the same code. Those rows are numbered one after the other there, and get
 their own numbers back after (a message names the row of the ledger). The cold `show`:
-1.93-1.99 s (0.87-0.89 x R), its peak 182-188 MB where it was 235.
+1.88-2.00 s (0.86-0.95 x R in four `make bench` runs), its peak about 190 MB where it
+was 235.
 
 The search may find more rows than the id's (a 意见 that names the case): the caller
 compares the id column as it always does. It must never find fewer, nor a row calamine
