@@ -498,7 +498,7 @@ def test_open_rows_are_read_without_unpacking_the_rest(tmp_path: Path) -> None:
         for i in range(0, 40, 5):
             assert sheet.row_at(i) == truth.rows[i]
         assert sorted(sheet._kept_apart()) == list(range(0, 40, 5))
-        assert not sheet._unpacked  # no block was unpacked for them
+        assert not sheet._block_rows  # no block was unpacked for them
         cached.update(
             lambda s: Batch(
                 {

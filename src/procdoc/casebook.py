@@ -904,7 +904,7 @@ class Casebook:
         sheet = self.history_sheet()
         if sheet is None:
             return []
-        cols = {key: sheet.column(label) for key, label in HISTORY_COLUMNS.items()}
+        cols = _history_columns(sheet)
         word = ACTIONS["number"]
         out = []
         for row in sheet.rows:
@@ -945,19 +945,17 @@ class Casebook:
         if self._history_sheet is None and self._pick_history is not None:
             picked = self._picked_history(case.id)
             if picked is not None:
-                where = {key: picked.column(label) for key, label in HISTORY_COLUMNS.items()}
+                where = _history_columns(picked)
                 if where["case"] is None:
                     return []
                 rows = _matches(picked.column_values(where["case"]), case.id)
-                return _in_time_order([_entry(case, picked.row_at(i), where) for i in rows])
+                return _entries(case, picked, rows, where)
         sheet = self.history_sheet()
         if sheet is None:
             return []
         cols = self._history_cols
         if cols is None:
-            cols = self._history_cols = {
-                key: sheet.column(label) for key, label in HISTORY_COLUMNS.items()
-            }
+            cols = self._history_cols = _history_columns(sheet)
         id_col = cols["case"]
         if id_col is None:
             return []
@@ -965,15 +963,14 @@ class Casebook:
             at = self._history_scans.get(case.id)
             if at is None:
                 at = self._history_scans[case.id] = _matches(sheet.column_values(id_col), case.id)
-            return _in_time_order([_entry(case, sheet.row_at(i), cols) for i in at])
+            return _entries(case, sheet, at, cols)
         if self._history_index is None:  # from the id column: a row is taken when asked for
             self._history_index = {}
             for i, raw in enumerate(sheet.column_values(id_col)):
                 cid = text(raw)
                 if cid:
                     self._history_index.setdefault(cid, []).append(i)
-        at = self._history_index.get(case.id, [])
-        return _in_time_order([_entry(case, sheet.row_at(i), cols) for i in at])
+        return _entries(case, sheet, self._history_index.get(case.id, []), cols)
 
     def _picked_history(self, case_id: str) -> Sheet | None:
         """流转记录's rows that may be ``case_id``'s, picked from its XML (once: a second
@@ -989,6 +986,18 @@ class Casebook:
             self._history_sheet, self._load_history = sheet, None
             return None
         return sheet
+
+
+def _history_columns(sheet: Sheet) -> dict[str, int | None]:
+    """流转记录's columns by key (:data:`HISTORY_COLUMNS`)."""
+    return {key: sheet.column(label) for key, label in HISTORY_COLUMNS.items()}
+
+
+def _entries(
+    case: Case, sheet: Sheet, rows: Sequence[int], cols: Mapping[str, int | None]
+) -> list[HistoryEntry]:
+    """The history entries of ``case`` in ``rows`` (indexes) of 流转记录, oldest first."""
+    return _in_time_order([_entry(case, sheet.row_at(i), cols) for i in rows])
 
 
 def _in_time_order(entries: list[HistoryEntry]) -> list[HistoryEntry]:

@@ -415,10 +415,10 @@ def _fit(
     line in every row it is in), then where it costs the least for each cell given up:
     the lines the rows grow by (a row is as tall as its tallest cell), the lines its cells
     grow by, and, three times over, the cells cut that were whole (a row already tall
-    costs no line to cut a short name in it, but a reader a word). Each round one column gives its share of what is
-    still needed, or all it can (a few rounds a column). ``floor``: the least each column may take
-    (a column of ids, dates and numbers never cuts a value); ``content``: each column's
-    widest value; ``shapes``: how many rows have each shape, the width of each of their
+    costs no line to cut a short name in it, but a reader a word). Each round one column
+    gives its share of what is still needed, or all it can when that is less (a few
+    rounds a column). ``floor``: the least each column may take (a column of ids, dates
+    and numbers never cuts a value); ``content``: each column's widest value; ``shapes``: how many rows have each shape, the width of each of their
     cells (the commonest :data:`_SHAPES` are weighed); ``wide``: the columns of wide
     characters, which fill a line to an even width."""
     n = range(len(natural))

@@ -263,7 +263,11 @@ def select(
             continue
         if sel.assignee and case.assignee != sel.assignee:
             continue
-        if engine is not None and not _in_dept(engine, case, sel.dept or "", members or set()):
+        if (
+            engine is not None
+            and members is not None
+            and not _in_dept(engine, case, sel.dept or "", members)
+        ):
             continue
         out.append(case)
     return out

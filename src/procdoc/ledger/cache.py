@@ -857,7 +857,6 @@ class CachedSheet(Sheet):
         self._blocks = blocks
         self._apart = apart
         self._kept: dict[int, tuple[Any, ...]] | None = None
-        self._unpacked: dict[int, list[tuple[Any, ...]]] = {}
         self._block_rows: dict[int, list[tuple[Any, ...]]] = {}
         """Each block asked a row of: its rows, dates made (:meth:`row_at`)."""
         self._columns: dict[int, tuple[CellValue, ...]] = {}
@@ -889,7 +888,6 @@ class CachedSheet(Sheet):
             # every row is built now: the packed cells and what was unpacked are dropped
             self._blocks = []
             self._apart = self._kept = None
-            self._unpacked.clear()
             self._block_rows.clear()
             self._columns.clear()
         return self._rows
@@ -910,10 +908,7 @@ class CachedSheet(Sheet):
         if col >= self._width:
             return (None,) * len(self._numbers)
         with _gc_paused():
-            parts = [
-                self._unpacked[b][col] if b in self._unpacked else marshal.loads(block[col])
-                for b, block in enumerate(self._blocks)
-            ]
+            parts = [marshal.loads(block[col]) for block in self._blocks]
             values: tuple[Any, ...] = tuple(itertools.chain.from_iterable(parts))
             if col in self._dated:
                 values = tuple(map(self._back.__getitem__, values))
@@ -927,10 +922,7 @@ class CachedSheet(Sheet):
         if self._rows is not None or col in self._columns or col not in self._dated:
             return super().later_than(col, moment)
         with _gc_paused():
-            parts = [
-                self._unpacked[b][col] if b in self._unpacked else marshal.loads(block[col])
-                for b, block in enumerate(self._blocks)
-            ]
+            parts = [marshal.loads(block[col]) for block in self._blocks]
         stamp, day = moment.isoformat(), moment.toordinal()
         out = []
         for i, value in enumerate(itertools.chain.from_iterable(parts)):
@@ -960,12 +952,7 @@ class CachedSheet(Sheet):
         rows = self._block_rows.get(block)
         if rows is None:  # the block's rows at once, in C (a list of every case asks them all)
             with _gc_paused():
-                columns = self._unpack(block)
-                rows = self._block_rows[block] = (
-                    list(zip(*columns, strict=True))
-                    if columns
-                    else [()] * len(self._numbers[block * BLOCK_ROWS : (block + 1) * BLOCK_ROWS])
-                )
+                rows = self._block_rows[block] = self._rows_of(block)
         cells = rows[at]
         length = self._lengths[index]
         return Row(self._numbers[index], list(cells if len(cells) == length else cells[:length]))
@@ -997,26 +984,25 @@ class CachedSheet(Sheet):
         numbers, lengths, width = self._numbers, self._lengths, self._width
         rows: list[Row] = []
         for b in range(len(self._blocks)):
-            columns = self._unpack(b)
             start = b * BLOCK_ROWS
-            stop = start + BLOCK_ROWS
-            block_numbers = numbers[start:stop]
-            cells = (
-                zip(*columns, strict=True) if columns else itertools.repeat((), len(block_numbers))
-            )
             rows.extend(
                 Row(number, list(values if length == width else values[:length]))
                 for number, length, values in zip(
-                    block_numbers, lengths[start:stop], cells, strict=True
+                    numbers[start : start + BLOCK_ROWS],
+                    lengths[start : start + BLOCK_ROWS],
+                    self._rows_of(b),
+                    strict=True,
                 )
             )
         return rows
 
-    def _unpack(self, block: int) -> list[tuple[Any, ...]]:
-        """The block's columns, dates made."""
+    def _rows_of(self, block: int) -> list[tuple[Any, ...]]:
+        """The block's rows as wide as the sheet, dates made (a column at a time, the
+        columns zipped in C)."""
         back = self._back
-        columns = self._unpacked.get(block) or [marshal.loads(part) for part in self._blocks[block]]
-        columns = list(columns)
+        columns = [marshal.loads(part) for part in self._blocks[block]]
         for i in self._dated:
             columns[i] = tuple(map(back.__getitem__, columns[i]))
-        return columns
+        if columns:
+            return list(zip(*columns, strict=True))
+        return [()] * len(self._numbers[block * BLOCK_ROWS : (block + 1) * BLOCK_ROWS])

@@ -36,12 +36,13 @@ gives None (the sheet is then read whole, as always; a second look tried each):
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from procdoc.ledger import zipraw
-from procdoc.ledger.split import NUMBERED, ROOT, SHEET_DATA, PartZips, kept_members
+from procdoc.ledger.split import ROOT, SHEET_DATA, PartZips, kept_members
 
 STRINGS_SHARE = 16
 """A sheet is picked from only when its XML is at least this many times its workbook's
@@ -53,9 +54,9 @@ the other core: it is read whole, as before)."""
 _ESCAPED = frozenset("&<>\"'")
 
 _NS = rb"(?:[A-Za-z_][\w.-]*:)?"
-_ROW_NUMBER = re.compile(rb"(<" + _NS + rb"""row\s[^>]*?\br\s*=\s*["'])(\d+)""")
-_CELL_REF = re.compile(rb"(<" + _NS + rb"""c\s[^>]*?\br\s*=\s*["'][A-Za-z]{1,3})\d+""")
-_CELL_ROW = re.compile(rb"<" + _NS + rb"""c\s[^>]*?\br\s*=\s*["'][A-Za-z]{1,3}(\d+)""")
+_ROW_NUMBER = re.compile(rb"(<" + _NS + rb"""row\s[^>]*?\br\s*=\s*["'])(\d+)(?=["'])""")
+_CELL_REF = re.compile(rb"(<" + _NS + rb"""c\s[^>]*?\br\s*=\s*["'][A-Za-z]{1,3})(\d+)""")
+"""A row's tag, and a cell's, up to the row's number (renumbered as ``\\g<1>N``)."""
 _SST_ROOT = re.compile(rb"<(" + _NS + rb")sst[\s>]")
 
 
@@ -133,7 +134,7 @@ def pick_rows(path: Path, sheet: str, word: str, keep: int) -> Picked | None:
             zips = PartZips.of(f, kept_members(members, member), member.name)
     except Exception:  # anything odd (a damaged zip, a part missing): read it whole
         return None
-    return _pick(xml, [needle], indexes, keep, zips)
+    return _pick(xml, needle, indexes, keep, zips)
 
 
 _DECLARED = re.compile(rb"""<\?xml[^>]*?\bencoding\s*=\s*["']([^"']*)["']""")
@@ -210,14 +211,14 @@ def _string_indexes(table: bytes, needle: bytes) -> list[int] | None:
 
 def _index_at(starts: list[int], at: int) -> int:
     """The index of the item (starting at ``starts``) that holds position ``at``."""
-    import bisect
-
     return bisect.bisect_right(starts, at) - 1
 
 
 def _pick(
-    xml: bytes, needles: list[bytes], indexes: list[int], keep: int, zips: PartZips
+    xml: bytes, needle: bytes, indexes: list[int], keep: int, zips: PartZips
 ) -> Picked | None:
+    """The workbook of the rows of the sheet ``xml`` up to ``keep``, and of those holding
+    ``needle`` or shared string ``indexes`` below them, renumbered (see :class:`Picked`)."""
     found = SHEET_DATA.search(xml)
     if found is None or found.group(2):  # no rows at all
         return None
@@ -233,7 +234,7 @@ def _pick(
     odd_index = re.compile(rb"<" + re.escape(ns) + rb"v>(?:\s|0\d)")
     if indexes and odd_index.search(xml, start, stop) is not None:
         return None  # a shared string's index written otherwise than as its digits
-    needles = needles + [b"<" + ns + b"v>%d</" % i + ns + b"v>" for i in indexes]
+    needles = [needle, *(b"<" + ns + b"v>%d</" % i + ns + b"v>" for i in indexes)]
     # the top rows, numbered up to keep, kept as they are
     top = start
     while True:
@@ -250,17 +251,17 @@ def _pick(
             return None
         top = end
     rows: dict[int, int] = {}  # where a row picked starts -> where it ends
-    for needle in needles:
-        at = xml.find(needle, top, stop)
+    for wanted in needles:
+        at = xml.find(wanted, top, stop)
         while at >= 0:
             begin = xml.rfind(row_tag, top, at)
             if begin < 0:
                 return None
             end = _row_close(xml, begin, row_tag, row_end, stop)
-            if end < at + len(needle):
+            if end < at + len(wanted):
                 return None
             rows[begin] = end
-            at = xml.find(needle, end, stop)
+            at = xml.find(wanted, end, stop)
     numbers: dict[int, int] = {}
     parts = [xml[: found.end()], xml[start:top]]
     last = keep
@@ -290,8 +291,8 @@ def _alone(
     it stands: each of its cells in it (a cell's reference names its row), and the rows
     beside it numbered below and above it (a row number given twice has calamine merge
     the two)."""
-    for cell in _CELL_ROW.finditer(xml, begin, end):
-        if int(cell.group(1)) != number:
+    for cell in _CELL_REF.finditer(xml, begin, end):
+        if int(cell.group(2)) != number:
             return False
     before = xml.rfind(row_tag, top, begin)
     if before >= 0 and (_row_number(xml, before) or number) >= number:
@@ -302,8 +303,6 @@ def _alone(
 
 def _row_number(xml: bytes, at: int) -> int | None:
     """The number of the row whose tag starts at ``at``; None when it has none."""
-    if NUMBERED.match(xml, at) is None:
-        return None
     m = _ROW_NUMBER.match(xml, at)
     return int(m.group(2)) if m is not None else None
 

@@ -136,8 +136,7 @@ class LedgerStore:
 
         if not same():
             return None
-        index = ZipIndex.read(self.path) if self.cache is not None else None
-        if self.cache is not None and index is not None:
+        if self.cache is not None and (index := ZipIndex.read(self.path)) is not None:
             self._remember({name: spec})
             whole = self.cache.load(index, name, spec)
             if whole is not None and same():
