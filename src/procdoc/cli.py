@@ -350,11 +350,13 @@ def schema(
     from procdoc.fileio import atomic_write
     from procdoc.process.schema import process_schema
 
+    from procdoc import console
+
     text = json.dumps(process_schema(), ensure_ascii=False, indent=2) + "\n"
     if output:
         atomic_write(output, text)
     else:
-        sys.stdout.write(text)
+        console.write_out(text.encode("utf-8"))
 
 
 @app.command(help=_("Draw a process as a flowchart."))
@@ -384,8 +386,9 @@ def graph(
     if output:
         atomic_write(output, data)
     else:
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
+        from procdoc import console
+
+        console.write_out(data)
 
 
 # -- cases ----------------------------------------------------------------------------------------
@@ -1708,8 +1711,16 @@ def sample(
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point.
+
+    Text on stdout redirected to a file or a pipe is in the system's encoding (GBK on a
+    Chinese Windows, as the console and PowerShell read it): a character that encoding
+    lacks is written as ``?`` rather than ending the command with a traceback. JSON and
+    CSV are UTF-8 whatever the encoding (``console._utf8_out``)."""
     _ON_ITS_OWN.append(True)
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(errors="replace")
     app()
 
 

@@ -43,6 +43,7 @@ __all__ = [
     "say",
     "text",
     "warning",
+    "write_out",
 ]
 
 
@@ -152,46 +153,70 @@ def _json_default(value: Any) -> Any:
 
 
 def print_json(data: Any) -> None:
-    """One JSON document on stdout. Indented for a person at a terminal; compact for
-    scripts (no spaces), and a list is written 500 items at a time (orjson, little
-    memory). A number that is none (NaN, infinity: a cell typed so) is ``null``, as strict
-    JSON has it."""
+    """One JSON document on stdout, in UTF-8 (:func:`_utf8_out`). Indented for a person
+    at a terminal; compact for scripts (no spaces), and a list is written 500 items at a
+    time (orjson, little memory). A number that is none (NaN, infinity: a cell typed so)
+    is ``null``, as strict JSON has it."""
     listed = isinstance(data, Iterable) and not isinstance(data, dict | str)
+    write = _utf8_out()
     if sys.stdout.isatty():  # (a list given as a generator: `overdue` read it as an error)
-        sys.stdout.write(_dumps(list(data) if listed else data, indent=True) + "\n")
+        write(_dumps(list(data) if listed else data, indent=True) + b"\n")
     elif listed:
-        write = sys.stdout.write
-        write("[")
+        write(b"[")
         items = iter(data)
-        sep = ""
+        sep = b""
         while chunk := list(itertools.islice(items, _JSON_CHUNK)):
             write(sep + _dumps(chunk)[1:-1])
-            sep = ","
-        write("]\n")
+            sep = b","
+        write(b"]\n")
     else:
-        sys.stdout.write(_dumps(data) + "\n")
+        write(_dumps(data) + b"\n")
     sys.stdout.flush()
 
 
-def _dumps(value: Any, *, indent: bool = False) -> str:
-    """``value`` as JSON, dates and moments as :func:`plain` writes them: by orjson, or
-    the standard encoder for what orjson refuses (an integer past 64 bits, a lone
-    surrogate), which writes the same."""
+def _utf8_out() -> Callable[[bytes], object]:
+    """How JSON and CSV go to stdout: as UTF-8 bytes, whatever the system's encoding.
+
+    Redirected to a file or a pipe, Python writes text in the system's code page: GBK on
+    a Chinese Windows, where JSON became GBK (JSON between programs is UTF-8, RFC 8259)
+    and CSV's byte-order mark, which GBK lacks, ended the command with a traceback. At a
+    Windows console stdout takes UTF-8 too. Text written before is flushed first, so the
+    two keep their order."""
+    out = sys.stdout
+    out.flush()
+    buffer = getattr(out, "buffer", None)
+    if buffer is None:  # a stream of text only, put in stdout's place by a program
+        return lambda data: out.write(data.decode("utf-8"))
+    return buffer.write
+
+
+def write_out(data: bytes) -> None:
+    """Bytes on stdout as they are: a document in UTF-8 (:func:`_utf8_out`), an image."""
+    _utf8_out()(data)
+    sys.stdout.flush()
+
+
+def _dumps(value: Any, *, indent: bool = False) -> bytes:
+    """``value`` as JSON in UTF-8, dates and moments as :func:`plain` writes them: by
+    orjson, or the standard encoder for what orjson refuses (an integer past 64 bits, a
+    lone surrogate), which writes the same; a lone surrogate, which UTF-8 cannot hold, as
+    its JSON escape (``\\udc80``)."""
     import orjson
 
     option = orjson.OPT_PASSTHROUGH_DATETIME | (orjson.OPT_INDENT_2 if indent else 0)
     try:
-        return orjson.dumps(value, default=_json_default, option=option).decode()
+        return orjson.dumps(value, default=_json_default, option=option)
     except TypeError:  # (orjson.JSONEncodeError is one)
         import json
 
-        return json.dumps(
+        text = json.dumps(
             _finite(value),
             ensure_ascii=False,
             indent=2 if indent else None,
             separators=None if indent else (",", ":"),
             default=_json_default,
         )
+        return text.encode("utf-8", "backslashreplace")
 
 
 def _finite(value: Any) -> Any:
@@ -209,17 +234,23 @@ _JSON_CHUNK = 500
 
 
 def print_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """CSV on stdout as Excel on a Chinese Windows opens it: a UTF-8 byte-order mark, the
-    table's own headers, CRLF line ends; values as the table shows them."""
+    """CSV on stdout as Excel on a Chinese Windows opens it: UTF-8 (:func:`_utf8_out`)
+    with a byte-order mark, the table's own headers, CRLF line ends; values as the table
+    shows them."""
     import csv
 
-    out = sys.stdout
-    out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n")
+    write = _utf8_out()
+
+    class Out:  # (the csv module writes text: each row goes out as UTF-8)
+        def write(self, line: str) -> None:
+            write(line.encode("utf-8", "replace"))
+
+    write(b"\xef\xbb\xbf")
+    writer = csv.writer(Out(), lineterminator="\r\n")
     writer.writerow(header)
     for row in rows:
         writer.writerow([text(v) for v in row])
-    out.flush()
+    sys.stdout.flush()
 
 
 #: ANSI styles of the row styles callers use (level colours); header bold.

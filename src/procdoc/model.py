@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, Literal
 
-from procdoc.calendar import Due, format_due, format_moment
+from procdoc.calendar import Due, format_moment
 from procdoc.process.model import Process, Step
 
 Status = Literal["open", "closed", "cancelled"]
@@ -124,8 +124,8 @@ class Case:
             "assignee": self.assignee,
             "opened": iso(self.opened),
             "entered": iso(self.entered),
-            "due": format_due(self.due) if self.due else None,
-            "case_due": format_due(self.case_due) if self.case_due else None,
+            "due": iso(self.due),  # (a date ISO, a deadline in hours to the minute)
+            "case_due": iso(self.case_due),
             "closed": iso(self.closed),
             "source": self.source,
             "ref": self.ref,

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from procdoc.calendar import Due, Duration, WorkCalendar, format_due
+from procdoc.calendar import Due, Duration, WorkCalendar
+from procdoc.model import iso
 
 if TYPE_CHECKING:
     from procdoc.config import Reminders
@@ -42,16 +43,14 @@ class Flag:
 
     def as_dict(self) -> dict[str, Any]:
         out = self.case.as_dict()
-        out.update(
-            level=self.level,
-            late_days=self.late_days,
-            late_workdays=self.late_workdays,
-            deadline=self.deadline,
-            deadline_due=format_due(self.due) if self.due is not None else None,
-            colour=COLOUR_CN[self.level],
-            urge=self.urge,
-            escalate=self.escalate,
-        )
+        out["level"] = self.level  # (a key at a time: 10,000 flags of a list)
+        out["late_days"] = self.late_days
+        out["late_workdays"] = self.late_workdays
+        out["deadline"] = self.deadline
+        out["deadline_due"] = iso(self.due)
+        out["colour"] = COLOUR_CN[self.level]
+        out["urge"] = self.urge
+        out["escalate"] = self.escalate
         return out
 
 
