@@ -347,10 +347,9 @@ def schema(
     # and a relative --output is where the command runs)
     import json
 
+    from procdoc import console
     from procdoc.fileio import atomic_write
     from procdoc.process.schema import process_schema
-
-    from procdoc import console
 
     text = json.dumps(process_schema(), ensure_ascii=False, indent=2) + "\n"
     if output:
