@@ -19,7 +19,7 @@ import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from procdoc.i18n import _
 
@@ -184,7 +184,7 @@ def _utf8_out() -> Callable[[bytes], object]:
     two keep their order."""
     out = sys.stdout
     out.flush()
-    buffer = getattr(out, "buffer", None)
+    buffer: BinaryIO | None = getattr(out, "buffer", None)
     if buffer is None:  # a stream of text only, put in stdout's place by a program
         return lambda data: out.write(data.decode("utf-8"))
     return buffer.write
