@@ -359,6 +359,7 @@ class Casebook:
         self._load_history = load_history
         #: the first case's rows of 流转记录 alone (see :meth:`history`)
         self._pick_history = pick_history
+        self._picked: Sheet | None = None  # what it picked: the sheet's top rows and those
         self._history_sheet: Sheet | None = snapshot.sheets.get(HISTORY_SHEET)
         self._history_index: dict[str, list[int]] | None = None  # id -> row indexes
         self._by_key = {key: p for p in processes.values() for key in (p.id, p.name)}
@@ -930,6 +931,17 @@ class Casebook:
         col = sheet.column(HISTORY_COLUMNS["case"])
         return [] if col is None else sheet.column_values(col)
 
+    def history_head(self, case_id: Any) -> Sheet | None:
+        """流转记录 as far as a write appending ``case_id``'s rows to it needs it, its
+        header: the rows picked for a case's history (the sheet's top rows with them) when
+        they are all that was read, or picked now for ``case_id`` (a correction reads no
+        history), else the whole sheet (:meth:`history_sheet`); None when there is none."""
+        if self._history_sheet is None and self._picked is None and type(case_id) is str:
+            self._picked_history(case_id)
+        if self._history_sheet is None and self._picked is not None:
+            return self._picked
+        return self.history_sheet()
+
     def history_sheet(self) -> Sheet | None:
         """The 流转记录 sheet, read on first use (most commands never need it)."""
         if self._history_sheet is None and self._load_history is not None:
@@ -985,6 +997,7 @@ class Casebook:
         if whole:  # from the read cache: every case's rows at hand
             self._history_sheet, self._load_history = sheet, None
             return None
+        self._picked = sheet
         return sheet
 
 
@@ -1553,7 +1566,8 @@ class Change:
             hist = batch.sheet(HISTORY_SHEET)
             hist.header = list(HISTORY_COLUMNS.values())
             hist.append = self.history
-            history_sheet = self.book.history_sheet()
+            # (not read whole for its header: a write costs what it writes)
+            history_sheet = self.book.history_head(self.history[0][HISTORY_COLUMNS["case"]])
             if history_sheet is None:
                 self._refuse_lost_history()
             _describe_history(hist, history_sheet)
