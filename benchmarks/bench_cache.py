@@ -9,7 +9,7 @@ least any cold read of it costs), and beside it calamine alone reading the regis
 (table) with the read cache cold (``.procdoc/cache`` deleted) and warm (filled by the run
 before), ``advance`` of one case with the cache cold, warm (filled by two ``show`` of the
 case: the registers, then the history) and after one cold ``show`` (the registers in the
-cache, the history read whole by the advance), ``advance`` right after another (the
+cache, the case's rows of the history picked by the advance), ``advance`` right after another (the
 ledger last written by procdoc: the write copies what it does not touch); on a year's
 register (1 case in 20 open), ``overdue`` cold and warm and the other reading commands
 warm; ``import`` of a 10k-row export into 10k cases; ``procdoc --help`` against ``python
@@ -137,7 +137,7 @@ def bench_size(n: int, repeat: int) -> None:
         "advance after one cold show",
         median(picked),
         r,
-        f"peak {peak_picked:.0f} MB; reads 流转记录 whole, once",
+        f"peak {peak_picked:.0f} MB; picks the case's 流转记录 rows",
     )
     # The day's usual case: the ledger was last written by procdoc (an advance, an import),
     # so the write copies the segments it does not touch (procdoc.ledger.segments).
