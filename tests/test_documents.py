@@ -777,7 +777,9 @@ def test_an_opinion_waits_for_its_conclusion_and_is_dated_the_day_it_was_written
     assert f"{cid}: 处理意见 is empty: the document is written with it blank" in err
 
 
-def test_a_form_without_what_it_is_for_waits_and_says_so(library: Path) -> None:
+def test_a_form_without_what_it_is_for_waits_and_says_so(
+    library: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """QA: a batch `render` printed a 报销审批单 with 金额 empty (and with 金额 typed
     一千二, its 大写 line read 一千二), a 督办单 without 事项 or 主办单位, a 会议通知
     without 地点: the library's forms require those fields, a cell that cannot be read
@@ -825,6 +827,25 @@ def test_a_form_without_what_it_is_for_waits_and_says_so(library: Path) -> None:
     assert out.lstrip("\ufeff").splitlines() == [
         "编号,文件",
         f"{good},out/baoxiao/{good}-baoxiao.docx",
+    ]
+    # with --pdf, the PDFs are rows of it too (a second look: each went after the CSV as
+    # a line of text, in the system's encoding where the CSV is UTF-8)
+    import procdoc.docx.pdf as pdf
+
+    def fake_pdf(paths: list[Path]) -> list[Path]:
+        made = [p.with_suffix(".pdf") for p in paths]
+        for made_pdf in made:
+            made_pdf.write_bytes(b"%PDF-1.4")
+        return made
+
+    monkeypatch.setattr(pdf, "to_pdf", fake_pdf)
+    code, out, err = cli(library, "render", "--template", "baoxiao", "--case", good, "--force",
+                         "--format", "csv", "--pdf")  # fmt: skip
+    assert code == 0, err
+    assert out.lstrip("\ufeff").splitlines() == [
+        "编号,文件",
+        f"{good},out/baoxiao/{good}-baoxiao.docx",
+        f"{good},out/baoxiao/{good}-baoxiao.pdf",
     ]
 
 

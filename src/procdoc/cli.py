@@ -906,13 +906,18 @@ def render(
         if result.pdf_error:
             raise typer.Exit(int(ExitCode.USER))
         return
-    if format is Format.csv:  # the documents written, one a row (the notes go to stderr)
-        console.print_csv(["编号", "文件"], [[cid, ws.rel(path)] for cid, path in result.written])
+    if format is Format.csv:  # the files written, one a row (the notes go to stderr)
+        pdfs = zip(result.written, result.pdfs, strict=False)  # (a PDF a document, in order)
+        console.print_csv(
+            ["编号", "文件"],
+            [[cid, ws.rel(path)] for cid, path in result.written]
+            + [[cid, ws.rel(pdf)] for (cid, _docx), pdf in pdfs],
+        )
     else:
         for cid, path in result.written:
             console.say(f"{cid}\t{ws.rel(path)}")
-    for path in result.pdfs:
-        console.say(f"\t{ws.rel(path)}")
+        for path in result.pdfs:
+            console.say(f"\t{ws.rel(path)}")
     for cid, path in result.kept:
         if path in result.earlier:  # this step's document would replace an earlier step's
             console.warning(
