@@ -360,6 +360,7 @@ class Casebook:
         #: the first case's rows of 流转记录 alone (see :meth:`history`)
         self._pick_history = pick_history
         self._picked: Sheet | None = None  # what it picked: the sheet's top rows and those
+        self._picked_for: str | None = None  # of this case
         self._history_sheet: Sheet | None = snapshot.sheets.get(HISTORY_SHEET)
         self._history_index: dict[str, list[int]] | None = None  # id -> row indexes
         self._by_key = {key: p for p in processes.values() for key in (p.id, p.name)}
@@ -954,8 +955,11 @@ class Casebook:
         scanning 流转记录's id column; after that every row is indexed once. A book given
         ``pick_history`` takes the first case's rows alone from the sheet's XML when the
         read cache does not hold the sheet (a cold `show`: see :mod:`procdoc.ledger.pick`)."""
-        if self._history_sheet is None and self._pick_history is not None:
-            picked = self._picked_history(case.id)
+        if self._history_sheet is None:
+            if self._picked is None:
+                picked = self._picked_history(case.id)
+            else:  # (the case's rows again, as a withdrawal asks: a second case's, whole)
+                picked = self._picked if self._picked_for == case.id else None
             if picked is not None:
                 where = _history_columns(picked)
                 if where["case"] is None:
@@ -997,7 +1001,7 @@ class Casebook:
         if whole:  # from the read cache: every case's rows at hand
             self._history_sheet, self._load_history = sheet, None
             return None
-        self._picked = sheet
+        self._picked, self._picked_for = sheet, case_id
         return sheet
 
 
