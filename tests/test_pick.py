@@ -403,6 +403,97 @@ def test_a_write_takes_its_case_history_from_the_rows_picked(
     assert cases.show(ws_of(mini), cid).fields["amount"] == 9000
 
 
+_MOVES = ["review", "sign", "boss", "issue", "archive"]
+_STEPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("show"), st.integers(0, 3)),
+        st.tuples(st.just("cold")),
+        st.tuples(
+            st.just("advance"),
+            st.integers(0, 3),
+            st.sampled_from(_MOVES),
+            st.sampled_from([None, "财务", "部门负责人"]),
+        ),
+        st.tuples(st.just("withdraw"), st.integers(0, 3), st.sampled_from([None, "财务"])),
+        st.tuples(st.just("set"), st.integers(0, 3), st.integers(1, 99999)),
+        st.tuples(st.just("extend"), st.integers(0, 3), st.sampled_from(["5d", "40d"])),
+        st.tuples(st.just("assign"), st.integers(0, 3), st.sampled_from(["乙", "丙"])),
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+def _do(root: Path, step: tuple[Any, ...], ids: list[str], at: datetime) -> Any:
+    """One step of :func:`test_writes_from_rows_picked_and_from_the_whole_sheet_agree`:
+    what it returned, or the refusal it met, in words that do not name ``root``."""
+    from procdoc.errors import ProcdocError
+
+    kind, cid = step[0], ids[step[1]] if len(step) > 1 else ""
+    ws = ws_of(root)
+    try:
+        if kind == "cold":
+            shutil.rmtree(root / ".procdoc" / "cache", ignore_errors=True)
+            return None
+        if kind == "show":
+            return cases.show(ws, cid).as_dict()
+        if kind == "advance":
+            done = advance1(ws, cid, step=step[2], by=step[3], at=at)
+            return (done.action, done.case.as_dict(), done.awaiting)
+        if kind == "withdraw":
+            return cases.withdraw(ws, cid, by=step[2], at=at).case.as_dict()
+        if kind == "set":
+            return cases.set_fields(ws, cid, sets=[f"amount={step[2]}"], at=at).case.as_dict()
+        if kind == "extend":
+            return cases.extend(ws, cid, by=step[2], reason="再延", at=at).case.as_dict()
+        return cases.assign(ws, cid, step[2], at=at).case.as_dict()
+    except ProcdocError as err:
+        return ("refused", str(err).replace(str(root), "ROOT"))
+
+
+@WORKBOOKS
+@given(_STEPS)
+def test_writes_from_rows_picked_and_from_the_whole_sheet_agree(
+    steps: list[tuple[Any, ...]],
+) -> None:
+    """Random reads and writes of four cases, the read cache dropped at random: in one
+    workspace the writes (and cold `show`s) pick their case's rows of 流转记录, in its copy
+    nothing is picked and the sheet is read whole. Every step answers the same (its
+    result, or its refusal), every write leaves the same file, and each case then reads
+    the same in both, from the cache and cold."""
+    from unittest import mock
+
+    from conftest import MINI_CONFIG, MINI_PROCESS, write
+
+    with tempfile.TemporaryDirectory() as tmp:
+        picking, whole_root = Path(tmp) / "picking", Path(tmp) / "whole"
+        write(picking / "procdoc.yaml", MINI_CONFIG)
+        write(picking / "processes" / "mini.yaml", MINI_PROCESS)
+        (picking / "templates").mkdir()
+        ids = [opened(picking, ok="是", amount="8000", received="2026-09-30") for _ in range(4)]
+        shutil.copytree(picking, whole_root)
+        never = mock.patch.object(store, "read_rows_holding", lambda *args: None)
+        for k, step in enumerate(steps):
+            at = datetime(2026, 10, 10, 9, 0) + timedelta(minutes=10 * k)
+            ours = _do(picking, step, ids, at)
+            with never:
+                theirs = _do(whole_root, step, ids, at)
+            assert ours == theirs, step
+            with (
+                zipfile.ZipFile(picking / "ledger.xlsx") as a,
+                zipfile.ZipFile(whole_root / "ledger.xlsx") as b,
+            ):
+                for member in a.namelist():
+                    if member != "docProps/core.xml":
+                        assert a.read(member) == b.read(member), (step, member)
+        for cid in ids:
+            warm = cases.show(ws_of(picking), cid).as_dict()
+            shutil.rmtree(picking / ".procdoc" / "cache", ignore_errors=True)
+            assert warm == cases.show(ws_of(picking), cid).as_dict()
+            with never:
+                assert warm == cases.show(ws_of(whole_root), cid).as_dict()
+
+
 def test_a_sheet_beside_large_shared_strings_is_read_whole(tmp_path: Path) -> None:
     """Excel keeps every text in the shared strings, which calamine parses again for the
     rows picked: where they are more than a sixteenth of the sheet, it is read whole."""
