@@ -352,6 +352,11 @@ def test_json_takes_what_orjson_refuses_as_the_standard_encoder_writes_it(
     assert json.loads(capsys.readouterr().out) == {"ref": 2**70, "day": "2026-10-09T14:05"}
     with pytest.raises(TypeError, match="set is not JSON serialisable"):
         print_json([{"odd": {1, 2}}])
+    capsys.readouterr()
+    # a lone surrogate (a YAML escape, a file name), which UTF-8 cannot hold: its escape
+    print_json(iter([{"note": "a\ud800b", "标题": "中"}]))
+    out = capsys.readouterr().out
+    assert "\\ud800" in out and json.loads(out) == [{"note": "a\ud800b", "标题": "中"}]
 
 
 @pytest.mark.parametrize("tty", [False, True])
