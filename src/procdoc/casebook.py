@@ -937,7 +937,7 @@ class Casebook:
         header: the rows picked for a case's history (the sheet's top rows with them) when
         they are all that was read, or picked now for ``case_id`` (a correction reads no
         history), else the whole sheet (:meth:`history_sheet`); None when there is none."""
-        if self._history_sheet is None and self._picked is None and type(case_id) is str:
+        if self._history_sheet is None and type(case_id) is str:
             self._picked_history(case_id)
         if self._history_sheet is None and self._picked is not None:
             return self._picked
@@ -956,10 +956,7 @@ class Casebook:
         ``pick_history`` takes the first case's rows alone from the sheet's XML when the
         read cache does not hold the sheet (a cold `show`: see :mod:`procdoc.ledger.pick`)."""
         if self._history_sheet is None:
-            if self._picked is None:
-                picked = self._picked_history(case.id)
-            else:  # (the case's rows again, as a withdrawal asks: a second case's, whole)
-                picked = self._picked if self._picked_for == case.id else None
+            picked = self._picked_history(case.id)
             if picked is not None:
                 where = _history_columns(picked)
                 if where["case"] is None:
@@ -989,10 +986,12 @@ class Casebook:
         return _entries(case, sheet, self._history_index.get(case.id, []), cols)
 
     def _picked_history(self, case_id: str) -> Sheet | None:
-        """流转记录's rows that may be ``case_id``'s, picked from its XML (once: a second
-        case's history reads the whole sheet); None when they are not (the whole sheet is
-        read: it was in the read cache, the file changed since the book was read, or the
-        id cannot be searched)."""
+        """流转记录's rows that may be ``case_id``'s, picked from its XML (once: the same
+        case's again, as a withdrawal asks; a second case's history reads the whole sheet);
+        None when they are not (the whole sheet is read: it was in the read cache, the file
+        changed since the book was read, or the id cannot be searched)."""
+        if self._picked is not None:
+            return self._picked if self._picked_for == case_id else None
         pick, self._pick_history = self._pick_history, None
         got = pick(case_id) if pick is not None else None
         if got is None:

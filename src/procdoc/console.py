@@ -449,9 +449,11 @@ def _fit(
     costs no line to cut a short name in it, but a reader a word). Each round one column
     gives its share of what is still needed, or all it can when that is less (a few
     rounds a column). ``floor``: the least each column may take (a column of ids, dates
-    and numbers never cuts a value); ``content``: each column's widest value; ``shapes``: how many rows have each shape, the width of each of their
-    cells (the commonest :data:`_SHAPES` are weighed); ``wide``: the columns of wide
-    characters, which fill a line to an even width."""
+    and numbers never cuts a value); ``content``: each column's widest value; ``shapes``:
+    how many rows have each shape, the width of each of their cells (the commonest
+    :data:`_SHAPES` are weighed); ``wide``: the columns of wide characters, which fill a
+    line to an even width. A column of them left an odd width gives that cell away
+    (:func:`_even_out`)."""
     n = range(len(natural))
     widths = _shrink(natural, [max(content[i], floor[i]) for i in n], room)
     over = sum(widths) - room
@@ -491,10 +493,7 @@ def _even_out(
     character more), when it saves any."""
     for i in range(len(widths)):
         if not wide[i] or widths[i] & 1 == 0 or widths[i] - 1 < max(floor[i], 2):
-            continue
-        tall = [_height(shape, widths, wide) for shape, _count in rows]
-        if _cost(rows, tall, i, widths[i], widths[i] - 1, True):
-            continue  # (it cannot: an odd width holds no more than the even one below)
+            continue  # (an odd width holds no more than the even one below: see _lines)
         gains = []
         for j in range(len(widths)):
             if j != i and widths[j] < natural[j]:

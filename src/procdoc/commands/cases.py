@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 from procdoc.calendar import Duration
@@ -242,8 +243,11 @@ def select(
             ws.engine().person(sel.assignee, "--assignee")
         except CaseError as err:  # refused below unless a case has this 承办人 (one who left)
             unknown = err
-    members = dept_members(ws, sel.dept) if sel.dept else None
-    engine = ws.engine() if members is not None else None  # (--dept: who is in it)
+    in_dept = (  # --dept: the engine says who a case waits for
+        partial(_in_dept, ws.engine(), dept=sel.dept, members=dept_members(ws, sel.dept))
+        if sel.dept
+        else None
+    )
     if cases is None:
         if rows is None and status == "open":
             from procdoc.casebook import open_rows
@@ -263,11 +267,7 @@ def select(
             continue
         if sel.assignee and case.assignee != sel.assignee:
             continue
-        if (
-            engine is not None
-            and members is not None
-            and not _in_dept(engine, case, sel.dept or "", members)
-        ):
+        if in_dept is not None and not in_dept(case):
             continue
         out.append(case)
     return out

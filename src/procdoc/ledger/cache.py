@@ -990,7 +990,7 @@ class CachedSheet(Sheet):
                 for number, length, values in zip(
                     numbers[start : start + BLOCK_ROWS],
                     lengths[start : start + BLOCK_ROWS],
-                    self._rows_of(b),
+                    self._block_rows.get(b) or self._rows_of(b),  # (made once)
                     strict=True,
                 )
             )
